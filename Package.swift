@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Floors, imports only go down:
+//   moe (CLI) -> Continual -> MoE -> CBLAS
+//                          -> HDF5Kit -> CHDF5
+//                          -> CZlib
+let package = Package(
+    name: "MoE",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "MoE", targets: ["MoE"]),
+        .library(name: "Continual", targets: ["Continual"]),
+        .executable(name: "moe", targets: ["moe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C only: module maps and shim headers.
+        .systemLibrary(
+            name: "CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        // OpenBLAS is opened at run time (see Sources/MoE/Numerics/BLAS.swift) so that
+        // the fast kernel can be chosen before the library initialises; this module
+        // only declares the CBLAS ABI.
+        .target(name: "CBLAS"),
+
+        .target(name: "HDF5Kit", dependencies: ["CHDF5"]),
+        .target(name: "MoE", dependencies: ["CBLAS"]),
+        .target(
+            name: "Continual",
+            dependencies: [
+                "MoE", "HDF5Kit", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "moe",
+            dependencies: [
+                "MoE", "Continual",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .target(name: "TestSupport", dependencies: ["MoE"], path: "Tests/TestSupport"),
+        .testTarget(name: "MoETests", dependencies: ["MoE", "TestSupport"]),
+        .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"]),
+        .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport"]),
+        .testTarget(name: "moeTests", dependencies: ["moe", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,24 @@
+#ifndef MOE_CBLAS_ABI_H
+#define MOE_CBLAS_ABI_H
+// The CBLAS calling convention (the standard's enum values and function types).
+// OpenBLAS itself is opened at run time by Sources/MoE/Numerics/BLAS.swift, after the
+// kernel has been chosen from the CPU's features: OpenBLAS reads OPENBLAS_CORETYPE
+// only when it loads, so linking it at build time would make that choice too late.
+
+enum { MOE_CblasRowMajor = 101, MOE_CblasColMajor = 102 };
+enum { MOE_CblasNoTrans = 111, MOE_CblasTrans = 112 };
+
+typedef void (*moe_cblas_sgemm_fn)(int order, int transA, int transB,
+                                   int m, int n, int k, float alpha,
+                                   const float *a, int lda, const float *b, int ldb,
+                                   float beta, float *c, int ldc);
+typedef void (*moe_cblas_sgemv_fn)(int order, int trans, int m, int n, float alpha,
+                                   const float *a, int lda, const float *x, int incx,
+                                   float beta, float *y, int incy);
+typedef void (*moe_cblas_saxpy_fn)(int n, float alpha, const float *x, int incx,
+                                   float *y, int incy);
+typedef char *(*moe_openblas_get_corename_fn)(void);
+typedef void (*moe_openblas_set_num_threads_fn)(int n);
+typedef int (*moe_openblas_get_num_threads_fn)(void);
+
+#endif

@@ -1,0 +1,166 @@
+import CBLAS
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The BLAS that computes every matrix product: OpenBLAS's CBLAS, opened at run time.
+///
+/// Debian's OpenBLAS does not recognise recent Intel CPUs and falls back to its SSE3
+/// (`Prescott`) kernels, about five times slower than the CPU allows. It reads
+/// `OPENBLAS_CORETYPE` only when the library loads, so this type chooses the kernel from
+/// the CPU's features (`/proc/cpuinfo`) *before* opening the library. A value the user
+/// already set in the environment is respected.
+///
+/// This is the only file that touches the CBLAS module or a raw C function pointer.
+public enum BLAS {
+    /// What was loaded and how it was configured.
+    public struct Info: Sendable, Codable, Equatable {
+        /// The library file that was opened.
+        public var library: String
+        /// The kernel OpenBLAS reports (`openblas_get_corename()`), e.g. `SkylakeX`.
+        public var kernel: String
+        /// Where the kernel choice came from: `environment`, `cpu-features` or `library-default`.
+        public var kernelSource: String
+        /// Threads OpenBLAS uses for one product.
+        public var threads: Int
+    }
+
+    /// The loaded library's description.
+    public static var info: Info { library.info }
+
+    /// Sets the number of threads OpenBLAS may use for one product (default 1: the
+    /// framework's products are small, and one thread keeps results bit-reproducible
+    /// regardless of machine load).
+    public static func setThreads(_ count: Int) {
+        precondition(count >= 1, "BLAS thread count must be at least 1")
+        library.setThreads(Int32(count))
+    }
+
+    /// `C = alpha * op(A) * op(B) + beta * C` on row-major Float32 buffers.
+    ///
+    /// - Parameters: `m`, `n`, `k` are the sizes of `op(A)` (m x k) and `op(B)` (k x n);
+    ///   `lda`, `ldb`, `ldc` are the row strides of the stored (not transposed) buffers.
+    @inlinable
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        library.sgemm(
+            transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha,
+            a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    @usableFromInline
+    static let library = Library.open()
+
+    @usableFromInline
+    struct Library: Sendable {
+        let sgemmFunction: moe_cblas_sgemm_fn
+        let setThreadsFunction: moe_openblas_set_num_threads_fn?
+        let info: Info
+
+        @usableFromInline
+        func sgemm(
+            _ ta: Bool, _ tb: Bool, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Float,
+            _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafePointer<Float>, _ ldb: Int32,
+            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int32
+        ) {
+            // CBLAS's enum values: CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112.
+            sgemmFunction(
+                101, ta ? 112 : 111, tb ? 112 : 111,
+                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+
+        func setThreads(_ count: Int32) {
+            setThreadsFunction?(count)
+        }
+
+        static let candidates = [
+            "libopenblas.so.0", "libopenblas.so",
+            "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+            "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+            "libopenblas.dylib",
+        ]
+
+        static func open() -> Library {
+            let source: String
+            if let preset = getenv("OPENBLAS_CORETYPE"), !String(cString: preset).isEmpty {
+                source = "environment"
+            } else if let kernel = kernelForThisCPU() {
+                setenv("OPENBLAS_CORETYPE", kernel, 0)
+                source = "cpu-features"
+            } else {
+                source = "library-default"
+            }
+            var handle: UnsafeMutableRawPointer?
+            var opened = ""
+            for name in candidates {
+                handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)
+                if handle != nil { opened = name; break }
+            }
+            guard let handle else {
+                fatalError(
+                    "OpenBLAS could not be opened (tried \(candidates.joined(separator: ", "))). "
+                        + "Install it: apt-get install libopenblas-dev")
+            }
+            guard let sgemmSymbol = dlsym(handle, "cblas_sgemm") else {
+                fatalError("\(opened) has no cblas_sgemm symbol")
+            }
+            let sgemm = unsafeBitCast(sgemmSymbol, to: moe_cblas_sgemm_fn.self)
+            let setThreads = dlsym(handle, "openblas_set_num_threads").map {
+                unsafeBitCast($0, to: moe_openblas_set_num_threads_fn.self)
+            }
+            let getThreads = dlsym(handle, "openblas_get_num_threads").map {
+                unsafeBitCast($0, to: moe_openblas_get_num_threads_fn.self)
+            }
+            setThreads?(1)
+            var kernel = "unknown"
+            if let coreSymbol = dlsym(handle, "openblas_get_corename") {
+                let coreName = unsafeBitCast(coreSymbol, to: moe_openblas_get_corename_fn.self)
+                if let name = coreName() { kernel = String(cString: name) }
+            }
+            let threads = Int(getThreads?() ?? 1)
+            return Library(
+                sgemmFunction: sgemm, setThreadsFunction: setThreads,
+                info: Info(library: opened, kernel: kernel, kernelSource: source, threads: threads))
+        }
+
+        /// The OpenBLAS kernel name for this CPU, from the flags in `/proc/cpuinfo`.
+        static func kernelForThisCPU() -> String? {
+            guard let file = fopen("/proc/cpuinfo", "r") else { return nil }
+            defer { fclose(file) }
+            var flags = Set<Substring>()
+            var line: UnsafeMutablePointer<CChar>?
+            var capacity = 0
+            while getline(&line, &capacity, file) > 0 {
+                let text = String(cString: line!)
+                if text.hasPrefix("flags") {
+                    if let colon = text.firstIndex(of: ":") {
+                        flags = Set(text[text.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\n" }))
+                    }
+                    break
+                }
+            }
+            free(line)
+            return chooseKernel(flags: flags)
+        }
+    }
+
+    /// The kernel OpenBLAS should use on a CPU with these `/proc/cpuinfo` flags, or nil
+    /// to keep the library's own choice.
+    public static func chooseKernel<S: StringProtocol>(flags: Set<S>) -> String? {
+        let has = { (flag: String) in flags.contains(where: { $0 == flag }) }
+        if has("avx512f") && has("avx512bw") && has("avx512vl") && has("avx512dq") {
+            return "SkylakeX"
+        }
+        if has("avx2") && has("fma") { return "Haswell" }
+        if has("avx") { return "Sandybridge" }
+        return nil
+    }
+}

@@ -1,0 +1,51 @@
+/// Matrix products, all computed by `cblas_sgemm`.
+extension Matrix {
+    /// `op(a) * op(b)` where `op` optionally transposes.
+    ///
+    /// ```
+    /// matmul(x, w)                      // x W
+    /// matmul(x, dy, transposeA: true)   // xᵀ dy   (a weight gradient)
+    /// matmul(dy, w, transposeB: true)   // dy Wᵀ   (an input gradient)
+    /// ```
+    public static func matmul(
+        _ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false
+    ) -> Matrix {
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        let kb = transposeB ? b.columns : b.rows
+        let n = transposeB ? b.rows : b.columns
+        precondition(k == kb, "Cannot multiply \(m)x\(k) by \(kb)x\(n)")
+        var c = Matrix(rows: m, columns: n)
+        c.addProduct(a, b, transposeA: transposeA, transposeB: transposeB, scale: 1, keep: 0)
+        return c
+    }
+
+    /// `self = keep * self + scale * op(a) * op(b)`, in place.
+    public mutating func addProduct(
+        _ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false,
+        scale: Float = 1, keep: Float = 1
+    ) {
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        let kb = transposeB ? b.columns : b.rows
+        let n = transposeB ? b.rows : b.columns
+        precondition(k == kb, "Cannot multiply \(m)x\(k) by \(kb)x\(n)")
+        precondition(rows == m && columns == n, "Product is \(m)x\(n), target is \(rows)x\(columns)")
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            self.scale(by: keep)
+            return
+        }
+        let lda = max(a.columns, 1), ldb = max(b.columns, 1), ldc = max(columns, 1)
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                scalars.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                        alpha: scale, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                        beta: keep, c: pc.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import MoE
+print(BLAS.info)
