@@ -117,32 +117,27 @@ public struct Sequential: Parameterized {
         _ trace: Trace, outputGradient: Matrix?, extraGradients: [Int: Matrix] = [:],
         prefix: String = "", gradients: inout Gradients, needsInputGradient: Bool = false
     ) -> Matrix? {
+        // The lowest layer with a parameter whose gradient is wanted: below it no
+        // gradient needs to flow (a frozen trunk costs no backward products).
+        let lowestTrainable = layers.indices.first { j in
+            var wanted = false
+            layers[j].forEachParameter { name, _ in
+                if gradients.wants(parameterPath(parameterPath(prefix, String(j)), name)) { wanted = true }
+            }
+            return wanted
+        } ?? layers.count
         var gradient: Matrix? = outputGradient
-        // The lowest layer that any gradient reaches; below it nothing needs computing.
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             if let extra = extraGradients[i] {
                 if gradient == nil { gradient = extra } else { gradient!.add(extra) }
             }
             guard let g = gradient else { continue }
-            let needsBelow = i > 0 ? (needsInputGradient || parametersBelowAreTrainable(i, prefix: prefix, gradients: gradients) || extraGradients.keys.contains(where: { $0 < i })) : needsInputGradient
             gradient = layers[i].backward(
                 input: trace.input(of: i), output: trace.outputs[i], outputGradient: g,
                 prefix: parameterPath(prefix, String(i)), gradients: &gradients,
-                needsInputGradient: needsBelow)
+                needsInputGradient: needsInputGradient || lowestTrainable < i)
         }
         return needsInputGradient ? gradient : nil
-    }
-
-    /// Whether any layer below `i` has a parameter whose gradient is wanted.
-    private func parametersBelowAreTrainable(_ i: Int, prefix: String, gradients: Gradients) -> Bool {
-        for j in 0..<i {
-            var wanted = false
-            layers[j].forEachParameter { name, _ in
-                if gradients.wants(parameterPath(parameterPath(prefix, String(j)), name)) { wanted = true }
-            }
-            if wanted { return true }
-        }
-        return false
     }
 
     public func forEachParameter(_ body: (String, Matrix) throws -> Void) rethrows {
