@@ -42,12 +42,10 @@ public struct Adam: Optimizer {
                 v.scalars.withUnsafeMutableBufferPointer { vp in
                     g.scalars.withUnsafeBufferPointer { gp in
                         value.scalars.withUnsafeMutableBufferPointer { p in
-                            for i in p.indices {
-                                let gi = gp[i]
-                                mp[i] = b1 * mp[i] + (1 - b1) * gi
-                                vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                                p[i] -= stepSize * mp[i] / ((vp[i] * inverseC2).squareRoot() + eps)
-                            }
+                            Adam.kernel(
+                                count: p.count, parameter: p.baseAddress!, gradient: gp.baseAddress!,
+                                first: mp.baseAddress!, second: vp.baseAddress!,
+                                beta1: b1, beta2: b2, stepSize: stepSize, inverseC2: inverseC2, epsilon: eps)
                         }
                     }
                 }
@@ -88,5 +86,41 @@ public struct Adam: Optimizer {
         firstMoments = m
         secondMoments = v
         steps = t
+    }
+
+    /// The update of one parameter, eight lanes at a time (explicit SIMD: the compiler
+    /// does not vectorise the square root and division of the scalar loop).
+    @inline(__always)
+    static func kernel(
+        count: Int, parameter p: UnsafeMutablePointer<Float>, gradient gp: UnsafePointer<Float>,
+        first mp: UnsafeMutablePointer<Float>, second vp: UnsafeMutablePointer<Float>,
+        beta1 b1: Float, beta2 b2: Float, stepSize: Float, inverseC2: Float, epsilon eps: Float
+    ) {
+        typealias V = SIMD8<Float>
+        let lanes = V.scalarCount
+        let vb1 = V(repeating: b1), vb2 = V(repeating: b2)
+        let va1 = V(repeating: 1 - b1), va2 = V(repeating: 1 - b2)
+        let vStep = V(repeating: stepSize), vInv = V(repeating: inverseC2), vEps = V(repeating: eps)
+        var i = 0
+        while i + lanes <= count {
+            let gi = UnsafeRawPointer(gp + i).loadUnaligned(as: V.self)
+            var mi = UnsafeRawPointer(mp + i).loadUnaligned(as: V.self)
+            var vi = UnsafeRawPointer(vp + i).loadUnaligned(as: V.self)
+            var pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+            mi = vb1 * mi + va1 * gi
+            vi = vb2 * vi + va2 * (gi * gi)
+            pi -= vStep * mi / ((vi * vInv).squareRoot() + vEps)
+            UnsafeMutableRawPointer(mp + i).storeBytes(of: mi, as: V.self)
+            UnsafeMutableRawPointer(vp + i).storeBytes(of: vi, as: V.self)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: V.self)
+            i += lanes
+        }
+        while i < count {
+            let gi = gp[i]
+            mp[i] = b1 * mp[i] + (1 - b1) * gi
+            vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+            p[i] -= stepSize * mp[i] / ((vp[i] * inverseC2).squareRoot() + eps)
+            i += 1
+        }
     }
 }

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Moe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moe",
+        abstract: "A mixture-of-experts network that keeps learning from a stream by growing.",
+        discussion: """
+            Error-detector neurons (negative covariance with correctness) are found at every \
+            layer; experts are grown on them, old weights are frozen, and a gate routes \
+            inputs to the experts. Checkpoints are HDF5 files that h5py reads too.
+            """,
+        subcommands: [Bench.self])
+}

@@ -1,2 +1,0 @@
-import MoE
-print(BLAS.info)
