@@ -1,0 +1,91 @@
+import MoE
+
+/// A bounded reservoir of past samples (Vitter's algorithm R): after `seen` offers,
+/// every sample offered so far is in the buffer with the same probability
+/// `capacity / seen`, whatever the order of the stream.
+///
+/// A capacity of 0 keeps nothing. The buffer's memory is `capacity x width` floats plus
+/// the labels, whatever the length of the stream.
+public struct ReplayBuffer: Sendable, Equatable {
+    /// Most samples kept.
+    public let capacity: Int
+    /// Kept samples, one per row (at most `capacity` rows).
+    public private(set) var features: Matrix
+    /// Their labels.
+    public private(set) var labels: [Int]
+    /// Samples offered so far.
+    public private(set) var seen: Int = 0
+    /// The reservoir's own generator, so replay never disturbs other random choices.
+    public private(set) var generator: SeededGenerator
+
+    public init(capacity: Int, width: Int, seed: UInt64) {
+        precondition(capacity >= 0, "Replay capacity must be non-negative")
+        self.capacity = capacity
+        self.features = Matrix(rows: 0, columns: width)
+        self.labels = []
+        self.generator = SeededGenerator(seed: seed)
+    }
+
+    /// Restores a saved buffer.
+    public init(capacity: Int, features: Matrix, labels: [Int], seen: Int, generator: SeededGenerator) {
+        precondition(features.rows == labels.count && features.rows <= capacity && seen >= features.rows,
+                     "A replay buffer's rows, labels, capacity and count must agree")
+        self.capacity = capacity
+        self.features = features
+        self.labels = labels
+        self.seen = seen
+        self.generator = generator
+    }
+
+    public var count: Int { labels.count }
+    public var isEmpty: Bool { labels.isEmpty }
+    /// Floats kept (features plus one per label).
+    public var memoryFloats: Int { capacity * (features.columns + 1) }
+
+    /// Offers every row of a batch to the reservoir.
+    public mutating func offer(features batch: Matrix, labels batchLabels: [Int]) {
+        precondition(batch.rows == batchLabels.count, "\(batch.rows) rows but \(batchLabels.count) labels")
+        guard capacity > 0 else {
+            seen += batch.rows
+            return
+        }
+        if features.columns != batch.columns {
+            precondition(features.rows == 0, "Replay rows are \(features.columns) wide, the batch is \(batch.columns)")
+            features = Matrix(rows: 0, columns: batch.columns)
+        }
+        var appended: [Float] = []
+        var appendedLabels: [Int] = []
+        let width = batch.columns
+        for r in 0..<batch.rows {
+            seen += 1
+            if labels.count + appendedLabels.count < capacity {
+                appended.append(contentsOf: batch.scalars[r * width ..< (r + 1) * width])
+                appendedLabels.append(batchLabels[r])
+            } else {
+                if !appended.isEmpty { flush(&appended, &appendedLabels) }
+                let slot = generator.nextInt(below: seen)
+                if slot < capacity {
+                    features.scalars.replaceSubrange(slot * width ..< (slot + 1) * width,
+                                                     with: batch.scalars[r * width ..< (r + 1) * width])
+                    labels[slot] = batchLabels[r]
+                }
+            }
+        }
+        if !appended.isEmpty { flush(&appended, &appendedLabels) }
+    }
+
+    private mutating func flush(_ rows: inout [Float], _ rowLabels: inout [Int]) {
+        features = Matrix(rows: features.rows + rowLabels.count, columns: features.columns, scalars: features.scalars + rows)
+        labels += rowLabels
+        rows.removeAll()
+        rowLabels.removeAll()
+    }
+
+    /// `count` distinct kept samples drawn with the buffer's generator (all when fewer).
+    public mutating func sample(_ count: Int) -> (features: Matrix, labels: [Int]) {
+        let n = min(count, labels.count)
+        guard n > 0 else { return (Matrix(rows: 0, columns: features.columns), []) }
+        let order = generator.permutation(labels.count).prefix(n)
+        return (features.gatherRows(order), order.map { labels[$0] })
+    }
+}
