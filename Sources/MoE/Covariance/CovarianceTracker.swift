@@ -196,6 +196,10 @@ public struct LayerStatistics: Sendable, Equatable, Codable {
     public var count: [Double]
     /// `cov(a_j, y)`, normalised by the weight `W` (a population covariance).
     public var covariance: [Double]
+    /// `var(a_j) = Maa / W`.
+    public var activationVariance: [Double]
+    /// `var(y) = Myy / W` over the samples neuron `j` has seen.
+    public var targetVariance: [Double]
     /// The correlation `rho_j` (point-biserial when `y` is correctness); 0 when either
     /// variance is 0.
     public var correlation: [Double]
@@ -205,10 +209,18 @@ public struct LayerStatistics: Sendable, Equatable, Codable {
     /// Number of neurons.
     public var width: Int { count.count }
 
+    /// Whether neuron `j` can be tested: more than two samples and both variances
+    /// positive (a dead neuron, or a window with no errors, has no correlation).
+    public func isTestable(_ j: Int) -> Bool {
+        count[j] > 2 && activationVariance[j] > 0 && targetVariance[j] > 0
+    }
+
     init(_ layer: CovarianceTracker.LayerState) {
         let width = layer.width
         count = [Double](repeating: 0, count: width)
         covariance = count
+        activationVariance = count
+        targetVariance = count
         correlation = count
         t = count
         for j in 0..<width {
@@ -217,6 +229,8 @@ public struct LayerStatistics: Sendable, Equatable, Codable {
             let n = w * w / layer.weightSquares[j]
             count[j] = n
             covariance[j] = layer.comoment[j] / w
+            activationVariance[j] = layer.activationM2[j] / w
+            targetVariance[j] = layer.targetM2[j] / w
             let denominator = (layer.activationM2[j] * layer.targetM2[j]).squareRoot()
             // A constant neuron or a constant target has no correlation to speak of.
             guard denominator > 0, denominator.isFinite else { continue }
