@@ -1,0 +1,183 @@
+import CHDF5
+
+/// An open HDF5 file, on disk or in memory.
+///
+/// The file is closed when the object is released or by `close()`. Groups and datasets
+/// opened from it keep it alive.
+///
+/// ```
+/// let file = try HDF5File.create(at: "weights.h5", overwrite: true)
+/// let root = try file.root()
+/// try root.createDataset("w", values: [1, 2, 3, 4] as [Float], shape: [2, 2])
+/// try file.close()
+/// ```
+public final class HDF5File {
+    /// The file's path, or the name given to an in-memory file; used in error messages.
+    public let path: String
+    var id: hid_t
+
+    init(id: hid_t, path: String) {
+        self.id = id
+        self.path = path
+    }
+
+    deinit {
+        if id >= 0 { withHDF5 { _ = H5Fclose(id) } }
+    }
+
+    var site: Site { Site(file: path, path: "/") }
+
+    func liveID(_ operation: String) -> hid_t {
+        precondition(id >= 0, "HDF5 file '\(path)' used after close() (\(operation))")
+        return id
+    }
+
+    /// Creates a file on disk.
+    ///
+    /// - Parameters:
+    ///   - overwrite: replace an existing file (otherwise an existing file is an error).
+    ///   - userBlockSize: bytes reserved at the start of the file for the caller
+    ///     (0, or a power of two of at least 512); HDF5 readers skip them.
+    public static func create(at path: String, overwrite: Bool = false, userBlockSize: Int = 0) throws(HDF5Error) -> HDF5File {
+        try withHDF5 { () throws(HDF5Error) -> HDF5File in
+            let site = Site(file: path, path: "/")
+            let fcpl = try fileCreationList(userBlockSize: userBlockSize, site: site)
+            defer { H5Pclose(fcpl) }
+            let flags = overwrite ? moe_H5F_ACC_TRUNC() : moe_H5F_ACC_EXCL()
+            let id = try site.check(id: H5Fcreate(path, flags, fcpl, moe_H5P_DEFAULT()), "create the file")
+            return HDF5File(id: id, path: path)
+        }
+    }
+
+    /// Opens an existing file on disk, read-only unless `writable`.
+    public static func open(at path: String, writable: Bool = false) throws(HDF5Error) -> HDF5File {
+        try withHDF5 { () throws(HDF5Error) -> HDF5File in
+            let site = Site(file: path, path: "/")
+            let flags = writable ? moe_H5F_ACC_RDWR() : moe_H5F_ACC_RDONLY()
+            let id = try site.check(id: H5Fopen(path, flags, moe_H5P_DEFAULT()), "open the file")
+            return HDF5File(id: id, path: path)
+        }
+    }
+
+    /// Creates a file that lives only in memory (HDF5's core driver, no backing store);
+    /// `image()` returns its bytes.
+    ///
+    /// - Parameter name: the name used in error messages (e.g. the path it will be saved to).
+    public static func createInMemory(name: String, userBlockSize: Int = 0) throws(HDF5Error) -> HDF5File {
+        try withHDF5 { () throws(HDF5Error) -> HDF5File in
+            let site = Site(file: name, path: "/")
+            let fcpl = try fileCreationList(userBlockSize: userBlockSize, site: site)
+            defer { H5Pclose(fcpl) }
+            let fapl = try coreAccessList(site: site)
+            defer { H5Pclose(fapl) }
+            let id = try site.check(id: H5Fcreate(uniqueMemoryName(), moe_H5F_ACC_EXCL(), fcpl, fapl), "create an in-memory file")
+            return HDF5File(id: id, path: name)
+        }
+    }
+
+    /// Opens the bytes of an HDF5 file (for example one read and verified beforehand),
+    /// read-only, without touching the disk. The bytes are copied.
+    ///
+    /// The bytes may start with a user block or, as `image()` returns them, at the
+    /// superblock.
+    ///
+    /// - Parameter name: the name used in error messages (e.g. the path they came from).
+    public static func open(image: [UInt8], name: String) throws(HDF5Error) -> HDF5File {
+        try withHDF5 { () throws(HDF5Error) -> HDF5File in
+            let site = Site(file: name, path: "/")
+            guard !image.isEmpty else { throw site.error("open a file image", .malformed("the image is empty")) }
+            let fapl = try coreAccessList(site: site)
+            defer { H5Pclose(fapl) }
+            let status = image.withUnsafeBytes { H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
+            try site.check(status, "hand the file image to HDF5")
+            let id = try site.check(id: H5Fopen(uniqueMemoryName(), moe_H5F_ACC_RDONLY(), fapl), "open the file image")
+            return HDF5File(id: id, path: name)
+        }
+    }
+
+    /// The bytes of the file after a flush, *without* the user block: a file on disk is
+    /// `userBlockSize` bytes of the caller's followed by exactly these bytes (HDF5's
+    /// addresses are relative to the end of the user block).
+    public func image() throws(HDF5Error) -> [UInt8] {
+        try withHDF5 { () throws(HDF5Error) -> [UInt8] in
+            let id = liveID("image")
+            try site.check(H5Fflush(id, H5F_SCOPE_GLOBAL), "flush before taking the file image")
+            let size = H5Fget_file_image(id, nil, 0)
+            guard size > 0 else { throw site.error("measure the file image") }
+            var bytes = [UInt8](repeating: 0, count: size)
+            let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, $0.count) }
+            guard copied == size else { throw site.error("copy the file image") }
+            return bytes
+        }
+    }
+
+    /// The size of the user block at the start of the file (0 when there is none).
+    public func userBlockSize() throws(HDF5Error) -> Int {
+        try withHDF5 { () throws(HDF5Error) -> Int in
+            let fcpl = try site.check(id: H5Fget_create_plist(liveID("userBlockSize")), "read the file creation properties")
+            defer { H5Pclose(fcpl) }
+            var size: hsize_t = 0
+            try site.check(H5Pget_userblock(fcpl, &size), "read the user block size")
+            return Int(size)
+        }
+    }
+
+    /// The root group `/`.
+    public func root() throws(HDF5Error) -> HDF5Group {
+        try withHDF5 { () throws(HDF5Error) -> HDF5Group in
+            let id = try site.check(id: H5Gopen2(liveID("root"), "/", moe_H5P_DEFAULT()), "open the root group")
+            return HDF5Group(handle: ObjectHandle(id: id, site: site, file: self))
+        }
+    }
+
+    /// Writes buffered data to the file (or to the memory image).
+    public func flush() throws(HDF5Error) {
+        try withHDF5 { () throws(HDF5Error) in
+            try site.check(H5Fflush(liveID("flush"), H5F_SCOPE_GLOBAL), "flush the file")
+        }
+    }
+
+    /// Closes the file now, reporting failures (`deinit` closes silently). Objects still
+    /// open keep the underlying file open until they are released.
+    public func close() throws(HDF5Error) {
+        try withHDF5 { () throws(HDF5Error) in
+            guard id >= 0 else { return }
+            let status = H5Fclose(id)
+            id = -1
+            try site.check(status, "close the file")
+        }
+    }
+}
+
+/// A creation property list with the given user block; the caller closes it.
+private func fileCreationList(userBlockSize: Int, site: Site) throws(HDF5Error) -> hid_t {
+    precondition(userBlockSize == 0 || (userBlockSize >= 512 && userBlockSize & (userBlockSize - 1) == 0),
+                 "An HDF5 user block must be 0 or a power of two of at least 512 bytes, got \(userBlockSize)")
+    let fcpl = try site.check(id: H5Pcreate(moe_H5P_FILE_CREATE()), "create file creation properties")
+    if userBlockSize > 0 {
+        let status = H5Pset_userblock(fcpl, hsize_t(userBlockSize))
+        if status < 0 {
+            H5Pclose(fcpl)
+            throw site.error("reserve a user block of \(userBlockSize) bytes")
+        }
+    }
+    return fcpl
+}
+
+/// An access property list for the in-memory (core) driver without a backing store.
+private func coreAccessList(site: Site) throws(HDF5Error) -> hid_t {
+    let fapl = try site.check(id: H5Pcreate(moe_H5P_FILE_ACCESS()), "create file access properties")
+    if H5Pset_fapl_core(fapl, 1 << 20, false) < 0 {
+        H5Pclose(fapl)
+        throw site.error("select the in-memory driver")
+    }
+    return fapl
+}
+
+nonisolated(unsafe) private var memoryFileCounter = 0
+
+/// A name no other in-memory file uses (HDF5 identifies open files by name). Under the lock.
+private func uniqueMemoryName() -> String {
+    memoryFileCounter += 1
+    return "moe-hdf5kit-memory-\(memoryFileCounter)"
+}
