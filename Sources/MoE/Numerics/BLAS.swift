@@ -56,6 +56,70 @@ public enum BLAS {
             a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// `C = alpha * op(A) * op(A)ᵀ + beta * C` on the **upper triangle** of a row-major
+    /// symmetric `n x n` Float32 buffer (`cblas_ssyrk`); the strict lower triangle of `C`
+    /// is neither read nor written.
+    ///
+    /// `op(A)` is `n x k`: with `transpose` true, `A` is stored `k x n` and the product is
+    /// `Aᵀ A` (the scatter of `k` samples of width `n`, rows = samples).
+    public static func ssyrk(
+        transpose: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if n == 0 { return }
+        guard let function = library.ssyrkFunction else { missing("cblas_ssyrk") }
+        // CblasRowMajor = 101, CblasUpper = 121, CblasNoTrans = 111, CblasTrans = 112.
+        function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+
+    /// `C = alpha * op(A) * op(A)ᵀ + beta * C` on the upper triangle of a row-major
+    /// symmetric `n x n` Float64 buffer (`cblas_dsyrk`); see ``ssyrk(transpose:n:k:alpha:a:lda:beta:c:ldc:)``.
+    public static func dsyrk(
+        transpose: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        if n == 0 { return }
+        guard let function = library.dsyrkFunction else { missing("cblas_dsyrk") }
+        function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+
+    /// Cholesky factorisation `A = Uᵀ U` in place (LAPACK `dpotrf`) of a symmetric
+    /// positive definite `n x n` Float64 matrix stored row-major, of which only the
+    /// **upper triangle** is read; `U` overwrites it.
+    ///
+    /// - Returns: LAPACK's `info`: 0 on success, `i > 0` when the leading minor of order
+    ///   `i` is not positive definite (the factorisation could not be completed).
+    public static func dpotrf(n: Int, a: UnsafeMutablePointer<Double>, lda: Int) -> Int {
+        if n == 0 { return 0 }
+        guard let function = library.dpotrfFunction else { missing("dpotrf_") }
+        // Row-major upper is column-major lower: LAPACK is told 'L'.
+        var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), leading = Int32(lda), info: Int32 = 0
+        function(&uplo, &order, a, &leading, &info, 1)
+        return Int(info)
+    }
+
+    /// Solves `A X = B` (LAPACK `dpotrs`) with the factor written by
+    /// ``dpotrf(n:a:lda:)``. The `count` right-hand sides are the **rows** of `b`
+    /// (`count x n`, row stride `ldb >= n`) and are overwritten by the solutions.
+    ///
+    /// - Returns: LAPACK's `info` (0 on success, negative for an invalid argument).
+    public static func dpotrs(
+        n: Int, count: Int, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafeMutablePointer<Double>, ldb: Int
+    ) -> Int {
+        if n == 0 || count == 0 { return 0 }
+        guard let function = library.dpotrsFunction else { missing("dpotrs_") }
+        // Each right-hand side contiguous = a column-major n x count matrix.
+        var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), columns = Int32(count)
+        var leadingA = Int32(lda), leadingB = Int32(ldb), info: Int32 = 0
+        function(&uplo, &order, &columns, a, &leadingA, b, &leadingB, &info, 1)
+        return Int(info)
+    }
+
+    private static func missing(_ symbol: String) -> Never {
+        fatalError("\(library.info.library) has no \(symbol) symbol (an OpenBLAS built without it?)")
+    }
+
     @usableFromInline
     static let library = Library.open()
 
@@ -63,6 +127,10 @@ public enum BLAS {
     struct Library: Sendable {
         let sgemmFunction: moe_cblas_sgemm_fn
         let setThreadsFunction: moe_openblas_set_num_threads_fn?
+        let ssyrkFunction: moe_cblas_ssyrk_fn?
+        let dsyrkFunction: moe_cblas_dsyrk_fn?
+        let dpotrfFunction: moe_lapack_dpotrf_fn?
+        let dpotrsFunction: moe_lapack_dpotrs_fn?
         let info: Info
 
         @usableFromInline
@@ -119,6 +187,11 @@ public enum BLAS {
             let getThreads = dlsym(handle, "openblas_get_num_threads").map {
                 unsafeBitCast($0, to: moe_openblas_get_num_threads_fn.self)
             }
+            // Optional routines: their absence only stops the code that needs them.
+            let ssyrk = dlsym(handle, "cblas_ssyrk").map { unsafeBitCast($0, to: moe_cblas_ssyrk_fn.self) }
+            let dsyrk = dlsym(handle, "cblas_dsyrk").map { unsafeBitCast($0, to: moe_cblas_dsyrk_fn.self) }
+            let dpotrf = dlsym(handle, "dpotrf_").map { unsafeBitCast($0, to: moe_lapack_dpotrf_fn.self) }
+            let dpotrs = dlsym(handle, "dpotrs_").map { unsafeBitCast($0, to: moe_lapack_dpotrs_fn.self) }
             setThreads?(1)
             var kernel = "unknown"
             if let coreSymbol = dlsym(handle, "openblas_get_corename") {
@@ -128,6 +201,8 @@ public enum BLAS {
             let threads = Int(getThreads?() ?? 1)
             return Library(
                 sgemmFunction: sgemm, setThreadsFunction: setThreads,
+                ssyrkFunction: ssyrk, dsyrkFunction: dsyrk,
+                dpotrfFunction: dpotrf, dpotrsFunction: dpotrs,
                 info: Info(library: opened, kernel: kernel, kernelSource: source, threads: threads))
         }
 

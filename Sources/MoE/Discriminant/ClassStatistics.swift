@@ -1,0 +1,261 @@
+/// Streaming class-conditional statistics of every sample seen: per-class counts and
+/// feature sums, and one shared within-class scatter matrix.
+///
+/// ```
+/// n_c = |{i : y_i = c}|          s_c = Σ_{y_i = c} f_i          μ_c = s_c / n_c
+/// S   = Σ_c Σ_{y_i = c} (f_i - μ_c)(f_i - μ_c)ᵀ          (features x features)
+/// ```
+///
+/// Batches are merged with the parallel co-moment update (Chan, Golub and LeVeque,
+/// "Updating formulae and a pairwise algorithm for computing sample variances", 1979),
+/// once per class present in both parts:
+///
+/// ```
+/// S = S_a + S_b + Σ_c (n_a,c n_b,c / n_c) (μ_b,c - μ_a,c)(μ_b,c - μ_a,c)ᵀ
+/// ```
+///
+/// so the result does not depend on how the stream was cut into batches or in which
+/// order they came (up to float rounding). A batch's own scatter is one `cblas_ssyrk`
+/// over its rows centred on their class means (Float32); totals are kept in Float64.
+/// Only the upper triangle of `S` is stored meaningfully.
+///
+/// Classes are the labels `0..<classCount`; a label never seen has count 0. The
+/// statistics never forget: they are the memory of a gate that routes by class
+/// posterior (see ``fitDiscriminant(shrinkage:classCount:)``).
+public struct ClassStatistics: Sendable {
+    /// Width of the feature rows.
+    public let featureCount: Int
+    /// Samples seen per class label (index = label).
+    public private(set) var counts: [Double]
+    /// Feature sums per class, `classCount x featureCount` row-major.
+    public private(set) var sums: [Double]
+    /// Within-class scatter, `featureCount x featureCount` row-major; upper triangle valid.
+    private(set) var scatter: [Double]
+
+    /// Empty statistics over rows of `featureCount` features.
+    public init(featureCount: Int) {
+        precondition(featureCount > 0, "Class statistics need a positive feature count, got \(featureCount)")
+        self.featureCount = featureCount
+        counts = []
+        sums = []
+        scatter = Array(repeating: 0, count: featureCount * featureCount)
+    }
+
+    /// One more than the largest label seen (0 before any sample).
+    public var classCount: Int { counts.count }
+
+    /// The labels seen at least once, ascending.
+    public var classes: [Int] { counts.indices.filter { counts[$0] > 0 } }
+
+    /// Samples seen in all.
+    public var sampleCount: Double { counts.reduce(0, +) }
+
+    /// Number of values that define the statistics (counts, sums, the upper triangle of
+    /// the scatter): what a checkpoint stores, and the memory figure to report beside a
+    /// replay buffer's.
+    ///
+    /// ```
+    /// C + C p + p (p + 1) / 2
+    /// ```
+    public var memoryInFloats: Int {
+        classCount + classCount * featureCount + featureCount * (featureCount + 1) / 2
+    }
+
+    /// Bytes actually held: Float64 totals and a full square scatter.
+    public var residentBytes: Int {
+        MemoryLayout<Double>.stride * (counts.count + sums.count + scatter.count)
+    }
+
+    /// The mean feature row of class `label` (zeros when it was never seen).
+    public func mean(ofClass label: Int) -> [Double] {
+        precondition(label >= 0, "Class labels are non-negative, got \(label)")
+        guard label < classCount, counts[label] > 0 else { return Array(repeating: 0, count: featureCount) }
+        let p = featureCount, n = counts[label]
+        return (0..<p).map { sums[label * p + $0] / n }
+    }
+
+    /// The within-class scatter `S` as a full symmetric `featureCount²` row-major array.
+    public func withinClassScatter() -> [Double] {
+        var full = scatter
+        let p = featureCount
+        for i in 0..<p {
+            for j in (i + 1)..<p { full[j * p + i] = full[i * p + j] }
+        }
+        return full
+    }
+
+    // MARK: Updating
+
+    /// Adds a batch: `features` is `n x featureCount` (rows = samples), `labels` its `n`
+    /// non-negative class labels. A label beyond ``classCount`` widens the statistics.
+    public mutating func update(features: Matrix, labels: [Int]) {
+        precondition(features.columns == featureCount,
+                     "Class statistics expect \(featureCount) features, got \(features.columns)")
+        precondition(labels.count == features.rows,
+                     "A batch of \(features.rows) rows needs \(features.rows) labels, got \(labels.count)")
+        guard let highest = labels.max(), let lowest = labels.min() else { return }
+        precondition(lowest >= 0, "Class labels are non-negative, got \(lowest)")
+        let p = featureCount, n = features.rows
+        let width = max(classCount, highest + 1)
+
+        // Per-class counts and sums of the batch, in Float64.
+        var batchCounts = [Double](repeating: 0, count: width)
+        var batchSums = [Double](repeating: 0, count: width * p)
+        features.scalars.withUnsafeBufferPointer { x in
+            batchSums.withUnsafeMutableBufferPointer { s in
+                for r in 0..<n {
+                    let label = labels[r]
+                    batchCounts[label] += 1
+                    let row = r * p, sum = label * p
+                    for j in 0..<p { s[sum + j] += Double(x[row + j]) }
+                }
+            }
+        }
+        // Rows centred on their class's batch mean, then Sb = Xcᵀ Xc in one ssyrk.
+        var means = [Float](repeating: 0, count: width * p)
+        for c in 0..<width where batchCounts[c] > 0 {
+            for j in 0..<p { means[c * p + j] = Float(batchSums[c * p + j] / batchCounts[c]) }
+        }
+        var centred = features.scalars
+        centred.withUnsafeMutableBufferPointer { x in
+            means.withUnsafeBufferPointer { m in
+                for r in 0..<n {
+                    let row = r * p, mean = labels[r] * p
+                    for j in 0..<p { x[row + j] -= m[mean + j] }
+                }
+            }
+        }
+        let batchScatter = [Float](unsafeUninitializedCapacity: p * p) { buffer, initialized in
+            // beta = 0: the upper triangle is written without being read; the lower one is
+            // never read. Zero it anyway so the array holds no indeterminate values.
+            buffer.initialize(repeating: 0)
+            centred.withUnsafeBufferPointer { x in
+                BLAS.ssyrk(transpose: true, n: p, k: n, alpha: 1, a: x.baseAddress!, lda: p,
+                           beta: 0, c: buffer.baseAddress!, ldc: p)
+            }
+            initialized = p * p
+        }
+        absorb(counts: batchCounts, sums: batchSums) { total in
+            batchScatter.withUnsafeBufferPointer { b in
+                for i in 0..<p {
+                    let row = i * p
+                    for j in i..<p { total[row + j] += Double(b[row + j]) }
+                }
+            }
+        }
+    }
+
+    /// Adds everything `other` has seen (as if its batches had been given to `update`).
+    public mutating func merge(_ other: ClassStatistics) {
+        precondition(other.featureCount == featureCount,
+                     "Cannot merge statistics of \(other.featureCount) features into \(featureCount)")
+        let p = featureCount
+        absorb(counts: other.counts, sums: other.sums) { total in
+            other.scatter.withUnsafeBufferPointer { b in
+                for i in 0..<p {
+                    let row = i * p
+                    for j in i..<p { total[row + j] += b[row + j] }
+                }
+            }
+        }
+    }
+
+    /// The statistics of both `self` and `other`.
+    public func merging(_ other: ClassStatistics) -> ClassStatistics {
+        var result = self
+        result.merge(other)
+        return result
+    }
+
+    /// Adds another part's counts, sums and scatter (given by `addScatter`, which adds the
+    /// part's upper triangle into the buffer) with Chan's between-part correction.
+    private mutating func absorb(
+        counts partCounts: [Double], sums partSums: [Double],
+        addScatter: (UnsafeMutableBufferPointer<Double>) -> Void
+    ) {
+        let p = featureCount
+        if partCounts.count > counts.count {
+            sums += Array(repeating: 0, count: (partCounts.count - counts.count) * p)
+            counts += Array(repeating: 0, count: partCounts.count - counts.count)
+        }
+        // Rows of sqrt(n_a n_b / n) (μ_b - μ_a) for classes present on both sides; their
+        // scatter D ᵀ D (one dsyrk) is the correction term.
+        var corrections: [Double] = []
+        for c in partCounts.indices where partCounts[c] > 0 && counts[c] > 0 {
+            let na = counts[c], nb = partCounts[c]
+            let factor = (na * nb / (na + nb)).squareRoot()
+            for j in 0..<p {
+                corrections.append(factor * (partSums[c * p + j] / nb - sums[c * p + j] / na))
+            }
+        }
+        scatter.withUnsafeMutableBufferPointer { total in
+            addScatter(total)
+            if !corrections.isEmpty {
+                corrections.withUnsafeBufferPointer { d in
+                    BLAS.dsyrk(transpose: true, n: p, k: d.count / p, alpha: 1, a: d.baseAddress!, lda: p,
+                               beta: 1, c: total.baseAddress!, ldc: p)
+                }
+            }
+        }
+        for c in partCounts.indices where partCounts[c] > 0 {
+            counts[c] += partCounts[c]
+            for j in 0..<p { sums[c * p + j] += partSums[c * p + j] }
+        }
+    }
+}
+
+// MARK: Checkpoint state
+
+extension ClassStatistics {
+    /// The statistics as named Float64 arrays, for checkpoints:
+    ///
+    /// - `counts`: `C` samples per class;
+    /// - `sums`: `C x p` feature sums, row-major;
+    /// - `scatter`: the upper triangle of the `p x p` within-class scatter, row by row
+    ///   (`p (p + 1) / 2` values).
+    public var state: [String: [Double]] {
+        let p = featureCount
+        var packed: [Double] = []
+        packed.reserveCapacity(p * (p + 1) / 2)
+        for i in 0..<p { packed.append(contentsOf: scatter[(i * p + i)..<(i * p + p)]) }
+        return ["counts": counts, "sums": sums, "scatter": packed]
+    }
+
+    /// Statistics restored from ``state``, checked entry by entry.
+    public init(featureCount: Int, state: [String: [Double]]) throws(DiscriminantError) {
+        self.init(featureCount: featureCount)
+        for name in state.keys.sorted() where !["counts", "sums", "scatter"].contains(name) {
+            throw .unknownState(name: name)
+        }
+        guard let counts = state["counts"] else { throw .missingState(name: "counts") }
+        guard let sums = state["sums"] else { throw .missingState(name: "sums") }
+        guard let packed = state["scatter"] else { throw .missingState(name: "scatter") }
+        let p = featureCount
+        if sums.count != counts.count * p {
+            throw .wrongStateSize(name: "sums", expected: counts.count * p, actual: sums.count)
+        }
+        if packed.count != p * (p + 1) / 2 {
+            throw .wrongStateSize(name: "scatter", expected: p * (p + 1) / 2, actual: packed.count)
+        }
+        for (index, value) in counts.enumerated() where !(value.isFinite && value >= 0 && value.rounded() == value) {
+            throw .invalidStateValue(name: "counts", index: index, value: value)
+        }
+        if let index = sums.firstIndex(where: { !$0.isFinite }) {
+            throw .invalidStateValue(name: "sums", index: index, value: sums[index])
+        }
+        if let index = packed.firstIndex(where: { !$0.isFinite }) {
+            throw .invalidStateValue(name: "scatter", index: index, value: packed[index])
+        }
+        var offset = 0
+        for i in 0..<p {
+            let diagonal = packed[offset]
+            if diagonal < 0 { throw .invalidStateValue(name: "scatter", index: offset, value: diagonal) }
+            for j in i..<p {
+                scatter[i * p + j] = packed[offset]
+                offset += 1
+            }
+        }
+        self.counts = counts
+        self.sums = sums
+    }
+}

@@ -1,0 +1,204 @@
+import MoE
+import Testing
+import TestSupport
+
+/// The largest absolute difference relative to the largest reference magnitude.
+private func normRelativeDifference(_ a: [Double], _ b: [Double]) -> Double {
+    precondition(a.count == b.count, "Sizes differ")
+    let scale = b.map(abs).max() ?? 0
+    return zip(a, b).map { abs($0 - $1) }.max()! / max(scale, .leastNormalMagnitude)
+}
+
+@Suite("Class statistics")
+struct ClassStatisticsTests {
+    /// Uniform features in [0, 1) (means far from 0, like ReLU features), with an unseen
+    /// label in the middle and one class of a single sample.
+    private func sample() -> (x: Matrix, labels: [Int]) {
+        var generator = SeededGenerator(seed: 11)
+        let x = Matrix.uniform(rows: 161, columns: 9, low: 0, high: 1, using: &generator)
+        var labels = (0..<160).map { _ in [0, 1, 3][generator.nextInt(below: 3)] }
+        labels.append(4)
+        return (x, labels)
+    }
+
+    @Test func batchesMergeToTheDirectComputation() {
+        let (x, labels) = sample()
+        var streamed = ClassStatistics(featureCount: 9)
+        var start = 0
+        for size in [1, 17, 50, 2, 91] {
+            streamed.update(features: x.rows(start..<(start + size)), labels: Array(labels[start..<(start + size)]))
+            start += size
+        }
+        #expect(start == x.rows)
+        #expect(streamed.classCount == 5)
+        #expect(streamed.classes == [0, 1, 3, 4])
+        #expect(streamed.sampleCount == 161)
+        for c in 0..<5 { #expect(streamed.counts[c] == Double(labels.filter { $0 == c }.count)) }
+
+        let direct = directWithinClassScatter(x, labels: labels, classCount: 5)
+        #expect(normRelativeDifference(streamed.withinClassScatter(), direct) < 1e-6)
+        for c in 0..<5 {
+            let rows = labels.indices.filter { labels[$0] == c }
+            let mean = (0..<9).map { j in rows.reduce(0.0) { $0 + Double(x[$1, j]) } / Double(max(rows.count, 1)) }
+            #expect(normRelativeDifference(streamed.mean(ofClass: c), mean) < 1e-12)
+        }
+    }
+
+    @Test func mergeDoesNotDependOnOrder() {
+        let (x, labels) = sample()
+        var first = ClassStatistics(featureCount: 9), second = ClassStatistics(featureCount: 9)
+        first.update(features: x.rows(0..<70), labels: Array(labels[0..<70]))
+        second.update(features: x.rows(70..<161), labels: Array(labels[70..<161]))
+        var whole = ClassStatistics(featureCount: 9)
+        whole.update(features: x, labels: labels)
+
+        let forward = first.merging(second), backward = second.merging(first)
+        #expect(forward.counts == whole.counts)
+        #expect(backward.counts == whole.counts)
+        #expect(normRelativeDifference(forward.withinClassScatter(), whole.withinClassScatter()) < 1e-6)
+        #expect(normRelativeDifference(backward.withinClassScatter(), forward.withinClassScatter()) < 1e-12)
+        #expect(normRelativeDifference(backward.sums, whole.sums) < 1e-12)
+    }
+
+    @Test func stateRoundTripsAndBadStateIsNamed() throws {
+        let (x, labels) = sample()
+        var statistics = ClassStatistics(featureCount: 9)
+        statistics.update(features: x, labels: labels)
+        let state = statistics.state
+        #expect(state["scatter"]?.count == 9 * 10 / 2)
+        #expect(statistics.memoryInFloats == 5 + 5 * 9 + 45)
+        let restored = try ClassStatistics(featureCount: 9, state: state)
+        #expect(restored.counts == statistics.counts)
+        #expect(restored.withinClassScatter() == statistics.withinClassScatter())
+
+        var missing = state
+        missing["sums"] = nil
+        #expect(throws: DiscriminantError.missingState(name: "sums")) {
+            try ClassStatistics(featureCount: 9, state: missing)
+        }
+        var short = state
+        short["scatter"]?.removeLast()
+        let error = #expect(throws: DiscriminantError.self) { try ClassStatistics(featureCount: 9, state: short) }
+        #expect(error?.description
+            == "The saved class statistics entry 'scatter' should hold 45 values, it holds 44.")
+        var negative = state
+        negative["counts"]?[2] = -1
+        #expect(throws: DiscriminantError.invalidStateValue(name: "counts", index: 2, value: -1)) {
+            try ClassStatistics(featureCount: 9, state: negative)
+        }
+    }
+}
+
+@Suite("Linear discriminant")
+struct LinearDiscriminantTests {
+    /// One class, samples ±a_i e_i repeated 20 times: Σ̂ = diag(0.25, 1, 2.25, 4), n = 160.
+    @Test func oasIntensityMatchesTheClosedForm() throws {
+        var rows: [[Float]] = []
+        for _ in 0..<20 {
+            for (i, a) in [Float(1), 2, 3, 4].enumerated() {
+                var plus = [Float](repeating: 0, count: 4), minus = plus
+                plus[i] = a
+                minus[i] = -a
+                rows += [plus, minus]
+            }
+        }
+        var statistics = ClassStatistics(featureCount: 4)
+        statistics.update(features: Matrix(rows), labels: Array(repeating: 0, count: rows.count))
+        // tr = 7.5, tr(Σ̂²) = 22.125: ((1 - 1/2) 22.125 + 56.25) / ((161 - 1/2) (22.125 - 56.25/4)).
+        let expected = 67.3125 / (160.5 * 8.0625)
+        #expect(isClose(try statistics.shrinkageIntensity(.oas), expected, tolerance: 1e-12))
+        #expect(try statistics.shrinkageIntensity(.fixed(0.3)) == 0.3)
+        #expect(throws: DiscriminantError.invalidShrinkage(1.5)) { try statistics.shrinkageIntensity(.fixed(1.5)) }
+
+        // A covariance that is already a multiple of I needs full shrinkage.
+        var isotropic = ClassStatistics(featureCount: 2)
+        isotropic.update(features: Matrix([[1, 0], [-1, 0], [0, 1], [0, -1]]), labels: [0, 0, 0, 0])
+        #expect(try isotropic.shrinkageIntensity(.oas) == 1)
+    }
+
+    @Test func fitEqualsTheFloat64Reference() throws {
+        let (x, labels) = gaussianClasses(
+            means: [[0, 1, 0, 2, 1], [1, 0, 0, 1, 3], [2, 2, 1, 0, 0]], perClass: 14, spread: 0.8, seed: 5)
+        var statistics = ClassStatistics(featureCount: 5)
+        statistics.update(features: x.rows(0..<20), labels: Array(labels[0..<20]))
+        statistics.update(features: x.rows(20..<42), labels: Array(labels[20..<42]))
+        for shrinkage in [Shrinkage.oas, .fixed(0), .fixed(0.4)] {
+            let fixed: Double? = if case let .fixed(value) = shrinkage { value } else { nil }
+            let reference = referenceDiscriminant(x, labels: labels, classCount: 3, fixedShrinkage: fixed)
+            #expect(isClose(try statistics.shrinkageIntensity(shrinkage), reference.shrinkage, tolerance: 1e-5))
+            let (weight, bias) = try statistics.fitDiscriminant(shrinkage: shrinkage)
+            #expect(weight.shape == [5, 3])
+            #expect(bias.shape == [1, 3])
+            #expect(normRelativeDifference(weight.scalars.map(Double.init), reference.weight) < 1e-5)
+            #expect(normRelativeDifference(bias.scalars.map(Double.init), reference.bias) < 1e-5)
+        }
+    }
+
+    @Test func separableGaussianClassesAreClassifiedAlmostPerfectly() throws {
+        var generator = SeededGenerator(seed: 3)
+        let means = (0..<4).map { _ in (0..<20).map { _ in 2 * generator.nextNormal() } }
+        let train = gaussianClasses(means: means, perClass: 200, seed: 1)
+        let test = gaussianClasses(means: means, perClass: 200, seed: 2)
+
+        var statistics = ClassStatistics(featureCount: 20)
+        for start in stride(from: 0, to: 800, by: 64) {
+            let end = min(start + 64, 800)
+            statistics.update(features: train.features.rows(start..<end), labels: Array(train.labels[start..<end]))
+        }
+        let (weight, bias) = try statistics.fitDiscriminant()
+        var logits = Matrix.matmul(test.features, weight)
+        logits.addRowVector(bias)
+        #expect(accuracy(logits.argmaxRows(), test.labels) >= 0.99)
+
+        // The same through random ReLU features.
+        var discriminant = LinearDiscriminant(inputCount: 20, featureCount: 256, seed: 9)
+        discriminant.observe(train.features, labels: train.labels)
+        try discriminant.refit()
+        #expect(accuracy(discriminant.predict(test.features), test.labels) >= 0.98)
+    }
+
+    @Test func unseenClassesGetNoPosterior() throws {
+        let (x, labels) = gaussianClasses(means: [[0, 0, 3], [3, 0, 0]], perClass: 10, seed: 4)
+        var statistics = ClassStatistics(featureCount: 3)
+        statistics.update(features: x, labels: labels.map { $0 * 2 })
+        let (weight, bias) = try statistics.fitDiscriminant(classCount: 4)
+        #expect(weight.shape == [3, 4])
+        for unseen in [1, 3] {
+            #expect(bias[0, unseen] == ClassStatistics.unseenClassBias)
+            #expect((0..<3).allSatisfy { weight[$0, unseen] == 0 })
+        }
+        #expect(bias[0, 0] > -100 && bias[0, 2] > -100)
+    }
+
+    @Test func singularCovarianceWithoutShrinkageIsReported() throws {
+        // The third feature never varies within a class.
+        let x = Matrix([[1, 2, 0], [2, 1, 0], [0, 0, 0], [5, 4, 0], [4, 6, 0], [6, 5, 0]])
+        var statistics = ClassStatistics(featureCount: 3)
+        statistics.update(features: x, labels: [0, 0, 0, 1, 1, 1])
+        let error = #expect(throws: DiscriminantError.self) { try statistics.fitDiscriminant(shrinkage: .fixed(0)) }
+        guard case .notPositiveDefinite(featureCount: 3, minor: 3, shrinkage: 0)? = error else {
+            Issue.record("unexpected error \(String(describing: error))")
+            return
+        }
+        #expect(try statistics.fitDiscriminant(shrinkage: .oas).weight.isFinite)
+        #expect(throws: DiscriminantError.noSamples) { try ClassStatistics(featureCount: 3).fitDiscriminant() }
+    }
+
+    @Test func randomFeaturesAreSeededReLUProjections() {
+        let features = RandomFeatures(inputCount: 6, featureCount: 10, seed: 7)
+        #expect(features == RandomFeatures(inputCount: 6, featureCount: 10, seed: 7))
+        #expect(features != RandomFeatures(inputCount: 6, featureCount: 10, seed: 8))
+        let x = randomMatrix(4, 6, seed: 1)
+        let y = features(x)
+        #expect(y.shape == [4, 10])
+        var negatives = 0
+        for r in 0..<4 {
+            for j in 0..<10 {
+                let pre = (0..<6).reduce(Double(features.bias[0, j])) { $0 + Double(x[r, $1]) * Double(features.weight[$1, j]) }
+                if pre < 0 { negatives += 1 }
+                #expect(isClose(Double(y[r, j]), max(0, pre), tolerance: 1e-5))
+            }
+        }
+        #expect(negatives > 0 && negatives < 40)
+    }
+}
