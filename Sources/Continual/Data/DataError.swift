@@ -1,0 +1,128 @@
+/// Where in the input a problem was found: the file (or "standard input"), and when
+/// known the 1-based line of a text file or item of a binary file, and the 1-based column.
+public struct DataLocation: Equatable, Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The file's path, or a name such as "standard input".
+    public var source: String
+    /// 1-based line of a text file (CSV), counting the header line.
+    public var line: Int?
+    /// 1-based record of a binary file (an image or label of an IDX file).
+    public var item: Int?
+    /// 1-based column (field) of a CSV line.
+    public var column: Int?
+
+    public init(source: String, line: Int? = nil, item: Int? = nil, column: Int? = nil) {
+        self.source = source
+        self.line = line
+        self.item = item
+        self.column = column
+    }
+
+    public var description: String {
+        var text = source
+        if let line { text += ", line \(line)" }
+        if let item { text += ", item \(item)" }
+        if let column { text += ", column \(column)" }
+        return text
+    }
+}
+
+/// Everything that can be wrong with a data file or a stream of data.
+///
+/// Every case names the file (or stream) and, where it applies, the line or item and the
+/// column (1-based), and the expected and actual width or shape. Bad user data always
+/// throws one of these; it never traps and never yields silently wrong values.
+public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No file at `path`.
+    case fileNotFound(path: String)
+    /// The file exists but cannot be read (permissions, a directory, an I/O error).
+    case unreadable(path: String, reason: String)
+    /// A file could not be written.
+    case writeFailed(path: String, reason: String)
+    /// A data set that comes from a system package is not installed.
+    case missingDataset(name: String, path: String, package: String)
+    /// A file named `*.gz` that is not gzip.
+    case notGzip(path: String)
+    /// A gzip stream that zlib cannot decompress (corrupt, cut short, bad checksum).
+    case corruptGzip(path: String, reason: String)
+    /// An IDX file shorter than its header says.
+    case truncatedIDX(path: String, expectedBytes: Int, actualBytes: Int)
+    /// An IDX file whose magic number is not the expected one.
+    case wrongIDXMagic(path: String, expected: String, actual: UInt32)
+    /// Dimensions that do not fit (an IDX header, images and labels of different counts).
+    case wrongDimensions(path: String, expected: String, actual: [Int])
+    /// A CSV field that is not a number.
+    case nonNumericField(at: DataLocation, text: String)
+    /// A value that is NaN or infinite (or too large for a Float).
+    case nonFiniteValue(at: DataLocation, text: String)
+    /// A row whose number of fields differs from the first row's.
+    case raggedRow(at: DataLocation, expectedColumns: Int, actualColumns: Int)
+    /// Data whose feature width differs from the declared width (the network's input).
+    case widthMismatch(at: DataLocation, expected: Int, actual: Int)
+    /// A label that is not one of the declared classes.
+    case labelOutOfRange(at: DataLocation, label: String, declared: String)
+    /// A label that cannot be a class (a negative number, text where integers were used).
+    case invalidLabel(at: DataLocation, label: String, reason: String)
+    /// The chosen label column does not exist.
+    case labelColumnNotFound(source: String, column: String, available: String)
+    /// A line longer than the reader's bound (probably not a text file).
+    case lineTooLong(at: DataLocation, limit: Int)
+    /// A stream or file with no samples in it.
+    case emptyStream(source: String)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let path):
+            return "\(path): no such file."
+        case .unreadable(let path, let reason):
+            return "\(path): cannot be read: \(reason)."
+        case .writeFailed(let path, let reason):
+            return "\(path): cannot be written: \(reason)."
+        case .missingDataset(let name, let path, let package):
+            return "The \(name) data set is missing: \(path) does not exist. "
+                + "Install it with `apt-get install \(package)`, or point to a directory that holds the files."
+        case .notGzip(let path):
+            return "\(path): the name ends in .gz but the file is not gzip-compressed."
+        case .corruptGzip(let path, let reason):
+            return "\(path): the gzip data is corrupt: \(reason)."
+        case .truncatedIDX(let path, let expected, let actual):
+            return "\(path): the IDX file is truncated: its header promises \(expected) bytes of data, "
+                + "but only \(actual) are there."
+        case .wrongIDXMagic(let path, let expected, let actual):
+            return "\(path): not the expected IDX file: magic number \(hex(actual)), expected \(expected)."
+        case .wrongDimensions(let path, let expected, let actual):
+            let shape = actual.map(String.init).joined(separator: "x")
+            return "\(path): wrong dimensions \(shape.isEmpty ? "(none)" : shape), expected \(expected)."
+        case .nonNumericField(let at, let text):
+            return "\(at): the field \(quoted(text)) is not a number."
+        case .nonFiniteValue(let at, let text):
+            return "\(at): the value \(quoted(text)) is not finite (NaN, infinity or beyond Float's range)."
+        case .raggedRow(let at, let expected, let actual):
+            return "\(at): the row has \(actual) fields, but earlier rows have \(expected)."
+        case .widthMismatch(let at, let expected, let actual):
+            return "\(at): the data has \(actual) features per sample, but \(expected) were expected "
+                + "(the declared input width of the network)."
+        case .labelOutOfRange(let at, let label, let declared):
+            return "\(at): the label \(quoted(label)) is not one of the declared classes (\(declared))."
+        case .invalidLabel(let at, let label, let reason):
+            return "\(at): the label \(quoted(label)) cannot be used: \(reason)."
+        case .labelColumnNotFound(let source, let column, let available):
+            return "\(source): there is no label column \(column); \(available)."
+        case .lineTooLong(let at, let limit):
+            return "\(at): the line is longer than \(limit) bytes; is this a text file?"
+        case .emptyStream(let source):
+            return "\(source): there are no samples in it."
+        }
+    }
+}
+
+private func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}
+
+/// Quotes user text for a message, shortened so a binary line cannot flood the terminal.
+private func quoted(_ text: String) -> String {
+    let limit = 40
+    let shown = text.count > limit ? String(text.prefix(limit)) + "..." : text
+    return "'" + shown + "'"
+}

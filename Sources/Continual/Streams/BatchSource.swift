@@ -1,0 +1,146 @@
+import MoE
+
+/// A source of labelled mini-batches: a file read incrementally, standard input, or a
+/// data set in memory.
+///
+/// A learner pulls batches with `next()` until it returns nil. Sources that learn their
+/// classes from the data report, in each batch's `newClasses`, the classes seen for the
+/// first time, so the learner can widen its output; `labelMap` tells how raw labels map
+/// to class indices. `position` is everything needed to continue later: save it with a
+/// checkpoint, reopen the same source and call `resume(from:)`.
+///
+/// ```swift
+/// var source = try CSVSource(path: "stream.csv.gz", batchSize: 64)
+/// while let batch = try source.next() {
+///     learner.observe(batch)
+/// }
+/// let saved = source.position
+/// ```
+///
+/// Bad rows throw a `DataError` naming the row (the default), or are skipped and counted
+/// in `position.skipped` under `BadRowPolicy.skip`. After a throw the source is finished:
+/// `next()` throws the same error again, so a half-read batch never reaches a model.
+public protocol BatchSource {
+    /// What the source is called in messages (a path, "standard input").
+    var name: String { get }
+    /// Features per sample: declared, or learned from the first row (nil before it).
+    var inputWidth: Int? { get }
+    /// How raw labels become class indices; grows as a learned map sees new labels.
+    var labelMap: LabelMap { get }
+    /// Where the stream is, with the label map and counters: enough to resume.
+    var position: StreamPosition { get }
+    /// The next batch (at most the batch size, smaller only at the end), or nil when the
+    /// stream ends. Throws `DataError.emptyStream` if it ends before any sample.
+    mutating func next() throws(DataError) -> Batch?
+    /// Continues from a saved position: restores the label map, width and counters and
+    /// skips the samples already consumed. Call it before the first `next()`.
+    mutating func resume(from position: StreamPosition) throws(DataError)
+}
+
+extension BatchSource {
+    /// Number of classes known so far.
+    public var classCount: Int { labelMap.classCount }
+}
+
+/// What a source does with a bad row (wrong width, non-numeric or non-finite field,
+/// undeclared or invalid label).
+public enum BadRowPolicy: String, Equatable, Sendable, Codable, CaseIterable {
+    /// Throw a `DataError` naming the row (the default).
+    case fail
+    /// Skip the row and count it in `StreamPosition.skipped`.
+    case skip
+}
+
+/// Rows skipped under `BadRowPolicy.skip`, counted by reason.
+public struct SkippedRows: Equatable, Sendable, Codable {
+    /// Rows whose number of fields differs from the others (or from the declared width).
+    public var wrongWidth = 0
+    /// Rows with a field that is not a number.
+    public var nonNumeric = 0
+    /// Rows with a NaN or infinite value.
+    public var nonFinite = 0
+    /// Rows whose label is not a declared class, or cannot be a class.
+    public var badLabel = 0
+    /// The message of the last skipped row, for logs.
+    public var lastMessage: String?
+
+    public init() {}
+
+    /// All skipped rows.
+    public var total: Int { wrongWidth + nonNumeric + nonFinite + badLabel }
+
+    /// Counts `error` under its reason.
+    mutating func count(_ error: DataError) {
+        switch error {
+        case .raggedRow, .widthMismatch: wrongWidth += 1
+        case .nonNumericField: nonNumeric += 1
+        case .nonFiniteValue: nonFinite += 1
+        default: badLabel += 1
+        }
+        lastMessage = error.description
+    }
+}
+
+/// How far a stream has got: saved with a checkpoint and given back to `resume(from:)`.
+public struct StreamPosition: Equatable, Sendable, Codable {
+    /// Data rows (samples) read from the input, delivered or skipped; header and blank
+    /// lines are not counted. For a data set source over several passes, samples read
+    /// over all passes.
+    public var rowsRead: Int
+    /// Samples delivered in batches.
+    public var samplesDelivered: Int
+    /// The label map at this point.
+    public var labelMap: LabelMap
+    /// The input width at this point (nil if no row has been read and none was declared).
+    public var inputWidth: Int?
+    /// Classes that have appeared in the stream, ascending.
+    public var seenClasses: [Int]
+    /// Rows skipped under `BadRowPolicy.skip`.
+    public var skipped: SkippedRows
+
+    public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
+                inputWidth: Int? = nil, seenClasses: [Int] = [], skipped: SkippedRows = SkippedRows()) {
+        self.rowsRead = rowsRead
+        self.samplesDelivered = samplesDelivered
+        self.labelMap = labelMap
+        self.inputWidth = inputWidth
+        self.seenClasses = seenClasses
+        self.skipped = skipped
+    }
+}
+
+/// Tracks which classes a stream has shown, to report new ones per batch.
+struct SeenClasses {
+    private(set) var seen: Set<Int> = []
+
+    init(_ classes: [Int] = []) { seen = Set(classes) }
+
+    /// The classes of `labels` not seen before, ascending; marks them seen.
+    mutating func newClasses(in labels: [Int]) -> [Int] {
+        var fresh: [Int] = []
+        for label in labels where !seen.contains(label) {
+            seen.insert(label)
+            fresh.append(label)
+        }
+        return fresh.sorted()
+    }
+
+    var sorted: [Int] { seen.sorted() }
+}
+
+extension Dataset {
+    /// Reads `source` to its end into one data set (for files that fit in memory).
+    public init(reading source: inout some BatchSource, name: String? = nil) throws(DataError) {
+        var scalars: [Float] = []
+        var labels: [Int] = []
+        while let batch = try source.next() {
+            scalars += batch.features.scalars
+            labels += batch.labels
+        }
+        let width = source.inputWidth ?? 0
+        let map = source.labelMap
+        self.init(features: Matrix(rows: labels.count, columns: width, scalars: scalars), labels: labels,
+                  classCount: map.classCount, classNames: map.kind == .names ? map.names : nil,
+                  name: name ?? source.name)
+    }
+}

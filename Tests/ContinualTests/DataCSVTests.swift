@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+import Continual
+import MoE
+import TestSupport
+
+@Suite("CSV files")
+struct DataCSVTests {
+    @Test("label column first (default), last, by index and by header name give the same data",
+          arguments: [
+              ("1,0.5,2\n0,1.5,-3\n", CSVFormat()),
+              ("0.5,2,1\n1.5,-3,0\n", CSVFormat(labelColumn: .last)),
+              ("0.5,1,2\n1.5,0,-3\n", CSVFormat(labelColumn: .index(1))),
+              ("a,y,b\n0.5,1,2\n1.5,0,-3\n", CSVFormat(labelColumn: .name("y"))),
+              ("y,a,b\n1,0.5,2\n0,1.5,-3\n", CSVFormat(hasHeader: true)),
+              ("1;0.5;2\r\n\r\n0;1.5;-3", CSVFormat(separator: ";")),
+              ("\"1\", 0.5 ,\"2\"\n  \n0,1.5e0,-3\n", CSVFormat()),
+          ])
+    func labelColumns(text: String, format: CSVFormat) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("data.csv")
+            try writeText(text, to: path)
+            let dataset = try CSV.load(path: path, format: format)
+            #expect(dataset.features == Matrix([[0.5, 2], [1.5, -3]]))
+            #expect(dataset.labels == [1, 0])
+            #expect(dataset.classCount == 2)
+        }
+    }
+
+    @Test("numbers parse bit for bit as Float(String) does, in every notation")
+    func numberParsing() throws {
+        var texts = ["0", "-0", "+3", ".5", "5.", "0.1", "16777216", "16777217", "123456789", "0.0000000001",
+                     "0.00000000001", "3.4028235e38", "1e-45", "1.17549435E-38", "-7.25e+2", "0x1p3", "  42 ",
+                     "2.5000000000000000001", "0.30000001192092896"]
+        var generator = SeededGenerator(seed: 11)
+        for _ in 0..<3000 {
+            let whole = generator.nextInt(below: 100_000_000)
+            let fraction = String(generator.nextInt(below: 1_000_000_000))
+            let places = generator.nextInt(below: 11)
+            let sign = generator.nextInt(below: 2) == 0 ? "-" : ""
+            texts.append(places == 0 ? "\(sign)\(whole % 40_000_000)" : "\(sign)\(whole % 1000).\(fraction.prefix(places))")
+        }
+        try withTemporaryDirectory { dir in
+            let path = dir.path("numbers.csv")
+            try writeText(texts.map { "0,\($0)" }.joined(separator: "\n"), to: path)
+            let parsed = try CSV.load(path: path).features.scalars
+            for (text, value) in zip(texts, parsed) {
+                let expected = Float(text.trimmingCharacters(in: .whitespaces))!
+                #expect(value.bitPattern == expected.bitPattern, "\(text): \(value) != \(expected)")
+            }
+        }
+    }
+
+    @Test("label column parsing from a command-line value")
+    func labelColumnArgument() {
+        #expect(LabelColumn(argument: "first") == .first)
+        #expect(LabelColumn(argument: "last") == .last)
+        #expect(LabelColumn(argument: "3") == .index(3))
+        #expect(LabelColumn(argument: "class") == .name("class"))
+        #expect(CSVFormat(labelColumn: .name("class")).hasHeader)
+    }
+
+    @Test("gzip CSV reads like plain CSV; text labels are numbered in order of appearance")
+    func gzipAndNames() throws {
+        try withTemporaryDirectory { dir in
+            let text = "f1,f2,kind\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,bird\n"
+            try Gzip.write(Array(text.utf8), to: dir.path("d.csv.gz"))
+            let dataset = try CSV.load(path: dir.path("d.csv.gz"), format: CSVFormat(labelColumn: .last, hasHeader: true))
+            #expect(dataset.labels == [0, 1, 0, 2])
+            #expect(dataset.classNames == ["cat", "dog", "bird"])
+            #expect(dataset.features == Matrix([[1, 2], [3, 4], [5, 6], [7, 8]]))
+            #expect(dataset.name == dir.path("d.csv.gz"))
+        }
+    }
+
+    @Test("a non-numeric field names the file, line, column and text")
+    func nonNumeric() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("bad.csv")
+            try writeText("h1,h2,h3\n0,1,2\n1,2,x3\n", to: path)
+            let error = dataError { _ = try CSV.load(path: path, format: CSVFormat(hasHeader: true)) }
+            #expect(error == .nonNumericField(at: DataLocation(source: path, line: 3, column: 3), text: "x3"))
+            #expect(error?.description == "\(path), line 3, column 3: the field 'x3' is not a number.")
+            // An empty field and a number followed by text are not numbers either.
+            try writeText("0,1,\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path) }
+                == .nonNumericField(at: DataLocation(source: path, line: 1, column: 3), text: ""))
+            try writeText("0,1.5kg,2\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path) }
+                == .nonNumericField(at: DataLocation(source: path, line: 1, column: 2), text: "1.5kg"))
+        }
+    }
+
+    @Test("a ragged row names the line and both widths")
+    func ragged() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("ragged.csv")
+            try writeText("0,1,2\n1,2,3\n\n2,3\n", to: path)
+            let error = dataError { _ = try CSV.load(path: path) }
+            #expect(error == .raggedRow(at: DataLocation(source: path, line: 4), expectedColumns: 3, actualColumns: 2))
+            #expect(error?.description == "\(path), line 4: the row has 2 fields, but earlier rows have 3.")
+        }
+    }
+
+    @Test("NaN and infinite values are refused with their line and column",
+          arguments: ["nan", "NaN", "inf", "-Infinity", "1e39"])
+    func nonFinite(value: String) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("nan.csv")
+            try writeText("0,1,2\n1,\(value),3\n", to: path)
+            let error = dataError { _ = try CSV.load(path: path) }
+            #expect(error == .nonFiniteValue(at: DataLocation(source: path, line: 2, column: 2), text: value))
+            #expect(error?.description.contains("\(path), line 2, column 2") == true)
+        }
+    }
+
+    @Test("a width that does not match the network is reported on the first row")
+    func widthMismatch() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("w.csv")
+            try writeText("0,1,2,3\n", to: path)
+            let error = dataError { _ = try CSV.load(path: path, inputWidth: 784) }
+            #expect(error == .widthMismatch(at: DataLocation(source: path, line: 1), expected: 784, actual: 3))
+            #expect(error?.description.contains("has 3 features per sample, but 784 were expected") == true)
+            // A header of the wrong width is caught before any row.
+            try writeText("a,b,c\n0,1,2\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(hasHeader: true), inputWidth: 3) }
+                == .widthMismatch(at: DataLocation(source: path, line: 1), expected: 3, actual: 2))
+        }
+    }
+
+    @Test("a data set checks its width and labels against a network")
+    func datasetChecks() throws {
+        let dataset = Dataset(features: Matrix(rows: 3, columns: 4), labels: [0, 5, 2], name: "tiny")
+        #expect(dataError { try dataset.requireInputWidth(784) }
+            == .widthMismatch(at: DataLocation(source: "tiny"), expected: 784, actual: 4))
+        #expect(dataError { try dataset.requireLabels(below: 3) }
+            == .labelOutOfRange(at: DataLocation(source: "tiny", item: 2), label: "5", declared: "0..<3"))
+        #expect(dataError { try dataset.requireInputWidth(4); try dataset.requireLabels(below: 6) } == nil)
+    }
+
+    @Test("labels outside declared classes, by number and by name")
+    func undeclaredLabels() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("l.csv")
+            try writeText("3,1\n10,2\n", to: path)
+            let number = dataError { _ = try CSV.load(path: path, labels: .integers(classCount: 10)) }
+            #expect(number == .labelOutOfRange(at: DataLocation(source: path, line: 2, column: 1), label: "10",
+                                               declared: "0..<10"))
+            #expect(number?.description.contains("\(path), line 2, column 1") == true)
+
+            try writeText("cat,1\nemu,2\n", to: path)
+            let name = dataError { _ = try CSV.load(path: path, labels: .names(["cat", "dog"])) }
+            #expect(name == .labelOutOfRange(at: DataLocation(source: path, line: 2, column: 1), label: "emu",
+                                             declared: "'cat', 'dog'"))
+
+            try writeText("1,1\n-2,2\n", to: path)
+            guard case .invalidLabel(let at, "-2", _)? = dataError({ _ = try CSV.load(path: path) }) else {
+                Issue.record("a negative class number was accepted")
+                return
+            }
+            #expect(at.line == 2)
+
+            try writeText("1,1\ncat,2\n", to: path)
+            guard case .invalidLabel(let at2, "cat", let reason)? = dataError({ _ = try CSV.load(path: path) }) else {
+                Issue.record("text after integer labels was accepted")
+                return
+            }
+            #expect(at2 == DataLocation(source: path, line: 2, column: 1) && reason.contains("declare the class names"))
+        }
+    }
+
+    @Test("a missing label column lists what exists")
+    func labelColumnNotFound() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("c.csv")
+            try writeText("a,b\n1,2\n", to: path)
+            let byName = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .name("label"))) }
+            #expect(byName == .labelColumnNotFound(source: path, column: "'label'", available: "the header names 'a', 'b'"))
+            let byIndex = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .index(5))) }
+            #expect(byIndex?.description.contains("no label column index 5") == true)
+            try writeText("1\n2\n", to: path)
+            guard case .wrongDimensions(path, _, [1])? = dataError({ _ = try CSV.load(path: path) }) else {
+                Issue.record("a one-column file was accepted")
+                return
+            }
+        }
+    }
+
+    @Test("empty files, blank files and header-only files are empty streams")
+    func empty() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("e.csv")
+            for (text, header) in [("", false), ("\n  \n\n", false), ("a,b,c\n", true)] {
+                try writeText(text, to: path)
+                let error = dataError { _ = try CSV.load(path: path, format: CSVFormat(hasHeader: header)) }
+                #expect(error == .emptyStream(source: path))
+                #expect(error?.description == "\(path): there are no samples in it.")
+            }
+            try Gzip.write([], to: dir.path("e.csv.gz"))
+            #expect(dataError { _ = try CSV.load(path: dir.path("e.csv.gz")) } == .emptyStream(source: dir.path("e.csv.gz")))
+        }
+    }
+
+    @Test("a line without a newline at the end of the file is read; a BOM is ignored")
+    func lastLineAndBOM() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("n.csv")
+            try writeFileBytes([0xEF, 0xBB, 0xBF] + Array("2,1\n0,4".utf8), to: path)
+            let dataset = try CSV.load(path: path)
+            #expect(dataset.labels == [2, 0] && dataset.features == Matrix([[1], [4]]))
+            #expect(dataset.classCount == 3)
+        }
+    }
+
+    @Test("skipping bad rows counts them by reason")
+    func skipBadRows() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("s.csv")
+            try writeText("0,1,2\n1,x,2\n1,2\n2,nan,1\n-1,1,1\n1,5,6\n", to: path)
+            var source = try CSVSource(path: path, badRows: .skip)
+            let dataset = try Dataset(reading: &source)
+            #expect(dataset.labels == [0, 1] && dataset.features == Matrix([[1, 2], [5, 6]]))
+            let skipped = source.position.skipped
+            #expect(skipped.nonNumeric == 1 && skipped.wrongWidth == 1 && skipped.nonFinite == 1 && skipped.badLabel == 1)
+            #expect(skipped.total == 4)
+            #expect(skipped.lastMessage?.contains("\(path), line 5") == true)
+            #expect(source.position.rowsRead == 6)
+        }
+    }
+}
