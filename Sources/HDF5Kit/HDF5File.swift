@@ -62,13 +62,16 @@ public final class HDF5File {
     /// Creates a file that lives only in memory (HDF5's core driver, no backing store);
     /// `image()` returns its bytes.
     ///
-    /// - Parameter name: the name used in error messages (e.g. the path it will be saved to).
-    public static func createInMemory(name: String, userBlockSize: Int = 0) throws(HDF5Error) -> HDF5File {
+    /// - Parameters:
+    ///   - name: the name used in error messages (e.g. the path it will be saved to).
+    ///   - expectedBytes: roughly how large the file will grow; memory is reserved in
+    ///     steps of this size (at least 1 MiB), so a good guess avoids repeated copies.
+    public static func createInMemory(name: String, userBlockSize: Int = 0, expectedBytes: Int = 0) throws(HDF5Error) -> HDF5File {
         try withHDF5 { () throws(HDF5Error) -> HDF5File in
             let site = Site(file: name, path: "/")
             let fcpl = try fileCreationList(userBlockSize: userBlockSize, site: site)
             defer { H5Pclose(fcpl) }
-            let fapl = try coreAccessList(site: site)
+            let fapl = try coreAccessList(site: site, increment: max(1 << 20, expectedBytes))
             defer { H5Pclose(fapl) }
             let id = try site.check(id: H5Fcreate(uniqueMemoryName(), moe_H5F_ACC_EXCL(), fcpl, fapl), "create an in-memory file")
             return HDF5File(id: id, path: name)
@@ -86,7 +89,7 @@ public final class HDF5File {
         try withHDF5 { () throws(HDF5Error) -> HDF5File in
             let site = Site(file: name, path: "/")
             guard !image.isEmpty else { throw site.error("open a file image", .malformed("the image is empty")) }
-            let fapl = try coreAccessList(site: site)
+            let fapl = try coreAccessList(site: site, increment: 1 << 20)
             defer { H5Pclose(fapl) }
             let status = image.withUnsafeBytes { H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
             try site.check(status, "hand the file image to HDF5")
@@ -98,14 +101,25 @@ public final class HDF5File {
     /// The bytes of the file after a flush, *without* the user block: a file on disk is
     /// `userBlockSize` bytes of the caller's followed by exactly these bytes (HDF5's
     /// addresses are relative to the end of the user block).
-    public func image() throws(HDF5Error) -> [UInt8] {
-        try withHDF5 { () throws(HDF5Error) -> [UInt8] in
+    ///
+    /// - Parameter leadingBytes: zero bytes to put before the image (room for the
+    ///   caller's user block, saving a copy of the whole image).
+    public func image(leadingBytes: Int = 0) throws(HDF5Error) -> [UInt8] {
+        precondition(leadingBytes >= 0, "leadingBytes must be non-negative")
+        return try withHDF5 { () throws(HDF5Error) -> [UInt8] in
             let id = liveID("image")
             try site.check(H5Fflush(id, H5F_SCOPE_GLOBAL), "flush before taking the file image")
             let size = H5Fget_file_image(id, nil, 0)
             guard size > 0 else { throw site.error("measure the file image") }
-            var bytes = [UInt8](repeating: 0, count: size)
-            let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, $0.count) }
+            var copied = -1
+            let bytes = [UInt8](unsafeUninitializedCapacity: leadingBytes + size) { buffer, count in
+                let raw = UnsafeMutableRawBufferPointer(buffer)
+                copied = H5Fget_file_image(id, raw.baseAddress! + leadingBytes, size)
+                // Every byte must be initialized, whatever HDF5 did.
+                let filled = copied == size ? leadingBytes : leadingBytes + size
+                UnsafeMutableRawBufferPointer(rebasing: raw[0..<filled]).initializeMemory(as: UInt8.self, repeating: 0)
+                count = leadingBytes + size
+            }
             guard copied == size else { throw site.error("copy the file image") }
             return bytes
         }
@@ -165,9 +179,9 @@ private func fileCreationList(userBlockSize: Int, site: Site) throws(HDF5Error) 
 }
 
 /// An access property list for the in-memory (core) driver without a backing store.
-private func coreAccessList(site: Site) throws(HDF5Error) -> hid_t {
+private func coreAccessList(site: Site, increment: Int) throws(HDF5Error) -> hid_t {
     let fapl = try site.check(id: H5Pcreate(moe_H5P_FILE_ACCESS()), "create file access properties")
-    if H5Pset_fapl_core(fapl, 1 << 20, false) < 0 {
+    if H5Pset_fapl_core(fapl, increment, false) < 0 {
         H5Pclose(fapl)
         throw site.error("select the in-memory driver")
     }

@@ -13,12 +13,17 @@ public enum CheckpointBenchmark {
         public var saveMedianMilliseconds: Double
         /// `load(from:)` plus `makeModel()` and `makeOptimizer(for:)`.
         public var loadMedianMilliseconds: Double
+        /// The process's CPU time for a save (wall time minus waiting for the disk or
+        /// for a busy machine).
+        public var saveMedianCPUMilliseconds: Double
+        /// The process's CPU time for a load.
+        public var loadMedianCPUMilliseconds: Double
 
         public var description: String {
-            let save = String(format: "%.1f", saveMedianMilliseconds)
-            let load = String(format: "%.1f", loadMedianMilliseconds)
+            func f(_ value: Double) -> String { String(format: "%.1f", value) }
             return "checkpoint of \(parameterCount) parameters + Adam state (\(fileBytes) bytes): "
-                + "save \(save) ms, load \(load) ms (median of \(repetitions))"
+                + "save \(f(saveMedianMilliseconds)) ms (CPU \(f(saveMedianCPUMilliseconds)) ms), "
+                + "load \(f(loadMedianMilliseconds)) ms (CPU \(f(loadMedianCPUMilliseconds)) ms), median of \(repetitions)"
         }
     }
 
@@ -48,21 +53,33 @@ public enum CheckpointBenchmark {
         let path = directory + "/bench.h5"
 
         let clock = ContinuousClock()
-        var saves: [Double] = [], loads: [Double] = []
+        var saves: [Double] = [], loads: [Double] = [], saveCPU: [Double] = [], loadCPU: [Double] = []
         for _ in 0..<repetitions {
             var start = clock.now
+            var cpu = cpuMilliseconds()
             try Checkpoint(model: model, optimizer: adam).save(to: path)
             saves.append(milliseconds(clock.now - start))
+            saveCPU.append(cpuMilliseconds() - cpu)
             start = clock.now
+            cpu = cpuMilliseconds()
             let checkpoint = try Checkpoint.load(from: path)
             let restored = try checkpoint.makeModel()
             _ = try checkpoint.makeOptimizer(for: restored)
             loads.append(milliseconds(clock.now - start))
+            loadCPU.append(cpuMilliseconds() - cpu)
         }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let bytes = (attributes?[.size] as? NSNumber)?.intValue ?? 0
         return Result(parameterCount: model.parameterCount, fileBytes: bytes, repetitions: repetitions,
-                      saveMedianMilliseconds: median(saves), loadMedianMilliseconds: median(loads))
+                      saveMedianMilliseconds: median(saves), loadMedianMilliseconds: median(loads),
+                      saveMedianCPUMilliseconds: median(saveCPU), loadMedianCPUMilliseconds: median(loadCPU))
+    }
+
+    /// CPU time used by this process so far.
+    private static func cpuMilliseconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) * 1000 + Double(time.tv_nsec) / 1e6
     }
 
     private static func milliseconds(_ duration: Duration) -> Double {

@@ -94,17 +94,33 @@ extension Checkpoint {
     public func encoded(name: String = "<memory>") throws(CheckpointError) -> [UInt8] {
         let file: HDF5File
         do {
-            file = try HDF5File.createInMemory(name: name, userBlockSize: CheckpointHeader.size)
+            file = try HDF5File.createInMemory(name: name, userBlockSize: CheckpointHeader.size, expectedBytes: estimatedBytes)
         } catch { throw .hdf5(error) }
         try write(to: file)
-        let payload: [UInt8]
+        var bytes: [UInt8]
         do {
-            payload = try file.image()
+            bytes = try file.image(leadingBytes: CheckpointHeader.size)
             try file.close()
         } catch { throw .hdf5(error) }
+        let payload = CheckpointHeader.size..<bytes.count
         let header = CheckpointHeader(version: Self.formatVersion, payloadLength: payload.count,
-                                      payloadDigest: XXHash64.hash(payload))
-        return header.encoded() + payload
+                                      payloadDigest: XXHash64.hash(bytes, range: payload))
+        bytes.replaceSubrange(0..<CheckpointHeader.size, with: header.encoded())
+        return bytes
+    }
+
+    /// A generous estimate of the file's size (the matrices plus room for metadata).
+    private var estimatedBytes: Int {
+        var total = 1 << 16
+        for parameter in parameters.values { total += 4 * parameter.value.count + 512 }
+        for matrix in optimizer?.state.values ?? [:].values { total += 4 * matrix.count + 512 }
+        func add(_ section: CheckpointSection) {
+            for array in section.datasets.values { total += 8 * array.count + 512 }
+            section.children.values.forEach(add)
+        }
+        add(model)
+        sections.values.forEach(add)
+        return total
     }
 
     /// Decodes and verifies the bytes of a checkpoint file: header, length and digest
@@ -124,10 +140,11 @@ extension Checkpoint {
         guard digest == header.payloadDigest else {
             throw .checksumMismatch(file: name, stored: header.payloadDigest, computed: digest)
         }
-        // libhdf5 parses exactly the bytes that were verified (no second read of the file).
+        // libhdf5 parses exactly the bytes that were verified (no second read of the
+        // file); it finds the HDF5 superblock after the 512-byte user block itself.
         let file: HDF5File
         do {
-            file = try HDF5File.open(image: Array(bytes[CheckpointHeader.size...]), name: name)
+            file = try HDF5File.open(image: bytes, name: name)
         } catch { throw .hdf5(error) }
         return try CheckpointReader(file: file).read()
     }
@@ -225,24 +242,23 @@ enum AtomicFile {
         guard fstat(fd, &info) == 0 else { throw .unreadable(file: path, reason: errorText()) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(file: path, reason: "it is not a regular file") }
         let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var total = 0
         var failure: String?
-        bytes.withUnsafeMutableBytes { buffer in
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var total = 0
             while total < size {
                 let n = Glibc.read(fd, buffer.baseAddress! + total, size - total)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = errorText()
-                    return
+                    break
                 }
                 if n == 0 { break }
                 total += n
             }
+            // The file may have shrunk while being read; the header check reports it.
+            count = total
         }
         if let failure { throw .unreadable(file: path, reason: failure) }
-        // The file may have shrunk while being read; the header check reports it.
-        if total < size { bytes.removeSubrange(total...) }
         return bytes
     }
 
