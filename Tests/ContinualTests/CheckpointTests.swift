@@ -243,3 +243,25 @@ struct CheckpointTests {
         }
     }
 }
+
+@Suite("Checkpoint summary")
+struct CheckpointSummaryTests {
+    @Test("The summary lists parameters with shapes and frozen flags, counts, optimizer and sections")
+    func summary() throws {
+        let checkpoint = try Checkpoint.decode(try CheckpointFixtures.fullCheckpoint().encoded(name: "sum.h5"), name: "sum.h5")
+        let summary = checkpoint.summary
+        #expect(summary.file == "sum.h5" && summary.formatVersion == 1)
+        #expect(summary.trunkLayers == ["dense(6->10)", "relu", "dense(10->3)"])
+        #expect(summary.parameters.map(\.path) == ["trunk.0.bias", "trunk.0.weight", "trunk.2.bias", "trunk.2.weight"])
+        #expect(summary.frozenParameterCount == 10 && summary.trainableParameterCount == 93)
+        #expect(summary.optimizer == "adam" && summary.optimizerStateEntries == 9)
+        #expect(summary.classes == ["cat", "dog", "eel"])
+        #expect(summary.sections.contains(CheckpointSummary.SectionEntry(path: "/sections/controller/comoment", kind: "float64", shape: [2, 2], value: "")))
+        let text = summary.description
+        #expect(text.contains("checkpoint 'sum.h5': format version 1"))
+        #expect(text.contains("trunk.0.bias    1x10  frozen"))
+        #expect(text.contains("103 scalars, 93 trainable, 10 frozen"))
+        let json = try JSONEncoder().encode(summary)
+        #expect(try JSONDecoder().decode(CheckpointSummary.self, from: json) == summary)
+    }
+}
