@@ -1,22 +1,38 @@
 /// The framework's network: a trunk MLP whose logits experts correct, with a gate that
-/// decides per input which experts speak.
+/// decides per input which experts speak (METHOD.md section 4).
 ///
 /// ```
-/// logits(x) = trunk(x) + Σ_{e routed} g_e(x) · expert_e(x)
+/// logits(x) = [trunk(x) | h_last(x) V_1 + c_1 | …] + Σ_{e routed} g_e(x) · expert_e(x)
 /// ```
 ///
-/// With no experts it computes exactly what the trunk computes. Parameters are
-/// addressed as `trunk.<layer>.weight`, `experts.<e>.…`, `gate.…`; `frozen` is the set
-/// of paths no optimizer may change.
+/// `h_last` is the input of the trunk's last dense layer and `V_k, c_k` are the output
+/// extensions added by `widenOutput` (a frozen parameter never changes shape). With no
+/// experts it computes exactly what the trunk computes, bit for bit. Parameters are
+/// addressed as `trunk.<layer>.weight`, `trunk.extension.<k>.weight`,
+/// `experts.<e>.<layer>.weight`, `gate.…`; `frozen` is the set of paths no optimizer may
+/// change. Growing only ever adds paths: existing ones keep their names and shapes, so
+/// optimizer state keyed by path survives growth.
 public struct MixtureOfExperts: Parameterized {
     /// The base network, `inputs -> hidden… -> classes`.
     public var trunk: Sequential
     /// Paths of parameters that are never trained again.
     public var frozen: Set<String> = []
+    /// Output columns added after the trunk's own, one dense block per widening
+    /// (`lastHiddenWidth x newClasses`), paths `trunk.extension.<k>.weight`/`.bias`.
+    public var headExtensions: [Dense] = []
+    /// The experts, in the order they grew.
+    public var experts: [Expert] = []
+    /// Scores the trunk (slot 0, when included) and the experts.
+    public var gate: Gate
+    /// The classes the trunk answers for, as the gate's slot 0.
+    public var trunkClasses: Set<Int>
 
-    /// A model over an existing trunk.
+    /// A model over an existing trunk, with the default gate (learned softmax over the
+    /// network input, trunk included; see `configureGate`).
     public init(trunk: Sequential) {
         self.trunk = trunk
+        trunkClasses = Set(0..<trunk.outputWidth)
+        gate = Gate(configuration: .learned(), inputWidth: trunk.inputWidth, classCount: trunk.outputWidth)
     }
 
     /// A model whose trunk is an MLP of the given sizes.
@@ -26,10 +42,26 @@ public struct MixtureOfExperts: Parameterized {
 
     /// Input width.
     public var inputWidth: Int { trunk.inputWidth }
-    /// Number of classes (logits).
-    public var classCount: Int { trunk.outputWidth }
+    /// Number of classes (logits), including output extensions.
+    public var classCount: Int { trunk.outputWidth + headExtensions.reduce(0) { $0 + $1.outputs } }
     /// Number of hidden layers of the trunk.
     public var hiddenLayerCount: Int { trunk.hiddenLayerIndices.count }
+    /// Index in `trunk.layers` of the last dense layer (the output layer).
+    var lastDenseIndex: Int {
+        trunk.layers.lastIndex { if case .dense = $0.kind { true } else { false } } ?? 0
+    }
+
+    /// One expert's evaluation on the rows routed to it.
+    public struct ExpertPass: Sendable {
+        /// Which expert.
+        public var expert: Int
+        /// The batch rows it was evaluated on (ascending).
+        public var rows: [Int]
+        /// Gate weight `g` of each of those rows.
+        public var weights: [Float]
+        /// Its network's forward pass on those rows (output not yet weighted).
+        public var trace: Sequential.Trace
+    }
 
     /// Everything a backward pass needs.
     public struct Forward: Sendable {
@@ -39,6 +71,14 @@ public struct MixtureOfExperts: Parameterized {
         public var logits: Matrix
         /// Hidden activations of layer `l` (post-nonlinearity), for `l in 0..<hiddenLayerCount`.
         public var hidden: [Matrix]
+        /// The trunk's logits with the output extensions, before any expert.
+        public var trunkLogits: Matrix
+        /// The gate's pass (nil when there are no experts).
+        public var gate: GatePass?
+        /// The experts that were evaluated, on their rows.
+        public var experts: [ExpertPass]
+        /// The gate's auxiliary (load-balancing) loss, already part of `backward`.
+        public var auxiliaryLoss: Float { gate?.loadBalancingLoss ?? 0 }
     }
 
     /// The final logits.
@@ -46,17 +86,72 @@ public struct MixtureOfExperts: Parameterized {
         forward(input).logits
     }
 
-    /// Predicted class of each row.
+    /// Predicted class of each row (restricted to the routed slots' classes when the
+    /// gate's `restrictsPredictions` is on).
     public func predict(_ input: Matrix) -> [Int] {
-        self(input).argmaxRows()
+        predictions(forward(input))
     }
 
-    /// The forward pass, keeping what `backward` needs.
+    /// The forward pass at inference (no routing noise), keeping what `backward` needs.
     public func forward(_ input: Matrix) -> Forward {
+        var none: SeededGenerator? = nil
+        return forward(input, generator: &none)
+    }
+
+    /// The forward pass in training: a noisy gate draws its noise from `generator`.
+    public func forward(_ input: Matrix, noise generator: inout SeededGenerator) -> Forward {
+        var source: SeededGenerator? = generator
+        defer { generator = source! }
+        return forward(input, generator: &source)
+    }
+
+    func forward(_ input: Matrix, generator: inout SeededGenerator?) -> Forward {
         precondition(input.columns == inputWidth, "The model expects \(inputWidth) inputs, got \(input.columns)")
         let trace = trunk.forward(input)
         let hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
-        return Forward(trunk: trace, logits: trace.output, hidden: hidden)
+        var trunkLogits = trace.output
+        if !headExtensions.isEmpty {
+            let h = trace.input(of: lastDenseIndex)
+            for block in headExtensions { trunkLogits = trunkLogits.concatenatingColumns(block(h)) }
+        }
+        guard !experts.isEmpty else {
+            return Forward(trunk: trace, logits: trunkLogits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [])
+        }
+        let (gateInput, slotInputs) = gateInputs(hidden: hidden, input: input)
+        let pass = gate.forward(input: gateInput, slotInputs: slotInputs, slotClasses: slotClasses, generator: &generator)
+        var logits = trunkLogits
+        var passes: [ExpertPass] = []
+        for (e, expert) in experts.enumerated() {
+            let group = pass.routing.groups[gate.slot(ofExpert: e)]
+            guard !group.rows.isEmpty else { continue }
+            let everyRow = group.rows.count == input.rows
+            let trace = expert.network.forward(
+                expert.input(hidden: hidden, networkInput: input, rows: everyRow ? nil : group.rows))
+            var correction = trace.output
+            correction.scaleRows(by: group.weights)
+            logits.addRows(correction, at: everyRow ? nil : group.rows)
+            passes.append(ExpertPass(expert: e, rows: group.rows, weights: group.weights, trace: trace))
+        }
+        return Forward(trunk: trace, logits: logits, hidden: hidden, trunkLogits: trunkLogits, gate: pass, experts: passes)
+    }
+
+    /// What the gate reads: a shared matrix, or one matrix per slot.
+    func gateInputs(hidden: [Matrix], input: Matrix) -> (Matrix?, [Matrix]) {
+        switch gate.configuration.input {
+        case .networkInput: return (input, [])
+        case let .hiddenLayer(l): return (hidden[l], [])
+        case .expertDetectors:
+            let slots = (0..<gate.slotCount).map { s -> Matrix in
+                guard let e = gate.expert(ofSlot: s) else { return Matrix(rows: input.rows, columns: 0) }
+                return hidden[experts[e].layer].gatherColumns(experts[e].detectors)
+            }
+            return (nil, slots)
+        }
+    }
+
+    /// The class set of every gate slot.
+    public var slotClasses: [Set<Int>?] {
+        (gate.configuration.includesTrunk ? [trunkClasses] : []) + experts.map(\.classes)
     }
 
     /// The backward pass.
@@ -66,8 +161,11 @@ public struct MixtureOfExperts: Parameterized {
     ///   - logitGradient: dLoss/dLogits.
     ///   - hiddenGradients: extra gradients at hidden layer `l`'s activations (the
     ///     covariance cost), keyed by hidden-layer index.
-    /// - Returns: parameter gradients by path; frozen paths are not computed.
-    public func backward(_ forward: Forward, logitGradient: Matrix, hiddenGradients: [Int: Matrix] = [:]) -> Gradients {
+    ///   - labels: when given, the gate's routing supervision (if on) is included.
+    /// - Returns: parameter gradients by path; frozen paths are not computed. The
+    ///   gradient of the gate's load-balancing loss (if on) is always included.
+    public func backward(_ forward: Forward, logitGradient: Matrix, hiddenGradients: [Int: Matrix] = [:],
+                         labels: [Int]? = nil) -> Gradients {
         var gradients = Gradients(skipping: frozen)
         let indices = trunk.hiddenLayerIndices
         var extra: [Int: Matrix] = [:]
@@ -75,28 +173,157 @@ public struct MixtureOfExperts: Parameterized {
             precondition(l >= 0 && l < indices.count, "Hidden layer \(l) does not exist")
             extra[indices[l]] = g
         }
-        _ = trunk.backward(forward.trunk, outputGradient: logitGradient, extraGradients: extra,
+        func addExtra(_ index: Int, _ body: (inout Matrix) -> Void) {
+            var m = extra.removeValue(forKey: index) ?? Matrix(rows: logitGradient.rows, columns: forward.trunk.outputs[index].columns)
+            body(&m)
+            extra[index] = m
+        }
+        let gateInputTrace = gateInputTraceIndex
+        let gateRuns = forward.gate != nil && gate.configuration.isLearned
+            && (gate.hasTrainableParameters(prefix: "gate", frozen: frozen) || gateInputWantsGradient)
+        var weightGradient = gateRuns ? Matrix(rows: logitGradient.rows, columns: gate.slotCount) : nil
+
+        for pass in forward.experts {
+            let expert = experts[pass.expert]
+            let everyRow = pass.rows.count == logitGradient.rows
+            var g = everyRow ? logitGradient : logitGradient.gatherRows(pass.rows)
+            if expert.outputWidth < g.columns { g = g.gatherColumns(Array(0..<expert.outputWidth)) }
+            if weightGradient != nil {
+                let slot = gate.slot(ofExpert: pass.expert)
+                for (i, dot) in g.rowDots(pass.trace.output).enumerated() { weightGradient![pass.rows[i], slot] = dot }
+            }
+            g.scaleRows(by: pass.weights)
+            let detectorIndex = indices[expert.layer]
+            let contextIndex = expert.contextTraceIndex(hiddenLayerIndices: indices)
+            let wantsDetectors = trunkWantsGradient(upTo: detectorIndex)
+            let wantsContext = contextIndex.map(trunkWantsGradient(upTo:)) ?? false
+            let dInput = expert.network.backward(
+                pass.trace, outputGradient: g, prefix: "experts.\(pass.expert)", gradients: &gradients,
+                needsInputGradient: wantsDetectors || wantsContext)
+            guard let dInput else { continue }
+            let rows = everyRow ? nil : pass.rows
+            let d = expert.detectors.count
+            if wantsDetectors {
+                addExtra(detectorIndex) { $0.addColumns(of: dInput, 0..<d, at: rows, into: expert.detectors) }
+            }
+            if wantsContext, let contextIndex {
+                addExtra(contextIndex) { $0.addColumns(of: dInput, d..<dInput.columns, at: rows, into: nil) }
+            }
+        }
+
+        if gateRuns, let pass = forward.gate {
+            let targets = labels.map(routingTargets)
+            let (shared, slots) = gate.backward(
+                pass, weightGradient: weightGradient!, targets: targets, prefix: "gate", gradients: &gradients,
+                needsInputGradient: gateInputWantsGradient)
+            if let shared, let gateInputTrace { addExtra(gateInputTrace) { $0.add(shared) } }
+            for (s, dx) in slots.enumerated() {
+                guard let e = gate.expert(ofSlot: s), dx.columns > 0 else { continue }
+                let index = indices[experts[e].layer]
+                guard trunkWantsGradient(upTo: index) else { continue }
+                addExtra(index) { $0.addColumns(of: dx, 0..<dx.columns, at: nil, into: experts[e].detectors) }
+            }
+        }
+
+        var trunkGradient = logitGradient
+        if !headExtensions.isEmpty {
+            let last = lastDenseIndex
+            let h = forward.trunk.input(of: last)
+            let wantsH = last > 0 && trunkWantsGradient(upTo: last - 1)
+            var column = trunk.outputWidth
+            for (k, block) in headExtensions.enumerated() {
+                let g = logitGradient.gatherColumns(Array(column..<(column + block.outputs)))
+                column += block.outputs
+                let dh = block.backward(input: h, output: g, outputGradient: g, prefix: "trunk.extension.\(k)",
+                                        gradients: &gradients, needsInputGradient: wantsH)
+                if let dh { addExtra(last - 1) { $0.add(dh) } }
+            }
+            trunkGradient = logitGradient.gatherColumns(Array(0..<trunk.outputWidth))
+        }
+        _ = trunk.backward(forward.trunk, outputGradient: trunkGradient, extraGradients: extra,
                            prefix: "trunk", gradients: &gradients)
         return gradients
     }
 
-    /// Mean cross-entropy on a batch, its parameter gradients, and the forward pass.
-    public func lossAndGradients(_ input: Matrix, labels: [Int]) -> (loss: Float, gradients: Gradients, forward: Forward) {
-        let pass = forward(input)
-        let (loss, g) = SoftmaxCrossEntropy.lossAndGradient(logits: pass.logits, labels: labels)
-        return (loss, backward(pass, logitGradient: g), pass)
+    /// Whether some trunk parameter in `trunk.layers[0...index]` is trainable.
+    func trunkWantsGradient(upTo index: Int) -> Bool {
+        for j in 0...index {
+            var wanted = false
+            trunk.layers[j].forEachParameter { name, _ in
+                if !frozen.contains("trunk.\(j).\(name)") { wanted = true }
+            }
+            if wanted { return true }
+        }
+        return false
     }
 
-    /// Freezes every parameter that exists now.
+    /// Trace index of the gate's shared input, when it is a hidden layer.
+    var gateInputTraceIndex: Int? {
+        if case let .hiddenLayer(l) = gate.configuration.input { return trunk.hiddenLayerIndices[l] }
+        return nil
+    }
+
+    /// Whether the gate's input carries a gradient into trainable trunk parameters.
+    var gateInputWantsGradient: Bool {
+        switch gate.configuration.input {
+        case .networkInput: return false
+        case let .hiddenLayer(l): return trunkWantsGradient(upTo: trunk.hiddenLayerIndices[l])
+        case .expertDetectors:
+            return experts.contains { trunkWantsGradient(upTo: trunk.hiddenLayerIndices[$0.layer]) }
+        }
+    }
+
+    /// The slot that owns each label (the newest slot whose classes contain it), or nil.
+    public func routingTargets(_ labels: [Int]) -> [Int?] {
+        let classes = slotClasses
+        return labels.map { y in classes.lastIndex { $0?.contains(y) ?? false } }
+    }
+
+    /// Mean cross-entropy on a batch plus the gate's auxiliary losses, their parameter
+    /// gradients, and the forward pass (inference routing: no noise).
+    public func lossAndGradients(_ input: Matrix, labels: [Int]) -> (loss: Float, gradients: Gradients, forward: Forward) {
+        lossAndGradients(forward(input), labels: labels)
+    }
+
+    /// As `lossAndGradients(_:labels:)`, with training noise for a noisy gate.
+    public func lossAndGradients(_ input: Matrix, labels: [Int], noise generator: inout SeededGenerator)
+        -> (loss: Float, gradients: Gradients, forward: Forward) {
+        lossAndGradients(forward(input, noise: &generator), labels: labels)
+    }
+
+    func lossAndGradients(_ pass: Forward, labels: [Int]) -> (loss: Float, gradients: Gradients, forward: Forward) {
+        let (loss, g) = SoftmaxCrossEntropy.lossAndGradient(logits: pass.logits, labels: labels)
+        var total = loss + pass.auxiliaryLoss
+        if let gatePass = pass.gate { total += gate.supervisionLoss(gatePass, targets: routingTargets(labels)) }
+        return (total, backward(pass, logitGradient: g, labels: labels), pass)
+    }
+
+    /// Freezes every parameter that exists now (except a class-posterior gate's head,
+    /// which is set from statistics and never trained: see `Gate`).
     public mutating func freezeAll() {
         frozen.formUnion(parameterPaths)
+        frozen.subtract(gate.statisticPaths.map { "gate." + $0 })
     }
 
     public func forEachParameter(_ body: (String, Matrix) throws -> Void) rethrows {
         try trunk.forEachParameter { try body("trunk." + $0, $1) }
+        for (k, block) in headExtensions.enumerated() {
+            try block.forEachParameter { try body("trunk.extension.\(k)." + $0, $1) }
+        }
+        for (e, expert) in experts.enumerated() {
+            try expert.forEachParameter { try body("experts.\(e)." + $0, $1) }
+        }
+        try gate.forEachParameter { try body("gate." + $0, $1) }
     }
 
     public mutating func updateParameters(_ body: (String, inout Matrix) throws -> Void) rethrows {
         try trunk.updateParameters { try body("trunk." + $0, &$1) }
+        for k in headExtensions.indices {
+            try headExtensions[k].updateParameters { try body("trunk.extension.\(k)." + $0, &$1) }
+        }
+        for e in experts.indices {
+            try experts[e].updateParameters { try body("experts.\(e)." + $0, &$1) }
+        }
+        try gate.updateParameters { try body("gate." + $0, &$1) }
     }
 }

@@ -1,0 +1,107 @@
+/// Measures what one training step costs with E experts under top-1 routing, against
+/// the trunk alone and against dense (softmax) routing over the same experts.
+///
+/// A step is forward, backward and an Adam update of the trainable parameters. In the
+/// routed configurations the trunk is frozen and every expert and the gate are trainable
+/// (the worst case: normally only the newest expert trains). Gate weights are random so
+/// that rows spread over all experts; with top-1 routing each row reaches one expert,
+/// so the step should cost about one trunk plus one expert whatever E is.
+public enum ExpertCostBenchmark {
+    /// One configuration's timing.
+    public struct Figure: Sendable, Equatable {
+        /// `trunk`, `top-1` or `softmax`.
+        public var routing: String
+        /// Number of experts (0 for the trunk alone).
+        public var experts: Int
+        /// Median milliseconds per training step.
+        public var milliseconds: Double
+        /// Rows evaluated by experts per step, summed over experts (batch size under top-1).
+        public var expertRows: Int
+    }
+
+    /// Runs the benchmark.
+    ///
+    /// - Parameters:
+    ///   - sizes: Trunk sizes.
+    ///   - batchSize: Rows per step.
+    ///   - expertCounts: Values of E.
+    ///   - expertWidth: Hidden width of each expert.
+    ///   - detectorCount: Detectors each expert reads (plus the full input of its layer).
+    ///   - layer: Hidden layer the experts are planted at.
+    ///   - steps: Timed steps per configuration (after 3 warm-up steps).
+    ///   - includeSoftmax: Whether to time dense softmax routing too.
+    ///   - seed: Seed of weights and data.
+    public static func run(
+        sizes: [Int] = [784, 256, 128, 10], batchSize: Int = 128, expertCounts: [Int] = [1, 4, 16],
+        expertWidth: Int = 64, detectorCount: Int = 16, layer: Int = 1, steps: Int = 30,
+        includeSoftmax: Bool = true, seed: UInt64 = 1
+    ) -> [Figure] {
+        precondition(steps > 0 && batchSize > 0, "The benchmark needs steps and rows")
+        var generator = SeededGenerator(seed: seed)
+        let input = Matrix.uniform(rows: batchSize, columns: sizes[0], low: 0, high: 1, using: &generator)
+        let labels = (0..<batchSize).map { $0 % sizes.last! }
+        let trunk = MixtureOfExperts(sizes: sizes, generator: &generator)
+        var figures = [time(trunk, input: input, labels: labels, steps: steps, routing: "trunk", experts: 0)]
+        let selections: [(String, Gate.Selection)] = [("top-1", .topK(1))] + (includeSoftmax ? [("softmax", .softmax)] : [])
+        for count in expertCounts {
+            for (name, selection) in selections {
+                var model = trunk
+                model.configureGate(.learned(selection: selection, includesTrunk: false))
+                let width = model.trunk.hiddenWidths[layer]
+                for _ in 0..<count {
+                    let detectors = Array(generator.permutation(width).prefix(detectorCount))
+                    model.grow(at: layer, detectors: detectors, hiddenWidth: expertWidth, generator: &generator)
+                }
+                // Trunk frozen; every expert and the gate trainable; gate rows random.
+                model.frozen = model.frozen.filter { $0.hasPrefix("trunk.") }
+                model.updateParameters { path, value in
+                    guard path.hasPrefix("gate.") || path.hasPrefix("experts.") else { return }
+                    value = .uniform(rows: value.rows, columns: value.columns, low: -0.1, high: 0.1, using: &generator)
+                }
+                figures.append(time(model, input: input, labels: labels, steps: steps, routing: name, experts: count))
+            }
+        }
+        return figures
+    }
+
+    private static func time(
+        _ start: MixtureOfExperts, input: Matrix, labels: [Int], steps: Int, routing: String, experts: Int
+    ) -> Figure {
+        var model = start
+        var adam = Adam(learningRate: 1e-4)
+        var noise = SeededGenerator(seed: 2)
+        let clock = ContinuousClock()
+        var samples: [Double] = []
+        var rows = 0
+        for step in 0..<(steps + 3) {
+            let began = clock.now
+            model.trainingStep(input, labels: labels, optimizer: &adam, noise: &noise)
+            let elapsed = clock.now - began
+            if step >= 3 {
+                samples.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
+            }
+        }
+        rows = model.forward(input).experts.reduce(0) { $0 + $1.rows.count }
+        samples.sort()
+        return Figure(routing: routing, experts: experts, milliseconds: samples[samples.count / 2], expertRows: rows)
+    }
+
+    /// A table of the figures, relative to the trunk alone.
+    public static func report(_ figures: [Figure]) -> String {
+        let base = figures.first { $0.experts == 0 }?.milliseconds ?? 1
+        var lines = ["BLAS kernel: \(BLAS.info.kernel) (\(BLAS.info.kernelSource)), threads \(BLAS.info.threads)",
+                     "routing  experts  ms/step  x trunk  expert rows"]
+        for f in figures {
+            let ms = (f.milliseconds * 100).rounded() / 100
+            let ratio = (f.milliseconds / base * 100).rounded() / 100
+            lines.append("\(f.routing.padding(8)) \(String(f.experts).padding(8)) \(String(ms).padding(8)) \(String(ratio).padding(8)) \(f.expertRows)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,65 @@
+extension MixtureOfExperts {
+    /// Everything needed to rebuild the model's shape before a checkpoint fills its
+    /// parameters: trunk layers, output extensions, experts with their layers and
+    /// detector indices, the gate, the trunk's classes and the frozen set.
+    ///
+    /// ```
+    /// let restored = MixtureOfExperts(architecture: model.architecture)  // zero parameters
+    /// // then fill every path of restored.parameterPaths from the file
+    /// ```
+    public struct Architecture: Sendable, Codable, Equatable {
+        /// The trunk's layers.
+        public var trunk: [LayerKind]
+        /// Width (classes) of each output extension, in order.
+        public var headExtensions: [Int]
+        /// The experts, in growth order.
+        public var experts: [Expert.Architecture]
+        /// The gate.
+        public var gate: Gate.Configuration
+        /// Classes of the trunk's gate slot, sorted.
+        public var trunkClasses: [Int]
+        /// Frozen parameter paths, sorted.
+        public var frozen: [String]
+
+        public init(trunk: [LayerKind], headExtensions: [Int], experts: [Expert.Architecture],
+                    gate: Gate.Configuration, trunkClasses: [Int], frozen: [String]) {
+            self.trunk = trunk
+            self.headExtensions = headExtensions
+            self.experts = experts
+            self.gate = gate
+            self.trunkClasses = trunkClasses
+            self.frozen = frozen
+        }
+    }
+
+    /// The model's architecture.
+    public var architecture: Architecture {
+        Architecture(trunk: trunk.kinds, headExtensions: headExtensions.map(\.outputs),
+                     experts: experts.map(\.architecture), gate: gate.configuration,
+                     trunkClasses: trunkClasses.sorted(), frozen: frozen.sorted())
+    }
+
+    /// A model of the given architecture with every parameter zero (random gate
+    /// features included): a checkpoint then fills each path.
+    public init(architecture a: Architecture) {
+        trunk = Sequential(kinds: a.trunk)
+        trunkClasses = Set(a.trunkClasses)
+        frozen = Set(a.frozen)
+        let width = trunk.input(ofLayer: trunk.layers.lastIndex { if case .dense = $0.kind { true } else { false } } ?? 0)
+        headExtensions = a.headExtensions.map {
+            Dense(weight: Matrix(rows: width, columns: $0), bias: Matrix(rows: 1, columns: $0))
+        }
+        experts = a.experts.map(Expert.init(architecture:))
+        let gateWidth: Int
+        switch a.gate.input {
+        case .networkInput: gateWidth = trunk.inputWidth
+        case let .hiddenLayer(l): gateWidth = trunk.hiddenWidths[l]
+        case .expertDetectors: gateWidth = 0
+        }
+        let classes = trunk.outputWidth + a.headExtensions.reduce(0, +)
+        gate = Gate(configuration: a.gate, inputWidth: gateWidth, classCount: classes, drawsFeatures: false)
+        for expert in experts {
+            gate.addExpertSlot(detectorCount: expert.detectors.count)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+extension MixtureOfExperts {
+    /// Predicted class of each row of a forward pass.
+    ///
+    /// When the gate's `restrictsPredictions` is on and every slot a row was routed to
+    /// has a class set, the prediction is the best logit among those classes: under
+    /// top-1 routing the routed slot speaks for its own classes (the trunk slot for the
+    /// classes the trunk learned). Otherwise it is the best logit overall.
+    public func predictions(_ forward: Forward) -> [Int] {
+        let best = forward.logits.argmaxRows()
+        guard gate.configuration.restrictsPredictions, let pass = forward.gate else { return best }
+        let classes = slotClasses
+        let routing = pass.routing, logits = forward.logits
+        return (0..<logits.rows).map { r in
+            var allowed = Set<Int>()
+            for j in 0..<routing.k {
+                guard let owned = classes[routing.selected[r * routing.k + j]] else { return best[r] }
+                allowed.formUnion(owned)
+            }
+            var choice = -1
+            var top = -Float.infinity
+            for c in allowed.sorted() where c < logits.columns && (choice < 0 || logits[r, c] > top) {
+                choice = c
+                top = logits[r, c]
+            }
+            return choice < 0 ? best[r] : choice
+        }
+    }
+
+    /// One training step: forward (with gate noise from `generator` when the gate is
+    /// noisy), loss, backward, and an optimizer update of the trainable parameters.
+    ///
+    /// - Returns: The loss before the step.
+    @discardableResult
+    public mutating func trainingStep<O: Optimizer>(
+        _ input: Matrix, labels: [Int], optimizer: inout O, noise generator: inout SeededGenerator
+    ) -> Float {
+        let (loss, gradients, _) = lossAndGradients(input, labels: labels, noise: &generator)
+        optimizer.update(&self, gradients: gradients, frozen: frozen)
+        return loss
+    }
+
+    /// Accuracy and routing of a labelled set, evaluated in batches.
+    public struct Evaluation: Sendable, Equatable {
+        /// Fraction of rows predicted correctly.
+        public var accuracy: Double
+        /// For every gate slot, the fraction of rows whose best slot it is (empty when
+        /// the model has no experts).
+        public var routedFractions: [Double]
+        /// Fraction of rows whose best slot owns their label (nil without experts or
+        /// when no slot has class sets).
+        public var routingAccuracy: Double?
+    }
+
+    /// Accuracy and routing on `(input, labels)`, `batchSize` rows at a time.
+    public func evaluate(_ input: Matrix, labels: [Int], batchSize: Int = 512) -> Evaluation {
+        precondition(labels.count == input.rows, "\(labels.count) labels for \(input.rows) rows")
+        precondition(batchSize > 0, "Batch size must be positive")
+        var correct = 0, routedRight = 0, owned = 0
+        var routed = [Int](repeating: 0, count: experts.isEmpty ? 0 : gate.slotCount)
+        for start in stride(from: 0, to: input.rows, by: batchSize) {
+            let range = start..<min(start + batchSize, input.rows)
+            let pass = forward(input.rows(range))
+            let batchLabels = Array(labels[range])
+            for (p, y) in zip(predictions(pass), batchLabels) where p == y { correct += 1 }
+            guard let routing = pass.gate?.routing else { continue }
+            let targets = routingTargets(batchLabels)
+            for (r, slot) in routing.topSlots.enumerated() {
+                routed[slot] += 1
+                if let t = targets[r] {
+                    owned += 1
+                    if slotClasses[slot]?.contains(batchLabels[r]) ?? false || t == slot { routedRight += 1 }
+                }
+            }
+        }
+        let n = Double(max(1, input.rows))
+        return Evaluation(accuracy: Double(correct) / n, routedFractions: routed.map { Double($0) / n },
+                          routingAccuracy: owned == 0 ? nil : Double(routedRight) / Double(owned))
+    }
+}
