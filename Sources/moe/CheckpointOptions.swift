@@ -1,0 +1,92 @@
+import Continual
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where checkpoints named on the command line live.
+///
+/// A bare name (no `/`) means a file in the default folder `Checkpoints/`; a name without
+/// an extension gets `.h5`. So `--save run1` writes `Checkpoints/run1.h5`, and
+/// `moe eval run1` reads it back. A path that exists as typed is always used as typed.
+enum CheckpointPath {
+    /// The default folder, relative to the working directory.
+    static let defaultFolder = "Checkpoints"
+
+    /// The file to write for `argument`; the default folder is created when needed (any
+    /// other folder must already exist, so a typo is an error and not a new tree).
+    static func forSaving(_ argument: String) throws(CommandFailure) -> String {
+        let path = resolved(argument)
+        if !argument.contains("/") {
+            do {
+                try FileManager.default.createDirectory(atPath: defaultFolder, withIntermediateDirectories: true)
+            } catch {
+                throw CommandFailure("cannot create the checkpoint folder '\(defaultFolder)': \(error.localizedDescription)")
+            }
+        }
+        return path
+    }
+
+    /// The file to read for `argument`: the path as typed when it exists, else its
+    /// resolution by the saving rule (so `moe eval run1` finds `Checkpoints/run1.h5`).
+    static func forReading(_ argument: String) -> String {
+        FileManager.default.fileExists(atPath: argument) ? argument : resolved(argument)
+    }
+
+    /// `name` -> `Checkpoints/name.h5`; `dir/name` -> `dir/name.h5`; extensions kept.
+    static func resolved(_ argument: String) -> String {
+        var path = argument.contains("/") ? argument : defaultFolder + "/" + argument
+        let last = path.split(separator: "/").last.map(String.init) ?? ""
+        if !last.contains(".") { path += ".h5" }
+        return path
+    }
+}
+
+/// Why a command failed: one line for a person, naming the file at fault.
+///
+/// ArgumentParser prints it as `Error: <description>` on stderr and exits with status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ message: String) {
+        // One line, whatever the underlying error (HDF5 stacks, nested reasons) says.
+        description = message.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+            .joined(separator: "; ")
+    }
+
+    init(_ error: any Error) {
+        self.init(String(describing: error))
+    }
+}
+
+/// Runs `body`, turning any error into a one-line `CommandFailure`.
+func failingClearly<T>(_ body: () throws -> T) throws(CommandFailure) -> T {
+    do {
+        return try body()
+    } catch let failure as CommandFailure {
+        throw failure
+    } catch {
+        throw CommandFailure(error)
+    }
+}
+
+/// Loads and verifies a checkpoint named on the command line.
+func loadCheckpoint(_ argument: String) throws(CommandFailure) -> Checkpoint {
+    let path = CheckpointPath.forReading(argument)
+    return try failingClearly { try Checkpoint.load(from: path) }
+}
+
+/// Makes a write past a file-size limit (`ulimit -f`) fail with `EFBIG`, which the
+/// checkpoint writer reports and recovers from, instead of killing the process with
+/// `SIGXFSZ` and leaving its temporary file behind.
+func ignoreFileSizeSignal() {
+    signal(SIGXFSZ, SIG_IGN)
+}
+
+/// Writes a line to stderr (warnings that must not mix with `--json` output).
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data(("warning: " + text + "\n").utf8))
+}
