@@ -73,6 +73,9 @@ public struct HDF5Attributes {
             let operation = "write attribute '\(name)'"
             try validateName(name, at: handle.site, operation)
             let site = handle.site.attribute(name)
+            if case let .string(text) = value, text.utf8.contains(0) {
+                throw site.error(operation, .malformed("the string contains a NUL character, which HDF5 strings cannot hold"))
+            }
             let id = handle.live(operation)
             let exists = H5Aexists(id, name)
             if exists < 0 { throw site.error(operation) }

@@ -138,6 +138,9 @@ public final class HDF5Group {
     @discardableResult
     public func createDataset(_ name: String, strings: [String]) throws(HDF5Error) -> HDF5Dataset {
         try withHDF5 { () throws(HDF5Error) -> HDF5Dataset in
+            if let index = strings.firstIndex(where: { $0.utf8.contains(0) }) {
+                throw handle.site.child(name).error("create string dataset '\(name)'", .malformed("string \(index) contains a NUL character, which HDF5 strings cannot hold"))
+            }
             let type = makeStringType()
             defer { H5Tclose(type) }
             let dataset = try createDataset(name, fileType: type, shape: [strings.count], what: "string dataset")

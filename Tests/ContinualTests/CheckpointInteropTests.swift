@@ -61,6 +61,16 @@ struct CheckpointInteropTests {
             try result.output.write(toFile: printed, atomically: true, encoding: .utf8)
             #expect(maxRelativeDifference(try CheckpointFixtures.readCSV(printed), model(inputs)) <= 1e-5)
 
+            // .npy in and out.
+            let npy = directory.path("inputs.npy"), npyOut = directory.path("logits.npy"), back = directory.path("back.csv")
+            let convert = "import numpy, sys; numpy.save(sys.argv[2], numpy.loadtxt(sys.argv[1], delimiter=',', ndmin=2).astype('float32'))"
+            #expect(CheckpointFixtures.runProgram(python, ["-c", convert, inputPath, npy]).status == 0)
+            result = CheckpointFixtures.runProgram(python, [Self.script, path, npy, "--output", npyOut])
+            #expect(result.status == 0, "script failed: \(result.error)")
+            let unpack = "import numpy, sys; numpy.savetxt(sys.argv[2], numpy.load(sys.argv[1]), delimiter=',', fmt='%.9g')"
+            #expect(CheckpointFixtures.runProgram(python, ["-c", unpack, npyOut, back]).status == 0)
+            #expect(maxRelativeDifference(try CheckpointFixtures.readCSV(back), model(inputs)) <= 1e-5)
+
             // A corrupted file is refused by the script too.
             var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
             bytes[bytes.count - 10] ^= 0x40

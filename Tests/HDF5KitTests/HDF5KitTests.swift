@@ -98,6 +98,10 @@ struct HDF5KitTests {
         #expect(try root.dataset("labels").readStrings() == ["cat", "", "Ünïcode"])
         #expect(try root.dataset("none").readStrings() == [])
         #expect(try root.dataset("labels").storedType() == .string(variableLength: true))
+        // A NUL would silently cut the string: refused.
+        let nul = try #require(throws: HDF5Error.self) { try root.createDataset("bad", strings: ["a\u{0}b"]) }
+        #expect(nul.description.contains("NUL"))
+        #expect(throws: HDF5Error.self) { try root.attributes.set("bad", .string("x\u{0}")) }
     }
 
     @Test("An in-memory image is the file after its user block; both forms reopen")
