@@ -18,13 +18,13 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
     /// Windows in a row that a layer must show significant detectors.
     public var persistence: Int = 2
     /// Windows without improvement that count as stagnation.
-    public var patience: Int = 4
+    public var patience: Int = 8
     /// Smallest decrease of the windowed error rate that counts as improvement.
     public var minimumImprovement: Double = 0.005
     /// Stagnation only triggers growth above this windowed error rate.
-    public var stagnationErrorRate: Double = 0.25
+    public var stagnationErrorRate: Double = 0.5
     /// Windows to wait after a growth before the next one.
-    public var cooldownWindows: Int = 4
+    public var cooldownWindows: Int = 16
     /// Most experts the model may have.
     public var maxExperts: Int = 8
     /// Most parameters the model may have (0: no limit).
@@ -144,7 +144,7 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
 
 /// One decision of the growth policy, kept in the learner's history.
 public struct GrowthDecision: Sendable, Equatable, Codable {
-    public enum Trigger: String, Sendable, Codable { case drift, stagnation }
+    public enum Trigger: String, Sendable, Codable { case drift, stagnation, novelty }
 
     public enum Outcome: Sendable, Equatable, Codable {
         /// Nothing called for growth.
