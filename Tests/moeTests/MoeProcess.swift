@@ -91,12 +91,18 @@ final class DataBox: @unchecked Sendable {
     func get() -> Data { lock.withLock { data } }
 }
 
-/// The images the CLI tests train on: Debian's Fashion-MNIST when it is installed, else
-/// a small synthetic set in the same IDX layout (so the tests run everywhere).
+/// The images the CLI tests train on.
 enum TrainingData {
-    static let directory: String = {
-        if FashionMNIST.isAvailable() { return FashionMNIST.defaultDirectory }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moe-cli-synthetic-\(getpid())").path
+    /// Debian's Fashion-MNIST when it is installed, else the synthetic set.
+    static let fashionMNIST: String = FashionMNIST.isAvailable() ? FashionMNIST.defaultDirectory : synthetic
+
+    /// A small synthetic set in Fashion-MNIST's IDX layout (2000 training and 500 test
+    /// images of 28x28, 10 classes): loads in milliseconds, so runs that only need *some*
+    /// data stay fast, and the tests run where the Debian package is not installed.
+    static let synthetic: String = {
+        // Deterministic content in a fixed folder, written atomically: concurrent test
+        // processes may share it, and later runs reuse it.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moe-cli-synthetic-v1").path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         writeSynthetic(split: "train", count: 2000, seed: 1, folder: folder)
         writeSynthetic(split: "t10k", count: 500, seed: 2, folder: folder)
@@ -105,6 +111,9 @@ enum TrainingData {
 
     /// 28x28 images whose class decides which of ten horizontal bands is bright, plus noise.
     static func writeSynthetic(split: String, count: Int, seed: UInt64, folder: String) {
+        let imagesPath = folder + "/\(split)-images-idx3-ubyte", labelsPath = folder + "/\(split)-labels-idx1-ubyte"
+        let size = (try? FileManager.default.attributesOfItem(atPath: imagesPath)[.size] as? Int) ?? nil
+        if size == 16 + count * 784 && FileManager.default.fileExists(atPath: labelsPath) { return }
         var generator = SeededGenerator(seed: seed)
         var images: [UInt8] = [0, 0, 8, 3] + bigEndian(count) + bigEndian(28) + bigEndian(28)
         var labels: [UInt8] = [0, 0, 8, 1] + bigEndian(count)
@@ -118,8 +127,8 @@ enum TrainingData {
                 }
             }
         }
-        try? Data(images).write(to: URL(fileURLWithPath: folder + "/\(split)-images-idx3-ubyte"))
-        try? Data(labels).write(to: URL(fileURLWithPath: folder + "/\(split)-labels-idx1-ubyte"))
+        try? Data(labels).write(to: URL(fileURLWithPath: labelsPath), options: .atomic)
+        try? Data(images).write(to: URL(fileURLWithPath: imagesPath), options: .atomic)
     }
 
     private static func bigEndian(_ value: Int) -> [UInt8] {
