@@ -35,11 +35,10 @@ struct Inspect: ParsableCommand {
             try Console(json: true).emit(output)
         } else {
             print("\(summary)")
-            for (index, expert) in experts.enumerated() {
-                let classes = expert.classes.map { " for classes \($0.map(String.init).joined(separator: ","))" } ?? ""
-                print("expert \(index): at hidden layer \(expert.layer) on \(expert.detectors.count) detector(s) [\(expert.detectors.map(String.init).joined(separator: ","))], context \(expert.context.rawValue) (\(expert.contextWidth) inputs), \(expert.activation.rawValue) \(expert.hiddenWidth) hidden -> \(expert.outputWidth) outputs\(classes)")
+            if !model.experts.isEmpty || !model.headExtensions.isEmpty {
+                print("architecture:")
+                for line in model.architecture.description.split(separator: "\n") { print("  " + line) }
             }
-            if !experts.isEmpty { print("gate: " + gateText(model.gate.configuration)) }
             print("file: \(bytes) bytes; model rebuilt and verified: \(model.parameterCount) parameters, \(model.inputWidth) inputs, \(model.classCount) classes, \(experts.count) expert(s)")
         }
     }
@@ -63,27 +62,6 @@ struct Inspect: ParsableCommand {
             try container.encodeIfPresent(gate, forKey: .gate)
         }
     }
-}
-
-/// The gate in one line: `learned on the network input, top-2, trunk included`.
-func gateText(_ c: Gate.Configuration) -> String {
-    let kind: String
-    switch c.kind {
-    case .learned: kind = c.noisy ? "learned (noisy)" : "learned"
-    case let .classPosterior(f): kind = "class-posterior over \(f.count) random features (seed \(f.seed))"
-    }
-    let input: String
-    switch c.input {
-    case .networkInput: input = "the network input"
-    case let .hiddenLayer(l): input = "hidden layer \(l)"
-    case .expertDetectors: input = "each expert's detectors"
-    }
-    let selection: String
-    switch c.selection {
-    case .softmax: selection = "softmax over all slots"
-    case let .topK(k): selection = "top-\(k)"
-    }
-    return "\(kind) on \(input), \(selection), trunk \(c.includesTrunk ? "included" : "not included") as a slot"
 }
 
 /// FNV-1a (64-bit) of a matrix's shape and float32 bit patterns, as 16 hex digits: equal

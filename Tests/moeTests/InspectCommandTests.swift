@@ -1,5 +1,6 @@
 import Continual
 import Foundation
+import MoE
 import Testing
 import TestSupport
 
@@ -52,6 +53,39 @@ struct InspectCommandTests {
         let digests = try #require(json["parameter_digests"] as? [String: String])
         #expect(digests.count == 4 && digests.values.allSatisfy { $0.count == 16 })
         #expect(Set(digests.values).count == 4)
+    }
+
+    @Test("inspect shows a grown model's experts (layer, detectors) and gate, in text and --json")
+    func grownModel() throws {
+        var generator = SeededGenerator(seed: 3)
+        var model = MixtureOfExperts(sizes: [12, 10, 8, 4], generator: &generator)
+        model.configureGate(.learned(selection: .topK(2)))
+        model.grow(at: 1, detectors: [6, 2, 5], hiddenWidth: 7, generator: &generator)
+        model.widenOutput(to: 5)
+        model.grow(at: 0, detectors: [0, 9], hiddenWidth: 4, classes: [4], generator: &generator)
+        try withTemporaryDirectory { directory in
+            let path = directory.path("grown.h5")
+            try Checkpoint(model: model, description: "two experts").save(to: path)
+            let text = MoeProcess.run(["inspect", path])
+            #expect(text.status == 0, "\(text.error)")
+            let lines = text.output.split(separator: "\n").map(String.init)
+            #expect(lines.contains("architecture:"))
+            #expect(lines.contains { $0.hasPrefix("  expert 0: hidden layer 1, detectors [6, 2, 5], context layerInput, ") }, "\(text.output)")
+            #expect(lines.contains { $0.hasPrefix("  expert 1: hidden layer 0, detectors [0, 9], ") && $0.hasSuffix(", classes [4]") }, "\(text.output)")
+            #expect(lines.contains { $0.hasPrefix("  gate: learned, top-2, reads the network input") }, "\(text.output)")
+            #expect(lines.last == "file: \(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int) bytes; model rebuilt and verified: \(model.parameterCount) parameters, 12 inputs, 5 classes, 2 expert(s)")
+
+            let json = try #require(MoeProcess.json(MoeProcess.run(["inspect", path, "--json"])))
+            let experts = try #require(json["experts"] as? [[String: Any]])
+            #expect(experts.count == 2)
+            #expect(experts.first?["layer"] as? Int == 1)
+            #expect(experts.first?["detectors"] as? [Int] == [6, 2, 5])
+            #expect(experts.last?["hidden_width"] as? Int == 4)
+            #expect(json["gate"] != nil)
+            let parameters = try #require(json["parameters"] as? [[String: Any]])
+            let frozen = Set(parameters.filter { $0["frozen"] as? Bool == true }.compactMap { $0["path"] as? String })
+            #expect(frozen == model.frozen)
+        }
     }
 
     /// Damaged copies of the golden file, by name.
