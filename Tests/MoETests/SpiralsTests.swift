@@ -78,7 +78,7 @@ struct SpiralsTests {
         #expect(json?["epochs"] as? Int == result.epochs)
         #expect(result.summary.contains("Cascade-Corr.") && result.summary.contains("100.0%"))
 
-        let svg = SpiralsRun.decisionRegionsSVG(outcome.network, cells: 40, size: 200)
+        let svg = outcome.svg(cells: 40, size: 200)
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.hasSuffix("</svg>\n"))
         #expect(svg.components(separatedBy: "<circle").count - 1 == 194)
         #expect(svg.contains("fill=\"#fdd0a2\"") && svg.contains("fill=\"#c6dbef\""))

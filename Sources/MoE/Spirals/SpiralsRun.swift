@@ -107,6 +107,11 @@ public struct SpiralsRun: Sendable {
     public struct Outcome: Sendable {
         public var result: Result
         public var network: CascadeNetwork
+
+        /// The decision regions of `network` as SVG (see `SpiralsRun.decisionRegionsSVG`).
+        public func svg(cells: Int = 120, size: Int = 480) -> String {
+            SpiralsRun.decisionRegionsSVG(network, cells: cells, size: size)
+        }
     }
 
     /// Inputs are divided by this before entering the network.
