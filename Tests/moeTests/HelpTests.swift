@@ -30,6 +30,28 @@ struct HelpTests {
         }
     }
 
+    @Test("Every subcommand the root help lists (also ones added later) has working help")
+    func everyListedSubcommand() {
+        let root = MoeProcess.run(["--help"])
+        guard let start = root.output.range(of: "SUBCOMMANDS:\n") else {
+            Issue.record("no SUBCOMMANDS section in:\n\(root.output)")
+            return
+        }
+        // Entries are indented by two spaces, wrapped abstracts by more; a blank line
+        // ends the list.
+        let names = root.output[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+            .prefix { !$0.isEmpty }
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(names.count >= 4, "\(names)")
+        for name in names {
+            let result = MoeProcess.run([name, "--help"])
+            #expect(result.status == 0, "moe \(name) --help exited \(result.status): \(result.error)")
+            #expect(result.output.contains("USAGE: moe \(name)"), "moe \(name) --help:\n\(result.output)")
+            #expect(result.output.contains("OVERVIEW: "), "moe \(name) --help has no abstract")
+        }
+    }
+
     @Test("Hidden test options stay out of train's help")
     func hiddenOptions() {
         let result = MoeProcess.run(["train", "--help"])
