@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "MoETests", dependencies: ["MoE", "TestSupport"]),
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"]),
         .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport"]),
-        .testTarget(name: "moeTests", dependencies: ["moe", "TestSupport"]),
+        .testTarget(name: "moeTests", dependencies: ["moe", "Continual", "MoE", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,11 +10,14 @@ The checkpoint's 512-byte header (magic, format version, payload length and XXH6
 digest, see docs/checkpoint-format.md) is verified first unless --no-verify is given;
 h5py itself skips the header (it is an HDF5 user block).
 
-The script understands format version 1 with a trunk MLP. Model parts it does not know
-(for example experts and a gate written by a later library) make it stop with an error
-instead of printing wrong numbers: add a loader to MODEL_PARTS and its term to predict().
+The script understands format version 1 with a trunk MLP and its output extensions
+(classes added by widening the output). A model with experts makes it stop with an error
+instead of printing wrong numbers: their gated corrections would be added in predict(),
+from the architecture in /model@architecture (JSON) and the experts.* and gate.*
+parameters.
 """
 import argparse
+import json
 import struct
 import sys
 
@@ -120,28 +123,44 @@ ACTIVATIONS = {
 
 
 def forward_trunk(layers, x):
-    """Logits and the hidden activations (the output of every nonlinearity), as the
-    library computes them: x @ W + b, then the activation."""
+    """Logits, the hidden activations (the output of every nonlinearity) and the input
+    of the last dense layer, as the library computes them: x @ W + b, then the activation."""
     hidden = []
+    last_input = x
     for layer in layers:
         if layer[0] == "dense":
+            last_input = x
             x = x @ layer[1] + layer[2]
         else:
             x = ACTIVATIONS[layer[0]](x)
             hidden.append(x)
-    return x, hidden
+    return x, hidden, last_input
 
 
-# Model parts this script can evaluate, by group name under /model.
-MODEL_PARTS = {"trunk": load_trunk}
+def load_architecture(f):
+    """The architecture JSON of /model@architecture, or a trunk-only one for files
+    written before it existed."""
+    text = f["model"].attrs.get("architecture")
+    if text is None:
+        return {"headExtensions": [], "experts": []}
+    return json.loads(text)
 
 
 def predict(f, x):
-    unknown = sorted(set(f["model"].keys()) - set(MODEL_PARTS))
+    unknown = sorted(set(f["model"].keys()) - {"trunk"})
     if unknown:
         raise CheckpointError(f"this script does not know the model parts {unknown}; update it for this checkpoint")
-    logits, _hidden = forward_trunk(load_trunk(f), x)
-    # Experts and a gate would add their gated corrections here, reading `_hidden`.
+    architecture = load_architecture(f)
+    if architecture["experts"]:
+        raise CheckpointError(f"the model has {len(architecture['experts'])} experts; this script evaluates "
+                              "the trunk and its output extensions only")
+    logits, _hidden, last_input = forward_trunk(load_trunk(f), x)
+    # Output extensions: the classes added later, read from the last dense layer's input.
+    for k in range(len(architecture["headExtensions"])):
+        w = f[f"parameters/trunk.extension.{k}.weight"][()].astype(np.float64)
+        b = f[f"parameters/trunk.extension.{k}.bias"][()].astype(np.float64)
+        logits = np.concatenate([logits, last_input @ w + b], axis=1)
+    # Experts would add their gated corrections here, reading `_hidden`.
     return logits
 
 

@@ -69,11 +69,12 @@ struct Eval: ParsableCommand {
         let dataName: String
         switch parsedSource! {
         case .fashionMNIST:
-            let test = try failingClearly { () throws -> Dataset in
-                let test = try FashionMNIST.load(split: .test, directory: dataDirectory)
+            let test = try failingClearly { try FashionMNIST.load(split: .test, directory: dataDirectory) }
+            do {
                 try test.requireInputWidth(model.inputWidth)
                 try test.requireLabels(below: model.classCount)
-                return test
+            } catch {
+                throw CommandFailure("checkpoint '\(file)' cannot be evaluated on \(test.name): \(error)")
             }
             dataName = test.name
             samples = test.count

@@ -27,13 +27,19 @@ struct Inspect: ParsableCommand {
         let model = try failingClearly { try loaded.makeModel() }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         let summary = loaded.summary
+        let experts = model.experts.map(\.architecture)
         if json {
             let output = Output(summary: summary, fileBytes: bytes,
-                                parameterDigests: loaded.parameters.mapValues { digest($0.value) })
+                                parameterDigests: loaded.parameters.mapValues { digest($0.value) },
+                                experts: experts, gate: experts.isEmpty ? nil : model.gate.configuration)
             try Console(json: true).emit(output)
         } else {
             print("\(summary)")
-            print("file: \(bytes) bytes; model rebuilt and verified: \(model.parameterCount) parameters, \(model.inputWidth) inputs, \(model.classCount) classes")
+            if !model.experts.isEmpty || !model.headExtensions.isEmpty {
+                print("architecture:")
+                for line in model.architecture.description.split(separator: "\n") { print("  " + line) }
+            }
+            print("file: \(bytes) bytes; model rebuilt and verified: \(model.parameterCount) parameters, \(model.inputWidth) inputs, \(model.classCount) classes, \(experts.count) expert(s)")
         }
     }
 
@@ -42,14 +48,18 @@ struct Inspect: ParsableCommand {
         var summary: CheckpointSummary
         var fileBytes: Int
         var parameterDigests: [String: String]
+        var experts: [Expert.Architecture]
+        var gate: Gate.Configuration?
 
-        enum Keys: String, CodingKey { case fileBytes, parameterDigests }
+        enum Keys: String, CodingKey { case fileBytes, parameterDigests, experts, gate }
 
         func encode(to encoder: any Encoder) throws {
             try summary.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(fileBytes, forKey: .fileBytes)
             try container.encode(parameterDigests, forKey: .parameterDigests)
+            try container.encode(experts, forKey: .experts)
+            try container.encodeIfPresent(gate, forKey: .gate)
         }
     }
 }
@@ -58,16 +68,16 @@ struct Inspect: ParsableCommand {
 /// digests mean (with overwhelming probability) bit-identical parameters.
 func digest(_ matrix: Matrix) -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    func mix(_ word: UInt64) {
+    func mix(_ word: UInt64, bytes: Int = 8) {
         var w = word
-        for _ in 0..<8 {
+        for _ in 0..<bytes {
             hash = (hash ^ (w & 0xff)) &* 0x0000_0100_0000_01b3
             w >>= 8
         }
     }
     mix(UInt64(matrix.rows))
     mix(UInt64(matrix.columns))
-    for scalar in matrix.scalars { mix(UInt64(scalar.bitPattern)) }
+    for scalar in matrix.scalars { mix(UInt64(scalar.bitPattern), bytes: 4) }
     let text = String(hash, radix: 16)
     return String(repeating: "0", count: 16 - text.count) + text
 }

@@ -71,6 +71,22 @@ struct CheckpointInteropTests {
             #expect(CheckpointFixtures.runProgram(python, ["-c", unpack, npyOut, back]).status == 0)
             #expect(maxRelativeDifference(try CheckpointFixtures.readCSV(back), model(inputs)) <= 1e-5)
 
+            // A widened output is reproduced; experts are refused, not guessed.
+            var widened = MixtureOfExperts(sizes: [5, 7, 3], generator: &generator)
+            widened.widenOutput(to: 5)
+            widened.updateParameters { _, value in
+                value = .uniform(rows: value.rows, columns: value.columns, low: -1, high: 1, using: &generator)
+            }
+            let widenedPath = directory.path("widened.h5")
+            try Checkpoint(model: widened).save(to: widenedPath)
+            result = CheckpointFixtures.runProgram(python, [Self.script, widenedPath, inputPath, "--output", back])
+            #expect(result.status == 0, "script failed: \(result.error)")
+            #expect(maxRelativeDifference(try CheckpointFixtures.readCSV(back), widened(inputs)) <= 1e-5)
+            let grownPath = directory.path("grown.h5")
+            try Checkpoint(model: CheckpointFixtures.grownModel()).save(to: grownPath)
+            result = CheckpointFixtures.runProgram(python, [Self.script, grownPath, inputPath])
+            #expect(result.status == 1 && result.error.contains("2 experts"), "\(result.status) \(result.error)")
+
             // A corrupted file is refused by the script too.
             var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
             bytes[bytes.count - 10] ^= 0x40

@@ -45,6 +45,22 @@ enum CheckpointFixtures {
                           description: "fixture for tests")
     }
 
+    /// A grown model: widened output, a class-posterior gate and two experts at two
+    /// layers, every parameter random (zeros would hide a mix-up).
+    static func grownModel(seed: UInt64 = 41) -> MixtureOfExperts {
+        var generator = SeededGenerator(seed: seed)
+        var model = MixtureOfExperts(sizes: [5, 8, 6, 3], activation: .tanh, generator: &generator)
+        model.widenOutput(to: 4)
+        model.configureGate(.classPosterior(features: .init(count: 12, seed: 9), k: 1))
+        model.grow(at: 0, detectors: [1, 4], hiddenWidth: 3, classes: [0, 1], activation: .relu, generator: &generator)
+        model.grow(at: 1, detectors: [0, 2, 5], hiddenWidth: 4, classes: [2, 3], context: .layerOutput,
+                   activation: .tanh, generator: &generator)
+        model.updateParameters { path, value in
+            value = .uniform(rows: value.rows, columns: value.columns, low: -0.8, high: 0.8, using: &generator)
+        }
+        return model
+    }
+
     /// The repository's root folder (for scripts/ and Checkpoints/).
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

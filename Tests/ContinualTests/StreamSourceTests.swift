@@ -153,6 +153,26 @@ struct StreamSourceTests {
         }
     }
 
+    @Test("lines longer than the read chunk grow the buffer and still parse")
+    func wideLines() throws {
+        let width = 6000  // about 24 KB per line, over the 16 KiB chunk used for descriptors
+        func value(_ j: Int, _ r: Int) -> Float { Float(j % 97) / 4 + Float(r) }
+        let lines: [String] = (0..<2).map { (r: Int) -> String in
+            let fields: [String] = (0..<width).map { (j: Int) -> String in String(value(j, r)) }
+            return String(r) + "," + fields.joined(separator: ",")
+        }
+        let pipe = Pipe()
+        pipe.fileHandleForWriting.write(Data(lines.joined(separator: "\n").utf8))
+        try pipe.fileHandleForWriting.close()
+        var source = try CSVSource(fileHandle: pipe.fileHandleForReading, name: "wide", batchSize: 8)
+        let batches = try drain(&source)
+        #expect(batches.count == 1 && batches[0].features.shape == [2, width])
+        let expected: [Float] = (0..<width).map { (j: Int) -> Float in value(j, 1) }
+        #expect(batches[0].features.row(1) == expected)
+        #expect(batches[0].labels == [0, 1])
+        try pipe.fileHandleForReading.close()
+    }
+
     @Test("an empty standard input is an empty stream")
     func emptyPipe() throws {
         let pipe = Pipe()

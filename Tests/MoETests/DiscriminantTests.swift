@@ -44,6 +44,21 @@ struct ClassStatisticsTests {
         }
     }
 
+    @Test func pendingRowsAreFlushedWithoutChangingTheResult() {
+        var generator = SeededGenerator(seed: 12)
+        let x = Matrix.uniform(rows: 1300, columns: 5, low: 0, high: 1, using: &generator)
+        let labels = (0..<1300).map { _ in generator.nextInt(below: 3) }
+        var streamed = ClassStatistics(featureCount: 5)
+        for start in stride(from: 0, to: 1300, by: 100) {
+            streamed.update(features: x.rows(start..<(start + 100)), labels: Array(labels[start..<(start + 100)]))
+        }
+        #expect(1300 > 2 * ClassStatistics.pendingRowLimit)
+        let direct = directWithinClassScatter(x, labels: labels, classCount: 3)
+        #expect(normRelativeDifference(streamed.withinClassScatter(), direct) < 1e-6)
+        let restored = try? ClassStatistics(featureCount: 5, state: streamed.state)
+        #expect(restored?.withinClassScatter() == streamed.withinClassScatter())
+    }
+
     @Test func mergeDoesNotDependOnOrder() {
         let (x, labels) = sample()
         var first = ClassStatistics(featureCount: 9), second = ClassStatistics(featureCount: 9)

@@ -289,6 +289,11 @@ struct MixtureOfExpertsTests {
         } catch {
             #expect(error.description.hasPrefix("The architecture needs"))
         }
+        let shown = Fixtures.model(gate: .classPosterior(features: .init(count: 8, seed: 3)), experts: [
+            .init(layer: 1, detectors: [3, 1], classes: [2]),
+        ]).architecture.description
+        #expect(shown.contains("expert 0: hidden layer 1, detectors [3, 1], context layerInput, 7->3->3 tanh, classes [2]"))
+        #expect(shown.contains("gate: class-posterior (8 random features, seed 3), top-1, reads the network input, trunk is slot 0"))
         #expect(ExpertError.invalidGate(reason: "it reads hidden layer 7, the trunk has 2").description
                 == "The gate cannot be built: it reads hidden layer 7, the trunk has 2.")
     }

@@ -1,14 +1,22 @@
+import Foundation
 import MoE
 
 // How a MixtureOfExperts maps onto a checkpoint: the architecture in `/model`, the
 // parameters by their `Parameterized` paths. This is the one file to extend when the
-// model grows new parts (experts, gate): describe them in `architecture(of:)`, rebuild
-// them in `buildSkeleton()`; their parameters then round-trip through the generic path
-// API without further code.
+// model grows new parts: describe them in `architecture(of:)`, rebuild them in
+// `buildSkeleton()`; their parameters then round-trip through the generic path API
+// without further code.
 //
 //   /model                 attr kind = "mixture-of-experts"
+//                          attr architecture = JSON of MixtureOfExperts.Architecture
+//                          (trunk, output extensions, experts with layer, detectors and
+//                          sizes, gate configuration, trunk classes, frozen paths)
 //   /model/trunk/kinds     string [L]: dense, relu, tanh, sigmoid
 //   /model/trunk/sizes     int64 [L, 2]: (inputs, outputs) of a dense layer, (0, 0) otherwise
+//
+// The trunk datasets repeat the JSON's trunk for readers without a JSON parser; a file
+// without the `architecture` attribute (written before experts existed, such as
+// Checkpoints/golden-v1.h5) describes a trunk-only model.
 
 extension Checkpoint {
     /// The value of `/model@kind`.
@@ -45,6 +53,11 @@ extension Checkpoint {
 
     /// The architecture section of `model`.
     static func architecture(of model: MixtureOfExperts) -> CheckpointSection {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let json = try? encoder.encode(model.architecture) else {
+            preconditionFailure("MixtureOfExperts.Architecture must encode to JSON")
+        }
         var trunk = CheckpointSection()
         let kinds = model.trunk.kinds
         trunk.datasets["kinds"] = .strings(kinds.map(\.checkpointName))
@@ -52,7 +65,39 @@ extension Checkpoint {
             if case let .dense(i, o) = kind { return [Int64(i), Int64(o)] }
             return [0, 0]
         }, shape: [kinds.count, 2])
-        return CheckpointSection(attributes: ["kind": .string(modelKind)], children: ["trunk": trunk])
+        return CheckpointSection(
+            attributes: ["kind": .string(modelKind), "architecture": .string(String(decoding: json, as: UTF8.self))],
+            children: ["trunk": trunk])
+    }
+
+    /// The stored architecture: decoded from `/model@architecture` and checked against
+    /// the trunk datasets, or a trunk-only architecture for files without it.
+    public func architecture() throws(CheckpointError) -> MixtureOfExperts.Architecture {
+        let model = modelSection
+        try model.expectOnly(attributes: ["kind", "architecture"], children: ["trunk"])
+        let kind = try model.string("kind")
+        guard kind == Self.modelKind else {
+            throw .invalidArchitecture(reason: "model kind is '\(kind)', not '\(Self.modelKind)'", file: source)
+        }
+        let layers = try trunkLayers()
+        guard model.attributes["architecture"] != nil else {
+            // A trunk-only model as `MixtureOfExperts(trunk:)` builds it (nothing allocated yet).
+            let classes = layers.reduce(0) { if case let .dense(_, o) = $1 { o } else { $0 } }
+            return MixtureOfExperts.Architecture(
+                trunk: layers, headExtensions: [], experts: [], gate: .learned(),
+                trunkClasses: Array(0..<classes), frozen: frozen.sorted())
+        }
+        let json = try model.string("architecture")
+        let architecture: MixtureOfExperts.Architecture
+        do {
+            architecture = try JSONDecoder().decode(MixtureOfExperts.Architecture.self, from: Data(json.utf8))
+        } catch {
+            throw .invalidArchitecture(reason: "/model@architecture cannot be decoded (\(error))", file: source)
+        }
+        guard architecture.trunk == layers else {
+            throw .invalidArchitecture(reason: "/model@architecture describes the trunk \(architecture.trunk.map(\.description)) but /model/trunk holds \(layers.map(\.description))", file: source)
+        }
+        return architecture
     }
 
     /// The trunk's layers as stored, validated (sizes in range, dense layers chained).
@@ -96,26 +141,22 @@ extension Checkpoint {
 
     /// The network with the stored architecture and zero weights.
     func buildSkeleton() throws(CheckpointError) -> MixtureOfExperts {
-        let model = modelSection
-        try model.expectOnly(attributes: ["kind"], children: ["trunk"])
-        let kind = try model.string("kind")
-        guard kind == Self.modelKind else {
-            throw .invalidArchitecture(reason: "model kind is '\(kind)', not '\(Self.modelKind)'", file: source)
-        }
-        let layers = try trunkLayers()
+        let architecture = try architecture()
         // A guard before allocating: every parameter the architecture needs must be
         // stored, so a corrupt size may not make it allocate far more than the file
         // holds. (Missing and wrongly shaped parameters are reported precisely below.)
-        var needed = 0
-        for case let .dense(i, o) in layers {
-            let (size, overflow) = (i * o).addingReportingOverflow(o)
-            needed = overflow ? Int.max : min(Int.max, needed.addingReportingOverflow(size).partialValue)
-        }
         let stored = parameters.values.reduce(0) { $0 + $1.value.count }
-        guard needed <= max(4 * stored, Self.allocationAllowance) else {
+        let limit = max(4 * stored, Self.allocationAllowance)
+        do {
+            _ = try architecture.validate(limit: limit)
+        } catch let .tooLarge(scalars, _) {
+            // `validate` stops counting at the limit: `scalars` is a lower bound.
+            let needed = scalars == Int.max ? "more than \(limit)" : "at least \(scalars)"
             throw .invalidArchitecture(reason: "the architecture needs \(needed) parameters, far more than the \(stored) stored", file: source)
+        } catch {
+            throw .invalidArchitecture(reason: error.description, file: source)
         }
-        return MixtureOfExperts(trunk: Sequential(kinds: layers))
+        return MixtureOfExperts(architecture: architecture)
     }
 
     /// Rebuilds the model: the architecture first, then every parameter verified against
@@ -144,7 +185,14 @@ extension Checkpoint {
             throw .invalidValue(path: "/classes", reason: "\(classes.count) labels for \(model.classCount) logits", file: source)
         }
         model.updateParameters { path, value in value = parameters[path]!.value }
-        model.frozen = frozen
+        // The per-parameter flags are authoritative; the architecture's frozen list must agree.
+        let flagged = frozen
+        if modelSection.attributes["architecture"] != nil {
+            for path in order where model.frozen.contains(path) != flagged.contains(path) {
+                throw .invalidValue(path: "/parameters/\(path)@frozen", reason: "disagrees with the frozen list of /model@architecture", file: source)
+            }
+        }
+        model.frozen = model.frozen.subtracting(order).union(flagged)
         return model
     }
 }

@@ -180,9 +180,10 @@ enum AtomicFile {
         let folder = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
             throw .writeFailed(file: path, reason: "the folder '\(folder)' does not exist")
         }
+        guard isFolder.boolValue else { throw .writeFailed(file: path, reason: "'\(folder)' is not a folder") }
         removeStaleTemporaries(in: folder, name: name)
         let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let temporary = folder + "/" + temporaryPrefix(for: name) + "\(getpid())-\(random)"

@@ -45,6 +45,9 @@ public struct CovarianceTracker: Sendable {
         /// The per-sample cross-entropy `-log p(y | x)` (an error detector then has a
         /// *positive* covariance; the tracker stores it as is).
         case loss
+        /// Values the caller passes to `update(hidden:targets:)`, e.g. the signed output
+        /// residual `p_k(x) - [y = k]` that Cascade-Correlation correlates with.
+        case external
     }
 
     /// How old samples lose weight.
@@ -168,6 +171,8 @@ public struct CovarianceTracker: Sendable {
             update(hidden: forward.hidden, targets: correct.map { $0 ? 1 : 0 })
         case .loss:
             update(hidden: forward.hidden, targets: SoftmaxCrossEntropy.losses(logits: forward.logits, labels: labels))
+        case .external:
+            preconditionFailure("A tracker of external targets is updated with update(hidden:targets:)")
         }
         return correct
     }

@@ -82,7 +82,7 @@ public struct DetectorReport: Sendable, Equatable, Codable {
     ///     1         (none of 128)
     /// ```
     public func table() -> String {
-        let sign = target == .correctness ? "<= -" : ">= "
+        let sign = target == .loss ? ">= " : "<= -"
         var lines = [
             "Error detectors against \(target): rho \(sign)\(formatted("%.2f", criteria.minimumCorrelation)), "
                 + "t \(sign)\(formatted("%.2f", criteria.minimumT)), \(criteria.falseDiscovery); "

@@ -20,7 +20,8 @@
 /// (Benjamini and Yekutieli 2001); neurons of one layer are dependent, so read its
 /// guarantee as approximate. Streaming samples are treated as independent.
 ///
-/// With `target == .loss` the signs flip: a detector correlates *positively* with the loss.
+/// With `target == .loss` the signs flip: a detector correlates *positively* with the
+/// loss. External targets are read like correctness (negative means detector).
 public struct ErrorDetectors: Sendable, Equatable, Codable {
     /// How many false discoveries to tolerate among thousands of tested neurons.
     public enum FalseDiscoveryControl: Sendable, Equatable, Codable, CustomStringConvertible {
@@ -71,7 +72,7 @@ public struct ErrorDetectors: Sendable, Equatable, Codable {
     /// The detectors among neurons with the given statistics.
     public func report(_ statistics: [LayerStatistics], target: CovarianceTracker.Target = .correctness) -> DetectorReport {
         // Orient so that "more negative" always means "more of an error detector".
-        let sign: Double = target == .correctness ? 1 : -1
+        let sign: Double = target == .loss ? -1 : 1
         struct Candidate { var layer: Int; var neuron: Int; var p: Double }
         var tested: [Candidate] = []
         for (l, s) in statistics.enumerated() {

@@ -42,7 +42,7 @@ extension ClassStatistics {
             guard value >= 0 && value <= 1 else { throw .invalidShrinkage(value) }
             return value
         case .oas:
-            let (trace, traceOfSquare) = covarianceTraces()
+            let (trace, traceOfSquare) = Self.covarianceTraces(completeScatter(), featureCount: featureCount, samples: n)
             let p = Double(featureCount)
             let numerator = (1 - 2 / p) * traceOfSquare + trace * trace
             let denominator = (n + 1 - 2 / p) * (traceOfSquare - trace * trace / p)
@@ -51,8 +51,9 @@ extension ClassStatistics {
     }
 
     /// `tr(Σ̂)` and `tr(Σ̂²)` (the squared Frobenius norm) of `Σ̂ = S / n`.
-    private func covarianceTraces() -> (trace: Double, traceOfSquare: Double) {
-        let p = featureCount, n = sampleCount
+    private static func covarianceTraces(
+        _ scatter: [Double], featureCount p: Int, samples n: Double
+    ) -> (trace: Double, traceOfSquare: Double) {
         var trace = 0.0, diagonalSquares = 0.0, offDiagonalSquares = 0.0
         scatter.withUnsafeBufferPointer { s in
             for i in 0..<p {
@@ -98,9 +99,9 @@ extension ClassStatistics {
         let seen = classes
 
         // Σ in the upper triangle (what dpotrf reads).
-        let (trace, _) = covarianceTraces()
+        var covariance = completeScatter()
+        let (trace, _) = Self.covarianceTraces(covariance, featureCount: p, samples: n)
         let ridge = rho * trace / Double(p)
-        var covariance = scatter
         covariance.withUnsafeMutableBufferPointer { a in
             let keep = (1 - rho) / n
             for i in 0..<p {

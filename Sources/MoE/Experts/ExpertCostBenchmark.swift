@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Measures what one training step costs with E experts under top-1 routing, against
 /// the trunk alone and against dense (softmax) routing over the same experts.
 ///
@@ -9,12 +15,15 @@
 public enum ExpertCostBenchmark {
     /// One configuration's timing.
     public struct Figure: Sendable, Equatable {
-        /// `trunk`, `top-1` or `softmax`.
+        /// `trunk` (all trainable), `frozen` (trunk frozen, no expert), `top-1` or `softmax`.
         public var routing: String
         /// Number of experts (0 for the trunk alone).
         public var experts: Int
-        /// Median milliseconds per training step.
+        /// Median wall-clock milliseconds per training step.
         public var milliseconds: Double
+        /// Median CPU milliseconds of the calling thread per step (OpenBLAS runs on it
+        /// with one thread); steadier than wall time on a busy machine.
+        public var cpuMilliseconds: Double
         /// Rows evaluated by experts per step, summed over experts (batch size under top-1).
         public var expertRows: Int
     }
@@ -42,6 +51,10 @@ public enum ExpertCostBenchmark {
         let labels = (0..<batchSize).map { $0 % sizes.last! }
         let trunk = MixtureOfExperts(sizes: sizes, generator: &generator)
         var figures = [time(trunk, input: input, labels: labels, steps: steps, routing: "trunk", experts: 0)]
+        // The trunk's share of a routed step: forward, and a backward that stops at once.
+        var frozen = trunk
+        frozen.freezeAll()
+        figures.append(time(frozen, input: input, labels: labels, steps: steps, routing: "frozen", experts: 0))
         let selections: [(String, Gate.Selection)] = [("top-1", .topK(1))] + (includeSoftmax ? [("softmax", .softmax)] : [])
         for count in expertCounts {
             for (name, selection) in selections {
@@ -71,30 +84,42 @@ public enum ExpertCostBenchmark {
         var adam = Adam(learningRate: 1e-4)
         var noise = SeededGenerator(seed: 2)
         let clock = ContinuousClock()
-        var samples: [Double] = []
-        var rows = 0
+        var wall: [Double] = [], cpu: [Double] = []
         for step in 0..<(steps + 3) {
-            let began = clock.now
+            let began = clock.now, cpuBegan = threadCPUMilliseconds()
             model.trainingStep(input, labels: labels, optimizer: &adam, noise: &noise)
             let elapsed = clock.now - began
             if step >= 3 {
-                samples.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
+                wall.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
+                cpu.append(threadCPUMilliseconds() - cpuBegan)
             }
         }
-        rows = model.forward(input).experts.reduce(0) { $0 + $1.rows.count }
-        samples.sort()
-        return Figure(routing: routing, experts: experts, milliseconds: samples[samples.count / 2], expertRows: rows)
+        let rows = model.forward(input).experts.reduce(0) { $0 + $1.rows.count }
+        return Figure(routing: routing, experts: experts, milliseconds: median(wall), cpuMilliseconds: median(cpu),
+                      expertRows: rows)
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        values.sorted()[values.count / 2]
+    }
+
+    /// CPU time of the calling thread, in milliseconds.
+    private static func threadCPUMilliseconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) * 1e-6
     }
 
     /// A table of the figures, relative to the trunk alone.
     public static func report(_ figures: [Figure]) -> String {
-        let base = figures.first { $0.experts == 0 }?.milliseconds ?? 1
+        let base = figures.first { $0.experts == 0 }?.cpuMilliseconds ?? 1
         var lines = ["BLAS kernel: \(BLAS.info.kernel) (\(BLAS.info.kernelSource)), threads \(BLAS.info.threads)",
-                     "routing  experts  ms/step  x trunk  expert rows"]
+                     "routing  experts  wall ms  cpu ms   cpu x trunk  expert rows"]
+        func rounded(_ x: Double) -> String { String((x * 100).rounded() / 100) }
         for f in figures {
-            let ms = (f.milliseconds * 100).rounded() / 100
-            let ratio = (f.milliseconds / base * 100).rounded() / 100
-            lines.append("\(f.routing.padding(8)) \(String(f.experts).padding(8)) \(String(ms).padding(8)) \(String(ratio).padding(8)) \(f.expertRows)")
+            lines.append([f.routing.padding(8), String(f.experts).padding(8), rounded(f.milliseconds).padding(8),
+                          rounded(f.cpuMilliseconds).padding(8), rounded(f.cpuMilliseconds / base).padding(12),
+                          String(f.expertRows)].joined(separator: " "))
         }
         return lines.joined(separator: "\n")
     }

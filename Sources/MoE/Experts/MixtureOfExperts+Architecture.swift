@@ -63,3 +63,35 @@ extension MixtureOfExperts {
         }
     }
 }
+
+extension MixtureOfExperts.Architecture: CustomStringConvertible {
+    /// Lines for `moe inspect`: the trunk, the extensions, the gate and each expert.
+    public var description: String {
+        var lines = ["trunk: " + trunk.map(\.description).joined(separator: " ")]
+        if !headExtensions.isEmpty {
+            lines.append("output extensions: " + headExtensions.map { "+\($0)" }.joined(separator: " ") + " classes")
+        }
+        let selection: String = switch gate.selection {
+        case .softmax: "softmax over all slots"
+        case let .topK(k): "top-\(k)"
+        }
+        let kind: String = switch gate.kind {
+        case .learned: "learned" + (gate.noisy ? " noisy" : "")
+        case let .classPosterior(f): "class-posterior (\(f.count) random features, seed \(f.seed))"
+        }
+        let input: String = switch gate.input {
+        case .networkInput: "the network input"
+        case let .hiddenLayer(l): "hidden layer \(l)"
+        case .expertDetectors: "each expert's detectors"
+        }
+        lines.append("gate: \(kind), \(selection), reads \(input)"
+            + (gate.includesTrunk ? ", trunk is slot 0 (classes \(trunkClasses))" : ""))
+        for (e, x) in experts.enumerated() {
+            lines.append("expert \(e): hidden layer \(x.layer), detectors \(x.detectors), context \(x.context.rawValue), "
+                + "\(x.detectors.count + x.contextWidth)->\(x.hiddenWidth)->\(x.outputWidth) \(x.activation.rawValue)"
+                + (x.classes.map { ", classes \($0)" } ?? ""))
+        }
+        lines.append("frozen: \(frozen.count) parameters")
+        return lines.joined(separator: "\n")
+    }
+}

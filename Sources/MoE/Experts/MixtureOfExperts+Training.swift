@@ -64,12 +64,12 @@ extension MixtureOfExperts {
             for (p, y) in zip(predictions(pass), batchLabels) where p == y { correct += 1 }
             guard let routing = pass.gate?.routing else { continue }
             let targets = routingTargets(batchLabels)
+            let classes = slotClasses
             for (r, slot) in routing.topSlots.enumerated() {
                 routed[slot] += 1
-                if let t = targets[r] {
-                    owned += 1
-                    if slotClasses[slot]?.contains(batchLabels[r]) ?? false || t == slot { routedRight += 1 }
-                }
+                guard targets[r] != nil else { continue }
+                owned += 1
+                if classes[slot]?.contains(batchLabels[r]) ?? false { routedRight += 1 }
             }
         }
         let n = Double(max(1, input.rows))

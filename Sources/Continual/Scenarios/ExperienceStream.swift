@@ -1,0 +1,161 @@
+import MoE
+
+/// The training stream of one experience of a ``Scenario``: its samples in a seeded
+/// order, over `passes` passes, in batches of `batchSize` (the last one smaller).
+///
+/// The order is fixed when the stream is made: pass `p` is the `p`-th permutation drawn
+/// from a seed derived from the scenario's seed and the experience index, so two streams
+/// of the same experience are identical and ``resume(from:)`` continues exactly. With
+/// ``GradualDrift`` some positions near the ends hold samples of the neighbouring
+/// experiences. A batch's `newClasses` are the classes the scenario's stream shows for
+/// the first time (counting earlier experiences), so a learner widens its output once.
+public struct ExperienceStream: BatchSource {
+    /// Which experience this is.
+    public let experience: Int
+    /// Samples per batch.
+    public let batchSize: Int
+    /// Passes over the experience's data.
+    public let passes: Int
+    public let name: String
+    public let labelMap: LabelMap
+    public var inputWidth: Int? { data.inputWidth }
+
+    /// Rows of `data`, in stream order.
+    private let rows: [Int]
+    /// The experience each row is drawn from (nil: all from `experience`).
+    private let sources: [Int]?
+    /// Pixel permutation of each experience of the scenario.
+    private let permutations: [[Int]?]
+    private let data: Dataset
+    private var offset = 0
+    private var seen: SeenClasses
+
+    init(scenario: Scenario, experience index: Int, batchSize: Int, passes: Int) {
+        precondition(batchSize > 0, "A batch holds at least one sample")
+        precondition(passes > 0, "At least one pass over the data")
+        experience = index
+        self.batchSize = batchSize
+        self.passes = passes
+        name = "\(scenario.train.name), \(scenario.name) experience \(index)"
+        labelMap = .integers(classCount: scenario.classCount)
+        data = scenario.train
+        permutations = scenario.experiences.map(\.pixelPermutation)
+        let plan = scenario.streamPlan(experience: index, passes: passes)
+        rows = plan.rows
+        sources = plan.sources
+        seen = SeenClasses(scenario.classesShown(before: index, passes: passes))
+    }
+
+    /// Samples in the whole stream (all passes).
+    public var count: Int { rows.count }
+
+    /// Samples delivered so far.
+    public var samplesDelivered: Int { offset }
+
+    public var position: StreamPosition {
+        StreamPosition(rowsRead: offset, samplesDelivered: offset, labelMap: labelMap,
+                       inputWidth: data.inputWidth, seenClasses: seen.sorted)
+    }
+
+    public mutating func next() throws(DataError) -> Batch? {
+        if rows.isEmpty { throw .emptyStream(source: name) }
+        guard offset < rows.count else { return nil }
+        let range = offset..<min(offset + batchSize, rows.count)
+        offset = range.upperBound
+        let indices = rows[range]
+        let labels = indices.map { data.labels[$0] }
+        var features = data.features.gatherRows(indices)
+        permute(&features, sources: range.map { sources?[$0] ?? experience })
+        return Batch(features: features, labels: labels, newClasses: seen.newClasses(in: labels))
+    }
+
+    public mutating func resume(from position: StreamPosition) throws(DataError) {
+        precondition(offset == 0, "Resume a stream before reading from it")
+        if let width = position.inputWidth, width != data.inputWidth {
+            throw .widthMismatch(at: DataLocation(source: name), expected: width, actual: data.inputWidth)
+        }
+        offset = min(position.samplesDelivered, rows.count)
+        seen = SeenClasses(position.seenClasses)
+    }
+
+    /// Applies each row's experience's pixel permutation, `x'[k] = x[π[k]]`.
+    private func permute(_ features: inout Matrix, sources: [Int]) {
+        guard permutations.contains(where: { $0 != nil }) else { return }
+        let width = features.columns
+        let original = features.scalars
+        features.scalars.withUnsafeMutableBufferPointer { target in
+            original.withUnsafeBufferPointer { source in
+                for (r, experience) in sources.enumerated() {
+                    guard let permutation = permutations[experience] else { continue }
+                    let base = r * width
+                    for k in 0..<width { target[base + k] = source[base + permutation[k]] }
+                }
+            }
+        }
+    }
+}
+
+extension Scenario {
+    /// The training stream of experience `index`.
+    ///
+    /// - Parameters:
+    ///   - batchSize: Samples per batch (128 by default).
+    ///   - passes: Passes over the experience's data (each in a fresh seeded order).
+    public func trainStream(experience index: Int, batchSize: Int = 128, passes: Int = 1) -> ExperienceStream {
+        _ = experience(index)
+        return ExperienceStream(scenario: self, experience: index, batchSize: batchSize, passes: passes)
+    }
+
+    /// The rows of experience `index`'s stream, and (with drift) the experience each
+    /// comes from. See ``GradualDrift`` for the blend.
+    func streamPlan(experience index: Int, passes: Int) -> (rows: [Int], sources: [Int]?) {
+        let own = experiences[index].trainIndices
+        var orderGenerator = SeededGenerator(seed: derivedSeed(seed, .sampleOrder, index))
+        var ownOrder: [Int] = []
+        ownOrder.reserveCapacity(own.count * passes)
+        for _ in 0..<passes { ownOrder += orderGenerator.permutation(own.count).map { own[$0] } }
+        guard let drift, experiences.count > 1 else { return (ownOrder, nil) }
+
+        var draws = SeededGenerator(seed: derivedSeed(seed, .driftDraws, index))
+        let length = ownOrder.count, half = Double(drift.window) / 2, window = Double(drift.window)
+        var rows: [Int] = [], sources: [Int] = []
+        rows.reserveCapacity(length)
+        sources.reserveCapacity(length)
+        var cursor = 0
+        for t in 0..<length {
+            let position = Double(t)
+            var source = index
+            if index + 1 < experiences.count && position >= Double(length) - half {
+                // Before the boundary with the next experience: P(next) rises from 0 to ½.
+                let next = (position - (Double(length) - half) + 0.5) / window
+                if draws.nextUnitDouble() < next { source = index + 1 }
+            } else if index > 0 && position < half {
+                // After the boundary with the previous one: P(previous) falls from ½ to 0.
+                let previous = 1 - (position + half + 0.5) / window
+                if draws.nextUnitDouble() < previous { source = index - 1 }
+            }
+            if source == index {
+                rows.append(ownOrder[cursor])
+                cursor += 1
+            } else {
+                let other = experiences[source].trainIndices
+                rows.append(other[draws.nextInt(below: other.count)])
+            }
+            sources.append(source)
+        }
+        return (rows, sources)
+    }
+
+    /// Classes the scenario's streams show before experience `index` starts: those of the
+    /// earlier experiences and, with drift, those the previous stream borrowed from this one.
+    func classesShown(before index: Int, passes: Int) -> [Int] {
+        var shown = Set(experiences[..<index].flatMap(\.classes))
+        if drift != nil && index > 0 {
+            let plan = streamPlan(experience: index - 1, passes: passes)
+            if let sources = plan.sources {
+                for (row, source) in zip(plan.rows, sources) where source == index { shown.insert(train.labels[row]) }
+            }
+        }
+        return shown.sorted()
+    }
+}
