@@ -36,7 +36,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// How the experts are chosen per input.
     public var gate: GateChoice = .classPosterior(features: 2048)
     /// Samples between refits of the class-posterior head.
-    public var refitEvery: Int = 1024
+    public var refitEvery: Int = 4096
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// Seed of every random choice.

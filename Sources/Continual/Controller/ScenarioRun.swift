@@ -1,0 +1,123 @@
+import Logging
+import MoE
+
+/// Runs a learner through a scenario's experiences in order, evaluating on every
+/// experience's test set after each one, and keeps what a report needs.
+///
+/// Its `state` (where the stream is, the accuracy matrices so far) is saved in the
+/// learner's checkpoint so that a stopped run resumes exactly where it stopped.
+public struct ScenarioRun: Sendable {
+    public let scenario: Scenario
+    public var learner: Learner
+    public var state: State
+    public let batchSize: Int
+    public let passes: Int
+
+    /// Where the run is and what it has measured.
+    public struct State: Sendable, Codable, Equatable {
+        /// The experience being trained (== experience count when finished).
+        public var experience = 0
+        /// Samples of that experience's stream already observed.
+        public var samplesInExperience = 0
+        public var classIncremental = AccuracyMatrix()
+        public var taskIncremental = AccuracyMatrix()
+        /// Seconds spent observing (not evaluating), for samples per second.
+        public var observeSeconds = 0.0
+        public var samplesObserved = 0
+        public init() {}
+    }
+
+    public init(scenario: Scenario, learner: Learner, batchSize: Int = 128, passes: Int = 2, state: State = State()) {
+        precondition(batchSize > 0 && passes > 0, "Batch size and passes must be positive")
+        self.scenario = scenario
+        self.learner = learner
+        self.batchSize = batchSize
+        self.passes = passes
+        self.state = state
+    }
+
+    public var isFinished: Bool { state.experience >= scenario.experiences.count }
+
+    /// What happened after each batch, for progress lines.
+    public struct Progress: Sendable {
+        public var experience: Int
+        public var samplesInExperience: Int
+        public var experienceSamples: Int
+        public var step: Learner.StepReport
+        public var windowedAccuracy: Double
+        public var samplesPerSecond: Double
+    }
+
+    /// Trains through the experiences, evaluating after each.
+    ///
+    /// - Parameters:
+    ///   - stopAfter: stop once this many experiences are complete (a paused stream).
+    ///   - checkpointEvery: call `checkpoint` every this many batches (0: never).
+    ///   - progress: called after every batch.
+    ///   - checkpoint: called with the run to save it (every `checkpointEvery` batches
+    ///     and after every experience).
+    public mutating func run(
+        stopAfter: Int? = nil, checkpointEvery: Int = 0, logger: Logger? = nil,
+        progress: (Progress) -> Void = { _ in },
+        checkpoint: (ScenarioRun) throws -> Void = { _ in }
+    ) throws {
+        let end = min(scenario.experiences.count, stopAfter ?? scenario.experiences.count)
+        var batchesSinceSave = 0
+        while state.experience < end {
+            let e = state.experience
+            var stream = scenario.trainStream(experience: e, batchSize: batchSize, passes: passes)
+            if state.samplesInExperience > 0 {
+                var position = stream.position
+                position.samplesDelivered = state.samplesInExperience
+                position.rowsRead = state.samplesInExperience
+                try stream.resume(from: position)
+            }
+            if state.samplesInExperience == 0 { learner.prequential.beginExperience(e) }
+            let total = stream.count
+            while let batch = try stream.next() {
+                let clock = ContinuousClock()
+                var step: Learner.StepReport!
+                let elapsed = try clock.measure {
+                    step = try learner.observe(features: batch.features, labels: batch.labels, source: stream.name, logger: logger)
+                }
+                state.observeSeconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                state.samplesObserved += batch.labels.count
+                state.samplesInExperience += batch.labels.count
+                progress(Progress(
+                    experience: e, samplesInExperience: state.samplesInExperience, experienceSamples: total, step: step,
+                    windowedAccuracy: learner.prequential.windowedAccuracy ?? 0,
+                    samplesPerSecond: Double(state.samplesObserved) / max(state.observeSeconds, 1e-9)))
+                batchesSinceSave += 1
+                if checkpointEvery > 0 && batchesSinceSave >= checkpointEvery && state.samplesInExperience < total {
+                    try checkpoint(self)
+                    batchesSinceSave = 0
+                }
+            }
+            evaluate(trainedThrough: e)
+            state.experience += 1
+            state.samplesInExperience = 0
+            try checkpoint(self)
+            batchesSinceSave = 0
+        }
+    }
+
+    /// Fills row `trained` of the accuracy matrices.
+    public mutating func evaluate(trainedThrough trained: Int) {
+        let ready = learner.snapshot()
+        for j in scenario.experiences.indices {
+            let test = scenario.testSet(experience: j)
+            state.classIncremental.record(
+                ready.accuracy(features: test.features, labels: test.labels), trainedThrough: trained, evaluatedOn: j)
+            if scenario.kind == .split {
+                state.taskIncremental.record(
+                    ready.accuracy(features: test.features, labels: test.labels, among: Set(scenario.experience(j).classes)),
+                    trainedThrough: trained, evaluatedOn: j)
+            }
+        }
+    }
+
+    /// Samples observed per second of observing.
+    public var samplesPerSecond: Double {
+        Double(state.samplesObserved) / max(state.observeSeconds, 1e-9)
+    }
+}
