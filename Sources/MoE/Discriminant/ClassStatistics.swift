@@ -246,18 +246,21 @@ extension ClassStatistics {
     /// - `sums`: `C x p` feature sums, row-major;
     /// - `scatter`: the upper triangle of the `p x p` within-class scatter, row by row
     ///   (`p (p + 1) / 2` values).
+    /// - `pending`: centred rows whose scatter is not yet added (saved as they are, so
+    ///   a restored copy adds them in the same product as the original: bit-identical
+    ///   continuation).
     public var state: [String: [Double]] {
-        let p = featureCount, scatter = completeScatter()
+        let p = featureCount
         var packed: [Double] = []
         packed.reserveCapacity(p * (p + 1) / 2)
         for i in 0..<p { packed.append(contentsOf: scatter[(i * p + i)..<(i * p + p)]) }
-        return ["counts": counts, "sums": sums, "scatter": packed]
+        return ["counts": counts, "sums": sums, "scatter": packed, "pending": pending.map(Double.init)]
     }
 
     /// Statistics restored from ``state``, checked entry by entry.
     public init(featureCount: Int, state: [String: [Double]]) throws(DiscriminantError) {
         self.init(featureCount: featureCount)
-        for name in state.keys.sorted() where !["counts", "sums", "scatter"].contains(name) {
+        for name in state.keys.sorted() where !["counts", "sums", "scatter", "pending"].contains(name) {
             throw .unknownState(name: name)
         }
         guard let counts = state["counts"] else { throw .missingState(name: "counts") }
@@ -288,7 +291,15 @@ extension ClassStatistics {
                 offset += 1
             }
         }
+        let pendingRows = state["pending"] ?? []
+        if pendingRows.count % p != 0 || pendingRows.count >= Self.pendingRowLimit * p {
+            throw .wrongStateSize(name: "pending", expected: (pendingRows.count / p) * p, actual: pendingRows.count)
+        }
+        if let index = pendingRows.firstIndex(where: { !$0.isFinite || Double(Float($0)) != $0 }) {
+            throw .invalidStateValue(name: "pending", index: index, value: pendingRows[index])
+        }
         self.counts = counts
         self.sums = sums
+        pending = pendingRows.map { Float($0) }
     }
 }

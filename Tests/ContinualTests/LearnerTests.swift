@@ -1,0 +1,182 @@
+import Testing
+import MoE
+import TestSupport
+@testable import Continual
+
+/// Gaussian blobs: class `c` centred at a fixed random point, unit noise.
+struct Blobs {
+    let centres: Matrix
+    var generator: SeededGenerator
+
+    init(classes: Int, width: Int, seed: UInt64, spread: Float = 3) {
+        var g = SeededGenerator(seed: seed)
+        centres = .normal(rows: classes, columns: width, standardDeviation: spread, using: &g)
+        generator = SeededGenerator(seed: seed &+ 1)
+    }
+
+    mutating func batch(_ n: Int, classes: [Int]) -> (Matrix, [Int]) {
+        var x = Matrix(rows: n, columns: centres.columns)
+        var labels: [Int] = []
+        for r in 0..<n {
+            let c = classes[generator.nextInt(below: classes.count)]
+            labels.append(c)
+            for j in 0..<centres.columns { x[r, j] = centres[c, j] + generator.nextNormal() }
+        }
+        return (x, labels)
+    }
+}
+
+@Suite("Learner")
+struct LearnerTests {
+    func configuration() -> LearnerConfiguration {
+        var c = LearnerConfiguration()
+        c.hidden = [32, 32]
+        c.gate = .classPosterior(features: 64)
+        c.expertWidth = 16
+        c.replayCapacity = 50
+        c.replayPerStep = 16
+        c.windowSize = 64
+        c.refitEvery = 128
+        c.statisticsHalfLife = 256
+        c.learningRate = 3e-3
+        return c
+    }
+
+    func accuracy(_ learner: Learner, _ data: (Matrix, [Int])) -> Double {
+        learner.accuracy(features: data.0, labels: data.1)
+    }
+
+    @Test("a stream whose classes change grows an expert for the new classes and keeps the old ones")
+    func growsOnNewClasses() throws {
+        var blobs = Blobs(classes: 4, width: 20, seed: 1)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        for _ in 0..<40 {
+            let (x, y) = blobs.batch(32, classes: [0, 1])
+            _ = try learner.observe(features: x, labels: y)
+        }
+        var heldOut = Blobs(classes: 4, width: 20, seed: 1)
+        heldOut.generator = SeededGenerator(seed: 99)
+        let old = heldOut.batch(400, classes: [0, 1])
+        let before = accuracy(learner, old)
+        #expect(before > 0.95)
+        #expect(learner.model.experts.isEmpty)
+        for _ in 0..<40 {
+            let (x, y) = blobs.batch(32, classes: [2, 3])
+            _ = try learner.observe(features: x, labels: y)
+        }
+        #expect(learner.model.experts.count == 1)
+        let growth = try #require(learner.history.growths.first)
+        #expect(growth.classes == [2, 3])
+        #expect(growth.trigger == "novelty")
+        #expect(!growth.detectors.isEmpty)
+        let after = accuracy(learner, old)
+        let new = accuracy(learner, heldOut.batch(400, classes: [2, 3]))
+        #expect(after > before - 0.05, "old classes: \(before) before, \(after) after growth")
+        #expect(new > 0.9)
+    }
+
+    @Test("a stationary stream does not grow")
+    func quietStream() throws {
+        var blobs = Blobs(classes: 3, width: 20, seed: 2)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 3)
+        for _ in 0..<80 {
+            let (x, y) = blobs.batch(32, classes: [0, 1, 2])
+            _ = try learner.observe(features: x, labels: y)
+        }
+        #expect(learner.model.experts.isEmpty)
+        #expect(learner.history.growths.isEmpty)
+        #expect(learner.prequential.windowedAccuracy! > 0.95)
+    }
+
+    @Test("growth off never grows, and says why it held back")
+    func growthOff() throws {
+        var c = configuration()
+        c.growth.enabled = false
+        var blobs = Blobs(classes: 4, width: 20, seed: 3)
+        var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+        for phase in [[0, 1], [2, 3]] {
+            for _ in 0..<30 {
+                let (x, y) = blobs.batch(32, classes: phase)
+                _ = try learner.observe(features: x, labels: y)
+            }
+        }
+        #expect(learner.model.experts.isEmpty)
+        #expect(learner.history.suppressions["growth is disabled"] ?? 0 >= 1)
+    }
+
+    @Test("saving and loading mid-stream continues bit for bit")
+    func exactResume() throws {
+        var blobs = Blobs(classes: 4, width: 20, seed: 4)
+        let batches = (0..<60).map { i in blobs.batch(32, classes: i < 30 ? [0, 1] : [2, 3]) }
+        var straight = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        for (x, y) in batches { _ = try straight.observe(features: x, labels: y) }
+
+        var first = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        for (x, y) in batches[0..<35] { _ = try first.observe(features: x, labels: y) }
+        let bytes = try first.checkpoint(description: "mid-stream").encoded()
+        var resumed = try Learner(checkpoint: Checkpoint.decode(bytes))
+        for (x, y) in batches[35...] { _ = try resumed.observe(features: x, labels: y) }
+
+        let differing = straight.model.parameters.keys.filter { resumed.model.parameters[$0] != straight.model.parameters[$0] }.sorted()
+        #expect(differing.isEmpty, "parameters that differ: \(differing)")
+        #expect(resumed.model.frozen == straight.model.frozen)
+        #expect(resumed.counters == straight.counters)
+        #expect(resumed.history == straight.history)
+        #expect(resumed.replay == straight.replay)
+        let probe = blobs.batch(100, classes: [0, 1, 2, 3]).0
+        #expect(resumed.predict(probe) == straight.predict(probe))
+    }
+
+    @Test("same seed, same learner, bit for bit")
+    func determinism() throws {
+        func run() throws -> Learner {
+            var blobs = Blobs(classes: 4, width: 20, seed: 5)
+            var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+            for i in 0..<40 {
+                let (x, y) = blobs.batch(32, classes: i < 20 ? [0, 1] : [2, 3])
+                _ = try learner.observe(features: x, labels: y)
+            }
+            return learner
+        }
+        let a = try run(), b = try run()
+        #expect(a.model.parameters == b.model.parameters)
+        #expect(a.history == b.history)
+    }
+
+    @Test("bad batches are refused with the row at fault and leave the learner unchanged")
+    func badInput() throws {
+        var learner = try Learner(configuration: configuration(), inputWidth: 4, classCount: 2)
+        let good = Matrix(rows: 2, columns: 4, scalars: [0, 1, 2, 3, 4, 5, 6, 7])
+        _ = try learner.observe(features: good, labels: [0, 1])
+        let before = learner.model.parameters
+        #expect(throws: LearnerError.widthMismatch(expected: 4, actual: 3, source: "s.csv")) {
+            try learner.observe(features: Matrix(rows: 1, columns: 3), labels: [0], source: "s.csv")
+        }
+        var nan = good
+        nan[1, 2] = .nan
+        #expect(throws: LearnerError.nonFinite(row: 2, column: 3, source: "s.csv")) {
+            try learner.observe(features: nan, labels: [0, 1], source: "s.csv")
+        }
+        #expect(throws: LearnerError.invalidLabel(label: -1, row: 2, source: "s.csv")) {
+            try learner.observe(features: good, labels: [0, -1], source: "s.csv")
+        }
+        #expect(throws: LearnerError.emptyBatch(source: "s.csv")) {
+            try learner.observe(features: Matrix(rows: 0, columns: 4), labels: [], source: "s.csv")
+        }
+        #expect(learner.model.parameters == before)
+        #expect(LearnerError.nonFinite(row: 2, column: 3, source: "s.csv").description == "s.csv, row 2, column 3: value is not finite")
+    }
+
+    @Test("invalid configurations are refused with a sentence")
+    func configurationErrors() {
+        var c = configuration()
+        c.hidden = []
+        #expect(throws: LearnerError.invalidConfiguration("hidden widths must be positive, got []")) {
+            try Learner(configuration: c, inputWidth: 4, classCount: 2)
+        }
+        var d = configuration()
+        d.predictor = .discriminant
+        d.gate = .learned
+        #expect(throws: LearnerError.self) { try Learner(configuration: d, inputWidth: 4, classCount: 2) }
+    }
+}
