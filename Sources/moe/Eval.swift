@@ -65,6 +65,15 @@ struct Eval: ParsableCommand {
         let loaded = try loadCheckpoint(checkpoint)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
+        // A learner's checkpoint predicts through the learner (its gate head refitted to
+        // every sample seen); a model's through the model.
+        let predict: @Sendable (Matrix) -> [Int]
+        if loaded.sections["learner"] != nil {
+            let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
+            predict = { learner.predict($0) }
+        } else {
+            predict = { model.predict($0) }
+        }
         var correct = 0, samples = 0
         let dataName: String
         switch parsedSource! {
@@ -81,7 +90,7 @@ struct Eval: ParsableCommand {
             var start = 0
             while start < test.count {
                 let end = min(start + 4096, test.count)
-                for (i, p) in model.predict(test.features.rows(start..<end)).enumerated() where p == test.labels[start + i] {
+                for (i, p) in predict(test.features.rows(start..<end)).enumerated() where p == test.labels[start + i] {
                     correct += 1
                 }
                 start = end
@@ -89,11 +98,11 @@ struct Eval: ParsableCommand {
         case let .csv(path):
             var stream = try failingClearly { try CSVSource(path: path, format: format, inputWidth: model.inputWidth, labels: labelMap(loaded)) }
             dataName = stream.name
-            (correct, samples) = try score(model, on: &stream)
+            (correct, samples) = try score(predict, on: &stream)
         case .standardInput:
             var stream = try failingClearly { try CSVSource.standardInput(format: format, inputWidth: model.inputWidth, labels: labelMap(loaded)) }
             dataName = stream.name
-            (correct, samples) = try score(model, on: &stream)
+            (correct, samples) = try score(predict, on: &stream)
         }
         let accuracy = samples > 0 ? Double(correct) / Double(samples) : 0
         console.say("checkpoint \(file): MLP \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
@@ -119,11 +128,11 @@ struct Eval: ParsableCommand {
     }
 
     /// Correct predictions and samples over the whole stream.
-    func score(_ model: MixtureOfExperts, on source: inout CSVSource) throws(CommandFailure) -> (Int, Int) {
+    func score(_ predict: (Matrix) -> [Int], on source: inout CSVSource) throws(CommandFailure) -> (Int, Int) {
         var correct = 0, samples = 0
         try failingClearly {
             while let batch = try source.next() {
-                for (p, y) in zip(model.predict(batch.features), batch.labels) where p == y { correct += 1 }
+                for (p, y) in zip(predict(batch.features), batch.labels) where p == y { correct += 1 }
                 samples += batch.count
             }
         }

@@ -39,6 +39,9 @@ struct Stream: ParsableCommand {
     @Option(help: "Hidden layer widths of the trunk, comma-separated.")
     var hidden: String = "256,256"
 
+    @Flag(help: "Joint training, the upper bound: all experiences' data as one shuffled experience (split-fmnist).")
+    var joint = false
+
     @Option(name: .customLong("permutations"), help: "Experiences of the permuted scenario.")
     var permutations: Int = 5
 
@@ -51,6 +54,30 @@ struct Stream: ParsableCommand {
     @Flag(help: "Log every growth decision, including suppressed ones.")
     var verbose = false
 
+    @Option(help: "Save the learner (and the stream's position) here at the end and after every experience (a bare name goes to Checkpoints/).")
+    var save: String?
+
+    @Option(name: .customLong("checkpoint-every"), help: "Also save every N batches (needs --save).")
+    var checkpointEvery: Int = 0
+
+    @Option(help: "Continue a stream saved with --save, exactly where it stopped (scenario, seed, passes and batch size come from the checkpoint).")
+    var resume: String?
+
+    @Option(help: "Write report.json, accuracy-matrix.svg and prequential.svg into this folder.")
+    var report: String?
+
+    @Option(help: "Learn from labelled rows instead of a scenario: csv:PATH (plain or .gz) or stdin.")
+    var source: String?
+
+    @Option(name: .customLong("label-column"), help: "With --source: the label column: first, last, a 0-based index, or a header name.")
+    var labelColumn: String = "first"
+
+    @Flag(help: "With --source: the first line names the columns.")
+    var header = false
+
+    @Flag(name: .customLong("skip-bad-rows"), help: "With --source: skip and count bad rows instead of stopping at the first.")
+    var skipBadRows = false
+
     func validate() throws {
         guard passes >= 1 else { throw ValidationError("--passes must be at least 1, got \(passes)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
@@ -58,6 +85,12 @@ struct Stream: ParsableCommand {
         guard permutations >= 2 else { throw ValidationError("--permutations must be at least 2, got \(permutations)") }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter)") }
         guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'") }
+        if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be 0 or more, got \(checkpointEvery)") }
+        if checkpointEvery > 0 && save == nil && resume == nil { throw ValidationError("--checkpoint-every needs --save (where to save)") }
+        if let source, !(source == "stdin" || (source.hasPrefix("csv:") && source.count > 4)) {
+            throw ValidationError("--source must be csv:PATH or stdin, got '\(source)'")
+        }
+        if source != nil && resume != nil { throw ValidationError("--resume continues a scenario; a --source stream starts anew") }
         if predictor == .discriminant && gate == .learned {
             throw ValidationError("--predictor discriminant needs --gate class-posterior (the discriminant is the gate's classifier)")
         }
@@ -81,42 +114,157 @@ struct Stream: ParsableCommand {
         return c
     }
 
+    struct Summary: Encodable {
+        var finalAverageAccuracy: Double?
+        var taskIncrementalAccuracy: Double?
+        var forgetting: Double?
+        var bwt: Double?
+        var accuracyMatrix: [[Double?]]
+        var prequentialAccuracy: Double?
+        var experts: Int
+        var parameters: Int
+        var samplesPerSecond: Double
+        var memoryFloats: Int
+        var checkpoint: String?
+    }
+
     func run() throws {
+        ignoreFileSizeSignal()
         let console = Console(json: common.json)
         var logger = Logger(label: "moe.stream") { _ in StreamLogHandler.standardError(label: "moe") }
         logger.logLevel = verbose ? .info : .notice
-        let loaded: Scenario
-        switch scenario {
-        case .splitFMNIST: loaded = try Scenario.splitFashionMNIST(directory: dataDirectory, seed: common.seed)
-        case .permutedFMNIST: loaded = try Scenario.permutedFashionMNIST(directory: dataDirectory, experienceCount: permutations, seed: common.seed)
+        if source != nil { return try runSource(console: console, logger: logger) }
+
+        var settings: ScenarioRun.Settings
+        var run: ScenarioRun
+        if let resume {
+            let loaded = try loadCheckpoint(resume)
+            let (saved, state) = try failingClearly { try ScenarioRun.saved(in: loaded) }
+            settings = saved
+            let learner = try failingClearly { try Learner(checkpoint: loaded) }
+            let scenario = try makeScenario(saved.scenario, seed: saved.seed, experiences: saved.experiences)
+            run = ScenarioRun(scenario: scenario, learner: learner, batchSize: saved.batchSize, passes: saved.passes, state: state)
+            console.say("resumed \(loaded.source ?? resume): experience \(state.experience + 1), \(state.samplesInExperience) samples into it, \(learner.model.experts.count) experts")
+        } else {
+            let scenario = try makeScenario(self.scenario.rawValue, seed: common.seed, experiences: permutations)
+            settings = ScenarioRun.Settings(
+                scenario: self.scenario.rawValue, seed: common.seed, experiences: scenario.experiences.count,
+                passes: passes, batchSize: batchSize)
+            let learner = try Learner(configuration: learnerConfiguration(), inputWidth: scenario.inputWidth, classCount: 1)
+            run = ScenarioRun(scenario: scenario, learner: learner, batchSize: batchSize, passes: passes)
         }
-        let learner = try Learner(configuration: learnerConfiguration(), inputWidth: loaded.inputWidth, classCount: 1)
-        var run = ScenarioRun(scenario: loaded, learner: learner, batchSize: batchSize, passes: passes)
-        console.say("\(loaded.name): \(loaded.experiences.count) experiences, \(passes) pass(es), batch \(batchSize), replay \(replay), growth \(growth), gate \(gate), seed \(common.seed)")
+        let savePath = try (save ?? resume).map { try CheckpointPath.forSaving($0) }
+        if let savePath {
+            // Fail now, not after an hour of streaming.
+            let folder = URL(fileURLWithPath: savePath).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw CommandFailure("cannot save checkpoint '\(savePath)': the folder '\(folder)' does not exist")
+            }
+        }
+        let scenario = run.scenario
+        console.say("\(scenario.name): \(scenario.experiences.count) experiences, \(settings.passes) pass(es), batch \(settings.batchSize), replay \(run.learner.configuration.replayCapacity), growth \(run.learner.configuration.growth.enabled ? "on" : "off"), seed \(settings.seed)")
         var lastPrint = 0.0
         let start = ContinuousClock.now
-        try run.run(stopAfter: stopAfter, logger: logger, progress: { p in
+        let finalSettings = settings
+        try run.run(stopAfter: stopAfter, checkpointEvery: checkpointEvery, logger: logger, progress: { p in
             let now = seconds(since: start)
-            if now - lastPrint > 0.5 || p.samplesInExperience == p.experienceSamples {
+            let done = p.samplesInExperience == p.experienceSamples
+            if now - lastPrint > 0.5 || done {
                 lastPrint = now
                 console.progress(
-                    "experience \(p.experience + 1)/\(loaded.experiences.count)  \(p.samplesInExperience)/\(p.experienceSamples)  \(fixed(p.samplesPerSecond, 0)) samples/s  windowed accuracy \(fixed(p.windowedAccuracy, 3))  experts \(p.step.experts)",
-                    final: p.samplesInExperience == p.experienceSamples)
+                    "experience \(p.experience + 1)/\(scenario.experiences.count)  \(p.samplesInExperience)/\(p.experienceSamples)  \(fixed(p.samplesPerSecond, 0)) samples/s  windowed accuracy \(fixed(p.windowedAccuracy, 3))  experts \(p.step.experts)",
+                    final: done)
             }
+        }, checkpoint: { current in
+            guard let savePath else { return }
+            let description = "moe stream \(finalSettings.scenario), experience \(current.state.experience + 1) of \(scenario.experiences.count), \(current.learner.counters.samples) samples"
+            try current.checkpoint(settings: finalSettings, description: description).save(to: savePath)
         })
+
         let matrix = run.state.classIncremental
-        console.say("accuracy matrix (row: trained through experience i; column: tested on experience j):")
+        console.say("accuracy matrix (\(scenario.kind == .split ? "class-incremental; " : "")row i: after experience i; column j: test set of experience j):")
         for (i, row) in matrix.values.enumerated() {
             console.say("  \(i + 1): " + row.map { $0.map { fixed($0, 3) } ?? "  -  " }.joined(separator: " "))
         }
-        if run.scenario.kind == .split, let task = run.state.taskIncremental.finalAverageAccuracy {
-            console.say("task-incremental final average accuracy \(fixed(task))")
-        }
-        console.say("final average accuracy \(fixed(matrix.finalAverageAccuracy ?? 0)), forgetting \(matrix.forgetting.map { fixed($0) } ?? "n/a"), BWT \(matrix.backwardTransfer.map { fixed($0) } ?? "n/a")")
+        let task = scenario.kind == .split ? run.state.taskIncremental.finalAverageAccuracy : nil
+        if let task { console.say("task-incremental final average accuracy \(fixed(task))") }
+        console.say("final average accuracy \(matrix.finalAverageAccuracy.map { fixed($0) } ?? "n/a"), forgetting \(matrix.forgetting.map { fixed($0) } ?? "n/a"), BWT \(matrix.backwardTransfer.map { fixed($0) } ?? "n/a")")
         for g in run.learner.history.growths {
-            console.say("grew expert \(g.expert) at batch \(g.batch) (sample \(g.sample)), hidden layer \(g.layer), \(g.detectors.count) detectors, classes \(g.classes): \(g.reason)")
+            console.say("grew expert \(g.expert) at batch \(g.batch) (sample \(g.sample)) on hidden layer \(g.layer), \(g.detectors.count) detectors, classes \(g.classes): \(g.reason)")
         }
-        console.say("steps accepted \(run.learner.counters.acceptedSteps), rejected \(run.learner.counters.rejectedSteps), halvings \(run.learner.counters.halvings); \(fixed(run.samplesPerSecond, 0)) samples/s")
+        for (reason, count) in run.learner.history.suppressions.sorted(by: { $0.key < $1.key }) {
+            console.say("growth held back \(count) time(s): \(reason)")
+        }
+        let memory = run.learner.memoryFloats
+        console.say("half-learning steps accepted \(run.learner.counters.acceptedSteps), rejected \(run.learner.counters.rejectedSteps); \(fixed(run.samplesPerSecond, 0)) samples/s; memory besides weights \(memory.replay + memory.statistics) floats (replay \(memory.replay), statistics \(memory.statistics))")
+        if let savePath { console.say("saved \(savePath)") }
+        if let report {
+            let document = run.report(settings: settings, configuration: try JSONValue(encoding: run.learner.configuration))
+            let files = try failingClearly { try document.write(toDirectory: URL(fileURLWithPath: report)) }
+            console.say("report: \(files)")
+        }
+        try console.emit(Summary(
+            finalAverageAccuracy: matrix.finalAverageAccuracy, taskIncrementalAccuracy: task,
+            forgetting: matrix.forgetting, bwt: matrix.backwardTransfer, accuracyMatrix: matrix.values,
+            prequentialAccuracy: run.learner.prequential.accuracy, experts: run.learner.model.experts.count,
+            parameters: run.learner.model.parameterCount, samplesPerSecond: run.samplesPerSecond,
+            memoryFloats: memory.replay + memory.statistics, checkpoint: savePath))
+    }
+
+    func makeScenario(_ name: String, seed: UInt64, experiences: Int) throws -> Scenario {
+        switch ScenarioChoice(rawValue: name) {
+        case .splitFMNIST where joint:
+            return try failingClearly {
+                let train = try FashionMNIST.load(split: .train, directory: dataDirectory)
+                let test = try FashionMNIST.load(split: .test, directory: dataDirectory)
+                return try Scenario.split(train: train, test: test, classesPerExperience: train.classCount, seed: seed)
+            }
+        case .splitFMNIST: return try failingClearly { try Scenario.splitFashionMNIST(directory: dataDirectory, seed: seed) }
+        case .permutedFMNIST:
+            return try failingClearly { try Scenario.permutedFashionMNIST(directory: dataDirectory, experienceCount: experiences, seed: seed) }
+        case nil: throw CommandFailure("unknown scenario '\(name)' in the checkpoint")
+        }
+    }
+
+    /// A labelled CSV stream: prequential accuracy only (there is no test set).
+    func runSource(console: Console, logger: Logger) throws {
+        let format = CSVFormat(labelColumn: LabelColumn(argument: labelColumn), hasHeader: header)
+        let policy: BadRowPolicy = skipBadRows ? .skip : .fail
+        var stream: CSVSource
+        if source == "stdin" {
+            stream = try failingClearly { try CSVSource.standardInput(format: format, batchSize: batchSize, badRows: policy) }
+        } else {
+            stream = try failingClearly { try CSVSource(path: String(source!.dropFirst(4)), format: format, batchSize: batchSize, badRows: policy) }
+        }
+        var learner: Learner?
+        var seen = 0
+        let clock = ContinuousClock.now
+        while let batch = try failingClearly({ try stream.next() }) {
+            if learner == nil {
+                learner = try Learner(configuration: learnerConfiguration(), inputWidth: batch.features.columns,
+                                      classCount: max(1, (batch.labels.max() ?? 0) + 1))
+            }
+            _ = try learner!.observe(features: batch.features, labels: batch.labels, source: stream.name, logger: logger)
+            seen += batch.labels.count
+            console.progress("\(seen) samples  windowed accuracy \(fixed(learner!.prequential.windowedAccuracy ?? 0, 3))  experts \(learner!.model.experts.count)")
+        }
+        guard let learner else { throw CommandFailure("\(stream.name): the stream held no samples") }
+        console.progress("\(seen) samples", final: true)
+        let rate = Double(seen) / max(seconds(since: clock), 1e-9)
+        let skipped = stream.position.skipped
+        console.say("prequential accuracy \(fixed(learner.prequential.accuracy ?? 0)) over \(seen) samples; \(learner.model.experts.count) experts; skipped rows: \(skipped)")
+        if let save {
+            let path = try CheckpointPath.forSaving(save)
+            try failingClearly { try learner.checkpoint(description: "moe stream \(stream.name), \(seen) samples").save(to: path) }
+            console.say("saved \(path)")
+        }
+        let memory = learner.memoryFloats
+        try console.emit(Summary(
+            finalAverageAccuracy: nil, taskIncrementalAccuracy: nil, forgetting: nil, bwt: nil, accuracyMatrix: [],
+            prequentialAccuracy: learner.prequential.accuracy, experts: learner.model.experts.count,
+            parameters: learner.model.parameterCount, samplesPerSecond: rate, memoryFloats: memory.replay + memory.statistics,
+            checkpoint: nil))
     }
 }
 

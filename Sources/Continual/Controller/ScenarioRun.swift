@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MoE
 
@@ -24,6 +25,8 @@ public struct ScenarioRun: Sendable {
         /// Seconds spent observing (not evaluating), for samples per second.
         public var observeSeconds = 0.0
         public var samplesObserved = 0
+        /// Parameters and experts over the stream.
+        public var growth = ModelGrowthHistory()
         public init() {}
     }
 
@@ -83,6 +86,9 @@ public struct ScenarioRun: Sendable {
                 state.observeSeconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
                 state.samplesObserved += batch.labels.count
                 state.samplesInExperience += batch.labels.count
+                if state.growth.current == nil || state.growth.current!.size.experts != learner.model.experts.count {
+                    state.growth.record(step: learner.counters.batches, samples: learner.counters.samples, size: learner.modelSize)
+                }
                 progress(Progress(
                     experience: e, samplesInExperience: state.samplesInExperience, experienceSamples: total, step: step,
                     windowedAccuracy: learner.prequential.windowedAccuracy ?? 0,
@@ -119,5 +125,103 @@ public struct ScenarioRun: Sendable {
     /// Samples observed per second of observing.
     public var samplesPerSecond: Double {
         Double(state.samplesObserved) / max(state.observeSeconds, 1e-9)
+    }
+}
+
+extension Learner {
+    /// Trainable and frozen parameter counts and experts, now.
+    public var modelSize: ModelSize {
+        var trainable = 0, frozen = 0
+        model.forEachParameter { path, value in
+            if model.frozen.contains(path) { frozen += value.count } else { trainable += value.count }
+        }
+        return ModelSize(trainableParameters: trainable, frozenParameters: frozen, experts: model.experts.count)
+    }
+}
+
+extension ScenarioRun {
+    /// What identifies the run, to rebuild its scenario on resume.
+    public struct Settings: Sendable, Codable, Equatable {
+        public var scenario: String
+        public var seed: UInt64
+        public var experiences: Int
+        public var passes: Int
+        public var batchSize: Int
+        public init(scenario: String, seed: UInt64, experiences: Int, passes: Int, batchSize: Int) {
+            self.scenario = scenario
+            self.seed = seed
+            self.experiences = experiences
+            self.passes = passes
+            self.batchSize = batchSize
+        }
+    }
+
+    /// The whole run as a checkpoint: the learner plus `/sections/run` (settings and
+    /// position as JSON).
+    public func checkpoint(settings: Settings, description: String = "") -> Checkpoint {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try! encoder.encode(SavedRun(settings: settings, state: state)), as: UTF8.self)
+        let run = CheckpointSection(attributes: ["format": .string("scenario-run-json")], datasets: ["state": .strings([json])])
+        return learner.checkpoint(description: description, sections: ["run": run])
+    }
+
+    struct SavedRun: Codable {
+        var settings: Settings
+        var state: State
+    }
+
+    /// The settings and position saved by `checkpoint(settings:)`.
+    public static func saved(in checkpoint: Checkpoint) throws(CheckpointError) -> (settings: Settings, state: State) {
+        let json = try checkpoint.section("run").strings("state", count: 1)[0]
+        do {
+            let saved = try JSONDecoder().decode(SavedRun.self, from: Data(json.utf8))
+            return (saved.settings, saved.state)
+        } catch {
+            throw .invalidValue(path: "/sections/run/state", reason: "not a scenario run: \(error)", file: checkpoint.source)
+        }
+    }
+
+    /// The report of the run so far.
+    public func report(settings: Settings, configuration: JSONValue) -> StreamReport {
+        let memory = learner.memoryFloats
+        var routing = ExpertRouting()
+        if learner.model.experts.count > 0 {
+            let ready = learner.snapshot()
+            for j in scenario.experiences.indices {
+                let test = scenario.testSet(experience: j)
+                var start = 0
+                while start < test.count {
+                    let end = min(start + 2048, test.count)
+                    if let pass = ready.model.forward(test.features.rows(start..<end)).gate {
+                        routing.record(gates: pass.routing.denseWeights)
+                    }
+                    start = end
+                }
+            }
+        }
+        let events = learner.history.growths.map { g in
+            StreamReport.GrowthEvent(
+                step: g.batch, sampleIndex: g.sample, experience: experience(ofSample: g.sample), hiddenLayer: g.layer,
+                detectors: g.detectors, reason: g.reason, expert: g.expert)
+        }
+        return StreamReport(
+            scenario: settings.scenario, seed: settings.seed, config: configuration,
+            classIncremental: state.classIncremental,
+            taskIncremental: scenario.kind == .split ? state.taskIncremental : nil,
+            prequential: learner.prequential, modelSize: learner.modelSize, growth: state.growth, routing: routing,
+            samplesPerSecond: samplesPerSecond,
+            memory: .init(replayBufferFloats: memory.replay, statisticsFloats: memory.statistics), growthEvents: events)
+    }
+
+    /// The experience whose stream held sample `index` (counted over the whole run).
+    func experience(ofSample index: Int) -> Int? {
+        var start = 0
+        for e in scenario.experiences.indices {
+            let length = scenario.experience(e).trainIndices.count * passes
+            if index < start + length { return e }
+            start += length
+        }
+        return nil
     }
 }
