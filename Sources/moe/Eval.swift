@@ -17,40 +17,10 @@ struct Eval: ParsableCommand {
     @Argument(help: "The checkpoint file (a bare name means Checkpoints/NAME.h5).")
     var checkpoint: String
 
-    @Option(name: .customLong("data"), help: "Folder holding t10k-{images-idx3,labels-idx1}-ubyte[.gz] (Fashion-MNIST's test split).")
-    var dataDirectory: String = FashionMNIST.defaultDirectory
-
-    @Option(help: "Evaluate on CSV rows instead: csv:PATH or stdin.")
-    var source: String?
-
-    @Option(name: .customLong("label-column"), help: "With --source: the label column: first, last, a 0-based index, or a header name.")
-    var labelColumn: String = "first"
-
-    @Flag(help: "With --source: the first line names the columns (implied by a label column given by name).")
-    var header = false
+    @OptionGroup var data: DataSourceOptions
 
     @Flag(help: "Print the figures as one JSON object on the last line of stdout; human-readable output goes to stderr.")
     var json = false
-
-    /// Where the samples come from.
-    enum Source: Equatable {
-        case fashionMNIST
-        case csv(String)
-        case standardInput
-    }
-
-    var parsedSource: Source? {
-        guard let source else { return .fashionMNIST }
-        if source == "stdin" || source == "csv:-" { return .standardInput }
-        if source.hasPrefix("csv:"), source.count > 4 { return .csv(String(source.dropFirst(4))) }
-        return nil
-    }
-
-    func validate() throws {
-        guard parsedSource != nil else {
-            throw ValidationError("--source must be csv:PATH or stdin, got '\(source ?? "")'")
-        }
-    }
 
     struct Output: Encodable {
         var testAccuracy: Double
@@ -66,67 +36,13 @@ struct Eval: ParsableCommand {
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
         var correct = 0, samples = 0
-        let dataName: String
-        switch parsedSource! {
-        case .fashionMNIST:
-            let test = try failingClearly { try FashionMNIST.load(split: .test, directory: dataDirectory) }
-            do {
-                try test.requireInputWidth(model.inputWidth)
-                try test.requireLabels(below: model.classCount)
-            } catch {
-                throw CommandFailure("checkpoint '\(file)' cannot be evaluated on \(test.name): \(error)")
-            }
-            dataName = test.name
-            samples = test.count
-            var start = 0
-            while start < test.count {
-                let end = min(start + 4096, test.count)
-                for (i, p) in model.predict(test.features.rows(start..<end)).enumerated() where p == test.labels[start + i] {
-                    correct += 1
-                }
-                start = end
-            }
-        case let .csv(path):
-            var stream = try failingClearly { try CSVSource(path: path, format: format, inputWidth: model.inputWidth, labels: labelMap(loaded)) }
-            dataName = stream.name
-            (correct, samples) = try score(model, on: &stream)
-        case .standardInput:
-            var stream = try failingClearly { try CSVSource.standardInput(format: format, inputWidth: model.inputWidth, labels: labelMap(loaded)) }
-            dataName = stream.name
-            (correct, samples) = try score(model, on: &stream)
+        let dataName = try data.forEachBatch(for: model, of: loaded, file: file) { features, labels in
+            for (p, y) in zip(model.predict(features), labels) where p == y { correct += 1 }
+            samples += labels.count
         }
         let accuracy = samples > 0 ? Double(correct) / Double(samples) : 0
         console.say("checkpoint \(file): MLP \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName))")
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, checkpoint: file, data: dataName))
-    }
-
-    var format: CSVFormat {
-        CSVFormat(labelColumn: LabelColumn(argument: labelColumn), hasHeader: header)
-    }
-
-    /// The model's classes as a declared label map: integer labels `0..<k` are class
-    /// numbers; anything else is matched by name.
-    func labelMap(_ checkpoint: Checkpoint) -> LabelMap {
-        switch checkpoint.classes {
-        case let .integers(labels) where labels == (0..<Int64(labels.count)).map { $0 }:
-            return .integers(classCount: labels.count)
-        case let .integers(labels):
-            return .names(labels.map(String.init))
-        case let .strings(labels):
-            return .names(labels)
-        }
-    }
-
-    /// Correct predictions and samples over the whole stream.
-    func score(_ model: MixtureOfExperts, on source: inout CSVSource) throws(CommandFailure) -> (Int, Int) {
-        var correct = 0, samples = 0
-        try failingClearly {
-            while let batch = try source.next() {
-                for (p, y) in zip(model.predict(batch.features), batch.labels) where p == y { correct += 1 }
-                samples += batch.count
-            }
-        }
-        return (correct, samples)
     }
 }
