@@ -46,10 +46,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a normal build
+        // gives executables that replay input files through the same code).
+        .target(name: "FuzzTargets", dependencies: ["Continual", "MoE"], path: "Sources/Fuzz/FuzzTargets"),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzCheckpoint"),
+        .executableTarget(name: "FuzzArchitecture", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzArchitecture"),
+        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzIDX"),
+        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzCSV"),
+
         .target(name: "TestSupport", dependencies: ["MoE"], path: "Tests/TestSupport"),
         .testTarget(name: "MoETests", dependencies: ["MoE", "TestSupport"]),
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"]),
-        .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport"]),
+        .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport", "FuzzTargets"]),
         .testTarget(name: "moeTests", dependencies: ["moe", "Continual", "MoE", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,40 +17,10 @@ struct Eval: ParsableCommand {
     @Argument(help: "The checkpoint file (a bare name means Checkpoints/NAME.h5).")
     var checkpoint: String
 
-    @Option(name: .customLong("data"), help: "Folder holding t10k-{images-idx3,labels-idx1}-ubyte[.gz] (Fashion-MNIST's test split).")
-    var dataDirectory: String = FashionMNIST.defaultDirectory
-
-    @Option(help: "Evaluate on CSV rows instead: csv:PATH or stdin.")
-    var source: String?
-
-    @Option(name: .customLong("label-column"), help: "With --source: the label column: first, last, a 0-based index, or a header name.")
-    var labelColumn: String = "first"
-
-    @Flag(help: "With --source: the first line names the columns (implied by a label column given by name).")
-    var header = false
+    @OptionGroup var data: DataSourceOptions
 
     @Flag(help: "Print the figures as one JSON object on the last line of stdout; human-readable output goes to stderr.")
     var json = false
-
-    /// Where the samples come from.
-    enum Source: Equatable {
-        case fashionMNIST
-        case csv(String)
-        case standardInput
-    }
-
-    var parsedSource: Source? {
-        guard let source else { return .fashionMNIST }
-        if source == "stdin" || source == "csv:-" { return .standardInput }
-        if source.hasPrefix("csv:"), source.count > 4 { return .csv(String(source.dropFirst(4))) }
-        return nil
-    }
-
-    func validate() throws {
-        guard parsedSource != nil else {
-            throw ValidationError("--source must be csv:PATH or stdin, got '\(source ?? "")'")
-        }
-    }
 
     struct Output: Encodable {
         var testAccuracy: Double
@@ -75,6 +45,7 @@ struct Eval: ParsableCommand {
             predict = { model.predict($0) }
         }
         var correct = 0, samples = 0
+<<<<<<< HEAD
         let dataName: String
         switch parsedSource! {
         case .fashionMNIST:
@@ -103,12 +74,18 @@ struct Eval: ParsableCommand {
             var stream = try failingClearly { try CSVSource.standardInput(format: format, inputWidth: model.inputWidth, labels: labelMap(loaded)) }
             dataName = stream.name
             (correct, samples) = try score(predict, on: &stream)
+=======
+        let dataName = try data.forEachBatch(for: model, of: loaded, file: file) { features, labels in
+            for (p, y) in zip(model.predict(features), labels) where p == y { correct += 1 }
+            samples += labels.count
+>>>>>>> main
         }
         let accuracy = samples > 0 ? Double(correct) / Double(samples) : 0
         console.say("checkpoint \(file): MLP \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName))")
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, checkpoint: file, data: dataName))
     }
+<<<<<<< HEAD
 
     var format: CSVFormat {
         CSVFormat(labelColumn: LabelColumn(argument: labelColumn), hasHeader: header)
@@ -138,4 +115,6 @@ struct Eval: ParsableCommand {
         }
         return (correct, samples)
     }
+=======
+>>>>>>> main
 }

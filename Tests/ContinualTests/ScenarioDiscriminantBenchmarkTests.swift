@@ -63,7 +63,9 @@ struct ScenarioDiscriminantBenchmarkTests {
                      statistics.sampleCount, observeCPU, statistics.sampleCount / observeCPU, seconds(observeTime),
                      fitCPU, seconds(fitTime)))
         print("statistics: \(statistics.memoryInFloats) floats (\(statistics.residentBytes / 1_048_576) MiB resident)")
-        #expect((classIncremental.finalAverageAccuracy ?? 0) >= 0.84)
+        // Measured with seed 1: 0.843 (1024 features), 0.859 (2048), 0.871 (4096).
+        let floor = featureCount >= 2048 ? 0.85 : featureCount >= 1024 ? 0.835 : 0.75
+        #expect((classIncremental.finalAverageAccuracy ?? 0) >= floor)
         #expect((taskIncremental.finalAverageAccuracy ?? 0) >= 0.95)
     }
 }
