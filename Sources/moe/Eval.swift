@@ -37,7 +37,7 @@ struct Eval: ParsableCommand {
         let model = try failingClearly { try loaded.makeModel() }
         // A learner's checkpoint predicts through the learner (its gate head refitted to
         // every sample seen); a model's through the model.
-        let predict: @Sendable (Matrix) -> [Int]
+        let predict: (Matrix) -> [Int]
         if loaded.sections["learner"] != nil {
             let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
             predict = { learner.predict($0) }
@@ -45,76 +45,13 @@ struct Eval: ParsableCommand {
             predict = { model.predict($0) }
         }
         var correct = 0, samples = 0
-<<<<<<< HEAD
-        let dataName: String
-        switch parsedSource! {
-        case .fashionMNIST:
-            let test = try failingClearly { try FashionMNIST.load(split: .test, directory: dataDirectory) }
-            do {
-                try test.requireInputWidth(model.inputWidth)
-                try test.requireLabels(below: model.classCount)
-            } catch {
-                throw CommandFailure("checkpoint '\(file)' cannot be evaluated on \(test.name): \(error)")
-            }
-            dataName = test.name
-            samples = test.count
-            var start = 0
-            while start < test.count {
-                let end = min(start + 4096, test.count)
-                for (i, p) in predict(test.features.rows(start..<end)).enumerated() where p == test.labels[start + i] {
-                    correct += 1
-                }
-                start = end
-            }
-        case let .csv(path):
-            var stream = try failingClearly { try CSVSource(path: path, format: format, inputWidth: model.inputWidth, labels: labelMap(loaded)) }
-            dataName = stream.name
-            (correct, samples) = try score(predict, on: &stream)
-        case .standardInput:
-            var stream = try failingClearly { try CSVSource.standardInput(format: format, inputWidth: model.inputWidth, labels: labelMap(loaded)) }
-            dataName = stream.name
-            (correct, samples) = try score(predict, on: &stream)
-=======
         let dataName = try data.forEachBatch(for: model, of: loaded, file: file) { features, labels in
-            for (p, y) in zip(model.predict(features), labels) where p == y { correct += 1 }
+            for (p, y) in zip(predict(features), labels) where p == y { correct += 1 }
             samples += labels.count
->>>>>>> main
         }
         let accuracy = samples > 0 ? Double(correct) / Double(samples) : 0
         console.say("checkpoint \(file): MLP \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName))")
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, checkpoint: file, data: dataName))
     }
-<<<<<<< HEAD
-
-    var format: CSVFormat {
-        CSVFormat(labelColumn: LabelColumn(argument: labelColumn), hasHeader: header)
-    }
-
-    /// The model's classes as a declared label map: integer labels `0..<k` are class
-    /// numbers; anything else is matched by name.
-    func labelMap(_ checkpoint: Checkpoint) -> LabelMap {
-        switch checkpoint.classes {
-        case let .integers(labels) where labels == (0..<Int64(labels.count)).map { $0 }:
-            return .integers(classCount: labels.count)
-        case let .integers(labels):
-            return .names(labels.map(String.init))
-        case let .strings(labels):
-            return .names(labels)
-        }
-    }
-
-    /// Correct predictions and samples over the whole stream.
-    func score(_ predict: (Matrix) -> [Int], on source: inout CSVSource) throws(CommandFailure) -> (Int, Int) {
-        var correct = 0, samples = 0
-        try failingClearly {
-            while let batch = try source.next() {
-                for (p, y) in zip(predict(batch.features), batch.labels) where p == y { correct += 1 }
-                samples += batch.count
-            }
-        }
-        return (correct, samples)
-    }
-=======
->>>>>>> main
 }
