@@ -116,7 +116,7 @@ struct GrowthPolicyTests {
         policy.patience = 3
         var state = GrowthPolicy.State()
         var outcomes: [GrowthDecision.Outcome] = []
-        for w in 0..<6 { outcomes.append(policy.decide(observation(w, error: 0.4, detectors: [[], [5]]), state: &state).outcome) }
+        for w in 0..<6 { outcomes.append(policy.decide(observation(w, error: 0.6, detectors: [[], [5]]), state: &state).outcome) }
         #expect(outcomes.contains(.grow(layer: 1, detectors: [5])))
         var low = GrowthPolicy.State()
         for w in 0..<10 { #expect(policy.decide(observation(w, error: 0.05, detectors: [[1], [5]]), state: &low).outcome == .none) }
