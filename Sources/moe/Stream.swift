@@ -178,7 +178,7 @@ struct Stream: ParsableCommand {
             }
         }, checkpoint: { current in
             guard let savePath else { return }
-            let description = "moe stream \(finalSettings.scenario), experience \(current.state.experience + 1) of \(scenario.experiences.count), \(current.learner.counters.samples) samples"
+            let description = "moe stream \(finalSettings.scenario), \(current.state.experience) of \(scenario.experiences.count) experiences done, \(current.learner.counters.samples) samples observed"
             try current.checkpoint(settings: finalSettings, description: description).save(to: savePath)
         })
 
