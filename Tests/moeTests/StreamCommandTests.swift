@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import MoE
+import TestSupport
+
+/// `moe stream` as a user runs it: a scenario on a small synthetic Fashion-MNIST-shaped
+/// set (fast in debug), pausing and resuming across processes, CSV streams, bad input.
+@Suite("moe stream")
+struct StreamCommandTests {
+    let small = ["--data", TrainingData.synthetic, "--hidden", "32,32", "--passes", "1", "--batch-size", "50"]
+
+    @Test("a split stream grows experts, saves, and prints the summary keys")
+    func splitStream() throws {
+        try withTemporaryDirectory { dir in
+            let r = MoeProcess.run(["stream"] + small + ["--save", dir.path("s.h5"), "--report", dir.path("report"), "--json"])
+            #expect(r.status == 0, "\(r.error)")
+            let json = try #require(MoeProcess.json(r))
+            for key in ["final_average_accuracy", "task_incremental_accuracy", "forgetting", "bwt", "accuracy_matrix",
+                        "prequential_accuracy", "experts", "parameters", "samples_per_second"] {
+                #expect(json[key] != nil, "missing \(key)")
+            }
+            #expect((json["experts"] as? Int ?? 0) >= 1)
+            #expect(r.error.contains("grew expert 0"))
+            #expect(FileManager.default.fileExists(atPath: dir.path("report/report.json")))
+            #expect(FileManager.default.fileExists(atPath: dir.path("report/accuracy-matrix.svg")))
+            let eval = MoeProcess.run(["eval", dir.path("s.h5"), "--data", TrainingData.synthetic, "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            // Eight batches per experience: far from converged, but well above chance (0.1).
+            #expect((MoeProcess.json(eval)?["test_accuracy"] as? Double ?? 0) > 0.3)
+        }
+    }
+
+    @Test("a paused stream resumed in a new process ends exactly as an uninterrupted one")
+    func pauseAndResume() throws {
+        try withTemporaryDirectory { dir in
+            let straight = MoeProcess.run(["stream"] + small + ["--stop-after", "3", "--json"])
+            let first = MoeProcess.run(["stream"] + small + ["--stop-after", "2", "--save", dir.path("p.h5"), "--json"])
+            let second = MoeProcess.run(["stream", "--data", TrainingData.synthetic, "--resume", dir.path("p.h5"), "--stop-after", "3", "--json"])
+            #expect(straight.status == 0 && first.status == 0 && second.status == 0, "\(first.error)\(second.error)")
+            let a = try #require(MoeProcess.json(straight)), b = try #require(MoeProcess.json(second))
+            for key in ["accuracy_matrix", "final_average_accuracy", "prequential_accuracy", "experts", "parameters"] {
+                #expect("\(a[key]!)" == "\(b[key]!)", "\(key) differs after resume")
+            }
+        }
+    }
+
+    @Test("a CSV stream learns, and a bad row is named")
+    func csvStream() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 3)
+            var lines: [String] = []
+            for _ in 0..<2000 {
+                let label = generator.nextInt(below: 3)
+                let features = (0..<4).map { j in String(Float(j == label ? 3 : 0) + generator.nextNormal()) }
+                lines.append(features.joined(separator: ",") + ",\(label)")
+            }
+            try lines.joined(separator: "\n").write(toFile: dir.path("rows.csv"), atomically: true, encoding: .utf8)
+            let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("rows.csv"), "--label-column", "last",
+                                    "--hidden", "16", "--batch-size", "20", "--save", dir.path("c.h5"), "--json"])
+            #expect(r.status == 0, "\(r.error)")
+            #expect((MoeProcess.json(r)?["prequential_accuracy"] as? Double ?? 0) > 0.7)
+            lines[300] = "1,2,x,4,0"
+            try lines.joined(separator: "\n").write(toFile: dir.path("bad.csv"), atomically: true, encoding: .utf8)
+            let bad = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last", "--hidden", "16"])
+            #expect(bad.status == 1)
+            #expect(bad.errorLines.last?.contains("bad.csv") == true && bad.errorLines.last?.contains("301") == true, "\(bad.error)")
+            let skipped = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last", "--hidden", "16", "--skip-bad-rows"])
+            #expect(skipped.status == 0, "\(skipped.error)")
+        }
+    }
+
+    @Test("bad options and a missing save folder fail at once with one line")
+    func badOptions() {
+        let missing = MoeProcess.run(["stream"] + small + ["--save", "/nonexistent-folder/x.h5"])
+        #expect(missing.status == 1)
+        #expect(missing.errorLines.count == 1 && missing.error.contains("/nonexistent-folder"), "\(missing.error)")
+        #expect(MoeProcess.run(["stream", "--source", "ftp:x"]).status == 64)
+        #expect(MoeProcess.run(["stream", "--checkpoint-every", "5"]).status == 64)
+        #expect(MoeProcess.run(["stream", "--predictor", "discriminant", "--gate", "learned"]).status == 64)
+        let resume = MoeProcess.run(["stream", "--resume", "/nonexistent-folder/x.h5"])
+        #expect(resume.status == 1 && resume.error.contains("x.h5"))
+    }
+}
