@@ -11,8 +11,14 @@ public enum Stopwatch {
     public static func median(repeats: Int, warmup: Int = 1, _ body: () -> Void) -> Double {
         precondition(repeats > 0, "Need at least one repeat")
         for _ in 0..<warmup { body() }
-        var times = (0..<repeats).map { _ in time(body) }
-        times.sort()
-        return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        return median(of: (0..<repeats).map { _ in time(body) })
+    }
+
+    /// The median of some timings.
+    public static func median(of times: [Double]) -> Double {
+        precondition(!times.isEmpty, "Need at least one timing")
+        let sorted = times.sorted()
+        let n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     }
 }

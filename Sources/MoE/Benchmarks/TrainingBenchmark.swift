@@ -42,17 +42,6 @@ public enum TrainingBenchmark {
         let labels = (0..<batch).map { $0 % sizes.last! }
         var optimizer = Adam()
 
-        let trainSeconds = Stopwatch.median(repeats: repeats) {
-            for _ in 0..<stepsPerRepeat {
-                let (_, gradients, _) = model.lossAndGradients(x, labels: labels)
-                optimizer.update(&model, gradients: gradients, frozen: model.frozen)
-            }
-        } / Double(stepsPerRepeat)
-
-        let inferenceSeconds = Stopwatch.median(repeats: repeats) {
-            for _ in 0..<stepsPerRepeat { _ = model.predict(x) }
-        } / Double(stepsPerRepeat)
-
         // The same products, through sgemm alone, into preallocated outputs.
         let layers = model.trunk.layers.compactMap { $0 as? Dense }
         var activations = [x]
@@ -61,7 +50,17 @@ public enum TrainingBenchmark {
         var weightGradients = layers.map { Matrix(rows: $0.inputs, columns: $0.outputs) }
         var inputGradients = layers.map { Matrix(rows: batch, columns: $0.inputs) }
         let outputGradients = layers.map { Matrix.uniform(rows: batch, columns: $0.outputs, low: -1, high: 1, using: &generator) }
-        let sgemmSeconds = Stopwatch.median(repeats: repeats) {
+
+        func trainSteps() {
+            for _ in 0..<stepsPerRepeat {
+                let (_, gradients, _) = model.lossAndGradients(x, labels: labels)
+                optimizer.update(&model, gradients: gradients, frozen: model.frozen)
+            }
+        }
+        func inferenceSteps() {
+            for _ in 0..<stepsPerRepeat { _ = model.predict(x) }
+        }
+        func sgemmSteps() {
             for _ in 0..<stepsPerRepeat {
                 for l in layers.indices {
                     outputs[l].addProduct(activations[l], layers[l].weight, keep: 0)
@@ -71,7 +70,19 @@ public enum TrainingBenchmark {
                     if l > 0 { inputGradients[l].addProduct(outputGradients[l], layers[l].weight, transposeB: true, keep: 0) }
                 }
             }
-        } / Double(stepsPerRepeat)
+        }
+        // Interleaved, so that a burst of load on a shared machine hits all three alike:
+        // the fraction compares neighbouring timings, not two separate phases.
+        trainSteps(); inferenceSteps(); sgemmSteps()
+        var train: [Double] = [], inference: [Double] = [], sgemm: [Double] = []
+        for _ in 0..<repeats {
+            train.append(Stopwatch.time(trainSteps))
+            inference.append(Stopwatch.time(inferenceSteps))
+            sgemm.append(Stopwatch.time(sgemmSteps))
+        }
+        let trainSeconds = Stopwatch.median(of: train) / Double(stepsPerRepeat)
+        let inferenceSeconds = Stopwatch.median(of: inference) / Double(stepsPerRepeat)
+        let sgemmSeconds = Stopwatch.median(of: sgemm) / Double(stepsPerRepeat)
 
         let flops = trainingFLOPs(sizes: sizes, batch: batch)
         let trainRate = flops / trainSeconds / 1e9
