@@ -57,7 +57,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["MoE"], path: "Tests/TestSupport"),
         .testTarget(name: "MoETests", dependencies: ["MoE", "TestSupport"]),
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"]),
-        .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport", "FuzzTargets"]),
+        .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport", "FuzzTargets"],
+                    exclude: ["Fixtures/fuzz"]),
         .testTarget(name: "moeTests", dependencies: ["moe", "Continual", "MoE", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

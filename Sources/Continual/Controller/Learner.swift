@@ -17,6 +17,11 @@ import MoE
 /// 7. offers the batch to the reservoir replay buffer.
 /// Every decision, grown or suppressed, is logged and kept in `history`.
 ///
+/// Numerical faults never reach the weights (`Learner+Faults.swift`): a step with a
+/// non-finite loss or gradient, or one that leaves the weights or Adam's state out of
+/// range, is rolled back and the rate halved; rows whose values would overflow are
+/// scored but not learned from. Each event is counted in `counters` and kept in `history`.
+///
 /// The learner is a value: copying it is a snapshot that predicts on other threads
 /// while the original keeps learning.
 public struct Learner: Sendable {
@@ -51,7 +56,33 @@ public struct Learner: Sendable {
         public var acceptedSteps = 0
         public var rejectedSteps = 0
         public var halvings = 0
+        /// Steps rolled back for a non-finite loss, gradient or result.
+        public var numericalFaults = 0
+        /// Rows scored but not learned from because their values were out of range.
+        public var rowsOutOfRange = 0
         public init() {}
+
+        private enum CodingKeys: String, CodingKey {
+            case batches, samples, windows, windowErrors, windowSamples, samplesSinceRefit, headIsStale
+            case acceptedSteps, rejectedSteps, halvings, numericalFaults, rowsOutOfRange
+        }
+
+        /// Decodes saved counters; those saved before faults were counted have none.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            batches = try c.decode(Int.self, forKey: .batches)
+            samples = try c.decode(Int.self, forKey: .samples)
+            windows = try c.decode(Int.self, forKey: .windows)
+            windowErrors = try c.decode(Int.self, forKey: .windowErrors)
+            windowSamples = try c.decode(Int.self, forKey: .windowSamples)
+            samplesSinceRefit = try c.decode(Int.self, forKey: .samplesSinceRefit)
+            headIsStale = try c.decode(Bool.self, forKey: .headIsStale)
+            acceptedSteps = try c.decode(Int.self, forKey: .acceptedSteps)
+            rejectedSteps = try c.decode(Int.self, forKey: .rejectedSteps)
+            halvings = try c.decode(Int.self, forKey: .halvings)
+            numericalFaults = try c.decodeIfPresent(Int.self, forKey: .numericalFaults) ?? 0
+            rowsOutOfRange = try c.decodeIfPresent(Int.self, forKey: .rowsOutOfRange) ?? 0
+        }
     }
 
     /// A learner for inputs of `inputWidth` features, starting with `classCount` outputs
@@ -125,8 +156,23 @@ public struct Learner: Sendable {
         var drifted = false
         for c in correct where drift.update(c ? 0 : 1) { drifted = true }
 
+        // Rows whose values could overflow the statistics or the weights are scored
+        // above but learned from nowhere below (nil: every row is in range).
+        let gateFeatures = statistics != nil ? model.gateFeatures(x) : nil
+        let kept = rowsInRange(input: x, pass: pass, gateFeatures: gateFeatures)
+        if let kept { recordRowsOutOfRange(kept: kept, of: x.rows, source: source) }
+        let keptCount = kept?.count ?? x.rows
+        let learnX = kept.map { x.gatherRows($0) } ?? x
+        let learnLabels = kept.map { $0.map { labels[$0] } } ?? labels
+
         // 3. Covariance of every hidden neuron with correctness.
-        tracker.update(hidden: pass.hidden, correct: correct)
+        if let kept {
+            if !kept.isEmpty {
+                tracker.update(hidden: pass.hidden.map { $0.gatherRows(kept) }, correct: kept.map { correct[$0] })
+            }
+        } else {
+            tracker.update(hidden: pass.hidden, correct: correct)
+        }
 
         // 4. Gate statistics. Until the first growth the trunk owns what it has learned;
         // labels that trigger growth belong to the new expert.
@@ -136,9 +182,9 @@ public struct Learner: Sendable {
         if model.experts.isEmpty && !noveltyTrigger { model.trunkClasses = seenClasses.union(novel) }
         seenClasses.formUnion(novel)
         classesSinceGrowth.formUnion(novel)
-        if statistics != nil {
-            statistics!.update(features: model.gateFeatures(x), labels: labels)
-            counters.samplesSinceRefit += x.rows
+        if statistics != nil, keptCount > 0 {
+            statistics!.update(features: kept.map { gateFeatures!.gatherRows($0) } ?? gateFeatures!, labels: learnLabels)
+            counters.samplesSinceRefit += keptCount
             counters.headIsStale = true
             if counters.samplesSinceRefit >= configuration.refitEvery || !novel.isEmpty { refitHead() }
         }
@@ -157,8 +203,8 @@ public struct Learner: Sendable {
         // 6. Train on the batch plus replay.
         var steps: [HalfLearning.StepOutcome] = []
         var loss: Float = 0
-        for _ in 0..<configuration.stepsPerBatch {
-            var stepX = x, stepY = labels
+        for _ in 0..<(keptCount > 0 ? configuration.stepsPerBatch : 0) {
+            var stepX = learnX, stepY = learnLabels
             if configuration.replayPerStep > 0 && !replay.isEmpty {
                 let (rx, ry) = replay.sample(configuration.replayPerStep)
                 stepX = stepX.concatenatingRows(rx)
@@ -170,7 +216,7 @@ public struct Learner: Sendable {
         }
 
         // 7. Replay.
-        replay.offer(features: x, labels: labels)
+        if keptCount > 0 { replay.offer(features: learnX, labels: learnLabels) }
 
         return StepReport(
             batch: counters.batches, samples: x.rows, errors: errors, loss: loss, newClasses: novel,
@@ -280,6 +326,14 @@ public struct Learner: Sendable {
         guard let statistics, statistics.sampleCount > 1 else { return }
         do {
             let (weight, bias) = try statistics.fitDiscriminant(classCount: model.classCount)
+            guard weight.isFinite && bias.isFinite else {
+                // Keep the previous head; the statistics may support a fit later.
+                history.record(LearnerHistory.Fault(
+                    kind: .unsoundHead, batch: counters.batches, sample: counters.samples,
+                    detail: "the discriminant fit over \(Int(statistics.sampleCount)) samples gave a non-finite head", rate: nil))
+                counters.samplesSinceRefit = 0
+                return
+            }
             model.setClassHead(weight: weight, bias: bias)
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
@@ -367,37 +421,57 @@ public struct Learner: Sendable {
     }
 
     /// One training step on `(x, y)`: the covariance-weighted gradient, then half-learning
-    /// (or a plain Adam step).
+    /// (or a plain Adam step). A step whose loss or gradient is not finite, or whose
+    /// result is out of range, is rolled back (see `Learner+Faults.swift`).
     mutating func train(_ x: Matrix, _ y: [Int]) -> (HalfLearning.StepOutcome, Float) {
         let report = configuration.covarianceStrength > 0 ? configuration.detectors.report(tracker) : nil
-        let cost = CovarianceCost(strength: configuration.covarianceStrength)
-        if configuration.halfLearning {
-            if let report {
-                let (outcome, result) = halfLearning.covarianceStep(
-                    &model, optimizer: &optimizer, input: x, labels: y, detectors: report, cost: cost)
-                count(outcome)
-                return (outcome, result.crossEntropy)
-            }
-            let (loss, gradients, pass) = model.lossAndGradients(x, labels: y)
-            let before = zip(model.predictions(pass), y).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) }
-            let outcome = halfLearning.step(&model, optimizer: &optimizer, gradients: gradients, input: x, labels: y, errorsBefore: before)
-            count(outcome)
-            return (outcome, loss)
-        }
         let loss: Float
         let gradients: Gradients
         let errors: Int
         if let report {
-            let result = cost.lossAndGradients(model, input: x, labels: y, detectors: report)
+            let result = CovarianceCost(strength: configuration.covarianceStrength)
+                .lossAndGradients(model, input: x, labels: y, detectors: report)
             (loss, gradients, errors) = (result.crossEntropy, result.gradients, result.errors)
         } else {
             let (l, g, pass) = model.lossAndGradients(x, labels: y)
             (loss, gradients) = (l, g)
             errors = zip(model.predictions(pass), y).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) }
         }
-        optimizer.update(&model, gradients: gradients, frozen: model.frozen)
-        let outcome = HalfLearning.StepOutcome(
-            accepted: true, halvings: 0, errorsBefore: errors, errorsAfter: -1, rate: optimizer.learningRate, proposals: 1)
+        return applyStep(loss: loss, gradients: gradients, errorsBefore: errors, input: x, labels: y)
+    }
+
+    /// Applies one step's gradients (half-learning or plain Adam), unless the loss or a
+    /// gradient is not finite; rolls it back if it leaves the weights or Adam's state out
+    /// of range. A refused or rolled-back step halves the rate and is recorded.
+    mutating func applyStep(
+        loss: Float, gradients: Gradients, errorsBefore errors: Int, input x: Matrix, labels y: [Int]
+    ) -> (HalfLearning.StepOutcome, Float) {
+        func refuse(_ fault: (LearnerHistory.Fault.Kind, String)) -> (HalfLearning.StepOutcome, Float) {
+            let rate = recordStepFault(fault.0, fault.1)
+            let outcome = HalfLearning.StepOutcome(
+                accepted: false, halvings: 0, errorsBefore: errors, errorsAfter: errors, rate: rate, proposals: 0)
+            count(outcome)
+            return (outcome, loss)
+        }
+        if let fault = faultBeforeStep(loss: loss, gradients: gradients) { return refuse(fault) }
+        let before = (model: model, optimizer: optimizer)
+        let outcome: HalfLearning.StepOutcome
+        if configuration.halfLearning {
+            outcome = halfLearning.step(&model, optimizer: &optimizer, gradients: gradients, input: x, labels: y, errorsBefore: errors)
+        } else {
+            optimizer.update(&model, gradients: gradients, frozen: model.frozen)
+            outcome = HalfLearning.StepOutcome(
+                accepted: true, halvings: 0, errorsBefore: errors, errorsAfter: -1, rate: optimizer.learningRate, proposals: 1)
+        }
+        if outcome.accepted, let fault = faultAfterStep(paths: gradients.values.keys) {
+            model = before.model
+            optimizer = before.optimizer
+            return refuse(fault)
+        }
+        if !configuration.halfLearning && optimizer.learningRate < configuration.learningRate {
+            // Regrow after a fault halved the rate, as half-learning does (bold driver).
+            optimizer.learningRate = min(configuration.learningRate, optimizer.learningRate * 1.1)
+        }
         count(outcome)
         return (outcome, loss)
     }

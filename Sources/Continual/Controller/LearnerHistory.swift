@@ -1,6 +1,6 @@
 /// What the learner decided and grew, bounded so that an endless stream keeps flat
 /// memory: every growth is kept (growth is bounded by the expert budget), the most
-/// recent decisions are kept in full, older ones only as counts.
+/// recent decisions and numerical faults are kept in full, older ones only as counts.
 public struct LearnerHistory: Sendable, Equatable, Codable {
     /// One grown expert.
     public struct Growth: Sendable, Equatable, Codable {
@@ -16,7 +16,35 @@ public struct LearnerHistory: Sendable, Equatable, Codable {
         public var reason: String
     }
 
-    /// Most decisions kept in full.
+    /// One numerical fault: a step that was rolled back, or rows kept out of learning.
+    public struct Fault: Sendable, Equatable, Codable {
+        public enum Kind: String, Sendable, Codable, CaseIterable {
+            /// The loss of a step was NaN or infinite; nothing was applied.
+            case nonFiniteLoss = "non-finite loss"
+            /// A gradient held NaN or infinity; nothing was applied.
+            case nonFiniteGradient = "non-finite gradient"
+            /// The step was taken but left a parameter or Adam's state out of range;
+            /// the model and the optimizer were restored.
+            case unsoundStep = "step out of range"
+            /// Rows whose input, activations or gate features are beyond the learner's
+            /// magnitude limit: predicted and scored, not learned from.
+            case rowsOutOfRange = "rows out of range"
+            /// The gate's discriminant fit gave a non-finite head; the previous one stays.
+            case unsoundHead = "non-finite gate head"
+        }
+
+        public var kind: Kind
+        /// The batch in which it happened (1-based, as in `StepReport.batch`).
+        public var batch: Int
+        /// Samples observed before that batch.
+        public var sample: Int
+        /// Where: the parameter path, the rows, the value.
+        public var detail: String
+        /// The learning rate after halving (rolled-back steps only).
+        public var rate: Float?
+    }
+
+    /// Most decisions (and, separately, most faults) kept in full.
     public var capacity: Int = 256
     public private(set) var growths: [Growth] = []
     /// The most recent decisions (triggered ones: grown or suppressed).
@@ -25,6 +53,10 @@ public struct LearnerHistory: Sendable, Equatable, Codable {
     public private(set) var quietWindows = 0
     /// Triggers held back, by reason prefix (the text before the first colon).
     public private(set) var suppressions: [String: Int] = [:]
+    /// The most recent numerical faults.
+    public private(set) var recentFaults: [Fault] = []
+    /// Numerical faults of every kind so far, by `Fault.Kind` raw value.
+    public private(set) var faults: [String: Int] = [:]
 
     public init() {}
 
@@ -46,6 +78,31 @@ public struct LearnerHistory: Sendable, Equatable, Codable {
     mutating func recordGrowth(_ growth: Growth) {
         growths.append(growth)
     }
-}
 
-import Foundation
+    mutating func record(_ fault: Fault) {
+        faults[fault.kind.rawValue, default: 0] += 1
+        recentFaults.append(fault)
+        if recentFaults.count > capacity { recentFaults.removeFirst(recentFaults.count - capacity) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case capacity, growths, recentDecisions, quietWindows, suppressions, recentFaults, faults
+    }
+
+    /// Decodes a saved history; one saved before faults were recorded has none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        capacity = try container.decode(Int.self, forKey: .capacity)
+        growths = try container.decode([Growth].self, forKey: .growths)
+        recentDecisions = try container.decode([GrowthDecision].self, forKey: .recentDecisions)
+        quietWindows = try container.decode(Int.self, forKey: .quietWindows)
+        suppressions = try container.decode([String: Int].self, forKey: .suppressions)
+        recentFaults = try container.decodeIfPresent([Fault].self, forKey: .recentFaults) ?? []
+        faults = try container.decodeIfPresent([String: Int].self, forKey: .faults) ?? [:]
+        guard capacity >= 1, recentDecisions.count <= capacity, recentFaults.count <= capacity else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .capacity, in: container,
+                debugDescription: "A history of capacity \(capacity) cannot hold \(recentDecisions.count) decisions and \(recentFaults.count) faults")
+        }
+    }
+}

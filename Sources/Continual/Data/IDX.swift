@@ -168,7 +168,12 @@ final class IDXReader {
         guard fileRank == rank else {
             throw .wrongDimensions(path: path, expected: "\(rank) dimensions (\(shapeName))", actual: sizes)
         }
-        let inner = sizes.dropFirst().reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+        // Saturating product: a wrapped one can be negative and pass the bound below
+        // (found by fuzzing: sizes 0xFFFFFFFF x 0xFFFFFFFF wrapped to -2^33 + 1).
+        let inner = sizes.dropFirst().reduce(1) { product, size in
+            let (value, overflow) = product.multipliedReportingOverflow(by: size)
+            return overflow ? Int.max : value
+        }
         guard sizes.dropFirst().allSatisfy({ $0 > 0 }), inner <= 1 << 31,
               !sizes[0].multipliedReportingOverflow(by: inner).overflow else {
             throw .wrongDimensions(path: path, expected: "positive item sizes (\(shapeName))", actual: sizes)

@@ -15,3 +15,8 @@ public func fuzzerInitialize(
 ) -> Int32 {
     FuzzReplay.initialize(ArchitectureFuzzing.self)
 }
+
+@_cdecl("LLVMFuzzerCustomMutator")
+public func fuzzerCustomMutator(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    FuzzReplay.mutateJSON(data, size, maxSize, seed, donors: ArchitectureFuzzing.donors)
+}

@@ -82,6 +82,9 @@ public enum ArchitectureFuzzing: FuzzTarget {
         precondition(reloaded.architecture == model.architecture, "the architecture changed in a save and reload")
     }
 
+    /// The seeds' bytes, computed once (documents to splice from in mutations).
+    public static let donors: [[UInt8]] = seeds().map(\.bytes)
+
     public static func seeds() -> [FuzzSeed] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

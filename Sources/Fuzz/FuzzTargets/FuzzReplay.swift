@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MoE
 
 /// The two ways a fuzz executable runs a target: under libFuzzer (built by
 /// `scripts/fuzz.sh` with `--sanitize=fuzzer -DFUZZING`, which calls `fuzz` for every
@@ -76,4 +77,30 @@ public enum FuzzReplay {
         print("\(seeds.count) \(target.name) seeds written to \(path)")
         return 0
     }
+}
+
+extension FuzzReplay {
+    /// `LLVMFuzzerCustomMutator` for JSON inputs: half the time a `JSONMutator` mutation
+    /// (splicing from `donors`), otherwise libFuzzer's own byte mutations.
+    public static func mutateJSON(
+        _ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: UInt32, donors: [[UInt8]]
+    ) -> Int {
+        var generator = SeededGenerator(seed: UInt64(seed))
+        if generator.nextInt(below: 2) == 0,
+           let mutant = JSONMutator.mutate(Array(UnsafeBufferPointer(start: data, count: size)),
+                                           donors: donors, using: &generator),
+           mutant.count <= maxSize {
+            mutant.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: mutant.count) }
+            return mutant.count
+        }
+        return libFuzzerMutate(data, size, maxSize)
+    }
+
+    /// libFuzzer's `LLVMFuzzerMutate`, looked up at run time (absent from normal builds).
+    private static let libFuzzerMutate: @convention(c) (UnsafeMutablePointer<UInt8>, Int, Int) -> Int = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "LLVMFuzzerMutate") else {
+            return { _, size, _ in size }
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<UInt8>, Int, Int) -> Int).self)
+    }()
 }

@@ -60,9 +60,10 @@ public struct FuzzFolder: Sendable {
         self.path = path
     }
 
-    /// A new folder under `$TMPDIR` (or `/tmp`).
+    /// A new folder under `$TMPDIR`, else under `/dev/shm` (memory: writing thousands of
+    /// small files there is several times faster than on a disk), else under `/tmp`.
     public static func temporary() -> FuzzFolder {
-        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        let base = getenv("TMPDIR").map { String(cString: $0) } ?? (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp")
         var template = Array((base + "/moe-fuzz-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
             mkdtemp(buffer.baseAddress!).map { String(cString: $0) }

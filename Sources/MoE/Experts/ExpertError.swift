@@ -64,6 +64,10 @@ extension MixtureOfExperts.Architecture {
             try count.add(lastInput, w, plus: w)
             classCount += w
         }
+        // A negative trunk class indexed the gate's class scores out of range (found by fuzzing).
+        guard trunkClasses.allSatisfy({ $0 >= 0 && $0 < classCount }) else {
+            throw .invalidGate(reason: "the trunk's classes \(trunkClasses) are not all in 0..<\(classCount)")
+        }
         for (e, expert) in experts.enumerated() {
             guard expert.layer >= 0, expert.layer < widths.count else {
                 throw .invalidExpert(index: e, reason: "it reads hidden layer \(expert.layer), the trunk has \(widths.count)")
