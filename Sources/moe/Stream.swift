@@ -10,7 +10,10 @@ struct Stream: ParsableCommand {
         discussion: """
             Each batch is predicted first and scored (prequential accuracy), then learned. \
             After every experience the learner is evaluated on every experience's test set \
-            (the accuracy matrix). Growth decisions are logged with their reasons.
+            (the accuracy matrix). Growth decisions are logged with their reasons. \
+            With --cycles N the experiences repeat N times (an endless stream whose memory \
+            stays flat): the accuracy matrix shows the last cycle, and every cycle is \
+            summarised in one line.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -42,10 +45,13 @@ struct Stream: ParsableCommand {
     @Flag(help: "Joint training, the upper bound: all experiences' data as one shuffled experience (split-fmnist).")
     var joint = false
 
+    @Option(help: "Stream the scenario's experiences this many times (experience k is experience k mod count).")
+    var cycles: Int = 1
+
     @Option(name: .customLong("permutations"), help: "Experiences of the permuted scenario.")
     var permutations: Int = 5
 
-    @Option(name: .customLong("stop-after"), help: "Stop after this many experiences (pause the stream; resume with --resume).")
+    @Option(name: .customLong("stop-after"), help: "Stop after this many experiences, counted over all cycles (pause the stream; resume with --resume).")
     var stopAfter: Int?
 
     @Option(name: .customLong("data"), help: "Folder holding the Fashion-MNIST IDX files.")
@@ -60,7 +66,7 @@ struct Stream: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Also save every N batches (needs --save).")
     var checkpointEvery: Int = 0
 
-    @Option(help: "Continue a stream saved with --save, exactly where it stopped (scenario, seed, passes and batch size come from the checkpoint).")
+    @Option(help: "Continue a stream saved with --save, exactly where it stopped (scenario, seed, passes, batch size and cycles come from the checkpoint).")
     var resume: String?
 
     @Option(help: "Write report.json, accuracy-matrix.svg and prequential.svg into this folder.")
@@ -82,6 +88,7 @@ struct Stream: ParsableCommand {
         guard passes >= 1 else { throw ValidationError("--passes must be at least 1, got \(passes)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard replay >= 0 else { throw ValidationError("--replay must be 0 or more, got \(replay)") }
+        guard cycles >= 1 else { throw ValidationError("--cycles must be at least 1, got \(cycles)") }
         guard permutations >= 2 else { throw ValidationError("--permutations must be at least 2, got \(permutations)") }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter)") }
         guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'") }
@@ -127,6 +134,10 @@ struct Stream: ParsableCommand {
         var samplesPerSecond: Double
         var memoryFloats: Int
         var checkpoint: String?
+        /// One entry per completed cycle (with --cycles).
+        var cycles: [ScenarioRun.CycleSummary]?
+        var numericalFaults: Int
+        var rowsOutOfRange: Int
     }
 
     func run() throws {
@@ -144,15 +155,19 @@ struct Stream: ParsableCommand {
             settings = saved
             let learner = try failingClearly { try Learner(checkpoint: loaded) }
             let scenario = try makeScenario(saved.scenario, seed: saved.seed, experiences: saved.experiences)
-            run = ScenarioRun(scenario: scenario, learner: learner, batchSize: saved.batchSize, passes: saved.passes, state: state)
-            console.say("resumed \(loaded.source ?? resume): experience \(state.experience + 1), \(state.samplesInExperience) samples into it, \(learner.model.experts.count) experts")
+            run = ScenarioRun(
+                scenario: scenario, learner: learner, batchSize: saved.batchSize, passes: saved.passes, cycles: saved.cycles,
+                state: state)
+            let count = scenario.experiences.count
+            let cycle = saved.cycles > 1 ? "cycle \(state.experience / count + 1), " : ""
+            console.say("resumed \(loaded.source ?? resume): \(cycle)experience \(state.experience % count + 1), \(state.samplesInExperience) samples into it, \(learner.model.experts.count) experts")
         } else if joint {
             // The upper bound: every experience's data in one shuffled stream, then the
             // same evaluation on each experience's test set.
             let scenario = try makeScenario(self.scenario.rawValue, seed: common.seed, experiences: permutations)
             settings = ScenarioRun.Settings(
                 scenario: self.scenario.rawValue + "-joint", seed: common.seed, experiences: scenario.experiences.count,
-                passes: passes, batchSize: batchSize)
+                passes: passes, batchSize: batchSize, cycles: 1)
             var learner = try Learner(configuration: learnerConfiguration(), inputWidth: scenario.inputWidth, classCount: 1)
             var source = DatasetSource(dataset: scenario.train, batchSize: batchSize, passes: passes, shuffleSeed: common.seed)
             let clock = ContinuousClock.now
@@ -172,9 +187,9 @@ struct Stream: ParsableCommand {
             let scenario = try makeScenario(self.scenario.rawValue, seed: common.seed, experiences: permutations)
             settings = ScenarioRun.Settings(
                 scenario: self.scenario.rawValue, seed: common.seed, experiences: scenario.experiences.count,
-                passes: passes, batchSize: batchSize)
+                passes: passes, batchSize: batchSize, cycles: cycles)
             let learner = try Learner(configuration: learnerConfiguration(), inputWidth: scenario.inputWidth, classCount: 1)
-            run = ScenarioRun(scenario: scenario, learner: learner, batchSize: batchSize, passes: passes)
+            run = ScenarioRun(scenario: scenario, learner: learner, batchSize: batchSize, passes: passes, cycles: cycles)
         }
         let savePath = try (save ?? resume).map { try CheckpointPath.forSaving($0) }
         if let savePath {
@@ -186,7 +201,8 @@ struct Stream: ParsableCommand {
             }
         }
         let scenario = run.scenario
-        console.say("\(scenario.name): \(scenario.experiences.count) experiences, \(settings.passes) pass(es), batch \(settings.batchSize), replay \(run.learner.configuration.replayCapacity), growth \(run.learner.configuration.growth.enabled ? "on" : "off"), seed \(settings.seed)")
+        let cycleCount = settings.cycles
+        console.say("\(scenario.name): \(scenario.experiences.count) experiences\(cycleCount > 1 ? " x \(cycleCount) cycles" : ""), \(settings.passes) pass(es), batch \(settings.batchSize), replay \(run.learner.configuration.replayCapacity), growth \(run.learner.configuration.growth.enabled ? "on" : "off"), seed \(settings.seed)")
         var lastPrint = 0.0
         let start = ContinuousClock.now
         let finalSettings = settings
@@ -196,17 +212,23 @@ struct Stream: ParsableCommand {
             if now - lastPrint > 0.5 || done {
                 lastPrint = now
                 console.progress(
-                    "experience \(p.experience + 1)/\(scenario.experiences.count)  \(p.samplesInExperience)/\(p.experienceSamples)  \(fixed(p.samplesPerSecond, 0)) samples/s  windowed accuracy \(fixed(p.windowedAccuracy, 3))  experts \(p.step.experts)",
+                    (cycleCount > 1 ? "cycle \(p.cycle + 1)/\(cycleCount)  " : "") + "experience \(p.experience + 1)/\(scenario.experiences.count)  \(p.samplesInExperience)/\(p.experienceSamples)  \(fixed(p.samplesPerSecond, 0)) samples/s  windowed accuracy \(fixed(p.windowedAccuracy, 3))  experts \(p.step.experts)",
                     final: done)
             }
         }, checkpoint: { current in
             guard let savePath else { return }
-            let description = "moe stream \(finalSettings.scenario), \(current.state.experience) of \(scenario.experiences.count) experiences done, \(current.learner.counters.samples) samples observed"
+            let description = "moe stream \(finalSettings.scenario), \(current.state.experience) of \(current.experienceCount) experiences done, \(current.learner.counters.samples) samples observed"
             try current.checkpoint(settings: finalSettings, description: description).save(to: savePath)
         })
 
         let matrix = run.state.classIncremental
-        console.say("accuracy matrix (\(scenario.kind == .split ? "class-incremental; " : "")row i: after experience i; column j: test set of experience j):")
+        let summaries = run.state.cycles.points
+        if cycleCount > 1 {
+            for c in summaries {
+                console.say("cycle \(c.cycle + 1): \(c.samples) samples, final average accuracy \(c.finalAverageAccuracy.map { fixed($0) } ?? "n/a"), forgetting \(c.forgetting.map { fixed($0) } ?? "n/a")")
+            }
+        }
+        console.say("accuracy matrix (\(cycleCount > 1 ? "last cycle; " : "")\(scenario.kind == .split ? "class-incremental; " : "")row i: after experience i; column j: test set of experience j):")
         for (i, row) in matrix.values.enumerated() {
             console.say("  \(i + 1): " + row.map { $0.map { fixed($0, 3) } ?? "  -  " }.joined(separator: " "))
         }
@@ -220,6 +242,10 @@ struct Stream: ParsableCommand {
             console.say("growth held back \(count) time(s): \(reason)")
         }
         let memory = run.learner.memoryFloats
+        let counters = run.learner.counters
+        if counters.numericalFaults > 0 || counters.rowsOutOfRange > 0 {
+            console.say("numerical faults: \(counters.numericalFaults) step(s) rolled back, \(counters.rowsOutOfRange) row(s) out of range not learned from")
+        }
         console.say("half-learning steps accepted \(run.learner.counters.acceptedSteps), rejected \(run.learner.counters.rejectedSteps); \(fixed(run.samplesPerSecond, 0)) samples/s; memory besides weights \(memory.replay + memory.statistics) floats (replay \(memory.replay), statistics \(memory.statistics))")
         if let savePath { console.say("saved \(savePath)") }
         if let report {
@@ -232,7 +258,9 @@ struct Stream: ParsableCommand {
             forgetting: matrix.forgetting, bwt: matrix.backwardTransfer, accuracyMatrix: matrix.values,
             prequentialAccuracy: run.learner.prequential.accuracy, experts: run.learner.model.experts.count,
             parameters: run.learner.model.parameterCount, samplesPerSecond: run.samplesPerSecond,
-            memoryFloats: memory.replay + memory.statistics, checkpoint: savePath))
+            memoryFloats: memory.replay + memory.statistics, checkpoint: savePath,
+            cycles: cycleCount > 1 ? summaries : nil, numericalFaults: counters.numericalFaults,
+            rowsOutOfRange: counters.rowsOutOfRange))
     }
 
     func makeScenario(_ name: String, seed: UInt64, experiences: Int) throws -> Scenario {
@@ -281,7 +309,8 @@ struct Stream: ParsableCommand {
             finalAverageAccuracy: nil, taskIncrementalAccuracy: nil, forgetting: nil, bwt: nil, accuracyMatrix: [],
             prequentialAccuracy: learner.prequential.accuracy, experts: learner.model.experts.count,
             parameters: learner.model.parameterCount, samplesPerSecond: rate, memoryFloats: memory.replay + memory.statistics,
-            checkpoint: nil))
+            checkpoint: nil, cycles: nil, numericalFaults: learner.counters.numericalFaults,
+            rowsOutOfRange: learner.counters.rowsOutOfRange))
     }
 }
 

@@ -5,6 +5,12 @@ import MoE
 /// Runs a learner through a scenario's experiences in order, evaluating on every
 /// experience's test set after each one, and keeps what a report needs.
 ///
+/// With `cycles > 1` the experiences repeat (experience `k` of the run is experience
+/// `k mod count` of the scenario), an endless stream made finite. Memory stays flat:
+/// the accuracy matrices keep one row and one column per *distinct* experience and hold
+/// the current cycle only (they are cleared when a new cycle starts); each completed
+/// cycle leaves one ``CycleSummary`` in a ``DownsampledSeries``.
+///
 /// Its `state` (where the stream is, the accuracy matrices so far) is saved in the
 /// learner's checkpoint so that a stopped run resumes exactly where it stopped.
 public struct ScenarioRun: Sendable {
@@ -13,10 +19,26 @@ public struct ScenarioRun: Sendable {
     public var state: State
     public let batchSize: Int
     public let passes: Int
+    /// Times the scenario's experiences are streamed.
+    public let cycles: Int
+
+    /// The figures of one completed cycle, from its accuracy matrices.
+    public struct CycleSummary: Sendable, Codable, Equatable {
+        /// The cycle (0-based).
+        public var cycle: Int
+        /// Samples observed by the end of the cycle (over the whole run).
+        public var samples: Int
+        public var finalAverageAccuracy: Double?
+        public var forgetting: Double?
+        public var backwardTransfer: Double?
+        /// Task-incremental final average accuracy (split scenarios).
+        public var taskIncrementalAccuracy: Double?
+    }
 
     /// Where the run is and what it has measured.
     public struct State: Sendable, Codable, Equatable {
-        /// The experience being trained (== experience count when finished).
+        /// The experience being trained, counted over all cycles (== experience count x
+        /// cycles when finished); the scenario's experience is this modulo its count.
         public var experience = 0
         /// Samples of that experience's stream already observed.
         public var samplesInExperience = 0
@@ -27,22 +49,49 @@ public struct ScenarioRun: Sendable {
         public var samplesObserved = 0
         /// Parameters and experts over the stream.
         public var growth = ModelGrowthHistory()
+        /// One summary per completed cycle (downsampled beyond 256 cycles).
+        public var cycles = DownsampledSeries<CycleSummary>(capacity: 256)
         public init() {}
+
+        private enum CodingKeys: String, CodingKey {
+            case experience, samplesInExperience, classIncremental, taskIncremental, observeSeconds, samplesObserved
+            case growth, cycles
+        }
+
+        /// Decodes a saved position; one saved before cycles existed has no summaries.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            experience = try c.decode(Int.self, forKey: .experience)
+            samplesInExperience = try c.decode(Int.self, forKey: .samplesInExperience)
+            classIncremental = try c.decode(AccuracyMatrix.self, forKey: .classIncremental)
+            taskIncremental = try c.decode(AccuracyMatrix.self, forKey: .taskIncremental)
+            observeSeconds = try c.decode(Double.self, forKey: .observeSeconds)
+            samplesObserved = try c.decode(Int.self, forKey: .samplesObserved)
+            growth = try c.decode(ModelGrowthHistory.self, forKey: .growth)
+            cycles = try c.decodeIfPresent(DownsampledSeries<CycleSummary>.self, forKey: .cycles) ?? DownsampledSeries(capacity: 256)
+        }
     }
 
-    public init(scenario: Scenario, learner: Learner, batchSize: Int = 128, passes: Int = 2, state: State = State()) {
+    public init(scenario: Scenario, learner: Learner, batchSize: Int = 128, passes: Int = 2, cycles: Int = 1, state: State = State()) {
         precondition(batchSize > 0 && passes > 0, "Batch size and passes must be positive")
+        precondition(cycles > 0, "A run streams its scenario at least once, got \(cycles) cycles")
         self.scenario = scenario
         self.learner = learner
         self.batchSize = batchSize
         self.passes = passes
+        self.cycles = cycles
         self.state = state
     }
 
-    public var isFinished: Bool { state.experience >= scenario.experiences.count }
+    /// Experiences streamed by the whole run (the scenario's count times the cycles).
+    public var experienceCount: Int { scenario.experiences.count * cycles }
+
+    public var isFinished: Bool { state.experience >= experienceCount }
 
     /// What happened after each batch, for progress lines.
     public struct Progress: Sendable {
+        /// The cycle (0-based) and the scenario's experience in it.
+        public var cycle: Int
         public var experience: Int
         public var samplesInExperience: Int
         public var experienceSamples: Int
@@ -54,7 +103,8 @@ public struct ScenarioRun: Sendable {
     /// Trains through the experiences, evaluating after each.
     ///
     /// - Parameters:
-    ///   - stopAfter: stop once this many experiences are complete (a paused stream).
+    ///   - stopAfter: stop once this many experiences are complete, counted over all
+    ///     cycles (a paused stream).
     ///   - checkpointEvery: call `checkpoint` every this many batches (0: never).
     ///   - progress: called after every batch.
     ///   - checkpoint: called with the run to save it (every `checkpointEvery` batches
@@ -64,10 +114,16 @@ public struct ScenarioRun: Sendable {
         progress: (Progress) -> Void = { _ in },
         checkpoint: (ScenarioRun) throws -> Void = { _ in }
     ) throws {
-        let end = min(scenario.experiences.count, stopAfter ?? scenario.experiences.count)
+        let end = min(experienceCount, stopAfter ?? experienceCount)
+        let count = scenario.experiences.count
         var batchesSinceSave = 0
         while state.experience < end {
-            let e = state.experience
+            let e = state.experience % count, cycle = state.experience / count
+            if cycle > 0 && e == 0 && state.samplesInExperience == 0 {
+                // A new cycle: the matrices hold one cycle; the last one is summarised.
+                state.classIncremental = AccuracyMatrix()
+                state.taskIncremental = AccuracyMatrix()
+            }
             var stream = scenario.trainStream(experience: e, batchSize: batchSize, passes: passes)
             if state.samplesInExperience > 0 {
                 var position = stream.position
@@ -90,7 +146,7 @@ public struct ScenarioRun: Sendable {
                     state.growth.record(step: learner.counters.batches, samples: learner.counters.samples, size: learner.modelSize)
                 }
                 progress(Progress(
-                    experience: e, samplesInExperience: state.samplesInExperience, experienceSamples: total, step: step,
+                    cycle: cycle, experience: e, samplesInExperience: state.samplesInExperience, experienceSamples: total, step: step,
                     windowedAccuracy: learner.prequential.windowedAccuracy ?? 0,
                     samplesPerSecond: Double(state.samplesObserved) / max(state.observeSeconds, 1e-9)))
                 batchesSinceSave += 1
@@ -100,6 +156,7 @@ public struct ScenarioRun: Sendable {
                 }
             }
             evaluate(trainedThrough: e)
+            if e == count - 1 { summariseCycle(cycle) }
             state.experience += 1
             state.samplesInExperience = 0
             try checkpoint(self)
@@ -120,6 +177,16 @@ public struct ScenarioRun: Sendable {
                     trainedThrough: trained, evaluatedOn: j)
             }
         }
+    }
+
+    /// Adds the summary of a completed cycle from the matrices.
+    mutating func summariseCycle(_ cycle: Int) {
+        state.cycles.append(CycleSummary(
+            cycle: cycle, samples: learner.counters.samples,
+            finalAverageAccuracy: state.classIncremental.finalAverageAccuracy,
+            forgetting: state.classIncremental.forgetting,
+            backwardTransfer: state.classIncremental.backwardTransfer,
+            taskIncrementalAccuracy: scenario.kind == .split ? state.taskIncremental.finalAverageAccuracy : nil))
     }
 
     /// Samples observed per second of observing.
@@ -147,12 +214,33 @@ extension ScenarioRun {
         public var experiences: Int
         public var passes: Int
         public var batchSize: Int
-        public init(scenario: String, seed: UInt64, experiences: Int, passes: Int, batchSize: Int) {
+        /// Times the experiences are streamed.
+        public var cycles: Int
+        public init(scenario: String, seed: UInt64, experiences: Int, passes: Int, batchSize: Int, cycles: Int = 1) {
             self.scenario = scenario
             self.seed = seed
             self.experiences = experiences
             self.passes = passes
             self.batchSize = batchSize
+            self.cycles = cycles
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case scenario, seed, experiences, passes, batchSize, cycles
+        }
+
+        /// Decodes saved settings; those saved before cycles existed streamed once.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            scenario = try c.decode(String.self, forKey: .scenario)
+            seed = try c.decode(UInt64.self, forKey: .seed)
+            experiences = try c.decode(Int.self, forKey: .experiences)
+            passes = try c.decode(Int.self, forKey: .passes)
+            batchSize = try c.decode(Int.self, forKey: .batchSize)
+            cycles = try c.decodeIfPresent(Int.self, forKey: .cycles) ?? 1
+            guard cycles >= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .cycles, in: c, debugDescription: "a run streams at least one cycle, got \(cycles)")
+            }
         }
     }
 
@@ -214,12 +302,16 @@ extension ScenarioRun {
             memory: .init(replayBufferFloats: memory.replay, statisticsFloats: memory.statistics), growthEvents: events)
     }
 
-    /// The experience whose stream held sample `index` (counted over the whole run).
+    /// The scenario's experience whose stream held sample `index` (counted over the
+    /// whole run, every cycle streaming the same experiences).
     func experience(ofSample index: Int) -> Int? {
+        let lengths = scenario.experiences.indices.map { scenario.experience($0).trainIndices.count * passes }
+        let cycleLength = lengths.reduce(0, +)
+        guard index >= 0, cycleLength > 0, index < cycleLength * cycles else { return nil }
         var start = 0
-        for e in scenario.experiences.indices {
-            let length = scenario.experience(e).trainIndices.count * passes
-            if index < start + length { return e }
+        let offset = index % cycleLength
+        for (e, length) in lengths.enumerated() {
+            if offset < start + length { return e }
             start += length
         }
         return nil

@@ -1,0 +1,168 @@
+import Testing
+import MoE
+import TestSupport
+@testable import Continual
+
+/// Endless streams (issue 7, item 5): whatever the length of the stream, everything the
+/// learner and a scenario run keep stays within fixed bounds. Sizes are checked, not
+/// time or resident memory (that figure is in docs/reliability.md).
+@Suite("Endless streams")
+struct EndlessStreamTests {
+    func configuration() -> LearnerConfiguration {
+        var c = LearnerConfiguration()
+        c.hidden = [16, 16]
+        c.gate = .classPosterior(features: 32)
+        c.expertWidth = 8
+        c.replayCapacity = 64
+        c.replayPerStep = 8
+        c.windowSize = 32
+        c.refitEvery = 256
+        c.statisticsHalfLife = 256
+        c.learningRate = 3e-3
+        c.growth.maxExperts = 3
+        c.growth.cooldownWindows = 4
+        return c
+    }
+
+    /// Every size that could grow with the stream.
+    struct Sizes: Equatable, CustomStringConvertible {
+        var replay: Int
+        var replayFloats: Int
+        var decisions: Int
+        var faults: Int
+        var growths: Int
+        var suppressionKinds: Int
+        var seriesPoints: Int
+        var boundaries: Int
+        var errorRates: Int
+        var statisticsFloats: Int
+        var trackerWidths: [Int]
+        var optimizerEntries: Int
+        var parameters: Int
+        var experts: Int
+        var checkpointBytes: Int
+
+        var description: String {
+            "replay \(replay), decisions \(decisions), faults \(faults), growths \(growths), series \(seriesPoints), experts \(experts), checkpoint \(checkpointBytes) bytes"
+        }
+    }
+
+    func sizes(_ l: Learner) throws -> Sizes {
+        Sizes(
+            replay: l.replay.count, replayFloats: l.replay.features.scalars.count, decisions: l.history.recentDecisions.count,
+            faults: l.history.recentFaults.count, growths: l.history.growths.count,
+            suppressionKinds: l.history.suppressions.count, seriesPoints: l.prequential.series.points.count,
+            boundaries: l.prequential.boundaries.count, errorRates: l.policyState.recentErrorRates.count,
+            statisticsFloats: l.memoryFloats.statistics, trackerWidths: l.tracker.widths,
+            optimizerEntries: l.optimizer.state.count, parameters: l.model.parameterCount, experts: l.model.experts.count,
+            // The gate statistics' pending rows (flushed every 512 rows) come and go.
+            checkpointBytes: try l.checkpoint().encoded().count - 8 * (l.statistics?.state["pending"]?.count ?? 0))
+    }
+
+    @Test("20,000 samples in batches of 8 keep every size of the learner bounded")
+    func learnerStaysBounded() throws {
+        var c = configuration()
+        // Every window past the patience counts as stagnating: a decision to keep each time.
+        c.growth.patience = 2
+        c.growth.stagnationErrorRate = 0
+        c.growth.minimumImprovement = 1
+        var learner = try Learner(configuration: c, inputWidth: 8, classCount: 2)
+        learner.history.capacity = 16
+        var blobs = Blobs(classes: 6, width: 8, seed: 21)
+        let phases: [[Int]] = [[0, 1], [2, 3], [4, 5], [0, 1, 2, 3, 4, 5], [1, 3], [0, 5]]
+        var halfway: Sizes?
+        for b in 0..<2500 {
+            var (x, y) = blobs.batch(8, classes: phases[(b / 100) % phases.count])
+            if b % 10 == 0 { x[b % 8, 0] = 1e30 }
+            _ = try learner.observe(features: x, labels: y)
+            if b == 1249 { halfway = try sizes(learner) }
+        }
+        let end = try sizes(learner)
+        let middle = try #require(halfway)
+
+        #expect(learner.counters.samples == 20_000)
+        #expect(end.replay == c.replayCapacity && end.replayFloats == c.replayCapacity * 8)
+        #expect(end.decisions == 16 && middle.decisions == 16)
+        #expect(learner.history.suppressions.values.reduce(0, +) + end.growths > 100,
+                "the stream must make more decisions than the history keeps, or this checks nothing")
+        #expect(end.faults == 16 && learner.counters.rowsOutOfRange == 250)
+        #expect(end.growths <= c.growth.maxExperts && end.experts <= c.growth.maxExperts)
+        #expect(end.suppressionKinds <= 6)
+        #expect(end.seriesPoints <= learner.prequential.series.capacity)
+        #expect(learner.prequential.batches == 2500)
+        #expect(end.boundaries == 0)
+        #expect(end.errorRates <= c.growth.patience + 1)
+        #expect(end.statisticsFloats == middle.statisticsFloats)
+        #expect(end.trackerWidths == [16, 16])
+        #expect(end.optimizerEntries <= 3 * learner.model.parameterPaths.count)
+        // The whole state, saved: flat between 10,000 and 20,000 samples (longer JSON
+        // numbers add a little, never a share of the stream).
+        #expect(end.experts == middle.experts, "the same experts at both points, or this compares different models")
+        let growth = Double(end.checkpointBytes - middle.checkpointBytes) / Double(middle.checkpointBytes)
+        #expect(abs(growth) < 0.02, "checkpoint \(middle.checkpointBytes) -> \(end.checkpointBytes) bytes; \(middle) -> \(end)")
+    }
+
+    /// Four classes of 8-wide blobs as train and test sets.
+    func blobScenario() throws -> Scenario {
+        var blobs = Blobs(classes: 4, width: 8, seed: 31)
+        func dataset(_ n: Int, _ name: String) -> Dataset {
+            let (x, y) = blobs.batch(n, classes: [0, 1, 2, 3])
+            return Dataset(features: x, labels: y, classCount: 4, name: name)
+        }
+        return try Scenario.split(train: dataset(240, "train"), test: dataset(80, "test"), seed: 1)
+    }
+
+    struct Stop: Error {}
+
+    @Test("cycles repeat the experiences with fixed-size matrices, one summary per cycle, and resume exactly")
+    func cycles() throws {
+        let scenario = try blobScenario()
+        let trainCount = scenario.experiences.map { $0.trainIndices.count }.reduce(0, +)
+        var straight = ScenarioRun(
+            scenario: scenario, learner: try Learner(configuration: configuration(), inputWidth: 8, classCount: 1),
+            batchSize: 16, passes: 1, cycles: 3)
+        try straight.run()
+        #expect(straight.isFinished && straight.state.experience == 6)
+        #expect(straight.state.classIncremental.experienceCount == 2)
+        #expect(straight.state.taskIncremental.experienceCount == 2)
+        let summaries = straight.state.cycles.points
+        #expect(summaries.map(\.cycle) == [0, 1, 2])
+        #expect(summaries.map(\.samples) == [1, 2, 3].map { $0 * trainCount })
+        #expect(summaries.last?.finalAverageAccuracy == straight.state.classIncremental.finalAverageAccuracy)
+        #expect(summaries.allSatisfy { $0.finalAverageAccuracy != nil && $0.forgetting != nil })
+        #expect(straight.learner.counters.samples == 3 * trainCount)
+        let first = scenario.experiences[0].trainIndices.count
+        #expect(straight.experience(ofSample: 0) == 0)
+        #expect(straight.experience(ofSample: first) == 1)
+        #expect(straight.experience(ofSample: 2 * trainCount + 3) == 0)
+        #expect(straight.experience(ofSample: 3 * trainCount) == nil)
+
+        // Killed in the first experience of the second cycle, after the matrices were cleared.
+        let settings = ScenarioRun.Settings(scenario: "blobs", seed: 1, experiences: 2, passes: 1, batchSize: 16, cycles: 3)
+        var saved: [UInt8]?
+        var stopped = ScenarioRun(
+            scenario: scenario, learner: try Learner(configuration: configuration(), inputWidth: 8, classCount: 1),
+            batchSize: 16, passes: 1, cycles: 3)
+        #expect(throws: Stop.self) {
+            try stopped.run(checkpointEvery: 3, checkpoint: { current in
+                guard current.state.experience == 2, current.state.samplesInExperience > 0 else { return }
+                #expect(current.state.classIncremental.lastTrainedExperience == nil)
+                saved = try current.checkpoint(settings: settings).encoded()
+                throw Stop()
+            })
+        }
+        let checkpoint = try Checkpoint.decode(try #require(saved))
+        let (restoredSettings, state) = try ScenarioRun.saved(in: checkpoint)
+        #expect(restoredSettings == settings)
+        var resumed = ScenarioRun(
+            scenario: scenario, learner: try Learner(checkpoint: checkpoint), batchSize: 16, passes: 1,
+            cycles: restoredSettings.cycles, state: state)
+        try resumed.run()
+        #expect(resumed.state.classIncremental == straight.state.classIncremental)
+        #expect(resumed.state.taskIncremental == straight.state.taskIncremental)
+        #expect(resumed.state.cycles == straight.state.cycles)
+        #expect(resumed.learner.model.parameters == straight.learner.model.parameters)
+        #expect(resumed.learner.counters == straight.learner.counters)
+        #expect(resumed.learner.prequential == straight.learner.prequential)
+    }
+}
