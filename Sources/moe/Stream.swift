@@ -251,7 +251,7 @@ struct Stream: ParsableCommand {
         if let report {
             let document = run.report(settings: settings, configuration: try JSONValue(encoding: run.learner.configuration))
             let files = try failingClearly { try document.write(toDirectory: URL(fileURLWithPath: report)) }
-            console.say("report: \(files)")
+            console.say("report: \(files.json.path), \(files.accuracyMatrix.path), \(files.prequential.path)")
         }
         try console.emit(Summary(
             finalAverageAccuracy: matrix.finalAverageAccuracy, taskIncrementalAccuracy: task,
