@@ -102,6 +102,21 @@ struct EndlessStreamTests {
         #expect(abs(growth) < 0.02, "checkpoint \(middle.checkpointBytes) -> \(end.checkpointBytes) bytes; \(middle) -> \(end)")
     }
 
+    @Test("prequential accuracy keeps the most recent experience boundaries only")
+    func boundariesBounded() {
+        var prequential = PrequentialAccuracy()
+        for k in 0..<3000 {
+            prequential.beginExperience(k % 5)
+            prequential.record([true, false])
+        }
+        #expect(prequential.boundaries.count == PrequentialAccuracy.boundaryCapacity)
+        let dropped = 3000 - PrequentialAccuracy.boundaryCapacity
+        let first = PrequentialAccuracy.Boundary(experience: dropped % 5, samples: 2 * dropped)
+        let last = PrequentialAccuracy.Boundary(experience: 2999 % 5, samples: 2 * 2999)
+        #expect(prequential.boundaries.first == first)
+        #expect(prequential.boundaries.last == last)
+    }
+
     /// Four classes of 8-wide blobs as train and test sets.
     func blobScenario() throws -> Scenario {
         var blobs = Blobs(classes: 4, width: 8, seed: 31)

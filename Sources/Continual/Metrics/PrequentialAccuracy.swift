@@ -86,8 +86,11 @@ public struct PrequentialAccuracy: Codable, Sendable, Equatable {
     public private(set) var batches = 0
     /// The experience being streamed (set by ``beginExperience(_:)``).
     public private(set) var experience: Int?
-    /// One entry per change of experience, in stream order.
+    /// One entry per change of experience, in stream order; the most recent
+    /// ``boundaryCapacity`` of them, so an endless stream of experiences stays bounded.
     public private(set) var boundaries: [Boundary] = []
+    /// Most experience boundaries kept.
+    public static let boundaryCapacity = 1024
     /// One point per batch, downsampled.
     public private(set) var series: DownsampledSeries<Point>
 
@@ -116,6 +119,7 @@ public struct PrequentialAccuracy: Codable, Sendable, Equatable {
         guard experience != self.experience else { return }
         self.experience = experience
         boundaries.append(Boundary(experience: experience, samples: samples))
+        if boundaries.count > Self.boundaryCapacity { boundaries.removeFirst(boundaries.count - Self.boundaryCapacity) }
     }
 
     /// Scores one batch from its per-sample outcomes (`true` = predicted correctly).
