@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# SECONDS per target (default 60). TARGETs (default: the first four):
+# SECONDS per target (default 60; 0 runs nothing and only replays and blames the crash
+# files kept for checkpoint-rehashed). TARGETs (default: the first four):
 #   checkpoint            Checkpoint.decode, makeModel, makeOptimizer, predict, a training step:
 #                         the loader as users meet it, whole-file digest included
 #   architecture          /model@architecture JSON -> validate -> model -> predict, train, save, reload
@@ -51,6 +52,11 @@ for target in "${targets[@]}"; do
     [ -x "$scratch/release/$name" ] || { echo "build of $name failed" >&2; exit 1; }
 done
 
+# The deciding frame of a sanitizer or libFuzzer report on stdin (see the rehashed target).
+blame() {
+    grep -E '^ +#[0-9]+ ' | grep -vE 'libc\.so|libm\.so|ld-linux|libstdc|__asan|__sanitizer|__interceptor|__libc|fuzzer::|compiler-rt|<compiler-generated>|libswiftCore|swift_' | head -1
+}
+
 export SWIFT_BACKTRACE=enable=no          # let libFuzzer, not Swift's backtracer, handle crashes
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:handle_sigill=1}
 status=0
@@ -73,26 +79,45 @@ for target in "${targets[@]}"; do
         csv) flags+=(-max_len=20000) ;;
         checkpoint-rehashed) flags+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1) ;;
     esac
-    echo "fuzzing $target for $seconds s (log: $log)"
-    set +e
-    # shellcheck disable=SC2086
-    TMPDIR="$tmp" MOE_FUZZ_REHASH=$rehash "$binary" "${flags[@]}" ${FUZZ_FLAGS:-} "$corpus" "$seeds" >"$log" 2>&1
-    code=$?
-    set -e
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
-    [ -z "$runs" ] && runs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
-    size=$(find "$corpus" -type f | wc -l)
+    code=0 runs=0 size=0 newer=(-newer "$seeds")
+    if [ "$seconds" -gt 0 ]; then
+        echo "fuzzing $target for $seconds s (log: $log)"
+        set +e
+        # shellcheck disable=SC2086
+        TMPDIR="$tmp" MOE_FUZZ_REHASH=$rehash "$binary" "${flags[@]}" ${FUZZ_FLAGS:-} "$corpus" "$seeds" >"$log" 2>&1
+        code=$?
+        set -e
+        runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
+        [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
+        # libFuzzer's own count of the corpus at the end (inputs that add coverage).
+        size=$(grep -oE 'corp: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
+    elif [ "$rehash" = 1 ]; then
+        newer=()  # replay every crash file kept so far
+    fi
     found=$(( $(find "$crashes" -type f | wc -l) - before ))
     result="no crash"
     if [ "$rehash" = 1 ]; then
-        hdf5=0 ours=0
-        for crash in $(find "$crashes" -type f -newer "$seeds" | sort); do
-            report=$(TMPDIR="$tmp" MOE_FUZZ_REHASH=1 "$binary" -runs=1 "$crash" 2>&1 || true)
-            # The frame that faulted: the first stack line of the sanitizer's report.
-            frame=$(grep -m1 -E '^ +#0 ' <<<"$report" || true)
-            if grep -q 'libhdf5' <<<"$frame"; then hdf5=$((hdf5 + 1)); else ours=$((ours + 1)); echo "  not in libhdf5: $crash: $frame"; fi
+        hdf5=0 ours=0 alone=0 kinds=()
+        [ ${#newer[@]} -eq 0 ] && found=$(find "$crashes" -type f | wc -l)
+        for crash in $(find "$crashes" -type f "${newer[@]}" | sort); do
+            report=$(TMPDIR="$tmp" MOE_FUZZ_REHASH=1 "$binary" -runs=1 -timeout=5 "$crash" 2>&1 || true)
+            # Blame the first frame of the report's stack that is not libc, the sanitizer,
+            # libFuzzer or the Swift runtime (a trap reports its caller).
+            frame=$(blame <<<"$report" || true)
+            if ! grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|Fatal error' <<<"$report"; then
+                # Runs clean on its own: the forked job had run other inputs first, whose
+                # damage to libhdf5's state (or its heap) showed later.
+                alone=$((alone + 1))
+            elif grep -q 'libhdf5' <<<"$frame"; then
+                hdf5=$((hdf5 + 1))
+                kinds+=("$(grep -m1 -oE 'ERROR: (AddressSanitizer|libFuzzer): [a-z -]+' <<<"$report" | sed 's/ERROR: //; s/ *$//' || true)")
+            else
+                ours=$((ours + 1))
+                echo "  not in libhdf5: $crash: ${frame:-no stack}"
+            fi
         done
-        result="$found crashes ($hdf5 in libhdf5, $ours elsewhere)"
+        result="$found crashes and timeouts ($hdf5 in libhdf5, $ours elsewhere, $alone not reproduced alone)"
+        [ ${#kinds[@]} -gt 0 ] && printf '%s\n' "${kinds[@]}" | sort | uniq -c | sed 's/^/  libhdf5: /'
         [ "$ours" -gt 0 ] && status=1
     elif [ "$code" -ne 0 ] || [ "$found" -gt 0 ]; then
         result="CRASH (exit $code): $(grep -m1 -E 'ERROR|Fatal error|SUMMARY' "$log" || echo 'see log')"
@@ -101,6 +126,7 @@ for target in "${targets[@]}"; do
     fi
     rm -rf "$tmp"
     line="$target: $runs executions in $seconds s, corpus $size inputs, $result"
+    [ "$seconds" -eq 0 ] && line="$target: $result"
     echo "$line"
     summary+=("$line")
 done
