@@ -44,7 +44,7 @@ struct FuzzMutationTests {
         #expect(tally.messagesWithout("data.csv", "standard input").isEmpty)
     }
 
-    @Test("Long CSV lines cross the 16 KiB and 256 KiB read chunks under mutation")
+    @Test("Long CSV lines across a descriptor's 16 KiB read chunks, under mutation")
     func longCSVLines() throws {
         var options = CSVFuzzing.Options()
         options.reading = 2  // a descriptor: 16 KiB reads
