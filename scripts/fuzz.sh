@@ -110,7 +110,7 @@ for target in "${targets[@]}"; do
                 alone=$((alone + 1))
             elif grep -q 'libhdf5' <<<"$frame"; then
                 hdf5=$((hdf5 + 1))
-                kinds+=("$(grep -m1 -oE 'ERROR: (AddressSanitizer|libFuzzer): [a-z -]+' <<<"$report" | sed 's/ERROR: //; s/ *$//' || true)")
+                kinds+=("$(grep -m1 -oE 'ERROR: (AddressSanitizer|libFuzzer): [A-Za-z -]+' <<<"$report" | sed 's/ERROR: //; s/ *$//' || true)")
             else
                 ours=$((ours + 1))
                 echo "  not in libhdf5: $crash: ${frame:-no stack}"
