@@ -27,6 +27,8 @@ public enum FuzzReplay {
         if let folder = getenv("MOE_FUZZ_WRITE_SEEDS") {
             exit(writeSeeds(target, to: String(cString: folder)))
         }
+        // libFuzzer ends with exit() when its time is up (a crash leaves the folder behind).
+        atexit { FuzzReplay.processFolder.remove() }
         return 0
     }
 
