@@ -409,13 +409,7 @@ public struct Learner: Sendable {
     }
 
     func expertParameters(layer: Int, detectors: Int) -> Int {
-        let widths = model.trunk.hiddenWidths
-        let context: Int
-        switch configuration.expertContext {
-        case .none: context = 0
-        case .layerOutput: context = widths[layer]
-        case .layerInput: context = layer == 0 ? inputWidth : widths[layer - 1]
-        }
+        let context = model.contextWidth(configuration.expertContext, at: layer)
         let h = configuration.expertWidth
         return (detectors + context + 1) * h + (h + 1) * model.classCount + detectors + 1
     }

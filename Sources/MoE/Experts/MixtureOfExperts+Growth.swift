@@ -36,12 +36,7 @@ extension MixtureOfExperts {
                          "Expert classes \(classes.sorted()) must lie in 0..<\(classCount): widen the output first")
         }
         let widths = trunk.hiddenWidths
-        let contextWidth: Int
-        switch context {
-        case .none: contextWidth = 0
-        case .layerOutput: contextWidth = widths[layer]
-        case .layerInput: contextWidth = layer == 0 ? inputWidth : widths[layer - 1]
-        }
+        let contextWidth = self.contextWidth(context, at: layer)
         freezeAll()
         let expert = Expert(
             layer: layer, detectors: detectors, context: context, layerWidth: widths[layer],
@@ -50,6 +45,16 @@ extension MixtureOfExperts {
         experts.append(expert)
         gate.addExpertSlot(detectorCount: detectors.count)
         return experts.count - 1
+    }
+
+    /// How many values an expert at hidden layer `layer` reads besides its detectors.
+    public func contextWidth(_ context: Expert.Context, at layer: Int) -> Int {
+        let widths = trunk.hiddenWidths
+        switch context {
+        case .none: return 0
+        case .layerOutput: return widths[layer]
+        case .layerInput: return layer == 0 ? inputWidth : widths[layer - 1]
+        }
     }
 
     /// Widens the output to `classCount` classes when unseen classes arrive.
