@@ -163,6 +163,14 @@ struct LearnerTests {
         #expect(throws: LearnerError.emptyBatch(source: "s.csv")) {
             try learner.observe(features: Matrix(rows: 0, columns: 4), labels: [], source: "s.csv")
         }
+        #expect(throws: LearnerError.labelCountMismatch(rows: 2, labels: 1, source: "s.csv")) {
+            try learner.observe(features: good, labels: [0], source: "s.csv")
+        }
+        #expect(throws: LearnerError.labelCountMismatch(rows: 2, labels: 3, source: "s.csv")) {
+            try learner.observe(features: good, labels: [0, 1, 1], source: "s.csv")
+        }
+        #expect(LearnerError.labelCountMismatch(rows: 2, labels: 1, source: "s.csv").description
+                == "s.csv: 2 rows but 1 labels; every row needs exactly one label")
         #expect(learner.model.parameters == before)
         #expect(LearnerError.nonFinite(row: 2, column: 3, source: "s.csv").description == "s.csv, row 2, column 3: value is not finite")
     }

@@ -138,8 +138,17 @@ public struct Learner: Sendable {
     }
 
     /// Predicts, scores, learns from one batch.
+    ///
+    /// - Parameters:
+    ///   - x: `n x inputWidth` features.
+    ///   - labels: `n` class labels (non-negative), one per row.
+    ///   - source: What the rows are called in errors (a file name).
+    ///   - pass: 0 when the rows are seen for the first time; 1, 2, … when a stream
+    ///     repeats data it already gave (a scenario's second pass). Statistics that must
+    ///     count every sample once, and scores that must be honest, use first visits only.
+    ///   - logger: Where growth decisions are logged.
     public mutating func observe(
-        features x: Matrix, labels: [Int], source: String = "batch", logger: Logger? = nil
+        features x: Matrix, labels: [Int], source: String = "batch", pass: Int = 0, logger: Logger? = nil
     ) throws(LearnerError) -> StepReport {
         try validate(x, labels, source: source)
         // 2 (first, so that predictions can name new classes): widen for unseen labels.
@@ -295,6 +304,7 @@ public struct Learner: Sendable {
 
     func validate(_ x: Matrix, _ labels: [Int], source: String) throws(LearnerError) {
         guard x.rows > 0 else { throw .emptyBatch(source: source) }
+        guard labels.count == x.rows else { throw .labelCountMismatch(rows: x.rows, labels: labels.count, source: source) }
         guard x.columns == inputWidth else { throw .widthMismatch(expected: inputWidth, actual: x.columns, source: source) }
         for (r, label) in labels.enumerated() where label < 0 { throw .invalidLabel(label: label, row: r + 1, source: source) }
         if !x.isFinite {

@@ -105,6 +105,7 @@ public enum LearnerError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidLabel(label: Int, row: Int, source: String)
     case nonFinite(row: Int, column: Int, source: String)
     case emptyBatch(source: String)
+    case labelCountMismatch(rows: Int, labels: Int, source: String)
 
     public var description: String {
         switch self {
@@ -114,6 +115,8 @@ public enum LearnerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidLabel(label, row, source): "\(source), row \(row): label \(label) is negative"
         case let .nonFinite(row, column, source): "\(source), row \(row), column \(column): value is not finite"
         case let .emptyBatch(source): "\(source): the batch is empty"
+        case let .labelCountMismatch(rows, labels, source):
+            "\(source): \(rows) rows but \(labels) labels; every row needs exactly one label"
         }
     }
 }
