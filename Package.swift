@@ -38,10 +38,12 @@ let package = Package(
                 "MoE", "HDF5Kit", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Benchmarks: not part of the libraries; moe bench runs them.
+        .target(name: "Benchmarks", dependencies: ["MoE", "Continual"]),
         .executableTarget(
             name: "moe",
             dependencies: [
-                "MoE", "Continual",
+                "MoE", "Continual", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"]),
         .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport", "FuzzTargets"],
                     exclude: ["Fixtures/fuzz"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "MoE", "TestSupport"]),
         .testTarget(name: "moeTests", dependencies: ["moe", "Continual", "MoE", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import MoE
+import Benchmarks
 
 /// The cost benchmark of issue 5, run on demand in release:
 ///

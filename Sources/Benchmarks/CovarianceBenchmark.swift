@@ -1,3 +1,6 @@
+import Foundation
+import MoE
+
 /// Measures what keeping the covariance statistics costs in a training step.
 public enum CovarianceBenchmark {
     /// Median step times with and without the statistics.
@@ -25,9 +28,9 @@ public enum CovarianceBenchmark {
 
         public var description: String {
             "MLP \(sizes.map(String.init).joined(separator: "-")), batch \(batchSize), \(repetitions) steps, BLAS kernel \(kernel): "
-                + "step \(formatted("%.3f", plainStep * 1000)) ms, with statistics \(formatted("%.3f", trackedStep * 1000)) ms "
-                + "(ratio \(formatted("%.3f", ratio))); statistics update alone \(formatted("%.1f", update * 1e6)) us "
-                + "= \(formatted("%.1f", overhead * 100))% of a step"
+                + "step \(String(format: "%.3f", plainStep * 1000)) ms, with statistics \(String(format: "%.3f", trackedStep * 1000)) ms "
+                + "(ratio \(String(format: "%.3f", ratio))); statistics update alone \(String(format: "%.1f", update * 1e6)) us "
+                + "= \(String(format: "%.1f", overhead * 100))% of a step"
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Continual
 import MoE
 
 /// Measures how long saving and loading a checkpoint takes, for `moe bench` and

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MoE
 
 /// Measures what one training step costs with E experts under top-1 routing, against
 /// the trunk alone and against dense (softmax) routing over the same experts.

@@ -1,3 +1,5 @@
+import MoE
+
 /// Training and inference throughput of an MLP, against `cblas_sgemm` on the same
 /// matrix shapes in the same process.
 ///
