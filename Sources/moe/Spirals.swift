@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoE
+import SpiralsDemo
 
 struct Spirals: ParsableCommand {
     static let configuration = CommandConfiguration(
