@@ -19,8 +19,7 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var data: DataSourceOptions
 
-    @Flag(help: "Print the figures as one JSON object on the last line of stdout; human-readable output goes to stderr.")
-    var json = false
+    @OptionGroup var output: JSONOutputOption
 
     struct Output: Encodable {
         var testAccuracy: Double
@@ -31,7 +30,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let console = Console(json: json)
+        let console = Console(json: output.json)
         let loaded = try loadCheckpoint(checkpoint)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }

@@ -3,16 +3,22 @@ import Continual
 import Foundation
 import MoE
 
+/// `--json`: the figures as one JSON object on the last line of stdout.
+struct JSONOutputOption: ParsableArguments {
+    @Flag(help: "Print the figures as one JSON object on the last line of stdout; human-readable output goes to stderr.")
+    var json = false
+}
+
 /// Options every command that computes figures shares.
 struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("seed"), help: "Seed for weights, shuffles and every other random choice; the same seed gives the same result, bit for bit (default 1).")
     var givenSeed: UInt64?
 
-    @Flag(help: "Print the figures as one JSON object on the last line of stdout; human-readable output goes to stderr.")
-    var json = false
+    @OptionGroup var output: JSONOutputOption
 
     /// The seed to use.
     var seed: UInt64 { givenSeed ?? 1 }
+    var json: Bool { output.json }
 }
 
 /// Where a run saves its checkpoint and what it resumes: `moe stream` and `moe train`.

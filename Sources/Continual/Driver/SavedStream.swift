@@ -46,8 +46,28 @@ extension CheckpointSection {
         let json = try strings("state", count: 1)[0]
         do {
             return try JSONDecoder().decode(T.self, from: Data(json.utf8))
+        } catch let error as DecodingError {
+            throw .invalidValue(path: path, reason: "not a valid \(format) document: \(sentence(error))", file: file)
         } catch {
-            throw .invalidValue(path: path, reason: "not a valid \(format) document: \(error)", file: file)
+            throw .invalidValue(path: path, reason: "not a valid \(format) document: \(error.localizedDescription)", file: file)
         }
+    }
+}
+
+/// What is wrong with a JSON document, for people: the key path and the reason.
+func sentence(_ error: DecodingError) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        return keys.isEmpty ? "the document" : "'" + keys.joined(separator: ".") + "'"
+    }
+    switch error {
+    case let .keyNotFound(key, context):
+        return "\(path(context)) has no '\(key.stringValue)'"
+    case let .valueNotFound(_, context), let .typeMismatch(_, context):
+        return "\(path(context)) is not what it should be (\(context.debugDescription.trimmingCharacters(in: .punctuationCharacters)))"
+    case let .dataCorrupted(context):
+        return "\(path(context)): \(context.debugDescription.trimmingCharacters(in: .punctuationCharacters))"
+    @unknown default:
+        return "it cannot be decoded"
     }
 }

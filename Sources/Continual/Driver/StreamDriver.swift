@@ -130,7 +130,8 @@ public final class StreamDriver<L: StreamLearner> {
     /// row. Its label map continues the saved stream's (a class name keeps its index, new
     /// names get new ones); its rows must be as wide as the learner's input and its labels
     /// of the kind the checkpoint knows, or the stream stops with a ``StreamError`` naming
-    /// both sides.
+    /// both sides. It is a new stream: its position and its plugins start afresh (the
+    /// learner keeps its own counters, history and prequential accuracy).
     public convenience init(
         continuing checkpoint: Checkpoint, learner: L, on source: StreamSource,
         policy: CheckpointPolicy = CheckpointPolicy(), plugins: [any StreamPlugin<L>] = []
