@@ -29,13 +29,13 @@ struct CheckpointRunOptions: ParsableArguments {
     @Option(help: "Continue from this checkpoint.")
     var resume: String?
 
-    @Option(name: .customLong("checkpoint-every"), help: "Also save every N batches (a failed periodic save is a warning; the run goes on).")
+    @Option(name: .customLong("checkpoint-every"), help: "Also save every N batches (0: never; a failed periodic save is a warning; the run goes on).")
     var checkpointEvery: Int?
 
     func validate() throws {
         if let checkpointEvery {
-            guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1 batch, got \(checkpointEvery)") }
-            guard save != nil || resume != nil else {
+            guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 (never) or more batches, got \(checkpointEvery)") }
+            guard checkpointEvery == 0 || save != nil || resume != nil else {
                 throw ValidationError("--checkpoint-every needs a checkpoint to write: give --save (or --resume)")
             }
         }

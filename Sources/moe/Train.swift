@@ -111,7 +111,12 @@ struct Train: ParsableCommand {
         }
         let s = learner.settings
         console.say("MLP \(learner.sizesText) (\(learner.model.parameterCount) parameters), Adam, batch \(driver.source.batchSize), seed \(s.seed), \(s.trainingSamples) training samples; BLAS kernel \(BLAS.info.kernel)")
-        let outcome = try failingClearly { try driver.run(until: StopCondition(batches: stopAfterSteps)) }
+        var outcome = RunOutcome.finished
+        if learner.completedEpochs < epochs {
+            outcome = try failingClearly { try driver.run(until: StopCondition(batches: stopAfterSteps)) }
+        } else {
+            evaluation.atEnd(driver)
+        }
         let trained = driver.learner!
         if outcome == .paused {
             console.progress("stopped after step \(trained.trainer.steps) (epoch \(trained.completedEpochs + 1), batch \(trained.batchInEpoch))", final: true)

@@ -94,7 +94,8 @@ public final class StreamDriver<L: StreamLearner> {
     ///   - scenario: the scenario, when it was built in memory.
     ///   - dataDirectory: where Fashion-MNIST's files are now, if they moved.
     ///   - passes: the passes a training set is read in all, counted from its start
-    ///     (`moe train --epochs`); a finished stream with fewer passes goes on.
+    ///     (`moe train --epochs`): a finished stream with fewer passes goes on; a pass
+    ///     under way is always finished.
     public convenience init(
         resuming checkpoint: Checkpoint, learner: L, scenario: Scenario? = nil, dataDirectory: String? = nil,
         passes: Int? = nil, policy: CheckpointPolicy = CheckpointPolicy(), plugins: [any StreamPlugin<L>] = []
@@ -105,15 +106,21 @@ public final class StreamDriver<L: StreamLearner> {
         if let dataDirectory { source = source.relocated(to: dataDirectory) }
         try self.init(source: source, scenario: scenario, learner: learner, make: nil, position: saved.position,
                       labels: nil, continuing: nil, file: file, policy: policy, plugins: plugins)
-        if let passes, case var .trainingSet(settings) = source, let rows = trainingSet?.count {
+        if let passes, case var .trainingSet(settings) = source, let rows = trainingSet?.count, rows > 0 {
             precondition(passes > 0, "At least one pass")
-            if isFinished && passes > settings.epochs {
-                // Every sample of the earlier passes was delivered: the set is read on from there.
-                position.experience = 0
-                position.source.samplesDelivered = settings.epochs * rows
-                position.source.rowsRead = settings.epochs * rows
+            if isFinished {
+                if passes > settings.epochs {
+                    // Every sample of the earlier passes was delivered: read on from there.
+                    position.experience = 0
+                    position.source.samplesDelivered = settings.epochs * rows
+                    position.source.rowsRead = settings.epochs * rows
+                    settings.epochs = passes
+                }
+            } else {
+                // Never fewer passes than the one under way: a position is not undone.
+                let begun = (position.source.samplesDelivered + rows - 1) / rows
+                settings.epochs = max(passes, begun)
             }
-            settings.epochs = passes
             self.source = .trainingSet(settings)
         }
         if case let .csv(settings) = source, settings.path == nil, isFinished {
