@@ -76,50 +76,59 @@ struct DataSourceOptions: ParsableArguments {
         }
     }
 
-    /// The model's classes as a declared label map: integer labels `0..<k` are class
-    /// numbers; names (a stream of named labels saves them as the checkpoint's classes)
-    /// are matched by name.
-    func labelMap(_ checkpoint: Checkpoint) -> LabelMap {
+    /// The model's classes as a label map: integer labels `0..<k` are class numbers;
+    /// names (a stream of named labels saves them as the checkpoint's classes) are matched
+    /// by name. Declared (a label the model does not know is an error), or with
+    /// `unknownLabels` learned: such a label gets a class index the model never predicts.
+    func labelMap(_ checkpoint: Checkpoint, unknownLabels: Bool = false) -> LabelMap {
+        let names: [String]
         switch checkpoint.classes {
         case let .integers(labels) where labels == (0..<Int64(labels.count)).map { $0 }:
-            return .integers(classCount: labels.count)
+            return unknownLabels ? LabelMap(learning: .integers) : .integers(classCount: labels.count)
         case let .integers(labels):
-            return .names(labels.map(String.init))
+            names = labels.map(String.init)
         case let .strings(labels):
-            return .names(labels)
+            names = labels
         }
+        guard unknownLabels else { return .names(names) }
+        var learned = LabelMap(learning: .names)
+        for name in names { _ = try? learned.classIndex(of: name, at: DataLocation(source: "checkpoint")) }
+        return learned
     }
 
     /// Hands every batch of the chosen data to `body` (features as the model reads them,
     /// labels as class indices) and returns the data's name.
     ///
-    /// Errors (a missing folder, a width or label the model does not know, a bad row) are
-    /// one line naming the file, or `file` for the checkpoint.
+    /// Errors (a missing folder, a width the model does not know, a bad row) are one line
+    /// naming the file, or `file` for the checkpoint. A label the model does not know is
+    /// an error too, unless `unknownLabels` (then its class index is `classCount` or more).
     func forEachBatch(
-        for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, _ body: (Matrix, [Int]) -> Void
+        for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
+        _ body: (Matrix, [Int]) -> Void
     ) throws(CommandFailure) -> String {
         var stream: any BatchSource
+        let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
         switch parsedSource! {
         case .fashionMNIST:
             let test = try failingClearly { try FashionMNIST.load(split: .test, directory: folder) }
             do {
                 try test.requireInputWidth(model.inputWidth)
-                try test.requireLabels(below: model.classCount)
+                if !unknownLabels { try test.requireLabels(below: model.classCount) }
             } catch {
                 throw CommandFailure("checkpoint '\(file)' cannot be evaluated on \(test.name): \(error)")
             }
             stream = DatasetSource(dataset: test, batchSize: 4096)
         case let .csv(path):
             stream = try failingClearly {
-                try CSVSource(path: path, format: format, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap(checkpoint))
+                try CSVSource(path: path, format: format, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap)
             }
         case .standardInput:
             stream = try failingClearly {
-                try CSVSource.standardInput(format: format, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap(checkpoint))
+                try CSVSource.standardInput(format: format, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap)
             }
         case let .idx(images, labels):
             stream = try failingClearly {
-                try IDXSource(images: images, labels: labels, batchSize: 4096, classCount: model.classCount,
+                try IDXSource(images: images, labels: labels, batchSize: 4096, classCount: unknownLabels ? nil : model.classCount,
                               inputWidth: model.inputWidth)
             }
         }

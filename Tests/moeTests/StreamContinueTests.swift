@@ -130,6 +130,13 @@ struct StreamContinueTests {
             #expect(saved.counters.samples == (before["samples"] as? Int ?? 0) + rows.count)
             #expect(saved.seenClasses == [0, 1, 4, 5] && saved.model.experts.count == 1)
             #expect(saved.replay.count > 0 && saved.statistics?.sampleCount == Double(saved.counters.samples))
+            // Evaluated on all ten classes: those it has no output for count as errors, and are counted.
+            let eval = MoeProcess.run(["eval", dir.path("s.h5"), "--data", TrainingData.synthetic, "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            let figures = try #require(MoeProcess.json(eval))
+            let test = try FashionMNIST.load(split: .test, directory: TrainingData.synthetic)
+            #expect(figures["unknown_class_samples"] as? Int == test.labels.filter { $0 >= 6 }.count)
+            #expect((figures["test_accuracy"] as? Double ?? 1) <= Double(test.labels.filter { $0 < 6 }.count) / Double(test.count))
         }
     }
 
