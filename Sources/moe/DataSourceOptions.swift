@@ -61,16 +61,22 @@ struct DataSourceOptions: ParsableArguments {
         CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header)
     }
 
-    /// The source as a stream of batches, or nil for Fashion-MNIST.
-    func streamSource(batchSize: Int, badRows: BadRowPolicy) -> StreamSource? {
+    /// The source as a stream of batches, or nil for Fashion-MNIST. A CSV source without
+    /// `--label-column` and `--header` takes the layout of `like` (the stream a checkpoint
+    /// saved) when there is one.
+    func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
+        var layout = format
+        if labelColumn == nil && !header, case let .csv(previous)? = saved {
+            layout = previous.format
+        }
         switch parsedSource! {
         case .fashionMNIST: return nil
         case let .csv(path):
-            return .csv(.init(path: path, labelColumn: format.labelColumn, hasHeader: format.hasHeader, batchSize: batchSize,
-                              badRows: badRows))
+            return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
+                              separator: layout.separator, batchSize: batchSize, badRows: badRows))
         case .standardInput:
-            return .csv(.init(path: nil, labelColumn: format.labelColumn, hasHeader: format.hasHeader, batchSize: batchSize,
-                              badRows: badRows))
+            return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
+                              separator: layout.separator, batchSize: batchSize, badRows: badRows))
         case let .idx(images, labels):
             return .idx(.init(images: images, labels: labels, batchSize: batchSize, badRows: badRows))
         }

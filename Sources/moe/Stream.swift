@@ -23,7 +23,8 @@ struct Stream: ParsableCommand {
             is refused. --resume PATH --source csv:NEW.csv (or stdin, or idx:IMAGES,LABELS) \
             goes on learning from new rows, from their first: class names keep the indices \
             they had, new ones get new indices, and the rows must be as wide as the \
-            learner's input. With --resume, --save defaults to the resumed file.
+            learner's input; the label column, header and batch size are the saved CSV \
+            stream's unless given. With --resume, --save defaults to the resumed file.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -181,7 +182,8 @@ struct Stream: ParsableCommand {
         let learner = try failingClearly { try Learner(checkpoint: loaded) }
         try refuseLearnerChanges(learner.configuration, file: file)
         let saved = try failingClearly { try StreamDriver<Learner>.savedStream(in: loaded) }
-        if let source = data.streamSource(batchSize: network.batchSize ?? saved?.source.batchSize ?? 128, badRows: badRows) {
+        if let source = data.streamSource(
+            batchSize: network.batchSize ?? saved?.source.batchSize ?? 128, badRows: badRows, like: saved?.source) {
             let driver = try failingClearly {
                 try StreamDriver(continuing: loaded, learner: learner, on: source, policy: policy, plugins: plugins)
             }

@@ -95,7 +95,8 @@ struct StreamContinueTests {
             let first = MoeProcess.run(["stream", "--source", "stdin", "--label-column", "last"] + Self.learner
                                        + ["--save", dir.path("in.h5")], input: text(0..<740))
             #expect(first.status == 0, "\(first.error)")
-            let second = MoeProcess.run(["stream", "--resume", dir.path("in.h5"), "--source", "stdin", "--label-column", "last", "--json"],
+            // The saved stream's layout (label column last) is the new source's unless given.
+            let second = MoeProcess.run(["stream", "--resume", dir.path("in.h5"), "--source", "stdin", "--json"],
                                         input: text(740..<1500))
             #expect(second.status == 0, "\(second.error)")
             // --resume alone: a stream of standard input reads on from this process's input.
