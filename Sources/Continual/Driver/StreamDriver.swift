@@ -10,13 +10,13 @@ import MoE
 ///
 /// A checkpoint it writes holds the learner, the stream's description and position
 /// (`/sections/stream`) and the state of its plugins, so that
-/// ``init(resuming:learner:scenario:dataDirectory:policy:plugins:)`` continues a paused
+/// ``init(resuming:learner:scenario:dataDirectory:passes:policy:plugins:)`` continues a paused
 /// stream of any kind exactly where it stopped, bit for bit, and
 /// ``init(continuing:learner:on:policy:plugins:)`` goes on learning from new data.
 ///
 /// ```swift
 /// // Monday: learn from a file, save.
-/// var policy = CheckpointPolicy(path: "Checkpoints/mine.h5")
+/// let policy = CheckpointPolicy(path: "Checkpoints/mine.h5")
 /// let monday = StreamSource.csv(.init(path: "monday.csv", labelColumn: .last))
 /// let first = try StreamDriver(source: monday, policy: policy) { batch in
 ///     try Learner(configuration: LearnerConfiguration(), inputWidth: batch.features.columns, classCount: 1)
@@ -228,7 +228,7 @@ public final class StreamDriver<L: StreamLearner> {
                 if case .scenario = source { learner?.beginExperience(experience.experience) }
                 for plugin in plugins { plugin.beforeExperience(self, experience) }
             }
-            let total = knownLength(of: reader!)
+            let total = reader!.expectedSamples
             while true {
                 if let n = stop.batches, position.batches >= n { return try end(.paused) }
                 for plugin in plugins { plugin.beforeBatch(self) }
@@ -353,13 +353,6 @@ public final class StreamDriver<L: StreamLearner> {
             throw explained(error)
         }
         return opened
-    }
-
-    /// Samples the source will deliver in all, when it knows.
-    private func knownLength(of reader: any BatchSource) -> Int? {
-        if let stream = reader as? ExperienceStream { return stream.count }
-        if let dataset = reader as? DatasetSource { return dataset.count }
-        return nil
     }
 
     // MARK: - Saving

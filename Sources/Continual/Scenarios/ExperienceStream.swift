@@ -54,6 +54,7 @@ public struct ExperienceStream: BatchSource {
 
     /// Samples in the whole stream (all passes).
     public var count: Int { rows.count }
+    public var expectedSamples: Int? { rows.count }
 
     /// Samples delivered so far.
     public var samplesDelivered: Int { offset }

@@ -35,11 +35,17 @@ public protocol BatchSource {
     /// Continues from a saved position: restores the label map, width and counters and
     /// skips the samples already consumed. Call it before the first `next()`.
     mutating func resume(from position: StreamPosition) throws(DataError)
+    /// Samples the whole stream delivers, when the source knows it before reading (a data
+    /// set in memory); nil for files and pipes.
+    var expectedSamples: Int? { get }
 }
 
 extension BatchSource {
     /// Number of classes known so far.
     public var classCount: Int { labelMap.classCount }
+
+    /// Unknown by default.
+    public var expectedSamples: Int? { nil }
 }
 
 /// What a source does with a bad row (wrong width, non-numeric or non-finite field,

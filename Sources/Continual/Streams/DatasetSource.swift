@@ -22,6 +22,7 @@ public struct DatasetSource: BatchSource {
     public let labelMap: LabelMap
     /// Samples in the whole stream (all passes).
     public var count: Int { dataset.count * passes }
+    public var expectedSamples: Int? { count }
 
     private var generator: SeededGenerator?
     private var order: [Int] = []
