@@ -2,14 +2,23 @@ import ArgumentParser
 import Continual
 import MoE
 
+/// `--data`: where Fashion-MNIST's files are (`moe train`, and every command that reads
+/// labelled samples).
+struct DataFolderOption: ParsableArguments {
+    @Option(name: .customLong("data"), help: "Folder holding Fashion-MNIST's {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (default \(FashionMNIST.defaultDirectory)).")
+    var directory: String?
+
+    /// The folder to read.
+    var folder: String { directory ?? FashionMNIST.defaultDirectory }
+}
+
 /// Where a command gets labelled samples: Fashion-MNIST (the default), or rows read
 /// incrementally from a CSV file, standard input or a pair of IDX files.
 ///
 /// Shared by `moe stream`, `moe eval` and `moe detectors`, so all accept the same options
 /// with the same meaning and the same errors.
 struct DataSourceOptions: ParsableArguments {
-    @Option(name: .customLong("data"), help: "Folder holding Fashion-MNIST's {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (default \(FashionMNIST.defaultDirectory)).")
-    var dataDirectory: String?
+    @OptionGroup var folderOption: DataFolderOption
 
     @Option(help: "Read labelled rows instead of Fashion-MNIST: csv:PATH (plain or .gz), stdin, or idx:IMAGES,LABELS.")
     var source: String?
@@ -42,8 +51,10 @@ struct DataSourceOptions: ParsableArguments {
     /// True when rows come from a file or standard input rather than Fashion-MNIST.
     var hasSource: Bool { source != nil }
 
+    /// The Fashion-MNIST folder given with `--data`, if any.
+    var dataDirectory: String? { folderOption.directory }
     /// The Fashion-MNIST folder.
-    var folder: String { dataDirectory ?? FashionMNIST.defaultDirectory }
+    var folder: String { folderOption.folder }
 
     func validate() throws {
         guard parsedSource != nil else {

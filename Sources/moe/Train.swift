@@ -33,8 +33,7 @@ struct Train: ParsableCommand {
     @Option(help: "Hidden nonlinearity: relu, tanh or sigmoid (default relu).")
     var activation: Activation?
 
-    @Option(name: .customLong("data"), help: "Folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (default \(FashionMNIST.defaultDirectory)).")
-    var dataDirectory: String?
+    @OptionGroup var data: DataFolderOption
 
     @Option(help: "Use only the first N training samples (quick runs).")
     var limit: Int?
@@ -68,7 +67,7 @@ struct Train: ParsableCommand {
     func run() throws {
         ignoreFileSizeSignal()
         let console = Console(json: common.json)
-        let test = try failingClearly { try FashionMNIST.load(split: .test, directory: dataDirectory ?? FashionMNIST.defaultDirectory) }
+        let test = try failingClearly { try FashionMNIST.load(split: .test, directory: data.folder) }
         let policy = CheckpointPolicy(
             path: try checkpoints.savePath(), everyBatches: checkpoints.checkpointEvery ?? 0, atEachExperience: false,
             title: "moe train")
@@ -83,7 +82,7 @@ struct Train: ParsableCommand {
             try checkResumable(learner, source: try failingClearly { try StreamDriver<PlainLearner>.savedStream(in: loaded) }, file: file)
             learner.epochs = epochs
             driver = try failingClearly {
-                try StreamDriver(resuming: loaded, learner: learner, dataDirectory: dataDirectory, passes: epochs,
+                try StreamDriver(resuming: loaded, learner: learner, dataDirectory: data.directory, passes: epochs,
                                  policy: policy, plugins: plugins)
             }
             console.say("resuming \(file) after \(learner.completedEpochs) epoch(s) and \(learner.batchInEpoch) batch(es), step \(learner.trainer.steps)")
@@ -92,7 +91,7 @@ struct Train: ParsableCommand {
             }
         } else {
             let source = StreamSource.TrainingSetSettings(
-                dataDirectory: dataDirectory, limit: limit, batchSize: network.batchSize ?? 128, epochs: epochs, shuffleSeed: 0)
+                dataDirectory: data.directory, limit: limit, batchSize: network.batchSize ?? 128, epochs: epochs, shuffleSeed: 0)
             let train = try failingClearly { try source.load() }
             let settings = PlainLearner.Settings(
                 hidden: network.hiddenWidths(default: [256, 128]), activation: activation ?? .relu,
