@@ -138,6 +138,12 @@ struct StreamContinueTests {
             let test = try FashionMNIST.load(split: .test, directory: TrainingData.synthetic)
             #expect(figures["unknown_class_samples"] as? Int == test.labels.filter { $0 >= 6 }.count)
             #expect((figures["test_accuracy"] as? Double ?? 1) <= Double(test.labels.filter { $0 < 6 }.count) / Double(test.count))
+            // And on from a pair of IDX files (the 500 test images, all ten classes).
+            let files = FashionMNIST.files(split: .test, directory: TrainingData.synthetic)
+            let idx = MoeProcess.run(["stream", "--resume", dir.path("s.h5"), "--source", "idx:\(files.images),\(files.labels)", "--json"])
+            #expect(idx.status == 0, "\(idx.error)")
+            #expect(MoeProcess.json(idx)?["samples"] as? Int == test.count)
+            #expect(try Learner(checkpoint: Checkpoint.load(from: dir.path("s.h5"))).seenClasses == Set(0..<10))
         }
     }
 
