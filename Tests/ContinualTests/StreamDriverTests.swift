@@ -77,8 +77,17 @@ struct StreamDriverTests {
                 + ["begin 1"] + batch + ["saved periodic"] + batch + batch + ["before", "end 1", "saved experience", "at end"]
             #expect(recorder.events == expected)
             #expect(driver.position.batches == 6 && driver.position.samples == 96 && driver.isFinished)
+            #expect(driver.learner?.prequential.boundaries.map(\.samples) == [0, 48])
             let saved = try Checkpoint.load(from: dir.path("s.h5"))
             #expect(saved.metadata.description == "stream blobs: 2 of 2 experiences done, 96 samples learned")
+            // A learner made from the first batch learns where experiences begin all the same.
+            let configuration = configuration()
+            let made = try StreamDriver(source: source, scenario: try scenario()) { first in
+                try Learner(configuration: configuration, inputWidth: first.features.columns, classCount: 1)
+            }
+            try made.run()
+            #expect(made.learner?.prequential == driver.learner?.prequential)
+            #expect(made.learner?.model.parameters == driver.learner?.model.parameters)
             #expect(try StreamDriver<Learner>.savedStream(in: saved)?.position == driver.position)
         }
     }

@@ -224,8 +224,14 @@ public final class StreamDriver<L: StreamLearner> {
             let experience = currentExperience
             let starting = position.source.isAtStart
             if reader == nil { reader = try open(experience) }
+            // A learner made from the first batch is told when it exists.
+            var beginning: Int?
             if starting {
-                if case .scenario = source { learner?.beginExperience(experience.experience) }
+                if case .scenario = source { beginning = experience.experience }
+                if let index = beginning, learner != nil {
+                    learner!.beginExperience(index)
+                    beginning = nil
+                }
                 for plugin in plugins { plugin.beforeExperience(self, experience) }
             }
             let total = reader!.expectedSamples
@@ -241,6 +247,10 @@ public final class StreamDriver<L: StreamLearner> {
                 if learner == nil {
                     learner = try makeLearner!(batch)
                     makeLearner = nil
+                }
+                if let index = beginning {
+                    learner!.beginExperience(index)
+                    beginning = nil
                 }
                 let clock = ContinuousClock()
                 var step: L.Step?
