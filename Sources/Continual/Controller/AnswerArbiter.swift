@@ -43,8 +43,14 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         public var fixed: Answer?
         /// Half-life of the counts, in samples routed to the slot.
         public var halfLife: Double = 4096
-        /// One-sided normal quantile of the test (2: about 2.3% false switches).
-        public var z: Double = 2
+        /// One-sided normal quantile of the test (1.5: about 7% false switches, each
+        /// between answers too close to matter much).
+        public var z: Double = 1.5
+        /// Fraction of the slot in charge's first-visit samples set aside to judge it
+        /// when it is frozen (see `Holdout`).
+        public var holdoutRate: Double = 1.0 / 16
+        /// Most samples set aside per slot.
+        public var holdoutCapacity: Int = 2048
 
         public init() {}
 
@@ -52,6 +58,12 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         public func validate() throws(LearnerError) {
             guard halfLife > 0, halfLife.isFinite else { throw .invalidConfiguration("the arbiter's half-life must be a positive number of samples, got \(halfLife)") }
             guard z >= 0, z.isFinite else { throw .invalidConfiguration("the arbiter's z must be >= 0, got \(z)") }
+            guard holdoutRate >= 0, holdoutRate < 1 else {
+                throw .invalidConfiguration("the arbiter's holdout rate must be in [0, 1), got \(holdoutRate)")
+            }
+            guard holdoutCapacity >= 0 else {
+                throw .invalidConfiguration("the arbiter's holdout capacity must be >= 0, got \(holdoutCapacity)")
+            }
         }
     }
 
@@ -73,6 +85,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// Per slot: the network's tally and the product's tally against the gate.
     public private(set) var network: [Tally] = []
     public private(set) var product: [Tally] = []
+    /// Per slot: the answer decided on its holdout once it was frozen (nil until then).
+    public private(set) var decided: [Answer?] = []
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -81,7 +95,9 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// Who answers in `slot` now.
     public func answer(slot: Int) -> Answer {
         if let fixed = settings.fixed { return fixed }
-        guard settings.enabled, slot < network.count else { return .gate }
+        guard settings.enabled else { return .gate }
+        if slot < decided.count, let answer = decided[slot] { return answer }
+        guard slot < network.count else { return .gate }
         let a = network[slot].advantage, p = product[slot].advantage
         guard max(a, p) > settings.z else { return .gate }
         return a >= p ? .network : .product
@@ -89,6 +105,22 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
 
     /// The answer of every slot that has seen samples (for reports).
     public var answers: [Answer] { network.indices.map { answer(slot: $0) } }
+
+    /// Decides `slot`'s answer from paired results on samples nothing learned from (a
+    /// holdout): the same test, on those counts, without fading.
+    public mutating func decide(slot: Int, gate: [Bool], network networkRight: [Bool], product productRight: [Bool]) {
+        while decided.count <= slot { decided.append(nil) }
+        func tally(_ right: [Bool]) -> Tally {
+            var t = Tally()
+            for (g, a) in zip(gate, right) {
+                if a && !g { t.wins += 1 }
+                if !a && g { t.losses += 1 }
+            }
+            return t
+        }
+        let a = tally(networkRight).advantage, p = tally(productRight).advantage
+        decided[slot] = max(a, p) > settings.z ? (a >= p ? .network : .product) : .gate
+    }
 
     /// Records one first-visit sample weighed to `slot`, with whether each candidate
     /// answered it correctly.

@@ -17,6 +17,8 @@ import MoE
 //                                   (float32), varying, fixed (int64); @count, @evidence, @clip
 //   /sections/replay/features       float32 [n, width] (raw inputs); labels, tags int64 [n];
 //                                   @seen, @capacity
+//   /sections/holdout/features      float32 [n, width] (raw inputs); labels int64 [n];
+//                                   @slot, @seen, @capacity, @rate
 //   /training/generators/learner, /training/generators/replay
 
 extension Learner {
@@ -78,6 +80,10 @@ extension Learner {
             attributes: ["seen": .int(Int64(replay.seen)), "capacity": .int(Int64(replay.capacity))],
             datasets: ["features": .float32(replay.features), "labels": .integers(replay.labels.map(Int64.init)),
                        "tags": .integers(replay.tags.map(Int64.init))])
+        sections["holdout"] = CheckpointSection(
+            attributes: ["slot": .int(Int64(holdout.slot)), "seen": .int(Int64(holdout.seen)),
+                         "capacity": .int(Int64(holdout.capacity)), "rate": .double(holdout.rate)],
+            datasets: ["features": .float32(holdout.features), "labels": .integers(holdout.labels.map(Int64.init))])
         let training = Checkpoint.TrainingState(
             learningRate: Double(optimizer.learningRate),
             counters: ["batches": Int64(counters.batches), "samples": Int64(counters.samples)],
@@ -174,6 +180,18 @@ extension Learner {
                                 reason: "\(features.rows) rows, capacity \(capacity), seen \(seen), labels within 0..<\(model.classCount) and tags within 0..<\(slots) expected",
                                 file: file)
         }
+        let held = try checkpoint.section("holdout")
+        let heldFeatures = try held.matrix("features", columns: model.inputWidth)
+        let heldLabels = try held.integers("labels", shape: [heldFeatures.rows]).map { Int($0) }
+        let heldSlot = Int(try held.int("slot")), heldSeen = Int(try held.int("seen"))
+        let heldCapacity = Int(try held.int("capacity")), heldRate = try held.double("rate")
+        guard heldSlot >= 0, heldSlot < slots, heldCapacity >= 0, heldFeatures.rows <= heldCapacity, heldSeen >= heldFeatures.rows,
+              heldRate >= 0, heldRate < 1, heldLabels.allSatisfy({ $0 >= 0 && $0 < model.classCount })
+        else {
+            throw .invalidValue(path: "/sections/holdout",
+                                reason: "\(heldFeatures.rows) rows of slot \(heldSlot), capacity \(heldCapacity), seen \(heldSeen), rate \(heldRate) do not describe a holdout of \(slots) slots",
+                                file: file)
+        }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
             throw .invalidValue(path: "/sections/learner/state", reason: "seen classes \(saved.seenClasses) outside 0..<\(model.classCount)", file: file)
         }
@@ -186,6 +204,8 @@ extension Learner {
         self.statistics = statistics
         self.scaler = scaler
         self.arbiter = saved.arbiter
+        self.holdout = Holdout(rate: heldRate, capacity: heldCapacity, slot: heldSlot, features: heldFeatures,
+                               labels: heldLabels, seen: heldSeen)
         self.replay = ReplayBuffer(capacity: capacity, features: features, labels: labels, tags: tags, seen: seen,
                                    generator: replayGenerator)
         self.policyState = saved.policyState

@@ -29,11 +29,14 @@ extension Learner {
             return nil
         }
         if case let .grow(layer, chosen) = decision.outcome {
+            let frozenSlot = slotInCharge
             let expert = model.grow(
-                at: layer, detectors: chosen, hiddenWidth: configuration.expertWidth,
+                at: layer, detectors: chosen, hiddenWidth: configuration.expertWidth, depth: configuration.expertDepth,
                 classes: novelty ? Set(novel) : nil, context: configuration.expertContext, generator: &generator)
-            // A new slot is in charge: its error rate starts over.
+            // A new slot is in charge: its error rate starts over; the one that stops
+            // learning is judged on its holdout.
             drift.reset()
+            if holdout.slot == frozenSlot { judgeHoldout(nextSlot: slotInCharge) }
             if novelty {
                 decision.reason = "labels never seen (\(novel.map(String.init).joined(separator: ", "))) arrived and layer \(layer) has \(detectors[layer].count) significant detectors"
             }
@@ -126,6 +129,6 @@ extension Learner {
     func expertParameters(layer: Int, detectors: Int) -> Int {
         let context = model.contextWidth(configuration.expertContext, at: layer)
         let h = configuration.expertWidth
-        return (detectors + context + 1) * h + (h + 1) * model.classCount
+        return (detectors + context + 1) * h + (configuration.expertDepth - 1) * (h + 1) * h + (h + 1) * model.classCount
     }
 }

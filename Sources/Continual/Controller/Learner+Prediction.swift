@@ -159,7 +159,7 @@ extension Learner {
     /// Predicted class of every row (raw, unscaled features).
     public func predict(_ x: Matrix) -> [Int] {
         precondition(x.columns == inputWidth, "The learner expects \(inputWidth) features, got \(x.columns)")
-        let ready = counters.headIsStale ? snapshot() : self
+        let ready = counters.headIsStale || !holdout.isEmpty ? snapshot() : self
         let scaled = ready.scaler?.transform(x) ?? x
         return ready.answers(pass: ready.model.forward(scaled), input: scaled).predicted
     }
@@ -168,6 +168,8 @@ extension Learner {
     /// learner itself refits every `refitEvery` samples).
     public func snapshot() -> Learner {
         var copy = self
+        // The slot still in charge is judged on its holdout, whose rows then join the gate.
+        if !copy.holdout.isEmpty { copy.judgeHoldout(nextSlot: copy.holdout.slot) }
         copy.refreshHeadIfStale()
         return copy
     }
@@ -222,18 +224,4 @@ private func best(_ m: Matrix, row r: Int, among columns: [Int]) -> Int {
         top = m[r, c]
     }
     return choice
-}
-
-private func argmax(_ values: [Float]) -> Int {
-    var index = 0
-    for i in values.indices.dropFirst() where values[i] > values[index] { index = i }
-    return index
-}
-
-private func logSoftmax(_ values: [Float]) -> [Float] {
-    let top = values.max() ?? 0
-    var total: Float = 0
-    for v in values { total += exp(v - top) }
-    let shift = log(total) + top
-    return values.map { $0 - shift }
 }

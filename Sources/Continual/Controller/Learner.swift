@@ -45,6 +45,8 @@ public struct Learner: Sendable {
     public internal(set) var scaler: InputScaler?
     /// Who answers inside each slot.
     public internal(set) var arbiter: AnswerArbiter
+    /// First visits of the slot in charge set aside to judge it (see `Holdout`).
+    public internal(set) var holdout: Holdout
     public internal(set) var replay: ReplayBuffer
     public internal(set) var policyState = GrowthPolicy.State()
     public internal(set) var drift = PageHinkley()
@@ -111,6 +113,9 @@ public struct Learner: Sendable {
             scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
+        let judged = statistics != nil && configuration.arbiter.enabled && configuration.arbiter.fixed == nil
+        holdout = Holdout(rate: judged ? configuration.arbiter.holdoutRate : 0,
+                          capacity: judged ? configuration.arbiter.holdoutCapacity : 0, width: inputWidth)
         self.generator = generator
     }
 
@@ -223,23 +228,32 @@ public struct Learner: Sendable {
 
         clock.lap(into: \.growth, of: &profile)
 
-        // 4. Who was in charge of each row, and the gate's statistics.
+        // 4. Who was in charge of each row; some rows of the slot in charge are set aside
+        // to judge it later; the others join the gate's statistics.
         let charge = slotsInCharge(answering: answers.answering, correct: correct)
-        if firstVisit && !keep.isEmpty {
-            addToGateStatistics(pass: pass, input: scaled, rows: keep, labels: labels, slots: charge)
+        let inCharge = slotInCharge
+        var learned = keep
+        if firstVisit {
+            let kept = setAside(x, labels: labels, rows: keep.filter { charge[$0] == inCharge })
+            if kept.count < keep.filter({ charge[$0] == inCharge }).count {
+                let aside = Set(keep.filter { charge[$0] == inCharge }).subtracting(kept)
+                learned = keep.filter { !aside.contains($0) }
+            }
+        }
+        if firstVisit && !learned.isEmpty {
+            addToGateStatistics(pass: pass, input: scaled, rows: learned, labels: labels, slots: charge)
         }
 
         clock.lap(into: \.gateStatistics, of: &profile)
 
         // 5. Train the slot in charge on its rows plus its replayed samples.
-        let inCharge = slotInCharge
-        let steps = trainSlotInCharge(scaled, labels: labels, rows: keep.filter { charge[$0] == inCharge }, report: report)
+        let steps = trainSlotInCharge(scaled, labels: labels, rows: learned.filter { charge[$0] == inCharge }, report: report)
         clock.lap(into: \.training, of: &profile)
 
         // 6. Replay (first visits), each sample tagged with the slot in charge of it.
-        if firstVisit && !keep.isEmpty {
-            replay.offer(features: kept == nil ? x : x.gatherRows(keep), labels: keep.map { labels[$0] },
-                         tags: keep.map { charge[$0] })
+        if firstVisit && !learned.isEmpty {
+            replay.offer(features: learned.count == n ? x : x.gatherRows(learned), labels: learned.map { labels[$0] },
+                         tags: learned.map { charge[$0] })
         }
 
         clock.lap(into: \.replay, of: &profile)

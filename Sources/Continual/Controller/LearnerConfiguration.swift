@@ -30,6 +30,8 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     public var growth: GrowthPolicy = GrowthPolicy()
     /// Hidden width of a grown expert.
     public var expertWidth: Int = 128
+    /// Hidden layers of a grown expert.
+    public var expertDepth: Int = 1
     /// What an expert reads besides its detectors.
     public var expertContext: Expert.Context = .layerInput
     /// How the experts are chosen per input.
@@ -111,6 +113,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if stepsPerBatch < 1 { try fail("steps per batch must be >= 1, got \(stepsPerBatch)") }
         if !(statisticsHalfLife >= 0) { try fail("the statistics half-life must be >= 0, got \(statisticsHalfLife)") }
         if expertWidth < 1 { try fail("the expert width must be positive, got \(expertWidth)") }
+        if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }
         if case let .classPosterior(f) = gate, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
         if case let .online(evidence, clip) = inputScaling {

@@ -7,7 +7,7 @@
 ///
 /// ```
 /// u = [ h_l[:, detectors] | context ]            context: see `Context`
-/// expert(x) = W2ᵀ act(W1ᵀ u + b1) + b2            (rows are samples: u W1 + b1, ...)
+/// expert(x) = W_out act(… act(W1 u + b1) …) + b_out   (`depth` hidden layers of `hiddenWidth`)
 /// ```
 ///
 /// The output layer starts at zero, so a freshly grown expert changes nothing until it
@@ -51,14 +51,15 @@ public struct Expert: Parameterized {
     ///   - context: What it reads besides the detectors.
     ///   - layerWidth: Width of hidden layer `layer` (to check the detector indices).
     ///   - contextWidth: Width of the context (0 for `.none`).
-    ///   - hiddenWidth: Width of its hidden layer.
+    ///   - hiddenWidth: Width of its hidden layers.
+    ///   - depth: Number of hidden layers (1 by default).
     ///   - outputWidth: Number of class logits it corrects.
     ///   - classes: Classes it is responsible for.
     ///   - activation: Nonlinearity of its hidden layer.
     ///   - generator: Source of the first layer's weights.
     public init(
         layer: Int, detectors: [Int], context: Context, layerWidth: Int, contextWidth: Int,
-        hiddenWidth: Int, outputWidth: Int, classes: Set<Int>?, activation: Activation = .relu,
+        hiddenWidth: Int, depth: Int = 1, outputWidth: Int, classes: Set<Int>?, activation: Activation = .relu,
         generator: inout SeededGenerator
     ) {
         precondition(Set(detectors).count == detectors.count, "Detector indices must be distinct, got \(detectors)")
@@ -68,22 +69,28 @@ public struct Expert: Parameterized {
         let inputs = detectors.count + (context == .none ? 0 : contextWidth)
         precondition(inputs > 0, "An expert needs at least one input: give it detectors or a context")
         precondition(hiddenWidth > 0 && outputWidth > 0, "An expert needs positive widths, got \(hiddenWidth) and \(outputWidth)")
+        precondition(depth >= 1, "An expert has at least one hidden layer, got \(depth)")
         self.layer = layer
         self.detectors = detectors
         self.context = context
         self.classes = classes
         self.activation = activation
-        network = Sequential([
-            Dense(inputs: inputs, outputs: hiddenWidth, initializer: activation.initializer, generator: &generator),
-            activation.layer,
-            Dense(inputs: hiddenWidth, outputs: outputWidth, initializer: .zeros, generator: &generator),
-        ])
+        var layers = [Dense(inputs: inputs, outputs: hiddenWidth, initializer: activation.initializer, generator: &generator) as any Layer,
+                      activation.layer]
+        for _ in 1..<depth {
+            layers += [Dense(inputs: hiddenWidth, outputs: hiddenWidth, initializer: activation.initializer, generator: &generator) as any Layer,
+                       activation.layer]
+        }
+        layers.append(Dense(inputs: hiddenWidth, outputs: outputWidth, initializer: .zeros, generator: &generator))
+        network = Sequential(layers)
     }
 
     /// Width of what it reads: detectors plus context.
     public var inputWidth: Int { network.inputWidth }
-    /// Width of its hidden layer.
+    /// Width of its hidden layers.
     public var hiddenWidth: Int { network.hiddenWidths.first ?? 0 }
+    /// Number of its hidden layers.
+    public var depth: Int { network.hiddenWidths.count }
     /// Number of class logits it corrects (the first `outputWidth` classes).
     public var outputWidth: Int { network.outputWidth }
     /// Width of the context part of its input.
@@ -150,9 +157,11 @@ extension Expert {
         public var activation: Activation
         /// Sorted class set, or nil.
         public var classes: [Int]?
+        /// Hidden layers (nil, in files written before deeper experts existed: 1).
+        public var depth: Int?
 
         public init(layer: Int, detectors: [Int], context: Context, contextWidth: Int, hiddenWidth: Int,
-                    outputWidth: Int, activation: Activation, classes: [Int]?) {
+                    outputWidth: Int, activation: Activation, classes: [Int]?, depth: Int? = nil) {
             self.layer = layer
             self.detectors = detectors
             self.context = context
@@ -161,6 +170,7 @@ extension Expert {
             self.outputWidth = outputWidth
             self.activation = activation
             self.classes = classes
+            self.depth = depth
         }
     }
 
@@ -168,7 +178,7 @@ extension Expert {
     public var architecture: Architecture {
         Architecture(layer: layer, detectors: detectors, context: context, contextWidth: contextWidth,
                      hiddenWidth: hiddenWidth, outputWidth: outputWidth, activation: activation,
-                     classes: classes.map { $0.sorted() })
+                     classes: classes.map { $0.sorted() }, depth: depth == 1 ? nil : depth)
     }
 
     /// An expert of the given architecture with zero parameters.
@@ -179,10 +189,11 @@ extension Expert {
         classes = a.classes.map(Set.init)
         activation = a.activation
         let inputs = a.detectors.count + (a.context == .none ? 0 : a.contextWidth)
-        network = Sequential(kinds: [
-            .dense(inputs: inputs, outputs: a.hiddenWidth),
-            a.activation.layer.kind,
-            .dense(inputs: a.hiddenWidth, outputs: a.outputWidth),
-        ])
+        var kinds: [LayerKind] = [.dense(inputs: inputs, outputs: a.hiddenWidth), a.activation.layer.kind]
+        for _ in 1..<max(1, a.depth ?? 1) {
+            kinds += [.dense(inputs: a.hiddenWidth, outputs: a.hiddenWidth), a.activation.layer.kind]
+        }
+        kinds.append(.dense(inputs: a.hiddenWidth, outputs: a.outputWidth))
+        network = Sequential(kinds: kinds)
     }
 }

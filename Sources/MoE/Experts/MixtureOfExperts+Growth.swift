@@ -14,7 +14,8 @@ extension MixtureOfExperts {
     /// - Parameters:
     ///   - layer: Hidden layer of the trunk whose detectors the expert reads.
     ///   - detectors: Indices of the detector neurons in that layer.
-    ///   - hiddenWidth: Width of the expert's hidden layer.
+    ///   - hiddenWidth: Width of the expert's hidden layers.
+    ///   - depth: Number of the expert's hidden layers.
     ///   - classes: Classes the expert is responsible for; required by a class-posterior gate.
     ///   - context: What the expert reads besides its detectors (default: the layer's input).
     ///   - activation: The expert's nonlinearity.
@@ -22,7 +23,7 @@ extension MixtureOfExperts {
     /// - Returns: The index of the new expert.
     @discardableResult
     public mutating func grow(
-        at layer: Int, detectors: [Int], hiddenWidth: Int, classes: Set<Int>? = nil,
+        at layer: Int, detectors: [Int], hiddenWidth: Int, depth: Int = 1, classes: Set<Int>? = nil,
         context: Expert.Context = .layerInput, activation: Activation = .relu,
         generator: inout SeededGenerator
     ) -> Int {
@@ -40,7 +41,7 @@ extension MixtureOfExperts {
         freezeAll()
         let expert = Expert(
             layer: layer, detectors: detectors, context: context, layerWidth: widths[layer],
-            contextWidth: contextWidth, hiddenWidth: hiddenWidth, outputWidth: classCount, classes: classes,
+            contextWidth: contextWidth, hiddenWidth: hiddenWidth, depth: depth, outputWidth: classCount, classes: classes,
             activation: activation, generator: &generator)
         experts.append(expert)
         gate.addExpertSlot(detectorCount: detectors.count)

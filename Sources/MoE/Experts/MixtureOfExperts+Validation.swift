@@ -58,7 +58,11 @@ extension MixtureOfExperts.Architecture {
             if let set = expert.classes, !set.allSatisfy({ $0 >= 0 && $0 < classCount }) {
                 throw .invalidExpert(index: e, reason: "its classes \(set) are not all in 0..<\(classCount)")
             }
+            guard (1...64).contains(expert.depth ?? 1) else {
+                throw .invalidExpert(index: e, reason: "its depth \(expert.depth ?? 1) is not between 1 and 64 hidden layers")
+            }
             try count.add(expert.detectors.count + context, expert.hiddenWidth, plus: expert.hiddenWidth)
+            for _ in 1..<(expert.depth ?? 1) { try count.add(expert.hiddenWidth, expert.hiddenWidth, plus: expert.hiddenWidth) }
             try count.add(expert.hiddenWidth, expert.outputWidth, plus: expert.outputWidth)
         }
         try validateGate(inputs: inputs, widths: widths, classCount: classCount, count: &count)

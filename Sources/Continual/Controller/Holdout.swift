@@ -1,0 +1,92 @@
+import MoE
+
+/// First-visit samples of the slot in charge that nothing learns from while the slot
+/// trains: the fair test of its network against the gate once it stops learning.
+///
+/// Judged on the samples it is learning from, a network looks worse than it ends up: its
+/// prequential score averages over the whole of its learning curve, while the gate's
+/// statistics converge within a few hundred samples. On Permuted Fashion-MNIST the experts
+/// lost to the gate on first visits in four of five slots and beat it by a point on the
+/// test set. So a fraction of the slot's samples (`rate`, a seeded choice) is kept aside in
+/// a reservoir of at most `capacity` rows; when the slot is frozen (or a prediction is
+/// asked of the slot still in charge) the slot's answers are compared on them, and then
+/// they join the gate's statistics like every other sample. The networks never learn from
+/// them: the cost of the test is `rate` of the slot's rows.
+public struct Holdout: Sendable, Equatable {
+    /// Fraction of the slot in charge's first-visit rows kept aside.
+    public let rate: Double
+    /// Most rows kept (a reservoir over all rows set aside).
+    public let capacity: Int
+    /// The slot whose rows these are.
+    public private(set) var slot: Int = 0
+    /// Features per row.
+    public let width: Int
+    /// Kept rows (raw inputs, row-major) and their labels.
+    public private(set) var scalars: [Float] = []
+    public private(set) var labels: [Int] = []
+    /// Rows set aside for the current slot, kept or not.
+    public private(set) var seen = 0
+
+    public init(rate: Double, capacity: Int, width: Int) {
+        self.rate = rate
+        self.capacity = capacity
+        self.width = width
+    }
+
+    /// Restores a saved holdout.
+    public init(rate: Double, capacity: Int, slot: Int, features: Matrix, labels: [Int], seen: Int) {
+        precondition(features.rows == labels.count && features.rows <= capacity && seen >= features.rows,
+                     "A holdout's rows, labels, capacity and count must agree")
+        self.rate = rate
+        self.capacity = capacity
+        self.width = features.columns
+        self.slot = slot
+        self.scalars = features.scalars
+        self.labels = labels
+        self.seen = seen
+    }
+
+    /// The kept rows as a matrix.
+    public var features: Matrix { Matrix(rows: labels.count, columns: width, scalars: scalars) }
+
+    public var isEmpty: Bool { labels.isEmpty }
+    public var count: Int { labels.count }
+
+    /// Which of `rows` (first visits in the charge of the slot in charge) to set aside.
+    func choose(_ rows: [Int], generator: inout SeededGenerator) -> Set<Int> {
+        guard rate > 0, capacity > 0 else { return [] }
+        return Set(rows.filter { _ in generator.nextUnitDouble() < rate })
+    }
+
+    /// Keeps `x` rows `rows` (reservoir sampling, Vitter's algorithm R).
+    mutating func keep(_ x: Matrix, labels batchLabels: [Int], rows: [Int], generator: inout SeededGenerator) {
+        precondition(x.columns == width, "The holdout keeps rows of \(width) features, got \(x.columns)")
+        for r in rows.sorted() {
+            seen += 1
+            let row = x.scalars[(r * width)..<((r + 1) * width)]
+            if labels.count < capacity {
+                scalars.append(contentsOf: row)
+                labels.append(batchLabels[r])
+            } else {
+                let j = generator.nextInt(below: seen)
+                if j < capacity {
+                    scalars.replaceSubrange((j * width)..<((j + 1) * width), with: row)
+                    labels[j] = batchLabels[r]
+                }
+            }
+        }
+    }
+
+    /// Empties the holdout for slot `slot`; returns what it held.
+    mutating func release(nextSlot: Int) -> (features: Matrix, labels: [Int]) {
+        let held = (features, labels)
+        slot = nextSlot
+        scalars = []
+        labels = []
+        seen = 0
+        return held
+    }
+
+    /// Floats held (features plus one per label).
+    public var memoryFloats: Int { capacity * (width + 1) }
+}
