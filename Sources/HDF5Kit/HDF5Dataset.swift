@@ -159,8 +159,9 @@ public final class HDF5Dataset {
         let dcpl = try site.check(id: H5Dget_create_plist(id), operation)
         defer { H5Pclose(dcpl) }
         if H5Pget_layout(dcpl) == H5D_CONTIGUOUS && count > 0 {
-            let stored = Int(H5Dget_storage_size(id))
-            guard stored == count * elementSize else {
+            // A crafted file may claim any 64-bit size: compared as stored, never converted.
+            let stored = H5Dget_storage_size(id)
+            guard stored == hsize_t(count * elementSize) else {
                 throw site.error(operation, .malformed(
                     "the file stores \(stored) bytes but shape \(shape) needs \(count * elementSize)"))
             }

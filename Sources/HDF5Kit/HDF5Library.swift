@@ -102,3 +102,15 @@ func validateName(_ name: String, at site: Site, _ operation: String) throws(HDF
         throw site.error(operation, .invalidName(name))
     }
 }
+
+/// Process-wide settings of libhdf5.
+public enum HDF5Library {
+    /// Stops libhdf5 from loading dynamic plugins: a file may name a filter that libhdf5
+    /// would otherwise look for as a shared library on its plugin path and load. A
+    /// program about to parse untrusted files calls this first.
+    public static func disablePlugins() throws(HDF5Error) {
+        try withHDF5 { () throws(HDF5Error) in
+            try Site(file: "", path: "/").check(H5PLset_loading_state(0), "disable plugin loading")
+        }
+    }
+}
