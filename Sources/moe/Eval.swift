@@ -19,6 +19,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var data: DataSourceOptions
 
+    @OptionGroup var keys: CheckpointKeyOptions
+
     @Flag(help: "Print the figures as one JSON object on the last line of stdout; human-readable output goes to stderr.")
     var json = false
 
@@ -32,7 +34,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let console = Console(json: json)
-        let loaded = try loadCheckpoint(checkpoint)
+        let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
         // A learner's checkpoint predicts through the learner (its gate head refitted to

@@ -18,6 +18,8 @@ struct Stream: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var keys: CheckpointKeyOptions
+
     @Option(help: "Scenario: split-fmnist (5 experiences of 2 classes) or permuted-fmnist.")
     var scenario: ScenarioChoice = .splitFMNIST
 
@@ -149,8 +151,9 @@ struct Stream: ParsableCommand {
 
         var settings: ScenarioRun.Settings
         var run: ScenarioRun
+        let signingKey = try keys.signingKey()
         if let resume {
-            let loaded = try loadCheckpoint(resume)
+            let loaded = try loadCheckpoint(resume, keys: keys)
             let (saved, state) = try failingClearly { try ScenarioRun.saved(in: loaded) }
             settings = saved
             let learner = try failingClearly { try Learner(checkpoint: loaded) }
@@ -218,7 +221,7 @@ struct Stream: ParsableCommand {
         }, checkpoint: { current in
             guard let savePath else { return }
             let description = "moe stream \(finalSettings.scenario), \(current.state.experience) of \(current.experienceCount) experiences done, \(current.learner.counters.samples) samples observed"
-            try current.checkpoint(settings: finalSettings, description: description).save(to: savePath)
+            try current.checkpoint(settings: finalSettings, description: description).save(to: savePath, signingKey: signingKey)
         })
 
         let matrix = run.state.classIncremental
@@ -301,7 +304,7 @@ struct Stream: ParsableCommand {
         console.say("prequential accuracy \(fixed(learner.prequential.accuracy ?? 0)) over \(seen) samples; \(learner.model.experts.count) experts; skipped rows: \(skipped)")
         if let save {
             let path = try CheckpointPath.forSaving(save)
-            try failingClearly { try learner.checkpoint(description: "moe stream \(stream.name), \(seen) samples").save(to: path) }
+            try failingClearly { try learner.checkpoint(description: "moe stream \(stream.name), \(seen) samples").save(to: path, signingKey: try keys.signingKey()) }
             console.say("saved \(path)")
         }
         let memory = learner.memoryFloats

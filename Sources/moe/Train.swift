@@ -22,6 +22,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var keys: CheckpointKeyOptions
+
     @Option(help: "Total passes over the training set, counted from the start of the first run (with --resume too).")
     var epochs: Int = 10
 
@@ -100,7 +102,8 @@ struct Train: ParsableCommand {
         ignoreFileSizeSignal()
         let console = Console(json: common.json)
         let savePath = try save.map(CheckpointPath.forSaving) ?? resume.map(CheckpointPath.forReading)
-        let resumed = try resume.map(loadCheckpoint)
+        let resumed = try resume.map { argument throws(CommandFailure) in try loadCheckpoint(argument, keys: keys) }
+        let signingKey = try keys.signingKey()
 
         let (train, test) = try failingClearly {
             (try FashionMNIST.load(split: .train, directory: dataDirectory),
@@ -141,7 +144,7 @@ struct Train: ParsableCommand {
             stopped = !run.trainEpoch(epoch, features: features, labels: labels) { run in
                 if let checkpointEvery, let savePath, run.trainer.steps % checkpointEvery == 0 {
                     do {
-                        try run.checkpoint(description: description(of: run)).save(to: savePath)
+                        try run.checkpoint(description: description(of: run)).save(to: savePath, signingKey: signingKey)
                     } catch {
                         warn("\(CommandFailure(error)); training goes on, the previous checkpoint is intact")
                     }
@@ -164,7 +167,7 @@ struct Train: ParsableCommand {
             console.progress("epoch \(epoch)/\(epochs)  \(fixed(Double(run.samplesSeen - samplesBefore) / max(elapsed, 1e-9), 0)) samples/s  loss \(fixed(run.epochLossSum / Double(max(run.epochSamples, 1))))  train accuracy \(fixed(Double(run.epochCorrect) / Double(max(run.epochSamples, 1))))", final: true)
         }
         if let savePath {
-            try failingClearly { try run.checkpoint(description: description(of: run)).save(to: savePath) }
+            try failingClearly { try run.checkpoint(description: description(of: run)).save(to: savePath, signingKey: signingKey) }
             console.say("saved \(savePath)")
         }
         try failingClearly {
