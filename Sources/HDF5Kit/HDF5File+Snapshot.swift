@@ -11,12 +11,44 @@ extension HDF5File {
     /// recorded, never followed.
     public func snapshot() throws(HDF5Error) -> HDF5Snapshot {
         var visited: Set<UInt64> = []
-        return HDF5Snapshot(root: try root().snapshot(depth: 0, visited: &visited))
+        var deferred: Deferred? = nil
+        return HDF5Snapshot(root: try root().snapshot(depth: 0, visited: &visited, deferring: &deferred))
+    }
+
+    /// Encodes the snapshot of the whole file in the wire format straight into memory:
+    /// the structure is read first (every check of `snapshot()`), `memory(size)` then
+    /// gives room for exactly `size` bytes, and libhdf5 reads each numeric dataset
+    /// directly into its place. The bytes are those of
+    /// `HDF5SnapshotWire.encode(.success(snapshot()))`, without the values ever being
+    /// copied in between (what a reader process that answers through a mapped file
+    /// wants). Returns the size.
+    public func encodeSnapshot(into memory: (Int) -> UnsafeMutableRawBufferPointer?) throws(HDF5Error) -> Int {
+        var visited: Set<UInt64> = []
+        var deferred: Deferred? = [:]
+        let snapshot = HDF5Snapshot(root: try root().snapshot(depth: 0, visited: &visited, deferring: &deferred))
+        var measure = WireWriter(output: .measure)
+        measure.deferred = deferred!
+        measure.answer(.success(snapshot))
+        let size = measure.position
+        guard let buffer = memory(size), buffer.count >= size else {
+            throw site.error("encode the snapshot", .malformed("no room for an answer of \(size) bytes"))
+        }
+        var writer = WireWriter(output: .memory(buffer))
+        writer.deferred = deferred!
+        writer.answer(.success(snapshot))
+        precondition(!writer.failed && writer.position == size, "The encoding of a snapshot changed size between two passes")
+        for read in writer.reads where read.bytes > 0 {
+            try read.dataset.read(into: buffer.baseAddress! + read.offset, read.element)
+        }
+        return size
     }
 }
 
+/// Numeric datasets left unread by the walk, by path, with their element type.
+typealias Deferred = [String: (dataset: HDF5Dataset, element: HDF5ElementType)]
+
 extension HDF5Group {
-    fileprivate func snapshot(depth: Int, visited: inout Set<UInt64>) throws(HDF5Error) -> HDF5GroupSnapshot {
+    fileprivate func snapshot(depth: Int, visited: inout Set<UInt64>, deferring deferred: inout Deferred?) throws(HDF5Error) -> HDF5GroupSnapshot {
         try handle.visit(&visited)
         var group = HDF5GroupSnapshot(attributes: try attributes.all())
         for child in try children() {
@@ -27,8 +59,8 @@ extension HDF5Group {
                     throw handle.site.child(child.name).error(
                         "open group '\(child.name)'", .malformed("groups are nested more than \(HDF5Snapshot.maximumDepth) deep"))
                 }
-                node = .group(try self.group(child.name).snapshot(depth: depth + 1, visited: &visited))
-            case .dataset: node = .dataset(try dataset(child.name).snapshot(visited: &visited))
+                node = .group(try self.group(child.name).snapshot(depth: depth + 1, visited: &visited, deferring: &deferred))
+            case .dataset: node = .dataset(try dataset(child.name).snapshot(visited: &visited, deferring: &deferred))
             case .link: node = .link
             case .other: node = .other
             }
@@ -39,16 +71,23 @@ extension HDF5Group {
 }
 
 extension HDF5Dataset {
-    fileprivate func snapshot(visited: inout Set<UInt64>) throws(HDF5Error) -> HDF5DatasetSnapshot {
+    fileprivate func snapshot(visited: inout Set<UInt64>, deferring deferred: inout Deferred?) throws(HDF5Error) -> HDF5DatasetSnapshot {
         try handle.visit(&visited)
+        /// The values, or (when deferring) only the shape, checked as `read(as:)` checks.
+        func array<T: HDF5Scalar>(_: T.Type) throws(HDF5Error) -> HDF5Array<T> {
+            guard deferred != nil else { return try read(as: T.self) }
+            let shape = try plan(T.hdf5ElementType)
+            deferred![path] = (self, T.hdf5ElementType)
+            return HDF5Array(values: [], shape: shape)
+        }
         let values: HDF5Values
         switch try storedType() {
-        case .element(.float32): values = .float32(try read())
-        case .element(.float64): values = .float64(try read())
-        case .element(.int32): values = .int32(try read())
-        case .element(.int64): values = .int64(try read())
-        case .element(.uint8): values = .uint8(try read())
-        case .element(.uint64): values = .uint64(try read())
+        case .element(.float32): values = .float32(try array(Float.self))
+        case .element(.float64): values = .float64(try array(Double.self))
+        case .element(.int32): values = .int32(try array(Int32.self))
+        case .element(.int64): values = .int64(try array(Int64.self))
+        case .element(.uint8): values = .uint8(try array(UInt8.self))
+        case .element(.uint64): values = .uint64(try array(UInt64.self))
         case let .string(variableLength): values = .strings(try readStrings(), variableLength: variableLength)
         case let .other(type): values = .unsupported(type: type, shape: try shape())
         }

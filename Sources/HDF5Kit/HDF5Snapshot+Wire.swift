@@ -33,19 +33,22 @@ public enum HDF5SnapshotWire {
 
     /// The bytes of a snapshot or of the error that stopped it.
     public static func encode(_ answer: Result<HDF5Snapshot, HDF5Error>) -> [UInt8] {
-        var writer = WireWriter()
-        writer.bytes.append(contentsOf: magic)
-        writer.byte(version)
-        switch answer {
-        case let .success(snapshot):
-            writer.bytes.reserveCapacity(16 + snapshot.root.payloadBytes)
-            writer.byte(1)
-            writer.group(snapshot.root)
-        case let .failure(error):
-            writer.byte(2)
-            writer.error(error)
-        }
+        var writer = WireWriter(output: .array)
+        if case let .success(snapshot) = answer { writer.bytes.reserveCapacity(16 + snapshot.root.payloadBytes) }
+        writer.answer(answer)
         return writer.bytes
+    }
+
+    /// Streams the same bytes to `sink` in pieces (large arrays straight from their
+    /// storage, without a copy of the whole answer). Stops and returns false as soon as
+    /// `sink` does.
+    public static func encode(_ answer: Result<HDF5Snapshot, HDF5Error>, to sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        withoutActuallyEscaping(sink) { sink in
+            var writer = WireWriter(output: .stream(sink))
+            writer.answer(answer)
+            writer.flush()
+            return !writer.failed
+        }
     }
 
     /// Decodes and checks an answer.
@@ -54,8 +57,17 @@ public enum HDF5SnapshotWire {
     /// - Throws: `HDF5Error` with reason `.malformed`, naming the byte offset and the
     ///   object being decoded, when the bytes are not a well-formed answer.
     public static func decode(_ bytes: [UInt8], name: String) throws(HDF5Error) -> Result<HDF5Snapshot, HDF5Error> {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(HDF5Error) -> Result<HDF5Snapshot, HDF5Error> in try decode(buffer, name: name) }
+        }
+        return try result.get()
+    }
+
+    /// Decodes and checks an answer in memory the caller owns (a mapped file, for
+    /// example); nothing of the result points into it.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws(HDF5Error) -> Result<HDF5Snapshot, HDF5Error> {
         var reader = WireReader(bytes: bytes, file: name)
-        guard try reader.take(magic.count) == magic[...] else { throw reader.failure("it does not start with 'HDF5SNAP'") }
+        guard try reader.take(magic.count).elementsEqual(magic) else { throw reader.failure("it does not start with 'HDF5SNAP'") }
         let version = try reader.byte()
         guard version == Self.version else { throw reader.failure("wire version \(version), this build reads \(Self.version)") }
         let answer: Result<HDF5Snapshot, HDF5Error>
@@ -101,19 +113,96 @@ extension HDF5Values {
     }
 }
 
-/// Appends wire values to a byte array.
-private struct WireWriter {
-    var bytes: [UInt8] = []
+/// Writes wire values: to a byte array, to a sink through a buffer, into memory at its
+/// position, or nowhere (counting them).
+struct WireWriter {
+    enum Output {
+        case array
+        case stream((UnsafeRawBufferPointer) -> Bool)
+        case memory(UnsafeMutableRawBufferPointer)
+        case measure
+    }
 
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
+    /// A numeric dataset whose values libhdf5 reads later, straight into their place.
+    struct DeferredRead {
+        var offset: Int
+        var bytes: Int
+        var dataset: HDF5Dataset
+        var element: HDF5ElementType
+    }
+
+    let output: Output
+    /// The bytes (`.array`) or the bytes not yet handed to the sink (`.stream`).
+    var bytes: [UInt8] = []
+    /// Bytes written so far, in all.
+    var position = 0
+    var failed = false
+    /// Datasets by path whose values are not in the snapshot (`HDF5File.encodeSnapshot`).
+    var deferred: [String: (dataset: HDF5Dataset, element: HDF5ElementType)] = [:]
+    var reads: [DeferredRead] = []
+    /// The object being written.
+    private var path = "/"
+    /// Arrays at least this large go to a sink straight from their storage.
+    static let directBytes = 1 << 16
+
+    init(output: Output) {
+        self.output = output
+    }
+
+    mutating func emit(_ piece: UnsafeRawBufferPointer) {
+        switch output {
+        case .array:
+            bytes.append(contentsOf: piece)
+        case .stream:
+            if piece.count >= Self.directBytes {
+                flush()
+                if case let .stream(sink) = output, !failed { failed = !sink(piece) }
+            } else {
+                bytes.append(contentsOf: piece)
+                if bytes.count >= Self.directBytes { flush() }
+            }
+        case let .memory(memory):
+            if position + piece.count <= memory.count {
+                UnsafeMutableRawBufferPointer(rebasing: memory[position ..< position + piece.count]).copyMemory(from: piece)
+            } else {
+                failed = true
+            }
+        case .measure:
+            break
+        }
+        position += piece.count
+    }
+
+    /// Hands the buffered bytes to the sink.
+    mutating func flush() {
+        guard case let .stream(sink) = output, !failed, !bytes.isEmpty else { return }
+        failed = !bytes.withUnsafeBytes(sink)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    mutating func answer(_ answer: Result<HDF5Snapshot, HDF5Error>) {
+        HDF5SnapshotWire.magic.withUnsafeBytes { emit($0) }
+        byte(HDF5SnapshotWire.version)
+        switch answer {
+        case let .success(snapshot):
+            byte(1)
+            group(snapshot.root)
+        case let .failure(error):
+            byte(2)
+            self.error(error)
+        }
+    }
+
+    mutating func byte(_ value: UInt8) { withUnsafeBytes(of: value) { emit($0) } }
 
     mutating func integer<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) { emit($0) }
     }
 
     mutating func string(_ value: String) {
+        var value = value
         integer(UInt32(value.utf8.count))
-        bytes.append(contentsOf: value.utf8)
+        value.withUTF8 { emit(UnsafeRawBufferPointer($0)) }
     }
 
     /// Sorted by UTF-8 bytes: the canonical order.
@@ -139,8 +228,11 @@ private struct WireWriter {
         byte(1)
         attributes(group.attributes)
         integer(UInt32(group.children.count))
+        let parent = path
+        defer { path = parent }
         for (name, node) in Self.sorted(group.children) {
             string(name)
+            path = parent == "/" ? "/" + name : parent + "/" + name
             switch node {
             case let .group(child): self.group(child)
             case let .dataset(dataset):
@@ -161,7 +253,15 @@ private struct WireWriter {
     mutating func elements<T: HDF5Scalar>(_ type: UInt8, _ array: HDF5Array<T>) {
         byte(type)
         shape(array.shape)
-        array.values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        if let later = deferred[path] {
+            // Room for the values; libhdf5 fills it afterwards.
+            let count = array.shape.reduce(1, *) * MemoryLayout<T>.size
+            reads.append(DeferredRead(offset: position, bytes: count, dataset: later.dataset, element: later.element))
+            if case let .memory(memory) = output, position + count > memory.count { failed = true }
+            position += count
+            return
+        }
+        array.values.withUnsafeBytes { emit($0) }
     }
 
     mutating func values(_ values: HDF5Values) {
@@ -205,13 +305,13 @@ private struct WireWriter {
 
 /// Reads wire values, checking every length against the bytes that remain.
 private struct WireReader {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     let file: String
     var offset = 0
     /// The object being decoded, for error messages.
     var path = "/"
 
-    init(bytes: [UInt8], file: String) {
+    init(bytes: UnsafeRawBufferPointer, file: String) {
         self.bytes = bytes
         self.file = file
     }
@@ -223,17 +323,16 @@ private struct WireReader {
                   reason: .malformed("at byte \(offset): \(detail)"))
     }
 
-    mutating func take(_ count: Int) throws(HDF5Error) -> ArraySlice<UInt8> {
+    mutating func take(_ count: Int) throws(HDF5Error) -> UnsafeRawBufferPointer {
         guard count >= 0, count <= remaining else { throw failure("\(count) bytes needed, \(remaining) remain") }
         defer { offset += count }
-        return bytes[offset ..< offset + count]
+        return UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + count])
     }
 
     mutating func byte() throws(HDF5Error) -> UInt8 { try take(1).first! }
 
     mutating func integer<T: FixedWidthInteger>(_: T.Type = T.self) throws(HDF5Error) -> T {
-        let slice = try take(MemoryLayout<T>.size)
-        return slice.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(as: T.self)) }
+        T(littleEndian: try take(MemoryLayout<T>.size).loadUnaligned(as: T.self))
     }
 
     /// A count of items that take at least `minimumBytes` each: never more than the
@@ -334,9 +433,9 @@ private struct WireReader {
         guard let count = elementCount(shape, limit: remaining / size) else {
             throw failure("shape \(shape) of \(T.hdf5ElementType) needs more than the \(remaining) bytes that remain")
         }
-        let slice = try take(count * size)
+        let source = try take(count * size)
         let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            slice.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
             initialized = count
         }
         return HDF5Array(values: values, shape: shape)

@@ -1,10 +1,15 @@
 /// A request to the process that snapshots HDF5 images for another one
-/// (`moe-checkpoint-reader`): a fixed 48-byte header, then the image.
+/// (`moe-checkpoint-reader`): a fixed 48-byte header sent on a Unix socket together
+/// with two file descriptors (`SCM_RIGHTS`): a file that starts with the image, and a
+/// file for the answer, written from its start (grown when needed, never shrunk: the
+/// requester may keep both files, and their memory, from one request to the next). The
+/// bytes themselves never cross the socket: no copy through the kernel, no back and
+/// forth while they are written and read.
 ///
 /// ```
 /// offset size field (little-endian)
 ///      0    8 "H5SNAPRQ"
-///      8    8 image bytes (that follow the header)
+///      8    8 image bytes (the first bytes of the image file)
 ///     16    8 memory: address space the parse may add to the reader's own
 ///     24    8 answer limit: the largest answer the requester accepts, in bytes
 ///     32    4 CPU seconds the parse may use
@@ -57,7 +62,8 @@ public struct HDF5SnapshotRequest: Sendable, Equatable {
 }
 
 /// The reader process's reply to a request: a fixed 24-byte header saying how the parse
-/// ended, then, when it answered, the answer (`HDF5SnapshotWire`).
+/// ended; when it answered, the answer (`HDF5SnapshotWire`) is the first `bytes` bytes of
+/// the request's answer file.
 ///
 /// ```
 /// offset size field (little-endian)
@@ -65,7 +71,7 @@ public struct HDF5SnapshotRequest: Sendable, Equatable {
 ///      8    4 outcome: 1 answered, 2 killed by a signal, 3 exited with a status,
 ///             4 timed out, 5 answer too large
 ///     12    4 the signal or the exit status (0 otherwise)
-///     16    8 answer bytes (that follow the header; 0 unless answered)
+///     16    8 answer bytes (in the answer file; 0 unless answered)
 /// ```
 public struct HDF5SnapshotReply: Sendable, Equatable {
     public static let headerSize = 24
@@ -73,7 +79,7 @@ public struct HDF5SnapshotReply: Sendable, Equatable {
 
     /// How the process that parsed the image ended.
     public enum Outcome: Sendable, Equatable {
-        /// It exited normally after writing an answer of this many bytes.
+        /// It exited normally after writing an answer of this many bytes to the answer file.
         case answered(bytes: Int)
         /// It was killed by this signal (a crash, or a CPU limit: `SIGXCPU`, `SIGKILL`).
         case signaled(Int32)
@@ -81,7 +87,7 @@ public struct HDF5SnapshotReply: Sendable, Equatable {
         case exited(Int32)
         /// It did not finish within the request's wall-clock time and was killed.
         case timedOut
-        /// Its answer exceeded the request's answer limit; it was killed.
+        /// Its answer exceeded the request's answer limit (the file-size limit stopped it).
         case answerTooLarge
     }
 

@@ -70,6 +70,29 @@ struct HDF5SnapshotTests {
         }
     }
 
+    @Test("Encoding straight into memory gives the same bytes, the values read into their places")
+    func encodeIntoMemory() throws {
+        let file = try Self.sample()
+        let expected = HDF5SnapshotWire.encode(.success(try file.snapshot()))
+        var memory = [UInt8](repeating: 0xAA, count: expected.count + 10)
+        var offered = -1
+        let size = try memory.withUnsafeMutableBytes { buffer in
+            try file.encodeSnapshot { bytes in
+                offered = bytes
+                return UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes])
+            }
+        }
+        #expect(size == expected.count && offered == expected.count)
+        #expect(Array(memory.prefix(size)) == expected)
+        // Without room, an error and nothing read.
+        let error = try #require(throws: HDF5Error.self) { try file.encodeSnapshot { _ in nil } }
+        #expect(error.description.contains("no room for an answer of \(expected.count) bytes"))
+        // Memory in place: a file opened without a copy of its image reads the same.
+        let image = try file.image(leadingBytes: 512)
+        let borrowed = try image.withUnsafeBytes { try HDF5File.open(borrowing: $0, name: "borrowed").snapshot() }
+        #expect(borrowed == (try file.snapshot()))
+    }
+
     @Test("Every truncation of an answer, and bytes added after it, are refused as malformed")
     func wireTruncation() throws {
         let bytes = HDF5SnapshotWire.encode(.success(try Self.sample().snapshot()))

@@ -169,7 +169,7 @@ public enum CheckpointReaderFailure: Error, Equatable, Sendable, CustomStringCon
         case let .timedOut(seconds):
             "parsing it did not finish within \(formatSeconds(seconds)) s and was stopped; the file is malformed or crafted"
         case let .exited(status):
-            "the reader process ended with status \(status) instead of answering"
+            "the reader process ended with status \(status) instead of answering" + (exitReasons[status].map { " (\($0))" } ?? "")
         case let .answerTooLarge(limit):
             "the reader's answer exceeded \(limit) bytes, more than the file can hold; the file is malformed or crafted"
         case let .malformedAnswer(reason):
@@ -179,6 +179,12 @@ public enum CheckpointReaderFailure: Error, Equatable, Sendable, CustomStringCon
         }
     }
 }
+
+/// What the reader's exit statuses mean (moe-checkpoint-reader, Parse.swift).
+private let exitReasons: [Int32: String] = [
+    2: "its request was not well formed", 3: "it could not write its answer",
+    4: "it could not set its limits", 5: "it could not map the file into memory",
+]
 
 private func formatSeconds(_ seconds: Double) -> String {
     seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)

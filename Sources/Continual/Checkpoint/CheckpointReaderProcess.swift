@@ -5,38 +5,54 @@ import Synchronization
 /// (`moe-checkpoint-reader`, see `CheckpointParsing`).
 ///
 /// One per process, started at the first isolated load and kept for the next ones:
-/// loads take turns (a lock), each sends the verified bytes and the limits, and gets back
-/// a reply saying how the parse ended, then the snapshot. The reader parses each file in
-/// a fresh fork of itself, so one file cannot affect the parse of another, and a crash
-/// or a hang ends only that fork. If the reader itself stops answering (it never parses
-/// a file, so it should not), it is killed and started again at the next load.
+/// loads take turns (a lock), each sends the limits and the verified bytes, and gets back
+/// a reply saying how the parse ended, then the snapshot. The bytes travel in two files in
+/// memory (`/dev/shm`, unlinked) whose descriptors go with the request: the image, and
+/// the answer the reader writes. For files up to `keptFileBytes` both are kept for the
+/// next load, so their memory is allocated once and not at every load (allocating pages
+/// was the larger part of the cost). The reader parses each file in a fresh fork of
+/// itself, so one file cannot affect the parse of another, and a crash or a hang ends
+/// only that fork. If the reader itself stops answering (it never parses a file, so it
+/// should not), it is killed and started again at the next load.
 final class CheckpointReaderProcess: Sendable {
     /// The program's name; `MOE_CHECKPOINT_READER` names another path.
     static let programName = "moe-checkpoint-reader"
     static let environmentVariable = "MOE_CHECKPOINT_READER"
+    /// The largest checkpoint whose image and answer files are kept between loads.
+    static let keptFileBytes = 64 << 20
 
     static let shared = CheckpointReaderProcess()
 
-    private let child = Mutex<ReaderProcessSystem.Child?>(nil)
+    /// The running reader, and the image and answer files kept for it.
+    struct State {
+        var child: ReaderProcessSystem.Child?
+        var files: (image: Int32, answer: Int32)?
+    }
+
+    private let state = Mutex(State())
+
+    deinit {
+        state.withLock { state in
+            if let child = state.child { ReaderProcessSystem.stop(child) }
+            if let files = state.files {
+                ReaderProcessSystem.close(descriptor: files.image)
+                ReaderProcessSystem.close(descriptor: files.answer)
+            }
+        }
+    }
 
     /// The reader's process id while it runs (for tests).
-    var processID: Int32? { child.withLock { $0?.pid } }
+    var processID: Int32? { state.withLock { $0.child?.pid } }
 
     /// Parses `bytes` (a verified checkpoint file) in the reader process.
     func snapshot(of bytes: [UInt8], name: String, limits: CheckpointReaderLimits) throws(CheckpointError) -> HDF5Snapshot {
         let request = limits.request(fileBytes: bytes.count)
-        let answer = try child.withLock { (child: inout ReaderProcessSystem.Child?) throws(CheckpointError) -> [UInt8] in
+        let decoded = try state.withLock { (state: inout State) throws(CheckpointError) -> Result<HDF5Snapshot, HDF5Error> in
             do throws(CheckpointReaderFailure) {
-                return try exchange(request, bytes, with: &child)
+                return try exchange(request, bytes, name: name, with: &state)
             } catch {
                 throw .readerFailed(file: name, reason: error)
             }
-        }
-        let decoded: Result<HDF5Snapshot, HDF5Error>
-        do {
-            decoded = try HDF5SnapshotWire.decode(answer, name: name)
-        } catch {
-            throw .readerFailed(file: name, reason: .malformedAnswer(error.description))
         }
         switch decoded {
         case let .success(snapshot): return snapshot
@@ -49,26 +65,35 @@ final class CheckpointReaderProcess: Sendable {
 
     /// One request and its reply, starting the reader if needed. Under the lock.
     private func exchange(
-        _ request: HDF5SnapshotRequest, _ bytes: [UInt8], with child: inout ReaderProcessSystem.Child?
-    ) throws(CheckpointReaderFailure) -> [UInt8] {
-        if let running = child, ReaderProcessSystem.exitStatus(of: running) != nil {
+        _ request: HDF5SnapshotRequest, _ bytes: [UInt8], name: String, with state: inout State
+    ) throws(CheckpointReaderFailure) -> Result<HDF5Snapshot, HDF5Error> {
+        if let running = state.child, ReaderProcessSystem.exitStatus(of: running) != nil {
             // It ended between loads (killed from outside; now reaped): start another.
             ReaderProcessSystem.close(running)
-            child = nil
+            state.child = nil
         }
-        if child == nil { child = try ReaderProcessSystem.start(try Self.locate()) }
-        let reader = child!
+        if state.child == nil { state.child = try ReaderProcessSystem.start(try Self.locate()) }
+        let reader = state.child!
         // The parse has its own deadline inside the reader; this one also covers the
         // transfers, and a reader that stopped answering altogether.
         let deadline = ContinuousClock.now + .milliseconds(request.timeoutMilliseconds) + .seconds(10 + bytes.count / (16 << 20))
         func fail(_ reason: String) -> CheckpointReaderFailure {
             let ended = ReaderProcessSystem.exitStatus(of: reader)
             if ended == nil { ReaderProcessSystem.stop(reader) } else { ReaderProcessSystem.close(reader) }
-            child = nil
+            state.child = nil
             return .readerStopped(ended.map { "it ended (\($0))" } ?? reason)
         }
-        if let problem = ReaderProcessSystem.send(request.header(), to: reader, by: deadline)
-            ?? ReaderProcessSystem.send(bytes, to: reader, by: deadline) {
+        // The bytes go in files in memory (no copy through the socket, no back and forth
+        // while they are written); only the two headers cross it.
+        let (image, answerFile) = try files(for: bytes, kept: &state.files)
+        let kept = state.files != nil && state.files!.image == image
+        defer {
+            if !kept {
+                ReaderProcessSystem.close(descriptor: image)
+                ReaderProcessSystem.close(descriptor: answerFile)
+            }
+        }
+        if let problem = ReaderProcessSystem.send(request.header(), files: [image, answerFile], to: reader, by: deadline) {
             throw fail(problem)
         }
         let header: [UInt8]
@@ -81,9 +106,14 @@ final class CheckpointReaderProcess: Sendable {
         switch reply.outcome {
         case let .answered(length):
             guard length <= request.answerLimit else { throw fail("it announced an answer of \(length) bytes, more than the \(request.answerLimit) allowed") }
-            switch ReaderProcessSystem.receive(length, from: reader, by: deadline) {
-            case let .success(answer): return answer
-            case .failure(.ended): throw fail("it closed its output")
+            // Decoded where it lies: every length is checked against the mapping.
+            let decoded = ReaderProcessSystem.withContents(of: answerFile, count: length) { answer in
+                Result { () throws(HDF5Error) -> Result<HDF5Snapshot, HDF5Error> in try HDF5SnapshotWire.decode(answer, name: name) }
+            }
+            switch decoded {
+            case let .success(.success(answer)): return answer
+            case let .success(.failure(error)): throw .malformedAnswer(error.description)
+            case .failure(.ended): throw fail("its answer ended early")
             case let .failure(.other(reason)): throw fail(reason)
             }
         case let .signaled(signal) where signal == ReaderProcessSystem.cpuLimitSignal:
@@ -97,6 +127,40 @@ final class CheckpointReaderProcess: Sendable {
         case .answerTooLarge:
             throw .answerTooLarge(limit: request.answerLimit)
         }
+    }
+
+    /// The image and answer files for `bytes`: the kept ones (made on first use) for a
+    /// file up to `keptFileBytes`, else new ones the caller closes.
+    private func files(for bytes: [UInt8], kept: inout (image: Int32, answer: Int32)?) throws(CheckpointReaderFailure) -> (Int32, Int32) {
+        func make(_ contents: [UInt8]) throws(CheckpointReaderFailure) -> Int32 {
+            switch ReaderProcessSystem.anonymousFile(holding: contents) {
+            case let .success(fd): return fd
+            case let .failure(.other(reason)): throw .cannotStart(executable: "a file for the reader", reason: reason)
+            case .failure(.ended): throw .cannotStart(executable: "a file for the reader", reason: "unknown")
+            }
+        }
+        guard bytes.count <= Self.keptFileBytes else {
+            let image = try make(bytes)
+            do {
+                return (image, try make([]))
+            } catch {
+                ReaderProcessSystem.close(descriptor: image)
+                throw error
+            }
+        }
+        if kept == nil {
+            let image = try make([])
+            do {
+                kept = (image, try make([]))
+            } catch {
+                ReaderProcessSystem.close(descriptor: image)
+                throw error
+            }
+        }
+        if let problem = ReaderProcessSystem.overwrite(kept!.image, with: bytes) {
+            throw .cannotStart(executable: "a file for the reader", reason: problem)
+        }
+        return kept!
     }
 
     /// The reader program: `$MOE_CHECKPOINT_READER`, else the first found of `folders`
