@@ -84,14 +84,16 @@ func parseInFork(_ request: Request) -> HDF5SnapshotReply {
         received += n
         if received == 9 { break }
     }
+    // Its end of the pipe closed as it exited: it is reaped at once, or very soon.
     var status: Int32 = 0
+    var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
     while true {
         let done = waitpid(pid, &status, WNOHANG)
         if done == pid { break }
         if done < 0 && errno != EINTR { return HDF5SnapshotReply(.exited(-1)) }
         if monotonicMilliseconds() >= deadline { return stop(pid, .timedOut) }
-        var pause = timespec(tv_sec: 0, tv_nsec: 200_000)
         nanosleep(&pause, nil)
+        pause.tv_nsec = min(2 * pause.tv_nsec, 1_000_000)
     }
     let signal = status & 0x7f
     if signal == SIGXFSZ { return HDF5SnapshotReply(.answerTooLarge) }

@@ -35,6 +35,8 @@ do {
     exit(1)
 }
 
+warmUp()
+
 while let request = readRequest() {
     let reply = parseInFork(request)
     close(request.image)

@@ -136,6 +136,8 @@ public enum CheckpointReaderFailure: Error, Equatable, Sendable, CustomStringCon
     case notFound(searched: [String])
     /// The reader program could not be started.
     case cannotStart(executable: String, reason: String)
+    /// A file in memory for the bytes or the answer could not be made or filled.
+    case exchangeFile(String)
     /// libhdf5 crashed on the file (or the parse hit its memory limit: the process then
     /// ends with an allocation failure).
     case crashed(signal: Int32, name: String, memoryLimit: Int)
@@ -161,6 +163,8 @@ public enum CheckpointReaderFailure: Error, Equatable, Sendable, CustomStringCon
                 + "keep it in the folder of the program that loads checkpoints or on PATH, or set \(CheckpointReaderProcess.environmentVariable) to its path"
         case let .cannotStart(executable, reason):
             "the reader program '\(executable)' could not be started: \(reason)"
+        case let .exchangeFile(reason):
+            "the file in memory that carries it to the reader process could not be made: \(reason)"
         case let .crashed(signal, name, memoryLimit):
             "libhdf5 crashed on it in the reader process (signal \(signal), \(name)); the file is malformed or crafted "
                 + "(a parse also ends this way when it needs more than its \(memoryLimit >> 20) MiB of memory)"

@@ -133,11 +133,7 @@ final class CheckpointReaderProcess: Sendable {
     /// file up to `keptFileBytes`, else new ones the caller closes.
     private func files(for bytes: [UInt8], kept: inout (image: Int32, answer: Int32)?) throws(CheckpointReaderFailure) -> (Int32, Int32) {
         func make(_ contents: [UInt8]) throws(CheckpointReaderFailure) -> Int32 {
-            switch ReaderProcessSystem.anonymousFile(holding: contents) {
-            case let .success(fd): return fd
-            case let .failure(.other(reason)): throw .cannotStart(executable: "a file for the reader", reason: reason)
-            case .failure(.ended): throw .cannotStart(executable: "a file for the reader", reason: "unknown")
-            }
+            try ReaderProcessSystem.anonymousFile(holding: contents)
         }
         guard bytes.count <= Self.keptFileBytes else {
             let image = try make(bytes)
@@ -158,7 +154,7 @@ final class CheckpointReaderProcess: Sendable {
             }
         }
         if let problem = ReaderProcessSystem.overwrite(kept!.image, with: bytes) {
-            throw .cannotStart(executable: "a file for the reader", reason: problem)
+            throw .exchangeFile(problem)
         }
         return kept!
     }

@@ -226,19 +226,19 @@ enum ReaderProcessSystem {
     }
 
     /// A new file that no other process can open (created in memory, /dev/shm, when
-    /// possible, and unlinked at once) holding `bytes`; nil with the reason on failure.
-    static func anonymousFile(holding bytes: [UInt8]) -> Result<Int32, ReceiveFailure> {
+    /// possible, and unlinked at once) holding `bytes`.
+    static func anonymousFile(holding bytes: [UInt8]) throws(CheckpointReaderFailure) -> Int32 {
         let base = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : environment("TMPDIR") ?? "/tmp")
         var template = Array((base + "/moe-checkpoint-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { return .failure(.other("cannot create a file in \(base): \(errorText())")) }
+        guard fd >= 0 else { throw .exchangeFile("cannot create a file in \(base): \(errorText())") }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         if let failure = AtomicFile.writeAll(fd, bytes) {
             _ = Glibc.close(fd)
-            return .failure(.other("cannot fill a file in \(base): \(failure)"))
+            throw .exchangeFile("cannot fill a file in \(base): \(failure)")
         }
-        return .success(fd)
+        return fd
     }
 
     /// Calls `body` with the first `count` bytes of the file `fd` mapped into memory (the
