@@ -1,6 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Linux only (Debian bookworm and its relatives): libhdf5, OpenBLAS and zlib come from
+// apt, OpenBLAS is opened by its Linux soname, checkpoints are written through Glibc.
+//
 // Floors, imports only go down:
 //   moe (CLI) -> Continual -> MoE -> CBLAS
 //                          -> HDF5Kit -> CHDF5
@@ -8,9 +11,10 @@ import PackageDescription
 //                          -> Crypto (swift-crypto: Ed25519 signatures of checkpoints)
 //   moe-checkpoint-reader -> HDF5Kit  (parses untrusted checkpoints for Continual, in a
 //                                      child process; found beside the running program)
+//   beside them: SpiralsDemo (the two-spirals demonstration) -> MoE, and Benchmarks, both
+//   used by moe only
 let package = Package(
     name: "MoE",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "MoE", targets: ["MoE"]),
         .library(name: "Continual", targets: ["Continual"]),
@@ -49,10 +53,12 @@ let package = Package(
         .executableTarget(name: "moe-checkpoint-reader", dependencies: ["HDF5Kit"]),
         // Benchmarks: not part of the libraries; moe bench runs them.
         .target(name: "Benchmarks", dependencies: ["MoE", "Continual"]),
+        // The two-spirals demonstration (Cascade-Correlation's benchmark): moe spirals.
+        .target(name: "SpiralsDemo", dependencies: ["MoE"]),
         .executableTarget(
             name: "moe",
             dependencies: [
-                "MoE", "Continual", "Benchmarks",
+                "MoE", "Continual", "Benchmarks", "SpiralsDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -72,6 +78,7 @@ let package = Package(
         .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport", "FuzzTargets"],
                     exclude: ["Fixtures/fuzz", "Fixtures/crafted"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "MoE", "TestSupport"]),
+        .testTarget(name: "SpiralsDemoTests", dependencies: ["SpiralsDemo", "MoE", "TestSupport"]),
         .testTarget(name: "moeTests", dependencies: ["moe", "Continual", "MoE", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

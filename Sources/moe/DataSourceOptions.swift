@@ -2,22 +2,31 @@ import ArgumentParser
 import Continual
 import MoE
 
-/// Where a command that runs a checkpoint gets labelled samples: Fashion-MNIST's test
-/// split (the default), or CSV rows read incrementally from a file or from stdin.
-///
-/// Shared by `moe eval` and `moe detectors`, so both accept the same options with the
-/// same meaning and the same errors.
-struct DataSourceOptions: ParsableArguments {
-    @Option(name: .customLong("data"), help: "Folder holding t10k-{images-idx3,labels-idx1}-ubyte[.gz] (Fashion-MNIST's test split).")
-    var dataDirectory: String = FashionMNIST.defaultDirectory
+/// `--data`: where Fashion-MNIST's files are (`moe train`, and every command that reads
+/// labelled samples).
+struct DataFolderOption: ParsableArguments {
+    @Option(name: .customLong("data"), help: "Folder holding Fashion-MNIST's {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (default \(FashionMNIST.defaultDirectory)).")
+    var directory: String?
 
-    @Option(help: "Read CSV rows instead: csv:PATH (plain or .gz) or stdin.")
+    /// The folder to read.
+    var folder: String { directory ?? FashionMNIST.defaultDirectory }
+}
+
+/// Where a command gets labelled samples: Fashion-MNIST (the default), or rows read
+/// incrementally from a CSV file, standard input or a pair of IDX files.
+///
+/// Shared by `moe stream`, `moe eval` and `moe detectors`, so all accept the same options
+/// with the same meaning and the same errors.
+struct DataSourceOptions: ParsableArguments {
+    @OptionGroup var folderOption: DataFolderOption
+
+    @Option(help: "Read labelled rows instead of Fashion-MNIST: csv:PATH (plain or .gz), stdin, or idx:IMAGES,LABELS.")
     var source: String?
 
-    @Option(name: .customLong("label-column"), help: "With --source: the label column: first, last, a 0-based index, or a header name.")
-    var labelColumn: String = "first"
+    @Option(name: .customLong("label-column"), help: "With a CSV source: the label column: first, last, a 0-based index, or a header name (default first).")
+    var labelColumn: String?
 
-    @Flag(help: "With --source: the first line names the columns (implied by a label column given by name).")
+    @Flag(help: "With a CSV source: the first line names the columns (implied by a label column given by name).")
     var header = false
 
     /// Where the samples come from.
@@ -25,80 +34,124 @@ struct DataSourceOptions: ParsableArguments {
         case fashionMNIST
         case csv(String)
         case standardInput
+        case idx(images: String, labels: String)
     }
 
     var parsedSource: Source? {
         guard let source else { return .fashionMNIST }
         if source == "stdin" || source == "csv:-" { return .standardInput }
         if source.hasPrefix("csv:"), source.count > 4 { return .csv(String(source.dropFirst(4))) }
+        if source.hasPrefix("idx:") {
+            let files = source.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if files.count == 2, files.allSatisfy({ !$0.isEmpty }) { return .idx(images: files[0], labels: files[1]) }
+        }
         return nil
     }
 
+    /// True when rows come from a file or standard input rather than Fashion-MNIST.
+    var hasSource: Bool { source != nil }
+
+    /// The Fashion-MNIST folder given with `--data`, if any.
+    var dataDirectory: String? { folderOption.directory }
+    /// The Fashion-MNIST folder.
+    var folder: String { folderOption.folder }
+
     func validate() throws {
         guard parsedSource != nil else {
-            throw ValidationError("--source must be csv:PATH or stdin, got '\(source ?? "")'")
+            throw ValidationError("--source must be csv:PATH, stdin or idx:IMAGES,LABELS, got '\(source ?? "")'")
+        }
+        if source == nil && (labelColumn != nil || header) {
+            throw ValidationError("--label-column and --header describe a CSV source; give --source csv:PATH or stdin")
+        }
+        if case .idx = parsedSource, labelColumn != nil || header {
+            throw ValidationError("--label-column and --header describe a CSV source; IDX files keep their labels in their own file")
         }
     }
 
     var format: CSVFormat {
-        CSVFormat(labelColumn: LabelColumn(argument: labelColumn), hasHeader: header)
+        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header)
     }
 
-    /// The model's classes as a declared label map: integer labels `0..<k` are class
-    /// numbers; anything else is matched by name.
-    func labelMap(_ checkpoint: Checkpoint) -> LabelMap {
+    /// The source as a stream of batches, or nil for Fashion-MNIST. A CSV source without
+    /// `--label-column` and `--header` takes the layout of `like` (the stream a checkpoint
+    /// saved) when there is one.
+    func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
+        var layout = format
+        if labelColumn == nil && !header, case let .csv(previous)? = saved {
+            layout = previous.format
+        }
+        switch parsedSource! {
+        case .fashionMNIST: return nil
+        case let .csv(path):
+            return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
+                              separator: layout.separator, batchSize: batchSize, badRows: badRows))
+        case .standardInput:
+            return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
+                              separator: layout.separator, batchSize: batchSize, badRows: badRows))
+        case let .idx(images, labels):
+            return .idx(.init(images: images, labels: labels, batchSize: batchSize, badRows: badRows))
+        }
+    }
+
+    /// The model's classes as a label map: integer labels `0..<k` are class numbers;
+    /// names (a stream of named labels saves them as the checkpoint's classes) are matched
+    /// by name. Declared (a label the model does not know is an error), or with
+    /// `unknownLabels` learned: such a label gets a class index the model never predicts.
+    func labelMap(_ checkpoint: Checkpoint, unknownLabels: Bool = false) -> LabelMap {
+        let names: [String]
         switch checkpoint.classes {
         case let .integers(labels) where labels == (0..<Int64(labels.count)).map { $0 }:
-            return .integers(classCount: labels.count)
+            return unknownLabels ? LabelMap(learning: .integers) : .integers(classCount: labels.count)
         case let .integers(labels):
-            return .names(labels.map(String.init))
+            names = labels.map(String.init)
         case let .strings(labels):
-            return .names(labels)
+            names = labels
         }
+        guard unknownLabels else { return .names(names) }
+        var learned = LabelMap(learning: .names)
+        for name in names { _ = try? learned.classIndex(of: name, at: DataLocation(source: "checkpoint")) }
+        return learned
     }
 
     /// Hands every batch of the chosen data to `body` (features as the model reads them,
     /// labels as class indices) and returns the data's name.
     ///
-    /// Errors (a missing folder, a width or label the model does not know, a bad CSV
-    /// row) are one line naming the file, or `file` for the checkpoint.
+    /// Errors (a missing folder, a width the model does not know, a bad row) are one line
+    /// naming the file, or `file` for the checkpoint. A label the model does not know is
+    /// an error too, unless `unknownLabels` (then its class index is `classCount` or more).
     func forEachBatch(
-        for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, _ body: (Matrix, [Int]) -> Void
+        for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
+        _ body: (Matrix, [Int]) -> Void
     ) throws(CommandFailure) -> String {
+        var stream: any BatchSource
+        let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
         switch parsedSource! {
         case .fashionMNIST:
-            let test = try failingClearly { try FashionMNIST.load(split: .test, directory: dataDirectory) }
+            let test = try failingClearly { try FashionMNIST.load(split: .test, directory: folder) }
             do {
                 try test.requireInputWidth(model.inputWidth)
-                try test.requireLabels(below: model.classCount)
+                if !unknownLabels { try test.requireLabels(below: model.classCount) }
             } catch {
                 throw CommandFailure("checkpoint '\(file)' cannot be evaluated on \(test.name): \(error)")
             }
-            var start = 0
-            while start < test.count {
-                let end = min(start + 4096, test.count)
-                body(test.features.rows(start..<end), Array(test.labels[start..<end]))
-                start = end
-            }
-            return test.name
+            stream = DatasetSource(dataset: test, batchSize: 4096)
         case let .csv(path):
-            var stream = try failingClearly {
-                try CSVSource(path: path, format: format, inputWidth: model.inputWidth, labels: labelMap(checkpoint))
+            stream = try failingClearly {
+                try CSVSource(path: path, format: format, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap)
             }
-            try drain(&stream, body)
-            return stream.name
         case .standardInput:
-            var stream = try failingClearly {
-                try CSVSource.standardInput(format: format, inputWidth: model.inputWidth, labels: labelMap(checkpoint))
+            stream = try failingClearly {
+                try CSVSource.standardInput(format: format, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap)
             }
-            try drain(&stream, body)
-            return stream.name
+        case let .idx(images, labels):
+            stream = try failingClearly {
+                try IDXSource(images: images, labels: labels, batchSize: 4096, classCount: unknownLabels ? nil : model.classCount,
+                              inputWidth: model.inputWidth)
+            }
         }
-    }
-
-    private func drain(_ stream: inout CSVSource, _ body: (Matrix, [Int]) -> Void) throws(CommandFailure) {
         try failingClearly {
             while let batch = try stream.next() { body(batch.features, batch.labels) }
         }
+        return stream.name
     }
 }

@@ -34,8 +34,7 @@ struct Detectors: ParsableCommand {
     @Option(help: "What activations are correlated with: correctness or loss.")
     var target: TargetArgument = .correctness
 
-    @Flag(help: "Print the report as one JSON object on the last line of stdout; the table goes to stderr.")
-    var json = false
+    @OptionGroup var output: JSONOutputOption
 
     enum TargetArgument: String, ExpressibleByArgument, CaseIterable {
         case correctness, loss
@@ -89,7 +88,7 @@ struct Detectors: ParsableCommand {
     }
 
     func run() throws {
-        let console = Console(json: json)
+        let console = Console(json: output.json)
         let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }

@@ -1,13 +1,93 @@
 import ArgumentParser
+import Continual
 import Foundation
+import MoE
+
+/// `--json`: the figures as one JSON object on the last line of stdout.
+struct JSONOutputOption: ParsableArguments {
+    @Flag(help: "Print the figures as one JSON object on the last line of stdout; human-readable output goes to stderr.")
+    var json = false
+}
 
 /// Options every command that computes figures shares.
 struct CommonOptions: ParsableArguments {
-    @Option(help: "Seed for weights, shuffles and every other random choice; the same seed gives the same result, bit for bit.")
-    var seed: UInt64 = 1
+    @Option(name: .customLong("seed"), help: "Seed for weights, shuffles and every other random choice; the same seed gives the same result, bit for bit (default 1).")
+    var givenSeed: UInt64?
 
-    @Flag(help: "Print the figures as one JSON object on the last line of stdout; human-readable output goes to stderr.")
-    var json = false
+    @OptionGroup var output: JSONOutputOption
+
+    /// The seed to use.
+    var seed: UInt64 { givenSeed ?? 1 }
+    var json: Bool { output.json }
+}
+
+/// Where a run saves its checkpoint and what it resumes: `moe stream` and `moe train`.
+struct CheckpointRunOptions: ParsableArguments {
+    @Option(help: "Save the checkpoint here at the end (a bare name goes to Checkpoints/, .h5 is added); with --resume, the resumed file is the default.")
+    var save: String?
+
+    @Option(help: "Continue from this checkpoint.")
+    var resume: String?
+
+    @Option(name: .customLong("checkpoint-every"), help: "Also save every N batches (0: never; a failed periodic save is a warning; the run goes on).")
+    var checkpointEvery: Int?
+
+    func validate() throws {
+        if let checkpointEvery {
+            guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 (never) or more batches, got \(checkpointEvery)") }
+            guard checkpointEvery == 0 || save != nil || resume != nil else {
+                throw ValidationError("--checkpoint-every needs a checkpoint to write: give --save (or --resume)")
+            }
+        }
+    }
+
+    /// The file to write: `--save`, else the resumed checkpoint.
+    func savePath() throws(CommandFailure) -> String? {
+        if let save { return try CheckpointPath.forSaving(save) }
+        return resume.map(CheckpointPath.forReading)
+    }
+}
+
+/// The network's shape and batch size, shared by `moe stream` and `moe train` (each
+/// documents its own defaults); nil when not given, so a resumed run can refuse a value
+/// that contradicts its checkpoint.
+struct NetworkOptions: ParsableArguments {
+    @Option(help: "Hidden layer widths, comma-separated (stream: 256,256; train: 256,128).")
+    var hidden: String?
+
+    @Option(name: .customLong("batch-size"), help: "Samples per batch (default 128).")
+    var batchSize: Int?
+
+    func validate() throws {
+        if let hidden, Self.widths(hidden) == nil {
+            throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'")
+        }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    }
+
+    /// The widths of `text` (empty text: no hidden layer), or nil when it is not a list of
+    /// positive integers.
+    static func widths(_ text: String) -> [Int]? {
+        if text.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
+        let values = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return values.map { $0! }
+    }
+
+    /// The given widths, or `fallback`.
+    func hiddenWidths(default fallback: [Int]) -> [Int] {
+        hidden.flatMap(Self.widths) ?? fallback
+    }
+}
+
+/// Refuses, with one sentence, an option given with `--resume` whose value differs from
+/// the checkpoint's: a resumed run keeps its settings.
+func refuseChange<T: Equatable>(
+    _ option: String, given: T?, saved: T, file: String, show: (T) -> String = { "\($0)" }
+) throws(CommandFailure) {
+    guard let given, given != saved else { return }
+    throw CommandFailure("--\(option) \(show(given)) differs from \(show(saved)) in checkpoint '\(file)'; a resumed run keeps its settings (drop the option)")
 }
 
 /// Where human-readable output goes: stdout normally, stderr in `--json` mode, with a
@@ -51,3 +131,10 @@ struct Console {
 func fixed(_ value: Double, _ decimals: Int = 4) -> String {
     String(format: "%.\(decimals)f", value)
 }
+
+/// Seconds elapsed since `start`.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    (ContinuousClock.now - start).inSeconds
+}
+
+extension Activation: ExpressibleByArgument {}

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Continual
 import Foundation
 import MoE
+import SpiralsDemo
 
 struct Spirals: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,7 +56,7 @@ struct Spirals: ParsableCommand {
         let elapsed = clock.measure { outcome = SpiralsRun(configuration).run() }
         let result = outcome!.result
         try write(outcome!.svg(), to: svg)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.inSeconds
         console.say(result.summary)
         if result.trainAccuracy < 1 {
             console.say("not every point is classified yet: the growth or epoch budget ran out (seed \(common.seed))")

@@ -6,121 +6,110 @@ import MoE
 
 struct Stream: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Stream a continual-learning scenario through the learner, growing experts as needed.",
+        abstract: "Stream a scenario or your own labelled rows through the learner, growing experts as needed.",
         discussion: """
             Each batch is predicted first and scored (prequential accuracy), then learned. \
-            After every experience the learner is evaluated on every experience's test set \
-            (the accuracy matrix). Growth decisions are logged with their reasons. \
-            With --cycles N the experiences repeat N times (an endless stream whose memory \
-            stays flat): the accuracy matrix shows the last cycle, and every cycle is \
-            summarised in one line.
+            In a scenario, after every experience the learner is evaluated on every \
+            experience's test set (the accuracy matrix). Growth decisions are logged with \
+            their reasons. With --cycles N the experiences repeat N times (an endless stream \
+            whose memory stays flat): the accuracy matrix shows the last cycle, and every \
+            cycle is summarised in one line.
+
+            --save writes the learner with the stream's description and position after \
+            every experience and at the end. --resume PATH alone continues a paused stream \
+            of any kind exactly where it stopped (a CSV file from its next row; standard \
+            input reads on from this process's input): everything that defines the stream \
+            and the learner comes from the checkpoint, and an option that contradicts it \
+            is refused. --resume PATH --source csv:NEW.csv (or stdin, or idx:IMAGES,LABELS) \
+            goes on learning from new rows, from their first: class names keep the indices \
+            they had, new ones get new indices, and the rows must be as wide as the \
+            learner's input; the label column, header and batch size are the saved CSV \
+            stream's unless given. With --resume, --save defaults to the resumed file.
             """)
 
     @OptionGroup var common: CommonOptions
-
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var checkpoints: CheckpointRunOptions
     @OptionGroup var keys: CheckpointKeyOptions
+    @OptionGroup var data: DataSourceOptions
 
-    @Option(help: "Scenario: split-fmnist (5 experiences of 2 classes) or permuted-fmnist.")
-    var scenario: ScenarioChoice = .splitFMNIST
+    @Option(help: "Scenario: split-fmnist (5 experiences of 2 classes, the default) or permuted-fmnist.")
+    var scenario: ScenarioChoice?
 
-    @Option(help: "Passes over each experience's data.")
-    var passes: Int = 2
+    @Option(help: "Passes over each experience's data (default 2).")
+    var passes: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Samples per batch of the stream.")
-    var batchSize: Int = 128
-
-    @Option(help: "Replay buffer capacity in samples (0: no replay).")
-    var replay: Int = 500
-
-    @Option(help: "Growth of experts: on (the method) or off (a baseline).")
-    var growth: Switch = .on
-
-    @Option(help: "Gate: class-posterior (streaming discriminant) or learned (a softmax gate).")
-    var gate: GateOption = .classPosterior
-
-    @Option(help: "Who predicts: mixture (trunk plus experts) or discriminant (the gate's classifier alone).")
-    var predictor: LearnerConfiguration.Predictor = .mixture
-
-    @Option(help: "Hidden layer widths of the trunk, comma-separated.")
-    var hidden: String = "256,256"
-
-    @Flag(help: "Joint training, the upper bound: all experiences' data as one shuffled experience (split-fmnist).")
+    @Flag(help: "Joint training, the upper bound: all experiences' data as one shuffled experience.")
     var joint = false
 
-    @Option(help: "Stream the scenario's experiences this many times (experience k is experience k mod count).")
-    var cycles: Int = 1
+    @Option(help: "Stream the scenario's experiences this many times (experience k is experience k mod count; default 1).")
+    var cycles: Int?
 
-    @Option(name: .customLong("permutations"), help: "Experiences of the permuted scenario.")
-    var permutations: Int = 5
+    @Option(name: .customLong("permutations"), help: "Experiences of the permuted scenario (default 5).")
+    var permutations: Int?
 
-    @Option(name: .customLong("stop-after"), help: "Stop after this many experiences, counted over all cycles (pause the stream; resume with --resume).")
-    var stopAfter: Int?
+    @Option(help: "Replay buffer capacity in samples (0: no replay; default 500).")
+    var replay: Int?
 
-    @Option(name: .customLong("data"), help: "Folder holding the Fashion-MNIST IDX files.")
-    var dataDirectory: String = FashionMNIST.defaultDirectory
+    @Option(help: "Growth of experts: on (the method, the default) or off (a baseline).")
+    var growth: Switch?
 
-    @Flag(help: "Log every growth decision, including suppressed ones.")
-    var verbose = false
+    @Option(help: "Gate: class-posterior (streaming discriminant, the default) or learned (a softmax gate).")
+    var gate: GateOption?
 
-    @Option(help: "Save the learner (and the stream's position) here at the end and after every experience (a bare name goes to Checkpoints/).")
-    var save: String?
-
-    @Option(name: .customLong("checkpoint-every"), help: "Also save every N batches (needs --save).")
-    var checkpointEvery: Int = 0
-
-    @Option(help: "Continue a stream saved with --save, exactly where it stopped (scenario, seed, passes, batch size and cycles come from the checkpoint).")
-    var resume: String?
-
-    @Option(help: "Write report.json, accuracy-matrix.svg and prequential.svg into this folder.")
-    var report: String?
-
-    @Option(help: "Learn from labelled rows instead of a scenario: csv:PATH (plain or .gz) or stdin.")
-    var source: String?
-
-    @Option(name: .customLong("label-column"), help: "With --source: the label column: first, last, a 0-based index, or a header name.")
-    var labelColumn: String = "first"
-
-    @Flag(help: "With --source: the first line names the columns.")
-    var header = false
+    @Option(help: "Who predicts: mixture (trunk plus experts, the default) or discriminant (the gate's classifier alone).")
+    var predictor: LearnerConfiguration.Predictor?
 
     @Flag(name: .customLong("skip-bad-rows"), help: "With --source: skip and count bad rows instead of stopping at the first.")
     var skipBadRows = false
 
+    @Option(name: .customLong("stop-after"), help: "Pause after this many experiences, counted over all cycles (continue with --resume).")
+    var stopAfter: Int?
+
+    @Option(name: .customLong("stop-after-batches"), help: "Pause after this many batches of the stream (continue with --resume).")
+    var stopAfterBatches: Int?
+
+    @Option(help: "Write report.json, accuracy-matrix.svg and prequential.svg into this folder.")
+    var report: String?
+
+    @Flag(help: "Log every growth decision, including suppressed ones.")
+    var verbose = false
+
     func validate() throws {
-        guard passes >= 1 else { throw ValidationError("--passes must be at least 1, got \(passes)") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard replay >= 0 else { throw ValidationError("--replay must be 0 or more, got \(replay)") }
-        guard cycles >= 1 else { throw ValidationError("--cycles must be at least 1, got \(cycles)") }
-        guard permutations >= 2 else { throw ValidationError("--permutations must be at least 2, got \(permutations)") }
+        if let passes, passes < 1 { throw ValidationError("--passes must be at least 1, got \(passes)") }
+        if let replay, replay < 0 { throw ValidationError("--replay must be 0 or more, got \(replay)") }
+        if let cycles, cycles < 1 { throw ValidationError("--cycles must be at least 1, got \(cycles)") }
+        if let permutations, permutations < 2 { throw ValidationError("--permutations must be at least 2, got \(permutations)") }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter)") }
-        guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'") }
-        if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be 0 or more, got \(checkpointEvery)") }
-        if checkpointEvery > 0 && save == nil && resume == nil { throw ValidationError("--checkpoint-every needs --save (where to save)") }
-        if let source, !(source == "stdin" || (source.hasPrefix("csv:") && source.count > 4)) {
-            throw ValidationError("--source must be csv:PATH or stdin, got '\(source)'")
+        if let stopAfterBatches, stopAfterBatches < 1 {
+            throw ValidationError("--stop-after-batches must be at least 1, got \(stopAfterBatches)")
         }
-        if joint && (resume != nil || stopAfter != nil) { throw ValidationError("--joint trains on everything at once; it cannot pause or resume") }
-        if source != nil && resume != nil { throw ValidationError("--resume continues a scenario; a --source stream starts anew") }
         if predictor == .discriminant && gate == .learned {
             throw ValidationError("--predictor discriminant needs --gate class-posterior (the discriminant is the gate's classifier)")
         }
+        if data.hasSource {
+            for (given, option) in [(scenario != nil, "--scenario"), (passes != nil, "--passes"), (joint, "--joint"),
+                                    (cycles != nil, "--cycles"), (permutations != nil, "--permutations"),
+                                    (stopAfter != nil, "--stop-after")] where given {
+                throw ValidationError("\(option) describes a scenario, but --source streams rows instead; drop one of them (pause a --source stream with --stop-after-batches)")
+            }
+        } else if skipBadRows {
+            throw ValidationError("--skip-bad-rows applies to rows read with --source")
+        }
+        if joint && (cycles ?? 1) > 1 { throw ValidationError("--joint streams all the data once as one experience; --cycles repeats a scenario's experiences") }
+        if joint && stopAfter != nil { throw ValidationError("--joint is one experience; pause it with --stop-after-batches") }
     }
 
-    var hiddenSizes: [Int]? {
-        let values = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return values.map { $0! }
-    }
-
+    /// The learner's configuration from the options and their defaults.
     func learnerConfiguration() -> LearnerConfiguration {
         var c = LearnerConfiguration()
         c.seed = common.seed
-        c.hidden = hiddenSizes!
-        c.replayCapacity = replay
-        c.growth.enabled = growth == .on
-        c.growOnNovelClasses = growth == .on
-        c.gate = gate == .learned ? .learned : .classPosterior(features: 2048)
-        c.predictor = predictor
+        c.hidden = network.hiddenWidths(default: [256, 256])
+        c.replayCapacity = replay ?? 500
+        c.growth.enabled = (growth ?? .on) == .on
+        c.growOnNovelClasses = (growth ?? .on) == .on
+        c.gate = (gate ?? .classPosterior) == .learned ? .learned : .classPosterior(features: 2048)
+        c.predictor = predictor ?? .mixture
         return c
     }
 
@@ -137,9 +126,12 @@ struct Stream: ParsableCommand {
         var memoryFloats: Int
         var checkpoint: String?
         /// One entry per completed cycle (with --cycles).
-        var cycles: [ScenarioRun.CycleSummary]?
+        var cycles: [CycleSummary]?
         var numericalFaults: Int
         var rowsOutOfRange: Int
+        var samples: Int
+        var rowsSkipped: Int
+        var paused: Bool
     }
 
     func run() throws {
@@ -147,173 +139,190 @@ struct Stream: ParsableCommand {
         let console = Console(json: common.json)
         var logger = Logger(label: "moe.stream") { _ in StreamLogHandler.standardError(label: "moe") }
         logger.logLevel = verbose ? .info : .notice
-        if source != nil { return try runSource(console: console, logger: logger) }
+        let policy = CheckpointPolicy(
+            path: try checkpoints.savePath(), everyBatches: checkpoints.checkpointEvery ?? 0, title: "moe stream",
+            signingKey: try keys.signingKey())
+        let evaluation = ScenarioEvaluation<Learner>(), growth = GrowthRecorder<Learner>()
+        let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, StreamLines(console: console)]
+        let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
+        console.say(describe(driver))
+        let stop = StopCondition(experiences: stopAfter, batches: stopAfterBatches)
+        let outcome = try failingClearly { try driver.run(until: stop, logger: logger) }
+        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, console: console)
+    }
 
-        var settings: ScenarioRun.Settings
-        var run: ScenarioRun
-        let signingKey = try keys.signingKey()
-        if let resume {
-            let loaded = try loadCheckpoint(resume, keys: keys)
-            let (saved, state) = try failingClearly { try ScenarioRun.saved(in: loaded) }
-            settings = saved
-            let learner = try failingClearly { try Learner(checkpoint: loaded) }
-            let scenario = try makeScenario(saved.scenario, seed: saved.seed, experiences: saved.experiences)
-            run = ScenarioRun(
-                scenario: scenario, learner: learner, batchSize: saved.batchSize, passes: saved.passes, cycles: saved.cycles,
-                state: state)
-            let count = scenario.experiences.count
-            let cycle = saved.cycles > 1 ? "cycle \(state.experience / count + 1), " : ""
-            console.say("resumed \(loaded.source ?? resume): \(cycle)experience \(state.experience % count + 1), \(state.samplesInExperience) samples into it, \(learner.model.experts.count) experts")
-        } else if joint {
-            // The upper bound: every experience's data in one shuffled stream, then the
-            // same evaluation on each experience's test set.
-            let scenario = try makeScenario(self.scenario.rawValue, seed: common.seed, experiences: permutations)
-            settings = ScenarioRun.Settings(
-                scenario: self.scenario.rawValue + "-joint", seed: common.seed, experiences: scenario.experiences.count,
-                passes: passes, batchSize: batchSize, cycles: 1)
-            var learner = try Learner(configuration: learnerConfiguration(), inputWidth: scenario.inputWidth, classCount: 1)
-            var source = DatasetSource(dataset: scenario.train, batchSize: batchSize, passes: passes, shuffleSeed: common.seed)
-            let clock = ContinuousClock.now
-            var samples = 0
-            while let batch = try failingClearly({ try source.next() }) {
-                _ = try learner.observe(features: batch.features, labels: batch.labels, source: source.name, logger: logger)
-                samples += batch.labels.count
-                console.progress("joint  \(samples) samples  windowed accuracy \(fixed(learner.prequential.windowedAccuracy ?? 0, 3))")
+    /// A fresh stream, a resumed one, or a saved learner continued on new rows.
+    func makeDriver(policy: CheckpointPolicy, plugins: [any StreamPlugin<Learner>], console: Console) throws
+        -> StreamDriver<Learner>
+    {
+        let badRows: BadRowPolicy = skipBadRows ? .skip : .fail
+        guard let resume = checkpoints.resume else {
+            let configuration = learnerConfiguration()
+            if let source = data.streamSource(batchSize: network.batchSize ?? 128, badRows: badRows) {
+                return try failingClearly {
+                    try StreamDriver(source: source, policy: policy, plugins: plugins) { first in
+                        try Learner(configuration: configuration, inputWidth: first.features.columns,
+                                    classCount: max(1, (first.labels.max() ?? 0) + 1))
+                    }
+                }
             }
-            console.progress("joint  \(samples) samples", final: true)
-            run = ScenarioRun(scenario: scenario, learner: learner, batchSize: batchSize, passes: passes)
-            run.state.samplesObserved = samples
-            run.state.observeSeconds = seconds(since: clock)
-            run.evaluate(trainedThrough: scenario.experiences.count - 1)
-            run.state.experience = scenario.experiences.count
+            let settings = StreamSource.ScenarioSettings(
+                scenario: (scenario ?? .splitFMNIST).rawValue, dataDirectory: data.dataDirectory,
+                experiences: permutations ?? 5, seed: common.seed, passes: passes ?? 2, batchSize: network.batchSize ?? 128,
+                cycles: cycles ?? 1)
+            return try failingClearly {
+                try StreamDriver(source: joint ? .joint(settings) : .scenario(settings), policy: policy, plugins: plugins) { first in
+                    try Learner(configuration: configuration, inputWidth: first.features.columns, classCount: 1)
+                }
+            }
+        }
+        let loaded = try loadCheckpoint(resume, keys: keys)
+        let file = loaded.source ?? resume
+        if loaded.sections["learner"] == nil && loaded.sections[PlainLearner.sectionName] != nil {
+            throw CommandFailure("checkpoint '\(file)' holds a network trained by moe train, not a continual learner; continue it with moe train --resume")
+        }
+        let learner = try failingClearly { try Learner(checkpoint: loaded) }
+        try refuseLearnerChanges(learner.configuration, file: file)
+        let saved = try failingClearly { try StreamDriver<Learner>.savedStream(in: loaded) }
+        if let source = data.streamSource(
+            batchSize: network.batchSize ?? saved?.source.batchSize ?? 128, badRows: badRows, like: saved?.source) {
+            let driver = try failingClearly {
+                try StreamDriver(continuing: loaded, learner: learner, on: source, policy: policy, plugins: plugins)
+            }
+            console.say("continuing \(file) (\(learner.counters.samples) samples learned, \(learner.model.experts.count) experts, \(learner.classCount) classes) on \(source.name)")
+            return driver
+        }
+        guard let saved else {
+            throw CommandFailure("checkpoint '\(file)' holds a learner but no stream to resume (no /sections/stream); give --source to continue it on new data")
+        }
+        try refuseStreamChanges(saved.source, file: file)
+        let driver = try failingClearly {
+            try StreamDriver(resuming: loaded, learner: learner, dataDirectory: data.dataDirectory, policy: policy, plugins: plugins)
+        }
+        console.say("resumed \(file): \(whereResumed(driver)), \(learner.model.experts.count) experts")
+        return driver
+    }
+
+    /// Refuses learner options that differ from the checkpoint's configuration.
+    func refuseLearnerChanges(_ c: LearnerConfiguration, file: String) throws(CommandFailure) {
+        try refuseChange("seed", given: common.givenSeed, saved: c.seed, file: file)
+        try refuseChange("hidden", given: network.hidden.flatMap(NetworkOptions.widths), saved: c.hidden, file: file) {
+            $0.map(String.init).joined(separator: ",")
+        }
+        try refuseChange("replay", given: replay, saved: c.replayCapacity, file: file)
+        try refuseChange("growth", given: growth, saved: c.growth.enabled ? .on : .off, file: file) { $0.rawValue }
+        try refuseChange("gate", given: gate, saved: c.gate == .learned ? .learned : .classPosterior, file: file) { $0.rawValue }
+        try refuseChange("predictor", given: predictor, saved: c.predictor, file: file) { $0.rawValue }
+    }
+
+    /// Refuses stream options that differ from the saved stream's.
+    func refuseStreamChanges(_ source: StreamSource, file: String) throws(CommandFailure) {
+        try refuseChange("batch-size", given: network.batchSize, saved: source.batchSize, file: file)
+        guard let s = source.scenarioSettings else {
+            if scenario != nil || joint || passes != nil || cycles != nil || permutations != nil || stopAfter != nil {
+                throw CommandFailure("checkpoint '\(file)' streams \(source.name), not a scenario; drop the scenario options")
+            }
+            return
+        }
+        if case .joint = source, !joint, scenario != nil || cycles != nil {
+            throw CommandFailure("checkpoint '\(file)' holds a joint stream; a resumed run keeps its settings (drop the option)")
+        }
+        if case .scenario = source, joint {
+            throw CommandFailure("--joint differs from checkpoint '\(file)', which streams the scenario's experiences; a resumed run keeps its settings (drop the option)")
+        }
+        try refuseChange("scenario", given: scenario?.rawValue, saved: s.scenario, file: file)
+        try refuseChange("passes", given: passes, saved: s.passes, file: file)
+        try refuseChange("cycles", given: cycles, saved: s.cycles, file: file)
+        if s.scenario == ScenarioChoice.permutedFMNIST.rawValue {
+            try refuseChange("permutations", given: permutations, saved: s.experiences, file: file)
+        }
+    }
+
+    /// Where a resumed stream picks up, for the first line.
+    func whereResumed(_ driver: StreamDriver<Learner>) -> String {
+        let p = driver.position
+        switch driver.source {
+        case .scenario:
+            let e = driver.currentExperience
+            if driver.isFinished { return "all \(driver.experienceCount) experiences done" }
+            let cycle = driver.experienceCount > e.perCycle ? "cycle \(e.cycle + 1), " : ""
+            return "\(cycle)experience \(e.experience + 1), \(p.source.samplesDelivered) samples into it"
+        default:
+            return "\(driver.source.name) after \(p.samples) samples in \(p.batches) batches" + (driver.isFinished ? " (finished)" : "")
+        }
+    }
+
+    /// The line that says what is streamed.
+    func describe(_ driver: StreamDriver<Learner>) -> String {
+        let c = driver.learner?.configuration ?? learnerConfiguration()
+        let learner = "replay \(c.replayCapacity), growth \(c.growth.enabled ? "on" : "off"), seed \(c.seed)"
+        switch driver.source {
+        case let .scenario(s), let .joint(s):
+            let name = driver.scenario!.name + (driver.source == .joint(s) ? " (joint)" : "")
+            let cycles = s.cycles > 1 ? " x \(s.cycles) cycles" : ""
+            return "\(name): \(driver.scenario!.experiences.count) experiences\(cycles), \(s.passes) pass(es), batch \(s.batchSize), \(learner)"
+        default:
+            return "\(driver.source.name): batch \(driver.source.batchSize), \(learner)"
+        }
+    }
+
+    /// Prints the figures, writes the report, emits the JSON line.
+    func finish(
+        _ driver: StreamDriver<Learner>, outcome: RunOutcome, evaluation: ScenarioEvaluation<Learner>,
+        growth: GrowthRecorder<Learner>, console: Console
+    ) throws {
+        guard let learner = driver.learner else { throw CommandFailure("\(driver.source.name): the stream held no samples") }
+        let matrix = evaluation.state.classIncremental
+        let summaries = evaluation.state.cycles.points
+        let cycleCount = driver.source.scenarioSettings?.cycles ?? 1
+        var task: Double?
+        if let scenario = driver.scenario {
+            if cycleCount > 1 {
+                for c in summaries {
+                    console.say("cycle \(c.cycle + 1): \(c.samples) samples, final average accuracy \(c.finalAverageAccuracy.map { fixed($0) } ?? "n/a"), forgetting \(c.forgetting.map { fixed($0) } ?? "n/a")")
+                }
+            }
+            console.say("accuracy matrix (\(cycleCount > 1 ? "last cycle; " : "")\(scenario.kind == .split ? "class-incremental; " : "")row i: after experience i; column j: test set of experience j):")
+            for (i, row) in matrix.values.enumerated() {
+                console.say("  \(i + 1): " + row.map { $0.map { fixed($0, 3) } ?? "  -  " }.joined(separator: " "))
+            }
+            task = scenario.kind == .split ? evaluation.state.taskIncremental.finalAverageAccuracy : nil
+            if let task { console.say("task-incremental final average accuracy \(fixed(task))") }
+            console.say("final average accuracy \(matrix.finalAverageAccuracy.map { fixed($0) } ?? "n/a"), forgetting \(matrix.forgetting.map { fixed($0) } ?? "n/a"), BWT \(matrix.backwardTransfer.map { fixed($0) } ?? "n/a")")
         } else {
-            let scenario = try makeScenario(self.scenario.rawValue, seed: common.seed, experiences: permutations)
-            settings = ScenarioRun.Settings(
-                scenario: self.scenario.rawValue, seed: common.seed, experiences: scenario.experiences.count,
-                passes: passes, batchSize: batchSize, cycles: cycles)
-            let learner = try Learner(configuration: learnerConfiguration(), inputWidth: scenario.inputWidth, classCount: 1)
-            run = ScenarioRun(scenario: scenario, learner: learner, batchSize: batchSize, passes: passes, cycles: cycles)
+            console.say("prequential accuracy \(fixed(learner.prequential.accuracy ?? 0)) over \(driver.position.samples) samples of \(driver.source.name); \(learner.model.experts.count) experts; \(driver.position.source.skipped.summary)")
         }
-        let savePath = try (save ?? resume).map { try CheckpointPath.forSaving($0) }
-        if let savePath {
-            // Fail now, not after an hour of streaming.
-            let folder = URL(fileURLWithPath: savePath).deletingLastPathComponent().path
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-                throw CommandFailure("cannot save checkpoint '\(savePath)': the folder '\(folder)' does not exist")
-            }
-        }
-        let scenario = run.scenario
-        let cycleCount = settings.cycles
-        console.say("\(scenario.name): \(scenario.experiences.count) experiences\(cycleCount > 1 ? " x \(cycleCount) cycles" : ""), \(settings.passes) pass(es), batch \(settings.batchSize), replay \(run.learner.configuration.replayCapacity), growth \(run.learner.configuration.growth.enabled ? "on" : "off"), seed \(settings.seed)")
-        var lastPrint = 0.0
-        let start = ContinuousClock.now
-        let finalSettings = settings
-        try run.run(stopAfter: stopAfter, checkpointEvery: checkpointEvery, logger: logger, progress: { p in
-            let now = seconds(since: start)
-            let done = p.samplesInExperience == p.experienceSamples
-            if now - lastPrint > 0.5 || done {
-                lastPrint = now
-                console.progress(
-                    (cycleCount > 1 ? "cycle \(p.cycle + 1)/\(cycleCount)  " : "") + "experience \(p.experience + 1)/\(scenario.experiences.count)  \(p.samplesInExperience)/\(p.experienceSamples)  \(fixed(p.samplesPerSecond, 0)) samples/s  windowed accuracy \(fixed(p.windowedAccuracy, 3))  experts \(p.step.experts)",
-                    final: done)
-            }
-        }, checkpoint: { current in
-            guard let savePath else { return }
-            let description = "moe stream \(finalSettings.scenario), \(current.state.experience) of \(current.experienceCount) experiences done, \(current.learner.counters.samples) samples observed"
-            try current.checkpoint(settings: finalSettings, description: description).save(to: savePath, signingKey: signingKey)
-        })
-
-        let matrix = run.state.classIncremental
-        let summaries = run.state.cycles.points
-        if cycleCount > 1 {
-            for c in summaries {
-                console.say("cycle \(c.cycle + 1): \(c.samples) samples, final average accuracy \(c.finalAverageAccuracy.map { fixed($0) } ?? "n/a"), forgetting \(c.forgetting.map { fixed($0) } ?? "n/a")")
-            }
-        }
-        console.say("accuracy matrix (\(cycleCount > 1 ? "last cycle; " : "")\(scenario.kind == .split ? "class-incremental; " : "")row i: after experience i; column j: test set of experience j):")
-        for (i, row) in matrix.values.enumerated() {
-            console.say("  \(i + 1): " + row.map { $0.map { fixed($0, 3) } ?? "  -  " }.joined(separator: " "))
-        }
-        let task = scenario.kind == .split ? run.state.taskIncremental.finalAverageAccuracy : nil
-        if let task { console.say("task-incremental final average accuracy \(fixed(task))") }
-        console.say("final average accuracy \(matrix.finalAverageAccuracy.map { fixed($0) } ?? "n/a"), forgetting \(matrix.forgetting.map { fixed($0) } ?? "n/a"), BWT \(matrix.backwardTransfer.map { fixed($0) } ?? "n/a")")
-        for g in run.learner.history.growths {
+        for g in learner.history.growths {
             console.say("grew expert \(g.expert) at batch \(g.batch) (sample \(g.sample)) on hidden layer \(g.layer), \(g.detectors.count) detectors, classes \(g.classes): \(g.reason)")
         }
-        for (reason, count) in run.learner.history.suppressions.sorted(by: { $0.key < $1.key }) {
+        for (reason, count) in learner.history.suppressions.sorted(by: { $0.key < $1.key }) {
             console.say("growth held back \(count) time(s): \(reason)")
         }
-        let memory = run.learner.memoryFloats
-        let counters = run.learner.counters
+        let memory = learner.memoryFloats
+        let counters = learner.counters
         if counters.numericalFaults > 0 || counters.rowsOutOfRange > 0 {
             console.say("numerical faults: \(counters.numericalFaults) step(s) rolled back, \(counters.rowsOutOfRange) row(s) out of range not learned from")
         }
-        console.say("half-learning steps accepted \(run.learner.counters.acceptedSteps), rejected \(run.learner.counters.rejectedSteps); \(fixed(run.samplesPerSecond, 0)) samples/s; memory besides weights \(memory.replay + memory.statistics) floats (replay \(memory.replay), statistics \(memory.statistics))")
-        if let savePath { console.say("saved \(savePath)") }
+        console.say("half-learning steps accepted \(counters.acceptedSteps), rejected \(counters.rejectedSteps); \(fixed(driver.samplesPerSecond, 0)) samples/s; memory besides weights \(memory.replay + memory.statistics) floats (replay \(memory.replay), statistics \(memory.statistics))")
+        if outcome == .paused {
+            let resume = driver.lastSaved.map { "; continue with moe stream --resume \($0)" } ?? " (nothing was saved: give --save to continue later)"
+            console.say("paused: \(driver.progressText)\(resume)")
+        }
+        if let saved = driver.lastSaved { console.say("saved \(saved)") }
         if let report {
-            let document = run.report(settings: settings, configuration: try JSONValue(encoding: run.learner.configuration))
+            let document = try failingClearly { try driver.report(evaluation: evaluation, growth: growth) }
             let files = try failingClearly { try document.write(toDirectory: URL(fileURLWithPath: report)) }
             console.say("report: \(files.json.path), \(files.accuracyMatrix.path), \(files.prequential.path)")
         }
         try console.emit(Summary(
             finalAverageAccuracy: matrix.finalAverageAccuracy, taskIncrementalAccuracy: task,
             forgetting: matrix.forgetting, bwt: matrix.backwardTransfer, accuracyMatrix: matrix.values,
-            prequentialAccuracy: run.learner.prequential.accuracy, experts: run.learner.model.experts.count,
-            parameters: run.learner.model.parameterCount, samplesPerSecond: run.samplesPerSecond,
-            memoryFloats: memory.replay + memory.statistics, checkpoint: savePath,
-            cycles: cycleCount > 1 ? summaries : nil, numericalFaults: counters.numericalFaults,
-            rowsOutOfRange: counters.rowsOutOfRange))
-    }
-
-    func makeScenario(_ name: String, seed: UInt64, experiences: Int) throws -> Scenario {
-        switch ScenarioChoice(rawValue: name) {
-        case .splitFMNIST: return try failingClearly { try Scenario.splitFashionMNIST(directory: dataDirectory, seed: seed) }
-        case .permutedFMNIST:
-            return try failingClearly { try Scenario.permutedFashionMNIST(directory: dataDirectory, experienceCount: experiences, seed: seed) }
-        case nil: throw CommandFailure("unknown scenario '\(name)' in the checkpoint")
-        }
-    }
-
-    /// A labelled CSV stream: prequential accuracy only (there is no test set).
-    func runSource(console: Console, logger: Logger) throws {
-        let format = CSVFormat(labelColumn: LabelColumn(argument: labelColumn), hasHeader: header)
-        let policy: BadRowPolicy = skipBadRows ? .skip : .fail
-        var stream: CSVSource
-        if source == "stdin" {
-            stream = try failingClearly { try CSVSource.standardInput(format: format, batchSize: batchSize, badRows: policy) }
-        } else {
-            stream = try failingClearly { try CSVSource(path: String(source!.dropFirst(4)), format: format, batchSize: batchSize, badRows: policy) }
-        }
-        var learner: Learner?
-        var seen = 0
-        let clock = ContinuousClock.now
-        while let batch = try failingClearly({ try stream.next() }) {
-            if learner == nil {
-                learner = try Learner(configuration: learnerConfiguration(), inputWidth: batch.features.columns,
-                                      classCount: max(1, (batch.labels.max() ?? 0) + 1))
-            }
-            _ = try learner!.observe(features: batch.features, labels: batch.labels, source: stream.name, logger: logger)
-            seen += batch.labels.count
-            console.progress("\(seen) samples  windowed accuracy \(fixed(learner!.prequential.windowedAccuracy ?? 0, 3))  experts \(learner!.model.experts.count)")
-        }
-        guard let learner else { throw CommandFailure("\(stream.name): the stream held no samples") }
-        console.progress("\(seen) samples", final: true)
-        let rate = Double(seen) / max(seconds(since: clock), 1e-9)
-        let skipped = stream.position.skipped
-        console.say("prequential accuracy \(fixed(learner.prequential.accuracy ?? 0)) over \(seen) samples; \(learner.model.experts.count) experts; skipped rows: \(skipped)")
-        if let save {
-            let path = try CheckpointPath.forSaving(save)
-            try failingClearly { try learner.checkpoint(description: "moe stream \(stream.name), \(seen) samples").save(to: path, signingKey: try keys.signingKey()) }
-            console.say("saved \(path)")
-        }
-        let memory = learner.memoryFloats
-        try console.emit(Summary(
-            finalAverageAccuracy: nil, taskIncrementalAccuracy: nil, forgetting: nil, bwt: nil, accuracyMatrix: [],
             prequentialAccuracy: learner.prequential.accuracy, experts: learner.model.experts.count,
-            parameters: learner.model.parameterCount, samplesPerSecond: rate, memoryFloats: memory.replay + memory.statistics,
-            checkpoint: nil, cycles: nil, numericalFaults: learner.counters.numericalFaults,
-            rowsOutOfRange: learner.counters.rowsOutOfRange))
+            parameters: learner.model.parameterCount, samplesPerSecond: driver.samplesPerSecond,
+            memoryFloats: memory.replay + memory.statistics, checkpoint: driver.lastSaved,
+            cycles: cycleCount > 1 ? summaries : nil, numericalFaults: counters.numericalFaults,
+            rowsOutOfRange: counters.rowsOutOfRange, samples: driver.position.samples,
+            rowsSkipped: driver.position.source.skipped.total, paused: outcome == .paused))
     }
 }
 

@@ -10,9 +10,9 @@ struct Train: ParsableCommand {
             Defaults: Fashion-MNIST from Debian's dataset-fashion-mnist package, MLP \
             784-256-128-10 with ReLU, Adam, batch 128, 10 epochs.
 
-            --save NAME writes the model, Adam's state, the shuffling generator and the \
-            epoch counters to Checkpoints/NAME.h5 at the end (a path with a folder is used \
-            as given; .h5 is added to a name without extension), and every N batches with \
+            --save NAME writes the model, Adam's state, the epoch counters and the stream's \
+            position to Checkpoints/NAME.h5 at the end (a path with a folder is used as \
+            given; .h5 is added to a name without extension), and every N batches with \
             --checkpoint-every N. --resume PATH continues exactly where the checkpoint \
             stopped, even mid-epoch: the architecture, batch size, learning rate, seed and \
             limit come from the checkpoint, and --epochs counts from the start of the first \
@@ -21,38 +21,23 @@ struct Train: ParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
-
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var checkpoints: CheckpointRunOptions
     @OptionGroup var keys: CheckpointKeyOptions
 
     @Option(help: "Total passes over the training set, counted from the start of the first run (with --resume too).")
     var epochs: Int = 10
 
-    @Option(name: .customLong("batch-size"), help: "Samples per optimizer step (default 128).")
-    var batchSize: Int?
-
     @Option(name: .customLong("learning-rate"), help: "Adam's initial step size, decaying by a cosine schedule to 5% of it (default 0.001).")
     var learningRate: Float?
-
-    @Option(help: "Hidden layer widths, comma-separated (default 256,128).")
-    var hidden: String?
 
     @Option(help: "Hidden nonlinearity: relu, tanh or sigmoid (default relu).")
     var activation: Activation?
 
-    @Option(name: .customLong("data"), help: "Folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz].")
-    var dataDirectory: String = FashionMNIST.defaultDirectory
+    @OptionGroup var data: DataFolderOption
 
     @Option(help: "Use only the first N training samples (quick runs).")
     var limit: Int?
-
-    @Option(help: "Save the checkpoint here at the end (a bare name goes to Checkpoints/, .h5 is added).")
-    var save: String?
-
-    @Option(help: "Continue training from this checkpoint.")
-    var resume: String?
-
-    @Option(name: .customLong("checkpoint-every"), help: "Also save every N batches (a failed periodic save is a warning; training goes on).")
-    var checkpointEvery: Int?
 
     @Option(name: .customLong("stop-after-steps"), help: ArgumentHelp(
         "Stop once the run has taken N optimizer steps in all, save, and evaluate (simulates an interruption, for tests).",
@@ -61,29 +46,11 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
             throw ValidationError("--learning-rate must be a positive number")
         }
-        if let hidden, hiddenSizes(hidden) == nil {
-            throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'")
-        }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let stopAfterSteps, stopAfterSteps < 1 { throw ValidationError("--stop-after-steps must be at least 1") }
-        if let checkpointEvery {
-            guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1 batch") }
-            guard save != nil || resume != nil else {
-                throw ValidationError("--checkpoint-every needs a checkpoint to write: give --save (or --resume)")
-            }
-        }
-    }
-
-    func hiddenSizes(_ text: String) -> [Int]? {
-        if text.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
-        let values = text.split(separator: ",", omittingEmptySubsequences: false)
-            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return values.map { $0! }
     }
 
     struct Output: Encodable {
@@ -101,124 +68,123 @@ struct Train: ParsableCommand {
     func run() throws {
         ignoreFileSizeSignal()
         let console = Console(json: common.json)
-        let savePath = try save.map(CheckpointPath.forSaving) ?? resume.map(CheckpointPath.forReading)
-        let resumed = try resume.map { argument throws(CommandFailure) in try loadCheckpoint(argument, keys: keys) }
-        let signingKey = try keys.signingKey()
-
-        let (train, test) = try failingClearly {
-            (try FashionMNIST.load(split: .train, directory: dataDirectory),
-             try FashionMNIST.load(split: .test, directory: dataDirectory))
-        }
-        var run: TrainingRun
-        if let resumed {
-            run = try failingClearly { try TrainingRun(checkpoint: resumed) }
-            try checkResumable(run, file: resumed.source ?? "", train: train)
+        let test = try failingClearly { try FashionMNIST.load(split: .test, directory: data.folder) }
+        let policy = CheckpointPolicy(
+            path: try checkpoints.savePath(), everyBatches: checkpoints.checkpointEvery ?? 0, atEachExperience: false,
+            title: "moe train", signingKey: try keys.signingKey())
+        let evaluation = TestSetEvaluation<PlainLearner>(test: test)
+        let lines = TrainLines(console: console)
+        let plugins: [any StreamPlugin<PlainLearner>] = [lines, evaluation]
+        let driver: StreamDriver<PlainLearner>
+        if let resume = checkpoints.resume {
+            let loaded = try loadCheckpoint(resume, keys: keys)
+            let file = loaded.source ?? resume
+            var learner = try failingClearly { try PlainLearner(checkpoint: loaded) }
+            try checkResumable(learner, source: try failingClearly { try StreamDriver<PlainLearner>.savedStream(in: loaded) }, file: file)
+            learner.epochs = epochs
+            driver = try failingClearly {
+                try StreamDriver(resuming: loaded, learner: learner, dataDirectory: data.directory, passes: epochs,
+                                 policy: policy, plugins: plugins)
+            }
+            console.say("resuming \(file) after \(learner.completedEpochs) epoch(s) and \(learner.batchInEpoch) batch(es), step \(learner.trainer.steps)")
+            if learner.completedEpochs >= epochs {
+                console.say("the checkpoint has already trained \(learner.completedEpochs) epoch(s); nothing to do for --epochs \(epochs)")
+            }
         } else {
-            let settings = TrainingRun.Settings(
-                hidden: hidden.flatMap(hiddenSizes) ?? [256, 128], activation: activation ?? .relu,
-                batchSize: batchSize ?? 128, learningRate: learningRate ?? 1e-3, seed: common.seed, limit: limit)
-            run = TrainingRun(settings: settings, inputWidth: train.inputWidth, classCount: train.classCount,
-                              trainingSamples: min(limit ?? train.count, train.count))
-        }
-        var features = train.features, labels = train.labels
-        if run.trainingSamples < features.rows {
-            features = features.rows(0..<run.trainingSamples)
-            labels = Array(labels[0..<run.trainingSamples])
-        }
-        let settings = run.settings
-        console.say("MLP \(run.sizesText) (\(run.model.parameterCount) parameters), Adam, batch \(settings.batchSize), seed \(settings.seed), \(features.rows) training samples; BLAS kernel \(BLAS.info.kernel)")
-        if let resumed {
-            console.say("resuming \(resumed.source ?? "") after \(run.completedEpochs) epoch(s) and \(run.batchInEpoch) batch(es), step \(run.trainer.steps)")
-        }
-
-        var trainingSeconds = 0.0, trainedSamples = 0
-        if run.completedEpochs >= epochs {
-            console.say("the checkpoint has already trained \(run.completedEpochs) epoch(s); nothing to do for --epochs \(epochs)")
-        }
-        var stopped = false
-        while run.completedEpochs < epochs && !stopped {
-            let epoch = run.completedEpochs + 1
-            run.trainer.optimizer.learningRate = cosineRate(epoch: epoch, base: settings.learningRate)
-            let start = ContinuousClock.now, samplesBefore = run.samplesSeen
-            var lastPrint = 0.0
-            stopped = !run.trainEpoch(epoch, features: features, labels: labels) { run in
-                if let checkpointEvery, let savePath, run.trainer.steps % checkpointEvery == 0 {
-                    do {
-                        try run.checkpoint(description: description(of: run)).save(to: savePath, signingKey: signingKey)
-                    } catch {
-                        warn("\(CommandFailure(error)); training goes on, the previous checkpoint is intact")
-                    }
-                }
-                let elapsed = seconds(since: start)
-                if elapsed - lastPrint > 0.25 {
-                    lastPrint = elapsed
-                    let done = run.completedEpochs == epoch ? features.rows : run.epochSamples
-                    console.progress("epoch \(epoch)/\(epochs)  \(done)/\(features.rows)  loss \(fixed(run.epochLossSum / Double(max(run.epochSamples, 1))))  accuracy \(fixed(Double(run.epochCorrect) / Double(max(run.epochSamples, 1))))")
-                }
-                return stopAfterSteps.map { run.trainer.steps < $0 } ?? true
+            let source = StreamSource.TrainingSetSettings(
+                dataDirectory: data.directory, limit: limit, batchSize: network.batchSize ?? 128, epochs: epochs, shuffleSeed: 0)
+            let train = try failingClearly { try source.load() }
+            let settings = PlainLearner.Settings(
+                hidden: network.hiddenWidths(default: [256, 128]), activation: activation ?? .relu,
+                learningRate: learningRate ?? 1e-3, seed: common.seed, trainingSamples: train.count)
+            let learner = PlainLearner(settings: settings, inputWidth: train.inputWidth, classCount: train.classCount, epochs: epochs)
+            var seeded = source
+            seeded.shuffleSeed = learner.shuffleSeed
+            driver = try failingClearly {
+                try StreamDriver(learner: learner, source: .trainingSet(seeded), policy: policy, plugins: plugins)
             }
-            let elapsed = seconds(since: start)
-            trainingSeconds += elapsed
-            trainedSamples += run.samplesSeen - samplesBefore
-            if stopped {
-                console.progress("stopped after step \(run.trainer.steps) (epoch \(epoch), batch \(run.batchInEpoch))", final: true)
-                break
-            }
-            console.progress("epoch \(epoch)/\(epochs)  \(fixed(Double(run.samplesSeen - samplesBefore) / max(elapsed, 1e-9), 0)) samples/s  loss \(fixed(run.epochLossSum / Double(max(run.epochSamples, 1))))  train accuracy \(fixed(Double(run.epochCorrect) / Double(max(run.epochSamples, 1))))", final: true)
         }
-        if let savePath {
-            try failingClearly { try run.checkpoint(description: description(of: run)).save(to: savePath, signingKey: signingKey) }
-            console.say("saved \(savePath)")
-        }
+        let learner = driver.learner!
         try failingClearly {
-            try test.requireInputWidth(run.model.inputWidth)
-            try test.requireLabels(below: run.model.classCount)
+            try test.requireInputWidth(learner.inputWidth)
+            try test.requireLabels(below: learner.classCount)
         }
-        let accuracy = run.model.accuracy(features: test.features, labels: test.labels)
-        let rate = trainedSamples > 0 ? Double(trainedSamples) / trainingSeconds : nil
+        let s = learner.settings
+        console.say("MLP \(learner.sizesText) (\(learner.model.parameterCount) parameters), Adam, batch \(driver.source.batchSize), seed \(s.seed), \(s.trainingSamples) training samples; BLAS kernel \(BLAS.info.kernel)")
+        var outcome = RunOutcome.finished
+        if learner.completedEpochs < epochs {
+            outcome = try failingClearly { try driver.run(until: StopCondition(batches: stopAfterSteps)) }
+        } else {
+            evaluation.atEnd(driver)
+        }
+        let trained = driver.learner!
+        if outcome == .paused {
+            console.progress("stopped after step \(trained.trainer.steps) (epoch \(trained.completedEpochs + 1), batch \(trained.batchInEpoch))", final: true)
+        }
+        if let saved = driver.lastSaved { console.say("saved \(saved)") }
+        let accuracy = evaluation.accuracy ?? 0
+        let rate = driver.samplesLearnedHere > 0 ? driver.samplesPerSecond : nil
         console.say("test accuracy \(fixed(accuracy)) on \(test.count) samples" + (rate.map { "; \(fixed($0, 0)) training samples/s" } ?? ""))
         try console.emit(Output(
-            testAccuracy: accuracy, epochs: run.completedEpochs, steps: run.trainer.steps, trainSamplesPerSecond: rate,
-            trainAccuracy: run.epochSamples > 0 ? Double(run.epochCorrect) / Double(run.epochSamples) : nil,
-            parameters: run.model.parameterCount, seed: settings.seed, checkpoint: savePath, blasKernel: BLAS.info.kernel))
+            testAccuracy: accuracy, epochs: trained.completedEpochs, steps: trained.trainer.steps, trainSamplesPerSecond: rate,
+            trainAccuracy: trained.epochSamples > 0 ? trained.epochAccuracy : nil,
+            parameters: trained.model.parameterCount, seed: s.seed, checkpoint: driver.lastSaved, blasKernel: BLAS.info.kernel))
     }
 
-    /// A resumed run may not change what defines it, and must see the same training set.
-    func checkResumable(_ run: TrainingRun, file: String, train: Dataset) throws(CommandFailure) {
-        let s = run.settings
-        func differ(_ option: String, _ given: String, _ stored: String) -> CommandFailure {
-            CommandFailure("--\(option) \(given) differs from \(stored) in checkpoint '\(file)'; a resumed run keeps its settings (drop the option)")
+    /// A resumed run may not change what defines it.
+    func checkResumable(
+        _ learner: PlainLearner, source saved: (source: StreamSource, position: StreamProgress)?, file: String
+    ) throws(CommandFailure) {
+        guard let saved, case let .trainingSet(t) = saved.source else {
+            throw CommandFailure("checkpoint '\(file)' holds no training run to resume (no /sections/stream of a training set)")
         }
-        if let hidden, let sizes = hiddenSizes(hidden), sizes != s.hidden {
-            throw differ("hidden", hidden, s.hidden.map(String.init).joined(separator: ","))
+        let s = learner.settings
+        try refuseChange("hidden", given: network.hidden.flatMap(NetworkOptions.widths), saved: s.hidden, file: file) {
+            $0.map(String.init).joined(separator: ",")
         }
-        if let activation, activation != s.activation { throw differ("activation", activation.rawValue, s.activation.rawValue) }
-        if let batchSize, batchSize != s.batchSize { throw differ("batch-size", "\(batchSize)", "\(s.batchSize)") }
-        if let learningRate, learningRate != s.learningRate { throw differ("learning-rate", "\(learningRate)", "\(s.learningRate)") }
-        if let limit, limit != s.limit { throw differ("limit", "\(limit)", s.limit.map(String.init) ?? "no limit") }
-        guard train.inputWidth == run.model.inputWidth, train.classCount <= run.model.classCount,
-              run.trainingSamples <= train.count else {
-            throw CommandFailure("checkpoint '\(file)' was trained on \(run.trainingSamples) samples of \(run.model.inputWidth) features and \(run.model.classCount) classes, but \(train.name) has \(train.count) samples of \(train.inputWidth) features and \(train.classCount) classes")
+        try refuseChange("activation", given: activation, saved: s.activation, file: file) { $0.rawValue }
+        try refuseChange("batch-size", given: network.batchSize, saved: t.batchSize, file: file)
+        try refuseChange("learning-rate", given: learningRate, saved: s.learningRate, file: file)
+        try refuseChange("seed", given: common.givenSeed, saved: s.seed, file: file)
+        if let limit, limit != t.limit {
+            throw CommandFailure("--limit \(limit) differs from \(t.limit.map(String.init) ?? "no limit") in checkpoint '\(file)'; a resumed run keeps its settings (drop the option)")
         }
-    }
-
-    func description(of run: TrainingRun) -> String {
-        "moe train: MLP \(run.sizesText) \(run.settings.activation.rawValue), \(run.trainingSamples) training samples, "
-            + "\(run.completedEpochs) epoch(s) and \(run.batchInEpoch) batch(es) done, step \(run.trainer.steps)"
-    }
-
-    /// Cosine decay from the initial rate to 5% of it over the epochs.
-    func cosineRate(epoch: Int, base: Float) -> Float {
-        guard epochs > 1 else { return base }
-        let progress = Double(epoch - 1) / Double(epochs - 1)
-        return base * Float(0.05 + 0.95 * 0.5 * (1 + cos(Double.pi * progress)))
     }
 }
 
-/// Seconds elapsed since `start`.
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}
+/// The progress lines of `moe train`: the epoch in progress (on a terminal) and one line
+/// per finished epoch; a warning when a periodic save fails.
+final class TrainLines: StreamPlugin {
+    typealias L = PlainLearner
 
-extension Activation: ExpressibleByArgument {}
+    let console: Console
+    private var epochStart = ContinuousClock.now
+    private var epochSamples = 0
+    private var lastPrint = -1.0
+
+    init(console: Console) { self.console = console }
+
+    func afterBatch(_ driver: StreamDriver<PlainLearner>, _ event: BatchEvent<PlainLearner.Step>) {
+        guard let learner = driver.learner else { return }
+        let epochs = learner.epochs, epoch = event.step.epoch
+        epochSamples += event.samples
+        if event.step.endedEpoch {
+            let rate = Double(epochSamples) / max(seconds(since: epochStart), 1e-9)
+            console.progress("epoch \(epoch)/\(epochs)  \(fixed(rate, 0)) samples/s  loss \(fixed(learner.epochLoss))  train accuracy \(fixed(learner.epochAccuracy))", final: true)
+            epochStart = .now
+            epochSamples = 0
+            lastPrint = -1
+            return
+        }
+        let elapsed = seconds(since: epochStart)
+        guard elapsed - lastPrint > 0.25 else { return }
+        lastPrint = elapsed
+        console.progress("epoch \(epoch)/\(epochs)  \(learner.epochSamples)/\(learner.settings.trainingSamples)  loss \(fixed(learner.epochLoss))  accuracy \(fixed(learner.epochAccuracy))")
+    }
+
+    func onCheckpoint(_ driver: StreamDriver<PlainLearner>, _ event: CheckpointEvent) {
+        if case let .failed(_, .periodic, error) = event {
+            warn("\(CommandFailure(error)); training goes on, the previous checkpoint is intact")
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import Continual
 import Foundation
+import Testing
 import MoE
 
 /// Shared helpers of the checkpoint tests.
@@ -80,16 +81,19 @@ enum CheckpointFixtures {
         return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
     }
 
-    /// Debian's python3 with h5py, or nil (with the reason printed) when it is not installed.
-    static func pythonWithH5py() -> String? {
+    /// Debian's python3 when it imports h5py and numpy (scripts/install-dependencies.sh
+    /// installs them), else nil: the tests that need it are then skipped, saying why.
+    static let python: String? = {
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python),
               runProgram(python, ["-c", "import h5py, numpy"]).status == 0 else {
-            print("skipped: \(python) with h5py and numpy is not installed (apt-get install python3-h5py)")
             return nil
         }
         return python
-    }
+    }()
+
+    /// Why a test that needs h5py is skipped.
+    static let needsPython: Comment = "needs /usr/bin/python3 with h5py and numpy (apt-get install python3-h5py python3-numpy)"
 
     /// Rows of comma-separated numbers.
     static func writeCSV(_ matrix: Matrix, to path: String) throws {

@@ -1,6 +1,6 @@
 import Testing
 import MoE
-@testable import Continual
+import Continual
 
 @Suite("Replay buffer")
 struct ReplayBufferTests {

@@ -10,30 +10,37 @@ struct DataBatchingTests {
     let dataset = Dataset(features: Matrix(rows: 10, columns: 1, scalars: (0..<10).map(Float.init)),
                           labels: (0..<10).map { $0 % 3 }, name: "ten")
 
-    @Test("the same seed gives bit-identical batches; each epoch covers every sample once")
-    func shuffledDeterminism() {
-        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
-        let first = Array(dataset.batches(size: 4, shuffledBy: &a))
-        let second = Array(dataset.batches(size: 4, shuffledBy: &b))
-        #expect(first == second)
-        #expect(first.map(\.count) == [4, 4, 2])
-        let order = first.flatMap { $0.features.scalars.map { Int($0) } }
-        #expect(order.sorted() == Array(0..<10))
-        #expect(order == SeededGenerator(seed: 42).permutationOf(10))
-        #expect(first.flatMap(\.labels) == order.map { $0 % 3 })
-        // The next epoch from the same generator is a different order; another seed too.
-        let nextEpoch = dataset.batches(size: 4, shuffledBy: &a).flatMap { $0.features.scalars.map { Int($0) } }
-        #expect(nextEpoch != order && nextEpoch.sorted() == Array(0..<10))
-        var c = SeededGenerator(seed: 43)
-        #expect(Array(dataset.batches(size: 4, shuffledBy: &c)) != first)
+    /// Every batch of a source.
+    func batches(_ source: DatasetSource) throws -> [Batch] {
+        var source = source
+        var all: [Batch] = []
+        while let batch = try source.next() { all.append(batch) }
+        return all
     }
 
-    @Test("sequential batches and dropLast")
-    func sequential() {
-        let batches = Array(dataset.batches(size: 4))
-        #expect(batches.map(\.labels) == [[0, 1, 2, 0], [1, 2, 0, 1], [2, 0]])
-        #expect(Array(dataset.batches(size: 4, dropLast: true)).map(\.count) == [4, 4])
-        #expect(Array(dataset.batches(size: 20)).map(\.count) == [10])
+    @Test("the same seed gives bit-identical batches; each pass covers every sample once, in its own order")
+    func shuffledDeterminism() throws {
+        let first = try batches(DatasetSource(dataset: dataset, batchSize: 4, passes: 2, shuffleSeed: 42))
+        let second = try batches(DatasetSource(dataset: dataset, batchSize: 4, passes: 2, shuffleSeed: 42))
+        #expect(first == second)
+        // A batch never straddles two passes: the last of each pass is smaller.
+        #expect(first.map(\.count) == [4, 4, 2, 4, 4, 2])
+        #expect(first.map(\.pass) == [0, 0, 0, 1, 1, 1])
+        let order = first.prefix(3).flatMap { $0.features.scalars.map { Int($0) } }
+        #expect(order.sorted() == Array(0..<10))
+        #expect(order == SeededGenerator(seed: 42).permutationOf(10))
+        #expect(first.prefix(3).flatMap(\.labels) == order.map { $0 % 3 })
+        let nextPass = first.suffix(3).flatMap { $0.features.scalars.map { Int($0) } }
+        #expect(nextPass != order && nextPass.sorted() == Array(0..<10))
+        #expect(try batches(DatasetSource(dataset: dataset, batchSize: 4, passes: 2, shuffleSeed: 43)) != first)
+    }
+
+    @Test("batches in data order without a seed")
+    func sequential() throws {
+        let all = try batches(DatasetSource(dataset: dataset, batchSize: 4))
+        #expect(all.map(\.labels) == [[0, 1, 2, 0], [1, 2, 0, 1], [2, 0]])
+        #expect(all.allSatisfy { $0.pass == 0 })
+        #expect(try batches(DatasetSource(dataset: dataset, batchSize: 20)).map(\.count) == [10])
     }
 
     @Test("subsets and class selection")

@@ -1,7 +1,7 @@
 import Testing
 import MoE
 import TestSupport
-@testable import Continual
+import Continual
 
 /// Gaussian blobs: class `c` centred at a fixed random point, unit noise.
 struct Blobs {

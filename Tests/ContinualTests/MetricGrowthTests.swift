@@ -2,7 +2,7 @@ import Foundation
 import MoE
 import Testing
 import TestSupport
-@testable import Continual
+import Continual
 
 @Suite("Model growth and routing")
 struct MetricGrowthTests {

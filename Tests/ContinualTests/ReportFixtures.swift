@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import Continual
+import Continual
 
 /// Reports built from small hand-made runs.
 enum ReportFixtures {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Continual
+import Continual
 
 @Suite("Report JSON")
 struct ReportJSONTests {

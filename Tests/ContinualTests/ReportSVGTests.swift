@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Continual
+import Continual
 
 @Suite("Report pictures")
 struct ReportSVGTests {
@@ -46,7 +46,7 @@ struct ReportSVGTests {
             let parsed = try parseXML(svg)
             #expect(parsed.texts.contains { $0.contains(name) })
         }
-        #expect(escapeXML("x\u{1}y") == "xy")
+        #expect(ChartText.escapeXML("x\u{1}y") == "xy")
     }
 
     @Test func emptyRunStillDraws() throws {
@@ -64,10 +64,10 @@ struct ReportSVGTests {
     }
 
     @Test func tickHelpers() {
-        #expect(ticks(upTo: 10_000) == [0, 2000, 4000, 6000, 8000, 10_000])
-        #expect(formatCount(2500) == "2.5k")
-        #expect(formatCount(1_000_000) == "1M")
-        #expect(formatFigure(-0.125, signed: true) == "-0.12" || formatFigure(-0.125, signed: true) == "-0.13")
-        #expect(formatFigure(nil) == "n/a")
+        #expect(ChartText.ticks(upTo: 10_000) == [0, 2000, 4000, 6000, 8000, 10_000])
+        #expect(ChartText.count(2500) == "2.5k")
+        #expect(ChartText.count(1_000_000) == "1M")
+        #expect(ChartText.figure(-0.125, signed: true) == "-0.12" || ChartText.figure(-0.125, signed: true) == "-0.13")
+        #expect(ChartText.figure(nil) == "n/a")
     }
 }

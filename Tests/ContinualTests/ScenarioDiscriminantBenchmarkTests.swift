@@ -18,9 +18,6 @@ struct ScenarioDiscriminantBenchmarkTests {
         let environment = ProcessInfo.processInfo.environment
         let featureCount = environment["MOE_FEATURES"].flatMap { Int($0) } ?? 2048
         let clock = ContinuousClock()
-        func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-        }
         // CPU time of this thread (BLAS runs on it with one thread): unaffected by other
         // processes sharing the machine, unlike wall time.
         func cpuSeconds() -> Double {
@@ -60,8 +57,8 @@ struct ScenarioDiscriminantBenchmarkTests {
             + "task-incremental ACC \(format(taskIncremental.finalAverageAccuracy))")
         print(String(format: "observe (features + statistics) of %.0f samples: %.2f s CPU (%.0f samples/s), %.2f s wall; "
                      + "5 fits: %.2f s CPU, %.2f s wall",
-                     statistics.sampleCount, observeCPU, statistics.sampleCount / observeCPU, seconds(observeTime),
-                     fitCPU, seconds(fitTime)))
+                     statistics.sampleCount, observeCPU, statistics.sampleCount / observeCPU, observeTime.inSeconds,
+                     fitCPU, fitTime.inSeconds))
         print("statistics: \(statistics.memoryInFloats) floats (\(statistics.residentBytes / 1_048_576) MiB resident)")
         // Measured with seed 1: 0.843 (1024 features), 0.859 (2048), 0.871 (4096).
         let floor = featureCount >= 2048 ? 0.85 : featureCount >= 1024 ? 0.835 : 0.75

@@ -27,13 +27,13 @@ struct StreamSourceTests {
             #expect(batches.flatMap(\.labels) == whole.labels)
             #expect(batches.flatMap(\.features.scalars) == whole.features.scalars)
             #expect(whole.features[9, 2] == 9.2)
-            #expect(batches.map(\.newClasses) == [[0, 1, 2, 3], [], []])
+            #expect(batches.allSatisfy { $0.pass == 0 })
             #expect(try source.next() == nil)
             #expect(source.position.rowsRead == 10 && source.position.samplesDelivered == 10)
         }
     }
 
-    @Test("classes are learned in order of appearance and reported when new")
+    @Test("classes are learned in order of appearance; integer labels keep their number")
     func learnedClasses() throws {
         try withTemporaryDirectory { dir in
             let path = dir.path("n.csv.gz")
@@ -42,14 +42,13 @@ struct StreamSourceTests {
             var source = try CSVSource(path: path, batchSize: 2)
             let batches = try drain(&source)
             #expect(batches.map(\.labels) == [[0, 1], [0, 2], [1, 3]])
-            #expect(batches.map(\.newClasses) == [[0, 1], [2], [3]])
             #expect(source.labelMap.names == ["shirt", "shoe", "bag", "hat"])
             #expect(source.labelMap.kind == .names && !source.labelMap.isDeclared)
 
             // Integer labels keep their number: label 7 first means 8 classes.
             try writeText("7,1\n2,2\n", to: dir.path("i.csv"))
             let numbers = try CSVSource(path: dir.path("i.csv"), batchSize: 1)
-            #expect(try numbers.next()?.newClasses == [7])
+            #expect(try numbers.next()?.labels == [7])
             #expect(numbers.classCount == 8)
             #expect(try numbers.next()?.labels == [2])
             #expect(numbers.classCount == 8)
@@ -125,7 +124,6 @@ struct StreamSourceTests {
             #expect(head + tail == expected)
             #expect(second.labelMap == whole.labelMap)
             #expect(second.position.samplesDelivered == 11)
-            #expect(tail.flatMap(\.newClasses).allSatisfy { !saved.seenClasses.contains($0) })
         }
     }
 
@@ -195,7 +193,7 @@ struct StreamSourceTests {
             #expect(batches.map(\.count) == [3, 3, 1])
             #expect(batches.flatMap(\.features.scalars) == whole.features.scalars)
             #expect(batches.flatMap(\.labels) == whole.labels)
-            #expect(batches[0].newClasses == [0, 1, 2] && source.classCount == 3)
+            #expect(batches[0].labels.count == 3 && source.classCount == 3)
 
             let first = try IDXSource(images: dir.path("i.gz"), labels: dir.path("l.gz"), batchSize: 3)
             _ = try first.next()
@@ -235,7 +233,7 @@ struct StreamSourceTests {
         let secondPass = batches.suffix(3).flatMap { $0.features.scalars.map { Int($0) } }
         #expect(firstPass.sorted() == Array(0..<7) && secondPass.sorted() == Array(0..<7))
         #expect(firstPass != secondPass)
-        #expect(batches.flatMap(\.newClasses).sorted() == [0, 1, 2, 3])
+        #expect(batches.map(\.pass) == [0, 0, 0, 1, 1, 1])
 
         for consumed in [1, 2, 3, 4] {
             var head = DatasetSource(dataset: dataset, batchSize: 3, passes: 2, shuffleSeed: 9)

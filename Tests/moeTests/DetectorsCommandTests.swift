@@ -133,7 +133,7 @@ struct DetectorsCommandTests {
                 (["--min-rho", "2"], "Error: --min-rho must be between 0 and 1, got 2.0"),
                 (["--min-t=-1"], "Error: --min-t must be a non-negative number, got -1.0"),
                 (["--false-discovery", "bh:2"], "Error: --false-discovery must be bh:Q or bonferroni:ALPHA with a rate in (0, 1), or none; got 'bh:2'"),
-                (["--source", "file.csv"], "Error: --source must be csv:PATH or stdin, got 'file.csv'"),
+                (["--source", "file.csv"], "Error: --source must be csv:PATH, stdin or idx:IMAGES,LABELS, got 'file.csv'"),
             ] {
                 let result = MoeProcess.run(["detectors", Self.golden] + arguments)
                 #expect(result.status == 64)

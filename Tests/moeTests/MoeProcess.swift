@@ -1,6 +1,7 @@
 import Continual
 import Foundation
 import MoE
+import Testing
 import TestSupport
 
 #if canImport(Glibc)
@@ -93,12 +94,16 @@ final class DataBox: @unchecked Sendable {
 
 /// The images the CLI tests train on.
 enum TrainingData {
-    /// Debian's Fashion-MNIST when it is installed, else the synthetic set.
-    static let fashionMNIST: String = FashionMNIST.isAvailable() ? FashionMNIST.defaultDirectory : synthetic
+    /// Debian's Fashion-MNIST. A test that needs it is enabled only when it is installed
+    /// (`.enabled(if: TrainingData.hasFashionMNIST, TrainingData.needsFashionMNIST)`),
+    /// so it never passes on other data.
+    static let fashionMNIST = FashionMNIST.defaultDirectory
+    static let hasFashionMNIST = FashionMNIST.isAvailable()
+    static let needsFashionMNIST: Comment = "needs Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist)"
 
     /// A small synthetic set in Fashion-MNIST's IDX layout (2000 training and 500 test
-    /// images of 28x28, 10 classes): loads in milliseconds, so runs that only need *some*
-    /// data stay fast, and the tests run where the Debian package is not installed.
+    /// images of 28x28, 10 classes): loads in milliseconds, for runs that only need *some*
+    /// data of that shape.
     static let synthetic: String = {
         // Deterministic content in a fixed folder, written atomically: concurrent test
         // processes may share it, and later runs reuse it.

@@ -64,8 +64,14 @@ struct StreamCommandTests {
             let bad = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last", "--hidden", "16"])
             #expect(bad.status == 1)
             #expect(bad.errorLines.last?.contains("bad.csv") == true && bad.errorLines.last?.contains("301") == true, "\(bad.error)")
-            let skipped = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last", "--hidden", "16", "--skip-bad-rows"])
+            let skipped = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last", "--hidden", "16",
+                                          "--skip-bad-rows", "--json"])
             #expect(skipped.status == 0, "\(skipped.error)")
+            // The bad row was skipped and counted, the 1999 others learned.
+            let figures = try #require(MoeProcess.json(skipped))
+            #expect(figures["rows_skipped"] as? Int == 1 && figures["samples"] as? Int == 1999)
+            #expect(skipped.error.contains("1 row skipped (1 with a field that is not a number); the last: \(dir.path("bad.csv")), line 301, column 3: the field 'x' is not a number."),
+                    "\(skipped.error)")
         }
     }
 

@@ -72,7 +72,8 @@ struct TrainCommandTests {
         }
     }
 
-    @Test("train --save then eval on Fashion-MNIST gives the accuracy train reported; eval --json prints test_accuracy")
+    @Test("train --save then eval on Fashion-MNIST gives the accuracy train reported; eval --json prints test_accuracy",
+          .enabled(if: TrainingData.hasFashionMNIST, TrainingData.needsFashionMNIST))
     func saveThenEval() throws {
         try withTemporaryDirectory { directory in
             let folder = directory.url.path

@@ -132,11 +132,12 @@ struct WriteFailureTests {
         }
     }
 
-    @Test("A full disk (a 1 MiB tmpfs): ENOSPC mid-write, the previous checkpoint intact")
+    @Test("A full disk (a 1 MiB tmpfs): ENOSPC mid-write, the previous checkpoint intact",
+          .enabled(if: TmpfsMount.isAllowed, TmpfsMount.needsRoot))
     func fullDisk() throws {
         try withTemporaryDirectory { directory in
             let mountPoint = directory.path("small")
-            guard let mount = try TmpfsMount(at: mountPoint, sizeKiB: 1024) else { return }
+            let mount = try TmpfsMount(at: mountPoint, sizeKiB: 1024)
             defer { mount.unmount() }
             let path = mountPoint + "/full.h5"
             Self.writeFirstVersion(path)  // 560 KB of 1 MiB: a second copy cannot fit
@@ -146,16 +147,17 @@ struct WriteFailureTests {
         }
     }
 
-    @Test("A read-only filesystem: EROFS, the previous checkpoint intact")
+    @Test("A read-only filesystem: EROFS, the previous checkpoint intact",
+          .enabled(if: TmpfsMount.isAllowed, TmpfsMount.needsRoot))
     func readOnlyFolder() throws {
         try withTemporaryDirectory { directory in
             // Tests run as root, which chmod does not stop: remount a tmpfs read-only.
             let mountPoint = directory.path("ro")
-            guard let mount = try TmpfsMount(at: mountPoint, sizeKiB: 4096) else { return }
+            let mount = try TmpfsMount(at: mountPoint, sizeKiB: 4096)
             defer { mount.unmount() }
             let path = mountPoint + "/ro.h5"
             Self.writeFirstVersion(path)
-            guard mount.remountReadOnly() else { return }
+            try mount.remountReadOnly()
             try Self.expectFailedSoak(path, reason: "Read-only file system")
             try Self.expectLearnerSurvives(failingPath: path, reason: "Read-only file system", goodFolder: directory)
             try Self.expectVersionOne(path)
@@ -163,27 +165,40 @@ struct WriteFailureTests {
     }
 }
 
-/// A tmpfs mounted for one test (needs root or CAP_SYS_ADMIN; elsewhere the test that
-/// needs it prints why it is skipped and passes).
+/// A tmpfs mounted for one test. Mounting needs root (or CAP_SYS_ADMIN): the tests that
+/// need it are skipped, saying so, where it is not allowed (CI runs as root).
 struct TmpfsMount {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
     let path: String
 
-    /// Mounts a tmpfs of `sizeKiB` at `path`, or returns nil (with a note) when mounting is not allowed.
-    init?(at path: String, sizeKiB: Int) throws {
+    /// True when this process may mount a tmpfs (probed once with a small one).
+    static let isAllowed: Bool = {
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("moe-tmpfs-probe-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: probe) }
+        guard let mount = try? TmpfsMount(at: probe, sizeKiB: 64) else { return false }
+        mount.unmount()
+        return true
+    }()
+
+    static let needsRoot: Comment = "mounting a tmpfs needs root (or CAP_SYS_ADMIN); run the tests as root to check full and read-only filesystems"
+
+    /// Mounts a tmpfs of `sizeKiB` at `path`.
+    init(at path: String, sizeKiB: Int) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let result = MoeProcess.run(executable: "/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeKiB)k", "tmpfs", path],
                                     in: nil, input: nil)
         guard result.status == 0 else {
-            print("skipped: cannot mount a tmpfs (\(result.error.trimmingCharacters(in: .whitespacesAndNewlines))); run as root to test full and read-only filesystems")
-            return nil
+            throw Failure(description: "cannot mount a tmpfs at \(path): \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         self.path = path
     }
 
-    func remountReadOnly() -> Bool {
+    func remountReadOnly() throws {
         let result = MoeProcess.run(executable: "/bin/mount", ["-o", "remount,ro", path], in: nil, input: nil)
-        if result.status != 0 { print("skipped: cannot remount \(path) read-only: \(result.error)") }
-        return result.status == 0
+        guard result.status == 0 else { throw Failure(description: "cannot remount \(path) read-only: \(result.error)") }
     }
 
     func unmount() {

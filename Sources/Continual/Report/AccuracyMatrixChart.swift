@@ -74,8 +74,8 @@ extension StreamReport {
         canvas.text("evaluated on experience j", x: x0 + grid / 2, y: y0 + grid + 34, size: 12, anchor: .middle)
         canvas.text("trained through experience i", x: x0 - 34, y: y0 + grid / 2, size: 12, anchor: .middle,
                     rotate: -90)
-        let line = "ACC \(formatFigure(figures.finalAverageAccuracy)) · BWT \(formatFigure(figures.bwt, signed: true))"
-            + " · forgetting \(formatFigure(figures.forgetting))"
+        let line = "ACC \(ChartText.figure(figures.finalAverageAccuracy)) · BWT \(ChartText.figure(figures.bwt, signed: true))"
+            + " · forgetting \(ChartText.figure(figures.forgetting))"
         canvas.text(line, x: x0 + grid / 2, y: y0 + grid + 58, size: 12, anchor: .middle)
     }
 }

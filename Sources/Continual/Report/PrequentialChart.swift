@@ -49,9 +49,9 @@ extension StreamReport {
             canvas.line(x1: left, y1: yOf(v), x2: width - right, y2: yOf(v), stroke: "#c8ccd2", width: 0.6)
             canvas.centredText(formatAccuracy(v), x: left - 8, y: yOf(v), size: 11, anchor: .end)
         }
-        for t in ticks(upTo: maxSamples) {
+        for t in ChartText.ticks(upTo: maxSamples) {
             canvas.line(x1: xOf(t), y1: bottom, x2: xOf(t), y2: bottom + 5, stroke: "#444444")
-            canvas.text(formatCount(t), x: xOf(t), y: bottom + 18, size: 11, anchor: .middle)
+            canvas.text(ChartText.count(t), x: xOf(t), y: bottom + 18, size: 11, anchor: .middle)
         }
         canvas.rect(x: left, y: top, width: width - left - right, height: plotHeight, fill: "none", stroke: "#444444")
         canvas.text("samples streamed", x: left + (width - left - right) / 2, y: bottom + 38, size: 12, anchor: .middle)

@@ -76,30 +76,60 @@ struct SVGCanvas {
     }
 }
 
-/// Escapes the five XML special characters, for text and attribute values alike.
-func escapeXML(_ text: String) -> String {
-    var result = ""
-    result.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": result += "&amp;"
-        case "<": result += "&lt;"
-        case ">": result += "&gt;"
-        case "\"": result += "&quot;"
-        case "'": result += "&apos;"
-        default:
-            // XML 1.0 forbids most control characters even escaped: drop them.
-            if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1,
-               scalar.value < 0x20, scalar != "\n", scalar != "\t", scalar != "\r" {
-                continue
+/// How charts write text and choose axis values: public so that the rules can be
+/// checked (and reused by other charts).
+public enum ChartText {
+    /// Escapes the five XML special characters, for text and attribute values alike.
+    public static func escapeXML(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&apos;"
+            default:
+                // XML 1.0 forbids most control characters even escaped: drop them.
+                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1,
+                   scalar.value < 0x20, scalar != "\n", scalar != "\t", scalar != "\r" {
+                    continue
+                }
+                result.append(character)
             }
-            result.append(character)
         }
+        return result
     }
-    return result
+
+    /// A signed figure (BWT) with two decimals, or "n/a".
+    public static func figure(_ value: Double?, signed: Bool = false) -> String {
+        guard let value else { return "n/a" }
+        return String(format: signed ? "%+.2f" : "%.2f", value)
+    }
+
+    /// A sample count for an axis: 0, 500, 2.5k, 10k, 1.2M.
+    public static func count(_ value: Double) -> String {
+        let magnitude = abs(value)
+        func trimmed(_ x: Double) -> String {
+            x == x.rounded() ? String(Int(x)) : String(format: "%.1f", x)
+        }
+        if magnitude >= 1_000_000 { return trimmed(value / 1_000_000) + "M" }
+        if magnitude >= 1_000 { return trimmed(value / 1_000) + "k" }
+        return trimmed(value)
+    }
+
+    /// About `count` round tick values (1, 2 or 5 times a power of ten apart) from 0 to `maximum`.
+    public static func ticks(upTo maximum: Double, count: Int = 6) -> [Double] {
+        guard maximum > 0 else { return [0] }
+        let raw = maximum / Double(max(count, 1))
+        let power = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= raw } ?? 10 * power
+        return stride(from: 0, through: maximum + step * 1e-9, by: step).map { $0 }
+    }
 }
 
-private func escape(_ text: String) -> String { escapeXML(text) }
+private func escape(_ text: String) -> String { ChartText.escapeXML(text) }
 
 /// A coordinate with at most one decimal, without a trailing ".0".
 private func n(_ value: Double) -> String {
@@ -111,32 +141,6 @@ private func n(_ value: Double) -> String {
 /// An accuracy with two decimals, as printed in charts.
 func formatAccuracy(_ value: Double) -> String {
     String(format: "%.2f", value)
-}
-
-/// A signed figure (BWT) with two decimals, or "n/a".
-func formatFigure(_ value: Double?, signed: Bool = false) -> String {
-    guard let value else { return "n/a" }
-    return String(format: signed ? "%+.2f" : "%.2f", value)
-}
-
-/// A sample count for an axis: 0, 500, 2.5k, 10k, 1.2M.
-func formatCount(_ value: Double) -> String {
-    let magnitude = abs(value)
-    func trimmed(_ x: Double) -> String {
-        x == x.rounded() ? String(Int(x)) : String(format: "%.1f", x)
-    }
-    if magnitude >= 1_000_000 { return trimmed(value / 1_000_000) + "M" }
-    if magnitude >= 1_000 { return trimmed(value / 1_000) + "k" }
-    return trimmed(value)
-}
-
-/// About `count` round tick values (1, 2 or 5 times a power of ten apart) from 0 to `maximum`.
-func ticks(upTo maximum: Double, count: Int = 6) -> [Double] {
-    guard maximum > 0 else { return [0] }
-    let raw = maximum / Double(max(count, 1))
-    let power = pow(10, floor(log10(raw)))
-    let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= raw } ?? 10 * power
-    return stride(from: 0, through: maximum + step * 1e-9, by: step).map { $0 }
 }
 
 /// A colour of the viridis scale for `t` in 0...1 (dark purple to yellow), and whether

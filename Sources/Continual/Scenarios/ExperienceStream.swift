@@ -7,8 +7,9 @@ import MoE
 /// from a seed derived from the scenario's seed and the experience index, so two streams
 /// of the same experience are identical and ``resume(from:)`` continues exactly. With
 /// ``GradualDrift`` some positions near the ends hold samples of the neighbouring
-/// experiences. A batch's `newClasses` are the classes the scenario's stream shows for
-/// the first time (counting earlier experiences), so a learner widens its output once.
+/// experiences. A batch's `pass` is `earlierPasses` plus the pass of its first row
+/// (batches run on across the passes, so one batch per pass boundary holds rows of two
+/// passes).
 public struct ExperienceStream: BatchSource {
     /// Which experience this is.
     public let experience: Int
@@ -16,6 +17,8 @@ public struct ExperienceStream: BatchSource {
     public let batchSize: Int
     /// Passes over the experience's data.
     public let passes: Int
+    /// Passes over this data that earlier streams already made (a repeated cycle's).
+    public let earlierPasses: Int
     public let name: String
     public let labelMap: LabelMap
     public var inputWidth: Int? { data.inputWidth }
@@ -27,15 +30,18 @@ public struct ExperienceStream: BatchSource {
     /// Pixel permutation of each experience of the scenario.
     private let permutations: [[Int]?]
     private let data: Dataset
+    /// Rows of one pass.
+    private let passLength: Int
     private var offset = 0
-    private var seen: SeenClasses
 
-    init(scenario: Scenario, experience index: Int, batchSize: Int, passes: Int) {
+    init(scenario: Scenario, experience index: Int, batchSize: Int, passes: Int, earlierPasses: Int) {
         precondition(batchSize > 0, "A batch holds at least one sample")
         precondition(passes > 0, "At least one pass over the data")
+        precondition(earlierPasses >= 0, "Earlier passes are counted from 0")
         experience = index
         self.batchSize = batchSize
         self.passes = passes
+        self.earlierPasses = earlierPasses
         name = "\(scenario.train.name), \(scenario.name) experience \(index)"
         labelMap = .integers(classCount: scenario.classCount)
         data = scenario.train
@@ -43,18 +49,18 @@ public struct ExperienceStream: BatchSource {
         let plan = scenario.streamPlan(experience: index, passes: passes)
         rows = plan.rows
         sources = plan.sources
-        seen = SeenClasses(scenario.classesShown(before: index, passes: passes))
+        passLength = scenario.experiences[index].trainIndices.count
     }
 
     /// Samples in the whole stream (all passes).
     public var count: Int { rows.count }
+    public var expectedSamples: Int? { rows.count }
 
     /// Samples delivered so far.
     public var samplesDelivered: Int { offset }
 
     public var position: StreamPosition {
-        StreamPosition(rowsRead: offset, samplesDelivered: offset, labelMap: labelMap,
-                       inputWidth: data.inputWidth, seenClasses: seen.sorted)
+        StreamPosition(rowsRead: offset, samplesDelivered: offset, labelMap: labelMap, inputWidth: data.inputWidth)
     }
 
     public mutating func next() throws(DataError) -> Batch? {
@@ -63,10 +69,10 @@ public struct ExperienceStream: BatchSource {
         let range = offset..<min(offset + batchSize, rows.count)
         offset = range.upperBound
         let indices = rows[range]
-        let labels = indices.map { data.labels[$0] }
         var features = data.features.gatherRows(indices)
         permute(&features, sources: range.map { sources?[$0] ?? experience })
-        return Batch(features: features, labels: labels, newClasses: seen.newClasses(in: labels))
+        return Batch(features: features, labels: indices.map { data.labels[$0] },
+                     pass: earlierPasses + range.lowerBound / passLength)
     }
 
     public mutating func resume(from position: StreamPosition) throws(DataError) {
@@ -75,7 +81,6 @@ public struct ExperienceStream: BatchSource {
             throw .widthMismatch(at: DataLocation(source: name), expected: width, actual: data.inputWidth)
         }
         offset = min(position.samplesDelivered, rows.count)
-        seen = SeenClasses(position.seenClasses)
     }
 
     /// Applies each row's experience's pixel permutation, `x'[k] = x[π[k]]`.
@@ -101,9 +106,12 @@ extension Scenario {
     /// - Parameters:
     ///   - batchSize: Samples per batch (128 by default).
     ///   - passes: Passes over the experience's data (each in a fresh seeded order).
-    public func trainStream(experience index: Int, batchSize: Int = 128, passes: Int = 1) -> ExperienceStream {
+    ///   - earlierPasses: Passes over the same data made before this stream (a later
+    ///     cycle of the scenario repeats its experiences): added to every batch's `pass`.
+    public func trainStream(experience index: Int, batchSize: Int = 128, passes: Int = 1, earlierPasses: Int = 0) -> ExperienceStream {
         _ = experience(index)
-        return ExperienceStream(scenario: self, experience: index, batchSize: batchSize, passes: passes)
+        return ExperienceStream(scenario: self, experience: index, batchSize: batchSize, passes: passes,
+                                earlierPasses: earlierPasses)
     }
 
     /// The rows of experience `index`'s stream, and (with drift) the experience each
@@ -144,18 +152,5 @@ extension Scenario {
             sources.append(source)
         }
         return (rows, sources)
-    }
-
-    /// Classes the scenario's streams show before experience `index` starts: those of the
-    /// earlier experiences and, with drift, those the previous stream borrowed from this one.
-    func classesShown(before index: Int, passes: Int) -> [Int] {
-        var shown = Set(experiences[..<index].flatMap(\.classes))
-        if drift != nil && index > 0 {
-            let plan = streamPlan(experience: index - 1, passes: passes)
-            if let sources = plan.sources {
-                for (row, source) in zip(plan.rows, sources) where source == index { shown.insert(train.labels[row]) }
-            }
-        }
-        return shown.sorted()
     }
 }

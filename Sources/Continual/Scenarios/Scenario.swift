@@ -69,12 +69,6 @@ public struct Scenario: Sendable {
         materialise(test, rows: experience(index).testIndices, index: index, part: "test")
     }
 
-    /// The training set of experience `index` in data order, without drift: for joint
-    /// training baselines and for inspection. Learners normally read ``trainStream(experience:batchSize:passes:)``.
-    public func trainSet(experience index: Int) -> Dataset {
-        materialise(train, rows: experience(index).trainIndices, index: index, part: "train")
-    }
-
     /// Throws unless `train` and `test` have the same input width and classes.
     static func checkCompatible(train: Dataset, test: Dataset) throws(ScenarioError) {
         guard train.inputWidth == test.inputWidth else {

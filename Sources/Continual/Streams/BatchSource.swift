@@ -3,16 +3,16 @@ import MoE
 /// A source of labelled mini-batches: a file read incrementally, standard input, or a
 /// data set in memory.
 ///
-/// A learner pulls batches with `next()` until it returns nil. Sources that learn their
-/// classes from the data report, in each batch's `newClasses`, the classes seen for the
-/// first time, so the learner can widen its output; `labelMap` tells how raw labels map
-/// to class indices. `position` is everything needed to continue later: save it with a
-/// checkpoint, reopen the same source and call `resume(from:)`.
+/// A learner pulls batches with `next()` until it returns nil. `labelMap` tells how raw
+/// labels map to class indices; a source that repeats its data (several passes) says so
+/// in each batch's `pass`. `position` is everything needed to continue later: save it
+/// with a checkpoint, reopen the same source and call `resume(from:)`. ``StreamDriver``
+/// does all of that for every kind of source.
 ///
 /// ```swift
 /// var source = try CSVSource(path: "stream.csv.gz", batchSize: 64)
 /// while let batch = try source.next() {
-///     learner.observe(batch)
+///     _ = try learner.observe(features: batch.features, labels: batch.labels, pass: batch.pass)
 /// }
 /// let saved = source.position
 /// ```
@@ -35,11 +35,17 @@ public protocol BatchSource {
     /// Continues from a saved position: restores the label map, width and counters and
     /// skips the samples already consumed. Call it before the first `next()`.
     mutating func resume(from position: StreamPosition) throws(DataError)
+    /// Samples the whole stream delivers, when the source knows it before reading (a data
+    /// set in memory); nil for files and pipes.
+    var expectedSamples: Int? { get }
 }
 
 extension BatchSource {
     /// Number of classes known so far.
     public var classCount: Int { labelMap.classCount }
+
+    /// Unknown by default.
+    public var expectedSamples: Int? { nil }
 }
 
 /// What a source does with a bad row (wrong width, non-numeric or non-finite field,
@@ -69,6 +75,18 @@ public struct SkippedRows: Equatable, Sendable, Codable {
     /// All skipped rows.
     public var total: Int { wrongWidth + nonNumeric + nonFinite + badLabel }
 
+    /// The counts as a sentence for people: `no rows skipped`, or `3 rows skipped (2 of
+    /// the wrong width, 1 with a bad label); the last: <message>`.
+    public var summary: String {
+        guard total > 0 else { return "no rows skipped" }
+        let parts = [(wrongWidth, "of the wrong width"), (nonNumeric, "with a field that is not a number"),
+                     (nonFinite, "with a value that is not finite"), (badLabel, "with a bad label")]
+            .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+        var text = "\(total) row\(total == 1 ? "" : "s") skipped (\(parts.joined(separator: ", ")))"
+        if let lastMessage { text += "; the last: \(lastMessage)" }
+        return text
+    }
+
     /// Counts `error` under its reason.
     mutating func count(_ error: DataError) {
         switch error {
@@ -93,39 +111,20 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     public var labelMap: LabelMap
     /// The input width at this point (nil if no row has been read and none was declared).
     public var inputWidth: Int?
-    /// Classes that have appeared in the stream, ascending.
-    public var seenClasses: [Int]
     /// Rows skipped under `BadRowPolicy.skip`.
     public var skipped: SkippedRows
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
-                inputWidth: Int? = nil, seenClasses: [Int] = [], skipped: SkippedRows = SkippedRows()) {
+                inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows()) {
         self.rowsRead = rowsRead
         self.samplesDelivered = samplesDelivered
         self.labelMap = labelMap
         self.inputWidth = inputWidth
-        self.seenClasses = seenClasses
         self.skipped = skipped
     }
-}
 
-/// Tracks which classes a stream has shown, to report new ones per batch.
-struct SeenClasses {
-    private(set) var seen: Set<Int> = []
-
-    init(_ classes: [Int] = []) { seen = Set(classes) }
-
-    /// The classes of `labels` not seen before, ascending; marks them seen.
-    mutating func newClasses(in labels: [Int]) -> [Int] {
-        var fresh: [Int] = []
-        for label in labels where !seen.contains(label) {
-            seen.insert(label)
-            fresh.append(label)
-        }
-        return fresh.sorted()
-    }
-
-    var sorted: [Int] { seen.sorted() }
+    /// True before any row was read (nothing to skip when the source is reopened).
+    public var isAtStart: Bool { rowsRead == 0 && samplesDelivered == 0 }
 }
 
 extension Dataset {

@@ -33,7 +33,6 @@ public final class CSVSource: BatchSource {
     private var rowsRead = 0
     private var samplesDelivered = 0
     private var skipped = SkippedRows()
-    private var seen = SeenClasses()
     private var failure: DataError?
     private var scratch: UnsafeMutableBufferPointer<Float>?
 
@@ -98,7 +97,7 @@ public final class CSVSource: BatchSource {
 
     public var position: StreamPosition {
         StreamPosition(rowsRead: rowsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
-                       inputWidth: inputWidth, seenClasses: seen.sorted, skipped: skipped)
+                       inputWidth: inputWidth, skipped: skipped)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -118,7 +117,6 @@ public final class CSVSource: BatchSource {
         }
         labelMap = position.labelMap
         inputWidth = position.inputWidth ?? declaredWidth
-        seen = SeenClasses(position.seenClasses)
         skipped = position.skipped
         samplesDelivered = position.samplesDelivered
         try prepare()
@@ -164,8 +162,7 @@ public final class CSVSource: BatchSource {
             return nil
         }
         samplesDelivered += labels.count
-        return Batch(features: Matrix(rows: labels.count, columns: inputWidth!, scalars: features), labels: labels,
-                     newClasses: seen.newClasses(in: labels))
+        return Batch(features: Matrix(rows: labels.count, columns: inputWidth!, scalars: features), labels: labels)
     }
 
     /// Reads the header, or fixes the width from a declared one.

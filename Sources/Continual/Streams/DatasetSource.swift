@@ -4,7 +4,9 @@ import MoE
 /// more passes: the source behind scenarios and tests.
 ///
 /// Pass `p` (0-based) uses the `p`-th permutation drawn from a generator seeded with
-/// `shuffleSeed`, so a resumed source replays exactly the order it would have had.
+/// `shuffleSeed`, so a resumed source replays exactly the order it would have had; its
+/// batches carry `pass == p`. A batch never straddles two passes (the last batch of a
+/// pass is smaller), so an epoch of `moe train` is exactly one pass.
 public struct DatasetSource: BatchSource {
     /// The data set being streamed.
     public let dataset: Dataset
@@ -18,13 +20,15 @@ public struct DatasetSource: BatchSource {
     public var name: String { dataset.name }
     public var inputWidth: Int? { dataset.inputWidth }
     public let labelMap: LabelMap
+    /// Samples in the whole stream (all passes).
+    public var count: Int { dataset.count * passes }
+    public var expectedSamples: Int? { count }
 
     private var generator: SeededGenerator?
     private var order: [Int] = []
     private var pass = 0
     private var offset = 0
     private var samplesDelivered = 0
-    private var seen = SeenClasses()
 
     public init(dataset: Dataset, batchSize: Int = 128, passes: Int = 1, shuffleSeed: UInt64? = nil) {
         precondition(batchSize > 0, "A batch holds at least one sample")
@@ -39,7 +43,7 @@ public struct DatasetSource: BatchSource {
 
     public var position: StreamPosition {
         StreamPosition(rowsRead: samplesDelivered, samplesDelivered: samplesDelivered, labelMap: labelMap,
-                       inputWidth: dataset.inputWidth, seenClasses: seen.sorted)
+                       inputWidth: dataset.inputWidth)
     }
 
     public mutating func next() throws(DataError) -> Batch? {
@@ -49,12 +53,12 @@ public struct DatasetSource: BatchSource {
             startPass()
         }
         let indices = order[offset ..< min(offset + batchSize, order.count)]
+        let batchPass = pass
         offset += indices.count
         samplesDelivered += indices.count
         if offset == order.count { pass += 1 }
-        let labels = indices.map { dataset.labels[$0] }
-        return Batch(features: dataset.features.gatherRows(indices), labels: labels,
-                     newClasses: seen.newClasses(in: labels))
+        return Batch(features: dataset.features.gatherRows(indices), labels: indices.map { dataset.labels[$0] },
+                     pass: batchPass)
     }
 
     public mutating func resume(from position: StreamPosition) throws(DataError) {
@@ -76,7 +80,6 @@ public struct DatasetSource: BatchSource {
             offset = order.count
         }
         samplesDelivered = total
-        seen = SeenClasses(position.seenClasses)
     }
 
     private mutating func startPass() {

@@ -21,7 +21,6 @@ public final class IDXSource: BatchSource {
     private let labels: IDXReader
     private var samplesDelivered = 0
     private var skipped = SkippedRows()
-    private var seen = SeenClasses()
     private var failure: DataError?
 
     /// Opens the two files and checks their headers against each other and against a
@@ -50,7 +49,7 @@ public final class IDXSource: BatchSource {
 
     public var position: StreamPosition {
         StreamPosition(rowsRead: labels.itemsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
-                       inputWidth: images.itemSize, seenClasses: seen.sorted, skipped: skipped)
+                       inputWidth: images.itemSize, skipped: skipped)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -69,7 +68,6 @@ public final class IDXSource: BatchSource {
             throw .widthMismatch(at: DataLocation(source: name), expected: width, actual: images.itemSize)
         }
         labelMap = position.labelMap
-        seen = SeenClasses(position.seenClasses)
         skipped = position.skipped
         samplesDelivered = position.samplesDelivered
         try images.skip(position.rowsRead)
@@ -107,7 +105,6 @@ public final class IDXSource: BatchSource {
             return nil
         }
         samplesDelivered += targets.count
-        return Batch(features: Matrix(rows: targets.count, columns: width, scalars: features), labels: targets,
-                     newClasses: seen.newClasses(in: targets))
+        return Batch(features: Matrix(rows: targets.count, columns: width, scalars: features), labels: targets)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MoE
+import SpiralsDemo
 import Testing
 import TestSupport
 

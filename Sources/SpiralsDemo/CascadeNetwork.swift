@@ -1,3 +1,6 @@
+import Foundation
+import MoE
+
 /// A network that grows by cascading blocks of tanh units, in the topology of
 /// Cascade-Correlation (Fahlman and Lebiere 1990): every block reads the input and
 /// every block before it, and the output layer reads the input and every block.
@@ -55,7 +58,7 @@ public struct CascadeNetwork: Parameterized {
         var features = input
         var hidden: [Matrix] = []
         for block in blocks {
-            let h = block(features).map { _tanh($0) }
+            let h = block(features).map { tanhf($0) }
             hidden.append(h)
             features = features.concatenatingColumns(h)
         }

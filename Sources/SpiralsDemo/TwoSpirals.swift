@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MoE
 
 /// The two-spirals benchmark of Lang and Witbrock (1988): 194 points on two interlocked
 /// spirals that go three times around the origin, 97 per spiral.

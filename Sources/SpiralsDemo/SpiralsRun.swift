@@ -1,3 +1,6 @@
+import Foundation
+import MoE
+
 /// The convergence demonstration on two spirals: start from a small network, train with
 /// the covariance cost, grow units that covary with the residual error, never let the
 /// error count rise, until every training point is classified correctly.
@@ -93,9 +96,9 @@ public struct SpiralsRun: Sendable {
         /// The run beside Cascade-Correlation's published figures.
         public var summary: String {
             [
-                "two spirals (194 points): train accuracy \(formatted("%.1f", trainAccuracy * 100))%",
+                "two spirals (194 points): train accuracy \(String(format: "%.1f", trainAccuracy * 100))%",
                 "                 hidden units added   epochs",
-                "this run         " + formatted("%18d   %6d", hiddenUnitsAdded, epochs)
+                "this run         " + String(format: "%18d   %6d", hiddenUnitsAdded, epochs)
                     + "   (\(hiddenUnits) hidden units in all, \(candidateEpochs) candidate epochs, \(phases.count) phases)",
                 "Cascade-Corr.                 12-19    ~1700"
                     + "   (Fahlman and Lebiere 1990, mean of 100 trials)",
@@ -235,8 +238,8 @@ extension SpiralsRun {
         for row in 0..<cells {
             var start = 0
             for column in 1...cells where column == cells || classes[row * cells + column] != classes[row * cells + start] {
-                lines.append("<rect x=\"\(formatted("%.2f", Double(start) * cell))\" y=\"\(formatted("%.2f", Double(row) * cell))\" "
-                    + "width=\"\(formatted("%.2f", Double(column - start) * cell))\" height=\"\(formatted("%.2f", cell))\" "
+                lines.append("<rect x=\"\(String(format: "%.2f", Double(start) * cell))\" y=\"\(String(format: "%.2f", Double(row) * cell))\" "
+                    + "width=\"\(String(format: "%.2f", Double(column - start) * cell))\" height=\"\(String(format: "%.2f", cell))\" "
                     + "fill=\"\(regionColours[classes[row * cells + start]])\"/>")
                 start = column
             }
@@ -246,7 +249,7 @@ extension SpiralsRun {
         for i in 0..<points.rows {
             let x = (Double(points[i, 0]) + Double(extent)) * scale
             let y = (Double(extent) - Double(points[i, 1])) * scale
-            lines.append("<circle cx=\"\(formatted("%.2f", x))\" cy=\"\(formatted("%.2f", y))\" r=\"\(formatted("%.1f", max(2, Double(size) / 160)))\" "
+            lines.append("<circle cx=\"\(String(format: "%.2f", x))\" cy=\"\(String(format: "%.2f", y))\" r=\"\(String(format: "%.1f", max(2, Double(size) / 160)))\" "
                 + "fill=\"\(pointColours[labels[i]])\" stroke=\"white\" stroke-width=\"0.5\"/>")
         }
         lines.append("</svg>")

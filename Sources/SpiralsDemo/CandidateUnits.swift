@@ -1,3 +1,6 @@
+import Foundation
+import MoE
+
 /// A pool of candidate tanh units trained to covary with the network's residual error,
 /// the growth step of Cascade-Correlation (Fahlman and Lebiere 1990).
 ///
@@ -25,7 +28,7 @@ struct CandidateUnits: Parameterized {
     func activations(_ features: Matrix) -> Matrix {
         var a = Matrix.matmul(features, weight)
         a.addRowVector(bias)
-        return a.map { _tanh($0) }
+        return a.map { tanhf($0) }
     }
 
     /// Gradient of `-Σ_p S_p` (for a minimising optimizer).

@@ -1,0 +1,71 @@
+/// Evaluates the learner on every experience's test set when an experience ends, filling
+/// the accuracy matrices (class-incremental, and task-incremental for split scenarios);
+/// a plugin of scenario and joint streams (it does nothing on other streams).
+///
+/// With cycles (a scenario streamed several times) the matrices hold the current cycle
+/// only, one row and one column per distinct experience: they are cleared when a new
+/// cycle starts, and each completed cycle leaves one ``CycleSummary`` in a
+/// ``DownsampledSeries``, so memory stays flat however long the stream. A joint stream
+/// (one experience of all the data) is evaluated once, as the row of the last experience.
+/// The state is saved in `/sections/evaluation`.
+public final class ScenarioEvaluation<L: StreamLearner>: StreamPlugin {
+    /// What has been measured.
+    public struct State: Sendable, Codable, Equatable {
+        public var classIncremental = AccuracyMatrix()
+        public var taskIncremental = AccuracyMatrix()
+        /// One summary per completed cycle (downsampled beyond 256 cycles).
+        public var cycles = DownsampledSeries<CycleSummary>(capacity: 256)
+        public init() {}
+    }
+
+    public private(set) var state = State()
+
+    public init() {}
+
+    public var sectionName: String? { "evaluation" }
+
+    public func beforeExperience(_ driver: StreamDriver<L>, _ experience: ExperiencePosition) {
+        guard case .scenario = driver.source, experience.cycle > 0, experience.experience == 0 else { return }
+        // A new cycle: the matrices hold one cycle; the last one was summarised.
+        state.classIncremental = AccuracyMatrix()
+        state.taskIncremental = AccuracyMatrix()
+    }
+
+    public func afterExperience(_ driver: StreamDriver<L>, _ experience: ExperiencePosition) {
+        guard let scenario = driver.scenario, let learner = driver.learner else { return }
+        let joint: Bool
+        switch driver.source {
+        case .scenario: joint = false
+        case .joint: joint = true
+        default: return
+        }
+        let trained = joint ? scenario.experiences.count - 1 : experience.experience
+        let ready = learner.readyToPredict()
+        for j in scenario.experiences.indices {
+            let test = scenario.testSet(experience: j)
+            state.classIncremental.record(
+                ready.score(features: test.features, labels: test.labels, among: nil), trainedThrough: trained, evaluatedOn: j)
+            if scenario.kind == .split {
+                state.taskIncremental.record(
+                    ready.score(features: test.features, labels: test.labels, among: Set(scenario.experiences[j].classes)),
+                    trainedThrough: trained, evaluatedOn: j)
+            }
+        }
+        if !joint && experience.experience == experience.perCycle - 1 {
+            state.cycles.append(CycleSummary(
+                cycle: experience.cycle, samples: learner.learnedSamples,
+                finalAverageAccuracy: state.classIncremental.finalAverageAccuracy,
+                forgetting: state.classIncremental.forgetting,
+                backwardTransfer: state.classIncremental.backwardTransfer,
+                taskIncrementalAccuracy: scenario.kind == .split ? state.taskIncremental.finalAverageAccuracy : nil))
+        }
+    }
+
+    public func savedState() throws -> CheckpointSection {
+        try CheckpointSection(json: state, format: "evaluation-json")
+    }
+
+    public func restore(from section: CheckpointSection) throws {
+        state = try section.decodeJSON(State.self, format: "evaluation-json", file: section.origin.file)
+    }
+}

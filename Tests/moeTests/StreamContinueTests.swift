@@ -1,0 +1,216 @@
+import Continual
+import Foundation
+import MoE
+import Testing
+import TestSupport
+
+/// `moe stream --resume`: a paused stream of any kind continued exactly, and a saved
+/// learner continued on new rows (issue 11): across processes, bit for bit.
+@Suite("moe stream: resume and continue on new data")
+struct StreamContinueTests {
+    /// 2000 rows of 4 features, three named classes, labels last.
+    static func rows() -> [String] {
+        var generator = SeededGenerator(seed: 5)
+        return (0..<2000).map { _ in
+            let label = generator.nextInt(below: 3)
+            let features = (0..<4).map { j in String(Float(j == label ? 3 : 0) + generator.nextNormal()) }
+            return features.joined(separator: ",") + "," + ["cat", "dog", "eel"][label]
+        }
+    }
+
+    static func write(_ lines: some Sequence<String>, to path: String) throws {
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static let learner = ["--hidden", "16", "--batch-size", "20"]
+
+    /// Asserts that two checkpoints hold the same learner, bit for bit: parameters, Adam,
+    /// generators, counters, and every section of the learner (not the stream's position
+    /// and plugins: a continuation on new data is a new stream).
+    static func expectSameLearner(_ a: String, _ b: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let x = try Checkpoint.load(from: a), y = try Checkpoint.load(from: b)
+        #expect(x.parameters == y.parameters, "parameters of \(a) and \(b) differ", sourceLocation: sourceLocation)
+        #expect(x.optimizer == y.optimizer, sourceLocation: sourceLocation)
+        #expect(x.training == y.training, sourceLocation: sourceLocation)
+        #expect(x.classes == y.classes, sourceLocation: sourceLocation)
+        let stream: Set = ["stream", "growth", "evaluation"]
+        #expect(x.sections.filter { !stream.contains($0.key) } == y.sections.filter { !stream.contains($0.key) },
+                "learner state of \(a) and \(b) differs", sourceLocation: sourceLocation)
+    }
+
+    static func figures(_ result: MoeProcess.Result) throws -> [String: String] {
+        let json = try #require(MoeProcess.json(result), "\(result.error)")
+        return ["prequential_accuracy", "experts", "parameters", "memory_floats"].reduce(into: [:]) { $0[$1] = "\(json[$1] ?? "missing")" }
+    }
+
+    @Test("a CSV streamed in two halves across two processes ends as the straight run, bit for bit; so does a pause")
+    func twoHalves() throws {
+        try withTemporaryDirectory { dir in
+            let lines = Self.rows()
+            try Self.write(lines, to: dir.path("all.csv"))
+            try Self.write(lines[..<1000], to: dir.path("monday.csv"))
+            try Self.write(lines[1000...], to: dir.path("tuesday.csv"))
+            let straight = MoeProcess.run(["stream", "--source", "csv:" + dir.path("all.csv"), "--label-column", "last"]
+                                          + Self.learner + ["--save", dir.path("straight.h5"), "--json"])
+            #expect(straight.status == 0, "\(straight.error)")
+            let monday = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--label-column", "last"]
+                                        + Self.learner + ["--save", dir.path("week.h5"), "--json"])
+            #expect(monday.status == 0, "\(monday.error)")
+            // Tuesday: the learner and its label map from the checkpoint; --save defaults to it.
+            let tuesday = MoeProcess.run(["stream", "--resume", dir.path("week.h5"), "--source", "csv:" + dir.path("tuesday.csv"),
+                                          "--label-column", "last", "--json"])
+            #expect(tuesday.status == 0, "\(tuesday.error)")
+            #expect(tuesday.error.contains("continuing \(dir.path("week.h5")) (1000 samples learned"), "\(tuesday.error)")
+            try Self.expectSameLearner(dir.path("straight.h5"), dir.path("week.h5"))
+            #expect(try Self.figures(straight) == Self.figures(tuesday))
+            #expect(try Checkpoint.load(from: dir.path("week.h5")).classes == .strings(["cat", "dog", "eel"]))
+
+            // Paused after 37 batches, then --resume alone: the file from its next row.
+            let paused = MoeProcess.run(["stream", "--source", "csv:" + dir.path("all.csv"), "--label-column", "last"]
+                                        + Self.learner + ["--save", dir.path("paused.h5"), "--stop-after-batches", "37", "--json"])
+            #expect(paused.status == 0, "\(paused.error)")
+            #expect(MoeProcess.json(paused)?["paused"] as? Bool == true && MoeProcess.json(paused)?["samples"] as? Int == 740)
+            let rest = MoeProcess.run(["stream", "--resume", dir.path("paused.h5"), "--json"])
+            #expect(rest.status == 0, "\(rest.error)")
+            #expect(rest.error.contains("resumed \(dir.path("paused.h5")): csv:\(dir.path("all.csv")) after 740 samples in 37 batches"),
+                    "\(rest.error)")
+            try Self.expectSameLearner(dir.path("straight.h5"), dir.path("paused.h5"))
+            #expect(try Self.figures(straight) == Self.figures(rest))
+            // Resumed again, a finished file has nothing more to give.
+            let again = MoeProcess.run(["stream", "--resume", dir.path("paused.h5"), "--json"])
+            #expect(again.status == 0 && again.error.contains("(finished)"), "\(again.error)")
+            try Self.expectSameLearner(dir.path("straight.h5"), dir.path("paused.h5"))
+        }
+    }
+
+    @Test("standard input: continued on new rows, and a paused stream read on from the next process's input")
+    func standardInput() throws {
+        try withTemporaryDirectory { dir in
+            let lines = Self.rows()
+            try Self.write(lines, to: dir.path("all.csv"))
+            let straight = MoeProcess.run(["stream", "--source", "csv:" + dir.path("all.csv"), "--label-column", "last"]
+                                          + Self.learner + ["--save", dir.path("straight.h5"), "--json"])
+            #expect(straight.status == 0, "\(straight.error)")
+            let text = { (range: Range<Int>) in lines[range].joined(separator: "\n") + "\n" }
+            let first = MoeProcess.run(["stream", "--source", "stdin", "--label-column", "last"] + Self.learner
+                                       + ["--save", dir.path("in.h5")], input: text(0..<740))
+            #expect(first.status == 0, "\(first.error)")
+            // The saved stream's layout (label column last) is the new source's unless given.
+            let second = MoeProcess.run(["stream", "--resume", dir.path("in.h5"), "--source", "stdin", "--json"],
+                                        input: text(740..<1500))
+            #expect(second.status == 0, "\(second.error)")
+            // --resume alone: a stream of standard input reads on from this process's input.
+            let third = MoeProcess.run(["stream", "--resume", dir.path("in.h5"), "--json"], input: text(1500..<2000))
+            #expect(third.status == 0, "\(third.error)")
+            try Self.expectSameLearner(dir.path("straight.h5"), dir.path("in.h5"))
+            #expect(try Self.figures(straight) == Self.figures(third))
+        }
+    }
+
+    @Test("a scenario's checkpoint goes on learning from CSV rows, growing an expert for classes it never saw")
+    func scenarioThenRows() throws {
+        try withTemporaryDirectory { dir in
+            // The first experience of Split (classes 0 and 1), paused and saved.
+            let scenario = MoeProcess.run(["stream", "--data", TrainingData.synthetic, "--hidden", "32,32", "--passes", "1",
+                                           "--batch-size", "50", "--stop-after", "1", "--save", dir.path("s.h5"), "--json"])
+            #expect(scenario.status == 0, "\(scenario.error)")
+            let before = try #require(MoeProcess.json(scenario))
+            #expect(before["experts"] as? Int == 0)
+            // Classes 4 and 5 as CSV rows, label first.
+            let images = try FashionMNIST.load(split: .train, directory: TrainingData.synthetic)
+            let rows = images.labels.indices.filter { images.labels[$0] == 4 || images.labels[$0] == 5 }.prefix(300)
+            try Self.write(rows.map { r in ([String(images.labels[r])] + images.features.row(r).map { "\($0)" }).joined(separator: ",") },
+                           to: dir.path("new.csv"))
+            let more = MoeProcess.run(["stream", "--resume", dir.path("s.h5"), "--source", "csv:" + dir.path("new.csv"), "--json"])
+            #expect(more.status == 0, "\(more.error)")
+            let after = try #require(MoeProcess.json(more))
+            #expect(after["samples"] as? Int == rows.count && after["experts"] as? Int == 1, "\(after)")
+            #expect(more.error.contains("grew expert 0") && more.error.contains("classes [4, 5]"), "\(more.error)")
+            // Everything it learned is in the checkpoint it saved over.
+            let saved = try Learner(checkpoint: Checkpoint.load(from: dir.path("s.h5")))
+            #expect(saved.counters.samples == (before["samples"] as? Int ?? 0) + rows.count)
+            #expect(saved.seenClasses == [0, 1, 4, 5] && saved.model.experts.count == 1)
+            #expect(saved.replay.count > 0 && saved.statistics?.sampleCount == Double(saved.counters.samples))
+            // Evaluated on all ten classes: those it has no output for count as errors, and are counted.
+            let eval = MoeProcess.run(["eval", dir.path("s.h5"), "--data", TrainingData.synthetic, "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            let figures = try #require(MoeProcess.json(eval))
+            let test = try FashionMNIST.load(split: .test, directory: TrainingData.synthetic)
+            #expect(figures["unknown_class_samples"] as? Int == test.labels.filter { $0 >= 6 }.count)
+            #expect((figures["test_accuracy"] as? Double ?? 1) <= Double(test.labels.filter { $0 < 6 }.count) / Double(test.count))
+            // And on from a pair of IDX files (the 500 test images, all ten classes).
+            let files = FashionMNIST.files(split: .test, directory: TrainingData.synthetic)
+            let idx = MoeProcess.run(["stream", "--resume", dir.path("s.h5"), "--source", "idx:\(files.images),\(files.labels)", "--json"])
+            #expect(idx.status == 0, "\(idx.error)")
+            #expect(MoeProcess.json(idx)?["samples"] as? Int == test.count)
+            #expect(try Learner(checkpoint: Checkpoint.load(from: dir.path("s.h5"))).seenClasses == Set(0..<10))
+        }
+    }
+
+    @Test("new data that disagrees with the checkpoint, and options that contradict it, are refused with a sentence")
+    func refusals() throws {
+        try withTemporaryDirectory { dir in
+            let lines = Self.rows()
+            try Self.write(lines[..<200], to: dir.path("named.csv"))
+            let saved = MoeProcess.run(["stream", "--source", "csv:" + dir.path("named.csv"), "--label-column", "last"]
+                                       + Self.learner + ["--save", dir.path("n.h5")])
+            #expect(saved.status == 0, "\(saved.error)")
+            let file = dir.path("n.h5")
+            func refused(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+                let r = MoeProcess.run(["stream", "--resume", file] + arguments)
+                #expect(r.status == 1, "status \(r.status)", sourceLocation: sourceLocation)
+                #expect(r.errorLines.last == "Error: " + message, "\(r.error)", sourceLocation: sourceLocation)
+            }
+            // Three features where the checkpoint has four.
+            try Self.write(lines[..<50].map { $0.split(separator: ",").dropFirst().joined(separator: ",") }, to: dir.path("narrow.csv"))
+            refused(["--source", "csv:" + dir.path("narrow.csv"), "--label-column", "last"],
+                    "checkpoint '\(file)' expects 4 features per sample, but \(dir.path("narrow.csv")), line 1 has 3.")
+            // Class numbers where the checkpoint names its classes.
+            try Self.write(lines[..<50].map { $0.replacingOccurrences(of: "cat", with: "0").replacingOccurrences(of: "dog", with: "1")
+                .replacingOccurrences(of: "eel", with: "2") }, to: dir.path("numbers.csv"))
+            let numbers = MoeProcess.run(["stream", "--resume", file, "--source", "csv:" + dir.path("numbers.csv"), "--label-column", "last"])
+            #expect(numbers.status == 1)
+            #expect(numbers.errorLines.last?.hasPrefix("Error: checkpoint '\(file)' knows its classes by name (") == true, "\(numbers.error)")
+            #expect(numbers.errorLines.last?.contains("are class numbers, not names") == true, "\(numbers.error)")
+            // Names where the checkpoint numbers its classes.
+            let numbered = MoeProcess.run(["stream", "--source", "csv:" + dir.path("numbers.csv"), "--label-column", "last"]
+                                          + Self.learner + ["--save", dir.path("i.h5")])
+            #expect(numbered.status == 0, "\(numbered.error)")
+            let names = MoeProcess.run(["stream", "--resume", dir.path("i.h5"), "--source", "csv:" + dir.path("named.csv"), "--label-column", "last"])
+            #expect(names.status == 1)
+            let first = lines[0].split(separator: ",").last.map(String.init) ?? ""
+            #expect(names.errorLines.last == "Error: checkpoint '\(dir.path("i.h5"))' knows its classes by number (0..<3), and the new data does not fit them: \(dir.path("named.csv")), line 1, column 5: the label '\(first)' cannot be used: earlier labels were class numbers; declare the class names to use text labels.", "\(names.error)")
+            // Options that contradict the checkpoint.
+            refused(["--hidden", "8"], "--hidden 8 differs from 16 in checkpoint '\(file)'; a resumed run keeps its settings (drop the option)")
+            refused(["--gate", "learned"], "--gate learned differs from class-posterior in checkpoint '\(file)'; a resumed run keeps its settings (drop the option)")
+            refused(["--batch-size", "64"], "--batch-size 64 differs from 20 in checkpoint '\(file)'; a resumed run keeps its settings (drop the option)")
+            refused(["--passes", "3"], "checkpoint '\(file)' streams csv:\(dir.path("named.csv")), not a scenario; drop the scenario options")
+            // A scenario option with --source is a usage error.
+            let usage = MoeProcess.run(["stream", "--source", "stdin", "--scenario", "split-fmnist"])
+            #expect(usage.status == 64 && usage.error.contains("--scenario describes a scenario, but --source streams rows instead"), "\(usage.error)")
+            // A checkpoint of moe train is not a continual learner.
+            let trained = MoeProcess.run(["train", "--epochs", "1", "--limit", "100", "--hidden", "8", "--data", TrainingData.synthetic,
+                                          "--save", dir.path("t.h5")])
+            #expect(trained.status == 0, "\(trained.error)")
+            let plain = MoeProcess.run(["stream", "--resume", dir.path("t.h5")])
+            #expect(plain.status == 1)
+            #expect(plain.errorLines.last == "Error: checkpoint '\(dir.path("t.h5"))' holds a network trained by moe train, not a continual learner; continue it with moe train --resume")
+        }
+    }
+
+    @Test("a joint stream pauses and resumes exactly")
+    func jointPause() throws {
+        try withTemporaryDirectory { dir in
+            let small = ["--data", TrainingData.synthetic, "--hidden", "32,32", "--passes", "1", "--batch-size", "100", "--joint"]
+            let straight = MoeProcess.run(["stream"] + small + ["--json"])
+            let first = MoeProcess.run(["stream"] + small + ["--stop-after-batches", "7", "--save", dir.path("j.h5"), "--json"])
+            let second = MoeProcess.run(["stream", "--resume", dir.path("j.h5"), "--data", TrainingData.synthetic, "--json"])
+            #expect(straight.status == 0 && first.status == 0 && second.status == 0, "\(first.error)\(second.error)")
+            #expect(MoeProcess.json(first)?["accuracy_matrix"] as? [Any] == nil || (MoeProcess.json(first)?["accuracy_matrix"] as? [Any])?.isEmpty == true)
+            let a = try #require(MoeProcess.json(straight)), b = try #require(MoeProcess.json(second))
+            for key in ["accuracy_matrix", "final_average_accuracy", "prequential_accuracy", "experts", "parameters"] {
+                #expect("\(a[key]!)" == "\(b[key]!)", "\(key) differs after resume")
+            }
+        }
+    }
+}
