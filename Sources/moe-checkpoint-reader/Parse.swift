@@ -1,68 +1,40 @@
 import Glibc
 import HDF5Kit
 
-/// A request read from standard input (a Unix socket): the header, and the image and
-/// answer files whose descriptors came with it.
-struct Request {
-    var header: HDF5SnapshotRequest
-    var image: Int32
-    var answer: Int32
-}
-
 /// The next request, or nil when standard input has ended (the parent closed it or
 /// died). A malformed request ends the process: the parent sees its reader die.
-func readRequest() -> Request? {
-    var bytes = [UInt8](repeating: 0, count: HDF5SnapshotRequest.headerSize)
-    var control = [UInt8](repeating: 0, count: 64)
-    var received = 0
-    var descriptors: [Int32] = []
-    while received < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { buffer in
-            control.withUnsafeMutableBytes { space in
-                var vector = iovec(iov_base: buffer.baseAddress! + received, iov_len: buffer.count - received)
-                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    var message = msghdr()
-                    message.msg_iov = vectorPointer
-                    message.msg_iovlen = 1
-                    message.msg_control = space.baseAddress
-                    message.msg_controllen = space.count
-                    let n = recvmsg(STDIN_FILENO, &message, Int32(MSG_CMSG_CLOEXEC))
-                    if n > 0 { descriptors += receivedDescriptors(space, length: Int(message.msg_controllen)) }
-                    return n
-                }
-            }
-        }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 {
-            if received == 0 && descriptors.isEmpty { return nil }
-            exit(2)
-        }
-        received += n
-    }
-    guard let header = HDF5SnapshotRequest(header: bytes), descriptors.count == 2 else { exit(2) }
-    return Request(header: header, image: descriptors[0], answer: descriptors[1])
+func readRequest() -> HDF5SnapshotRequest? {
+    guard let bytes = readExactly(STDIN_FILENO, HDF5SnapshotRequest.headerSize, endAllowed: true) else { return nil }
+    guard let request = HDF5SnapshotRequest(header: bytes) else { exit(2) }
+    return request
 }
 
-/// The descriptors of an `SCM_RIGHTS` control message (`struct cmsghdr`: length, level,
-/// type, then the descriptors at offset 16).
-private func receivedDescriptors(_ control: UnsafeMutableRawBufferPointer, length: Int) -> [Int32] {
-    let headerSize = MemoryLayout<cmsghdr>.size
-    guard length >= headerSize else { return [] }
-    let header = control.load(as: cmsghdr.self)
-    guard header.cmsg_level == SOL_SOCKET, header.cmsg_type == Int32(SCM_RIGHTS),
-          Int(header.cmsg_len) <= length, Int(header.cmsg_len) >= headerSize else { return [] }
-    return (0..<(Int(header.cmsg_len) - headerSize) / 4).map { control.loadUnaligned(fromByteOffset: headerSize + 4 * $0, as: Int32.self) }
+/// Exactly `count` bytes from `fd`; nil at the end of input (allowed only before the
+/// first byte when `endAllowed`; otherwise the process ends).
+func readExactly(_ fd: Int32, _ count: Int, endAllowed: Bool) -> [UInt8]? {
+    var bytes = [UInt8](repeating: 0, count: count)
+    var total = 0
+    while total < count {
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, count - total) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 {
+            if total == 0 && endAllowed { return nil }
+            exit(2)
+        }
+        total += n
+    }
+    return bytes
 }
 
 /// Parses the request's image in a fork with the request's limits and says how it
-/// ended; the answer is then at the start of the request's answer file.
-func parseInFork(_ request: Request) -> HDF5SnapshotReply {
+/// ended; the answer is then at the start of the request's answer segment.
+func parseInFork(_ request: HDF5SnapshotRequest) -> HDF5SnapshotReply {
     // The fork writes the answer's length to this pipe, and its end closes when it
     // exits: the end of input is the signal.
     var ends: [Int32] = [-1, -1]
     guard pipe(&ends) == 0 else { return HDF5SnapshotReply(.exited(-1)) }
     for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-    let deadline = monotonicMilliseconds() + request.header.timeoutMilliseconds
+    let deadline = monotonicMilliseconds() + request.timeoutMilliseconds
     let pid = fork()
     if pid == 0 {
         close(ends[0])
@@ -103,7 +75,7 @@ func parseInFork(_ request: Request) -> HDF5SnapshotReply {
     if code != 0 { return HDF5SnapshotReply(.exited(code)) }
     let bytes = length.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
     guard received == 8, bytes > 0 else { return HDF5SnapshotReply(.exited(-1)) }
-    guard bytes <= UInt64(request.header.answerLimit) else { return HDF5SnapshotReply(.answerTooLarge) }
+    guard bytes <= UInt64(request.answerLimit) else { return HDF5SnapshotReply(.answerTooLarge) }
     return HDF5SnapshotReply(.answered(bytes: Int(bytes)))
 }
 
@@ -118,9 +90,9 @@ private func stop(_ pid: pid_t, _ outcome: HDF5SnapshotReply.Outcome) -> HDF5Sna
     return HDF5SnapshotReply(outcome)
 }
 
-/// The fork: limits first, then libhdf5 on the image, the answer to the answer file, and
-/// exit.
-private func parse(_ request: Request, lengthTo pipe: Int32) -> Never {
+/// The fork: the image attached, limits set, then libhdf5 on the image, the answer into
+/// the answer segment, its length to `pipe`, and exit.
+private func parse(_ request: HDF5SnapshotRequest, lengthTo pipe: Int32) -> Never {
     // Default actions: a fault ends this process at once, with its signal as the outcome.
     for signal in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGXCPU, SIGXFSZ, SIGPIPE] { _ = Glibc.signal(signal, SIG_DFL) }
     // Nothing of the parent's conversation: standard input and output become /dev/null.
@@ -130,44 +102,53 @@ private func parse(_ request: Request, lengthTo pipe: Int32) -> Never {
         dup2(null, STDOUT_FILENO)
         close(null)
     }
-    // The image, mapped read-only (libhdf5 reads it in place, without a copy).
-    let size = request.header.imageBytes
-    guard size > 0, let image = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, request.image, 0), image != MAP_FAILED else { _exit(5) }
+    // The image (libhdf5 reads it in place, read-only, without a copy) and the answer's
+    // room, both attached before the address space is limited.
+    guard let image = attach(request.imageSegment, bytes: request.imageBytes, readOnly: true),
+          let answer = attach(request.answerSegment, bytes: request.answerLimit, readOnly: false) else { _exit(5) }
     // Address space: what the process has now plus the allowance; CPU: the soft limit
-    // sends SIGXCPU, the hard one a second later SIGKILL; files: the answer's limit.
-    let addressSpace = rlim_t(addressSpaceBytes() + request.header.memoryBytes)
+    // sends SIGXCPU, the hard one a second later SIGKILL; no file may be written.
+    let addressSpace = rlim_t(addressSpaceBytes() + request.memoryBytes)
     var memory = rlimit(rlim_cur: addressSpace, rlim_max: addressSpace)
-    var cpu = rlimit(rlim_cur: rlim_t(request.header.cpuSeconds), rlim_max: rlim_t(request.header.cpuSeconds + 1))
-    var files = rlimit(rlim_cur: rlim_t(request.header.answerLimit), rlim_max: rlim_t(request.header.answerLimit))
-    guard setLimit(RLIMIT_AS, &memory), setLimit(RLIMIT_CPU, &cpu), setLimit(RLIMIT_FSIZE, &files) else { _exit(4) }
+    var cpu = rlimit(rlim_cur: rlim_t(request.cpuSeconds), rlim_max: rlim_t(request.cpuSeconds + 1))
+    var files = rlimit(rlim_cur: 0, rlim_max: 0)
+    guard lowerLimit(RLIMIT_AS, &memory), lowerLimit(RLIMIT_CPU, &cpu), setLimit(RLIMIT_FSIZE, &files) else { _exit(4) }
 
-    // The answer file (grown if it is too small; the requester may reuse it, pages and
-    // all) is mapped, and libhdf5 reads every dataset straight into its place there.
     var length: Int
     do {
-        let file = try HDF5File.open(borrowing: UnsafeRawBufferPointer(start: image, count: size), name: "")
+        let file = try HDF5File.open(borrowing: UnsafeRawBufferPointer(image), name: "")
+        // libhdf5 reads every dataset straight into its place in the answer.
         length = try file.encodeSnapshot { bytes -> UnsafeMutableRawBufferPointer? in
-            // (A kept answer file may be large enough already: the file-size limit would
-            // not see the answer grow, so the limit is checked here.)
-            if bytes > request.header.answerLimit { _exit(answerTooLarge) }
-            var info = stat()
-            guard bytes > 0, fstat(request.answer, &info) == 0,
-                  Int(info.st_size) >= bytes || ftruncate(request.answer, off_t(bytes)) == 0,
-                  let answer = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, request.answer, 0),
-                  answer != MAP_FAILED else { return nil }
-            return UnsafeMutableRawBufferPointer(start: answer, count: bytes)
+            if bytes > answer.count { _exit(answerTooLarge) }
+            return UnsafeMutableRawBufferPointer(rebasing: answer[0..<bytes])
         }
     } catch {
         // Whatever was written is overwritten: the error is the answer.
-        length = 0
-        guard lseek(request.answer, 0, SEEK_SET) == 0,
-              HDF5SnapshotWire.encode(.failure(error), to: { chunk in
-                  length += chunk.count
-                  return writeAll(request.answer, chunk)
-              }) else { _exit(3) }
+        let encoded = HDF5SnapshotWire.encode(.failure(error))
+        if encoded.count > answer.count { _exit(answerTooLarge) }
+        encoded.withUnsafeBytes { answer.copyMemory(from: $0) }
+        length = encoded.count
     }
     // The answer's length, for the reader process to pass on.
     _exit(withUnsafeBytes(of: UInt64(length).littleEndian, { writeAll(pipe, $0) }) ? 0 : 3)
+}
+
+/// The first `bytes` bytes of the System V shared memory segment `id`, attached; nil if
+/// it cannot be attached or is shorter.
+private func attach(_ id: Int32, bytes: Int, readOnly: Bool) -> UnsafeMutableRawBufferPointer? {
+    var info = shmid_ds()
+    guard bytes > 0, shmctl(id, IPC_STAT, &info) == 0, Int(info.shm_segsz) >= bytes,
+          let base = shmat(id, nil, readOnly ? SHM_RDONLY : 0), base != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+    return UnsafeMutableRawBufferPointer(start: base, count: bytes)
+}
+
+/// Lowers a limit (never above what the process may have: the parent's hard limit stays).
+private func lowerLimit(_ resource: __rlimit_resource, _ limit: inout rlimit) -> Bool {
+    var current = rlimit()
+    guard getrlimit(__rlimit_resource_t(resource.rawValue), &current) == 0 else { return false }
+    limit.rlim_max = min(limit.rlim_max, current.rlim_max)
+    limit.rlim_cur = min(limit.rlim_cur, limit.rlim_max)
+    return setLimit(resource, &limit)
 }
 
 func setLimit(_ resource: __rlimit_resource, _ limit: inout rlimit) -> Bool {

@@ -2,14 +2,14 @@
 // Continual library lets libhdf5 parse files it does not trust
 // (docs/checkpoint-format.md, "Isolated loading").
 //
-// It reads requests on standard input, a Unix socket (`HDF5SnapshotRequest`: the limits,
-// with the descriptors of a file holding the bytes of an HDF5 file and of an empty file
-// for the answer), and writes one reply per request on standard output
-// (`HDF5SnapshotReply`; the snapshot, or the error, in `HDF5SnapshotWire` format is in
-// the answer file), until standard input ends. Each file is parsed in a fresh fork of
-// this process with its own limits on address space, CPU time and answer size, and is
-// killed when it runs past the wall-clock time; this process never calls libhdf5 on a
-// file itself, so a crash, a hang or a corrupted heap in one parse cannot touch the next.
+// It reads requests on standard input (`HDF5SnapshotRequest`: the limits, and the ids of
+// two System V shared memory segments: one holding the bytes of an HDF5 file, one for the
+// answer) and writes one reply per request on standard output (`HDF5SnapshotReply`; the
+// snapshot, or the error, in `HDF5SnapshotWire` format is in the answer segment), until
+// standard input ends. Each file is parsed in a fresh fork of this process with its own
+// limits on address space and CPU time, and is killed when it runs past the wall-clock
+// time; this process never calls libhdf5 on a file itself, so a crash, a hang or a
+// corrupted heap in one parse cannot touch the next.
 import Glibc
 import HDF5Kit
 
@@ -38,9 +38,6 @@ do {
 warmUp()
 
 while let request = readRequest() {
-    let reply = parseInFork(request)
-    close(request.image)
-    close(request.answer)
-    guard writeAll(STDOUT_FILENO, reply.header()) else { exit(1) }
+    guard writeAll(STDOUT_FILENO, parseInFork(request).header()) else { exit(1) }
 }
 exit(0)

@@ -151,12 +151,18 @@ struct CheckpointIsolationTests {
         var generator = SeededGenerator(seed: 3)
         let model = MixtureOfExperts(sizes: [1000, 1000, 2], generator: &generator)
         let bytes = try Checkpoint(model: model).encoded(name: "big.h5")
-        let tight = CheckpointReaderLimits(memoryBytes: 1 << 20)
-        let memory = try #require(throws: CheckpointError.self) { try Checkpoint.decode(bytes, name: "big.h5", parsing: .isolated(tight)) }
+        // Numbers go straight from the file into the answer; 200,000 strings need memory
+        // in the reader, far beyond an allowance of 64 KiB.
+        let strings = CheckpointSection(datasets: ["names": .strings((0..<200_000).map { "name \($0)" })])
+        let wordy = try Checkpoint(model: model, sections: ["names": strings]).encoded(name: "wordy.h5")
+        let tight = CheckpointReaderLimits(memoryBytes: 1 << 16)
+        let memory = try #require(throws: CheckpointError.self) { try Checkpoint.decode(wordy, name: "wordy.h5", parsing: .isolated(tight)) }
         switch memory {
-        case .readerFailed(file: "big.h5", reason: .crashed), .hdf5: break
+        case .readerFailed(file: "wordy.h5", reason: .crashed), .hdf5(_): break
         default: Issue.record("\(memory)")
         }
+        #expect(memory.description.contains("wordy.h5"))
+        #expect(try Checkpoint.decode(wordy, name: "wordy.h5").sections["names"] == strings)
         let small = CheckpointReaderLimits(answerBytes: 1000)
         let answer = try #require(throws: CheckpointError.self) { try Checkpoint.decode(bytes, name: "big.h5", parsing: .isolated(small)) }
         #expect(answer == .readerFailed(file: "big.h5", reason: .answerTooLarge(limit: 1000)))

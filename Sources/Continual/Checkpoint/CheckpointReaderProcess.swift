@@ -6,11 +6,11 @@ import Synchronization
 ///
 /// One per process, started at the first isolated load and kept for the next ones:
 /// loads take turns (a lock), each sends the limits and the verified bytes, and gets back
-/// a reply saying how the parse ended, then the snapshot. The bytes travel in two files in
-/// memory (`/dev/shm`, unlinked) whose descriptors go with the request: the image, and
-/// the answer the reader writes. For files up to `keptFileBytes` both are kept for the
-/// next load, so their memory is allocated once and not at every load (allocating pages
-/// was the larger part of the cost). The reader parses each file in a fresh fork of
+/// a reply saying how the parse ended, then the snapshot. The bytes travel in two System
+/// V shared memory segments named in the request: the image, and the answer the reader
+/// writes. For files up to `keptFileBytes` both are kept for the next load, so their
+/// memory is allocated once and not at every load (allocating pages was the larger part
+/// of the cost). The reader parses each file in a fresh fork of
 /// itself, so one file cannot affect the parse of another, and a crash or a hang ends
 /// only that fork. If the reader itself stops answering (it never parses a file, so it
 /// should not), it is killed and started again at the next load.
@@ -18,15 +18,16 @@ final class CheckpointReaderProcess: Sendable {
     /// The program's name; `MOE_CHECKPOINT_READER` names another path.
     static let programName = "moe-checkpoint-reader"
     static let environmentVariable = "MOE_CHECKPOINT_READER"
-    /// The largest checkpoint whose image and answer files are kept between loads.
+    /// The largest checkpoint whose image and answer segments are kept between loads.
     static let keptFileBytes = 64 << 20
 
     static let shared = CheckpointReaderProcess()
 
-    /// The running reader, and the image and answer files kept for it.
+    /// The running reader, and the image and answer segments kept for it.
     struct State {
         var child: ReaderProcessSystem.Child?
-        var files: (image: Int32, answer: Int32)?
+        var image: ReaderProcessSystem.SharedMemory?
+        var answer: ReaderProcessSystem.SharedMemory?
     }
 
     private let state = Mutex(State())
@@ -34,10 +35,7 @@ final class CheckpointReaderProcess: Sendable {
     deinit {
         state.withLock { state in
             if let child = state.child { ReaderProcessSystem.stop(child) }
-            if let files = state.files {
-                ReaderProcessSystem.close(descriptor: files.image)
-                ReaderProcessSystem.close(descriptor: files.answer)
-            }
+            for segment in [state.image, state.answer].compactMap({ $0 }) { ReaderProcessSystem.release(segment) }
         }
     }
 
@@ -83,17 +81,18 @@ final class CheckpointReaderProcess: Sendable {
             state.child = nil
             return .readerStopped(ended.map { "it ended (\($0))" } ?? reason)
         }
-        // The bytes go in files in memory (no copy through the socket, no back and forth
+        // The bytes go in shared memory (no copy through the socket, no back and forth
         // while they are written); only the two headers cross it.
-        let (image, answerFile) = try files(for: bytes, kept: &state.files)
-        let kept = state.files != nil && state.files!.image == image
+        let (image, answer) = try segments(image: bytes.count, answer: request.answerLimit, kept: &state)
         defer {
-            if !kept {
-                ReaderProcessSystem.close(descriptor: image)
-                ReaderProcessSystem.close(descriptor: answerFile)
-            }
+            if image.id != state.image?.id { ReaderProcessSystem.release(image) }
+            if answer.id != state.answer?.id { ReaderProcessSystem.release(answer) }
         }
-        if let problem = ReaderProcessSystem.send(request.header(), files: [image, answerFile], to: reader, by: deadline) {
+        bytes.withUnsafeBytes { image.memory.copyMemory(from: $0) }
+        var sent = request
+        sent.imageSegment = image.id
+        sent.answerSegment = answer.id
+        if let problem = ReaderProcessSystem.send(sent.header(), to: reader, by: deadline) {
             throw fail(problem)
         }
         let header: [UInt8]
@@ -106,15 +105,11 @@ final class CheckpointReaderProcess: Sendable {
         switch reply.outcome {
         case let .answered(length):
             guard length <= request.answerLimit else { throw fail("it announced an answer of \(length) bytes, more than the \(request.answerLimit) allowed") }
-            // Decoded where it lies: every length is checked against the mapping.
-            let decoded = ReaderProcessSystem.withContents(of: answerFile, count: length) { answer in
-                Result { () throws(HDF5Error) -> Result<HDF5Snapshot, HDF5Error> in try HDF5SnapshotWire.decode(answer, name: name) }
-            }
-            switch decoded {
-            case let .success(.success(answer)): return answer
-            case let .success(.failure(error)): throw .malformedAnswer(error.description)
-            case .failure(.ended): throw fail("its answer ended early")
-            case let .failure(.other(reason)): throw fail(reason)
+            // Decoded where it lies: every length is checked against the answer's.
+            do {
+                return try HDF5SnapshotWire.decode(UnsafeRawBufferPointer(rebasing: answer.memory[0..<length]), name: name)
+            } catch {
+                throw .malformedAnswer(error.description)
             }
         case let .signaled(signal) where signal == ReaderProcessSystem.cpuLimitSignal:
             throw .cpuLimit(seconds: request.cpuSeconds)
@@ -129,34 +124,32 @@ final class CheckpointReaderProcess: Sendable {
         }
     }
 
-    /// The image and answer files for `bytes`: the kept ones (made on first use) for a
-    /// file up to `keptFileBytes`, else new ones the caller closes.
-    private func files(for bytes: [UInt8], kept: inout (image: Int32, answer: Int32)?) throws(CheckpointReaderFailure) -> (Int32, Int32) {
-        func make(_ contents: [UInt8]) throws(CheckpointReaderFailure) -> Int32 {
-            try ReaderProcessSystem.anonymousFile(holding: contents)
-        }
-        guard bytes.count <= Self.keptFileBytes else {
-            let image = try make(bytes)
+    /// Segments of at least `image` and `answer` bytes: the kept ones (made, or made
+    /// larger, when needed) for a file up to `keptFileBytes`, else new ones the caller
+    /// releases.
+    private func segments(image: Int, answer: Int, kept state: inout State) throws(CheckpointReaderFailure)
+        -> (ReaderProcessSystem.SharedMemory, ReaderProcessSystem.SharedMemory)
+    {
+        guard image <= Self.keptFileBytes else {
+            let made = try ReaderProcessSystem.makeSharedMemory(bytes: image)
             do {
-                return (image, try make([]))
+                return (made, try ReaderProcessSystem.makeSharedMemory(bytes: answer))
             } catch {
-                ReaderProcessSystem.close(descriptor: image)
+                ReaderProcessSystem.release(made)
                 throw error
             }
         }
-        if kept == nil {
-            let image = try make([])
-            do {
-                kept = (image, try make([]))
-            } catch {
-                ReaderProcessSystem.close(descriptor: image)
-                throw error
-            }
+        if (state.image?.memory.count ?? -1) < image {
+            state.image.map(ReaderProcessSystem.release)
+            state.image = nil
+            state.image = try ReaderProcessSystem.makeSharedMemory(bytes: max(image, 1 << 20))
         }
-        if let problem = ReaderProcessSystem.overwrite(kept!.image, with: bytes) {
-            throw .exchangeFile(problem)
+        if (state.answer?.memory.count ?? -1) < answer {
+            state.answer.map(ReaderProcessSystem.release)
+            state.answer = nil
+            state.answer = try ReaderProcessSystem.makeSharedMemory(bytes: max(answer, 2 << 20))
         }
-        return kept!
+        return (state.image!, state.answer!)
     }
 
     /// The reader program: `$MOE_CHECKPOINT_READER`, else the first found of `folders`

@@ -6,8 +6,8 @@ import Glibc
 
 // Every operating-system call of the checkpoint code: whole-file reads, crash-safe
 // replacement of files, key files, and the reader process (started with posix_spawn,
-// talked to through a Unix socket with deadlines; the bytes go in anonymous files whose
-// descriptors travel with the messages).
+// talked to through a Unix socket with deadlines; the bytes go in System V shared memory
+// segments named in the messages).
 
 /// Whole-file reads and crash-safe replacement of files.
 enum AtomicFile {
@@ -209,99 +209,46 @@ enum ReaderProcessSystem {
         return Child(pid: pid, socket: ends[0])
     }
 
-    /// Writes `bytes` at the start of the file `fd` (which may be longer).
-    static func overwrite(_ fd: Int32, with bytes: [UInt8]) -> String? {
-        var written = 0
-        return bytes.withUnsafeBytes { buffer -> String? in
-            while written < buffer.count {
-                let n = pwrite(fd, buffer.baseAddress! + written, buffer.count - written, off_t(written))
+    /// A System V shared memory segment attached to this process: the exchange of bytes
+    /// with the reader, which attaches it by id. Marked for removal at once, so it goes
+    /// away when the last process detaches (or dies); no file, so a file-size limit
+    /// (`ulimit -f`) does not apply.
+    struct SharedMemory {
+        let id: Int32
+        let memory: UnsafeMutableRawBufferPointer
+    }
+
+    /// A new segment of `bytes` bytes (pages are allocated when first touched).
+    static func makeSharedMemory(bytes: Int) throws(CheckpointReaderFailure) -> SharedMemory {
+        let id = shmget(IPC_PRIVATE, max(bytes, 1), Int32(IPC_CREAT) | 0o600)
+        guard id >= 0 else { throw .exchangeFile("shmget of \(bytes) bytes failed: \(errorText())") }
+        let base = shmat(id, nil, 0)
+        _ = shmctl(id, IPC_RMID, nil)
+        guard let base, base != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw .exchangeFile("shmat failed: \(errorText())")
+        }
+        return SharedMemory(id: id, memory: UnsafeMutableRawBufferPointer(start: base, count: bytes))
+    }
+
+    static func release(_ segment: SharedMemory) {
+        _ = shmdt(segment.memory.baseAddress)
+    }
+
+    /// Sends all of `bytes`, or says why not (the reader ended, or the deadline passed).
+    static func send(_ bytes: [UInt8], to child: Child, by deadline: ContinuousClock.Instant) -> String? {
+        bytes.withUnsafeBytes { buffer -> String? in
+            var sent = 0
+            while sent < buffer.count {
+                if let problem = wait(for: Int16(POLLOUT), on: child.socket, until: deadline) { return problem }
+                let n = Glibc.send(child.socket, buffer.baseAddress! + sent, buffer.count - sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                 if n < 0 {
-                    if errno == EINTR { continue }
-                    return "writing failed: \(errorText())"
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return "sending to it failed: \(errorText())"
                 }
-                written += n
+                sent += n
             }
             return nil
         }
-    }
-
-    /// A new file that no other process can open (created in memory, /dev/shm, when
-    /// possible, and unlinked at once) holding `bytes`.
-    static func anonymousFile(holding bytes: [UInt8]) throws(CheckpointReaderFailure) -> Int32 {
-        let base = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : environment("TMPDIR") ?? "/tmp")
-        var template = Array((base + "/moe-checkpoint-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw .exchangeFile("cannot create a file in \(base): \(errorText())") }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        if let failure = AtomicFile.writeAll(fd, bytes) {
-            _ = Glibc.close(fd)
-            throw .exchangeFile("cannot fill a file in \(base): \(failure)")
-        }
-        return fd
-    }
-
-    /// Calls `body` with the first `count` bytes of the file `fd` mapped into memory (the
-    /// mapping is gone after the call).
-    static func withContents<T>(
-        of fd: Int32, count: Int, _ body: (UnsafeRawBufferPointer) -> T
-    ) -> Result<T, ReceiveFailure> {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return .failure(.other("cannot examine its answer: \(errorText())")) }
-        guard Int(info.st_size) >= count, count > 0 else {
-            return .failure(.other("it announced an answer of \(count) bytes but wrote \(info.st_size)"))
-        }
-        guard let mapped = mmap(nil, count, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), mapped != MAP_FAILED else {
-            return .failure(.other("cannot map its answer: \(errorText())"))
-        }
-        defer { munmap(mapped, count) }
-        return .success(body(UnsafeRawBufferPointer(start: mapped, count: count)))
-    }
-
-    static func close(descriptor: Int32) {
-        _ = Glibc.close(descriptor)
-    }
-
-    /// Sends `bytes` with the descriptors `files` (`SCM_RIGHTS`), or says why not (the
-    /// reader ended, or the deadline passed).
-    static func send(_ bytes: [UInt8], files: [Int32], to child: Child, by deadline: ContinuousClock.Instant) -> String? {
-        // struct cmsghdr (length, level, type) and the descriptors after it.
-        let headerSize = MemoryLayout<cmsghdr>.size
-        var control = [UInt8](repeating: 0, count: headerSize + 8 * ((4 * files.count + 7) / 8))
-        control.withUnsafeMutableBytes { space in
-            var header = cmsghdr()
-            header.cmsg_len = headerSize + 4 * files.count
-            header.cmsg_level = SOL_SOCKET
-            header.cmsg_type = Int32(SCM_RIGHTS)
-            space.storeBytes(of: header, as: cmsghdr.self)
-            for (i, fd) in files.enumerated() { space.storeBytes(of: fd, toByteOffset: headerSize + 4 * i, as: Int32.self) }
-        }
-        var sent = 0
-        while sent < bytes.count {
-            if let problem = wait(for: Int16(POLLOUT), on: child.socket, until: deadline) { return problem }
-            let n = bytes.withUnsafeBytes { buffer in
-                control.withUnsafeMutableBytes { space in
-                    var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer.baseAddress! + sent), iov_len: buffer.count - sent)
-                    return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                        var message = msghdr()
-                        message.msg_iov = vectorPointer
-                        message.msg_iovlen = 1
-                        // The descriptors go with the first byte only.
-                        if sent == 0 {
-                            message.msg_control = space.baseAddress
-                            message.msg_controllen = space.count
-                        }
-                        return sendmsg(child.socket, &message, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                    }
-                }
-            }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return "sending to it failed: \(errorText())"
-            }
-            sent += n
-        }
-        return nil
     }
 
     /// Exactly `count` bytes, or why not.
