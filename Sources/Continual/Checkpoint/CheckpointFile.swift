@@ -62,7 +62,7 @@ struct CheckpointHeader: Equatable {
     }
 
     /// Reads and checks the header at the start of `bytes` (the whole file).
-    static func decode(_ bytes: [UInt8], file: String) throws(CheckpointError) -> CheckpointHeader {
+    static func decode(_ bytes: UnsafeRawBufferPointer, file: String) throws(CheckpointError) -> CheckpointHeader {
         if bytes.isEmpty { throw .notACheckpoint(file: file, reason: "the file is empty") }
         let prefix = Array(bytes.prefix(8))
         guard prefix == magic else {
@@ -76,7 +76,7 @@ struct CheckpointHeader: Equatable {
         }
         guard bytes.count >= size else { throw .truncated(file: file, expectedBytes: size, actualBytes: bytes.count) }
         let stored = get(UInt64.self, at: 504, in: bytes)
-        let computed = XXHash64.hash(bytes, range: 0..<504)
+        let computed = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[0..<504]))
         guard stored == computed else { throw .corruptHeader(file: file, reason: "its digest does not match its content") }
         let version = Int(get(UInt32.self, at: 8, in: bytes))
         guard version == Checkpoint.formatVersion else { throw .unsupportedVersion(file: file, version: version) }
@@ -110,8 +110,8 @@ struct CheckpointHeader: Equatable {
         withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + MemoryLayout<T>.size), with: $0) }
     }
 
-    private static func get<T: FixedWidthInteger>(_: T.Type, at offset: Int, in bytes: [UInt8]) -> T {
-        bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    private static func get<T: FixedWidthInteger>(_: T.Type, at offset: Int, in bytes: UnsafeRawBufferPointer) -> T {
+        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
 
@@ -173,7 +173,9 @@ extension Checkpoint {
         _ bytes: [UInt8], name: String = "<memory>", trustedKeys: Set<CheckpointPublicKey> = [],
         parsing: CheckpointParsing = .isolated
     ) throws(CheckpointError) -> Checkpoint {
-        let signer = try verify(bytes, name: name, trustedKeys: trustedKeys)
+        let signer = try bytes.withUnsafeBytes { buffer in
+            Result { () throws(CheckpointError) -> CheckpointPublicKey? in try verify(buffer, name: name, trustedKeys: trustedKeys) }
+        }.get()
         let snapshot: HDF5Snapshot
         switch parsing {
         case .inProcess:
@@ -192,7 +194,7 @@ extension Checkpoint {
 
     /// Checks everything that comes before libhdf5: the header, the length, the digest,
     /// and the signature. Returns the verified signer of a signed file.
-    static func verify(_ bytes: [UInt8], name: String, trustedKeys: Set<CheckpointPublicKey>) throws(CheckpointError) -> CheckpointPublicKey? {
+    static func verify(_ bytes: UnsafeRawBufferPointer, name: String, trustedKeys: Set<CheckpointPublicKey>) throws(CheckpointError) -> CheckpointPublicKey? {
         let header = try CheckpointHeader.decode(bytes, file: name)
         let actual = bytes.count - CheckpointHeader.size
         if actual < header.payloadLength {
@@ -201,7 +203,7 @@ extension Checkpoint {
         if actual > header.payloadLength {
             throw .trailingBytes(file: name, expectedBytes: CheckpointHeader.size + header.payloadLength, actualBytes: bytes.count)
         }
-        let digest = XXHash64.hash(bytes, range: CheckpointHeader.size..<bytes.count)
+        let digest = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[CheckpointHeader.size...]))
         guard digest == header.payloadDigest else {
             throw .checksumMismatch(file: name, stored: header.payloadDigest, computed: digest)
         }
@@ -249,6 +251,22 @@ extension Checkpoint {
     public static func load(
         from path: String, trustedKeys: Set<CheckpointPublicKey> = [], parsing: CheckpointParsing = .isolated
     ) throws(CheckpointError) -> Checkpoint {
-        try decode(try AtomicFile.read(path), name: path, trustedKeys: trustedKeys, parsing: parsing)
+        guard case let .isolated(limits) = parsing else {
+            return try decode(try AtomicFile.read(path), name: path, trustedKeys: trustedKeys, parsing: parsing)
+        }
+        // The file is read straight into the memory the reader process reads it from,
+        // and verified there: the bytes parsed are the bytes verified, with no copy.
+        let file = try AtomicFile.openForReading(path)
+        defer { file.close() }
+        var signer: CheckpointPublicKey?
+        let snapshot = try CheckpointReaderProcess.shared.snapshot(name: path, capacity: file.size, limits: limits) {
+            space throws(CheckpointError) -> Int in
+            let count = try file.read(into: space)
+            signer = try verify(UnsafeRawBufferPointer(rebasing: space[0..<count]), name: path, trustedKeys: trustedKeys)
+            return count
+        }
+        var checkpoint = try CheckpointReader(snapshot: snapshot, name: path).read()
+        checkpoint.signer = signer
+        return checkpoint
     }
 }

@@ -44,10 +44,31 @@ final class CheckpointReaderProcess: Sendable {
 
     /// Parses `bytes` (a verified checkpoint file) in the reader process.
     func snapshot(of bytes: [UInt8], name: String, limits: CheckpointReaderLimits) throws(CheckpointError) -> HDF5Snapshot {
-        let request = limits.request(fileBytes: bytes.count)
+        try snapshot(name: name, capacity: bytes.count, limits: limits) { space throws(CheckpointError) -> Int in
+            bytes.withUnsafeBytes { space.copyMemory(from: $0) }
+            return bytes.count
+        }
+    }
+
+    /// Parses a checkpoint that `fill` writes (and verifies) straight into the memory the
+    /// reader reads it from: at most `capacity` bytes; `fill` returns how many. A file is
+    /// read from disk to that memory without another copy.
+    func snapshot(
+        name: String, capacity: Int, limits: CheckpointReaderLimits,
+        fill: (UnsafeMutableRawBufferPointer) throws(CheckpointError) -> Int
+    ) throws(CheckpointError) -> HDF5Snapshot {
         let decoded = try state.withLock { (state: inout State) throws(CheckpointError) -> Result<HDF5Snapshot, HDF5Error> in
+            let image: ReaderProcessSystem.SharedMemory
             do throws(CheckpointReaderFailure) {
-                return try exchange(request, bytes, name: name, with: &state)
+                image = try segment(for: capacity, keptUpTo: Self.keptFileBytes, kept: &state.image)
+            } catch {
+                throw .readerFailed(file: name, reason: error)
+            }
+            defer { if image.id != state.image?.id { ReaderProcessSystem.release(image) } }
+            let count = try fill(UnsafeMutableRawBufferPointer(rebasing: image.memory[0..<capacity]))
+            precondition(count >= 0 && count <= capacity, "fill wrote \(count) of at most \(capacity) bytes")
+            do throws(CheckpointReaderFailure) {
+                return try exchange(limits.request(fileBytes: count), image: image, name: name, with: &state)
             } catch {
                 throw .readerFailed(file: name, reason: error)
             }
@@ -63,7 +84,7 @@ final class CheckpointReaderProcess: Sendable {
 
     /// One request and its reply, starting the reader if needed. Under the lock.
     private func exchange(
-        _ request: HDF5SnapshotRequest, _ bytes: [UInt8], name: String, with state: inout State
+        _ request: HDF5SnapshotRequest, image: ReaderProcessSystem.SharedMemory, name: String, with state: inout State
     ) throws(CheckpointReaderFailure) -> Result<HDF5Snapshot, HDF5Error> {
         if let running = state.child, ReaderProcessSystem.exitStatus(of: running) != nil {
             // It ended between loads (killed from outside; now reaped): start another.
@@ -74,21 +95,17 @@ final class CheckpointReaderProcess: Sendable {
         let reader = state.child!
         // The parse has its own deadline inside the reader; this one also covers the
         // transfers, and a reader that stopped answering altogether.
-        let deadline = ContinuousClock.now + .milliseconds(request.timeoutMilliseconds) + .seconds(10 + bytes.count / (16 << 20))
+        let deadline = ContinuousClock.now + .milliseconds(request.timeoutMilliseconds) + .seconds(10 + request.imageBytes / (16 << 20))
         func fail(_ reason: String) -> CheckpointReaderFailure {
             let ended = ReaderProcessSystem.exitStatus(of: reader)
             if ended == nil { ReaderProcessSystem.stop(reader) } else { ReaderProcessSystem.close(reader) }
             state.child = nil
             return .readerStopped(ended.map { "it ended (\($0))" } ?? reason)
         }
-        // The bytes go in shared memory (no copy through the socket, no back and forth
+        // The bytes are in shared memory (no copy through the socket, no back and forth
         // while they are written); only the two headers cross it.
-        let (image, answer) = try segments(image: bytes.count, answer: request.answerLimit, kept: &state)
-        defer {
-            if image.id != state.image?.id { ReaderProcessSystem.release(image) }
-            if answer.id != state.answer?.id { ReaderProcessSystem.release(answer) }
-        }
-        bytes.withUnsafeBytes { image.memory.copyMemory(from: $0) }
+        let answer = try segment(for: request.answerLimit, keptUpTo: 2 * Self.keptFileBytes + (1 << 20), kept: &state.answer)
+        defer { if answer.id != state.answer?.id { ReaderProcessSystem.release(answer) } }
         var sent = request
         sent.imageSegment = image.id
         sent.answerSegment = answer.id
@@ -124,32 +141,18 @@ final class CheckpointReaderProcess: Sendable {
         }
     }
 
-    /// Segments of at least `image` and `answer` bytes: the kept ones (made, or made
-    /// larger, when needed) for a file up to `keptFileBytes`, else new ones the caller
-    /// releases.
-    private func segments(image: Int, answer: Int, kept state: inout State) throws(CheckpointReaderFailure)
-        -> (ReaderProcessSystem.SharedMemory, ReaderProcessSystem.SharedMemory)
+    /// A segment of at least `bytes` bytes: the kept one (made, or made larger, when
+    /// needed) up to `limit` bytes, else a new one the caller releases.
+    private func segment(for bytes: Int, keptUpTo limit: Int, kept: inout ReaderProcessSystem.SharedMemory?)
+        throws(CheckpointReaderFailure) -> ReaderProcessSystem.SharedMemory
     {
-        guard image <= Self.keptFileBytes else {
-            let made = try ReaderProcessSystem.makeSharedMemory(bytes: image)
-            do {
-                return (made, try ReaderProcessSystem.makeSharedMemory(bytes: answer))
-            } catch {
-                ReaderProcessSystem.release(made)
-                throw error
-            }
+        guard bytes <= limit else { return try ReaderProcessSystem.makeSharedMemory(bytes: bytes) }
+        if (kept?.memory.count ?? -1) < bytes {
+            kept.map(ReaderProcessSystem.release)
+            kept = nil
+            kept = try ReaderProcessSystem.makeSharedMemory(bytes: max(bytes, 2 << 20))
         }
-        if (state.image?.memory.count ?? -1) < image {
-            state.image.map(ReaderProcessSystem.release)
-            state.image = nil
-            state.image = try ReaderProcessSystem.makeSharedMemory(bytes: max(image, 1 << 20))
-        }
-        if (state.answer?.memory.count ?? -1) < answer {
-            state.answer.map(ReaderProcessSystem.release)
-            state.answer = nil
-            state.answer = try ReaderProcessSystem.makeSharedMemory(bytes: max(answer, 2 << 20))
-        }
-        return (state.image!, state.answer!)
+        return kept!
     }
 
     /// The reader program: `$MOE_CHECKPOINT_READER`, else the first found of `folders`

@@ -169,12 +169,14 @@ enum CheckpointSignature {
     static let domain: [UInt8] = Array("MOE-CKPT-SIGN-V1".utf8)
 
     /// The message signed for a file whose header is `bytes[0..<512]`.
-    static func message(of bytes: [UInt8]) -> [UInt8] {
+    static func message(of bytes: UnsafeRawBufferPointer) -> [UInt8] {
         var hasher = SHA256()
-        bytes.withUnsafeBytes { buffer in
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<CheckpointHeader.signedHeaderBytes]))
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[CheckpointHeader.size...]))
-        }
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<CheckpointHeader.signedHeaderBytes]))
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[CheckpointHeader.size...]))
         return domain + Array(hasher.finalize())
+    }
+
+    static func message(of bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBytes { message(of: $0) }
     }
 }

@@ -58,35 +58,67 @@ enum AtomicFile {
         }
     }
 
-    /// The whole file.
-    static func read(_ path: String) throws(CheckpointError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw .fileNotFound(file: path) }
-            throw .unreadable(file: path, reason: errorText())
-        }
-        defer { _ = Glibc.close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .unreadable(file: path, reason: errorText()) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(file: path, reason: "it is not a regular file") }
-        let size = Int(info.st_size)
-        var failure: String?
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+    /// A file open for reading, with its size when it was opened.
+    struct OpenFile {
+        let fd: Int32
+        let size: Int
+        let path: String
+
+        /// Reads up to `space.count` bytes from the start; returns how many (fewer when
+        /// the file shrank meanwhile: the header check reports it).
+        func read(into space: UnsafeMutableRawBufferPointer) throws(CheckpointError) -> Int {
             var total = 0
-            while total < size {
-                let n = Glibc.read(fd, buffer.baseAddress! + total, size - total)
+            while total < space.count {
+                let n = Glibc.read(fd, space.baseAddress! + total, space.count - total)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    failure = errorText()
-                    break
+                    throw .unreadable(file: path, reason: errorText())
                 }
                 if n == 0 { break }
                 total += n
             }
-            // The file may have shrunk while being read; the header check reports it.
-            count = total
+            return total
         }
-        if let failure { throw .unreadable(file: path, reason: failure) }
+
+        func close() {
+            _ = Glibc.close(fd)
+        }
+    }
+
+    /// Opens a regular file for reading.
+    static func openForReading(_ path: String) throws(CheckpointError) -> OpenFile {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw .fileNotFound(file: path) }
+            throw .unreadable(file: path, reason: errorText())
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = errorText()
+            _ = Glibc.close(fd)
+            throw .unreadable(file: path, reason: reason)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            _ = Glibc.close(fd)
+            throw .unreadable(file: path, reason: "it is not a regular file")
+        }
+        return OpenFile(fd: fd, size: Int(info.st_size), path: path)
+    }
+
+    /// The whole file.
+    static func read(_ path: String) throws(CheckpointError) -> [UInt8] {
+        let file = try openForReading(path)
+        defer { file.close() }
+        var failure: CheckpointError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: file.size) { buffer, count in
+            do throws(CheckpointError) {
+                count = try file.read(into: UnsafeMutableRawBufferPointer(buffer))
+            } catch {
+                failure = error
+                count = 0
+            }
+        }
+        if let failure { throw failure }
         return bytes
     }
 
