@@ -35,6 +35,9 @@ public enum CheckpointBenchmark {
         public var coldIsolatedLoadMedianMilliseconds: Double
         /// The first isolated load of the process, which starts the reader.
         public var firstIsolatedLoadMilliseconds: Double
+        /// An isolated load of the same checkpoint signed, with its key trusted (the
+        /// signature verified before the parse).
+        public var signedIsolatedLoadMedianMilliseconds: Double
 
         /// Isolated over in-process load time, page cache warm.
         public var isolationRatio: Double { isolatedLoadMedianMilliseconds / loadMedianMilliseconds }
@@ -50,7 +53,8 @@ public enum CheckpointBenchmark {
                 + "\(String(format: "%.2f", isolationRatio))x, page cache warm\n"
                 + "  load in process \(f(coldLoadMedianMilliseconds)) ms, isolated \(f(coldIsolatedLoadMedianMilliseconds)) ms: "
                 + "\(String(format: "%.2f", coldIsolationRatio))x, file evicted from the page cache\n"
-                + "  first isolated load of the process (starts the reader): \(f(firstIsolatedLoadMilliseconds)) ms"
+                + "  first isolated load of the process (starts the reader): \(f(firstIsolatedLoadMilliseconds)) ms\n"
+                + "  isolated load of the signed file, its key trusted: \(f(signedIsolatedLoadMedianMilliseconds)) ms"
         }
     }
 
@@ -80,19 +84,25 @@ public enum CheckpointBenchmark {
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let path = directory + "/bench.h5"
 
-        func load(_ parsing: CheckpointParsing, cold: Bool) throws(CheckpointError) -> (Double, Double) {
+        let signedPath = directory + "/signed.h5"
+        let key = CheckpointSigningKey()
+        func load(_ parsing: CheckpointParsing, cold: Bool, signed: Bool = false) throws(CheckpointError) -> (Double, Double) {
             if cold { evictFromPageCache(path) }
             let clock = ContinuousClock(), start = clock.now, cpu = cpuMilliseconds()
-            let checkpoint = try Checkpoint.load(from: path, parsing: parsing)
+            let checkpoint = signed
+                ? try Checkpoint.load(from: signedPath, trustedKeys: [key.publicKey], parsing: parsing)
+                : try Checkpoint.load(from: path, parsing: parsing)
             let restored = try checkpoint.makeModel()
             _ = try checkpoint.makeOptimizer(for: restored)
             return (milliseconds(clock.now - start), cpuMilliseconds() - cpu)
         }
 
         try Checkpoint(model: model, optimizer: adam).save(to: path)
+        try Checkpoint(model: model, optimizer: adam).save(to: signedPath, signingKey: key)
         let (first, _) = try load(.isolated, cold: false)
         var saves: [Double] = [], saveCPU: [Double] = [], loads: [Double] = [], loadCPU: [Double] = []
         var isolated: [Double] = [], isolatedCPU: [Double] = [], cold: [Double] = [], coldIsolated: [Double] = []
+        var signed: [Double] = []
         for _ in 0..<repetitions {
             let clock = ContinuousClock(), start = clock.now, cpu = cpuMilliseconds()
             try Checkpoint(model: model, optimizer: adam).save(to: path)
@@ -106,6 +116,7 @@ public enum CheckpointBenchmark {
             isolatedCPU.append(apartCPU)
             cold.append(try load(.inProcess, cold: true).0)
             coldIsolated.append(try load(.isolated, cold: true).0)
+            signed.append(try load(.isolated, cold: false, signed: true).0)
         }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let bytes = (attributes?[.size] as? NSNumber)?.intValue ?? 0
@@ -114,7 +125,7 @@ public enum CheckpointBenchmark {
                       saveMedianCPUMilliseconds: median(saveCPU), loadMedianCPUMilliseconds: median(loadCPU),
                       isolatedLoadMedianMilliseconds: median(isolated), isolatedLoadMedianCPUMilliseconds: median(isolatedCPU),
                       coldLoadMedianMilliseconds: median(cold), coldIsolatedLoadMedianMilliseconds: median(coldIsolated),
-                      firstIsolatedLoadMilliseconds: first)
+                      firstIsolatedLoadMilliseconds: first, signedIsolatedLoadMedianMilliseconds: median(signed))
     }
 
     /// Drops the file's pages from the page cache (it was fsynced, so they are clean):

@@ -104,6 +104,7 @@ struct Bench: ParsableCommand {
         var coldIsolatedLoadMilliseconds: Double
         var coldIsolationRatio: Double
         var firstIsolatedLoadMilliseconds: Double
+        var signedIsolatedLoadMilliseconds: Double
     }
 
     func run() throws {
@@ -139,7 +140,8 @@ struct Bench: ParsableCommand {
                 saveCpuMilliseconds: r.saveMedianCPUMilliseconds, loadCpuMilliseconds: r.loadMedianCPUMilliseconds,
                 isolatedLoadMilliseconds: r.isolatedLoadMedianMilliseconds, isolationRatio: r.isolationRatio,
                 coldLoadMilliseconds: r.coldLoadMedianMilliseconds, coldIsolatedLoadMilliseconds: r.coldIsolatedLoadMedianMilliseconds,
-                coldIsolationRatio: r.coldIsolationRatio, firstIsolatedLoadMilliseconds: r.firstIsolatedLoadMilliseconds)
+                coldIsolationRatio: r.coldIsolationRatio, firstIsolatedLoadMilliseconds: r.firstIsolatedLoadMilliseconds,
+                signedIsolatedLoadMilliseconds: r.signedIsolatedLoadMedianMilliseconds)
         }
         try console.emit(output)
     }
