@@ -10,9 +10,8 @@ import Synchronization
 /// V shared memory segments named in the request: the image, and the answer the reader
 /// writes. For files up to `keptFileBytes` both are kept for the next load, so their
 /// memory is allocated once and not at every load (allocating pages was the larger part
-/// of the cost). The reader parses each file in a fresh fork of
-/// itself, so one file cannot affect the parse of another, and a crash or a hang ends
-/// only that fork. If the reader itself stops answering (it never parses a file, so it
+/// of the cost). The reader parses each file in a fresh fork of itself, so one file
+/// cannot affect the parse of another, and a crash or a hang ends only that fork. If the reader itself stops answering (it never parses a file, so it
 /// should not), it is killed and started again at the next load.
 final class CheckpointReaderProcess: Sendable {
     /// The program's name; `MOE_CHECKPOINT_READER` names another path.
