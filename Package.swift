@@ -5,7 +5,7 @@ import PackageDescription
 // apt, OpenBLAS is opened by its Linux soname, checkpoints are written through Glibc.
 //
 // Floors, imports only go down:
-//   moe (CLI) -> Continual -> MoE -> CBLAS
+//   moe (CLI) -> Continual -> MoE -> CBLAS, CVectorMath
 //                          -> HDF5Kit -> CHDF5
 //                          -> CZlib
 //                          -> Crypto (swift-crypto: Ed25519 signatures of checkpoints)
@@ -38,9 +38,13 @@ let package = Package(
         // the fast kernel can be chosen before the library initialises; this module
         // only declares the CBLAS ABI.
         .target(name: "CBLAS"),
+        // Vector kernels Swift does not express at the default target: square roots
+        // without errno, Adam's update in the CPU's widest vectors (see its header);
+        // only Sources/MoE/Numerics/VectorMath.swift imports it.
+        .target(name: "CVectorMath"),
 
         .target(name: "HDF5Kit", dependencies: ["CHDF5"]),
-        .target(name: "MoE", dependencies: ["CBLAS"]),
+        .target(name: "MoE", dependencies: ["CBLAS", "CVectorMath"]),
         .target(
             name: "Continual",
             dependencies: [

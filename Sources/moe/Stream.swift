@@ -33,8 +33,14 @@ struct Stream: ParsableCommand {
     @OptionGroup var keys: CheckpointKeyOptions
     @OptionGroup var data: DataSourceOptions
 
-    @Option(help: "Scenario: split-fmnist (5 experiences of 2 classes, the default) or permuted-fmnist.")
+    @Option(help: ArgumentHelp(
+        "Scenario: one of Fashion-MNIST's named streams (default split-fmnist).",
+        discussion: StreamCatalogue.entries.map { "\($0.name): \($0.summary) (\($0.passes) pass\($0.passes > 1 ? "es" : ""))" }
+            .joined(separator: "\n")))
     var scenario: ScenarioChoice?
+
+    @Option(help: "Units of the scenario's pixels: unit ([0, 1], the default), raw (0-255) or standardized.")
+    var inputs: StreamCatalogue.Units?
 
     @Option(help: "Passes over each experience's data (default 2).")
     var passes: Int?
@@ -53,6 +59,12 @@ struct Stream: ParsableCommand {
 
     @Option(help: "Growth of experts: on (the method, the default) or off (a baseline).")
     var growth: Switch?
+
+    @Option(name: .customLong("learner-config"), help: "A JSON file of learner settings that replace the defaults key by key, e.g. {\"growth\": {\"maxExperts\": 4}} (LearnerConfiguration's names; options given on the command line win).")
+    var learnerConfig: String?
+
+    @Option(name: .customLong("growth-cooldown"), help: "First-visit samples the slot in charge learns from before the next growth (default 512).")
+    var growthCooldown: Int?
 
     @Option(help: "Gate: class-posterior (streaming discriminant, the default) or learned (a softmax gate).")
     var gate: GateOption?
@@ -78,6 +90,7 @@ struct Stream: ParsableCommand {
     func validate() throws {
         if let passes, passes < 1 { throw ValidationError("--passes must be at least 1, got \(passes)") }
         if let replay, replay < 0 { throw ValidationError("--replay must be 0 or more, got \(replay)") }
+        if let growthCooldown, growthCooldown < 0 { throw ValidationError("--growth-cooldown must be 0 or more samples, got \(growthCooldown)") }
         if let cycles, cycles < 1 { throw ValidationError("--cycles must be at least 1, got \(cycles)") }
         if let permutations, permutations < 2 { throw ValidationError("--permutations must be at least 2, got \(permutations)") }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter)") }
@@ -89,7 +102,7 @@ struct Stream: ParsableCommand {
         }
         if data.hasSource {
             for (given, option) in [(scenario != nil, "--scenario"), (passes != nil, "--passes"), (joint, "--joint"),
-                                    (cycles != nil, "--cycles"), (permutations != nil, "--permutations"),
+                                    (cycles != nil, "--cycles"), (permutations != nil, "--permutations"), (inputs != nil, "--inputs"),
                                     (stopAfter != nil, "--stop-after")] where given {
                 throw ValidationError("\(option) describes a scenario, but --source streams rows instead; drop one of them (pause a --source stream with --stop-after-batches)")
             }
@@ -101,15 +114,23 @@ struct Stream: ParsableCommand {
     }
 
     /// The learner's configuration from the options and their defaults.
-    func learnerConfiguration() -> LearnerConfiguration {
+    func learnerConfiguration() throws -> LearnerConfiguration {
         var c = LearnerConfiguration()
-        c.seed = common.seed
-        c.hidden = network.hiddenWidths(default: [256, 256])
-        c.replayCapacity = replay ?? 500
-        c.growth.enabled = (growth ?? .on) == .on
-        c.growOnNovelClasses = (growth ?? .on) == .on
-        c.gate = (gate ?? .classPosterior) == .learned ? .learned : .classPosterior(features: 2048)
-        c.predictor = predictor ?? .mixture
+        if let learnerConfig {
+            guard let data = FileManager.default.contents(atPath: learnerConfig) else {
+                throw CommandFailure("cannot read the learner configuration '\(learnerConfig)'")
+            }
+            c = try failingClearly { try c.patched(with: data, source: learnerConfig) }
+        }
+        // Options given on the command line win over the file; the others keep its values
+        // (or the defaults).
+        if let seed = common.givenSeed { c.seed = seed }
+        if network.hidden != nil { c.hidden = network.hiddenWidths(default: c.hidden) }
+        if let replay { c.replayCapacity = replay }
+        if let growth { c.growth.enabled = growth == .on }
+        if let growthCooldown { c.growth.cooldownSamples = growthCooldown }
+        if let gate { c.gate = gate == .learned ? .learned : .classPosterior(features: 2048) }
+        if let predictor { c.predictor = predictor }
         return c
     }
 
@@ -157,7 +178,7 @@ struct Stream: ParsableCommand {
     {
         let badRows: BadRowPolicy = skipBadRows ? .skip : .fail
         guard let resume = checkpoints.resume else {
-            let configuration = learnerConfiguration()
+            let configuration = try learnerConfiguration()
             if let source = data.streamSource(batchSize: network.batchSize ?? 128, badRows: badRows) {
                 return try failingClearly {
                     try StreamDriver(source: source, policy: policy, plugins: plugins) { first in
@@ -168,8 +189,9 @@ struct Stream: ParsableCommand {
             }
             let settings = StreamSource.ScenarioSettings(
                 scenario: (scenario ?? .splitFMNIST).rawValue, dataDirectory: data.dataDirectory,
-                experiences: permutations ?? 5, seed: common.seed, passes: passes ?? 2, batchSize: network.batchSize ?? 128,
-                cycles: cycles ?? 1)
+                experiences: permutations ?? 5, seed: common.seed,
+                passes: passes ?? StreamCatalogue.entry((scenario ?? .splitFMNIST).rawValue)!.passes, batchSize: network.batchSize ?? 128,
+                cycles: cycles ?? 1, units: inputs)
             return try failingClearly {
                 try StreamDriver(source: joint ? .joint(settings) : .scenario(settings), policy: policy, plugins: plugins) { first in
                     try Learner(configuration: configuration, inputWidth: first.features.columns, classCount: 1)
@@ -210,6 +232,7 @@ struct Stream: ParsableCommand {
             $0.map(String.init).joined(separator: ",")
         }
         try refuseChange("replay", given: replay, saved: c.replayCapacity, file: file)
+        try refuseChange("growth-cooldown", given: growthCooldown, saved: c.growth.cooldownSamples, file: file)
         try refuseChange("growth", given: growth, saved: c.growth.enabled ? .on : .off, file: file) { $0.rawValue }
         try refuseChange("gate", given: gate, saved: c.gate == .learned ? .learned : .classPosterior, file: file) { $0.rawValue }
         try refuseChange("predictor", given: predictor, saved: c.predictor, file: file) { $0.rawValue }
@@ -232,6 +255,7 @@ struct Stream: ParsableCommand {
         }
         try refuseChange("scenario", given: scenario?.rawValue, saved: s.scenario, file: file)
         try refuseChange("passes", given: passes, saved: s.passes, file: file)
+        try refuseChange("inputs", given: inputs, saved: s.units ?? .unit, file: file) { $0.rawValue }
         try refuseChange("cycles", given: cycles, saved: s.cycles, file: file)
         if s.scenario == ScenarioChoice.permutedFMNIST.rawValue {
             try refuseChange("permutations", given: permutations, saved: s.experiences, file: file)
@@ -254,7 +278,7 @@ struct Stream: ParsableCommand {
 
     /// The line that says what is streamed.
     func describe(_ driver: StreamDriver<Learner>) -> String {
-        let c = driver.learner?.configuration ?? learnerConfiguration()
+        let c = driver.learner?.configuration ?? (try? learnerConfiguration()) ?? LearnerConfiguration()
         let learner = "replay \(c.replayCapacity), growth \(c.growth.enabled ? "on" : "off"), seed \(c.seed)"
         switch driver.source {
         case let .scenario(s), let .joint(s):
@@ -309,6 +333,14 @@ struct Stream: ParsableCommand {
             console.say("paused: \(driver.progressText)\(resume)")
         }
         if let saved = driver.lastSaved { console.say("saved \(saved)") }
+        let profile = learner.profile
+        console.say("time in the learner: " + profile.phases.map { "\($0.name) \(fixed($0.seconds, 2)) s" }.joined(separator: ", ")
+            + " (\(profile.refits) refits)")
+        let arbiter = learner.arbiter
+        console.say("who answers in each slot (network against the gate where they disagree, faded counts): "
+            + arbiter.answers.enumerated().map { s, answer in
+                "slot \(s) \(answer.rawValue) (+\(Int(arbiter.network[s].wins.rounded()))/-\(Int(arbiter.network[s].losses.rounded())))"
+            }.joined(separator: ", "))
         if let report {
             let document = try failingClearly { try driver.report(evaluation: evaluation, growth: growth) }
             let files = try failingClearly { try document.write(toDirectory: URL(fileURLWithPath: report)) }
@@ -326,9 +358,18 @@ struct Stream: ParsableCommand {
     }
 }
 
+extension StreamCatalogue.Units: ExpressibleByArgument {}
+
+/// The named streams of `StreamCatalogue`.
 enum ScenarioChoice: String, ExpressibleByArgument, CaseIterable {
     case splitFMNIST = "split-fmnist"
+    case classOrderedFMNIST = "class-ordered-fmnist"
+    case smallFMNIST = "small-fmnist"
+    case blurryFMNIST = "blurry-fmnist"
+    case imbalancedFMNIST = "imbalanced-fmnist"
     case permutedFMNIST = "permuted-fmnist"
+    case recurringFMNIST = "recurring-fmnist"
+    case driftFMNIST = "drift-fmnist"
 }
 
 enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }

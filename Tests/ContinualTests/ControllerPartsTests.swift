@@ -83,58 +83,92 @@ struct PageHinkleyTests {
 
 @Suite("Growth policy")
 struct GrowthPolicyTests {
-    func observation(_ window: Int, error: Double, drift: Bool = false, detectors: [[Int]] = [[], []], experts: Int = 0) -> GrowthPolicy.Observation {
-        .init(window: window, errorRate: error, drift: drift, detectors: detectors, experts: experts,
-              parameters: 1000, expertParameters: [500, 300])
+    /// The observation after a batch of 128 first-visit samples, `batch` batches into the stream.
+    func observation(_ batch: Int, errors: Int = 10, error: Double = 0.1, novelty: Bool = false, drift: Bool = false,
+                     detectors: [[Int]] = [[], []], experts: Int = 0) -> GrowthPolicy.Observation {
+        .init(samples: 128 * (batch + 1), batchSamples: 128, novelty: novelty, drift: drift, batchErrors: errors,
+              errorRate: error, detectors: detectors, experts: experts, parameters: 1000, expertParameters: [500, 300])
     }
 
-    @Test("drift with persistent detectors grows at the lowest such layer")
+    @Test("a drift on which most samples are wrong grows at the lowest layer with detectors")
     func growsOnDrift() {
         let policy = GrowthPolicy()
         var state = GrowthPolicy.State()
-        _ = policy.decide(observation(0, error: 0.1), state: &state)
-        let first = policy.decide(observation(1, error: 0.6, drift: true, detectors: [[3, 1], [7]]), state: &state)
-        #expect(first.outcome == .suppressed("no hidden layer has had significant error detectors for 2 windows (best: 1)"))
-        let second = policy.decide(observation(2, error: 0.5, detectors: [[3, 1, 4], [7]]), state: &state)
+        for b in 0..<8 { _ = policy.decide(observation(b), state: &state) }
+        let first = policy.decide(observation(8, errors: 120, error: 0.3, drift: true, detectors: [[], []]), state: &state)
+        #expect(first.outcome == .suppressed("no hidden layer has significant error detectors"))
+        #expect(first.trigger == .drift)
+        let second = policy.decide(observation(9, errors: 110, error: 0.5, detectors: [[3, 1, 4], [7]]), state: &state)
         #expect(second.outcome == .grow(layer: 0, detectors: [3, 1, 4]))
         #expect(second.trigger == .drift)
+        #expect(state.lastGrowthSample == 128 * 10)
+    }
+
+    @Test("a drift on which the slot in charge stays mostly right does not grow")
+    func calmDrift() {
+        let policy = GrowthPolicy()
+        var state = GrowthPolicy.State()
+        for b in 0..<8 { _ = policy.decide(observation(b), state: &state) }
+        let d = policy.decide(observation(8, errors: 40, error: 0.2, drift: true, detectors: [[1], []]), state: &state)
+        #expect(d.outcome == .suppressed("the error rate since the drift, 0.312, is at most 0.5: the slot in charge keeps adapting"))
+        #expect(state.pendingDriftSample == nil)
+    }
+
+    @Test("novelty grows at once when the cool-down has passed")
+    func novelty() {
+        let policy = GrowthPolicy()
+        var state = GrowthPolicy.State()
+        let early = policy.decide(observation(2, novelty: true, detectors: [[2], []]), state: &state)
+        #expect(early.outcome == .suppressed("cool-down: the slot in charge has learned from 384 samples since the last growth, needs 512"))
+        let later = policy.decide(observation(3, novelty: true, detectors: [[2], []]), state: &state)
+        #expect(later.outcome == .grow(layer: 0, detectors: [2]))
+        #expect(later.trigger == .novelty)
     }
 
     @Test("no trigger, no growth, even with detectors")
     func quietStream() {
         let policy = GrowthPolicy()
         var state = GrowthPolicy.State()
-        for w in 0..<20 {
-            let d = policy.decide(observation(w, error: 0.3 - 0.01 * Double(w), detectors: [[1], [2]]), state: &state)
-            #expect(d.outcome == .none)
+        for b in 0..<200 {
+            let d = policy.decide(observation(b, error: 0.3 - 0.001 * Double(b), detectors: [[1], [2]]), state: &state)
+            #expect(d.outcome == .none && d.trigger == nil)
         }
     }
 
     @Test("stagnation above the threshold grows; below it does not")
     func stagnation() {
         var policy = GrowthPolicy()
-        policy.patience = 3
+        policy.patienceSamples = 3 * 128
         var state = GrowthPolicy.State()
         var outcomes: [GrowthDecision.Outcome] = []
-        for w in 0..<6 { outcomes.append(policy.decide(observation(w, error: 0.6, detectors: [[], [5]]), state: &state).outcome) }
+        for b in 0..<6 { outcomes.append(policy.decide(observation(b, error: 0.6, detectors: [[], [5]]), state: &state).outcome) }
         #expect(outcomes.contains(.grow(layer: 1, detectors: [5])))
         var low = GrowthPolicy.State()
-        for w in 0..<10 { #expect(policy.decide(observation(w, error: 0.05, detectors: [[1], [5]]), state: &low).outcome == .none) }
+        for b in 0..<10 { #expect(policy.decide(observation(b, error: 0.05, detectors: [[1], [5]]), state: &low).outcome == .none) }
     }
 
     @Test("cool-down, budget and the off switch suppress with a reason")
     func suppression() {
         var policy = GrowthPolicy()
-        policy.cooldownWindows = 5
+        policy.cooldownSamples = 5 * 128
         var state = GrowthPolicy.State()
-        _ = policy.decide(observation(0, error: 0.5, detectors: [[1], []]), state: &state)
-        #expect(policy.decide(observation(1, error: 0.5, drift: true, detectors: [[1], []]), state: &state).outcome == .grow(layer: 0, detectors: [1]))
-        let cooling = policy.decide(observation(2, error: 0.9, drift: true, detectors: [[1], []]), state: &state)
-        #expect(cooling.outcome == .suppressed("cool-down: last growth 1 window(s) ago, need 5"))
-        let full = policy.decide(observation(9, error: 0.9, drift: true, detectors: [[1], []], experts: 8), state: &state)
+        #expect(policy.decide(observation(5, novelty: true, detectors: [[1], []]), state: &state).outcome == .grow(layer: 0, detectors: [1]))
+        let cooling = policy.decide(observation(6, novelty: true, detectors: [[1], []]), state: &state)
+        #expect(cooling.outcome == .suppressed("cool-down: the slot in charge has learned from 128 samples since the last growth, needs 640"))
+        let full = policy.decide(observation(20, novelty: true, detectors: [[1], []], experts: 8), state: &state)
         #expect(full.outcome == .suppressed("expert budget spent (8 of 8)"))
+        policy.maxParameters = 1200
+        let heavy = policy.decide(observation(40, novelty: true, detectors: [[1], []]), state: &state)
+        #expect(heavy.outcome == .suppressed("parameter budget: 1000 + 500 would exceed 1200"))
         policy.enabled = false
         var off = GrowthPolicy.State()
-        #expect(policy.decide(observation(0, error: 0.9, drift: true, detectors: [[1], []]), state: &off).outcome == .suppressed("growth is disabled"))
+        #expect(policy.decide(observation(9, novelty: true, detectors: [[1], []]), state: &off).outcome == .suppressed("growth is disabled"))
+    }
+
+    @Test("invalid policies are refused with a sentence")
+    func invalid() {
+        var policy = GrowthPolicy()
+        policy.cooldownSamples = -1
+        #expect(throws: LearnerError.invalidConfiguration("the growth cool-down must be >= 0 samples, got -1")) { try policy.validate() }
     }
 }

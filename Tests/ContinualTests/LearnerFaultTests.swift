@@ -22,7 +22,6 @@ struct LearnerFaultTests {
         c.expertWidth = 16
         c.replayCapacity = 50
         c.replayPerStep = 16
-        c.windowSize = 64
         c.refitEvery = 128
         c.statisticsHalfLife = 256
         c.learningRate = 3e-3
@@ -64,7 +63,7 @@ struct LearnerFaultTests {
         let model = learner.model, optimizer = learner.optimizer.state, counters = learner.counters
         let rate = halfLearning ? learner.halfLearning.rate : learner.optimizer.learningRate
 
-        let (outcome, _) = learner.applyStep(loss: loss, gradients: gradients, errorsBefore: 0, input: x, labels: y)
+        let (outcome, _) = learner.applyStep(loss: loss, gradients: gradients, errorsBefore: 0) { HalfLearning.misclassifications($0, input: x, labels: y) }
         #expect(!outcome.accepted)
         #expect(learner.model.parameters == model.parameters)
         #expect(learner.optimizer.state == optimizer)
@@ -79,7 +78,7 @@ struct LearnerFaultTests {
         #expect(fault.rate == halved)
 
         let clean = learner.model.lossAndGradients(x, labels: y).1
-        let (refused, reportedLoss) = learner.applyStep(loss: .infinity, gradients: clean, errorsBefore: 0, input: x, labels: y)
+        let (refused, reportedLoss) = learner.applyStep(loss: .infinity, gradients: clean, errorsBefore: 0) { HalfLearning.misclassifications($0, input: x, labels: y) }
         #expect(!refused.accepted && reportedLoss == .infinity)
         #expect(learner.model.parameters == model.parameters)
         #expect(learner.history.recentFaults.last?.kind == .nonFiniteLoss)
@@ -115,7 +114,7 @@ struct LearnerFaultTests {
         var blobs = Blobs(classes: 2, width: 8, seed: 3)
         var learner = try trained(configuration(halfLearning: false), blobs: &blobs)
         let (x, y) = blobs.batch(16, classes: [0, 1])
-        _ = learner.applyStep(loss: .nan, gradients: Gradients(), errorsBefore: 0, input: x, labels: y)
+        _ = learner.applyStep(loss: .nan, gradients: Gradients(), errorsBefore: 0) { HalfLearning.misclassifications($0, input: x, labels: y) }
         #expect(learner.optimizer.learningRate == 1.5e-3)
         for _ in 0..<10 {
             let (x, y) = blobs.batch(16, classes: [0, 1])
@@ -176,30 +175,18 @@ struct LearnerFaultTests {
         #expect(learner.counters.acceptedSteps > 0)
     }
 
-    @Test("faults survive a checkpoint, and states saved before faults were counted still load")
+    @Test("faults survive a checkpoint")
     func faultsInCheckpoints() throws {
         var blobs = Blobs(classes: 2, width: 8, seed: 5)
         var learner = try trained(configuration(), blobs: &blobs)
         var (x, y) = blobs.batch(8, classes: [0, 1])
         x[2, 2] = 1e32
         _ = try learner.observe(features: x, labels: y)
-        _ = learner.applyStep(loss: .nan, gradients: Gradients(), errorsBefore: 0, input: x, labels: y)
+        _ = learner.applyStep(loss: .nan, gradients: Gradients(), errorsBefore: 0) { HalfLearning.misclassifications($0, input: x, labels: y) }
         let restored = try Learner(checkpoint: Checkpoint.decode(learner.checkpoint().encoded()))
         #expect(restored.history == learner.history)
         #expect(restored.counters == learner.counters)
         #expect(restored.history.recentFaults.map(\.kind) == [.rowsOutOfRange, .nonFiniteLoss])
-
-        // JSON written before these fields existed.
-        func strip(_ value: some Encodable, _ keys: [String]) throws -> Data {
-            var object = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(value)) as? [String: Any])
-            for key in keys { object.removeValue(forKey: key) }
-            return try JSONSerialization.data(withJSONObject: object)
-        }
-        let counters = try JSONDecoder().decode(
-            Learner.Counters.self, from: strip(learner.counters, ["numericalFaults", "rowsOutOfRange"]))
-        #expect(counters.numericalFaults == 0 && counters.batches == learner.counters.batches)
-        let history = try JSONDecoder().decode(LearnerHistory.self, from: strip(learner.history, ["recentFaults", "faults"]))
-        #expect(history.recentFaults.isEmpty && history.quietWindows == learner.history.quietWindows)
     }
 }
 #else

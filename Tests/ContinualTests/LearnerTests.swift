@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import MoE
 import TestSupport
@@ -35,7 +36,6 @@ struct LearnerTests {
         c.expertWidth = 16
         c.replayCapacity = 50
         c.replayPerStep = 16
-        c.windowSize = 64
         c.refitEvery = 128
         c.statisticsHalfLife = 256
         c.learningRate = 3e-3
@@ -125,6 +125,26 @@ struct LearnerTests {
         #expect(resumed.replay == straight.replay)
         let probe = blobs.batch(100, classes: [0, 1, 2, 3]).0
         #expect(resumed.predict(probe) == straight.predict(probe))
+    }
+
+    @Test("a learner saved by the first version (no state version) is refused with a sentence saying why")
+    func earlierVersionRefused() throws {
+        var blobs = Blobs(classes: 2, width: 20, seed: 6)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        let (x, y) = blobs.batch(32, classes: [0, 1])
+        _ = try learner.observe(features: x, labels: y)
+        var checkpoint = learner.checkpoint()
+        let json = try checkpoint.section("learner").strings("state", count: 1)[0]
+        var object = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        object.removeValue(forKey: "version")
+        let old = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        checkpoint.sections["learner"]!.datasets["state"] = .strings([old])
+        do {
+            _ = try Learner(checkpoint: checkpoint)
+            Issue.record("a version 1 learner state loaded")
+        } catch {
+            #expect("\(error)".contains("saved by an earlier version of the framework (learner state 1)"), "\(error)")
+        }
     }
 
     @Test("same seed, same learner, bit for bit")

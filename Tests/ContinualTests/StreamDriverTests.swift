@@ -40,7 +40,6 @@ struct StreamDriverTests {
         c.gate = .classPosterior(features: 32)
         c.expertWidth = 8
         c.replayCapacity = 32
-        c.windowSize = 32
         return c
     }
 

@@ -1,4 +1,7 @@
+import Continual
+import Foundation
 import Testing
+import TestSupport
 
 /// Only that each suite runs and reports its keys: the figures themselves belong to a
 /// release build on a quiet machine (docs/benchmarks.md).
@@ -22,11 +25,52 @@ struct BenchSuiteTests {
         let experts = MoeProcess.run(["bench", "--suite", "experts", "--repeats", "1", "--json"])
         #expect(experts.status == 0, "\(experts.error)")
         let figures = try #require(MoeProcess.json(experts)?["experts"] as? [[String: Any]])
-        let lines = figures.map { "\($0["routing"] as? String ?? "?") \($0["experts"] as? Int ?? -1)" }
-        #expect(lines == ["trunk 0", "frozen 0", "top-1 1", "softmax 1", "top-1 4", "softmax 4", "top-1 16", "softmax 16"])
+        let lines = figures.map { "\($0["routing"] as? String ?? "?") \($0["gate"] as? String ?? "?") \($0["experts"] as? Int ?? -1)" }
+        var expected = ["trunk  0", "frozen  0"]
+        for e in [1, 4, 16] {
+            expected += ["top-1 random \(e)", "top-1 balanced \(e)", "top-1 skewed \(e)", "softmax random \(e)"]
+        }
+        #expect(lines == expected)
         #expect(figures.first?["cpu_relative_to_trunk"] as? Double == 1)
-        // Top-1 routing sends each of the 128 rows to one expert.
+        // Top-1 routing sends each of the 128 rows to one expert; balanced, 8 to each of 16.
         #expect(figures.filter { $0["routing"] as? String == "top-1" }.allSatisfy { $0["expert_rows"] as? Int == 128 })
+        let balanced = figures.first { $0["gate"] as? String == "balanced" && $0["experts"] as? Int == 16 }
+        #expect(balanced?["rows_per_expert"] as? [Int] == Array(repeating: 8, count: 16))
+    }
+
+    @Test("the reading suite reads a generated CSV, plain and gzip, and the IDX files, under its JSON keys",
+          .enabled(if: FashionMNIST.isAvailable()))
+    func reading() throws {
+        let result = MoeProcess.run(["bench", "--suite", "reading", "--csv-bytes", "200000", "--repeats", "1", "--json"])
+        #expect(result.status == 0, "\(result.error)")
+        let figures = try #require(MoeProcess.json(result)?["reading"] as? [[String: Any]])
+        #expect(figures.map { $0["format"] as? String } == ["csv", "csv.gz", "idx", "idx.gz"])
+        #expect(figures.allSatisfy { ($0["rows_per_second"] as? Double ?? 0) > 0 && ($0["file_megabytes_per_second"] as? Double ?? 0) > 0 })
+        #expect(figures[2]["rows"] as? Int == 60000)
+    }
+
+    @Test("--threads takes a count or auto; --reference names a file scripts/bench_reference.py wrote")
+    func threadsAndReference() throws {
+        let bad = MoeProcess.run(["bench", "--threads", "two"])
+        #expect(bad.status == 64)
+        #expect(bad.error.contains("--threads must be a positive count or auto, got 'two'"), "\(bad.error)")
+        let missing = MoeProcess.run(["bench", "--reference", "/nonexistent/pytorch.json"])
+        #expect(missing.status == 1)
+        #expect(missing.error.contains("cannot read the reference figures '/nonexistent/pytorch.json'"), "\(missing.error)")
+        try withTemporaryDirectory { dir in
+            let path = dir.path("pytorch.json")
+            try """
+                {"library": "pytorch", "version": "2.15.0", "threads": {"1": {"16": {"train_samples_per_second": 1000,
+                 "inference_samples_per_second": 5000, "adam": "fused"}}}}
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = MoeProcess.run(["bench", "--reference", path, "--batches", "16", "--repeats", "1", "--json"])
+            #expect(result.status == 0, "\(result.error)")
+            let rows = try #require(MoeProcess.json(result)?["reference"] as? [[String: Any]])
+            #expect(rows.count == 1)
+            #expect(rows.first?["reference_train_samples_per_second"] as? Double == 1000)
+            #expect(rows.first?["threads"] as? Int == 1)
+            #expect(result.error.contains("this framework beside PyTorch 2.15.0"))
+        }
     }
 
     @Test("An unknown suite is refused with the choices")

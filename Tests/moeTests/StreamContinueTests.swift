@@ -111,8 +111,10 @@ struct StreamContinueTests {
     func scenarioThenRows() throws {
         try withTemporaryDirectory { dir in
             // The first experience of Split (classes 0 and 1), paused and saved.
+            // (400 samples: a cool-down shorter than that lets the new classes grow an expert.)
             let scenario = MoeProcess.run(["stream", "--data", TrainingData.synthetic, "--hidden", "32,32", "--passes", "1",
-                                           "--batch-size", "50", "--stop-after", "1", "--save", dir.path("s.h5"), "--json"])
+                                           "--batch-size", "50", "--stop-after", "1", "--growth-cooldown", "256",
+                                           "--save", dir.path("s.h5"), "--json"])
             #expect(scenario.status == 0, "\(scenario.error)")
             let before = try #require(MoeProcess.json(scenario))
             #expect(before["experts"] as? Int == 0)

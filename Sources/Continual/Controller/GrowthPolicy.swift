@@ -2,48 +2,81 @@ import Foundation
 
 /// When, where and on which detectors to grow an expert (METHOD.md section 5, step 4).
 ///
-/// Once per window of samples the controller hands the policy what it observed; the
-/// policy answers with a `GrowthDecision`. Growth needs all of:
-/// 1. a **trigger**: the Page-Hinkley test found an increase of the error rate
-///    (`drift`), or the windowed error rate has not improved for `patience` windows
-///    while staying above `stagnationErrorRate` (`stagnation`);
-/// 2. **persistent detectors**: some hidden layer has had significant error detectors
-///    in each of the last `persistence` windows;
-/// 3. the **cool-down** since the last growth has passed and the **budget** (experts,
-///    parameters) is not spent.
-/// Where: the lowest hidden layer with persistent detectors ("push feature detection
-/// down to the lowest layer that can make it"). What: an expert on at most
-/// `maxDetectors` of that layer's most negative detectors.
+/// After every batch with first-visit samples the learner hands the policy what it
+/// observed; the policy answers with a `GrowthDecision`. Growth needs all of:
+/// 1. a **trigger**: labels never seen arrived (`novelty`); the Page-Hinkley test found
+///    a rise of the error rate (`drift`, kept pending until acted on or until
+///    `cooldownSamples` have passed); or the windowed error rate has stayed above
+///    `stagnationErrorRate` without improving by `minimumImprovement` for
+///    `patienceSamples` (`stagnation`);
+/// 2. **significant error detectors** in some hidden layer now (the covariance tracker
+///    forgets with a half-life in samples, so "now" means the recent stream);
+/// 3. the **cool-down**: the slot in charge has learned from at least `cooldownSamples`
+///    first-visit samples since the last growth, enough to estimate its error rate to
+///    about ±0.02; and the **budget** (experts, parameters) is not spent.
+/// Where: the lowest hidden layer with detectors ("push feature detection down to the
+/// lowest layer that can make it"). What: an expert on at most `maxDetectors` of that
+/// layer's most negative detectors.
+///
+/// Every threshold is in samples or in statistics, so it means the same on streams of
+/// any rhythm. When growth is held back, nothing is lost: the slot in charge takes the
+/// new classes and the new domain at once.
 public struct GrowthPolicy: Sendable, Equatable, Codable {
-    /// Windows in a row that a layer must show significant detectors.
-    public var persistence: Int = 2
-    /// Windows without improvement that count as stagnation.
-    public var patience: Int = 8
+    /// Whether growth is allowed at all (off for the baselines).
+    public var enabled: Bool = true
+    /// Grow when labels never seen arrive.
+    public var onNovelty: Bool = true
+    /// Grow when the error rate rises (Page-Hinkley) and most samples since are misclassified.
+    public var onDrift: Bool = true
+    /// A drift leads to growth only when the error rate of the first-visit samples since
+    /// it was detected exceeds this: the slot in charge gets most of them wrong, so the
+    /// data is new to it, rather than a little harder (it keeps adapting to those).
+    public var driftErrorRate: Double = 0.5
+    /// Grow when the error rate stagnates above `stagnationErrorRate`.
+    public var onStagnation: Bool = true
+    /// First-visit samples the slot in charge must have learned from before another growth.
+    public var cooldownSamples: Int = 512
+    /// First-visit samples without improvement that count as stagnation.
+    public var patienceSamples: Int = 8192
     /// Smallest decrease of the windowed error rate that counts as improvement.
     public var minimumImprovement: Double = 0.005
     /// Stagnation only triggers growth above this windowed error rate.
     public var stagnationErrorRate: Double = 0.5
-    /// Windows to wait after a growth before the next one.
-    public var cooldownWindows: Int = 16
     /// Most experts the model may have.
     public var maxExperts: Int = 8
     /// Most parameters the model may have (0: no limit).
     public var maxParameters: Int = 0
     /// Most detectors an expert reads.
     public var maxDetectors: Int = 64
-    /// Whether growth is allowed at all (off for the fine-tuning and replay baselines).
-    public var enabled: Bool = true
 
     public init() {}
 
-    /// What the controller saw in one window.
+    /// Checks the values a user can set.
+    public func validate() throws(LearnerError) {
+        func fail(_ reason: String) throws(LearnerError) { throw .invalidConfiguration(reason) }
+        if cooldownSamples < 0 { try fail("the growth cool-down must be >= 0 samples, got \(cooldownSamples)") }
+        if patienceSamples < 1 { try fail("the stagnation patience must be at least one sample, got \(patienceSamples)") }
+        if !(minimumImprovement >= 0) { try fail("the minimum improvement must be >= 0, got \(minimumImprovement)") }
+        if !(stagnationErrorRate >= 0 && stagnationErrorRate <= 1) { try fail("the stagnation error rate must be in [0, 1], got \(stagnationErrorRate)") }
+        if maxExperts < 0 { try fail("the expert budget must be >= 0, got \(maxExperts)") }
+        if maxParameters < 0 { try fail("the parameter budget must be >= 0, got \(maxParameters)") }
+        if maxDetectors < 1 { try fail("an expert reads at least one detector, got \(maxDetectors)") }
+    }
+
+    /// What the learner saw, after one batch.
     public struct Observation: Sendable, Equatable {
-        /// Index of the window (0, 1, …).
-        public var window: Int
-        /// The window's error rate (prequential, before training on it).
-        public var errorRate: Double
-        /// Whether the drift test fired during the window.
+        /// First-visit samples observed so far (after this batch).
+        public var samples: Int
+        /// First-visit samples in this batch.
+        public var batchSamples: Int
+        /// Labels never seen before arrived in this batch.
+        public var novelty: Bool
+        /// The drift test fired in this batch.
         public var drift: Bool
+        /// First-visit samples of this batch misclassified before learning from them.
+        public var batchErrors: Int
+        /// The windowed prequential error rate.
+        public var errorRate: Double
         /// Significant detectors per hidden layer, most negative first.
         public var detectors: [[Int]]
         /// Experts the model has now.
@@ -53,11 +86,14 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         /// Parameters the new expert would add, per hidden layer.
         public var expertParameters: [Int]
 
-        public init(window: Int, errorRate: Double, drift: Bool, detectors: [[Int]],
-                    experts: Int, parameters: Int, expertParameters: [Int]) {
-            self.window = window
-            self.errorRate = errorRate
+        public init(samples: Int, batchSamples: Int, novelty: Bool, drift: Bool, batchErrors: Int, errorRate: Double,
+                    detectors: [[Int]], experts: Int, parameters: Int, expertParameters: [Int]) {
+            self.samples = samples
+            self.batchSamples = batchSamples
+            self.novelty = novelty
             self.drift = drift
+            self.batchErrors = batchErrors
+            self.errorRate = errorRate
             self.detectors = detectors
             self.experts = experts
             self.parameters = parameters
@@ -65,80 +101,102 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         }
     }
 
-    /// The policy's memory between windows (saved in checkpoints).
+    /// The policy's memory between batches (saved in checkpoints).
     public struct State: Sendable, Equatable, Codable {
-        /// Consecutive windows with significant detectors, per hidden layer.
-        public var persistentWindows: [Int] = []
-        /// Recent windowed error rates (at most `patience + 1`).
-        public var recentErrorRates: [Double] = []
-        /// The window of the last growth, if any.
-        public var lastGrowthWindow: Int?
-        /// A drift seen but not yet acted on (waits for detectors to persist).
-        public var pendingDrift: Bool = false
+        /// First-visit samples observed when the last expert grew (0 before any growth).
+        public var lastGrowthSample: Int = 0
+        /// When a drift was detected and not yet acted on.
+        public var pendingDriftSample: Int?
+        /// First-visit samples, and those misclassified, since the pending drift.
+        public var samplesSinceDrift: Int = 0
+        public var errorsSinceDrift: Int = 0
+        /// Lowest windowed error rate since the last improvement or growth.
+        public var bestErrorRate: Double?
+        /// First-visit samples since `bestErrorRate` last improved.
+        public var samplesWithoutImprovement: Int = 0
 
         public init() {}
     }
 
-    /// Decides for one window and updates `state`.
+    /// Decides after one batch and updates `state`.
     public func decide(_ o: Observation, state: inout State) -> GrowthDecision {
-        if state.persistentWindows.count != o.detectors.count {
-            state.persistentWindows = Array(repeating: 0, count: o.detectors.count)
+        if o.drift && onDrift && state.pendingDriftSample == nil {
+            state.pendingDriftSample = o.samples
+            state.samplesSinceDrift = 0
+            state.errorsSinceDrift = 0
         }
-        for l in o.detectors.indices {
-            state.persistentWindows[l] = o.detectors[l].isEmpty ? 0 : state.persistentWindows[l] + 1
+        var calm: String?
+        if let since = state.pendingDriftSample {
+            state.samplesSinceDrift += o.batchSamples
+            state.errorsSinceDrift += o.batchErrors
+            let rate = Double(state.errorsSinceDrift) / Double(max(1, state.samplesSinceDrift))
+            if rate <= driftErrorRate {
+                // The slot in charge gets most of the new samples right: it adapts.
+                calm = "the error rate since the drift, \(String(format: "%.3f", rate)), is at most \(driftErrorRate): the slot in charge keeps adapting"
+                state.pendingDriftSample = nil
+            } else if o.samples - since > max(cooldownSamples, o.batchSamples) {
+                state.pendingDriftSample = nil      // a drift whose detectors never appeared
+            }
         }
-        let stagnating = isStagnating(o.errorRate, history: state.recentErrorRates)
-        state.recentErrorRates.append(o.errorRate)
-        if state.recentErrorRates.count > patience + 1 { state.recentErrorRates.removeFirst() }
-        if o.drift { state.pendingDrift = true }
+        if let best = state.bestErrorRate, o.errorRate > best - minimumImprovement {
+            state.samplesWithoutImprovement += o.batchSamples
+        } else {
+            state.bestErrorRate = o.errorRate
+            state.samplesWithoutImprovement = 0
+        }
+        let stagnating = onStagnation && state.samplesWithoutImprovement >= patienceSamples
+            && o.errorRate >= stagnationErrorRate
+        let trigger: GrowthDecision.Trigger?
+        if o.novelty && onNovelty { trigger = .novelty }
+        else if state.pendingDriftSample != nil { trigger = .drift }
+        else if stagnating { trigger = .stagnation }
+        else { trigger = nil }
 
-        let trigger: GrowthDecision.Trigger? = state.pendingDrift ? .drift : (stagnating ? .stagnation : nil)
-        var decision = GrowthDecision(window: o.window, errorRate: o.errorRate, trigger: trigger)
-        guard let trigger else {
-            decision.outcome = .none
+        var decision = GrowthDecision(sample: o.samples, errorRate: o.errorRate, trigger: trigger)
+        if trigger == nil, let calm {
+            decision.trigger = .drift
+            decision.outcome = .suppressed(calm)
             return decision
         }
+        guard let trigger else { return decision }
         guard enabled else {
             decision.outcome = .suppressed("growth is disabled")
-            state.pendingDrift = false
+            state.pendingDriftSample = nil
             return decision
         }
-        guard let layer = state.persistentWindows.firstIndex(where: { $0 >= persistence }) else {
-            let best = state.persistentWindows.max() ?? 0
+        let learned = o.samples - state.lastGrowthSample
+        if learned < cooldownSamples {
             decision.outcome = .suppressed(
-                "no hidden layer has had significant error detectors for \(persistence) windows (best: \(best))")
-            return decision
-        }
-        if let last = state.lastGrowthWindow, o.window - last < cooldownWindows {
-            decision.outcome = .suppressed("cool-down: last growth \(o.window - last) window(s) ago, need \(cooldownWindows)")
+                "cool-down: the slot in charge has learned from \(learned) samples since the last growth, needs \(cooldownSamples)")
             return decision
         }
         if o.experts >= maxExperts {
             decision.outcome = .suppressed("expert budget spent (\(o.experts) of \(maxExperts))")
-            state.pendingDrift = false
+            state.pendingDriftSample = nil
+            return decision
+        }
+        guard let layer = o.detectors.firstIndex(where: { !$0.isEmpty }) else {
+            decision.outcome = .suppressed("no hidden layer has significant error detectors")
             return decision
         }
         if maxParameters > 0, o.parameters + o.expertParameters[layer] > maxParameters {
             decision.outcome = .suppressed(
                 "parameter budget: \(o.parameters) + \(o.expertParameters[layer]) would exceed \(maxParameters)")
-            state.pendingDrift = false
+            state.pendingDriftSample = nil
             return decision
         }
-        let detectors = Array(o.detectors[layer].prefix(maxDetectors))
-        decision.outcome = .grow(layer: layer, detectors: detectors)
-        decision.reason = trigger == .drift
-            ? "the error rate rose (Page-Hinkley) and layer \(layer) has had \(o.detectors[layer].count) significant detectors for \(state.persistentWindows[layer]) windows"
-            : "the windowed error rate \(String(format: "%.3f", o.errorRate)) has not improved for \(patience) windows and layer \(layer) has \(o.detectors[layer].count) significant detectors"
-        state.lastGrowthWindow = o.window
-        state.pendingDrift = false
-        state.recentErrorRates.removeAll()
+        decision.outcome = .grow(layer: layer, detectors: Array(o.detectors[layer].prefix(maxDetectors)))
+        decision.reason = switch trigger {
+        case .novelty: "labels never seen arrived and layer \(layer) has \(o.detectors[layer].count) significant detectors"
+        case .drift: "the error rate rose (Page-Hinkley) and layer \(layer) has \(o.detectors[layer].count) significant detectors"
+        case .stagnation:
+            "the windowed error rate \(String(format: "%.3f", o.errorRate)) has not improved for \(state.samplesWithoutImprovement) samples and layer \(layer) has \(o.detectors[layer].count) significant detectors"
+        }
+        state.lastGrowthSample = o.samples
+        state.pendingDriftSample = nil
+        state.bestErrorRate = nil
+        state.samplesWithoutImprovement = 0
         return decision
-    }
-
-    func isStagnating(_ rate: Double, history: [Double]) -> Bool {
-        guard history.count >= patience, rate >= stagnationErrorRate else { return false }
-        let best = history.suffix(patience).min()!
-        return rate > best - minimumImprovement
     }
 }
 
@@ -155,7 +213,8 @@ public struct GrowthDecision: Sendable, Equatable, Codable {
         case grow(layer: Int, detectors: [Int])
     }
 
-    public var window: Int
+    /// First-visit samples observed when the decision was taken.
+    public var sample: Int
     public var errorRate: Double
     public var trigger: Trigger?
     public var outcome: Outcome = .none
@@ -165,9 +224,9 @@ public struct GrowthDecision: Sendable, Equatable, Codable {
     /// A one-line account for logs and reports.
     public var summary: String {
         switch outcome {
-        case .none: return "window \(window): no trigger (error rate \(String(format: "%.3f", errorRate)))"
-        case let .suppressed(why): return "window \(window): \(trigger?.rawValue ?? "") trigger suppressed: \(why)"
-        case let .grow(layer, detectors): return "window \(window): grow an expert at hidden layer \(layer) on \(detectors.count) detectors: \(reason)"
+        case .none: return "sample \(sample): no trigger (error rate \(String(format: "%.3f", errorRate)))"
+        case let .suppressed(why): return "sample \(sample): \(trigger?.rawValue ?? "") trigger suppressed: \(why)"
+        case let .grow(layer, detectors): return "sample \(sample): grow an expert at hidden layer \(layer) on \(detectors.count) detectors: \(reason)"
         }
     }
 }

@@ -5,17 +5,28 @@ import MoE
 // the checkpoint's own model and optimizer parts, generators in the training state, and
 // the rest in sections:
 //
-//   /sections/learner/state         string [1]: JSON of configuration, counters, policy
-//                                   state, drift test, history, prequential accuracy,
-//                                   half-learning rate, seen classes
+//   /sections/learner/state         string [1]: JSON of the learner state version (2),
+//                                   configuration, counters, policy state, drift test,
+//                                   history, prequential accuracy, half-learning rate,
+//                                   seen classes, the arbiter's counts
 //   /sections/covariance/<name>     float64: the covariance tracker's arrays
-//   /sections/gate_statistics/<name> float64: class statistics of the gate (counts, sums, scatter)
-//   /sections/replay/features       float32 [n, width]; labels int64 [n]; @seen, @capacity
+//   /sections/gate_statistics/<name> float64: class statistics of the gate (counts, sums,
+//                                   scatter) over the head's (slot, class) columns
+//   /sections/scaler/<name>         the input scaler: center, inverse_scale (float32, what
+//                                   predictions use), mean, squares (float64), first
+//                                   (float32), varying, fixed (int64); @count, @evidence, @clip
+//   /sections/replay/features       float32 [n, width] (raw inputs); labels, tags int64 [n];
+//                                   @seen, @capacity
 //   /training/generators/learner, /training/generators/replay
 
 extension Learner {
+    /// The version of the learner's saved state. Version 1 (before the learner routed by
+    /// (slot, class) pairs and scaled its inputs) had no `version` key.
+    public static let stateVersion = 2
+
     /// Everything that is not a matrix, as one JSON document.
     struct SavedState: Codable {
+        var version: Int
         var configuration: LearnerConfiguration
         var counters: Counters
         var policyState: GrowthPolicy.State
@@ -24,15 +35,15 @@ extension Learner {
         var prequential: PrequentialAccuracy
         var halfLearning: HalfLearning
         var seenClasses: [Int]
-        var classesSinceGrowth: [Int]
+        var arbiter: AnswerArbiter
     }
 
-    /// The learner as a checkpoint, with extra sections (a scenario run's position).
+    /// The learner as a checkpoint, with extra sections (a stream's position).
     public func checkpoint(description: String = "", sections extra: [String: CheckpointSection] = [:]) -> Checkpoint {
         let saved = SavedState(
-            configuration: configuration, counters: counters, policyState: policyState, drift: drift,
-            history: history, prequential: prequential, halfLearning: halfLearning,
-            seenClasses: seenClasses.sorted(), classesSinceGrowth: classesSinceGrowth.sorted())
+            version: Self.stateVersion, configuration: configuration, counters: counters, policyState: policyState,
+            drift: drift, history: history, prequential: prequential, halfLearning: halfLearning,
+            seenClasses: seenClasses.sorted(), arbiter: arbiter)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Encoding plain Codable values cannot fail.
@@ -40,7 +51,8 @@ extension Learner {
 
         var sections = extra
         sections["learner"] = CheckpointSection(
-            attributes: ["format": .string("learner-state-json")], datasets: ["state": .strings([json])])
+            attributes: ["format": .string("learner-state-json"), "version": .int(Int64(Self.stateVersion))],
+            datasets: ["state": .strings([json])])
         var covariance = CheckpointSection()
         for (name, values) in tracker.state.namedArrays { covariance.insert(.doubles(values), at: name) }
         sections["covariance"] = covariance
@@ -49,9 +61,23 @@ extension Learner {
             for (name, values) in statistics.state { section.insert(.doubles(values), at: name) }
             sections["gate_statistics"] = section
         }
+        if let scaler {
+            sections["scaler"] = CheckpointSection(
+                attributes: ["count": .double(scaler.count), "evidence": .int(Int64(scaler.evidence)),
+                             "clip": .double(Double(scaler.clip))],
+                datasets: [
+                    "center": .float32(Matrix(row: scaler.center)),
+                    "inverse_scale": .float32(Matrix(row: scaler.inverseScale)),
+                    "mean": .doubles(scaler.mean), "squares": .doubles(scaler.squares),
+                    "first": .float32(Matrix(rows: scaler.first.isEmpty ? 0 : 1, columns: scaler.width, scalars: scaler.first)),
+                    "varying": .integers(scaler.varying.map(Int64.init)),
+                    "fixed": .integers(scaler.fixed.map { $0 ? 1 : 0 }),
+                ])
+        }
         sections["replay"] = CheckpointSection(
             attributes: ["seen": .int(Int64(replay.seen)), "capacity": .int(Int64(replay.capacity))],
-            datasets: ["features": .float32(replay.features), "labels": .integers(replay.labels.map(Int64.init))])
+            datasets: ["features": .float32(replay.features), "labels": .integers(replay.labels.map(Int64.init)),
+                       "tags": .integers(replay.tags.map(Int64.init))])
         let training = Checkpoint.TrainingState(
             learningRate: Double(optimizer.learningRate),
             counters: ["batches": Int64(counters.batches), "samples": Int64(counters.samples)],
@@ -66,7 +92,18 @@ extension Learner {
         let json = try section.strings("state", count: 1)[0]
         let saved: SavedState
         do {
+            let version = try JSONDecoder().decode(VersionProbe.self, from: Data(json.utf8)).version ?? 1
+            guard version == Self.stateVersion else {
+                throw CheckpointError.invalidValue(
+                    path: "/sections/learner/state",
+                    reason: version < Self.stateVersion
+                        ? "the learner was saved by an earlier version of the framework (learner state \(version)), which routed by class and did not scale its inputs; this version cannot continue it. Start a new stream on the same data (its model's weights can still be read with `moe inspect` or h5py)"
+                        : "the learner state has version \(version); this build reads version \(Self.stateVersion): update the framework",
+                    file: file)
+            }
             saved = try JSONDecoder().decode(SavedState.self, from: Data(json.utf8))
+        } catch let error as CheckpointError {
+            throw error
         } catch {
             throw .invalidValue(path: "/sections/learner/state", reason: "not a learner state: \(error)", file: file)
         }
@@ -97,6 +134,9 @@ extension Learner {
 
         var statistics: ClassStatistics?
         if case .classPosterior = saved.configuration.gate {
+            guard model.gate.configuration.pairRouting else {
+                throw .invalidValue(path: "/model/architecture", reason: "the learner's gate must route by (slot, class) pairs", file: file)
+            }
             let section = try checkpoint.section("gate_statistics")
             let count = Int(try section.int("feature_count"))
             guard count == model.gate.featureCount else {
@@ -109,6 +149,15 @@ extension Learner {
             } catch {
                 throw .invalidValue(path: "/sections/gate_statistics", reason: "\(error)", file: file)
             }
+            guard statistics!.classCount <= model.gatePairs.count else {
+                throw .invalidValue(path: "/sections/gate_statistics/counts",
+                                    reason: "statistics for \(statistics!.classCount) columns, the gate has \(model.gatePairs.count) pairs", file: file)
+            }
+        }
+
+        var scaler: InputScaler?
+        if case .online = saved.configuration.inputScaling {
+            scaler = try Self.restoreScaler(checkpoint.section("scaler"), width: model.inputWidth, file: file)
         }
 
         let replaySection = try checkpoint.section("replay")
@@ -116,12 +165,17 @@ extension Learner {
         let seen = Int(try replaySection.int("seen"))
         let features = try replaySection.matrix("features", columns: model.inputWidth)
         let labels = try replaySection.integers("labels", shape: [features.rows]).map { Int($0) }
+        let tags = try replaySection.integers("tags", shape: [features.rows]).map { Int($0) }
+        let slots = max(1, model.gate.slotCount)
         guard capacity == saved.configuration.replayCapacity, features.rows <= capacity, seen >= features.rows,
-              labels.allSatisfy({ $0 >= 0 && $0 < model.classCount })
+              labels.allSatisfy({ $0 >= 0 && $0 < model.classCount }), tags.allSatisfy({ $0 >= 0 && $0 < slots })
         else {
             throw .invalidValue(path: "/sections/replay",
-                                reason: "\(features.rows) rows, capacity \(capacity), seen \(seen), labels within 0..<\(model.classCount) expected",
+                                reason: "\(features.rows) rows, capacity \(capacity), seen \(seen), labels within 0..<\(model.classCount) and tags within 0..<\(slots) expected",
                                 file: file)
+        }
+        guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
+            throw .invalidValue(path: "/sections/learner/state", reason: "seen classes \(saved.seenClasses) outside 0..<\(model.classCount)", file: file)
         }
 
         self.configuration = saved.configuration
@@ -130,7 +184,10 @@ extension Learner {
         self.tracker = tracker
         self.halfLearning = saved.halfLearning
         self.statistics = statistics
-        self.replay = ReplayBuffer(capacity: capacity, features: features, labels: labels, seen: seen, generator: replayGenerator)
+        self.scaler = scaler
+        self.arbiter = saved.arbiter
+        self.replay = ReplayBuffer(capacity: capacity, features: features, labels: labels, tags: tags, seen: seen,
+                                   generator: replayGenerator)
         self.policyState = saved.policyState
         self.drift = saved.drift
         self.generator = generator
@@ -138,7 +195,36 @@ extension Learner {
         self.prequential = saved.prequential
         self.counters = saved.counters
         self.seenClasses = Set(saved.seenClasses)
-        self.classesSinceGrowth = Set(saved.classesSinceGrowth)
+    }
+
+    /// Reads only the version of a saved learner state.
+    private struct VersionProbe: Decodable { var version: Int? }
+
+    /// The input scaler from `/sections/scaler`, every array checked.
+    static func restoreScaler(_ section: CheckpointSection, width: Int, file: String?) throws(CheckpointError) -> InputScaler {
+        let evidence = Int(try section.int("evidence"))
+        let clip = try section.double("clip")
+        let count = try section.double("count")
+        guard evidence >= 1, clip > 0, clip.isFinite, count >= 0, count.isFinite else {
+            throw .invalidValue(path: "/sections/scaler", reason: "evidence \(evidence), clip \(clip), count \(count) are not a scaler's", file: file)
+        }
+        let firstRows = try section.matrix("first", columns: width)
+        guard firstRows.rows <= 1, (firstRows.rows == 0) == (count == 0) else {
+            throw .invalidValue(path: "/sections/scaler/first", reason: "\(firstRows.rows) rows for a scaler that has seen \(count) samples", file: file)
+        }
+        let state = InputScaler.State(
+            count: count,
+            mean: try section.doubles("mean", count: width), squares: try section.doubles("squares", count: width),
+            first: firstRows.scalars,
+            varying: try section.integers("varying", shape: [width]).map { Int($0) },
+            fixed: try section.integers("fixed", shape: [width]).map { $0 != 0 },
+            center: try section.matrix("center", columns: width).scalars,
+            inverseScale: try section.matrix("inverse_scale", columns: width).scalars)
+        do {
+            return try InputScaler(width: width, evidence: evidence, clip: Float(clip), state: state)
+        } catch {
+            throw .invalidValue(path: "/sections/scaler", reason: error.description, file: file)
+        }
     }
 }
 

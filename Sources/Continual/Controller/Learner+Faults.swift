@@ -26,9 +26,14 @@ extension Learner {
     public static let magnitudeLimit: Float = 1e15
 
     /// The rows that may be learned from; `nil` when all of them may (the common case).
-    func rowsInRange(input: Matrix, pass: MixtureOfExperts.Forward, gateFeatures: Matrix?) -> [Int]? {
-        var inRange = input.rowsBounded(by: Self.magnitudeLimit)
-        for matrix in pass.hidden + [pass.logits] + (gateFeatures.map { [$0] } ?? []) {
+    ///
+    /// - Parameters:
+    ///   - raw: whether each raw input row is within the limit.
+    ///   - pass: the forward pass of the scaled rows (activations, logits, gate features).
+    func rowsInRange(raw: [Bool], pass: MixtureOfExperts.Forward) -> [Int]? {
+        var inRange = raw
+        let gateFeatures = pass.gate?.features.map { [$0] } ?? []
+        for matrix in pass.hidden + [pass.logits] + gateFeatures {
             let rows = matrix.rowsBounded(by: Self.magnitudeLimit)
             for r in inRange.indices where !rows[r] { inRange[r] = false }
         }

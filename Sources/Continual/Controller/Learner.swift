@@ -4,34 +4,47 @@ import MoE
 /// The continual learner: a stream of labelled batches goes in, the network grows
 /// experts where its error detectors say it must (METHOD.md §5).
 ///
+/// The mixture has slots: the trunk (slot 0) and one per expert. Exactly one slot is
+/// **in charge**: the newest, the only trainable one. The gate is a streaming linear
+/// discriminant over random features of the scaled input whose labels are
+/// (slot in charge of the sample, class) pairs; it routes each input to the slot with
+/// the most posterior mass, and that slot answers among its own classes (the slot's
+/// network, or the gate's posterior over the slot's pairs, whichever the
+/// `AnswerArbiter` has found better on that slot).
+///
 /// For every batch, `observe` (in the spirit of River's `learn_many`):
-/// 1. predicts first and scores the prediction (prequential, test-then-train), and
-///    feeds the error indicator to a Page-Hinkley drift test;
-/// 2. widens the output for labels never seen;
+/// 1. scales the inputs (`InputScaler`, learned from first visits);
+/// 2. predicts first and scores the prediction (prequential, test-then-train), feeds
+///    the error indicator to a Page-Hinkley drift test, and the arbiter;
 /// 3. updates the streaming covariance of every hidden neuron with correctness;
-/// 4. adds the batch to the gate's class statistics (a class-posterior gate);
-/// 5. at the end of each window (or at once when unseen classes arrive) asks the
-///    `GrowthPolicy` whether to grow, where and on which detectors, and grows;
-/// 6. trains the trainable parameters on the batch plus replayed samples, with the
-///    covariance cost and half-learning;
-/// 7. offers the batch to the reservoir replay buffer.
+/// 4. asks the `GrowthPolicy` whether to grow, where and on which detectors, and grows
+///    (freezing everything that existed; the new expert is in charge);
+/// 5. decides who was in charge of each sample: the slot the gate routed it to, if that
+///    slot answered it correctly or is the slot in charge; otherwise the slot in charge.
+///    So a returning domain stays with its own expert, and what no slot knows — a new
+///    class, a new domain — is learned at once by the slot in charge;
+/// 6. adds first visits to the gate's statistics under their (slot, class) pairs;
+/// 7. trains the slot in charge on its samples plus replayed ones of its own, with
+///    the covariance cost and half-learning;
+/// 8. offers first visits to the reservoir replay buffer.
 /// Every decision, grown or suppressed, is logged and kept in `history`.
 ///
-/// Numerical faults never reach the weights (`Learner+Faults.swift`): a step with a
-/// non-finite loss or gradient, or one that leaves the weights or Adam's state out of
-/// range, is rolled back and the rate halved; rows whose values would overflow are
-/// scored but not learned from. Each event is counted in `counters` and kept in `history`.
-///
-/// The learner is a value: copying it is a snapshot that predicts on other threads
-/// while the original keeps learning.
+/// Numerical faults never reach the weights (`Learner+Faults.swift`). The learner is a
+/// value: copying it is a snapshot that predicts on other threads while the original
+/// keeps learning.
 public struct Learner: Sendable {
     public let configuration: LearnerConfiguration
     public internal(set) var model: MixtureOfExperts
     public internal(set) var optimizer: Adam
     public internal(set) var tracker: CovarianceTracker
     public internal(set) var halfLearning: HalfLearning
-    /// Class-conditional statistics of every sample over the gate's random features.
+    /// Statistics of every first-visit sample over the gate's random features, labelled
+    /// by the gate's (slot, class) columns.
     public internal(set) var statistics: ClassStatistics?
+    /// The input transform (nil: inputs are used as they come).
+    public internal(set) var scaler: InputScaler?
+    /// Who answers inside each slot.
+    public internal(set) var arbiter: AnswerArbiter
     public internal(set) var replay: ReplayBuffer
     public internal(set) var policyState = GrowthPolicy.State()
     public internal(set) var drift = PageHinkley()
@@ -41,16 +54,17 @@ public struct Learner: Sendable {
     public internal(set) var counters = Counters()
     /// Classes seen so far.
     public internal(set) var seenClasses: Set<Int> = []
-    /// Classes first seen since the last growth (the next expert's responsibility).
-    public internal(set) var classesSinceGrowth: Set<Int> = []
+    /// Seconds spent in each phase of `observe` by this process (not saved).
+    public internal(set) var profile = LearnerProfile()
 
-    /// Step, sample and window counters.
+    /// Step and sample counters.
     public struct Counters: Sendable, Equatable, Codable {
+        /// Batches observed.
         public var batches = 0
+        /// Rows observed, every pass.
         public var samples = 0
-        public var windows = 0
-        public var windowErrors = 0
-        public var windowSamples = 0
+        /// First-visit rows observed.
+        public var firstVisits = 0
         public var samplesSinceRefit = 0
         public var headIsStale = false
         public var acceptedSteps = 0
@@ -61,28 +75,6 @@ public struct Learner: Sendable {
         /// Rows scored but not learned from because their values were out of range.
         public var rowsOutOfRange = 0
         public init() {}
-
-        private enum CodingKeys: String, CodingKey {
-            case batches, samples, windows, windowErrors, windowSamples, samplesSinceRefit, headIsStale
-            case acceptedSteps, rejectedSteps, halvings, numericalFaults, rowsOutOfRange
-        }
-
-        /// Decodes saved counters; those saved before faults were counted have none.
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            batches = try c.decode(Int.self, forKey: .batches)
-            samples = try c.decode(Int.self, forKey: .samples)
-            windows = try c.decode(Int.self, forKey: .windows)
-            windowErrors = try c.decode(Int.self, forKey: .windowErrors)
-            windowSamples = try c.decode(Int.self, forKey: .windowSamples)
-            samplesSinceRefit = try c.decode(Int.self, forKey: .samplesSinceRefit)
-            headIsStale = try c.decode(Bool.self, forKey: .headIsStale)
-            acceptedSteps = try c.decode(Int.self, forKey: .acceptedSteps)
-            rejectedSteps = try c.decode(Int.self, forKey: .rejectedSteps)
-            halvings = try c.decode(Int.self, forKey: .halvings)
-            numericalFaults = try c.decodeIfPresent(Int.self, forKey: .numericalFaults) ?? 0
-            rowsOutOfRange = try c.decodeIfPresent(Int.self, forKey: .rowsOutOfRange) ?? 0
-        }
     }
 
     /// A learner for inputs of `inputWidth` features, starting with `classCount` outputs
@@ -100,10 +92,11 @@ public struct Learner: Sendable {
         switch configuration.gate {
         case let .classPosterior(features):
             // Bias scale 0.3: 0.859 against 0.849-0.852 with 1 on Split Fashion-MNIST (docs/results.md).
-            model.configureGate(.classPosterior(features: .init(count: features, seed: generator.next(), biasScale: 0.3)))
+            model.configureGate(.classPosterior(
+                features: .init(count: features, seed: generator.next(), biasScale: 0.3), pairs: true))
             statistics = ClassStatistics(featureCount: features)
+            model.expertOutput = .slot
         case .learned:
-            model.configureGate(.learned(selection: .topK(1)))
             statistics = nil
         }
         self.model = model
@@ -111,30 +104,38 @@ public struct Learner: Sendable {
         let halfLife = configuration.statisticsHalfLife
         tracker = CovarianceTracker(model: model, forgetting: halfLife > 0 ? .halfLife(samples: halfLife) : .none)
         halfLearning = HalfLearning(
-            rate: configuration.learningRate, minimumRate: configuration.learningRate / 64, growth: 1.1,
-            maximumRate: configuration.learningRate * 4)
+            rate: configuration.learningRate, minimumRate: configuration.learningRate / 64, growth: 2,
+            maximumRate: configuration.learningRate)
         replay = ReplayBuffer(capacity: configuration.replayCapacity, width: inputWidth, seed: generator.next())
+        if case let .online(evidence, clip) = configuration.inputScaling {
+            scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip)
+        }
+        arbiter = AnswerArbiter(settings: configuration.arbiter)
         self.generator = generator
-        prequential = PrequentialAccuracy()
     }
 
     public var inputWidth: Int { model.inputWidth }
     public var classCount: Int { model.classCount }
+    /// The gate slot in charge: the newest (0, the trunk, before any growth).
+    public var slotInCharge: Int { model.experts.isEmpty ? 0 : model.gate.slot(ofExpert: model.experts.count - 1) }
 
     /// What one `observe` did.
     public struct StepReport: Sendable, Equatable {
         public var batch: Int
         public var samples: Int
-        /// Misclassified before training on the batch.
+        /// Misclassified before training on the batch (first visits; a later pass is
+        /// not scored again and reports 0).
         public var errors: Int
         public var accuracy: Double { samples > 0 ? 1 - Double(errors) / Double(samples) : 0 }
         public var loss: Float
         public var newClasses: [Int]
         public var drift: Bool
-        /// The growth decision, when a window closed in this batch.
+        /// The growth decision, when a trigger fired in this batch.
         public var decision: GrowthDecision?
         public var steps: [HalfLearning.StepOutcome]
         public var experts: Int
+        /// First visits: how many rows the gate weighed most to each slot (index = slot).
+        public var routed: [Int] = []
     }
 
     /// Predicts, scores, learns from one batch.
@@ -145,153 +146,160 @@ public struct Learner: Sendable {
     ///   - source: What the rows are called in errors (a file name).
     ///   - pass: 0 when the rows are seen for the first time; 1, 2, … when a stream
     ///     repeats data it already gave (a scenario's second pass). Statistics that must
-    ///     count every sample once, and scores that must be honest, use first visits only.
+    ///     count every sample once (the scaler, the gate, the covariance tracker), and
+    ///     scores that must be honest (prequential accuracy, the drift test, the
+    ///     arbiter), use first visits only; training uses every pass.
     ///   - logger: Where growth decisions are logged.
     public mutating func observe(
         features x: Matrix, labels: [Int], source: String = "batch", pass: Int = 0, logger: Logger? = nil
     ) throws(LearnerError) -> StepReport {
+        var clock = PhaseClock(refits: profile.refit)
         try validate(x, labels, source: source)
-        // 2 (first, so that predictions can name new classes): widen for unseen labels.
+        let firstVisit = pass == 0
+        let n = x.rows
+        // Rows beyond the magnitude limit never reach a statistic or a weight.
+        let rawInRange = x.rowsBounded(by: Self.magnitudeLimit)
+        if firstVisit, scaler != nil {
+            let usable = rawInRange.allSatisfy { $0 } ? x : x.gatherRows(rawInRange.indices.filter { rawInRange[$0] })
+            if usable.rows > 0 { scaler!.update(usable) }
+        }
+        let scaled = scaler?.transform(x) ?? x
+
+        // Unseen labels widen the output first, so that predictions can name them.
         let top = labels.max()!
         if top >= model.classCount { model.widenOutput(to: top + 1) }
         let novel = Set(labels).subtracting(seenClasses).sorted()
+        clock.lap(into: \.prepare, of: &profile)
+        guard firstVisit else {
+            return revisit(scaled, labels: labels, inRange: rawInRange, source: source, clock: &clock)
+        }
+        if counters.headIsStale && counters.samplesSinceRefit >= configuration.refitEvery { refitHead() }
+        clock.lap(into: nil, of: &profile)
 
         // 1. Predict first, then score.
-        let pass = model.forward(x)
-        let predictions = predict(pass: pass, input: x)
-        let correct = zip(predictions, labels).map { $0 == $1 }
+        let pass = model.forward(scaled)
+        let answers = self.answers(pass: pass, input: scaled)
+        let correct = (0..<n).map { answers.predicted[$0] == labels[$0] }
         let errors = correct.reduce(0) { $0 + ($1 ? 0 : 1) }
-        prequential.record(correct)
         var drifted = false
-        for c in correct where drift.update(c ? 0 : 1) { drifted = true }
+        if firstVisit {
+            prequential.record(correct)
+            for c in correct where drift.update(c ? 0 : 1) { drifted = true }
+            recordArbiter(answers, labels: labels)
+        }
 
         // Rows whose values could overflow the statistics or the weights are scored
         // above but learned from nowhere below (nil: every row is in range).
-        let gateFeatures = statistics != nil ? model.gateFeatures(x) : nil
-        let kept = rowsInRange(input: x, pass: pass, gateFeatures: gateFeatures)
-        if let kept { recordRowsOutOfRange(kept: kept, of: x.rows, source: source) }
-        let keptCount = kept?.count ?? x.rows
-        let learnX = kept.map { x.gatherRows($0) } ?? x
-        let learnLabels = kept.map { $0.map { labels[$0] } } ?? labels
+        let kept = rowsInRange(raw: rawInRange, pass: pass)
+        if let kept { recordRowsOutOfRange(kept: kept, of: n, source: source) }
+        let keep = kept ?? Array(0..<n)
 
-        // 3. Covariance of every hidden neuron with correctness.
-        if let kept {
-            if !kept.isEmpty {
-                tracker.update(hidden: pass.hidden.map { $0.gatherRows(kept) }, correct: kept.map { correct[$0] })
-            }
-        } else {
-            tracker.update(hidden: pass.hidden, correct: correct)
+        clock.lap(into: \.predict, of: &profile)
+
+        // 2. Covariance of every hidden neuron with correctness (first visits).
+        if firstVisit && !keep.isEmpty {
+            tracker.update(hidden: kept == nil ? pass.hidden : pass.hidden.map { $0.gatherRows(keep) },
+                           correct: keep.map { correct[$0] })
         }
+        // The detectors, computed at most once per batch and only when something reads
+        // them: a growth trigger, or the covariance cost on a trainable trunk.
+        var report: DetectorReport?
 
-        // 4. Gate statistics. Until the first growth the trunk owns what it has learned;
-        // labels that trigger growth belong to the new expert.
-        let hadLearned = counters.samples > 0
-        let noveltyTrigger = configuration.growOnNovelClasses && hadLearned && !novel.isEmpty
-            && model.experts.count < configuration.growth.maxExperts
-        if model.experts.isEmpty && !noveltyTrigger { model.trunkClasses = seenClasses.union(novel) }
+        clock.lap(into: \.covariance, of: &profile)
+
+        // 3. Growth.
+        let hadLearned = counters.firstVisits > 0
         seenClasses.formUnion(novel)
-        classesSinceGrowth.formUnion(novel)
-        if statistics != nil, keptCount > 0 {
-            statistics!.update(features: kept.map { gateFeatures!.gatherRows($0) } ?? gateFeatures!, labels: learnLabels)
-            counters.samplesSinceRefit += keptCount
-            counters.headIsStale = true
-            if counters.samplesSinceRefit >= configuration.refitEvery || !novel.isEmpty { refitHead() }
-        }
-
-        // 5. The growth decision, per window or at once on novelty.
-        counters.windowErrors += errors
-        counters.windowSamples += x.rows
+        if model.experts.isEmpty && statistics == nil { model.trunkClasses = seenClasses }
         var decision: GrowthDecision?
-        if counters.windowSamples >= configuration.windowSize || noveltyTrigger || (drifted && policyState.pendingDrift == false) {
-            decision = closeWindow(drift: drifted || noveltyTrigger, novelty: noveltyTrigger, logger: logger)
+        if firstVisit {
+            counters.firstVisits += n
+            decision = decideGrowth(
+                novelty: hadLearned && !novel.isEmpty, drifted: drifted, batchSamples: n, batchErrors: errors, novel: novel,
+                report: &report, logger: logger)
+        }
+        counters.batches += 1
+        counters.samples += n
+
+        clock.lap(into: \.growth, of: &profile)
+
+        // 4. Who was in charge of each row, and the gate's statistics.
+        let charge = slotsInCharge(answering: answers.answering, correct: correct)
+        if firstVisit && !keep.isEmpty {
+            addToGateStatistics(pass: pass, input: scaled, rows: keep, labels: labels, slots: charge)
         }
 
-        counters.batches += 1
-        counters.samples += x.rows
+        clock.lap(into: \.gateStatistics, of: &profile)
 
-        // 6. Train on the batch plus replay.
-        var steps: [HalfLearning.StepOutcome] = []
+        // 5. Train the slot in charge on its rows plus its replayed samples.
+        let inCharge = slotInCharge
+        let steps = trainSlotInCharge(scaled, labels: labels, rows: keep.filter { charge[$0] == inCharge }, report: report)
+        clock.lap(into: \.training, of: &profile)
+
+        // 6. Replay (first visits), each sample tagged with the slot in charge of it.
+        if firstVisit && !keep.isEmpty {
+            replay.offer(features: kept == nil ? x : x.gatherRows(keep), labels: keep.map { labels[$0] },
+                         tags: keep.map { charge[$0] })
+        }
+
+        clock.lap(into: \.replay, of: &profile)
+
+        var routed = [Int](repeating: 0, count: max(1, model.gate.slotCount))
+        for s in answers.slots where s < routed.count { routed[s] += 1 }
+        return StepReport(
+            batch: counters.batches, samples: n, errors: errors, loss: steps.loss, newClasses: novel,
+            drift: drifted, decision: decision, steps: steps.outcomes, experts: model.experts.count, routed: routed)
+    }
+
+    /// A batch the stream gave before (a later pass): nothing is scored or counted
+    /// again; the slot in charge trains on the rows of its classes (the gate would send
+    /// them there: they were in its charge on their first visit), plus its replay.
+    mutating func revisit(
+        _ scaled: Matrix, labels: [Int], inRange: [Bool], source: String, clock: inout PhaseClock
+    ) -> StepReport {
+        let n = scaled.rows
+        let inCharge = slotInCharge
+        let own = answerClasses(slot: inCharge)
+        let mine = (0..<n).filter { inRange[$0] && own.contains(labels[$0]) }
+        if mine.count < n && !inRange.allSatisfy({ $0 }) {
+            recordRowsOutOfRange(kept: (0..<n).filter { inRange[$0] }, of: n, source: source)
+        }
+        counters.batches += 1
+        counters.samples += n
+        let steps = trainSlotInCharge(scaled, labels: labels, rows: mine, report: nil)
+        clock.lap(into: \.training, of: &profile)
+        return StepReport(
+            batch: counters.batches, samples: n, errors: 0, loss: steps.loss, newClasses: [], drift: false, decision: nil,
+            steps: steps.outcomes, experts: model.experts.count)
+    }
+
+    /// `stepsPerBatch` training steps of the slot in charge on rows `rows` of a scaled
+    /// batch, each with replayed samples of its own.
+    mutating func trainSlotInCharge(
+        _ scaled: Matrix, labels: [Int], rows mine: [Int], report: DetectorReport?
+    ) -> (outcomes: [HalfLearning.StepOutcome], loss: Float) {
+        guard !mine.isEmpty else { return ([], 0) }
+        let inCharge = slotInCharge
+        let n = scaled.rows
+        let ownX = mine.count == n ? scaled : scaled.gatherRows(mine)
+        let ownY = mine.count == n ? labels : mine.map { labels[$0] }
+        var outcomes: [HalfLearning.StepOutcome] = []
         var loss: Float = 0
-        for _ in 0..<(keptCount > 0 ? configuration.stepsPerBatch : 0) {
-            var stepX = learnX, stepY = learnLabels
-            if configuration.replayPerStep > 0 && !replay.isEmpty {
-                let (rx, ry) = replay.sample(configuration.replayPerStep)
-                stepX = stepX.concatenatingRows(rx)
+        var report = report
+        for _ in 0..<configuration.stepsPerBatch {
+            var stepX = ownX, stepY = ownY
+            let (rx, ry) = replay.sample(configuration.replayPerStep, tag: inCharge)
+            if !ry.isEmpty {
+                stepX = stepX.concatenatingRows(scaler?.transform(rx) ?? rx)
                 stepY += ry
             }
-            let (outcome, stepLoss) = train(stepX, stepY)
-            steps.append(outcome)
+            let costed = configuration.covarianceStrength > 0 && trunkIsTrainable
+            if costed && report == nil { report = configuration.detectors.report(tracker) }
+            let (outcome, stepLoss) = train(stepX, stepY, slot: inCharge, detectors: costed ? report : nil)
+            outcomes.append(outcome)
             loss = stepLoss
         }
-
-        // 7. Replay.
-        if keptCount > 0 { replay.offer(features: learnX, labels: learnLabels) }
-
-        return StepReport(
-            batch: counters.batches, samples: x.rows, errors: errors, loss: loss, newClasses: novel,
-            drift: drifted, decision: decision, steps: steps, experts: model.experts.count)
-    }
-
-    /// Predicted class of every row.
-    public func predict(_ x: Matrix) -> [Int] {
-        precondition(x.columns == inputWidth, "The learner expects \(inputWidth) features, got \(x.columns)")
-        if configuration.predictor == .discriminant || configuration.gate != .learned {
-            var copy = self
-            copy.refreshHeadIfStale()
-            return copy.predict(pass: copy.model.forward(x), input: x)
-        }
-        return predict(pass: model.forward(x), input: x)
-    }
-
-    /// A copy whose gate head reflects every sample seen (use before evaluation; the
-    /// learner itself refits every `refitEvery` samples).
-    public func snapshot() -> Learner {
-        var copy = self
-        copy.refreshHeadIfStale()
-        return copy
-    }
-
-    /// Predictions restricted to `classes` (task-incremental evaluation: the task, and so
-    /// its classes, is known). The gate routes only among slots owning those classes.
-    public func predict(_ x: Matrix, among classes: Set<Int>) -> [Int] {
-        var copy = snapshot()
-        if copy.model.gate.featureCount > 0 {
-            // Classes outside the task get no posterior mass, so routing stays inside it.
-            for c in 0..<copy.model.gate.headBias.columns where !classes.contains(c) {
-                copy.model.gate.headBias[0, c] = Gate.unseenClassBias
-            }
-        }
-        let logits: Matrix
-        if configuration.predictor == .discriminant, let head = copy.discriminantLogits(x) {
-            logits = head
-        } else {
-            logits = copy.model(x)
-        }
-        return (0..<x.rows).map { r in
-            var best = -1
-            var top = -Float.infinity
-            for c in classes.sorted() where c < logits.columns && (best < 0 || logits[r, c] > top) {
-                best = c
-                top = logits[r, c]
-            }
-            return best
-        }
-    }
-
-    /// Fraction of rows predicted correctly (optionally among a task's classes), in chunks.
-    public func accuracy(features: Matrix, labels: [Int], among classes: Set<Int>? = nil, chunk: Int = 2048) -> Double {
-        guard features.rows > 0 else { return 0 }
-        let ready = snapshot()
-        var correct = 0
-        var start = 0
-        while start < features.rows {
-            let end = min(start + chunk, features.rows)
-            let rows = features.rows(start..<end)
-            let predictions = classes.map { ready.predict(rows, among: $0) } ?? ready.predict(rows)
-            for (i, p) in predictions.enumerated() where p == labels[start + i] { correct += 1 }
-            start = end
-        }
-        return Double(correct) / Double(features.rows)
+        return (outcomes, loss)
     }
 
     /// Floats kept besides the weights: the replay buffer and every statistic.
@@ -299,8 +307,6 @@ public struct Learner: Sendable {
         let covariance = tracker.widths.reduce(0, +) * 7
         return (replay.memoryFloats, covariance + (statistics?.memoryInFloats ?? 0))
     }
-
-    // MARK: - Parts
 
     func validate(_ x: Matrix, _ labels: [Int], source: String) throws(LearnerError) {
         guard x.rows > 0 else { throw .emptyBatch(source: source) }
@@ -311,177 +317,5 @@ public struct Learner: Sendable {
             let i = x.scalars.firstIndex { !$0.isFinite }!
             throw .nonFinite(row: i / x.columns + 1, column: i % x.columns + 1, source: source)
         }
-    }
-
-    func predict(pass: MixtureOfExperts.Forward, input: Matrix) -> [Int] {
-        if configuration.predictor == .discriminant, let logits = discriminantLogits(input) {
-            return logits.argmaxRows()
-        }
-        return model.predictions(pass)
-    }
-
-    func discriminantLogits(_ x: Matrix) -> Matrix? {
-        guard model.gate.featureCount > 0, model.gate.headWeight.columns > 0 else { return nil }
-        var logits = Matrix(rows: x.rows, columns: model.gate.headWeight.columns)
-        logits.addRowVector(model.gate.headBias)
-        logits.addProduct(model.gateFeatures(x), model.gate.headWeight)
-        return logits
-    }
-
-    mutating func refreshHeadIfStale() {
-        if counters.headIsStale { refitHead() }
-    }
-
-    mutating func refitHead() {
-        guard let statistics, statistics.sampleCount > 1 else { return }
-        do {
-            let (weight, bias) = try statistics.fitDiscriminant(classCount: model.classCount)
-            guard weight.isFinite && bias.isFinite else {
-                // Keep the previous head; the statistics may support a fit later.
-                history.record(LearnerHistory.Fault(
-                    kind: .unsoundHead, batch: counters.batches, sample: counters.samples,
-                    detail: "the discriminant fit over \(Int(statistics.sampleCount)) samples gave a non-finite head", rate: nil))
-                counters.samplesSinceRefit = 0
-                return
-            }
-            model.setClassHead(weight: weight, bias: bias)
-            counters.samplesSinceRefit = 0
-            counters.headIsStale = false
-        } catch {
-            // Too few samples to fit yet: keep the previous head and try again later.
-            counters.samplesSinceRefit = 0
-        }
-    }
-
-    mutating func closeWindow(drift drifted: Bool, novelty: Bool, logger: Logger?) -> GrowthDecision {
-        let report = configuration.detectors.report(tracker)
-        let detectors = (0..<model.hiddenLayerCount).map { l in
-            report.layers.first { $0.layer == l }?.detectors.map(\.neuron) ?? []
-        }
-        let rate = counters.windowSamples > 0 ? Double(counters.windowErrors) / Double(counters.windowSamples) : 0
-        var policy = configuration.growth
-        if novelty { policy.persistence = 1 }
-        let observation = GrowthPolicy.Observation(
-            window: counters.windows, errorRate: rate, drift: drifted, detectors: detectors,
-            experts: model.experts.count, parameters: model.parameterCount,
-            expertParameters: (0..<model.hiddenLayerCount).map { expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors)) })
-        var decision = policy.decide(observation, state: &policyState)
-        if novelty && decision.trigger == .drift { decision.trigger = .novelty }
-        if case .grow = decision.outcome, model.gate.featureCount > 0, growthClassesAreAmbiguous {
-            // A class-posterior gate routes by classes: an expert for classes that
-            // others already own would take their inputs (its posterior mass is at
-            // least theirs). Without new classes there is nothing to route to it.
-            decision.outcome = .suppressed("every class seen already has an owner; a class-posterior gate could not route to a new expert")
-            policyState.pendingDrift = false
-            policyState.lastGrowthWindow = nil
-        }
-        if case let .grow(layer, chosen) = decision.outcome {
-            let classes = growthClasses()
-            let expert = model.grow(
-                at: layer, detectors: chosen, hiddenWidth: configuration.expertWidth,
-                classes: classes, context: configuration.expertContext, generator: &generator)
-            classesSinceGrowth = []
-            if novelty { decision.reason = "labels never seen (\(classes.sorted().map(String.init).joined(separator: ", "))) arrived and layer \(layer) has \(report.layers.first { $0.layer == layer }?.detectors.count ?? 0) significant detectors" }
-            refitHead()
-            history.recordGrowth(.init(
-                expert: expert, window: counters.windows, batch: counters.batches + 1, sample: counters.samples,
-                layer: layer, detectors: chosen, classes: classes.sorted(),
-                rho: chosen.compactMap { n in report.layers.first { $0.layer == layer }?.detectors.first { $0.neuron == n }?.rho },
-                trigger: decision.trigger?.rawValue ?? "", reason: decision.reason))
-        }
-        history.record(decision)
-        if let logger {
-            switch decision.outcome {
-            case .none: logger.debug("\(decision.summary)")
-            case .suppressed: logger.info("\(decision.summary)")
-            case .grow: logger.notice("\(decision.summary)")
-            }
-        }
-        counters.windows += 1
-        counters.windowErrors = 0
-        counters.windowSamples = 0
-        return decision
-    }
-
-    /// The classes a new expert is responsible for: those first seen since the last
-    /// growth; with none (drift without new labels), every class seen.
-    var growthClassesAreAmbiguous: Bool {
-        var owned = model.trunkClasses
-        for expert in model.experts { owned.formUnion(expert.classes ?? []) }
-        return classesSinceGrowth.subtracting(owned).isEmpty
-    }
-
-    func growthClasses() -> Set<Int> {
-        var owned = model.trunkClasses
-        for expert in model.experts { owned.formUnion(expert.classes ?? []) }
-        let fresh = classesSinceGrowth.subtracting(owned)
-        return fresh.isEmpty ? seenClasses : fresh
-    }
-
-    func expertParameters(layer: Int, detectors: Int) -> Int {
-        let context = model.contextWidth(configuration.expertContext, at: layer)
-        let h = configuration.expertWidth
-        return (detectors + context + 1) * h + (h + 1) * model.classCount + detectors + 1
-    }
-
-    /// One training step on `(x, y)`: the covariance-weighted gradient, then half-learning
-    /// (or a plain Adam step). A step whose loss or gradient is not finite, or whose
-    /// result is out of range, is rolled back (see `Learner+Faults.swift`).
-    mutating func train(_ x: Matrix, _ y: [Int]) -> (HalfLearning.StepOutcome, Float) {
-        let report = configuration.covarianceStrength > 0 ? configuration.detectors.report(tracker) : nil
-        let loss: Float
-        let gradients: Gradients
-        let errors: Int
-        if let report {
-            let result = CovarianceCost(strength: configuration.covarianceStrength)
-                .lossAndGradients(model, input: x, labels: y, detectors: report)
-            (loss, gradients, errors) = (result.crossEntropy, result.gradients, result.errors)
-        } else {
-            let (l, g, pass) = model.lossAndGradients(x, labels: y)
-            (loss, gradients) = (l, g)
-            errors = zip(model.predictions(pass), y).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) }
-        }
-        return applyStep(loss: loss, gradients: gradients, errorsBefore: errors, input: x, labels: y)
-    }
-
-    /// Applies one step's gradients (half-learning or plain Adam), unless the loss or a
-    /// gradient is not finite; rolls it back if it leaves the weights or Adam's state out
-    /// of range. A refused or rolled-back step halves the rate and is recorded.
-    mutating func applyStep(
-        loss: Float, gradients: Gradients, errorsBefore errors: Int, input x: Matrix, labels y: [Int]
-    ) -> (HalfLearning.StepOutcome, Float) {
-        func refuse(_ fault: (LearnerHistory.Fault.Kind, String)) -> (HalfLearning.StepOutcome, Float) {
-            let rate = recordStepFault(fault.0, fault.1)
-            let outcome = HalfLearning.StepOutcome(
-                accepted: false, halvings: 0, errorsBefore: errors, errorsAfter: errors, rate: rate, proposals: 0)
-            count(outcome)
-            return (outcome, loss)
-        }
-        if let fault = faultBeforeStep(loss: loss, gradients: gradients) { return refuse(fault) }
-        let before = (model: model, optimizer: optimizer)
-        let outcome: HalfLearning.StepOutcome
-        if configuration.halfLearning {
-            outcome = halfLearning.step(&model, optimizer: &optimizer, gradients: gradients, input: x, labels: y, errorsBefore: errors)
-        } else {
-            optimizer.update(&model, gradients: gradients, frozen: model.frozen)
-            outcome = HalfLearning.StepOutcome(
-                accepted: true, halvings: 0, errorsBefore: errors, errorsAfter: -1, rate: optimizer.learningRate, proposals: 1)
-        }
-        if outcome.accepted, let fault = faultAfterStep(paths: gradients.values.keys) {
-            model = before.model
-            optimizer = before.optimizer
-            return refuse(fault)
-        }
-        if !configuration.halfLearning && optimizer.learningRate < configuration.learningRate {
-            // Regrow after a fault halved the rate, as half-learning does (bold driver).
-            optimizer.learningRate = min(configuration.learningRate, optimizer.learningRate * 1.1)
-        }
-        count(outcome)
-        return (outcome, loss)
-    }
-
-    mutating func count(_ outcome: HalfLearning.StepOutcome) {
-        if outcome.accepted { counters.acceptedSteps += 1 } else { counters.rejectedSteps += 1 }
-        counters.halvings += outcome.halvings
     }
 }

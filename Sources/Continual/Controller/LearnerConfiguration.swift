@@ -1,6 +1,9 @@
 import MoE
 
 /// Everything that defines a learner's behaviour; saved with it.
+///
+/// Every threshold is stated in samples or in statistics, never in windows or batches,
+/// so that it means the same on a stream of 400 rows per class and on one of 12,000.
 public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// Hidden widths of the trunk.
     public var hidden: [Int] = [256, 256]
@@ -15,57 +18,76 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     public var covarianceStrength: Float = 0.1
     /// Replay buffer capacity (0: none).
     public var replayCapacity: Int = 500
-    /// Replayed samples added to every training step.
+    /// Replayed samples (of the slot in charge) added to every training step.
     public var replayPerStep: Int = 64
     /// Training passes over each batch (the stream's own passes come on top).
     public var stepsPerBatch: Int = 1
-    /// Samples per controller window (the unit of growth decisions).
-    public var windowSize: Int = 256
     /// Half-life of the covariance statistics, in samples (0: no forgetting).
     public var statisticsHalfLife: Double = 2048
     /// Error-detector significance.
     public var detectors: ErrorDetectors = ErrorDetectors()
-    /// When to grow.
+    /// When, where and how often to grow.
     public var growth: GrowthPolicy = GrowthPolicy()
-    /// Grow as soon as labels never seen arrive (novelty), not only on drift.
-    public var growOnNovelClasses: Bool = true
     /// Hidden width of a grown expert.
     public var expertWidth: Int = 128
     /// What an expert reads besides its detectors.
     public var expertContext: Expert.Context = .layerInput
     /// How the experts are chosen per input.
     public var gate: GateChoice = .classPosterior(features: 2048)
-    /// Samples between refits of the class-posterior head.
+    /// First-visit samples between refits of the gate's discriminant (it is also refitted
+    /// when a (slot, class) pair appears and before every evaluation).
     public var refitEvery: Int = 4096
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
+    /// How inputs are scaled before anything reads them.
+    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3)
+    /// Who answers inside a slot: the expert, the gate's own posterior, or both.
+    public var arbiter: AnswerArbiter.Settings = AnswerArbiter.Settings()
     /// Seed of every random choice.
     public var seed: UInt64 = 1
 
     public init() {}
 
+    /// Grow as soon as labels never seen arrive (novelty), not only on drift.
+    public var growOnNovelClasses: Bool {
+        get { growth.onNovelty }
+        set { growth.onNovelty = newValue }
+    }
+
     /// The gate of the mixture.
     public enum GateChoice: Sendable, Codable, Equatable {
-        /// Class posteriors of a streaming linear discriminant over random ReLU features
-        /// of the input, from statistics of every sample seen (NOTES: the gate decides).
+        /// Posteriors of a streaming linear discriminant over random ReLU features of the
+        /// (scaled) input, from statistics of every sample seen, over (slot, class)
+        /// pairs: the slot in charge of a sample when it arrived, and its class.
         case classPosterior(features: Int)
-        /// A linear softmax gate on the input, trained with the experts (top-1).
+        /// A linear softmax gate trained with the network: for the baselines (fine-tuning,
+        /// replay, joint training), which never grow.
         case learned
     }
 
     /// Who predicts.
     public enum Predictor: String, Sendable, Codable, Equatable, CaseIterable {
-        /// Trunk plus routed experts (the method).
+        /// The gate routes each input to one slot (the trunk or an expert), and the slot
+        /// answers among its classes (the method).
         case mixture
-        /// The streaming discriminant alone (the gate's own classifier, a baseline).
+        /// The gate's discriminant alone, its posterior summed over slots per class (a
+        /// baseline: the gate's own classifier).
         case discriminant
     }
 
-    /// Plain fine-tuning: no growth, no replay, no covariance machinery in the way.
+    /// How inputs are scaled (`InputScaler`).
+    public enum InputScaling: Sendable, Codable, Equatable {
+        /// The identity.
+        case none
+        /// Per-feature standardisation learned from the stream, each feature's transform
+        /// fixed after `evidence` varying values, values clipped to `±clip`.
+        case online(evidence: Int, clip: Float)
+    }
+
+    /// Plain fine-tuning: no growth, no replay, no gate statistics.
     public static var fineTuning: LearnerConfiguration {
         var c = LearnerConfiguration()
         c.growth.enabled = false
-        c.growOnNovelClasses = false
         c.replayCapacity = 0
         c.gate = .learned
         return c
@@ -87,14 +109,22 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if replayCapacity < 0 { try fail("the replay capacity must be >= 0, got \(replayCapacity)") }
         if replayPerStep < 0 { try fail("replayed samples per step must be >= 0, got \(replayPerStep)") }
         if stepsPerBatch < 1 { try fail("steps per batch must be >= 1, got \(stepsPerBatch)") }
-        if windowSize < 1 { try fail("the window must hold at least one sample, got \(windowSize)") }
-        if statisticsHalfLife < 0 { try fail("the statistics half-life must be >= 0, got \(statisticsHalfLife)") }
+        if !(statisticsHalfLife >= 0) { try fail("the statistics half-life must be >= 0, got \(statisticsHalfLife)") }
         if expertWidth < 1 { try fail("the expert width must be positive, got \(expertWidth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }
         if case let .classPosterior(f) = gate, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
+        if case let .online(evidence, clip) = inputScaling {
+            if evidence < 1 { try fail("input scaling needs at least one varying value per feature, got \(evidence)") }
+            if !(clip > 0 && clip.isFinite) { try fail("the input clip bound must be a positive number, got \(clip)") }
+        }
         if predictor == .discriminant, case .learned = gate {
             try fail("the discriminant predictor needs the class-posterior gate's statistics; choose gate classPosterior")
         }
+        if growth.enabled, case .learned = gate {
+            try fail("growth needs the class-posterior gate: a learned gate has never seen a new expert's inputs and cannot route to it; use growth off for the baselines")
+        }
+        try growth.validate()
+        try arbiter.validate()
     }
 }
 

@@ -5,8 +5,8 @@ public struct LearnerHistory: Sendable, Equatable, Codable {
     /// One grown expert.
     public struct Growth: Sendable, Equatable, Codable {
         public var expert: Int
-        public var window: Int
         public var batch: Int
+        /// First-visit samples observed when it grew.
         public var sample: Int
         public var layer: Int
         public var detectors: [Int]
@@ -49,8 +49,8 @@ public struct LearnerHistory: Sendable, Equatable, Codable {
     public private(set) var growths: [Growth] = []
     /// The most recent decisions (triggered ones: grown or suppressed).
     public private(set) var recentDecisions: [GrowthDecision] = []
-    /// Windows closed with no trigger.
-    public private(set) var quietWindows = 0
+    /// Batches after which no trigger fired.
+    public private(set) var quietBatches = 0
     /// Triggers held back, by reason prefix (the text before the first colon).
     public private(set) var suppressions: [String: Int] = [:]
     /// The most recent numerical faults.
@@ -63,7 +63,7 @@ public struct LearnerHistory: Sendable, Equatable, Codable {
     mutating func record(_ decision: GrowthDecision) {
         switch decision.outcome {
         case .none:
-            quietWindows += 1
+            quietBatches += 1
             return
         case let .suppressed(why):
             let key = String(why.prefix { $0 != ":" && $0 != "(" }).trimmingCharacters(in: .whitespaces)
@@ -86,7 +86,7 @@ public struct LearnerHistory: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case capacity, growths, recentDecisions, quietWindows, suppressions, recentFaults, faults
+        case capacity, growths, recentDecisions, quietBatches, suppressions, recentFaults, faults
     }
 
     /// Decodes a saved history; one saved before faults were recorded has none.
@@ -95,7 +95,7 @@ public struct LearnerHistory: Sendable, Equatable, Codable {
         capacity = try container.decode(Int.self, forKey: .capacity)
         growths = try container.decode([Growth].self, forKey: .growths)
         recentDecisions = try container.decode([GrowthDecision].self, forKey: .recentDecisions)
-        quietWindows = try container.decode(Int.self, forKey: .quietWindows)
+        quietBatches = try container.decode(Int.self, forKey: .quietBatches)
         suppressions = try container.decode([String: Int].self, forKey: .suppressions)
         recentFaults = try container.decodeIfPresent([Fault].self, forKey: .recentFaults) ?? []
         faults = try container.decodeIfPresent([String: Int].self, forKey: .faults) ?? [:]

@@ -13,6 +13,8 @@ public struct ReplayBuffer: Sendable, Equatable {
     public private(set) var features: Matrix
     /// Their labels.
     public private(set) var labels: [Int]
+    /// A tag per kept sample (the learner's: the slot that was in charge of it).
+    public private(set) var tags: [Int]
     /// Samples offered so far.
     public private(set) var seen: Int = 0
     /// The reservoir's own generator, so replay never disturbs other random choices.
@@ -23,16 +25,19 @@ public struct ReplayBuffer: Sendable, Equatable {
         self.capacity = capacity
         self.features = Matrix(rows: 0, columns: width)
         self.labels = []
+        self.tags = []
         self.generator = SeededGenerator(seed: seed)
     }
 
-    /// Restores a saved buffer.
-    public init(capacity: Int, features: Matrix, labels: [Int], seen: Int, generator: SeededGenerator) {
-        precondition(features.rows == labels.count && features.rows <= capacity && seen >= features.rows,
-                     "A replay buffer's rows, labels, capacity and count must agree")
+    /// Restores a saved buffer (tags default to 0).
+    public init(capacity: Int, features: Matrix, labels: [Int], tags: [Int]? = nil, seen: Int, generator: SeededGenerator) {
+        precondition(features.rows == labels.count && features.rows <= capacity && seen >= features.rows
+                     && (tags?.count ?? labels.count) == labels.count,
+                     "A replay buffer's rows, labels, tags, capacity and count must agree")
         self.capacity = capacity
         self.features = features
         self.labels = labels
+        self.tags = tags ?? Array(repeating: 0, count: labels.count)
         self.seen = seen
         self.generator = generator
     }
@@ -42,9 +47,10 @@ public struct ReplayBuffer: Sendable, Equatable {
     /// Floats kept (features plus one per label).
     public var memoryFloats: Int { capacity * (features.columns + 1) }
 
-    /// Offers every row of a batch to the reservoir.
-    public mutating func offer(features batch: Matrix, labels batchLabels: [Int]) {
+    /// Offers every row of a batch to the reservoir, each with a tag (0 when none given).
+    public mutating func offer(features batch: Matrix, labels batchLabels: [Int], tags batchTags: [Int]? = nil) {
         precondition(batch.rows == batchLabels.count, "\(batch.rows) rows but \(batchLabels.count) labels")
+        precondition(batchTags == nil || batchTags!.count == batch.rows, "\(batch.rows) rows but \(batchTags!.count) tags")
         guard capacity > 0 else {
             seen += batch.rows
             return
@@ -55,37 +61,44 @@ public struct ReplayBuffer: Sendable, Equatable {
         }
         var appended: [Float] = []
         var appendedLabels: [Int] = []
+        var appendedTags: [Int] = []
         let width = batch.columns
         for r in 0..<batch.rows {
             seen += 1
             if labels.count + appendedLabels.count < capacity {
                 appended.append(contentsOf: batch.scalars[r * width ..< (r + 1) * width])
                 appendedLabels.append(batchLabels[r])
+                appendedTags.append(batchTags?[r] ?? 0)
             } else {
-                if !appended.isEmpty { flush(&appended, &appendedLabels) }
+                if !appended.isEmpty { flush(&appended, &appendedLabels, &appendedTags) }
                 let slot = generator.nextInt(below: seen)
                 if slot < capacity {
                     features.scalars.replaceSubrange(slot * width ..< (slot + 1) * width,
                                                      with: batch.scalars[r * width ..< (r + 1) * width])
                     labels[slot] = batchLabels[r]
+                    tags[slot] = batchTags?[r] ?? 0
                 }
             }
         }
-        if !appended.isEmpty { flush(&appended, &appendedLabels) }
+        if !appended.isEmpty { flush(&appended, &appendedLabels, &appendedTags) }
     }
 
-    private mutating func flush(_ rows: inout [Float], _ rowLabels: inout [Int]) {
+    private mutating func flush(_ rows: inout [Float], _ rowLabels: inout [Int], _ rowTags: inout [Int]) {
         features = Matrix(rows: features.rows + rowLabels.count, columns: features.columns, scalars: features.scalars + rows)
         labels += rowLabels
+        tags += rowTags
         rows.removeAll()
         rowLabels.removeAll()
+        rowTags.removeAll()
     }
 
-    /// `count` distinct kept samples drawn with the buffer's generator (all when fewer).
-    public mutating func sample(_ count: Int) -> (features: Matrix, labels: [Int]) {
-        let n = min(count, labels.count)
+    /// `count` distinct kept samples drawn with the buffer's generator (all when fewer),
+    /// among those tagged `tag` when one is given.
+    public mutating func sample(_ count: Int, tag: Int? = nil) -> (features: Matrix, labels: [Int]) {
+        let candidates = tag.map { t in tags.indices.filter { tags[$0] == t } } ?? Array(labels.indices)
+        let n = min(count, candidates.count)
         guard n > 0 else { return (Matrix(rows: 0, columns: features.columns), []) }
-        let order = generator.permutation(labels.count).prefix(n)
+        let order = generator.permutation(candidates.count).prefix(n).map { candidates[$0] }
         return (features.gatherRows(order), order.map { labels[$0] })
     }
 }

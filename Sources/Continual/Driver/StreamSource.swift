@@ -34,9 +34,11 @@ public enum StreamSource: Sendable, Equatable {
         public var batchSize: Int
         /// Times the experiences are streamed.
         public var cycles: Int
+        /// The units of the pixels (nil, as in streams saved before units existed: [0, 1]).
+        public var units: StreamCatalogue.Units?
 
         public init(scenario: String, dataDirectory: String? = nil, experiences: Int = 5, seed: UInt64 = 1,
-                    passes: Int = 2, batchSize: Int = 128, cycles: Int = 1) {
+                    passes: Int = 2, batchSize: Int = 128, cycles: Int = 1, units: StreamCatalogue.Units? = nil) {
             precondition(passes > 0 && batchSize > 0 && cycles > 0 && experiences > 0,
                          "Passes, batch size, cycles and experiences are positive")
             self.scenario = scenario
@@ -46,17 +48,23 @@ public enum StreamSource: Sendable, Equatable {
             self.passes = passes
             self.batchSize = batchSize
             self.cycles = cycles
+            self.units = units == .unit ? nil : units
         }
 
-        /// Builds the scenario when it is one of Fashion-MNIST's (nil otherwise).
+        /// Builds the scenario when it is one of Fashion-MNIST's named streams
+        /// (`StreamCatalogue`; nil otherwise).
         public func makeBuiltIn() throws(ScenarioError) -> Scenario? {
+            guard StreamCatalogue.entry(scenario) != nil else { return nil }
             let directory = dataDirectory ?? FashionMNIST.defaultDirectory
-            switch scenario {
-            case "split-fmnist": return try .splitFashionMNIST(directory: directory, seed: seed)
-            case "permuted-fmnist":
-                return try .permutedFashionMNIST(directory: directory, experienceCount: experiences, seed: seed)
-            default: return nil
+            let train: Dataset, test: Dataset
+            do {
+                train = try FashionMNIST.load(split: .train, directory: directory)
+                test = try FashionMNIST.load(split: .test, directory: directory)
+            } catch {
+                throw .data(error)
             }
+            return try StreamCatalogue.scenario(
+                scenario, train: train, test: test, units: units ?? .unit, experiences: experiences, seed: seed)
         }
     }
 

@@ -19,6 +19,12 @@ public enum ScenarioError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooFewExperiences(requested: Int, minimum: Int)
     /// A blend window that is not positive or longer than an experience's stream.
     case invalidDriftWindow(window: Int, shortestExperience: Int)
+    /// A blurry scenario's shared fraction outside [0, 1).
+    case invalidShare(Double)
+    /// An imbalanced scenario's rare class or factor that does not exist.
+    case invalidImbalance(rare: Int, factor: Int)
+    /// More training rows asked for than the data has.
+    case notEnoughRows(needed: Int, available: Int)
 
     public var description: String {
         switch self {
@@ -41,6 +47,12 @@ public enum ScenarioError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidDriftWindow(window, shortest):
             return "A gradual-drift blend window of \(window) samples is not allowed: it must be positive "
                 + "and at most the shortest experience (\(shortest) training samples)."
+        case let .invalidShare(share):
+            return "Neighbouring experiences can share a fraction in [0, 1) of their samples, not \(share)."
+        case let .invalidImbalance(rare, factor):
+            return "Class \(rare) cannot be made \(factor) times rarer: the class must exist and the factor be at least 1."
+        case let .notEnoughRows(needed, available):
+            return "The stream needs \(needed) training rows; the data has \(available)."
         }
     }
 }

@@ -1,6 +1,6 @@
 /// What a derived seed is used for; each purpose draws from its own sequence.
 enum SeedPurpose: UInt64 {
-    case classOrder = 1, pixelPermutation, sampleOrder, driftDraws
+    case classOrder = 1, pixelPermutation, sampleOrder, driftDraws, subsample
 }
 
 /// A seed for one purpose and index, derived from the scenario's seed (SplitMix64

@@ -14,6 +14,11 @@ public struct GatePass: Sendable {
     var input: Matrix?
     /// Per-slot inputs for `.expertDetectors`.
     var slotInputs: [Matrix] = []
+    /// Class-posterior gates: the random features `φ` of the input (`n x features`).
+    public var features: Matrix?
+    /// Class-posterior gates: the head's logits `φ W + b` (`n x columns`), whose softmax
+    /// is the posterior over classes (or over (slot, class) pairs).
+    public var headLogits: Matrix?
     /// Standard normal noise `ε` (`n x S`), when noisy routing was on.
     var noise: Matrix?
     /// `x_g W_noise` before softplus, when noisy routing was on.
@@ -26,13 +31,14 @@ extension Gate {
     /// - Parameters:
     ///   - input: The shared gate input (`n x width`), or nil with `.expertDetectors`.
     ///   - slotInputs: Per-slot inputs for `.expertDetectors` (`n x 0` for the trunk slot).
-    ///   - slotClasses: Class set of every slot (class-posterior scores need them).
+    ///   - slotColumns: The head columns of every slot (class-posterior scores sum the
+    ///     posterior over them): its classes, or its (slot, class) pairs.
     ///   - generator: Noise source for noisy routing; nil at inference (no noise).
-    func forward(input: Matrix?, slotInputs: [Matrix], slotClasses: [Set<Int>?],
+    func forward(input: Matrix?, slotInputs: [Matrix], slotColumns: [[Int]],
                  generator: inout SeededGenerator?) -> GatePass {
         precondition(slotCount > 0, "The gate has no slots")
         if featureCount > 0 {
-            return classPosteriorForward(input: input!, slotClasses: slotClasses)
+            return classPosteriorForward(input: input!, slotColumns: slotColumns)
         }
         let n = input?.rows ?? slotInputs.first?.rows ?? 0
         var scores = linearScores(input: input, slotInputs: slotInputs, weights: slotWeights, rows: n)
@@ -103,17 +109,15 @@ extension Gate {
         return Routing(slotCount: s, k: k, selected: selected, weights: weights)
     }
 
-    /// Scores of a class-posterior gate: log posterior mass of each slot's classes.
-    private func classPosteriorForward(input: Matrix, slotClasses: [Set<Int>?]) -> GatePass {
-        precondition(slotClasses.count == slotCount, "\(slotClasses.count) class sets for \(slotCount) slots")
+    /// Scores of a class-posterior gate: log posterior mass of each slot's head columns.
+    private func classPosteriorForward(input: Matrix, slotColumns: [[Int]]) -> GatePass {
+        precondition(slotColumns.count == slotCount, "\(slotColumns.count) column sets for \(slotCount) slots")
+        let phi = features(input)
         var z = Matrix(rows: input.rows, columns: headWeight.columns)
         z.addRowVector(headBias)
-        z.addProduct(features(input), headWeight)
+        z.addProduct(phi, headWeight)
         let c = z.columns
-        let members: [[Int]] = slotClasses.enumerated().map { s, classes in
-            guard let classes else { preconditionFailure("Slot \(s) has no class set; a class-posterior gate routes by classes") }
-            return classes.filter { $0 < c }.sorted()
-        }
+        let members = slotColumns.map { $0.filter { $0 < c } }
         var scores = Matrix(rows: input.rows, columns: slotCount, repeating: -.infinity)
         var mass = Matrix(rows: input.rows, columns: slotCount)
         for r in 0..<input.rows {
@@ -131,7 +135,8 @@ extension Gate {
             }
         }
         let routing = route(scores: scores, mass: mass, renormalizes: true)
-        return GatePass(scores: scores, probabilities: mass, routing: routing, loadBalancingLoss: 0, input: input)
+        return GatePass(scores: scores, probabilities: mass, routing: routing, loadBalancingLoss: 0, input: input,
+                        features: phi, headLogits: z)
     }
 
     /// The routing cross-entropy `β · mean_r -log p[r, target_r]` over rows with a target.

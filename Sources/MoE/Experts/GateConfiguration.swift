@@ -90,11 +90,19 @@ extension Gate {
         /// Whether `predict` chooses only among the classes of the slots a row was
         /// routed to (when all of them have class sets). `logits` are never masked.
         public var restrictsPredictions: Bool
+        /// Class-posterior gates: whether the head's columns are (slot, class) pairs
+        /// (`MixtureOfExperts.gatePairs`) rather than classes. nil (files written before
+        /// pairs existed) means classes.
+        public var routesByPairs: Bool?
+
+        /// Whether the head's columns are (slot, class) pairs.
+        public var pairRouting: Bool { routesByPairs ?? false }
 
         public init(
             kind: Kind = .learned, input: Input = .networkInput, selection: Selection = .softmax,
             includesTrunk: Bool = true, noisy: Bool = false, renormalizes: Bool = false,
-            loadBalancing: Float = 0, routingSupervision: Float = 0, restrictsPredictions: Bool = false
+            loadBalancing: Float = 0, routingSupervision: Float = 0, restrictsPredictions: Bool = false,
+            routesByPairs: Bool? = nil
         ) {
             if case let .topK(k) = selection { precondition(k >= 1, "Top-k routing needs k >= 1, got \(k)") }
             precondition(loadBalancing >= 0 && routingSupervision >= 0, "Gate loss coefficients must be non-negative")
@@ -111,6 +119,10 @@ extension Gate {
             self.loadBalancing = loadBalancing
             self.routingSupervision = routingSupervision
             self.restrictsPredictions = restrictsPredictions
+            if routesByPairs == true {
+                guard case .classPosterior = kind else { preconditionFailure("Only a class-posterior gate routes by (slot, class) pairs") }
+            }
+            self.routesByPairs = routesByPairs
         }
 
         /// A learned linear softmax gate.
@@ -125,14 +137,15 @@ extension Gate {
         }
 
         /// A class-posterior gate over random features of `input`, top-`k` routing, the
-        /// trunk as slot 0, predictions restricted to the routed slots' classes.
+        /// trunk as slot 0, predictions restricted to the routed slots' classes; with
+        /// `pairs`, the head's columns are (slot, class) pairs (see `GatePair`).
         public static func classPosterior(
             features: ClassPosteriorFeatures, input: Input = .networkInput, k: Int = 1,
-            includesTrunk: Bool = true, restrictsPredictions: Bool = true
+            includesTrunk: Bool = true, restrictsPredictions: Bool = true, pairs: Bool = false
         ) -> Configuration {
             Configuration(kind: .classPosterior(features), input: input, selection: .topK(k),
                           includesTrunk: includesTrunk, renormalizes: true,
-                          restrictsPredictions: restrictsPredictions)
+                          restrictsPredictions: restrictsPredictions, routesByPairs: pairs ? true : nil)
         }
 
         var isLearned: Bool { if case .learned = kind { true } else { false } }

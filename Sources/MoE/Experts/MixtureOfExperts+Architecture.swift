@@ -20,15 +20,24 @@ extension MixtureOfExperts {
         public var trunkClasses: [Int]
         /// Frozen parameter paths, sorted.
         public var frozen: [String]
+        /// The (slot, class) columns of a gate that routes by pairs, in column order
+        /// (nil or empty otherwise; files written before pairs existed have none).
+        public var gatePairs: [GatePair]?
+        /// How experts' outputs meet the trunk's logits (nil, in files written before it
+        /// existed: corrections).
+        public var expertOutput: ExpertOutput?
 
         public init(trunk: [LayerKind], headExtensions: [Int], experts: [Expert.Architecture],
-                    gate: Gate.Configuration, trunkClasses: [Int], frozen: [String]) {
+                    gate: Gate.Configuration, trunkClasses: [Int], frozen: [String], gatePairs: [GatePair]? = nil,
+                    expertOutput: ExpertOutput? = nil) {
             self.trunk = trunk
             self.headExtensions = headExtensions
             self.experts = experts
             self.gate = gate
             self.trunkClasses = trunkClasses
             self.frozen = frozen
+            self.gatePairs = gatePairs
+            self.expertOutput = expertOutput
         }
     }
 
@@ -36,7 +45,9 @@ extension MixtureOfExperts {
     public var architecture: Architecture {
         Architecture(trunk: trunk.kinds, headExtensions: headExtensions.map(\.outputs),
                      experts: experts.map(\.architecture), gate: gate.configuration,
-                     trunkClasses: trunkClasses.sorted(), frozen: frozen.sorted())
+                     trunkClasses: trunkClasses.sorted(), frozen: frozen.sorted(),
+                     gatePairs: gate.configuration.pairRouting ? gatePairs : nil,
+                     expertOutput: expertOutput == .correction ? nil : expertOutput)
     }
 
     /// A model of the given architecture with every parameter zero (random gate
@@ -57,10 +68,14 @@ extension MixtureOfExperts {
         case .expertDetectors: gateWidth = 0
         }
         let classes = trunk.outputWidth + a.headExtensions.reduce(0, +)
-        gate = Gate(configuration: a.gate, inputWidth: gateWidth, classCount: classes, drawsFeatures: false)
+        let pairs = a.gatePairs ?? []
+        gate = Gate(configuration: a.gate, inputWidth: gateWidth, classCount: a.gate.pairRouting ? pairs.count : classes,
+                    drawsFeatures: false)
         for expert in experts {
             gate.addExpertSlot(detectorCount: expert.detectors.count)
         }
+        gatePairs = pairs
+        expertOutput = a.expertOutput ?? .correction
     }
 }
 
@@ -84,13 +99,22 @@ extension MixtureOfExperts.Architecture: CustomStringConvertible {
         case let .hiddenLayer(l): "hidden layer \(l)"
         case .expertDetectors: "each expert's detectors"
         }
-        lines.append("gate: \(kind), \(selection), reads \(input)"
-            + (gate.includesTrunk ? ", trunk is slot 0 (classes \(trunkClasses))" : ""))
+        if gate.pairRouting {
+            var bySlot: [Int: [Int]] = [:]
+            for pair in gatePairs ?? [] { bySlot[pair.slot, default: []].append(pair.label) }
+            let owned = bySlot.keys.sorted().map { "slot \($0): \(bySlot[$0]!.sorted())" }.joined(separator: "; ")
+            lines.append("gate: \(kind), \(selection), reads \(input), routes by \((gatePairs ?? []).count) (slot, class) pairs"
+                + (gate.includesTrunk ? ", trunk is slot 0" : "") + (owned.isEmpty ? "" : " (\(owned))"))
+        } else {
+            lines.append("gate: \(kind), \(selection), reads \(input)"
+                + (gate.includesTrunk ? ", trunk is slot 0 (classes \(trunkClasses))" : ""))
+        }
         for (e, x) in experts.enumerated() {
             lines.append("expert \(e): hidden layer \(x.layer), detectors \(x.detectors), context \(x.context.rawValue), "
                 + "\(x.detectors.count + x.contextWidth)->\(x.hiddenWidth)->\(x.outputWidth) \(x.activation.rawValue)"
                 + (x.classes.map { ", classes \($0)" } ?? ""))
         }
+        if expertOutput == .slot { lines.append("experts write their slots' logits (the trunk is slot 0)") }
         lines.append("frozen: \(frozen.count) parameters")
         return lines.joined(separator: "\n")
     }

@@ -28,7 +28,7 @@ extension MixtureOfExperts {
     ) -> Int {
         precondition(layer >= 0 && layer < hiddenLayerCount,
                      "Cannot grow at hidden layer \(layer): the trunk has \(hiddenLayerCount)")
-        if case .classPosterior = gate.configuration.kind {
+        if case .classPosterior = gate.configuration.kind, !gate.configuration.pairRouting {
             precondition(classes != nil, "A class-posterior gate routes by classes: give the expert its class set")
         }
         if let classes {
@@ -71,7 +71,8 @@ extension MixtureOfExperts {
         let width = trunk.input(ofLayer: lastDenseIndex)
         headExtensions.append(Dense(weight: Matrix(rows: width, columns: newClassCount - classCount),
                                     bias: Matrix(rows: 1, columns: newClassCount - classCount)))
-        gate.widenHead(to: newClassCount)
+        // A pair-routing head grows with its pairs, not with the classes.
+        if !gate.configuration.pairRouting { gate.widenHead(to: newClassCount) }
     }
 
     /// Replaces the gate. Allowed before the first growth, or at any time for a
@@ -83,9 +84,10 @@ extension MixtureOfExperts {
         if case let .hiddenLayer(l) = configuration.input {
             precondition(l >= 0 && l < hiddenLayerCount, "The gate cannot read hidden layer \(l): the trunk has \(hiddenLayerCount)")
         }
-        if case .classPosterior = configuration.kind {
+        if case .classPosterior = configuration.kind, !configuration.pairRouting {
             precondition(experts.allSatisfy { $0.classes != nil }, "A class-posterior gate needs every expert to have a class set")
         }
+        precondition(gatePairs.isEmpty, "A gate with pair columns cannot be replaced")
         let width: Int
         switch configuration.input {
         case .networkInput: width = inputWidth
@@ -93,7 +95,7 @@ extension MixtureOfExperts {
         case .expertDetectors: width = 0
         }
         frozen = frozen.filter { !$0.hasPrefix("gate.") }
-        gate = Gate(configuration: configuration, inputWidth: width, classCount: classCount)
+        gate = Gate(configuration: configuration, inputWidth: width, classCount: configuration.pairRouting ? 0 : classCount)
         for expert in experts {
             gate.addExpertSlot(detectorCount: expert.detectors.count)
         }
@@ -116,14 +118,15 @@ extension MixtureOfExperts {
     }
 
     /// Sets the class-posterior gate's head from the streaming discriminant
-    /// (`featureCount x classes`, `1 x classes`). Columns for classes beyond those
-    /// given get the unseen-class bias (no posterior mass).
+    /// (`featureCount x columns`, `1 x columns`: classes, or pairs when the gate routes
+    /// by pairs). Columns beyond those given get the unseen-class bias (no posterior mass).
     public mutating func setClassHead(weight: Matrix, bias: Matrix) {
         precondition(gate.featureCount > 0, "Only a class-posterior gate has a class head")
         precondition(weight.rows == gate.featureCount, "The head must read \(gate.featureCount) features, got \(weight.rows)")
         precondition(bias.rows == 1 && bias.columns == weight.columns, "The head bias must be 1x\(weight.columns)")
-        precondition(weight.columns <= classCount, "The head has \(weight.columns) classes, the model \(classCount)")
-        let missing = classCount - weight.columns
+        let width = gate.configuration.pairRouting ? gatePairs.count : classCount
+        precondition(weight.columns <= width, "The head has \(weight.columns) columns, the model \(width)")
+        let missing = width - weight.columns
         gate.headWeight = weight.concatenatingColumns(Matrix(rows: weight.rows, columns: missing))
         gate.headBias = bias.concatenatingColumns(Matrix(rows: 1, columns: missing, repeating: Gate.unseenClassBias))
     }

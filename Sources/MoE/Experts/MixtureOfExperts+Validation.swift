@@ -87,11 +87,30 @@ extension MixtureOfExperts.Architecture {
             guard shared > 0, features.count > 0, !gate.noisy else {
                 throw .invalidGate(reason: "a class-posterior gate needs a shared input, at least one feature and no noise")
             }
-            guard experts.allSatisfy({ $0.classes != nil }) else {
-                throw .invalidGate(reason: "a class-posterior gate needs every expert to have a class set")
-            }
             try count.add(shared, features.count, plus: features.count)
-            try count.add(features.count, classCount, plus: classCount)
+            guard gate.pairRouting else {
+                guard experts.allSatisfy({ $0.classes != nil }) else {
+                    throw .invalidGate(reason: "a class-posterior gate needs every expert to have a class set")
+                }
+                try count.add(features.count, classCount, plus: classCount)
+                return
+            }
+            let pairs = gatePairs ?? []
+            let slots = experts.count + (gate.includesTrunk ? 1 : 0)
+            var seen = Set<GatePair>()
+            for (k, pair) in pairs.enumerated() {
+                guard pair.slot >= 0, pair.slot < slots, pair.label >= 0, pair.label < classCount else {
+                    throw .invalidGate(reason: "its pair column \(k) \(pair) is outside \(slots) slots and \(classCount) classes")
+                }
+                guard seen.insert(pair).inserted else { throw .invalidGate(reason: "its pair column \(k) \(pair) is repeated") }
+            }
+            try count.add(features.count, pairs.count, plus: pairs.count)
+        }
+        if expertOutput == .slot, gate.kind == .learned || !gate.includesTrunk {
+            throw .invalidGate(reason: "experts that write their slots' logits need a class-posterior gate that includes the trunk")
+        }
+        if !gate.pairRouting, let pairs = gatePairs, !pairs.isEmpty {
+            throw .invalidGate(reason: "it has \(pairs.count) pair columns but does not route by pairs")
         }
     }
 

@@ -1,9 +1,19 @@
-/// The framework's network: a trunk MLP whose logits experts correct, with a gate that
-/// decides per input which experts speak (METHOD.md section 4).
+/// The framework's network: a trunk MLP and experts planted on its detectors, with a
+/// gate that decides per input which of them speak (METHOD.md section 4).
 ///
 /// ```
-/// logits(x) = [trunk(x) | h_last(x) V_1 + c_1 | …] + Σ_{e routed} g_e(x) · expert_e(x)
+/// correction:  logits(x) = T(x) + Σ_{e routed} g_e(x) · expert_e(x)
+/// slots:       logits(x) = g_0(x) · T(x) + Σ_{e routed} g_e(x) · expert_e(x)
+/// T(x)       = [trunk(x) | h_last(x) V_1 + c_1 | …]
 /// ```
+///
+/// With `expertOutput == .correction` (METHOD.md's formula) an expert's output is added
+/// to the trunk's logits; with `.slot` each expert writes its slot's logits itself and
+/// the trunk is one more slot (slot 0, weight `g_0`). The continual learner uses slots:
+/// its gate sends an input to the slot in charge of its domain, and the trunk's logits,
+/// learned on other classes or another domain, would be noise an expert has to learn to
+/// cancel first (measured on Permuted Fashion-MNIST: experts answered 0.828 as
+/// corrections, 0.836 as slots).
 ///
 /// `h_last` is the input of the trunk's last dense layer and `V_k, c_k` are the output
 /// extensions added by `widenOutput` (a frozen parameter never changes shape). With no
@@ -26,6 +36,21 @@ public struct MixtureOfExperts: Parameterized {
     public var gate: Gate
     /// The classes the trunk answers for, as the gate's slot 0.
     public var trunkClasses: Set<Int>
+    /// How an expert's output meets the trunk's logits.
+    public var expertOutput: ExpertOutput = .correction
+
+    /// How an expert's output meets the trunk's logits.
+    public enum ExpertOutput: String, Sendable, Codable, CaseIterable {
+        /// Added to the trunk's logits (METHOD.md section 4).
+        case correction
+        /// The logits of the expert's gate slot; the trunk is slot 0. Needs a gate that
+        /// includes the trunk and is not trained by gradient (a class-posterior gate).
+        case slot
+    }
+    /// The head columns of a gate that routes by (slot, class) pairs, in the order they
+    /// appeared (empty otherwise); see `GatePair`. A slot answers for the classes of its
+    /// pairs.
+    public internal(set) var gatePairs: [GatePair] = []
 
     /// A model over an existing trunk, with the default gate (learned softmax over the
     /// network input, trunk included; see `configureGate`).
@@ -114,12 +139,13 @@ public struct MixtureOfExperts: Parameterized {
             let h = trace.input(of: lastDenseIndex)
             for block in headExtensions { trunkLogits = trunkLogits.concatenatingColumns(block(h)) }
         }
-        guard !experts.isEmpty else {
+        guard !experts.isEmpty || !gatePairs.isEmpty else {
             return Forward(trunk: trace, logits: trunkLogits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [])
         }
         let (gateInput, slotInputs) = gateInputs(hidden: hidden, input: input)
-        let pass = gate.forward(input: gateInput, slotInputs: slotInputs, slotClasses: slotClasses, generator: &generator)
+        let pass = gate.forward(input: gateInput, slotInputs: slotInputs, slotColumns: slotColumns, generator: &generator)
         var logits = trunkLogits
+        if expertOutput == .slot { logits.scaleRows(by: trunkShares(pass.routing)) }
         var passes: [ExpertPass] = []
         for (e, expert) in experts.enumerated() {
             let group = pass.routing.groups[gate.slot(ofExpert: e)]
@@ -133,6 +159,50 @@ public struct MixtureOfExperts: Parameterized {
             passes.append(ExpertPass(expert: e, rows: group.rows, weights: group.weights, trace: trace))
         }
         return Forward(trunk: trace, logits: logits, hidden: hidden, trunkLogits: trunkLogits, gate: pass, experts: passes)
+    }
+
+    /// The forward pass with every row sent to one gate slot with weight 1, the gate not
+    /// consulted: what training one slot on the rows in its charge needs. Slot 0 is the
+    /// trunk when the gate includes it.
+    public func forward(_ input: Matrix, routedTo slot: Int) -> Forward {
+        precondition(input.columns == inputWidth, "The model expects \(inputWidth) inputs, got \(input.columns)")
+        precondition(slot >= 0 && slot < max(1, gate.slotCount), "Slot \(slot) does not exist (the gate has \(gate.slotCount))")
+        let trace = trunk.forward(input)
+        let hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
+        var trunkLogits = trace.output
+        if !headExtensions.isEmpty {
+            let h = trace.input(of: lastDenseIndex)
+            for block in headExtensions { trunkLogits = trunkLogits.concatenatingColumns(block(h)) }
+        }
+        guard !experts.isEmpty, let e = gate.expert(ofSlot: slot) else {
+            return Forward(trunk: trace, logits: trunkLogits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [])
+        }
+        let expertTrace = experts[e].network.forward(experts[e].input(hidden: hidden, networkInput: input, rows: nil))
+        var logits = expertOutput == .slot ? Matrix(rows: trunkLogits.rows, columns: trunkLogits.columns) : trunkLogits
+        logits.addRows(expertTrace.output, at: nil)
+        let pass = ExpertPass(expert: e, rows: Array(0..<input.rows), weights: Array(repeating: 1, count: input.rows),
+                              trace: expertTrace)
+        return Forward(trunk: trace, logits: logits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [pass])
+    }
+
+    /// The logits slot `slot` gives rows `rows` of a forward pass's input: the trunk's
+    /// (with its output extensions), corrected by the slot's expert, from the pass's own
+    /// activations (nothing of the trunk is recomputed).
+    public func slotLogits(_ pass: Forward, input: Matrix, slot: Int, rows: [Int]) -> Matrix {
+        let trunkRows = pass.trunkLogits.gatherRows(rows)
+        guard let e = gate.expert(ofSlot: slot), e < experts.count else { return trunkRows }
+        var logits = expertOutput == .slot ? Matrix(rows: trunkRows.rows, columns: trunkRows.columns) : trunkRows
+        logits.addRows(experts[e](hidden: pass.hidden.map { $0.gatherRows(rows) }, networkInput: input.gatherRows(rows)), at: nil)
+        return logits
+    }
+
+    /// Per row, the weight of the trunk's logits when experts write their slots' logits:
+    /// the trunk slot's routed weight (0 for a row routed to experts only).
+    func trunkShares(_ routing: Routing) -> [Float] {
+        var shares = [Float](repeating: 0, count: routing.rowCount)
+        guard gate.configuration.includesTrunk else { return shares }
+        for (i, r) in routing.groups[0].rows.enumerated() { shares[r] = routing.groups[0].weights[i] }
+        return shares
     }
 
     /// What the gate reads: a shared matrix, or one matrix per slot.
@@ -149,9 +219,49 @@ public struct MixtureOfExperts: Parameterized {
         }
     }
 
-    /// The class set of every gate slot.
+    /// The class set of every gate slot: the classes it answers for.
     public var slotClasses: [Set<Int>?] {
-        (gate.configuration.includesTrunk ? [trunkClasses] : []) + experts.map(\.classes)
+        if gate.configuration.pairRouting {
+            var sets = [Set<Int>](repeating: [], count: gate.slotCount)
+            for pair in gatePairs { sets[pair.slot].insert(pair.label) }
+            return sets
+        }
+        return (gate.configuration.includesTrunk ? [trunkClasses] : []) + experts.map(\.classes)
+    }
+
+    /// The head columns of every gate slot, for a class-posterior gate's scores: the
+    /// indices of its pairs when the gate routes by pairs, its classes otherwise.
+    var slotColumns: [[Int]] {
+        if gate.configuration.pairRouting {
+            var columns = [[Int]](repeating: [], count: gate.slotCount)
+            for (k, pair) in gatePairs.enumerated() { columns[pair.slot].append(k) }
+            return columns
+        }
+        guard gate.featureCount > 0 else { return Array(repeating: [], count: gate.slotCount) }
+        return slotClasses.enumerated().map { s, classes in
+            guard let classes else { preconditionFailure("Slot \(s) has no class set; a class-posterior gate routes by classes") }
+            return classes.sorted()
+        }
+    }
+
+    /// The column of `pair` in a pair-routing gate's head, if it has one.
+    public func gateColumn(of pair: GatePair) -> Int? {
+        gatePairs.firstIndex(of: pair)
+    }
+
+    /// Adds a (slot, class) column to a pair-routing gate's head, with no posterior
+    /// mass until `setClassHead` describes it.
+    ///
+    /// - Returns: The new column's index.
+    @discardableResult
+    public mutating func addGatePair(_ pair: GatePair) -> Int {
+        precondition(gate.configuration.pairRouting, "Only a gate that routes by pairs has pair columns")
+        precondition(pair.slot >= 0 && pair.slot < gate.slotCount, "Slot \(pair.slot) does not exist (the gate has \(gate.slotCount))")
+        precondition(pair.label >= 0 && pair.label < classCount, "Class \(pair.label) is not in 0..<\(classCount): widen the output first")
+        precondition(gateColumn(of: pair) == nil, "The gate already has a column for \(pair)")
+        gatePairs.append(pair)
+        gate.widenHead(to: gatePairs.count)
+        return gatePairs.count - 1
     }
 
     /// The backward pass.
@@ -226,19 +336,27 @@ public struct MixtureOfExperts: Parameterized {
         }
 
         var trunkGradient = logitGradient
+        if expertOutput == .slot {
+            // The trunk's logits count with its slot's weight: none for rows sent to experts.
+            if let routing = forward.gate?.routing {
+                trunkGradient.scaleRows(by: trunkShares(routing))
+            } else if !forward.experts.isEmpty {
+                trunkGradient = Matrix(rows: logitGradient.rows, columns: logitGradient.columns)
+            }
+        }
         if !headExtensions.isEmpty {
             let last = lastDenseIndex
             let h = forward.trunk.input(of: last)
             let wantsH = last > 0 && trunkWantsGradient(upTo: last - 1)
             var column = trunk.outputWidth
             for (k, block) in headExtensions.enumerated() {
-                let g = logitGradient.gatherColumns(Array(column..<(column + block.outputs)))
+                let g = trunkGradient.gatherColumns(Array(column..<(column + block.outputs)))
                 column += block.outputs
                 let dh = block.backward(input: h, output: g, outputGradient: g, prefix: "trunk.extension.\(k)",
                                         gradients: &gradients, needsInputGradient: wantsH)
                 if let dh { addExtra(last - 1) { $0.add(dh) } }
             }
-            trunkGradient = logitGradient.gatherColumns(Array(0..<trunk.outputWidth))
+            trunkGradient = trunkGradient.gatherColumns(Array(0..<trunk.outputWidth))
         }
         _ = trunk.backward(forward.trunk, outputGradient: trunkGradient, extraGradients: extra,
                            prefix: "trunk", gradients: &gradients)

@@ -2,13 +2,15 @@
 public struct ReLU: Layer {
     public init() {}
     public var kind: LayerKind { .relu }
-    public func callAsFunction(_ input: Matrix) -> Matrix { input.map { max(0, $0) } }
+    public func callAsFunction(_ input: Matrix) -> Matrix { Activation.relu.applied(to: input) }
     public func backward(
         input: Matrix, output: Matrix, outputGradient: Matrix,
         prefix: String, gradients: inout Gradients, needsInputGradient: Bool
     ) -> Matrix? {
         guard needsInputGradient else { return nil }
-        return outputGradient.zip(output) { g, y in y > 0 ? g : 0 }
+        var gradient = outputGradient
+        Activation.relu.backward(&gradient, output: output)
+        return gradient
     }
 }
 
@@ -16,13 +18,15 @@ public struct ReLU: Layer {
 public struct Tanh: Layer {
     public init() {}
     public var kind: LayerKind { .tanh }
-    public func callAsFunction(_ input: Matrix) -> Matrix { input.map { _tanh($0) } }
+    public func callAsFunction(_ input: Matrix) -> Matrix { Activation.tanh.applied(to: input) }
     public func backward(
         input: Matrix, output: Matrix, outputGradient: Matrix,
         prefix: String, gradients: inout Gradients, needsInputGradient: Bool
     ) -> Matrix? {
         guard needsInputGradient else { return nil }
-        return outputGradient.zip(output) { g, y in g * (1 - y * y) }
+        var gradient = outputGradient
+        Activation.tanh.backward(&gradient, output: output)
+        return gradient
     }
 }
 
@@ -30,20 +34,15 @@ public struct Tanh: Layer {
 public struct Sigmoid: Layer {
     public init() {}
     public var kind: LayerKind { .sigmoid }
-    public func callAsFunction(_ input: Matrix) -> Matrix {
-        input.map { x in
-            // Two branches so that neither exp overflows.
-            if x >= 0 { return 1 / (1 + _exp(-x)) }
-            let e = _exp(x)
-            return e / (1 + e)
-        }
-    }
+    public func callAsFunction(_ input: Matrix) -> Matrix { Activation.sigmoid.applied(to: input) }
     public func backward(
         input: Matrix, output: Matrix, outputGradient: Matrix,
         prefix: String, gradients: inout Gradients, needsInputGradient: Bool
     ) -> Matrix? {
         guard needsInputGradient else { return nil }
-        return outputGradient.zip(output) { g, y in g * y * (1 - y) }
+        var gradient = outputGradient
+        Activation.sigmoid.backward(&gradient, output: output)
+        return gradient
     }
 }
 
@@ -60,8 +59,68 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The activation a layer of this kind computes, or nil for a dense layer.
+    public init?(kind: LayerKind) {
+        switch kind {
+        case .relu: self = .relu
+        case .tanh: self = .tanh
+        case .sigmoid: self = .sigmoid
+        case .dense: return nil
+        }
+    }
+
     /// The initializer that suits it.
     public var initializer: Dense.Initializer {
         self == .relu ? .he : .glorot
+    }
+
+    /// A new matrix with the nonlinearity applied to every element of `input` (one pass,
+    /// no copy of the input first).
+    public func applied(to input: Matrix) -> Matrix {
+        Matrix(rows: input.rows, columns: input.columns) { out in
+            input.scalars.withUnsafeBufferPointer { x in
+                switch self {
+                case .relu: if x.count > 0 { Kernels.relu(x.baseAddress!, out.baseAddress!, count: x.count) }
+                case .tanh: for i in 0..<x.count { out[i] = _tanh(x[i]) }
+                case .sigmoid: for i in 0..<x.count { out[i] = Self.sigmoid(x[i]) }
+                }
+            }
+        }
+    }
+
+    /// Applies the nonlinearity to every element of `values`, in place (the same values
+    /// as ``applied(to:)``, bit for bit).
+    public func apply(_ values: inout Matrix) {
+        values.scalars.withUnsafeMutableBufferPointer { x in
+            switch self {
+            case .relu: if x.count > 0 { Kernels.relu(x.baseAddress!, x.baseAddress!, count: x.count) }
+            case .tanh: for i in 0..<x.count { x[i] = _tanh(x[i]) }
+            case .sigmoid: for i in 0..<x.count { x[i] = Self.sigmoid(x[i]) }
+            }
+        }
+    }
+
+    /// Turns dLoss/dOutput into dLoss/dInput in place, with the derivative read from the
+    /// layer's output `output` (`y > 0`, `1 - y²`, `y (1 - y)`).
+    public func backward(_ gradient: inout Matrix, output: Matrix) {
+        precondition(gradient.rows == output.rows && gradient.columns == output.columns,
+                     "Gradient is \(gradient.rows)x\(gradient.columns), output \(output.rows)x\(output.columns)")
+        gradient.scalars.withUnsafeMutableBufferPointer { g in
+            output.scalars.withUnsafeBufferPointer { y in
+                switch self {
+                case .relu: if g.count > 0 { Kernels.reluBackward(g.baseAddress!, output: y.baseAddress!, count: g.count) }
+                case .tanh: for i in 0..<g.count { g[i] = g[i] * (1 - y[i] * y[i]) }
+                case .sigmoid: for i in 0..<g.count { g[i] = g[i] * y[i] * (1 - y[i]) }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float {
+        // Two branches so that neither exp overflows.
+        if x >= 0 { return 1 / (1 + _exp(-x)) }
+        let e = _exp(x)
+        return e / (1 + e)
     }
 }

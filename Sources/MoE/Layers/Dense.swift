@@ -45,19 +45,31 @@ public struct Dense: Layer {
     public var kind: LayerKind { .dense(inputs: inputs, outputs: outputs) }
 
     public func callAsFunction(_ input: Matrix) -> Matrix {
+        var output = Matrix(rows: 0, columns: 0)
+        forward(input, into: &output)
+        return output
+    }
+
+    /// The forward pass into `output`, whose storage is reused when its size fits:
+    /// the bias broadcast into every row, then `x W` added by one sgemm (beta = 1).
+    public func forward(_ input: Matrix, into output: inout Matrix) {
         precondition(input.columns == inputs, "Dense layer expects \(inputs) inputs, got \(input.columns)")
-        var output = Matrix(rows: input.rows, columns: outputs)
-        // Broadcast the bias, then add the product onto it (beta = 1): one pass fewer.
-        output.scalars.withUnsafeMutableBufferPointer { p in
-            bias.scalars.withUnsafeBufferPointer { b in
-                let width = outputs
-                for r in 0..<input.rows {
-                    (p.baseAddress! + r * width).update(from: b.baseAddress!, count: width)
+        let width = outputs, rows = input.rows
+        if output.count == rows * width {
+            output.reshape(rows: rows, columns: width)
+            output.scalars.withUnsafeMutableBufferPointer { p in
+                bias.scalars.withUnsafeBufferPointer { b in
+                    for r in 0..<rows { (p.baseAddress! + r * width).update(from: b.baseAddress!, count: width) }
+                }
+            }
+        } else {
+            output = Matrix(rows: rows, columns: width) { p in
+                bias.scalars.withUnsafeBufferPointer { b in
+                    for r in 0..<rows { (p.baseAddress! + r * width).initialize(from: b.baseAddress!, count: width) }
                 }
             }
         }
         output.addProduct(input, weight)
-        return output
     }
 
     public func backward(
@@ -73,6 +85,18 @@ public struct Dense: Layer {
             gradients.accumulate(biasPath, outputGradient.columnSums())
         }
         return needsInputGradient ? .matmul(outputGradient, weight, transposeB: true) : nil
+    }
+
+    /// `xᵀ dy` into `gradient` (storage reused when its size fits): the weight gradient.
+    public func weightGradient(input: Matrix, outputGradient: Matrix, into gradient: inout Matrix) {
+        gradient.reshape(rows: inputs, columns: outputs)
+        gradient.addProduct(input, outputGradient, transposeA: true, keep: 0)
+    }
+
+    /// `dy Wᵀ` into `gradient` (storage reused when its size fits): dLoss/dInput.
+    public func inputGradient(outputGradient: Matrix, into gradient: inout Matrix) {
+        gradient.reshape(rows: outputGradient.rows, columns: inputs)
+        gradient.addProduct(outputGradient, weight, transposeB: true, keep: 0)
     }
 
     public func forEachParameter(_ body: (String, Matrix) throws -> Void) rethrows {

@@ -7,10 +7,16 @@ public enum SoftmaxCrossEntropy {
     /// Row-wise softmax, stabilised by subtracting each row's maximum.
     public static func softmax(_ logits: Matrix) -> Matrix {
         var p = logits
-        let width = logits.columns
-        guard width > 0 else { return p }
-        p.scalars.withUnsafeMutableBufferPointer { s in
-            for r in 0..<logits.rows {
+        softmaxInPlace(&p)
+        return p
+    }
+
+    /// Row-wise softmax of `values`, in place.
+    public static func softmaxInPlace(_ values: inout Matrix) {
+        let width = values.columns, rows = values.rows
+        guard width > 0 else { return }
+        values.scalars.withUnsafeMutableBufferPointer { s in
+            for r in 0..<rows {
                 let base = r * width
                 var top = s[base]
                 for c in 1..<width { top = max(top, s[base + c]) }
@@ -24,7 +30,6 @@ public enum SoftmaxCrossEntropy {
                 for c in 0..<width { s[base + c] *= inverse }
             }
         }
-        return p
     }
 
     /// Per-sample losses `-log p[i, y_i]` (computed stably from the logits).
@@ -51,13 +56,22 @@ public enum SoftmaxCrossEntropy {
     ///
     /// - Parameter weights: optional per-sample weights (they replace `1/n`).
     public static func lossAndGradient(logits: Matrix, labels: [Int], weights: [Float]? = nil) -> (loss: Float, gradient: Matrix) {
-        precondition(labels.count == logits.rows, "\(labels.count) labels for \(logits.rows) rows")
-        let n = logits.rows
-        guard n > 0 else { return (0, logits) }
-        var gradient = softmax(logits)
-        let width = logits.columns
+        var gradient = logits
+        let loss = lossAndGradient(inPlace: &gradient, labels: labels, weights: weights)
+        return (loss, gradient)
+    }
+
+    /// The mean loss over the batch; `values` holds the logits on entry and their
+    /// gradient on return (the same figures as ``lossAndGradient(logits:labels:weights:)``,
+    /// bit for bit, without a copy).
+    public static func lossAndGradient(inPlace values: inout Matrix, labels: [Int], weights: [Float]? = nil) -> Float {
+        precondition(labels.count == values.rows, "\(labels.count) labels for \(values.rows) rows")
+        let n = values.rows
+        guard n > 0 else { return 0 }
+        softmaxInPlace(&values)
+        let width = values.columns
         var loss: Double = 0
-        gradient.scalars.withUnsafeMutableBufferPointer { g in
+        values.scalars.withUnsafeMutableBufferPointer { g in
             for r in 0..<n {
                 let y = labels[r]
                 precondition(y >= 0 && y < width, "Label \(y) outside 0..<\(width)")
@@ -68,6 +82,6 @@ public enum SoftmaxCrossEntropy {
                 for c in 0..<width { g[base + c] *= w }
             }
         }
-        return (Float(loss), gradient)
+        return Float(loss)
     }
 }

@@ -24,26 +24,32 @@ public enum BLAS {
         public var kernel: String
         /// Where the kernel choice came from: `environment`, `cpu-features` or `library-default`.
         public var kernelSource: String
-        /// Threads OpenBLAS uses for one product.
+        /// Threads OpenBLAS was set to when it loaded (1); each product then uses the
+        /// count ``BLAS/threadPolicy`` gives it.
         public var threads: Int
     }
 
     /// The loaded library's description.
     public static var info: Info { library.info }
 
-    /// Sets the number of threads OpenBLAS may use for one product (default 1: the
-    /// framework's products are small, and one thread keeps results bit-reproducible
-    /// regardless of machine load).
+    /// How many threads OpenBLAS uses for each product; see ``ThreadPolicy``. The
+    /// default is ``ThreadPolicy/standard``: `MOE_BLAS_THREADS` from the environment if
+    /// set, else ``ThreadPolicy/measured``.
+    public static var threadPolicy: ThreadPolicy {
+        get { threads.policy }
+        set { threads.policy = newValue }
+    }
+
+    /// Uses `count` threads for every product (`threadPolicy = .fixed(count)`).
     public static func setThreads(_ count: Int) {
         precondition(count >= 1, "BLAS thread count must be at least 1")
-        library.setThreads(Int32(count))
+        threadPolicy = .fixed(count)
     }
 
     /// `C = alpha * op(A) * op(B) + beta * C` on row-major Float32 buffers.
     ///
     /// - Parameters: `m`, `n`, `k` are the sizes of `op(A)` (m x k) and `op(B)` (k x n);
     ///   `lda`, `ldb`, `ldc` are the row strides of the stored (not transposed) buffers.
-    @inlinable
     public static func sgemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -51,9 +57,11 @@ public enum BLAS {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
-        library.sgemm(
-            transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        threads.run(flops: 2 * Double(m) * Double(n) * Double(k)) {
+            library.sgemm(
+                transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha,
+                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
 
     /// `C = alpha * op(A) * op(A)ᵀ + beta * C` on the **upper triangle** of a row-major
@@ -69,7 +77,9 @@ public enum BLAS {
         if n == 0 { return }
         guard let function = library.ssyrkFunction else { missing("cblas_ssyrk") }
         // CblasRowMajor = 101, CblasUpper = 121, CblasNoTrans = 111, CblasTrans = 112.
-        function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        threads.run(flops: Double(n) * Double(n) * Double(k)) {
+            function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        }
     }
 
     /// `C = alpha * op(A) * op(A)ᵀ + beta * C` on the upper triangle of a row-major
@@ -80,7 +90,9 @@ public enum BLAS {
     ) {
         if n == 0 { return }
         guard let function = library.dsyrkFunction else { missing("cblas_dsyrk") }
-        function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        threads.run(flops: Double(n) * Double(n) * Double(k)) {
+            function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        }
     }
 
     /// Cholesky factorisation `A = Uᵀ U` in place (LAPACK `dpotrf`) of a symmetric
@@ -94,7 +106,9 @@ public enum BLAS {
         guard let function = library.dpotrfFunction else { missing("dpotrf_") }
         // Row-major upper is column-major lower: LAPACK is told 'L'.
         var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), leading = Int32(lda), info: Int32 = 0
-        function(&uplo, &order, a, &leading, &info, 1)
+        threads.run(flops: Double(n) * Double(n) * Double(n) / 3) {
+            function(&uplo, &order, a, &leading, &info, 1)
+        }
         return Int(info)
     }
 
@@ -112,7 +126,9 @@ public enum BLAS {
         // Each right-hand side contiguous = a column-major n x count matrix.
         var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), columns = Int32(count)
         var leadingA = Int32(lda), leadingB = Int32(ldb), info: Int32 = 0
-        function(&uplo, &order, &columns, a, &leadingA, b, &leadingB, &info, 1)
+        threads.run(flops: 2 * Double(n) * Double(n) * Double(count)) {
+            function(&uplo, &order, &columns, a, &leadingA, b, &leadingB, &info, 1)
+        }
         return Int(info)
     }
 
@@ -120,10 +136,11 @@ public enum BLAS {
         fatalError("\(library.info.library) has no \(symbol) symbol (an OpenBLAS built without it?)")
     }
 
-    @usableFromInline
     static let library = Library.open()
 
-    @usableFromInline
+    /// The thread policy and OpenBLAS's current thread count, under one lock.
+    static let threads = ThreadState(policy: .standard, library: library)
+
     struct Library: Sendable {
         let sgemmFunction: moe_cblas_sgemm_fn
         let setThreadsFunction: moe_openblas_set_num_threads_fn?
@@ -133,7 +150,6 @@ public enum BLAS {
         let dpotrsFunction: moe_lapack_dpotrs_fn?
         let info: Info
 
-        @usableFromInline
         func sgemm(
             _ ta: Bool, _ tb: Bool, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Float,
             _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafePointer<Float>, _ ldb: Int32,

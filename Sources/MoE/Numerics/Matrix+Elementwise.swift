@@ -94,16 +94,21 @@ extension Matrix {
     /// The `1 x columns` sums of each column.
     public func columnSums() -> Matrix {
         var result = Matrix(rows: 1, columns: columns)
+        columnSums(into: &result)
+        return result
+    }
+
+    /// The `1 x columns` sums of each column into `sums` (storage reused when its size
+    /// fits), added row after row from row 0.
+    public func columnSums(into sums: inout Matrix) {
+        sums.reshape(rows: 1, columns: columns)
         let width = columns
         scalars.withUnsafeBufferPointer { p in
-            result.scalars.withUnsafeMutableBufferPointer { s in
-                for r in 0..<rows {
-                    let base = r * width
-                    for c in 0..<width { s[c] += p[base + c] }
-                }
+            sums.scalars.withUnsafeMutableBufferPointer { s in
+                s.update(repeating: 0)
+                if rows > 0 && width > 0 { Kernels.addRows(p.baseAddress!, rows: rows, width: width, into: s.baseAddress!) }
             }
         }
-        return result
     }
 
     /// Sum of all elements (accumulated in Double).

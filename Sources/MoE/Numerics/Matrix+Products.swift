@@ -15,9 +15,19 @@ extension Matrix {
         let kb = transposeB ? b.columns : b.rows
         let n = transposeB ? b.rows : b.columns
         precondition(k == kb, "Cannot multiply \(m)x\(k) by \(kb)x\(n)")
-        var c = Matrix(rows: m, columns: n)
-        c.addProduct(a, b, transposeA: transposeA, transposeB: transposeB, scale: 1, keep: 0)
-        return c
+        if m == 0 || n == 0 || k == 0 { return Matrix(rows: m, columns: n) }
+        // sgemm with beta = 0 writes every element of C: no zero fill first.
+        let lda = max(a.columns, 1), ldb = max(b.columns, 1)
+        return Matrix(rows: m, columns: n) { pc in
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    BLAS.sgemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                        alpha: 1, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                        beta: 0, c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
     }
 
     /// `self = keep * self + scale * op(a) * op(b)`, in place.
@@ -33,7 +43,12 @@ extension Matrix {
         precondition(rows == m && columns == n, "Product is \(m)x\(n), target is \(rows)x\(columns)")
         if m == 0 || n == 0 { return }
         if k == 0 {
-            self.scale(by: keep)
+            // BLAS's rule: with beta = 0 the old elements are not read (not even a NaN).
+            if keep == 0 {
+                scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            } else {
+                self.scale(by: keep)
+            }
             return
         }
         let lda = max(a.columns, 1), ldb = max(b.columns, 1), ldc = max(columns, 1)

@@ -33,6 +33,34 @@ public struct Matrix: Equatable, Hashable, Sendable, CustomStringConvertible {
         self.scalars = scalars
     }
 
+    /// A matrix whose elements `initializer` writes, every one of them, through a
+    /// pointer to uninitialised storage: no zero fill before a product overwrites it.
+    init(rows: Int, columns: Int, initializingWith initializer: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        precondition(rows >= 0 && columns >= 0, "Matrix dimensions must be non-negative")
+        self.rows = rows
+        self.columns = columns
+        let count = rows * columns
+        self.scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initializer(buffer)
+            initialized = count
+        }
+    }
+
+    /// Gives the matrix the shape `rows x columns`, keeping its storage when the element
+    /// count is unchanged: the elements are then stale, and the caller overwrites them.
+    /// Buffers reused from step to step this way cost no allocation (and no page faults).
+    mutating func reshape(rows: Int, columns: Int) {
+        precondition(rows >= 0 && columns >= 0, "Matrix dimensions must be non-negative")
+        if rows * columns == count {
+            self.rows = rows
+            self.columns = columns
+            return
+        }
+        self = Matrix(rows: rows, columns: columns) { buffer in
+            buffer.initialize(repeating: 0)
+        }
+    }
+
     /// A matrix from nested rows (convenient in tests and examples).
     public init(_ nested: [[Float]]) {
         let columns = nested.first?.count ?? 0

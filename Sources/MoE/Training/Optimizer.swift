@@ -9,10 +9,23 @@ public protocol Optimizer: Sendable {
     var learningRate: Float { get set }
     /// Applies one update to every trainable parameter of `model` that has a gradient.
     mutating func update<M: Parameterized>(_ model: inout M, gradients: Gradients, frozen: Set<String>)
+    /// Applies one update to one parameter, the one at `path` (state is kept by path):
+    /// what `update(_:gradients:frozen:)` does to each parameter, so a training loop can
+    /// update a layer as soon as its gradient is ready, while the gradient is in cache.
+    mutating func update(parameter: inout Matrix, gradient: Matrix, path: String)
     /// The optimizer's state as named matrices (for checkpoints), by `<kind>/<path>`.
     var state: [String: Matrix] { get }
     /// Restores state written by `state`.
     mutating func restore(state: [String: Matrix]) throws(OptimizerError)
+}
+
+extension Optimizer {
+    public mutating func update<M: Parameterized>(_ model: inout M, gradients: Gradients, frozen: Set<String>) {
+        model.updateParameters { path, value in
+            guard !frozen.contains(path), let g = gradients[path] else { return }
+            update(parameter: &value, gradient: g, path: path)
+        }
+    }
 }
 
 /// An optimizer's state does not fit.
@@ -45,28 +58,27 @@ public struct SGD: Optimizer {
         self.momentum = momentum
     }
 
-    public mutating func update<M: Parameterized>(_ model: inout M, gradients: Gradients, frozen: Set<String>) {
-        model.updateParameters { path, value in
-            guard !frozen.contains(path), let g = gradients[path] else { return }
-            precondition(g.rows == value.rows && g.columns == value.columns, "Gradient of \(path) has the wrong shape")
-            if momentum == 0 {
-                value.add(g, scaledBy: -learningRate)
-                return
-            }
-            var v = velocity.removeValue(forKey: path) ?? Matrix(rows: value.rows, columns: value.columns)
-            let mu = momentum, lr = learningRate
-            v.scalars.withUnsafeMutableBufferPointer { vp in
-                g.scalars.withUnsafeBufferPointer { gp in
-                    value.scalars.withUnsafeMutableBufferPointer { p in
-                        for i in p.indices {
-                            vp[i] = mu * vp[i] + gp[i]
-                            p[i] -= lr * vp[i]
-                        }
+    public mutating func update(parameter value: inout Matrix, gradient g: Matrix, path: String) {
+        precondition(g.rows == value.rows && g.columns == value.columns, "Gradient of \(path) has the wrong shape")
+        if momentum == 0 {
+            value.add(g, scaledBy: -learningRate)
+            return
+        }
+        var v = velocity.removeValue(forKey: path) ?? Matrix(rows: value.rows, columns: value.columns)
+        let mu = momentum, lr = learningRate, tiny = Float.leastNormalMagnitude
+        v.scalars.withUnsafeMutableBufferPointer { vp in
+            g.scalars.withUnsafeBufferPointer { gp in
+                value.scalars.withUnsafeMutableBufferPointer { p in
+                    for i in p.indices {
+                        // A velocity below 2^-126 is stored as 0: see `Adam.kernel`.
+                        let velocity = mu * vp[i] + gp[i]
+                        vp[i] = velocity < tiny && velocity > -tiny ? 0 : velocity
+                        p[i] -= lr * vp[i]
                     }
                 }
             }
-            velocity[path] = v
         }
+        velocity[path] = v
     }
 
     public var state: [String: Matrix] {

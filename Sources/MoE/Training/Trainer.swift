@@ -14,6 +14,8 @@ public struct Trainer<O: Optimizer>: Sendable {
     public var generator: SeededGenerator
     /// Optimizer steps taken so far.
     public var steps: Int = 0
+    /// The buffers of a plain MLP's step (see `MLPStep`), kept from step to step.
+    private var mlpStep = MLPStep()
 
     public init(optimizer: O, batchSize: Int = 128, seed: UInt64) {
         precondition(batchSize > 0, "Batch size must be positive")
@@ -32,7 +34,15 @@ public struct Trainer<O: Optimizer>: Sendable {
 
     /// One step on one batch; returns the batch loss and how many rows were classified
     /// correctly *before* the step.
+    ///
+    /// A model without experts or output extensions trains through `MLPStep` (the same
+    /// result, bit for bit, with no allocation per step); any other model through
+    /// `lossAndGradients` and `Optimizer.update`.
     public mutating func step(_ model: inout MixtureOfExperts, features: Matrix, labels: [Int]) -> (loss: Float, correct: Int) {
+        if let result = mlpStep.train(&model, input: features, labels: labels, optimizer: &optimizer) {
+            steps += 1
+            return result
+        }
         let (loss, gradients, pass) = model.lossAndGradients(features, labels: labels)
         let predictions = pass.logits.argmaxRows()
         var correct = 0

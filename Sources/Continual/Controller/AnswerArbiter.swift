@@ -1,0 +1,110 @@
+import Foundation
+
+/// Chooses, for every slot of the mixture, who answers among the slot's classes once
+/// the gate has weighed an input there: the gate's own posterior over the slot's
+/// (slot, class) pairs, the slot's network (the trunk, or the trunk corrected by the
+/// expert), or the product of both.
+///
+/// The gate's posterior is the default: it comes from sufficient statistics of every
+/// sample the slot was in charge of, so it needs no training and forgets nothing, while
+/// a network trained for a few hundred samples may know little. The network (or the
+/// product) takes over when it has been significantly more often right where the two
+/// disagree, on first-visit samples weighed to the slot and scored before anything
+/// learned from them (McNemar's test on paired predictions, one-sided):
+///
+/// ```
+/// b = samples the alternative got right and the gate wrong
+/// c = samples the gate got right and the alternative wrong
+/// switch when  b - c > z sqrt(b + c)
+/// ```
+///
+/// Counts fade with a half-life in samples weighed to the slot, so a young expert that
+/// improves wins its slot, and one that falls behind loses it. With the gate answering
+/// in every slot the mixture is the gate's discriminant; every expert that beats it in
+/// its slot makes the mixture better. So the mixture is never worse than its parts by
+/// more than the test's error.
+public struct AnswerArbiter: Sendable, Equatable, Codable {
+    /// Who answers.
+    public enum Answer: String, Sendable, Codable, CaseIterable {
+        /// The gate's discriminant, restricted to the slot's (slot, class) pairs.
+        case gate
+        /// The slot's network: the trunk, or the trunk corrected by the expert.
+        case network
+        /// Both: the sum of the two log-posteriors over the slot's classes.
+        case product
+    }
+
+    /// The test's settings.
+    public struct Settings: Sendable, Codable, Equatable {
+        /// Whether the network or the product may replace the gate at all.
+        public var enabled: Bool = true
+        /// One answer in every slot whatever the counts (ablations: the experts alone,
+        /// the gate inside the routed slots); nil lets the test choose.
+        public var fixed: Answer?
+        /// Half-life of the counts, in samples routed to the slot.
+        public var halfLife: Double = 4096
+        /// One-sided normal quantile of the test (2: about 2.3% false switches).
+        public var z: Double = 2
+
+        public init() {}
+
+        /// Checks the values a user can set.
+        public func validate() throws(LearnerError) {
+            guard halfLife > 0, halfLife.isFinite else { throw .invalidConfiguration("the arbiter's half-life must be a positive number of samples, got \(halfLife)") }
+            guard z >= 0, z.isFinite else { throw .invalidConfiguration("the arbiter's z must be >= 0, got \(z)") }
+        }
+    }
+
+    /// Paired counts of one alternative against the gate, in one slot.
+    public struct Tally: Sendable, Equatable, Codable {
+        /// Alternative right, gate wrong (faded).
+        public var wins: Double = 0
+        /// Gate right, alternative wrong (faded).
+        public var losses: Double = 0
+
+        /// How far the alternative is ahead, in standard errors (0 with no disagreement).
+        public var advantage: Double {
+            let n = wins + losses
+            return n > 0 ? (wins - losses) / n.squareRoot() : 0
+        }
+    }
+
+    public let settings: Settings
+    /// Per slot: the network's tally and the product's tally against the gate.
+    public private(set) var network: [Tally] = []
+    public private(set) var product: [Tally] = []
+
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
+
+    /// Who answers in `slot` now.
+    public func answer(slot: Int) -> Answer {
+        if let fixed = settings.fixed { return fixed }
+        guard settings.enabled, slot < network.count else { return .gate }
+        let a = network[slot].advantage, p = product[slot].advantage
+        guard max(a, p) > settings.z else { return .gate }
+        return a >= p ? .network : .product
+    }
+
+    /// The answer of every slot that has seen samples (for reports).
+    public var answers: [Answer] { network.indices.map { answer(slot: $0) } }
+
+    /// Records one first-visit sample weighed to `slot`, with whether each candidate
+    /// answered it correctly.
+    public mutating func record(slot: Int, gate: Bool, network networkRight: Bool, product productRight: Bool) {
+        while network.count <= slot {
+            network.append(Tally())
+            product.append(Tally())
+        }
+        let fade = exp2(-1 / settings.halfLife)
+        func update(_ tally: inout Tally, _ right: Bool) {
+            tally.wins *= fade
+            tally.losses *= fade
+            if right && !gate { tally.wins += 1 }
+            if !right && gate { tally.losses += 1 }
+        }
+        update(&network[slot], networkRight)
+        update(&product[slot], productRight)
+    }
+}

@@ -1,0 +1,131 @@
+import Logging
+import MoE
+
+// Growth, and who is in charge of what: the growth policy's decision after a batch, the
+// slot in charge of each sample, and the gate's statistics over (slot, class) pairs.
+extension Learner {
+    /// Asks the growth policy, grows when it says so, and records the decision.
+    ///
+    /// - Returns: The decision when a trigger fired (nil on a quiet batch).
+    mutating func decideGrowth(
+        novelty: Bool, drifted: Bool, batchSamples: Int, batchErrors: Int, novel: [Int], report: inout DetectorReport?,
+        logger: Logger?
+    ) -> GrowthDecision? {
+        if report == nil { report = configuration.detectors.report(tracker) }
+        let detectors = (0..<model.hiddenLayerCount).map { l in
+            report!.layers.first { $0.layer == l }?.detectors.map(\.neuron) ?? []
+        }
+        let policy = configuration.growth
+        let observation = GrowthPolicy.Observation(
+            samples: counters.firstVisits, batchSamples: batchSamples, novelty: novelty, drift: drifted, batchErrors: batchErrors,
+            errorRate: 1 - (prequential.windowedAccuracy ?? 1), detectors: detectors,
+            experts: model.experts.count, parameters: model.parameterCount,
+            expertParameters: (0..<model.hiddenLayerCount).map {
+                expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors))
+            })
+        var decision = policy.decide(observation, state: &policyState)
+        guard decision.trigger != nil else {
+            history.record(decision)
+            return nil
+        }
+        if case let .grow(layer, chosen) = decision.outcome {
+            let expert = model.grow(
+                at: layer, detectors: chosen, hiddenWidth: configuration.expertWidth,
+                classes: novelty ? Set(novel) : nil, context: configuration.expertContext, generator: &generator)
+            // A new slot is in charge: its error rate starts over.
+            drift.reset()
+            if novelty {
+                decision.reason = "labels never seen (\(novel.map(String.init).joined(separator: ", "))) arrived and layer \(layer) has \(detectors[layer].count) significant detectors"
+            }
+            let layerReport = report!.layers.first { $0.layer == layer }
+            history.recordGrowth(.init(
+                expert: expert, batch: counters.batches + 1, sample: counters.firstVisits, layer: layer, detectors: chosen,
+                classes: novelty ? novel : [],
+                rho: chosen.compactMap { n in layerReport?.detectors.first { $0.neuron == n }?.rho },
+                trigger: decision.trigger?.rawValue ?? "", reason: decision.reason))
+        }
+        history.record(decision)
+        if let logger {
+            switch decision.outcome {
+            case .none: logger.debug("\(decision.summary)")
+            case .suppressed: logger.info("\(decision.summary)")
+            case .grow: logger.notice("\(decision.summary)")
+            }
+        }
+        return decision
+    }
+
+    /// The slot in charge of each row: the slot that answered it, when the answer was
+    /// right; otherwise the slot in charge.
+    ///
+    /// A sample a frozen slot already knows stays that slot's (a returning domain is
+    /// routed to its own expert and grows nothing); a sample no frozen slot gets right —
+    /// a new class, a new domain, a hard case — is learned by the slot in charge.
+    func slotsInCharge(answering: [Int], correct: [Bool]) -> [Int] {
+        let inCharge = slotInCharge
+        return answering.indices.map { r in correct[r] ? answering[r] : inCharge }
+    }
+
+    /// Adds first-visit rows to the gate's statistics under their (slot, class) pairs;
+    /// a pair never seen gets a head column and the head is refitted at once.
+    mutating func addToGateStatistics(pass: MixtureOfExperts.Forward, input: Matrix, rows: [Int], labels: [Int], slots: [Int]) {
+        guard statistics != nil else { return }
+        let all = pass.gate?.features ?? model.gateFeatures(input)
+        var columns: [Int] = []
+        columns.reserveCapacity(rows.count)
+        var added = false
+        for r in rows {
+            let pair = GatePair(slot: slots[r], label: labels[r])
+            if let column = model.gateColumn(of: pair) {
+                columns.append(column)
+            } else {
+                columns.append(model.addGatePair(pair))
+                added = true
+            }
+        }
+        statistics!.update(features: rows.count == all.rows ? all : all.gatherRows(rows), labels: columns)
+        counters.samplesSinceRefit += rows.count
+        counters.headIsStale = true
+        if added { refitHead() }
+    }
+
+    mutating func refreshHeadIfStale() {
+        if counters.headIsStale { refitHead() }
+    }
+
+    /// Fits the gate's head from the statistics (a shrunk linear discriminant).
+    mutating func refitHead() {
+        guard let statistics, statistics.sampleCount > 1 else { return }
+        var clock = PhaseClock()
+        defer {
+            let spent = clock.lap()
+            profile.refit += spent
+            profile.refits += 1
+        }
+        let columns = model.gate.configuration.pairRouting ? model.gatePairs.count : model.classCount
+        do {
+            let (weight, bias) = try statistics.fitDiscriminant(classCount: columns)
+            guard weight.isFinite && bias.isFinite else {
+                // Keep the previous head; the statistics may support a fit later.
+                history.record(LearnerHistory.Fault(
+                    kind: .unsoundHead, batch: counters.batches, sample: counters.samples,
+                    detail: "the discriminant fit over \(Int(statistics.sampleCount)) samples gave a non-finite head", rate: nil))
+                counters.samplesSinceRefit = 0
+                return
+            }
+            model.setClassHead(weight: weight, bias: bias)
+            counters.samplesSinceRefit = 0
+            counters.headIsStale = false
+        } catch {
+            // Too few samples to fit yet: keep the previous head and try again later.
+            counters.samplesSinceRefit = 0
+        }
+    }
+
+    /// Parameters an expert with `detectors` detectors at hidden layer `layer` would add.
+    func expertParameters(layer: Int, detectors: Int) -> Int {
+        let context = model.contextWidth(configuration.expertContext, at: layer)
+        let h = configuration.expertWidth
+        return (detectors + context + 1) * h + (h + 1) * model.classCount
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import MoE
+
+// Prediction: the gate weighs the slots, each slot answers among its classes.
+//
+//   m_s(x)       = Σ_c p(s, c | x)                            (the gate's pair posterior)
+//   network_s(c) = softmax over classes(s) of the slot's logits (trunk, corrected by the expert)
+//   gate_s(c)    = p(s, c | x) / m_s(x)
+//   product_s(c) ∝ network_s(c) · gate_s(c)
+//   p(c | x)     = Σ_{s routed} m_s(x) q_s(c) / Σ_{s routed} m_s(x)
+//
+// q_s is the answer the arbiter has chosen for slot s. Routed slots are the heaviest
+// ones until they hold 99% of the mass (at most `routedSlots`): a class whose samples
+// were in the charge of two slots speaks through both. With the gate's answer in every
+// slot the mixture is exactly the gate's discriminant; each expert that answers better
+// in its slot makes it better. The `discriminant` predictor (the gate alone, a
+// baseline) answers argmax_c Σ_s p(s, c | x).
+extension Learner {
+    /// Most slots whose answers are mixed for one input.
+    static let routedSlots = 3
+    /// Routed slots are added, heaviest first, until they hold this much of the mass.
+    static let routedMass: Float = 0.99
+
+    /// Everything the learner decided about a batch of rows.
+    struct Answers {
+        /// The prediction served (the configured predictor's).
+        var predicted: [Int]
+        /// The heaviest slot of each row.
+        var slots: [Int]
+        /// The slot that gave the predicted class the most weight (the heaviest one when
+        /// a single slot answers).
+        var answering: [Int]
+        /// In that slot: the network's, the gate's and the product's answer (gate and
+        /// product are nil without a pair-routing gate).
+        var network: [Int]
+        var gate: [Int]?
+        var product: [Int]?
+    }
+
+    /// The answers for a forward pass of scaled inputs `input`, optionally restricted to a
+    /// task's classes.
+    func answers(pass: MixtureOfExperts.Forward, input: Matrix, among task: Set<Int>? = nil) -> Answers {
+        let logits = pass.logits
+        let n = logits.rows
+        guard model.gate.configuration.pairRouting, let gatePass = pass.gate, let z = gatePass.headLogits else {
+            // No pair yet (nothing learned) or a learned gate: the trunk answers among
+            // the classes seen (all classes when none is).
+            let allowed = (task ?? seenClasses).filter { $0 < logits.columns }.sorted()
+            let network = (0..<n).map { r in best(logits, row: r, among: allowed.isEmpty ? Array(0..<logits.columns) : allowed) }
+            let zeros = Array(repeating: 0, count: n)
+            return Answers(predicted: network, slots: zeros, answering: zeros, network: network, gate: nil, product: nil)
+        }
+        let slotCount = model.gate.slotCount
+        var members = [[(column: Int, label: Int)]](repeating: [], count: slotCount)
+        for (column, pair) in model.gatePairs.enumerated() where task?.contains(pair.label) ?? true {
+            members[pair.slot].append((column, pair.label))
+        }
+        let mass = gatePass.probabilities
+        // The routed slots of every row, heaviest first; the heaviest is the top-1 routing's.
+        var routed = [[Int]](repeating: [], count: n)
+        for r in 0..<n {
+            let order = (0..<slotCount).filter { !members[$0].isEmpty && mass[r, $0] > 0 }
+                .sorted { mass[r, $0] > mass[r, $1] || (mass[r, $0] == mass[r, $1] && $0 < $1) }
+            var total: Float = 0
+            for s in order.prefix(Self.routedSlots) {
+                routed[r].append(s)
+                total += mass[r, s]
+                if total >= Self.routedMass { break }
+            }
+        }
+        // The logits of every routed slot that is not the one the forward pass evaluated.
+        var extra: [Int: (rows: [Int], logits: Matrix)] = [:]
+        if configuration.predictor == .mixture {
+            let evaluated = gatePass.routing.topSlots
+            for s in 0..<slotCount {
+                let rows = (0..<n).filter { routed[$0].contains(s) && evaluated[$0] != s }
+                if !rows.isEmpty { extra[s] = (rows, model.slotLogits(pass, input: input, slot: s, rows: rows)) }
+            }
+        }
+        func slotLogits(_ s: Int, row r: Int) -> (Int) -> Float {
+            if gatePass.routing.topSlots[r] == s { return { logits[r, $0] } }
+            let (rows, m) = extra[s]!
+            let i = rows.firstIndex(of: r)!
+            return { m[i, $0] }
+        }
+
+        var slots = [Int](repeating: 0, count: n)
+        var network = slots, gate = slots, product = slots, predicted = slots, answering = slots
+        for r in 0..<n {
+            guard let top = routed[r].first else {
+                // Only possible inside a task no slot has pairs for: the trunk decides.
+                let allowed = (task ?? seenClasses).filter { $0 < logits.columns }.sorted()
+                let fallback = best(logits, row: r, among: allowed.isEmpty ? Array(0..<logits.columns) : allowed)
+                (network[r], gate[r], product[r], predicted[r]) = (fallback, fallback, fallback, fallback)
+                continue
+            }
+            slots[r] = top
+            answering[r] = top
+            if configuration.predictor == .discriminant {
+                let own = members[top]
+                let gateLog = logSoftmax(own.map { z[r, $0.column] })
+                gate[r] = own[argmax(gateLog)].label
+                network[r] = gate[r]
+                product[r] = gate[r]
+                predicted[r] = discriminantAnswer(z, row: r, among: task)
+                continue
+            }
+            var classMass: [Int: Double] = [:]
+            var contributions: [(slot: Int, label: Int, mass: Double)] = []
+            for s in routed[r] {
+                let own = members[s]
+                let value = slotLogits(s, row: r)
+                let netLog = logSoftmax(own.map { value($0.label) })
+                let gateLog = logSoftmax(own.map { z[r, $0.column] })
+                let productLog = logSoftmax(zip(netLog, gateLog).map { $0 + $1 })
+                if s == top {
+                    network[r] = own[argmax(netLog)].label
+                    gate[r] = own[argmax(gateLog)].label
+                    product[r] = own[argmax(productLog)].label
+                }
+                let chosen: [Float] = switch arbiter.answer(slot: s) {
+                case .network: netLog
+                case .gate: gateLog
+                case .product: productLog
+                }
+                for (k, member) in own.enumerated() {
+                    let weight = Double(mass[r, s]) * Double(exp(chosen[k]))
+                    classMass[member.label, default: 0] += weight
+                    contributions.append((s, member.label, weight))
+                }
+            }
+            let choice = classMass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
+            predicted[r] = choice
+            answering[r] = contributions.filter { $0.label == choice }.max { $0.mass < $1.mass }!.slot
+        }
+        return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product)
+    }
+
+    /// The gate alone: the class with the most posterior mass summed over slots.
+    func discriminantAnswer(_ z: Matrix, row r: Int, among task: Set<Int>?) -> Int {
+        var mass: [Int: Double] = [:]
+        let top = (0..<z.columns).map { z[r, $0] }.max() ?? 0
+        for (column, pair) in model.gatePairs.enumerated() where task?.contains(pair.label) ?? true {
+            mass[pair.label, default: 0] += Double(exp(z[r, column] - top))
+        }
+        return mass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
+    }
+
+    /// Feeds the arbiter every first-visit row that a pair-routing gate routed.
+    mutating func recordArbiter(_ answers: Answers, labels: [Int]) {
+        guard let gate = answers.gate, let product = answers.product else { return }
+        for r in labels.indices {
+            let y = labels[r]
+            arbiter.record(slot: answers.slots[r], gate: gate[r] == y, network: answers.network[r] == y,
+                           product: product[r] == y)
+        }
+    }
+
+    /// Predicted class of every row (raw, unscaled features).
+    public func predict(_ x: Matrix) -> [Int] {
+        precondition(x.columns == inputWidth, "The learner expects \(inputWidth) features, got \(x.columns)")
+        let ready = counters.headIsStale ? snapshot() : self
+        let scaled = ready.scaler?.transform(x) ?? x
+        return ready.answers(pass: ready.model.forward(scaled), input: scaled).predicted
+    }
+
+    /// A copy whose gate head reflects every sample seen (use before evaluation; the
+    /// learner itself refits every `refitEvery` samples).
+    public func snapshot() -> Learner {
+        var copy = self
+        copy.refreshHeadIfStale()
+        return copy
+    }
+
+    /// Predictions restricted to `classes` (task-incremental evaluation: the task, and so
+    /// its classes, is known). The gate routes only among slots with pairs of those
+    /// classes, and the slot answers among them.
+    public func predict(_ x: Matrix, among classes: Set<Int>) -> [Int] {
+        var copy = snapshot()
+        if copy.model.gate.featureCount > 0 {
+            // Columns outside the task get no posterior mass, so routing stays inside it.
+            let labels = copy.model.gate.configuration.pairRouting
+                ? copy.model.gatePairs.map(\.label) : Array(0..<copy.model.gate.headBias.columns)
+            for (column, label) in labels.enumerated() where !classes.contains(label) {
+                copy.model.gate.headBias[0, column] = Gate.unseenClassBias
+            }
+        }
+        let scaled = copy.scaler?.transform(x) ?? x
+        return copy.answers(pass: copy.model.forward(scaled), input: scaled, among: classes).predicted
+    }
+
+    /// Fraction of rows predicted correctly (optionally among a task's classes), in chunks.
+    public func accuracy(features: Matrix, labels: [Int], among classes: Set<Int>? = nil, chunk: Int = 2048) -> Double {
+        guard features.rows > 0 else { return 0 }
+        let ready = snapshot()
+        var correct = 0
+        var start = 0
+        while start < features.rows {
+            let end = min(start + chunk, features.rows)
+            let rows = features.rows(start..<end)
+            let predictions = classes.map { ready.predict(rows, among: $0) } ?? ready.predict(rows)
+            for (i, p) in predictions.enumerated() where p == labels[start + i] { correct += 1 }
+            start = end
+        }
+        return Double(correct) / Double(features.rows)
+    }
+
+    /// The classes slot `slot` answers for: those of its pairs, or every class seen
+    /// without a pair-routing gate.
+    func answerClasses(slot: Int) -> Set<Int> {
+        guard model.gate.configuration.pairRouting else { return seenClasses }
+        return Set(model.gatePairs.filter { $0.slot == slot }.map(\.label))
+    }
+}
+
+/// The column of the largest value among `columns` of row `r` (the first on ties).
+private func best(_ m: Matrix, row r: Int, among columns: [Int]) -> Int {
+    var choice = columns[0]
+    var top = m[r, choice]
+    for c in columns.dropFirst() where m[r, c] > top {
+        choice = c
+        top = m[r, c]
+    }
+    return choice
+}
+
+private func argmax(_ values: [Float]) -> Int {
+    var index = 0
+    for i in values.indices.dropFirst() where values[i] > values[index] { index = i }
+    return index
+}
+
+private func logSoftmax(_ values: [Float]) -> [Float] {
+    let top = values.max() ?? 0
+    var total: Float = 0
+    for v in values { total += exp(v - top) }
+    let shift = log(total) + top
+    return values.map { $0 - shift }
+}

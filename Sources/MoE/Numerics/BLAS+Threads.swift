@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension BLAS {
+    /// How many threads OpenBLAS uses for a product, by its size in FLOPs (`2 m n k` for
+    /// sgemm, `n² k` for syrk, `n³ / 3` for a Cholesky factorisation).
+    ///
+    /// A second thread costs a hand-over to OpenBLAS's worker and pays only on large
+    /// products; `moe bench --suite threads` measures where (docs/benchmarks.md, "Threads").
+    /// Results are bit-for-bit reproducible for a given policy, not across policies: the
+    /// thread count of each product is a function of its shape alone (also when several
+    /// Swift threads call BLAS at once: see `ThreadState`), and OpenBLAS gives the same
+    /// bits run after run for a given thread count (tests check sgemm and ssyrk with two
+    /// threads). Two threads can give other bits than one: OpenBLAS's threaded driver
+    /// cuts the inner dimension of some products into other blocks (`512 x 2048 x 784`
+    /// differs in the last bit of most elements; `784 x 256 x 512` does not).
+    public enum ThreadPolicy: Sendable, Equatable, CustomStringConvertible {
+        /// The same number of threads for every product.
+        case fixed(Int)
+        /// `threads` for products of at least `minimumFLOPs`, one for smaller ones.
+        case automatic(threads: Int, minimumFLOPs: Double)
+
+        /// Products from this size on run on two threads in ``measured``: the smallest
+        /// size above which no product measured by `moe bench --suite threads` was slower
+        /// with two threads (medians of three runs on the 2-vCPU development machine under
+        /// its usual load; docs/benchmarks.md, "Threads"). There a second thread paid on
+        /// no size (up to 4.3e9 FLOPs it broke even at best), so this keeps every product
+        /// of the default learner and MLP on one thread; set `MOE_BLAS_THREADS=2` or a
+        /// lower `.automatic` threshold on a machine with a free second core.
+        public static let measuredMinimumFLOPs = 4.0e9
+
+        /// Two threads (one on a single-CPU machine) for products of at least
+        /// ``measuredMinimumFLOPs``.
+        public static var measured: ThreadPolicy {
+            let cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+            return cpus >= 2 ? .automatic(threads: 2, minimumFLOPs: measuredMinimumFLOPs) : .fixed(1)
+        }
+
+        /// The environment variable that overrides the default: a thread count (`1`, `2`…)
+        /// or `auto` for ``measured``.
+        public static let environmentVariable = "MOE_BLAS_THREADS"
+
+        /// `MOE_BLAS_THREADS` when it is set to a valid value, else ``measured``.
+        public static var standard: ThreadPolicy {
+            guard let text = getenv(environmentVariable).map({ String(cString: $0) }), !text.isEmpty else { return measured }
+            return ThreadPolicy(environmentValue: text) ?? measured
+        }
+
+        /// Parses a `MOE_BLAS_THREADS` value: a positive thread count, or `auto`.
+        public init?(environmentValue text: String) {
+            let trimmed = text.trimmingCharacters(in: " \t")
+            if trimmed == "auto" {
+                self = Self.measured
+            } else if let count = Int(trimmed), count >= 1, count <= 256 {
+                self = .fixed(count)
+            } else {
+                return nil
+            }
+        }
+
+        /// Threads for a product of `flops` floating-point operations.
+        public func threads(forFLOPs flops: Double) -> Int {
+            switch self {
+            case .fixed(let count): count
+            case .automatic(let threads, let minimum): flops >= minimum ? threads : 1
+            }
+        }
+
+        /// The most threads any product uses.
+        public var maximumThreads: Int {
+            switch self {
+            case .fixed(let count): count
+            case .automatic(let threads, _): threads
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .fixed(let count): "\(count) thread\(count == 1 ? "" : "s") for every product"
+            case .automatic(let threads, let minimum):
+                "\(threads) threads for products of at least \(minimum.formatted) FLOPs, 1 below"
+            }
+        }
+    }
+
+    /// Runs `body` with `policy` for the BLAS calls of the current task (and of the
+    /// tasks it starts), whatever ``threadPolicy`` says: a scoped setting that other
+    /// tasks and threads do not see.
+    public static func withThreadPolicy<R>(_ policy: ThreadPolicy, _ body: () throws -> R) rethrows -> R {
+        precondition(policy.maximumThreads >= 1, "BLAS thread count must be at least 1")
+        return try $scopedPolicy.withValue(policy, operation: body)
+    }
+
+    /// The policy set by ``withThreadPolicy(_:_:)`` for the current task, if any.
+    @TaskLocal static var scopedPolicy: ThreadPolicy?
+
+    /// Whether `MOE_BLAS_THREADS` is set to something ``ThreadPolicy/init(environmentValue:)``
+    /// refuses (the default policy is then ``ThreadPolicy/measured``), and its value.
+    public static var invalidThreadSetting: String? {
+        guard let text = getenv(ThreadPolicy.environmentVariable).map({ String(cString: $0) }), !text.isEmpty,
+              ThreadPolicy(environmentValue: text) == nil else { return nil }
+        return text
+    }
+
+    /// The policy, and the calls in flight.
+    ///
+    /// OpenBLAS's thread count is one global setting that every call reads when it
+    /// starts, so a call that wants two threads runs alone: it waits until no other call
+    /// is in flight, sets two threads, runs, and sets one thread again; calls with one
+    /// thread run side by side in their callers' threads (as they always could), but not
+    /// beside a two-thread call. Every call thus runs with exactly the count the policy
+    /// gives its size, whatever other threads do at the same time.
+    final class ThreadState: @unchecked Sendable {
+        private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+        private let changed: UnsafeMutablePointer<pthread_cond_t>
+        private let library: Library
+        /// One-thread calls in flight.
+        private var active = 0
+        /// Whether a call with more than one thread is in flight.
+        private var exclusive = false
+        private var chosen: ThreadPolicy
+
+        init(policy: ThreadPolicy, library: Library) {
+            mutex = .allocate(capacity: 1)
+            pthread_mutex_init(mutex, nil)
+            changed = .allocate(capacity: 1)
+            pthread_cond_init(changed, nil)
+            self.library = library
+            chosen = policy
+            library.setThreads(1)
+        }
+
+        var policy: ThreadPolicy {
+            get { locked { chosen } }
+            set {
+                precondition(newValue.maximumThreads >= 1, "BLAS thread count must be at least 1")
+                locked { chosen = newValue }
+            }
+        }
+
+        /// Runs one BLAS call of `flops` with the thread count the policy gives it.
+        func run<R>(flops: Double, _ body: () -> R) -> R {
+            let scoped = BLAS.scopedPolicy
+            pthread_mutex_lock(mutex)
+            let threads = (scoped ?? chosen).threads(forFLOPs: flops)
+            if threads == 1 {
+                while exclusive { pthread_cond_wait(changed, mutex) }
+                active += 1
+                pthread_mutex_unlock(mutex)
+                defer {
+                    pthread_mutex_lock(mutex)
+                    active -= 1
+                    if active == 0 { pthread_cond_broadcast(changed) }
+                    pthread_mutex_unlock(mutex)
+                }
+                return body()
+            }
+            while exclusive || active > 0 { pthread_cond_wait(changed, mutex) }
+            exclusive = true
+            library.setThreads(Int32(threads))
+            pthread_mutex_unlock(mutex)
+            defer {
+                pthread_mutex_lock(mutex)
+                library.setThreads(1)
+                exclusive = false
+                pthread_cond_broadcast(changed)
+                pthread_mutex_unlock(mutex)
+            }
+            return body()
+        }
+
+        private func locked<R>(_ body: () -> R) -> R {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return body()
+        }
+    }
+}
+
+extension Double {
+    /// `1e9`, `2.5e7`: a FLOP count for messages.
+    fileprivate var formatted: String {
+        guard self > 0, isFinite else { return String(self) }
+        var exponent = 0, mantissa = self
+        while mantissa >= 10 { mantissa /= 10; exponent += 1 }
+        while mantissa < 1 { mantissa *= 10; exponent -= 1 }
+        let rounded = (mantissa * 10).rounded() / 10
+        let text = rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+        return text + "e" + String(exponent)
+    }
+}
+
+extension String {
+    /// Without leading and trailing characters from `set`.
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var slice = Substring(self)
+        while let first = slice.first, set.contains(first) { slice.removeFirst() }
+        while let last = slice.last, set.contains(last) { slice.removeLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,380 @@
+import Continual
+import Foundation
+import MoE
+
+/// A stream of the suite: a catalogue name and the units of its pixels.
+struct SuiteStream: Sendable, Equatable {
+    var name: String
+    var units: StreamCatalogue.Units
+
+    /// `class-ordered-fmnist`, or `class-ordered-fmnist@raw` for other units.
+    var label: String { units == .unit ? name : "\(name)@\(units.rawValue)" }
+}
+
+/// The four learners every stream is measured with.
+enum SuiteLearner: String, CaseIterable, Sendable, Codable {
+    /// The method, with its defaults.
+    case `default`
+    /// The same learner answering with its gate's discriminant alone.
+    case gate
+    /// The same learner that never grows (the trunk and the gate).
+    case growthOff = "growth-off"
+    /// Fine-tuning with a replay buffer of 500 samples (no gate statistics, no growth).
+    case replay
+
+    func configuration(seed: UInt64) -> LearnerConfiguration {
+        var c: LearnerConfiguration
+        switch self {
+        case .default: c = LearnerConfiguration()
+        case .gate:
+            c = LearnerConfiguration()
+            c.predictor = .discriminant
+        case .growthOff:
+            c = LearnerConfiguration()
+            c.growth.enabled = false
+        case .replay: c = .replay(500)
+        }
+        c.seed = seed
+        return c
+    }
+}
+
+/// Where the rows come from.
+enum SuitePath: String, Sendable, Codable {
+    /// The scenario in memory, evaluated after every experience.
+    case memory
+    /// A CSV file of the same rows in the same order, evaluated on the test rows at the end.
+    case csv
+}
+
+/// One run of the suite.
+struct SuiteRow: Codable, Sendable {
+    var stream: String
+    var path: SuitePath
+    var learner: SuiteLearner
+    /// Final average accuracy (memory) or test accuracy (csv; the same figure when the
+    /// experiences' test sets have equal sizes).
+    var accuracy: Double
+    var forgetting: Double?
+    var backwardTransfer: Double?
+    var taskIncrementalAccuracy: Double?
+    var experts: Int
+    var samples: Int
+    var seconds: Double
+    var samplesPerSecond: Double
+}
+
+/// What the recurring-domains stream shows about domains that return.
+struct ReturnFigures: Codable, Sendable {
+    var stream: String
+    var learner: SuiteLearner
+    var domain: Int
+    /// Prequential accuracy over the last 1,000 samples of the domain's first visit.
+    var endOfFirstVisit: Double
+    /// Prequential accuracy over the first 1,000 samples of its return.
+    var startOfReturn: Double
+    /// The slot the gate sent most of the first visit's last samples to.
+    var ownSlot: Int
+    /// Fraction of the return's samples the gate sent there.
+    var routedToOwnSlot: Double
+    /// Experts grown during the return.
+    var expertsGrownDuringReturn: Int
+}
+
+/// Everything the suite measured.
+struct SuiteDocument: Codable, Sendable {
+    var seed: UInt64
+    var rows: [SuiteRow]
+    var returns: [ReturnFigures]
+
+    /// Per stream and path: the default learner's accuracy against its parts.
+    struct Check: Codable, Sendable {
+        var stream: String
+        var path: SuitePath
+        var atLeastGateMinus0005: Bool?
+        var atLeastReplay: Bool?
+    }
+
+    var checks: [Check] {
+        var result: [Check] = []
+        for key in keys {
+            func accuracy(_ l: SuiteLearner) -> Double? { row(key, l)?.accuracy }
+            guard let mixture = accuracy(.default) else { continue }
+            result.append(Check(
+                stream: key.stream, path: key.path, atLeastGateMinus0005: accuracy(.gate).map { mixture >= $0 - 0.005 },
+                atLeastReplay: accuracy(.replay).map { mixture >= $0 }))
+        }
+        return result
+    }
+
+    private var keys: [(stream: String, path: SuitePath)] {
+        var seen: [(String, SuitePath)] = []
+        for r in rows where !seen.contains(where: { $0.0 == r.stream && $0.1 == r.path }) { seen.append((r.stream, r.path)) }
+        return seen
+    }
+
+    private func row(_ key: (stream: String, path: SuitePath), _ learner: SuiteLearner) -> SuiteRow? {
+        rows.first { $0.stream == key.stream && $0.path == key.path && $0.learner == learner }
+    }
+
+    /// The results as a markdown table, one line per stream and path.
+    var markdown: String {
+        func f(_ x: Double?, _ digits: Int = 3) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+        var lines = [
+            "| stream | path | default | gate alone | growth off | replay-500 | forgetting (default) | experts | seconds (default) | ≥ gate − 0.005, ≥ replay |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for key in keys {
+            let d = row(key, .default)
+            let check = checks.first { $0.stream == key.stream && $0.path == key.path }
+            let verdict = [check?.atLeastGateMinus0005, check?.atLeastReplay].map { $0.map { $0 ? "yes" : "**no**" } ?? "—" }
+                .joined(separator: ", ")
+            lines.append("| \(key.stream) | \(key.path.rawValue) | \(f(d?.accuracy)) | \(f(row(key, .gate)?.accuracy)) | "
+                + "\(f(row(key, .growthOff)?.accuracy)) | \(f(row(key, .replay)?.accuracy)) | \(f(d?.forgetting)) | "
+                + "\(d.map { String($0.experts) } ?? "—") | \(f(d?.seconds, 1)) | \(verdict) |")
+        }
+        if !returns.isEmpty {
+            lines += ["", "| stream | learner | domain | end of first visit | first 1,000 of return | routed to own slot | experts grown on return |",
+                      "|---|---|---|---|---|---|---|"]
+            for r in returns {
+                lines.append("| \(r.stream) | \(r.learner.rawValue) | \(r.domain) | \(f(r.endOfFirstVisit)) | \(f(r.startOfReturn)) | "
+                    + "\(f(r.routedToOwnSlot)) (slot \(r.ownSlot)) | \(r.expertsGrownDuringReturn) |")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Records what every first-visit batch did, for figures a stream's end cannot give.
+final class SuiteRecorder: StreamPlugin {
+    typealias L = Learner
+
+    struct Entry {
+        var experience: Int
+        var samples: Int
+        var errors: Int
+        var routed: [Int]
+        var experts: Int
+    }
+
+    private(set) var entries: [Entry] = []
+
+    func afterBatch(_ driver: StreamDriver<Learner>, _ event: BatchEvent<Learner.StepReport>) {
+        guard event.pass == 0 else { return }
+        entries.append(Entry(experience: event.experience.ordinal, samples: event.step.samples, errors: event.step.errors,
+                             routed: event.step.routed, experts: event.step.experts))
+    }
+}
+
+/// Runs the suite's streams, learner by learner, path by path.
+struct SuiteRunner {
+    let seed: UInt64
+    let dataDirectory: String?
+    let folder: URL
+    let console: Console
+    let learners: [SuiteLearner]
+    let paths: [SuitePath]
+    private(set) var document: SuiteDocument
+    private var fashion: (train: Dataset, test: Dataset)?
+
+    init(seed: UInt64, dataDirectory: String?, folder: URL, console: Console, learners: [SuiteLearner], paths: [SuitePath]) {
+        self.seed = seed
+        self.dataDirectory = dataDirectory
+        self.folder = folder
+        self.console = console
+        self.learners = learners
+        self.paths = paths
+        document = SuiteDocument(seed: seed, rows: [], returns: [])
+    }
+
+    mutating func run(_ stream: SuiteStream) throws {
+        let entry = StreamCatalogue.entry(stream.name)!
+        var files: (train: String, test: String)?
+        for path in paths {
+            for learner in learners {
+                console.progress("\(stream.label) from \(path.rawValue): \(learner.rawValue)…")
+                let row: SuiteRow
+                switch path {
+                case .memory:
+                    row = try runInMemory(stream, entry: entry, learner: learner)
+                case .csv:
+                    if files == nil { files = try export(stream, entry: entry) }
+                    row = try runFromCSV(stream, files: files!, learner: learner)
+                }
+                document.rows.append(row)
+                let forgetting = row.forgetting.map { String(format: ", forgetting %.3f", $0) } ?? ""
+                console.progress(String(format: "\(stream.label) from \(path.rawValue): \(learner.rawValue) %.4f\(forgetting), \(row.experts) experts, %.1f s", row.accuracy, row.seconds), final: true)
+            }
+        }
+    }
+
+    private mutating func runInMemory(_ stream: SuiteStream, entry: StreamCatalogue.Entry, learner: SuiteLearner) throws -> SuiteRow {
+        let settings = StreamSource.ScenarioSettings(
+            scenario: stream.name, dataDirectory: dataDirectory, seed: seed, passes: entry.passes, batchSize: 128,
+            units: stream.units)
+        let evaluation = ScenarioEvaluation<Learner>(), recorder = SuiteRecorder()
+        let configuration = learner.configuration(seed: seed)
+        let start = ContinuousClock.now
+        let driver = try failingClearly {
+            try StreamDriver(source: .scenario(settings), policy: CheckpointPolicy(path: nil), plugins: [evaluation, recorder]) { first in
+                try Learner(configuration: configuration, inputWidth: first.features.columns, classCount: 1)
+            }
+        }
+        _ = try failingClearly { try driver.run() }
+        let elapsed = seconds(since: start)
+        let trained = driver.learner!
+        let matrix = evaluation.state.classIncremental
+        if let scenario = driver.scenario, stream.name == "recurring-fmnist" {
+            document.returns += returnFigures(recorder.entries, domains: scenario.experiences.count / 2, stream: stream.label, learner: learner)
+        }
+        return SuiteRow(
+            stream: stream.label, path: .memory, learner: learner, accuracy: matrix.finalAverageAccuracy ?? 0,
+            forgetting: matrix.forgetting, backwardTransfer: matrix.backwardTransfer,
+            taskIncrementalAccuracy: driver.scenario?.kind == .split ? evaluation.state.taskIncremental.finalAverageAccuracy : nil,
+            experts: trained.model.experts.count, samples: trained.counters.samples, seconds: elapsed,
+            samplesPerSecond: driver.samplesPerSecond)
+    }
+
+    private func runFromCSV(_ stream: SuiteStream, files: (train: String, test: String), learner: SuiteLearner) throws -> SuiteRow {
+        let configuration = learner.configuration(seed: seed)
+        let start = ContinuousClock.now
+        let source = StreamSource.csv(.init(path: files.train, labelColumn: .last, batchSize: 128))
+        let driver = try failingClearly {
+            try StreamDriver(source: source, policy: CheckpointPolicy(path: nil), plugins: []) { first in
+                try Learner(configuration: configuration, inputWidth: first.features.columns,
+                            classCount: max(1, (first.labels.max() ?? 0) + 1))
+            }
+        }
+        _ = try failingClearly { try driver.run() }
+        let test = try failingClearly { try CSV.load(path: files.test, format: CSVFormat(labelColumn: .last)) }
+        let trained = driver.learner!
+        let accuracy = trained.accuracy(features: test.features, labels: test.labels)
+        return SuiteRow(
+            stream: stream.label, path: .csv, learner: learner, accuracy: accuracy, forgetting: nil, backwardTransfer: nil,
+            taskIncrementalAccuracy: nil, experts: trained.model.experts.count, samples: trained.counters.samples,
+            seconds: seconds(since: start), samplesPerSecond: driver.samplesPerSecond)
+    }
+
+    /// Writes the stream's training rows, in the order the scenario streams them (every
+    /// pass), and the test rows of every experience, as CSV: label last, pixels as raw
+    /// bytes 0-255 (standardised pixels as decimals).
+    private mutating func export(_ stream: SuiteStream, entry: StreamCatalogue.Entry) throws -> (train: String, test: String) {
+        if fashion == nil {
+            let directory = dataDirectory ?? FashionMNIST.defaultDirectory
+            fashion = try failingClearly {
+                (try FashionMNIST.load(split: .train, directory: directory), try FashionMNIST.load(split: .test, directory: directory))
+            }
+        }
+        let scenario = try failingClearly {
+            try StreamCatalogue.scenario(stream.name, train: fashion!.train, test: fashion!.test, units: stream.units, seed: seed)!
+        }
+        let data = folder.appendingPathComponent("data")
+        try failingClearly { try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true) }
+        let train = data.appendingPathComponent("\(stream.label).train.csv").path
+        let test = data.appendingPathComponent("\(stream.label).test.csv").path
+        let bytes = stream.units != .standardized
+        let scale: Float = stream.units == .unit ? 255 : 1
+        var writer = try CSVRowWriter(path: train)
+        for e in scenario.experiences.indices {
+            var rows = scenario.trainStream(experience: e, batchSize: 4096, passes: entry.passes)
+            while let batch = try failingClearly({ try rows.next() }) {
+                try writer.write(batch.features, labels: batch.labels, scale: scale, asBytes: bytes)
+            }
+        }
+        try writer.close()
+        writer = try CSVRowWriter(path: test)
+        for e in scenario.experiences.indices {
+            let set = scenario.testSet(experience: e)
+            try writer.write(set.features, labels: set.labels, scale: scale, asBytes: bytes)
+        }
+        try writer.close()
+        return (train, test)
+    }
+
+    /// Per domain of a recurring stream: accuracy at the end of the first visit and at the
+    /// start of the return, and where the gate sent the return.
+    private func returnFigures(_ entries: [SuiteRecorder.Entry], domains: Int, stream: String, learner: SuiteLearner) -> [ReturnFigures] {
+        func window(_ batches: [SuiteRecorder.Entry], samples: Int) -> (accuracy: Double, routed: [Int]) {
+            var n = 0, errors = 0
+            var routed: [Int] = []
+            for b in batches where n < samples {
+                n += b.samples
+                errors += b.errors
+                if routed.count < b.routed.count { routed += Array(repeating: 0, count: b.routed.count - routed.count) }
+                for (s, k) in b.routed.enumerated() { routed[s] += k }
+            }
+            return (n > 0 ? 1 - Double(errors) / Double(n) : 0, routed)
+        }
+        return (0..<domains).compactMap { d in
+            let first = entries.filter { $0.experience == d }
+            let back = entries.filter { $0.experience == d + domains }
+            guard !first.isEmpty, !back.isEmpty else { return nil }
+            let end = window(first.reversed(), samples: 1000)
+            let start = window(back, samples: 1000)
+            let all = window(back, samples: .max)
+            let own = end.routed.indices.max { end.routed[$0] < end.routed[$1] } ?? 0
+            let total = all.routed.reduce(0, +)
+            let grown = (back.last?.experts ?? 0) - (entries.last { $0.experience < d + domains }?.experts ?? 0)
+            return ReturnFigures(
+                stream: stream, learner: learner, domain: d, endOfFirstVisit: end.accuracy, startOfReturn: start.accuracy,
+                ownSlot: own, routedToOwnSlot: total > 0 && own < all.routed.count ? Double(all.routed[own]) / Double(total) : 0,
+                expertsGrownDuringReturn: grown)
+        }
+    }
+}
+
+/// Writes labelled rows as CSV lines (features, then the label), buffered.
+struct CSVRowWriter {
+    private let handle: FileHandle
+    private let path: String
+    private var buffer: [UInt8] = []
+
+    init(path: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CommandFailure("cannot write '\(path)'")
+        }
+        self.handle = handle
+        buffer.reserveCapacity(1 << 22)
+    }
+
+    /// Appends every row of `features` (multiplied by `scale`) with its label; as integers
+    /// when `asBytes`, as decimals otherwise.
+    mutating func write(_ features: Matrix, labels: [Int], scale: Float, asBytes: Bool) throws {
+        for r in 0..<features.rows {
+            for j in 0..<features.columns {
+                let v = features[r, j] * scale
+                if asBytes { appendInteger(Int(v.rounded())) } else { buffer += Array(String(format: "%.6g", v).utf8) }
+                buffer.append(UInt8(ascii: ","))
+            }
+            appendInteger(labels[r])
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count > 1 << 22 { try flush() }
+        }
+    }
+
+    private mutating func appendInteger(_ value: Int) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        var v = abs(value)
+        if v == 0 {
+            buffer.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: [UInt8] = []
+        while v > 0 {
+            digits.append(UInt8(ascii: "0") + UInt8(v % 10))
+            v /= 10
+        }
+        buffer += digits.reversed()
+    }
+
+    private mutating func flush() throws {
+        do { try handle.write(contentsOf: buffer) } catch { throw CommandFailure("cannot write '\(path)': \(error.localizedDescription)") }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    mutating func close() throws {
+        try flush()
+        try? handle.close()
+    }
+}

@@ -1,0 +1,132 @@
+import Testing
+@testable import MoE
+import TestSupport
+
+/// The thread policy of `BLAS`, and the reproducibility it rests on: OpenBLAS's sgemm and
+/// ssyrk give the same bits run after run with two threads (not always the bits of one
+/// thread), and each call gets the count its size asks for, also among concurrent calls.
+@Suite("BLAS threads", .serialized)
+struct BLASThreadsTests {
+    /// How many elements differ in their bits (compared as a count: a failing `#expect`
+    /// on two arrays of a million elements would diff them for minutes).
+    func differences(_ a: [Float], _ b: [Float]) -> Int {
+        precondition(a.count == b.count, "Sizes differ")
+        var count = 0
+        for i in a.indices where a[i].bitPattern != b[i].bitPattern { count += 1 }
+        return count
+    }
+
+    /// `body` under `policy` (for this test's task only: other suites run meanwhile).
+    func with<R>(_ policy: BLAS.ThreadPolicy, _ body: () -> R) -> R {
+        BLAS.withThreadPolicy(policy, body)
+    }
+
+    @Test("sgemm: identical bits run after run with two threads",
+          arguments: [(512, 2048, 784), (784, 256, 512), (1000, 333, 517)])
+    func sgemmBits(_ shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = randomMatrix(m, k, seed: 1), b = randomMatrix(k, n, seed: 2)
+        let bt = b.transposed, ta = a.transposed
+        with(.fixed(2)) {
+            let first = Matrix.matmul(a, b)
+            for run in 0..<5 {
+                #expect(differences(Matrix.matmul(a, b).scalars, first.scalars) == 0, "run \(run) of \(m)x\(n)x\(k)")
+                // The transposed forms go through other OpenBLAS drivers.
+                let firstT = Matrix.matmul(a, bt, transposeB: true), firstA = Matrix.matmul(ta, b, transposeA: true)
+                #expect(differences(Matrix.matmul(a, bt, transposeB: true).scalars, firstT.scalars) == 0, "run \(run), B transposed")
+                #expect(differences(Matrix.matmul(ta, b, transposeA: true).scalars, firstA.scalars) == 0, "run \(run), A transposed")
+            }
+        }
+        // Against one thread: equal, or off by a rounding (other blocks of the inner sum).
+        let one = with(.fixed(1)) { Matrix.matmul(a, b) }
+        let two = with(.fixed(2)) { Matrix.matmul(a, b) }
+        #expect(maxRelativeDifference(one, two) < 1e-4)
+    }
+
+    @Test("the same product under the automatic policy, from eight threads at once, gives one thread count's bits")
+    func concurrentCalls() async {
+        let a = randomMatrix(512, 784, seed: 6), b = randomMatrix(784, 2048, seed: 7)
+        let small = randomMatrix(64, 784, seed: 8)
+        let policy = BLAS.ThreadPolicy.automatic(threads: 2, minimumFLOPs: 1e9)
+        let (big, little) = with(policy) { (Matrix.matmul(a, b), Matrix.matmul(small, b)) }
+        let mismatches = await BLAS.$scopedPolicy.withValue(policy) {
+            await withTaskGroup(of: Int.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var wrong = 0
+                    for _ in 0..<3 {
+                        // Alternate big (two threads) and small (one thread) products.
+                        if task % 2 == 0 {
+                            wrong += differences(Matrix.matmul(a, b).scalars, big.scalars)
+                        } else {
+                            wrong += differences(Matrix.matmul(small, b).scalars, little.scalars)
+                        }
+                    }
+                    return wrong
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test("ssyrk: identical bits run after run with two threads")
+    func ssyrkBits() {
+        let n = 1024, k = 700
+        let a = randomMatrix(k, n, seed: 3)
+        func scatter() -> [Float] {
+            var c = [Float](repeating: 0, count: n * n)
+            a.scalars.withUnsafeBufferPointer { pa in
+                c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.ssyrk(transpose: true, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: n, beta: 0,
+                               c: pc.baseAddress!, ldc: n)
+                }
+            }
+            return c
+        }
+        with(.fixed(2)) {
+            let first = scatter()
+            for run in 0..<4 { #expect(differences(scatter(), first) == 0, "run \(run)") }
+        }
+    }
+
+    @Test("the automatic policy: two threads from the threshold on, one below")
+    func automatic() {
+        let policy = BLAS.ThreadPolicy.automatic(threads: 2, minimumFLOPs: 1e9)
+        #expect(policy.threads(forFLOPs: 999_999_999) == 1)
+        #expect(policy.threads(forFLOPs: 1e9) == 2)
+        #expect(policy.maximumThreads == 2)
+        #expect(BLAS.ThreadPolicy.fixed(3).threads(forFLOPs: 1) == 3)
+        #expect(policy.description == "2 threads for products of at least 1e9 FLOPs, 1 below")
+        #expect(BLAS.ThreadPolicy.fixed(1).description == "1 thread for every product")
+    }
+
+    @Test("MOE_BLAS_THREADS values: a count or auto; anything else is refused")
+    func environmentValues() {
+        #expect(BLAS.ThreadPolicy(environmentValue: "1") == .fixed(1))
+        #expect(BLAS.ThreadPolicy(environmentValue: " 2 ") == .fixed(2))
+        #expect(BLAS.ThreadPolicy(environmentValue: "auto") == .measured)
+        for bad in ["0", "-1", "two", "2.5", "", "auto2", "1000"] {
+            #expect(BLAS.ThreadPolicy(environmentValue: bad) == nil, "'\(bad)'")
+        }
+    }
+
+    @Test("an epoch of training gives the same bits run after run with two threads on every product")
+    func training() {
+        func train() -> MixtureOfExperts {
+            with(.fixed(2)) {
+                var generator = SeededGenerator(seed: 4)
+                var model = MixtureOfExperts(sizes: [784, 256, 128, 10], generator: &generator)
+                var trainer = Trainer(optimizer: Adam(), batchSize: 256, seed: 4)
+                let x = randomMatrix(1024, 784, seed: 5)
+                _ = trainer.epoch(&model, features: x, labels: (0..<1024).map { $0 % 10 })
+                return model
+            }
+        }
+        let first = train(), second = train()
+        for (path, value) in first.parameters {
+            #expect(differences(value.scalars, second.parameters[path]!.scalars) == 0, "\(path)")
+        }
+    }
+}
