@@ -13,33 +13,41 @@ h5py itself skips the header (it is an HDF5 user block). A signature in the head
 not checked here (that needs an Ed25519 implementation; `moe inspect --trust-key` does).
 
 What it reproduces, format version 1, one small function per step, as the Swift library
-computes it (MixtureOfExperts.forward and .predictions, Learner.predict, which is what
-`moe eval` uses for a learner's checkpoint):
+computes it (MixtureOfExperts.forward, MixtureOfExperts.predictions for a model, and
+Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
 
-  scale_inputs       the input as the model reads it (no scaling is stored today: identity)
+  scale_inputs       a learner's input scaler (/sections/scaler): (x - center) * inverse
+                     scale, clipped to +-clip; a plain model reads x as it is
   trunk_forward      x @ W + b per dense layer, then relu/tanh/sigmoid; the hidden
                      activations are the outputs of the nonlinearities
   extension_logits   classes added later: the last dense layer's input @ V_k + c_k,
                      appended as columns
   gate_input         what the gate reads: the network input or a hidden layer
+  slot_columns       the head columns of each slot: its (slot, class) pairs when the
+                     gate routes by pairs (/model@architecture gatePairs), else its classes
   class_head         a class-posterior gate's head: as stored, or, for a learner whose
-                     head is stale (/sections/learner/state), refitted from the class
-                     statistics in /sections/gate_statistics (fit_discriminant: pooled
-                     within-class covariance shrunk by OAS, w_c = S^-1 mu_c,
-                     b_c = -mu_c.w_c/2 + log(n_c/n)), as Learner.snapshot() does
-  route_by_classes   a class-posterior gate: softmax over the head's logits on random
-                     ReLU features of the gate input; a slot's score is the log of the
-                     probability mass of its classes; the top k slots, weights
-                     renormalised over them
+                     head is stale, refitted from /sections/gate_statistics
+                     (fit_discriminant: pooled within-class covariance shrunk by OAS,
+                     w_c = S^-1 mu_c, b_c = -mu_c.w_c/2 + log(n_c/n)), as
+                     Learner.snapshot() does
+  route_by_classes   softmax over the head's logits on random ReLU features of the gate
+                     input; a slot's mass is the probability of its columns, its score
+                     the log of that; the top k slots, weights renormalised
   route_learned      a learned gate: linear scores plus bias per slot, softmax; all slots
                      or the top k; weights the probabilities (renormalised if configured)
   expert_output      an expert: its detectors' activations, then its context (the
                      layer's input or output), through dense-activation-dense
-  mixture_logits     trunk logits plus, on the rows routed to each expert, its output
-                     times its routing weight (in the first columns)
-  predicted_classes  the argmax, among the classes of the routed slots when the gate
-                     restricts predictions; a learner whose predictor is "discriminant"
-                     answers with the gate's head alone
+  forward            trunk logits plus, on the rows routed to each expert, its output
+                     times its routing weight; with expertOutput "slot" the trunk's logits
+                     count with the trunk slot's weight (each slot writes its own logits)
+  learner_answers    a learner with a pair-routing gate: the heaviest slots until 99% of
+                     the mass (at most 3) each answer among their classes with the
+                     network's, the gate's or the product's posterior (arbiter_answer:
+                     the arbiter's tallies in /sections/learner/state), mixed by mass;
+                     the "discriminant" predictor answers with the gate's mass per class;
+                     otherwise the logits answer among the classes seen
+  model_answers      a model: the argmax, among the routed slots' classes when the gate
+                     restricts predictions
 
 Swift computes in float32 and this script in float64 from the same float32 weights, so
 logits agree to about 1e-6 relative; a prediction can differ only on a near tie.
@@ -168,8 +176,15 @@ ACTIVATIONS = {
 
 
 def scale_inputs(f, learner, x):
-    """The input as the model reads it. Nothing scales inputs in format version 1."""
-    return x
+    """The input as the model reads it: a learner's scaler (/sections/scaler) centres and
+    scales every feature, then clips to +-clip; a plain model reads it as it is."""
+    if "sections/scaler" not in f:
+        return x
+    scaler = f["sections/scaler"]
+    center = scaler["center"][()].astype(np.float32)[0]
+    inverse = scaler["inverse_scale"][()].astype(np.float32)[0]
+    clip = np.float32(scaler.attrs["clip"])
+    return np.clip((x.astype(np.float32) - center) * inverse, -clip, clip).astype(np.float64)
 
 
 def load_trunk(f):
@@ -243,9 +258,22 @@ def gate_features(f, u):
     return np.maximum(u @ parameter(f, "gate.features.weight") + parameter(f, "gate.features.bias"), 0)
 
 
+def slot_columns(architecture, slot_count):
+    """The head columns of every slot: its (slot, class) pairs when the gate routes by
+    pairs (`gatePairs`, in column order), else its classes."""
+    if architecture["gate"].get("routesByPairs"):
+        columns = [[] for _ in range(slot_count)]
+        for k, pair in enumerate(architecture.get("gatePairs") or []):
+            columns[pair["slot"]].append(k)
+        return columns
+    trunk = [sorted(architecture["trunkClasses"])] if architecture["gate"]["includesTrunk"] else []
+    return trunk + [sorted(e["classes"]) for e in architecture["experts"]]
+
+
 def fit_discriminant(f, class_count):
     """The head Learner.refitHead() computes from /sections/gate_statistics: a linear
-    discriminant with a shared covariance shrunk by Oracle Approximating Shrinkage."""
+    discriminant with a shared covariance shrunk by Oracle Approximating Shrinkage (its
+    classes are the head's columns: classes, or (slot, class) pairs)."""
     s = f["sections/gate_statistics"]
     p = int(s.attrs["feature_count"])
     counts, sums = s["counts"][()], s["sums"][()].reshape(-1, p)
@@ -275,14 +303,17 @@ def fit_discriminant(f, class_count):
     return weight, bias
 
 
-def class_head(f, learner, class_count):
+def class_head(f, learner, columns):
     """A class-posterior gate's head: refitted when the learner's is stale, as
-    `moe eval` does; else as stored."""
+    `moe eval` does (Learner.snapshot()); else as stored."""
     stale = learner is not None and learner["counters"].get("headIsStale", False)
     if stale and "sections/gate_statistics" in f and f["sections/gate_statistics/counts"][()].sum() > 1:
-        weight, bias = fit_discriminant(f, class_count)
-        if np.all(np.isfinite(weight)) and np.all(np.isfinite(bias)):
-            return weight, bias
+        try:
+            weight, bias = fit_discriminant(f, columns)
+            if np.all(np.isfinite(weight)) and np.all(np.isfinite(bias)):
+                return weight, bias
+        except np.linalg.LinAlgError:
+            pass
     return parameter(f, "gate.head.weight"), parameter(f, "gate.head.bias")
 
 
@@ -292,28 +323,31 @@ def top_k(scores, k):
     return order[:, :k]
 
 
-def route_by_classes(f, learner, gate, x, hidden, slot_classes, class_count):
-    """A class-posterior gate's routing: (selected slots, their weights), n x k each."""
-    weight, bias = class_head(f, learner, class_count)
+def route_by_classes(f, learner, gate, x, hidden, columns, width):
+    """A class-posterior gate: the head's logits z on random ReLU features of the gate
+    input; a slot's mass is the softmax probability of its columns, its score the log of
+    that; the top k slots, weights renormalised. Returns (selected, weights, mass, z)."""
+    weight, bias = class_head(f, learner, width)
     z = gate_features(f, gate_input(gate, x, hidden)) @ weight + bias
-    z = z - z.max(axis=1, keepdims=True)
-    mass_of_class = np.exp(z)
-    total = mass_of_class.sum(axis=1)
-    scores = np.full((len(x), len(slot_classes)), -np.inf)
-    mass = np.zeros((len(x), len(slot_classes)))
-    for s, classes in enumerate(slot_classes):
-        members = [c for c in classes if c < z.shape[1]]
-        if members:
-            part = mass_of_class[:, members].sum(axis=1)
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    total = shifted.sum(axis=1)
+    scores = np.full((len(x), len(columns)), -np.inf)
+    mass = np.zeros((len(x), len(columns)))
+    for s, own in enumerate(columns):
+        own = [c for c in own if c < z.shape[1]]
+        if own:
+            part = shifted[:, own].sum(axis=1)
             mass[:, s] = part / total
             with np.errstate(divide="ignore"):
                 scores[:, s] = np.where(part > 0, np.log(part / total), -np.inf)
     _, k = case(gate["selection"])
-    return renormalised(mass, top_k(scores, min(k, len(slot_classes))))
+    selected, weights = renormalised(mass, top_k(scores, min(k, len(columns))))
+    return selected, weights, mass, z
 
 
 def route_learned(f, gate, experts, x, hidden, slot_names):
-    """A learned gate's routing: linear scores plus bias per slot, softmax."""
+    """A learned gate: linear scores plus bias per slot, softmax; all slots or the top k;
+    weights the probabilities (renormalised if configured)."""
     scores = np.zeros((len(x), len(slot_names)))
     shared = case(gate["input"])[0] != "expertDetectors"
     for s, name in enumerate(slot_names):
@@ -332,8 +366,8 @@ def route_learned(f, gate, experts, x, hidden, slot_names):
     selection, k = case(gate["selection"])
     selected = np.tile(np.arange(len(slot_names)), (len(x), 1)) if selection == "softmax" else top_k(scores, min(k, len(slot_names)))
     if gate["renormalizes"]:
-        return renormalised(p, selected)
-    return selected, np.take_along_axis(p, selected, axis=1)
+        return renormalised(p, selected) + (p, None)
+    return selected, np.take_along_axis(p, selected, axis=1), p, None
 
 
 def renormalised(mass, selected):
@@ -346,57 +380,168 @@ def renormalised(mass, selected):
 
 # ---- the whole model -----------------------------------------------------------------
 
-def mixture_logits(f, learner, x):
-    """The final logits, and the routing with the class set of every slot (None
-    without experts)."""
+class Pass:
+    """A forward pass: the final logits, the trunk's, the hidden activations, the scaled
+    input, and the gate's routing (None without experts or pairs)."""
+    pass
+
+
+def forward(f, learner, x):
+    """MixtureOfExperts.forward on the scaled input. An expert's output is added to the
+    logits (`expertOutput` "correction", the default), or writes its slot's logits
+    (`"slot"`: the trunk's logits count with the trunk slot's routing weight)."""
     architecture = load_architecture(f)
     unknown = sorted(set(f["model"].keys()) - {"trunk"})
     if unknown:
         raise CheckpointError(f"this script does not know the model parts {unknown}; update it for this checkpoint")
-    x = scale_inputs(f, learner, x)
-    logits, hidden, last_input = trunk_forward(load_trunk(f), x)
-    logits = np.concatenate([logits] + extension_logits(f, architecture, last_input), axis=1)
-    experts = architecture["experts"]
-    if not experts:
-        return logits, None
+    result = Pass()
+    result.architecture, result.x = architecture, scale_inputs(f, learner, x)
+    logits, result.hidden, last_input = trunk_forward(load_trunk(f), result.x)
+    result.trunk = np.concatenate([logits] + extension_logits(f, architecture, last_input), axis=1)
+    result.logits, result.routing = result.trunk, None
+    experts, pairs = architecture["experts"], architecture.get("gatePairs") or []
+    if not experts and not pairs:
+        return result
     gate = architecture["gate"]
     trunk_slot = ["trunk"] if gate["includesTrunk"] else []
-    slot_names = trunk_slot + [str(e) for e in range(len(experts))]
-    slot_classes = ([architecture["trunkClasses"]] if trunk_slot else []) + [e["classes"] for e in experts]
+    result.slot_names = trunk_slot + [str(e) for e in range(len(experts))]
+    result.columns = slot_columns(architecture, len(result.slot_names))
     if case(gate["kind"])[0] == "classPosterior":
-        selected, weights = route_by_classes(f, learner, gate, x, hidden, slot_classes, logits.shape[1])
+        width = len(pairs) if gate.get("routesByPairs") else result.trunk.shape[1]
+        selected, weights, mass, z = route_by_classes(f, learner, gate, result.x, result.hidden, result.columns, width)
     else:
-        selected, weights = route_learned(f, gate, experts, x, hidden, slot_names)
-    mixed = logits.copy()
+        selected, weights, mass, z = route_learned(f, gate, experts, result.x, result.hidden, result.slot_names)
+    result.routing = (selected, weights, mass, z)
+    result.writes_slot = architecture.get("expertOutput") == "slot"
+    mixed = result.trunk.copy()
+    if result.writes_slot:
+        share = np.zeros(len(x))
+        if trunk_slot:
+            rows, position = np.nonzero(selected == 0)
+            share[rows] = weights[rows, position]
+        mixed *= share[:, None]
     for e, expert in enumerate(experts):
-        slot = len(trunk_slot) + e
-        rows, position = np.nonzero(selected == slot)
-        if len(rows) == 0:
+        rows, position = np.nonzero(selected == len(trunk_slot) + e)
+        if len(rows):
+            out = expert_output(f, e, expert, result.hidden, result.x)[rows] * weights[rows, position][:, None]
+            mixed[rows, :out.shape[1]] += out
+    result.logits = mixed
+    result.experts = experts
+    return result
+
+
+def slot_logits(f, p, slot, row):
+    """The logits slot `slot` gives a row (MixtureOfExperts.slotLogits): the pass's own
+    for the slot it routed the row to, else the trunk's, corrected or replaced by the
+    slot's expert."""
+    if p.routing[0][row, 0] == slot:
+        return p.logits[row]
+    trunk_slots = 1 if p.slot_names and p.slot_names[0] == "trunk" else 0
+    if slot < trunk_slots:
+        return p.trunk[row]
+    e = slot - trunk_slots
+    base = np.zeros_like(p.trunk[row]) if p.writes_slot else p.trunk[row].copy()
+    out = expert_output(f, e, p.experts[e], [h[row:row + 1] for h in p.hidden], p.x[row:row + 1])[0]
+    base[:len(out)] += out
+    return base
+
+
+def log_softmax(values):
+    values = np.asarray(values, dtype=np.float64)
+    top = values.max()
+    return values - (np.log(np.exp(values - top).sum()) + top)
+
+
+def arbiter_answer(learner, slot):
+    """Which answer a slot gives (AnswerArbiter.answer): the gate's, unless its network's
+    or the product's has proved better by more than z standard errors."""
+    arbiter = learner.get("arbiter") or {}
+    settings = arbiter.get("settings", {})
+    if settings.get("fixed"):
+        return settings["fixed"]
+    network, product = arbiter.get("network", []), arbiter.get("product", [])
+    if not settings.get("enabled", True) or slot >= len(network):
+        return "gate"
+
+    def advantage(tally):
+        n = tally["wins"] + tally["losses"]
+        return (tally["wins"] - tally["losses"]) / np.sqrt(n) if n > 0 else 0.0
+
+    a, b = advantage(network[slot]), advantage(product[slot])
+    if max(a, b) <= settings.get("z", 2):
+        return "gate"
+    return "network" if a >= b else "product"
+
+
+def best_label(mass):
+    """The label with the most mass (the smaller label on a tie)."""
+    return max(mass.items(), key=lambda item: (item[1], -item[0]))[0]
+
+
+def learner_answers(f, learner, p):
+    """Learner.predict: with a gate that routes by (slot, class) pairs, the heaviest slots
+    until they hold 99% of the mass (at most 3) each answer among their classes, with the
+    network's, the gate's or the product's posterior as the arbiter chose, weighted by
+    the slot's mass; a `discriminant` predictor answers with the gate alone. Otherwise
+    the logits answer among the classes seen."""
+    seen = sorted(learner.get("seenClasses", []))
+    gate = p.architecture.get("gate") or {}
+    if p.routing is None or not gate.get("routesByPairs") or p.routing[3] is None:
+        allowed = [c for c in seen if c < p.logits.shape[1]] or list(range(p.logits.shape[1]))
+        return np.array([allowed[int(np.argmax(p.logits[r, allowed]))] for r in range(len(p.logits))])
+    selected, _, mass, z = p.routing
+    pairs = p.architecture.get("gatePairs") or []
+    members = [[(k, pairs[k]["label"]) for k in own] for own in p.columns]
+    discriminant = learner["configuration"].get("predictor") == "discriminant"
+    answers = []
+    for r in range(len(z)):
+        if discriminant:
+            weights = np.exp(z[r] - z[r].max())
+            totals = {}
+            for k, pair in enumerate(pairs):
+                totals[pair["label"]] = totals.get(pair["label"], 0.0) + weights[k]
+            answers.append(best_label(totals))
             continue
-        correction = expert_output(f, e, expert, hidden[:], x)[rows] * weights[rows, position][:, None]
-        mixed[rows, :correction.shape[1]] += correction
-    return mixed, (selected, slot_classes, gate)
+        order = sorted((s for s in range(len(members)) if members[s] and mass[r, s] > 0), key=lambda s: (-mass[r, s], s))
+        routed, total = [], 0.0
+        for s in order[:3]:
+            routed.append(s)
+            total += mass[r, s]
+            if total >= 0.99:
+                break
+        if not routed:
+            allowed = [c for c in seen if c < p.logits.shape[1]] or list(range(p.logits.shape[1]))
+            answers.append(allowed[int(np.argmax(p.logits[r, allowed]))])
+            continue
+        class_mass = {}
+        for s in routed:
+            own = members[s]
+            values = slot_logits(f, p, s, r)
+            network = log_softmax([values[label] for _, label in own])
+            gate_log = log_softmax([z[r, k] for k, _ in own])
+            chosen = {"network": network, "gate": gate_log, "product": log_softmax(network + gate_log)}[arbiter_answer(learner, s)]
+            for (_, label), value in zip(own, chosen):
+                class_mass[label] = class_mass.get(label, 0.0) + mass[r, s] * np.exp(value)
+        answers.append(best_label(class_mass))
+    return np.array(answers)
 
 
-def predicted_classes(f, learner, x, logits, routing):
-    """The predicted logit index of every row (MixtureOfExperts.predictions, or the
-    gate's head for a learner whose predictor is the discriminant)."""
-    if learner is not None and learner["configuration"].get("predictor") == "discriminant":
-        architecture = load_architecture(f)
-        _, hidden, _ = trunk_forward(load_trunk(f), scale_inputs(f, learner, x))
-        weight, bias = class_head(f, learner, logits.shape[1])
-        return np.argmax(gate_features(f, gate_input(architecture["gate"], x, hidden)) @ weight + bias, axis=1)
-    best = np.argmax(logits, axis=1)
-    if routing is None or not routing[2]["restrictsPredictions"]:
+def model_answers(p):
+    """MixtureOfExperts.predictions (a model without a learner): the argmax, among the
+    classes of the routed slots when the gate restricts predictions."""
+    best = np.argmax(p.logits, axis=1)
+    if p.routing is None or not p.architecture["gate"].get("restrictsPredictions"):
         return best
-    selected, slot_classes, _ = routing
+    selected = p.routing[0]
+    classes = [set(e) if e is not None else None for e in
+               ([p.architecture["trunkClasses"]] if p.architecture["gate"]["includesTrunk"] else []) + [e["classes"] for e in p.experts]]
     choices = best.copy()
-    for r in range(len(x)):
-        if any(slot_classes[s] is None for s in selected[r]):
+    for r in range(len(best)):
+        if any(classes[s] is None for s in selected[r]):
             continue
-        allowed = sorted({c for s in selected[r] for c in slot_classes[s] if c < logits.shape[1]})
+        allowed = sorted({c for s in selected[r] for c in classes[s] if c < p.logits.shape[1]})
         if allowed:
-            choices[r] = allowed[int(np.argmax(logits[r, allowed]))]
+            choices[r] = allowed[int(np.argmax(p.logits[r, allowed]))]
     return choices
 
 
@@ -430,11 +575,12 @@ def main(argv):
             if x.shape[1] != width:
                 raise CheckpointError(f"the model expects {width} inputs per row, {args.inputs} has {x.shape[1]}")
             learner = load_learner_state(f)
-            logits, routing = mixture_logits(f, learner, x)
-            result = logits
+            p = forward(f, learner, x)
+            result = p.logits
             if args.classes:
                 labels = f["classes"].asstr()[()] if f["classes"].dtype.kind == "O" else f["classes"][()]
-                result = np.asarray(labels)[predicted_classes(f, learner, x, logits, routing)]
+                predicted = learner_answers(f, learner, p) if learner is not None else model_answers(p)
+                result = np.asarray(labels)[predicted]
     except (CheckpointError, OSError, KeyError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -25,6 +25,10 @@ if CommandLine.arguments.count > 1 || isatty(STDIN_FILENO) != 0 {
     exit(CommandLine.arguments.contains("--help") ? 0 : 64)
 }
 
+// Descriptors the loading process did not mean to give (a pipe of another child it was
+// running, say) would stay open here and keep that pipe from ever reaching its end.
+closefrom(3)
+
 // A crash of a parse must not write a core file (or wait for a crash reporter).
 var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
 _ = setLimit(RLIMIT_CORE, &noCore)

@@ -5,8 +5,9 @@ import Testing
 import TestSupport
 
 /// `scripts/checkpoint_predict.py` (numpy and h5py) against `moe eval` on a learner that
-/// `moe stream` grew: experts, the class-posterior gate and its stale head refitted
-/// from the saved statistics.
+/// `moe stream` grew: the input scaler, experts writing their slots' logits, the gate over
+/// (slot, class) pairs and its stale head refitted from the saved statistics, the
+/// arbiter's choice of answer per slot.
 @Suite("checkpoint_predict.py reproduces a streamed learner")
 struct CheckpointPredictScriptTests {
     static let script = repositoryRoot.appendingPathComponent("scripts/checkpoint_predict.py").path
@@ -37,8 +38,8 @@ struct CheckpointPredictScriptTests {
         }
         try withTemporaryDirectory { directory in
             var generator = SeededGenerator(seed: 3)
-            let train = Self.rows(400, classes: [0, 1], generator: &generator) + Self.rows(400, classes: [2, 3], generator: &generator)
-                + Self.rows(400, classes: [4, 5], generator: &generator)
+            let train = Self.rows(800, classes: [0, 1], generator: &generator) + Self.rows(800, classes: [2, 3], generator: &generator)
+                + Self.rows(800, classes: [4, 5], generator: &generator)
             let test = Self.rows(300, classes: Array(0..<6), generator: &generator)
             try Self.csv(train, labels: true).write(toFile: directory.path("train.csv"), atomically: true, encoding: .utf8)
             try Self.csv(test, labels: true).write(toFile: directory.path("test.csv"), atomically: true, encoding: .utf8)
@@ -67,7 +68,7 @@ struct CheckpointPredictScriptTests {
             let logits = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv")], in: nil, input: nil)
             #expect(logits.status == 0, "\(logits.error)")
             let printed = Matrix(logits.output.split(separator: "\n").map { $0.split(separator: ",").map { Float(String($0))! } })
-            #expect(maxRelativeDifference(printed, learner.model(x)) <= 1e-5)
+            #expect(maxRelativeDifference(printed, learner.model(learner.scaler?.transform(x) ?? x)) <= 1e-5)
         }
     }
 }
