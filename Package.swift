@@ -8,6 +8,9 @@ import PackageDescription
 //   moe (CLI) -> Continual -> MoE -> CBLAS, CVectorMath
 //                          -> HDF5Kit -> CHDF5
 //                          -> CZlib
+//                          -> Crypto (swift-crypto: Ed25519 signatures of checkpoints)
+//   moe-checkpoint-reader -> HDF5Kit  (parses untrusted checkpoints for Continual, in a
+//                                      child process; found beside the running program)
 //   beside them: SpiralsDemo (the two-spirals demonstration) -> MoE, and Benchmarks, both
 //   used by moe only
 let package = Package(
@@ -16,10 +19,12 @@ let package = Package(
         .library(name: "MoE", targets: ["MoE"]),
         .library(name: "Continual", targets: ["Continual"]),
         .executable(name: "moe", targets: ["moe"]),
+        .executable(name: "moe-checkpoint-reader", targets: ["moe-checkpoint-reader"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C only: module maps and shim headers.
@@ -45,7 +50,11 @@ let package = Package(
             dependencies: [
                 "MoE", "HDF5Kit", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // The child process that parses untrusted checkpoints with libhdf5 (see
+        // docs/checkpoint-format.md, "Isolated loading"): HDF5Kit only, nothing else.
+        .executableTarget(name: "moe-checkpoint-reader", dependencies: ["HDF5Kit"]),
         // Benchmarks: not part of the libraries; moe bench runs them.
         .target(name: "Benchmarks", dependencies: ["MoE", "Continual"]),
         // The two-spirals demonstration (Cascade-Correlation's benchmark): moe spirals.
@@ -60,17 +69,18 @@ let package = Package(
 
         // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a normal build
         // gives executables that replay input files through the same code).
-        .target(name: "FuzzTargets", dependencies: ["Continual", "MoE"], path: "Sources/Fuzz/FuzzTargets"),
+        .target(name: "FuzzTargets", dependencies: ["Continual", "MoE", "HDF5Kit"], path: "Sources/Fuzz/FuzzTargets"),
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzCheckpoint"),
         .executableTarget(name: "FuzzArchitecture", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzArchitecture"),
         .executableTarget(name: "FuzzIDX", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzIDX"),
         .executableTarget(name: "FuzzCSV", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzCSV"),
+        .executableTarget(name: "FuzzSnapshotWire", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/FuzzSnapshotWire"),
 
         .target(name: "TestSupport", dependencies: ["MoE"], path: "Tests/TestSupport"),
         .testTarget(name: "MoETests", dependencies: ["MoE", "TestSupport"]),
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"]),
         .testTarget(name: "ContinualTests", dependencies: ["Continual", "MoE", "HDF5Kit", "TestSupport", "FuzzTargets"],
-                    exclude: ["Fixtures/fuzz"]),
+                    exclude: ["Fixtures/fuzz", "Fixtures/crafted"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "MoE", "TestSupport"]),
         .testTarget(name: "SpiralsDemoTests", dependencies: ["SpiralsDemo", "MoE", "TestSupport"]),
         .testTarget(name: "moeTests", dependencies: ["moe", "Continual", "MoE", "TestSupport"]),

@@ -1,20 +1,56 @@
 #!/usr/bin/env python3
-"""Reproduce a moe checkpoint's predictions (logits) with numpy and h5py only.
+"""Reproduce a moe checkpoint's predictions with numpy and h5py only.
 
-    checkpoint_predict.py CHECKPOINT INPUTS [--output FILE] [--no-verify]
+    checkpoint_predict.py CHECKPOINT INPUTS [--classes] [--output FILE] [--no-verify]
 
-INPUTS is a .npy file or a comma-separated .csv file with one sample per row.
-The logits are printed as CSV, or written to FILE (.npy or .csv).
+INPUTS is a .npy file or a comma-separated .csv file with one sample per row. The
+logits are printed as CSV, or with --classes the predicted class of every row (the
+label stored in /classes), or written to FILE (.npy or .csv).
 
-The checkpoint's 512-byte header (magic, format version, payload length and XXH64
-digest, see docs/checkpoint-format.md) is verified first unless --no-verify is given;
-h5py itself skips the header (it is an HDF5 user block).
+The checkpoint's 512-byte header (magic, format version, payload length, XXH64
+digest; see docs/checkpoint-format.md) is verified first unless --no-verify is given;
+h5py itself skips the header (it is an HDF5 user block). A signature in the header is
+not checked here (that needs an Ed25519 implementation; `moe inspect --trust-key` does).
 
-The script understands format version 1 with a trunk MLP and its output extensions
-(classes added by widening the output). A model with experts makes it stop with an error
-instead of printing wrong numbers: their gated corrections would be added in predict(),
-from the architecture in /model@architecture (JSON) and the experts.* and gate.*
-parameters.
+What it reproduces, format version 1, one small function per step, as the Swift library
+computes it (MixtureOfExperts.forward, MixtureOfExperts.predictions for a model, and
+Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
+
+  scale_inputs       a learner's input scaler (/sections/scaler): (x - center) * inverse
+                     scale, clipped to +-clip; a plain model reads x as it is
+  trunk_forward      x @ W + b per dense layer, then relu/tanh/sigmoid; the hidden
+                     activations are the outputs of the nonlinearities
+  extension_logits   classes added later: the last dense layer's input @ V_k + c_k,
+                     appended as columns
+  gate_input         what the gate reads: the network input or a hidden layer
+  slot_columns       the head columns of each slot: its (slot, class) pairs when the
+                     gate routes by pairs (/model@architecture gatePairs), else its classes
+  class_head         a class-posterior gate's head: as stored, or, for a learner whose
+                     head is stale, refitted from /sections/gate_statistics
+                     (fit_discriminant: pooled within-class covariance shrunk by OAS,
+                     w_c = S^-1 mu_c, b_c = -mu_c.w_c/2 + log(n_c/n)), as
+                     Learner.snapshot() does
+  route_by_classes   softmax over the head's logits on random ReLU features of the gate
+                     input; a slot's mass is the probability of its columns, its score
+                     the log of that; the top k slots, weights renormalised
+  route_learned      a learned gate: linear scores plus bias per slot, softmax; all slots
+                     or the top k; weights the probabilities (renormalised if configured)
+  expert_output      an expert: its detectors' activations, then its context (the
+                     layer's input or output), through dense-activation-dense
+  forward            trunk logits plus, on the rows routed to each expert, its output
+                     times its routing weight; with expertOutput "slot" the trunk's logits
+                     count with the trunk slot's weight (each slot writes its own logits)
+  learner_answers    a learner with a pair-routing gate: the heaviest slots until 99% of
+                     the mass (at most 3) each answer among their classes with the
+                     network's, the gate's or the product's posterior (arbiter_answer:
+                     the arbiter's tallies in /sections/learner/state), mixed by mass;
+                     the "discriminant" predictor answers with the gate's mass per class;
+                     otherwise the logits answer among the classes seen
+  model_answers      a model: the argmax, among the routed slots' classes when the gate
+                     restricts predictions
+
+Swift computes in float32 and this script in float64 from the same float32 weights, so
+logits agree to about 1e-6 relative; a prediction can differ only on a near tie.
 """
 import argparse
 import json
@@ -27,6 +63,7 @@ import numpy as np
 HEADER_SIZE = 512
 MAGIC = b"MOE-CKPT"
 SUPPORTED_VERSION = 1
+UNSEEN_CLASS_BIAS = -1e9
 MASK = (1 << 64) - 1
 P1, P2, P3, P4, P5 = (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                       0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5)
@@ -35,6 +72,8 @@ P1, P2, P3, P4, P5 = (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
 class CheckpointError(Exception):
     pass
 
+
+# ---- the file ------------------------------------------------------------------------
 
 def _rotl(x, r):
     return ((x << r) | (x >> (64 - r))) & MASK
@@ -96,24 +135,38 @@ def verify(path):
         raise CheckpointError(f"{path}: the content digest does not match (the file is corrupt)")
 
 
-def load_trunk(f):
-    """The trunk as a list of ("dense", W, b) and ("relu"|"tanh"|"sigmoid",) layers."""
-    kinds = f["model/trunk/kinds"].asstr()[()]
-    sizes = f["model/trunk/sizes"][()]
-    layers = []
-    for i, kind in enumerate(kinds):
-        if kind == "dense":
-            w = f[f"parameters/trunk.{i}.weight"][()]
-            b = f[f"parameters/trunk.{i}.bias"][()]
-            if w.shape != tuple(sizes[i]) or b.shape != (1, sizes[i][1]):
-                raise CheckpointError(f"trunk layer {i}: weight {w.shape} and bias {b.shape} do not match sizes {tuple(sizes[i])}")
-            layers.append(("dense", w.astype(np.float64), b.astype(np.float64)))
-        elif kind in ("relu", "tanh", "sigmoid"):
-            layers.append((kind,))
-        else:
-            raise CheckpointError(f"trunk layer {i} has unknown kind {kind!r}")
-    return layers
+def parameter(f, path):
+    """A parameter (float32 in the file) as float64."""
+    if f"parameters/{path}" not in f:
+        raise CheckpointError(f"the checkpoint lacks parameter {path!r}")
+    return f[f"parameters/{path}"][()].astype(np.float64)
 
+
+def load_architecture(f):
+    """The architecture JSON of /model@architecture, or a trunk-only one for files
+    written before it existed (the trunk then owns every class)."""
+    text = f["model"].attrs.get("architecture")
+    if text is None:
+        return {"headExtensions": [], "experts": [], "gate": None, "trunkClasses": None}
+    return json.loads(text)
+
+
+def load_learner_state(f):
+    """The learner's saved state (configuration, counters), or None for a plain model."""
+    if "sections/learner/state" not in f:
+        return None
+    return json.loads(f["sections/learner/state"].asstr()[0])
+
+
+def case(value):
+    """The case name and payload of a Swift enum encoded as JSON ({"name": {...}})."""
+    if isinstance(value, str):
+        return value, None
+    (name, payload), = value.items()
+    return name, payload.get("_0", payload) if isinstance(payload, dict) else payload
+
+
+# ---- the network ---------------------------------------------------------------------
 
 ACTIVATIONS = {
     "relu": lambda x: np.maximum(x, 0),
@@ -122,9 +175,39 @@ ACTIVATIONS = {
 }
 
 
-def forward_trunk(layers, x):
+def scale_inputs(f, learner, x):
+    """The input as the model reads it: a learner's scaler (/sections/scaler) centres and
+    scales every feature, then clips to +-clip; a plain model reads it as it is."""
+    if "sections/scaler" not in f:
+        return x
+    scaler = f["sections/scaler"]
+    center = scaler["center"][()].astype(np.float32)[0]
+    inverse = scaler["inverse_scale"][()].astype(np.float32)[0]
+    clip = np.float32(scaler.attrs["clip"])
+    return np.clip((x.astype(np.float32) - center) * inverse, -clip, clip).astype(np.float64)
+
+
+def load_trunk(f):
+    """The trunk as a list of ("dense", W, b) and ("relu"|"tanh"|"sigmoid",) layers."""
+    kinds = f["model/trunk/kinds"].asstr()[()]
+    sizes = f["model/trunk/sizes"][()]
+    layers = []
+    for i, kind in enumerate(kinds):
+        if kind == "dense":
+            w, b = parameter(f, f"trunk.{i}.weight"), parameter(f, f"trunk.{i}.bias")
+            if w.shape != tuple(sizes[i]) or b.shape != (1, sizes[i][1]):
+                raise CheckpointError(f"trunk layer {i}: weight {w.shape} and bias {b.shape} do not match sizes {tuple(sizes[i])}")
+            layers.append(("dense", w, b))
+        elif kind in ACTIVATIONS:
+            layers.append((kind,))
+        else:
+            raise CheckpointError(f"trunk layer {i} has unknown kind {kind!r}")
+    return layers
+
+
+def trunk_forward(layers, x):
     """Logits, the hidden activations (the output of every nonlinearity) and the input
-    of the last dense layer, as the library computes them: x @ W + b, then the activation."""
+    of the last dense layer: x @ W + b, then the activation."""
     hidden = []
     last_input = x
     for layer in layers:
@@ -137,31 +220,329 @@ def forward_trunk(layers, x):
     return x, hidden, last_input
 
 
-def load_architecture(f):
-    """The architecture JSON of /model@architecture, or a trunk-only one for files
-    written before it existed."""
-    text = f["model"].attrs.get("architecture")
-    if text is None:
-        return {"headExtensions": [], "experts": []}
-    return json.loads(text)
+def extension_logits(f, architecture, last_input):
+    """The logits of the classes added later (one block per widening of the output)."""
+    return [last_input @ parameter(f, f"trunk.extension.{k}.weight") + parameter(f, f"trunk.extension.{k}.bias")
+            for k in range(len(architecture["headExtensions"]))]
 
 
-def predict(f, x):
+def expert_output(f, e, expert, hidden, x):
+    """Expert e's output: its detectors' activations, then its context, through its
+    dense-activation-dense network."""
+    layer = hidden[expert["layer"]]
+    parts = [layer[:, expert["detectors"]]]
+    context = expert["context"]
+    if context == "layerOutput":
+        parts.append(layer)
+    elif context == "layerInput":
+        parts.append(x if expert["layer"] == 0 else hidden[expert["layer"] - 1])
+    h = np.concatenate(parts, axis=1) @ parameter(f, f"experts.{e}.0.weight") + parameter(f, f"experts.{e}.0.bias")
+    h = ACTIVATIONS[expert["activation"]](h)
+    return h @ parameter(f, f"experts.{e}.2.weight") + parameter(f, f"experts.{e}.2.bias")
+
+
+# ---- the gate ------------------------------------------------------------------------
+
+def gate_input(gate, x, hidden):
+    """The shared input of the gate: the network input or a hidden layer."""
+    name, payload = case(gate["input"])
+    if name == "networkInput":
+        return x
+    if name == "hiddenLayer":
+        return hidden[payload]
+    raise CheckpointError(f"a gate reading {name} has no shared input")
+
+
+def gate_features(f, u):
+    """A class-posterior gate's fixed random ReLU features of its input."""
+    return np.maximum(u @ parameter(f, "gate.features.weight") + parameter(f, "gate.features.bias"), 0)
+
+
+def slot_columns(architecture, slot_count):
+    """The head columns of every slot: its (slot, class) pairs when the gate routes by
+    pairs (`gatePairs`, in column order), else its classes."""
+    if architecture["gate"].get("routesByPairs"):
+        columns = [[] for _ in range(slot_count)]
+        for k, pair in enumerate(architecture.get("gatePairs") or []):
+            columns[pair["slot"]].append(k)
+        return columns
+    trunk = [sorted(architecture["trunkClasses"])] if architecture["gate"]["includesTrunk"] else []
+    return trunk + [sorted(e["classes"]) for e in architecture["experts"]]
+
+
+def fit_discriminant(f, class_count):
+    """The head Learner.refitHead() computes from /sections/gate_statistics: a linear
+    discriminant with a shared covariance shrunk by Oracle Approximating Shrinkage (its
+    classes are the head's columns: classes, or (slot, class) pairs)."""
+    s = f["sections/gate_statistics"]
+    p = int(s.attrs["feature_count"])
+    counts, sums = s["counts"][()], s["sums"][()].reshape(-1, p)
+    packed = s["scatter"][()]
+    scatter = np.zeros((p, p))
+    scatter[np.triu_indices(p)] = packed
+    pending = s["pending"][()].astype(np.float32).reshape(-1, p) if "pending" in s else np.zeros((0, p), np.float32)
+    if len(pending):
+        scatter += np.triu(pending.T @ pending).astype(np.float64)
+    n = counts.sum()
+    upper = np.triu(scatter) / n
+    trace = np.trace(upper)
+    trace_of_square = np.sum(np.diag(upper) ** 2) + 2 * np.sum(np.triu(upper, 1) ** 2)
+    numerator = (1 - 2 / p) * trace_of_square + trace * trace
+    denominator = (n + 1 - 2 / p) * (trace_of_square - trace * trace / p)
+    rho = min(1.0, numerator / denominator) if denominator > 0 else 1.0
+    covariance = np.triu(scatter) * (1 - rho) / n
+    covariance = covariance + np.triu(covariance, 1).T + np.eye(p) * (rho * trace / p)
+    seen = np.nonzero(counts > 0)[0]
+    means = sums[seen] / counts[seen, None]
+    solutions = np.linalg.solve(covariance, means.T).T
+    weight = np.zeros((p, class_count))
+    bias = np.full((1, class_count), UNSEEN_CLASS_BIAS)
+    for row, label in enumerate(seen):
+        weight[:, label] = solutions[row].astype(np.float32)
+        bias[0, label] = np.float32(-0.5 * means[row] @ solutions[row] + np.log(counts[label] / n))
+    return weight, bias
+
+
+def class_head(f, learner, columns):
+    """A class-posterior gate's head: refitted when the learner's is stale, as
+    `moe eval` does (Learner.snapshot()); else as stored."""
+    stale = learner is not None and learner["counters"].get("headIsStale", False)
+    if stale and "sections/gate_statistics" in f and f["sections/gate_statistics/counts"][()].sum() > 1:
+        try:
+            weight, bias = fit_discriminant(f, columns)
+            if np.all(np.isfinite(weight)) and np.all(np.isfinite(bias)):
+                return weight, bias
+        except np.linalg.LinAlgError:
+            pass
+    return parameter(f, "gate.head.weight"), parameter(f, "gate.head.bias")
+
+
+def top_k(scores, k):
+    """The k highest-scoring slots of every row, best first; ties go to the lower slot."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    return order[:, :k]
+
+
+def route_by_classes(f, learner, gate, x, hidden, columns, width):
+    """A class-posterior gate: the head's logits z on random ReLU features of the gate
+    input; a slot's mass is the softmax probability of its columns, its score the log of
+    that; the top k slots, weights renormalised. Returns (selected, weights, mass, z)."""
+    weight, bias = class_head(f, learner, width)
+    z = gate_features(f, gate_input(gate, x, hidden)) @ weight + bias
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    total = shifted.sum(axis=1)
+    scores = np.full((len(x), len(columns)), -np.inf)
+    mass = np.zeros((len(x), len(columns)))
+    for s, own in enumerate(columns):
+        own = [c for c in own if c < z.shape[1]]
+        if own:
+            part = shifted[:, own].sum(axis=1)
+            mass[:, s] = part / total
+            with np.errstate(divide="ignore"):
+                scores[:, s] = np.where(part > 0, np.log(part / total), -np.inf)
+    _, k = case(gate["selection"])
+    selected, weights = renormalised(mass, top_k(scores, min(k, len(columns))))
+    return selected, weights, mass, z
+
+
+def route_learned(f, gate, experts, x, hidden, slot_names):
+    """A learned gate: linear scores plus bias per slot, softmax; all slots or the top k;
+    weights the probabilities (renormalised if configured)."""
+    scores = np.zeros((len(x), len(slot_names)))
+    shared = case(gate["input"])[0] != "expertDetectors"
+    for s, name in enumerate(slot_names):
+        if shared:
+            reads = gate_input(gate, x, hidden)
+        elif name == "trunk":
+            reads = None
+        else:
+            expert = experts[int(name)]
+            reads = hidden[expert["layer"]][:, expert["detectors"]]
+        if reads is not None:
+            scores[:, s] = (reads @ parameter(f, f"gate.{name}.weight"))[:, 0]
+        scores[:, s] += parameter(f, f"gate.{name}.bias")[0, 0]
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    selection, k = case(gate["selection"])
+    selected = np.tile(np.arange(len(slot_names)), (len(x), 1)) if selection == "softmax" else top_k(scores, min(k, len(slot_names)))
+    if gate["renormalizes"]:
+        return renormalised(p, selected) + (p, None)
+    return selected, np.take_along_axis(p, selected, axis=1), p, None
+
+
+def renormalised(mass, selected):
+    """Weights of the selected slots: their mass over the mass of all selected."""
+    chosen = np.take_along_axis(mass, selected, axis=1)
+    total = chosen.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return selected, np.where(total > 0, chosen / total, 1.0 / selected.shape[1])
+
+
+# ---- the whole model -----------------------------------------------------------------
+
+class Pass:
+    """A forward pass: the final logits, the trunk's, the hidden activations, the scaled
+    input, and the gate's routing (None without experts or pairs)."""
+    pass
+
+
+def forward(f, learner, x):
+    """MixtureOfExperts.forward on the scaled input. An expert's output is added to the
+    logits (`expertOutput` "correction", the default), or writes its slot's logits
+    (`"slot"`: the trunk's logits count with the trunk slot's routing weight)."""
+    architecture = load_architecture(f)
     unknown = sorted(set(f["model"].keys()) - {"trunk"})
     if unknown:
         raise CheckpointError(f"this script does not know the model parts {unknown}; update it for this checkpoint")
-    architecture = load_architecture(f)
-    if architecture["experts"]:
-        raise CheckpointError(f"the model has {len(architecture['experts'])} experts; this script evaluates "
-                              "the trunk and its output extensions only")
-    logits, _hidden, last_input = forward_trunk(load_trunk(f), x)
-    # Output extensions: the classes added later, read from the last dense layer's input.
-    for k in range(len(architecture["headExtensions"])):
-        w = f[f"parameters/trunk.extension.{k}.weight"][()].astype(np.float64)
-        b = f[f"parameters/trunk.extension.{k}.bias"][()].astype(np.float64)
-        logits = np.concatenate([logits, last_input @ w + b], axis=1)
-    # Experts would add their gated corrections here, reading `_hidden`.
-    return logits
+    result = Pass()
+    result.architecture, result.x = architecture, scale_inputs(f, learner, x)
+    logits, result.hidden, last_input = trunk_forward(load_trunk(f), result.x)
+    result.trunk = np.concatenate([logits] + extension_logits(f, architecture, last_input), axis=1)
+    result.logits, result.routing = result.trunk, None
+    experts, pairs = architecture["experts"], architecture.get("gatePairs") or []
+    if not experts and not pairs:
+        return result
+    gate = architecture["gate"]
+    trunk_slot = ["trunk"] if gate["includesTrunk"] else []
+    result.slot_names = trunk_slot + [str(e) for e in range(len(experts))]
+    result.columns = slot_columns(architecture, len(result.slot_names))
+    if case(gate["kind"])[0] == "classPosterior":
+        width = len(pairs) if gate.get("routesByPairs") else result.trunk.shape[1]
+        selected, weights, mass, z = route_by_classes(f, learner, gate, result.x, result.hidden, result.columns, width)
+    else:
+        selected, weights, mass, z = route_learned(f, gate, experts, result.x, result.hidden, result.slot_names)
+    result.routing = (selected, weights, mass, z)
+    result.writes_slot = architecture.get("expertOutput") == "slot"
+    mixed = result.trunk.copy()
+    if result.writes_slot:
+        share = np.zeros(len(x))
+        if trunk_slot:
+            rows, position = np.nonzero(selected == 0)
+            share[rows] = weights[rows, position]
+        mixed *= share[:, None]
+    for e, expert in enumerate(experts):
+        rows, position = np.nonzero(selected == len(trunk_slot) + e)
+        if len(rows):
+            out = expert_output(f, e, expert, result.hidden, result.x)[rows] * weights[rows, position][:, None]
+            mixed[rows, :out.shape[1]] += out
+    result.logits = mixed
+    result.experts = experts
+    return result
+
+
+def slot_logits(f, p, slot, row):
+    """The logits slot `slot` gives a row (MixtureOfExperts.slotLogits): the pass's own
+    for the slot it routed the row to, else the trunk's, corrected or replaced by the
+    slot's expert."""
+    if p.routing[0][row, 0] == slot:
+        return p.logits[row]
+    trunk_slots = 1 if p.slot_names and p.slot_names[0] == "trunk" else 0
+    if slot < trunk_slots:
+        return p.trunk[row]
+    e = slot - trunk_slots
+    base = np.zeros_like(p.trunk[row]) if p.writes_slot else p.trunk[row].copy()
+    out = expert_output(f, e, p.experts[e], [h[row:row + 1] for h in p.hidden], p.x[row:row + 1])[0]
+    base[:len(out)] += out
+    return base
+
+
+def log_softmax(values):
+    values = np.asarray(values, dtype=np.float64)
+    top = values.max()
+    return values - (np.log(np.exp(values - top).sum()) + top)
+
+
+def arbiter_answer(learner, slot):
+    """Which answer a slot gives (AnswerArbiter.answer): the gate's, unless its network's
+    or the product's has proved better by more than z standard errors."""
+    arbiter = learner.get("arbiter") or {}
+    settings = arbiter.get("settings", {})
+    if settings.get("fixed"):
+        return settings["fixed"]
+    network, product = arbiter.get("network", []), arbiter.get("product", [])
+    if not settings.get("enabled", True) or slot >= len(network):
+        return "gate"
+
+    def advantage(tally):
+        n = tally["wins"] + tally["losses"]
+        return (tally["wins"] - tally["losses"]) / np.sqrt(n) if n > 0 else 0.0
+
+    a, b = advantage(network[slot]), advantage(product[slot])
+    if max(a, b) <= settings.get("z", 2):
+        return "gate"
+    return "network" if a >= b else "product"
+
+
+def best_label(mass):
+    """The label with the most mass (the smaller label on a tie)."""
+    return max(mass.items(), key=lambda item: (item[1], -item[0]))[0]
+
+
+def learner_answers(f, learner, p):
+    """Learner.predict: with a gate that routes by (slot, class) pairs, the heaviest slots
+    until they hold 99% of the mass (at most 3) each answer among their classes, with the
+    network's, the gate's or the product's posterior as the arbiter chose, weighted by
+    the slot's mass; a `discriminant` predictor answers with the gate alone. Otherwise
+    the logits answer among the classes seen."""
+    seen = sorted(learner.get("seenClasses", []))
+    gate = p.architecture.get("gate") or {}
+    if p.routing is None or not gate.get("routesByPairs") or p.routing[3] is None:
+        allowed = [c for c in seen if c < p.logits.shape[1]] or list(range(p.logits.shape[1]))
+        return np.array([allowed[int(np.argmax(p.logits[r, allowed]))] for r in range(len(p.logits))])
+    selected, _, mass, z = p.routing
+    pairs = p.architecture.get("gatePairs") or []
+    members = [[(k, pairs[k]["label"]) for k in own] for own in p.columns]
+    discriminant = learner["configuration"].get("predictor") == "discriminant"
+    answers = []
+    for r in range(len(z)):
+        if discriminant:
+            weights = np.exp(z[r] - z[r].max())
+            totals = {}
+            for k, pair in enumerate(pairs):
+                totals[pair["label"]] = totals.get(pair["label"], 0.0) + weights[k]
+            answers.append(best_label(totals))
+            continue
+        order = sorted((s for s in range(len(members)) if members[s] and mass[r, s] > 0), key=lambda s: (-mass[r, s], s))
+        routed, total = [], 0.0
+        for s in order[:3]:
+            routed.append(s)
+            total += mass[r, s]
+            if total >= 0.99:
+                break
+        if not routed:
+            allowed = [c for c in seen if c < p.logits.shape[1]] or list(range(p.logits.shape[1]))
+            answers.append(allowed[int(np.argmax(p.logits[r, allowed]))])
+            continue
+        class_mass = {}
+        for s in routed:
+            own = members[s]
+            values = slot_logits(f, p, s, r)
+            network = log_softmax([values[label] for _, label in own])
+            gate_log = log_softmax([z[r, k] for k, _ in own])
+            chosen = {"network": network, "gate": gate_log, "product": log_softmax(network + gate_log)}[arbiter_answer(learner, s)]
+            for (_, label), value in zip(own, chosen):
+                class_mass[label] = class_mass.get(label, 0.0) + mass[r, s] * np.exp(value)
+        answers.append(best_label(class_mass))
+    return np.array(answers)
+
+
+def model_answers(p):
+    """MixtureOfExperts.predictions (a model without a learner): the argmax, among the
+    classes of the routed slots when the gate restricts predictions."""
+    best = np.argmax(p.logits, axis=1)
+    if p.routing is None or not p.architecture["gate"].get("restrictsPredictions"):
+        return best
+    selected = p.routing[0]
+    classes = [set(e) if e is not None else None for e in
+               ([p.architecture["trunkClasses"]] if p.architecture["gate"]["includesTrunk"] else []) + [e["classes"] for e in p.experts]]
+    choices = best.copy()
+    for r in range(len(best)):
+        if any(classes[s] is None for s in selected[r]):
+            continue
+        allowed = sorted({c for s in selected[r] for c in classes[s] if c < p.logits.shape[1]})
+        if allowed:
+            choices[r] = allowed[int(np.argmax(p.logits[r, allowed]))]
+    return choices
 
 
 def read_inputs(path):
@@ -171,14 +552,15 @@ def read_inputs(path):
         x = np.loadtxt(path, delimiter=",", ndmin=2)
     if x.ndim != 2:
         raise CheckpointError(f"{path}: inputs must be 2-D (one sample per row), got shape {x.shape}")
-    return x.astype(np.float64)
+    return x.astype(np.float32).astype(np.float64)
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description="Reproduce a moe checkpoint's logits with numpy and h5py.")
+    parser = argparse.ArgumentParser(description="Reproduce a moe checkpoint's logits or predictions with numpy and h5py.")
     parser.add_argument("checkpoint")
     parser.add_argument("inputs", help=".npy or .csv, one sample per row")
-    parser.add_argument("--output", help="write logits to this .npy or .csv file instead of printing them")
+    parser.add_argument("--classes", action="store_true", help="print the predicted class of every row instead of the logits")
+    parser.add_argument("--output", help="write to this .npy or .csv file instead of printing")
     parser.add_argument("--no-verify", action="store_true", help="skip the header and digest check")
     args = parser.parse_args(argv)
     try:
@@ -192,16 +574,28 @@ def main(argv):
             width = f["model/trunk/sizes"][0][0]
             if x.shape[1] != width:
                 raise CheckpointError(f"the model expects {width} inputs per row, {args.inputs} has {x.shape[1]}")
-            logits = predict(f, x)
+            learner = load_learner_state(f)
+            p = forward(f, learner, x)
+            result = p.logits
+            if args.classes:
+                labels = f["classes"].asstr()[()] if f["classes"].dtype.kind == "O" else f["classes"][()]
+                predicted = learner_answers(f, learner, p) if learner is not None else model_answers(p)
+                result = np.asarray(labels)[predicted]
     except (CheckpointError, OSError, KeyError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.output and args.output.endswith(".npy"):
-        np.save(args.output, logits)
+        np.save(args.output, result)
+    elif args.classes:
+        text = "\n".join(str(c) for c in result) + "\n"
+        if args.output:
+            open(args.output, "w").write(text)
+        else:
+            sys.stdout.write(text)
     elif args.output:
-        np.savetxt(args.output, logits, delimiter=",", fmt="%.9g")
+        np.savetxt(args.output, result, delimiter=",", fmt="%.9g")
     else:
-        np.savetxt(sys.stdout, logits, delimiter=",", fmt="%.9g")
+        np.savetxt(sys.stdout, result, delimiter=",", fmt="%.9g")
     return 0
 
 

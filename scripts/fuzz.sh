@@ -4,27 +4,33 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 60; 0 runs nothing and only replays and blames the crash
-# files kept for checkpoint-rehashed). TARGETs (default: the first four):
+# files kept for the targets). TARGETs (default: all six):
 #   checkpoint            Checkpoint.decode, makeModel, makeOptimizer, predict, a training step:
-#                         the loader as users meet it, whole-file digest included
+#                         the loader as users meet it, whole-file digest included, libhdf5 in
+#                         the reader process
+#   checkpoint-rehashed   the checkpoint target with the header's length and digests rewritten to
+#                         match, so that every mutation reaches libhdf5 in the reader process
+#                         (crafted files): its crashes and hangs must come back as errors
+#   snapshot-wire         the reader process's answer: the wire decoder, then the checkpoint
+#                         reader and everything after it (no libhdf5, no child process)
 #   architecture          /model@architecture JSON -> validate -> model -> predict, train, save, reload
 #   idx                   IDX.read, IDX.loadDataset, IDXSource read and resumed; plain and gzip
 #   csv                   CSV.load, CSVSource on a path and a descriptor, read and resumed; every option
-#   checkpoint-rehashed   the checkpoint target with the header's length and digests rewritten to
-#                         match, so mutations reach libhdf5 (crafted files). Runs forked and goes on
-#                         after crashes; each crash is replayed and blamed on libhdf5 or on us.
 #
 # Environment: FUZZ_DIR (default .build-fuzzer/runs) keeps corpora, crash files and logs
-# between runs; FUZZ_FLAGS adds libFuzzer flags. Exit status 1 if a target other than
-# checkpoint-rehashed crashed, or if one of its crashes is outside libhdf5.
-# A crash input replays without libFuzzer: `swift build` then `.build/debug/FuzzCSV FILE`.
+# between runs; FUZZ_FLAGS adds libFuzzer flags; FUZZ_READER_TIMEOUT (default 1) is the
+# reader process's wall-clock limit in seconds for one file (a hang costs that much).
+# Exit status 1 if any target crashed, timed out or ran out of memory: libhdf5 runs in the
+# reader process, so a crash of the fuzzing process is a bug in this library, wherever its
+# stack ends. A crash input replays without libFuzzer: `swift build` then
+# `.build/debug/FuzzCheckpoint FILE` (MOE_FUZZ_REHASH=1 for checkpoint-rehashed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(checkpoint architecture idx csv)
+[ ${#targets[@]} -eq 0 ] && targets=(checkpoint checkpoint-rehashed snapshot-wire architecture idx csv)
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2; exit 64; }
 
 scratch=.build-fuzzer
@@ -35,24 +41,37 @@ dir=$(cd "$dir" && pwd)
 product() {
     case $1 in
         checkpoint|checkpoint-rehashed) echo FuzzCheckpoint ;;
+        snapshot-wire) echo FuzzSnapshotWire ;;
         architecture) echo FuzzArchitecture ;;
         idx) echo FuzzIDX ;;
         csv) echo FuzzCSV ;;
-        *) echo "unknown target '$1' (checkpoint, architecture, idx, csv, checkpoint-rehashed)" >&2; exit 64 ;;
+        *) echo "unknown target '$1' (checkpoint, checkpoint-rehashed, snapshot-wire, architecture, idx, csv)" >&2; exit 64 ;;
     esac
 }
 
 # Release build: about twice the executions per second of a debug build; preconditions
 # and bounds checks stay on. -DFUZZING leaves out the replay main (libFuzzer has its own).
 build_flags=(-c release --scratch-path "$scratch" --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING)
+built=()
 for target in "${targets[@]}"; do
     name=$(product "$target")
+    [[ " ${built[*]} " == *" $name "* ]] && continue
+    built+=("$name")
     echo "building $name (libFuzzer + AddressSanitizer)"
     swift build "${build_flags[@]}" --product "$name" 2>&1 | grep -E "error|warning: " | grep -v "ld.gold" || true
     [ -x "$scratch/release/$name" ] || { echo "build of $name failed" >&2; exit 1; }
 done
+# The reader process that parses checkpoints for the fuzzers: an ordinary release build
+# (libFuzzer's main must not replace its own).
+echo "building moe-checkpoint-reader (release)"
+swift build -c release --product moe-checkpoint-reader 2>&1 | grep -E "error|warning: " || true
+reader=$(swift build -c release --show-bin-path)/moe-checkpoint-reader
+[ -x "$reader" ] || { echo "build of moe-checkpoint-reader failed" >&2; exit 1; }
+export MOE_CHECKPOINT_READER=$reader
+export MOE_FUZZ_READER_TIMEOUT=${FUZZ_READER_TIMEOUT:-1}
 
-# The deciding frame of a sanitizer or libFuzzer report on stdin (see the rehashed target).
+# The deciding frame of a sanitizer or libFuzzer report on stdin: the first that is not
+# libc, the sanitizer, libFuzzer or the Swift runtime (a trap reports its caller).
 blame() {
     grep -E '^ +#[0-9]+ ' | grep -vE 'libc\.so|libm\.so|ld-linux|libstdc|__asan|__sanitizer|__interceptor|__libc|fuzzer::|compiler-rt|<compiler-generated>|libswiftCore|swift_' | head -1
 }
@@ -72,13 +91,10 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$crashes" "$dir/logs" "$tmp"
     rehash=0
     [ "$target" = checkpoint-rehashed ] && rehash=1
-    MOE_FUZZ_WRITE_SEEDS="$seeds" "$binary" >/dev/null
+    MOE_FUZZ_WRITE_SEEDS="$seeds" MOE_FUZZ_REHASH=$rehash "$binary" >/dev/null
     before=$(find "$crashes" -type f | wc -l)
     flags=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$crashes/" -print_final_stats=1)
-    case $target in
-        csv) flags+=(-max_len=20000) ;;
-        checkpoint-rehashed) flags+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1) ;;
-    esac
+    [ "$target" = csv ] && flags+=(-max_len=20000)
     code=0 runs=0 size=0 newer=(-newer "$seeds")
     if [ "$seconds" -gt 0 ]; then
         echo "fuzzing $target for $seconds s (log: $log)"
@@ -91,38 +107,22 @@ for target in "${targets[@]}"; do
         [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
         # libFuzzer's own count of the corpus at the end (inputs that add coverage).
         size=$(grep -oE 'corp: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
-    elif [ "$rehash" = 1 ]; then
+    else
         newer=()  # replay every crash file kept so far
     fi
     found=$(( $(find "$crashes" -type f | wc -l) - before ))
+    [ ${#newer[@]} -eq 0 ] && found=$(find "$crashes" -type f | wc -l)
     result="no crash"
-    if [ "$rehash" = 1 ]; then
-        hdf5=0 ours=0 alone=0 kinds=()
-        [ ${#newer[@]} -eq 0 ] && found=$(find "$crashes" -type f | wc -l)
-        for crash in $(find "$crashes" -type f "${newer[@]}" | sort); do
-            report=$(TMPDIR="$tmp" MOE_FUZZ_REHASH=1 "$binary" -runs=1 -timeout=5 "$crash" 2>&1 || true)
-            # Blame the first frame of the report's stack that is not libc, the sanitizer,
-            # libFuzzer or the Swift runtime (a trap reports its caller).
-            frame=$(blame <<<"$report" || true)
-            if ! grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|Fatal error' <<<"$report"; then
-                # Runs clean on its own: the forked job had run other inputs first, whose
-                # damage to libhdf5's state (or its heap) showed later.
-                alone=$((alone + 1))
-            elif grep -q 'libhdf5' <<<"$frame"; then
-                hdf5=$((hdf5 + 1))
-                kinds+=("$(grep -m1 -oE 'ERROR: (AddressSanitizer|libFuzzer): [A-Za-z -]+' <<<"$report" | sed 's/ERROR: //; s/ *$//' || true)")
-            else
-                ours=$((ours + 1))
-                echo "  not in libhdf5: $crash: ${frame:-no stack}"
-            fi
-        done
-        result="$found crashes and timeouts ($hdf5 in libhdf5, $ours elsewhere, $alone not reproduced alone)"
-        [ ${#kinds[@]} -gt 0 ] && printf '%s\n' "${kinds[@]}" | sort | uniq -c | sed 's/^/  libhdf5: /'
-        [ "$ours" -gt 0 ] && status=1
-    elif [ "$code" -ne 0 ] || [ "$found" -gt 0 ]; then
-        result="CRASH (exit $code): $(grep -m1 -E 'ERROR|Fatal error|SUMMARY' "$log" || echo 'see log')"
+    if [ "$code" -ne 0 ] || [ "$found" -gt 0 ]; then
         status=1
-        ls "$crashes"
+        result="$found crash, timeout or out-of-memory input(s)"
+        [ "$seconds" -gt 0 ] && result+=" (exit $code: $(grep -m1 -E 'ERROR|Fatal error|SUMMARY' "$log" || echo 'see log'))"
+        # Replay each alone and name the frame it died in.
+        for crash in $(find "$crashes" -type f "${newer[@]}" | sort); do
+            report=$(TMPDIR="$tmp" MOE_FUZZ_REHASH=$rehash "$binary" -runs=1 -timeout=10 "$crash" 2>&1 || true)
+            kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|libFuzzer): [A-Za-z -]+|Fatal error: .*' <<<"$report" || echo "runs clean alone")
+            echo "  $crash: $kind; $(blame <<<"$report" || echo 'no stack')"
+        done
     fi
     rm -rf "$tmp"
     line="$target: $runs executions in $seconds s, corpus $size inputs, $result"

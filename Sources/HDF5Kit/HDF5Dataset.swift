@@ -51,11 +51,32 @@ public final class HDF5Dataset {
     /// Reads the whole dataset, which must be 1-D or 2-D and hold exactly `T`.
     public func read<T: HDF5Scalar>(as _: T.Type = T.self) throws(HDF5Error) -> HDF5Array<T> {
         try withHDF5 { () throws(HDF5Error) -> HDF5Array<T> in
-            let element = T.hdf5ElementType
+            let shape = try plan(T.hdf5ElementType)
+            let count = shape.reduce(1, *)
+            guard count > 0 else { return HDF5Array(values: [], shape: shape) }
+            var failure: HDF5Error?
+            let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                do throws(HDF5Error) {
+                    try read(into: UnsafeMutableRawPointer(buffer.baseAddress!), T.hdf5ElementType)
+                } catch {
+                    // Make the buffer valid (all-zero bytes are a valid value of every T).
+                    UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0)
+                    failure = error
+                }
+                initialized = count
+            }
+            if let failure { throw failure }
+            return HDF5Array(values: values, shape: shape)
+        }
+    }
+
+    /// The shape of the dataset, after the checks `read(as:)` makes: the stored type is
+    /// exactly `element`, the rank 1 or 2, the size bounded and equal to what is stored.
+    func plan(_ element: HDF5ElementType) throws(HDF5Error) -> [Int] {
+        try withHDF5 { () throws(HDF5Error) -> [Int] in
             let operation = "read \(element) values"
             let site = handle.site
-            let id = handle.live(operation)
-            let type = try site.check(id: H5Dget_type(id), operation)
+            let type = try site.check(id: H5Dget_type(handle.live(operation)), operation)
             defer { H5Tclose(type) }
             let stored = classify(type: type)
             guard stored == .element(element) else {
@@ -63,20 +84,18 @@ public final class HDF5Dataset {
             }
             let shape = try lockedShape(operation)
             guard shape.count == 1 || shape.count == 2 else { throw site.error(operation, .unsupportedRank(shape.count)) }
-            let count = try checkedCount(shape, elementSize: element.size, operation)
-            guard count > 0 else { return HDF5Array(values: [], shape: shape) }
-            var failed = false
-            let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-                let status = H5Dread(id, element.memoryType, moe_H5S_ALL(), moe_H5S_ALL(), moe_H5P_DEFAULT(), buffer.baseAddress)
-                if status < 0 {
-                    // Make the buffer valid (all-zero bytes are a valid value of every T).
-                    UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0)
-                    failed = true
-                }
-                initialized = count
-            }
-            if failed { throw site.error(operation) }
-            return HDF5Array(values: values, shape: shape)
+            _ = try checkedCount(shape, elementSize: element.size, operation)
+            return shape
+        }
+    }
+
+    /// Reads every element, as `element` in native byte order, to `destination`, which
+    /// has room for them (after `plan` said how many).
+    func read(into destination: UnsafeMutableRawPointer, _ element: HDF5ElementType) throws(HDF5Error) {
+        try withHDF5 { () throws(HDF5Error) in
+            let operation = "read \(element) values"
+            let status = H5Dread(handle.live(operation), element.memoryType, moe_H5S_ALL(), moe_H5S_ALL(), moe_H5P_DEFAULT(), destination)
+            try handle.site.check(status, operation)
         }
     }
 
@@ -159,8 +178,9 @@ public final class HDF5Dataset {
         let dcpl = try site.check(id: H5Dget_create_plist(id), operation)
         defer { H5Pclose(dcpl) }
         if H5Pget_layout(dcpl) == H5D_CONTIGUOUS && count > 0 {
-            let stored = Int(H5Dget_storage_size(id))
-            guard stored == count * elementSize else {
+            // A crafted file may claim any 64-bit size: compared as stored, never converted.
+            let stored = H5Dget_storage_size(id)
+            guard stored == hsize_t(count * elementSize) else {
                 throw site.error(operation, .malformed(
                     "the file stores \(stored) bytes but shape \(shape) needs \(count * elementSize)"))
             }

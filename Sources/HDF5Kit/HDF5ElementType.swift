@@ -1,5 +1,10 @@
 import CHDF5
-import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The numeric element types this layer stores and reads.
 ///

@@ -86,13 +86,49 @@ public final class HDF5File {
     ///
     /// - Parameter name: the name used in error messages (e.g. the path they came from).
     public static func open(image: [UInt8], name: String) throws(HDF5Error) -> HDF5File {
+        let result = image.withUnsafeBytes { bytes in Result { () throws(HDF5Error) -> HDF5File in try open(image: bytes, name: name) } }
+        return try result.get()
+    }
+
+    /// Opens the bytes of an HDF5 file in memory the caller owns (a mapped file, for
+    /// example), read-only; HDF5 copies them, so they need to live only during the call.
+    public static func open(image: UnsafeRawBufferPointer, name: String) throws(HDF5Error) -> HDF5File {
         try withHDF5 { () throws(HDF5Error) -> HDF5File in
             let site = Site(file: name, path: "/")
-            guard !image.isEmpty else { throw site.error("open a file image", .malformed("the image is empty")) }
+            guard let base = image.baseAddress, image.count > 0 else { throw site.error("open a file image", .malformed("the image is empty")) }
             let fapl = try coreAccessList(site: site, increment: 1 << 20)
             defer { H5Pclose(fapl) }
-            let status = image.withUnsafeBytes { H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
+            let status = H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: base), image.count)
             try site.check(status, "hand the file image to HDF5")
+            let id = try site.check(id: H5Fopen(uniqueMemoryName(), moe_H5F_ACC_RDONLY(), fapl), "open the file image")
+            return HDF5File(id: id, path: name)
+        }
+    }
+
+    /// Opens the bytes of an HDF5 file read-only *where they are*, without the copy
+    /// `open(image:name:)` makes: libhdf5 reads them in place (through file image
+    /// callbacks that hand it this buffer instead of allocating and copying one).
+    ///
+    /// The bytes must stay valid and unchanged until the file and every object opened
+    /// from it are closed; a read-only mapping of a file is the intended use.
+    public static func open(borrowing image: UnsafeRawBufferPointer, name: String) throws(HDF5Error) -> HDF5File {
+        try withHDF5 { () throws(HDF5Error) -> HDF5File in
+            let site = Site(file: name, path: "/")
+            guard let base = image.baseAddress, image.count > 0 else { throw site.error("open a file image", .malformed("the image is empty")) }
+            let fapl = try coreAccessList(site: site, increment: 1 << 20)
+            defer { H5Pclose(fapl) }
+            // Every "allocation" is the caller's buffer, every copy onto itself a no-op,
+            // nothing is freed or grown (the file is read-only).
+            var callbacks = H5FD_file_image_callbacks_t()
+            callbacks.image_malloc = { _, _, udata in udata }
+            callbacks.image_memcpy = { destination, source, _, _, _ in destination == UnsafeMutableRawPointer(mutating: source) ? destination : nil }
+            callbacks.image_realloc = { _, _, _, _ in nil }
+            callbacks.image_free = { _, _, _ in 0 }
+            callbacks.udata_copy = { udata in udata }
+            callbacks.udata_free = { _ in 0 }
+            callbacks.udata = UnsafeMutableRawPointer(mutating: base)
+            try site.check(H5Pset_file_image_callbacks(fapl, &callbacks), "hand the file image callbacks to HDF5")
+            try site.check(H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: base), image.count), "hand the file image to HDF5")
             let id = try site.check(id: H5Fopen(uniqueMemoryName(), moe_H5F_ACC_RDONLY(), fapl), "open the file image")
             return HDF5File(id: id, path: name)
         }

@@ -1,12 +1,34 @@
 import CHDF5
-import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The one lock around every libhdf5 call.
 ///
 /// libhdf5's serial build is not safe to call from two threads at once, so every entry
 /// point of this module takes this lock. It is recursive because handles close in
 /// `deinit`, which may run while the lock is already held.
-private let hdf5Lock = NSRecursiveLock()
+private let hdf5Lock = RecursiveLock()
+
+/// A recursive pthread mutex. (HDF5Kit does without Foundation, so that the reader
+/// process, which links only HDF5Kit, stays small and forks fast.)
+private final class RecursiveLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() {
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+}
 
 /// How deeply the lock is held (it is recursive); only read and written under the lock.
 nonisolated(unsafe) private var lockDepth = 0
@@ -100,5 +122,17 @@ struct Site {
 func validateName(_ name: String, at site: Site, _ operation: String) throws(HDF5Error) {
     if name.isEmpty || name == "." || name.contains("/") || name.utf8.contains(0) {
         throw site.error(operation, .invalidName(name))
+    }
+}
+
+/// Process-wide settings of libhdf5.
+public enum HDF5Library {
+    /// Stops libhdf5 from loading dynamic plugins: a file may name a filter that libhdf5
+    /// would otherwise look for as a shared library on its plugin path and load. A
+    /// program about to parse untrusted files calls this first.
+    public static func disablePlugins() throws(HDF5Error) {
+        try withHDF5 { () throws(HDF5Error) in
+            try Site(file: "", path: "/").check(H5PLset_loading_state(0), "disable plugin loading")
+        }
     }
 }

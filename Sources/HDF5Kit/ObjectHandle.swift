@@ -65,3 +65,13 @@ func objectTypeName(_ type: H5I_type_t) -> String {
     default: "unknown object"
     }
 }
+
+extension ObjectHandle {
+    /// The object's address in its file: two links lead to the same object exactly when
+    /// the addresses are equal. Under the lock.
+    func address(_ operation: String) throws(HDF5Error) -> UInt64 {
+        var info = H5O_info_t()
+        try site.check(H5Oget_info2(live(operation), &info, UInt32(H5O_INFO_BASIC)), operation)
+        return UInt64(info.addr)
+    }
+}

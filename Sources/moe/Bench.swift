@@ -127,6 +127,13 @@ struct Bench: ParsableCommand {
         var loadMilliseconds: Double
         var saveCpuMilliseconds: Double
         var loadCpuMilliseconds: Double
+        var isolatedLoadMilliseconds: Double
+        var isolationRatio: Double
+        var coldLoadMilliseconds: Double
+        var coldIsolatedLoadMilliseconds: Double
+        var coldIsolationRatio: Double
+        var firstIsolatedLoadMilliseconds: Double
+        var signedIsolatedLoadMilliseconds: Double
     }
 
     func run() throws {
@@ -168,7 +175,11 @@ struct Bench: ParsableCommand {
             output.checkpoint = CheckpointFigures(
                 parameterCount: r.parameterCount, fileBytes: r.fileBytes, repetitions: r.repetitions,
                 saveMilliseconds: r.saveMedianMilliseconds, loadMilliseconds: r.loadMedianMilliseconds,
-                saveCpuMilliseconds: r.saveMedianCPUMilliseconds, loadCpuMilliseconds: r.loadMedianCPUMilliseconds)
+                saveCpuMilliseconds: r.saveMedianCPUMilliseconds, loadCpuMilliseconds: r.loadMedianCPUMilliseconds,
+                isolatedLoadMilliseconds: r.isolatedLoadMedianMilliseconds, isolationRatio: r.isolationRatio,
+                coldLoadMilliseconds: r.coldLoadMedianMilliseconds, coldIsolatedLoadMilliseconds: r.coldIsolatedLoadMedianMilliseconds,
+                coldIsolationRatio: r.coldIsolationRatio, firstIsolatedLoadMilliseconds: r.firstIsolatedLoadMilliseconds,
+                signedIsolatedLoadMilliseconds: r.signedIsolatedLoadMedianMilliseconds)
         }
         if suite.includes(.threads) {
             let figures = ThreadsBenchmark.run(repeats: repeats ?? 7, seed: common.seed)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Continual
 import Foundation
 
@@ -73,10 +74,41 @@ func failingClearly<T>(_ body: () throws -> T) throws(CommandFailure) -> T {
     }
 }
 
-/// Loads and verifies a checkpoint named on the command line.
-func loadCheckpoint(_ argument: String) throws(CommandFailure) -> Checkpoint {
+/// Loads and verifies a checkpoint named on the command line: in the isolated reader
+/// process, and, with `--trust-key`, only when signed by a trusted key.
+func loadCheckpoint(_ argument: String, keys: CheckpointKeyOptions) throws(CommandFailure) -> Checkpoint {
     let path = CheckpointPath.forReading(argument)
-    return try failingClearly { try Checkpoint.load(from: path) }
+    let trusted = try keys.trustedKeys()
+    return try failingClearly { try Checkpoint.load(from: path, trustedKeys: trusted) }
+}
+
+/// `--sign-key` and `--trust-key`: every command that saves or loads checkpoints has them.
+struct CheckpointKeyOptions: ParsableArguments {
+    @Option(name: .customLong("sign-key"), help: ArgumentHelp(
+        "Sign the checkpoints this command saves with this private key file (made by `moe keygen`).", valueName: "file"))
+    var signKey: String?
+
+    @Option(name: .customLong("trust-key"), help: ArgumentHelp(
+        "Load a checkpoint only if it is signed by this public key (a .pub file from `moe keygen`); repeat for several. Unsigned checkpoints and those signed by other keys are refused before they are parsed.",
+        valueName: "file"))
+    var trustKey: [String] = []
+
+    func validate() throws {
+        // Key files are read now, so a wrong path is reported before any work is done.
+        _ = try signingKey()
+        _ = try trustedKeys()
+    }
+
+    /// The key of `--sign-key`, if given.
+    func signingKey() throws(CommandFailure) -> CheckpointSigningKey? {
+        guard let signKey else { return nil }
+        return try failingClearly { try CheckpointSigningKey.read(from: signKey) }
+    }
+
+    /// The keys of `--trust-key` (empty: any valid checkpoint loads).
+    func trustedKeys() throws(CommandFailure) -> Set<CheckpointPublicKey> {
+        try failingClearly { Set(try trustKey.map { path throws(CheckpointError) in try CheckpointPublicKey.read(from: path) }) }
+    }
 }
 
 /// Makes a write past a file-size limit (`ulimit -f`) fail with `EFBIG`, which the

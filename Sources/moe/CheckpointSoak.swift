@@ -28,6 +28,8 @@ struct CheckpointSoak: ParsableCommand {
     @Option(help: "Version v is drawn from seed + v.")
     var seed: UInt64 = 1
 
+    @OptionGroup var keys: CheckpointKeyOptions
+
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be 0 (forever) or more") }
         guard parsedSizes != nil else { throw ValidationError("--sizes must be at least two positive integers, got '\(sizes)'") }
@@ -50,8 +52,9 @@ struct CheckpointSoak: ParsableCommand {
         let file = try CheckpointPath.forSaving(path)
         let sizes = parsedSizes!
         var version: Int64 = 1
+        let signingKey = try keys.signingKey()
         if FileManager.default.fileExists(atPath: file) {
-            let existing = try loadCheckpoint(file)
+            let existing = try loadCheckpoint(file, keys: keys)
             guard let stored = existing.training?.counters["version"] else {
                 throw CommandFailure("checkpoint '\(file)' has no version counter; it was not written by checkpoint-soak")
             }
@@ -68,7 +71,7 @@ struct CheckpointSoak: ParsableCommand {
             let checkpoint = Checkpoint(
                 model: model, training: Checkpoint.TrainingState(counters: ["version": version]),
                 description: "checkpoint-soak version \(version)")
-            try failingClearly { try checkpoint.save(to: file) }
+            try failingClearly { try checkpoint.save(to: file, signingKey: signingKey) }
             say("saved \(version)")
             version += 1
             saved += 1

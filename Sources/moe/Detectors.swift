@@ -20,6 +20,8 @@ struct Detectors: ParsableCommand {
 
     @OptionGroup var data: DataSourceOptions
 
+    @OptionGroup var keys: CheckpointKeyOptions
+
     @Option(name: .customLong("min-rho"), help: "Smallest |rho| that makes a detector, in [0, 1].")
     var minimumCorrelation: Double = ErrorDetectors().minimumCorrelation
 
@@ -87,7 +89,7 @@ struct Detectors: ParsableCommand {
 
     func run() throws {
         let console = Console(json: output.json)
-        let loaded = try loadCheckpoint(checkpoint)
+        let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
         guard model.hiddenLayerCount > 0 else {

@@ -22,6 +22,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var data: DataSourceOptions
 
+    @OptionGroup var keys: CheckpointKeyOptions
+
     @OptionGroup var output: JSONOutputOption
 
     struct Output: Encodable {
@@ -36,7 +38,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let console = Console(json: output.json)
-        let loaded = try loadCheckpoint(checkpoint)
+        let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
         // A learner's checkpoint predicts through the learner (its gate head refitted to

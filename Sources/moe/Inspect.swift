@@ -20,8 +20,10 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout instead of the readable summary.")
     var json = false
 
+    @OptionGroup var keys: CheckpointKeyOptions
+
     func run() throws {
-        let loaded = try loadCheckpoint(checkpoint)
+        let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         // Rebuilding the model checks every parameter against the architecture.
         let model = try failingClearly { try loaded.makeModel() }

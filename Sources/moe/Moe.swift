@@ -10,5 +10,5 @@ struct Moe: ParsableCommand {
             layer; experts are grown on them, old weights are frozen, and a gate routes \
             inputs to the experts. Checkpoints are HDF5 files that h5py reads too.
             """,
-        subcommands: [Train.self, Stream.self, Suite.self, Eval.self, Inspect.self, Detectors.self, Spirals.self, Bench.self, CheckpointSoak.self])
+        subcommands: [Train.self, Stream.self, Suite.self, Eval.self, Inspect.self, Detectors.self, Spirals.self, Bench.self, Keygen.self, CheckpointSoak.self])
 }

@@ -30,6 +30,7 @@ struct Stream: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var network: NetworkOptions
     @OptionGroup var checkpoints: CheckpointRunOptions
+    @OptionGroup var keys: CheckpointKeyOptions
     @OptionGroup var data: DataSourceOptions
 
     @Option(help: ArgumentHelp(
@@ -160,7 +161,8 @@ struct Stream: ParsableCommand {
         var logger = Logger(label: "moe.stream") { _ in StreamLogHandler.standardError(label: "moe") }
         logger.logLevel = verbose ? .info : .notice
         let policy = CheckpointPolicy(
-            path: try checkpoints.savePath(), everyBatches: checkpoints.checkpointEvery ?? 0, title: "moe stream")
+            path: try checkpoints.savePath(), everyBatches: checkpoints.checkpointEvery ?? 0, title: "moe stream",
+            signingKey: try keys.signingKey())
         let evaluation = ScenarioEvaluation<Learner>(), growth = GrowthRecorder<Learner>()
         let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, StreamLines(console: console)]
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
@@ -196,7 +198,7 @@ struct Stream: ParsableCommand {
                 }
             }
         }
-        let loaded = try loadCheckpoint(resume)
+        let loaded = try loadCheckpoint(resume, keys: keys)
         let file = loaded.source ?? resume
         if loaded.sections["learner"] == nil && loaded.sections[PlainLearner.sectionName] != nil {
             throw CommandFailure("checkpoint '\(file)' holds a network trained by moe train, not a continual learner; continue it with moe train --resume")

@@ -23,6 +23,7 @@ struct Train: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var network: NetworkOptions
     @OptionGroup var checkpoints: CheckpointRunOptions
+    @OptionGroup var keys: CheckpointKeyOptions
 
     @Option(help: "Total passes over the training set, counted from the start of the first run (with --resume too).")
     var epochs: Int = 10
@@ -70,13 +71,13 @@ struct Train: ParsableCommand {
         let test = try failingClearly { try FashionMNIST.load(split: .test, directory: data.folder) }
         let policy = CheckpointPolicy(
             path: try checkpoints.savePath(), everyBatches: checkpoints.checkpointEvery ?? 0, atEachExperience: false,
-            title: "moe train")
+            title: "moe train", signingKey: try keys.signingKey())
         let evaluation = TestSetEvaluation<PlainLearner>(test: test)
         let lines = TrainLines(console: console)
         let plugins: [any StreamPlugin<PlainLearner>] = [lines, evaluation]
         let driver: StreamDriver<PlainLearner>
         if let resume = checkpoints.resume {
-            let loaded = try loadCheckpoint(resume)
+            let loaded = try loadCheckpoint(resume, keys: keys)
             let file = loaded.source ?? resume
             var learner = try failingClearly { try PlainLearner(checkpoint: loaded) }
             try checkResumable(learner, source: try failingClearly { try StreamDriver<PlainLearner>.savedStream(in: loaded) }, file: file)

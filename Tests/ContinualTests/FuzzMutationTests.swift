@@ -44,6 +44,22 @@ struct FuzzMutationTests {
         #expect(tally.messagesWithout("data.csv", "standard input").isEmpty)
     }
 
+    @Test("Mutated answers of the reader process are refused by the wire decoder, or read as checkpoints")
+    func snapshotWire() throws {
+        let tally = try mutate(SnapshotWireFuzzing.self, count: 1500, seed: 6)
+        // Past the decoder, the checkpoint reader refuses many (changed names, types, shapes).
+        #expect(tally.rejectedMessages.filter { $0.hasPrefix("checkpoint 'fuzz.ckpt'") }.count > 50)
+        #expect(tally.rejectedMessages.filter { $0.contains("decode the snapshot") }.count > 300)
+        #expect(tally.acceptedMutants > 10)
+    }
+
+    @Test("Crafted checkpoints past the digest go through the reader process, one error each")
+    func rehashedCheckpoints() throws {
+        let tally = try mutate(RehashedCheckpointFuzzing.self, count: 200, seed: 7)
+        #expect(tally.rejected > 100)
+        #expect(tally.messagesWithout("fuzz.ckpt").isEmpty)
+    }
+
     @Test("Long CSV lines across a descriptor's 16 KiB read chunks, under mutation")
     func longCSVLines() throws {
         var options = CSVFuzzing.Options()
@@ -64,6 +80,9 @@ struct FuzzMutationTests {
         // A negative class in trunkClasses passed validation; predict then indexed the
         // class-posterior gate's scores out of range (trap).
         "architecture/negative-trunk-class.json": "the trunk's classes [0, -1, 2] are not all in 0..<5",
+        // An Adam step count of 4.95e27 (rehashed checkpoint, libFuzzer through the reader
+        // process) trapped converting to Int in Adam.restore, in the loading process.
+        "checkpoint-rehashed/adam-infinite-step": "a step count must be a whole number from 1 to 2^62, not 4.9517602e+27",
     ]
 
     @Test("Inputs that crashed a reader once are handled", arguments: regressions.keys.sorted())
@@ -99,6 +118,7 @@ struct FuzzMutationTests {
         case "architecture": ArchitectureFuzzing.self
         case "idx": IDXFuzzing.self
         case "csv": CSVFuzzing.self
+        case "snapshot-wire": SnapshotWireFuzzing.self
         default: nil
         }
     }

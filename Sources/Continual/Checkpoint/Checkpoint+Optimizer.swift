@@ -110,6 +110,17 @@ extension Checkpoint {
             guard state[key]!.shape == expected else {
                 throw .wrongShape(path: path, expected: expected, actual: state[key]!.shape, file: source)
             }
+            // Adam's step counts become integers: a crafted infinite or huge value would
+            // trap in the conversion (found by fuzzing through the reader process).
+            if key.hasPrefix("t/") {
+                let value = state[key]!.scalars[0]
+                guard value.isFinite, value >= 1, value == value.rounded(), value <= Self.largestStepCount else {
+                    throw .invalidValue(path: path, reason: "a step count must be a whole number from 1 to 2^62, not \(value)", file: source)
+                }
+            }
         }
     }
+
+    /// The largest step count accepted (an `Int` holds it).
+    static let largestStepCount = Float(Int64(1) << 62)
 }

@@ -5,7 +5,8 @@ import MoE
 /// version 1 (see `docs/checkpoint-format.md`).
 ///
 /// A checkpoint is a value: build it from a model (`init(model:optimizer:...)`), save it
-/// atomically (`save(to:)`), load it with full verification (`load(from:)`), and turn it
+/// atomically (`save(to:)`, optionally signed), load it with full verification
+/// (`load(from:)`, parsed in an isolated reader process), and turn it
 /// back into a model (`makeModel()`) and an optimizer (`makeOptimizer(for:)`).
 ///
 /// - `model`: the architecture, enough to rebuild the network before any weight is read;
@@ -117,6 +118,9 @@ public struct Checkpoint: Sendable, Equatable {
     public var sections: [String: CheckpointSection]
     /// The file this checkpoint was loaded from, if any (not part of equality).
     public internal(set) var source: String?
+    /// The key whose signature was verified when the checkpoint was loaded, if it was
+    /// signed (not part of equality).
+    public internal(set) var signer: CheckpointPublicKey?
 
     public init(
         metadata: Metadata = Metadata(), model: CheckpointSection, parameters: [String: Parameter],

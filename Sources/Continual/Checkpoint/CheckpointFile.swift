@@ -1,9 +1,4 @@
-import Foundation
 import HDF5Kit
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The 512-byte header in the HDF5 user block of a checkpoint file, and the digest that
 /// lets a load verify the whole file before libhdf5 parses a byte of it.
@@ -17,21 +12,34 @@ import Glibc
 ///     12     4  header size (512)
 ///     16     8  payload length: bytes after the header (the HDF5 file proper)
 ///     24     4  digest algorithm (1 = XXH64, seed 0)
-///     28     4  reserved (0)
+///     28     4  flags: bit 0 = signed (other bits 0)
 ///     32     8  digest of the payload
 ///     40    96  a line of text for people who `head` the file, NUL-padded
-///    136   368  zeros
+///    136    32  signed: the signer's Ed25519 public key; else zeros
+///    168    64  signed: the Ed25519 signature (CheckpointSignature); else zeros
+///    232   272  zeros
 ///    504     8  XXH64 of bytes 0..<504 (the header's own digest)
 /// ```
+///
+/// Readers written before signatures existed ignore bytes 28 and 136 ..< 504, so a signed
+/// file is still an ordinary version-1 file to them.
 struct CheckpointHeader: Equatable {
     static let size = 512
     static let magic: [UInt8] = Array("MOE-CKPT".utf8)
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
     static let xxh64Algorithm: UInt32 = 1
+    static let signedFlag: UInt32 = 1
+    /// The bytes of the header a signature covers (up to the signature itself).
+    static let signedHeaderBytes = 168
+    static let signerRange = 136..<168
+    static let signatureRange = 168..<232
 
     var version: Int
     var payloadLength: Int
     var payloadDigest: UInt64
+    /// The signer's public key and the signature, for a signed file.
+    var signer: CheckpointPublicKey? = nil
+    var signature: [UInt8] = []
 
     /// The 512 header bytes.
     func encoded() -> [UInt8] {
@@ -44,12 +52,17 @@ struct CheckpointHeader: Equatable {
         put(payloadDigest, at: 32, in: &bytes)
         let note = Array("moe checkpoint v\(version): an HDF5 file with a 512-byte user block\n".utf8.prefix(96))
         bytes.replaceSubrange(40..<(40 + note.count), with: note)
+        if let signer {
+            put(Self.signedFlag, at: 28, in: &bytes)
+            bytes.replaceSubrange(Self.signerRange, with: signer.rawRepresentation)
+            if !signature.isEmpty { bytes.replaceSubrange(Self.signatureRange, with: signature) }
+        }
         put(XXHash64.hash(bytes, range: 0..<504), at: 504, in: &bytes)
         return bytes
     }
 
     /// Reads and checks the header at the start of `bytes` (the whole file).
-    static func decode(_ bytes: [UInt8], file: String) throws(CheckpointError) -> CheckpointHeader {
+    static func decode(_ bytes: UnsafeRawBufferPointer, file: String) throws(CheckpointError) -> CheckpointHeader {
         if bytes.isEmpty { throw .notACheckpoint(file: file, reason: "the file is empty") }
         let prefix = Array(bytes.prefix(8))
         guard prefix == magic else {
@@ -63,7 +76,7 @@ struct CheckpointHeader: Equatable {
         }
         guard bytes.count >= size else { throw .truncated(file: file, expectedBytes: size, actualBytes: bytes.count) }
         let stored = get(UInt64.self, at: 504, in: bytes)
-        let computed = XXHash64.hash(bytes, range: 0..<504)
+        let computed = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[0..<504]))
         guard stored == computed else { throw .corruptHeader(file: file, reason: "its digest does not match its content") }
         let version = Int(get(UInt32.self, at: 8, in: bytes))
         guard version == Checkpoint.formatVersion else { throw .unsupportedVersion(file: file, version: version) }
@@ -75,23 +88,41 @@ struct CheckpointHeader: Equatable {
         }
         let length = get(UInt64.self, at: 16, in: bytes)
         guard length <= UInt64(Int.max - size) else { throw .corruptHeader(file: file, reason: "impossible payload length") }
-        return CheckpointHeader(version: version, payloadLength: Int(length), payloadDigest: get(UInt64.self, at: 32, in: bytes))
+        var header = CheckpointHeader(version: version, payloadLength: Int(length), payloadDigest: get(UInt64.self, at: 32, in: bytes))
+        let flags = get(UInt32.self, at: 28, in: bytes)
+        guard flags & ~signedFlag == 0 else { throw .corruptHeader(file: file, reason: "unknown flags 0x\(String(flags, radix: 16))") }
+        let zerosFrom = flags == signedFlag ? signatureRange.upperBound : signerRange.lowerBound
+        guard bytes[zerosFrom..<504].allSatisfy({ $0 == 0 }) else {
+            throw .corruptHeader(file: file, reason: "bytes \(zerosFrom)..<504 are not zero")
+        }
+        if flags == signedFlag {
+            do {
+                header.signer = try CheckpointPublicKey(rawRepresentation: Array(bytes[signerRange]))
+            } catch {
+                throw .corruptHeader(file: file, reason: "the signer's key is not an Ed25519 public key")
+            }
+            header.signature = Array(bytes[signatureRange])
+        }
+        return header
     }
 
     private func put<T: FixedWidthInteger>(_ value: T, at offset: Int, in bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + MemoryLayout<T>.size), with: $0) }
     }
 
-    private static func get<T: FixedWidthInteger>(_: T.Type, at offset: Int, in bytes: [UInt8]) -> T {
-        bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    private static func get<T: FixedWidthInteger>(_: T.Type, at offset: Int, in bytes: UnsafeRawBufferPointer) -> T {
+        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
 
 extension Checkpoint {
     /// The file's bytes: the 512-byte header followed by the HDF5 file.
     ///
-    /// - Parameter name: the name used in error messages.
-    public func encoded(name: String = "<memory>") throws(CheckpointError) -> [UInt8] {
+    /// - Parameters:
+    ///   - name: the name used in error messages.
+    ///   - signingKey: signs the header and the payload (`CheckpointSignature`); loads
+    ///     that trust the key's public key accept the file.
+    public func encoded(name: String = "<memory>", signingKey: CheckpointSigningKey? = nil) throws(CheckpointError) -> [UInt8] {
         let file: HDF5File
         do {
             file = try HDF5File.createInMemory(name: name, userBlockSize: CheckpointHeader.size, expectedBytes: estimatedBytes)
@@ -103,9 +134,13 @@ extension Checkpoint {
             try file.close()
         } catch { throw .hdf5(error) }
         let payload = CheckpointHeader.size..<bytes.count
-        let header = CheckpointHeader(version: Self.formatVersion, payloadLength: payload.count,
-                                      payloadDigest: XXHash64.hash(bytes, range: payload))
+        var header = CheckpointHeader(version: Self.formatVersion, payloadLength: payload.count,
+                                      payloadDigest: XXHash64.hash(bytes, range: payload), signer: signingKey?.publicKey)
         bytes.replaceSubrange(0..<CheckpointHeader.size, with: header.encoded())
+        if let signingKey {
+            header.signature = try signingKey.sign(CheckpointSignature.message(of: bytes))
+            bytes.replaceSubrange(0..<CheckpointHeader.size, with: header.encoded())
+        }
         return bytes
     }
 
@@ -123,11 +158,43 @@ extension Checkpoint {
         return total
     }
 
-    /// Decodes and verifies the bytes of a checkpoint file: header, length and digest
-    /// first, then the HDF5 structure, types and shapes.
+    /// Decodes and verifies the bytes of a checkpoint file: header, length and digest,
+    /// then the signature (a signed file's signature must match; with `trustedKeys`, the
+    /// file must be signed by one of them), and only then the HDF5 structure, types and
+    /// shapes, parsed as `parsing` says.
     ///
-    /// - Parameter name: the name used in error messages.
-    public static func decode(_ bytes: [UInt8], name: String = "<memory>") throws(CheckpointError) -> Checkpoint {
+    /// - Parameters:
+    ///   - name: the name used in error messages.
+    ///   - trustedKeys: when not empty, only files signed by one of these keys load
+    ///     (strict mode); the refusal comes before libhdf5 sees a byte of the file.
+    ///   - parsing: `.isolated` (the default) parses in the reader process;
+    ///     `.inProcess` only for bytes you trust.
+    public static func decode(
+        _ bytes: [UInt8], name: String = "<memory>", trustedKeys: Set<CheckpointPublicKey> = [],
+        parsing: CheckpointParsing = .isolated
+    ) throws(CheckpointError) -> Checkpoint {
+        let signer = try bytes.withUnsafeBytes { buffer in
+            Result { () throws(CheckpointError) -> CheckpointPublicKey? in try verify(buffer, name: name, trustedKeys: trustedKeys) }
+        }.get()
+        let snapshot: HDF5Snapshot
+        switch parsing {
+        case .inProcess:
+            // libhdf5 parses exactly the bytes that were verified (no second read of the
+            // file); it finds the HDF5 superblock after the 512-byte user block itself.
+            do {
+                snapshot = try HDF5File.open(image: bytes, name: name).snapshot()
+            } catch { throw .hdf5(error) }
+        case let .isolated(limits):
+            snapshot = try CheckpointReaderProcess.shared.snapshot(of: bytes, name: name, limits: limits)
+        }
+        var checkpoint = try CheckpointReader(snapshot: snapshot, name: name).read()
+        checkpoint.signer = signer
+        return checkpoint
+    }
+
+    /// Checks everything that comes before libhdf5: the header, the length, the digest,
+    /// and the signature. Returns the verified signer of a signed file.
+    static func verify(_ bytes: UnsafeRawBufferPointer, name: String, trustedKeys: Set<CheckpointPublicKey>) throws(CheckpointError) -> CheckpointPublicKey? {
         let header = try CheckpointHeader.decode(bytes, file: name)
         let actual = bytes.count - CheckpointHeader.size
         if actual < header.payloadLength {
@@ -136,17 +203,22 @@ extension Checkpoint {
         if actual > header.payloadLength {
             throw .trailingBytes(file: name, expectedBytes: CheckpointHeader.size + header.payloadLength, actualBytes: bytes.count)
         }
-        let digest = XXHash64.hash(bytes, range: CheckpointHeader.size..<bytes.count)
+        let digest = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[CheckpointHeader.size...]))
         guard digest == header.payloadDigest else {
             throw .checksumMismatch(file: name, stored: header.payloadDigest, computed: digest)
         }
-        // libhdf5 parses exactly the bytes that were verified (no second read of the
-        // file); it finds the HDF5 superblock after the 512-byte user block itself.
-        let file: HDF5File
-        do {
-            file = try HDF5File.open(image: bytes, name: name)
-        } catch { throw .hdf5(error) }
-        return try CheckpointReader(file: file).read()
+        guard let signer = header.signer else {
+            if !trustedKeys.isEmpty { throw .unsigned(file: name) }
+            return nil
+        }
+        // A file that claims a signature must carry a valid one, trusted keys or not.
+        if !trustedKeys.isEmpty && !trustedKeys.contains(signer) {
+            throw .untrustedSigner(file: name, signer: signer.fingerprint)
+        }
+        guard signer.verifies(header.signature, of: CheckpointSignature.message(of: bytes)) else {
+            throw .invalidSignature(file: name, signer: signer.fingerprint)
+        }
+        return signer
     }
 
     /// Saves the checkpoint atomically: a crash at any moment leaves either the previous
@@ -156,112 +228,45 @@ extension Checkpoint {
     /// which is flushed to disk (`fsync`) and renamed over `path`; then the folder is
     /// flushed so the rename itself is durable. Temporary files left by writers that
     /// died (their process no longer exists) are removed first.
-    public func save(to path: String) throws(CheckpointError) {
-        let bytes = try encoded(name: path)
+    ///
+    /// - Parameter signingKey: signs the file (see `encoded(name:signingKey:)`).
+    public func save(to path: String, signingKey: CheckpointSigningKey? = nil) throws(CheckpointError) {
+        let bytes = try encoded(name: path, signingKey: signingKey)
         try AtomicFile.write(bytes, to: path)
     }
 
-    /// Loads and verifies a checkpoint: the whole file's length and digest before libhdf5
-    /// reads it, then the format version, every object's kind, element type and shape.
-    /// Call `makeModel()` to rebuild the network (which verifies every parameter against
-    /// the architecture).
-    public static func load(from path: String) throws(CheckpointError) -> Checkpoint {
-        try decode(try AtomicFile.read(path), name: path)
+    /// Loads and verifies a checkpoint: the whole file's length and digest, and its
+    /// signature, before libhdf5 reads it; then the format version, every object's kind,
+    /// element type and shape. Call `makeModel()` to rebuild the network (which verifies
+    /// every parameter against the architecture).
+    ///
+    /// By default libhdf5 parses the file in the reader process (`CheckpointParsing`):
+    /// a crafted file that crashes or hangs it gives a `CheckpointError.readerFailed`
+    /// here, and this process lives on. Pass `parsing: .inProcess` only for files you
+    /// trust, such as one this process has just written.
+    ///
+    /// - Parameter trustedKeys: when not empty, only files signed by one of these keys
+    ///   load; an unsigned file or one signed by another key is refused before libhdf5
+    ///   sees it.
+    public static func load(
+        from path: String, trustedKeys: Set<CheckpointPublicKey> = [], parsing: CheckpointParsing = .isolated
+    ) throws(CheckpointError) -> Checkpoint {
+        guard case let .isolated(limits) = parsing else {
+            return try decode(try AtomicFile.read(path), name: path, trustedKeys: trustedKeys, parsing: parsing)
+        }
+        // The file is read straight into the memory the reader process reads it from,
+        // and verified there: the bytes parsed are the bytes verified, with no copy.
+        let file = try AtomicFile.openForReading(path)
+        defer { file.close() }
+        var signer: CheckpointPublicKey?
+        let snapshot = try CheckpointReaderProcess.shared.snapshot(name: path, capacity: file.size, limits: limits) {
+            space throws(CheckpointError) -> Int in
+            let count = try file.read(into: space)
+            signer = try verify(UnsafeRawBufferPointer(rebasing: space[0..<count]), name: path, trustedKeys: trustedKeys)
+            return count
+        }
+        var checkpoint = try CheckpointReader(snapshot: snapshot, name: path).read()
+        checkpoint.signer = signer
+        return checkpoint
     }
-}
-
-/// Whole-file reads and crash-safe replacement of files.
-enum AtomicFile {
-    /// The prefix of temporary files for `name` (`.<name>.tmp-`).
-    static func temporaryPrefix(for name: String) -> String { "." + name + ".tmp-" }
-
-    static func write(_ bytes: [UInt8], to path: String) throws(CheckpointError) {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
-            throw .writeFailed(file: path, reason: "the folder '\(folder)' does not exist")
-        }
-        guard isFolder.boolValue else { throw .writeFailed(file: path, reason: "'\(folder)' is not a folder") }
-        removeStaleTemporaries(in: folder, name: name)
-        let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let temporary = folder + "/" + temporaryPrefix(for: name) + "\(getpid())-\(random)"
-
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .writeFailed(file: path, reason: "cannot create '\(temporary)': \(errorText())") }
-        var written = 0
-        var failure: String?
-        bytes.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = "writing failed: \(errorText())"
-                    return
-                }
-                written += n
-            }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = "fsync failed: \(errorText())" }
-        if Glibc.close(fd) != 0 && failure == nil { failure = "close failed: \(errorText())" }
-        if failure == nil && rename(temporary, path) != 0 { failure = "cannot rename over '\(path)': \(errorText())" }
-        if let failure {
-            unlink(temporary)
-            throw .writeFailed(file: path, reason: failure)
-        }
-        // Make the rename durable.
-        let folderFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folderFD >= 0 {
-            _ = fsync(folderFD)
-            _ = Glibc.close(folderFD)
-        }
-    }
-
-    /// Removes `.<name>.tmp-<pid>-*` files whose writer process no longer exists.
-    static func removeStaleTemporaries(in folder: String, name: String) {
-        let prefix = temporaryPrefix(for: name)
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for entry in entries where entry.hasPrefix(prefix) {
-            let rest = entry.dropFirst(prefix.count)
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                unlink(folder + "/" + entry)
-            }
-        }
-    }
-
-    /// The whole file.
-    static func read(_ path: String) throws(CheckpointError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw .fileNotFound(file: path) }
-            throw .unreadable(file: path, reason: errorText())
-        }
-        defer { _ = Glibc.close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .unreadable(file: path, reason: errorText()) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(file: path, reason: "it is not a regular file") }
-        let size = Int(info.st_size)
-        var failure: String?
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var total = 0
-            while total < size {
-                let n = Glibc.read(fd, buffer.baseAddress! + total, size - total)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errorText()
-                    break
-                }
-                if n == 0 { break }
-                total += n
-            }
-            // The file may have shrunk while being read; the header check reports it.
-            count = total
-        }
-        if let failure { throw .unreadable(file: path, reason: failure) }
-        return bytes
-    }
-
-    private static func errorText() -> String { String(cString: strerror(errno)) }
 }

@@ -35,6 +35,8 @@ public struct CheckpointSummary: Sendable, Equatable, Codable, CustomStringConve
     }
 
     public var file: String?
+    /// The fingerprint of the key whose signature was verified at load, if signed.
+    public var signer: String?
     public var formatVersion: Int
     public var libraryVersion: String
     public var created: String
@@ -54,7 +56,7 @@ public struct CheckpointSummary: Sendable, Equatable, Codable, CustomStringConve
     public var sections: [SectionEntry]
 
     enum CodingKeys: String, CodingKey {
-        case file, formatVersion, libraryVersion, created, note = "description", trunkLayers, parameters
+        case file, signer, formatVersion, libraryVersion, created, note = "description", trunkLayers, parameters
         case frozenParameterCount, trainableParameterCount, classes, optimizer, optimizerHyperparameters
         case optimizerStateEntries, trainingCounters, generators, sections
     }
@@ -62,6 +64,7 @@ public struct CheckpointSummary: Sendable, Equatable, Codable, CustomStringConve
     public var description: String {
         var lines: [String] = []
         lines.append("checkpoint \(file.map { "'\($0)'" } ?? "(in memory)"): format version \(formatVersion), library \(libraryVersion), created \(created)")
+        if let signer { lines.append("signed by key \(signer) (signature verified)") }
         if !note.isEmpty { lines.append("description: \(note)") }
         lines.append("trunk: " + trunkLayers.joined(separator: " -> "))
         lines.append("parameters: \(trainableParameterCount + frozenParameterCount) scalars, \(trainableParameterCount) trainable, \(frozenParameterCount) frozen")
@@ -122,7 +125,7 @@ extension Checkpoint {
         visit(model, "/model")
         for (name, section) in sections.sorted(by: { $0.key < $1.key }) { visit(section, "/sections/" + name) }
         return CheckpointSummary(
-            file: source, formatVersion: metadata.formatVersion, libraryVersion: metadata.libraryVersion,
+            file: source, signer: signer?.fingerprint, formatVersion: metadata.formatVersion, libraryVersion: metadata.libraryVersion,
             created: metadata.created, note: metadata.description,
             trunkLayers: ((try? trunkLayers()) ?? []).map(\.description),
             parameters: entries, frozenParameterCount: frozenCount, trainableParameterCount: total - frozenCount,

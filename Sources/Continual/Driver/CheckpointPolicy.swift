@@ -18,15 +18,18 @@ public struct CheckpointPolicy: Sendable, Equatable {
     public var atEnd: Bool
     /// The first words of the checkpoint's description (`moe stream`).
     public var title: String
+    /// Signs every checkpoint saved (`Checkpoint.save(to:signingKey:)`).
+    public var signingKey: CheckpointSigningKey?
 
     public init(path: String? = nil, everyBatches: Int = 0, atEachExperience: Bool = true, atEnd: Bool = true,
-                title: String = "stream") {
+                title: String = "stream", signingKey: CheckpointSigningKey? = nil) {
         precondition(everyBatches >= 0, "Save every N batches with N >= 0 (0: never)")
         self.path = path
         self.everyBatches = everyBatches
         self.atEachExperience = atEachExperience
         self.atEnd = atEnd
         self.title = title
+        self.signingKey = signingKey
     }
 
     /// Throws unless the folder of `path` exists: a stream fails at once, not after an

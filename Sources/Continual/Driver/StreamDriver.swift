@@ -384,7 +384,7 @@ public final class StreamDriver<L: StreamLearner> {
     public func save(_ reason: CheckpointEvent.Reason = .end) throws {
         guard let path = policy.path, learner != nil else { return }
         do {
-            try checkpoint().save(to: path)
+            try checkpoint().save(to: path, signingKey: policy.signingKey)
         } catch let error as CheckpointError {
             for plugin in plugins { plugin.onCheckpoint(self, .failed(path: path, reason: reason, error: error)) }
             throw error

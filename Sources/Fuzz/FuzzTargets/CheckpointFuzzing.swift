@@ -5,23 +5,36 @@ import Glibc
 import MoE
 
 /// The checkpoint loader as users meet it: `Checkpoint.decode` (header, length and
-/// whole-file XXH64 before libhdf5, then the HDF5 structure) and everything a loaded
-/// checkpoint is used for (`summary`, `makeModel()`, `makeOptimizer(for:)`, generators,
-/// a prediction and a training step).
+/// whole-file XXH64 before libhdf5, then the HDF5 structure parsed by libhdf5 in the
+/// reader process, whose snapshot comes back through the wire decoder) and everything a
+/// loaded checkpoint is used for (`summary`, `makeModel()`, `makeOptimizer(for:)`,
+/// generators, a prediction and a training step).
 ///
 /// The input is the checkpoint file. Mutated files are refused by the digest exactly as
 /// damaged files on disk are; `RehashedCheckpointFuzzing` goes past it.
+///
+/// `MOE_FUZZ_PARSING=in-process` parses in this process instead (how the crafted
+/// fixtures are shown to crash libhdf5); `MOE_FUZZ_READER_TIMEOUT=<seconds>` sets the
+/// reader's wall-clock limit (default 2; a hang costs that much).
 public enum CheckpointFuzzing: FuzzTarget {
     public static let name = "checkpoint"
 
     public static func run(_ input: [UInt8], in folder: FuzzFolder) -> FuzzOutcome {
         do throws(CheckpointError) {
-            let checkpoint = try Checkpoint.decode(input, name: "fuzz.ckpt")
+            let checkpoint = try Checkpoint.decode(input, name: "fuzz.ckpt", parsing: parsing)
             return .accepted(try exercise(checkpoint))
         } catch {
             return .rejected(error.description)
         }
     }
+
+    /// Where libhdf5 parses, from the environment.
+    static let parsing: CheckpointParsing = {
+        if getenv("MOE_FUZZ_PARSING").map({ String(cString: $0) }) == "in-process" { return .inProcess }
+        let timeout = getenv("MOE_FUZZ_READER_TIMEOUT").flatMap { Double(String(cString: $0)) } ?? 2
+        return .isolated(CheckpointReaderLimits(timeoutSeconds: timeout, cpuSeconds: max(1, Int(timeout.rounded(.up))),
+                                                memoryBytes: 512 << 20))
+    }()
 
     /// Uses a loaded checkpoint the way `moe inspect`, `moe eval` and `moe train --resume`
     /// do; returns a one-line account.

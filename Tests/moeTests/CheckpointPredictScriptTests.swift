@@ -1,0 +1,74 @@
+import Continual
+import Foundation
+import MoE
+import Testing
+import TestSupport
+
+/// `scripts/checkpoint_predict.py` (numpy and h5py) against `moe eval` on a learner that
+/// `moe stream` grew: the input scaler, experts writing their slots' logits, the gate over
+/// (slot, class) pairs and its stale head refitted from the saved statistics, the
+/// arbiter's choice of answer per slot.
+@Suite("checkpoint_predict.py reproduces a streamed learner")
+struct CheckpointPredictScriptTests {
+    static let script = repositoryRoot.appendingPathComponent("scripts/checkpoint_predict.py").path
+
+    /// Rows of 6 features whose class raises one of them, one experience after another.
+    static func rows(_ count: Int, classes: [Int], generator: inout SeededGenerator) -> [(features: [Float], label: Int)] {
+        (0..<count).map { _ in
+            let label = classes[generator.nextInt(below: classes.count)]
+            var features = (0..<6).map { _ in generator.nextNormal() }
+            features[label % 6] += 3
+            features[(label + 2) % 6] += 1.5 * Float(label / 3)
+            return (features, label)
+        }
+    }
+
+    static func csv(_ rows: [(features: [Float], label: Int)], labels: Bool) -> String {
+        rows.map { row in row.features.map { "\($0)" }.joined(separator: ",") + (labels ? ",\(row.label)" : "") }
+            .joined(separator: "\n") + "\n"
+    }
+
+    @Test("Predictions equal moe eval's on a learner from moe stream; logits agree with Swift's")
+    func streamedLearner() throws {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python),
+              MoeProcess.run(executable: python, ["-c", "import h5py, numpy"], in: nil, input: nil).status == 0 else {
+            print("skipped: \(python) with h5py and numpy is not installed (apt-get install python3-h5py)")
+            return
+        }
+        try withTemporaryDirectory { directory in
+            var generator = SeededGenerator(seed: 3)
+            let train = Self.rows(800, classes: [0, 1], generator: &generator) + Self.rows(800, classes: [2, 3], generator: &generator)
+                + Self.rows(800, classes: [4, 5], generator: &generator)
+            let test = Self.rows(300, classes: Array(0..<6), generator: &generator)
+            try Self.csv(train, labels: true).write(toFile: directory.path("train.csv"), atomically: true, encoding: .utf8)
+            try Self.csv(test, labels: true).write(toFile: directory.path("test.csv"), atomically: true, encoding: .utf8)
+            try Self.csv(test, labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
+            let checkpoint = directory.path("learner.h5")
+
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "last",
+                                         "--hidden", "16", "--batch-size", "20", "--save", checkpoint, "--json"])
+            #expect(stream.status == 0, "\(stream.error)")
+            #expect((MoeProcess.json(stream)?["experts"] as? Int ?? 0) >= 1)
+            let eval = MoeProcess.run(["eval", checkpoint, "--source", "csv:" + directory.path("test.csv"), "--label-column", "last", "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            let evalAccuracy = try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double)
+
+            let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
+            #expect(classes.status == 0, "\(classes.error)")
+            let predicted = classes.output.split(separator: "\n").map { Int($0) ?? -1 }
+            let correct = zip(predicted, test).filter { $0 == $1.label }.count
+            #expect(predicted.count == test.count)
+            #expect(abs(Double(correct) / Double(test.count) - evalAccuracy) <= 1e-5, "script \(correct)/\(test.count), moe eval \(evalAccuracy)")
+
+            // Row by row against the learner moe eval rebuilds, and the logits against its model.
+            let learner = try Learner(checkpoint: Checkpoint.load(from: checkpoint)).snapshot()
+            let x = Matrix(test.map(\.features))
+            #expect(predicted == learner.predict(x))
+            let logits = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv")], in: nil, input: nil)
+            #expect(logits.status == 0, "\(logits.error)")
+            let printed = Matrix(logits.output.split(separator: "\n").map { $0.split(separator: ",").map { Float(String($0))! } })
+            #expect(maxRelativeDifference(printed, learner.model(learner.scaler?.transform(x) ?? x)) <= 1e-5)
+        }
+    }
+}
