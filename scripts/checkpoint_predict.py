@@ -453,14 +453,20 @@ def log_softmax(values):
 
 
 def arbiter_answer(learner, slot):
-    """Which answer a slot gives (AnswerArbiter.answer): the gate's, unless its network's
-    or the product's has proved better by more than z standard errors."""
+    """Which answer a slot gives (AnswerArbiter.answer): the one decided on the slot's
+    holdout when it was frozen; before that the gate's, unless its network's or the
+    product's has proved better by more than z standard errors."""
     arbiter = learner.get("arbiter") or {}
     settings = arbiter.get("settings", {})
     if settings.get("fixed"):
         return settings["fixed"]
+    if not settings.get("enabled", True):
+        return "gate"
+    decided = arbiter.get("decided", [])
+    if slot < len(decided) and decided[slot] is not None:
+        return decided[slot]
     network, product = arbiter.get("network", []), arbiter.get("product", [])
-    if not settings.get("enabled", True) or slot >= len(network):
+    if slot >= len(network):
         return "gate"
 
     def advantage(tally):
@@ -468,7 +474,7 @@ def arbiter_answer(learner, slot):
         return (tally["wins"] - tally["losses"]) / np.sqrt(n) if n > 0 else 0.0
 
     a, b = advantage(network[slot]), advantage(product[slot])
-    if max(a, b) <= settings.get("z", 2):
+    if max(a, b) <= settings.get("z", 1.5):
         return "gate"
     return "network" if a >= b else "product"
 
