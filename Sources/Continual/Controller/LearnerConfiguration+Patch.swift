@@ -30,8 +30,11 @@ extension LearnerConfiguration {
         func merge(_ old: [String: Any], _ new: [String: Any]) -> [String: Any] {
             var result = old
             for (key, value) in new {
+                // Objects merge key by key (a key absent from the base is an optional
+                // setting left at nil, such as arbiter.fixed); a one-key object replacing
+                // another one-key object is an enum switching cases (gate: learned).
                 if let before = old[key] as? [String: Any], let after = value as? [String: Any],
-                   Set(after.keys).isSubset(of: Set(before.keys)) {
+                   !(before.count == 1 && after.count == 1 && before.keys != after.keys) {
                     result[key] = merge(before, after)
                 } else {
                     result[key] = value

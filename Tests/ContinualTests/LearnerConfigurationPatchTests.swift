@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import Continual
+
+/// `--learner-config`: a JSON object whose keys replace the defaults, nested objects key by key.
+@Suite("Learner configuration patches")
+struct LearnerConfigurationPatchTests {
+    func patch(_ json: String) throws(LearnerError) -> LearnerConfiguration {
+        try LearnerConfiguration().patched(with: Data(json.utf8), source: "patch.json")
+    }
+
+    @Test("a nested key changes that key only")
+    func nestedKey() throws {
+        let c = try patch(#"{"growth": {"cooldownSamples": 256}}"#)
+        var expected = LearnerConfiguration()
+        expected.growth.cooldownSamples = 256
+        #expect(c == expected)
+    }
+
+    @Test("an optional setting left at nil by the defaults can be set inside its object")
+    func optionalInsideObject() throws {
+        let c = try patch(#"{"arbiter": {"fixed": "network"}}"#)
+        #expect(c.arbiter.fixed == .network)
+        #expect(c.arbiter.z == LearnerConfiguration().arbiter.z && c.arbiter.halfLife == LearnerConfiguration().arbiter.halfLife)
+    }
+
+    @Test("an enumeration switches cases whole")
+    func enumerationSwitches() throws {
+        let c = try patch(#"{"gate": {"learned": {}}, "growth": {"enabled": false}}"#)
+        #expect(c.gate == .learned && !c.growth.enabled)
+        #expect(c.growth.cooldownSamples == LearnerConfiguration().growth.cooldownSamples)
+    }
+
+    @Test("a misspelt key, a wrong type and a refused value are errors naming the key")
+    func errors() {
+        #expect { try patch(#"{"growth": {"cooldownSample": 1}}"#) } throws: { "\($0)".contains("growth.cooldownSample") && "\($0)".contains("patch.json") }
+        #expect { try patch(#"{"arbiter": {"fixed": "oracle"}}"#) } throws: { "\($0)".contains("arbiter.fixed") }
+        #expect { try patch(#"{"arbiter": {"z": -1}}"#) } throws: { "\($0)".contains("z") }
+        #expect { try patch(#"[1, 2]"#) } throws: { "\($0)".contains("JSON object") }
+    }
+}
