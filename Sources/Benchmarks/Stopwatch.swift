@@ -1,3 +1,5 @@
+import MoE
+
 /// Timing helpers for the benchmarks: medians of repeated runs, in seconds.
 public enum Stopwatch {
     /// Seconds taken by `body`.
@@ -20,5 +22,23 @@ public enum Stopwatch {
         let sorted = times.sorted()
         let n = sorted.count
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+}
+
+/// The rate of `cblas_sgemm` on one shape, under the process's thread policy: the yardstick
+/// a stream's FLOP rate is set against (`moe stream --json`).
+public enum SgemmYardstick {
+    /// GFLOP/s of `m x k` times `k x n` products, median of `repeats` timings of `runs`
+    /// products each (the default shape is the gate's random features of a batch of 128).
+    public static func gflopsPerSecond(m: Int = 128, n: Int = 2048, k: Int = 784, runs: Int = 8, repeats: Int = 5) -> Double {
+        var generator = SeededGenerator(seed: 1)
+        var a = Matrix(rows: m, columns: k), b = Matrix(rows: k, columns: n)
+        a.apply { _ in generator.nextNormal() }
+        b.apply { _ in generator.nextNormal() }
+        var c = Matrix(rows: m, columns: n)
+        let seconds = Stopwatch.median(repeats: repeats) {
+            for _ in 0..<runs { c.addProduct(a, b, keep: 0) }
+        }
+        return 2 * Double(m) * Double(n) * Double(k) * Double(runs) / seconds / 1e9
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Continual
 import Foundation
 import Logging
@@ -153,9 +154,21 @@ struct Stream: ParsableCommand {
         var samples: Int
         var rowsSkipped: Int
         var paused: Bool
+        /// Wall-clock seconds by phase: loading the data, the driver's reading, the
+        /// learner's phases, reports, evaluation, checkpoints, and the whole run.
+        var seconds: [String: Double]
+        /// Floating-point operations of the BLAS and LAPACK calls, their rate over the
+        /// whole run, and cblas_sgemm's rate on the gate's shape in the same process.
+        var flops: Double
+        var gflopsPerSecond: Double
+        var sgemmGflopsPerSecond: Double
+        var sgemmFraction: Double
+        /// Bytes the learner holds, by component.
+        var memoryBytes: [String: Int]
     }
 
     func run() throws {
+        let started = ContinuousClock.now
         ignoreFileSizeSignal()
         let console = Console(json: common.json)
         var logger = Logger(label: "moe.stream") { _ in StreamLogHandler.standardError(label: "moe") }
@@ -166,10 +179,23 @@ struct Stream: ParsableCommand {
         let evaluation = ScenarioEvaluation<Learner>(), growth = GrowthRecorder<Learner>()
         let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, StreamLines(console: console)]
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
+        let loaded = ContinuousClock.now
         console.say(describe(driver))
         let stop = StopCondition(experiences: stopAfter, batches: stopAfterBatches)
         let outcome = try failingClearly { try driver.run(until: stop, logger: logger) }
-        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, console: console)
+        let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)
+        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, console: console, clock: clock)
+    }
+
+    /// When the run started and how much work it did, for the profile.
+    struct RunClock {
+        var started: ContinuousClock.Instant
+        var loaded: ContinuousClock.Instant
+        var flops: Double
+        var ended = ContinuousClock.now
+
+        var loadSeconds: Double { (loaded - started).inSeconds }
+        var totalSeconds: Double { (ended - started).inSeconds }
     }
 
     /// A fresh stream, a resumed one, or a saved learner continued on new rows.
@@ -293,7 +319,7 @@ struct Stream: ParsableCommand {
     /// Prints the figures, writes the report, emits the JSON line.
     func finish(
         _ driver: StreamDriver<Learner>, outcome: RunOutcome, evaluation: ScenarioEvaluation<Learner>,
-        growth: GrowthRecorder<Learner>, console: Console
+        growth: GrowthRecorder<Learner>, console: Console, clock: RunClock
     ) throws {
         guard let learner = driver.learner else { throw CommandFailure("\(driver.source.name): the stream held no samples") }
         let matrix = evaluation.state.classIncremental
@@ -334,8 +360,22 @@ struct Stream: ParsableCommand {
         }
         if let saved = driver.lastSaved { console.say("saved \(saved)") }
         let profile = learner.profile
-        console.say("time in the learner: " + profile.phases.map { "\($0.name) \(fixed($0.seconds, 2)) s" }.joined(separator: ", ")
-            + " (\(profile.refits) refits)")
+        let timing = driver.timing
+        var seconds: [String: Double] = ["load": clock.loadSeconds, "read": timing.read, "reports": timing.reports,
+                                         "evaluation": timing.evaluation, "checkpoint": timing.checkpoint,
+                                         "learner_other": max(0, timing.learn - profile.total), "total": clock.totalSeconds]
+        for phase in profile.phases { seconds[phase.name] = phase.seconds }
+        console.say("time: load \(fixed(clock.loadSeconds, 2)) s, read \(fixed(timing.read, 2)) s, learn \(fixed(timing.learn, 2)) s ("
+            + profile.phases.map { "\($0.name) \(fixed($0.seconds, 2))" }.joined(separator: ", ")
+            + "; \(profile.refits) refits), evaluation \(fixed(timing.evaluation, 2)) s, checkpoint \(fixed(timing.checkpoint, 2)) s, "
+            + "reports \(fixed(timing.reports, 2)) s; \(fixed(clock.totalSeconds, 2)) s in all")
+        let rate = clock.flops / max(clock.totalSeconds, 1e-9) / 1e9
+        let yardstick = SgemmYardstick.gflopsPerSecond()
+        console.say("work: \(fixed(clock.flops / 1e9, 1)) GFLOP in BLAS and LAPACK calls, \(fixed(rate, 1)) GFLOP/s over the run, "
+            + "\(fixed(rate / yardstick, 2)) of cblas_sgemm's \(fixed(yardstick, 1)) GFLOP/s on the gate's 128 x 2048 x 784 product")
+        let memoryBytes = learner.memory
+        console.say("memory: " + memoryBytes.components.map { "\($0.name) \(fixed(Double($0.bytes) / 1_048_576, 2)) MiB" }
+            .joined(separator: ", ") + "; \(fixed(Double(memoryBytes.total) / 1_048_576, 1)) MiB in all")
         let arbiter = learner.arbiter
         console.say("who answers in each slot (network against the gate where they disagree, faded counts): "
             + arbiter.answers.enumerated().map { s, answer in
@@ -354,7 +394,10 @@ struct Stream: ParsableCommand {
             memoryFloats: memory.replay + memory.statistics, checkpoint: driver.lastSaved,
             cycles: cycleCount > 1 ? summaries : nil, numericalFaults: counters.numericalFaults,
             rowsOutOfRange: counters.rowsOutOfRange, samples: driver.position.samples,
-            rowsSkipped: driver.position.source.skipped.total, paused: outcome == .paused))
+            rowsSkipped: driver.position.source.skipped.total, paused: outcome == .paused,
+            seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
+            sgemmFraction: rate / yardstick,
+            memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) })))
     }
 }
 

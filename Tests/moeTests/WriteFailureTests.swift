@@ -132,15 +132,18 @@ struct WriteFailureTests {
         }
     }
 
-    @Test("A full disk (a 1 MiB tmpfs): ENOSPC mid-write, the previous checkpoint intact",
+    @Test("A full disk (a tmpfs 1.5 times one checkpoint): ENOSPC mid-write, the previous checkpoint intact",
           .enabled(if: TmpfsMount.isAllowed, TmpfsMount.needsRoot))
     func fullDisk() throws {
         try withTemporaryDirectory { directory in
+            // One copy fits, a second cannot (checkpoints are compressed: measure one first).
+            Self.writeFirstVersion(directory.path("measure.h5"))
+            let bytes = try #require(try FileManager.default.attributesOfItem(atPath: directory.path("measure.h5"))[.size] as? Int)
             let mountPoint = directory.path("small")
-            let mount = try TmpfsMount(at: mountPoint, sizeKiB: 1024)
+            let mount = try TmpfsMount(at: mountPoint, sizeKiB: max(64, bytes * 3 / 2 / 1024))
             defer { mount.unmount() }
             let path = mountPoint + "/full.h5"
-            Self.writeFirstVersion(path)  // 560 KB of 1 MiB: a second copy cannot fit
+            Self.writeFirstVersion(path)
             try Self.expectFailedSoak(path, reason: "writing failed: No space left on device")
             try Self.expectLearnerSurvives(failingPath: mountPoint + "/learner.h5", reason: "No space left on device", goodFolder: directory)
             try Self.expectVersionOne(path)

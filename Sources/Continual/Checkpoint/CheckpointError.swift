@@ -175,7 +175,7 @@ public enum CheckpointReaderFailure: Error, Equatable, Sendable, CustomStringCon
         case let .exited(status):
             "the reader process ended with status \(status) instead of answering" + (exitReasons[status].map { " (\($0))" } ?? "")
         case let .answerTooLarge(limit):
-            "the reader's answer exceeded \(limit) bytes, more than the file can hold; the file is malformed or crafted"
+            "the reader's answer exceeded \(limit) bytes, more than a checkpoint of its size expands to; the file is malformed or crafted"
         case let .malformedAnswer(reason):
             "the reader's answer is not well formed: \(reason)"
         case let .readerStopped(reason):

@@ -32,7 +32,8 @@ public struct CheckpointReaderLimits: Sendable, Equatable {
     public var cpuSeconds: Int?
     /// Bytes of address space the parse may add.
     public var memoryBytes: Int?
-    /// Bytes of the largest answer accepted.
+    /// Bytes of the largest answer accepted (by default as much as the parse may hold in
+    /// memory: compressed datasets make the answer larger than the file).
     public var answerBytes: Int?
 
     public init(timeoutSeconds: Double? = nil, cpuSeconds: Int? = nil, memoryBytes: Int? = nil, answerBytes: Int? = nil) {
@@ -52,7 +53,7 @@ public struct CheckpointReaderLimits: Sendable, Equatable {
         let timeout = timeoutSeconds ?? (10 + mebibytes / 16)
         return HDF5SnapshotRequest(
             imageBytes: bytes, memoryBytes: memoryBytes ?? ((256 << 20) + 8 * bytes),
-            answerLimit: answerBytes ?? (2 * bytes + (1 << 20)), cpuSeconds: cpuSeconds ?? max(1, Int(timeout.rounded(.up))),
+            answerLimit: answerBytes ?? ((256 << 20) + 8 * bytes), cpuSeconds: cpuSeconds ?? max(1, Int(timeout.rounded(.up))),
             timeoutMilliseconds: max(1, Int((timeout * 1000).rounded(.up))))
     }
 }

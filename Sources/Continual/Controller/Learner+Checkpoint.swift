@@ -11,7 +11,8 @@ import MoE
 //                                   seen classes, the arbiter's counts
 //   /sections/covariance/<name>     float64: the covariance tracker's arrays
 //   /sections/gate_statistics/<name> float64: class statistics of the gate (counts, sums,
-//                                   scatter) over the head's (slot, class) columns
+//                                   scatter) over the head's (slot, class) columns;
+//                                   pending: float32 [rows, features] not yet in the scatter
 //   /sections/scaler/<name>         the input scaler: center, inverse_scale (float32, what
 //                                   predictions use), mean, squares (float64), first
 //                                   (float32), varying, fixed (int64); @count, @evidence, @clip
@@ -60,7 +61,11 @@ extension Learner {
         sections["covariance"] = covariance
         if let statistics {
             var section = CheckpointSection(attributes: ["feature_count": .int(Int64(statistics.featureCount))])
-            for (name, values) in statistics.state { section.insert(.doubles(values), at: name) }
+            for (name, values) in statistics.state where name != "pending" { section.insert(.doubles(values), at: name) }
+            // Pending rows are Float32 in memory: stored as such (half the bytes, the same bits).
+            let pending = statistics.pendingRows
+            let p = statistics.featureCount
+            section.insert(.float32(Matrix(rows: pending.count / p, columns: p, scalars: pending)), at: "pending")
             sections["gate_statistics"] = section
         }
         if let scaler {
@@ -149,7 +154,8 @@ extension Learner {
                 throw .invalidValue(path: "/sections/gate_statistics@feature_count",
                                     reason: "\(count) features, the gate has \(model.gate.featureCount)", file: file)
             }
-            let state = try section.allDoubles()
+            // Pending rows: float32 rows (this version) or a float64 array (older files).
+            let state = try section.allDoubles(float32: ["pending"])
             do {
                 statistics = try ClassStatistics(featureCount: count, state: state)
             } catch {
@@ -262,9 +268,15 @@ extension CheckpointSection {
     }
 
     /// Every float64 dataset below this section, by slash-separated path.
-    func allDoubles(prefix: String = "") throws(CheckpointError) -> [String: [Double]] {
+    func allDoubles(prefix: String = "", float32 allowed: Set<String> = []) throws(CheckpointError) -> [String: [Double]] {
         var result: [String: [Double]] = [:]
-        for name in datasets.keys { result[prefix + name] = try doubles(name) }
+        for name in datasets.keys {
+            if allowed.contains(name), case let .float32(m)? = datasets[name] {
+                result[prefix + name] = m.scalars.map(Double.init)
+            } else {
+                result[prefix + name] = try doubles(name)
+            }
+        }
         for name in children.keys {
             let nested = try child(name).allDoubles(prefix: prefix + name + "/")
             result.merge(nested) { a, _ in a }

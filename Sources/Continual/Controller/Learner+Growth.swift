@@ -33,6 +33,8 @@ extension Learner {
             let expert = model.grow(
                 at: layer, detectors: chosen, hiddenWidth: configuration.expertWidth, depth: configuration.expertDepth,
                 classes: novelty ? Set(novel) : nil, context: configuration.expertContext, generator: &generator)
+            // Frozen parameters never step again: their optimizer state goes.
+            optimizer.forget(model.frozen)
             // A new slot is in charge: its error rate starts over; the one that stops
             // learning is judged on its holdout.
             drift.reset()

@@ -19,6 +19,8 @@ public final class ScenarioEvaluation<L: StreamLearner>: StreamPlugin {
     }
 
     public private(set) var state = State()
+    /// The test sets as the learner prepared them (not saved).
+    private var cache = EvaluationCache()
 
     public init() {}
 
@@ -43,12 +45,12 @@ public final class ScenarioEvaluation<L: StreamLearner>: StreamPlugin {
         let ready = learner.readyToPredict()
         for j in scenario.experiences.indices {
             let test = scenario.testSet(experience: j)
-            state.classIncremental.record(
-                ready.score(features: test.features, labels: test.labels, among: nil), trainedThrough: trained, evaluatedOn: j)
+            // Class-incremental, and task-incremental on split scenarios, from one preparation.
+            let restrictions: [Set<Int>?] = scenario.kind == .split ? [nil, Set(scenario.experiences[j].classes)] : [nil]
+            let scores = ready.scores(features: test.features, labels: test.labels, among: restrictions, set: j, cache: &cache)
+            state.classIncremental.record(scores[0], trainedThrough: trained, evaluatedOn: j)
             if scenario.kind == .split {
-                state.taskIncremental.record(
-                    ready.score(features: test.features, labels: test.labels, among: Set(scenario.experiences[j].classes)),
-                    trainedThrough: trained, evaluatedOn: j)
+                state.taskIncremental.record(scores[1], trainedThrough: trained, evaluatedOn: j)
             }
         }
         if !joint && experience.experience == experience.perCycle - 1 {

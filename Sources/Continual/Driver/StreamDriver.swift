@@ -49,6 +49,8 @@ public final class StreamDriver<L: StreamLearner> {
     /// (not reading, evaluating or saving).
     public private(set) var samplesLearnedHere = 0
     public private(set) var secondsLearning = 0.0
+    /// Where this driver's wall-clock time went.
+    public private(set) var timing = StreamTiming()
 
     private var makeLearner: ((Batch) throws -> L)?
     private let trainingSet: Dataset?
@@ -237,8 +239,11 @@ public final class StreamDriver<L: StreamLearner> {
             let total = reader!.expectedSamples
             while true {
                 if let n = stop.batches, position.batches >= n { return try end(.paused) }
+                var lap = ContinuousClock.now
                 for plugin in plugins { plugin.beforeBatch(self) }
-                guard let batch = try read() else { break }
+                timing.reports += lap.advance()
+                guard let batch = try read() else { timing.read += lap.advance(); break }
+                timing.read += lap.advance()
                 let name = reader!.name
                 if let known = continuedLabels {
                     try checkLabels(known: known, now: reader!.labelMap, source: name)
@@ -252,10 +257,12 @@ public final class StreamDriver<L: StreamLearner> {
                     learner!.beginExperience(index)
                     beginning = nil
                 }
-                let clock = ContinuousClock()
+                lap = ContinuousClock.now
                 var step: L.Step?
-                let elapsed = try clock.measure { step = try learner!.learn(batch, source: name, logger: logger) }
-                secondsLearning += elapsed.inSeconds
+                step = try learner!.learn(batch, source: name, logger: logger)
+                let elapsed = lap.advance()
+                secondsLearning += elapsed
+                timing.learn += elapsed
                 samplesLearnedHere += batch.count
                 position.batches += 1
                 position.samples += batch.count
@@ -264,13 +271,16 @@ public final class StreamDriver<L: StreamLearner> {
                     step: step!, samples: batch.count, pass: batch.pass, experience: experience,
                     samplesInExperience: position.source.samplesDelivered, experienceSamples: total)
                 for plugin in plugins { plugin.afterBatch(self, event) }
+                timing.reports += lap.advance()
                 if policy.everyBatches > 0 && position.batches % policy.everyBatches == 0 {
                     let endsExperience = total.map { position.source.samplesDelivered >= $0 } ?? false
                     if !(endsExperience && policy.atEachExperience) { saveReporting(.periodic) }
                 }
             }
             reader = nil
+            var lap = ContinuousClock.now
             for plugin in plugins { plugin.afterExperience(self, experience) }
+            timing.evaluation += lap.advance()
             position.experience += 1
             position.source = StreamPosition(labelMap: position.source.labelMap, inputWidth: position.source.inputWidth,
                                              skipped: position.source.skipped)
@@ -281,7 +291,9 @@ public final class StreamDriver<L: StreamLearner> {
 
     /// Calls the plugins' `atEnd` and saves by the policy.
     private func end(_ outcome: RunOutcome) throws -> RunOutcome {
+        var lap = ContinuousClock.now
         for plugin in plugins { plugin.atEnd(self) }
+        timing.evaluation += lap.advance()
         let done = savedAt.map { $0.batches == position.batches && $0.experience == position.experience } ?? false
         if policy.atEnd && !done && learner != nil { try save(.end) }
         return outcome
@@ -383,6 +395,8 @@ public final class StreamDriver<L: StreamLearner> {
     /// Saves now to the policy's path (nothing without one).
     public func save(_ reason: CheckpointEvent.Reason = .end) throws {
         guard let path = policy.path, learner != nil else { return }
+        var lap = ContinuousClock.now
+        defer { timing.checkpoint += lap.advance() }
         do {
             try checkpoint().save(to: path, signingKey: policy.signingKey)
         } catch let error as CheckpointError {
@@ -425,5 +439,33 @@ func describe(_ map: LabelMap) -> String {
         return "its classes by name (\(shown)\(map.names.count > 8 ? ", …" : ""))"
     default:
         return "its classes by number" + (map.classCount > 0 ? " (0..<\(map.classCount))" : "")
+    }
+}
+
+/// Seconds of a stream's wall-clock time in this process, by what the driver was doing.
+public struct StreamTiming: Sendable, Equatable {
+    /// Reading and preparing batches from the source.
+    public var read = 0.0
+    /// The learner's `learn` (its own profile says where inside).
+    public var learn = 0.0
+    /// Plugins after each batch (reports, progress lines).
+    public var reports = 0.0
+    /// Plugins after each experience and at the end (evaluations on test sets).
+    public var evaluation = 0.0
+    /// Saving checkpoints.
+    public var checkpoint = 0.0
+
+    public init() {}
+
+    /// Seconds in all.
+    public var total: Double { read + learn + reports + evaluation + checkpoint }
+}
+
+extension ContinuousClock.Instant {
+    /// Seconds from this instant to now; the instant moves to now.
+    mutating func advance() -> Double {
+        let now = ContinuousClock.now
+        defer { self = now }
+        return (now - self).inSeconds
     }
 }

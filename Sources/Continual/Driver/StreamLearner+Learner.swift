@@ -31,4 +31,25 @@ extension Learner: StreamLearner {
     public func score(features: Matrix, labels: [Int], among classes: Set<Int>?) -> Double {
         accuracy(features: features, labels: labels, among: classes)
     }
+
+    /// Scales the set and computes its gate features once (or takes them from `cache`),
+    /// then predicts under every restriction from them.
+    public func scores(features: Matrix, labels: [Int], among restrictions: [Set<Int>?], set: Int,
+                       cache: inout EvaluationCache) -> [Double] {
+        guard features.rows > 0 else { return restrictions.map { _ in 0 } }
+        let ready = counters.headIsStale || !holdout.isEmpty ? snapshot() : self
+        let prepared: PreparedRows
+        if let kept = cache.prepared[set], kept.rows == features.rows, ready.canUse(kept) {
+            prepared = kept
+        } else {
+            cache.prepared[set] = nil
+            prepared = ready.prepare(features)
+            if cache.bytes + prepared.bytes <= cache.capacityBytes { cache.prepared[set] = prepared }
+        }
+        return restrictions.map { classes in
+            let predicted = ready.predict(prepared: prepared, among: classes)
+            let correct = zip(predicted, labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+            return Double(correct) / Double(features.rows)
+        }
+    }
 }

@@ -39,6 +39,11 @@ public protocol StreamLearner: Sendable {
     func readyToPredict() -> Self
     /// Fraction of rows predicted right, among `classes` only when given (task-incremental).
     func score(features: Matrix, labels: [Int], among classes: Set<Int>?) -> Double
+    /// Fractions of rows predicted right under each restriction of `restrictions` (nil:
+    /// every class), for test set `set` of an evaluation that scores the same sets again
+    /// and again: what the learner prepares for a set may be kept in `cache`.
+    func scores(features: Matrix, labels: [Int], among restrictions: [Set<Int>?], set: Int,
+                cache: inout EvaluationCache) -> [Double]
     /// The learner as a checkpoint, with extra sections (the driver adds the stream's).
     func checkpoint(description: String, sections: [String: CheckpointSection]) -> Checkpoint
 }
@@ -46,4 +51,25 @@ public protocol StreamLearner: Sendable {
 extension StreamLearner {
     /// Nothing to mark by default.
     public mutating func beginExperience(_ index: Int) {}
+
+    /// One ``score(features:labels:among:)`` per restriction, nothing cached.
+    public func scores(features: Matrix, labels: [Int], among restrictions: [Set<Int>?], set: Int,
+                       cache: inout EvaluationCache) -> [Double] {
+        restrictions.map { score(features: features, labels: labels, among: $0) }
+    }
+}
+
+/// What an evaluation keeps between scorings of the same test sets: the continual
+/// learner's rows scaled and passed through its gate's random features, reused while its
+/// input scaling stays the same (up to ``capacityBytes``). Not saved: a resumed stream
+/// prepares its sets again.
+public struct EvaluationCache: Sendable {
+    var prepared: [Int: Learner.PreparedRows] = [:]
+    /// Most bytes kept.
+    public var capacityBytes = 256 << 20
+
+    public init() {}
+
+    /// Bytes kept now.
+    public var bytes: Int { prepared.values.reduce(0) { $0 + $1.bytes } }
 }

@@ -16,9 +16,11 @@
 ///
 /// so the result does not depend on how the stream was cut into batches or in which
 /// order they came (up to float rounding). A batch's own scatter comes from its rows
-/// centred on their class means (Float32): those rows are gathered over a few batches
-/// (up to ``pendingRowLimit`` rows) and their scatter added in one `cblas_ssyrk`, which is
-/// about twice as fast as one product per small batch; totals are kept in Float64. Only
+/// centred on their class means (Float32); those rows, and the batch's correction rows,
+/// are gathered over a few batches (up to ``pendingRowLimit`` rows) and their scatter
+/// added in one `cblas_ssyrk`: one pass over the `p x p` total per flush instead of two
+/// per batch (a batch of 128 rows at p = 2048 spent more time reading and writing the
+/// 32 MB total than multiplying); totals are kept in Float64. Only
 /// the upper triangle of `S` is stored meaningfully.
 ///
 /// Classes are the labels `0..<classCount`; a label never seen has count 0. The
@@ -34,7 +36,7 @@ public struct ClassStatistics: Sendable {
     /// Within-class scatter, `featureCount x featureCount` row-major; upper triangle
     /// valid. Excludes the rows in `pending`.
     private var scatter: [Double]
-    /// Centred rows (row-major, `featureCount` wide) whose scatter is not yet in `scatter`.
+    /// Centred rows and correction rows (row-major, `featureCount` wide) whose scatter is not yet in `scatter`.
     private var pending: [Float] = []
 
     /// Centred rows gathered before their scatter is added to the totals in one product.
@@ -74,6 +76,13 @@ public struct ClassStatistics: Sendable {
         MemoryLayout<Double>.stride * (counts.count + sums.count + scatter.count)
             + MemoryLayout<Float>.stride * pending.capacity
     }
+
+    /// The rows whose scatter is not yet in the totals (row-major, ``featureCount`` wide).
+    public var pendingRows: [Float] { pending }
+
+    /// Bytes of the rows whose scatter is not yet in the totals (at most
+    /// ``pendingRowLimit`` rows and a batch's correction rows, Float32).
+    public var pendingBytes: Int { MemoryLayout<Float>.stride * pending.capacity }
 
     /// The mean feature row of class `label` (zeros when it was never seen).
     public func mean(ofClass label: Int) -> [Double] {
@@ -134,9 +143,16 @@ public struct ClassStatistics: Sendable {
                 }
             }
         }
-        absorb(counts: batchCounts, sums: batchSums) { _ in }
+        // Chan's between-part correction rows go with the centred rows into the next
+        // product: one pass over the scatter per flush, not one per batch. Rows that would
+        // take the pending buffer past its limit flush it first, so it never grows beyond.
+        let corrections = absorb(counts: batchCounts, sums: batchSums)
+        let limit = Self.pendingRowLimit * p
+        if pending.count + centred.count + corrections.count > limit { flushPending() }
+        if pending.capacity < limit { pending.reserveCapacity(limit) }
         pending += centred
-        if pending.count >= Self.pendingRowLimit * p { flushPending() }
+        pending += corrections.map { Float($0) }
+        if pending.count >= limit { flushPending() }
     }
 
     /// Adds the scatter of the pending rows to the totals.
@@ -183,11 +199,18 @@ public struct ClassStatistics: Sendable {
                      "Cannot merge statistics of \(other.featureCount) features into \(featureCount)")
         let p = featureCount
         let otherScatter = other.completeScatter()
-        absorb(counts: other.counts, sums: other.sums) { total in
+        let corrections = absorb(counts: other.counts, sums: other.sums)
+        scatter.withUnsafeMutableBufferPointer { total in
             otherScatter.withUnsafeBufferPointer { b in
                 for i in 0..<p {
                     let row = i * p
                     for j in i..<p { total[row + j] += b[row + j] }
+                }
+            }
+            if !corrections.isEmpty {
+                corrections.withUnsafeBufferPointer { d in
+                    BLAS.dsyrk(transpose: true, n: p, k: d.count / p, alpha: 1, a: d.baseAddress!, lda: p,
+                               beta: 1, c: total.baseAddress!, ldc: p)
                 }
             }
         }
@@ -200,19 +223,15 @@ public struct ClassStatistics: Sendable {
         return result
     }
 
-    /// Adds another part's counts, sums and scatter (given by `addScatter`, which adds the
-    /// part's upper triangle into the buffer) with Chan's between-part correction.
-    private mutating func absorb(
-        counts partCounts: [Double], sums partSums: [Double],
-        addScatter: (UnsafeMutableBufferPointer<Double>) -> Void
-    ) {
+    /// Adds another part's counts and sums; returns the rows of Chan's between-part
+    /// correction, whose scatter `Dᵀ D` the caller adds to the total:
+    /// `sqrt(n_a n_b / n) (μ_b - μ_a)` for each class present on both sides.
+    private mutating func absorb(counts partCounts: [Double], sums partSums: [Double]) -> [Double] {
         let p = featureCount
         if partCounts.count > counts.count {
             sums += Array(repeating: 0, count: (partCounts.count - counts.count) * p)
             counts += Array(repeating: 0, count: partCounts.count - counts.count)
         }
-        // Rows of sqrt(n_a n_b / n) (μ_b - μ_a) for classes present on both sides; their
-        // scatter D ᵀ D (one dsyrk) is the correction term.
         var corrections: [Double] = []
         for c in partCounts.indices where partCounts[c] > 0 && counts[c] > 0 {
             let na = counts[c], nb = partCounts[c]
@@ -221,19 +240,11 @@ public struct ClassStatistics: Sendable {
                 corrections.append(factor * (partSums[c * p + j] / nb - sums[c * p + j] / na))
             }
         }
-        scatter.withUnsafeMutableBufferPointer { total in
-            addScatter(total)
-            if !corrections.isEmpty {
-                corrections.withUnsafeBufferPointer { d in
-                    BLAS.dsyrk(transpose: true, n: p, k: d.count / p, alpha: 1, a: d.baseAddress!, lda: p,
-                               beta: 1, c: total.baseAddress!, ldc: p)
-                }
-            }
-        }
         for c in partCounts.indices where partCounts[c] > 0 {
             counts[c] += partCounts[c]
             for j in 0..<p { sums[c * p + j] += partSums[c * p + j] }
         }
+        return corrections
     }
 }
 

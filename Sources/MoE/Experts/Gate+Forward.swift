@@ -34,11 +34,12 @@ extension Gate {
     ///   - slotColumns: The head columns of every slot (class-posterior scores sum the
     ///     posterior over them): its classes, or its (slot, class) pairs.
     ///   - generator: Noise source for noisy routing; nil at inference (no noise).
-    func forward(input: Matrix?, slotInputs: [Matrix], slotColumns: [[Int]],
+    ///   - features: The random features of `input`, when already computed.
+    func forward(input: Matrix?, slotInputs: [Matrix], slotColumns: [[Int]], features known: Matrix? = nil,
                  generator: inout SeededGenerator?) -> GatePass {
         precondition(slotCount > 0, "The gate has no slots")
         if featureCount > 0 {
-            return classPosteriorForward(input: input!, slotColumns: slotColumns)
+            return classPosteriorForward(input: input!, slotColumns: slotColumns, features: known)
         }
         let n = input?.rows ?? slotInputs.first?.rows ?? 0
         var scores = linearScores(input: input, slotInputs: slotInputs, weights: slotWeights, rows: n)
@@ -110,9 +111,9 @@ extension Gate {
     }
 
     /// Scores of a class-posterior gate: log posterior mass of each slot's head columns.
-    private func classPosteriorForward(input: Matrix, slotColumns: [[Int]]) -> GatePass {
+    private func classPosteriorForward(input: Matrix, slotColumns: [[Int]], features known: Matrix?) -> GatePass {
         precondition(slotColumns.count == slotCount, "\(slotColumns.count) column sets for \(slotCount) slots")
-        let phi = features(input)
+        let phi = known ?? features(input)
         var z = Matrix(rows: input.rows, columns: headWeight.columns)
         z.addRowVector(headBias)
         z.addProduct(phi, headWeight)

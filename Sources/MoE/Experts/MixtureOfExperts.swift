@@ -130,7 +130,26 @@ public struct MixtureOfExperts: Parameterized {
         return forward(input, generator: &source)
     }
 
-    func forward(_ input: Matrix, generator: inout SeededGenerator?) -> Forward {
+    /// The inference pass with the gate's random features of `input` given (computed
+    /// once by ``gateFeatures(_:)`` for inputs scored again and again, such as a test set):
+    /// the same result as ``forward(_:)`` without the largest product. Only a
+    /// class-posterior gate over the network input has such features.
+    public func forward(_ input: Matrix, gateFeatures: Matrix) -> Forward {
+        precondition(gate.featureCount > 0 && gate.configuration.input == .networkInput,
+                     "Only a class-posterior gate over the network input takes precomputed features")
+        precondition(gateFeatures.rows == input.rows && gateFeatures.columns == gate.featureCount,
+                     "Gate features must be \(input.rows) x \(gate.featureCount), got \(gateFeatures.rows) x \(gateFeatures.columns)")
+        var none: SeededGenerator? = nil
+        return forward(input, generator: &none, gateFeatures: gateFeatures)
+    }
+
+    /// Whether ``forward(_:gateFeatures:)`` applies: the gate's features depend on the
+    /// network input alone.
+    public var takesPrecomputedGateFeatures: Bool {
+        gate.featureCount > 0 && gate.configuration.input == .networkInput
+    }
+
+    func forward(_ input: Matrix, generator: inout SeededGenerator?, gateFeatures: Matrix? = nil) -> Forward {
         precondition(input.columns == inputWidth, "The model expects \(inputWidth) inputs, got \(input.columns)")
         let trace = trunk.forward(input)
         let hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
@@ -143,7 +162,8 @@ public struct MixtureOfExperts: Parameterized {
             return Forward(trunk: trace, logits: trunkLogits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [])
         }
         let (gateInput, slotInputs) = gateInputs(hidden: hidden, input: input)
-        let pass = gate.forward(input: gateInput, slotInputs: slotInputs, slotColumns: slotColumns, generator: &generator)
+        let pass = gate.forward(input: gateInput, slotInputs: slotInputs, slotColumns: slotColumns, features: gateFeatures,
+                                generator: &generator)
         var logits = trunkLogits
         if expertOutput == .slot { logits.scaleRows(by: trunkShares(pass.routing)) }
         var passes: [ExpertPass] = []

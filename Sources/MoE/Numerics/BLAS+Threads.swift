@@ -24,13 +24,13 @@ extension BLAS {
         case automatic(threads: Int, minimumFLOPs: Double)
 
         /// Products from this size on run on two threads in ``measured``: the smallest
-        /// size above which no product measured by `moe bench --suite threads` was slower
-        /// with two threads (medians of three runs on the 2-vCPU development machine under
-        /// its usual load; docs/benchmarks.md, "Threads"). There a second thread paid on
-        /// no size (up to 4.3e9 FLOPs it broke even at best), so this keeps every product
-        /// of the default learner and MLP on one thread; set `MOE_BLAS_THREADS=2` or a
-        /// lower `.automatic` threshold on a machine with a free second core.
-        public static let measuredMinimumFLOPs = 4.0e9
+        /// size from which every product measured by `moe bench --suite threads` on the
+        /// 2-vCPU machine with its second core free ran at least 1.4 times faster with two
+        /// threads (medians of five; the gate's `128 x 2048 x 784` features 1.96x, the
+        /// statistics' `dsyrk` 1.9x; docs/benchmarks.md, "Threads"). Below it the hand-over
+        /// costs as much as it saves (0.74-1.4x). On a machine whose second core is busy
+        /// with other work two threads paid on no size: set `MOE_BLAS_THREADS=1` there.
+        public static let measuredMinimumFLOPs = 3.0e7
 
         /// Two threads (one on a single-CPU machine) for products of at least
         /// ``measuredMinimumFLOPs``.
@@ -94,6 +94,11 @@ extension BLAS {
         return try $scopedPolicy.withValue(policy, operation: body)
     }
 
+    /// Floating-point operations of every BLAS and LAPACK call this process has made (by
+    /// their sizes: `2 m n k` for sgemm, `n² k` for syrk, `n³ / 3` for a Cholesky factor):
+    /// the numerator of a stream's FLOP rate.
+    public static var flopsPerformed: Double { threads.flops }
+
     /// The policy set by ``withThreadPolicy(_:_:)`` for the current task, if any.
     @TaskLocal static var scopedPolicy: ThreadPolicy?
 
@@ -121,6 +126,8 @@ extension BLAS {
         private var active = 0
         /// Whether a call with more than one thread is in flight.
         private var exclusive = false
+        /// Floating-point operations of every call so far (by their sizes).
+        private var flopsDone = 0.0
         private var chosen: ThreadPolicy
 
         init(policy: ThreadPolicy, library: Library) {
@@ -146,6 +153,7 @@ extension BLAS {
             let scoped = BLAS.scopedPolicy
             pthread_mutex_lock(mutex)
             let threads = (scoped ?? chosen).threads(forFLOPs: flops)
+            flopsDone += flops
             if threads == 1 {
                 while exclusive { pthread_cond_wait(changed, mutex) }
                 active += 1
@@ -171,6 +179,9 @@ extension BLAS {
             }
             return body()
         }
+
+        /// Floating-point operations of every call so far.
+        var flops: Double { locked { flopsDone } }
 
         private func locked<R>(_ body: () -> R) -> R {
             pthread_mutex_lock(mutex)

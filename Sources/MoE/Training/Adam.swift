@@ -60,6 +60,16 @@ public struct Adam: Optimizer {
         return result
     }
 
+    /// Drops the moments and step counts of `paths` (parameters frozen for good: their
+    /// state would never be read again, yet be kept in memory and in every checkpoint).
+    public mutating func forget(_ paths: Set<String>) {
+        for path in paths {
+            firstMoments[path] = nil
+            secondMoments[path] = nil
+            steps[path] = nil
+        }
+    }
+
     public mutating func restore(state: [String: Matrix]) throws(OptimizerError) {
         var m: [String: Matrix] = [:], v: [String: Matrix] = [:], t: [String: Int] = [:]
         for (key, value) in state {
