@@ -479,6 +479,63 @@ def arbiter_answer(learner, slot):
     return "network" if a >= b else "product"
 
 
+def judge_held_slots(f, learner):
+    """Learner.snapshot(): when the head is stale or rows are held out, every slot with
+    held rows (the slot in charge's holdout, frozen slots' retained rows in
+    /sections/holdout) is judged again against the head `moe eval` uses: its network's,
+    the gate's and their product's answers among the slot's classes, counted against the
+    gate's where they disagree (AnswerArbiter.decide with holdoutZ). The decisions
+    replace the saved ones in `learner`."""
+    if learner is None or "sections/holdout" not in f:
+        return
+    arbiter = learner.get("arbiter") or {}
+    settings = arbiter.get("settings", {})
+    if settings.get("fixed") or not settings.get("enabled", True):
+        return
+    h = f["sections/holdout"]
+    held_y = h["labels"][()]
+    if not (learner["counters"].get("headIsStale", False) or len(held_y)):
+        return
+    groups = []
+    if "retained_labels" in h:
+        rx, ry, rs = h["retained_features"][()], h["retained_labels"][()], h["retained_slots"][()]
+        groups += [(s, rx[rs == s], ry[rs == s]) for s in sorted(set(rs.tolist()))]
+    if len(held_y):
+        groups.append((int(h.attrs["slot"]), h["features"][()], held_y))
+    pairs = load_architecture(f).get("gatePairs") or []
+    decided = list(arbiter.get("decided", []))
+    threshold = settings.get("holdoutZ", settings.get("z", 1.5))
+    for s, x, y in groups:
+        members = [(k, pair["label"]) for k, pair in enumerate(pairs) if pair["slot"] == s]
+        if not members or not len(y):
+            continue
+        p = forward(f, learner, np.asarray(x, dtype=np.float32))
+        z = p.routing[3]
+        counts = {"network": [0, 0], "product": [0, 0]}
+        for r in range(len(y)):
+            values = slot_logits(f, p, s, r)
+            network = log_softmax([values[label] for _, label in members])
+            gate_log = log_softmax([z[r, k] for k, _ in members])
+            product = log_softmax(network + gate_log)
+            gate_right = members[int(np.argmax(gate_log))][1] == y[r]
+            for name, answer in (("network", network), ("product", product)):
+                right = members[int(np.argmax(answer))][1] == y[r]
+                if right and not gate_right:
+                    counts[name][0] += 1
+                if gate_right and not right:
+                    counts[name][1] += 1
+
+        def advantage(wins, losses):
+            return (wins - losses) / np.sqrt(wins + losses) if wins + losses > 0 else 0.0
+
+        a, b = advantage(*counts["network"]), advantage(*counts["product"])
+        while len(decided) <= s:
+            decided.append(None)
+        decided[s] = ("network" if a >= b else "product") if max(a, b) > threshold else "gate"
+    arbiter["decided"] = decided
+    learner["arbiter"] = arbiter
+
+
 def best_label(mass):
     """The label with the most mass (the smaller label on a tie)."""
     return max(mass.items(), key=lambda item: (item[1], -item[0]))[0]
@@ -581,6 +638,7 @@ def main(argv):
             if x.shape[1] != width:
                 raise CheckpointError(f"the model expects {width} inputs per row, {args.inputs} has {x.shape[1]}")
             learner = load_learner_state(f)
+            judge_held_slots(f, learner)
             p = forward(f, learner, x)
             result = p.logits
             if args.classes:

@@ -132,8 +132,8 @@ struct StreamContinueTests {
             let saved = try Learner(checkpoint: Checkpoint.load(from: dir.path("s.h5")))
             #expect(saved.counters.samples == (before["samples"] as? Int ?? 0) + rows.count)
             #expect(saved.seenClasses == [0, 1, 4, 5] && saved.model.experts.count == 1)
-            // Every sample is in the gate's statistics or in the holdout that joins them at the next growth.
-            #expect(saved.replay.count > 0 && saved.statistics?.sampleCount == Double(saved.counters.samples - saved.holdout.count))
+            // Every sample is in the gate's statistics, in the holdout that joins them at the next growth, or retained to judge a frozen slot.
+            #expect(saved.replay.count > 0 && saved.statistics?.sampleCount == Double(saved.counters.samples - saved.holdout.count - saved.holdout.retainedLabels.count))
             // Evaluated on all ten classes: those it has no output for count as errors, and are counted.
             let eval = MoeProcess.run(["eval", dir.path("s.h5"), "--data", TrainingData.synthetic, "--json"])
             #expect(eval.status == 0, "\(eval.error)")

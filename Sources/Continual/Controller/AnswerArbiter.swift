@@ -46,6 +46,10 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         /// One-sided normal quantile of the test (1.5: about 7% false switches, each
         /// between answers too close to matter much).
         public var z: Double = 1.5
+        /// The quantile of the test on a holdout (rows nothing learned from, an unbiased
+        /// comparison): 0 lets the answer with more right answers there win; the faded
+        /// prequential counts, biased against a network still learning, keep `z`.
+        public var holdoutZ: Double = 0
         /// Fraction of the slot in charge's first-visit samples set aside to judge it
         /// when it is frozen (see `Holdout`).
         public var holdoutRate: Double = 1.0 / 16
@@ -54,10 +58,29 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
 
         public init() {}
 
+        enum CodingKeys: String, CodingKey {
+            case enabled, fixed, halfLife, z, holdoutZ, holdoutRate, holdoutCapacity
+        }
+
+        /// Settings saved before `holdoutZ` existed judged holdouts with `z`.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            enabled = try c.decode(Bool.self, forKey: .enabled)
+            fixed = try c.decodeIfPresent(Answer.self, forKey: .fixed)
+            halfLife = try c.decode(Double.self, forKey: .halfLife)
+            z = try c.decode(Double.self, forKey: .z)
+            holdoutZ = try c.decodeIfPresent(Double.self, forKey: .holdoutZ) ?? z
+            holdoutRate = try c.decode(Double.self, forKey: .holdoutRate)
+            holdoutCapacity = try c.decode(Int.self, forKey: .holdoutCapacity)
+        }
+
         /// Checks the values a user can set.
         public func validate() throws(LearnerError) {
             guard halfLife > 0, halfLife.isFinite else { throw .invalidConfiguration("the arbiter's half-life must be a positive number of samples, got \(halfLife)") }
             guard z >= 0, z.isFinite else { throw .invalidConfiguration("the arbiter's z must be >= 0, got \(z)") }
+            guard holdoutZ >= 0, holdoutZ.isFinite else {
+                throw .invalidConfiguration("the arbiter's holdout z must be >= 0, got \(holdoutZ)")
+            }
             guard holdoutRate >= 0, holdoutRate < 1 else {
                 throw .invalidConfiguration("the arbiter's holdout rate must be in [0, 1), got \(holdoutRate)")
             }
@@ -107,7 +130,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     public var answers: [Answer] { network.indices.map { answer(slot: $0) } }
 
     /// Decides `slot`'s answer from paired results on samples nothing learned from (a
-    /// holdout): the same test, on those counts, without fading.
+    /// holdout): the same test with `holdoutZ`, on those counts, without fading.
     public mutating func decide(slot: Int, gate: [Bool], network networkRight: [Bool], product productRight: [Bool]) {
         while decided.count <= slot { decided.append(nil) }
         func tally(_ right: [Bool]) -> Tally {
@@ -119,7 +142,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             return t
         }
         let a = tally(networkRight).advantage, p = tally(productRight).advantage
-        decided[slot] = max(a, p) > settings.z ? (a >= p ? .network : .product) : .gate
+        decided[slot] = max(a, p) > settings.holdoutZ ? (a >= p ? .network : .product) : .gate
     }
 
     /// Records one first-visit sample weighed to `slot`, with whether each candidate

@@ -26,6 +26,15 @@ public struct Holdout: Sendable, Equatable {
     public private(set) var labels: [Int] = []
     /// Rows set aside for the current slot, kept or not.
     public private(set) var seen = 0
+    /// Rows of frozen slots kept for good (at most ``retainedPerSlot`` each): every
+    /// growth and every evaluation judges those slots again on them, because the gate's
+    /// answer in an old slot changes as its statistics take in other slots' samples (its
+    /// pooled scatter mixes domains), while a frozen network's does not.
+    public private(set) var retainedScalars: [Float] = []
+    public private(set) var retainedLabels: [Int] = []
+    public private(set) var retainedSlots: [Int] = []
+    /// Rows kept per frozen slot.
+    public static let retainedPerSlot = 512
 
     public init(rate: Double, capacity: Int, width: Int) {
         self.rate = rate
@@ -34,7 +43,8 @@ public struct Holdout: Sendable, Equatable {
     }
 
     /// Restores a saved holdout.
-    public init(rate: Double, capacity: Int, slot: Int, features: Matrix, labels: [Int], seen: Int) {
+    public init(rate: Double, capacity: Int, slot: Int, features: Matrix, labels: [Int], seen: Int,
+                retained: (features: Matrix, labels: [Int], slots: [Int])? = nil) {
         precondition(features.rows == labels.count && features.rows <= capacity && seen >= features.rows,
                      "A holdout's rows, labels, capacity and count must agree")
         self.rate = rate
@@ -44,6 +54,36 @@ public struct Holdout: Sendable, Equatable {
         self.scalars = features.scalars
         self.labels = labels
         self.seen = seen
+        if let retained {
+            precondition(retained.features.columns == width && retained.features.rows == retained.labels.count
+                         && retained.labels.count == retained.slots.count, "Retained rows, labels and slots must agree")
+            retainedScalars = retained.features.scalars
+            retainedLabels = retained.labels
+            retainedSlots = retained.slots
+        }
+    }
+
+    /// The retained rows of frozen slots as a matrix.
+    public var retainedFeatures: Matrix { Matrix(rows: retainedLabels.count, columns: width, scalars: retainedScalars) }
+
+    /// The frozen slots with retained rows, ascending.
+    var retainedSlotIDs: [Int] { Set(retainedSlots).sorted() }
+
+    /// The retained rows of `slot`.
+    func retained(slot s: Int) -> (features: Matrix, labels: [Int]) {
+        let rows = retainedSlots.indices.filter { retainedSlots[$0] == s }
+        var scalars: [Float] = []
+        scalars.reserveCapacity(rows.count * width)
+        for r in rows { scalars.append(contentsOf: retainedScalars[(r * width)..<((r + 1) * width)]) }
+        return (Matrix(rows: rows.count, columns: width, scalars: scalars), rows.map { retainedLabels[$0] })
+    }
+
+    /// Keeps `features`/`labels` (rows of frozen slot `s`) for good.
+    mutating func retain(slot s: Int, features: Matrix, labels newLabels: [Int]) {
+        precondition(features.columns == width && features.rows == newLabels.count, "Retained rows and labels must agree")
+        retainedScalars += features.scalars
+        retainedLabels += newLabels
+        retainedSlots += Array(repeating: s, count: newLabels.count)
     }
 
     /// The kept rows as a matrix.
@@ -58,9 +98,13 @@ public struct Holdout: Sendable, Equatable {
         return Set(rows.filter { _ in generator.nextUnitDouble() < rate })
     }
 
-    /// Keeps `x` rows `rows` (reservoir sampling, Vitter's algorithm R).
-    mutating func keep(_ x: Matrix, labels batchLabels: [Int], rows: [Int], generator: inout SeededGenerator) {
+    /// Keeps `x` rows `rows` (reservoir sampling, Vitter's algorithm R); returns the rows
+    /// that the full reservoir turned away or pushed out (raw inputs and labels), which
+    /// must be learned from like any other sample.
+    mutating func keep(_ x: Matrix, labels batchLabels: [Int], rows: [Int], generator: inout SeededGenerator)
+        -> (features: [Float], labels: [Int]) {
         precondition(x.columns == width, "The holdout keeps rows of \(width) features, got \(x.columns)")
+        var leftFeatures: [Float] = [], leftLabels: [Int] = []
         for r in rows.sorted() {
             seen += 1
             let row = x.scalars[(r * width)..<((r + 1) * width)]
@@ -70,11 +114,17 @@ public struct Holdout: Sendable, Equatable {
             } else {
                 let j = generator.nextInt(below: seen)
                 if j < capacity {
+                    leftFeatures.append(contentsOf: scalars[(j * width)..<((j + 1) * width)])
+                    leftLabels.append(labels[j])
                     scalars.replaceSubrange((j * width)..<((j + 1) * width), with: row)
                     labels[j] = batchLabels[r]
+                } else {
+                    leftFeatures.append(contentsOf: row)
+                    leftLabels.append(batchLabels[r])
                 }
             }
         }
+        return (leftFeatures, leftLabels)
     }
 
     /// Empties the holdout for slot `slot`; returns what it held.
@@ -87,6 +137,6 @@ public struct Holdout: Sendable, Equatable {
         return held
     }
 
-    /// Floats held (features plus one per label).
-    public var memoryFloats: Int { capacity * (width + 1) }
+    /// Floats held (features plus one per label), the retained rows included.
+    public var memoryFloats: Int { capacity * (width + 1) + retainedLabels.count * (width + 2) }
 }

@@ -88,7 +88,10 @@ extension Learner {
         sections["holdout"] = CheckpointSection(
             attributes: ["slot": .int(Int64(holdout.slot)), "seen": .int(Int64(holdout.seen)),
                          "capacity": .int(Int64(holdout.capacity)), "rate": .double(holdout.rate)],
-            datasets: ["features": .float32(holdout.features), "labels": .integers(holdout.labels.map(Int64.init))])
+            datasets: ["features": .float32(holdout.features), "labels": .integers(holdout.labels.map(Int64.init)),
+                       "retained_features": .float32(holdout.retainedFeatures),
+                       "retained_labels": .integers(holdout.retainedLabels.map(Int64.init)),
+                       "retained_slots": .integers(holdout.retainedSlots.map(Int64.init))])
         let training = Checkpoint.TrainingState(
             learningRate: Double(optimizer.learningRate),
             counters: ["batches": Int64(counters.batches), "samples": Int64(counters.samples)],
@@ -191,11 +194,16 @@ extension Learner {
         let heldLabels = try held.integers("labels", shape: [heldFeatures.rows]).map { Int($0) }
         let heldSlot = Int(try held.int("slot")), heldSeen = Int(try held.int("seen"))
         let heldCapacity = Int(try held.int("capacity")), heldRate = try held.double("rate")
+        let retainedFeatures = try held.matrix("retained_features", columns: model.inputWidth)
+        let retainedLabels = try held.integers("retained_labels", shape: [retainedFeatures.rows]).map { Int($0) }
+        let retainedSlots = try held.integers("retained_slots", shape: [retainedFeatures.rows]).map { Int($0) }
         guard heldSlot >= 0, heldSlot < slots, heldCapacity >= 0, heldFeatures.rows <= heldCapacity, heldSeen >= heldFeatures.rows,
-              heldRate >= 0, heldRate < 1, heldLabels.allSatisfy({ $0 >= 0 && $0 < model.classCount })
+              heldRate >= 0, heldRate < 1, heldLabels.allSatisfy({ $0 >= 0 && $0 < model.classCount }),
+              retainedLabels.allSatisfy({ $0 >= 0 && $0 < model.classCount }), retainedSlots.allSatisfy({ $0 >= 0 && $0 < slots }),
+              retainedFeatures.rows <= slots * Holdout.retainedPerSlot
         else {
             throw .invalidValue(path: "/sections/holdout",
-                                reason: "\(heldFeatures.rows) rows of slot \(heldSlot), capacity \(heldCapacity), seen \(heldSeen), rate \(heldRate) do not describe a holdout of \(slots) slots",
+                                reason: "\(heldFeatures.rows) rows of slot \(heldSlot), capacity \(heldCapacity), seen \(heldSeen), rate \(heldRate), \(retainedFeatures.rows) retained rows do not describe a holdout of \(slots) slots",
                                 file: file)
         }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
@@ -211,7 +219,8 @@ extension Learner {
         self.scaler = scaler
         self.arbiter = saved.arbiter
         self.holdout = Holdout(rate: heldRate, capacity: heldCapacity, slot: heldSlot, features: heldFeatures,
-                               labels: heldLabels, seen: heldSeen)
+                               labels: heldLabels, seen: heldSeen,
+                               retained: (retainedFeatures, retainedLabels, retainedSlots))
         self.replay = ReplayBuffer(capacity: capacity, features: features, labels: labels, tags: tags, seen: seen,
                                    generator: replayGenerator)
         self.policyState = saved.policyState

@@ -51,7 +51,8 @@ extension Learner {
         }
         m.covariance = double * tracker.widths.reduce(0, +) * 7
         m.replay = float * replay.features.scalars.count + int * (replay.labels.count + replay.tags.count)
-        m.holdout = float * holdout.scalars.count + int * holdout.labels.count
+        m.holdout = float * (holdout.scalars.count + holdout.retainedScalars.count)
+            + int * (holdout.labels.count + holdout.retainedLabels.count + holdout.retainedSlots.count)
         m.optimizer = float * (optimizer.firstMoments.values.reduce(0) { $0 + $1.count }
             + optimizer.secondMoments.values.reduce(0) { $0 + $1.count })
         if let scaler { m.scaler = scaler.width * (2 * double + 3 * float + int + 1) }

@@ -159,18 +159,25 @@ extension Learner {
     /// Predicted class of every row (raw, unscaled features).
     public func predict(_ x: Matrix) -> [Int] {
         precondition(x.columns == inputWidth, "The learner expects \(inputWidth) features, got \(x.columns)")
-        let ready = counters.headIsStale || !holdout.isEmpty ? snapshot() : self
+        let ready = needsSnapshot ? snapshot() : self
         let scaled = ready.scaler?.transform(x) ?? x
         return ready.answers(pass: ready.model.forward(scaled), input: scaled).predicted
     }
 
-    /// A copy whose gate head reflects every sample seen (use before evaluation; the
-    /// learner itself refits every `refitEvery` samples).
+    /// Whether predictions need ``snapshot()`` first: the head is stale or rows are held out.
+    var needsSnapshot: Bool { counters.headIsStale || !holdout.isEmpty }
+
+    /// A copy ready to predict (use before evaluation): its gate head refitted from every
+    /// sample the statistics hold (the learner itself refits every `refitEvery` samples)
+    /// and, when something changed since the last judgement (a stale head, rows held out),
+    /// every slot with held rows judged again against that head: the slot in charge on its
+    /// holdout, frozen slots on their retained rows. Nothing is learned: held rows stay
+    /// held, so a saved learner predicts the same before and after `moe eval`.
     public func snapshot() -> Learner {
         var copy = self
-        // The slot still in charge is judged on its holdout, whose rows then join the gate.
-        if !copy.holdout.isEmpty { copy.judgeHoldout(nextSlot: copy.holdout.slot) }
+        let rejudge = needsSnapshot
         copy.refreshHeadIfStale()
+        if rejudge { copy.judgeHeldSlots() }
         return copy
     }
 
@@ -235,7 +242,7 @@ extension Learner {
     /// ready to predict (``snapshot()``).
     public func predict(prepared: PreparedRows, among classes: Set<Int>? = nil) -> [Int] {
         precondition(canUse(prepared), "Rows prepared under another input scaling")
-        let ready = counters.headIsStale || !holdout.isEmpty ? snapshot() : self
+        let ready = needsSnapshot ? snapshot() : self
         let copy = classes.map { ready.restricted(to: $0) } ?? ready
         let pass = prepared.gateFeatures.map { copy.model.forward(prepared.scaled, gateFeatures: $0) }
             ?? copy.model.forward(prepared.scaled)

@@ -37,7 +37,7 @@ extension Learner: StreamLearner {
     public func scores(features: Matrix, labels: [Int], among restrictions: [Set<Int>?], set: Int,
                        cache: inout EvaluationCache) -> [Double] {
         guard features.rows > 0 else { return restrictions.map { _ in 0 } }
-        let ready = counters.headIsStale || !holdout.isEmpty ? snapshot() : self
+        let ready = needsSnapshot ? snapshot() : self
         let prepared: PreparedRows
         if let kept = cache.prepared[set], kept.rows == features.rows, ready.canUse(kept) {
             prepared = kept
