@@ -28,7 +28,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     public enum Answer: String, Sendable, Codable, CaseIterable {
         /// The gate's discriminant, restricted to the slot's (slot, class) pairs.
         case gate
-        /// The slot's network: the trunk, or the trunk corrected by the expert.
+        /// The slot's network: the trunk in slot 0, the slot's expert in the others (its
+        /// output replaces the trunk's logits there, `expertOutput = .slot`).
         case network
         /// Both: the sum of the two log-posteriors over the slot's classes.
         case product

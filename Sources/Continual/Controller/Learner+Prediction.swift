@@ -4,7 +4,7 @@ import MoE
 // Prediction: the gate weighs the slots, each slot answers among its classes.
 //
 //   m_s(x)       = Σ_c p(s, c | x)                            (the gate's pair posterior)
-//   network_s(c) = softmax over classes(s) of the slot's logits (trunk, corrected by the expert)
+//   network_s(c) = softmax over classes(s) of the slot's logits (the trunk's in slot 0, the expert's in its own slot)
 //   gate_s(c)    = p(s, c | x) / m_s(x)
 //   product_s(c) ∝ network_s(c) · gate_s(c)
 //   p(c | x)     = Σ_{s routed} m_s(x) q_s(c) / Σ_{s routed} m_s(x)

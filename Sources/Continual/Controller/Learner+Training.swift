@@ -35,8 +35,11 @@ extension Learner {
                 .evaluate(hidden: forward.hidden, correct: correct, detectors: detectors).hiddenGradients
         }
         let gradients = model.backward(forward, logitGradient: gradient, hiddenGradients: hidden)
+        // A step of an expert writing its own slot leaves the frozen trunk as it was: its
+        // activations are reused by the re-evaluation.
+        let reusable = !trunkIsTrainable && slot != 0 && model.expertOutput == .slot ? forward : nil
         return applyStep(loss: loss, gradients: gradients, errorsBefore: errors) { candidate in
-            let logits = candidate.forward(x, routedTo: slot).logits.gatherColumns(columns)
+            let logits = candidate.forward(x, routedTo: slot, reusingTrunkOf: reusable).logits.gatherColumns(columns)
             return zip(logits.argmaxRows(), local).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) }
         }
     }

@@ -2,8 +2,9 @@
 /// a set of error detectors reveals (METHOD.md section 4).
 ///
 /// It reads the activations of its detector neurons at hidden layer `layer` and, by
-/// default, the whole input of that layer; its output is a correction added to the
-/// class logits:
+/// default, the whole input of that layer; its output gives the class logits of its
+/// slot (`MixtureOfExperts.ExpertOutput.slot`, what the learner uses) or a correction
+/// added to the trunk's (`.correction`):
 ///
 /// ```
 /// u = [ h_l[:, detectors] | context ]            context: see `Context`
@@ -12,7 +13,7 @@
 ///
 /// The output layer starts at zero, so a freshly grown expert changes nothing until it
 /// is trained. Its output width is the class count when it was grown; classes that
-/// arrive later get no correction from it (it stays frozen once the next expert grows).
+/// arrive later get logit 0 from it (it stays frozen once the next expert grows).
 /// Parameters are `<i>.weight`, `<i>.bias` of its `network` (the model prefixes
 /// `experts.<e>.`).
 public struct Expert: Parameterized {

@@ -184,15 +184,26 @@ public struct MixtureOfExperts: Parameterized {
     /// The forward pass with every row sent to one gate slot with weight 1, the gate not
     /// consulted: what training one slot on the rows in its charge needs. Slot 0 is the
     /// trunk when the gate includes it.
-    public func forward(_ input: Matrix, routedTo slot: Int) -> Forward {
+    ///
+    /// - Parameter earlier: A pass of the same input through the same trunk, whose trunk
+    ///   activations are reused instead of recomputed (a frozen trunk gives the same bits:
+    ///   half-learning's re-evaluation of an expert's step).
+    public func forward(_ input: Matrix, routedTo slot: Int, reusingTrunkOf earlier: Forward? = nil) -> Forward {
         precondition(input.columns == inputWidth, "The model expects \(inputWidth) inputs, got \(input.columns)")
         precondition(slot >= 0 && slot < max(1, gate.slotCount), "Slot \(slot) does not exist (the gate has \(gate.slotCount))")
-        let trace = trunk.forward(input)
-        let hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
-        var trunkLogits = trace.output
-        if !headExtensions.isEmpty {
-            let h = trace.input(of: lastDenseIndex)
-            for block in headExtensions { trunkLogits = trunkLogits.concatenatingColumns(block(h)) }
+        let trace: Sequential.Trace, hidden: [Matrix], trunkLogits: Matrix
+        if let earlier {
+            precondition(earlier.trunkLogits.rows == input.rows, "The earlier pass has \(earlier.trunkLogits.rows) rows, the input \(input.rows)")
+            (trace, hidden, trunkLogits) = (earlier.trunk, earlier.hidden, earlier.trunkLogits)
+        } else {
+            trace = trunk.forward(input)
+            hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
+            var logits = trace.output
+            if !headExtensions.isEmpty {
+                let h = trace.input(of: lastDenseIndex)
+                for block in headExtensions { logits = logits.concatenatingColumns(block(h)) }
+            }
+            trunkLogits = logits
         }
         guard !experts.isEmpty, let e = gate.expert(ofSlot: slot) else {
             return Forward(trunk: trace, logits: trunkLogits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [])
@@ -205,9 +216,10 @@ public struct MixtureOfExperts: Parameterized {
         return Forward(trunk: trace, logits: logits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [pass])
     }
 
-    /// The logits slot `slot` gives rows `rows` of a forward pass's input: the trunk's
-    /// (with its output extensions), corrected by the slot's expert, from the pass's own
-    /// activations (nothing of the trunk is recomputed).
+    /// The logits slot `slot` gives rows `rows` of a forward pass's input, from the pass's
+    /// own activations (nothing of the trunk is recomputed): the trunk's (with its output
+    /// extensions) in the trunk's slot; in an expert's slot the expert's output, which
+    /// replaces the trunk's logits (`expertOutput = .slot`) or corrects them (`.correction`).
     public func slotLogits(_ pass: Forward, input: Matrix, slot: Int, rows: [Int]) -> Matrix {
         let trunkRows = pass.trunkLogits.gatherRows(rows)
         guard let e = gate.expert(ofSlot: slot), e < experts.count else { return trunkRows }
