@@ -86,7 +86,7 @@ extension Learner {
             datasets: ["features": .float32(replay.features), "labels": .integers(replay.labels.map(Int64.init)),
                        "tags": .integers(replay.tags.map(Int64.init))])
         sections["holdout"] = CheckpointSection(
-            attributes: ["slot": .int(Int64(holdout.slot)), "seen": .int(Int64(holdout.seen)),
+            attributes: ["slot": .int(Int64(holdout.slot)), "seen": .int(Int64(holdout.seen)), "offered": .int(Int64(holdout.offered)),
                          "capacity": .int(Int64(holdout.capacity)), "rate": .double(holdout.rate)],
             datasets: ["features": .float32(holdout.features), "labels": .integers(holdout.labels.map(Int64.init)),
                        "retained_features": .float32(holdout.retainedFeatures),
@@ -193,6 +193,7 @@ extension Learner {
         let heldFeatures = try held.matrix("features", columns: model.inputWidth)
         let heldLabels = try held.integers("labels", shape: [heldFeatures.rows]).map { Int($0) }
         let heldSlot = Int(try held.int("slot")), heldSeen = Int(try held.int("seen"))
+        let heldOffered = Int(try held.int("offered"))
         let heldCapacity = Int(try held.int("capacity")), heldRate = try held.double("rate")
         let retainedFeatures = try held.matrix("retained_features", columns: model.inputWidth)
         let retainedLabels = try held.integers("retained_labels", shape: [retainedFeatures.rows]).map { Int($0) }
@@ -200,10 +201,10 @@ extension Learner {
         guard heldSlot >= 0, heldSlot < slots, heldCapacity >= 0, heldFeatures.rows <= heldCapacity, heldSeen >= heldFeatures.rows,
               heldRate >= 0, heldRate < 1, heldLabels.allSatisfy({ $0 >= 0 && $0 < model.classCount }),
               retainedLabels.allSatisfy({ $0 >= 0 && $0 < model.classCount }), retainedSlots.allSatisfy({ $0 >= 0 && $0 < slots }),
-              retainedFeatures.rows <= slots * Holdout.retainedPerSlot
+              retainedFeatures.rows <= slots * Holdout.retainedPerSlot, heldOffered >= heldSeen
         else {
             throw .invalidValue(path: "/sections/holdout",
-                                reason: "\(heldFeatures.rows) rows of slot \(heldSlot), capacity \(heldCapacity), seen \(heldSeen), rate \(heldRate), \(retainedFeatures.rows) retained rows do not describe a holdout of \(slots) slots",
+                                reason: "\(heldFeatures.rows) rows of slot \(heldSlot), capacity \(heldCapacity), seen \(heldSeen), rate \(heldRate), offered \(heldOffered), \(retainedFeatures.rows) retained rows do not describe a holdout of \(slots) slots",
                                 file: file)
         }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
@@ -219,7 +220,7 @@ extension Learner {
         self.scaler = scaler
         self.arbiter = saved.arbiter
         self.holdout = Holdout(rate: heldRate, capacity: heldCapacity, slot: heldSlot, features: heldFeatures,
-                               labels: heldLabels, seen: heldSeen,
+                               labels: heldLabels, seen: heldSeen, offered: heldOffered,
                                retained: (retainedFeatures, retainedLabels, retainedSlots))
         self.replay = ReplayBuffer(capacity: capacity, features: features, labels: labels, tags: tags, seen: seen,
                                    generator: replayGenerator)
