@@ -165,7 +165,7 @@ extension Learner {
     }
 
     /// Whether predictions need ``snapshot()`` first: the head is stale or rows are held out.
-    var needsSnapshot: Bool { counters.headIsStale || !holdout.isEmpty }
+    var needsSnapshot: Bool { !isSnapshot && (counters.headIsStale || !holdout.isEmpty) }
 
     /// A copy ready to predict (use before evaluation): its gate head refitted from every
     /// sample the statistics hold (the learner itself refits every `refitEvery` samples)
@@ -178,6 +178,7 @@ extension Learner {
         let rejudge = needsSnapshot
         copy.refreshHeadIfStale()
         if rejudge { copy.judgeHeldSlots() }
+        copy.isSnapshot = true
         return copy
     }
 

@@ -47,6 +47,9 @@ public struct Learner: Sendable {
     public internal(set) var arbiter: AnswerArbiter
     /// First visits of the slot in charge set aside to judge it (see `Holdout`).
     public internal(set) var holdout: Holdout
+    /// Whether this is a ``snapshot()`` that has judged its held slots and learned
+    /// nothing since (not saved: a loaded learner judges again before it predicts).
+    var isSnapshot = false
     public internal(set) var replay: ReplayBuffer
     public internal(set) var policyState = GrowthPolicy.State()
     public internal(set) var drift = PageHinkley()
@@ -160,6 +163,7 @@ public struct Learner: Sendable {
     ) throws(LearnerError) -> StepReport {
         var clock = PhaseClock(refits: profile.refit)
         try validate(x, labels, source: source)
+        isSnapshot = false
         let firstVisit = pass == 0
         let n = x.rows
         // Rows beyond the magnitude limit never reach a statistic or a weight.
