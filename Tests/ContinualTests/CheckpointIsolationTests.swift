@@ -1,3 +1,6 @@
+// These tests reach internal API (@testable import), which only a debug build exposes:
+// `swift test` in debug runs them; a release test build leaves them out.
+#if DEBUG
 @testable import Continual
 import Foundation
 import HDF5Kit
@@ -223,3 +226,4 @@ final class Counter: @unchecked Sendable {
     func add() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+#endif
