@@ -11,6 +11,17 @@ extension Scenario {
         case explicit([Int])
     }
 
+    /// Checks that `classCount` classes split into at least two experiences of
+    /// `classesPerExperience` each.
+    static func checkSplit(classCount: Int, classesPerExperience: Int) throws(ScenarioError) {
+        guard classesPerExperience > 0 && classCount % classesPerExperience == 0 else {
+            throw .indivisibleClasses(classCount: classCount, classesPerExperience: classesPerExperience)
+        }
+        guard classCount / classesPerExperience >= 2 else {
+            throw .tooFewExperiences(requested: classCount / classesPerExperience, minimum: 2)
+        }
+    }
+
     /// A split (class-incremental) scenario: the classes, in `classOrder`, dealt
     /// `classesPerExperience` at a time to consecutive experiences; each experience
     /// holds every training and test sample of its classes.
@@ -28,12 +39,7 @@ extension Scenario {
     ) throws(ScenarioError) -> Scenario {
         try checkCompatible(train: train, test: test)
         let classCount = train.classCount
-        guard classesPerExperience > 0 && classCount % classesPerExperience == 0 else {
-            throw .indivisibleClasses(classCount: classCount, classesPerExperience: classesPerExperience)
-        }
-        guard classCount / classesPerExperience >= 2 else {
-            throw .tooFewExperiences(requested: classCount / classesPerExperience, minimum: 2)
-        }
+        try checkSplit(classCount: classCount, classesPerExperience: classesPerExperience)
         let order: [Int]
         switch classOrder {
         case .natural:

@@ -106,12 +106,7 @@ extension Scenario {
     ) throws(ScenarioError) -> Scenario {
         try checkCompatible(train: train, test: test)
         let classCount = train.classCount
-        guard classesPerExperience > 0 && classCount % classesPerExperience == 0 else {
-            throw .indivisibleClasses(classCount: classCount, classesPerExperience: classesPerExperience)
-        }
-        guard classCount / classesPerExperience >= 2 else {
-            throw .tooFewExperiences(requested: classCount / classesPerExperience, minimum: 2)
-        }
+        try checkSplit(classCount: classCount, classesPerExperience: classesPerExperience)
         var experiences: [Experience] = []
         for index in 0..<(classCount / classesPerExperience) {
             let classes = Array((index * classesPerExperience)..<((index + 1) * classesPerExperience))
