@@ -163,6 +163,8 @@ struct Stream: ParsableCommand {
         var gflopsPerSecond: Double
         var sgemmGflopsPerSecond: Double
         var sgemmFraction: Double
+        /// Floating-point operations by phase (the learner's phases, refits, evaluation).
+        var flopsByPhase: [String: Double]
         /// Bytes the learner holds, by component.
         var memoryBytes: [String: Int]
     }
@@ -397,6 +399,7 @@ struct Stream: ParsableCommand {
             rowsSkipped: driver.position.source.skipped.total, paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick,
+            flopsByPhase: profile.flops.merging(["evaluation": timing.evaluationFlops]) { $1 },
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) })))
     }
 }

@@ -21,6 +21,16 @@ struct StreamCommandTests {
             }
             #expect((json["experts"] as? Int ?? 0) >= 1)
             #expect(r.error.contains("grew expert 0"))
+            // The profile: seconds and floating-point work by phase; the phases' work adds
+            // up to no more than the run's (loading the data does no BLAS work).
+            let seconds = try #require(json["seconds"] as? [String: Double])
+            let work = try #require(json["flops_by_phase"] as? [String: Double])
+            for phase in ["predict", "gate_statistics", "refit", "training", "evaluation"] {
+                #expect(seconds[phase] != nil, "no seconds for \(phase)")
+                #expect((work[phase] ?? 0) > 0, "no work for \(phase)")
+            }
+            let total = try #require(json["flops"] as? Double)
+            #expect(work.values.reduce(0, +) <= total * (1 + 1e-9), "phases \(work.values.reduce(0, +)) of \(total)")
             #expect(FileManager.default.fileExists(atPath: dir.path("report/report.json")))
             #expect(FileManager.default.fileExists(atPath: dir.path("report/accuracy-matrix.svg")))
             let eval = MoeProcess.run(["eval", dir.path("s.h5"), "--data", TrainingData.synthetic, "--json"])

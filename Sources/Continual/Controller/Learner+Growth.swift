@@ -100,12 +100,17 @@ extension Learner {
 
     /// Fits the gate's head from the statistics (a shrunk linear discriminant).
     mutating func refitHead() {
-        guard let statistics, statistics.sampleCount > 1 else { return }
+        guard self.statistics.map({ $0.sampleCount > 1 }) ?? false else { return }
         var clock = PhaseClock()
+        // The pending rows join the totals now: the fit needs their scatter anyway, and
+        // it is then computed once rather than again at the next flush.
+        self.statistics!.flush()
+        let statistics = self.statistics!
         defer {
             let spent = clock.lap()
             profile.refit += spent
             profile.refits += 1
+            profile.flops["refit", default: 0] += clock.work()
         }
         let columns = model.gate.configuration.pairRouting ? model.gatePairs.count : model.classCount
         do {

@@ -69,18 +69,21 @@ extension Learner {
             }
         }
         // The logits of every routed slot that is not the one the forward pass evaluated.
-        var extra: [Int: (rows: [Int], logits: Matrix)] = [:]
+        var extra: [Int: (index: [Int: Int], logits: Matrix)] = [:]
         if configuration.predictor == .mixture {
             let evaluated = gatePass.routing.topSlots
             for s in 0..<slotCount {
                 let rows = (0..<n).filter { routed[$0].contains(s) && evaluated[$0] != s }
-                if !rows.isEmpty { extra[s] = (rows, model.slotLogits(pass, input: input, slot: s, rows: rows)) }
+                if !rows.isEmpty {
+                    let index = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+                    extra[s] = (index, model.slotLogits(pass, input: input, slot: s, rows: rows))
+                }
             }
         }
         func slotLogits(_ s: Int, row r: Int) -> (Int) -> Float {
             if gatePass.routing.topSlots[r] == s { return { logits[r, $0] } }
-            let (rows, m) = extra[s]!
-            let i = rows.firstIndex(of: r)!
+            let (index, m) = extra[s]!
+            let i = index[r]!
             return { m[i, $0] }
         }
 

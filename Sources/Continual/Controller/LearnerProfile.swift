@@ -1,3 +1,5 @@
+import MoE
+
 /// Where a learner's time goes: seconds per phase of `observe`, accumulated by this
 /// process (a resumed learner starts from zero), and the floating-point work of the
 /// products it made, so that a stream's speed can be set against `cblas_sgemm`'s.
@@ -20,8 +22,26 @@ public struct LearnerProfile: Sendable, Equatable, Codable {
     public var growth = 0.0
     /// Replay buffer updates and sampling.
     public var replay = 0.0
+    /// Floating-point operations of the BLAS and LAPACK calls made in each phase (keys:
+    /// the names of ``phases``, and "refit").
+    public var flops: [String: Double] = [:]
 
     public init() {}
+
+    /// The name of the phase a key path points at (nil for a path that is not a phase).
+    static func name(of phase: WritableKeyPath<LearnerProfile, Double>) -> String? {
+        switch phase {
+        case \.prepare: "prepare"
+        case \.predict: "predict"
+        case \.covariance: "covariance"
+        case \.gateStatistics: "gate_statistics"
+        case \.refit: "refit"
+        case \.training: "training"
+        case \.growth: "growth"
+        case \.replay: "replay"
+        default: nil
+        }
+    }
 
     /// Seconds in all phases.
     public var total: Double { prepare + predict + covariance + gateStatistics + refit + training + growth + replay }
@@ -38,9 +58,19 @@ public struct LearnerProfile: Sendable, Equatable, Codable {
 struct PhaseClock {
     private var last = ContinuousClock.now
     private var refits: Double
+    private var lastFlops = BLAS.flopsPerformed
+    private var refitFlops: Double
 
-    init(refits: Double = 0) {
+    init(refits: Double = 0, refitFlops: Double = 0) {
         self.refits = refits
+        self.refitFlops = refitFlops
+    }
+
+    /// Floating-point operations since the previous call (or since the clock was made).
+    mutating func work() -> Double {
+        let now = BLAS.flopsPerformed
+        defer { lastFlops = now }
+        return now - lastFlops
     }
 
     /// Seconds since the previous lap (or since the clock was made).
@@ -55,6 +85,12 @@ struct PhaseClock {
     mutating func lap(into phase: WritableKeyPath<LearnerProfile, Double>?, of profile: inout LearnerProfile) {
         let spent = lap() - (profile.refit - refits)
         refits = profile.refit
-        if let phase { profile[keyPath: phase] += max(0, spent) }
+        let refitWork = profile.flops["refit", default: 0]
+        let done = work() - (refitWork - refitFlops)
+        refitFlops = refitWork
+        if let phase {
+            profile[keyPath: phase] += max(0, spent)
+            if let name = LearnerProfile.name(of: phase) { profile.flops[name, default: 0] += max(0, done) }
+        }
     }
 }

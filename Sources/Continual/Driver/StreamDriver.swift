@@ -279,8 +279,10 @@ public final class StreamDriver<L: StreamLearner> {
             }
             reader = nil
             var lap = ContinuousClock.now
+            let work = BLAS.flopsPerformed
             for plugin in plugins { plugin.afterExperience(self, experience) }
             timing.evaluation += lap.advance()
+            timing.evaluationFlops += BLAS.flopsPerformed - work
             position.experience += 1
             position.source = StreamPosition(labelMap: position.source.labelMap, inputWidth: position.source.inputWidth,
                                              skipped: position.source.skipped)
@@ -292,8 +294,10 @@ public final class StreamDriver<L: StreamLearner> {
     /// Calls the plugins' `atEnd` and saves by the policy.
     private func end(_ outcome: RunOutcome) throws -> RunOutcome {
         var lap = ContinuousClock.now
+        let work = BLAS.flopsPerformed
         for plugin in plugins { plugin.atEnd(self) }
         timing.evaluation += lap.advance()
+        timing.evaluationFlops += BLAS.flopsPerformed - work
         let done = savedAt.map { $0.batches == position.batches && $0.experience == position.experience } ?? false
         if policy.atEnd && !done && learner != nil { try save(.end) }
         return outcome
@@ -452,6 +456,8 @@ public struct StreamTiming: Sendable, Equatable {
     public var reports = 0.0
     /// Plugins after each experience and at the end (evaluations on test sets).
     public var evaluation = 0.0
+    /// Floating-point operations of the BLAS and LAPACK calls the evaluations made.
+    public var evaluationFlops = 0.0
     /// Saving checkpoints.
     public var checkpoint = 0.0
 

@@ -155,6 +155,10 @@ public struct ClassStatistics: Sendable {
         if pending.count >= limit { flushPending() }
     }
 
+    /// Adds the scatter of the pending rows to the totals now (a refit does, so that
+    /// their scatter is computed once, not once for the fit and again at the next flush).
+    public mutating func flush() { flushPending() }
+
     /// Adds the scatter of the pending rows to the totals.
     private mutating func flushPending() {
         guard !pending.isEmpty else { return }
