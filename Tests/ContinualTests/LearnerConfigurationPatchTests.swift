@@ -31,6 +31,22 @@ struct LearnerConfigurationPatchTests {
         #expect(c.growth.cooldownSamples == LearnerConfiguration().growth.cooldownSamples)
     }
 
+    @Test("input scaling: settle can be changed or removed; a configuration saved without it reads as never settling")
+    func inputScalingSettle() throws {
+        #expect(try patch(#"{"inputScaling": {"online": {"evidence": 32, "clip": 3, "settle": 256}}}"#).inputScaling
+            == .online(evidence: 32, clip: 3, settle: 256))
+        #expect(try patch(#"{"inputScaling": {"online": {"evidence": 8, "clip": 2}}}"#).inputScaling
+            == .online(evidence: 8, clip: 2, settle: 1024))
+        #expect(try patch(#"{"inputScaling": {"online": {"settle": null}}}"#).inputScaling
+            == .online(evidence: 32, clip: 3, settle: nil))
+        #expect(try patch(#"{"inputScaling": {"none": {}}}"#).inputScaling == LearnerConfiguration.InputScaling.none)
+        let old = try JSONDecoder().decode(LearnerConfiguration.InputScaling.self, from: Data(#"{"online": {"evidence": 32, "clip": 3}}"#.utf8))
+        #expect(old == .online(evidence: 32, clip: 3, settle: nil))
+        let now = LearnerConfiguration().inputScaling
+        #expect(try JSONDecoder().decode(LearnerConfiguration.InputScaling.self, from: JSONEncoder().encode(now)) == now)
+        #expect { try patch(#"{"inputScaling": {"online": {"evidence": 32, "clip": 3, "settle": 0}}}"#) } throws: { "\($0)".contains("settle") }
+    }
+
     @Test("a misspelt key, a wrong type and a refused value are errors naming the key")
     func errors() {
         #expect { try patch(#"{"growth": {"cooldownSample": 1}}"#) } throws: { "\($0)".contains("growth.cooldownSample") && "\($0)".contains("patch.json") }

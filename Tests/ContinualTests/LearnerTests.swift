@@ -127,6 +127,21 @@ struct LearnerTests {
         #expect(resumed.predict(probe) == straight.predict(probe))
     }
 
+    @Test("the input scaler's settle count is saved; a scaler saved before it existed loads as never settling")
+    func scalerSettleSaved() throws {
+        var blobs = Blobs(classes: 2, width: 20, seed: 7)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        let (x, y) = blobs.batch(32, classes: [0, 1])
+        _ = try learner.observe(features: x, labels: y)
+        var checkpoint = learner.checkpoint()
+        #expect(try Learner(checkpoint: checkpoint).scaler?.settle == 1024)
+        #expect(try Learner(checkpoint: checkpoint).scaler == learner.scaler)
+        checkpoint.sections["scaler"]!.attributes["settle"] = nil
+        #expect(try Learner(checkpoint: checkpoint).scaler?.settle == nil)
+        checkpoint.sections["scaler"]!.attributes["settle"] = .int(0)
+        #expect { try Learner(checkpoint: checkpoint) } throws: { "\($0)".contains("/sections/scaler") && "\($0)".contains("settle") }
+    }
+
     @Test("a learner saved by the first version (no state version) is refused with a sentence saying why")
     func earlierVersionRefused() throws {
         var blobs = Blobs(classes: 2, width: 20, seed: 6)

@@ -15,7 +15,8 @@ import MoE
 //                                   pending: float32 [rows, features] not yet in the scatter
 //   /sections/scaler/<name>         the input scaler: center, inverse_scale (float32, what
 //                                   predictions use), mean, squares (float64), first
-//                                   (float32), varying, fixed (int64); @count, @evidence, @clip
+//                                   (float32), varying, fixed (int64); @count, @evidence, @clip, @settle
+//                                   (absent in older files: the scaler never settles)
 //   /sections/replay/features       float32 [n, width] (raw inputs); labels, tags int64 [n];
 //                                   @seen, @capacity
 //   /sections/holdout/features      float32 [n, width] (raw inputs); labels int64 [n];
@@ -71,7 +72,7 @@ extension Learner {
         if let scaler {
             sections["scaler"] = CheckpointSection(
                 attributes: ["count": .double(scaler.count), "evidence": .int(Int64(scaler.evidence)),
-                             "clip": .double(Double(scaler.clip))],
+                             "clip": .double(Double(scaler.clip))].merging(scaler.settle.map { ["settle": .int(Int64($0))] } ?? [:]) { $1 },
                 datasets: [
                     "center": .float32(Matrix(row: scaler.center)),
                     "inverse_scale": .float32(Matrix(row: scaler.inverseScale)),
@@ -241,6 +242,11 @@ extension Learner {
         let evidence = Int(try section.int("evidence"))
         let clip = try section.double("clip")
         let count = try section.double("count")
+        // Absent in scalers saved before it existed: they never settle.
+        let settle = section.attributes["settle"] == nil ? nil : Int(try section.int("settle"))
+        if let settle, settle < 1 {
+            throw .invalidValue(path: "/sections/scaler", reason: "settle \(settle) is not a sample count", file: file)
+        }
         guard evidence >= 1, clip > 0, clip.isFinite, count >= 0, count.isFinite else {
             throw .invalidValue(path: "/sections/scaler", reason: "evidence \(evidence), clip \(clip), count \(count) are not a scaler's", file: file)
         }
@@ -257,7 +263,7 @@ extension Learner {
             center: try section.matrix("center", columns: width).scalars,
             inverseScale: try section.matrix("inverse_scale", columns: width).scalars)
         do {
-            return try InputScaler(width: width, evidence: evidence, clip: Float(clip), state: state)
+            return try InputScaler(width: width, evidence: evidence, clip: Float(clip), settle: settle, state: state)
         } catch {
             throw .invalidValue(path: "/sections/scaler", reason: error.description, file: file)
         }

@@ -112,8 +112,8 @@ public struct Learner: Sendable {
             rate: configuration.learningRate, minimumRate: configuration.learningRate / 64, growth: 2,
             maximumRate: configuration.learningRate)
         replay = ReplayBuffer(capacity: configuration.replayCapacity, width: inputWidth, seed: generator.next())
-        if case let .online(evidence, clip) = configuration.inputScaling {
-            scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip)
+        if case let .online(evidence, clip, settle) = configuration.inputScaling {
+            scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
         let judged = statistics != nil && configuration.arbiter.enabled && configuration.arbiter.fixed == nil
@@ -161,7 +161,7 @@ public struct Learner: Sendable {
     public mutating func observe(
         features x: Matrix, labels: [Int], source: String = "batch", pass: Int = 0, logger: Logger? = nil
     ) throws(LearnerError) -> StepReport {
-        var clock = PhaseClock(refits: profile.refit)
+        var clock = PhaseClock(refits: profile.refit, refitFlops: profile.flops["refit", default: 0])
         try validate(x, labels, source: source)
         isSnapshot = false
         let firstVisit = pass == 0

@@ -4,7 +4,7 @@ extension LearnerConfiguration {
     /// The configuration with the keys of a JSON object put in place: nested objects are
     /// merged key by key (`{"growth": {"cooldownSamples": 256}}` changes one threshold);
     /// an enumeration's value (`{"inputScaling": {"none": {}}}`) and arrays replace the old
-    /// value whole. The result is validated.
+    /// value whole; `null` clears an optional setting. The result is validated.
     ///
     /// - Parameters:
     ///   - json: The JSON object.
@@ -55,16 +55,18 @@ extension LearnerConfiguration {
         }
         // A key the decoder ignored is a typo: it would silently change nothing.
         let decoded = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration))) as? [String: Any] ?? [:]
-        func unknown(_ given: [String: Any], _ known: [String: Any], path: String) -> String? {
+        // A null clears an optional setting the defaults have (inputScaling.online.settle).
+        func unknown(_ given: [String: Any], _ known: [String: Any], _ defaults: [String: Any], path: String) -> String? {
             for key in given.keys.sorted() {
                 let here = path.isEmpty ? key : "\(path).\(key)"
+                if given[key] is NSNull && known[key] == nil && defaults[key] != nil { continue }
                 guard let value = known[key] else { return here }
                 if let inner = given[key] as? [String: Any], let knownInner = value as? [String: Any],
-                   let found = unknown(inner, knownInner, path: here) { return found }
+                   let found = unknown(inner, knownInner, defaults[key] as? [String: Any] ?? [:], path: here) { return found }
             }
             return nil
         }
-        if let key = unknown(patch, decoded, path: "") {
+        if let key = unknown(patch, decoded, base, path: "") {
             throw fail("the learner configuration has no key '\(key)'")
         }
         do {

@@ -42,7 +42,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// How inputs are scaled before anything reads them.
-    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3)
+    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 1024)
     /// Who answers inside a slot: the expert, the gate's own posterior, or both.
     public var arbiter: AnswerArbiter.Settings = AnswerArbiter.Settings()
     /// Seed of every random choice.
@@ -82,8 +82,46 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         /// The identity.
         case none
         /// Per-feature standardisation learned from the stream, each feature's transform
-        /// fixed after `evidence` varying values, values clipped to `±clip`.
-        case online(evidence: Int, clip: Float)
+        /// fixed after `evidence` varying values (or, once `settle` samples have been
+        /// seen, after any; nil: never), values clipped to `±clip`.
+        case online(evidence: Int, clip: Float, settle: Int?)
+
+        private enum CodingKeys: String, CodingKey { case none, online }
+        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle }
+        private struct Empty: Codable {}
+
+        // Written as the compiler would (`{"online": {"evidence": 32, "clip": 3, "settle":
+        // 1024}}`, `{"none": {}}`); a configuration saved before `settle` existed reads as
+        // settle nil, so an old learner scales as it did.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard container.allKeys.count == 1, let key = container.allKeys.first else {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: container.codingPath, debugDescription: "input scaling is one of none, online"))
+            }
+            switch key {
+            case .none:
+                self = .none
+            case .online:
+                let online = try container.nestedContainer(keyedBy: OnlineKeys.self, forKey: .online)
+                self = .online(evidence: try online.decode(Int.self, forKey: .evidence),
+                               clip: try online.decode(Float.self, forKey: .clip),
+                               settle: try online.decodeIfPresent(Int.self, forKey: .settle))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .none:
+                try container.encode(Empty(), forKey: .none)
+            case let .online(evidence, clip, settle):
+                var online = container.nestedContainer(keyedBy: OnlineKeys.self, forKey: .online)
+                try online.encode(evidence, forKey: .evidence)
+                try online.encode(clip, forKey: .clip)
+                try online.encodeIfPresent(settle, forKey: .settle)
+            }
+        }
     }
 
     /// Plain fine-tuning: no growth, no replay, no gate statistics.
@@ -116,8 +154,9 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }
         if case let .classPosterior(f) = gate, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
-        if case let .online(evidence, clip) = inputScaling {
+        if case let .online(evidence, clip, settle) = inputScaling {
             if evidence < 1 { try fail("input scaling needs at least one varying value per feature, got \(evidence)") }
+            if let settle, settle < 1 { try fail("input scaling settles after at least one sample, got \(settle)") }
             if !(clip > 0 && clip.isFinite) { try fail("the input clip bound must be a positive number, got \(clip)") }
         }
         if predictor == .discriminant, case .learned = gate {
