@@ -253,6 +253,14 @@ def gate_input(gate, x, hidden):
     raise CheckpointError(f"a gate reading {name} has no shared input")
 
 
+def section_floats(group, name):
+    """A float32 dataset of a section, decoding a palette-coded one: int64 indices
+    into the float32 row `name.palette` (docs/checkpoint-format.md)."""
+    if name + ".palette" in group:
+        return group[name + ".palette"][()][0][group[name][()]]
+    return group[name][()]
+
+
 def gate_features(f, u):
     """A class-posterior gate's fixed random ReLU features of its input."""
     return np.maximum(u @ parameter(f, "gate.features.weight") + parameter(f, "gate.features.bias"), 0)
@@ -498,10 +506,10 @@ def judge_held_slots(f, learner):
         return
     groups = []
     if "retained_labels" in h:
-        rx, ry, rs = h["retained_features"][()], h["retained_labels"][()], h["retained_slots"][()]
+        rx, ry, rs = section_floats(h, "retained_features"), h["retained_labels"][()], h["retained_slots"][()]
         groups += [(s, rx[rs == s], ry[rs == s]) for s in sorted(set(rs.tolist()))]
     if len(held_y):
-        groups.append((int(h.attrs["slot"]), h["features"][()], held_y))
+        groups.append((int(h.attrs["slot"]), section_floats(h, "features"), held_y))
     pairs = load_architecture(f).get("gatePairs") or []
     decided = list(arbiter.get("decided", []))
     threshold = settings.get("holdoutZ", settings.get("z", 1.5))

@@ -163,6 +163,21 @@ struct CheckpointReader {
                 throw .unexpected(path: path, file: name)
             }
         }
+        // Palette-coded float32 datasets (CheckpointPalette): indices and their palette
+        // become the matrix they stand for.
+        for key in section.datasets.keys.sorted() where key.hasSuffix(CheckpointPalette.suffix) {
+            let base = String(key.dropLast(CheckpointPalette.suffix.count))
+            let path = group.childPath(key)
+            guard case let .float32(palette) = section.datasets[key] else {
+                throw .wrongType(path: path, expected: "float32", actual: section.datasets[key]!.typeName, file: name)
+            }
+            guard case let .int64(indices, shape) = section.datasets[base] else {
+                throw .invalidValue(path: path, reason: "a palette needs an int64 dataset of indices named '\(base)' beside it", file: name)
+            }
+            section.datasets[base] = .float32(try CheckpointPalette.decode(
+                indices: indices, shape: shape, palette: palette, path: group.childPath(base), file: name))
+            section.datasets[key] = nil
+        }
         return section.located(at: CheckpointOrigin(file: name, path: group.path))
     }
 

@@ -118,7 +118,13 @@ extension Checkpoint {
                 throw CheckpointError.invalidValue(path: origin + "/" + name, reason: "shape \(array.shape) does not hold its \(array.count) values (datasets are 1-D or 2-D)", file: group.file.path)
             }
             switch array {
-            case let .float32(m): try group.createDataset(name, values: m.scalars, shape: m.shape)
+            case let .float32(m):
+                if section.datasets[name + CheckpointPalette.suffix] == nil, let (indices, palette) = CheckpointPalette.encode(m) {
+                    try group.createDataset(name, values: indices, shape: m.shape)
+                    try group.createDataset(name + CheckpointPalette.suffix, values: palette.scalars, shape: palette.shape)
+                } else {
+                    try group.createDataset(name, values: m.scalars, shape: m.shape)
+                }
             case let .float64(v, shape): try group.createDataset(name, values: v, shape: shape)
             case let .int64(v, shape): try group.createDataset(name, values: v, shape: shape)
             case let .uint64(v, shape): try group.createDataset(name, values: v, shape: shape)

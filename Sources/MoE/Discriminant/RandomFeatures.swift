@@ -2,7 +2,7 @@
 ///
 /// ```
 /// φ(x) = max(0, x W + b)     W: inputs x features,  b: 1 x features
-/// W_ij ~ N(0, weightScale² / inputs),   b_j ~ N(0, biasScale²)
+/// W_ij ~ N(0, weightScale² / inputs) rounded to a grid of σ/16 or finer,   b_j ~ N(0, biasScale²)
 /// ```
 ///
 /// A linear model over many such features approximates a kernel machine (random features
@@ -35,7 +35,7 @@ public struct RandomFeatures: Sendable, Equatable {
                      "Random features need positive sizes, got \(inputCount) inputs and \(featureCount) features")
         precondition(weightScale > 0 && biasScale >= 0, "Random feature scales must be positive (bias: non-negative)")
         var generator = SeededGenerator(seed: seed)
-        weight = .normal(rows: inputCount, columns: featureCount,
+        weight = .gridNormal(rows: inputCount, columns: featureCount,
                          standardDeviation: weightScale / Float(inputCount).squareRoot(), using: &generator)
         bias = .normal(rows: 1, columns: featureCount, standardDeviation: biasScale, using: &generator)
     }

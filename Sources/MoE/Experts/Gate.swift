@@ -69,9 +69,9 @@ public struct Gate: Parameterized {
             }
             // The same draws, in the same order, as RandomFeatures(inputCount:featureCount:seed:...).
             var generator = SeededGenerator(seed: features.seed)
-            featureWeight = .normal(rows: inputWidth, columns: features.count,
-                                    standardDeviation: features.weightScale / Float(inputWidth).squareRoot(),
-                                    using: &generator)
+            featureWeight = .gridNormal(rows: inputWidth, columns: features.count,
+                                        standardDeviation: features.weightScale / Float(inputWidth).squareRoot(),
+                                        using: &generator)
             featureBias = .normal(rows: 1, columns: features.count, standardDeviation: features.biasScale,
                                   using: &generator)
         }

@@ -13,7 +13,7 @@ extension Gate {
         /// log of the posterior mass of its classes.
         ///
         /// ```
-        /// φ = max(0, x_g W_f + b_f)        W_f ~ N(0, weightScale²/d), b_f ~ N(0, biasScale²)
+        /// φ = max(0, x_g W_f + b_f)        W_f ~ N(0, weightScale²/d) (on a fine grid), b_f ~ N(0, biasScale²)
         /// p(c | x) = softmax(φ W_c + b_c)
         /// score_s = log Σ_{c ∈ classes(s)} p(c | x)
         /// ```
