@@ -70,8 +70,8 @@ extension Learner {
         }
         // The logits of every routed slot that is not the one the forward pass evaluated.
         var extra: [Int: (index: [Int: Int], logits: Matrix)] = [:]
+        let evaluated = gatePass.routing.topSlots
         if configuration.predictor == .mixture {
-            let evaluated = gatePass.routing.topSlots
             for s in 0..<slotCount {
                 let rows = (0..<n).filter { routed[$0].contains(s) && evaluated[$0] != s }
                 if !rows.isEmpty {
@@ -81,7 +81,7 @@ extension Learner {
             }
         }
         func slotLogits(_ s: Int, row r: Int) -> (Int) -> Float {
-            if gatePass.routing.topSlots[r] == s { return { logits[r, $0] } }
+            if evaluated[r] == s { return { logits[r, $0] } }
             let (index, m) = extra[s]!
             let i = index[r]!
             return { m[i, $0] }

@@ -35,6 +35,15 @@ extension ClassStatistics {
     ///
     /// and 1 when the denominator is not positive (Σ̂ already a multiple of I).
     public func shrinkageIntensity(_ shrinkage: Shrinkage) throws(DiscriminantError) -> Double {
+        guard sampleCount > 0 else { throw .noSamples }
+        if case .oas = shrinkage {
+            return try intensity(.oas, traces: Self.covarianceTraces(completeScatter(), featureCount: featureCount, samples: sampleCount))
+        }
+        return try intensity(shrinkage, traces: (0, 0))
+    }
+
+    /// ρ from the traces of `Σ̂` (read only by `.oas`).
+    private func intensity(_ shrinkage: Shrinkage, traces: (trace: Double, traceOfSquare: Double)) throws(DiscriminantError) -> Double {
         let n = sampleCount
         guard n > 0 else { throw .noSamples }
         switch shrinkage {
@@ -42,7 +51,7 @@ extension ClassStatistics {
             guard value >= 0 && value <= 1 else { throw .invalidShrinkage(value) }
             return value
         case .oas:
-            let (trace, traceOfSquare) = Self.covarianceTraces(completeScatter(), featureCount: featureCount, samples: n)
+            let (trace, traceOfSquare) = traces
             let p = Double(featureCount)
             let numerator = (1 - 2 / p) * traceOfSquare + trace * trace
             let denominator = (n + 1 - 2 / p) * (traceOfSquare - trace * trace / p)
@@ -94,13 +103,15 @@ extension ClassStatistics {
         let columns = outputs ?? classCount
         precondition(columns >= classCount,
                      "A discriminant over \(classCount) seen classes cannot have \(columns) outputs")
-        let rho = try shrinkageIntensity(shrinkage)
+        guard sampleCount > 0 else { throw .noSamples }
         let p = featureCount, n = sampleCount
         let seen = classes
 
-        // Σ in the upper triangle (what dpotrf reads).
+        // Σ in the upper triangle (what dpotrf reads); its traces serve ρ and the ridge.
         var covariance = completeScatter()
-        let (trace, _) = Self.covarianceTraces(covariance, featureCount: p, samples: n)
+        let traces = Self.covarianceTraces(covariance, featureCount: p, samples: n)
+        let rho = try intensity(shrinkage, traces: traces)
+        let trace = traces.trace
         let ridge = rho * trace / Double(p)
         covariance.withUnsafeMutableBufferPointer { a in
             let keep = (1 - rho) / n
