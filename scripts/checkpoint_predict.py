@@ -288,7 +288,7 @@ def fit_discriminant(f, class_count):
     packed = s["scatter"][()]
     scatter = np.zeros((p, p))
     scatter[np.triu_indices(p)] = packed
-    pending = s["pending"][()].astype(np.float32).reshape(-1, p) if "pending" in s else np.zeros((0, p), np.float32)
+    pending = section_floats(s, "pending").astype(np.float32).reshape(-1, p) if "pending" in s else np.zeros((0, p), np.float32)
     if len(pending):
         scatter += np.triu(pending.T @ pending).astype(np.float64)
     n = counts.sum()

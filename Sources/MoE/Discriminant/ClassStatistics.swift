@@ -177,22 +177,18 @@ public struct ClassStatistics: Sendable {
     /// `total += Xᵀ X` on the upper triangle: one ssyrk in Float32, added in Float64.
     private static func addScatter(of rows: [Float], featureCount p: Int, into total: inout [Double]) {
         let rowCount = rows.count / p
-        let product = [Float](unsafeUninitializedCapacity: p * p) { buffer, initialized in
-            // beta = 0: the upper triangle is written without being read; the lower one is
-            // never read. Zero it anyway so the array holds no indeterminate values.
-            buffer.initialize(repeating: 0)
-            rows.withUnsafeBufferPointer { x in
-                BLAS.ssyrk(transpose: true, n: p, k: rowCount, alpha: 1, a: x.baseAddress!, lda: p,
-                           beta: 0, c: buffer.baseAddress!, ldc: p)
-            }
-            initialized = p * p
+        // beta = 0: ssyrk writes the upper triangle without reading it, and only the upper
+        // triangle is read back, so the buffer is never zeroed (16 MB per flush at p = 2048).
+        let product = UnsafeMutableBufferPointer<Float>.allocate(capacity: p * p)
+        defer { product.deallocate() }
+        rows.withUnsafeBufferPointer { x in
+            BLAS.ssyrk(transpose: true, n: p, k: rowCount, alpha: 1, a: x.baseAddress!, lda: p,
+                       beta: 0, c: product.baseAddress!, ldc: p)
         }
-        product.withUnsafeBufferPointer { b in
-            total.withUnsafeMutableBufferPointer { t in
-                for i in 0..<p {
-                    let row = i * p
-                    for j in i..<p { t[row + j] += Double(b[row + j]) }
-                }
+        total.withUnsafeMutableBufferPointer { t in
+            for i in 0..<p {
+                let row = i * p
+                for j in i..<p { t[row + j] += Double(product[row + j]) }
             }
         }
     }
