@@ -127,6 +127,24 @@ struct LearnerTests {
         #expect(resumed.predict(probe) == straight.predict(probe))
     }
 
+    @Test("scoring several restrictions from one preparation (the trunk computed once) gives each one's own accuracy")
+    func scoresShareTheTrunk() throws {
+        var blobs = Blobs(classes: 4, width: 20, seed: 9)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        for i in 0..<60 {
+            let (x, y) = blobs.batch(32, classes: i < 30 ? [0, 1] : [2, 3])
+            _ = try learner.observe(features: x, labels: y)
+        }
+        #expect(learner.model.experts.count >= 1)
+        let (x, y) = blobs.batch(300, classes: [0, 1, 2, 3])
+        let restrictions: [Set<Int>?] = [nil, [0, 1], [2, 3]]
+        var cache = EvaluationCache()
+        let ready = learner.readyToPredict()
+        let shared = ready.scores(features: x, labels: y, among: restrictions, set: 0, cache: &cache)
+        let apart = restrictions.map { learner.accuracy(features: x, labels: y, among: $0) }
+        #expect(shared == apart)
+    }
+
     @Test("the input scaler's settle count is saved; a scaler saved before it existed loads as never settling")
     func scalerSettleSaved() throws {
         var blobs = Blobs(classes: 2, width: 20, seed: 7)

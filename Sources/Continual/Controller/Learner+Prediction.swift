@@ -245,12 +245,20 @@ extension Learner {
     /// Predictions for prepared rows (optionally among a task's classes), from a learner
     /// ready to predict (``snapshot()``).
     public func predict(prepared: PreparedRows, among classes: Set<Int>? = nil) -> [Int] {
+        predictAndPass(prepared: prepared, among: classes).predicted
+    }
+
+    /// ``predict(prepared:among:)`` and its forward pass; `earlier`, a pass of the same
+    /// rows by this learner (under another restriction), lends its trunk activations.
+    func predictAndPass(prepared: PreparedRows, among classes: Set<Int>?, reusingTrunkOf earlier: MixtureOfExperts.Forward? = nil)
+        -> (predicted: [Int], pass: MixtureOfExperts.Forward)
+    {
         precondition(canUse(prepared), "Rows prepared under another input scaling")
         let ready = needsSnapshot ? snapshot() : self
         let copy = classes.map { ready.restricted(to: $0) } ?? ready
-        let pass = prepared.gateFeatures.map { copy.model.forward(prepared.scaled, gateFeatures: $0) }
+        let pass = prepared.gateFeatures.map { copy.model.forward(prepared.scaled, gateFeatures: $0, reusingTrunkOf: earlier) }
             ?? copy.model.forward(prepared.scaled)
-        return copy.answers(pass: pass, input: prepared.scaled, among: classes).predicted
+        return (copy.answers(pass: pass, input: prepared.scaled, among: classes).predicted, pass)
     }
 
     /// Fraction of rows predicted correctly (optionally among a task's classes), in chunks.

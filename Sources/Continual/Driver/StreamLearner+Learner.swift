@@ -46,8 +46,12 @@ extension Learner: StreamLearner {
             prepared = ready.prepare(features)
             if cache.bytes + prepared.bytes <= cache.capacityBytes { cache.prepared[set] = prepared }
         }
+        // Every restriction changes only the gate's head: the first pass lends its trunk
+        // activations to the others.
+        var first: MixtureOfExperts.Forward?
         return restrictions.map { classes in
-            let predicted = ready.predict(prepared: prepared, among: classes)
+            let (predicted, pass) = ready.predictAndPass(prepared: prepared, among: classes, reusingTrunkOf: first)
+            if first == nil { first = pass }
             let correct = zip(predicted, labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
             return Double(correct) / Double(features.rows)
         }

@@ -134,13 +134,17 @@ public struct MixtureOfExperts: Parameterized {
     /// once by ``gateFeatures(_:)`` for inputs scored again and again, such as a test set):
     /// the same result as ``forward(_:)`` without the largest product. Only a
     /// class-posterior gate over the network input has such features.
-    public func forward(_ input: Matrix, gateFeatures: Matrix) -> Forward {
+    ///
+    /// - Parameter earlier: A pass of the same input through the same trunk (a model that
+    ///   differs only in its gate's head, such as a copy restricted to a task's classes),
+    ///   whose trunk activations are reused instead of recomputed: the same bits.
+    public func forward(_ input: Matrix, gateFeatures: Matrix, reusingTrunkOf earlier: Forward? = nil) -> Forward {
         precondition(gate.featureCount > 0 && gate.configuration.input == .networkInput,
                      "Only a class-posterior gate over the network input takes precomputed features")
         precondition(gateFeatures.rows == input.rows && gateFeatures.columns == gate.featureCount,
                      "Gate features must be \(input.rows) x \(gate.featureCount), got \(gateFeatures.rows) x \(gateFeatures.columns)")
         var none: SeededGenerator? = nil
-        return forward(input, generator: &none, gateFeatures: gateFeatures)
+        return forward(input, generator: &none, gateFeatures: gateFeatures, reusingTrunkOf: earlier)
     }
 
     /// Whether ``forward(_:gateFeatures:)`` applies: the gate's features depend on the
@@ -149,14 +153,22 @@ public struct MixtureOfExperts: Parameterized {
         gate.featureCount > 0 && gate.configuration.input == .networkInput
     }
 
-    func forward(_ input: Matrix, generator: inout SeededGenerator?, gateFeatures: Matrix? = nil) -> Forward {
+    func forward(_ input: Matrix, generator: inout SeededGenerator?, gateFeatures: Matrix? = nil,
+                 reusingTrunkOf earlier: Forward? = nil) -> Forward {
         precondition(input.columns == inputWidth, "The model expects \(inputWidth) inputs, got \(input.columns)")
-        let trace = trunk.forward(input)
-        let hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
-        var trunkLogits = trace.output
-        if !headExtensions.isEmpty {
-            let h = trace.input(of: lastDenseIndex)
-            for block in headExtensions { trunkLogits = trunkLogits.concatenatingColumns(block(h)) }
+        let trace: Sequential.Trace, hidden: [Matrix], trunkLogits: Matrix
+        if let earlier {
+            precondition(earlier.trunkLogits.rows == input.rows, "The earlier pass has \(earlier.trunkLogits.rows) rows, the input \(input.rows)")
+            (trace, hidden, trunkLogits) = (earlier.trunk, earlier.hidden, earlier.trunkLogits)
+        } else {
+            trace = trunk.forward(input)
+            hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
+            var logits = trace.output
+            if !headExtensions.isEmpty {
+                let h = trace.input(of: lastDenseIndex)
+                for block in headExtensions { logits = logits.concatenatingColumns(block(h)) }
+            }
+            trunkLogits = logits
         }
         guard !experts.isEmpty || !gatePairs.isEmpty else {
             return Forward(trunk: trace, logits: trunkLogits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [])
