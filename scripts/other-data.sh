@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Streams data the learner was never tuned on through the user's commands: scikit-learn's
+# bundled digits (8x8 images, 10 classes), wine (13 chemical measurements of mixed
+# ranges, 3 classes) and breast cancer (30 features, 2 classes), from Debian's
+# python3-sklearn, as CSV files with the training rows in class order (digits also
+# shuffled). Each runs with the default learner, its gate alone, growth off and the
+# replay-500 baseline, and is scored on its held-out 25% by moe eval. Prints one line per
+# run. Outside CI (it installs python3-sklearn); docs/results.md shows its output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
+  apt-get install -y python3-sklearn > /dev/null
+fi
+swift build -c release --product moe > /dev/null
+moe=.build/release/moe
+folder=$(mktemp -d)
+trap 'rm -rf "$folder"' EXIT
+/usr/bin/python3 scripts/other_data.py "$folder"
+for stream in digits-class digits-shuffled wine-class cancer-class; do
+  for learner in default gate growth-off replay-500; do
+    case $learner in
+      default) extra=() ;;
+      gate) extra=(--predictor discriminant) ;;
+      growth-off) extra=(--growth off) ;;
+      replay-500) extra=(--growth off --gate learned) ;;
+    esac
+    $moe stream --source "csv:$folder/$stream-train.csv" --label-column last "${extra[@]}" \
+      --save "$folder/$stream-$learner.h5" --json 2>/dev/null | tail -1 > "$folder/$stream-$learner.json"
+    accuracy=$($moe eval "$folder/$stream-$learner.h5" --source "csv:$folder/$stream-test.csv" --label-column last --json \
+      2>/dev/null | tail -1 | /usr/bin/python3 -c "import json, sys; print('%.3f' % json.load(sys.stdin)['test_accuracy'])")
+    experts=$(/usr/bin/python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['experts'])" "$folder/$stream-$learner.json")
+    echo "$stream $learner test accuracy $accuracy, $experts experts"
+  done
+done
