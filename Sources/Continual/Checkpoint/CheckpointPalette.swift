@@ -51,6 +51,9 @@ enum CheckpointPalette {
         }
         let values = palette.scalars
         let (rows, columns) = shape.count == 2 ? (shape[0], shape[1]) : (1, shape[0])
+        guard rows >= 0, columns >= 0, rows.multipliedReportingOverflow(by: columns) == (indices.count, false) else {
+            throw .invalidValue(path: path, reason: "\(indices.count) indices do not fill shape \(shape)", file: file)
+        }
         return Matrix(rows: rows, columns: columns, scalars: indices.map { values[Int($0)] })
     }
 }
