@@ -12,13 +12,17 @@ import TestSupport
 struct CheckpointPredictScriptTests {
     static let script = repositoryRoot.appendingPathComponent("scripts/checkpoint_predict.py").path
 
-    /// Rows of 6 features whose class raises one of them, one experience after another.
-    static func rows(_ count: Int, classes: [Int], generator: inout SeededGenerator) -> [(features: [Float], label: Int)] {
+    /// Rows of `width` features whose class raises two of the first six, one experience
+    /// after another; `levels` rounds every value to a grid of quarters (few distinct
+    /// values, as pixels have), so that a checkpoint palette-codes the rows it keeps.
+    static func rows(_ count: Int, classes: [Int], width: Int = 6, levels: Bool = false,
+                     generator: inout SeededGenerator) -> [(features: [Float], label: Int)] {
         (0..<count).map { _ in
             let label = classes[generator.nextInt(below: classes.count)]
-            var features = (0..<6).map { _ in generator.nextNormal() }
+            var features = (0..<width).map { _ in generator.nextNormal() }
             features[label % 6] += 3
             features[(label + 2) % 6] += 1.5 * Float(label / 3)
+            if levels { features = features.map { ($0 * 4).rounded() / 4 } }
             return (features, label)
         }
     }
@@ -30,6 +34,21 @@ struct CheckpointPredictScriptTests {
 
     @Test("Predictions equal moe eval's on a learner from moe stream; logits agree with Swift's")
     func streamedLearner() throws {
+        try checkStreamedLearner(width: 6, levels: false)
+    }
+
+    @Test("The same with rows of few distinct values, whose replay and held rows the checkpoint palette-codes")
+    func streamedLearnerWithPalettes() throws {
+        try checkStreamedLearner(width: 48, levels: true) { checkpoint in
+            let sections = try Checkpoint.load(from: checkpoint).sections
+            #expect(sections["replay"]?.datasets["features"] != nil)
+            let python = "/usr/bin/python3"
+            let coded = MoeProcess.run(executable: python, ["-c", "import h5py, sys; f = h5py.File(sys.argv[1]); print('replay/features.palette' in f['sections'])", checkpoint], in: nil, input: nil)
+            #expect(coded.output.trimmingCharacters(in: .whitespacesAndNewlines) == "True", "\(coded.output) \(coded.error)")
+        }
+    }
+
+    func checkStreamedLearner(width: Int, levels: Bool, inspect: (String) throws -> Void = { _ in }) throws {
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python),
               MoeProcess.run(executable: python, ["-c", "import h5py, numpy"], in: nil, input: nil).status == 0 else {
@@ -38,9 +57,10 @@ struct CheckpointPredictScriptTests {
         }
         try withTemporaryDirectory { directory in
             var generator = SeededGenerator(seed: 3)
-            let train = Self.rows(800, classes: [0, 1], generator: &generator) + Self.rows(800, classes: [2, 3], generator: &generator)
-                + Self.rows(800, classes: [4, 5], generator: &generator)
-            let test = Self.rows(300, classes: Array(0..<6), generator: &generator)
+            let train = Self.rows(800, classes: [0, 1], width: width, levels: levels, generator: &generator)
+                + Self.rows(800, classes: [2, 3], width: width, levels: levels, generator: &generator)
+                + Self.rows(800, classes: [4, 5], width: width, levels: levels, generator: &generator)
+            let test = Self.rows(300, classes: Array(0..<6), width: width, levels: levels, generator: &generator)
             try Self.csv(train, labels: true).write(toFile: directory.path("train.csv"), atomically: true, encoding: .utf8)
             try Self.csv(test, labels: true).write(toFile: directory.path("test.csv"), atomically: true, encoding: .utf8)
             try Self.csv(test, labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
@@ -53,6 +73,7 @@ struct CheckpointPredictScriptTests {
             let eval = MoeProcess.run(["eval", checkpoint, "--source", "csv:" + directory.path("test.csv"), "--label-column", "last", "--json"])
             #expect(eval.status == 0, "\(eval.error)")
             let evalAccuracy = try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double)
+            try inspect(checkpoint)
 
             let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
             #expect(classes.status == 0, "\(classes.error)")
