@@ -3,9 +3,10 @@
 # bundled digits (8x8 images, 10 classes), wine (13 chemical measurements of mixed
 # ranges, 3 classes) and breast cancer (30 features, 2 classes), from Debian's
 # python3-sklearn, as CSV files with the training rows in class order (digits also
-# shuffled). Each runs with the default learner, its gate alone, growth off and the
-# replay-500 baseline, and is scored on its held-out 25% by moe eval. Prints one line per
-# run. Outside CI (it installs python3-sklearn); docs/results.md shows its output.
+# shuffled, in blocks of 20 rows with the classes taking turns, and twice over). Each
+# runs with the default learner, its gate alone, growth off and the replay-500
+# baseline, and is scored on its held-out 25% by moe eval. Prints one line per run.
+# Outside CI (it installs python3-sklearn); docs/results.md shows its output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
@@ -16,7 +17,7 @@ moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
 /usr/bin/python3 scripts/other_data.py "$folder"
-for stream in digits-class digits-shuffled wine-class cancer-class; do
+for stream in digits-class digits-shuffled digits-blocks digits-twice wine-class cancer-class; do
   for learner in default gate growth-off replay-500; do
     case $learner in
       default) extra=() ;;
