@@ -8,12 +8,12 @@ public struct Matrix: Equatable, Hashable, Sendable, CustomStringConvertible {
     public private(set) var rows: Int
     /// Number of columns.
     public private(set) var columns: Int
-    /// The elements, row after row (`rows * columns` of them).
-    public var scalars: [Float] {
-        didSet {
-            precondition(scalars.count == rows * columns, "Matrix storage must keep rows * columns elements")
-        }
-    }
+    /// The elements, row after row (`rows * columns` of them: change values, never the
+    /// count). A plain stored property on purpose: with a `didSet` observer checking the
+    /// count, every `m.scalars[i] = v` or `withUnsafeMutableBufferPointer` from another
+    /// module went through get and set, and so copied the whole array (measured: the
+    /// replay buffer copied its 1.5 MB on nearly every row it replaced).
+    public var scalars: [Float]
 
     /// A matrix filled with one value.
     public init(rows: Int, columns: Int, repeating value: Float = 0) {
