@@ -11,4 +11,9 @@ struct Moe: ParsableCommand {
             inputs to the experts. Checkpoints are HDF5 files that h5py reads too.
             """,
         subcommands: [Train.self, Stream.self, Suite.self, Eval.self, Inspect.self, Detectors.self, Spirals.self, Bench.self, Keygen.self, CheckpointSoak.self])
+
+    static func main() {
+        Allocator.keepLargeBuffers()
+        main(nil)
+    }
 }
