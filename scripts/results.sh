@@ -6,7 +6,7 @@
 #      configuration (scripts/ablations/*.json) on Split, class-ordered, blurry and
 #      Permuted Fashion-MNIST -> results/ablations/;
 #   3. the learner's own training step against moe train on the joint stream.
-# Takes about an hour on 2 cores. Usage: bash scripts/results.sh [SEED]
+# Takes about half an hour on 2 cores. Usage: bash scripts/results.sh [SEED]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seed=${1:-1}
