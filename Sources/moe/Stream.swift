@@ -363,10 +363,10 @@ struct Stream: ParsableCommand {
         if let saved = driver.lastSaved { console.say("saved \(saved)") }
         let profile = learner.profile
         let timing = driver.timing
-        var seconds: [String: Double] = ["load": clock.loadSeconds, "read": timing.read, "reports": timing.reports,
-                                         "evaluation": timing.evaluation, "checkpoint": timing.checkpoint,
-                                         "learner_other": max(0, timing.learn - profile.total), "total": clock.totalSeconds]
-        for phase in profile.phases { seconds[phase.name] = phase.seconds }
+        let phases = PhaseFigures(driver)
+        var seconds = phases.seconds
+        seconds["load"] = clock.loadSeconds
+        seconds["total"] = clock.totalSeconds
         console.say("time: load \(fixed(clock.loadSeconds, 2)) s, read \(fixed(timing.read, 2)) s, learn \(fixed(timing.learn, 2)) s ("
             + profile.phases.map { "\($0.name) \(fixed($0.seconds, 2))" }.joined(separator: ", ")
             + "; \(profile.refits) refits), evaluation \(fixed(timing.evaluation, 2)) s, checkpoint \(fixed(timing.checkpoint, 2)) s, "
@@ -399,7 +399,7 @@ struct Stream: ParsableCommand {
             rowsSkipped: driver.position.source.skipped.total, paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick,
-            flopsByPhase: profile.flops.merging(["evaluation": timing.evaluationFlops]) { $1 },
+            flopsByPhase: phases.flops,
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) })))
     }
 }

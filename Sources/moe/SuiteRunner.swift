@@ -62,6 +62,10 @@ struct SuiteRow: Codable, Sendable {
     var samples: Int
     var seconds: Double
     var samplesPerSecond: Double
+    /// Seconds and BLAS work by phase, as `moe stream --json` reports them (absent in
+    /// suites written before they were recorded).
+    var phaseSeconds: [String: Double]?
+    var phaseFlops: [String: Double]?
 }
 
 /// What the recurring-domains stream shows about domains that return.
@@ -232,7 +236,8 @@ struct SuiteRunner {
             forgetting: matrix.forgetting, backwardTransfer: matrix.backwardTransfer,
             taskIncrementalAccuracy: driver.scenario?.kind == .split ? evaluation.state.taskIncremental.finalAverageAccuracy : nil,
             experts: trained.model.experts.count, samples: trained.counters.samples, seconds: elapsed,
-            samplesPerSecond: driver.samplesPerSecond)
+            samplesPerSecond: driver.samplesPerSecond, phaseSeconds: PhaseFigures(driver).seconds,
+            phaseFlops: PhaseFigures(driver).flops)
     }
 
     private func runFromCSV(_ stream: SuiteStream, files: (train: String, test: String), learner: SuiteLearner) throws -> SuiteRow {
@@ -252,7 +257,8 @@ struct SuiteRunner {
         return SuiteRow(
             stream: stream.label, path: .csv, learner: learner, accuracy: accuracy, forgetting: nil, backwardTransfer: nil,
             taskIncrementalAccuracy: nil, experts: trained.model.experts.count, samples: trained.counters.samples,
-            seconds: seconds(since: start), samplesPerSecond: driver.samplesPerSecond)
+            seconds: seconds(since: start), samplesPerSecond: driver.samplesPerSecond,
+            phaseSeconds: PhaseFigures(driver).seconds, phaseFlops: PhaseFigures(driver).flops)
     }
 
     /// Writes the stream's training rows, in the order the scenario streams them (every

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `moe suite`: the streams run for each learner and path, and every row carries its
+/// figures and where its time went.
+@Suite("moe suite")
+struct SuiteCommandTests {
+    @Test("a small stream, two learners, both paths: rows with accuracy, seconds and work by phase; the table is written")
+    func smallSuite() throws {
+        try withTemporaryDirectory { dir in
+            let r = MoeProcess.run(["suite", "--data", TrainingData.synthetic, "--streams", "small-fmnist",
+                                    "--learners", "default,gate", "--out", dir.path("suite"), "--json"])
+            #expect(r.status == 0, "\(r.error)")
+            let json = try #require(MoeProcess.json(r))
+            let rows = try #require(json["rows"] as? [[String: Any]])
+            #expect(rows.count == 4, "2 learners x 2 paths, got \(rows.count)")
+            for row in rows {
+                let accuracy = try #require(row["accuracy"] as? Double)
+                #expect(accuracy > 0.5, "\(row)")
+                let seconds = try #require(row["phase_seconds"] as? [String: Double])
+                let work = try #require(row["phase_flops"] as? [String: Double])
+                for phase in ["predict", "gate_statistics", "refit", "training"] {
+                    #expect(seconds[phase] != nil && (work[phase] ?? 0) > 0, "\(phase) in \(row)")
+                }
+                #expect(seconds.values.reduce(0, +) <= (row["seconds"] as? Double ?? 0) * 1.01, "phases exceed the run: \(row)")
+            }
+            #expect(FileManager.default.fileExists(atPath: dir.path("suite/suite.md")))
+            #expect(FileManager.default.fileExists(atPath: dir.path("suite/suite.json")))
+        }
+    }
+}
