@@ -227,6 +227,7 @@ struct SuiteRunner {
         _ = try failingClearly { try driver.run() }
         let elapsed = seconds(since: start)
         let trained = driver.learner!
+        let phases = PhaseFigures(driver)
         let matrix = evaluation.state.classIncremental
         if let scenario = driver.scenario, stream.name == "recurring-fmnist" {
             document.returns += returnFigures(recorder.entries, domains: scenario.experiences.count / 2, stream: stream.label, learner: learner)
@@ -236,8 +237,7 @@ struct SuiteRunner {
             forgetting: matrix.forgetting, backwardTransfer: matrix.backwardTransfer,
             taskIncrementalAccuracy: driver.scenario?.kind == .split ? evaluation.state.taskIncremental.finalAverageAccuracy : nil,
             experts: trained.model.experts.count, samples: trained.counters.samples, seconds: elapsed,
-            samplesPerSecond: driver.samplesPerSecond, phaseSeconds: PhaseFigures(driver).seconds,
-            phaseFlops: PhaseFigures(driver).flops)
+            samplesPerSecond: driver.samplesPerSecond, phaseSeconds: phases.seconds, phaseFlops: phases.flops)
     }
 
     private func runFromCSV(_ stream: SuiteStream, files: (train: String, test: String), learner: SuiteLearner) throws -> SuiteRow {
@@ -253,12 +253,13 @@ struct SuiteRunner {
         _ = try failingClearly { try driver.run() }
         let test = try failingClearly { try CSV.load(path: files.test, format: CSVFormat(labelColumn: .last)) }
         let trained = driver.learner!
+        let phases = PhaseFigures(driver)
         let accuracy = trained.accuracy(features: test.features, labels: test.labels)
         return SuiteRow(
             stream: stream.label, path: .csv, learner: learner, accuracy: accuracy, forgetting: nil, backwardTransfer: nil,
             taskIncrementalAccuracy: nil, experts: trained.model.experts.count, samples: trained.counters.samples,
             seconds: seconds(since: start), samplesPerSecond: driver.samplesPerSecond,
-            phaseSeconds: PhaseFigures(driver).seconds, phaseFlops: PhaseFigures(driver).flops)
+            phaseSeconds: phases.seconds, phaseFlops: phases.flops)
     }
 
     /// Writes the stream's training rows, in the order the scenario streams them (every

@@ -42,6 +42,15 @@ struct LearnerTests {
         return c
     }
 
+    /// A learner that has observed one batch of two blobs, and its checkpoint.
+    func learnerAfterOneBatch(seed: UInt64) throws -> (Learner, Checkpoint) {
+        var blobs = Blobs(classes: 2, width: 20, seed: seed)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        let (x, y) = blobs.batch(32, classes: [0, 1])
+        _ = try learner.observe(features: x, labels: y)
+        return (learner, learner.checkpoint())
+    }
+
     func accuracy(_ learner: Learner, _ data: (Matrix, [Int])) -> Double {
         learner.accuracy(features: data.0, labels: data.1)
     }
@@ -147,11 +156,7 @@ struct LearnerTests {
 
     @Test("the input scaler's settle count is saved; a scaler saved before it existed loads as never settling")
     func scalerSettleSaved() throws {
-        var blobs = Blobs(classes: 2, width: 20, seed: 7)
-        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
-        let (x, y) = blobs.batch(32, classes: [0, 1])
-        _ = try learner.observe(features: x, labels: y)
-        var checkpoint = learner.checkpoint()
+        var (learner, checkpoint) = try learnerAfterOneBatch(seed: 7)
         #expect(try Learner(checkpoint: checkpoint).scaler?.settle == 1024)
         #expect(try Learner(checkpoint: checkpoint).scaler == learner.scaler)
         checkpoint.sections["scaler"]!.attributes["settle"] = nil
@@ -162,11 +167,7 @@ struct LearnerTests {
 
     @Test("a learner saved by the first version (no state version) is refused with a sentence saying why")
     func earlierVersionRefused() throws {
-        var blobs = Blobs(classes: 2, width: 20, seed: 6)
-        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
-        let (x, y) = blobs.batch(32, classes: [0, 1])
-        _ = try learner.observe(features: x, labels: y)
-        var checkpoint = learner.checkpoint()
+        var (_, checkpoint) = try learnerAfterOneBatch(seed: 6)
         let json = try checkpoint.section("learner").strings("state", count: 1)[0]
         var object = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         object.removeValue(forKey: "version")

@@ -28,19 +28,16 @@ public struct LearnerProfile: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// Every phase, with the name reports give it, in report order.
+    static var named: [(path: WritableKeyPath<LearnerProfile, Double>, name: String)] {
+        [(\.prepare, "prepare"), (\.predict, "predict"), (\.covariance, "covariance"),
+         (\.gateStatistics, "gate_statistics"), (\.refit, "refit"), (\.training, "training"),
+         (\.growth, "growth"), (\.replay, "replay")]
+    }
+
     /// The name of the phase a key path points at (nil for a path that is not a phase).
     static func name(of phase: WritableKeyPath<LearnerProfile, Double>) -> String? {
-        switch phase {
-        case \.prepare: "prepare"
-        case \.predict: "predict"
-        case \.covariance: "covariance"
-        case \.gateStatistics: "gate_statistics"
-        case \.refit: "refit"
-        case \.training: "training"
-        case \.growth: "growth"
-        case \.replay: "replay"
-        default: nil
-        }
+        named.first { $0.path == phase }?.name
     }
 
     /// Seconds in all phases.
@@ -48,8 +45,7 @@ public struct LearnerProfile: Sendable, Equatable, Codable {
 
     /// The phases by name, for reports.
     public var phases: [(name: String, seconds: Double)] {
-        [("prepare", prepare), ("predict", predict), ("covariance", covariance), ("gate_statistics", gateStatistics),
-         ("refit", refit), ("training", training), ("growth", growth), ("replay", replay)]
+        Self.named.map { ($0.name, self[keyPath: $0.path]) }
     }
 }
 

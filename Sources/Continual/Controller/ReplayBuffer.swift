@@ -73,12 +73,8 @@ public struct ReplayBuffer: Sendable, Equatable {
                 if !appended.isEmpty { flush(&appended, &appendedLabels, &appendedTags) }
                 let slot = generator.nextInt(below: seen)
                 if slot < capacity {
-                    // Element by element in place (replaceSubrange moved the buffer's tail).
-                    features.scalars.withUnsafeMutableBufferPointer { kept in
-                        batch.scalars.withUnsafeBufferPointer { given in
-                            for j in 0..<width { kept[slot * width + j] = given[r * width + j] }
-                        }
-                    }
+                    features.scalars.replaceSubrange(slot * width ..< (slot + 1) * width,
+                                                     with: batch.scalars[r * width ..< (r + 1) * width])
                     labels[slot] = batchLabels[r]
                     tags[slot] = batchTags?[r] ?? 0
                 }

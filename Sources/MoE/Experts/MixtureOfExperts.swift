@@ -156,20 +156,7 @@ public struct MixtureOfExperts: Parameterized {
     func forward(_ input: Matrix, generator: inout SeededGenerator?, gateFeatures: Matrix? = nil,
                  reusingTrunkOf earlier: Forward? = nil) -> Forward {
         precondition(input.columns == inputWidth, "The model expects \(inputWidth) inputs, got \(input.columns)")
-        let trace: Sequential.Trace, hidden: [Matrix], trunkLogits: Matrix
-        if let earlier {
-            precondition(earlier.trunkLogits.rows == input.rows, "The earlier pass has \(earlier.trunkLogits.rows) rows, the input \(input.rows)")
-            (trace, hidden, trunkLogits) = (earlier.trunk, earlier.hidden, earlier.trunkLogits)
-        } else {
-            trace = trunk.forward(input)
-            hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
-            var logits = trace.output
-            if !headExtensions.isEmpty {
-                let h = trace.input(of: lastDenseIndex)
-                for block in headExtensions { logits = logits.concatenatingColumns(block(h)) }
-            }
-            trunkLogits = logits
-        }
+        let (trace, hidden, trunkLogits) = trunkPass(input, reusing: earlier)
         guard !experts.isEmpty || !gatePairs.isEmpty else {
             return Forward(trunk: trace, logits: trunkLogits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [])
         }
@@ -193,6 +180,24 @@ public struct MixtureOfExperts: Parameterized {
         return Forward(trunk: trace, logits: logits, hidden: hidden, trunkLogits: trunkLogits, gate: pass, experts: passes)
     }
 
+    /// The trunk's trace, hidden activations and logits (with the output extensions) for
+    /// `input`, or those of `earlier`, a pass of the same input through the same trunk.
+    private func trunkPass(_ input: Matrix, reusing earlier: Forward?)
+        -> (trace: Sequential.Trace, hidden: [Matrix], trunkLogits: Matrix)
+    {
+        if let earlier {
+            precondition(earlier.trunkLogits.rows == input.rows, "The earlier pass has \(earlier.trunkLogits.rows) rows, the input \(input.rows)")
+            return (earlier.trunk, earlier.hidden, earlier.trunkLogits)
+        }
+        let trace = trunk.forward(input)
+        var logits = trace.output
+        if !headExtensions.isEmpty {
+            let h = trace.input(of: lastDenseIndex)
+            for block in headExtensions { logits = logits.concatenatingColumns(block(h)) }
+        }
+        return (trace, trunk.hiddenLayerIndices.map { trace.outputs[$0] }, logits)
+    }
+
     /// The forward pass with every row sent to one gate slot with weight 1, the gate not
     /// consulted: what training one slot on the rows in its charge needs. Slot 0 is the
     /// trunk when the gate includes it.
@@ -203,20 +208,7 @@ public struct MixtureOfExperts: Parameterized {
     public func forward(_ input: Matrix, routedTo slot: Int, reusingTrunkOf earlier: Forward? = nil) -> Forward {
         precondition(input.columns == inputWidth, "The model expects \(inputWidth) inputs, got \(input.columns)")
         precondition(slot >= 0 && slot < max(1, gate.slotCount), "Slot \(slot) does not exist (the gate has \(gate.slotCount))")
-        let trace: Sequential.Trace, hidden: [Matrix], trunkLogits: Matrix
-        if let earlier {
-            precondition(earlier.trunkLogits.rows == input.rows, "The earlier pass has \(earlier.trunkLogits.rows) rows, the input \(input.rows)")
-            (trace, hidden, trunkLogits) = (earlier.trunk, earlier.hidden, earlier.trunkLogits)
-        } else {
-            trace = trunk.forward(input)
-            hidden = trunk.hiddenLayerIndices.map { trace.outputs[$0] }
-            var logits = trace.output
-            if !headExtensions.isEmpty {
-                let h = trace.input(of: lastDenseIndex)
-                for block in headExtensions { logits = logits.concatenatingColumns(block(h)) }
-            }
-            trunkLogits = logits
-        }
+        let (trace, hidden, trunkLogits) = trunkPass(input, reusing: earlier)
         guard !experts.isEmpty, let e = gate.expert(ofSlot: slot) else {
             return Forward(trunk: trace, logits: trunkLogits, hidden: hidden, trunkLogits: trunkLogits, gate: nil, experts: [])
         }
