@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import MoE
 import Continual
@@ -165,10 +166,107 @@ struct GrowthPolicyTests {
         #expect(policy.decide(observation(9, novelty: true, detectors: [[1], []]), state: &off).outcome == .suppressed("growth is disabled"))
     }
 
+    @Test("a drift whose inputs did not move is a new concept: growth waits, pending, until they move")
+    func conceptDrift() {
+        let policy = GrowthPolicy()
+        var state = GrowthPolicy.State()
+        for b in 0..<8 { _ = policy.decide(observation(b), state: &state) }
+        var still = observation(8, errors: 120, error: 0.3, drift: true, detectors: [[2], []])
+        still.inputShift = 0.4
+        let held = policy.decide(still, state: &state)
+        #expect(held.outcome == .suppressed("the labels changed, not the inputs: since the drift they moved 0.4 standard deviations, fewer than 3; no gate could route a new expert, so the slot in charge keeps adapting"))
+        #expect(state.pendingDriftSample == 128 * 9)
+        var moved = observation(9, errors: 120, error: 0.4, detectors: [[2], []])
+        moved.inputShift = 12
+        #expect(policy.decide(moved, state: &state).outcome == .grow(layer: 0, detectors: [2]))
+        // Unmeasured (no scaler) or switched off: the drift grows as before.
+        var unmeasured = GrowthPolicy.State()
+        for b in 0..<8 { _ = policy.decide(observation(b), state: &unmeasured) }
+        #expect(policy.decide(observation(8, errors: 120, error: 0.3, drift: true, detectors: [[2], []]), state: &unmeasured).outcome
+                == .grow(layer: 0, detectors: [2]))
+        var off = policy
+        off.minimumInputShift = nil
+        var offState = GrowthPolicy.State()
+        for b in 0..<8 { _ = off.decide(observation(b), state: &offState) }
+        #expect(off.decide(still, state: &offState).outcome == .grow(layer: 0, detectors: [2]))
+        // Novelty never asks: new labels are routed by their class.
+        var novel = observation(20, novelty: true, detectors: [[2], []])
+        novel.inputShift = 0
+        var fresh = GrowthPolicy.State()
+        #expect(policy.decide(novel, state: &fresh).outcome == .grow(layer: 0, detectors: [2]))
+    }
+
     @Test("invalid policies are refused with a sentence")
     func invalid() {
         var policy = GrowthPolicy()
         policy.cooldownSamples = -1
         #expect(throws: LearnerError.invalidConfiguration("the growth cool-down must be >= 0 samples, got -1")) { try policy.validate() }
+        var shift = GrowthPolicy()
+        shift.minimumInputShift = .nan
+        #expect(throws: LearnerError.invalidConfiguration("the minimum input shift must be a finite number of standard deviations (or null), got nan")) {
+            try shift.validate()
+        }
+    }
+
+    @Test("a policy saved before the input-shift condition existed reads without it")
+    func oldPolicy() throws {
+        let encoded = try JSONEncoder().encode(GrowthPolicy())
+        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        #expect(object["minimumInputShift"] as? Double == 3)
+        object["minimumInputShift"] = nil
+        let old = try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.minimumInputShift == nil)
+    }
+}
+
+@Suite("Input moments")
+struct InputMomentsTests {
+    /// The scaler's moments after `rows`, fed in batches of 50.
+    func moments(_ rows: [[Float]]) -> InputMoments {
+        var scaler = InputScaler(width: rows[0].count)
+        for start in stride(from: 0, to: rows.count, by: 50) {
+            let part = Array(rows[start..<min(rows.count, start + 50)])
+            scaler.update(Matrix(rows: part.count, columns: part[0].count, scalars: part.flatMap { $0 }))
+        }
+        return InputMoments(scaler)
+    }
+
+    func normal(_ generator: inout SeededGenerator, mean: Float = 0) -> Float {
+        let u = Float.random(in: Float.ulpOfOne..<1, using: &generator), v = Float.random(in: 0..<1, using: &generator)
+        return mean + (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
+
+    @Test("removing a batch gives the moments of the rows before it")
+    func removing() {
+        var g = SeededGenerator(seed: 3)
+        let rows = (0..<300).map { _ in [normal(&g), 100 * normal(&g, mean: 5), 7] }
+        let all = moments(rows), before = moments(Array(rows.prefix(250)))
+        let batch = Array(rows.suffix(50))
+        let removed = all.removing(Matrix(rows: 50, columns: 3, scalars: batch.flatMap { $0 }))
+        #expect(removed.count == before.count)
+        for j in 0..<3 {
+            #expect(abs(removed.mean[j] - before.mean[j]) <= 1e-9 * max(1, abs(before.mean[j])))
+            #expect(abs(removed.squares[j] - before.squares[j]) <= 1e-9 * max(1, before.squares[j]))
+        }
+    }
+
+    @Test("the shift stays near zero when only the labels could have changed, and is large when the inputs move")
+    func shift() throws {
+        var g = SeededGenerator(seed: 5)
+        let before = (0..<2000).map { _ in (0..<20).map { _ in normal(&g) } }
+        let same = (0..<500).map { _ in (0..<20).map { _ in normal(&g) } }
+        let moved = (0..<500).map { _ in (0..<20).map { j in normal(&g, mean: j < 10 ? 0.5 : 0) } }
+        let reference = moments(before)
+        let still = try #require(moments(before + same).shift(since: reference))
+        #expect(abs(still) < 3)
+        let far = try #require(moments(before + moved).shift(since: reference))
+        #expect(far > 30)
+        // A feature constant before that varies since is a shift; one constant throughout is left out.
+        let constant = (0..<200).map { _ in [normal(&g), 1] }
+        let varies = (0..<200).map { _ in [normal(&g), normal(&g)] }
+        let base = moments(constant)
+        #expect(try #require(moments(constant + varies).shift(since: base)) > 30)
+        #expect(abs(try #require(moments(constant + constant).shift(since: base))) < 3)
+        #expect(base.shift(since: base) == nil)
     }
 }

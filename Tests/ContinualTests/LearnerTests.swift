@@ -97,6 +97,55 @@ struct LearnerTests {
         #expect(learner.prequential.windowedAccuracy! > 0.95)
     }
 
+    @Test("labels that change over the same inputs (a new concept) grow nothing: the slot in charge relearns them")
+    func conceptDrift() throws {
+        func run(_ minimumShift: Double?) throws -> Learner {
+            var c = configuration()
+            c.growth.minimumInputShift = minimumShift
+            var blobs = Blobs(classes: 2, width: 20, seed: 4)
+            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+            for b in 0..<80 {
+                let (x, y) = blobs.batch(32, classes: [0, 1])
+                // Half-way, the rule that labels the same inputs flips.
+                _ = try learner.observe(features: x, labels: b < 40 ? y : y.map { 1 - $0 })
+            }
+            return learner
+        }
+        let learner = try run(3)
+        #expect(learner.model.experts.isEmpty)
+        #expect(learner.history.suppressions["the labels changed, not the inputs"] ?? 0 >= 1)
+        // Without the condition the same stream grows an expert the gate cannot route
+        // to, and the frozen trunk keeps the old labels.
+        let grown = try run(nil)
+        #expect(grown.model.experts.count >= 1)
+        let adapting = learner.prequential.windowedAccuracy!, frozen = grown.prequential.windowedAccuracy!
+        #expect(adapting > frozen + 0.3, "windowed accuracy \(adapting) adapting, \(frozen) after growth")
+    }
+
+    @Test("a drift pending with its input reference is saved and resumed bit for bit")
+    func pendingDriftResume() throws {
+        var blobs = Blobs(classes: 2, width: 20, seed: 4)
+        let batches = (0..<70).map { b in
+            let (x, y) = blobs.batch(32, classes: [0, 1])
+            return (x, b < 40 ? y : y.map { 1 - $0 })
+        }
+        var straight = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        var saved: (at: Int, bytes: [UInt8])?
+        for (i, (x, y)) in batches.enumerated() {
+            _ = try straight.observe(features: x, labels: y)
+            if saved == nil, straight.policyState.driftReference != nil {
+                saved = (i + 1, try straight.checkpoint().encoded())
+            }
+        }
+        let (at, bytes) = try #require(saved)
+        var resumed = try Learner(checkpoint: Checkpoint.decode(bytes))
+        #expect(resumed.policyState.driftReference != nil)
+        for (x, y) in batches[at...] { _ = try resumed.observe(features: x, labels: y) }
+        #expect(resumed.policyState == straight.policyState)
+        #expect(resumed.history == straight.history)
+        #expect(resumed.model.parameters == straight.model.parameters)
+    }
+
     @Test("growth off never grows, and says why it held back")
     func growthOff() throws {
         var c = configuration()

@@ -11,7 +11,9 @@ import Foundation
 ///    `patienceSamples` (`stagnation`);
 /// 2. **significant error detectors** in some hidden layer now (the covariance tracker
 ///    forgets with a half-life in samples, so "now" means the recent stream);
-/// 3. the **cool-down**: the slot in charge has learned from at least `cooldownSamples`
+/// 3. after a drift, **inputs that moved**: a new domain the gate can route, not a new
+///    concept over the same inputs (`minimumInputShift`, see `InputMoments`);
+/// 4. the **cool-down**: the slot in charge has learned from at least `cooldownSamples`
 ///    first-visit samples since the last growth, enough to estimate its error rate to
 ///    about ±0.02; and the **budget** (experts, parameters) is not spent.
 /// Where: the lowest hidden layer with detectors ("push feature detection down to the
@@ -32,6 +34,12 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
     /// it was detected exceeds this: the slot in charge gets most of them wrong, so the
     /// data is new to it, rather than a little harder (it keeps adapting to those).
     public var driftErrorRate: Double = 0.5
+    /// A drift leads to growth only when the inputs since it moved away from those
+    /// before by at least this many standard deviations (`InputMoments.shift`): a new
+    /// domain, which the gate can route to a new expert. Inputs that look as before mean
+    /// the labels changed (a new concept) and the slot in charge keeps adapting instead.
+    /// nil: no such condition (configurations saved before it existed).
+    public var minimumInputShift: Double? = 3
     /// Grow when the error rate stagnates above `stagnationErrorRate`.
     public var onStagnation: Bool = true
     /// First-visit samples the slot in charge must have learned from before another growth.
@@ -56,6 +64,9 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         func fail(_ reason: String) throws(LearnerError) { throw .invalidConfiguration(reason) }
         if cooldownSamples < 0 { try fail("the growth cool-down must be >= 0 samples, got \(cooldownSamples)") }
         if patienceSamples < 1 { try fail("the stagnation patience must be at least one sample, got \(patienceSamples)") }
+        if let shift = minimumInputShift, !shift.isFinite {
+            try fail("the minimum input shift must be a finite number of standard deviations (or null), got \(shift)")
+        }
         if !(minimumImprovement >= 0) { try fail("the minimum improvement must be >= 0, got \(minimumImprovement)") }
         if !(stagnationErrorRate >= 0 && stagnationErrorRate <= 1) { try fail("the stagnation error rate must be in [0, 1], got \(stagnationErrorRate)") }
         if maxExperts < 0 { try fail("the expert budget must be >= 0, got \(maxExperts)") }
@@ -85,9 +96,12 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         public var parameters: Int
         /// Parameters the new expert would add, per hidden layer.
         public var expertParameters: [Int]
+        /// How far the inputs since the pending drift moved (`InputMoments.shift`); nil
+        /// when not measured (no drift pending, or no input scaler).
+        public var inputShift: Double?
 
         public init(samples: Int, batchSamples: Int, novelty: Bool, drift: Bool, batchErrors: Int, errorRate: Double,
-                    detectors: [[Int]], experts: Int, parameters: Int, expertParameters: [Int]) {
+                    detectors: [[Int]], experts: Int, parameters: Int, expertParameters: [Int], inputShift: Double? = nil) {
             self.samples = samples
             self.batchSamples = batchSamples
             self.novelty = novelty
@@ -98,6 +112,7 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
             self.experts = experts
             self.parameters = parameters
             self.expertParameters = expertParameters
+            self.inputShift = inputShift
         }
     }
 
@@ -114,6 +129,9 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         public var bestErrorRate: Double?
         /// First-visit samples since `bestErrorRate` last improved.
         public var samplesWithoutImprovement: Int = 0
+        /// The inputs' moments before the pending drift (nil without one; kept by the
+        /// learner, which measures the shift against them).
+        public var driftReference: InputMoments?
 
         public init() {}
     }
@@ -173,6 +191,12 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         if o.experts >= maxExperts {
             decision.outcome = .suppressed("expert budget spent (\(o.experts) of \(maxExperts))")
             state.pendingDriftSample = nil
+            return decision
+        }
+        if trigger == .drift, let least = minimumInputShift, let shift = o.inputShift, shift < least {
+            // Pending until the shift shows or the drift expires.
+            decision.outcome = .suppressed(
+                "the labels changed, not the inputs: since the drift they moved \(String(format: "%.1f", shift)) standard deviations, fewer than \(String(format: "%g", least)); no gate could route a new expert, so the slot in charge keeps adapting")
             return decision
         }
         guard let layer = o.detectors.firstIndex(where: { !$0.isEmpty }) else {

@@ -8,22 +8,30 @@ extension Learner {
     ///
     /// - Returns: The decision when a trigger fired (nil on a quiet batch).
     mutating func decideGrowth(
-        novelty: Bool, drifted: Bool, batchSamples: Int, batchErrors: Int, novel: [Int], report: inout DetectorReport?,
-        logger: Logger?
+        novelty: Bool, drifted: Bool, batchSamples: Int, batchErrors: Int, novel: [Int], scalerRows: Matrix?,
+        report: inout DetectorReport?, logger: Logger?
     ) -> GrowthDecision? {
         if report == nil { report = configuration.detectors.report(tracker) }
         let detectors = (0..<model.hiddenLayerCount).map { l in
             report!.layers.first { $0.layer == l }?.detectors.map(\.neuron) ?? []
         }
         let policy = configuration.growth
+        // The inputs before the drift: kept while it is pending; when this batch raises
+        // it, everything the scaler saw before this batch.
+        var reference = policyState.driftReference
+        if reference == nil, drifted, policy.onDrift, policyState.pendingDriftSample == nil, let scaler, let scalerRows {
+            reference = InputMoments(scaler).removing(scalerRows)
+        }
+        let shift = reference.flatMap { r in scaler.flatMap { InputMoments($0).shift(since: r) } }
         let observation = GrowthPolicy.Observation(
             samples: counters.firstVisits, batchSamples: batchSamples, novelty: novelty, drift: drifted, batchErrors: batchErrors,
             errorRate: 1 - (prequential.windowedAccuracy ?? 1), detectors: detectors,
             experts: model.experts.count, parameters: model.parameterCount,
             expertParameters: (0..<model.hiddenLayerCount).map {
                 expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors))
-            })
+            }, inputShift: shift)
         var decision = policy.decide(observation, state: &policyState)
+        policyState.driftReference = policyState.pendingDriftSample == nil ? nil : reference
         guard decision.trigger != nil else {
             history.record(decision)
             return nil

@@ -168,9 +168,10 @@ public struct Learner: Sendable {
         let n = x.rows
         // Rows beyond the magnitude limit never reach a statistic or a weight.
         let rawInRange = x.rowsBounded(by: Self.magnitudeLimit)
+        var usable: Matrix?
         if firstVisit, scaler != nil {
-            let usable = rawInRange.allSatisfy { $0 } ? x : x.gatherRows(rawInRange.indices.filter { rawInRange[$0] })
-            if usable.rows > 0 { scaler!.update(usable) }
+            usable = rawInRange.allSatisfy { $0 } ? x : x.gatherRows(rawInRange.indices.filter { rawInRange[$0] })
+            if usable!.rows > 0 { scaler!.update(usable!) }
         }
         let scaled = scaler?.transform(x) ?? x
 
@@ -225,7 +226,7 @@ public struct Learner: Sendable {
             counters.firstVisits += n
             decision = decideGrowth(
                 novelty: hadLearned && !novel.isEmpty, drifted: drifted, batchSamples: n, batchErrors: errors, novel: novel,
-                report: &report, logger: logger)
+                scalerRows: usable, report: &report, logger: logger)
         }
         counters.batches += 1
         counters.samples += n
