@@ -122,6 +122,37 @@ struct LearnerTests {
         #expect(adapting > frozen + 0.3, "windowed accuracy \(adapting) adapting, \(frozen) after growth")
     }
 
+    @Test("the head follows a young pair at any batch size: refitted whenever some pair's samples double")
+    func refitOnDoubling() throws {
+        func run(_ doubling: Bool?) throws -> Learner {
+            var c = configuration()
+            c.refitEvery = 4096
+            c.refitOnDoubling = doubling
+            var blobs = Blobs(classes: 3, width: 20, seed: 6, spread: 0.6)
+            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 3)
+            // One class after another, four rows at a time.
+            for label in 0..<3 {
+                for _ in 0..<40 {
+                    let (x, y) = blobs.batch(4, classes: [label])
+                    _ = try learner.observe(features: x, labels: y)
+                }
+            }
+            return learner
+        }
+        let doubling = try run(true), every = try run(nil)
+        // 3 pairs, from 4 to 160 samples: about log2(40) refits each, and one per new pair without.
+        #expect(every.profile.refits == 3)
+        #expect(doubling.profile.refits >= 12)
+        let with = try #require(doubling.prequential.accuracy), without = try #require(every.prequential.accuracy)
+        #expect(with > without + 0.05, "prequential accuracy \(with) with doubling, \(without) without")
+        // A learner saved before the setting existed reads it as off.
+        let encoded = try JSONEncoder().encode(LearnerConfiguration())
+        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        #expect(object["refitOnDoubling"] as? Bool == true)
+        object["refitOnDoubling"] = nil
+        #expect(try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object)).refitOnDoubling == nil)
+    }
+
     @Test("a drift pending with its input reference is saved and resumed bit for bit")
     func pendingDriftResume() throws {
         var blobs = Blobs(classes: 2, width: 20, seed: 4)

@@ -102,6 +102,15 @@ extension Learner {
         if added { refitHead() }
     }
 
+    /// Whether some (slot, class) pair has at least twice the samples it had when the
+    /// head was last fitted (with `refitOnDoubling`).
+    var pairEvidenceDoubled: Bool {
+        guard configuration.refitOnDoubling == true, let statistics, let before = counters.pairCountsAtRefit else { return false }
+        let counts = statistics.counts
+        for c in counts.indices where c < before.count && before[c] > 0 && counts[c] >= 2 * before[c] { return true }
+        return false
+    }
+
     mutating func refreshHeadIfStale() {
         if counters.headIsStale { refitHead() }
     }
@@ -132,6 +141,7 @@ extension Learner {
                 return
             }
             model.setClassHead(weight: weight, bias: bias)
+            counters.pairCountsAtRefit = statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
         } catch {

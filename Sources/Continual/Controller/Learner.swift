@@ -72,6 +72,9 @@ public struct Learner: Sendable {
         public var firstVisits = 0
         public var samplesSinceRefit = 0
         public var headIsStale = false
+        /// Per gate column: the samples of its pair when the head was last fitted (nil in
+        /// learners saved before it was kept).
+        public var pairCountsAtRefit: [Double]?
         public var acceptedSteps = 0
         public var rejectedSteps = 0
         public var halvings = 0
@@ -183,7 +186,7 @@ public struct Learner: Sendable {
         guard firstVisit else {
             return revisit(scaled, labels: labels, inRange: rawInRange, source: source, clock: &clock)
         }
-        if counters.headIsStale && counters.samplesSinceRefit >= configuration.refitEvery { refitHead() }
+        if counters.headIsStale && (counters.samplesSinceRefit >= configuration.refitEvery || pairEvidenceDoubled) { refitHead() }
         clock.lap(into: nil, of: &profile)
 
         // 1. Predict first, then score.

@@ -39,6 +39,11 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// First-visit samples between refits of the gate's discriminant (it is also refitted
     /// when a (slot, class) pair appears and before every evaluation).
     public var refitEvery: Int = 4096
+    /// Also refit as soon as some (slot, class) pair has twice the samples it had at the
+    /// last fit, so a young pair's mean is refreshed at 2, 4, 8, … times its first
+    /// evidence, whatever the batch size or the stream's length (nil: only every
+    /// `refitEvery`, as configurations saved before it existed do).
+    public var refitOnDoubling: Bool? = true
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// How inputs are scaled before anything reads them.
