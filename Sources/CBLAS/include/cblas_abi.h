@@ -9,6 +9,7 @@
 enum { MOE_CblasRowMajor = 101, MOE_CblasColMajor = 102 };
 enum { MOE_CblasNoTrans = 111, MOE_CblasTrans = 112 };
 enum { MOE_CblasUpper = 121, MOE_CblasLower = 122 };
+enum { MOE_CblasLeft = 141, MOE_CblasRight = 142 };
 
 typedef void (*moe_cblas_sgemm_fn)(int order, int transA, int transB,
                                    int m, int n, int k, float alpha,
@@ -25,12 +26,20 @@ typedef void (*moe_cblas_ssyrk_fn)(int order, int uplo, int trans, int n, int k,
 typedef void (*moe_cblas_dsyrk_fn)(int order, int uplo, int trans, int n, int k,
                                    double alpha, const double *a, int lda,
                                    double beta, double *c, int ldc);
+typedef void (*moe_cblas_dsymm_fn)(int order, int side, int uplo, int m, int n,
+                                   double alpha, const double *a, int lda,
+                                   const double *b, int ldb, double beta, double *c, int ldc);
 // LAPACK (Fortran calling convention, column-major; OpenBLAS ships it). The trailing
 // size_t is the hidden length of the character argument that gfortran passes.
 typedef void (*moe_lapack_dpotrf_fn)(const char *uplo, const int *n, double *a,
                                      const int *lda, int *info, size_t uplo_length);
 typedef void (*moe_lapack_dpotrs_fn)(const char *uplo, const int *n, const int *nrhs,
                                      const double *a, const int *lda, double *b,
+                                     const int *ldb, int *info, size_t uplo_length);
+typedef void (*moe_lapack_spotrf_fn)(const char *uplo, const int *n, float *a,
+                                     const int *lda, int *info, size_t uplo_length);
+typedef void (*moe_lapack_spotrs_fn)(const char *uplo, const int *n, const int *nrhs,
+                                     const float *a, const int *lda, float *b,
                                      const int *ldb, int *info, size_t uplo_length);
 typedef char *(*moe_openblas_get_corename_fn)(void);
 typedef void (*moe_openblas_set_num_threads_fn)(int n);

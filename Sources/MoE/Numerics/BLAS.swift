@@ -132,6 +132,48 @@ public enum BLAS {
         return Int(info)
     }
 
+    /// `C = alpha * B * A + beta * C` (`cblas_dsymm`, side right) with `A` a symmetric
+    /// `n x n` Float64 matrix of which only the **upper triangle** is read (row-major),
+    /// `B` and `C` row-major `m x n`.
+    public static func dsymmRight(
+        m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        guard let function = library.dsymmFunction else { missing("cblas_dsymm") }
+        // CblasRowMajor = 101, CblasRight = 142, CblasUpper = 121.
+        threads.run(flops: 2 * Double(m) * Double(n) * Double(n)) {
+            function(101, 142, 121, Int32(m), Int32(n), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
+    }
+
+    /// ``dpotrf(n:a:lda:)`` in Float32 (LAPACK `spotrf`).
+    public static func spotrf(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int {
+        if n == 0 { return 0 }
+        guard let function = library.spotrfFunction else { missing("spotrf_") }
+        var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), leading = Int32(lda), info: Int32 = 0
+        threads.run(flops: Double(n) * Double(n) * Double(n) / 3) {
+            function(&uplo, &order, a, &leading, &info, 1)
+        }
+        return Int(info)
+    }
+
+    /// ``dpotrs(n:count:a:lda:b:ldb:)`` in Float32 (LAPACK `spotrs`), with the factor of
+    /// ``spotrf(n:a:lda:)``.
+    public static func spotrs(
+        n: Int, count: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafeMutablePointer<Float>, ldb: Int
+    ) -> Int {
+        if n == 0 || count == 0 { return 0 }
+        guard let function = library.spotrsFunction else { missing("spotrs_") }
+        var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), columns = Int32(count)
+        var leadingA = Int32(lda), leadingB = Int32(ldb), info: Int32 = 0
+        threads.run(flops: 2 * Double(n) * Double(n) * Double(count)) {
+            function(&uplo, &order, &columns, a, &leadingA, b, &leadingB, &info, 1)
+        }
+        return Int(info)
+    }
+
     private static func missing(_ symbol: String) -> Never {
         fatalError("\(library.info.library) has no \(symbol) symbol (an OpenBLAS built without it?)")
     }
@@ -148,6 +190,9 @@ public enum BLAS {
         let dsyrkFunction: moe_cblas_dsyrk_fn?
         let dpotrfFunction: moe_lapack_dpotrf_fn?
         let dpotrsFunction: moe_lapack_dpotrs_fn?
+        let dsymmFunction: moe_cblas_dsymm_fn?
+        let spotrfFunction: moe_lapack_spotrf_fn?
+        let spotrsFunction: moe_lapack_spotrs_fn?
         let info: Info
 
         func sgemm(
@@ -208,6 +253,9 @@ public enum BLAS {
             let dsyrk = dlsym(handle, "cblas_dsyrk").map { unsafeBitCast($0, to: moe_cblas_dsyrk_fn.self) }
             let dpotrf = dlsym(handle, "dpotrf_").map { unsafeBitCast($0, to: moe_lapack_dpotrf_fn.self) }
             let dpotrs = dlsym(handle, "dpotrs_").map { unsafeBitCast($0, to: moe_lapack_dpotrs_fn.self) }
+            let dsymm = dlsym(handle, "cblas_dsymm").map { unsafeBitCast($0, to: moe_cblas_dsymm_fn.self) }
+            let spotrf = dlsym(handle, "spotrf_").map { unsafeBitCast($0, to: moe_lapack_spotrf_fn.self) }
+            let spotrs = dlsym(handle, "spotrs_").map { unsafeBitCast($0, to: moe_lapack_spotrs_fn.self) }
             setThreads?(1)
             var kernel = "unknown"
             if let coreSymbol = dlsym(handle, "openblas_get_corename") {
@@ -219,6 +267,7 @@ public enum BLAS {
                 sgemmFunction: sgemm, setThreadsFunction: setThreads,
                 ssyrkFunction: ssyrk, dsyrkFunction: dsyrk,
                 dpotrfFunction: dpotrf, dpotrsFunction: dpotrs,
+                dsymmFunction: dsymm, spotrfFunction: spotrf, spotrsFunction: spotrs,
                 info: Info(library: opened, kernel: kernel, kernelSource: source, threads: threads))
         }
 

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Streams nobody tuned on, through the user's commands: synthetic drift streams and small
+# real data sets from river (the online-learning library, installed from PyPI into a
+# throw-away virtual environment, .build-reference/river; MOE_RIVER_VENV chooses another),
+# written as CSV (scripts/river_streams.py). Each runs through `moe stream` with the
+# default learner, its gate alone, growth off and the replay-500 baseline; the line gives
+# prequential accuracy (each row predicted before it is learned), experts and seconds,
+# and for image segments also the accuracy on its held-out 25% (`moe eval`). Then river's
+# own prequential learners on the same files, as references. Not part of CI (it downloads
+# river). docs/results.md shows its output. Usage: bash scripts/river-streams.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${MOE_RIVER_VENV:-.build-reference/river}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import river, sklearn" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet "river==0.26.*" scikit-learn
+fi
+swift build -c release --product moe > /dev/null
+moe=.build/release/moe
+folder=$(mktemp -d)
+trap 'rm -rf "$folder"' EXIT
+"$venv/bin/python" scripts/river_streams.py "$folder"
+field() { "$venv/bin/python" -c "import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
+for stream in agrawal-drift sea-abrupt hyperplane-gradual rbf-drift led-drift waveform phishing bananas \
+              segments-shuffled-train segments-class-train; do
+  for learner in default gate growth-off replay-500; do
+    case $learner in
+      default) extra=() ;;
+      gate) extra=(--predictor discriminant) ;;
+      growth-off) extra=(--growth off) ;;
+      replay-500) extra=(--growth off --gate learned) ;;
+    esac
+    $moe stream --source "csv:$folder/$stream.csv" --label-column last "${extra[@]}" \
+      --save "$folder/$stream-$learner.h5" --json 2>/dev/null | tail -1 > "$folder/$stream-$learner.json"
+    line="$stream $learner prequential $(printf '%.3f' "$(field "$folder/$stream-$learner.json" prequential_accuracy)")"
+    line="$line, $(field "$folder/$stream-$learner.json" experts) experts"
+    line="$line, $(printf '%.1f' "$("$venv/bin/python" -c "import json, sys; print(json.load(open(sys.argv[1]))['seconds']['total'])" "$folder/$stream-$learner.json")") s"
+    if [[ $stream == segments-* ]]; then
+      accuracy=$($moe eval "$folder/$stream-$learner.h5" --source "csv:$folder/segments-test.csv" --label-column last --json \
+        2>/dev/null | tail -1 | "$venv/bin/python" -c "import json, sys; print('%.3f' % json.load(sys.stdin)['test_accuracy'])")
+      line="$line, held-out $accuracy"
+    fi
+    echo "$line"
+  done
+done
+echo "river's own learners, prequential accuracy on the same files:"
+"$venv/bin/python" scripts/river_streams.py "$folder" --reference
