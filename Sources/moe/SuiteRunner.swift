@@ -58,6 +58,9 @@ struct SuiteRow: Codable, Sendable {
     var forgetting: Double?
     var backwardTransfer: Double?
     var taskIncrementalAccuracy: Double?
+    /// Each first-visit row predicted before it was learned (absent in suites written
+    /// before it was recorded).
+    var prequentialAccuracy: Double?
     var experts: Int
     var samples: Int
     var seconds: Double
@@ -125,8 +128,8 @@ struct SuiteDocument: Codable, Sendable {
     var markdown: String {
         func f(_ x: Double?, _ digits: Int = 3) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
         var lines = [
-            "| stream | path | default | gate alone | growth off | replay-500 | forgetting (default) | experts | seconds (default) | ≥ gate − 0.005, ≥ replay |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| stream | path | default | gate alone | growth off | replay-500 | forgetting (default) | prequential (default) | experts | seconds (default) | ≥ gate − 0.005, ≥ replay |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for key in keys {
             let d = row(key, .default)
@@ -134,7 +137,7 @@ struct SuiteDocument: Codable, Sendable {
             let verdict = [check?.atLeastGateMinus0005, check?.atLeastReplay].map { $0.map { $0 ? "yes" : "**no**" } ?? "—" }
                 .joined(separator: ", ")
             lines.append("| \(key.stream) | \(key.path.rawValue) | \(f(d?.accuracy)) | \(f(row(key, .gate)?.accuracy)) | "
-                + "\(f(row(key, .growthOff)?.accuracy)) | \(f(row(key, .replay)?.accuracy)) | \(f(d?.forgetting)) | "
+                + "\(f(row(key, .growthOff)?.accuracy)) | \(f(row(key, .replay)?.accuracy)) | \(f(d?.forgetting)) | \(f(d?.prequentialAccuracy)) | "
                 + "\(d.map { String($0.experts) } ?? "—") | \(f(d?.seconds, 1)) | \(verdict) |")
         }
         if !returns.isEmpty {
@@ -236,7 +239,7 @@ struct SuiteRunner {
             stream: stream.label, path: .memory, learner: learner, accuracy: matrix.finalAverageAccuracy ?? 0,
             forgetting: matrix.forgetting, backwardTransfer: matrix.backwardTransfer,
             taskIncrementalAccuracy: driver.scenario?.kind == .split ? evaluation.state.taskIncremental.finalAverageAccuracy : nil,
-            experts: trained.model.experts.count, samples: trained.counters.samples, seconds: elapsed,
+            prequentialAccuracy: trained.prequential.accuracy, experts: trained.model.experts.count, samples: trained.counters.samples, seconds: elapsed,
             samplesPerSecond: driver.samplesPerSecond, phaseSeconds: phases.seconds, phaseFlops: phases.flops)
     }
 
@@ -257,7 +260,8 @@ struct SuiteRunner {
         let accuracy = trained.accuracy(features: test.features, labels: test.labels)
         return SuiteRow(
             stream: stream.label, path: .csv, learner: learner, accuracy: accuracy, forgetting: nil, backwardTransfer: nil,
-            taskIncrementalAccuracy: nil, experts: trained.model.experts.count, samples: trained.counters.samples,
+            taskIncrementalAccuracy: nil, prequentialAccuracy: trained.prequential.accuracy, experts: trained.model.experts.count,
+            samples: trained.counters.samples,
             seconds: seconds(since: start), samplesPerSecond: driver.samplesPerSecond,
             phaseSeconds: phases.seconds, phaseFlops: phases.flops)
     }

@@ -18,6 +18,8 @@ struct SuiteCommandTests {
             for row in rows {
                 let accuracy = try #require(row["accuracy"] as? Double)
                 #expect(accuracy > 0.5, "\(row)")
+                let prequential = try #require(row["prequential_accuracy"] as? Double)
+                #expect(prequential > 0.3 && prequential < 1, "\(row)")
                 let seconds = try #require(row["phase_seconds"] as? [String: Double])
                 let work = try #require(row["phase_flops"] as? [String: Double])
                 for phase in ["predict", "gate_statistics", "refit", "training"] {
