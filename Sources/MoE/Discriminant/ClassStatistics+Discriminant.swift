@@ -78,41 +78,47 @@ extension ClassStatistics {
         return (trace, diagonalSquares + 2 * offDiagonalSquares)
     }
 
-    /// The solutions `x_c` of `Σ x_c = b_c` for the `count` rows `b_c` of `rightHandSides`
-    /// (`Σ` Float64, row-major, upper triangle read): Cholesky in Float32 (`spotrf`), then
-    /// one step of iterative refinement, the residual `b_c - Σ x_c` computed in Float64
-    /// (`dsymm`) and solved with the same factor. The factorisation is the refit's main
-    /// cost, and Float32 halves it; the refinement brings the error from about
-    /// `cond(Σ) ε₃₂` to about `(cond(Σ) ε₃₂)²` relative (Higham, Accuracy and Stability of
-    /// Numerical Algorithms, 2nd ed., section 12.1), well below what moves a posterior,
-    /// for about 2% more work. Nil when `Σ` is not positive definite in Float32.
-    public static func refinedSolve(_ sigma: [Double], featureCount p: Int, rightHandSides b: [Double], count: Int) -> [Double]? {
-        var factor = [Float](repeating: 0, count: p * p)
-        sigma.withUnsafeBufferPointer { a in
-            factor.withUnsafeMutableBufferPointer { f in
-                for i in 0..<p { for j in i..<p { f[i * p + j] = Float(a[i * p + j]) } }
+    /// The solutions `x_c` of `Σ x_c = b_c`, `Σ = scale S + ridge I`, for the `count` rows
+    /// `b_c` of `rightHandSides` (`S` Float64, row-major, upper triangle read): Cholesky in
+    /// Float32 (`spotrf`), then one step of iterative refinement, the residual
+    /// `b_c - Σ x_c` computed in Float64 (`dsymm` on `S`) and solved with the same factor.
+    /// The factorisation is the refit's main cost, and Float32 halves it; the refinement
+    /// brings the error from about `cond(Σ) ε₃₂` to about `(cond(Σ) ε₃₂)²` relative
+    /// (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., section 12.1),
+    /// well below what moves a posterior, for about 2% more work. `Σ` is never formed in
+    /// Float64. Nil when `Σ` is not positive definite in Float32.
+    public static func refinedSolve(
+        _ s: [Double], scale: Double = 1, ridge: Double = 0, featureCount p: Int, rightHandSides b: [Double], count: Int
+    ) -> [Double]? {
+        // Only the upper triangle is written, and only it is read.
+        let factor = UnsafeMutableBufferPointer<Float>.allocate(capacity: p * p)
+        defer { factor.deallocate() }
+        s.withUnsafeBufferPointer { a in
+            for i in 0..<p {
+                factor[i * p + i] = Float(a[i * p + i] * scale + ridge)
+                for j in (i + 1)..<p { factor[i * p + j] = Float(a[i * p + j] * scale) }
             }
         }
-        let info = factor.withUnsafeMutableBufferPointer { BLAS.spotrf(n: p, a: $0.baseAddress!, lda: p) }
-        guard info == 0 else { return nil }
+        guard BLAS.spotrf(n: p, a: factor.baseAddress!, lda: p) == 0 else { return nil }
         func solve(_ rows: [Double]) -> [Double] {
             var x = rows.map { Float($0) }
-            let solved = factor.withUnsafeBufferPointer { f in
-                x.withUnsafeMutableBufferPointer { BLAS.spotrs(n: p, count: count, a: f.baseAddress!, lda: p, b: $0.baseAddress!, ldb: p) }
+            let solved = x.withUnsafeMutableBufferPointer {
+                BLAS.spotrs(n: p, count: count, a: UnsafePointer(factor.baseAddress!), lda: p, b: $0.baseAddress!, ldb: p)
             }
             precondition(solved == 0, "spotrs rejected argument \(-solved)")
             return x.map { Double($0) }
         }
         var x = solve(b)
         var residual = b
-        sigma.withUnsafeBufferPointer { a in
+        s.withUnsafeBufferPointer { a in
             x.withUnsafeBufferPointer { xs in
                 residual.withUnsafeMutableBufferPointer { r in
-                    BLAS.dsymmRight(m: count, n: p, alpha: -1, a: a.baseAddress!, lda: p, b: xs.baseAddress!, ldb: p,
+                    BLAS.dsymmRight(m: count, n: p, alpha: -scale, a: a.baseAddress!, lda: p, b: xs.baseAddress!, ldb: p,
                                     beta: 1, c: r.baseAddress!, ldc: p)
                 }
             }
         }
+        for i in residual.indices { residual[i] -= ridge * x[i] }
         let correction = solve(residual)
         for i in x.indices { x[i] += correction[i] }
         return x
@@ -128,7 +134,7 @@ extension ClassStatistics {
     /// ```
     ///
     /// `Σ` is factorised once by Cholesky and solved for every class mean at once, in
-    /// Float32 with one step of Float64 refinement (``refinedSolve(_:featureCount:rightHandSides:count:)``;
+    /// Float32 with one step of Float64 refinement (``refinedSolve(_:scale:ridge:featureCount:rightHandSides:count:)``;
     /// `dpotrf` and `dpotrs` in Float64 if the Float32 factorisation fails). A softmax over the logits is the Gaussian class
     /// posterior `P(c | f)` (Hastie, Tibshirani and Friedman, The Elements of Statistical
     /// Learning, section 4.3). Classes never seen get weight 0 and bias
@@ -148,29 +154,31 @@ extension ClassStatistics {
         let p = featureCount, n = sampleCount
         let seen = classes
 
-        // Σ in the upper triangle (what dpotrf reads); its traces serve ρ and the ridge.
-        var covariance = completeScatter()
-        let traces = Self.covarianceTraces(covariance, featureCount: p, samples: n)
+        // Σ = keep S + ridge I, from the scatter's upper triangle (never copied on the
+        // Float32 path); its traces serve ρ and the ridge.
+        let scatter = completeScatter()
+        let traces = Self.covarianceTraces(scatter, featureCount: p, samples: n)
         let rho = try intensity(shrinkage, traces: traces)
         let trace = traces.trace
         let ridge = rho * trace / Double(p)
-        covariance.withUnsafeMutableBufferPointer { a in
-            let keep = (1 - rho) / n
-            for i in 0..<p {
-                for j in i..<p { a[i * p + j] *= keep }
-                a[i * p + i] += ridge
-            }
-        }
-        // Class means as rows: the right-hand sides, overwritten by Σ⁻¹ μ_c.
+        let keep = (1 - rho) / n
+        // Class means as rows: the right-hand sides.
         var means = [Double](repeating: 0, count: seen.count * p)
         for (row, label) in seen.enumerated() {
             for j in 0..<p { means[row * p + j] = sums[label * p + j] / counts[label] }
         }
         let solutions: [Double]
-        if let refined = Self.refinedSolve(covariance, featureCount: p, rightHandSides: means, count: seen.count) {
+        if let refined = Self.refinedSolve(scatter, scale: keep, ridge: ridge, featureCount: p, rightHandSides: means, count: seen.count) {
             solutions = refined
         } else {
             // Σ in Float32 was not positive definite: factorise it in Float64.
+            var covariance = scatter
+            covariance.withUnsafeMutableBufferPointer { a in
+                for i in 0..<p {
+                    for j in i..<p { a[i * p + j] *= keep }
+                    a[i * p + i] += ridge
+                }
+            }
             var exact = means
             let info = covariance.withUnsafeMutableBufferPointer { a in
                 BLAS.dpotrf(n: p, a: a.baseAddress!, lda: p)
