@@ -261,6 +261,15 @@ struct InputMomentsTests {
         #expect(abs(still) < 3)
         let far = try #require(moments(before + moved).shift(since: reference))
         #expect(far > 30)
+        // Two features of 48 moving by one standard deviation: the mean dilutes it, the largest does not.
+        let wide = (0..<2000).map { _ in (0..<48).map { _ in normal(&g) } }
+        let sparse = (0..<80).map { _ in (0..<48).map { j in normal(&g, mean: j < 2 ? 1 : 0) } }
+        #expect(try #require(moments(wide + sparse).shift(since: moments(wide))) > 5)
+        let quiet = (0..<80).map { _ in (0..<48).map { _ in normal(&g) } }
+        #expect(try #require(moments(wide + quiet).shift(since: moments(wide))) < 3)
+        // The deviate of a tail.
+        #expect(abs(InputMoments.normalQuantile(upperTail: 0.00135) - 3) < 0.01)
+        #expect(InputMoments.normalQuantile(upperTail: 0.7) == 0)
         // A feature constant before that varies since is a shift; one constant throughout is left out.
         let constant = (0..<200).map { _ in [normal(&g), 1] }
         let varies = (0..<200).map { _ in [normal(&g), normal(&g)] }

@@ -39,7 +39,10 @@ struct CheckpointPredictScriptTests {
 
     @Test("The same with rows of few distinct values, whose replay and held rows the checkpoint palette-codes")
     func streamedLearnerWithPalettes() throws {
-        try checkStreamedLearner(width: 48, levels: true) { checkpoint in
+        // The gate refitted only every 4096 samples (as before refits on doubling) keeps
+        // making errors on these easy classes long enough for error detectors to appear:
+        // what is checked needs experts in the checkpoint.
+        try checkStreamedLearner(width: 48, levels: true, learnerConfig: #"{"refitOnDoubling": null}"#) { checkpoint in
             let sections = try Checkpoint.load(from: checkpoint).sections
             #expect(sections["replay"]?.datasets["features"] != nil)
             let python = "/usr/bin/python3"
@@ -48,7 +51,7 @@ struct CheckpointPredictScriptTests {
         }
     }
 
-    func checkStreamedLearner(width: Int, levels: Bool, inspect: (String) throws -> Void = { _ in }) throws {
+    func checkStreamedLearner(width: Int, levels: Bool, learnerConfig: String? = nil, inspect: (String) throws -> Void = { _ in }) throws {
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python),
               MoeProcess.run(executable: python, ["-c", "import h5py, numpy"], in: nil, input: nil).status == 0 else {
@@ -66,8 +69,13 @@ struct CheckpointPredictScriptTests {
             try Self.csv(test, labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
             let checkpoint = directory.path("learner.h5")
 
+            var configuration: [String] = []
+            if let learnerConfig {
+                try learnerConfig.write(toFile: directory.path("learner.json"), atomically: true, encoding: .utf8)
+                configuration = ["--learner-config", directory.path("learner.json")]
+            }
             let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "last",
-                                         "--hidden", "16", "--batch-size", "20", "--save", checkpoint, "--json"])
+                                         "--hidden", "16", "--batch-size", "20", "--save", checkpoint, "--json"] + configuration)
             #expect(stream.status == 0, "\(stream.error)")
             #expect((MoeProcess.json(stream)?["experts"] as? Int ?? 0) >= 1)
             let eval = MoeProcess.run(["eval", checkpoint, "--source", "csv:" + directory.path("test.csv"), "--label-column", "last", "--json"])
