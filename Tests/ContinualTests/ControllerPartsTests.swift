@@ -279,3 +279,41 @@ struct InputMomentsTests {
         #expect(base.shift(since: base) == nil)
     }
 }
+
+@Suite("Answer arbiter")
+struct AnswerArbiterTests {
+    /// Samples of one slot, each with (gate right, network right, product right), `count` times.
+    func record(_ arbiter: inout AnswerArbiter, _ outcomes: [(count: Int, gate: Bool, network: Bool, product: Bool)]) {
+        for o in outcomes {
+            for _ in 0..<o.count { arbiter.record(slot: 0, gate: o.gate, network: o.network, product: o.product) }
+        }
+    }
+
+    @Test("of the answers significantly better than the gate, the one with more answers right wins")
+    func moreRightWins() {
+        var arbiter = AnswerArbiter()
+        #expect(arbiter.answer(slot: 0) == .gate)
+        // The network: 60 right where the gate is wrong, 20 wrong where it is right (+40,
+        // 4.5 standard errors). The product: +30 and -2 (+28, but 4.9 standard errors).
+        record(&arbiter, [(30, false, true, true), (30, false, true, false), (2, true, false, false), (18, true, false, true)])
+        #expect(arbiter.network[0].advantage < arbiter.product[0].advantage)
+        #expect(arbiter.answer(slot: 0) == .network)
+        // On a holdout, the same rule without fading.
+        var holdout = AnswerArbiter()
+        let gate = [Bool](repeating: false, count: 60) + [Bool](repeating: true, count: 20)
+        let network = [Bool](repeating: true, count: 60) + [Bool](repeating: false, count: 20)
+        let product = [Bool](repeating: true, count: 30) + [Bool](repeating: false, count: 30) + [Bool](repeating: false, count: 2)
+            + [Bool](repeating: true, count: 18)
+        holdout.decide(slot: 0, gate: gate, network: network, product: product)
+        #expect(holdout.answer(slot: 0) == .network)
+    }
+
+    @Test("without a significant advantage the gate answers")
+    func gateByDefault() {
+        var arbiter = AnswerArbiter()
+        record(&arbiter, [(11, false, true, true), (9, true, false, false)])
+        #expect(arbiter.answer(slot: 0) == .gate)
+        record(&arbiter, [(40, false, false, true)])
+        #expect(arbiter.answer(slot: 0) == .product)
+    }
+}

@@ -122,9 +122,21 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         guard settings.enabled else { return .gate }
         if slot < decided.count, let answer = decided[slot] { return answer }
         guard slot < network.count else { return .gate }
-        let a = network[slot].advantage, p = product[slot].advantage
-        guard max(a, p) > settings.z else { return .gate }
-        return a >= p ? .network : .product
+        return Self.choose(network: network[slot], product: product[slot], z: settings.z)
+    }
+
+    /// The gate, unless the network or the product is significantly more often right
+    /// where it disagrees with the gate (advantage above `z`); of those that are, the one
+    /// with more answers right. Both tallies count the same samples against the same
+    /// gate, so `wins - losses` is each one's surplus of right answers over the gate, and
+    /// its difference between the two is theirs over each other. (Choosing by the larger
+    /// advantage instead favoured the product, which disagrees with the gate less often
+    /// and so reaches significance sooner: on river's rotating hyperplane it answered
+    /// with 0.883 prequential accuracy where the network alone had 0.894.)
+    static func choose(network a: Tally, product p: Tally, z: Double) -> Answer {
+        let candidates = [(Answer.network, a), (.product, p)].filter { $0.1.advantage > z }
+        guard let best = candidates.max(by: { $0.1.wins - $0.1.losses < $1.1.wins - $1.1.losses }) else { return .gate }
+        return best.0
     }
 
     /// The answer of every slot that has seen samples (for reports).
@@ -142,8 +154,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             }
             return t
         }
-        let a = tally(networkRight).advantage, p = tally(productRight).advantage
-        decided[slot] = max(a, p) > settings.holdoutZ ? (a >= p ? .network : .product) : .gate
+        decided[slot] = Self.choose(network: tally(networkRight), product: tally(productRight), z: settings.holdoutZ)
     }
 
     /// Records one first-visit sample weighed to `slot`, with whether each candidate
