@@ -38,6 +38,24 @@ struct ReplayBufferTests {
         for count in perDecile { #expect(abs(count - 400) < 80, "decile count \(count) of 4000") }
     }
 
+    @Test("forgetting a tag drops its rows and restarts the reservoir from the rest")
+    func forgetTag() {
+        var buffer = ReplayBuffer(capacity: 10, width: 2, seed: 3)
+        let (x, y) = batch(0, 30)
+        buffer.offer(features: x, labels: y, tags: y.map { $0 % 3 == 0 ? 1 : 0 })
+        let kept = buffer.tags.filter { $0 == 0 }.count
+        #expect(kept < buffer.count)
+        buffer.forget(tag: 1)
+        #expect(buffer.count == kept && buffer.seen == kept && buffer.tags.allSatisfy { $0 == 0 })
+        for r in 0..<buffer.count { #expect(buffer.features[r, 0] == Float(buffer.labels[r])) }
+        // The freed rows take the next samples.
+        let (more, labels) = batch(100, 10 - kept)
+        buffer.offer(features: more, labels: labels, tags: labels.map { _ in 2 })
+        #expect(buffer.count == 10 && buffer.tags.filter { $0 == 2 }.count == 10 - kept)
+        buffer.forget(tag: 7)
+        #expect(buffer.count == 10)
+    }
+
     @Test("capacity zero keeps nothing; sampling is seeded")
     func zeroAndSampling() {
         var empty = ReplayBuffer(capacity: 0, width: 2, seed: 1)

@@ -114,6 +114,10 @@ struct LearnerTests {
         let learner = try run(3)
         #expect(learner.model.experts.isEmpty)
         #expect(learner.history.suppressions["the labels changed, not the inputs"] ?? 0 >= 1)
+        // The replayed samples of the old concept were forgotten once: the reservoir
+        // restarted after the change, so it has seen fewer than the stream's 2,560.
+        #expect(learner.history.recentDecisions.filter { $0.newConcept == true }.count == 1)
+        #expect(learner.replay.seen < 40 * 32 && learner.replay.count == learner.configuration.replayCapacity)
         // Without the condition the same stream grows an expert the gate cannot route
         // to, and the frozen trunk keeps the old labels.
         let grown = try run(nil)

@@ -132,6 +132,8 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         /// The inputs' moments before the pending drift (nil without one; kept by the
         /// learner, which measures the shift against them).
         public var driftReference: InputMoments?
+        /// The drift (its first sample) last found to be a change of concept.
+        public var conceptDriftSample: Int?
 
         public init() {}
     }
@@ -195,6 +197,10 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         }
         if trigger == .drift, let least = minimumInputShift, let shift = o.inputShift, shift < least {
             // Pending until the shift shows or the drift expires.
+            if state.conceptDriftSample != state.pendingDriftSample {
+                state.conceptDriftSample = state.pendingDriftSample
+                decision.newConcept = true
+            }
             decision.outcome = .suppressed(
                 "the labels changed, not the inputs: since the drift they moved \(String(format: "%.1f", shift)) standard deviations, fewer than \(String(format: "%g", least)); no gate could route a new expert, so the slot in charge keeps adapting")
             return decision
@@ -244,6 +250,10 @@ public struct GrowthDecision: Sendable, Equatable, Codable {
     public var outcome: Outcome = .none
     /// Why growth happened (empty otherwise; a suppression carries its own reason).
     public var reason: String = ""
+    /// The first decision of a drift found to change the labels of the same inputs: the
+    /// learner forgets the replayed samples of the slot in charge, labelled by the old
+    /// concept (nil otherwise).
+    public var newConcept: Bool?
 
     /// A one-line account for logs and reports.
     public var summary: String {

@@ -32,6 +32,8 @@ extension Learner {
             }, inputShift: shift)
         var decision = policy.decide(observation, state: &policyState)
         policyState.driftReference = policyState.pendingDriftSample == nil ? nil : reference
+        // A new concept: the replayed samples of the slot in charge teach the old labels.
+        if decision.newConcept == true { replay.forget(tag: slotInCharge) }
         guard decision.trigger != nil else {
             history.record(decision)
             return nil

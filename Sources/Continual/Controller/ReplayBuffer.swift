@@ -92,6 +92,18 @@ public struct ReplayBuffer: Sendable, Equatable {
         rowTags.removeAll()
     }
 
+    /// Drops every kept sample tagged `tag` (the labels of a concept that changed), and
+    /// starts the reservoir over from the samples that remain: `seen` becomes their
+    /// count, so the samples offered next fill the freed rows and then keep their share.
+    public mutating func forget(tag: Int) {
+        let keep = tags.indices.filter { tags[$0] != tag }
+        guard keep.count < tags.count else { return }
+        features = features.gatherRows(keep)
+        labels = keep.map { labels[$0] }
+        tags = keep.map { tags[$0] }
+        seen = keep.count
+    }
+
     /// `count` distinct kept samples drawn with the buffer's generator (all when fewer),
     /// among those tagged `tag` when one is given.
     public mutating func sample(_ count: Int, tag: Int? = nil) -> (features: Matrix, labels: [Int]) {
