@@ -11,7 +11,7 @@ import MoE
 /// grown for them. If the inputs look as before and only the labels changed (a new
 /// concept: the rule that labels the same inputs changed), no gate that reads the inputs
 /// can route to a new expert, and freezing what exists only stops the slot in charge
-/// from adapting. On a stream of scikit-multiflow's Agrawal generator whose labelling
+/// from adapting. On a stream of the Agrawal generator whose labelling
 /// function changes half-way (river 0.26, 20,000 rows, 9 features), growing there gave a
 /// prequential accuracy of 0.698 against 0.746 with growth off.
 public struct InputMoments: Sendable, Equatable, Codable {
