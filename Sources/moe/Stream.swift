@@ -88,6 +88,9 @@ struct Stream: ParsableCommand {
     @Flag(help: "Log every growth decision, including suppressed ones.")
     var verbose = false
 
+    @Flag(name: .customLong("show-learner-config"), help: "Print the learner settings this command would use (the defaults, --learner-config and the options on top), as the JSON --learner-config reads, and stop.")
+    var showLearnerConfig = false
+
     func validate() throws {
         if let passes, passes < 1 { throw ValidationError("--passes must be at least 1, got \(passes)") }
         if let replay, replay < 0 { throw ValidationError("--replay must be 0 or more, got \(replay)") }
@@ -170,6 +173,13 @@ struct Stream: ParsableCommand {
     }
 
     func run() throws {
+        if showLearnerConfig {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let json = try encoder.encode(try learnerConfiguration())
+            print(String(decoding: json, as: UTF8.self))
+            return
+        }
         let started = ContinuousClock.now
         ignoreFileSizeSignal()
         let console = Console(json: common.json)

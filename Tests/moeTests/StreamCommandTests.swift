@@ -85,6 +85,25 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("--show-learner-config prints the settings in use, which --learner-config reads back")
+    func showLearnerConfig() throws {
+        try withTemporaryDirectory { dir in
+            try #"{"halfLearning": false, "growth": {"maxExperts": 3}}"#.write(toFile: dir.path("mine.json"), atomically: true, encoding: .utf8)
+            let shown = MoeProcess.run(["stream", "--show-learner-config", "--learner-config", dir.path("mine.json"), "--replay", "100"])
+            #expect(shown.status == 0, "\(shown.error)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any])
+            #expect(json["halfLearning"] as? Bool == false && json["replayCapacity"] as? Int == 100)
+            #expect((json["growth"] as? [String: Any])?["maxExperts"] as? Int == 3)
+            #expect(json["refitOnDoubling"] as? Bool == true)
+            // What it prints is a complete configuration: read back, it prints the same.
+            try shown.output.write(toFile: dir.path("all.json"), atomically: true, encoding: .utf8)
+            let again = MoeProcess.run(["stream", "--show-learner-config", "--learner-config", dir.path("all.json")])
+            #expect(again.status == 0 && again.output == shown.output, "\(again.error)")
+            let bad = MoeProcess.run(["stream", "--show-learner-config", "--learner-config", dir.path("missing.json")])
+            #expect(bad.status == 1 && bad.error.contains("missing.json"))
+        }
+    }
+
     @Test("bad options and a missing save folder fail at once with one line")
     func badOptions() {
         let missing = MoeProcess.run(["stream"] + small + ["--save", "/nonexistent-folder/x.h5"])
