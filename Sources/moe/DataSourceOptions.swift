@@ -29,6 +29,18 @@ struct DataSourceOptions: ParsableArguments {
     @Flag(help: "With a CSV source: the first line names the columns (implied by a label column given by name).")
     var header = false
 
+    @Option(help: "With a CSV source: the field separator, one character such as ';' or '|', or 'tab' (default ',').")
+    var separator: String?
+
+    /// `--separator` as a character, or nil when it is not one a CSV file can use.
+    var separatorCharacter: Character? {
+        guard let separator else { return "," }
+        let character: Character = separator == "tab" || separator == "\\t" ? "\t" : (separator.count == 1 ? separator.first! : "\u{0}")
+        guard character.isASCII, character != "\u{0}", !character.isLetter, !character.isNumber,
+              !"\"\r\n.+-".contains(character) else { return nil }
+        return character
+    }
+
     /// Where the samples come from.
     enum Source: Equatable {
         case fashionMNIST
@@ -60,24 +72,27 @@ struct DataSourceOptions: ParsableArguments {
         guard parsedSource != nil else {
             throw ValidationError("--source must be csv:PATH, stdin or idx:IMAGES,LABELS, got '\(source ?? "")'")
         }
-        if source == nil && (labelColumn != nil || header) {
-            throw ValidationError("--label-column and --header describe a CSV source; give --source csv:PATH or stdin")
+        if source == nil && (labelColumn != nil || header || separator != nil) {
+            throw ValidationError("--label-column, --header and --separator describe a CSV source; give --source csv:PATH or stdin")
         }
-        if case .idx = parsedSource, labelColumn != nil || header {
-            throw ValidationError("--label-column and --header describe a CSV source; IDX files keep their labels in their own file")
+        if case .idx = parsedSource, labelColumn != nil || header || separator != nil {
+            throw ValidationError("--label-column, --header and --separator describe a CSV source; IDX files keep their labels in their own file")
+        }
+        if separatorCharacter == nil {
+            throw ValidationError("--separator must be one character that cannot be part of a number, a quote or a line end (such as ';', '|' or 'tab'), got '\(separator ?? "")'")
         }
     }
 
     var format: CSVFormat {
-        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header)
+        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header, separator: separatorCharacter ?? ",")
     }
 
     /// The source as a stream of batches, or nil for Fashion-MNIST. A CSV source without
-    /// `--label-column` and `--header` takes the layout of `like` (the stream a checkpoint
-    /// saved) when there is one.
+    /// `--label-column`, `--header` and `--separator` takes the layout of `like` (the
+    /// stream a checkpoint saved) when there is one.
     func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
         var layout = format
-        if labelColumn == nil && !header, case let .csv(previous)? = saved {
+        if labelColumn == nil && !header && separator == nil, case let .csv(previous)? = saved {
             layout = previous.format
         }
         switch parsedSource! {

@@ -85,6 +85,34 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a file separated by ';' streams with --separator, resumes with its layout, and without it the error names ','")
+    func separatedBySemicolons() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 4)
+            func rows(_ count: Int) -> String {
+                (0..<count).map { _ in
+                    let label = generator.nextInt(below: 2)
+                    return (0..<3).map { j in String(Float(j == label ? 3 : 0) + generator.nextNormal()) }.joined(separator: ";") + ";c\(label)"
+                }.joined(separator: "\n")
+            }
+            try ("a;b;c;label\n" + rows(600)).write(toFile: dir.path("monday.csv"), atomically: true, encoding: .utf8)
+            try ("a;b;c;label\n" + rows(200)).write(toFile: dir.path("tuesday.csv"), atomically: true, encoding: .utf8)
+            let wrong = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--label-column", "label", "--hidden", "8"])
+            #expect(wrong.status == 1 && wrong.error.contains("separated by ','"), "\(wrong.error)")
+            let first = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--label-column", "label", "--separator", ";",
+                                        "--hidden", "8", "--save", dir.path("m.h5"), "--json"])
+            #expect(first.status == 0, "\(first.error)")
+            #expect((MoeProcess.json(first)?["prequential_accuracy"] as? Double ?? 0) > 0.8)
+            // New rows, same layout: the separator and label column come from the checkpoint.
+            let more = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("tuesday.csv"), "--json"])
+            #expect(more.status == 0, "\(more.error)")
+            let eval = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("tuesday.csv"), "--label-column", "label",
+                                       "--separator", ";", "--json"])
+            #expect(eval.status == 0 && (MoeProcess.json(eval)?["test_accuracy"] as? Double ?? 0) > 0.8, "\(eval.error)")
+            #expect(MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--separator", "ab"]).status == 64)
+        }
+    }
+
     @Test("--show-learner-config prints the settings in use, which --learner-config reads back")
     func showLearnerConfig() throws {
         try withTemporaryDirectory { dir in

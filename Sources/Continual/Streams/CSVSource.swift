@@ -192,7 +192,8 @@ public final class CSVSource: BatchSource {
     /// Fixes the number of fields, the label column and the width.
     private func establish(fieldCount count: Int, line: Int?) throws(DataError) {
         guard count >= 2 else {
-            throw .wrongDimensions(path: name, expected: "at least 2 columns (a label and a feature)", actual: [count])
+            let separator = format.separator == "\t" ? "tabs" : "'\(format.separator)'"
+            throw .wrongDimensions(path: name, expected: "at least 2 columns (a label and a feature) separated by \(separator)", actual: [count])
         }
         switch format.labelColumn {
         case .first: labelIndex = 0
