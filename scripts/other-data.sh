@@ -9,6 +9,7 @@
 # Outside CI (it installs python3-sklearn); docs/results.md shows its output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/learners.sh
 if ! /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
   apt-get install -y python3-sklearn > /dev/null
 fi
@@ -18,13 +19,8 @@ folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
 /usr/bin/python3 scripts/other_data.py "$folder"
 for stream in digits-class digits-shuffled digits-blocks digits-twice wine-class cancer-class; do
-  for learner in default gate growth-off replay-500; do
-    case $learner in
-      default) extra=() ;;
-      gate) extra=(--predictor discriminant) ;;
-      growth-off) extra=(--growth off) ;;
-      replay-500) extra=(--growth off --gate learned) ;;
-    esac
+  for learner in "${learners[@]}"; do
+    learner_options "$learner"
     $moe stream --source "csv:$folder/$stream-train.csv" --label-column last "${extra[@]}" \
       --save "$folder/$stream-$learner.h5" --json 2>/dev/null | tail -1 > "$folder/$stream-$learner.json"
     accuracy=$($moe eval "$folder/$stream-$learner.h5" --source "csv:$folder/$stream-test.csv" --label-column last --json \

@@ -10,6 +10,7 @@
 # river). docs/results.md shows its output. Usage: bash scripts/river-streams.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/learners.sh
 venv="${MOE_RIVER_VENV:-.build-reference/river}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
@@ -25,13 +26,8 @@ trap 'rm -rf "$folder"' EXIT
 field() { "$venv/bin/python" -c "import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 for stream in agrawal-drift sea-abrupt hyperplane-gradual rbf-drift led-drift waveform phishing bananas \
               segments-shuffled-train segments-class-train; do
-  for learner in default gate growth-off replay-500; do
-    case $learner in
-      default) extra=() ;;
-      gate) extra=(--predictor discriminant) ;;
-      growth-off) extra=(--growth off) ;;
-      replay-500) extra=(--growth off --gate learned) ;;
-    esac
+  for learner in "${learners[@]}"; do
+    learner_options "$learner"
     $moe stream --source "csv:$folder/$stream.csv" --label-column last "${extra[@]}" \
       --save "$folder/$stream-$learner.h5" --json 2>/dev/null | tail -1 > "$folder/$stream-$learner.json"
     line="$stream $learner prequential $(printf '%.3f' "$(field "$folder/$stream-$learner.json" prequential_accuracy)")"

@@ -35,10 +35,8 @@ struct DataSourceOptions: ParsableArguments {
     /// `--separator` as a character, or nil when it is not one a CSV file can use.
     var separatorCharacter: Character? {
         guard let separator else { return "," }
-        let character: Character = separator == "tab" || separator == "\\t" ? "\t" : (separator.count == 1 ? separator.first! : "\u{0}")
-        guard character.isASCII, character != "\u{0}", !character.isLetter, !character.isNumber,
-              !"\"\r\n.+-".contains(character) else { return nil }
-        return character
+        let character: Character? = separator == "tab" || separator == "\\t" ? "\t" : (separator.count == 1 ? separator.first : nil)
+        return character.flatMap { CSVFormat.canSeparate($0) ? $0 : nil }
     }
 
     /// Where the samples come from.

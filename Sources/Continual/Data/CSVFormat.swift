@@ -44,8 +44,7 @@ public struct CSVFormat: Equatable, Sendable {
     public var separator: Character
 
     public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",") {
-        precondition(separator.isASCII && !separator.isLetter && !separator.isNumber
-                        && !"\"\r\n.+-".contains(separator),
+        precondition(Self.canSeparate(separator),
                      "The separator must be one ASCII character that cannot be part of a number, a quote or a line end")
         if case .index(let i) = labelColumn { precondition(i >= 0, "A label column index is 0-based and non-negative") }
         self.labelColumn = labelColumn
@@ -54,4 +53,10 @@ public struct CSVFormat: Equatable, Sendable {
     }
 
     var separatorByte: UInt8 { separator.asciiValue! }
+
+    /// Whether `character` can separate fields: one ASCII character that cannot be part
+    /// of a number, a quote or a line end.
+    public static func canSeparate(_ character: Character) -> Bool {
+        character.isASCII && !character.isLetter && !character.isNumber && !"\"\r\n.+-".contains(character)
+    }
 }
