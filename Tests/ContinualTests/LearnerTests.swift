@@ -157,6 +157,43 @@ struct LearnerTests {
         #expect(try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object)).refitOnDoubling == nil)
     }
 
+    @Test("a batch trains in slices of stepRows rows: the steps follow the rows, not the batch size")
+    func stepRowsSlices() throws {
+        #expect(Learner.stepSlices(rows: 128, rowsPerStep: 64) == [0..<64, 64..<128])
+        #expect(Learner.stepSlices(rows: 130, rowsPerStep: 64) == [0..<43, 43..<86, 86..<130])
+        #expect(Learner.stepSlices(rows: 40, rowsPerStep: 64) == [0..<40])
+        #expect(Learner.stepSlices(rows: 512, rowsPerStep: nil) == [0..<512])
+        // The same 2,048 rows as 4 batches of 512: one step per batch without slices,
+        // eight with; the network learns from the steps, not from the batches.
+        func run(_ stepRows: Int?) throws -> (steps: Int, accuracy: Double) {
+            var c = LearnerConfiguration.replay(50)
+            c.hidden = [32]
+            c.replayPerStep = 8
+            c.stepRows = stepRows
+            var blobs = Blobs(classes: 4, width: 20, seed: 9, spread: 0.5)
+            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 4)
+            var steps = 0
+            for _ in 0..<4 {
+                let (x, y) = blobs.batch(512, classes: [0, 1, 2, 3])
+                steps += try learner.observe(features: x, labels: y).steps.count
+            }
+            let test = blobs.batch(1000, classes: [0, 1, 2, 3])
+            return (steps, accuracy(learner, test))
+        }
+        let whole = try run(nil), sliced = try run(64)
+        #expect(whole.steps == 4 && sliced.steps == 32)
+        #expect(sliced.accuracy > whole.accuracy + 0.05, "accuracy \(sliced.accuracy) in slices, \(whole.accuracy) whole")
+        // A configuration saved before the setting existed trains on whole batches.
+        let encoded = try JSONEncoder().encode(LearnerConfiguration())
+        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        #expect(object["stepRows"] as? Int == 64)
+        object["stepRows"] = nil
+        #expect(try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object)).stepRows == nil)
+        var invalid = LearnerConfiguration()
+        invalid.stepRows = 0
+        #expect(throws: LearnerError.self) { try invalid.validate() }
+    }
+
     @Test("a drift pending with its input reference is saved and resumed bit for bit")
     func pendingDriftResume() throws {
         var blobs = Blobs(classes: 2, width: 20, seed: 4)

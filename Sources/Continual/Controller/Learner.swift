@@ -295,8 +295,9 @@ public struct Learner: Sendable {
             steps: steps.outcomes, experts: model.experts.count)
     }
 
-    /// `stepsPerBatch` training steps of the slot in charge on rows `rows` of a scaled
-    /// batch, each with replayed samples of its own.
+    /// `stepsPerBatch` passes of training steps of the slot in charge on rows `rows` of a
+    /// scaled batch, one step per slice of `stepRows` rows, each with replayed samples of
+    /// its own.
     mutating func trainSlotInCharge(
         _ scaled: Matrix, labels: [Int], rows mine: [Int], report: DetectorReport?
     ) -> (outcomes: [HalfLearning.StepOutcome], loss: Float) {
@@ -305,23 +306,36 @@ public struct Learner: Sendable {
         let n = scaled.rows
         let ownX = mine.count == n ? scaled : scaled.gatherRows(mine)
         let ownY = mine.count == n ? labels : mine.map { labels[$0] }
+        let slices = Self.stepSlices(rows: mine.count, rowsPerStep: configuration.stepRows)
         var outcomes: [HalfLearning.StepOutcome] = []
         var loss: Float = 0
         var report = report
         for _ in 0..<configuration.stepsPerBatch {
-            var stepX = ownX, stepY = ownY
-            let (rx, ry) = replay.sample(configuration.replayPerStep, tag: inCharge)
-            if !ry.isEmpty {
-                stepX = stepX.concatenatingRows(scaler?.transform(rx) ?? rx)
-                stepY += ry
+            for slice in slices {
+                var stepX = slices.count == 1 ? ownX : ownX.rows(slice)
+                var stepY = slices.count == 1 ? ownY : Array(ownY[slice])
+                let (rx, ry) = replay.sample(configuration.replayPerStep, tag: inCharge)
+                if !ry.isEmpty {
+                    stepX = stepX.concatenatingRows(scaler?.transform(rx) ?? rx)
+                    stepY += ry
+                }
+                let costed = configuration.covarianceStrength > 0 && trunkIsTrainable
+                if costed && report == nil { report = configuration.detectors.report(tracker) }
+                let (outcome, stepLoss) = train(stepX, stepY, slot: inCharge, detectors: costed ? report : nil)
+                outcomes.append(outcome)
+                loss = stepLoss
             }
-            let costed = configuration.covarianceStrength > 0 && trunkIsTrainable
-            if costed && report == nil { report = configuration.detectors.report(tracker) }
-            let (outcome, stepLoss) = train(stepX, stepY, slot: inCharge, detectors: costed ? report : nil)
-            outcomes.append(outcome)
-            loss = stepLoss
         }
         return (outcomes, loss)
+    }
+
+    /// The slices of `rows` rows that the training steps of one batch take: one slice of
+    /// everything without `rowsPerStep`, otherwise `ceil(rows / rowsPerStep)` consecutive
+    /// slices whose sizes differ by at most one.
+    public static func stepSlices(rows: Int, rowsPerStep: Int?) -> [Range<Int>] {
+        guard let rowsPerStep, rows > rowsPerStep else { return [0..<rows] }
+        let count = (rows + rowsPerStep - 1) / rowsPerStep
+        return (0..<count).map { k in (k * rows / count)..<((k + 1) * rows / count) }
     }
 
     /// Floats kept besides the weights: the replay buffer and every statistic.

@@ -22,6 +22,12 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     public var replayPerStep: Int = 64
     /// Training passes over each batch (the stream's own passes come on top).
     public var stepsPerBatch: Int = 1
+    /// New rows per training step: a batch's rows are split into `ceil(rows / stepRows)`
+    /// slices of nearly equal size, one step each (with its own replayed samples), so the
+    /// number of steps a stream gets depends on its rows, not on the batch size it
+    /// arrives in (nil: one step on the whole batch, as configurations saved before it
+    /// existed do).
+    public var stepRows: Int? = 64
     /// Half-life of the covariance statistics, in samples (0: no forgetting).
     public var statisticsHalfLife: Double = 2048
     /// Error-detector significance.
@@ -154,6 +160,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if replayCapacity < 0 { try fail("the replay capacity must be >= 0, got \(replayCapacity)") }
         if replayPerStep < 0 { try fail("replayed samples per step must be >= 0, got \(replayPerStep)") }
         if stepsPerBatch < 1 { try fail("steps per batch must be >= 1, got \(stepsPerBatch)") }
+        if let stepRows, stepRows < 1 { try fail("rows per step must be >= 1, got \(stepRows)") }
         if !(statisticsHalfLife >= 0) { try fail("the statistics half-life must be >= 0, got \(statisticsHalfLife)") }
         if expertWidth < 1 { try fail("the expert width must be positive, got \(expertWidth)") }
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
