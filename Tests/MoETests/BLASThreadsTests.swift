@@ -1,6 +1,7 @@
 // These tests reach internal API (@testable import), which only a debug build exposes:
 // `swift test` in debug runs them; a release test build leaves them out.
 #if DEBUG
+import Foundation
 import Testing
 @testable import MoE
 import TestSupport
@@ -112,6 +113,18 @@ struct BLASThreadsTests {
         #expect(BLAS.ThreadPolicy(environmentValue: "auto") == .measured)
         for bad in ["0", "-1", "two", "2.5", "", "auto2", "1000"] {
             #expect(BLAS.ThreadPolicy(environmentValue: bad) == nil, "'\(bad)'")
+        }
+    }
+
+    @Test("a thread policy saved as JSON reads back as it was; a count below one is refused")
+    func policyJSON() throws {
+        for policy in [BLAS.ThreadPolicy.fixed(1), .fixed(2), .automatic(threads: 2, minimumFLOPs: 3e7)] {
+            let data = try JSONEncoder().encode(policy)
+            #expect(try JSONDecoder().decode(BLAS.ThreadPolicy.self, from: data) == policy, "\(String(decoding: data, as: UTF8.self))")
+        }
+        #expect(String(decoding: try JSONEncoder().encode(BLAS.ThreadPolicy.fixed(2)), as: UTF8.self) == #"{"fixed":2}"#)
+        for bad in [#"{"fixed":0}"#, #"{"automatic":{"threads":0,"minimumFLOPs":1}}"#, #"{"threads":2}"#] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(BLAS.ThreadPolicy.self, from: Data(bad.utf8)) }
         }
     }
 

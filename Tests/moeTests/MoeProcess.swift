@@ -38,8 +38,9 @@ enum MoeProcess {
     }
 
     /// Runs `moe arguments` in `directory` and waits for it; `input` goes to its stdin.
-    static func run(_ arguments: [String], in directory: String? = nil, input: String? = nil) -> Result {
-        run(executable: executable, arguments, in: directory, input: input)
+    static func run(_ arguments: [String], in directory: String? = nil, input: String? = nil,
+                    environment: [String: String] = [:]) -> Result {
+        run(executable: executable, arguments, in: directory, input: input, environment: environment)
     }
 
     /// Runs a shell command line (`/bin/sh -c`), with `$MOE` set to the executable.
@@ -56,6 +57,10 @@ enum MoeProcess {
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
+        // Tests compare processes bit for bit, and two BLAS threads can give other bits than
+        // one: without a count from the caller, the default policy would read the load
+        // average at each process's start, which a parallel test run moves.
+        if env["MOE_BLAS_THREADS"] == nil { env["MOE_BLAS_THREADS"] = "1" }
         env.merge(environment) { $1 }
         process.environment = env
         let out = Pipe(), err = Pipe(), inp = Pipe()

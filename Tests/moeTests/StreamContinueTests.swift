@@ -83,6 +83,36 @@ struct StreamContinueTests {
         }
     }
 
+    @Test("a resumed stream runs with the BLAS threads it was saved with, unless MOE_BLAS_THREADS chooses others")
+    func resumedThreads() throws {
+        try withTemporaryDirectory { dir in
+            try Self.write(Self.rows(), to: dir.path("all.csv"))
+            let stream = ["stream", "--source", "csv:" + dir.path("all.csv"), "--label-column", "last"] + Self.learner
+            let two = ["MOE_BLAS_THREADS": "2"]
+            let straight = MoeProcess.run(stream + ["--save", dir.path("straight.h5"), "--json"], environment: two)
+            #expect(straight.status == 0, "\(straight.error)")
+            for name in ["kept", "chosen"] {
+                let paused = MoeProcess.run(stream + ["--save", dir.path("\(name).h5"), "--stop-after-batches", "37"], environment: two)
+                #expect(paused.status == 0, "\(paused.error)")
+            }
+            // Without MOE_BLAS_THREADS (the default policy reads the load): the saved policy.
+            let kept = MoeProcess.run(["stream", "--resume", dir.path("kept.h5"), "--json"], environment: ["MOE_BLAS_THREADS": ""])
+            #expect(kept.status == 0, "\(kept.error)")
+            #expect(kept.error.contains("BLAS threads as \(dir.path("kept.h5")) ran: 2 threads for every product"), "\(kept.error)")
+            try Self.expectSameLearner(dir.path("straight.h5"), dir.path("kept.h5"))
+            #expect(try Self.figures(straight) == Self.figures(kept))
+            // A count the user sets wins, and the output says what it may cost.
+            let chosen = MoeProcess.run(["stream", "--resume", dir.path("chosen.h5"), "--json"], environment: ["MOE_BLAS_THREADS": "1"])
+            #expect(chosen.status == 0, "\(chosen.error)")
+            #expect(chosen.error.contains(
+                "warning: \(dir.path("chosen.h5")) ran with 2 threads for every product; MOE_BLAS_THREADS gives 1 thread for every product"),
+                "\(chosen.error)")
+            // The policy is in the stream's JSON, as h5py or any reader sees it.
+            let checkpoint = try Checkpoint.load(from: dir.path("straight.h5"))
+            #expect(try StreamDriver<Learner>.savedThreadPolicy(in: checkpoint) == .fixed(2))
+        }
+    }
+
     @Test("standard input: continued on new rows, and a paused stream read on from the next process's input")
     func standardInput() throws {
         try withTemporaryDirectory { dir in

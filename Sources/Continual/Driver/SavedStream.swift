@@ -1,4 +1,5 @@
 import Foundation
+import MoE
 
 /// The stream's part of a checkpoint: its source's description and its position, as one
 /// JSON document in `/sections/stream/state` (attribute `format` = `stream-json`).
@@ -14,6 +15,8 @@ struct SavedStream: Codable, Equatable {
 
     var source: StreamSource
     var position: StreamProgress
+    /// The BLAS thread policy the stream ran with (nil in files saved before it was kept).
+    var blasThreads: BLAS.ThreadPolicy? = nil
 
     /// The section to store.
     func sections() throws -> [String: CheckpointSection] {

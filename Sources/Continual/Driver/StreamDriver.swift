@@ -185,6 +185,15 @@ public final class StreamDriver<L: StreamLearner> {
         try SavedStream.load(from: checkpoint).map { ($0.source, $0.position) }
     }
 
+    /// The BLAS thread policy the stream saved in `checkpoint` ran with, or nil when the
+    /// checkpoint holds no stream or was saved before the policy was kept. Two threads can
+    /// give other bits than one: a stream resumed with its saved policy continues as the
+    /// uninterrupted run would have (`moe stream --resume` applies it unless
+    /// `MOE_BLAS_THREADS` is set).
+    public static func savedThreadPolicy(in checkpoint: Checkpoint) throws -> BLAS.ThreadPolicy? {
+        try SavedStream.load(from: checkpoint)?.blasThreads
+    }
+
     // MARK: - Where the stream is
 
     /// Experiences per cycle (1 for a stream that is not a scenario).
@@ -386,7 +395,7 @@ public final class StreamDriver<L: StreamLearner> {
     /// The stream as a checkpoint: the learner, `/sections/stream` and the plugins' sections.
     public func checkpoint() throws -> Checkpoint {
         guard let learner else { preconditionFailure("No learner before the first batch: nothing to save") }
-        var sections = try SavedStream(source: source, position: position).sections()
+        var sections = try SavedStream(source: source, position: position, blasThreads: BLAS.threadPolicy).sections()
         for plugin in plugins {
             if let name = plugin.sectionName { sections[name] = try plugin.savedState() }
         }

@@ -92,6 +92,13 @@ extension BLAS {
         }
     }
 
+    /// Whether `MOE_BLAS_THREADS` is set to a value (valid or not): the user chose the
+    /// thread count, which a resumed stream then keeps rather than the one it was saved with.
+    public static var threadSettingIsExplicit: Bool {
+        guard let text = getenv(ThreadPolicy.environmentVariable).map({ String(cString: $0) }) else { return false }
+        return !text.isEmpty
+    }
+
     /// Runs `body` with `policy` for the BLAS calls of the current task (and of the
     /// tasks it starts), whatever ``threadPolicy`` says: a scoped setting that other
     /// tasks and threads do not see.
@@ -217,5 +224,43 @@ extension String {
         while let first = slice.first, set.contains(first) { slice.removeFirst() }
         while let last = slice.last, set.contains(last) { slice.removeLast() }
         return String(slice)
+    }
+}
+
+/// Saved with a stream (`{"fixed": 1}`, `{"automatic": {"threads": 2, "minimumFLOPs": 3e7}}`),
+/// so that a resumed stream runs with the thread counts it ran with: two threads can give
+/// other bits than one.
+extension BLAS.ThreadPolicy: Codable {
+    private enum Keys: String, CodingKey { case fixed, automatic }
+    private enum AutomaticKeys: String, CodingKey { case threads, minimumFLOPs }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        if let count = try container.decodeIfPresent(Int.self, forKey: .fixed) {
+            guard count >= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .fixed, in: container, debugDescription: "a thread count must be at least 1, got \(count)")
+            }
+            self = .fixed(count)
+            return
+        }
+        let automatic = try container.nestedContainer(keyedBy: AutomaticKeys.self, forKey: .automatic)
+        let threads = try automatic.decode(Int.self, forKey: .threads)
+        let minimum = try automatic.decode(Double.self, forKey: .minimumFLOPs)
+        guard threads >= 1, minimum.isFinite, minimum >= 0 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .threads, in: automatic, debugDescription: "threads \(threads) and minimum \(minimum) are not a thread policy")
+        }
+        self = .automatic(threads: threads, minimumFLOPs: minimum)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case .fixed(let count): try container.encode(count, forKey: .fixed)
+        case .automatic(let threads, let minimum):
+            var automatic = container.nestedContainer(keyedBy: AutomaticKeys.self, forKey: .automatic)
+            try automatic.encode(threads, forKey: .threads)
+            try automatic.encode(minimum, forKey: .minimumFLOPs)
+        }
     }
 }
