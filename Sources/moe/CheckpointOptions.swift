@@ -4,6 +4,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import MoE
 #endif
 
 /// Where checkpoints named on the command line live.
@@ -121,4 +122,17 @@ func ignoreFileSizeSignal() {
 /// Writes a line to stderr (warnings that must not mix with `--json` output).
 func warn(_ text: String) {
     FileHandle.standardError.write(Data(("warning: " + text + "\n").utf8))
+}
+
+/// Runs on with the BLAS thread policy a resumed stream was saved with (two threads can
+/// give other bits than one), unless `MOE_BLAS_THREADS` chose another: then says so.
+func keepSavedThreads(of checkpoint: Checkpoint, file: String, console: Console) throws(CommandFailure) {
+    guard let saved = try failingClearly({ try StreamDriver<Learner>.savedThreadPolicy(in: checkpoint) }) else { return }
+    if !BLAS.threadSettingIsExplicit {
+        if BLAS.threadPolicy != saved { console.say("BLAS threads as \(file) ran: \(saved)") }
+        BLAS.threadPolicy = saved
+    } else if BLAS.threadPolicy != saved {
+        console.say("warning: \(file) ran with \(saved); \(BLAS.ThreadPolicy.environmentVariable) gives \(BLAS.threadPolicy), "
+                    + "so the results may differ in their last bits from a run that never stopped")
+    }
 }

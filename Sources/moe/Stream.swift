@@ -211,19 +211,6 @@ struct Stream: ParsableCommand {
     }
 
     /// A fresh stream, a resumed one, or a saved learner continued on new rows.
-    /// Runs on with the BLAS thread policy the stream was saved with (two threads can give
-    /// other bits than one), unless `MOE_BLAS_THREADS` chose another: then says so.
-    func keepThreads(of checkpoint: Checkpoint, file: String, console: Console) throws {
-        guard let saved = try failingClearly({ try StreamDriver<Learner>.savedThreadPolicy(in: checkpoint) }) else { return }
-        if !BLAS.threadSettingIsExplicit {
-            if BLAS.threadPolicy != saved { console.say("BLAS threads as \(file) ran: \(saved)") }
-            BLAS.threadPolicy = saved
-        } else if BLAS.threadPolicy != saved {
-            console.say("warning: \(file) ran with \(saved); \(BLAS.ThreadPolicy.environmentVariable) gives \(BLAS.threadPolicy), "
-                        + "so the results may differ in their last bits from a run that never stopped")
-        }
-    }
-
     func makeDriver(policy: CheckpointPolicy, plugins: [any StreamPlugin<Learner>], console: Console) throws
         -> StreamDriver<Learner>
     {
@@ -257,7 +244,7 @@ struct Stream: ParsableCommand {
         let learner = try failingClearly { try Learner(checkpoint: loaded) }
         try refuseLearnerChanges(learner.configuration, file: file)
         let saved = try failingClearly { try StreamDriver<Learner>.savedStream(in: loaded) }
-        try keepThreads(of: loaded, file: file, console: console)
+        try keepSavedThreads(of: loaded, file: file, console: console)
         if let source = data.streamSource(
             batchSize: network.batchSize ?? saved?.source.batchSize ?? 128, badRows: badRows, like: saved?.source) {
             let driver = try failingClearly {

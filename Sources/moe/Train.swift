@@ -80,6 +80,7 @@ struct Train: ParsableCommand {
             let loaded = try loadCheckpoint(resume, keys: keys)
             let file = loaded.source ?? resume
             var learner = try failingClearly { try PlainLearner(checkpoint: loaded) }
+            try keepSavedThreads(of: loaded, file: file, console: console)
             try checkResumable(learner, source: try failingClearly { try StreamDriver<PlainLearner>.savedStream(in: loaded) }, file: file)
             learner.epochs = epochs
             driver = try failingClearly {
