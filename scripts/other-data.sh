@@ -5,7 +5,9 @@
 # python3-sklearn, as CSV files with the training rows in class order (digits also
 # shuffled, in blocks of 20 rows with the classes taking turns, and twice over). Each
 # runs with the default learner, its gate alone, growth off and the replay-500
-# baseline, and is scored on its held-out 25% by moe eval. Prints one line per run.
+# baseline, and is scored on its held-out 25% by moe eval. Digits shuffled also stream with
+# awkward features (a late sensor, rare huge outliers, a timestamp column, tiny and huge
+# units; scripts/other_data.py). Prints one line per run.
 # Outside CI (it installs python3-sklearn); docs/results.md shows its output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,8 @@ moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
 /usr/bin/python3 scripts/other_data.py "$folder"
-for stream in digits-class digits-shuffled digits-blocks digits-twice wine-class cancer-class; do
+for stream in digits-class digits-shuffled digits-blocks digits-twice wine-class cancer-class \
+              digits-sensor digits-outliers digits-timestamp digits-tiny digits-huge; do
   for learner in "${learners[@]}"; do
     learner_options "$learner"
     $moe stream --source "csv:$folder/$stream-train.csv" --label-column last "${extra[@]}" \
