@@ -275,7 +275,7 @@ struct LearnerTests {
         #expect(shared == apart)
     }
 
-    @Test("the input scaler's settle count is saved; a scaler saved before it existed loads as never settling")
+    @Test("the input scaler's settle count and winsorising bound are saved; a scaler saved before them loads without them")
     func scalerSettleSaved() throws {
         var (learner, checkpoint) = try learnerAfterOneBatch(seed: 7)
         #expect(try Learner(checkpoint: checkpoint).scaler?.settle == 1024)
@@ -284,6 +284,13 @@ struct LearnerTests {
         #expect(try Learner(checkpoint: checkpoint).scaler?.settle == nil)
         checkpoint.sections["scaler"]!.attributes["settle"] = .int(0)
         #expect { try Learner(checkpoint: checkpoint) } throws: { "\($0)".contains("/sections/scaler") && "\($0)".contains("settle") }
+        checkpoint.sections["scaler"]!.attributes["settle"] = .int(1024)
+        // The winsorising bound likewise: saved, absent before it existed, checked.
+        #expect(try Learner(checkpoint: checkpoint).scaler?.winsorise == 20)
+        checkpoint.sections["scaler"]!.attributes["winsorise"] = nil
+        #expect(try Learner(checkpoint: checkpoint).scaler?.winsorise == nil)
+        checkpoint.sections["scaler"]!.attributes["winsorise"] = .double(-1)
+        #expect { try Learner(checkpoint: checkpoint) } throws: { "\($0)".contains("/sections/scaler") && "\($0)".contains("winsorise") }
     }
 
     @Test("a learner saved by the first version (no state version) is refused with a sentence saying why")

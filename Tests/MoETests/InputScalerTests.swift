@@ -55,4 +55,34 @@ struct InputScalerTests {
         let x = a.transform(Self.rows(64)), y = b.transform(Self.rows(64, scale: 255))
         for i in 0..<x.count { #expect(abs(x.scalars[i] - y.scalars[i]) < 1e-5) }
     }
+
+    @Test("a gross error in the batch that fixes a feature does not set its scale; ordinary spread is left alone")
+    func grossErrors() {
+        // 128 rows: feature 0 counts 0...16 with one value of 10^6 in row 5; feature 1 is
+        // mostly 0 with a few values up to 5 (a border pixel); feature 2 is normal.
+        var x = Self.rows(128)
+        x[5, 0] = 1e6
+        var g = SeededGenerator(seed: 3)
+        for r in 0..<128 { x[r, 2] = g.nextNormal() }
+        var plain = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024)
+        var robust = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024, winsorise: 20)
+        plain.update(x)
+        robust.update(x)
+        // Without winsorising the outlier sets feature 0's deviation near 10^6 / sqrt(128).
+        #expect(1 / plain.inverseScale[0] > 50_000)
+        // With it, the value enters at 20 deviations from the median: a deviation near that of 0...16.
+        #expect(1 / robust.inverseScale[0] < 20 && 1 / robust.inverseScale[0] > 4)
+        // Nothing else moved: the rare feature (its spread measured by the values that
+        // differ) and the normal one keep their moments.
+        #expect(robust.center[1] == plain.center[1] && robust.inverseScale[1] == plain.inverseScale[1])
+        #expect(robust.center[2] == plain.center[2] && robust.inverseScale[2] == plain.inverseScale[2])
+        // The outlier itself is still transformed and clipped.
+        #expect(robust.transform(x)[5, 0] == 3)
+        // Units do not change what counts as a gross error.
+        var scaled = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024, winsorise: 20)
+        var y = x
+        for i in 0..<y.count { y.scalars[i] *= 255 }
+        scaled.update(y)
+        #expect(abs(1 / scaled.inverseScale[0] - 255 / robust.inverseScale[0]) < 1e-2 * 255 / robust.inverseScale[0])
+    }
 }

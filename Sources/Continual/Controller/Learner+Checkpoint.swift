@@ -15,7 +15,7 @@ import MoE
 //                                   pending: float32 [rows, features] not yet in the scatter
 //   /sections/scaler/<name>         the input scaler: center, inverse_scale (float32, what
 //                                   predictions use), mean, squares (float64), first
-//                                   (float32), varying, fixed (int64); @count, @evidence, @clip, @settle
+//                                   (float32), varying, fixed (int64); @count, @evidence, @clip, @settle, @winsorise
 //                                   (absent in older files: the scaler never settles)
 //   /sections/replay/features       float32 [n, width] (raw inputs); labels, tags int64 [n];
 //                                   @seen, @capacity
@@ -72,7 +72,9 @@ extension Learner {
         if let scaler {
             sections["scaler"] = CheckpointSection(
                 attributes: ["count": .double(scaler.count), "evidence": .int(Int64(scaler.evidence)),
-                             "clip": .double(Double(scaler.clip))].merging(scaler.settle.map { ["settle": .int(Int64($0))] } ?? [:]) { $1 },
+                             "clip": .double(Double(scaler.clip))]
+                    .merging(scaler.settle.map { ["settle": .int(Int64($0))] } ?? [:]) { $1 }
+                    .merging(scaler.winsorise.map { ["winsorise": .double($0)] } ?? [:]) { $1 },
                 datasets: [
                     "center": .float32(Matrix(row: scaler.center)),
                     "inverse_scale": .float32(Matrix(row: scaler.inverseScale)),
@@ -247,6 +249,11 @@ extension Learner {
         if let settle, settle < 1 {
             throw .invalidValue(path: "/sections/scaler", reason: "settle \(settle) is not a sample count", file: file)
         }
+        // Absent in scalers saved before it existed: they take gross errors in as they come.
+        let winsorise = section.attributes["winsorise"] == nil ? nil : try section.double("winsorise")
+        if let winsorise, !(winsorise > 0 && winsorise.isFinite) {
+            throw .invalidValue(path: "/sections/scaler", reason: "winsorise \(winsorise) is not a positive number of deviations", file: file)
+        }
         guard evidence >= 1, clip > 0, clip.isFinite, count >= 0, count.isFinite else {
             throw .invalidValue(path: "/sections/scaler", reason: "evidence \(evidence), clip \(clip), count \(count) are not a scaler's", file: file)
         }
@@ -263,7 +270,7 @@ extension Learner {
             center: try section.matrix("center", columns: width).scalars,
             inverseScale: try section.matrix("inverse_scale", columns: width).scalars)
         do {
-            return try InputScaler(width: width, evidence: evidence, clip: Float(clip), settle: settle, state: state)
+            return try InputScaler(width: width, evidence: evidence, clip: Float(clip), settle: settle, winsorise: winsorise, state: state)
         } catch {
             throw .invalidValue(path: "/sections/scaler", reason: error.description, file: file)
         }

@@ -115,8 +115,8 @@ public struct Learner: Sendable {
             rate: configuration.learningRate, minimumRate: configuration.learningRate / 64, growth: 2,
             maximumRate: configuration.learningRate)
         replay = ReplayBuffer(capacity: configuration.replayCapacity, width: inputWidth, seed: generator.next())
-        if case let .online(evidence, clip, settle) = configuration.inputScaling {
-            scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle)
+        if case let .online(evidence, clip, settle, winsorise) = configuration.inputScaling {
+            scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
         let judged = statistics != nil && configuration.arbiter.enabled && configuration.arbiter.fixed == nil

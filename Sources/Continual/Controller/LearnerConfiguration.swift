@@ -53,7 +53,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// How inputs are scaled before anything reads them.
-    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 1024)
+    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 1024, winsorise: 20)
     /// Who answers inside a slot: the expert, the gate's own posterior, or both.
     public var arbiter: AnswerArbiter.Settings = AnswerArbiter.Settings()
     /// Seed of every random choice.
@@ -94,16 +94,18 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         case none
         /// Per-feature standardisation learned from the stream, each feature's transform
         /// fixed after `evidence` varying values (or, once `settle` samples have been
-        /// seen, after any; nil: never), values clipped to `±clip`.
-        case online(evidence: Int, clip: Float, settle: Int?)
+        /// seen, after any; nil: never), values clipped to `±clip`, gross errors (beyond
+        /// `winsorise` median absolute deviations of their batch) moved in before they
+        /// enter the moments (nil: never).
+        case online(evidence: Int, clip: Float, settle: Int?, winsorise: Double?)
 
         private enum CodingKeys: String, CodingKey { case none, online }
-        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle }
+        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle, winsorise }
         private struct Empty: Codable {}
 
         // Written as the compiler would (`{"online": {"evidence": 32, "clip": 3, "settle":
-        // 1024}}`, `{"none": {}}`); a configuration saved before `settle` existed reads as
-        // settle nil, so an old learner scales as it did.
+        // 1024, "winsorise": 20}}`, `{"none": {}}`); a configuration saved before `settle`
+        // or `winsorise` existed reads it as nil, so an old learner scales as it did.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             guard container.allKeys.count == 1, let key = container.allKeys.first else {
@@ -117,7 +119,8 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
                 let online = try container.nestedContainer(keyedBy: OnlineKeys.self, forKey: .online)
                 self = .online(evidence: try online.decode(Int.self, forKey: .evidence),
                                clip: try online.decode(Float.self, forKey: .clip),
-                               settle: try online.decodeIfPresent(Int.self, forKey: .settle))
+                               settle: try online.decodeIfPresent(Int.self, forKey: .settle),
+                               winsorise: try online.decodeIfPresent(Double.self, forKey: .winsorise))
             }
         }
 
@@ -126,11 +129,12 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
             switch self {
             case .none:
                 try container.encode(Empty(), forKey: .none)
-            case let .online(evidence, clip, settle):
+            case let .online(evidence, clip, settle, winsorise):
                 var online = container.nestedContainer(keyedBy: OnlineKeys.self, forKey: .online)
                 try online.encode(evidence, forKey: .evidence)
                 try online.encode(clip, forKey: .clip)
                 try online.encodeIfPresent(settle, forKey: .settle)
+                try online.encodeIfPresent(winsorise, forKey: .winsorise)
             }
         }
     }
@@ -166,7 +170,10 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }
         if case let .classPosterior(f) = gate, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
-        if case let .online(evidence, clip, settle) = inputScaling {
+        if case let .online(evidence, clip, settle, winsorise) = inputScaling {
+            if let winsorise, !(winsorise > 0 && winsorise.isFinite) {
+                try fail("the winsorising bound must be a positive number of deviations, got \(winsorise)")
+            }
             if evidence < 1 { try fail("input scaling needs at least one varying value per feature, got \(evidence)") }
             if let settle, settle < 1 { try fail("input scaling settles after at least one sample, got \(settle)") }
             if !(clip > 0 && clip.isFinite) { try fail("the input clip bound must be a positive number, got \(clip)") }

@@ -28,6 +28,17 @@
 /// varying values can do to a later outlier (without it the same run scored 0.81 on
 /// Split Fashion-MNIST against 0.86 with it).
 ///
+/// Gross errors (a sensor's spike, a value typed in the wrong unit) would set the scale
+/// of a feature for good if they came before its transform was fixed: one value of 10^6
+/// among pixels of 0-16 makes the deviation about 10^5 times too large, and the
+/// feature's ordinary values then reach everything as zeros. With `winsorise` (20 by
+/// default in the learner), the values of a batch that lie more than that many median
+/// absolute deviations from the batch's median (about 13 standard deviations of a normal
+/// sample) enter the moments at that distance; a feature whose values are mostly one
+/// value measures its spread by the values that differ. They are still transformed and
+/// clipped as they are. Digits with 0.5% of such values scored 0.962 without it, 0.989
+/// with it (0.989 clean).
+///
 /// The transform is affine per feature before clipping, and so is any change of units
 /// of the input: streams that differ by such a change give the same transformed values
 /// (up to rounding).
@@ -41,6 +52,10 @@ public struct InputScaler: Sendable, Equatable, Codable {
     /// Samples after which a feature that has varied at all is fixed, however few values
     /// it has shown (nil: never; scalers saved before this setting existed).
     public let settle: Int?
+    /// Gross errors: before a batch enters the moments of a feature not yet fixed, its
+    /// values more than this many median absolute deviations from the batch's median are
+    /// moved to that distance (nil: never; scalers saved before this setting existed).
+    public let winsorise: Double?
     /// Samples seen.
     public private(set) var count: Double = 0
     /// Running means and sums of squared deviations (Float64).
@@ -63,15 +78,19 @@ public struct InputScaler: Sendable, Equatable, Codable {
     ///   - evidence: Varying values a feature needs before its transform is fixed (32).
     ///   - clip: Bound of the transformed values (3 standard deviations).
     ///   - settle: Samples after which every feature that has varied is fixed (nil: never).
-    public init(width: Int, evidence: Int = 32, clip: Float = 3, settle: Int? = nil) {
+    ///   - winsorise: Median absolute deviations beyond which a value is a gross error for
+    ///     the moments (nil: never).
+    public init(width: Int, evidence: Int = 32, clip: Float = 3, settle: Int? = nil, winsorise: Double? = nil) {
         precondition(width > 0, "A scaler needs at least one feature")
         precondition(evidence >= 1, "A feature's transform needs at least one varying value to be fixed, got \(evidence)")
         precondition(clip > 0 && clip.isFinite, "The clip bound must be a positive number, got \(clip)")
         precondition(settle.map { $0 >= 1 } ?? true, "A scaler settles after at least one sample, got \(settle!)")
+        precondition(winsorise.map { $0 > 0 && $0.isFinite } ?? true, "The winsorising bound must be a positive number, got \(winsorise!)")
         self.width = width
         self.evidence = evidence
         self.clip = clip
         self.settle = settle
+        self.winsorise = winsorise
         mean = Array(repeating: 0, count: width)
         squares = Array(repeating: 0, count: width)
         varying = Array(repeating: 0, count: width)
@@ -93,12 +112,15 @@ public struct InputScaler: Sendable, Equatable, Codable {
         let p = width
         var batchMean = [Double](repeating: 0, count: p)
         var batchSquares = [Double](repeating: 0, count: p)
+        for r in 0..<n {
+            for j in 0..<p where x[r, j] != first[j] { varying[j] += 1 }
+        }
+        let x = winsorise.map { Self.winsorised(x, features: (0..<p).filter { !fixed[$0] }, bound: $0) } ?? x
         x.scalars.withUnsafeBufferPointer { v in
             for r in 0..<n {
                 for j in 0..<p {
                     let value = v[r * p + j]
                     batchMean[j] += Double(value)
-                    if value != first[j] { varying[j] += 1 }
                 }
             }
             for j in 0..<p { batchMean[j] /= Double(n) }
@@ -123,6 +145,36 @@ public struct InputScaler: Sendable, Equatable, Codable {
             inverseScale[j] = deviation > 0 && deviation.isFinite ? Float(1 / deviation) : 1
             if varying[j] >= evidence || (settled && varying[j] > 0) { fixed[j] = true }
         }
+    }
+
+    /// `x` with the values of `features` that lie more than `bound` median absolute
+    /// deviations from their batch median moved to that distance (gross errors). A
+    /// feature whose deviations are mostly 0 (one value repeated) measures its spread by
+    /// the median deviation of the values that differ from the median instead.
+    static func winsorised(_ x: Matrix, features: [Int], bound: Double) -> Matrix {
+        guard x.rows >= 3, !features.isEmpty else { return x }
+        var result = x
+        let n = x.rows
+        for j in features {
+            var column = (0..<n).map { Double(x[$0, j]) }
+            column.sort()
+            let median = n % 2 == 1 ? column[n / 2] : (column[n / 2 - 1] + column[n / 2]) / 2
+            var deviations = column.map { abs($0 - median) }
+            deviations.sort()
+            var spread = n % 2 == 1 ? deviations[n / 2] : (deviations[n / 2 - 1] + deviations[n / 2]) / 2
+            if spread == 0 {
+                let nonzero = deviations.filter { $0 > 0 }
+                guard !nonzero.isEmpty else { continue }
+                spread = nonzero[nonzero.count / 2]
+            }
+            let low = median - bound * spread, high = median + bound * spread
+            guard column.first! < low || column.last! > high else { continue }
+            for r in 0..<n {
+                let v = Double(x[r, j])
+                if v < low { result[r, j] = Float(low) } else if v > high { result[r, j] = Float(high) }
+            }
+        }
+        return result
     }
 
     /// The transformed batch.
@@ -176,8 +228,8 @@ public struct InputScaler: Sendable, Equatable, Codable {
     }
 
     /// A scaler restored from a saved state, checked entry by entry.
-    public init(width: Int, evidence: Int, clip: Float, settle: Int? = nil, state: State) throws(StateError) {
-        self.init(width: width, evidence: evidence, clip: clip, settle: settle)
+    public init(width: Int, evidence: Int, clip: Float, settle: Int? = nil, winsorise: Double? = nil, state: State) throws(StateError) {
+        self.init(width: width, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise)
         func fail(_ why: String) -> StateError { StateError(description: why) }
         for (name, count) in [("mean", state.mean.count), ("squares", state.squares.count), ("varying", state.varying.count),
                               ("fixed", state.fixed.count), ("center", state.center.count),
