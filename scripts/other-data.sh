@@ -32,3 +32,11 @@ for stream in digits-class digits-shuffled digits-blocks digits-twice wine-class
     echo "$stream $learner test accuracy $accuracy, $experts experts"
   done
 done
+# The outlier stream again with the scaler winsorising gross errors (off by default).
+config="$folder/winsorise.json"
+echo '{"inputScaling": {"online": {"winsorise": 20}}}' > "$config"
+$moe stream --source "csv:$folder/digits-outliers-train.csv" --label-column last --learner-config "$config" \
+  --save "$folder/digits-outliers-winsorise.h5" --json 2>/dev/null | tail -1 > /dev/null
+accuracy=$($moe eval "$folder/digits-outliers-winsorise.h5" --source "csv:$folder/digits-outliers-test.csv" --label-column last --json \
+  2>/dev/null | tail -1 | /usr/bin/python3 -c "import json, sys; print('%.3f' % json.load(sys.stdin)['test_accuracy'])")
+echo "digits-outliers default with winsorise 20 test accuracy $accuracy"

@@ -285,10 +285,19 @@ struct LearnerTests {
         checkpoint.sections["scaler"]!.attributes["settle"] = .int(0)
         #expect { try Learner(checkpoint: checkpoint) } throws: { "\($0)".contains("/sections/scaler") && "\($0)".contains("settle") }
         checkpoint.sections["scaler"]!.attributes["settle"] = .int(1024)
-        // The winsorising bound likewise: saved, absent before it existed, checked.
-        #expect(try Learner(checkpoint: checkpoint).scaler?.winsorise == 20)
-        checkpoint.sections["scaler"]!.attributes["winsorise"] = nil
+        // The winsorising bound likewise: off by default, saved when set, absent before it
+        // existed, checked.
         #expect(try Learner(checkpoint: checkpoint).scaler?.winsorise == nil)
+        #expect(checkpoint.sections["scaler"]!.attributes["winsorise"] == nil)
+        var c = configuration()
+        c.inputScaling = .online(evidence: 32, clip: 3, settle: 1024, winsorise: 20)
+        var robust = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+        var blobs = Blobs(classes: 2, width: 20, seed: 7)
+        let (x, y) = blobs.batch(32, classes: [0, 1])
+        _ = try robust.observe(features: x, labels: y)
+        checkpoint = robust.checkpoint()
+        #expect(try Learner(checkpoint: checkpoint).scaler?.winsorise == 20)
+        #expect(try Learner(checkpoint: checkpoint).scaler == robust.scaler)
         checkpoint.sections["scaler"]!.attributes["winsorise"] = .double(-1)
         #expect { try Learner(checkpoint: checkpoint) } throws: { "\($0)".contains("/sections/scaler") && "\($0)".contains("winsorise") }
     }

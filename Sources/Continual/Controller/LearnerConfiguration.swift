@@ -53,7 +53,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// How inputs are scaled before anything reads them.
-    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 1024, winsorise: 20)
+    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 1024, winsorise: nil)
     /// Who answers inside a slot: the expert, the gate's own posterior, or both.
     public var arbiter: AnswerArbiter.Settings = AnswerArbiter.Settings()
     /// Seed of every random choice.

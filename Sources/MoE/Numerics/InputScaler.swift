@@ -31,8 +31,9 @@
 /// Gross errors (a sensor's spike, a value typed in the wrong unit) would set the scale
 /// of a feature for good if they came before its transform was fixed: one value of 10^6
 /// among pixels of 0-16 makes the deviation about 10^5 times too large, and the
-/// feature's ordinary values then reach everything as zeros. With `winsorise` (20 by
-/// default in the learner), the values of a batch that lie more than that many median
+/// feature's ordinary values then reach everything as zeros. With `winsorise` (off by
+/// default in the learner; 20 where gross errors are expected), the values of a batch
+/// that lie more than that many median
 /// absolute deviations from the batch's median (about 13 standard deviations of a normal
 /// sample) enter the moments at that distance; a feature whose values are mostly one
 /// value measures its spread by the values that differ. They are still transformed and
