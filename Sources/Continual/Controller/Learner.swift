@@ -309,7 +309,11 @@ public struct Learner: Sendable {
         let slices = Self.stepSlices(rows: mine.count, rowsPerStep: configuration.stepRows)
         var outcomes: [HalfLearning.StepOutcome] = []
         var loss: Float = 0
+        // The trunk, where the detectors live, trains (and pays the covariance cost) only
+        // before the first growth.
+        let costed = configuration.covarianceStrength > 0 && trunkIsTrainable
         var report = report
+        if costed && report == nil { report = configuration.detectors.report(tracker) }
         for _ in 0..<configuration.stepsPerBatch {
             for slice in slices {
                 var stepX = slices.count == 1 ? ownX : ownX.rows(slice)
@@ -319,8 +323,6 @@ public struct Learner: Sendable {
                     stepX = stepX.concatenatingRows(scaler?.transform(rx) ?? rx)
                     stepY += ry
                 }
-                let costed = configuration.covarianceStrength > 0 && trunkIsTrainable
-                if costed && report == nil { report = configuration.detectors.report(tracker) }
                 let (outcome, stepLoss) = train(stepX, stepY, slot: inCharge, detectors: costed ? report : nil)
                 outcomes.append(outcome)
                 loss = stepLoss

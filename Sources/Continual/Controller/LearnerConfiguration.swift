@@ -104,8 +104,9 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         private struct Empty: Codable {}
 
         // Written as the compiler would (`{"online": {"evidence": 32, "clip": 3, "settle":
-        // 1024, "winsorise": 20}}`, `{"none": {}}`); a configuration saved before `settle`
-        // or `winsorise` existed reads it as nil, so an old learner scales as it did.
+        // 1024}}`, with `"winsorise": 20` when set; `{"none": {}}`); a configuration saved
+        // before `settle` or `winsorise` existed reads it as nil, so an old learner scales
+        // as it did.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             guard container.allKeys.count == 1, let key = container.allKeys.first else {

@@ -49,10 +49,15 @@ extension BLAS {
         /// or `auto` for ``measured``.
         public static let environmentVariable = "MOE_BLAS_THREADS"
 
+        /// The value of `MOE_BLAS_THREADS`, nil when it is unset or empty.
+        static var environmentSetting: String? {
+            guard let text = getenv(environmentVariable).map({ String(cString: $0) }), !text.isEmpty else { return nil }
+            return text
+        }
+
         /// `MOE_BLAS_THREADS` when it is set to a valid value, else ``measured``.
         public static var standard: ThreadPolicy {
-            guard let text = getenv(environmentVariable).map({ String(cString: $0) }), !text.isEmpty else { return measured }
-            return ThreadPolicy(environmentValue: text) ?? measured
+            environmentSetting.flatMap { ThreadPolicy(environmentValue: $0) } ?? measured
         }
 
         /// Parses a `MOE_BLAS_THREADS` value: a positive thread count, or `auto`.
@@ -94,10 +99,7 @@ extension BLAS {
 
     /// Whether `MOE_BLAS_THREADS` is set to a value (valid or not): the user chose the
     /// thread count, which a resumed stream then keeps rather than the one it was saved with.
-    public static var threadSettingIsExplicit: Bool {
-        guard let text = getenv(ThreadPolicy.environmentVariable).map({ String(cString: $0) }) else { return false }
-        return !text.isEmpty
-    }
+    public static var threadSettingIsExplicit: Bool { ThreadPolicy.environmentSetting != nil }
 
     /// Runs `body` with `policy` for the BLAS calls of the current task (and of the
     /// tasks it starts), whatever ``threadPolicy`` says: a scoped setting that other
@@ -118,8 +120,7 @@ extension BLAS {
     /// Whether `MOE_BLAS_THREADS` is set to something ``ThreadPolicy/init(environmentValue:)``
     /// refuses (the default policy is then ``ThreadPolicy/measured``), and its value.
     public static var invalidThreadSetting: String? {
-        guard let text = getenv(ThreadPolicy.environmentVariable).map({ String(cString: $0) }), !text.isEmpty,
-              ThreadPolicy(environmentValue: text) == nil else { return nil }
+        guard let text = ThreadPolicy.environmentSetting, ThreadPolicy(environmentValue: text) == nil else { return nil }
         return text
     }
 

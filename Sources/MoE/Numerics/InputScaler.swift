@@ -113,22 +113,23 @@ public struct InputScaler: Sendable, Equatable, Codable {
         let p = width
         var batchMean = [Double](repeating: 0, count: p)
         var batchSquares = [Double](repeating: 0, count: p)
-        for r in 0..<n {
-            for j in 0..<p where x[r, j] != first[j] { varying[j] += 1 }
-        }
-        let x = winsorise.map { Self.winsorised(x, features: (0..<p).filter { !fixed[$0] }, bound: $0) } ?? x
-        x.scalars.withUnsafeBufferPointer { v in
-            for r in 0..<n {
-                for j in 0..<p {
-                    let value = v[r * p + j]
-                    batchMean[j] += Double(value)
+        // Varying values are counted on the rows as given; the moments take gross errors
+        // moved in when winsorising.
+        let moments = winsorise.map { Self.winsorised(x, features: (0..<p).filter { !fixed[$0] }, bound: $0) } ?? x
+        x.scalars.withUnsafeBufferPointer { given in
+            moments.scalars.withUnsafeBufferPointer { v in
+                for r in 0..<n {
+                    for j in 0..<p {
+                        batchMean[j] += Double(v[r * p + j])
+                        if given[r * p + j] != first[j] { varying[j] += 1 }
+                    }
                 }
-            }
-            for j in 0..<p { batchMean[j] /= Double(n) }
-            for r in 0..<n {
-                for j in 0..<p {
-                    let d = Double(v[r * p + j]) - batchMean[j]
-                    batchSquares[j] += d * d
+                for j in 0..<p { batchMean[j] /= Double(n) }
+                for r in 0..<n {
+                    for j in 0..<p {
+                        let d = Double(v[r * p + j]) - batchMean[j]
+                        batchSquares[j] += d * d
+                    }
                 }
             }
         }
