@@ -115,6 +115,10 @@ struct DataSourceOptions: ParsableArguments {
         switch checkpoint.classes {
         case let .integers(labels) where labels == (0..<Int64(labels.count)).map { $0 }:
             return unknownLabels ? LabelMap(learning: .integers) : .integers(classCount: labels.count)
+        case let .integers(labels) where Set(labels).count == labels.count:
+            // Aliases (labels -1 and 1 of a binary set): matched by number, "+1" as "1".
+            let map = LabelMap.integers(labels: labels.map { Int($0) })
+            return unknownLabels ? map.opened : map
         case let .integers(labels):
             names = labels.map(String.init)
         case let .strings(labels):

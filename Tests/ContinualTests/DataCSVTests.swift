@@ -155,11 +155,9 @@ struct DataCSVTests {
                                              declared: "'cat', 'dog'"))
 
             try writeText("1,1\n-2,2\n", to: path)
-            guard case .invalidLabel(let at, "-2", _)? = dataError({ _ = try CSV.load(path: path) }) else {
-                Issue.record("a negative class number was accepted")
-                return
-            }
-            #expect(at.line == 2)
+            let declaredNegative = dataError { _ = try CSV.load(path: path, labels: .integers(classCount: 3)) }
+            #expect(declaredNegative == .labelOutOfRange(at: DataLocation(source: path, line: 2, column: 1), label: "-2",
+                                                         declared: "0..<3"))
 
             try writeText("1,1\ncat,2\n", to: path)
             guard case .invalidLabel(let at2, "cat", let reason)? = dataError({ _ = try CSV.load(path: path) }) else {
@@ -228,4 +226,46 @@ struct DataCSVTests {
             #expect(source.position.rowsRead == 6)
         }
     }
+
+    @Test("negative and displaced integer labels get the next class index, kept as aliases")
+    func integerAliases() throws {
+        var map = LabelMap()
+        let here = DataLocation(source: "t.csv")
+        // A binary set labelled -1 / +1, in file order.
+        #expect(try map.classIndex(of: "1", at: here) == 1)
+        #expect(try map.classIndex(of: "-1", at: here) == 2)
+        #expect(try map.classIndex(of: "+1", at: here) == 1)
+        #expect(try map.classIndex(of: "-1.0", at: here) == 2)
+        #expect(map.classCount == 3 && map.aliases == [-1: 2])
+        #expect(map.label(of: 2) == "-1" && map.label(of: 1) == "1" && map.integerLabels == [0, 1, -1])
+        // Label 2 would be its own index, but an alias holds it: it gets the next one.
+        #expect(try map.classIndex(of: "2", at: here) == 3)
+        #expect(try map.classIndex(of: "0", at: here) == 0)
+        #expect(try map.classIndex(of: "7", at: here) == 7)
+        #expect(map.integerLabels == [0, 1, -1, 2, 4, 5, 6, 7])
+
+        // -1 first: -1, 0, 1 are three distinct classes whatever the order.
+        var ternary = LabelMap()
+        let order = ["-1", "0", "1", "0", "-1"].map { try? ternary.classIndex(of: $0, at: here) }
+        #expect(order == [0, 1, 2, 1, 0] && ternary.integerLabels == [-1, 0, 1])
+
+        // Saved and read back; a map saved before aliases existed reads as none.
+        let data = try JSONEncoder().encode(map)
+        #expect(try JSONDecoder().decode(LabelMap.self, from: data) == map)
+        let old = #"{"kind":"integers","names":[],"classCount":4,"isDeclared":false}"#
+        #expect(try JSONDecoder().decode(LabelMap.self, from: Data(old.utf8)).aliases.isEmpty)
+        let bad = #"{"kind":"integers","names":[],"classCount":2,"isDeclared":false,"aliases":[[-1,5]]}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(LabelMap.self, from: Data(bad.utf8)) }
+
+        // A saved model's labels, declared: known labels by number, others refused.
+        var declared = LabelMap.integers(labels: [0, 1, -1])
+        #expect(try declared.classIndex(of: "+1", at: here) == 1)
+        #expect(try declared.classIndex(of: "-1", at: here) == 2)
+        #expect(throws: DataError.labelOutOfRange(at: here, label: "-2", declared: "'0', '1', '-1'")) {
+            try declared.classIndex(of: "-2", at: here)
+        }
+        var opened = declared.opened
+        #expect(try opened.classIndex(of: "-2", at: here) == 3)
+    }
 }
+

@@ -43,6 +43,34 @@ struct StreamContinueTests {
         return ["prequential_accuracy", "experts", "parameters", "memory_floats"].reduce(into: [:]) { $0[$1] = "\(json[$1] ?? "missing")" }
     }
 
+    @Test("a binary set labelled -1 / +1 streams, saves its labels, evaluates by number and continues")
+    func signedLabels() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 9)
+            let lines = (0..<600).map { _ -> String in
+                let positive = generator.nextInt(below: 2) == 1
+                let features = (0..<3).map { _ in String(Float(positive ? 1.5 : -1.5) + generator.nextNormal()) }
+                return features.joined(separator: ",") + "," + (positive ? "+1" : "-1")
+            }
+            try Self.write(lines[..<400], to: dir.path("train.csv"))
+            try Self.write(lines[400...], to: dir.path("test.csv"))
+            let trained = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "last"]
+                                         + Self.learner + ["--save", dir.path("signed.h5"), "--json"])
+            #expect(trained.status == 0, "\(trained.error)")
+            let classes = try Checkpoint.load(from: dir.path("signed.h5")).classes
+            // The first label decides which of +1 and -1 keeps its number (+1: class 1).
+            #expect(classes == .integers([0, 1, -1]) || classes == .integers([-1, 1]), "\(classes)")
+            let eval = MoeProcess.run(["eval", dir.path("signed.h5"), "--source", "csv:" + dir.path("test.csv"),
+                                       "--label-column", "last", "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            #expect(try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double) > 0.9)
+            let more = MoeProcess.run(["stream", "--resume", dir.path("signed.h5"), "--source", "csv:" + dir.path("test.csv"),
+                                       "--label-column", "last", "--json"])
+            #expect(more.status == 0, "\(more.error)")
+            #expect(try Checkpoint.load(from: dir.path("signed.h5")).classes == classes)
+        }
+    }
+
     @Test("a CSV streamed in two halves across two processes ends as the straight run, bit for bit; so does a pause")
     func twoHalves() throws {
         try withTemporaryDirectory { dir in

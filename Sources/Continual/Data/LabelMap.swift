@@ -1,9 +1,13 @@
 /// How the raw labels of a file or stream become class indices `0..<classCount`.
 ///
 /// Two kinds of labels:
-/// - **integers** (`"0"`, `"7"`, `"3.0"`): the number is the class index, so data labelled
-///   0...9 keeps the meaning it has in IDX files and in a saved model. Seeing label 7
-///   first makes 8 classes.
+/// - **integers** (`"0"`, `"7"`, `"3.0"`, `"+1"`): the number is the class index, so data
+///   labelled 0...9 keeps the meaning it has in IDX files and in a saved model. Seeing
+///   label 7 first makes 8 classes. A learned map also takes integers that cannot be
+///   their own index, a negative one (the `-1` / `+1` of binary data sets) or one whose
+///   index an earlier such label took: it gets the next class index, an *alias* kept
+///   with the map (`-1, +1` in that order: classes 0 and 1 hold labels -1 and 1, and
+///   class 0 is not label 0).
 /// - **names** (`"cat"`, `"T-shirt"`): classes are numbered in order of first appearance,
 ///   or by their position in a declared list.
 ///
@@ -23,6 +27,11 @@ public struct LabelMap: Equatable, Sendable, Codable {
     public private(set) var names: [String]
     /// Number of classes known so far (declared, or learned).
     public private(set) var classCount: Int
+    /// For `.integers`: labels whose class index is not their number (label -> index).
+    public var aliases: [Int: Int] {
+        guard kind == .integers else { return [:] }
+        return Dictionary(uniqueKeysWithValues: lookup.compactMap { key, index in Int(key).map { ($0, index) } })
+    }
     /// True when the classes were declared up front and may not grow.
     public let isDeclared: Bool
 
@@ -51,6 +60,25 @@ public struct LabelMap: Equatable, Sendable, Codable {
         return LabelMap(kind: .names, names: names, classCount: names.count, isDeclared: true)
     }
 
+    /// Declared integer classes whose labels are `labels` (class `i` is label `labels[i]`;
+    /// labels that are not their own index are aliases), as a saved model names them.
+    public static func integers(labels: [Int]) -> LabelMap {
+        precondition(!labels.isEmpty, "Declare at least one class")
+        precondition(Set(labels).count == labels.count, "Declared class labels must be distinct")
+        var map = LabelMap(kind: .integers, names: [], classCount: labels.count, isDeclared: true)
+        for (index, label) in labels.enumerated() where label != index { map.addAlias(label, index: index) }
+        return map
+    }
+
+    /// The same classes (and aliases), open to new labels: how a saved model's map goes on
+    /// learning from new data.
+    public var opened: LabelMap {
+        guard isDeclared else { return self }
+        var map = LabelMap(kind: kind, names: names, classCount: classCount, isDeclared: false)
+        for (label, index) in aliases { map.addAlias(label, index: index) }
+        return map
+    }
+
     private init(kind: Kind?, names: [String], classCount: Int, isDeclared: Bool) {
         self.kind = kind
         self.names = names
@@ -59,9 +87,27 @@ public struct LabelMap: Equatable, Sendable, Codable {
         for (i, name) in names.enumerated() { lookup[name] = i }
     }
 
+    /// Names: the class of each name. Integers: the class of each alias, keyed by the
+    /// label's decimal form (one table for both keeps the map's layout as it was: a
+    /// stored property more made the debug build of a typed-throws caller crash).
     private var lookup: [String: Int] = [:]
 
-    private enum CodingKeys: String, CodingKey { case kind, names, classCount, isDeclared }
+    private mutating func addAlias(_ label: Int, index: Int) {
+        lookup[String(label)] = index
+    }
+
+    /// The class index an alias gave `label`, if one did.
+    private func aliasIndex(of label: Int) -> Int? {
+        lookup.isEmpty ? nil : lookup[String(label)]
+    }
+
+    /// The label an alias gave class `index`, if one did (aliases are few: a search).
+    private func aliasLabel(of index: Int) -> Int? {
+        guard !lookup.isEmpty else { return nil }
+        return lookup.first { $0.value == index }.flatMap { Int($0.key) }
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, names, classCount, isDeclared, aliases }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -69,6 +115,15 @@ public struct LabelMap: Equatable, Sendable, Codable {
                   names: try c.decode([String].self, forKey: .names),
                   classCount: try c.decode(Int.self, forKey: .classCount),
                   isDeclared: try c.decode(Bool.self, forKey: .isDeclared))
+        // [label, index] pairs; absent in maps saved before aliases existed.
+        for pair in try c.decodeIfPresent([[Int]].self, forKey: .aliases) ?? [] {
+            guard pair.count == 2, pair[1] >= 0, pair[1] < classCount, aliasIndex(of: pair[0]) == nil,
+                  aliasLabel(of: pair[1]) == nil else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .aliases, in: c, debugDescription: "label alias \(pair) is not a [label, class index] pair of a distinct label and class below \(classCount)")
+            }
+            addAlias(pair[0], index: pair[1])
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -77,15 +132,26 @@ public struct LabelMap: Equatable, Sendable, Codable {
         try c.encode(names, forKey: .names)
         try c.encode(classCount, forKey: .classCount)
         try c.encode(isDeclared, forKey: .isDeclared)
+        if !aliases.isEmpty { try c.encode(aliases.sorted { $0.value < $1.value }.map { [$0.key, $0.value] }, forKey: .aliases) }
     }
 
     public static func == (a: LabelMap, b: LabelMap) -> Bool {
         a.kind == b.kind && a.names == b.names && a.classCount == b.classCount && a.isDeclared == b.isDeclared
+            && a.aliases == b.aliases
     }
 
     /// The raw label of class `index` (its number for integer labels).
     public func label(of index: Int) -> String {
-        kind == .names && index < names.count ? names[index] : String(index)
+        if kind == .names { return index < names.count ? names[index] : String(index) }
+        return aliasLabel(of: index).map(String.init) ?? String(index)
+    }
+
+    /// For `.integers`: the integer label of every class `0..<classCount` (its index, or
+    /// the label an alias gave it).
+    public var integerLabels: [Int] {
+        var labels = Array(0..<classCount)
+        for (label, index) in aliases { labels[index] = label }
+        return labels
     }
 
     /// The class index of the raw label `text`, adding a class to a learned map.
@@ -112,12 +178,20 @@ public struct LabelMap: Equatable, Sendable, Codable {
                                     reason: isDeclared ? "the declared classes are the integers 0..<\(classCount)"
                                         : "earlier labels were class numbers; declare the class names to use text labels")
             }
-            guard value >= 0 else {
-                throw .invalidLabel(at: location, label: label, reason: "a class number cannot be negative")
-            }
-            if value < classCount { return value }
+            if let index = aliasIndex(of: value) { return index }
+            if value >= 0 && value < classCount && aliasLabel(of: value) == nil { return value }
             if isDeclared {
-                throw .labelOutOfRange(at: location, label: label, declared: "0..<\(classCount)")
+                throw .labelOutOfRange(at: location, label: label, declared: declaredIntegers)
+            }
+            if value < 0 || value < classCount {
+                // Negative, or its index is an alias's: the next class index.
+                guard classCount <= Self.largestLearnedIndex else {
+                    throw .invalidLabel(at: location, label: label,
+                                        reason: "more than \(Self.largestLearnedIndex + 1) classes are refused; declare the classes")
+                }
+                addAlias(value, index: classCount)
+                classCount += 1
+                return classCount - 1
             }
             guard value <= Self.largestLearnedIndex else {
                 throw .invalidLabel(at: location, label: label,
@@ -126,6 +200,11 @@ public struct LabelMap: Equatable, Sendable, Codable {
             classCount = value + 1
             return value
         }
+    }
+
+    /// The declared integer classes, for messages: `0..<k`, or the labels.
+    private var declaredIntegers: String {
+        aliases.isEmpty ? "0..<\(classCount)" : Self.summary(integerLabels.map(String.init))
     }
 
     /// The integer in `text` ("7", "+7", "7.0"), or nil.

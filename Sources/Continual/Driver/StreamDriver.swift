@@ -146,7 +146,7 @@ public final class StreamDriver<L: StreamLearner> {
         policy: CheckpointPolicy = CheckpointPolicy(), plugins: [any StreamPlugin<L>] = []
     ) throws {
         let saved = try SavedStream.load(from: checkpoint)
-        let labels = saved.map { continuation(of: $0.position.source.labelMap) } ?? LabelMap(learning: .integers)
+        let labels = saved.map { continuation(of: $0.position.source.labelMap) } ?? continuation(of: checkpoint.classes)
         try self.init(source: source, scenario: nil, learner: learner, make: nil, position: Position(), labels: labels,
                       continuing: checkpoint.source ?? "<memory>", policy: policy, plugins: plugins)
         continuedLabels = labels
@@ -402,6 +402,9 @@ public final class StreamDriver<L: StreamLearner> {
         var checkpoint = learner.checkpoint(description: "\(policy.title) \(source.name): \(progressText)", sections: sections)
         let map = position.source.labelMap
         if map.kind == .names, map.names.count == learner.classCount { checkpoint.classes = .strings(map.names) }
+        if map.kind == .integers, !map.aliases.isEmpty, map.classCount == learner.classCount {
+            checkpoint.classes = .integers(map.integerLabels.map(Int64.init))
+        }
         return checkpoint
     }
 
@@ -438,10 +441,23 @@ public final class StreamDriver<L: StreamLearner> {
 /// A declared map continues as a learned one: new classes may arrive.
 func continuation(of map: LabelMap) -> LabelMap {
     guard map.isDeclared else { return map }
-    guard map.kind == .names else { return LabelMap(learning: .integers) }
+    guard map.kind == .names else { return map.opened }
     var learned = LabelMap(learning: .names)
     for name in map.names { _ = try? learned.classIndex(of: name, at: DataLocation(source: "checkpoint")) }
     return learned
+}
+
+/// The classes of a checkpoint without a saved stream, open to new labels: class numbers
+/// (with their aliases), or names.
+func continuation(of classes: Checkpoint.ClassLabels) -> LabelMap {
+    switch classes {
+    case let .integers(labels) where !labels.isEmpty && Set(labels).count == labels.count:
+        return LabelMap.integers(labels: labels.map { Int($0) }).opened
+    case let .strings(names) where !names.isEmpty && Set(names).count == names.count:
+        return continuation(of: LabelMap.names(names))
+    default:
+        return LabelMap(learning: .integers)
+    }
 }
 
 /// The classes a label map knows, for messages.
