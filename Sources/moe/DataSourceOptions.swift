@@ -32,6 +32,9 @@ struct DataSourceOptions: ParsableArguments {
     @Option(help: "With a CSV source: the field separator, one character such as ';' or '|', or 'tab' (default ',').")
     var separator: String?
 
+    @Option(name: .customLong("text-indicators"), help: "With a CSV source: columns whose first value is text are categories, each value setting one of this many indicator columns (by a hash of the text); 0 makes text an error (default \(CSVFormat.defaultTextIndicators)).")
+    var textIndicators: Int?
+
     /// `--separator` as a character, or nil when it is not one a CSV file can use.
     var separatorCharacter: Character? {
         guard let separator else { return "," }
@@ -70,6 +73,14 @@ struct DataSourceOptions: ParsableArguments {
         guard parsedSource != nil else {
             throw ValidationError("--source must be csv:PATH, stdin or idx:IMAGES,LABELS, got '\(source ?? "")'")
         }
+        if let textIndicators, textIndicators < 0 || textIndicators > 4096 {
+            throw ValidationError("--text-indicators must be 0 (text refused) to 4096, got \(textIndicators)")
+        }
+        switch parsedSource {
+        case .csv?, .standardInput?: break
+        default:
+            if textIndicators != nil { throw ValidationError("--text-indicators describes a CSV source; give --source csv:PATH or stdin") }
+        }
         if source == nil && (labelColumn != nil || header || separator != nil) {
             throw ValidationError("--label-column, --header and --separator describe a CSV source; give --source csv:PATH or stdin")
         }
@@ -82,7 +93,8 @@ struct DataSourceOptions: ParsableArguments {
     }
 
     var format: CSVFormat {
-        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header, separator: separatorCharacter ?? ",")
+        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header, separator: separatorCharacter ?? ",",
+                  textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators)
     }
 
     /// The source as a stream of batches, or nil for Fashion-MNIST. A CSV source without
@@ -90,20 +102,31 @@ struct DataSourceOptions: ParsableArguments {
     /// stream a checkpoint saved) when there is one.
     func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
         var layout = format
-        if labelColumn == nil && !header && separator == nil, case let .csv(previous)? = saved {
+        if labelColumn == nil && !header && separator == nil && textIndicators == nil, case let .csv(previous)? = saved {
             layout = previous.format
         }
         switch parsedSource! {
         case .fashionMNIST: return nil
         case let .csv(path):
             return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
-                              separator: layout.separator, batchSize: batchSize, badRows: badRows))
+                              separator: layout.separator, batchSize: batchSize, badRows: badRows,
+                              textIndicators: layout.textIndicators))
         case .standardInput:
             return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
-                              separator: layout.separator, batchSize: batchSize, badRows: badRows))
+                              separator: layout.separator, batchSize: batchSize, badRows: badRows,
+                              textIndicators: layout.textIndicators))
         case let .idx(images, labels):
             return .idx(.init(images: images, labels: labels, batchSize: batchSize, badRows: badRows))
         }
+    }
+
+    /// The layout to read a CSV file for a model: the text columns of the stream it learned
+    /// from (and their indicators), or, without a saved stream, the first row decides.
+    func textLayout(of checkpoint: Checkpoint) -> (CSVFormat, CSVTextLayout?) {
+        var layout = format
+        guard let saved = checkpoint.csvTextLayout else { return (layout, nil) }
+        layout.textIndicators = saved.indicators
+        return (layout, saved.text)
     }
 
     /// The model's classes as a label map: integer labels `0..<k` are class numbers;
@@ -153,12 +176,16 @@ struct DataSourceOptions: ParsableArguments {
             }
             stream = DatasetSource(dataset: test, batchSize: 4096)
         case let .csv(path):
+            let (readFormat, text) = textLayout(of: checkpoint)
             stream = try failingClearly {
-                try CSVSource(path: path, format: format, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap)
+                try CSVSource(path: path, format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
+                              text: text, learnsTextValues: false)
             }
         case .standardInput:
+            let (readFormat, text) = textLayout(of: checkpoint)
             stream = try failingClearly {
-                try CSVSource.standardInput(format: format, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap)
+                try CSVSource.standardInput(format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
+                                            text: text, learnsTextValues: false)
             }
         case let .idx(images, labels):
             stream = try failingClearly {

@@ -156,6 +156,8 @@ struct Stream: ParsableCommand {
         var rowsOutOfRange: Int
         var samples: Int
         var rowsSkipped: Int
+        /// A CSV source's text columns (0-based fields), read as categories; nil without.
+        var textColumns: [Int]?
         var paused: Bool
         /// Wall-clock seconds by phase: loading the data, the driver's reading, the
         /// learner's phases, reports, evaluation, checkpoints, and the whole run.
@@ -355,6 +357,10 @@ struct Stream: ParsableCommand {
         } else {
             console.say("prequential accuracy \(fixed(learner.prequential.accuracy ?? 0)) over \(driver.position.samples) samples of \(driver.source.name); \(learner.model.experts.count) experts; \(driver.position.source.skipped.summary)")
         }
+        if let text = driver.position.source.textColumns, !text.isEmpty, case let .csv(settings) = driver.source {
+            let fields = text.map(String.init).joined(separator: ", ")
+            console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
+        }
         for g in learner.history.growths {
             console.say("grew expert \(g.expert) at batch \(g.batch) (sample \(g.sample)) on hidden layer \(g.layer), \(g.detectors.count) detectors, classes \(g.classes): \(g.reason)")
         }
@@ -407,7 +413,8 @@ struct Stream: ParsableCommand {
             memoryFloats: memory.replay + memory.statistics, checkpoint: driver.lastSaved,
             cycles: cycleCount > 1 ? summaries : nil, numericalFaults: counters.numericalFaults,
             rowsOutOfRange: counters.rowsOutOfRange, samples: driver.position.samples,
-            rowsSkipped: driver.position.source.skipped.total, paused: outcome == .paused,
+            rowsSkipped: driver.position.source.skipped.total, textColumns: driver.position.source.textColumns,
+            paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick,
             flopsByPhase: phases.flops,

@@ -85,8 +85,9 @@ struct DataCSVTests {
             try writeText("0,1,\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path) }
                 == .nonNumericField(at: DataLocation(source: path, line: 1, column: 3), text: ""))
+            // Text in the first row makes a text column, unless text is refused.
             try writeText("0,1.5kg,2\n", to: path)
-            #expect(dataError { _ = try CSV.load(path: path) }
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(textIndicators: 0)) }
                 == .nonNumericField(at: DataLocation(source: path, line: 1, column: 2), text: "1.5kg"))
         }
     }
@@ -122,10 +123,13 @@ struct DataCSVTests {
             let error = dataError { _ = try CSV.load(path: path, inputWidth: 784) }
             #expect(error == .widthMismatch(at: DataLocation(source: path, line: 1), expected: 784, actual: 3))
             #expect(error?.description.contains("has 3 features per sample, but 784 were expected") == true)
-            // A header of the wrong width is caught before any row.
+            // Without text columns, a header of the wrong width is caught before any row;
+            // with them, the first data row (which says which columns are text) is.
             try writeText("a,b,c\n0,1,2\n", to: path)
-            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(hasHeader: true), inputWidth: 3) }
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(hasHeader: true, textIndicators: 0), inputWidth: 3) }
                 == .widthMismatch(at: DataLocation(source: path, line: 1), expected: 3, actual: 2))
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(hasHeader: true), inputWidth: 3) }
+                == .widthMismatch(at: DataLocation(source: path, line: 2), expected: 3, actual: 2))
         }
     }
 
@@ -215,7 +219,7 @@ struct DataCSVTests {
     func skipBadRows() throws {
         try withTemporaryDirectory { dir in
             let path = dir.path("s.csv")
-            try writeText("0,1,2\n1,x,2\n1,2\n2,nan,1\n-1,1,1\n1,5,6\n", to: path)
+            try writeText("0,1,2\n1,x,2\n1,2\n2,nan,1\ncat,1,1\n1,5,6\n", to: path)
             var source = try CSVSource(path: path, badRows: .skip)
             let dataset = try Dataset(reading: &source)
             #expect(dataset.labels == [0, 1] && dataset.features == Matrix([[1, 2], [5, 6]]))
@@ -266,6 +270,67 @@ struct DataCSVTests {
         }
         var opened = declared.opened
         #expect(try opened.classIndex(of: "-2", at: here) == 3)
+    }
+
+    @Test("text in a column's first value makes it a category: 16 indicators, one per value in order, then shared")
+    func textColumns() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("t.csv")
+            try writeText("a,colour,b,label\n1,red,2,0\n3,blue,4,1\n5,,6,0\n7,?,8,1\n9,red,12,0\n10,12,1,1\n", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 2)
+            let dataset = try Dataset(reading: &source)
+            #expect(source.textColumns == [1] && source.position.textColumns == [1])
+            #expect(source.position.textValues == [["red", "blue", "12"]])
+            #expect(dataset.features.columns == 2 + 16 && dataset.labels == [0, 1, 0, 1, 0, 1])
+            func block(_ row: Int) -> [Float] { (1...16).map { dataset.features[row, $0] } }
+            for (row, indicator) in [(0, 0), (1, 1), (4, 0), (5, 2)] {
+                var expected = [Float](repeating: 0, count: 16)
+                expected[indicator] = 1
+                #expect(block(row) == expected, "row \(row)")
+            }
+            #expect(block(2).allSatisfy { $0 == 0 } && block(3).allSatisfy { $0 == 0 }, "a missing value sets no indicator")
+            #expect(dataset.features[0, 0] == 1 && dataset.features[0, 17] == 2 && dataset.features[4, 17] == 12)
+            // Beyond a column's own indicators, and for a model reading a file, values share one.
+            let many = (0..<20).map { "\($0),v\($0),0" }.joined(separator: "\n") + "\n"
+            let manyPath = dir.path("many.csv")
+            try writeText(many, to: manyPath)
+            var wide = try CSVSource(path: manyPath, format: CSVFormat(labelColumn: .last, textIndicators: 4))
+            let four = try Dataset(reading: &wide)
+            #expect(wide.position.textValues == [["v0", "v1", "v2", "v3"]] && four.features.columns == 5)
+            for row in 0..<20 {
+                let on = (1...4).filter { four.features[row, $0] == 1 }.map { $0 - 1 }
+                #expect(on == [row < 4 ? row : CSVFormat.indicator(of: "v\(row)", among: 4)], "row \(row)")
+            }
+            var reading = try CSVSource(path: manyPath, format: CSVFormat(labelColumn: .last, textIndicators: 4),
+                                        text: CSVTextLayout(columns: [1], values: [["v2"]]), learnsTextValues: false)
+            let frozen = try Dataset(reading: &reading)
+            #expect(frozen.features[2, 1] == 1 && frozen.features[0, 1 + CSVFormat.indicator(of: "v0", among: 4)] == 1)
+            #expect(reading.position.textValues == [["v2"]])
+            // The shared indicator is spread by the hash's high bits too (FNV's low bits alone put these together).
+            #expect(Set(["red", "green", "blue", "Private"].map { CSVFormat.indicator(of: $0, among: 16) }).count > 2)
+
+            // Resumed after one batch: the saved text columns, not the next row, fix the layout.
+            let first = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 2)
+            let head = try #require(try first.next())
+            let saved = try JSONDecoder().decode(StreamPosition.self, from: JSONEncoder().encode(first.position))
+            var resumed = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 2)
+            try resumed.resume(from: saved)
+            let rest = try Dataset(reading: &resumed)
+            #expect(head.features.concatenatingRows(rest.features) == dataset.features)
+
+            // A number column that later holds text is a bad row naming it; a missing mark
+            // first leaves a column numeric.
+            try writeText("1,red,0\nx,blue,1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "x"))
+            try writeText("?,red,0\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 1, column: 1), text: "?"))
+            // Positions saved before text columns have no such key, and read as none.
+            let before = try JSONEncoder().encode(StreamPosition(rowsRead: 3, inputWidth: 2))
+            #expect(!String(decoding: before, as: UTF8.self).contains("textColumns"))
+            #expect(try JSONDecoder().decode(StreamPosition.self, from: before).textColumns == nil)
+        }
     }
 }
 

@@ -43,6 +43,42 @@ struct StreamContinueTests {
         return ["prequential_accuracy", "experts", "parameters", "memory_floats"].reduce(into: [:]) { $0[$1] = "\(json[$1] ?? "missing")" }
     }
 
+    @Test("text columns are categories: streamed, saved with the stream, evaluated and continued with the same layout")
+    func textColumns() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 4)
+            let colours = ["red", "green", "blue"]
+            let lines = (0..<900).map { _ -> String in
+                let label = generator.nextInt(below: 3)
+                // The colour says the class two times in three; the number is noise.
+                let colour = generator.nextInt(below: 3) == 0 ? colours[generator.nextInt(below: 3)] : colours[label]
+                return "\(generator.nextNormal()),\(colour),c\(label)"
+            }
+            try Self.write(["x,colour,class"] + lines[..<600], to: dir.path("train.csv"))
+            try Self.write(["x,colour,class"] + lines[600...], to: dir.path("test.csv"))
+            // A later file whose first colour is missing: the saved layout still reads it as text.
+            try Self.write(["x,colour,class", "0.5,?,c1"] + lines[600...], to: dir.path("more.csv"))
+            let trained = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class"]
+                                         + Self.learner + ["--save", dir.path("text.h5"), "--json"])
+            #expect(trained.status == 0, "\(trained.error)")
+            #expect(MoeProcess.json(trained)?["text_columns"] as? [Int] == [1])
+            #expect(trained.error.contains("text columns (0-based fields 1) read as categories, 16 indicator columns each"), "\(trained.error)")
+            #expect(try #require(MoeProcess.json(trained)?["prequential_accuracy"] as? Double) > 0.55)
+            let eval = MoeProcess.run(["eval", dir.path("text.h5"), "--source", "csv:" + dir.path("more.csv"),
+                                       "--label-column", "class", "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            #expect(try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double) > 0.55)
+            let more = MoeProcess.run(["stream", "--resume", dir.path("text.h5"), "--source", "csv:" + dir.path("more.csv"),
+                                       "--label-column", "class", "--json"])
+            #expect(more.status == 0, "\(more.error)")
+            #expect(MoeProcess.json(more)?["text_columns"] as? [Int] == [1])
+            // Refused on request, naming the field.
+            let refused = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class",
+                                          "--text-indicators", "0"] + Self.learner)
+            #expect(refused.status != 0 && refused.error.contains("line 2, column 2: the field"), "\(refused.error)")
+        }
+    }
+
     @Test("a binary set labelled -1 / +1 streams, saves its labels, evaluates by number and continues")
     func signedLabels() throws {
         try withTemporaryDirectory { dir in

@@ -30,7 +30,16 @@ public enum LabelColumn: Equatable, Hashable, Sendable, Codable, CustomStringCon
 }
 
 /// The layout of a CSV file: one sample per line, fields separated by `separator`,
-/// one label column and numeric features in all the others.
+/// one label column and features in all the others.
+///
+/// A feature column is numbers, or text: a column whose field in the first data row is
+/// neither a number nor a missing-value mark (see ``missingMarks``) is read as text, a
+/// category whose value sets one of `textIndicators` columns to 1. The first
+/// `textIndicators` distinct values of a column each get their own indicator, in order of
+/// first appearance (kept with the stream's position and the saved model, like the
+/// labels); later values share one, chosen by a hash of the text (``indicator(of:among:)``).
+/// An empty or missing value sets none. With `textIndicators` 0, text is an error as in
+/// any numeric column.
 ///
 /// Fields may be quoted with double quotes (a doubled quote inside stands for one);
 /// quoted fields cannot span lines. Blank lines are ignored; a final line without a
@@ -42,14 +51,44 @@ public struct CSVFormat: Equatable, Sendable {
     public var hasHeader: Bool
     /// The field separator (one ASCII character: `,`, `;`, tab...).
     public var separator: Character
+    /// Indicator columns per text column (0: text is an error).
+    public var textIndicators: Int
 
-    public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",") {
+    /// Indicator columns per text column by default: 16 distinct values each have their
+    /// own, for a width of 16 per text column.
+    public static let defaultTextIndicators = 16
+
+    /// Fields that mark a missing value: a column whose first value is one of them is not
+    /// taken for text, and in a text column they set no indicator.
+    public static let missingMarks: Set<String> = ["", "?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL", "None", "-"]
+
+    public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",",
+                textIndicators: Int = CSVFormat.defaultTextIndicators) {
+        precondition(textIndicators >= 0 && textIndicators <= 4096, "Text indicators are 0 (text refused) to 4096 per column")
         precondition(Self.canSeparate(separator),
                      "The separator must be one ASCII character that cannot be part of a number, a quote or a line end")
         if case .index(let i) = labelColumn { precondition(i >= 0, "A label column index is 0-based and non-negative") }
         self.labelColumn = labelColumn
         if case .name = labelColumn { self.hasHeader = true } else { self.hasHeader = hasHeader }
         self.separator = separator
+        self.textIndicators = textIndicators
+    }
+
+    /// The indicator column a value beyond a column's own ones shares among `indicators`:
+    /// 64-bit FNV-1a of its UTF-8 bytes, mixed by MurmurHash3's finaliser (FNV's low bits
+    /// alone put "red", "green" and "Private" in the same one of 16).
+    public static func indicator(of text: String, among indicators: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        hash ^= hash >> 33
+        hash = hash &* 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        hash = hash &* 0xc4ce_b9fe_1a85_ec53
+        hash ^= hash >> 33
+        return Int(hash % UInt64(indicators))
     }
 
     var separatorByte: UInt8 { separator.asciiValue! }

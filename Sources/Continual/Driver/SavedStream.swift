@@ -74,3 +74,15 @@ func sentence(_ error: DecodingError) -> String {
         return "it cannot be decoded"
     }
 }
+
+extension Checkpoint {
+    /// How the CSV stream this learner learned from read its text columns: indicators per
+    /// text column, the columns and their values, so that other files are read with the
+    /// same layout; nil when it saved no CSV stream that read a row.
+    public var csvTextLayout: (indicators: Int, text: CSVTextLayout)? {
+        guard let saved = try? SavedStream.load(from: self), case let .csv(settings) = saved.source,
+              saved.position.source.inputWidth != nil else { return nil }
+        let position = saved.position.source
+        return (settings.textIndicators ?? 0, CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? []))
+    }
+}

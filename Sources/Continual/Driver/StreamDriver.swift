@@ -60,6 +60,9 @@ public final class StreamDriver<L: StreamLearner> {
     private var savedAt: (batches: Int, experience: Int)?
     /// The label map a continuation started with, until its first batch is checked.
     private var continuedLabels: LabelMap?
+    /// The text columns (and their values) of the stream a continued learner learned
+    /// from: new files must have the same layout (nil: no saved stream, the first row decides).
+    private var continuedText: CSVTextLayout?
 
     // MARK: - Making a driver
 
@@ -150,6 +153,9 @@ public final class StreamDriver<L: StreamLearner> {
         try self.init(source: source, scenario: nil, learner: learner, make: nil, position: Position(), labels: labels,
                       continuing: checkpoint.source ?? "<memory>", policy: policy, plugins: plugins)
         continuedLabels = labels
+        if let position = saved?.position.source, position.inputWidth != nil {
+            continuedText = CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? [])
+        }
     }
 
     private init(
@@ -294,7 +300,8 @@ public final class StreamDriver<L: StreamLearner> {
             timing.evaluationFlops += BLAS.flopsPerformed - work
             position.experience += 1
             position.source = StreamPosition(labelMap: position.source.labelMap, inputWidth: position.source.inputWidth,
-                                             skipped: position.source.skipped)
+                                             skipped: position.source.skipped, textColumns: position.source.textColumns,
+                                             textValues: position.source.textValues)
             if policy.atEachExperience && experienceCount > 1 { try save(.experience) }
         }
         return try end(.finished)
@@ -364,12 +371,14 @@ public final class StreamDriver<L: StreamLearner> {
                                        shuffleSeed: settings.shuffleSeed)
             case let .csv(settings):
                 let labels = position.source.labelMap
+                let text = position.source.isAtStart ? continuedText : nil
                 if let path = settings.path {
                     opened = try CSVSource(path: path, format: settings.format, batchSize: settings.batchSize,
-                                           inputWidth: width, labels: labels, badRows: settings.badRows)
+                                           inputWidth: width, labels: labels, badRows: settings.badRows, text: text)
                 } else {
                     opened = try CSVSource.standardInput(format: settings.format, batchSize: settings.batchSize,
-                                                         inputWidth: width, labels: labels, badRows: settings.badRows)
+                                                         inputWidth: width, labels: labels, badRows: settings.badRows,
+                                                         text: text)
                 }
             case let .idx(settings):
                 opened = try IDXSource(images: settings.images, labels: settings.labels, batchSize: settings.batchSize,

@@ -78,9 +78,13 @@ public enum StreamSource: Sendable, Equatable {
         public var separator: String
         public var batchSize: Int
         public var badRows: BadRowPolicy
+        /// Indicator columns per text column (`CSVFormat.textIndicators`); nil in streams
+        /// saved before text columns were read, which refused text (0).
+        public var textIndicators: Int?
 
         public init(path: String?, labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",",
-                    batchSize: Int = 128, badRows: BadRowPolicy = .fail) {
+                    batchSize: Int = 128, badRows: BadRowPolicy = .fail,
+                    textIndicators: Int = CSVFormat.defaultTextIndicators) {
             precondition(batchSize > 0, "A batch holds at least one sample")
             self.path = path
             self.labelColumn = labelColumn
@@ -88,11 +92,13 @@ public enum StreamSource: Sendable, Equatable {
             self.separator = String(separator)
             self.batchSize = batchSize
             self.badRows = badRows
+            self.textIndicators = textIndicators
         }
 
         /// The layout as the reader takes it.
         public var format: CSVFormat {
-            CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader, separator: separator.first ?? ",")
+            CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader, separator: separator.first ?? ",",
+                      textIndicators: textIndicators ?? 0)
         }
     }
 

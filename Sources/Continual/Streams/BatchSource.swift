@@ -113,14 +113,22 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     public var inputWidth: Int?
     /// Rows skipped under `BadRowPolicy.skip`.
     public var skipped: SkippedRows
+    /// A CSV source's text columns (0-based field indices), once its first row fixed them;
+    /// nil before, for other sources, and in positions saved before text was read.
+    public var textColumns: [Int]?
+    /// For each text column, its values with an indicator of their own, in order.
+    public var textValues: [[String]]?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
-                inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows()) {
+                inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
+                textValues: [[String]]? = nil) {
+        self.textValues = textValues
         self.rowsRead = rowsRead
         self.samplesDelivered = samplesDelivered
         self.labelMap = labelMap
         self.inputWidth = inputWidth
         self.skipped = skipped
+        self.textColumns = textColumns
     }
 
     /// True before any row was read (nothing to skip when the source is reopened).

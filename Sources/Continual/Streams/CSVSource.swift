@@ -1,6 +1,18 @@
 import Foundation
 import MoE
 
+/// A CSV stream's text columns (0-based field indices, in order) and, for each, the
+/// values that have an indicator of their own, in order (see `CSVFormat`).
+public struct CSVTextLayout: Sendable, Equatable, Codable {
+    public var columns: [Int]
+    public var values: [[String]]
+
+    public init(columns: [Int], values: [[String]]) {
+        self.columns = columns
+        self.values = values
+    }
+}
+
 /// Labelled batches read incrementally from a CSV file (plain or gzip), standard input or
 /// any file descriptor.
 ///
@@ -35,18 +47,36 @@ public final class CSVSource: BatchSource {
     private var skipped = SkippedRows()
     private var failure: DataError?
     private var scratch: UnsafeMutableBufferPointer<Float>?
+    /// Per field: its text column's number (in field order), or -1 for numbers; nil until
+    /// the first data row decides.
+    private var textSlot: [Int]?
+    private var hasTextFields = false
+    /// Text columns given rather than decided (a resumed or continued stream, a saved model).
+    private var givenText: CSVTextLayout?
+    /// Whether values not seen before get indicators of their own (not when a saved model
+    /// reads a file: its indicators mean what they meant when it learned).
+    private var learnsTextValues = true
+    /// Per text column: the values with indicators of their own, in order, and their index.
+    private var ownValues: [[String]] = []
+    private var indicatorOf: [[String: Int]] = []
 
     /// Opens the CSV file at `path` (gzip-compressed or plain, whatever its name).
     ///
     /// - Parameters:
     ///   - inputWidth: the declared number of features; rows of another width are bad.
     ///   - labels: declared classes, or a `LabelMap()` that learns them (the default).
+    ///   - text: the text columns and values of the stream a model learned from, so that
+    ///     its layout is kept (nil: the first row decides); `learnsTextValues` false keeps
+    ///     the values as they are (a new one shares an indicator).
     public convenience init(
         path: String, format: CSVFormat = CSVFormat(), batchSize: Int = 128, inputWidth: Int? = nil,
-        labels: LabelMap = LabelMap(), badRows: BadRowPolicy = .fail
+        labels: LabelMap = LabelMap(), badRows: BadRowPolicy = .fail, text: CSVTextLayout? = nil,
+        learnsTextValues: Bool = true
     ) throws(DataError) {
         self.init(file: try GzipFile(path: path), chunkSize: 1 << 18, format: format, batchSize: batchSize,
                   inputWidth: inputWidth, labels: labels, badRows: badRows)
+        givenText = text
+        self.learnsTextValues = learnsTextValues
     }
 
     /// Reads CSV lines (plain or gzip) from an open file descriptor; the descriptor is
@@ -71,10 +101,24 @@ public final class CSVSource: BatchSource {
     /// Reads CSV lines from the process's standard input.
     public static func standardInput(
         format: CSVFormat = CSVFormat(), batchSize: Int = 128, inputWidth: Int? = nil,
-        labels: LabelMap = LabelMap(), badRows: BadRowPolicy = .fail
+        labels: LabelMap = LabelMap(), badRows: BadRowPolicy = .fail, text: CSVTextLayout? = nil,
+        learnsTextValues: Bool = true
     ) throws(DataError) -> CSVSource {
-        try CSVSource(fileDescriptor: FileHandle.standardInput.fileDescriptor, name: "standard input",
-                      format: format, batchSize: batchSize, inputWidth: inputWidth, labels: labels, badRows: badRows)
+        let source = try CSVSource(fileDescriptor: FileHandle.standardInput.fileDescriptor, name: "standard input",
+                                   format: format, batchSize: batchSize, inputWidth: inputWidth, labels: labels, badRows: badRows)
+        source.givenText = text
+        source.learnsTextValues = learnsTextValues
+        return source
+    }
+
+    /// The text columns (0-based field indices), once the first row has fixed them.
+    public var textColumns: [Int]? {
+        textSlot.map { slots in slots.indices.filter { slots[$0] >= 0 } }
+    }
+
+    /// The text columns and their values with indicators of their own, so far.
+    public var textLayout: CSVTextLayout? {
+        textColumns.map { CSVTextLayout(columns: $0, values: ownValues) }
     }
 
     private init(
@@ -97,7 +141,8 @@ public final class CSVSource: BatchSource {
 
     public var position: StreamPosition {
         StreamPosition(rowsRead: rowsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
-                       inputWidth: inputWidth, skipped: skipped)
+                       inputWidth: inputWidth, skipped: skipped, textColumns: hasTextFields ? textColumns : nil,
+                       textValues: hasTextFields ? ownValues : nil)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -117,6 +162,9 @@ public final class CSVSource: BatchSource {
         }
         labelMap = position.labelMap
         inputWidth = position.inputWidth ?? declaredWidth
+        if position.inputWidth != nil {
+            givenText = CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? [])
+        }
         skipped = position.skipped
         samplesDelivered = position.samplesDelivered
         try prepare()
@@ -180,7 +228,10 @@ public final class CSVSource: BatchSource {
             header = names
             try establish(fieldCount: names!.count, line: reader.lineNumber)
         } else if let width = inputWidth ?? declaredWidth {
-            try establish(fieldCount: width + 1, line: nil)
+            // The fields a row of this width has: with the text columns known, or none (a
+            // first row with text then gives another width, an error naming it).
+            let text = format.textIndicators == 0 ? 0 : givenText?.columns.count ?? 0
+            try establish(fieldCount: width + 1 - text * (format.textIndicators - 1), line: nil)
         }
     }
 
@@ -211,12 +262,56 @@ public final class CSVSource: BatchSource {
             }
             labelIndex = i
         }
-        if let expected = inputWidth ?? declaredWidth, expected != count - 1 {
-            throw .widthMismatch(at: DataLocation(source: name, line: line), expected: expected, actual: count - 1)
-        }
         fieldCount = count
-        inputWidth = count - 1
-        scratch = .allocate(capacity: count - 1)
+        if format.textIndicators == 0 {
+            try decide(text: [], line: line)
+        } else if let given = givenText {
+            for column in given.columns where column < 0 || column >= count || column == labelIndex {
+                throw .wrongDimensions(
+                    path: name, expected: "a text column at field \(column) besides the label (field \(labelIndex)) among \(count)",
+                    actual: [count])
+            }
+            try decide(text: given.columns, values: given.values, line: line)
+        }
+        // Otherwise the first data row decides which columns are text.
+    }
+
+    /// Fixes the text columns, and with them the width.
+    private func decide(text columns: [Int], values: [[String]] = [], line: Int?) throws(DataError) {
+        let count = fieldCount!
+        var slots = [Int](repeating: -1, count: count)
+        for (k, column) in columns.sorted().enumerated() { slots[column] = k }
+        let width = count - 1 - columns.count + columns.count * format.textIndicators
+        if let expected = inputWidth ?? declaredWidth, expected != width {
+            throw .widthMismatch(at: DataLocation(source: name, line: line), expected: expected, actual: width)
+        }
+        ownValues = columns.indices.map { k in k < values.count ? Array(values[k].prefix(format.textIndicators)) : [] }
+        indicatorOf = ownValues.map { list in Dictionary(list.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) }
+        textSlot = slots
+        hasTextFields = !columns.isEmpty
+        inputWidth = width
+        scratch = .allocate(capacity: width)
+    }
+
+    /// The indicator of `value` in text column `column`: its own (a new value gets the next
+    /// free one while the column has one and values are learned), or a shared one.
+    private func indicator(of value: String, column: Int) -> Int {
+        if let own = indicatorOf[column][value] { return own }
+        if learnsTextValues && ownValues[column].count < format.textIndicators {
+            ownValues[column].append(value)
+            indicatorOf[column][value] = ownValues[column].count - 1
+            return ownValues[column].count - 1
+        }
+        return CSVFormat.indicator(of: value, among: format.textIndicators)
+    }
+
+    /// The text columns of a first data row: fields that are neither numbers nor missing marks.
+    private func textColumns(of line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> [Int] {
+        (0..<fieldCount!).filter { field in
+            guard field != labelIndex else { return false }
+            if (try? parser.number(field, in: line, lineNumber: lineNumber)) != nil { return false }
+            return !CSVFormat.missingMarks.contains(parser.text(field, in: line))
+        }
     }
 
     private func parse(_ line: UnsafeBufferPointer<UInt8>) throws(DataError) -> Row {
@@ -227,21 +322,43 @@ public final class CSVSource: BatchSource {
         let expected = fieldCount!
         guard count == expected else {
             let at = DataLocation(source: name, line: lineNumber)
-            if declaredWidth != nil {
+            if declaredWidth != nil && !hasTextFields {
                 return .bad(.widthMismatch(at: at, expected: expected - 1, actual: count - 1))
             }
             return .bad(.raggedRow(at: at, expectedColumns: expected, actualColumns: count))
         }
+        if textSlot == nil { try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber) }
         // Locals, so the hot loop touches no class property.
-        let values = scratch!, fields = parser, labelField = labelIndex
+        let values = scratch!, fields = parser, labelField = labelIndex, text = textSlot!
         var k = 0
-        for field in 0..<count where field != labelField {
-            do {
-                values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
-            } catch {
-                return .bad(error)
+        if !hasTextFields {
+            for field in 0..<count where field != labelField {
+                do {
+                    values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
+                } catch {
+                    return .bad(error)
+                }
+                k += 1
             }
-            k += 1
+        } else {
+            let indicators = format.textIndicators
+            for field in 0..<count where field != labelField {
+                if text[field] >= 0 {
+                    for j in k..<(k + indicators) { values[j] = 0 }
+                    let value = fields.text(field, in: line)
+                    if !CSVFormat.missingMarks.contains(value) {
+                        values[k + indicator(of: value, column: text[field])] = 1
+                    }
+                    k += indicators
+                    continue
+                }
+                do {
+                    values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
+                } catch {
+                    return .bad(error)
+                }
+                k += 1
+            }
         }
         var map = labelMap
         do {
