@@ -35,6 +35,13 @@ struct DataSourceOptions: ParsableArguments {
     @Option(name: .customLong("text-indicators"), help: "With a CSV source: columns whose first value is text are categories, each value setting one of this many indicator columns (by a hash of the text); 0 makes text an error (default \(CSVFormat.defaultTextIndicators)).")
     var textIndicators: Int?
 
+    @Option(name: .customLong("missing"), help: "With a CSV source: what a missing value in a numeric column ('', '?', 'NA', ...) becomes: mean (its column's mean so far in the stream, the default) or error.")
+    var missing: MissingChoice?
+
+    enum MissingChoice: String, ExpressibleByArgument, CaseIterable {
+        case mean, error
+    }
+
     /// `--separator` as a character, or nil when it is not one a CSV file can use.
     var separatorCharacter: Character? {
         guard let separator else { return "," }
@@ -79,7 +86,9 @@ struct DataSourceOptions: ParsableArguments {
         switch parsedSource {
         case .csv?, .standardInput?: break
         default:
-            if textIndicators != nil { throw ValidationError("--text-indicators describes a CSV source; give --source csv:PATH or stdin") }
+            if textIndicators != nil || missing != nil {
+                throw ValidationError("--text-indicators and --missing describe a CSV source; give --source csv:PATH or stdin")
+            }
         }
         if source == nil && (labelColumn != nil || header || separator != nil) {
             throw ValidationError("--label-column, --header and --separator describe a CSV source; give --source csv:PATH or stdin")
@@ -94,7 +103,7 @@ struct DataSourceOptions: ParsableArguments {
 
     var format: CSVFormat {
         CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header, separator: separatorCharacter ?? ",",
-                  textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators)
+                  textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators, imputesMissing: missing != .error)
     }
 
     /// The source as a stream of batches, or nil for Fashion-MNIST. A CSV source without
@@ -102,7 +111,8 @@ struct DataSourceOptions: ParsableArguments {
     /// stream a checkpoint saved) when there is one.
     func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
         var layout = format
-        if labelColumn == nil && !header && separator == nil && textIndicators == nil, case let .csv(previous)? = saved {
+        if labelColumn == nil && !header && separator == nil && textIndicators == nil && missing == nil,
+           case let .csv(previous)? = saved {
             layout = previous.format
         }
         switch parsedSource! {
@@ -110,23 +120,26 @@ struct DataSourceOptions: ParsableArguments {
         case let .csv(path):
             return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.separator, batchSize: batchSize, badRows: badRows,
-                              textIndicators: layout.textIndicators))
+                              textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing))
         case .standardInput:
             return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.separator, batchSize: batchSize, badRows: badRows,
-                              textIndicators: layout.textIndicators))
+                              textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing))
         case let .idx(images, labels):
             return .idx(.init(images: images, labels: labels, batchSize: batchSize, badRows: badRows))
         }
     }
 
     /// The layout to read a CSV file for a model: the text columns of the stream it learned
-    /// from (and their indicators), or, without a saved stream, the first row decides.
-    func textLayout(of checkpoint: Checkpoint) -> (CSVFormat, CSVTextLayout?) {
+    /// from (and their indicators), and the means its missing values take; without a saved
+    /// stream, the first row decides.
+    func columns(of checkpoint: Checkpoint) -> (CSVFormat, CSVTextLayout?, CSVImputation?) {
         var layout = format
-        guard let saved = checkpoint.csvTextLayout else { return (layout, nil) }
-        layout.textIndicators = saved.indicators
-        return (layout, saved.text)
+        guard let saved = checkpoint.csvColumns else { return (layout, nil, nil) }
+        layout.textIndicators = saved.format.textIndicators
+        // The means of the stream it learned from, or none: a missing value is then an error.
+        layout.imputesMissing = missing != .error && saved.imputation != nil
+        return (layout, saved.text, saved.imputation)
     }
 
     /// The model's classes as a label map: integer labels `0..<k` are class numbers;
@@ -176,16 +189,16 @@ struct DataSourceOptions: ParsableArguments {
             }
             stream = DatasetSource(dataset: test, batchSize: 4096)
         case let .csv(path):
-            let (readFormat, text) = textLayout(of: checkpoint)
+            let (readFormat, text, imputation) = columns(of: checkpoint)
             stream = try failingClearly {
                 try CSVSource(path: path, format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
-                              text: text, learnsTextValues: false)
+                              text: text, imputation: imputation, learnsColumns: text == nil)
             }
         case .standardInput:
-            let (readFormat, text) = textLayout(of: checkpoint)
+            let (readFormat, text, imputation) = columns(of: checkpoint)
             stream = try failingClearly {
                 try CSVSource.standardInput(format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
-                                            text: text, learnsTextValues: false)
+                                            text: text, imputation: imputation, learnsColumns: text == nil)
             }
         case let .idx(images, labels):
             stream = try failingClearly {

@@ -158,6 +158,8 @@ struct Stream: ParsableCommand {
         var rowsSkipped: Int
         /// A CSV source's text columns (0-based fields), read as categories; nil without.
         var textColumns: [Int]?
+        /// Missing values of a CSV source filled with their column's mean.
+        var missingValuesFilled: Int?
         var paused: Bool
         /// Wall-clock seconds by phase: loading the data, the driver's reading, the
         /// learner's phases, reports, evaluation, checkpoints, and the whole run.
@@ -361,6 +363,9 @@ struct Stream: ParsableCommand {
             let fields = text.map(String.init).joined(separator: ", ")
             console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
         }
+        if let filled = driver.position.source.imputation?.filled, filled > 0 {
+            console.say("missing values: \(filled) filled with their column's mean so far")
+        }
         for g in learner.history.growths {
             console.say("grew expert \(g.expert) at batch \(g.batch) (sample \(g.sample)) on hidden layer \(g.layer), \(g.detectors.count) detectors, classes \(g.classes): \(g.reason)")
         }
@@ -414,6 +419,7 @@ struct Stream: ParsableCommand {
             cycles: cycleCount > 1 ? summaries : nil, numericalFaults: counters.numericalFaults,
             rowsOutOfRange: counters.rowsOutOfRange, samples: driver.position.samples,
             rowsSkipped: driver.position.source.skipped.total, textColumns: driver.position.source.textColumns,
+            missingValuesFilled: driver.position.source.imputation?.filled,
             paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick,

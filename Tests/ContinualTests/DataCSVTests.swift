@@ -81,9 +81,10 @@ struct DataCSVTests {
             let error = dataError { _ = try CSV.load(path: path, format: CSVFormat(hasHeader: true)) }
             #expect(error == .nonNumericField(at: DataLocation(source: path, line: 3, column: 3), text: "x3"))
             #expect(error?.description == "\(path), line 3, column 3: the field 'x3' is not a number.")
-            // An empty field and a number followed by text are not numbers either.
+            // An empty field (when missing values are not filled) and a number followed by
+            // text are not numbers either.
             try writeText("0,1,\n", to: path)
-            #expect(dataError { _ = try CSV.load(path: path) }
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(imputesMissing: false)) }
                 == .nonNumericField(at: DataLocation(source: path, line: 1, column: 3), text: ""))
             // Text in the first row makes a text column, unless text is refused.
             try writeText("0,1.5kg,2\n", to: path)
@@ -103,13 +104,13 @@ struct DataCSVTests {
         }
     }
 
-    @Test("NaN and infinite values are refused with their line and column",
-          arguments: ["nan", "NaN", "inf", "-Infinity", "1e39"])
-    func nonFinite(value: String) throws {
+    @Test("infinite values, and NaN when missing values are not filled, are refused with their line and column",
+          arguments: [("nan", false), ("NaN", false), ("inf", true), ("-Infinity", true), ("1e39", true)])
+    func nonFinite(value: String, filling: Bool) throws {
         try withTemporaryDirectory { dir in
             let path = dir.path("nan.csv")
             try writeText("0,1,2\n1,\(value),3\n", to: path)
-            let error = dataError { _ = try CSV.load(path: path) }
+            let error = dataError { _ = try CSV.load(path: path, format: CSVFormat(imputesMissing: filling)) }
             #expect(error == .nonFiniteValue(at: DataLocation(source: path, line: 2, column: 2), text: value))
             #expect(error?.description.contains("\(path), line 2, column 2") == true)
         }
@@ -219,7 +220,7 @@ struct DataCSVTests {
     func skipBadRows() throws {
         try withTemporaryDirectory { dir in
             let path = dir.path("s.csv")
-            try writeText("0,1,2\n1,x,2\n1,2\n2,nan,1\ncat,1,1\n1,5,6\n", to: path)
+            try writeText("0,1,2\n1,x,2\n1,2\n2,inf,1\ncat,1,1\n1,5,6\n", to: path)
             var source = try CSVSource(path: path, badRows: .skip)
             let dataset = try Dataset(reading: &source)
             #expect(dataset.labels == [0, 1] && dataset.features == Matrix([[1, 2], [5, 6]]))
@@ -302,7 +303,7 @@ struct DataCSVTests {
                 #expect(on == [row < 4 ? row : CSVFormat.indicator(of: "v\(row)", among: 4)], "row \(row)")
             }
             var reading = try CSVSource(path: manyPath, format: CSVFormat(labelColumn: .last, textIndicators: 4),
-                                        text: CSVTextLayout(columns: [1], values: [["v2"]]), learnsTextValues: false)
+                                        text: CSVTextLayout(columns: [1], values: [["v2"]]), learnsColumns: false)
             let frozen = try Dataset(reading: &reading)
             #expect(frozen.features[2, 1] == 1 && frozen.features[0, 1 + CSVFormat.indicator(of: "v0", among: 4)] == 1)
             #expect(reading.position.textValues == [["v2"]])
@@ -323,13 +324,46 @@ struct DataCSVTests {
             try writeText("1,red,0\nx,blue,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
                     == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "x"))
-            try writeText("?,red,0\n", to: path)
+            try writeText("?,red,0\nx,blue,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
-                    == .nonNumericField(at: DataLocation(source: path, line: 1, column: 1), text: "?"))
+                    == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "x"))
             // Positions saved before text columns have no such key, and read as none.
             let before = try JSONEncoder().encode(StreamPosition(rowsRead: 3, inputWidth: 2))
             #expect(!String(decoding: before, as: UTF8.self).contains("textColumns"))
             #expect(try JSONDecoder().decode(StreamPosition.self, from: before).textColumns == nil)
+        }
+    }
+
+    @Test("a missing value in a numeric column takes the column's mean so far, kept across a resume")
+    func missingValues() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("m.csv")
+            try writeText("?,1,0\n2,,1\n4,NA,0\n,5,1\n6,3,0\n", to: path)
+            let format = CSVFormat(labelColumn: .last)
+            var source = try CSVSource(path: path, format: format, batchSize: 2)
+            let dataset = try Dataset(reading: &source)
+            // Row 1: nothing seen yet, 0. Rows 2-3: column 2's mean of 1. Row 4: (2 + 4) / 2.
+            #expect(dataset.features == Matrix([[0, 1], [2, 1], [4, 1], [3, 5], [6, 3]]))
+            let imputation = try #require(source.position.imputation)
+            #expect(imputation.rows == 5 && imputation.filled == 4 && imputation.missing == [2, 2])
+            #expect(imputation.sums == [12, 9])
+
+            // Resumed after a batch, the sums come with the position: the same values.
+            let first = try CSVSource(path: path, format: format, batchSize: 2)
+            let head = try #require(try first.next())
+            let saved = try JSONDecoder().decode(StreamPosition.self, from: JSONEncoder().encode(first.position))
+            var resumed = try CSVSource(path: path, format: format, batchSize: 2)
+            try resumed.resume(from: saved)
+            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == dataset.features)
+
+            // A model reading a file uses its stream's means and learns none.
+            try writeText("?,?,0\n10,10,1\n?,?,0\n", to: path)
+            var reading = try CSVSource(path: path, format: format, imputation: imputation, learnsColumns: false)
+            #expect(try Dataset(reading: &reading).features == Matrix([[4, 3], [10, 10], [4, 3]]))
+
+            // Refused on request, naming the field.
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, imputesMissing: false)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 1, column: 1), text: "?"))
         }
     }
 }

@@ -76,7 +76,7 @@ struct StreamSourceTests {
           arguments: [
               ("0,1,2\n1,2\n", "line 2: the data has 1 features per sample, but 2 were expected"),
               ("0,1,2\n1,2,abc\n", "line 2, column 3: the field 'abc' is not a number"),
-              ("0,1,2\n1,NaN,2\n", "line 2, column 2: the value 'NaN' is not finite"),
+              ("0,1,2\n1,1e39,2\n", "line 2, column 2: the value '1e39' is not finite"),
               ("0,1,2\n1,2,-inf\n", "line 2, column 3: the value '-inf' is not finite"),
               ("0,1,2\n5,2,2\n", "line 2, column 1: the label '5' is not one of the declared classes (0..<2)"),
               ("0,1,2,3\n", "line 1: the data has 3 features per sample, but 2 were expected"),

@@ -43,7 +43,7 @@ struct StreamContinueTests {
         return ["prequential_accuracy", "experts", "parameters", "memory_floats"].reduce(into: [:]) { $0[$1] = "\(json[$1] ?? "missing")" }
     }
 
-    @Test("text columns are categories: streamed, saved with the stream, evaluated and continued with the same layout")
+    @Test("text columns are categories and missing numbers take means: streamed, saved, evaluated and continued alike")
     func textColumns() throws {
         try withTemporaryDirectory { dir in
             var generator = SeededGenerator(seed: 4)
@@ -56,8 +56,9 @@ struct StreamContinueTests {
             }
             try Self.write(["x,colour,class"] + lines[..<600], to: dir.path("train.csv"))
             try Self.write(["x,colour,class"] + lines[600...], to: dir.path("test.csv"))
-            // A later file whose first colour is missing: the saved layout still reads it as text.
-            try Self.write(["x,colour,class", "0.5,?,c1"] + lines[600...], to: dir.path("more.csv"))
+            // A later file whose first colour and a number are missing: the saved layout still
+            // reads the colour as text, and the number takes the training stream's mean.
+            try Self.write(["x,colour,class", "0.5,?,c1", "NA,red,c0"] + lines[600...], to: dir.path("more.csv"))
             let trained = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class"]
                                          + Self.learner + ["--save", dir.path("text.h5"), "--json"])
             #expect(trained.status == 0, "\(trained.error)")
@@ -72,6 +73,11 @@ struct StreamContinueTests {
                                        "--label-column", "class", "--json"])
             #expect(more.status == 0, "\(more.error)")
             #expect(MoeProcess.json(more)?["text_columns"] as? [Int] == [1])
+            #expect(MoeProcess.json(more)?["missing_values_filled"] as? Int == 1)
+            #expect(more.error.contains("missing values: 1 filled with their column's mean so far"), "\(more.error)")
+            let strict = MoeProcess.run(["eval", dir.path("text.h5"), "--source", "csv:" + dir.path("more.csv"),
+                                         "--label-column", "class", "--missing", "error"])
+            #expect(strict.status != 0 && strict.error.contains("line 3, column 1: the field 'NA' is not a number"), "\(strict.error)")
             // Refused on request, naming the field.
             let refused = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class",
                                           "--text-indicators", "0"] + Self.learner)

@@ -41,6 +41,11 @@ public enum LabelColumn: Equatable, Hashable, Sendable, Codable, CustomStringCon
 /// An empty or missing value sets none. With `textIndicators` 0, text is an error as in
 /// any numeric column.
 ///
+/// A missing mark in a numeric column (an empty field, `?`, `NA`, …) takes the mean of
+/// that column's values so far in the stream, 0 before any (`imputesMissing`; the sums
+/// are kept with the stream's position and the saved model, like the text values). With
+/// `imputesMissing` false it is an error naming the field.
+///
 /// Fields may be quoted with double quotes (a doubled quote inside stands for one);
 /// quoted fields cannot span lines. Blank lines are ignored; a final line without a
 /// newline is read; `\r\n` line ends and a UTF-8 byte-order mark are accepted.
@@ -53,6 +58,9 @@ public struct CSVFormat: Equatable, Sendable {
     public var separator: Character
     /// Indicator columns per text column (0: text is an error).
     public var textIndicators: Int
+    /// Whether a missing mark in a numeric column takes the mean of the column's values
+    /// so far in the stream (0 before any); false makes it an error.
+    public var imputesMissing: Bool
 
     /// Indicator columns per text column by default: 16 distinct values each have their
     /// own, for a width of 16 per text column.
@@ -63,7 +71,7 @@ public struct CSVFormat: Equatable, Sendable {
     public static let missingMarks: Set<String> = ["", "?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL", "None", "-"]
 
     public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",",
-                textIndicators: Int = CSVFormat.defaultTextIndicators) {
+                textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true) {
         precondition(textIndicators >= 0 && textIndicators <= 4096, "Text indicators are 0 (text refused) to 4096 per column")
         precondition(Self.canSeparate(separator),
                      "The separator must be one ASCII character that cannot be part of a number, a quote or a line end")
@@ -72,6 +80,7 @@ public struct CSVFormat: Equatable, Sendable {
         if case .name = labelColumn { self.hasHeader = true } else { self.hasHeader = hasHeader }
         self.separator = separator
         self.textIndicators = textIndicators
+        self.imputesMissing = imputesMissing
     }
 
     /// The indicator column a value beyond a column's own ones shares among `indicators`:

@@ -76,13 +76,15 @@ func sentence(_ error: DecodingError) -> String {
 }
 
 extension Checkpoint {
-    /// How the CSV stream this learner learned from read its text columns: indicators per
-    /// text column, the columns and their values, so that other files are read with the
-    /// same layout; nil when it saved no CSV stream that read a row.
-    public var csvTextLayout: (indicators: Int, text: CSVTextLayout)? {
+    /// What the CSV stream this learner learned from knew of its columns: its layout
+    /// (indicators per text column, whether missing values are filled), its text columns
+    /// and their values, and the sums that give missing values their means, so that other
+    /// files are read as it read its own; nil when it saved no CSV stream that read a row.
+    public var csvColumns: (format: CSVFormat, text: CSVTextLayout, imputation: CSVImputation?)? {
         guard let saved = try? SavedStream.load(from: self), case let .csv(settings) = saved.source,
               saved.position.source.inputWidth != nil else { return nil }
         let position = saved.position.source
-        return (settings.textIndicators ?? 0, CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? []))
+        return (settings.format, CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? []),
+                position.imputation)
     }
 }

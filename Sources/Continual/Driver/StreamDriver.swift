@@ -63,6 +63,7 @@ public final class StreamDriver<L: StreamLearner> {
     /// The text columns (and their values) of the stream a continued learner learned
     /// from: new files must have the same layout (nil: no saved stream, the first row decides).
     private var continuedText: CSVTextLayout?
+    private var continuedImputation: CSVImputation?
 
     // MARK: - Making a driver
 
@@ -155,6 +156,7 @@ public final class StreamDriver<L: StreamLearner> {
         continuedLabels = labels
         if let position = saved?.position.source, position.inputWidth != nil {
             continuedText = CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? [])
+            continuedImputation = position.imputation
         }
     }
 
@@ -301,7 +303,8 @@ public final class StreamDriver<L: StreamLearner> {
             position.experience += 1
             position.source = StreamPosition(labelMap: position.source.labelMap, inputWidth: position.source.inputWidth,
                                              skipped: position.source.skipped, textColumns: position.source.textColumns,
-                                             textValues: position.source.textValues)
+                                             textValues: position.source.textValues,
+                                             imputation: position.source.imputation)
             if policy.atEachExperience && experienceCount > 1 { try save(.experience) }
         }
         return try end(.finished)
@@ -372,13 +375,15 @@ public final class StreamDriver<L: StreamLearner> {
             case let .csv(settings):
                 let labels = position.source.labelMap
                 let text = position.source.isAtStart ? continuedText : nil
+                let imputation = position.source.isAtStart ? continuedImputation : nil
                 if let path = settings.path {
                     opened = try CSVSource(path: path, format: settings.format, batchSize: settings.batchSize,
-                                           inputWidth: width, labels: labels, badRows: settings.badRows, text: text)
+                                           inputWidth: width, labels: labels, badRows: settings.badRows, text: text,
+                                           imputation: imputation)
                 } else {
                     opened = try CSVSource.standardInput(format: settings.format, batchSize: settings.batchSize,
                                                          inputWidth: width, labels: labels, badRows: settings.badRows,
-                                                         text: text)
+                                                         text: text, imputation: imputation)
                 }
             case let .idx(settings):
                 opened = try IDXSource(images: settings.images, labels: settings.labels, batchSize: settings.batchSize,

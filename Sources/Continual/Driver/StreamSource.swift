@@ -81,10 +81,14 @@ public enum StreamSource: Sendable, Equatable {
         /// Indicator columns per text column (`CSVFormat.textIndicators`); nil in streams
         /// saved before text columns were read, which refused text (0).
         public var textIndicators: Int?
+        /// Whether missing values take their column's mean (`CSVFormat.imputesMissing`);
+        /// nil in streams saved before, which refused them.
+        public var imputesMissing: Bool?
 
         public init(path: String?, labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",",
                     batchSize: Int = 128, badRows: BadRowPolicy = .fail,
-                    textIndicators: Int = CSVFormat.defaultTextIndicators) {
+                    textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true) {
+            self.imputesMissing = imputesMissing
             precondition(batchSize > 0, "A batch holds at least one sample")
             self.path = path
             self.labelColumn = labelColumn
@@ -98,7 +102,7 @@ public enum StreamSource: Sendable, Equatable {
         /// The layout as the reader takes it.
         public var format: CSVFormat {
             CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader, separator: separator.first ?? ",",
-                      textIndicators: textIndicators ?? 0)
+                      textIndicators: textIndicators ?? 0, imputesMissing: imputesMissing ?? false)
         }
     }
 

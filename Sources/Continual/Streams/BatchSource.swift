@@ -118,11 +118,14 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     public var textColumns: [Int]?
     /// For each text column, its values with an indicator of their own, in order.
     public var textValues: [[String]]?
+    /// A CSV source's sums of every feature column, for the means that missing values take.
+    public var imputation: CSVImputation?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
-                textValues: [[String]]? = nil) {
+                textValues: [[String]]? = nil, imputation: CSVImputation? = nil) {
         self.textValues = textValues
+        self.imputation = imputation
         self.rowsRead = rowsRead
         self.samplesDelivered = samplesDelivered
         self.labelMap = labelMap

@@ -13,6 +13,29 @@ public struct CSVTextLayout: Sendable, Equatable, Codable {
     }
 }
 
+/// What a CSV stream knows for its missing values: per feature column (in the order of
+/// the features), the sum of its values and how many were missing, over `rows` rows read.
+public struct CSVImputation: Sendable, Equatable, Codable {
+    public var rows: Int
+    public var sums: [Double]
+    public var missing: [Int]
+    /// Missing values filled so far.
+    public var filled: Int
+
+    public init(rows: Int = 0, sums: [Double], missing: [Int], filled: Int = 0) {
+        self.rows = rows
+        self.sums = sums
+        self.missing = missing
+        self.filled = filled
+    }
+
+    /// The mean of feature `k` so far (0 before any value).
+    public func mean(_ k: Int) -> Float {
+        let count = rows - missing[k]
+        return count > 0 ? Float(sums[k] / Double(count)) : 0
+    }
+}
+
 /// Labelled batches read incrementally from a CSV file (plain or gzip), standard input or
 /// any file descriptor.
 ///
@@ -55,10 +78,15 @@ public final class CSVSource: BatchSource {
     private var givenText: CSVTextLayout?
     /// Whether values not seen before get indicators of their own (not when a saved model
     /// reads a file: its indicators mean what they meant when it learned).
-    private var learnsTextValues = true
+    private var learnsColumns = true
     /// Per text column: the values with indicators of their own, in order, and their index.
     private var ownValues: [[String]] = []
     private var indicatorOf: [[String: Int]] = []
+    /// Sums for missing values (nil without imputation, or before the width is fixed).
+    private var imputation: CSVImputation?
+    private var givenImputation: CSVImputation?
+    /// Features of the current row that took a mean.
+    private var filledInRow: [Int] = []
 
     /// Opens the CSV file at `path` (gzip-compressed or plain, whatever its name).
     ///
@@ -66,17 +94,18 @@ public final class CSVSource: BatchSource {
     ///   - inputWidth: the declared number of features; rows of another width are bad.
     ///   - labels: declared classes, or a `LabelMap()` that learns them (the default).
     ///   - text: the text columns and values of the stream a model learned from, so that
-    ///     its layout is kept (nil: the first row decides); `learnsTextValues` false keeps
+    ///     its layout is kept (nil: the first row decides); `learnsColumns` false keeps
     ///     the values as they are (a new one shares an indicator).
     public convenience init(
         path: String, format: CSVFormat = CSVFormat(), batchSize: Int = 128, inputWidth: Int? = nil,
         labels: LabelMap = LabelMap(), badRows: BadRowPolicy = .fail, text: CSVTextLayout? = nil,
-        learnsTextValues: Bool = true
+        imputation: CSVImputation? = nil, learnsColumns: Bool = true
     ) throws(DataError) {
         self.init(file: try GzipFile(path: path), chunkSize: 1 << 18, format: format, batchSize: batchSize,
                   inputWidth: inputWidth, labels: labels, badRows: badRows)
         givenText = text
-        self.learnsTextValues = learnsTextValues
+        givenImputation = imputation
+        self.learnsColumns = learnsColumns
     }
 
     /// Reads CSV lines (plain or gzip) from an open file descriptor; the descriptor is
@@ -102,12 +131,13 @@ public final class CSVSource: BatchSource {
     public static func standardInput(
         format: CSVFormat = CSVFormat(), batchSize: Int = 128, inputWidth: Int? = nil,
         labels: LabelMap = LabelMap(), badRows: BadRowPolicy = .fail, text: CSVTextLayout? = nil,
-        learnsTextValues: Bool = true
+        imputation: CSVImputation? = nil, learnsColumns: Bool = true
     ) throws(DataError) -> CSVSource {
         let source = try CSVSource(fileDescriptor: FileHandle.standardInput.fileDescriptor, name: "standard input",
                                    format: format, batchSize: batchSize, inputWidth: inputWidth, labels: labels, badRows: badRows)
         source.givenText = text
-        source.learnsTextValues = learnsTextValues
+        source.givenImputation = imputation
+        source.learnsColumns = learnsColumns
         return source
     }
 
@@ -142,7 +172,7 @@ public final class CSVSource: BatchSource {
     public var position: StreamPosition {
         StreamPosition(rowsRead: rowsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
                        inputWidth: inputWidth, skipped: skipped, textColumns: hasTextFields ? textColumns : nil,
-                       textValues: hasTextFields ? ownValues : nil)
+                       textValues: hasTextFields ? ownValues : nil, imputation: imputation)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -164,6 +194,7 @@ public final class CSVSource: BatchSource {
         inputWidth = position.inputWidth ?? declaredWidth
         if position.inputWidth != nil {
             givenText = CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? [])
+            givenImputation = position.imputation
         }
         skipped = position.skipped
         samplesDelivered = position.samplesDelivered
@@ -289,15 +320,36 @@ public final class CSVSource: BatchSource {
         indicatorOf = ownValues.map { list in Dictionary(list.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) }
         textSlot = slots
         hasTextFields = !columns.isEmpty
+        if format.imputesMissing {
+            if let given = givenImputation, given.sums.count == width, given.missing.count == width {
+                imputation = given
+            } else {
+                imputation = CSVImputation(sums: [Double](repeating: 0, count: width), missing: [Int](repeating: 0, count: width))
+            }
+        }
         inputWidth = width
         scratch = .allocate(capacity: width)
+    }
+
+    /// Adds a good row's values to the sums; its missing values count as missing.
+    private func accumulate(_ values: UnsafeMutableBufferPointer<Float>) {
+        imputation!.rows += 1
+        imputation!.filled += filledInRow.count
+        imputation!.sums.withUnsafeMutableBufferPointer { sums in
+            if filledInRow.isEmpty {
+                for k in 0..<sums.count { sums[k] += Double(values[k]) }
+            } else {
+                for k in 0..<sums.count where !filledInRow.contains(k) { sums[k] += Double(values[k]) }
+            }
+        }
+        for k in filledInRow { imputation!.missing[k] += 1 }
     }
 
     /// The indicator of `value` in text column `column`: its own (a new value gets the next
     /// free one while the column has one and values are learned), or a shared one.
     private func indicator(of value: String, column: Int) -> Int {
         if let own = indicatorOf[column][value] { return own }
-        if learnsTextValues && ownValues[column].count < format.textIndicators {
+        if learnsColumns && ownValues[column].count < format.textIndicators {
             ownValues[column].append(value)
             indicatorOf[column][value] = ownValues[column].count - 1
             return ownValues[column].count - 1
@@ -328,6 +380,7 @@ public final class CSVSource: BatchSource {
             return .bad(.raggedRow(at: at, expectedColumns: expected, actualColumns: count))
         }
         if textSlot == nil { try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber) }
+        filledInRow.removeAll(keepingCapacity: true)
         // Locals, so the hot loop touches no class property.
         let values = scratch!, fields = parser, labelField = labelIndex, text = textSlot!
         var k = 0
@@ -336,7 +389,9 @@ public final class CSVSource: BatchSource {
                 do {
                     values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
                 } catch {
-                    return .bad(error)
+                    guard let imputation, CSVFormat.missingMarks.contains(fields.text(field, in: line)) else { return .bad(error) }
+                    values[k] = imputation.mean(k)
+                    filledInRow.append(k)
                 }
                 k += 1
             }
@@ -355,7 +410,9 @@ public final class CSVSource: BatchSource {
                 do {
                     values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
                 } catch {
-                    return .bad(error)
+                    guard let imputation, CSVFormat.missingMarks.contains(fields.text(field, in: line)) else { return .bad(error) }
+                    values[k] = imputation.mean(k)
+                    filledInRow.append(k)
                 }
                 k += 1
             }
@@ -366,6 +423,7 @@ public final class CSVSource: BatchSource {
                 of: parser.text(labelIndex, in: line),
                 at: DataLocation(source: name, line: lineNumber, column: labelIndex + 1))
             labelMap = map
+            if imputation != nil && learnsColumns { accumulate(values) }
             return .sample(label: label)
         } catch {
             return .bad(error)
