@@ -16,7 +16,9 @@ import Darwin
 ///          bit 2     header line
 ///          bits 3-4  separator: ',' ';' tab ' '
 ///          bit 5     skip bad rows (else fail)
-///          bit 6     file named *.gz          bit 7  (unused)
+///          bit 6     file named *.gz
+///          bit 7     strict: text and missing values are errors (else text columns are
+///                    categories of 4 indicators and missing values take means)
 /// byte 1   bits 0-1  labels: learned, learned names, 3 declared integers, declared names a b c
 ///          bits 2-3  declared input width: none, 1, 2, 3
 ///          bits 4-5  batch size: 1, 2, 5, 128
@@ -29,7 +31,7 @@ public enum CSVFuzzing: FuzzTarget {
 
     /// The options of an input, as the two bytes encode them.
     public struct Options: Equatable, Sendable {
-        public var labelColumn = 0, header = false, separator = 0, skip = false, gzipName = false
+        public var labelColumn = 0, header = false, separator = 0, skip = false, gzipName = false, strict = false
         public var labels = 0, width = 0, batchSize = 0, reading = 0
 
         public init() {}
@@ -40,6 +42,7 @@ public enum CSVFuzzing: FuzzTarget {
             separator = Int(a >> 3 & 3)
             skip = a & 32 != 0
             gzipName = a & 64 != 0
+            strict = a & 128 != 0
             labels = Int(b & 3)
             width = Int(b >> 2 & 3)
             batchSize = Int(b >> 4 & 3)
@@ -47,13 +50,15 @@ public enum CSVFuzzing: FuzzTarget {
         }
 
         var bytes: [UInt8] {
-            [UInt8(labelColumn) | (header ? 4 : 0) | UInt8(separator) << 3 | (skip ? 32 : 0) | (gzipName ? 64 : 0),
+            [UInt8(labelColumn) | (header ? 4 : 0) | UInt8(separator) << 3 | (skip ? 32 : 0) | (gzipName ? 64 : 0)
+                | (strict ? 128 : 0),
              UInt8(labels) | UInt8(width) << 2 | UInt8(batchSize) << 4 | UInt8(reading) << 6]
         }
 
         var format: CSVFormat {
             let column: LabelColumn = [.first, .last, .index(1), .name("label")][labelColumn]
-            return CSVFormat(labelColumn: column, hasHeader: header, separator: [",", ";", "\t", " "][separator])
+            return CSVFormat(labelColumn: column, hasHeader: header, separator: [",", ";", "\t", " "][separator],
+                             textIndicators: strict ? 0 : 4, imputesMissing: !strict)
         }
 
         var labelMap: LabelMap {
