@@ -363,6 +363,9 @@ struct Stream: ParsableCommand {
             let fields = text.map(String.init).joined(separator: ", ")
             console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
         }
+        if driver.position.source.headerFound == true {
+            console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so)")
+        }
         if let filled = driver.position.source.imputation?.filled, filled > 0 {
             console.say("missing values: \(filled) filled with their column's mean so far")
         }

@@ -366,5 +366,35 @@ struct DataCSVTests {
                     == .nonNumericField(at: DataLocation(source: path, line: 1, column: 1), text: "?"))
         }
     }
+
+    @Test("an undeclared header is found when line 2 has numbers where line 1 has names")
+    func undeclaredHeader() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("h.csv")
+            try writeText("\nlength,colour,species\n\n5.1,red,setosa\n4.9,blue,versicolor\n", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+            let dataset = try Dataset(reading: &source)
+            #expect(source.headerFound && source.header == ["length", "colour", "species"])
+            #expect(dataset.labels == [0, 1] && dataset.features.columns == 17 && dataset.features[0, 0] == 5.1)
+            #expect(source.position.rowsRead == 2 && source.position.headerFound == true)
+            // Resumed after one row: the header is found again, and the second row follows.
+            let first = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+            let head = try #require(try first.next())
+            var resumed = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+            try resumed.resume(from: first.position)
+            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == dataset.features)
+            // Text in both lines is a category, not a header; numbers in both are data.
+            try writeText("red,x,a\nblue,y,b\n", to: path)
+            var categories = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &categories).labels == [0, 1] && !categories.headerFound)
+            try writeText("1,2,0\n3,4,1\n", to: path)
+            var numbers = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &numbers).labels == [0, 1] && !numbers.headerFound)
+            // Errors still name the file's own lines.
+            try writeText("a,b,y\n1,2,0\n3,x,1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 3, column: 2), text: "x"))
+        }
+    }
 }
 

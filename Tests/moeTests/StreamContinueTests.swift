@@ -78,6 +78,12 @@ struct StreamContinueTests {
             let strict = MoeProcess.run(["eval", dir.path("text.h5"), "--source", "csv:" + dir.path("more.csv"),
                                          "--label-column", "class", "--missing", "error"])
             #expect(strict.status != 0 && strict.error.contains("line 3, column 1: the field 'NA' is not a number"), "\(strict.error)")
+            // The same file without --header: line 1 has a name where line 2 has a number.
+            let undeclared = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "last"]
+                                            + Self.learner + ["--json"])
+            #expect(undeclared.status == 0, "\(undeclared.error)")
+            #expect(undeclared.error.contains("line 1 was read as a header"), "\(undeclared.error)")
+            #expect(MoeProcess.json(undeclared)?["samples"] as? Int == 600)
             // Refused on request, naming the field.
             let refused = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class",
                                           "--text-indicators", "0"] + Self.learner)

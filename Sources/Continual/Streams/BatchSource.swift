@@ -120,10 +120,13 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     public var textValues: [[String]]?
     /// A CSV source's sums of every feature column, for the means that missing values take.
     public var imputation: CSVImputation?
+    /// True when a CSV source without a declared header found its first line to be one.
+    public var headerFound: Bool?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
-                textValues: [[String]]? = nil, imputation: CSVImputation? = nil) {
+                textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil) {
+        self.headerFound = headerFound
         self.textValues = textValues
         self.imputation = imputation
         self.rowsRead = rowsRead

@@ -69,6 +69,12 @@ public final class CSVSource: BatchSource {
     private var samplesDelivered = 0
     private var skipped = SkippedRows()
     private var failure: DataError?
+    /// Lines read ahead (bytes with a 0 after them, and their numbers), read before the reader's.
+    private var ahead: [(bytes: [UInt8], number: Int)] = []
+    /// The number of the line being parsed.
+    private var lineNumber = 0
+    /// Whether the first line was found to be a header without one being declared.
+    public private(set) var headerFound = false
     private var scratch: UnsafeMutableBufferPointer<Float>?
     /// Per field: its text column's number (in field order), or -1 for numbers; nil until
     /// the first data row decides.
@@ -172,7 +178,8 @@ public final class CSVSource: BatchSource {
     public var position: StreamPosition {
         StreamPosition(rowsRead: rowsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
                        inputWidth: inputWidth, skipped: skipped, textColumns: hasTextFields ? textColumns : nil,
-                       textValues: hasTextFields ? ownValues : nil, imputation: imputation)
+                       textValues: hasTextFields ? ownValues : nil, imputation: imputation,
+                       headerFound: headerFound ? true : nil)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -201,13 +208,61 @@ public final class CSVSource: BatchSource {
         try prepare()
         var left = position.rowsRead
         while left > 0 {
-            guard let blank = try reader.withNextLine({ line in isBlank(line) }) else { break }
+            guard let blank = try nextLine({ line in isBlank(line) }) else { break }
             if !blank { left -= 1 }
         }
         rowsRead = position.rowsRead - left
     }
 
     // MARK: Reading
+
+    /// The next line, from the lines read ahead or the reader; `lineNumber` is its number
+    /// while `body` runs.
+    private func nextLine<R>(_ body: (UnsafeBufferPointer<UInt8>) throws(DataError) -> R) throws(DataError) -> R? {
+        if !ahead.isEmpty {
+            let (bytes, number) = ahead.removeFirst()
+            lineNumber = number
+            return try bytes.withUnsafeBufferPointer { (all) throws(DataError) -> R in
+                try body(UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)]))
+            }
+        }
+        return try reader.withNextLine { (line) throws(DataError) -> R in
+            lineNumber = reader.lineNumber
+            return try body(line)
+        }
+    }
+
+    /// Without a declared header: whether the first line names the columns, told by its
+    /// second line having a number where it has text (a name, not a category: a category's
+    /// column holds text in every row). The header's names if so; the lines read stay
+    /// ahead to be read as rows.
+    private func headerAhead() throws(DataError) -> [String]? {
+        var lines: [(bytes: [UInt8], number: Int)] = []
+        var rows: [Int] = []
+        while rows.count < 2 {
+            guard let line = try reader.withNextLine({ line in (Array(line) + [0], reader.lineNumber, isBlank(line)) }) else { break }
+            if !line.2 { rows.append(lines.count) }
+            lines.append((line.0, line.1))
+        }
+        ahead = lines
+        guard rows.count == 2 else { return nil }
+        func fields(_ k: Int) -> [(text: String, number: Bool)] {
+            lines[rows[k]].bytes.withUnsafeBufferPointer { all in
+                let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+                let count = parser.split(line)
+                return (0..<count).map { i in
+                    (parser.text(i, in: line), (try? parser.number(i, in: line, lineNumber: lines[rows[k]].number)) != nil)
+                }
+            }
+        }
+        let first = fields(0), second = fields(1)
+        guard first.count == second.count else { return nil }
+        let named = zip(first, second).contains { a, b in !a.number && !CSVFormat.missingMarks.contains(a.text) && b.number }
+        guard named else { return nil }
+        lineNumber = lines[rows[0]].number
+        ahead.removeSubrange(0...rows[0])
+        return first.map(\.text)
+    }
 
     private enum Row {
         case blank
@@ -222,7 +277,7 @@ public final class CSVSource: BatchSource {
         features.reserveCapacity(batchSize * (inputWidth ?? 0))
         labels.reserveCapacity(batchSize)
         while labels.count < batchSize {
-            guard let row = try reader.withNextLine({ (line) throws(DataError) in try parse(line) }) else { break }
+            guard let row = try nextLine({ (line) throws(DataError) in try parse(line) }) else { break }
             switch row {
             case .blank:
                 continue
@@ -251,13 +306,19 @@ public final class CSVSource: BatchSource {
         if format.hasHeader {
             var names: [String]?
             while names == nil {
-                guard let line = try reader.withNextLine({ line in isBlank(line) ? nil : headerNames(line) }) else {
+                guard let line = try nextLine({ line in isBlank(line) ? nil : headerNames(line) }) else {
                     throw .emptyStream(source: name)
                 }
                 names = line
             }
             header = names
-            try establish(fieldCount: names!.count, line: reader.lineNumber)
+            try establish(fieldCount: names!.count, line: lineNumber)
+            return
+        }
+        if format.textIndicators > 0, let names = try headerAhead() {
+            header = names
+            headerFound = true
+            try establish(fieldCount: names.count, line: lineNumber)
         } else if let width = inputWidth ?? declaredWidth {
             // The fields a row of this width has: with the text columns known, or none (a
             // first row with text then gives another width, an error naming it).
@@ -368,7 +429,7 @@ public final class CSVSource: BatchSource {
 
     private func parse(_ line: UnsafeBufferPointer<UInt8>) throws(DataError) -> Row {
         if isBlank(line) { return .blank }
-        let lineNumber = reader.lineNumber
+        let lineNumber = self.lineNumber
         let count = parser.split(line)
         if fieldCount == nil { try establish(fieldCount: count, line: lineNumber) }
         let expected = fieldCount!
