@@ -396,5 +396,22 @@ struct DataCSVTests {
                     == .nonNumericField(at: DataLocation(source: path, line: 3, column: 2), text: "x"))
         }
     }
+
+    @Test("decimal commas are numbers when ',' does not separate fields")
+    func decimalCommas() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("eu.csv")
+            try writeText("5,1;3,5;0\n-4,25;\"3,0\";1\n7;1e3;0\n", to: path)
+            let dataset = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ";"))
+            #expect(dataset.features == Matrix([[5.1, 3.5], [-4.25, 3], [7, 1000]]) && dataset.labels == [0, 1, 0])
+            // With ',' as the separator a quoted "5,1" is not a decimal comma; nor is 1,234.5.
+            try writeText("1,2,0\n\"5,1\",2,1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "5,1"))
+            try writeText("1;2;0\n1,234.5;2;1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ";")) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "1,234.5"))
+        }
+    }
 }
 

@@ -200,11 +200,22 @@ struct CSVRowParser {
             while used < last && (base[used] == 0x20 || base[used] == 0x09) { used += 1 }
         }
         guard used > first && used == last else {
+            if let value = decimalComma(text(index, in: line)) { return value }
             throw .nonNumericField(at: location(lineNumber, index), text: text(index, in: line))
         }
         guard value.isFinite else {
             throw .nonFiniteValue(at: location(lineNumber, index), text: text(index, in: line))
         }
+        return value
+    }
+
+    /// A number written with a decimal comma (`5,1`, `-0,25`: European spreadsheets' CSV,
+    /// whose separator is then `;` or a tab) as a finite Float, correctly rounded; nil for
+    /// anything else, and whenever `,` separates fields (a comma inside a quoted field is
+    /// then more likely a thousands separator).
+    func decimalComma(_ text: String) -> Float? {
+        guard separator != UInt8(ascii: ","), text.utf8.count(where: { $0 == UInt8(ascii: ",") }) == 1,
+              !text.contains("."), let value = Float(text.replacing(",", with: ".")), value.isFinite else { return nil }
         return value
     }
 
