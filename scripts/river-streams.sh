@@ -25,7 +25,7 @@ trap 'rm -rf "$folder"' EXIT
 "$venv/bin/python" scripts/river_streams.py "$folder"
 field() { "$venv/bin/python" -c "import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 for stream in agrawal-drift sea-abrupt hyperplane-gradual rbf-drift led-drift waveform phishing bananas \
-              segments-shuffled-train segments-class-train; do
+              segments-shuffled-train segments-class-train solar-flare shuttle shuttle-missing; do
   for learner in "${learners[@]}"; do
     learner_options "$learner"
     $moe stream --source "csv:$folder/$stream.csv" --label-column last "${extra[@]}" \

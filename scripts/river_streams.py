@@ -7,8 +7,11 @@ changed at row 10,000 over 1,000 rows), abrupt concept changes (SEA, four concep
 5,000 rows), gradual drift (a rotating hyperplane), drifting centroids (random RBF, 5
 classes), LED digits with drifting attributes (10 classes, 24 binary features), waveform
 (3 classes, 40 features), and river's bundled real data: phishing (1,250 rows), bananas
-(5,300 rows, 2 features) and image segments (2,310 rows, 7 classes, 18 features; 75%
-streamed shuffled or in class order, 25% held out).
+(5,300 rows, 2 features), image segments (2,310 rows, 7 classes, 18 features; 75%
+streamed shuffled or in class order, 25% held out), solar flares (1,066 rows; three text
+columns, written as text; the label is the number of C-class flares, 0-8), and the
+shuttle anomalies (49,097 rows, 9 integer features, 7% anomalies), also with 10% of its
+values replaced by '?' (missing, at random, seeded).
 
 Usage: python river_streams.py FOLDER            (writes the CSV files)
        python river_streams.py FOLDER --reference  (prints river's prequential accuracy)"""
@@ -64,21 +67,64 @@ def streams(folder):
     write(folder, "segments-test", x[cut:], y[cut:])
     order = np.argsort(y[:cut], kind="stable")
     write(folder, "segments-class-train", x[:cut][order], y[:cut][order])
+    real(folder)
+
+
+def write_rows(folder, name, rows):
+    with open(os.path.join(folder, f"{name}.csv"), "w") as f:
+        for features, label in rows:
+            f.write(",".join(features) + f",c{label}\n")
+
+
+def raw(dataset, label):
+    """Rows of a bundled river data set as written text (text features stay text)."""
+    rows = []
+    for x, y in dataset:
+        target = y[label] if isinstance(y, dict) else y
+        rows.append(([str(v) for v in x.values()], int(target)))
+    return rows
+
+
+def real(folder):
+    write_rows(folder, "solar-flare", raw(datasets.SolarFlare(), "c-class-flares"))
+    shuttle = raw(datasets.Shuttle(), None)
+    write_rows(folder, "shuttle", shuttle)
+    rng = np.random.default_rng(1)
+    holes = [([v if rng.random() >= 0.1 else "?" for v in features], label) for features, label in shuttle]
+    write_rows(folder, "shuttle-missing", holes)
 
 
 def reference(folder):
-    from river import forest, metrics, neighbors, preprocessing, tree
+    import numbers
+    from river import compose, forest, metrics, neighbors, preprocessing, tree
+
+    def knn():
+        # Numbers scaled, text one-hot (river's trees take text as it is), missing values dropped.
+        numeric = compose.SelectType(numbers.Number) | preprocessing.StandardScaler()
+        text = compose.SelectType(str) | preprocessing.OneHotEncoder()
+        return (numeric + text) | neighbors.KNNClassifier(n_neighbors=5)
+
     learners = (
         ("Hoeffding adaptive tree", lambda: tree.HoeffdingAdaptiveTreeClassifier(seed=1)),
         ("adaptive random forest", lambda: forest.ARFClassifier(seed=1, n_models=10)),
-        ("5-NN, scaled", lambda: preprocessing.StandardScaler() | neighbors.KNNClassifier(n_neighbors=5)),
+        ("5-NN, scaled", knn),
     )
+
+    def value(text):
+        if text == "?":
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
     for name in sorted(f[:-4] for f in os.listdir(folder) if f.endswith(".csv") and f != "segments-test.csv"):
         scores = []
         for _, make in learners:
             model, accuracy = make(), metrics.Accuracy()
             for row in csv.reader(open(os.path.join(folder, f"{name}.csv"))):
-                x, y = {i: float(v) for i, v in enumerate(row[:-1])}, row[-1]
+                x = {i: v for i, v in ((i, value(t)) for i, t in enumerate(row[:-1])) if v is not None}
+                y = row[-1]
                 accuracy.update(y, model.predict_one(x))
                 model.learn_one(x, y)
             scores.append(accuracy.get())

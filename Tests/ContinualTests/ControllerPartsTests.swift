@@ -300,10 +300,14 @@ struct InputMomentsTests {
 
 @Suite("Answer arbiter")
 struct AnswerArbiterTests {
-    /// Samples of one slot, each with (gate right, network right, product right), `count` times.
-    func record(_ arbiter: inout AnswerArbiter, _ outcomes: [(count: Int, gate: Bool, network: Bool, product: Bool)]) {
+    /// Samples of one slot, each with (gate right, network right, product right), `count`
+    /// times; the prior is right where the gate is unless said otherwise.
+    func record(_ arbiter: inout AnswerArbiter, _ outcomes: [(count: Int, gate: Bool, network: Bool, product: Bool)],
+                prior: Bool? = nil) {
         for o in outcomes {
-            for _ in 0..<o.count { arbiter.record(slot: 0, gate: o.gate, network: o.network, product: o.product) }
+            for _ in 0..<o.count {
+                arbiter.record(slot: 0, gate: o.gate, network: o.network, product: o.product, prior: prior ?? o.gate)
+            }
         }
     }
 
@@ -322,8 +326,25 @@ struct AnswerArbiterTests {
         let network = [Bool](repeating: true, count: 60) + [Bool](repeating: false, count: 20)
         let product = [Bool](repeating: true, count: 30) + [Bool](repeating: false, count: 30) + [Bool](repeating: false, count: 2)
             + [Bool](repeating: true, count: 18)
-        holdout.decide(slot: 0, gate: gate, network: network, product: product)
+        holdout.decide(slot: 0, gate: gate, network: network, product: product, prior: gate)
         #expect(holdout.answer(slot: 0) == .network)
+    }
+
+    @Test("the slot's most frequent class answers where every learned answer is worse than it")
+    func priorWhenNothingLearns() throws {
+        var arbiter = AnswerArbiter()
+        // Noisy, imbalanced data: the prior right 80 times where the gate is wrong, the
+        // network right 40 of those and wrong 10 times where the gate is right.
+        record(&arbiter, [(40, false, true, false), (40, false, false, false)], prior: true)
+        record(&arbiter, [(10, true, false, true)], prior: false)
+        #expect(arbiter.answer(slot: 0) == .prior)
+        // Saved before the prior was a candidate: it starts counting, and the rest is kept.
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(arbiter)) as! [String: Any]
+        old.removeValue(forKey: "prior")
+        var read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(read.prior.isEmpty && read.network == arbiter.network && read.answer(slot: 0) == .network)
+        read.record(slot: 0, gate: true, network: true, product: true, prior: true)
+        #expect(read.prior.count == 1)
     }
 
     @Test("without a significant advantage the gate answers")

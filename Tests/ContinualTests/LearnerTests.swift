@@ -97,6 +97,25 @@ struct LearnerTests {
         #expect(learner.prequential.windowedAccuracy! > 0.95)
     }
 
+    @Test("labels the inputs do not predict, 80% one class: the slot's prior answers, and nothing does worse than it")
+    func priorAnswersNoise() throws {
+        var generator = SeededGenerator(seed: 12)
+        func batch(_ n: Int) -> (Matrix, [Int]) {
+            let x = Matrix.normal(rows: n, columns: 8, standardDeviation: 1, using: &generator)
+            let y = (0..<n).map { _ in generator.nextInt(below: 5) == 0 ? 1 + generator.nextInt(below: 4) : 0 }
+            return (x, y)
+        }
+        var learner = try Learner(configuration: configuration(), inputWidth: 8, classCount: 5)
+        for _ in 0..<100 {
+            let (x, y) = batch(32)
+            _ = try learner.observe(features: x, labels: y)
+        }
+        #expect(learner.arbiter.answer(slot: 0) == .prior)
+        let test = batch(2000)
+        let majority = Double(test.1.filter { $0 == 0 }.count) / 2000
+        #expect(accuracy(learner, test) == majority, "the prior answers every row with class 0")
+    }
+
     @Test("labels that change over the same inputs (a new concept) grow nothing: the slot in charge relearns them")
     func conceptDrift() throws {
         func run(_ minimumShift: Double?) throws -> Learner {

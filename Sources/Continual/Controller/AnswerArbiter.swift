@@ -3,7 +3,8 @@ import Foundation
 /// Chooses, for every slot of the mixture, who answers among the slot's classes once
 /// the gate has weighed an input there: the gate's own posterior over the slot's
 /// (slot, class) pairs, the slot's network (the trunk, or the trunk corrected by the
-/// expert), or the product of both.
+/// expert), the product of both, or the slot's prior (its most frequent class so far:
+/// the answer no learned part should fall below, which on noisy, imbalanced data it can).
 ///
 /// The gate's posterior is the default: it comes from sufficient statistics of every
 /// sample the slot was in charge of, so it needs no training and forgets nothing, while
@@ -33,6 +34,9 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         case network
         /// Both: the sum of the two log-posteriors over the slot's classes.
         case product
+        /// The slot's class frequencies so far (its pairs' sample counts): the most
+        /// frequent of its classes.
+        case prior
     }
 
     /// The test's settings.
@@ -106,9 +110,10 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     }
 
     public let settings: Settings
-    /// Per slot: the network's tally and the product's tally against the gate.
+    /// Per slot: the network's, the product's and the prior's tallies against the gate.
     public private(set) var network: [Tally] = []
     public private(set) var product: [Tally] = []
+    public private(set) var prior: [Tally] = []
     /// Per slot: the answer decided on its holdout once it was frozen (nil until then).
     public private(set) var decided: [Answer?] = []
 
@@ -122,7 +127,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         guard settings.enabled else { return .gate }
         if slot < decided.count, let answer = decided[slot] { return answer }
         guard slot < network.count else { return .gate }
-        return Self.choose(network: network[slot], product: product[slot], z: settings.z)
+        return Self.choose(network: network[slot], product: product[slot], prior: slot < prior.count ? prior[slot] : Tally(),
+                           z: settings.z)
     }
 
     /// The gate, unless the network or the product is significantly more often right
@@ -133,8 +139,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// advantage instead favoured the product, which disagrees with the gate less often
     /// and so reaches significance sooner: on river's rotating hyperplane it answered
     /// with 0.883 prequential accuracy where the network alone had 0.894.)
-    static func choose(network a: Tally, product p: Tally, z: Double) -> Answer {
-        let candidates = [(Answer.network, a), (.product, p)].filter { $0.1.advantage > z }
+    static func choose(network a: Tally, product p: Tally, prior f: Tally, z: Double) -> Answer {
+        let candidates = [(Answer.network, a), (.product, p), (.prior, f)].filter { $0.1.advantage > z }
         guard let best = candidates.max(by: { $0.1.wins - $0.1.losses < $1.1.wins - $1.1.losses }) else { return .gate }
         return best.0
     }
@@ -144,7 +150,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
 
     /// Decides `slot`'s answer from paired results on samples nothing learned from (a
     /// holdout): the same test with `holdoutZ`, on those counts, without fading.
-    public mutating func decide(slot: Int, gate: [Bool], network networkRight: [Bool], product productRight: [Bool]) {
+    public mutating func decide(slot: Int, gate: [Bool], network networkRight: [Bool], product productRight: [Bool],
+                                prior priorRight: [Bool]) {
         while decided.count <= slot { decided.append(nil) }
         func tally(_ right: [Bool]) -> Tally {
             var t = Tally()
@@ -154,16 +161,20 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             }
             return t
         }
-        decided[slot] = Self.choose(network: tally(networkRight), product: tally(productRight), z: settings.holdoutZ)
+        decided[slot] = Self.choose(network: tally(networkRight), product: tally(productRight), prior: tally(priorRight),
+                                    z: settings.holdoutZ)
     }
 
     /// Records one first-visit sample weighed to `slot`, with whether each candidate
     /// answered it correctly.
-    public mutating func record(slot: Int, gate: Bool, network networkRight: Bool, product productRight: Bool) {
+    public mutating func record(slot: Int, gate: Bool, network networkRight: Bool, product productRight: Bool,
+                                prior priorRight: Bool) {
         while network.count <= slot {
             network.append(Tally())
             product.append(Tally())
         }
+        // Arbiters saved before the prior was a candidate start its tallies now.
+        while prior.count <= slot { prior.append(Tally()) }
         let fade = exp2(-1 / settings.halfLife)
         func update(_ tally: inout Tally, _ right: Bool) {
             tally.wins *= fade
@@ -173,5 +184,17 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         }
         update(&network[slot], networkRight)
         update(&product[slot], productRight)
+        update(&prior[slot], priorRight)
+    }
+
+    private enum CodingKeys: String, CodingKey { case settings, network, product, prior, decided }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        settings = try c.decode(Settings.self, forKey: .settings)
+        network = try c.decode([Tally].self, forKey: .network)
+        product = try c.decode([Tally].self, forKey: .product)
+        prior = try c.decodeIfPresent([Tally].self, forKey: .prior) ?? []
+        decided = try c.decode([Answer?].self, forKey: .decided)
     }
 }

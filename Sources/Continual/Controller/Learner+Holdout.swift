@@ -73,7 +73,12 @@ extension Learner {
         var z = Matrix(rows: x.rows, columns: model.gate.headWeight.columns)
         z.addRowVector(model.gate.headBias)
         z.addProduct(features, model.gate.headWeight)
-        var gate: [Bool] = [], network: [Bool] = [], product: [Bool] = []
+        var gate: [Bool] = [], network: [Bool] = [], product: [Bool] = [], prior: [Bool] = []
+        let counts = statistics?.counts ?? []
+        let frequent = members.max { a, b in
+            let (x, y) = (a.column < counts.count ? counts[a.column] : 0, b.column < counts.count ? counts[b.column] : 0)
+            return x < y || (x == y && a.column > b.column)
+        }!.label
         for r in 0..<x.rows {
             let netLog = logSoftmax(members.map { logits[r, $0.label] })
             let gateLog = logSoftmax(members.map { z[r, $0.column] })
@@ -81,8 +86,9 @@ extension Learner {
             gate.append(members[argmax(gateLog)].label == labels[r])
             network.append(members[argmax(netLog)].label == labels[r])
             product.append(members[argmax(both)].label == labels[r])
+            prior.append(frequent == labels[r])
         }
-        arbiter.decide(slot: slot, gate: gate, network: network, product: product)
+        arbiter.decide(slot: slot, gate: gate, network: network, product: product, prior: prior)
     }
 
     /// Adds held rows (raw inputs; their gate features when already computed) to the

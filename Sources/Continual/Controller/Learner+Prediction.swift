@@ -30,11 +30,12 @@ extension Learner {
         /// The slot that gave the predicted class the most weight (the heaviest one when
         /// a single slot answers).
         var answering: [Int]
-        /// In that slot: the network's, the gate's and the product's answer (gate and
-        /// product are nil without a pair-routing gate).
+        /// In that slot: the network's, the gate's, the product's and the prior's answer
+        /// (all but the network's are nil without a pair-routing gate).
         var network: [Int]
         var gate: [Int]?
         var product: [Int]?
+        var prior: [Int]?
     }
 
     /// The answers for a forward pass of scaled inputs `input`, optionally restricted to a
@@ -88,13 +89,18 @@ extension Learner {
         }
 
         var slots = [Int](repeating: 0, count: n)
-        var network = slots, gate = slots, product = slots, predicted = slots, answering = slots
+        var network = slots, gate = slots, product = slots, prior = slots, predicted = slots, answering = slots
+        // Each pair's samples so far: the slots' priors.
+        let counts = statistics?.counts ?? []
+        func priorLog(_ own: [(column: Int, label: Int)]) -> [Float] {
+            logSoftmax(own.map { Float(log(max(0.5, $0.column < counts.count ? counts[$0.column] : 0))) })
+        }
         for r in 0..<n {
             guard let top = routed[r].first else {
                 // Only possible inside a task no slot has pairs for: the trunk decides.
                 let allowed = (task ?? seenClasses).filter { $0 < logits.columns }.sorted()
                 let fallback = best(logits, row: r, among: allowed.isEmpty ? Array(0..<logits.columns) : allowed)
-                (network[r], gate[r], product[r], predicted[r]) = (fallback, fallback, fallback, fallback)
+                (network[r], gate[r], product[r], prior[r], predicted[r]) = (fallback, fallback, fallback, fallback, fallback)
                 continue
             }
             slots[r] = top
@@ -105,6 +111,7 @@ extension Learner {
                 gate[r] = own[argmax(gateLog)].label
                 network[r] = gate[r]
                 product[r] = gate[r]
+                prior[r] = own[argmax(priorLog(own))].label
                 predicted[r] = discriminantAnswer(z, row: r, among: task)
                 continue
             }
@@ -116,15 +123,18 @@ extension Learner {
                 let netLog = logSoftmax(own.map { value($0.label) })
                 let gateLog = logSoftmax(own.map { z[r, $0.column] })
                 let productLog = logSoftmax(zip(netLog, gateLog).map { $0 + $1 })
+                let frequencies = priorLog(own)
                 if s == top {
                     network[r] = own[argmax(netLog)].label
                     gate[r] = own[argmax(gateLog)].label
                     product[r] = own[argmax(productLog)].label
+                    prior[r] = own[argmax(frequencies)].label
                 }
                 let chosen: [Float] = switch arbiter.answer(slot: s) {
                 case .network: netLog
                 case .gate: gateLog
                 case .product: productLog
+                case .prior: frequencies
                 }
                 for (k, member) in own.enumerated() {
                     let weight = Double(mass[r, s]) * Double(exp(chosen[k]))
@@ -136,7 +146,8 @@ extension Learner {
             predicted[r] = choice
             answering[r] = contributions.filter { $0.label == choice }.max { $0.mass < $1.mass }!.slot
         }
-        return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product)
+        return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product,
+                       prior: prior)
     }
 
     /// The gate alone: the class with the most posterior mass summed over slots.
@@ -151,11 +162,11 @@ extension Learner {
 
     /// Feeds the arbiter every first-visit row that a pair-routing gate routed.
     mutating func recordArbiter(_ answers: Answers, labels: [Int]) {
-        guard let gate = answers.gate, let product = answers.product else { return }
+        guard let gate = answers.gate, let product = answers.product, let prior = answers.prior else { return }
         for r in labels.indices {
             let y = labels[r]
             arbiter.record(slot: answers.slots[r], gate: gate[r] == y, network: answers.network[r] == y,
-                           product: product[r] == y)
+                           product: product[r] == y, prior: prior[r] == y)
         }
     }
 
