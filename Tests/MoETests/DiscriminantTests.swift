@@ -59,6 +59,19 @@ struct ClassStatisticsTests {
         #expect(restored?.withinClassScatter() == streamed.withinClassScatter())
     }
 
+    @Test func rowsReadInPlaceGiveTheGatheredRowsBits() {
+        var generator = SeededGenerator(seed: 13)
+        var gathered = ClassStatistics(featureCount: 6), inPlace = gathered
+        for _ in 0..<9 {
+            let x = Matrix.uniform(rows: 128, columns: 6, low: -1, high: 1, using: &generator)
+            let rows = (0..<128).filter { _ in generator.nextInt(below: 16) != 0 }
+            let labels = rows.map { _ in generator.nextInt(below: 4) }
+            gathered.update(features: x.gatherRows(rows), labels: labels)
+            inPlace.update(features: x, rows: rows, labels: labels)
+        }
+        #expect(inPlace.state == gathered.state)
+    }
+
     @Test func mergeDoesNotDependOnOrder() {
         let (x, labels) = sample()
         var first = ClassStatistics(featureCount: 9), second = ClassStatistics(featureCount: 9)

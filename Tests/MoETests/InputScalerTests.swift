@@ -43,6 +43,23 @@ struct InputScalerTests {
         #expect(scaler.settle == nil)
     }
 
+    @Test("the transform clamps eight at a time as the scalar formula does, every width and bound")
+    func clampedTransform() {
+        var generator = SeededGenerator(seed: 21)
+        for width in [1, 7, 8, 9, 17, 33] {
+            var scaler = InputScaler(width: width, evidence: 4, clip: 3)
+            let x = Matrix.normal(rows: 50, columns: width, standardDeviation: 4, using: &generator)
+            scaler.update(x)
+            let y = scaler.transform(x)
+            for r in 0..<x.rows {
+                for j in 0..<width {
+                    let z = (x[r, j] - scaler.center[j]) * scaler.inverseScale[j]
+                    #expect(y[r, j].bitPattern == min(3, max(-3, z)).bitPattern, "width \(width), row \(r), column \(j)")
+                }
+            }
+        }
+    }
+
     @Test("streams that differ by a change of units give the same transformed values")
     func units() {
         var a = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024)

@@ -98,7 +98,7 @@ extension Learner {
                 added = true
             }
         }
-        statistics!.update(features: rows.count == all.rows ? all : all.gatherRows(rows), labels: columns)
+        statistics!.update(features: all, rows: rows.count == all.rows ? nil : rows, labels: columns)
         counters.samplesSinceRefit += rows.count
         counters.headIsStale = true
         if added { refitHead() }

@@ -107,14 +107,22 @@ public struct ClassStatistics: Sendable {
     /// Adds a batch: `features` is `n x featureCount` (rows = samples), `labels` its `n`
     /// non-negative class labels. A label beyond ``classCount`` widens the statistics.
     public mutating func update(features: Matrix, labels: [Int]) {
+        update(features: features, rows: nil, labels: labels)
+    }
+
+    /// Adds rows `rows` of `features` (all of them when nil), `labels` being theirs, in
+    /// that order: the rows are read where they are, not gathered first.
+    public mutating func update(features: Matrix, rows: [Int]?, labels: [Int]) {
         precondition(features.columns == featureCount,
                      "Class statistics expect \(featureCount) features, got \(features.columns)")
-        precondition(labels.count == features.rows,
-                     "A batch of \(features.rows) rows needs \(features.rows) labels, got \(labels.count)")
+        let n = rows?.count ?? features.rows
+        precondition(labels.count == n, "A batch of \(n) rows needs \(n) labels, got \(labels.count)")
+        if let rows { precondition(rows.allSatisfy { $0 >= 0 && $0 < features.rows }, "Row out of range 0..<\(features.rows)") }
         guard let highest = labels.max(), let lowest = labels.min() else { return }
         precondition(lowest >= 0, "Class labels are non-negative, got \(lowest)")
-        let p = featureCount, n = features.rows
+        let p = featureCount
         let width = max(classCount, highest + 1)
+        let source: (Int) -> Int = rows.map { chosen in { chosen[$0] } } ?? { $0 }
 
         // Per-class counts and sums of the batch, in Float64.
         var batchCounts = [Double](repeating: 0, count: width)
@@ -124,33 +132,36 @@ public struct ClassStatistics: Sendable {
                 for r in 0..<n {
                     let label = labels[r]
                     batchCounts[label] += 1
-                    let row = r * p, sum = label * p
+                    let row = source(r) * p, sum = label * p
                     for j in 0..<p { s[sum + j] += Double(x[row + j]) }
                 }
             }
         }
-        // Rows centred on their class's batch mean; their scatter Xcᵀ Xc is added later.
         var means = [Float](repeating: 0, count: width * p)
         for c in 0..<width where batchCounts[c] > 0 {
             for j in 0..<p { means[c * p + j] = Float(batchSums[c * p + j] / batchCounts[c]) }
-        }
-        var centred = features.scalars
-        centred.withUnsafeMutableBufferPointer { x in
-            means.withUnsafeBufferPointer { m in
-                for r in 0..<n {
-                    let row = r * p, mean = labels[r] * p
-                    for j in 0..<p { x[row + j] -= m[mean + j] }
-                }
-            }
         }
         // Chan's between-part correction rows go with the centred rows into the next
         // product: one pass over the scatter per flush, not one per batch. Rows that would
         // take the pending buffer past its limit flush it first, so it never grows beyond.
         let corrections = absorb(counts: batchCounts, sums: batchSums)
         let limit = Self.pendingRowLimit * p
-        if pending.count + centred.count + corrections.count > limit { flushPending() }
+        if pending.count + n * p + corrections.count > limit { flushPending() }
         if pending.capacity < limit { pending.reserveCapacity(limit) }
-        pending += centred
+        // The rows centred on their class's batch mean, written straight into the pending
+        // rows; their scatter Xcᵀ Xc is added at the next flush.
+        let start = pending.count
+        pending.append(contentsOf: repeatElement(0, count: n * p))
+        pending.withUnsafeMutableBufferPointer { out in
+            features.scalars.withUnsafeBufferPointer { x in
+                means.withUnsafeBufferPointer { m in
+                    for r in 0..<n {
+                        let row = source(r) * p, mean = labels[r] * p, to = start + r * p
+                        for j in 0..<p { out[to + j] = x[row + j] - m[mean + j] }
+                    }
+                }
+            }
+        }
         pending += corrections.map { Float($0) }
         if pending.count >= limit { flushPending() }
     }

@@ -129,7 +129,7 @@ public struct Gate: Parameterized {
         var output = Matrix(rows: gateInput.rows, columns: featureCount)
         output.addRowVector(featureBias)
         output.addProduct(gateInput, featureWeight)
-        output.apply { max(0, $0) }
+        Activation.relu.apply(&output)
         return output
     }
 
