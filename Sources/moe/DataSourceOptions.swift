@@ -35,6 +35,14 @@ struct DataSourceOptions: ParsableArguments {
     @Option(name: .customLong("text-indicators"), help: "With a CSV source: columns whose first value is text are categories, each value setting one of this many indicator columns (by a hash of the text); 0 makes text an error (default \(CSVFormat.defaultTextIndicators)).")
     var textIndicators: Int?
 
+    @Option(name: .customLong("ignore-columns"), help: "With a CSV source: columns to leave out of the features, comma-separated: header names, or 0-based indices (an identifier, a timestamp).")
+    var ignoreColumns: String?
+
+    /// `--ignore-columns` as a list.
+    var ignoredColumns: [String] {
+        (ignoreColumns ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     @Option(name: .customLong("missing"), help: "With a CSV source: what a missing value in a numeric column ('', '?', 'NA', ...) becomes: mean (its column's mean so far in the stream, the default) or error.")
     var missing: MissingChoice?
 
@@ -86,8 +94,8 @@ struct DataSourceOptions: ParsableArguments {
         switch parsedSource {
         case .csv?, .standardInput?: break
         default:
-            if textIndicators != nil || missing != nil {
-                throw ValidationError("--text-indicators and --missing describe a CSV source; give --source csv:PATH or stdin")
+            if textIndicators != nil || missing != nil || ignoreColumns != nil {
+                throw ValidationError("--text-indicators, --missing and --ignore-columns describe a CSV source; give --source csv:PATH or stdin")
             }
         }
         if source == nil && (labelColumn != nil || header || separator != nil) {
@@ -103,7 +111,8 @@ struct DataSourceOptions: ParsableArguments {
 
     var format: CSVFormat {
         CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header, separator: separatorCharacter ?? ",",
-                  textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators, imputesMissing: missing != .error)
+                  textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators, imputesMissing: missing != .error,
+                  ignoredColumns: ignoredColumns)
     }
 
     /// The source as a stream of batches, or nil for Fashion-MNIST. A CSV source without
@@ -111,7 +120,7 @@ struct DataSourceOptions: ParsableArguments {
     /// stream a checkpoint saved) when there is one.
     func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
         var layout = format
-        if labelColumn == nil && !header && separator == nil && textIndicators == nil && missing == nil,
+        if labelColumn == nil && !header && separator == nil && textIndicators == nil && missing == nil && ignoreColumns == nil,
            case let .csv(previous)? = saved {
             layout = previous.format
         }
@@ -120,11 +129,13 @@ struct DataSourceOptions: ParsableArguments {
         case let .csv(path):
             return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.separator, batchSize: batchSize, badRows: badRows,
-                              textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing))
+                              textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
+                              ignoredColumns: layout.ignoredColumns))
         case .standardInput:
             return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.separator, batchSize: batchSize, badRows: badRows,
-                              textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing))
+                              textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
+                              ignoredColumns: layout.ignoredColumns))
         case let .idx(images, labels):
             return .idx(.init(images: images, labels: labels, batchSize: batchSize, badRows: badRows))
         }
@@ -137,6 +148,7 @@ struct DataSourceOptions: ParsableArguments {
         var layout = format
         guard let saved = checkpoint.csvColumns else { return (layout, nil, nil) }
         layout.textIndicators = saved.format.textIndicators
+        if ignoreColumns == nil { layout.ignoredColumns = saved.format.ignoredColumns }
         // The means of the stream it learned from, or none: a missing value is then an error.
         layout.imputesMissing = missing != .error && saved.imputation != nil
         return (layout, saved.text, saved.imputation)

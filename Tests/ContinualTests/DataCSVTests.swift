@@ -413,5 +413,34 @@ struct DataCSVTests {
                     == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "1,234.5"))
         }
     }
+
+    @Test("columns left out by name or index are not features; a column that is not there is named")
+    func ignoredColumns() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("i.csv")
+            try writeText("id,x,colour,when,label\n1,0.5,red,2024-01-01,a\n2,1.5,blue,2024-01-02,b\n3,2.5,red,2024-01-03,a\n", to: path)
+            let format = CSVFormat(labelColumn: .name("label"), ignoredColumns: ["id", "when"])
+            var source = try CSVSource(path: path, format: format, batchSize: 2)
+            let dataset = try Dataset(reading: &source)
+            #expect(dataset.features.columns == 1 + 16 && source.textColumns == [2])
+            #expect(dataset.features[0, 0] == 0.5 && dataset.features[2, 0] == 2.5 && dataset.features[1, 2] == 1)
+            // Resumed after a batch: the same layout and rows.
+            let first = try CSVSource(path: path, format: format, batchSize: 2)
+            let head = try #require(try first.next())
+            var resumed = try CSVSource(path: path, format: format, batchSize: 2)
+            try resumed.resume(from: first.position)
+            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == dataset.features)
+            // By index without a header; a name or index that is not there, or the label, is refused.
+            try writeText("7,0.5,0\n8,1.5,1\n", to: path)
+            let byIndex = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, ignoredColumns: ["0"]))
+            #expect(byIndex.features == Matrix([[0.5], [1.5]]))
+            let declared = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, ignoredColumns: ["0"]), inputWidth: 1)
+            #expect(declared.features == byIndex.features)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, ignoredColumns: ["id"])) }
+                    == .ignoredColumnNotFound(source: path, column: "'id'", available: "the rows have 3 columns, indices 0...2, and no header"))
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, ignoredColumns: ["2"])) }
+                    == .ignoredColumnNotFound(source: path, column: "'2'", available: "it is the label column"))
+        }
+    }
 }
 

@@ -84,6 +84,14 @@ struct StreamContinueTests {
             #expect(undeclared.status == 0, "\(undeclared.error)")
             #expect(undeclared.error.contains("line 1 was read as a header"), "\(undeclared.error)")
             #expect(MoeProcess.json(undeclared)?["samples"] as? Int == 600)
+            // A column left out by name: saved with the stream, so eval leaves it out too.
+            let ignoring = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class",
+                                           "--ignore-columns", "x"] + Self.learner + ["--save", dir.path("ignoring.h5"), "--json"])
+            #expect(ignoring.status == 0, "\(ignoring.error)")
+            #expect(try Checkpoint.load(from: dir.path("ignoring.h5")).parameters.isEmpty == false)
+            let ignoredEval = MoeProcess.run(["eval", dir.path("ignoring.h5"), "--source", "csv:" + dir.path("test.csv"),
+                                              "--label-column", "class", "--json"])
+            #expect(ignoredEval.status == 0, "\(ignoredEval.error)")
             // Refused on request, naming the field.
             let refused = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class",
                                           "--text-indicators", "0"] + Self.learner)

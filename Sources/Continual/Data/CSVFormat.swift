@@ -61,6 +61,9 @@ public struct CSVFormat: Equatable, Sendable {
     /// Whether a missing mark in a numeric column takes the mean of the column's values
     /// so far in the stream (0 before any); false makes it an error.
     public var imputesMissing: Bool
+    /// Columns left out of the features (an identifier, a timestamp): header names, or
+    /// 0-based indices for a file without a header.
+    public var ignoredColumns: [String]
 
     /// Indicator columns per text column by default: 16 distinct values each have their
     /// own, for a width of 16 per text column.
@@ -71,7 +74,8 @@ public struct CSVFormat: Equatable, Sendable {
     public static let missingMarks: Set<String> = ["", "?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL", "None", "-"]
 
     public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",",
-                textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true) {
+                textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
+                ignoredColumns: [String] = []) {
         precondition(textIndicators >= 0 && textIndicators <= 4096, "Text indicators are 0 (text refused) to 4096 per column")
         precondition(Self.canSeparate(separator),
                      "The separator must be one ASCII character that cannot be part of a number, a quote or a line end")
@@ -81,6 +85,7 @@ public struct CSVFormat: Equatable, Sendable {
         self.separator = separator
         self.textIndicators = textIndicators
         self.imputesMissing = imputesMissing
+        self.ignoredColumns = ignoredColumns
     }
 
     /// The indicator column a value beyond a column's own ones shares among `indicators`:

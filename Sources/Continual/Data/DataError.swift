@@ -64,6 +64,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidLabel(at: DataLocation, label: String, reason: String)
     /// The chosen label column does not exist.
     case labelColumnNotFound(source: String, column: String, available: String)
+    /// A column to leave out does not exist, or is the label.
+    case ignoredColumnNotFound(source: String, column: String, available: String)
     /// A line longer than the reader's bound (probably not a text file).
     case lineTooLong(at: DataLocation, limit: Int)
     /// A stream or file with no samples in it.
@@ -107,6 +109,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at): the label \(quoted(label)) cannot be used: \(reason)."
         case .labelColumnNotFound(let source, let column, let available):
             return "\(source): there is no label column \(column); \(available)."
+        case .ignoredColumnNotFound(let source, let column, let available):
+            return "\(source): there is no column \(column) to leave out; \(available)."
         case .lineTooLong(let at, let limit):
             return "\(at): the line is longer than \(limit) bytes; is this a text file?"
         case .emptyStream(let source):

@@ -84,11 +84,15 @@ public enum StreamSource: Sendable, Equatable {
         /// Whether missing values take their column's mean (`CSVFormat.imputesMissing`);
         /// nil in streams saved before, which refused them.
         public var imputesMissing: Bool?
+        /// Columns left out (`CSVFormat.ignoredColumns`; nil in streams saved before: none).
+        public var ignoredColumns: [String]?
 
         public init(path: String?, labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",",
                     batchSize: Int = 128, badRows: BadRowPolicy = .fail,
-                    textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true) {
+                    textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
+                    ignoredColumns: [String] = []) {
             self.imputesMissing = imputesMissing
+            self.ignoredColumns = ignoredColumns.isEmpty ? nil : ignoredColumns
             precondition(batchSize > 0, "A batch holds at least one sample")
             self.path = path
             self.labelColumn = labelColumn
@@ -102,7 +106,8 @@ public enum StreamSource: Sendable, Equatable {
         /// The layout as the reader takes it.
         public var format: CSVFormat {
             CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader, separator: separator.first ?? ",",
-                      textIndicators: textIndicators ?? 0, imputesMissing: imputesMissing ?? false)
+                      textIndicators: textIndicators ?? 0, imputesMissing: imputesMissing ?? false,
+                      ignoredColumns: ignoredColumns ?? [])
         }
     }
 

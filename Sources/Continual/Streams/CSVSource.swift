@@ -76,10 +76,13 @@ public final class CSVSource: BatchSource {
     /// Whether the first line was found to be a header without one being declared.
     public private(set) var headerFound = false
     private var scratch: UnsafeMutableBufferPointer<Float>?
-    /// Per field: its text column's number (in field order), or -1 for numbers; nil until
-    /// the first data row decides.
+    /// Per field: its text column's number (in field order), -1 for numbers, -2 for a
+    /// column left out; nil until the first data row decides.
     private var textSlot: [Int]?
-    private var hasTextFields = false
+    /// Whether some field is text or left out (the rows then take the general loop).
+    private var hasSpecialFields = false
+    /// The fields left out (`format.ignoredColumns`), once the header or first row is known.
+    private var ignoredFields: Set<Int> = []
     /// Text columns given rather than decided (a resumed or continued stream, a saved model).
     private var givenText: CSVTextLayout?
     /// Whether values not seen before get indicators of their own (not when a saved model
@@ -177,8 +180,8 @@ public final class CSVSource: BatchSource {
 
     public var position: StreamPosition {
         StreamPosition(rowsRead: rowsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
-                       inputWidth: inputWidth, skipped: skipped, textColumns: hasTextFields ? textColumns : nil,
-                       textValues: hasTextFields ? ownValues : nil, imputation: imputation,
+                       inputWidth: inputWidth, skipped: skipped, textColumns: ownValues.isEmpty ? nil : textColumns,
+                       textValues: ownValues.isEmpty ? nil : ownValues, imputation: imputation,
                        headerFound: headerFound ? true : nil)
     }
 
@@ -323,7 +326,8 @@ public final class CSVSource: BatchSource {
             // The fields a row of this width has: with the text columns known, or none (a
             // first row with text then gives another width, an error naming it).
             let text = format.textIndicators == 0 ? 0 : givenText?.columns.count ?? 0
-            try establish(fieldCount: width + 1 - text * (format.textIndicators - 1), line: nil)
+            let ignored = Set(format.ignoredColumns).count
+            try establish(fieldCount: width + 1 + ignored - text * (format.textIndicators - 1), line: nil)
         }
     }
 
@@ -355,10 +359,11 @@ public final class CSVSource: BatchSource {
             labelIndex = i
         }
         fieldCount = count
+        try findIgnored(count: count)
         if format.textIndicators == 0 {
             try decide(text: [], line: line)
         } else if let given = givenText {
-            for column in given.columns where column < 0 || column >= count || column == labelIndex {
+            for column in given.columns where column < 0 || column >= count || column == labelIndex || ignoredFields.contains(column) {
                 throw .wrongDimensions(
                     path: name, expected: "a text column at field \(column) besides the label (field \(labelIndex)) among \(count)",
                     actual: [count])
@@ -368,19 +373,36 @@ public final class CSVSource: BatchSource {
         // Otherwise the first data row decides which columns are text.
     }
 
+    /// Resolves `format.ignoredColumns`: a header name, else a 0-based index.
+    private func findIgnored(count: Int) throws(DataError) {
+        ignoredFields = []
+        for wanted in format.ignoredColumns {
+            let field = header?.firstIndex(of: wanted) ?? Int(wanted).flatMap { $0 >= 0 && $0 < count ? $0 : nil }
+            guard let field, field != labelIndex else {
+                let available = header.map { names in
+                    "the header names " + names.prefix(20).map { "'\($0)'" }.joined(separator: ", ")
+                } ?? "the rows have \(count) columns, indices 0...\(count - 1), and no header"
+                throw .ignoredColumnNotFound(source: name, column: "'\(wanted)'",
+                                             available: field == labelIndex ? "it is the label column" : available)
+            }
+            ignoredFields.insert(field)
+        }
+    }
+
     /// Fixes the text columns, and with them the width.
     private func decide(text columns: [Int], values: [[String]] = [], line: Int?) throws(DataError) {
         let count = fieldCount!
         var slots = [Int](repeating: -1, count: count)
         for (k, column) in columns.sorted().enumerated() { slots[column] = k }
-        let width = count - 1 - columns.count + columns.count * format.textIndicators
+        for field in ignoredFields { slots[field] = -2 }
+        let width = count - 1 - ignoredFields.count - columns.count + columns.count * format.textIndicators
         if let expected = inputWidth ?? declaredWidth, expected != width {
             throw .widthMismatch(at: DataLocation(source: name, line: line), expected: expected, actual: width)
         }
         ownValues = columns.indices.map { k in k < values.count ? Array(values[k].prefix(format.textIndicators)) : [] }
         indicatorOf = ownValues.map { list in Dictionary(list.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) }
         textSlot = slots
-        hasTextFields = !columns.isEmpty
+        hasSpecialFields = !columns.isEmpty || !ignoredFields.isEmpty
         if format.imputesMissing {
             if let given = givenImputation, given.sums.count == width, given.missing.count == width {
                 imputation = given
@@ -421,7 +443,7 @@ public final class CSVSource: BatchSource {
     /// The text columns of a first data row: fields that are neither numbers nor missing marks.
     private func textColumns(of line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> [Int] {
         (0..<fieldCount!).filter { field in
-            guard field != labelIndex else { return false }
+            guard field != labelIndex, !ignoredFields.contains(field) else { return false }
             if (try? parser.number(field, in: line, lineNumber: lineNumber)) != nil { return false }
             return !CSVFormat.missingMarks.contains(parser.text(field, in: line))
         }
@@ -435,7 +457,7 @@ public final class CSVSource: BatchSource {
         let expected = fieldCount!
         guard count == expected else {
             let at = DataLocation(source: name, line: lineNumber)
-            if declaredWidth != nil && !hasTextFields {
+            if declaredWidth != nil && !hasSpecialFields {
                 return .bad(.widthMismatch(at: at, expected: expected - 1, actual: count - 1))
             }
             return .bad(.raggedRow(at: at, expectedColumns: expected, actualColumns: count))
@@ -445,7 +467,7 @@ public final class CSVSource: BatchSource {
         // Locals, so the hot loop touches no class property.
         let values = scratch!, fields = parser, labelField = labelIndex, text = textSlot!
         var k = 0
-        if !hasTextFields {
+        if !hasSpecialFields {
             for field in 0..<count where field != labelField {
                 do {
                     values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
@@ -458,7 +480,7 @@ public final class CSVSource: BatchSource {
             }
         } else {
             let indicators = format.textIndicators
-            for field in 0..<count where field != labelField {
+            for field in 0..<count where field != labelField && text[field] != -2 {
                 if text[field] >= 0 {
                     for j in k..<(k + indicators) { values[j] = 0 }
                     let value = fields.text(field, in: line)
