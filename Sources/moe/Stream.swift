@@ -363,6 +363,10 @@ struct Stream: ParsableCommand {
             let fields = text.map(String.init).joined(separator: ", ")
             console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
         }
+        let labels = driver.position.source.labelMap
+        if case .csv = driver.source, labels.classCount > 50, labels.classCount * 4 > driver.position.samples {
+            console.say("warning: the label column held \(labels.classCount) classes in \(driver.position.samples) rows: is it the label? (--label-column first, last, an index or a header name)")
+        }
         if driver.position.source.headerFound == true {
             console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so)")
         }
