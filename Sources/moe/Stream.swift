@@ -408,9 +408,13 @@ struct Stream: ParsableCommand {
         console.say("memory: " + memoryBytes.components.map { "\($0.name) \(fixed(Double($0.bytes) / 1_048_576, 2)) MiB" }
             .joined(separator: ", ") + "; \(fixed(Double(memoryBytes.total) / 1_048_576, 1)) MiB in all")
         let arbiter = learner.arbiter
-        console.say("who answers in each slot (network against the gate where they disagree, faded counts): "
+        func counts(_ tally: AnswerArbiter.Tally) -> String {
+            "+\(Int(tally.wins.rounded()))/-\(Int(tally.losses.rounded()))"
+        }
+        console.say("who answers in each slot (network, and prior where it answers, against the gate where they disagree, faded counts): "
             + arbiter.answers.enumerated().map { s, answer in
-                "slot \(s) \(answer.rawValue) (+\(Int(arbiter.network[s].wins.rounded()))/-\(Int(arbiter.network[s].losses.rounded())))"
+                let prior = answer == .prior && s < arbiter.prior.count ? ", prior \(counts(arbiter.prior[s]))" : ""
+                return "slot \(s) \(answer.rawValue) (\(counts(arbiter.network[s]))\(prior))"
             }.joined(separator: ", "))
         if let report {
             let document = try failingClearly { try driver.report(evaluation: evaluation, growth: growth) }
