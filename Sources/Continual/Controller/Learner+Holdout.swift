@@ -74,11 +74,7 @@ extension Learner {
         z.addRowVector(model.gate.headBias)
         z.addProduct(features, model.gate.headWeight)
         var gate: [Bool] = [], network: [Bool] = [], product: [Bool] = [], prior: [Bool] = []
-        let counts = statistics?.counts ?? []
-        let frequent = members.max { a, b in
-            let (x, y) = (a.column < counts.count ? counts[a.column] : 0, b.column < counts.count ? counts[b.column] : 0)
-            return x < y || (x == y && a.column > b.column)
-        }!.label
+        let frequent = members[argmax(priorLog(members))].label
         for r in 0..<x.rows {
             let netLog = logSoftmax(members.map { logits[r, $0.label] })
             let gateLog = logSoftmax(members.map { z[r, $0.column] })

@@ -90,11 +90,6 @@ extension Learner {
 
         var slots = [Int](repeating: 0, count: n)
         var network = slots, gate = slots, product = slots, prior = slots, predicted = slots, answering = slots
-        // Each pair's samples so far: the slots' priors.
-        let counts = statistics?.counts ?? []
-        func priorLog(_ own: [(column: Int, label: Int)]) -> [Float] {
-            logSoftmax(own.map { Float(log(max(0.5, $0.column < counts.count ? counts[$0.column] : 0))) })
-        }
         for r in 0..<n {
             guard let top = routed[r].first else {
                 // Only possible inside a task no slot has pairs for: the trunk decides.
@@ -148,6 +143,13 @@ extension Learner {
         }
         return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product,
                        prior: prior)
+    }
+
+    /// A slot's prior over its pairs `own`: the log-share of each pair's samples so far
+    /// (the arbiter's `prior` answer is its first maximum).
+    func priorLog(_ own: [(column: Int, label: Int)]) -> [Float] {
+        let counts = statistics?.counts ?? []
+        return logSoftmax(own.map { Float(log(max(0.5, $0.column < counts.count ? counts[$0.column] : 0))) })
     }
 
     /// The gate alone: the class with the most posterior mass summed over slots.

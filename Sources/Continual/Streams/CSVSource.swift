@@ -466,39 +466,29 @@ public final class CSVSource: BatchSource {
         filledInRow.removeAll(keepingCapacity: true)
         // Locals, so the hot loop touches no class property.
         let values = scratch!, fields = parser, labelField = labelIndex, text = textSlot!
+        let special = hasSpecialFields, indicators = format.textIndicators
         var k = 0
-        if !hasSpecialFields {
-            for field in 0..<count where field != labelField {
-                do {
-                    values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
-                } catch {
-                    guard let imputation, CSVFormat.missingMarks.contains(fields.text(field, in: line)) else { return .bad(error) }
-                    values[k] = imputation.mean(k)
-                    filledInRow.append(k)
-                }
-                k += 1
-            }
-        } else {
-            let indicators = format.textIndicators
-            for field in 0..<count where field != labelField && text[field] != -2 {
-                if text[field] >= 0 {
+        for field in 0..<count where field != labelField {
+            if special {
+                // A column left out, or a text column's indicators.
+                let slot = text[field]
+                if slot == -2 { continue }
+                if slot >= 0 {
                     for j in k..<(k + indicators) { values[j] = 0 }
                     let value = fields.text(field, in: line)
-                    if !CSVFormat.missingMarks.contains(value) {
-                        values[k + indicator(of: value, column: text[field])] = 1
-                    }
+                    if !CSVFormat.missingMarks.contains(value) { values[k + indicator(of: value, column: slot)] = 1 }
                     k += indicators
                     continue
                 }
-                do {
-                    values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
-                } catch {
-                    guard let imputation, CSVFormat.missingMarks.contains(fields.text(field, in: line)) else { return .bad(error) }
-                    values[k] = imputation.mean(k)
-                    filledInRow.append(k)
-                }
-                k += 1
             }
+            do {
+                values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
+            } catch {
+                guard let imputation, CSVFormat.missingMarks.contains(fields.text(field, in: line)) else { return .bad(error) }
+                values[k] = imputation.mean(k)
+                filledInRow.append(k)
+            }
+            k += 1
         }
         var map = labelMap
         do {
