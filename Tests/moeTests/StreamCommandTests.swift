@@ -110,6 +110,14 @@ struct StreamCommandTests {
                                        "--separator", ";", "--json"])
             #expect(eval.status == 0 && (MoeProcess.json(eval)?["test_accuracy"] as? Double ?? 0) > 0.8, "\(eval.error)")
             #expect(MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--separator", "ab"]).status == 64)
+            // The CSV-only options are refused out of range and without a CSV source, in one line.
+            let wide = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--text-indicators", "5000"])
+            #expect(wide.status == 64 && wide.error.contains("--text-indicators must be 0 (text refused) to 4096, got 5000"), "\(wide.error)")
+            for option in [["--missing", "error"], ["--ignore-columns", "id"], ["--text-indicators", "8"]] {
+                let stray = MoeProcess.run(["stream", "--passes", "1"] + option)
+                #expect(stray.status == 64 && stray.error.contains("describe a CSV source"), "\(option): \(stray.error)")
+            }
+            #expect(MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--missing", "zero"]).status == 64)
         }
     }
 
