@@ -90,6 +90,7 @@ struct LearnerFaultTests {
     func unsoundStepRolledBack() throws {
         var c = configuration(halfLearning: false)
         c.learningRate = 1e20
+        c.warmUp = nil  // one step on the whole first batch
         var blobs = Blobs(classes: 2, width: 8, seed: 2)
         var learner = try Learner(configuration: c, inputWidth: 8, classCount: 2)
         let (x, y) = blobs.batch(32, classes: [0, 1])

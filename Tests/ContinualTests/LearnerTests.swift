@@ -151,6 +151,7 @@ struct LearnerTests {
             var c = configuration()
             c.refitEvery = 4096
             c.refitOnDoubling = doubling
+            c.warmUp = nil  // the first batch whole: one refit per new pair
             var blobs = Blobs(classes: 3, width: 20, seed: 6, spread: 0.6)
             var learner = try Learner(configuration: c, inputWidth: 20, classCount: 3)
             // One class after another, four rows at a time.
@@ -189,6 +190,7 @@ struct LearnerTests {
             c.hidden = [32]
             c.replayPerStep = 8
             c.stepRows = stepRows
+            c.warmUp = nil  // the first batch whole too
             var blobs = Blobs(classes: 4, width: 20, seed: 9, spread: 0.5)
             var learner = try Learner(configuration: c, inputWidth: 20, classCount: 4)
             var steps = 0

@@ -44,11 +44,12 @@ extension Learner {
     /// Records rows kept out of learning.
     mutating func recordRowsOutOfRange(kept: [Int], of total: Int, source: String) {
         let out = total - kept.count
-        let first = (kept.enumerated().first { $0.offset != $0.element }?.offset ?? kept.count) + 1
+        // Rows are numbered in the whole batch, also for a warm-up piece of it.
+        let first = (kept.enumerated().first { $0.offset != $0.element }?.offset ?? kept.count) + 1 + (piece?.offset ?? 0)
         counters.rowsOutOfRange += out
         history.record(LearnerHistory.Fault(
-            kind: .rowsOutOfRange, batch: counters.batches + 1, sample: counters.samples,
-            detail: "\(source): \(out) of \(total) rows (first: row \(first)) reach magnitudes beyond \(Self.magnitudeLimit) in the input, activations or gate features; predicted and scored, not learned from",
+            kind: .rowsOutOfRange, batch: batchNumber, sample: counters.samples,
+            detail: "\(source): \(out) of \(total) rows\(piece.map { " (of a piece of \($0.batchRows))" } ?? "") (first: row \(first)) reach magnitudes beyond \(Self.magnitudeLimit) in the input, activations or gate features; predicted and scored, not learned from",
             rate: nil))
     }
 

@@ -54,7 +54,7 @@ extension Learner {
             }
             let layerReport = report!.layers.first { $0.layer == layer }
             history.recordGrowth(.init(
-                expert: expert, batch: counters.batches + 1, sample: counters.firstVisits, layer: layer, detectors: chosen,
+                expert: expert, batch: batchNumber, sample: counters.firstVisits, layer: layer, detectors: chosen,
                 classes: novelty ? novel : [],
                 rho: chosen.compactMap { n in layerReport?.detectors.first { $0.neuron == n }?.rho },
                 trigger: decision.trigger?.rawValue ?? "", reason: decision.reason))

@@ -61,6 +61,9 @@ public struct Learner: Sendable {
     public internal(set) var seenClasses: Set<Int> = []
     /// Seconds spent in each phase of `observe` by this process (not saved).
     public internal(set) var profile = LearnerProfile()
+    /// While a warm-up piece of a batch is observed: where it starts in its batch and how
+    /// many rows the batch has (not saved: pieces never outlive one `observe`).
+    var piece: (offset: Int, batchRows: Int)?
 
     /// Step and sample counters.
     public struct Counters: Sendable, Equatable, Codable {
@@ -147,6 +150,20 @@ public struct Learner: Sendable {
         public var experts: Int
         /// First visits: how many rows the gate weighed most to each slot (index = slot).
         public var routed: [Int] = []
+
+        /// This piece of a batch followed by `later`, the next piece: one report for the
+        /// batch (a growth in either piece is the batch's decision).
+        func merged(with later: StepReport) -> StepReport {
+            var routed = [Int](repeating: 0, count: max(self.routed.count, later.routed.count))
+            for (s, count) in self.routed.enumerated() { routed[s] += count }
+            for (s, count) in later.routed.enumerated() { routed[s] += count }
+            let grew = { (d: GrowthDecision?) in if case .grow = d?.outcome { true } else { false } }
+            return StepReport(
+                batch: later.batch, samples: samples + later.samples, errors: errors + later.errors, loss: later.loss,
+                newClasses: Set(newClasses + later.newClasses).sorted(), drift: drift || later.drift,
+                decision: grew(later.decision) || !grew(decision) ? later.decision ?? decision : decision,
+                steps: steps + later.steps, experts: later.experts, routed: routed)
+        }
     }
 
     /// Predicts, scores, learns from one batch.
@@ -163,6 +180,45 @@ public struct Learner: Sendable {
     ///   - logger: Where growth decisions are logged.
     public mutating func observe(
         features x: Matrix, labels: [Int], source: String = "batch", pass: Int = 0, logger: Logger? = nil
+    ) throws(LearnerError) -> StepReport {
+        let pieces = warmUpPieces(rows: x.rows, pass: pass)
+        guard pieces.count > 1 else { return try observeRows(features: x, labels: labels, source: source, pass: pass, logger: logger) }
+        // Errors name rows of the whole batch, before any piece is learned.
+        try validate(x, labels, source: source)
+        defer { piece = nil }
+        var report: StepReport?
+        for range in pieces {
+            piece = (range.lowerBound, x.rows)
+            let part = try observeRows(features: x.rows(range), labels: Array(labels[range]), source: source, pass: pass, logger: logger)
+            report = report.map { $0.merged(with: part) } ?? part
+        }
+        return report!
+    }
+
+    /// The rows of a batch observed one after the other: the whole batch, or while the
+    /// learner has seen fewer first visits than the batch holds (with `warmUp`), pieces
+    /// that double — each as large as everything seen before it — up to the batch's end.
+    func warmUpPieces(rows n: Int, pass: Int) -> [Range<Int>] {
+        guard configuration.warmUp == true, pass == 0, counters.firstVisits < n else { return [0..<n] }
+        var pieces: [Range<Int>] = []
+        var start = 0
+        while start < n {
+            let seen = counters.firstVisits + start
+            let end = seen >= n ? n : min(n, start + max(1, seen))
+            pieces.append(start..<end)
+            start = end
+        }
+        return pieces
+    }
+
+    /// The 1-based number of the batch being observed (a warm-up piece belongs to its
+    /// batch: the first piece counts it).
+    var batchNumber: Int { counters.batches + (piece.map { $0.offset > 0 } == true ? 0 : 1) }
+
+    /// ``observe(features:labels:source:pass:logger:)`` on one piece of a batch (or the
+    /// whole batch).
+    mutating func observeRows(
+        features x: Matrix, labels: [Int], source: String, pass: Int, logger: Logger?
     ) throws(LearnerError) -> StepReport {
         var clock = PhaseClock(refits: profile.refit, refitFlops: profile.flops["refit", default: 0])
         try validate(x, labels, source: source)
@@ -221,7 +277,9 @@ public struct Learner: Sendable {
         clock.lap(into: \.covariance, of: &profile)
 
         // 3. Growth.
-        let hadLearned = counters.firstVisits > 0
+        // Labels are novel to a learner that learned before this batch (not before this
+        // warm-up piece: the classes of a stream's first batch are no novelty).
+        let hadLearned = counters.firstVisits - (piece?.offset ?? 0) > 0
         seenClasses.formUnion(novel)
         if model.experts.isEmpty && statistics == nil { model.trunkClasses = seenClasses }
         var decision: GrowthDecision?
@@ -231,7 +289,7 @@ public struct Learner: Sendable {
                 novelty: hadLearned && !novel.isEmpty, drifted: drifted, batchSamples: n, batchErrors: errors, novel: novel,
                 scalerRows: usable, report: &report, logger: logger)
         }
-        counters.batches += 1
+        counters.batches = batchNumber
         counters.samples += n
 
         clock.lap(into: \.growth, of: &profile)
