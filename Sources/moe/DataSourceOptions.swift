@@ -29,7 +29,7 @@ struct DataSourceOptions: ParsableArguments {
     @Flag(help: "With a CSV source: the first line names the columns (implied by a label column given by name).")
     var header = false
 
-    @Option(help: "With a CSV source: the field separator, one character such as ';' or '|', or 'tab' (default ',').")
+    @Option(help: "With a CSV source: the field separator, one character such as ';' or '|', or 'tab' (default: found from the file's first lines among ',', ';', tab and '|'; ',' when they do not tell).")
     var separator: String?
 
     @Option(name: .customLong("text-indicators"), help: "With a CSV source: columns whose first value is text are categories, each value setting one of this many indicator columns (by a hash of the text); 0 makes text an error (default \(CSVFormat.defaultTextIndicators)).")
@@ -110,7 +110,8 @@ struct DataSourceOptions: ParsableArguments {
     }
 
     var format: CSVFormat {
-        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header, separator: separatorCharacter ?? ",",
+        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header,
+                  separator: separator == nil ? nil : separatorCharacter ?? ",",
                   textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators, imputesMissing: missing != .error,
                   ignoredColumns: ignoredColumns)
     }
@@ -128,12 +129,12 @@ struct DataSourceOptions: ParsableArguments {
         case .fashionMNIST: return nil
         case let .csv(path):
             return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
-                              separator: layout.separator, batchSize: batchSize, badRows: badRows,
+                              separator: layout.detectsSeparator ? nil : layout.separator, batchSize: batchSize, badRows: badRows,
                               textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
                               ignoredColumns: layout.ignoredColumns))
         case .standardInput:
             return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
-                              separator: layout.separator, batchSize: batchSize, badRows: badRows,
+                              separator: layout.detectsSeparator ? nil : layout.separator, batchSize: batchSize, badRows: badRows,
                               textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
                               ignoredColumns: layout.ignoredColumns))
         case let .idx(images, labels):

@@ -160,6 +160,8 @@ struct Stream: ParsableCommand {
         var textColumns: [Int]?
         /// Missing values of a CSV source filled with their column's mean.
         var missingValuesFilled: Int?
+        /// The separator a CSV source found from its first lines, when not ','.
+        var separatorFound: String?
         var paused: Bool
         /// Wall-clock seconds by phase: loading the data, the driver's reading, the
         /// learner's phases, reports, evaluation, checkpoints, and the whole run.
@@ -367,6 +369,9 @@ struct Stream: ParsableCommand {
         if case .csv = driver.source, labels.classCount > 50, labels.classCount * 4 > driver.position.samples {
             console.say("warning: the label column held \(labels.classCount) classes in \(driver.position.samples) rows: is it the label? (--label-column first, last, an index or a header name)")
         }
+        if let found = driver.position.source.separatorFound {
+            console.say("fields separated by \(found == "\t" ? "tabs" : "'\(found)'"), found from the first lines (give --separator to say so)")
+        }
         if driver.position.source.headerFound == true {
             console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so)")
         }
@@ -431,6 +436,7 @@ struct Stream: ParsableCommand {
             rowsOutOfRange: counters.rowsOutOfRange, samples: driver.position.samples,
             rowsSkipped: driver.position.source.skipped.total, textColumns: driver.position.source.textColumns,
             missingValuesFilled: driver.position.source.imputation?.filled,
+            separatorFound: driver.position.source.separatorFound,
             paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick,

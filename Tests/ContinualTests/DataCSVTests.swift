@@ -414,6 +414,43 @@ struct DataCSVTests {
         }
     }
 
+    @Test("without a separator given, the first lines tell it: ';' with decimal commas, tabs, '|'; ',' wins ties")
+    func separatorFound() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("s.csv")
+            try writeText("a;b;label\n5,1;3,5;x\n-4,25;\"2\";y\n7;1e3;x\n", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+            let dataset = try Dataset(reading: &source)
+            #expect(source.separator == ";" && source.headerFound && source.position.separatorFound == ";")
+            #expect(dataset.features == Matrix([[5.1, 3.5], [-4.25, 2], [7, 1000]]) && dataset.labels == [0, 1, 0])
+            // Resumed after a row: found again, and the rows follow.
+            let first = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+            let head = try #require(try first.next())
+            var resumed = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+            try resumed.resume(from: first.position)
+            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == dataset.features)
+            for (separator, text) in [("\t", "1\t2\t0\n3\t4\t1\n"), ("|", "1|2|0\n\n3|4|1\n")] {
+                try writeText(text, to: path)
+                var found = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+                #expect(try Dataset(reading: &found).features == Matrix([[1, 2], [3, 4]]))
+                #expect(found.position.separatorFound == separator)
+            }
+            // A comma file whose text holds ';' in every row: ',' splits it into more numbers.
+            try writeText("1,a;b,0\n2,c;d,1\n", to: path)
+            var commas = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &commas).features.columns == 1 + 16)
+            #expect(commas.separator == "," && commas.position.separatorFound == nil)
+            // A separator given is kept, and its error names it.
+            try writeText("1;2;0\n3;4;1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")) }
+                    == .wrongDimensions(path: path, expected: "at least 2 columns (a label and a feature) separated by ','", actual: [1]))
+            // Lines that no separator splits alike: ',' as before, and the row at fault is named.
+            try writeText("1,2,0\n3,4\n", to: path)
+            let unsplit = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+            #expect(unsplit != nil && unsplit == dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")) })
+        }
+    }
+
     @Test("columns left out by name or index are not features; a column that is not there is named")
     func ignoredColumns() throws {
         try withTemporaryDirectory { dir in

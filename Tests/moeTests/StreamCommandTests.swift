@@ -85,7 +85,7 @@ struct StreamCommandTests {
         }
     }
 
-    @Test("a file separated by ';' streams with --separator, resumes with its layout, and without it the error names ','")
+    @Test("a file separated by ';' streams with --separator or without (found), resumes with its layout; a wrong one is named")
     func separatedBySemicolons() throws {
         try withTemporaryDirectory { dir in
             var generator = SeededGenerator(seed: 4)
@@ -97,12 +97,18 @@ struct StreamCommandTests {
             }
             try ("a;b;c;label\n" + rows(600)).write(toFile: dir.path("monday.csv"), atomically: true, encoding: .utf8)
             try ("a;b;c;label\n" + rows(200)).write(toFile: dir.path("tuesday.csv"), atomically: true, encoding: .utf8)
-            let wrong = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--label-column", "label", "--hidden", "8"])
+            let wrong = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--label-column", "label", "--separator", ",",
+                                        "--hidden", "8"])
             #expect(wrong.status == 1 && wrong.error.contains("separated by ','"), "\(wrong.error)")
             let first = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--label-column", "label", "--separator", ";",
                                         "--hidden", "8", "--save", dir.path("m.h5"), "--json"])
             #expect(first.status == 0, "\(first.error)")
             #expect((MoeProcess.json(first)?["prequential_accuracy"] as? Double ?? 0) > 0.8)
+            #expect(MoeProcess.json(first)?["separator_found"] == nil && !first.error.contains("found from the first lines"))
+            let found = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--label-column", "label",
+                                        "--hidden", "8", "--json"])
+            #expect(found.status == 0 && found.error.contains("fields separated by ';', found from the first lines"), "\(found.error)")
+            #expect(MoeProcess.json(found)?["prequential_accuracy"] as? Double == MoeProcess.json(first)?["prequential_accuracy"] as? Double)
             // New rows, same layout: the separator and label column come from the checkpoint.
             let more = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("tuesday.csv"), "--json"])
             #expect(more.status == 0, "\(more.error)")

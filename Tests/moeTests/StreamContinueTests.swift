@@ -84,6 +84,14 @@ struct StreamContinueTests {
             #expect(undeclared.status == 0, "\(undeclared.error)")
             #expect(undeclared.error.contains("line 1 was read as a header"), "\(undeclared.error)")
             #expect(MoeProcess.json(undeclared)?["samples"] as? Int == 600)
+            // The same rows separated by ';': the separator is found, and said.
+            try Self.write((["x,colour,class"] + lines[..<600]).map { $0.replacing(",", with: ";") }, to: dir.path("semicolons.csv"))
+            let semicolons = MoeProcess.run(["stream", "--source", "csv:" + dir.path("semicolons.csv"), "--label-column", "class"]
+                                            + Self.learner + ["--json"])
+            #expect(semicolons.status == 0, "\(semicolons.error)")
+            #expect(MoeProcess.json(semicolons)?["separator_found"] as? String == ";")
+            #expect(try Self.figures(semicolons)["prequential_accuracy"] == Self.figures(trained)["prequential_accuracy"])
+            #expect(semicolons.error.contains("fields separated by ';', found from the first lines"), "\(semicolons.error)")
             // A column left out by name: saved with the stream, so eval leaves it out too.
             let ignoring = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class",
                                            "--ignore-columns", "x"] + Self.learner + ["--save", dir.path("ignoring.h5"), "--json"])

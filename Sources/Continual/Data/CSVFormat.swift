@@ -54,8 +54,13 @@ public struct CSVFormat: Equatable, Sendable {
     public var labelColumn: LabelColumn
     /// True when the first line names the columns (forced by `.name` label columns).
     public var hasHeader: Bool
-    /// The field separator (one ASCII character: `,`, `;`, tab...).
+    /// The field separator (one ASCII character: `,`, `;`, tab...); with
+    /// `detectsSeparator`, the one taken when the first lines do not show another.
     public var separator: Character
+    /// Whether the separator is found from the file's first lines (none was given): the
+    /// one of ``detectableSeparators`` that splits them into the same number of fields,
+    /// at least two, with the most numbers among them, then the most fields.
+    public var detectsSeparator: Bool
     /// Indicator columns per text column (0: text is an error).
     public var textIndicators: Int
     /// Whether a missing mark in a numeric column takes the mean of the column's values
@@ -73,10 +78,17 @@ public struct CSVFormat: Equatable, Sendable {
     /// taken for text, and in a text column they set no indicator.
     public static let missingMarks: Set<String> = ["", "?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL", "None", "-"]
 
-    public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",",
+    /// Separators a file's first lines are tried with when none is given.
+    public static let detectableSeparators: [Character] = [",", ";", "\t", "|"]
+
+    /// - Parameter separator: the field separator; nil finds it from the file's first
+    ///   lines (`detectsSeparator`), `,` when they do not tell.
+    public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character? = nil,
                 textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
                 ignoredColumns: [String] = []) {
         precondition(textIndicators >= 0 && textIndicators <= 4096, "Text indicators are 0 (text refused) to 4096 per column")
+        detectsSeparator = separator == nil
+        let separator = separator ?? ","
         precondition(Self.canSeparate(separator),
                      "The separator must be one ASCII character that cannot be part of a number, a quote or a line end")
         if case .index(let i) = labelColumn { precondition(i >= 0, "A label column index is 0-based and non-negative") }

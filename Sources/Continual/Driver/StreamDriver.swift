@@ -304,7 +304,8 @@ public final class StreamDriver<L: StreamLearner> {
             position.source = StreamPosition(labelMap: position.source.labelMap, inputWidth: position.source.inputWidth,
                                              skipped: position.source.skipped, textColumns: position.source.textColumns,
                                              textValues: position.source.textValues,
-                                             imputation: position.source.imputation, headerFound: position.source.headerFound)
+                                             imputation: position.source.imputation, headerFound: position.source.headerFound,
+                                             separatorFound: position.source.separatorFound)
             if policy.atEachExperience && experienceCount > 1 { try save(.experience) }
         }
         return try end(.finished)

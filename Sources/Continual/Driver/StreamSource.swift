@@ -86,18 +86,23 @@ public enum StreamSource: Sendable, Equatable {
         public var imputesMissing: Bool?
         /// Columns left out (`CSVFormat.ignoredColumns`; nil in streams saved before: none).
         public var ignoredColumns: [String]?
+        /// Whether the separator is found from the file's first lines
+        /// (`CSVFormat.detectsSeparator`; nil in streams saved before: `separator`).
+        public var detectsSeparator: Bool?
 
-        public init(path: String?, labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character = ",",
+        /// - Parameter separator: nil finds it from the file's first lines.
+        public init(path: String?, labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character? = nil,
                     batchSize: Int = 128, badRows: BadRowPolicy = .fail,
                     textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
                     ignoredColumns: [String] = []) {
+            self.detectsSeparator = separator == nil ? true : nil
             self.imputesMissing = imputesMissing
             self.ignoredColumns = ignoredColumns.isEmpty ? nil : ignoredColumns
             precondition(batchSize > 0, "A batch holds at least one sample")
             self.path = path
             self.labelColumn = labelColumn
             self.hasHeader = hasHeader
-            self.separator = String(separator)
+            self.separator = String(separator ?? ",")
             self.batchSize = batchSize
             self.badRows = badRows
             self.textIndicators = textIndicators
@@ -105,7 +110,8 @@ public enum StreamSource: Sendable, Equatable {
 
         /// The layout as the reader takes it.
         public var format: CSVFormat {
-            CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader, separator: separator.first ?? ",",
+            CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader,
+                      separator: detectsSeparator == true ? nil : separator.first ?? ",",
                       textIndicators: textIndicators ?? 0, imputesMissing: imputesMissing ?? false,
                       ignoredColumns: ignoredColumns ?? [])
         }

@@ -122,11 +122,16 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     public var imputation: CSVImputation?
     /// True when a CSV source without a declared header found its first line to be one.
     public var headerFound: Bool?
+    /// The separator a CSV source found from its first lines, when not `,` (nil: `,`, one
+    /// given, another source, or a position saved before separators were found).
+    public var separatorFound: String?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
-                textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil) {
+                textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
+                separatorFound: String? = nil) {
         self.headerFound = headerFound
+        self.separatorFound = separatorFound
         self.textValues = textValues
         self.imputation = imputation
         self.rowsRead = rowsRead

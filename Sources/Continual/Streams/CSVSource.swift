@@ -75,6 +75,9 @@ public final class CSVSource: BatchSource {
     private var lineNumber = 0
     /// Whether the first line was found to be a header without one being declared.
     public private(set) var headerFound = false
+    /// The field separator: the format's, or the one its first lines showed
+    /// (`CSVFormat.detectsSeparator`), once the first row is read.
+    public private(set) var separator: Character
     private var scratch: UnsafeMutableBufferPointer<Float>?
     /// Per field: its text column's number (in field order), -1 for numbers, -2 for a
     /// column left out; nil until the first data row decides.
@@ -174,6 +177,7 @@ public final class CSVSource: BatchSource {
         labelMap = labels
         reader = LineReader(file: file, chunkSize: chunkSize)
         parser = CSVRowParser(source: file.name, separator: format.separatorByte)
+        separator = format.separator
     }
 
     deinit { scratch?.deallocate() }
@@ -182,7 +186,8 @@ public final class CSVSource: BatchSource {
         StreamPosition(rowsRead: rowsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
                        inputWidth: inputWidth, skipped: skipped, textColumns: ownValues.isEmpty ? nil : textColumns,
                        textValues: ownValues.isEmpty ? nil : ownValues, imputation: imputation,
-                       headerFound: headerFound ? true : nil)
+                       headerFound: headerFound ? true : nil,
+                       separatorFound: format.detectsSeparator && separator != "," ? String(separator) : nil)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -240,14 +245,8 @@ public final class CSVSource: BatchSource {
     /// column holds text in every row). The header's names if so; the lines read stay
     /// ahead to be read as rows.
     private func headerAhead() throws(DataError) -> [String]? {
-        var lines: [(bytes: [UInt8], number: Int)] = []
-        var rows: [Int] = []
-        while rows.count < 2 {
-            guard let line = try reader.withNextLine({ line in (Array(line) + [0], reader.lineNumber, isBlank(line)) }) else { break }
-            if !line.2 { rows.append(lines.count) }
-            lines.append((line.0, line.1))
-        }
-        ahead = lines
+        let rows = try rowsAhead(2)
+        let lines = ahead
         guard rows.count == 2 else { return nil }
         func fields(_ k: Int) -> [(text: String, number: Bool)] {
             lines[rows[k]].bytes.withUnsafeBufferPointer { all in
@@ -265,6 +264,52 @@ public final class CSVSource: BatchSource {
         lineNumber = lines[rows[0]].number
         ahead.removeSubrange(0...rows[0])
         return first.map(\.text)
+    }
+
+    /// Reads ahead until `count` non-blank lines are ahead (fewer at the end of the
+    /// input); their indices in `ahead`.
+    private func rowsAhead(_ count: Int) throws(DataError) -> [Int] {
+        var rows = ahead.indices.filter { k in
+            ahead[k].bytes.withUnsafeBufferPointer { !isBlank(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+        }
+        while rows.count < count {
+            guard let line = try reader.withNextLine({ line in (Array(line) + [0], reader.lineNumber, isBlank(line)) }) else { break }
+            if !line.2 { rows.append(ahead.count) }
+            ahead.append((line.0, line.1))
+        }
+        return Array(rows.prefix(count))
+    }
+
+    /// Without a separator given: the one of `CSVFormat.detectableSeparators` that splits
+    /// the first 8 non-blank lines into the same number of fields, at least two, with the
+    /// most numbers (or missing marks) among them, then the most fields; the format's
+    /// when none does. A `;`-separated file with decimal commas (`5,1;3,2`) has more
+    /// numbers split at `;` than at `,`, so it is read as it was written.
+    private func detectSeparator() throws(DataError) {
+        let rows = try rowsAhead(8)
+        var best: (separator: Character, numbers: Int, fields: Int)?
+        for candidate in CSVFormat.detectableSeparators {
+            var probe = CSVRowParser(source: name, separator: candidate.asciiValue!)
+            var counts: Set<Int> = []
+            var numbers = 0
+            for r in rows {
+                ahead[r].bytes.withUnsafeBufferPointer { all in
+                    let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+                    let count = probe.split(line)
+                    counts.insert(count)
+                    for i in 0..<count where (try? probe.number(i, in: line, lineNumber: ahead[r].number)) != nil
+                        || CSVFormat.missingMarks.contains(probe.text(i, in: line)) {
+                        numbers += 1
+                    }
+                }
+            }
+            guard counts.count == 1, let fields = counts.first, fields >= 2 else { continue }
+            if best.map({ (numbers, fields) > ($0.numbers, $0.fields) }) ?? true { best = (candidate, numbers, fields) }
+        }
+        if let best, best.separator != separator {
+            separator = best.separator
+            parser = CSVRowParser(source: name, separator: best.separator.asciiValue!)
+        }
     }
 
     private enum Row {
@@ -306,6 +351,7 @@ public final class CSVSource: BatchSource {
     private func prepare() throws(DataError) {
         guard !prepared else { return }
         prepared = true
+        if format.detectsSeparator { try detectSeparator() }
         if format.hasHeader {
             var names: [String]?
             while names == nil {
@@ -339,7 +385,7 @@ public final class CSVSource: BatchSource {
     /// Fixes the number of fields, the label column and the width.
     private func establish(fieldCount count: Int, line: Int?) throws(DataError) {
         guard count >= 2 else {
-            let separator = format.separator == "\t" ? "tabs" : "'\(format.separator)'"
+            let separator = separator == "\t" ? "tabs" : "'\(separator)'"
             throw .wrongDimensions(path: name, expected: "at least 2 columns (a label and a feature) separated by \(separator)", actual: [count])
         }
         switch format.labelColumn {

@@ -57,7 +57,8 @@ public enum CSVFuzzing: FuzzTarget {
 
         var format: CSVFormat {
             let column: LabelColumn = [.first, .last, .index(1), .name("label")][labelColumn]
-            return CSVFormat(labelColumn: column, hasHeader: header, separator: [",", ";", "\t", " "][separator],
+            // Separator 0 is found from the first lines (',' when they do not tell).
+            return CSVFormat(labelColumn: column, hasHeader: header, separator: [nil, ";", "\t", " "][separator],
                              textIndicators: strict ? 0 : 4, imputesMissing: !strict)
         }
 
