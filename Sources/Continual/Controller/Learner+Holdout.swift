@@ -63,28 +63,25 @@ extension Learner {
         }
     }
 
-    /// Decides `slot`'s answer from its network's, the gate's and their product's answers
-    /// on held rows (scaled `input`, their gate `features`).
+    /// Decides `slot`'s answer from held rows (scaled `input`, their gate `features`): the
+    /// mixture's prediction with each candidate answering in the slot (the gate, the
+    /// network, their product, the prior), the other slots as the arbiter says, is scored
+    /// on the rows, and the arbiter's test compares each with the gate's. The rows are
+    /// routed by the gate as any input is, and a slot's answer counts as it does in a
+    /// prediction: weighed by its mass among the routed slots, in distributions rather
+    /// than argmaxes. (Judged inside the slot alone, as until this round, a network could
+    /// win its slot's rows and still lose the mixture's: a class kept by two slots, as on
+    /// blurry boundaries, is answered by both, and an overconfident network outweighs the
+    /// other slot's answer.)
     mutating func judge(slot: Int, input x: Matrix, features: Matrix, labels: [Int]) {
-        let members = model.gatePairs.enumerated().filter { $0.element.slot == slot }.map { (column: $0.offset, label: $0.element.label) }
-        guard !members.isEmpty, !labels.isEmpty else { return }
+        guard model.gatePairs.contains(where: { $0.slot == slot }), !labels.isEmpty else { return }
         refreshHeadIfStale()
-        let logits = model.forward(x, routedTo: slot).logits
-        var z = Matrix(rows: x.rows, columns: model.gate.headWeight.columns)
-        z.addRowVector(model.gate.headBias)
-        z.addProduct(features, model.gate.headWeight)
-        var gate: [Bool] = [], network: [Bool] = [], product: [Bool] = [], prior: [Bool] = []
-        let frequent = members[argmax(priorLog(members))].label
-        for r in 0..<x.rows {
-            let netLog = logSoftmax(members.map { logits[r, $0.label] })
-            let gateLog = logSoftmax(members.map { z[r, $0.column] })
-            let both = zip(netLog, gateLog).map { $0 + $1 }
-            gate.append(members[argmax(gateLog)].label == labels[r])
-            network.append(members[argmax(netLog)].label == labels[r])
-            product.append(members[argmax(both)].label == labels[r])
-            prior.append(frequent == labels[r])
-        }
-        arbiter.decide(slot: slot, gate: gate, network: network, product: product, prior: prior)
+        let pass = model.takesPrecomputedGateFeatures ? model.forward(x, gateFeatures: features) : model.forward(x)
+        let trials = answers(pass: pass, input: x, trying: slot).trials
+        guard let gate = trials[.gate], let network = trials[.network], let product = trials[.product],
+              let prior = trials[.prior] else { return }
+        func right(_ predicted: [Int]) -> [Bool] { zip(predicted, labels).map { $0 == $1 } }
+        arbiter.decide(slot: slot, gate: right(gate), network: right(network), product: right(product), prior: right(prior))
     }
 
     /// Adds held rows (raw inputs; their gate features when already computed) to the

@@ -36,11 +36,15 @@ extension Learner {
         var gate: [Int]?
         var product: [Int]?
         var prior: [Int]?
+        /// With `answers(…, trying:)`: the mixture's prediction with each answer in the
+        /// slot tried, the other slots answering as the arbiter says.
+        var trials: [AnswerArbiter.Answer: [Int]] = [:]
     }
 
     /// The answers for a forward pass of scaled inputs `input`, optionally restricted to a
-    /// task's classes.
-    func answers(pass: MixtureOfExperts.Forward, input: Matrix, among task: Set<Int>? = nil) -> Answers {
+    /// task's classes; with `tried`, also the mixture's predictions with each answer in
+    /// that slot (`Answers.trials`).
+    func answers(pass: MixtureOfExperts.Forward, input: Matrix, among task: Set<Int>? = nil, trying tried: Int? = nil) -> Answers {
         let logits = pass.logits
         let n = logits.rows
         guard model.gate.configuration.pairRouting, let gatePass = pass.gate, let z = gatePass.headLogits else {
@@ -90,12 +94,19 @@ extension Learner {
 
         var slots = [Int](repeating: 0, count: n)
         var network = slots, gate = slots, product = slots, prior = slots, predicted = slots, answering = slots
+        let trying = tried.map { _ in AnswerArbiter.Answer.allCases } ?? []
+        var trials = Dictionary(uniqueKeysWithValues: trying.map { ($0, slots) })
+        /// The class with the most mass (the smallest on ties).
+        func heaviest(_ classMass: [Int: Double]) -> Int {
+            classMass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
+        }
         for r in 0..<n {
             guard let top = routed[r].first else {
                 // Only possible inside a task no slot has pairs for: the trunk decides.
                 let allowed = (task ?? seenClasses).filter { $0 < logits.columns }.sorted()
                 let fallback = best(logits, row: r, among: allowed.isEmpty ? Array(0..<logits.columns) : allowed)
                 (network[r], gate[r], product[r], prior[r], predicted[r]) = (fallback, fallback, fallback, fallback, fallback)
+                for answer in trying { trials[answer]![r] = fallback }
                 continue
             }
             slots[r] = top
@@ -112,6 +123,7 @@ extension Learner {
             }
             var classMass: [Int: Double] = [:]
             var contributions: [(slot: Int, label: Int, mass: Double)] = []
+            var triedMass = [[Int: Double]](repeating: [:], count: trying.count)
             for s in routed[r] {
                 let own = members[s]
                 let value = slotLogits(s, row: r)
@@ -125,24 +137,34 @@ extension Learner {
                     product[r] = own[argmax(productLog)].label
                     prior[r] = own[argmax(frequencies)].label
                 }
-                let chosen: [Float] = switch arbiter.answer(slot: s) {
-                case .network: netLog
-                case .gate: gateLog
-                case .product: productLog
-                case .prior: frequencies
+                func distribution(_ answer: AnswerArbiter.Answer) -> [Float] {
+                    switch answer {
+                    case .network: netLog
+                    case .gate: gateLog
+                    case .product: productLog
+                    case .prior: frequencies
+                    }
                 }
+                let chosen = distribution(arbiter.answer(slot: s))
                 for (k, member) in own.enumerated() {
                     let weight = Double(mass[r, s]) * Double(exp(chosen[k]))
                     classMass[member.label, default: 0] += weight
                     contributions.append((s, member.label, weight))
                 }
+                for (t, answer) in trying.enumerated() {
+                    let q = s == tried ? distribution(answer) : chosen
+                    for (k, member) in own.enumerated() {
+                        triedMass[t][member.label, default: 0] += Double(mass[r, s]) * Double(exp(q[k]))
+                    }
+                }
             }
-            let choice = classMass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
+            for (t, answer) in trying.enumerated() { trials[answer]![r] = heaviest(triedMass[t]) }
+            let choice = heaviest(classMass)
             predicted[r] = choice
             answering[r] = contributions.filter { $0.label == choice }.max { $0.mass < $1.mass }!.slot
         }
         return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product,
-                       prior: prior)
+                       prior: prior, trials: trials)
     }
 
     /// A slot's prior over its pairs `own`: the log-share of each pair's samples so far

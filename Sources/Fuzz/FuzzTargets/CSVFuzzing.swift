@@ -14,7 +14,7 @@ import Darwin
 /// ```
 /// byte 0   bits 0-1  label column: first, last, index 1, name "label"
 ///          bit 2     header line
-///          bits 3-4  separator: ',' ';' tab ' '
+///          bits 3-4  separator: found from the first lines (',' when they do not tell), ';', tab, ' '
 ///          bit 5     skip bad rows (else fail)
 ///          bit 6     file named *.gz
 ///          bit 7     strict: text and missing values are errors (else text columns are

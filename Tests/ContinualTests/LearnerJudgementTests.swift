@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import MoE
+import TestSupport
+@testable import Continual
+
+@Suite("Learner judgement")
+struct LearnerJudgementTests {
+    /// A learner that met classes 0 and 1, then 1 and 2 (class 1 kept by two slots).
+    func sharedClassLearner() throws -> (Learner, Blobs) {
+        var c = LearnerConfiguration()
+        c.hidden = [32, 32]
+        c.gate = .classPosterior(features: 64)
+        c.expertWidth = 16
+        c.replayCapacity = 50
+        c.replayPerStep = 16
+        c.refitEvery = 128
+        c.statisticsHalfLife = 256
+        c.learningRate = 3e-3
+        var blobs = Blobs(classes: 3, width: 20, seed: 12, spread: 1)
+        var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+        for classes in [[0, 1], [1, 2]] {
+            for _ in 0..<40 {
+                let (x, y) = blobs.batch(32, classes: classes)
+                _ = try learner.observe(features: x, labels: y)
+            }
+        }
+        return (learner, blobs)
+    }
+
+    @Test("each answer tried in a slot gives the mixture's prediction with it; the arbiter's own is the one served")
+    func trials() throws {
+        var (learner, blobs) = try sharedClassLearner()
+        learner = learner.snapshot()
+        #expect(learner.model.gate.slotCount >= 2)
+        let (x, y) = blobs.batch(300, classes: [0, 1, 2])
+        let scaled = learner.scaler?.transform(x) ?? x
+        let pass = learner.model.forward(scaled)
+        for s in 0..<learner.model.gate.slotCount {
+            let answers = learner.answers(pass: pass, input: scaled, trying: s)
+            #expect(Set(answers.trials.keys) == Set(AnswerArbiter.Answer.allCases))
+            #expect(answers.trials[learner.arbiter.answer(slot: s)] == answers.predicted)
+        }
+        #expect(learner.answers(pass: pass, input: scaled).trials.isEmpty)
+
+        // Judging slot 0 on these rows decides by the mixture's right answers under each
+        // candidate, compared with the gate's by the arbiter's test.
+        var judged = learner
+        judged.judge(slot: 0, input: scaled, features: learner.model.gateFeatures(scaled), labels: y)
+        let trials = learner.answers(pass: pass, input: scaled, trying: 0).trials
+        func right(_ answer: AnswerArbiter.Answer) -> [Bool] { zip(trials[answer]!, y).map { $0 == $1 } }
+        var expected = AnswerArbiter(settings: learner.configuration.arbiter)
+        expected.decide(slot: 0, gate: right(.gate), network: right(.network), product: right(.product), prior: right(.prior))
+        #expect(judged.arbiter.decided.first == expected.decided.first)
+        #expect(judged.arbiter.answer(slot: 0) == expected.answer(slot: 0))
+    }
+}
