@@ -62,6 +62,9 @@ struct LearnerWarmUpTests {
         // Classes new in a later piece of the first batch are no novelty: nothing to decide.
         #expect(first.decision == nil && blind.decision == nil)
         #expect(second.steps.count == blind.steps.count)
+        // The scaler took in the whole first batch before any piece was scaled, as it does
+        // for a batch observed whole: the same transform either way.
+        #expect(warm.scaler != nil && warm.scaler == cold.scaler)
 
         // The same seed gives the same learner, bit for bit.
         let (again, _, _) = try run(true)
