@@ -72,6 +72,27 @@ struct LearnerWarmUpTests {
         #expect(again.prequential == warm.prequential)
     }
 
+    @Test("a stream of single rows: the gate's head is fitted from one row per class on, and refitted as pairs double")
+    func singleRows() throws {
+        var c = configuration()
+        c.predictor = .discriminant
+        c.refitEvery = 4096
+        var blobs = Blobs(classes: 2, width: 8, seed: 4)
+        var learner = try Learner(configuration: c, inputWidth: 8, classCount: 2)
+        var right = 0
+        for row in 0..<64 {
+            let (x, y) = blobs.batch(1, classes: [row % 2])
+            let report = try learner.observe(features: x, labels: y)
+            if row >= 8 { right += report.samples - report.errors }
+        }
+        // One refit per doubling of a pair (2, 4, … 32 rows each), not one until
+        // `refitEvery` samples (a fit over one row per class used to fail, and with it
+        // the doubling that would have retried it).
+        #expect(learner.profile.refits >= 5, "\(learner.profile.refits) refits")
+        #expect(learner.counters.pairCountsAtRefit != nil)
+        #expect(right >= 52, "\(right) of 56 right")
+    }
+
     @Test("a row out of range in a later piece is named by its row in the whole batch")
     func faultRowNumbers() throws {
         var blobs = Blobs(classes: 2, width: 8, seed: 9)

@@ -232,6 +232,18 @@ struct LinearDiscriminantTests {
         #expect(bias[0, 0] > -100 && bias[0, 2] > -100)
     }
 
+    @Test func oneSamplePerClassIsTheNearestClassMean() throws {
+        // No spread within any class: every shrunk covariance is 0, and Σ = I is used.
+        var statistics = ClassStatistics(featureCount: 2)
+        statistics.update(features: Matrix([[4, 0], [0, 4]]), labels: [0, 1])
+        let (weight, bias) = try statistics.fitDiscriminant()
+        #expect(weight == Matrix([[4, 0], [0, 4]]))
+        #expect(abs(bias[0, 0] - (-8 - 0.693_147_2)) < 1e-5 && abs(bias[0, 1] - (-8 - 0.693_147_2)) < 1e-5)
+        // A row nearer the first mean scores higher for the first class.
+        let first = 3 * weight[0, 0] + weight[1, 0] + bias[0, 0], second = 3 * weight[0, 1] + weight[1, 1] + bias[0, 1]
+        #expect(first > second)
+    }
+
     @Test func singularCovarianceWithoutShrinkageIsReported() throws {
         // The third feature never varies within a class.
         let x = Matrix([[1, 2, 0], [2, 1, 0], [0, 0, 0], [5, 4, 0], [4, 6, 0], [6, 5, 0]])

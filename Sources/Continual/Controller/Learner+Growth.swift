@@ -139,6 +139,7 @@ extension Learner {
                 history.record(LearnerHistory.Fault(
                     kind: .unsoundHead, batch: counters.batches, sample: counters.samples,
                     detail: "the discriminant fit over \(Int(statistics.sampleCount)) samples gave a non-finite head", rate: nil))
+                counters.pairCountsAtRefit = statistics.counts
                 counters.samplesSinceRefit = 0
                 return
             }
@@ -147,7 +148,10 @@ extension Learner {
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
         } catch {
-            // Too few samples to fit yet: keep the previous head and try again later.
+            // Too few samples to fit yet: keep the previous head and try again when some
+            // pair's samples double (without its counts, doubling never fired again and
+            // the next try waited for `refitEvery` samples).
+            counters.pairCountsAtRefit = statistics.counts
             counters.samplesSinceRefit = 0
         }
     }

@@ -138,7 +138,8 @@ extension ClassStatistics {
     /// `dpotrf` and `dpotrs` in Float64 if the Float32 factorisation fails). A softmax over the logits is the Gaussian class
     /// posterior `P(c | f)` (Hastie, Tibshirani and Friedman, The Elements of Statistical
     /// Learning, section 4.3). Classes never seen get weight 0 and bias
-    /// ``unseenClassBias``.
+    /// ``unseenClassBias``. Without any spread within the classes (`tr(Σ̂) = 0`: one
+    /// sample per class, as after a stream's first rows) `Σ = I`: the nearest class mean.
     ///
     /// - Parameters:
     ///   - shrinkage: Oracle Approximating Shrinkage (the default) or a fixed intensity.
@@ -160,7 +161,10 @@ extension ClassStatistics {
         let traces = Self.covarianceTraces(scatter, featureCount: p, samples: n)
         let rho = try intensity(shrinkage, traces: traces)
         let trace = traces.trace
-        let ridge = rho * trace / Double(p)
+        // No spread within any class (one sample per class, or rows that repeat): the
+        // scatter is 0, and so is every shrunk Σ. Σ = I is the limit of every isotropic
+        // one: nearest class mean, weighed by the class priors.
+        let ridge = trace > 0 ? rho * trace / Double(p) : 1
         let keep = (1 - rho) / n
         // Class means as rows: the right-hand sides.
         var means = [Double](repeating: 0, count: seen.count * p)
