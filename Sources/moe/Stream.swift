@@ -162,6 +162,8 @@ struct Stream: ParsableCommand {
         var missingValuesFilled: Int?
         /// The separator a CSV source found from its first lines, when not ','.
         var separatorFound: String?
+        /// A CSV source's numeric columns that count up by 1 from row to row (0-based fields).
+        var countingColumns: [Int]?
         var paused: Bool
         /// Wall-clock seconds by phase: loading the data, the driver's reading, the
         /// learner's phases, reports, evaluation, checkpoints, and the whole run.
@@ -369,6 +371,10 @@ struct Stream: ParsableCommand {
         if case .csv = driver.source, labels.classCount > 50, labels.classCount * 4 > driver.position.samples {
             console.say("warning: the label column held \(labels.classCount) classes in \(driver.position.samples) rows: is it the label? (--label-column first, last, an index or a header name)")
         }
+        if let counting = driver.position.source.countingColumns, !counting.isEmpty {
+            let fields = counting.map(String.init).joined(separator: ", ")
+            console.say("warning: column\(counting.count > 1 ? "s" : "") \(fields) (0-based) count\(counting.count > 1 ? "" : "s") up by 1 from row to row, like a row number or identifier, and \(counting.count > 1 ? "are" : "is") read as a feature that only grows: --ignore-columns \(fields) leaves \(counting.count > 1 ? "them" : "it") out")
+        }
         if let found = driver.position.source.separatorFound {
             console.say("fields separated by \(found == "\t" ? "tabs" : "'\(found)'"), found from the first lines (give --separator to say so)")
         }
@@ -437,6 +443,7 @@ struct Stream: ParsableCommand {
             rowsSkipped: driver.position.source.skipped.total, textColumns: driver.position.source.textColumns,
             missingValuesFilled: driver.position.source.imputation?.filled,
             separatorFound: driver.position.source.separatorFound,
+            countingColumns: driver.position.source.countingColumns,
             paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick,

@@ -451,6 +451,31 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a numeric column that counts up by 1 from row to row (a row number) is named, after 32 rows")
+    func countingColumns() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("c.csv")
+            // Field 0: pandas' index; field 1: text; field 2: an id from 1000; field 3: a
+            // feature; field 4: constant; the label last.
+            let rows = (0..<40).map { i in "\(i),\(["a", "b"][i % 2]),\(1000 + i),\(Double(i % 7) / 2),5,\(i % 2)" }
+            try writeText(",kind,id,x,k,y\n" + rows.joined(separator: "\n") + "\n", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            _ = try Dataset(reading: &source)
+            #expect(source.countingColumns == [0, 2] && source.position.countingColumns == [0, 2])
+            // Fewer than 32 rows tell nothing.
+            try writeText(",x,y\n" + (0..<20).map { "\($0),\($0 % 3),\($0 % 2)" }.joined(separator: "\n") + "\n", to: path)
+            var short = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            _ = try Dataset(reading: &short)
+            #expect(short.countingColumns.isEmpty && short.position.countingColumns == nil)
+            // A gap, or a missing value, ends the count.
+            let gapped = (0..<40).map { i in "\(i == 20 ? 99 : i),\(i == 30 ? "?" : String(i)),\(i % 2)" }
+            try writeText(gapped.joined(separator: "\n") + "\n", to: path)
+            var broken = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            _ = try Dataset(reading: &broken)
+            #expect(broken.countingColumns.isEmpty)
+        }
+    }
+
     @Test("columns left out by name or index are not features; a column that is not there is named")
     func ignoredColumns() throws {
         try withTemporaryDirectory { dir in

@@ -92,6 +92,13 @@ struct StreamContinueTests {
             #expect(MoeProcess.json(semicolons)?["separator_found"] as? String == ";")
             #expect(try Self.figures(semicolons)["prequential_accuracy"] == Self.figures(trained)["prequential_accuracy"])
             #expect(semicolons.error.contains("fields separated by ';', found from the first lines"), "\(semicolons.error)")
+            // A row number in front (pandas' index): named, with the option that leaves it out.
+            try Self.write([",x,colour,class"] + lines[..<600].enumerated().map { "\($0),\($1)" }, to: dir.path("indexed.csv"))
+            let indexed = MoeProcess.run(["stream", "--source", "csv:" + dir.path("indexed.csv"), "--label-column", "class"]
+                                         + Self.learner + ["--json"])
+            #expect(indexed.status == 0 && MoeProcess.json(indexed)?["counting_columns"] as? [Int] == [0], "\(indexed.error)")
+            #expect(indexed.error.contains("warning: column 0 (0-based) counts up by 1 from row to row"), "\(indexed.error)")
+            #expect(indexed.error.contains("--ignore-columns 0 leaves it out"), "\(indexed.error)")
             // A column left out by name: saved with the stream, so eval leaves it out too.
             let ignoring = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "class",
                                            "--ignore-columns", "x"] + Self.learner + ["--save", dir.path("ignoring.h5"), "--json"])

@@ -305,7 +305,8 @@ public final class StreamDriver<L: StreamLearner> {
                                              skipped: position.source.skipped, textColumns: position.source.textColumns,
                                              textValues: position.source.textValues,
                                              imputation: position.source.imputation, headerFound: position.source.headerFound,
-                                             separatorFound: position.source.separatorFound)
+                                             separatorFound: position.source.separatorFound,
+                                             countingColumns: position.source.countingColumns)
             if policy.atEachExperience && experienceCount > 1 { try save(.experience) }
         }
         return try end(.finished)

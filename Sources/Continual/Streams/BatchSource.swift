@@ -125,13 +125,18 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// The separator a CSV source found from its first lines, when not `,` (nil: `,`, one
     /// given, another source, or a position saved before separators were found).
     public var separatorFound: String?
+    /// A CSV source's numeric columns (0-based fields) that counted up by exactly 1 from
+    /// row to row over the first rows it read (`CSVSource.countingColumns`): a row number
+    /// or identifier, left in the features unless `ignoredColumns` names it.
+    public var countingColumns: [Int]?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
-                separatorFound: String? = nil) {
+                separatorFound: String? = nil, countingColumns: [Int]? = nil) {
         self.headerFound = headerFound
         self.separatorFound = separatorFound
+        self.countingColumns = countingColumns
         self.textValues = textValues
         self.imputation = imputation
         self.rowsRead = rowsRead

@@ -99,6 +99,23 @@ public final class CSVSource: BatchSource {
     private var givenImputation: CSVImputation?
     /// Features of the current row that took a mean.
     private var filledInRow: [Int] = []
+    /// Numeric columns, as (field, feature), whose values have counted up by exactly 1
+    /// from row to row so far (a row number or an identifier), over the first
+    /// ``countingRows`` rows this source read; their values in the last row.
+    private var counting: [(field: Int, feature: Int)] = []
+    private var countingLast: [Float] = []
+    private var countedRows = 0
+    /// Rows over which a column is watched for counting up.
+    public static let countingRows = 1024
+    /// Fewest rows over which a counting column is reported.
+    public static let countingEvidence = 32
+
+    /// Numeric columns (0-based fields) whose values counted up by exactly 1 from row to
+    /// row over the first rows this source read (at least ``countingEvidence``): a row
+    /// number or identifier, which a learner takes for a feature that only grows.
+    public var countingColumns: [Int] {
+        countedRows >= Self.countingEvidence ? counting.map(\.field) : []
+    }
 
     /// Opens the CSV file at `path` (gzip-compressed or plain, whatever its name).
     ///
@@ -187,7 +204,8 @@ public final class CSVSource: BatchSource {
                        inputWidth: inputWidth, skipped: skipped, textColumns: ownValues.isEmpty ? nil : textColumns,
                        textValues: ownValues.isEmpty ? nil : ownValues, imputation: imputation,
                        headerFound: headerFound ? true : nil,
-                       separatorFound: format.detectsSeparator && separator != "," ? String(separator) : nil)
+                       separatorFound: format.detectsSeparator && separator != "," ? String(separator) : nil,
+                       countingColumns: countingColumns.isEmpty ? nil : countingColumns)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -460,6 +478,29 @@ public final class CSVSource: BatchSource {
         scratch = .allocate(capacity: width)
     }
 
+    /// Narrows the columns that count up by 1 to those this row continues.
+    private func watchCounting(_ values: UnsafeMutableBufferPointer<Float>) {
+        if countedRows == 0 {
+            var feature = 0
+            for field in 0..<fieldCount! where field != labelIndex {
+                let slot = textSlot![field]
+                if slot == -2 { continue }
+                if slot >= 0 { feature += format.textIndicators; continue }
+                if !filledInRow.contains(feature) && values[feature] == values[feature].rounded() {
+                    counting.append((field, feature))
+                }
+                feature += 1
+            }
+        } else {
+            counting.removeAll { column in
+                values[column.feature] != countingLast[column.feature] + 1 || filledInRow.contains(column.feature)
+            }
+        }
+        countedRows += 1
+        if countingLast.count != inputWidth! { countingLast = [Float](repeating: 0, count: inputWidth!) }
+        for column in counting { countingLast[column.feature] = values[column.feature] }
+    }
+
     /// Adds a good row's values to the sums; its missing values count as missing.
     private func accumulate(_ values: UnsafeMutableBufferPointer<Float>) {
         imputation!.rows += 1
@@ -543,6 +584,7 @@ public final class CSVSource: BatchSource {
                 at: DataLocation(source: name, line: lineNumber, column: labelIndex + 1))
             labelMap = map
             if imputation != nil && learnsColumns { accumulate(values) }
+            if countedRows < Self.countingRows { watchCounting(values) }
             return .sample(label: label)
         } catch {
             return .bad(error)
