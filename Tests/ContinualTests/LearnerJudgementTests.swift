@@ -54,4 +54,46 @@ struct LearnerJudgementTests {
         #expect(judged.arbiter.decided.first == expected.decided.first)
         #expect(judged.arbiter.answer(slot: 0) == expected.answer(slot: 0))
     }
+
+    @Test("a frozen slot's retained rows keep their gate features while the scaler's transform is the one they were computed under")
+    func retainedFeaturesKept() throws {
+        var c = LearnerConfiguration()
+        c.hidden = [32, 32]
+        c.gate = .classPosterior(features: 64)
+        c.expertWidth = 16
+        c.replayCapacity = 50
+        c.replayPerStep = 16
+        c.learningRate = 3e-3
+        var blobs = Blobs(classes: 3, width: 20, seed: 12, spread: 1)
+        var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+        // More than Holdout.startAfter rows in slot 0, so that it has a holdout to retain.
+        for (classes, batches) in [([0, 1], 160), ([2], 20)] {
+            for _ in 0..<batches {
+                let (x, y) = blobs.batch(32, classes: classes)
+                _ = try learner.observe(features: x, labels: y)
+            }
+        }
+        let slot = try #require(learner.holdout.retainedSlotIDs.first)
+        let kept = try #require(learner.retainedFeatures[slot])
+        // The kept features are the ones computed again.
+        var fresh = learner
+        fresh.retainedFeatures = [:]
+        #expect(fresh.retainedRows(slot: slot).features == kept.features)
+        #expect(fresh.retainedFeatures[slot]?.features == kept.features)
+        // They are used while the transform is theirs (a marked copy comes back), and
+        // computed again when it is not.
+        var marked = learner
+        let zeros = Matrix(rows: kept.features.rows, columns: kept.features.columns)
+        marked.retainedFeatures[slot] = .init(center: kept.center, inverseScale: kept.inverseScale, features: zeros)
+        #expect(marked.retainedRows(slot: slot).features == zeros)
+        marked.retainedFeatures[slot] = .init(center: kept.center.map { $0.map { $0 + 1 } }, inverseScale: kept.inverseScale,
+                                              features: zeros)
+        #expect(marked.retainedRows(slot: slot).features == kept.features)
+        // Judged with or without them, the same answers.
+        var with = learner, without = learner
+        without.retainedFeatures = [:]
+        with.judgeHeldSlots()
+        without.judgeHeldSlots()
+        #expect(with.arbiter == without.arbiter)
+    }
 }

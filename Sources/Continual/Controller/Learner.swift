@@ -61,6 +61,17 @@ public struct Learner: Sendable {
     public internal(set) var seenClasses: Set<Int> = []
     /// Seconds spent in each phase of `observe` by this process (not saved).
     public internal(set) var profile = LearnerProfile()
+    /// Gate features of frozen slots' retained rows, by slot (not saved: see
+    /// `retainedRows(slot:)`).
+    var retainedFeatures: [Int: RetainedFeatures] = [:]
+
+    /// Gate features of rows, and the scaler's transform they were computed under.
+    struct RetainedFeatures: Sendable {
+        let center: [Float]?
+        let inverseScale: [Float]?
+        let features: Matrix
+    }
+
     /// While a warm-up piece of a batch is observed: where it starts in its batch and how
     /// many rows the batch has (not saved: pieces never outlive one `observe`).
     var piece: (offset: Int, batchRows: Int)?
