@@ -232,6 +232,39 @@ struct LinearDiscriminantTests {
         #expect(bias[0, 0] > -100 && bias[0, 2] > -100)
     }
 
+    @Test func aFitFromFewPendingRowsIsTheFullFit() throws {
+        // 3 classes, 40 rows of 64 features: the Woodbury fit through the 40 x 40 Gram
+        // matrix, and the p x p Cholesky fit once the rows are flushed, agree.
+        var generator = SeededGenerator(seed: 21)
+        let x = Matrix.normal(rows: 40, columns: 64, standardDeviation: 1, using: &generator)
+        let labels = (0..<40).map { $0 % 3 }
+        var statistics = ClassStatistics(featureCount: 64)
+        statistics.update(features: x.rows(0..<16), labels: Array(labels[0..<16]))
+        statistics.update(features: x.rows(16..<40), labels: Array(labels[16..<40]))
+        #expect(statistics.fitsFromPendingRows)
+        let few = try statistics.fitDiscriminant(classCount: 4)
+        #expect(statistics.fitsFromPendingRows, "a fit leaves the rows pending")
+        var flushed = statistics
+        flushed.flush()
+        #expect(!flushed.fitsFromPendingRows)
+        let full = try flushed.fitDiscriminant(classCount: 4)
+        let scale = full.weight.scalars.map(abs).max()!
+        let difference = zip(few.weight.scalars, full.weight.scalars).map { abs($0 - $1) }.max()!
+        #expect(difference < 1e-4 * scale, "weights differ by \(difference) of \(scale)")
+        for c in 0..<3 { #expect(abs(few.bias[0, c] - full.bias[0, c]) < 1e-3 * max(1, abs(full.bias[0, c]))) }
+        #expect(few.bias[0, 3] == ClassStatistics.unseenClassBias)
+        // With a fixed shrinkage too.
+        let fixedFew = try statistics.fitDiscriminant(shrinkage: .fixed(0.3))
+        let fixedFull = try flushed.fitDiscriminant(shrinkage: .fixed(0.3))
+        let fixedDifference = zip(fixedFew.weight.scalars, fixedFull.weight.scalars).map { abs($0 - $1) }.max()!
+        #expect(fixedDifference < 1e-4 * fixedFull.weight.scalars.map(abs).max()!)
+        // More rows than lowRankRows: the p x p fit.
+        var many = ClassStatistics(featureCount: 4)
+        let wide = Matrix.normal(rows: ClassStatistics.lowRankRows + 1, columns: 4, standardDeviation: 1, using: &generator)
+        many.update(features: wide, labels: (0..<wide.rows).map { $0 % 2 })
+        #expect(!many.fitsFromPendingRows)
+    }
+
     @Test func oneSamplePerClassIsTheNearestClassMean() throws {
         // No spread within any class: every shrunk covariance is 0, and Σ = I is used.
         var statistics = ClassStatistics(featureCount: 2)

@@ -122,8 +122,9 @@ extension Learner {
         guard self.statistics.map({ $0.sampleCount > 1 }) ?? false else { return }
         var clock = PhaseClock()
         // The pending rows join the totals now: the fit needs their scatter anyway, and
-        // it is then computed once rather than again at the next flush.
-        self.statistics!.flush()
+        // it is then computed once rather than again at the next flush. While they are
+        // all there is and few (a stream's first rows), the fit reads them as they are.
+        if !self.statistics!.fitsFromPendingRows { self.statistics!.flush() }
         let statistics = self.statistics!
         defer {
             let spent = clock.lap()

@@ -154,6 +154,7 @@ extension ClassStatistics {
         guard sampleCount > 0 else { throw .noSamples }
         let p = featureCount, n = sampleCount
         let seen = classes
+        if fitsFromPendingRows, let few = try fitFromPendingRows(shrinkage: shrinkage, classCount: columns) { return few }
 
         // Σ = keep S + ridge I, from the scatter's upper triangle (never copied on the
         // Float32 path); its traces serve ρ and the ridge.
@@ -198,9 +199,16 @@ extension ClassStatistics {
             solutions = exact
         }
 
+        return head(solutions: solutions, means: means, classCount: columns)
+    }
+
+    /// The head from the solutions `Σ⁻¹ μ_c` and the means `μ_c` (rows, one per seen
+    /// class): `w_c` and `b_c = -½ μ_cᵀ Σ⁻¹ μ_c + log(n_c / n)`.
+    private func head(solutions: [Double], means: [Double], classCount columns: Int) -> (weight: Matrix, bias: Matrix) {
+        let p = featureCount, n = sampleCount
         var weight = Matrix(rows: p, columns: columns)
         var bias = Matrix(rows: 1, columns: columns, repeating: Self.unseenClassBias)
-        for (row, label) in seen.enumerated() {
+        for (row, label) in classes.enumerated() {
             var quadratic = 0.0
             for j in 0..<p {
                 let w = solutions[row * p + j]
@@ -210,5 +218,79 @@ extension ClassStatistics {
             bias[0, label] = Float(-0.5 * quadratic + log(counts[label] / n))
         }
         return (weight, bias)
+    }
+
+    /// ``fitDiscriminant(shrinkage:classCount:)`` while every row is pending and they are
+    /// few (``fitsFromPendingRows``): with `P` the `m` pending rows (centred rows and
+    /// correction rows, `S = Pᵀ P`) and `G = P Pᵀ`,
+    ///
+    /// ```
+    /// tr(S) = tr(G),   tr(S²) = ‖G‖²_F
+    /// Σ = r I + k Pᵀ P,   Σ⁻¹ = (1/r) (I - Pᵀ (r/k I + G)⁻¹ P)      (Woodbury)
+    /// ```
+    ///
+    /// so the solutions cost an `m x m` Cholesky factorisation and products of `P` with
+    /// the class means, in Float64, instead of a `p x p` factorisation (a stream's first
+    /// fits, made from a handful of rows, cost as much as one from thousands before).
+    /// Nil without a ridge (`ρ = 0`: `Σ` may be singular, the `p x p` fit says where).
+    private func fitFromPendingRows(shrinkage: Shrinkage, classCount columns: Int) throws(DiscriminantError) -> (weight: Matrix, bias: Matrix)? {
+        let p = featureCount, n = sampleCount
+        let seen = classes
+        let rows = pendingRows.map { Double($0) }
+        let m = rows.count / p
+        var gram = [Double](repeating: 0, count: m * m)
+        if m > 0 {
+            rows.withUnsafeBufferPointer { a in
+                gram.withUnsafeMutableBufferPointer { g in
+                    BLAS.dsyrk(transpose: false, n: m, k: p, alpha: 1, a: a.baseAddress!, lda: p, beta: 0, c: g.baseAddress!, ldc: m)
+                }
+            }
+        }
+        // The upper triangle holds G; tr(Σ̂) and tr(Σ̂²) with Σ̂ = S / n.
+        var trace = 0.0, squares = 0.0
+        for i in 0..<m {
+            trace += gram[i * m + i]
+            squares += gram[i * m + i] * gram[i * m + i]
+            for j in (i + 1)..<m { squares += 2 * gram[i * m + j] * gram[i * m + j] }
+        }
+        let rho = try intensity(shrinkage, traces: (trace / n, squares / (n * n)))
+        // As in the p x p fit: without spread within the classes, Σ = I.
+        let ridge = trace > 0 ? rho * trace / n / Double(p) : 1
+        guard ridge > 0 else { return nil }
+        let keep = (1 - rho) / n
+        var means = [Double](repeating: 0, count: seen.count * p)
+        for (row, label) in seen.enumerated() {
+            for j in 0..<p { means[row * p + j] = sums[label * p + j] / counts[label] }
+        }
+        var solutions = means.map { $0 / ridge }
+        guard keep > 0, trace > 0, m > 0 else { return head(solutions: solutions, means: means, classCount: columns) }
+        // Y = (M Pᵀ) (r/k I + G)⁻¹: the c x m products solved as rows with the m x m factor.
+        var projected = [Double](repeating: 0, count: seen.count * m)
+        for c in 0..<seen.count {
+            for i in 0..<m {
+                var dot = 0.0
+                for j in 0..<p { dot += means[c * p + j] * rows[i * p + j] }
+                projected[c * m + i] = dot
+            }
+        }
+        for i in 0..<m { gram[i * m + i] += ridge / keep }
+        let info = gram.withUnsafeMutableBufferPointer { BLAS.dpotrf(n: m, a: $0.baseAddress!, lda: m) }
+        if info > 0 { throw .notPositiveDefinite(featureCount: p, minor: info, shrinkage: rho) }
+        precondition(info == 0, "dpotrf rejected argument \(-info)")
+        let solved = gram.withUnsafeBufferPointer { g in
+            projected.withUnsafeMutableBufferPointer { b in
+                BLAS.dpotrs(n: m, count: seen.count, a: g.baseAddress!, lda: m, b: b.baseAddress!, ldb: m)
+            }
+        }
+        precondition(solved == 0, "dpotrs rejected argument \(-solved)")
+        // X = (M - Y P) / r.
+        for c in 0..<seen.count {
+            for i in 0..<m {
+                let y = projected[c * m + i] / ridge
+                if y == 0 { continue }
+                for j in 0..<p { solutions[c * p + j] -= y * rows[i * p + j] }
+            }
+        }
+        return head(solutions: solutions, means: means, classCount: columns)
     }
 }

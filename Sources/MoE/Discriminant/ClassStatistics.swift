@@ -170,6 +170,18 @@ public struct ClassStatistics: Sendable {
     /// their scatter is computed once, not once for the fit and again at the next flush).
     public mutating func flush() { flushPending() }
 
+    /// Rows pending, at most this many, and nothing flushed yet: a fit reads them alone
+    /// (``fitsFromPendingRows``).
+    public static let lowRankRows = 256
+
+    /// Whether every row seen so far is still pending (nothing flushed into the scatter),
+    /// and they are at most ``lowRankRows``: the scatter is then `Pᵀ P` of those rows, and
+    /// ``fitDiscriminant(shrinkage:classCount:)`` solves through the `m x m` Gram matrix
+    /// (the Woodbury identity) instead of factorising `p x p`, without flushing them.
+    public var fitsFromPendingRows: Bool {
+        pending.count <= Self.lowRankRows * featureCount && !scatter.contains { $0 != 0 }
+    }
+
     /// Adds the scatter of the pending rows to the totals.
     private mutating func flushPending() {
         guard !pending.isEmpty else { return }
