@@ -15,19 +15,7 @@ import Continual
 /// only a debug build exposes to tests.
 @Suite("Learner faults")
 struct LearnerFaultTests {
-    func configuration(halfLearning: Bool = true) -> LearnerConfiguration {
-        var c = LearnerConfiguration()
-        c.hidden = [32, 32]
-        c.gate = .classPosterior(features: 64)
-        c.expertWidth = 16
-        c.replayCapacity = 50
-        c.replayPerStep = 16
-        c.refitEvery = 128
-        c.statisticsHalfLife = 256
-        c.learningRate = 3e-3
-        c.halfLearning = halfLearning
-        return c
-    }
+    func configuration(halfLearning: Bool = true) -> LearnerConfiguration { .small(halfLearning: halfLearning) }
 
     /// A learner that has seen classes 0 and 1 of 8-wide blobs.
     func trained(_ c: LearnerConfiguration, blobs: inout Blobs) throws -> Learner {

@@ -8,17 +8,8 @@ import TestSupport
 struct LearnerJudgementTests {
     /// A learner that met classes 0 and 1, then 1 and 2 (class 1 kept by two slots).
     func sharedClassLearner() throws -> (Learner, Blobs) {
-        var c = LearnerConfiguration()
-        c.hidden = [32, 32]
-        c.gate = .classPosterior(features: 64)
-        c.expertWidth = 16
-        c.replayCapacity = 50
-        c.replayPerStep = 16
-        c.refitEvery = 128
-        c.statisticsHalfLife = 256
-        c.learningRate = 3e-3
         var blobs = Blobs(classes: 3, width: 20, seed: 12, spread: 1)
-        var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+        var learner = try Learner(configuration: .small(), inputWidth: 20, classCount: 2)
         for classes in [[0, 1], [1, 2]] {
             for _ in 0..<40 {
                 let (x, y) = blobs.batch(32, classes: classes)
@@ -57,13 +48,9 @@ struct LearnerJudgementTests {
 
     @Test("a frozen slot's retained rows keep their gate features while the scaler's transform is the one they were computed under")
     func retainedFeaturesKept() throws {
-        var c = LearnerConfiguration()
-        c.hidden = [32, 32]
-        c.gate = .classPosterior(features: 64)
-        c.expertWidth = 16
-        c.replayCapacity = 50
-        c.replayPerStep = 16
-        c.learningRate = 3e-3
+        var c = LearnerConfiguration.small()
+        c.refitEvery = LearnerConfiguration().refitEvery
+        c.statisticsHalfLife = LearnerConfiguration().statisticsHalfLife
         var blobs = Blobs(classes: 3, width: 20, seed: 12, spread: 1)
         var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
         // More than Holdout.startAfter rows in slot 0, so that it has a holdout to retain.

@@ -27,9 +27,10 @@ struct Blobs {
     }
 }
 
-@Suite("Learner")
-struct LearnerTests {
-    func configuration() -> LearnerConfiguration {
+extension LearnerConfiguration {
+    /// A learner small enough for tests: two hidden layers of 32, a gate over 64
+    /// features, experts of 16, a replay buffer of 50.
+    static func small(halfLearning: Bool = true) -> LearnerConfiguration {
         var c = LearnerConfiguration()
         c.hidden = [32, 32]
         c.gate = .classPosterior(features: 64)
@@ -39,8 +40,14 @@ struct LearnerTests {
         c.refitEvery = 128
         c.statisticsHalfLife = 256
         c.learningRate = 3e-3
+        c.halfLearning = halfLearning
         return c
     }
+}
+
+@Suite("Learner")
+struct LearnerTests {
+    func configuration() -> LearnerConfiguration { .small() }
 
     /// A learner that has observed one batch of two blobs, and its checkpoint.
     func learnerAfterOneBatch(seed: UInt64) throws -> (Learner, Checkpoint) {

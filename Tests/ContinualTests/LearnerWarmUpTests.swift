@@ -7,12 +7,7 @@ import TestSupport
 @Suite("Learner warm-up")
 struct LearnerWarmUpTests {
     func configuration(warmUp: Bool? = true) -> LearnerConfiguration {
-        var c = LearnerConfiguration()
-        c.hidden = [32, 32]
-        c.gate = .classPosterior(features: 64)
-        c.expertWidth = 16
-        c.replayCapacity = 50
-        c.replayPerStep = 16
+        var c = LearnerConfiguration.small()
         c.warmUp = warmUp
         return c
     }

@@ -185,21 +185,27 @@ extension ClassStatistics {
                 }
             }
             var exact = means
-            let info = covariance.withUnsafeMutableBufferPointer { a in
-                BLAS.dpotrf(n: p, a: a.baseAddress!, lda: p)
-            }
-            if info > 0 { throw .notPositiveDefinite(featureCount: p, minor: info, shrinkage: rho) }
-            precondition(info == 0, "dpotrf rejected argument \(-info)")
-            let solved = covariance.withUnsafeBufferPointer { a in
-                exact.withUnsafeMutableBufferPointer { b in
-                    BLAS.dpotrs(n: p, count: seen.count, a: a.baseAddress!, lda: p, b: b.baseAddress!, ldb: p)
-                }
-            }
-            precondition(solved == 0, "dpotrs rejected argument \(-solved)")
+            try Self.choleskySolve(&covariance, order: p, &exact, count: seen.count, shrinkage: rho)
             solutions = exact
         }
 
         return head(solutions: solutions, means: means, classCount: columns)
+    }
+
+    /// Solves `A X = B` in Float64 by Cholesky: `a` (`order x order`, upper triangle read)
+    /// becomes its factor, the `count` rows of `b` become the solutions.
+    private static func choleskySolve(
+        _ a: inout [Double], order n: Int, _ b: inout [Double], count: Int, shrinkage rho: Double
+    ) throws(DiscriminantError) {
+        let info = a.withUnsafeMutableBufferPointer { BLAS.dpotrf(n: n, a: $0.baseAddress!, lda: n) }
+        if info > 0 { throw .notPositiveDefinite(featureCount: n, minor: info, shrinkage: rho) }
+        precondition(info == 0, "dpotrf rejected argument \(-info)")
+        let solved = a.withUnsafeBufferPointer { factor in
+            b.withUnsafeMutableBufferPointer { rows in
+                BLAS.dpotrs(n: n, count: count, a: factor.baseAddress!, lda: n, b: rows.baseAddress!, ldb: n)
+            }
+        }
+        precondition(solved == 0, "dpotrs rejected argument \(-solved)")
     }
 
     /// The head from the solutions `Σ⁻¹ μ_c` and the means `μ_c` (rows, one per seen
@@ -274,15 +280,7 @@ extension ClassStatistics {
             }
         }
         for i in 0..<m { gram[i * m + i] += ridge / keep }
-        let info = gram.withUnsafeMutableBufferPointer { BLAS.dpotrf(n: m, a: $0.baseAddress!, lda: m) }
-        if info > 0 { throw .notPositiveDefinite(featureCount: p, minor: info, shrinkage: rho) }
-        precondition(info == 0, "dpotrf rejected argument \(-info)")
-        let solved = gram.withUnsafeBufferPointer { g in
-            projected.withUnsafeMutableBufferPointer { b in
-                BLAS.dpotrs(n: m, count: seen.count, a: g.baseAddress!, lda: m, b: b.baseAddress!, ldb: m)
-            }
-        }
-        precondition(solved == 0, "dpotrs rejected argument \(-solved)")
+        try Self.choleskySolve(&gram, order: m, &projected, count: seen.count, shrinkage: rho)
         // X = (M - Y P) / r.
         for c in 0..<seen.count {
             for i in 0..<m {
