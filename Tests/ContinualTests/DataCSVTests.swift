@@ -311,13 +311,7 @@ struct DataCSVTests {
             #expect(Set(["red", "green", "blue", "Private"].map { CSVFormat.indicator(of: $0, among: 16) }).count > 2)
 
             // Resumed after one batch: the saved text columns, not the next row, fix the layout.
-            let first = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 2)
-            let head = try #require(try first.next())
-            let saved = try JSONDecoder().decode(StreamPosition.self, from: JSONEncoder().encode(first.position))
-            var resumed = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 2)
-            try resumed.resume(from: saved)
-            let rest = try Dataset(reading: &resumed)
-            #expect(head.features.concatenatingRows(rest.features) == dataset.features)
+            #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 2) == dataset.features)
 
             // A number column that later holds text is a bad row naming it; a missing mark
             // first leaves a column numeric.
@@ -349,12 +343,7 @@ struct DataCSVTests {
             #expect(imputation.sums == [12, 9])
 
             // Resumed after a batch, the sums come with the position: the same values.
-            let first = try CSVSource(path: path, format: format, batchSize: 2)
-            let head = try #require(try first.next())
-            let saved = try JSONDecoder().decode(StreamPosition.self, from: JSONEncoder().encode(first.position))
-            var resumed = try CSVSource(path: path, format: format, batchSize: 2)
-            try resumed.resume(from: saved)
-            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == dataset.features)
+            #expect(try featuresAcrossResume(path: path, format: format, batchSize: 2) == dataset.features)
 
             // A model reading a file uses its stream's means and learns none.
             try writeText("?,?,0\n10,10,1\n?,?,0\n", to: path)
@@ -378,11 +367,7 @@ struct DataCSVTests {
             #expect(dataset.labels == [0, 1] && dataset.features.columns == 17 && dataset.features[0, 0] == 5.1)
             #expect(source.position.rowsRead == 2 && source.position.headerFound == true)
             // Resumed after one row: the header is found again, and the second row follows.
-            let first = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
-            let head = try #require(try first.next())
-            var resumed = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
-            try resumed.resume(from: first.position)
-            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == dataset.features)
+            #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1) == dataset.features)
             // Text in both lines is a category, not a header; numbers in both are data.
             try writeText("red,x,a\nblue,y,b\n", to: path)
             var categories = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
@@ -424,11 +409,7 @@ struct DataCSVTests {
             #expect(source.separator == ";" && source.headerFound && source.position.separatorFound == ";")
             #expect(dataset.features == Matrix([[5.1, 3.5], [-4.25, 2], [7, 1000]]) && dataset.labels == [0, 1, 0])
             // Resumed after a row: found again, and the rows follow.
-            let first = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
-            let head = try #require(try first.next())
-            var resumed = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
-            try resumed.resume(from: first.position)
-            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == dataset.features)
+            #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1) == dataset.features)
             for (separator, text) in [("\t", "1\t2\t0\n3\t4\t1\n"), ("|", "1|2|0\n\n3|4|1\n")] {
                 try writeText(text, to: path)
                 var found = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
@@ -487,11 +468,7 @@ struct DataCSVTests {
             #expect(dataset.features.columns == 1 + 16 && source.textColumns == [2])
             #expect(dataset.features[0, 0] == 0.5 && dataset.features[2, 0] == 2.5 && dataset.features[1, 2] == 1)
             // Resumed after a batch: the same layout and rows.
-            let first = try CSVSource(path: path, format: format, batchSize: 2)
-            let head = try #require(try first.next())
-            var resumed = try CSVSource(path: path, format: format, batchSize: 2)
-            try resumed.resume(from: first.position)
-            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == dataset.features)
+            #expect(try featuresAcrossResume(path: path, format: format, batchSize: 2) == dataset.features)
             // By index without a header; a name or index that is not there, or the label, is refused.
             try writeText("7,0.5,0\n8,1.5,1\n", to: path)
             let byIndex = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, ignoredColumns: ["0"]))

@@ -17,6 +17,18 @@ func dataError(_ body: () throws -> Void) -> DataError? {
     }
 }
 
+/// The features of the CSV file at `path` as an interrupted stream reads them: its first
+/// batch of `batchSize` rows, then the rest from a second source resumed at the first's
+/// position (saved through JSON, as a checkpoint keeps it).
+func featuresAcrossResume(path: String, format: CSVFormat, batchSize: Int) throws -> Matrix {
+    let first = try CSVSource(path: path, format: format, batchSize: batchSize)
+    let head = try #require(try first.next())
+    let saved = try JSONDecoder().decode(StreamPosition.self, from: JSONEncoder().encode(first.position))
+    var resumed = try CSVSource(path: path, format: format, batchSize: batchSize)
+    try resumed.resume(from: saved)
+    return head.features.concatenatingRows(try Dataset(reading: &resumed).features)
+}
+
 /// Writes `text` as UTF-8 to `path`.
 func writeText(_ text: String, to path: String) throws {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
