@@ -52,6 +52,9 @@ struct Stream: ParsableCommand {
     @Option(help: "Stream the scenario's experiences this many times (experience k is experience k mod count; default 1).")
     var cycles: Int?
 
+    @Flag(name: .customLong("evaluate-ahead"), help: "Also evaluate the experiences not trained yet after each experience (the accuracy matrix's forward-transfer entries, which no figure uses).")
+    var evaluateAhead = false
+
     @Option(name: .customLong("permutations"), help: "Experiences of the permuted scenario (default 5).")
     var permutations: Int?
 
@@ -196,7 +199,7 @@ struct Stream: ParsableCommand {
         let policy = CheckpointPolicy(
             path: try checkpoints.savePath(), everyBatches: checkpoints.checkpointEvery ?? 0, title: "moe stream",
             signingKey: try keys.signingKey())
-        let evaluation = ScenarioEvaluation<Learner>(), growth = GrowthRecorder<Learner>()
+        let evaluation = ScenarioEvaluation<Learner>(evaluatesAhead: evaluateAhead), growth = GrowthRecorder<Learner>()
         let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, StreamLines(console: console)]
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
         let loaded = ContinuousClock.now

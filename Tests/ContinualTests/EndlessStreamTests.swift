@@ -138,6 +138,40 @@ struct EndlessStreamTests {
         return try Scenario.split(train: dataset(240, "train"), test: dataset(80, "test"), seed: 1)
     }
 
+    @Test("experiences not trained yet are evaluated only when asked (or in a later cycle), and evaluating them changes nothing learned")
+    func evaluationAhead() throws {
+        let scenario = try blobScenario()
+        func run(ahead: Bool, cycles: Int = 1) throws -> (StreamDriver<Learner>, ScenarioEvaluation<Learner>) {
+            let evaluation = ScenarioEvaluation<Learner>(evaluatesAhead: ahead)
+            let source = StreamSource.scenario(.init(scenario: "blobs", experiences: 2, seed: 1, passes: 1, batchSize: 16, cycles: cycles))
+            let driver = try StreamDriver(
+                learner: try Learner(configuration: configuration(), inputWidth: 8, classCount: 1), source: source,
+                scenario: scenario, plugins: [evaluation])
+            #expect(try driver.run() == .finished)
+            return (driver, evaluation)
+        }
+        let (seen, seenOnly) = try run(ahead: false)
+        let (all, ahead) = try run(ahead: true)
+        for matrix in [seenOnly.state.classIncremental, seenOnly.state.taskIncremental] {
+            #expect(matrix[trainedThrough: 0, evaluatedOn: 1] == nil)
+            #expect(matrix[trainedThrough: 1, evaluatedOn: 0] != nil && matrix[trainedThrough: 1, evaluatedOn: 1] != nil)
+        }
+        #expect(ahead.state.classIncremental[trainedThrough: 0, evaluatedOn: 1] != nil)
+        #expect(ahead.state.taskIncremental[trainedThrough: 0, evaluatedOn: 1] != nil)
+        for i in 0..<2 {
+            for j in 0...i {
+                #expect(seenOnly.state.classIncremental[trainedThrough: i, evaluatedOn: j]
+                    == ahead.state.classIncremental[trainedThrough: i, evaluatedOn: j])
+            }
+        }
+        #expect(seenOnly.state.classIncremental.finalAverageAccuracy == ahead.state.classIncremental.finalAverageAccuracy)
+        #expect(seen.learner?.model.parameters == all.learner?.model.parameters)
+        #expect(seen.learner?.prequential == all.learner?.prequential)
+        // In the second cycle every experience was trained once: all are evaluated.
+        let (_, cycled) = try run(ahead: false, cycles: 2)
+        #expect(cycled.state.classIncremental[trainedThrough: 0, evaluatedOn: 1] != nil)
+    }
+
     @Test("cycles repeat the experiences with fixed-size matrices, one summary per cycle, and resume exactly")
     func cycles() throws {
         let scenario = try blobScenario()
