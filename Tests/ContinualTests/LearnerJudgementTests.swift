@@ -83,4 +83,44 @@ struct LearnerJudgementTests {
         without.judgeHeldSlots()
         #expect(with.arbiter == without.arbiter)
     }
+
+    @Test("a learner takes the head its snapshot fitted from the same statistics, with the bits of its own fit, once")
+    func snapshotHeadTaken() throws {
+        // Two learners built alike, each with its own memo.
+        var (taking, blobs) = try sharedClassLearner()
+        var (fitting, _) = try sharedClassLearner()
+        try #require(taking.counters.headIsStale && taking.statistics!.pendingRows.count > 0)
+        let snapshot = taking.snapshot()
+        #expect(snapshot.profile.refits == taking.profile.refits + 1)
+        taking.refitHead()
+        fitting.refitHead()
+        #expect(taking.profile.refits == fitting.profile.refits - 1)
+        #expect(taking.model.gate.headWeight == fitting.model.gate.headWeight)
+        #expect(taking.model.gate.headBias == fitting.model.gate.headBias)
+        #expect(taking.model.gate.headWeight == snapshot.model.gate.headWeight)
+        #expect(taking.statistics!.state == fitting.statistics!.state)
+        #expect(taking.statistics!.generation == snapshot.statistics!.generation)
+        #expect(taking.counters == fitting.counters)
+        // Taken once: the next refit computes, and the two go on alike.
+        let refits = taking.profile.refits
+        taking.counters.headIsStale = true
+        taking.refitHead()
+        #expect(taking.profile.refits == refits + 1)
+        for _ in 0..<10 {
+            let (x, y) = blobs.batch(32, classes: [0, 1, 2])
+            _ = try taking.observe(features: x, labels: y)
+            _ = try fitting.observe(features: x, labels: y)
+        }
+        #expect(taking.model.gate.headWeight == fitting.model.gate.headWeight)
+        #expect(taking.prequential == fitting.prequential)
+        // A snapshot of other statistics is not taken.
+        var other = fitting
+        let (x, y) = blobs.batch(32, classes: [0, 2])
+        _ = try other.observe(features: x, labels: y)
+        _ = other.snapshot()
+        fitting.counters.headIsStale = true
+        let before = fitting.profile.refits
+        fitting.refitHead()
+        #expect(fitting.profile.refits == before + 1)
+    }
 }

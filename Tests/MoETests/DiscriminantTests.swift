@@ -115,6 +115,32 @@ struct ClassStatisticsTests {
             try ClassStatistics(featureCount: 9, state: negative)
         }
     }
+
+    @Test("a generation names the values: copies share it, every change and every restore draws a new one")
+    func generationNamesTheValues() throws {
+        let (x, labels) = sample()
+        var statistics = ClassStatistics(featureCount: 9)
+        let empty = statistics.generation
+        #expect(ClassStatistics(featureCount: 9).generation != empty)
+        statistics.update(features: x.rows(0..<20), labels: Array(labels[0..<20]))
+        let updated = statistics.generation
+        #expect(updated != empty)
+        var copy = statistics
+        #expect(copy.generation == updated)
+        // An empty batch changes nothing.
+        copy.update(features: Matrix(rows: 0, columns: 9), labels: [])
+        #expect(copy.generation == updated)
+        // Copies that change apart never meet on one generation.
+        copy.update(features: x.rows(20..<40), labels: Array(labels[20..<40]))
+        statistics.update(features: x.rows(40..<60), labels: Array(labels[40..<60]))
+        #expect(copy.generation != statistics.generation && copy.generation != updated)
+        let beforeFlush = statistics.generation
+        statistics.flush()
+        #expect(statistics.generation != beforeFlush)
+        copy.merge(statistics)
+        #expect(copy.generation != statistics.generation)
+        #expect(try ClassStatistics(featureCount: 9, state: statistics.state).generation != statistics.generation)
+    }
 }
 
 @Suite("Linear discriminant")

@@ -113,13 +113,26 @@ extension Learner {
         return false
     }
 
-    mutating func refreshHeadIfStale() {
-        if counters.headIsStale { refitHead() }
+    /// Refits the head if samples were added since the last fit; `remembering` keeps
+    /// the fit in ``headMemo`` for the learner this is a snapshot of.
+    mutating func refreshHeadIfStale(remembering: Bool = false) {
+        if counters.headIsStale { refitHead(remembering: remembering) }
     }
 
-    /// Fits the gate's head from the statistics (a shrunk linear discriminant).
-    mutating func refitHead() {
+    /// Fits the gate's head from the statistics (a shrunk linear discriminant), or takes
+    /// the fit a snapshot made from the same statistics (``HeadMemo``).
+    mutating func refitHead(remembering: Bool = false) {
         guard self.statistics.map({ $0.sampleCount > 1 }) ?? false else { return }
+        let columns = model.gate.configuration.pairRouting ? model.gatePairs.count : model.classCount
+        if let kept = headMemo.take(generation: self.statistics!.generation, columns: columns) {
+            self.statistics = kept.statistics
+            model.setClassHead(weight: kept.weight, bias: kept.bias)
+            counters.pairCountsAtRefit = kept.statistics.counts
+            counters.samplesSinceRefit = 0
+            counters.headIsStale = false
+            return
+        }
+        let generation = self.statistics!.generation
         var clock = PhaseClock()
         // The pending rows join the totals now: the fit needs their scatter anyway, and
         // it is then computed once rather than again at the next flush. While they are
@@ -132,7 +145,6 @@ extension Learner {
             profile.refits += 1
             profile.flops["refit", default: 0] += clock.work()
         }
-        let columns = model.gate.configuration.pairRouting ? model.gatePairs.count : model.classCount
         do {
             let (weight, bias) = try statistics.fitDiscriminant(classCount: columns)
             guard weight.isFinite && bias.isFinite else {
@@ -145,6 +157,9 @@ extension Learner {
                 return
             }
             model.setClassHead(weight: weight, bias: bias)
+            if remembering {
+                headMemo.store(.init(generation: generation, columns: columns, statistics: statistics, weight: weight, bias: bias))
+            }
             counters.pairCountsAtRefit = statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false

@@ -214,7 +214,7 @@ extension Learner {
     public func snapshot() -> Learner {
         var copy = self
         let rejudge = needsSnapshot
-        copy.refreshHeadIfStale()
+        copy.refreshHeadIfStale(remembering: true)
         if rejudge { copy.judgeHeldSlots() }
         copy.isSnapshot = true
         return copy

@@ -64,6 +64,8 @@ public struct Learner: Sendable {
     /// Gate features of frozen slots' retained rows, by slot (not saved: see
     /// `retainedRows(slot:)`).
     var retainedFeatures: [Int: RetainedFeatures] = [:]
+    /// The head a snapshot of this learner fitted (shared by its copies; not saved).
+    let headMemo = HeadMemo()
 
     /// Gate features of rows, and the scaler's transform they were computed under.
     struct RetainedFeatures: Sendable {

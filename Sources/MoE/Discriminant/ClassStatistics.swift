@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Streaming class-conditional statistics of every sample seen: per-class counts and
 /// feature sums, and one shared within-class scatter matrix.
 ///
@@ -41,6 +43,17 @@ public struct ClassStatistics: Sendable {
 
     /// Centred rows gathered before their scatter is added to the totals in one product.
     public static let pendingRowLimit = 512
+
+    /// Names these statistics' values: a fresh number from a process-wide counter
+    /// whenever they change (not saved). Two copies with the same generation hold the same
+    /// values, so a fit made from one holds for the other.
+    public private(set) var generation = ClassStatistics.nextGeneration()
+
+    private static let generations = Atomic<UInt64>(0)
+
+    private static func nextGeneration() -> UInt64 {
+        generations.wrappingAdd(1, ordering: .relaxed).newValue
+    }
 
     /// Empty statistics over rows of `featureCount` features.
     public init(featureCount: Int) {
@@ -164,6 +177,7 @@ public struct ClassStatistics: Sendable {
         }
         pending += corrections.map { Float($0) }
         if pending.count >= limit { flushPending() }
+        generation = Self.nextGeneration()
     }
 
     /// Adds the scatter of the pending rows to the totals now (a refit does, so that
@@ -187,6 +201,7 @@ public struct ClassStatistics: Sendable {
         guard !pending.isEmpty else { return }
         Self.addScatter(of: pending, featureCount: featureCount, into: &scatter)
         pending.removeAll(keepingCapacity: true)
+        generation = Self.nextGeneration()
     }
 
     /// The scatter including the pending rows (a copy only when rows are pending).
@@ -237,6 +252,7 @@ public struct ClassStatistics: Sendable {
                 }
             }
         }
+        generation = Self.nextGeneration()
     }
 
     /// The statistics of both `self` and `other`.
@@ -335,5 +351,6 @@ extension ClassStatistics {
         self.counts = counts
         self.sums = sums
         pending = pendingRows.map { Float($0) }
+        generation = Self.nextGeneration()
     }
 }
