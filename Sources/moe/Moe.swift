@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoE
 
 @main
 struct Moe: ParsableCommand {
@@ -14,6 +15,8 @@ struct Moe: ParsableCommand {
 
     static func main() {
         Allocator.keepLargeBuffers()
+        // The thread policy measures the other processes' load from here on.
+        CPUActivity.markStart()
         main(nil)
     }
 }

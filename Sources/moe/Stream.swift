@@ -177,6 +177,8 @@ struct Stream: ParsableCommand {
         var gflopsPerSecond: Double
         var sgemmGflopsPerSecond: Double
         var sgemmFraction: Double
+        /// The BLAS thread policy the stream ran with (its bits depend on it).
+        var blasThreads: String
         /// Floating-point operations by phase (the learner's phases, refits, evaluation).
         var flopsByPhase: [String: Double]
         /// Bytes the learner holds, by component.
@@ -417,7 +419,8 @@ struct Stream: ParsableCommand {
         let rate = clock.flops / max(clock.totalSeconds, 1e-9) / 1e9
         let yardstick = SgemmYardstick.gflopsPerSecond()
         console.say("work: \(fixed(clock.flops / 1e9, 1)) GFLOP in BLAS and LAPACK calls, \(fixed(rate, 1)) GFLOP/s over the run, "
-            + "\(fixed(rate / yardstick, 2)) of cblas_sgemm's \(fixed(yardstick, 1)) GFLOP/s on the gate's 128 x 2048 x 784 product")
+            + "\(fixed(rate / yardstick, 2)) of cblas_sgemm's \(fixed(yardstick, 1)) GFLOP/s on the gate's 128 x 2048 x 784 product; "
+            + "BLAS: \(BLAS.threadPolicy)")
         let memoryBytes = learner.memory
         console.say("memory: " + memoryBytes.components.map { "\($0.name) \(fixed(Double($0.bytes) / 1_048_576, 2)) MiB" }
             .joined(separator: ", ") + "; \(fixed(Double(memoryBytes.total) / 1_048_576, 1)) MiB in all")
@@ -449,7 +452,7 @@ struct Stream: ParsableCommand {
             countingColumns: driver.position.source.countingColumns,
             paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
-            sgemmFraction: rate / yardstick,
+            sgemmFraction: rate / yardstick, blasThreads: BLAS.threadPolicy.description,
             flopsByPhase: phases.flops,
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) })))
     }

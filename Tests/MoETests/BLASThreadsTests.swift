@@ -106,11 +106,38 @@ struct BLASThreadsTests {
         #expect(BLAS.ThreadPolicy.fixed(1).description == "1 thread for every product")
     }
 
+    @Test("the measured policy takes two threads while other processes leave 1.5 CPUs free, from /proc/stat's busy time less ours")
+    func measuredFromOtherProcesses() throws {
+        let two = BLAS.ThreadPolicy.automatic(threads: 2, minimumFLOPs: BLAS.ThreadPolicy.measuredMinimumFLOPs)
+        #expect(BLAS.ThreadPolicy.measured(cpus: 2, othersBusy: 0) == two)
+        #expect(BLAS.ThreadPolicy.measured(cpus: 2, othersBusy: 0.5) == two)
+        #expect(BLAS.ThreadPolicy.measured(cpus: 2, othersBusy: 0.6) == .fixed(1))
+        #expect(BLAS.ThreadPolicy.measured(cpus: 1, othersBusy: 0) == .fixed(1))
+        #expect(BLAS.ThreadPolicy.measured(cpus: 8, othersBusy: 6) == two)
+        // user nice system idle iowait irq softirq steal guest guest_nice, in ticks.
+        let text = "cpu  100 20 30 5000 40 5 6 7 0 0\ncpu0 50 10 15 2500 20 2 3 3 0 0\n"
+        #expect(CPUActivity.busySeconds(procStat: text, ticksPerSecond: 100) == 1.68)
+        #expect(CPUActivity.busySeconds(procStat: "intr 1 2 3\n", ticksPerSecond: 100) == nil)
+        #expect(CPUActivity.busySeconds(procStat: "cpu 1 2 x 4 5 6 7 8\n", ticksPerSecond: 100) == nil)
+        // Over 2 s, the machine was busy 3 CPU-seconds, this process 1: one CPU for others.
+        let first = CPUActivity.Reading(busySeconds: 10, ownSeconds: 0.5, wallSeconds: 100)
+        let last = CPUActivity.Reading(busySeconds: 13, ownSeconds: 1.5, wallSeconds: 102)
+        #expect(CPUActivity.othersBusy(from: first, to: last) == 1)
+        #expect(CPUActivity.othersBusy(from: first, to: first) == 0)
+        #if os(Linux)
+        let now = try #require(CPUActivity.read())
+        #expect(now.busySeconds > 0 && now.ownSeconds > 0)
+        let busy = try #require(CPUActivity.othersBusy())
+        #expect(busy >= 0 && busy.isFinite)
+        #endif
+    }
+
     @Test("MOE_BLAS_THREADS values: a count or auto; anything else is refused")
-    func environmentValues() {
+    func environmentValues() throws {
         #expect(BLAS.ThreadPolicy(environmentValue: "1") == .fixed(1))
         #expect(BLAS.ThreadPolicy(environmentValue: " 2 ") == .fixed(2))
-        #expect(BLAS.ThreadPolicy(environmentValue: "auto") == .measured)
+        let measured = try #require(BLAS.ThreadPolicy(environmentValue: "auto"))
+        #expect([.fixed(1), .automatic(threads: 2, minimumFLOPs: BLAS.ThreadPolicy.measuredMinimumFLOPs)].contains(measured))
         for bad in ["0", "-1", "two", "2.5", "", "auto2", "1000"] {
             #expect(BLAS.ThreadPolicy(environmentValue: bad) == nil, "'\(bad)'")
         }

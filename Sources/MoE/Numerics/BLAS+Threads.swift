@@ -33,15 +33,25 @@ extension BLAS {
         public static let measuredMinimumFLOPs = 3.0e7
 
         /// Two threads for products of at least ``measuredMinimumFLOPs`` when the machine
-        /// has a core to spare when the process starts (the 1-minute load average at most
-        /// the CPU count less one); one thread otherwise. OpenBLAS's second thread spins
-        /// while it waits for a core: on the 2-vCPU machine with two other jobs running, a
-        /// Split stream took 151 s with two threads where it takes 17 s alone.
+        /// has a core and a half to spare as the process starts (``CPUActivity``: what other
+        /// processes kept busy since the `moe` command started, or over 50 ms); one thread
+        /// otherwise. OpenBLAS's second thread spins while it waits for a core: on the
+        /// 2-vCPU machine with two other jobs running, a Split stream took 151 s with two
+        /// threads where it takes 17 s alone. Without `/proc/stat`, the 1-minute load
+        /// average stands for the other processes' CPUs.
         public static var measured: ThreadPolicy {
             let cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-            var load = [Double](repeating: 0, count: 1)
-            let busy = getloadavg(&load, 1) == 1 ? load[0] : 0
-            return cpus >= 2 && busy <= Double(cpus - 1)
+            let busy = CPUActivity.othersBusy() ?? {
+                var load = [Double](repeating: 0, count: 1)
+                return getloadavg(&load, 1) == 1 ? load[0] : 0
+            }()
+            return measured(cpus: cpus, othersBusy: busy)
+        }
+
+        /// ``measured`` on a machine of `cpus` CPUs of which other processes keep
+        /// `othersBusy` busy: two threads when at least 1.5 CPUs are free.
+        public static func measured(cpus: Int, othersBusy busy: Double) -> ThreadPolicy {
+            cpus >= 2 && Double(cpus) - busy >= 1.5
                 ? .automatic(threads: 2, minimumFLOPs: measuredMinimumFLOPs) : .fixed(1)
         }
 
