@@ -273,7 +273,7 @@ struct SuiteRunner {
         if fashion == nil {
             let directory = dataDirectory ?? FashionMNIST.defaultDirectory
             fashion = try failingClearly {
-                (try FashionMNIST.load(split: .train, directory: directory), try FashionMNIST.load(split: .test, directory: directory))
+                try FashionMNIST.loadSplits(directory: directory)
             }
         }
         let scenario = try failingClearly {

@@ -172,6 +172,9 @@ struct DataIDXTests {
             let error = dataError { _ = try FashionMNIST.load(split: .test, directory: dir.path("none")) }
             #expect(error?.description.contains("apt-get install dataset-fashion-mnist") == true)
             #expect(error?.description.contains(dir.path("none") + "/t10k-images-idx3-ubyte.gz") == true)
+            // Both splits at once (the test split on another thread): the training split's error first.
+            let both = dataError { _ = try FashionMNIST.loadSplits(directory: dir.path("none")) }
+            #expect(both?.description.contains(dir.path("none") + "/train-images-idx3-ubyte.gz") == true)
         }
     }
 
@@ -192,5 +195,9 @@ struct DataIDXTests {
         #expect(test.classCounts == Array(repeating: 1000, count: 10))
         // The first test image is an ankle boot (label 9), as in the published files.
         #expect(test.labels[0] == 9)
+        // Loaded side by side, the same data.
+        let both = try FashionMNIST.loadSplits()
+        #expect(both.train.features == train.features && both.train.labels == train.labels)
+        #expect(both.test.features == test.features && both.test.labels == test.labels)
     }
 }

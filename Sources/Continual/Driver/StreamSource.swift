@@ -58,8 +58,7 @@ public enum StreamSource: Sendable, Equatable {
             let directory = dataDirectory ?? FashionMNIST.defaultDirectory
             let train: Dataset, test: Dataset
             do {
-                train = try FashionMNIST.load(split: .train, directory: directory)
-                test = try FashionMNIST.load(split: .test, directory: directory)
+                (train, test) = try FashionMNIST.loadSplits(directory: directory)
             } catch {
                 throw .data(error)
             }

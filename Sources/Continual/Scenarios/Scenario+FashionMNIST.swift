@@ -28,8 +28,7 @@ extension Scenario {
 
     private static func loadFashionMNIST(directory: String) throws(ScenarioError) -> (Dataset, Dataset) {
         do {
-            return (try FashionMNIST.load(split: .train, directory: directory),
-                    try FashionMNIST.load(split: .test, directory: directory))
+            return try FashionMNIST.loadSplits(directory: directory)
         } catch {
             throw .data(error)
         }
