@@ -6,7 +6,7 @@ import PackageDescription
 //
 // Floors, imports only go down:
 //   moe (CLI) -> Continual -> MoE -> CBLAS, CVectorMath
-//                          -> HDF5Kit -> CHDF5
+//                          -> HDF5Kit -> CHDF5, CZlib (its chunks' deflate)
 //                          -> CZlib
 //                          -> Crypto (swift-crypto: Ed25519 signatures of checkpoints)
 //   moe-checkpoint-reader -> HDF5Kit  (parses untrusted checkpoints for Continual, in a
@@ -43,7 +43,7 @@ let package = Package(
         // only Sources/MoE/Numerics/VectorMath.swift imports it.
         .target(name: "CVectorMath"),
 
-        .target(name: "HDF5Kit", dependencies: ["CHDF5"]),
+        .target(name: "HDF5Kit", dependencies: ["CHDF5", "CZlib"]),
         .target(name: "MoE", dependencies: ["CBLAS", "CVectorMath"]),
         .target(
             name: "Continual",

@@ -135,9 +135,18 @@ public final class HDF5Group {
         let compress = (compressed ?? (bytes >= Self.compressionThresholdBytes)) && values.count > 0
         return try withHDF5 { () throws(HDF5Error) -> HDF5Dataset in
             let type = T.hdf5ElementType
-            let chunk = compress ? Self.chunkShape(shape, elementSize: MemoryLayout<T>.stride) : nil
+            // Without libhdf5's deflate filter (a build without zlib) the data is stored plain.
+            let chunk = compress && H5Zfilter_avail(H5Z_filter_t(1)) > 0
+                ? Self.chunkShape(shape, elementSize: MemoryLayout<T>.stride) : nil
             let dataset = try createDataset(name, fileType: type.fileType, shape: shape, what: "\(type) dataset", chunk: chunk)
-            if !values.isEmpty {
+            if let chunk, 1.littleEndian == 1 {
+                // The filters run on every core and the chunks are written as they are: the
+                // file types are the little-endian forms of the memory types, so the bytes
+                // need no conversion (on a big-endian machine libhdf5 converts and filters).
+                try HDF5ChunkFilters.write(
+                    dataset: dataset.handle.id, bytes: values.withUnsafeBytes { Array($0) }, shape: shape, chunk: chunk,
+                    elementSize: MemoryLayout<T>.stride, site: dataset.handle.site)
+            } else if !values.isEmpty {
                 let status = values.withUnsafeBytes {
                     H5Dwrite(dataset.handle.id, type.memoryType, moe_H5S_ALL(), moe_H5S_ALL(), moe_H5P_DEFAULT(), $0.baseAddress)
                 }
@@ -177,8 +186,8 @@ public final class HDF5Group {
         return [min(shape[0], rows), shape[1]]
     }
 
-    /// Creates an empty dataset: contiguous, or in chunks of `chunk` with the shuffle and
-    /// deflate filters. Under the lock.
+    /// Creates an empty dataset: contiguous, or in chunks of `chunk` (positive sizes) with
+    /// the shuffle and deflate filters. Under the lock.
     private func createDataset(
         _ name: String, fileType: hid_t, shape: [Int], what: String, chunk: [Int]? = nil
     ) throws(HDF5Error) -> HDF5Dataset {
@@ -191,7 +200,7 @@ public final class HDF5Group {
         let dcpl = try site.check(id: H5Pcreate(moe_H5P_DATASET_CREATE()), operation)
         defer { H5Pclose(dcpl) }
         try site.check(H5Pset_obj_track_times(dcpl, false), operation)
-        if let chunk, chunk.allSatisfy({ $0 > 0 }), H5Zfilter_avail(H5Z_filter_t(1)) > 0 {
+        if let chunk {
             let dims = chunk.map { hsize_t($0) }
             try site.check(H5Pset_chunk(dcpl, Int32(dims.count), dims), operation)
             try site.check(H5Pset_shuffle(dcpl), operation)

@@ -188,6 +188,84 @@ struct HDF5KitTests {
         }
     }
 
+    /// Datasets big enough to be compressed, in several chunks with a partial last one:
+    /// smooth Float64 values, random Float32 bit patterns (NaNs among them) that deflate
+    /// cannot shrink (stored shuffled only), small Int64 indices, bytes.
+    static func compressedSamples() -> (f64: [Double], f32: [Float], i64: [Int64], u8: [UInt8]) {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+        let f64 = (0..<100_000).map { Double($0) * 0.001 + sin(Double($0)) }
+        let f32 = (0..<300_000).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: next() >> 32)) }
+        let i64 = (0..<77_000).map { _ in Int64(next() % 256) }
+        let u8 = (0..<200_001).map { UInt8(truncatingIfNeeded: $0 / 1000) }
+        return (f64, f32, i64, u8)
+    }
+
+    @Test("Compressed datasets, their chunks filtered on every core, read back bit for bit (a partial last chunk, chunks deflate cannot shrink)")
+    func compressedChunks() throws {
+        let (f64, f32, i64, u8) = Self.compressedSamples()
+        try withTemporaryDirectory { directory in
+            let path = directory.path("chunks.h5")
+            do {
+                let file = try HDF5File.create(at: path)
+                let root = try file.root()
+                try root.createDataset("f64", values: f64, shape: [f64.count])
+                try root.createDataset("f32", values: f32, shape: [300, 1000])
+                try root.createDataset("i64", values: i64, shape: [1000, 77])
+                try root.createDataset("u8", values: u8, shape: [u8.count])
+                try root.createDataset("plain", values: f64, shape: [f64.count], compressed: false)
+                try file.close()
+            }
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+            let raw = f64.count * 8 * 2 + f32.count * 4 + i64.count * 8 + u8.count
+            #expect(size < raw - f64.count * 4, "the compressible datasets were not compressed: \(size) of \(raw) bytes")
+            let root = try HDF5File.open(at: path).root()
+            #expect(try root.dataset("f64").read(as: Double.self).values.map(\.bitPattern) == f64.map(\.bitPattern))
+            let read32 = try root.dataset("f32").read(as: Float.self)
+            #expect(read32.shape == [300, 1000] && read32.values.map(\.bitPattern) == f32.map(\.bitPattern))
+            #expect(try root.dataset("i64").read(as: Int64.self) == HDF5Array(values: i64, shape: [1000, 77]))
+            #expect(try root.dataset("u8").read(as: UInt8.self).values == u8)
+            #expect(try root.dataset("plain").read(as: Double.self).values == f64)
+        }
+    }
+
+    @Test("h5py reads compressed datasets written chunk by chunk as HDF5's shuffle and deflate filters",
+          .enabled(if: python != nil, "needs /usr/bin/python3 with h5py (apt-get install python3-h5py)"))
+    func h5pyReadsCompressedChunks() throws {
+        let python = try #require(Self.python)
+        let (f64, f32, i64, _) = Self.compressedSamples()
+        try withTemporaryDirectory { directory in
+            let path = directory.path("chunks.h5")
+            do {
+                let file = try HDF5File.create(at: path)
+                let root = try file.root()
+                try root.createDataset("f64", values: f64, shape: [f64.count])
+                try root.createDataset("f32", values: f32, shape: [300, 1000])
+                try root.createDataset("i64", values: i64, shape: [1000, 77])
+                try file.close()
+            }
+            // h5py writes each dataset's bytes as it reads them; they must be the values.
+            let script = """
+            import h5py, sys
+            f = h5py.File(sys.argv[1], "r")
+            for name in ("f64", "f32", "i64"):
+                d = f[name]
+                assert d.compression == "gzip" and d.shuffle, (name, d.compression, d.shuffle)
+                open(sys.argv[2] + "/" + name + ".bin", "wb").write(d[()].tobytes())
+            print("ok")
+            """
+            let result = run(python, ["-c", script, path, directory.url.path])
+            #expect(result.status == 0, "h5py failed: \(result.output)")
+            func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: directory.path(name + ".bin")))) }
+            #expect(try bytes("f64") == f64.withUnsafeBytes { Array($0) })
+            #expect(try bytes("f32") == f32.withUnsafeBytes { Array($0) })
+            #expect(try bytes("i64") == i64.withUnsafeBytes { Array($0) })
+        }
+    }
+
     @Test("Concurrent writers on many threads are serialised by the lock")
     func concurrency() async throws {
         let sums = try await withThrowingTaskGroup(of: Float.self) { group in
