@@ -204,21 +204,26 @@ struct HDF5KitTests {
         return (f64, f32, i64, u8)
     }
 
+    /// ``compressedSamples()`` as datasets `f64`, `f32` (300 x 1000), `i64` (1000 x 77) and
+    /// `u8`, and the Float64 values again uncompressed as `plain`.
+    static func writeCompressedSamples(to path: String) throws {
+        let (f64, f32, i64, u8) = compressedSamples()
+        let file = try HDF5File.create(at: path)
+        let root = try file.root()
+        try root.createDataset("f64", values: f64, shape: [f64.count])
+        try root.createDataset("f32", values: f32, shape: [300, 1000])
+        try root.createDataset("i64", values: i64, shape: [1000, 77])
+        try root.createDataset("u8", values: u8, shape: [u8.count])
+        try root.createDataset("plain", values: f64, shape: [f64.count], compressed: false)
+        try file.close()
+    }
+
     @Test("Compressed datasets, their chunks filtered on every core, read back bit for bit (a partial last chunk, chunks deflate cannot shrink)")
     func compressedChunks() throws {
         let (f64, f32, i64, u8) = Self.compressedSamples()
         try withTemporaryDirectory { directory in
             let path = directory.path("chunks.h5")
-            do {
-                let file = try HDF5File.create(at: path)
-                let root = try file.root()
-                try root.createDataset("f64", values: f64, shape: [f64.count])
-                try root.createDataset("f32", values: f32, shape: [300, 1000])
-                try root.createDataset("i64", values: i64, shape: [1000, 77])
-                try root.createDataset("u8", values: u8, shape: [u8.count])
-                try root.createDataset("plain", values: f64, shape: [f64.count], compressed: false)
-                try file.close()
-            }
+            try Self.writeCompressedSamples(to: path)
             let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
             let raw = f64.count * 8 * 2 + f32.count * 4 + i64.count * 8 + u8.count
             #expect(size < raw - f64.count * 4, "the compressible datasets were not compressed: \(size) of \(raw) bytes")
@@ -239,14 +244,7 @@ struct HDF5KitTests {
         let (f64, f32, i64, _) = Self.compressedSamples()
         try withTemporaryDirectory { directory in
             let path = directory.path("chunks.h5")
-            do {
-                let file = try HDF5File.create(at: path)
-                let root = try file.root()
-                try root.createDataset("f64", values: f64, shape: [f64.count])
-                try root.createDataset("f32", values: f32, shape: [300, 1000])
-                try root.createDataset("i64", values: i64, shape: [1000, 77])
-                try file.close()
-            }
+            try Self.writeCompressedSamples(to: path)
             // h5py writes each dataset's bytes as it reads them; they must be the values.
             let script = """
             import h5py, sys
