@@ -39,7 +39,8 @@ let package = Package(
         // only declares the CBLAS ABI.
         .target(name: "CBLAS"),
         // Vector kernels Swift does not express at the default target: square roots
-        // without errno, Adam's update in the CPU's widest vectors (see its header);
+        // without errno, Adam's update and the bounds check of weights in the CPU's
+        // widest vectors (see its header);
         // only Sources/MoE/Numerics/VectorMath.swift imports it.
         .target(name: "CVectorMath"),
 

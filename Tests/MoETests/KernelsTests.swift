@@ -109,5 +109,31 @@ struct KernelsTests {
         #expect(same(p2, p) && same(m2, m) && same(v2, v), "\(VectorMath.adamVectorBits)-bit kernel")
         #expect(m2.allSatisfy { !$0.isSubnormal } && v2.allSatisfy { !$0.isSubnormal })
     }
+
+    @Test("the bounds check in the widest vectors says what the scalar comparison says, every length from 0 to 70",
+          arguments: 0...70)
+    func bounded(count: Int) {
+        let limit: Float = 1e6
+        func scalar(_ x: [Float]) -> Bool { x.allSatisfy { $0 <= limit && $0 >= -limit } }
+        func vector(_ x: [Float]) -> Bool { x.withUnsafeBufferPointer { $0.allBounded(by: limit) } }
+        var generator = SeededGenerator(seed: UInt64(count) + 3)
+        let inside = (0..<count).map { _ in (2 * generator.nextUnitFloat() - 1) * limit }
+        #expect(vector(inside) && scalar(inside))
+        // One value out of bounds, at every place: NaN, ±infinity, just beyond the limit;
+        // the limit itself, -0 and the largest subnormal are inside.
+        for position in 0..<count {
+            for bad in [Float.nan, -Float.nan, .infinity, -.infinity, limit.nextUp, -limit.nextUp, .greatestFiniteMagnitude] {
+                var x = inside
+                x[position] = bad
+                #expect(vector(x) == scalar(x) && !vector(x), "\(bad) at \(position) of \(count)")
+            }
+            for good in [limit, -limit, -0.0, Float.leastNormalMagnitude.nextDown] {
+                var x = inside
+                x[position] = good
+                #expect(vector(x) && scalar(x), "\(good) at \(position) of \(count)")
+            }
+        }
+        #expect(values(count, seed: 9).withUnsafeBufferPointer { $0.allBounded(by: .infinity) } == values(count, seed: 9).allSatisfy { !$0.isNaN })
+    }
 }
 #endif

@@ -1,6 +1,7 @@
 #ifndef MOE_VECTOR_MATH_H
 #define MOE_VECTOR_MATH_H
 #include <stddef.h>
+#include <stdint.h>
 
 // Square roots that compile to the CPU's square-root instruction, one lane or eight.
 //
@@ -35,5 +36,10 @@ void moe_adam_update(size_t count, float *parameter, const float *gradient, floa
 
 // Which kernel moe_adam_update uses: 512, 256 or 128 (bits).
 int moe_adam_vector_bits(void);
+
+// The largest bit pattern of |x[i]| over `count` floats (sign bit cleared; 0 when empty),
+// in the same widest vectors: every value is finite with magnitude at most L exactly when
+// the result is at most the bits of L (NaN's bits exceed infinity's).
+uint32_t moe_largest_magnitude_bits(const float *x, size_t count);
 
 #endif

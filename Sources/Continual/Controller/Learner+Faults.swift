@@ -106,7 +106,7 @@ extension Learner {
 extension Matrix {
     /// Whether every entry is finite with magnitude at most `limit` (NaN is not).
     func isBounded(by limit: Float) -> Bool {
-        scalars.withUnsafeBufferPointer { Self.bounded($0, limit: limit) }
+        scalars.withUnsafeBufferPointer { $0.allBounded(by: limit) }
     }
 
     /// Per row: whether every entry is finite with magnitude at most `limit`.
@@ -114,28 +114,7 @@ extension Matrix {
         let width = columns
         guard width > 0 else { return Array(repeating: true, count: rows) }
         return scalars.withUnsafeBufferPointer { p in
-            (0..<rows).map { r in Self.bounded(UnsafeBufferPointer(rebasing: p[r * width ..< (r + 1) * width]), limit: limit) }
+            (0..<rows).map { r in UnsafeBufferPointer(rebasing: p[r * width ..< (r + 1) * width]).allBounded(by: limit) }
         }
-    }
-
-    private static func bounded(_ p: UnsafeBufferPointer<Float>, limit: Float) -> Bool {
-        // Eight lanes at a time; NaN fails both comparisons.
-        var inside = SIMDMask<SIMD8<Int32>>(repeating: true)
-        let bound = SIMD8<Float>(repeating: limit)
-        var i = 0
-        if let base = p.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while i + 8 <= p.count {
-                let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                inside .&= (v .<= bound) .& (v .>= -bound)
-                i += 8
-            }
-        }
-        var ok = all(inside)
-        while i < p.count {
-            ok = ok && p[i] <= limit && p[i] >= -limit
-            i += 1
-        }
-        return ok
     }
 }

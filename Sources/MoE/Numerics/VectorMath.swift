@@ -30,4 +30,20 @@ enum VectorMath {
 
     /// The vector width `adamUpdate` uses on this CPU, in bits: 512, 256 or 128.
     static var adamVectorBits: Int { Int(moe_adam_vector_bits()) }
+
+    /// Whether every one of `count` values at `values` is finite with magnitude at most
+    /// `limit` (NaN is not), in the CPU's widest vectors.
+    static func allBounded(_ values: UnsafePointer<Float>, count: Int, limit: Float) -> Bool {
+        precondition(limit >= 0, "A magnitude limit is not negative")
+        return moe_largest_magnitude_bits(values, count) <= limit.bitPattern
+    }
+}
+
+extension UnsafeBufferPointer<Float> {
+    /// Whether every value is finite with magnitude at most `limit` (NaN is not): one
+    /// integer maximum over the values' bits in the CPU's widest vectors.
+    public func allBounded(by limit: Float) -> Bool {
+        guard let base = baseAddress, count > 0 else { return true }
+        return VectorMath.allBounded(base, count: count, limit: limit)
+    }
 }
