@@ -71,9 +71,10 @@ struct LearnerJudgementTests {
         // computed again when it is not.
         var marked = learner
         let zeros = Matrix(rows: kept.features.rows, columns: kept.features.columns)
-        marked.retainedFeatures[slot] = .init(center: kept.center, inverseScale: kept.inverseScale, features: zeros)
+        marked.retainedFeatures[slot] = .init(transform: kept.transform, features: zeros)
         #expect(marked.retainedRows(slot: slot).features == zeros)
-        marked.retainedFeatures[slot] = .init(center: kept.center.map { $0.map { $0 + 1 } }, inverseScale: kept.inverseScale,
+        marked.retainedFeatures[slot] = .init(transform: .init(center: kept.transform.center.map { $0.map { $0 + 1 } },
+                                                                inverseScale: kept.transform.inverseScale),
                                               features: zeros)
         #expect(marked.retainedRows(slot: slot).features == kept.features)
         // Judged with or without them, the same answers.

@@ -34,8 +34,7 @@ extension Learner {
             judge(slot: slot, input: x, features: features, labels: labels)
             let kept = min(labels.count, Holdout.retainedPerSlot)
             holdout.retain(slot: slot, features: raw.rows(0..<kept), labels: Array(labels[..<kept]))
-            retainedFeatures[slot] = RetainedFeatures(
-                center: scaler?.center, inverseScale: scaler?.inverseScale, features: features.rows(0..<kept))
+            retainedFeatures[slot] = RetainedFeatures(transform: scalerTransform, features: features.rows(0..<kept))
             if kept < labels.count {
                 let rest = Array(kept..<labels.count)
                 giveToGate(raw: raw.gatherRows(rest), labels: rest.map { labels[$0] }, slot: slot,
@@ -57,12 +56,12 @@ extension Learner {
     mutating func retainedRows(slot s: Int) -> (input: Matrix, features: Matrix, labels: [Int]) {
         let (rows, labels) = holdout.retained(slot: s)
         let x = scaler?.transform(rows) ?? rows
-        if let kept = retainedFeatures[s], kept.features.rows == rows.rows,
-           kept.center == scaler?.center, kept.inverseScale == scaler?.inverseScale {
+        let transform = scalerTransform
+        if let kept = retainedFeatures[s], kept.features.rows == rows.rows, kept.transform == transform {
             return (x, kept.features, labels)
         }
         let features = model.gateFeatures(x)
-        retainedFeatures[s] = RetainedFeatures(center: scaler?.center, inverseScale: scaler?.inverseScale, features: features)
+        retainedFeatures[s] = RetainedFeatures(transform: transform, features: features)
         return (x, features, labels)
     }
 

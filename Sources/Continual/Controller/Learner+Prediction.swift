@@ -251,9 +251,8 @@ extension Learner {
         let scaled: Matrix
         /// Their gate features (nil when the gate's features depend on more than the input).
         let gateFeatures: Matrix?
-        /// The scaler's transform they were scaled with (nil: no scaler).
-        let center: [Float]?
-        let inverseScale: [Float]?
+        /// The scaler's transform they were scaled with.
+        let transform: ScalerTransform
 
         /// Rows prepared.
         public var rows: Int { scaled.rows }
@@ -267,13 +266,13 @@ extension Learner {
         let scaled = scaler?.transform(x) ?? x
         return PreparedRows(
             scaled: scaled, gateFeatures: model.takesPrecomputedGateFeatures ? model.gateFeatures(scaled) : nil,
-            center: scaler?.center, inverseScale: scaler?.inverseScale)
+            transform: scalerTransform)
     }
 
     /// Whether rows prepared before still describe what this learner would compute: the
     /// same input scaling (the gate's random features never change).
     public func canUse(_ prepared: PreparedRows) -> Bool {
-        prepared.center == scaler?.center && prepared.inverseScale == scaler?.inverseScale
+        prepared.transform == scalerTransform
             && (prepared.gateFeatures == nil || model.takesPrecomputedGateFeatures)
     }
 

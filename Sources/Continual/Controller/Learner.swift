@@ -69,10 +69,19 @@ public struct Learner: Sendable {
 
     /// Gate features of rows, and the scaler's transform they were computed under.
     struct RetainedFeatures: Sendable {
-        let center: [Float]?
-        let inverseScale: [Float]?
+        let transform: ScalerTransform
         let features: Matrix
     }
+
+    /// The input scaler's transform (nil parts: no scaler): what rows prepared for
+    /// scoring and kept gate features were computed under, and are valid while it holds.
+    struct ScalerTransform: Sendable, Equatable {
+        let center: [Float]?
+        let inverseScale: [Float]?
+    }
+
+    /// The input scaler's transform now.
+    var scalerTransform: ScalerTransform { ScalerTransform(center: scaler?.center, inverseScale: scaler?.inverseScale) }
 
     /// While a warm-up piece of a batch is observed: where it starts in its batch and how
     /// many rows the batch has (not saved: pieces never outlive one `observe`).

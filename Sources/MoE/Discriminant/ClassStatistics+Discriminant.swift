@@ -168,10 +168,7 @@ extension ClassStatistics {
         let ridge = trace > 0 ? rho * trace / Double(p) : 1
         let keep = (1 - rho) / n
         // Class means as rows: the right-hand sides.
-        var means = [Double](repeating: 0, count: seen.count * p)
-        for (row, label) in seen.enumerated() {
-            for j in 0..<p { means[row * p + j] = sums[label * p + j] / counts[label] }
-        }
+        let means = seen.flatMap { mean(ofClass: $0) }
         let solutions: [Double]
         if let refined = Self.refinedSolve(scatter, scale: keep, ridge: ridge, featureCount: p, rightHandSides: means, count: seen.count) {
             solutions = refined
@@ -264,10 +261,7 @@ extension ClassStatistics {
         let ridge = trace > 0 ? rho * trace / n / Double(p) : 1
         guard ridge > 0 else { return nil }
         let keep = (1 - rho) / n
-        var means = [Double](repeating: 0, count: seen.count * p)
-        for (row, label) in seen.enumerated() {
-            for j in 0..<p { means[row * p + j] = sums[label * p + j] / counts[label] }
-        }
+        let means = seen.flatMap { mean(ofClass: $0) }
         var solutions = means.map { $0 / ridge }
         guard keep > 0, trace > 0, m > 0 else { return head(solutions: solutions, means: means, classCount: columns) }
         // Y = (M Pᵀ) (r/k I + G)⁻¹: the c x m products solved as rows with the m x m factor.
