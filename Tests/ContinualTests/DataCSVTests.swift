@@ -313,14 +313,23 @@ struct DataCSVTests {
             // Resumed after one batch: the saved text columns, not the next row, fix the layout.
             #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 2) == dataset.features)
 
-            // A number column that later holds text is a bad row naming it; a missing mark
-            // first leaves a column numeric.
+            // A number column that later holds text is a bad row naming it.
             try writeText("1,red,0\nx,blue,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
                     == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "x"))
-            try writeText("?,red,0\nx,blue,1\n", to: path)
+            // A missing mark first: the column's first value in the rows after it decides.
+            try writeText("?,red,0\nx,blue,1\n,red,0\ny,red,1\n", to: path)
+            let gaps = try CSV.load(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(gaps.features.columns == 32)
+            #expect((0..<4).map { row in (0..<16).filter { gaps.features[row, $0] == 1 } } == [[], [0], [], [1]])
+            try writeText("?,red,0\n5,blue,1\n", to: path)
+            #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last)).features == Matrix([
+                [0] + [1] + [Float](repeating: 0, count: 15), [5, 0, 1] + [Float](repeating: 0, count: 14)]))
+            // Beyond the rows read ahead a missing mark first leaves a column numeric.
+            let late = String(repeating: "?,red,0\n", count: CSVSource.typeLookahead) + "x,blue,1\n"
+            try writeText(late, to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
-                    == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "x"))
+                    == .nonNumericField(at: DataLocation(source: path, line: CSVSource.typeLookahead + 1, column: 1), text: "x"))
             // Positions saved before text columns have no such key, and read as none.
             let before = try JSONEncoder().encode(StreamPosition(rowsRead: 3, inputWidth: 2))
             #expect(!String(decoding: before, as: UTF8.self).contains("textColumns"))

@@ -82,6 +82,8 @@ public final class CSVSource: BatchSource {
     /// Per field: its text column's number (in field order), -1 for numbers, -2 for a
     /// column left out; nil until the first data row decides.
     private var textSlot: [Int]?
+    /// Fields missing in the first data row that the rows after it show to be text.
+    private var textAfterMissing: Set<Int> = []
     /// Whether some field is text or left out (the rows then take the general loop).
     private var hasSpecialFields = false
     /// The fields left out (`format.ignoredColumns`), once the header or first row is known.
@@ -370,6 +372,11 @@ public final class CSVSource: BatchSource {
         guard !prepared else { return }
         prepared = true
         if format.detectsSeparator { try detectSeparator() }
+        try readHeader()
+        if format.textIndicators > 0 && givenText == nil { textAfterMissing = try textColumnsAfterMissing() }
+    }
+
+    private func readHeader() throws(DataError) {
         if format.hasHeader {
             var names: [String]?
             while names == nil {
@@ -527,14 +534,47 @@ public final class CSVSource: BatchSource {
         return CSVFormat.indicator(of: value, among: format.textIndicators)
     }
 
-    /// The text columns of a first data row: fields that are neither numbers nor missing marks.
+    /// The text columns of a first data row: fields that are neither numbers nor missing
+    /// marks, and missing ones whose first value in the rows ahead is text.
     private func textColumns(of line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> [Int] {
         (0..<fieldCount!).filter { field in
             guard field != labelIndex, !ignoredFields.contains(field) else { return false }
             if (try? parser.number(field, in: line, lineNumber: lineNumber)) != nil { return false }
-            return !CSVFormat.missingMarks.contains(parser.text(field, in: line))
+            return !CSVFormat.missingMarks.contains(parser.text(field, in: line)) || textAfterMissing.contains(field)
         }
     }
+
+    /// Fields missing in the first data row whose first value in the next
+    /// ``typeLookahead`` rows (of as many fields) is text: the value missing first does
+    /// not make a column of categories numeric (mlbench's HouseVotes84, `y` / `n` with
+    /// gaps, stopped at its second row: "the field 'y' is not a number").
+    private func textColumnsAfterMissing() throws(DataError) -> Set<Int> {
+        let rows = try rowsAhead(Self.typeLookahead)
+        var undecided: Set<Int> = [], text: Set<Int> = []
+        var fields: Int?
+        for r in rows {
+            let number = ahead[r].number
+            ahead[r].bytes.withUnsafeBufferPointer { all in
+                let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+                let count = parser.split(line)
+                guard let expected = fields else {
+                    fields = count
+                    undecided = Set((0..<count).filter { CSVFormat.missingMarks.contains(parser.text($0, in: line)) })
+                    return
+                }
+                guard count == expected else { return }
+                for field in undecided where !CSVFormat.missingMarks.contains(parser.text(field, in: line)) {
+                    undecided.remove(field)
+                    if (try? parser.number(field, in: line, lineNumber: number)) == nil { text.insert(field) }
+                }
+            }
+            if fields != nil && undecided.isEmpty { break }
+        }
+        return text
+    }
+
+    /// Rows read ahead to find the kind of a column whose first value is missing.
+    public static let typeLookahead = 256
 
     private func parse(_ line: UnsafeBufferPointer<UInt8>) throws(DataError) -> Row {
         if isBlank(line) { return .blank }
