@@ -417,10 +417,15 @@ struct Stream: ParsableCommand {
             + "; \(profile.refits) refits), evaluation \(fixed(timing.evaluation, 2)) s, checkpoint \(fixed(timing.checkpoint, 2)) s, "
             + "reports \(fixed(timing.reports, 2)) s; \(fixed(clock.totalSeconds, 2)) s in all")
         let rate = clock.flops / max(clock.totalSeconds, 1e-9) / 1e9
-        let yardstick = SgemmYardstick.gflopsPerSecond()
+        // The stream's own first product: a batch through the gate's random features (the
+        // first hidden layer without them), so a file of a few columns is set against
+        // what sgemm does on a few columns.
+        let shape = (m: driver.source.batchSize, n: learner.configuration.gateFeatureCount ?? learner.configuration.hidden[0],
+                     k: learner.inputWidth)
+        let yardstick = SgemmYardstick.gflopsPerSecond(m: shape.m, n: shape.n, k: shape.k)
         console.say("work: \(fixed(clock.flops / 1e9, 1)) GFLOP in BLAS and LAPACK calls, \(fixed(rate, 1)) GFLOP/s over the run, "
-            + "\(fixed(rate / yardstick, 2)) of cblas_sgemm's \(fixed(yardstick, 1)) GFLOP/s on the gate's 128 x 2048 x 784 product; "
-            + "BLAS: \(BLAS.threadPolicy)")
+            + "\(fixed(rate / yardstick, 2)) of cblas_sgemm's \(fixed(yardstick, 1)) GFLOP/s on the "
+            + "\(shape.m) x \(shape.n) x \(shape.k) product of a batch through the gate's features; BLAS: \(BLAS.threadPolicy)")
         let memoryBytes = learner.memory
         console.say("memory: " + memoryBytes.components.map { "\($0.name) \(fixed(Double($0.bytes) / 1_048_576, 2)) MiB" }
             .joined(separator: ", ") + "; \(fixed(Double(memoryBytes.total) / 1_048_576, 1)) MiB in all")

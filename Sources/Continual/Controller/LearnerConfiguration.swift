@@ -147,6 +147,12 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         }
     }
 
+    /// The class-posterior gate's random features (nil with a learned gate).
+    public var gateFeatureCount: Int? {
+        if case let .classPosterior(features) = gate { return features }
+        return nil
+    }
+
     /// Plain fine-tuning: no growth, no replay, no gate statistics.
     public static var fineTuning: LearnerConfiguration {
         var c = LearnerConfiguration()
