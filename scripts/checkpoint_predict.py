@@ -484,7 +484,14 @@ def arbiter_answer(learner, slot):
     a, b = advantage(network[slot]), advantage(product[slot])
     if max(a, b) <= settings.get("z", 1.5):
         return "gate"
-    return "network" if a >= b else "product"
+    counted = "network" if a >= b else "product"
+    # Vetoed when it lost to the gate on the replayed samples of the classes the slot
+    # stopped seeing (AnswerArbiter.stoppedCheck).
+    checks = arbiter.get("stoppedCheck", [])
+    check = checks[slot] if slot < len(checks) else None
+    if check is not None and check[counted]["losses"] > check[counted]["wins"]:
+        return "gate"
+    return counted
 
 
 def judge_held_slots(f, learner):

@@ -306,7 +306,7 @@ struct AnswerArbiterTests {
                 prior: Bool? = nil) {
         for o in outcomes {
             for _ in 0..<o.count {
-                arbiter.record(slot: 0, gate: o.gate, network: o.network, product: o.product, prior: prior ?? o.gate)
+                arbiter.record(slot: 0, label: 0, gate: o.gate, network: o.network, product: o.product, prior: prior ?? o.gate)
             }
         }
     }
@@ -343,8 +343,50 @@ struct AnswerArbiterTests {
         old.removeValue(forKey: "prior")
         var read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
         #expect(read.prior.isEmpty && read.network == arbiter.network && read.answer(slot: 0) == .network)
-        read.record(slot: 0, gate: true, network: true, product: true, prior: true)
+        read.record(slot: 0, label: 0, gate: true, network: true, product: true, prior: true)
         #expect(read.prior.count == 1)
+    }
+
+    @Test("a class the slot stopped seeing is one its share would have shown in the window; an answer worse there is vetoed")
+    func stoppedClasses() throws {
+        var arbiter = AnswerArbiter()
+        // One sample of class 2, class 0 for 100 visits, class 1 for 60: the window is
+        // min(512, 161 / 2) = 80 visits, and class 0 has not come for 60 (not stopped).
+        // After 45 more of class 1 the window is 103 and class 0 has not come for 105 (its
+        // share would have put 50 there: stopped); class 2 (0.5 there) is rare, not stopped.
+        arbiter.record(slot: 0, label: 2, gate: true, network: true, product: true, prior: true)
+        for _ in 0..<100 { arbiter.record(slot: 0, label: 0, gate: false, network: true, product: false, prior: false) }
+        for _ in 0..<60 { arbiter.record(slot: 0, label: 1, gate: false, network: true, product: false, prior: false) }
+        #expect(arbiter.stoppedClasses(slot: 0) == [])
+        for _ in 0..<45 { arbiter.record(slot: 0, label: 1, gate: false, network: true, product: false, prior: false) }
+        #expect(arbiter.stoppedClasses(slot: 0) == [0])
+        #expect(arbiter.stoppedClasses(slot: 1) == [])
+        // The counts choose the network; the replayed samples of class 0 say it forgot them.
+        #expect(arbiter.answer(slot: 0) == .network && arbiter.countedAnswer(slot: 0) == .network)
+        arbiter.check(slot: 0, gate: [true, true, true, false], network: [false, false, true, true],
+                      product: [true, true, true, true], prior: [false, false, false, false])
+        #expect(arbiter.answer(slot: 0) == .gate && arbiter.countedAnswer(slot: 0) == .network)
+        // Not worse there: the counts' answer stands; nothing to check lifts the veto too.
+        arbiter.check(slot: 0, gate: [true, false], network: [false, true], product: [true, true], prior: [false, false])
+        #expect(arbiter.answer(slot: 0) == .network)
+        arbiter.check(slot: 0, gate: [true, true], network: [false, false], product: [true, true], prior: [false, false])
+        #expect(arbiter.answer(slot: 0) == .gate)
+        arbiter.check(slot: 0, gate: nil, network: [], product: [], prior: [])
+        #expect(arbiter.answer(slot: 0) == .network)
+        // Saved and read back whole; saved before the check existed, it starts counting.
+        let data = try JSONEncoder().encode(arbiter)
+        #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == arbiter)
+        var old = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        for key in ["visits", "classSamples", "lastVisit", "stoppedCheck"] { old.removeValue(forKey: key) }
+        var settings = old["settings"] as! [String: Any]
+        settings.removeValue(forKey: "checksStoppedClasses")
+        settings.removeValue(forKey: "stoppedWindow")
+        old["settings"] = settings
+        let read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(read.visits.isEmpty && read.stoppedClasses(slot: 0) == [] && !read.settings.checksStoppedClasses)
+        // Counts that disagree in length are refused.
+        old["visits"] = [3]
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old)) }
     }
 
     @Test("without a significant advantage the gate answers")

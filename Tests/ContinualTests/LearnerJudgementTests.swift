@@ -124,4 +124,46 @@ struct LearnerJudgementTests {
         fitting.refitHead()
         #expect(fitting.profile.refits == before + 1)
     }
+
+    @Test("an answer the counts chose is checked on the replayed samples of the classes the stream stopped showing")
+    func stoppedClassesChecked() throws {
+        var c = LearnerConfiguration.small()
+        c.growth.enabled = false
+        c.replayCapacity = 400
+        var blobs = Blobs(classes: 4, width: 20, seed: 5, spread: 1)
+        var learner = try Learner(configuration: c, inputWidth: 20, classCount: 1)
+        for k in 0..<4 {
+            for _ in 0..<10 {
+                let (x, y) = blobs.batch(32, classes: [k])
+                _ = try learner.observe(features: x, labels: y)
+            }
+        }
+        // 1,280 visits in class order: classes 0 and 1 have not come for 640 or more (the
+        // window is 512), class 2 for 320.
+        #expect(learner.arbiter.stoppedClasses(slot: 0) == [0, 1])
+        // Counts that favour the network on the class the stream shows now.
+        for _ in 0..<400 { learner.arbiter.record(slot: 0, label: 3, gate: false, network: true, product: false, prior: false) }
+        #expect(learner.arbiter.countedAnswer(slot: 0) == .network)
+        // 400 visits later class 2 has stopped too.
+        let stopped = learner.arbiter.stoppedClasses(slot: 0)
+        #expect(stopped == [0, 1, 2])
+        learner.checkStoppedClasses()
+        // The check: the mixture with each answer in slot 0, on the replayed rows of those.
+        let rows = learner.replay.labels.indices.filter { stopped.contains(learner.replay.labels[$0]) }
+        #expect(!rows.isEmpty)
+        let x = try #require(learner.scaler).transform(learner.replay.features.gatherRows(rows))
+        let y = rows.map { learner.replay.labels[$0] }
+        let trials = learner.answers(pass: learner.model.forward(x), input: x, trying: 0).trials
+        func right(_ answer: AnswerArbiter.Answer) -> [Bool] { zip(trials[answer]!, y).map { $0 == $1 } }
+        var expected = learner.arbiter
+        expected.check(slot: 0, gate: right(.gate), network: right(.network), product: right(.product), prior: right(.prior))
+        #expect(learner.arbiter == expected)
+        let check = try #require(learner.arbiter.stoppedCheck.first ?? nil)
+        #expect(learner.arbiter.answer(slot: 0) == (check.network.losses > check.network.wins ? .gate : .network))
+        // The gate chosen by the counts: nothing to check.
+        var quiet = learner
+        for _ in 0..<800 { quiet.arbiter.record(slot: 0, label: 3, gate: true, network: false, product: true, prior: true) }
+        quiet.checkStoppedClasses()
+        #expect(quiet.arbiter.stoppedCheck.first == .some(nil) && quiet.arbiter.answer(slot: 0) == quiet.arbiter.countedAnswer(slot: 0))
+    }
 }

@@ -189,7 +189,7 @@ extension Learner {
         guard let gate = answers.gate, let product = answers.product, let prior = answers.prior else { return }
         for r in labels.indices {
             let y = labels[r]
-            arbiter.record(slot: answers.slots[r], gate: gate[r] == y, network: answers.network[r] == y,
+            arbiter.record(slot: answers.slots[r], label: y, gate: gate[r] == y, network: answers.network[r] == y,
                            product: product[r] == y, prior: prior[r] == y)
         }
     }

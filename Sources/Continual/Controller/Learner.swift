@@ -363,6 +363,9 @@ public struct Learner: Sendable {
                          tags: learned.map { charge[$0] })
         }
 
+        // 7. An answer the counts chose, checked on the classes the stream stopped showing.
+        if firstVisit { checkStoppedClasses() }
+
         clock.lap(into: \.replay, of: &profile)
 
         var routed = [Int](repeating: 0, count: max(1, model.gate.slotCount))
