@@ -169,14 +169,16 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     public func answer(slot: Int) -> Answer {
         if let fixed = settings.fixed { return fixed }
         guard settings.enabled else { return .gate }
-        if slot < decided.count, let answer = decided[slot] { return answer }
-        let counted = countedAnswer(slot: slot)
+        let chosen = slot < decided.count ? decided[slot] ?? countedAnswer(slot: slot) : countedAnswer(slot: slot)
         // Vetoed when it lost to the gate on what the stream stopped showing.
-        if slot < stoppedCheck.count, let check = stoppedCheck[slot], let t = check.tally(counted), t.losses > t.wins {
+        if slot < stoppedCheck.count, let check = stoppedCheck[slot], let t = check.tally(chosen), t.losses > t.wins {
             return .gate
         }
-        return counted
+        return chosen
     }
+
+    /// The answer decided on `slot`'s held rows (nil: none decided).
+    public func decidedAnswer(slot: Int) -> Answer? { slot < decided.count ? decided[slot] : nil }
 
     /// The answer the faded counts choose in `slot`, before any check on stopped classes.
     public func countedAnswer(slot: Int) -> Answer {

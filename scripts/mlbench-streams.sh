@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Real data sets nobody tuned on, through the user's commands: 14 of mlbench's (Debian's
+# r-cran-mlbench; its .rda files are read without installing R, by the `rdata` package
+# from PyPI in a throw-away virtual environment, .build-reference/mlbench; MOE_MLBENCH_VENV
+# chooses another), written as CSV files by scripts/mlbench_streams.py: letters, satellite
+# images, vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes (text
+# votes with gaps), DNA, breast cancer, diabetes, the shuttle. The training rows stream
+# shuffled, in class order and in blocks of 20 rows with the classes taking turns, through
+# `moe stream` with the default learner, its gate alone, growth off and replay-500; each
+# is scored on the held-out 25% by `moe eval`. One line per run: held-out and prequential
+# accuracy, experts, seconds. Then an offline shrunk LDA and logistic regression on two of
+# them. Outside CI (it downloads a Debian package and PyPI packages); docs/results.md shows
+# its output. Usage: bash scripts/mlbench-streams.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/learners.sh
+venv="${MOE_MLBENCH_VENV:-.build-reference/mlbench}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import rdata, pandas, sklearn" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet rdata pandas scikit-learn
+fi
+swift build -c release --product moe > /dev/null
+moe=.build/release/moe
+folder=$(mktemp -d)
+trap 'rm -rf "$folder"' EXIT
+(cd "$folder" && { apt-get download r-cran-mlbench > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download r-cran-mlbench > /dev/null; }; } && dpkg -x r-cran-mlbench_*.deb package)
+"$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R/site-library/mlbench/data" "$folder/data"
+field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
+for data in LetterRecognition Satellite Vehicle Glass Sonar Ionosphere Vowel Zoo Soybean HouseVotes84 DNA \
+            BreastCancer PimaIndiansDiabetes Shuttle; do
+  for order in shuffled class blocks; do
+    for learner in "${learners[@]}"; do
+      learner_options "$learner"
+      run="$folder/$data-$order-$learner"
+      $moe stream --source "csv:$folder/data/$data/train-$order.csv" --label-column last "${extra[@]}" \
+        --save "$run.h5" --json 2>/dev/null | tail -1 > "$run.json"
+      $moe eval "$run.h5" --source "csv:$folder/data/$data/test.csv" --label-column last --json 2>/dev/null \
+        | tail -1 > "$run-eval.json"
+      echo "$data $order $learner held-out $(field "$run-eval.json" "'%.3f' % test_accuracy")," \
+        "prequential $(field "$run.json" "'%.3f' % prequential_accuracy"), $(field "$run.json" experts) experts," \
+        "$(field "$run.json" "'%.1f' % seconds['total']") s"
+      rm -f "$run.h5"
+    done
+  done
+done
+echo "offline references on the training rows, scored on the test rows:"
+"$venv/bin/python" scripts/mlbench_streams.py "$folder/data" --reference
