@@ -15,12 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
 venv="${MOE_MLBENCH_VENV:-.build-reference/mlbench}"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c "import rdata, pandas, sklearn" 2>/dev/null; then
-  "$venv/bin/pip" install --quiet rdata pandas scikit-learn
-fi
+python_venv "$venv" rdata,pandas,sklearn rdata pandas scikit-learn
 swift build -c release --product moe > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)

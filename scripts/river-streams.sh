@@ -12,12 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
 venv="${MOE_RIVER_VENV:-.build-reference/river}"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c "import river, sklearn" 2>/dev/null; then
-  "$venv/bin/pip" install --quiet "river==0.26.*" scikit-learn
-fi
+python_venv "$venv" river,sklearn "river==0.26.*" scikit-learn
 swift build -c release --product moe > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)

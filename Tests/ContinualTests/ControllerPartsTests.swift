@@ -373,6 +373,12 @@ struct AnswerArbiterTests {
         #expect(arbiter.answer(slot: 0) == .gate)
         arbiter.check(slot: 0, gate: nil, network: [], product: [], prior: [])
         #expect(arbiter.answer(slot: 0) == .network)
+        // A holdout's decision is vetoed the same way.
+        var decided = arbiter
+        decided.decide(slot: 0, gate: [false, false], network: [false, false], product: [true, true], prior: [false, false])
+        #expect(decided.decidedAnswer(slot: 0) == .product && decided.answer(slot: 0) == .product)
+        decided.check(slot: 0, gate: [true], network: [true], product: [false], prior: [false])
+        #expect(decided.answer(slot: 0) == .gate)
         // Saved and read back whole; saved before the check existed, it starts counting.
         let data = try JSONEncoder().encode(arbiter)
         #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == arbiter)
