@@ -103,13 +103,22 @@ extension Learner {
             return
         }
         let raw = replay.features.gatherRows(rows)
-        let labels = rows.map { replay.labels[$0] }
         let x = scaler?.transform(raw) ?? raw
-        let trials = answers(pass: model.forward(x), input: x, trying: slot).trials
+        guard let right = rightWithEachAnswer(slot: slot, pass: model.forward(x), input: x,
+                                              labels: rows.map { replay.labels[$0] }) else { return }
+        arbiter.check(slot: slot, gate: right.gate, network: right.network, product: right.product, prior: right.prior)
+    }
+
+    /// Whether the mixture is right on rows of scaled `input` with `labels`, with each
+    /// answer in turn in `slot` and the other slots answering as the arbiter says (nil
+    /// when no gate routes by pairs).
+    func rightWithEachAnswer(slot: Int, pass: MixtureOfExperts.Forward, input x: Matrix, labels: [Int])
+        -> (gate: [Bool], network: [Bool], product: [Bool], prior: [Bool])? {
+        let trials = answers(pass: pass, input: x, trying: slot).trials
         guard let gate = trials[.gate], let network = trials[.network], let product = trials[.product],
-              let prior = trials[.prior] else { return }
+              let prior = trials[.prior] else { return nil }
         func right(_ predicted: [Int]) -> [Bool] { zip(predicted, labels).map { $0 == $1 } }
-        arbiter.check(slot: slot, gate: right(gate), network: right(network), product: right(product), prior: right(prior))
+        return (right(gate), right(network), right(product), right(prior))
     }
 
     /// Decides `slot`'s answer from held rows (scaled `input`, their gate `features`): the
@@ -126,11 +135,8 @@ extension Learner {
         guard model.gatePairs.contains(where: { $0.slot == slot }), !labels.isEmpty else { return }
         refreshHeadIfStale()
         let pass = model.takesPrecomputedGateFeatures ? model.forward(x, gateFeatures: features) : model.forward(x)
-        let trials = answers(pass: pass, input: x, trying: slot).trials
-        guard let gate = trials[.gate], let network = trials[.network], let product = trials[.product],
-              let prior = trials[.prior] else { return }
-        func right(_ predicted: [Int]) -> [Bool] { zip(predicted, labels).map { $0 == $1 } }
-        arbiter.decide(slot: slot, gate: right(gate), network: right(network), product: right(product), prior: right(prior))
+        guard let right = rightWithEachAnswer(slot: slot, pass: pass, input: x, labels: labels) else { return }
+        arbiter.decide(slot: slot, gate: right.gate, network: right.network, product: right.product, prior: right.prior)
         // Held rows come after a slot's first 4096 samples: in class order or in blocks
         // they miss the classes the slot stopped seeing (mlbench's Satellite in blocks:
         // the network won the slot in charge's 45 held rows and scored 0.855 against its

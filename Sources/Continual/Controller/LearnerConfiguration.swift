@@ -183,7 +183,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if expertWidth < 1 { try fail("the expert width must be positive, got \(expertWidth)") }
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }
-        if case let .classPosterior(f) = gate, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
+        if let f = gateFeatureCount, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
         if case let .online(evidence, clip, settle, winsorise) = inputScaling {
             if let winsorise, !(winsorise > 0 && winsorise.isFinite) {
                 try fail("the winsorising bound must be a positive number of deviations, got \(winsorise)")
