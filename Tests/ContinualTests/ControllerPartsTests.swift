@@ -390,6 +390,12 @@ struct AnswerArbiterTests {
         old["settings"] = settings
         let read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
         #expect(read.visits.isEmpty && read.stoppedClasses(slot: 0) == [] && !read.settings.checksStoppedClasses)
+        // A window of no samples is refused with a sentence.
+        var settings0 = AnswerArbiter.Settings()
+        settings0.stoppedWindow = 0
+        #expect(throws: LearnerError.invalidConfiguration("the arbiter's stopped-class window must be at least 1 sample, got 0")) {
+            try settings0.validate()
+        }
         // Counts that disagree in length are refused.
         old["visits"] = [3]
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old)) }
