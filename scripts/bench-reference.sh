@@ -31,7 +31,7 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
         || "$venv/bin/pip" install --quiet torch
 fi
 
-swift build -c release --product moe >&2
+bash scripts/build.sh >&2
 moe=.build/release/moe
 
 work="$(mktemp -d)"

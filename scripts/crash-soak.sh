@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 if [ -n "${MOE:-}" ]; then
     moe=$MOE
 else
-    swift build -c release --product moe >/dev/null
+    bash scripts/build.sh >/dev/null
     moe="$(swift build -c release --show-bin-path)/moe"
 fi
 folder=$(mktemp -d)

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 source scripts/learners.sh
 venv="${MOE_MLBENCH_VENV:-.build-reference/mlbench}"
 python_venv "$venv" rdata,pandas,sklearn rdata pandas scikit-learn
-swift build -c release --product moe > /dev/null
+bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT

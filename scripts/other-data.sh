@@ -15,7 +15,7 @@ source scripts/learners.sh
 if ! /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
   apt-get install -y python3-sklearn > /dev/null
 fi
-swift build -c release --product moe > /dev/null
+bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT

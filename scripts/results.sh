@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seed=${1:-1}
-swift build -c release --product moe
+bash scripts/build.sh
 moe=.build/release/moe
 mkdir -p results/ablations results/joint
 

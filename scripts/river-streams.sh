@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 source scripts/learners.sh
 venv="${MOE_RIVER_VENV:-.build-reference/river}"
 python_venv "$venv" river,sklearn "river==0.26.*" scikit-learn
-swift build -c release --product moe > /dev/null
+bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT

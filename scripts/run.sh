@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-dependencies.sh
 configuration=${MOE_CONFIGURATION:-release}
-swift build -c "$configuration" --product moe
+bash scripts/build.sh "$configuration"
 moe=.build/$configuration/moe
 name=split-fmnist
 small=()
