@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Real data sets nobody tuned on, through the user's commands: 14 of mlbench's (Debian's
-# r-cran-mlbench; its .rda files are read without installing R, by the `rdata` package
-# from PyPI in a throw-away virtual environment, .build-reference/mlbench; MOE_MLBENCH_VENV
-# chooses another), written as CSV files by scripts/mlbench_streams.py: letters, satellite
-# images, vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes (text
-# votes with gaps), DNA, breast cancer, diabetes, the shuttle. The training rows stream
-# shuffled, in class order and in blocks of 20 rows with the classes taking turns, through
-# `moe stream` with the default learner, its gate alone, growth off and replay-500; each
-# is scored on the held-out 25% by `moe eval`. One line per run: held-out and prequential
-# accuracy, experts, seconds. Then an offline shrunk LDA and logistic regression on two of
-# them. Outside CI (it downloads a Debian package and PyPI packages); docs/results.md shows
-# its output. Usage: bash scripts/mlbench-streams.sh
+# r-cran-mlbench) and six from two other R packages (r-cran-kernlab, r-cran-caret); their
+# .rda and .RData files are read without installing R, by the `rdata` package from PyPI in
+# a throw-away virtual environment, .build-reference/mlbench (MOE_MLBENCH_VENV chooses
+# another), and written as CSV files by scripts/mlbench_streams.py. mlbench: letters,
+# satellite images, vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes
+# (text votes with gaps), DNA, breast cancer, diabetes, the shuttle; kernlab: spam (word
+# frequencies and heavy-tailed run lengths), ticdata (85 columns of categories, 6%
+# positives), musk, promoter genes (57 nucleotide letters); caret: German credit, cell
+# segmentation. The training rows stream shuffled, in class order and in blocks of 20
+# rows with the classes taking turns, through `moe stream` with the default learner, its
+# gate alone, growth off and replay-500; each is scored on the held-out 25% by `moe eval`.
+# One line per run: held-out and prequential accuracy, experts, seconds. Then an offline
+# shrunk LDA and logistic regression on two of them. Outside CI (it downloads Debian
+# packages and PyPI packages); docs/results.md shows its output.
+# Usage: bash scripts/mlbench-streams.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
@@ -20,11 +24,13 @@ bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
-(cd "$folder" && { apt-get download r-cran-mlbench > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download r-cran-mlbench > /dev/null; }; } && dpkg -x r-cran-mlbench_*.deb package)
-"$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R/site-library/mlbench/data" "$folder/data"
+packages=(r-cran-mlbench r-cran-kernlab r-cran-caret)
+(cd "$folder" && { apt-get download "${packages[@]}" > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download "${packages[@]}" > /dev/null; }; } \
+  && for deb in *.deb; do dpkg -x "$deb" package; done)
+"$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R/site-library" "$folder/data"
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 for data in LetterRecognition Satellite Vehicle Glass Sonar Ionosphere Vowel Zoo Soybean HouseVotes84 DNA \
-            BreastCancer PimaIndiansDiabetes Shuttle; do
+            BreastCancer PimaIndiansDiabetes Shuttle spam ticdata musk promotergene GermanCredit segmentationData; do
   for order in shuffled class blocks; do
     for learner in "${learners[@]}"; do
       learner_options "$learner"

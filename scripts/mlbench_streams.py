@@ -1,11 +1,11 @@
-"""Real data sets from mlbench (Debian's r-cran-mlbench, read from its .rda files without
-R) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
+"""Real data sets from R packages (Debian's r-cran-mlbench, r-cran-kernlab and r-cran-caret,
+read from their .rda and .RData files without R) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
 the training rows in three orders (shuffled; class order; blocks of 20 rows with the
 classes taking turns), label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). With --reference: an offline shrunk LDA
 and a logistic regression on the whole training split, scored on the test rows.
 
-Usage: python mlbench_streams.py RDA_FOLDER OUT_FOLDER | python mlbench_streams.py OUT_FOLDER --reference
+Usage: python mlbench_streams.py SITE_LIBRARY OUT_FOLDER | python mlbench_streams.py OUT_FOLDER --reference
 """
 import json
 import os
@@ -17,12 +17,30 @@ import pandas as pd
 
 warnings.filterwarnings("ignore")
 SEED = 1
-# name: (label column, columns left out)
+# name: (file in the R site library, label column, columns left out); the object in the
+# file has the set's name. One generator splits them all in this order, so a set added at
+# the end leaves the splits of those before it unchanged.
 SETS = {
-    "LetterRecognition": ("lettr", []), "Satellite": ("classes", []), "Vehicle": ("Class", []),
-    "Glass": ("Type", []), "Sonar": ("Class", []), "Ionosphere": ("Class", []), "Vowel": ("Class", []),
-    "Zoo": ("type", []), "Soybean": ("Class", []), "HouseVotes84": ("Class", []), "DNA": ("Class", []),
-    "BreastCancer": ("Class", ["Id"]), "PimaIndiansDiabetes": ("diabetes", []), "Shuttle": ("Class", []),
+    "LetterRecognition": ("mlbench/data/LetterRecognition.rda", "lettr", []),
+    "Satellite": ("mlbench/data/Satellite.rda", "classes", []),
+    "Vehicle": ("mlbench/data/Vehicle.rda", "Class", []),
+    "Glass": ("mlbench/data/Glass.rda", "Type", []),
+    "Sonar": ("mlbench/data/Sonar.rda", "Class", []),
+    "Ionosphere": ("mlbench/data/Ionosphere.rda", "Class", []),
+    "Vowel": ("mlbench/data/Vowel.rda", "Class", []),
+    "Zoo": ("mlbench/data/Zoo.rda", "type", []),
+    "Soybean": ("mlbench/data/Soybean.rda", "Class", []),
+    "HouseVotes84": ("mlbench/data/HouseVotes84.rda", "Class", []),
+    "DNA": ("mlbench/data/DNA.rda", "Class", []),
+    "BreastCancer": ("mlbench/data/BreastCancer.rda", "Class", ["Id"]),
+    "PimaIndiansDiabetes": ("mlbench/data/PimaIndiansDiabetes.rda", "diabetes", []),
+    "Shuttle": ("mlbench/data/Shuttle.rda", "Class", []),
+    "spam": ("kernlab/data/spam.rda", "type", []),
+    "ticdata": ("kernlab/data/ticdata.rda", "CARAVAN", []),
+    "musk": ("kernlab/data/musk.rda", "Class", []),
+    "promotergene": ("kernlab/data/promotergene.rda", "Class", []),
+    "GermanCredit": ("caret/data/GermanCredit.RData", "Class", []),
+    "segmentationData": ("caret/data/segmentationData.RData", "Class", ["Cell", "Case"]),
 }
 
 
@@ -37,12 +55,12 @@ def split(codes, rng):
     return rng.permutation(train), np.sort(test)
 
 
-def write(rda, out):
+def write(library, out):
     import rdata
     rng = np.random.default_rng(SEED)
-    for name, (label, dropped) in SETS.items():
-        frame = rdata.read_rda(os.path.join(rda, name + ".rda"))[name].drop(columns=dropped)
-        y = frame[label].cat.remove_unused_categories()
+    for name, (path, label, dropped) in SETS.items():
+        frame = rdata.read_rda(os.path.join(library, path))[name].drop(columns=dropped)
+        y = frame[label].astype("category").cat.remove_unused_categories()
         x = frame.drop(columns=[label])
         columns = {}
         for c in x.columns:
