@@ -347,6 +347,42 @@ struct AnswerArbiterTests {
         #expect(read.prior.count == 1)
     }
 
+    @Test("a holdout that cannot tell leaves the slot to the counts; one where the gate is ahead takes it from them")
+    func holdoutDefersToCounts() throws {
+        var arbiter = AnswerArbiter()
+        // The counts: the prior right 80 times where the gate is wrong, wrong 10 times
+        // where it is right (7.4 standard errors).
+        record(&arbiter, [(80, false, false, false)], prior: true)
+        record(&arbiter, [(10, true, true, true)], prior: false)
+        #expect(arbiter.answer(slot: 0) == .prior)
+        // A holdout of 20 rows where the prior is ahead by one row in three disagreements
+        // (0.58 standard errors): it cannot tell, and the counts keep choosing.
+        let gate = [false, false, true] + [Bool](repeating: true, count: 17)
+        let prior = [true, true, false] + [Bool](repeating: true, count: 17)
+        var deferred = arbiter
+        deferred.decide(slot: 0, gate: gate, network: gate, product: gate, prior: prior)
+        #expect(deferred.decidedAnswer(slot: 0) == nil && deferred.answer(slot: 0) == .prior)
+        // The gate ahead of the prior by 4 rows to 0 (2 standard errors): the gate decided.
+        let allRight = [Bool](repeating: true, count: 20)
+        let priorBehind = [false, false, false, false] + [Bool](repeating: true, count: 16)
+        var taken = arbiter
+        taken.decide(slot: 0, gate: allRight, network: allRight, product: allRight, prior: priorBehind)
+        #expect(taken.decidedAnswer(slot: 0) == .gate && taken.answer(slot: 0) == .gate)
+        // An answer ahead on the holdout is decided whatever the counts say.
+        var won = arbiter
+        won.decide(slot: 0, gate: priorBehind, network: allRight, product: priorBehind, prior: priorBehind)
+        #expect(won.decidedAnswer(slot: 0) == .network && won.answer(slot: 0) == .network)
+        // Settings saved before the rule: a holdout that cannot tell decides the gate.
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(arbiter)) as! [String: Any]
+        var settings = old["settings"] as! [String: Any]
+        settings.removeValue(forKey: "holdoutDefersToCounts")
+        old["settings"] = settings
+        var read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(!read.settings.holdoutDefersToCounts)
+        read.decide(slot: 0, gate: gate, network: gate, product: gate, prior: prior)
+        #expect(read.decidedAnswer(slot: 0) == .gate && read.answer(slot: 0) == .gate)
+    }
+
     @Test("a class the slot stopped seeing is one its share would have shown in the window; an answer worse there is vetoed")
     func stoppedClasses() throws {
         var arbiter = AnswerArbiter()

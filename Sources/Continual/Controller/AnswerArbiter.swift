@@ -74,11 +74,19 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         /// `min(stoppedWindow, visits / 2)` first visits while its share so far would
         /// have put at least ``stoppedEvidence`` there.
         public var stoppedWindow: Int = 512
+        /// Whether a holdout that cannot tell leaves the slot to the counts: it gives the
+        /// slot to an answer ahead of the gate by `holdoutZ` standard errors, and takes it
+        /// from the counts' answer only when the gate is that far ahead of it; otherwise
+        /// the counts, kept on every first visit, decide (see ``decide(slot:gate:network:product:prior:)``).
+        /// Settings saved before it existed read false: any holdout decided, the gate
+        /// when nothing passed.
+        public var holdoutDefersToCounts: Bool = true
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
             case enabled, fixed, halfLife, z, holdoutZ, holdoutRate, holdoutCapacity, checksStoppedClasses, stoppedWindow
+            case holdoutDefersToCounts
         }
 
         /// Settings saved before `holdoutZ` existed judged holdouts with `z`.
@@ -93,6 +101,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             holdoutCapacity = try c.decode(Int.self, forKey: .holdoutCapacity)
             checksStoppedClasses = try c.decodeIfPresent(Bool.self, forKey: .checksStoppedClasses) ?? false
             stoppedWindow = try c.decodeIfPresent(Int.self, forKey: .stoppedWindow) ?? 512
+            holdoutDefersToCounts = try c.decodeIfPresent(Bool.self, forKey: .holdoutDefersToCounts) ?? false
         }
 
         /// Checks the values a user can set.
@@ -252,12 +261,28 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     public var answers: [Answer] { network.indices.map { answer(slot: $0) } }
 
     /// Decides `slot`'s answer from paired results on samples nothing learned from (a
-    /// holdout): the same test with `holdoutZ`, on those counts, without fading.
+    /// holdout): the same test with `holdoutZ`, on those counts, without fading. An
+    /// answer ahead of the gate there by `holdoutZ` standard errors is decided. When none
+    /// is, and the counts choose another answer than the gate, the holdout takes the slot
+    /// from it only if the gate is that far ahead of it there; if not, nothing is decided
+    /// and the counts keep choosing (`holdoutDefersToCounts`). A holdout holds a few
+    /// hundred rows, the counts every first visit: on kernlab's insurance data (ticdata,
+    /// 6% positives, shuffled) the prior had beaten the gate 184 to 23 in the counts,
+    /// 175 to 173 on the 192 held rows, and deciding the gate on them cost 0.04 on the
+    /// test rows.
     public mutating func decide(slot: Int, gate: [Bool], network networkRight: [Bool], product productRight: [Bool],
                                 prior priorRight: [Bool]) {
         while decided.count <= slot { decided.append(nil) }
-        decided[slot] = Self.choose(network: Self.tally(gate: gate, networkRight), product: Self.tally(gate: gate, productRight),
-                                    prior: Self.tally(gate: gate, priorRight), z: settings.holdoutZ)
+        let tallies: [Answer: Tally] = [.network: Self.tally(gate: gate, networkRight), .product: Self.tally(gate: gate, productRight),
+                                        .prior: Self.tally(gate: gate, priorRight)]
+        let choice = Self.choose(network: tallies[.network]!, product: tallies[.product]!, prior: tallies[.prior]!,
+                                 z: settings.holdoutZ)
+        let counted = countedAnswer(slot: slot)
+        if settings.holdoutDefersToCounts, choice == .gate, let t = tallies[counted], t.advantage >= -settings.holdoutZ {
+            decided[slot] = nil
+        } else {
+            decided[slot] = choice
+        }
     }
 
     /// Records one first-visit sample weighed to `slot`, with whether each candidate

@@ -142,8 +142,10 @@ extension Learner {
         // the network won the slot in charge's 45 held rows and scored 0.855 against its
         // gate's 0.919 on the test rows), so a decision other than the gate's is checked
         // on those classes' replayed samples as the counts' choice is.
-        if arbiter.settings.checksStoppedClasses, let decided = arbiter.decidedAnswer(slot: slot), decided != .gate {
-            checkStoppedClasses(slot: slot, answer: decided)
+        // So is the counts' choice when the holdout left the slot to them.
+        let answer = arbiter.decidedAnswer(slot: slot) ?? arbiter.countedAnswer(slot: slot)
+        if arbiter.settings.checksStoppedClasses, answer != .gate {
+            checkStoppedClasses(slot: slot, answer: answer)
         }
     }
 
