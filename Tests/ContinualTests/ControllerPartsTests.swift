@@ -347,6 +347,29 @@ struct AnswerArbiterTests {
         #expect(read.prior.count == 1)
     }
 
+    @Test("a shrinkage blend significantly more often right takes over; one significantly worse stops being tried")
+    func shrinkageChoice() throws {
+        var choice = ShrinkageChoice(blends: [0, 0.25, 0.5])
+        #expect(choice.current == 0 && choice.candidates == [1, 2] && choice.currentShrinkage == .oas)
+        // Blend 0.5 wrong on 10 rows the current head gets right: 3.2 standard errors behind.
+        let current = [Bool](repeating: true, count: 10) + [Bool](repeating: false, count: 10)
+        #expect(choice.record(current: current, candidates: [1: current, 2: [Bool](repeating: false, count: 20)]) == nil)
+        #expect(choice.candidates == [1] && choice.current == 0)
+        // Blend 0.25 right on the 10 rows the current head gets wrong: it takes over, and
+        // every other blend is tried again against it.
+        #expect(choice.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)]) == 1)
+        #expect(choice.current == 1 && choice.candidates == [0, 2] && choice.currentShrinkage == .oasToward(0.25))
+        #expect(choice.tallies.allSatisfy { $0.wins == 0 && $0.losses == 0 })
+        // Read back whole; flags that disagree with the blends are refused.
+        let data = try JSONEncoder().encode(choice)
+        #expect(try JSONDecoder().decode(ShrinkageChoice.self, from: data) == choice)
+        var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        object["active"] = [true]
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ShrinkageChoice.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+
     @Test("a holdout that cannot tell leaves the slot to the counts; one where the gate is ahead takes it from them")
     func holdoutDefersToCounts() throws {
         var arbiter = AnswerArbiter()

@@ -262,6 +262,41 @@ struct LearnerTests {
         #expect(learner.history.suppressions["growth is disabled"] ?? 0 >= 1)
     }
 
+    @Test("given blends, the gate's shrinkage is chosen on the stream and resumed bit for bit; off by default")
+    func shrinkageChoice() throws {
+        var c = configuration()
+        c.gateShrinkageBlends = [0, 0.5, 0.9]
+        // Few noisy rows of few inputs over many random features: the features are highly
+        // correlated, and OAS shrinks too little for them.
+        c.gate = .classPosterior(features: 1024)
+        var blobs = Blobs(classes: 2, width: 4, seed: 5, spread: 4)
+        let batches = (0..<40).map { _ in blobs.batch(16, classes: [0, 1]) }
+        var straight = try Learner(configuration: c, inputWidth: 4, classCount: 2)
+        var chosen: Set<Int> = []
+        for (x, y) in batches {
+            _ = try straight.observe(features: x, labels: y)
+            chosen.insert(straight.shrinkage.current)
+        }
+        #expect(chosen.count > 1, "the head never changed: \(straight.shrinkage)")
+        var first = try Learner(configuration: c, inputWidth: 4, classCount: 2)
+        for (x, y) in batches[0..<20] { _ = try first.observe(features: x, labels: y) }
+        #expect(!first.fittedShrinkageBlends.isEmpty)
+        var resumed = try Learner(checkpoint: Checkpoint.decode(try first.checkpoint().encoded()))
+        #expect(resumed.shrinkage == first.shrinkage && resumed.fittedShrinkageBlends == first.fittedShrinkageBlends)
+        for (x, y) in batches[20...] { _ = try resumed.observe(features: x, labels: y) }
+        #expect(resumed.shrinkage == straight.shrinkage)
+        #expect(resumed.model.parameters == straight.model.parameters)
+        // Off by default: OAS alone, nothing else fitted.
+        var plain = try Learner(configuration: configuration(), inputWidth: 4, classCount: 2)
+        for (x, y) in batches[0..<5] { _ = try plain.observe(features: x, labels: y) }
+        #expect(!plain.shrinkage.choosing && plain.fittedShrinkageBlends.isEmpty)
+        var bad = configuration()
+        bad.gateShrinkageBlends = [0, 1.5]
+        #expect(throws: LearnerError.invalidConfiguration("the gate's shrinkage blends must be one or more shares in [0, 1), got [0.0, 1.5]")) {
+            try bad.validate()
+        }
+    }
+
     @Test("saving and loading mid-stream continues bit for bit")
     func exactResume() throws {
         var blobs = Blobs(classes: 4, width: 20, seed: 4)

@@ -40,6 +40,8 @@ extension Learner {
         var halfLearning: HalfLearning
         var seenClasses: [Int]
         var arbiter: AnswerArbiter
+        /// Absent in files saved before the gate's shrinkage was chosen: OAS alone.
+        var shrinkage: ShrinkageChoice?
     }
 
     /// The learner as a checkpoint, with extra sections (a stream's position).
@@ -47,7 +49,7 @@ extension Learner {
         let saved = SavedState(
             version: Self.stateVersion, configuration: configuration, counters: counters, policyState: policyState,
             drift: drift, history: history, prequential: prequential, halfLearning: halfLearning,
-            seenClasses: seenClasses.sorted(), arbiter: arbiter)
+            seenClasses: seenClasses.sorted(), arbiter: arbiter, shrinkage: shrinkage)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Encoding plain Codable values cannot fail.
@@ -83,6 +85,14 @@ extension Learner {
                     "varying": .integers(scaler.varying.map(Int64.init)),
                     "fixed": .integers(scaler.fixed.map { $0 ? 1 : 0 }),
                 ])
+        }
+        if !shrinkageHeads.isEmpty {
+            var section = CheckpointSection()
+            for (k, head) in shrinkageHeads {
+                section.insert(.float32(head.weight), at: "weight_\(k)")
+                section.insert(.float32(head.bias), at: "bias_\(k)")
+            }
+            sections["shrinkage"] = section
         }
         sections["replay"] = CheckpointSection(
             attributes: ["seen": .int(Int64(replay.seen)), "capacity": .int(Int64(replay.capacity))],
@@ -210,6 +220,15 @@ extension Learner {
                                 reason: "\(heldFeatures.rows) rows of slot \(heldSlot), capacity \(heldCapacity), seen \(heldSeen), rate \(heldRate), offered \(heldOffered), \(retainedFeatures.rows) retained rows do not describe a holdout of \(slots) slots",
                                 file: file)
         }
+        let shrinkage = saved.shrinkage ?? ShrinkageChoice(blends: [0])
+        var shrinkageHeads: [Int: GateHead] = [:]
+        if let section = checkpoint.sections["shrinkage"] {
+            let columns = model.gate.headWeight.columns
+            for k in shrinkage.candidates where section.datasets["weight_\(k)"] != nil {
+                shrinkageHeads[k] = GateHead(weight: try section.matrix("weight_\(k)", rows: model.gate.featureCount, columns: columns),
+                                             bias: try section.matrix("bias_\(k)", rows: 1, columns: columns))
+            }
+        }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
             throw .invalidValue(path: "/sections/learner/state", reason: "seen classes \(saved.seenClasses) outside 0..<\(model.classCount)", file: file)
         }
@@ -222,6 +241,8 @@ extension Learner {
         self.statistics = statistics
         self.scaler = scaler
         self.arbiter = saved.arbiter
+        self.shrinkage = shrinkage
+        self.shrinkageHeads = shrinkageHeads
         self.holdout = Holdout(rate: heldRate, capacity: heldCapacity, slot: heldSlot, features: heldFeatures,
                                labels: heldLabels, seen: heldSeen, offered: heldOffered,
                                retained: (retainedFeatures, retainedLabels, retainedSlots))

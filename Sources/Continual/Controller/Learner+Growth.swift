@@ -127,6 +127,7 @@ extension Learner {
         if let kept = headMemo.take(generation: self.statistics!.generation, columns: columns) {
             self.statistics = kept.statistics
             model.setClassHead(weight: kept.weight, bias: kept.bias)
+            fitShrinkageCandidates(kept.statistics, columns: columns)
             counters.pairCountsAtRefit = kept.statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
@@ -146,7 +147,7 @@ extension Learner {
             profile.flops["refit", default: 0] += clock.work()
         }
         do {
-            let (weight, bias) = try statistics.fitDiscriminant(classCount: columns)
+            let (weight, bias) = try statistics.fitDiscriminant(shrinkage: shrinkage.currentShrinkage, classCount: columns)
             guard weight.isFinite && bias.isFinite else {
                 // Keep the previous head; the statistics may support a fit later.
                 history.record(LearnerHistory.Fault(
@@ -159,6 +160,8 @@ extension Learner {
             model.setClassHead(weight: weight, bias: bias)
             if remembering {
                 headMemo.store(.init(generation: generation, columns: columns, statistics: statistics, weight: weight, bias: bias))
+            } else {
+                fitShrinkageCandidates(statistics, columns: columns)
             }
             counters.pairCountsAtRefit = statistics.counts
             counters.samplesSinceRefit = 0
@@ -172,10 +175,49 @@ extension Learner {
         }
     }
 
+    /// Fits the head of every blend still tried beside the current one (see
+    /// `ShrinkageChoice`); a snapshot's refit, which learns nothing, fits none.
+    mutating func fitShrinkageCandidates(_ statistics: ClassStatistics, columns: Int) {
+        shrinkageHeads = [:]
+        for k in shrinkage.candidates {
+            guard let (weight, bias) = try? statistics.fitDiscriminant(shrinkage: shrinkage.shrinkage(k), classCount: columns),
+                  weight.isFinite && bias.isFinite else { continue }
+            shrinkageHeads[k] = GateHead(weight: weight, bias: bias)
+        }
+    }
+
+    /// Scores every candidate head on a first-visit batch, before anything learns from
+    /// it, against the head the gate answers with (the gate alone's answer: the class
+    /// with the most posterior mass), and answers with a candidate once it wins.
+    mutating func chooseShrinkage(pass: MixtureOfExperts.Forward, labels: [Int]) {
+        guard shrinkage.choosing, !shrinkageHeads.isEmpty, let features = pass.gate?.features,
+              let z = pass.gate?.headLogits else { return }
+        func right(_ logits: Matrix) -> [Bool] { labels.indices.map { discriminantAnswer(logits, row: $0, among: nil) == labels[$0] } }
+        var candidates: [Int: [Bool]] = [:]
+        for (k, head) in shrinkageHeads where head.weight.columns == z.columns && head.weight.rows == features.columns {
+            var logits = Matrix(rows: features.rows, columns: head.weight.columns)
+            logits.addRowVector(head.bias)
+            logits.addProduct(features, head.weight)
+            candidates[k] = right(logits)
+        }
+        let previous = shrinkage.current
+        guard let won = shrinkage.record(current: right(z), candidates: candidates), let head = shrinkageHeads[won] else { return }
+        let replaced = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
+        model.setClassHead(weight: head.weight, bias: head.bias)
+        shrinkageHeads[won] = nil
+        shrinkageHeads[previous] = replaced
+    }
+
     /// Parameters an expert with `detectors` detectors at hidden layer `layer` would add.
     func expertParameters(layer: Int, detectors: Int) -> Int {
         let context = model.contextWidth(configuration.expertContext, at: layer)
         let h = configuration.expertWidth
         return (detectors + context + 1) * h + (configuration.expertDepth - 1) * (h + 1) * h + (h + 1) * model.classCount
     }
+}
+
+/// A gate head: the discriminant's weight (`features x columns`) and bias (`1 x columns`).
+struct GateHead: Sendable {
+    var weight: Matrix
+    var bias: Matrix
 }

@@ -47,6 +47,12 @@ public struct Learner: Sendable {
     public internal(set) var arbiter: AnswerArbiter
     /// First visits of the slot in charge set aside to judge it (see `Holdout`).
     public internal(set) var holdout: Holdout
+    /// The gate discriminant's shrinkage, chosen on the stream (see `ShrinkageChoice`).
+    public internal(set) var shrinkage: ShrinkageChoice
+    /// The heads of the other blends fitted at the last refit, by blend index (saved).
+    var shrinkageHeads: [Int: GateHead] = [:]
+    /// The blends whose heads are fitted beside the current one.
+    public var fittedShrinkageBlends: [Int] { shrinkageHeads.keys.sorted() }
     /// Whether this is a ``snapshot()`` that has judged its held slots and learned
     /// nothing since (not saved: a loaded learner judges again before it predicts).
     var isSnapshot = false
@@ -144,6 +150,7 @@ public struct Learner: Sendable {
             scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
+        shrinkage = ShrinkageChoice(blends: statistics != nil ? configuration.gateShrinkageBlends ?? [0] : [0])
         let judged = statistics != nil && configuration.arbiter.enabled && configuration.arbiter.fixed == nil
         holdout = Holdout(rate: judged ? configuration.arbiter.holdoutRate : 0,
                           capacity: judged ? configuration.arbiter.holdoutCapacity : 0, width: inputWidth)
@@ -296,6 +303,7 @@ public struct Learner: Sendable {
             prequential.record(correct)
             for c in correct where drift.update(c ? 0 : 1) { drifted = true }
             recordArbiter(answers, labels: labels)
+            chooseShrinkage(pass: pass, labels: labels)
         }
 
         // Rows whose values could overflow the statistics or the weights are scored

@@ -57,6 +57,14 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// evidence, whatever the batch size or the stream's length (nil: only every
     /// `refitEvery`, as configurations saved before it existed do).
     public var refitOnDoubling: Bool? = true
+    /// Shares `t` of the way from the gate's OAS shrinkage to the identity tried for its
+    /// discriminant (`ShrinkageChoice`); the first answers until another is significantly
+    /// more often right. Nil (the default, and what configurations saved before it read):
+    /// OAS alone. Opt-in: `[0, 0.25, 0.5]` mends small tabular streams (mlbench's diabetes
+    /// set 0.729 to 0.771-0.792) but costs streams in class order (Satellite 0.912 to
+    /// 0.886), where the stream's first visits show only the newest classes
+    /// (`docs/results.md`, *Choosing the gate's shrinkage*).
+    public var gateShrinkageBlends: [Double]? = nil
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// How inputs are scaled before anything reads them.
@@ -180,6 +188,9 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if stepsPerBatch < 1 { try fail("steps per batch must be >= 1, got \(stepsPerBatch)") }
         if let stepRows, stepRows < 1 { try fail("rows per step must be >= 1, got \(stepRows)") }
         if !(statisticsHalfLife >= 0) { try fail("the statistics half-life must be >= 0, got \(statisticsHalfLife)") }
+        if let blends = gateShrinkageBlends, blends.isEmpty || !blends.allSatisfy({ $0 >= 0 && $0 < 1 }) {
+            try fail("the gate's shrinkage blends must be one or more shares in [0, 1), got \(blends)")
+        }
         if expertWidth < 1 { try fail("the expert width must be positive, got \(expertWidth)") }
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }

@@ -17,6 +17,9 @@ public enum Shrinkage: Sendable, Equatable, Hashable, Codable {
     case oas
     /// A fixed intensity ρ in `[0, 1]` (0: the plain sample covariance).
     case fixed(Double)
+    /// Oracle Approximating Shrinkage moved a share `t` in `[0, 1]` of the way to the
+    /// identity target: `ρ = ρ_OAS + (1 - ρ_OAS) t` (`t = 0` is ``oas``).
+    case oasToward(Double)
 }
 
 extension ClassStatistics {
@@ -36,13 +39,15 @@ extension ClassStatistics {
     /// and 1 when the denominator is not positive (Σ̂ already a multiple of I).
     public func shrinkageIntensity(_ shrinkage: Shrinkage) throws(DiscriminantError) -> Double {
         guard sampleCount > 0 else { throw .noSamples }
-        if case .oas = shrinkage {
-            return try intensity(.oas, traces: Self.covarianceTraces(completeScatter(), featureCount: featureCount, samples: sampleCount))
+        switch shrinkage {
+        case .oas, .oasToward:
+            return try intensity(shrinkage, traces: Self.covarianceTraces(completeScatter(), featureCount: featureCount, samples: sampleCount))
+        case .fixed: break
         }
         return try intensity(shrinkage, traces: (0, 0))
     }
 
-    /// ρ from the traces of `Σ̂` (read only by `.oas`).
+    /// ρ from the traces of `Σ̂` (read only by `.oas` and `.oasToward`).
     private func intensity(_ shrinkage: Shrinkage, traces: (trace: Double, traceOfSquare: Double)) throws(DiscriminantError) -> Double {
         let n = sampleCount
         guard n > 0 else { throw .noSamples }
@@ -56,6 +61,10 @@ extension ClassStatistics {
             let numerator = (1 - 2 / p) * traceOfSquare + trace * trace
             let denominator = (n + 1 - 2 / p) * (traceOfSquare - trace * trace / p)
             return denominator > 0 ? min(1, numerator / denominator) : 1
+        case let .oasToward(share):
+            guard share >= 0 && share <= 1 else { throw .invalidShrinkage(share) }
+            let oas = try intensity(.oas, traces: traces)
+            return oas + (1 - oas) * share
         }
     }
 
