@@ -27,7 +27,9 @@ Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
                      gate routes by pairs (/model@architecture gatePairs), else its classes
   class_head         a class-posterior gate's head: as stored, or, for a learner whose
                      head is stale, refitted from /sections/gate_statistics
-                     (fit_discriminant: pooled within-class covariance shrunk by OAS,
+                     (fit_discriminant: pooled within-class covariance shrunk by OAS, moved
+                     toward the identity by the learner's shrinkage choice while
+                     its samples are fewer than its features,
                      w_c = S^-1 mu_c, b_c = -mu_c.w_c/2 + log(n_c/n)), as
                      Learner.snapshot() does
   route_by_classes   softmax over the head's logits on random ReLU features of the gate
@@ -278,10 +280,12 @@ def slot_columns(architecture, slot_count):
     return trunk + [sorted(e["classes"]) for e in architecture["experts"]]
 
 
-def fit_discriminant(f, class_count):
+def fit_discriminant(f, class_count, blend=0.0):
     """The head Learner.refitHead() computes from /sections/gate_statistics: a linear
-    discriminant with a shared covariance shrunk by Oracle Approximating Shrinkage (its
-    classes are the head's columns: classes, or (slot, class) pairs)."""
+    discriminant with a shared covariance shrunk by Oracle Approximating Shrinkage, moved
+    a share `blend` of the way to the identity (the learner's shrinkage choice, while its
+    statistics hold fewer samples than features; its classes are the head's columns:
+    classes, or (slot, class) pairs)."""
     s = f["sections/gate_statistics"]
     p = int(s.attrs["feature_count"])
     counts, sums = s["counts"][()], s["sums"][()].reshape(-1, p)
@@ -298,6 +302,8 @@ def fit_discriminant(f, class_count):
     numerator = (1 - 2 / p) * trace_of_square + trace * trace
     denominator = (n + 1 - 2 / p) * (trace_of_square - trace * trace / p)
     rho = min(1.0, numerator / denominator) if denominator > 0 else 1.0
+    if n < p:
+        rho = rho + (1 - rho) * blend
     covariance = np.triu(scatter) * (1 - rho) / n
     covariance = covariance + np.triu(covariance, 1).T + np.eye(p) * (rho * trace / p)
     seen = np.nonzero(counts > 0)[0]
@@ -317,7 +323,9 @@ def class_head(f, learner, columns):
     stale = learner is not None and learner["counters"].get("headIsStale", False)
     if stale and "sections/gate_statistics" in f and f["sections/gate_statistics/counts"][()].sum() > 1:
         try:
-            weight, bias = fit_discriminant(f, columns)
+            choice = learner.get("shrinkage")
+            blend = choice["blends"][choice["current"]] if choice else 0.0
+            weight, bias = fit_discriminant(f, columns, blend)
             if np.all(np.isfinite(weight)) and np.all(np.isfinite(bias)):
                 return weight, bias
         except np.linalg.LinAlgError:

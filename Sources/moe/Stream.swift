@@ -438,6 +438,10 @@ struct Stream: ParsableCommand {
                 let prior = answer == .prior && s < arbiter.prior.count ? ", prior \(counts(arbiter.prior[s]))" : ""
                 return "slot \(s) \(answer.rawValue) (\(counts(arbiter.network[s]))\(prior))"
             }.joined(separator: ", "))
+        let shrinkage = learner.shrinkage
+        let blend = shrinkage.blends[shrinkage.current]
+        console.say("the gate's covariance: " + (blend == 0 ? "shrunk by OAS" : "shrunk \(blend) of the way from OAS to the identity")
+            + (shrinkage.choosing ? " (still choosing: fewer samples than features)" : ""))
         if let report {
             let document = try failingClearly { try driver.report(evaluation: evaluation, growth: growth) }
             let files = try failingClearly { try document.write(toDirectory: URL(fileURLWithPath: report)) }

@@ -360,6 +360,12 @@ struct AnswerArbiterTests {
         #expect(choice.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)]) == 1)
         #expect(choice.current == 1 && choice.candidates == [0, 2] && choice.currentShrinkage == .oasToward(0.25))
         #expect(choice.tallies.allSatisfy { $0.wins == 0 && $0.losses == 0 })
+        // Settled: OAS, nothing else tried, and the head changes.
+        var settled = choice
+        let changed = settled.settle()
+        #expect(changed && settled.blends == [0] && !settled.choosing && settled.currentShrinkage == .oas)
+        let again = settled.settle()
+        #expect(!again)
         // Read back whole; flags that disagree with the blends are refused.
         let data = try JSONEncoder().encode(choice)
         #expect(try JSONDecoder().decode(ShrinkageChoice.self, from: data) == choice)

@@ -262,7 +262,7 @@ struct LearnerTests {
         #expect(learner.history.suppressions["growth is disabled"] ?? 0 >= 1)
     }
 
-    @Test("given blends, the gate's shrinkage is chosen on the stream and resumed bit for bit; off by default")
+    @Test("the gate's shrinkage is chosen on the stream while samples are fewer than features, then OAS; resumed bit for bit")
     func shrinkageChoice() throws {
         var c = configuration()
         c.gateShrinkageBlends = [0, 0.5, 0.9]
@@ -286,10 +286,22 @@ struct LearnerTests {
         for (x, y) in batches[20...] { _ = try resumed.observe(features: x, labels: y) }
         #expect(resumed.shrinkage == straight.shrinkage)
         #expect(resumed.model.parameters == straight.model.parameters)
-        // Off by default: OAS alone, nothing else fitted.
-        var plain = try Learner(configuration: configuration(), inputWidth: 4, classCount: 2)
-        for (x, y) in batches[0..<5] { _ = try plain.observe(features: x, labels: y) }
-        #expect(!plain.shrinkage.choosing && plain.fittedShrinkageBlends.isEmpty)
+        // As many samples as features: OAS alone from the next refit on, nothing else fitted.
+        for _ in 0..<40 {
+            let (x, y) = blobs.batch(16, classes: [0, 1])
+            _ = try straight.observe(features: x, labels: y)
+        }
+        #expect(straight.shrinkage.blends == [0] && straight.shrinkage.currentShrinkage == .oas
+                && straight.fittedShrinkageBlends.isEmpty)
+        // Configurations saved before the choice existed: OAS alone.
+        let encoded = try JSONEncoder().encode(LearnerConfiguration())
+        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        object["gateShrinkageBlends"] = nil
+        var old = try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.gateShrinkageBlends == nil)
+        old.hidden = [8]
+        let plain = try Learner(configuration: old, inputWidth: 4, classCount: 2)
+        #expect(!plain.shrinkage.choosing && plain.shrinkage.currentShrinkage == .oas)
         var bad = configuration()
         bad.gateShrinkageBlends = [0, 1.5]
         #expect(throws: LearnerError.invalidConfiguration("the gate's shrinkage blends must be one or more shares in [0, 1), got [0.0, 1.5]")) {

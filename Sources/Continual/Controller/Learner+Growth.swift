@@ -124,6 +124,11 @@ extension Learner {
     mutating func refitHead(remembering: Bool = false) {
         guard self.statistics.map({ $0.sampleCount > 1 }) ?? false else { return }
         let columns = model.gate.configuration.pairRouting ? model.gatePairs.count : model.classCount
+        // As many samples as features: OAS alone from now on (`ShrinkageChoice.settle()`).
+        if let held = self.statistics, held.sampleCount >= Double(held.featureCount), shrinkage.blends != [0] {
+            _ = shrinkage.settle()
+            shrinkageHeads = [:]
+        }
         if let kept = headMemo.take(generation: self.statistics!.generation, columns: columns) {
             self.statistics = kept.statistics
             model.setClassHead(weight: kept.weight, bias: kept.bias)
@@ -192,7 +197,17 @@ extension Learner {
     mutating func chooseShrinkage(pass: MixtureOfExperts.Forward, labels: [Int]) {
         guard shrinkage.choosing, !shrinkageHeads.isEmpty, let features = pass.gate?.features,
               let z = pass.gate?.headLogits else { return }
-        func right(_ logits: Matrix) -> [Bool] { labels.indices.map { discriminantAnswer(logits, row: $0, among: nil) == labels[$0] } }
+        // Only rows of classes the statistics already hold in at least half the average
+        // share: the first rows of a new class reward whichever head names new classes
+        // most readily, and a class-incremental stream shows little else.
+        var perClass: [Int: Double] = [:]
+        let counts = statistics?.counts ?? []
+        for (column, pair) in model.gatePairs.enumerated() where column < counts.count { perClass[pair.label, default: 0] += counts[column] }
+        let total = perClass.values.reduce(0, +)
+        let floor = perClass.isEmpty ? 0 : total / Double(perClass.count) / 2
+        let rows = labels.indices.filter { (perClass[labels[$0]] ?? 0) >= floor && floor > 0 }
+        guard !rows.isEmpty else { return }
+        func right(_ logits: Matrix) -> [Bool] { rows.map { discriminantAnswer(logits, row: $0, among: nil) == labels[$0] } }
         var candidates: [Int: [Bool]] = [:]
         for (k, head) in shrinkageHeads where head.weight.columns == z.columns && head.weight.rows == features.columns {
             var logits = Matrix(rows: features.rows, columns: head.weight.columns)

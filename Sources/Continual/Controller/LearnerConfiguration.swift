@@ -58,13 +58,10 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// `refitEvery`, as configurations saved before it existed do).
     public var refitOnDoubling: Bool? = true
     /// Shares `t` of the way from the gate's OAS shrinkage to the identity tried for its
-    /// discriminant (`ShrinkageChoice`); the first answers until another is significantly
-    /// more often right. Nil (the default, and what configurations saved before it read):
-    /// OAS alone. Opt-in: `[0, 0.25, 0.5]` mends small tabular streams (mlbench's diabetes
-    /// set 0.729 to 0.771-0.792) but costs streams in class order (Satellite 0.912 to
-    /// 0.886), where the stream's first visits show only the newest classes
-    /// (`docs/results.md`, *Choosing the gate's shrinkage*).
-    public var gateShrinkageBlends: [Double]? = nil
+    /// discriminant while its statistics hold fewer samples than features
+    /// (`ShrinkageChoice`); the first answers until another is significantly more often
+    /// right. Nil (what configurations saved before it read): OAS alone.
+    public var gateShrinkageBlends: [Double]? = [0, 0.25, 0.5]
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// How inputs are scaled before anything reads them.
