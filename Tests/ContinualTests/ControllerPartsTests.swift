@@ -444,17 +444,25 @@ struct AnswerArbiterTests {
         #expect(decided.decidedAnswer(slot: 0) == .product && decided.answer(slot: 0) == .product)
         decided.check(slot: 0, gate: [true], network: [true], product: [false], prior: [false])
         #expect(decided.answer(slot: 0) == .gate)
+        // A check is made again only when what it compares moved.
+        let key = AnswerArbiter.CheckKey(answer: .network, stopped: [0], headSamples: 206, headShrinkage: 0)
+        #expect(!arbiter.wasChecked(slot: 0, with: key))
+        arbiter.noteChecked(slot: 0, with: key)
+        #expect(arbiter.wasChecked(slot: 0, with: key))
+        #expect(!arbiter.wasChecked(slot: 0, with: AnswerArbiter.CheckKey(answer: .network, stopped: [0], headSamples: 412, headShrinkage: 0)))
+        #expect(!arbiter.wasChecked(slot: 1, with: key))
         // Saved and read back whole; saved before the check existed, it starts counting.
         let data = try JSONEncoder().encode(arbiter)
         #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == arbiter)
         var old = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        for key in ["visits", "classSamples", "lastVisit", "stoppedCheck"] { old.removeValue(forKey: key) }
+        for key in ["visits", "classSamples", "lastVisit", "stoppedCheck", "checkedWith"] { old.removeValue(forKey: key) }
         var settings = old["settings"] as! [String: Any]
         settings.removeValue(forKey: "checksStoppedClasses")
         settings.removeValue(forKey: "stoppedWindow")
         old["settings"] = settings
         let read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
-        #expect(read.visits.isEmpty && read.stoppedClasses(slot: 0) == [] && !read.settings.checksStoppedClasses)
+        #expect(read.visits.isEmpty && read.stoppedClasses(slot: 0) == [] && !read.settings.checksStoppedClasses
+                && !read.wasChecked(slot: 0, with: key))
         // A window of no samples is refused with a sentence.
         var settings0 = AnswerArbiter.Settings()
         settings0.stoppedWindow = 0

@@ -152,6 +152,35 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// Per slot: the network's, the product's and the prior's tallies against the gate on
     /// the replayed samples of its stopped classes, as last checked (nil: not checked).
     public private(set) var stoppedCheck: [StoppedCheck?] = []
+    /// Per slot: what the last check of its counted answer compared (nil: never checked).
+    public private(set) var checkedWith: [CheckKey?] = []
+
+    /// What a check on stopped classes compares: the answer, the classes, and the gate's
+    /// head (the samples it was fitted on, and the shrinkage it answers with). A check is
+    /// made again only when one of them moved.
+    public struct CheckKey: Sendable, Equatable, Codable {
+        public var answer: Answer
+        public var stopped: [Int]
+        public var headSamples: Double
+        public var headShrinkage: Int
+        public init(answer: Answer, stopped: [Int], headSamples: Double, headShrinkage: Int) {
+            self.answer = answer
+            self.stopped = stopped
+            self.headSamples = headSamples
+            self.headShrinkage = headShrinkage
+        }
+    }
+
+    /// Whether `slot`'s last check compared what `key` describes.
+    public func wasChecked(slot: Int, with key: CheckKey) -> Bool {
+        slot < checkedWith.count && checkedWith[slot] == key
+    }
+
+    /// Notes that `slot` was checked with `key`.
+    public mutating func noteChecked(slot: Int, with key: CheckKey) {
+        while checkedWith.count <= slot { checkedWith.append(nil) }
+        checkedWith[slot] = key
+    }
 
     /// Paired results on the replayed samples of a slot's stopped classes.
     public struct StoppedCheck: Sendable, Equatable, Codable {
@@ -316,7 +345,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case settings, network, product, prior, decided, visits, classSamples, lastVisit, stoppedCheck
+        case settings, network, product, prior, decided, visits, classSamples, lastVisit, stoppedCheck, checkedWith
     }
 
     public init(from decoder: any Decoder) throws {
@@ -331,6 +360,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         classSamples = try c.decodeIfPresent([[Int: Int]].self, forKey: .classSamples) ?? []
         lastVisit = try c.decodeIfPresent([[Int: Int]].self, forKey: .lastVisit) ?? []
         stoppedCheck = try c.decodeIfPresent([StoppedCheck?].self, forKey: .stoppedCheck) ?? []
+        checkedWith = try c.decodeIfPresent([CheckKey?].self, forKey: .checkedWith) ?? []
         guard classSamples.count == visits.count, lastVisit.count == visits.count else {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
                 debugDescription: "the arbiter's visit counts cover \(visits.count) slots but its class counts \(classSamples.count) and \(lastVisit.count)"))
