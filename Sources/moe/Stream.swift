@@ -183,6 +183,10 @@ struct Stream: ParsableCommand {
         var flopsByPhase: [String: Double]
         /// Bytes the learner holds, by component.
         var memoryBytes: [String: Int]
+        /// The share of the way from OAS to the identity the gate's covariance is shrunk
+        /// (0: OAS), and whether the choice still goes on (fewer samples than features).
+        var gateShrinkage: Double
+        var gateShrinkageChoosing: Bool
     }
 
     func run() throws {
@@ -463,7 +467,8 @@ struct Stream: ParsableCommand {
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick, blasThreads: BLAS.threadPolicy.description,
             flopsByPhase: phases.flops,
-            memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) })))
+            memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
+            gateShrinkage: shrinkage.blends[shrinkage.current], gateShrinkageChoosing: shrinkage.choosing))
     }
 }
 
