@@ -470,36 +470,42 @@ def log_softmax(values):
 
 def arbiter_answer(learner, slot):
     """Which answer a slot gives (AnswerArbiter.answer): the one decided on the slot's
-    holdout when it was frozen; before that the gate's, unless its network's or the
-    product's has proved better by more than z standard errors."""
+    holdout, else the counts' choice (the network, the product or the prior, when it has
+    proved better than the gate by more than z standard errors; of several, the one with
+    more answers right). An answer that lost to the gate on the replayed samples of the
+    classes the slot stopped seeing (AnswerArbiter.stoppedCheck) gives way to the next the
+    counts find better that did not; the gate when none."""
     arbiter = learner.get("arbiter") or {}
     settings = arbiter.get("settings", {})
     if settings.get("fixed"):
         return settings["fixed"]
     if not settings.get("enabled", True):
         return "gate"
+    checks = arbiter.get("stoppedCheck", [])
+    check = checks[slot] if slot < len(checks) else None
+
+    def vetoed(answer):
+        return check is not None and answer != "gate" and check[answer]["losses"] > check[answer]["wins"]
+
     decided = arbiter.get("decided", [])
-    if slot < len(decided) and decided[slot] is not None:
+    if slot < len(decided) and decided[slot] is not None and not vetoed(decided[slot]):
         return decided[slot]
-    network, product = arbiter.get("network", []), arbiter.get("product", [])
-    if slot >= len(network):
-        return "gate"
 
     def advantage(tally):
         n = tally["wins"] + tally["losses"]
         return (tally["wins"] - tally["losses"]) / np.sqrt(n) if n > 0 else 0.0
 
-    a, b = advantage(network[slot]), advantage(product[slot])
-    if max(a, b) <= settings.get("z", 1.5):
-        return "gate"
-    counted = "network" if a >= b else "product"
-    # Vetoed when it lost to the gate on the replayed samples of the classes the slot
-    # stopped seeing (AnswerArbiter.stoppedCheck).
-    checks = arbiter.get("stoppedCheck", [])
-    check = checks[slot] if slot < len(checks) else None
-    if check is not None and check[counted]["losses"] > check[counted]["wins"]:
-        return "gate"
-    return counted
+    z = settings.get("z", 1.5)
+    candidates = []
+    for name in ("network", "product", "prior"):
+        tallies = arbiter.get(name, [])
+        if slot < len(tallies) and advantage(tallies[slot]) > z and not vetoed(name):
+            candidates.append((tallies[slot]["wins"] - tallies[slot]["losses"], name))
+    best = None
+    for surplus, name in candidates:  # the first of the largest surplus, as Swift's max(by:)
+        if best is None or surplus > best[0]:
+            best = (surplus, name)
+    return best[1] if best else "gate"
 
 
 def judge_held_slots(f, learner):
@@ -554,7 +560,17 @@ def judge_held_slots(f, learner):
         a, b = advantage(*counts["network"]), advantage(*counts["product"])
         while len(decided) <= s:
             decided.append(None)
-        decided[s] = ("network" if a >= b else "product") if max(a, b) > threshold else "gate"
+        if max(a, b) > threshold:
+            decided[s] = "network" if a >= b else "product"
+        elif settings.get("holdoutDefersToCounts", False):
+            # A holdout that cannot tell leaves the slot to the counts, unless the gate
+            # is ahead of their answer on it by the same margin.
+            undecided = dict(learner, arbiter=dict(arbiter, decided=[None] * len(decided)))
+            counted = arbiter_answer(undecided, s)
+            ahead = {"network": a, "product": b}.get(counted, 0.0)
+            decided[s] = None if counted != "gate" and ahead >= -threshold else "gate"
+        else:
+            decided[s] = "gate"
     arbiter["decided"] = decided
     learner["arbiter"] = arbiter
 

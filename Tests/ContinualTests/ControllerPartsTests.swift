@@ -376,6 +376,24 @@ struct AnswerArbiterTests {
         }
     }
 
+    @Test("a vetoed answer gives way to the next the counts find better than the gate, a decided one as well")
+    func vetoFallsBack() {
+        var arbiter = AnswerArbiter()
+        // The network +60, the product +40, both against no loss: both significant.
+        record(&arbiter, [(40, false, true, true), (20, false, true, false)])
+        #expect(arbiter.answer(slot: 0) == .network)
+        // The network lost on the stopped classes' replayed rows: the product answers.
+        arbiter.check(slot: 0, gate: [true], network: [false], product: [true], prior: [false])
+        #expect(arbiter.answer(slot: 0) == .product && arbiter.checkedCountedAnswer(slot: 0) == .product)
+        arbiter.check(slot: 0, gate: [true], network: [false], product: [false], prior: [false])
+        #expect(arbiter.answer(slot: 0) == .gate)
+        // A holdout's decision that the check vetoes gives way to the counts' checked choice.
+        var decided = arbiter
+        decided.check(slot: 0, gate: [true], network: [true], product: [false], prior: [false])
+        decided.decide(slot: 0, gate: [false, false], network: [false, false], product: [true, true], prior: [false, false])
+        #expect(decided.decidedAnswer(slot: 0) == .product && decided.answer(slot: 0) == .network)
+    }
+
     @Test("a holdout that cannot tell leaves the slot to the counts; one where the gate is ahead takes it from them")
     func holdoutDefersToCounts() throws {
         var arbiter = AnswerArbiter()
@@ -443,7 +461,7 @@ struct AnswerArbiterTests {
         decided.decide(slot: 0, gate: [false, false], network: [false, false], product: [true, true], prior: [false, false])
         #expect(decided.decidedAnswer(slot: 0) == .product && decided.answer(slot: 0) == .product)
         decided.check(slot: 0, gate: [true], network: [true], product: [false], prior: [false])
-        #expect(decided.answer(slot: 0) == .gate)
+        #expect(decided.answer(slot: 0) == .network)  // the counts' choice, which the check does not veto
         // A check is made again only when what it compares moved.
         let key = AnswerArbiter.CheckKey(answer: .network, stopped: [0], headSamples: 206, headShrinkage: 0)
         #expect(!arbiter.wasChecked(slot: 0, with: key))

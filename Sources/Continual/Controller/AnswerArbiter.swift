@@ -203,26 +203,48 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         self.settings = settings
     }
 
-    /// Who answers in `slot` now.
+    /// Who answers in `slot` now: the answer decided on its holdout, else the counts'
+    /// choice. Either is vetoed when it lost to the gate on the replayed samples of the
+    /// classes the slot stopped seeing (a holdout drawn late cannot see them either), and
+    /// gives way to the next answer the counts find significantly better than the gate
+    /// that the check does not veto; the gate when none. (On kernlab's insurance data in
+    /// blocks the prior won both the counts and the late holdout, and lost every replayed
+    /// row of the class that had stopped, where the network won them all: the gate
+    /// answered, 0.916, where the network scores 0.934.)
     public func answer(slot: Int) -> Answer {
         if let fixed = settings.fixed { return fixed }
         guard settings.enabled else { return .gate }
-        let chosen = slot < decided.count ? decided[slot] ?? countedAnswer(slot: slot) : countedAnswer(slot: slot)
-        // Vetoed when it lost to the gate on what the stream stopped showing.
-        if slot < stoppedCheck.count, let check = stoppedCheck[slot], let t = check.tally(chosen), t.losses > t.wins {
-            return .gate
+        if let decided = decidedAnswer(slot: slot), !vetoed(decided, slot: slot) { return decided }
+        return checkedCountedAnswer(slot: slot)
+    }
+
+    /// Whether `answer` lost to the gate on the replayed samples of `slot`'s stopped classes.
+    func vetoed(_ answer: Answer, slot: Int) -> Bool {
+        guard slot < stoppedCheck.count, let check = stoppedCheck[slot], let t = check.tally(answer) else { return false }
+        return t.losses > t.wins
+    }
+
+    /// The counts' choice in `slot` after the check on stopped classes: the first of the
+    /// answers they find significantly better than the gate, by answers right, that the
+    /// check does not veto; the gate when none.
+    public func checkedCountedAnswer(slot: Int) -> Answer {
+        var excluded: Set<Answer> = []
+        while true {
+            let counted = countedAnswer(slot: slot, excluding: excluded)
+            if counted == .gate || !vetoed(counted, slot: slot) { return counted }
+            excluded.insert(counted)
         }
-        return chosen
     }
 
     /// The answer decided on `slot`'s held rows (nil: none decided).
     public func decidedAnswer(slot: Int) -> Answer? { slot < decided.count ? decided[slot] : nil }
 
-    /// The answer the faded counts choose in `slot`, before any check on stopped classes.
-    public func countedAnswer(slot: Int) -> Answer {
+    /// The answer the faded counts choose in `slot`, before any check on stopped classes,
+    /// among those not `excluded`.
+    public func countedAnswer(slot: Int, excluding excluded: Set<Answer> = []) -> Answer {
         guard slot < network.count else { return .gate }
         return Self.choose(network: network[slot], product: product[slot], prior: slot < prior.count ? prior[slot] : Tally(),
-                           z: settings.z)
+                           z: settings.z, excluding: excluded)
     }
 
     /// Whether `slot`'s answer comes from the counts (no holdout decided it, none is fixed).
@@ -280,8 +302,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// advantage instead favoured the product, which disagrees with the gate less often
     /// and so reaches significance sooner: on river's rotating hyperplane it answered
     /// with 0.883 prequential accuracy where the network alone had 0.894.)
-    static func choose(network a: Tally, product p: Tally, prior f: Tally, z: Double) -> Answer {
-        let candidates = [(Answer.network, a), (.product, p), (.prior, f)].filter { $0.1.advantage > z }
+    static func choose(network a: Tally, product p: Tally, prior f: Tally, z: Double, excluding excluded: Set<Answer> = []) -> Answer {
+        let candidates = [(Answer.network, a), (.product, p), (.prior, f)].filter { $0.1.advantage > z && !excluded.contains($0.0) }
         guard let best = candidates.max(by: { $0.1.wins - $0.1.losses < $1.1.wins - $1.1.losses }) else { return .gate }
         return best.0
     }
@@ -306,7 +328,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
                                         .prior: Self.tally(gate: gate, priorRight)]
         let choice = Self.choose(network: tallies[.network]!, product: tallies[.product]!, prior: tallies[.prior]!,
                                  z: settings.holdoutZ)
-        let counted = countedAnswer(slot: slot)
+        let counted = checkedCountedAnswer(slot: slot)
         if settings.holdoutDefersToCounts, choice == .gate, let t = tallies[counted], t.advantage >= -settings.holdoutZ {
             decided[slot] = nil
         } else {
