@@ -17,30 +17,32 @@ import pandas as pd
 
 warnings.filterwarnings("ignore")
 SEED = 1
-# name: (file in the R site library, label column, columns left out); the object in the
-# file has the set's name. One generator splits them all in this order, so a set added at
-# the end leaves the splits of those before it unchanged.
+
+
+def package(name, extension, sets):
+    """`sets` (name: (label column, columns left out)) of one R package, each read from
+    `<package>/data/<name>.<extension>` in the R site library; the object in the file
+    has the set's name."""
+    return {set_name: (f"{name}/data/{set_name}.{extension}", label, dropped)
+            for set_name, (label, dropped) in sets.items()}
+
+
+# name: (file in the R site library, label column, columns left out). One generator
+# splits them all in this order, so a set added at the end leaves the splits of those
+# before it unchanged.
 SETS = {
-    "LetterRecognition": ("mlbench/data/LetterRecognition.rda", "lettr", []),
-    "Satellite": ("mlbench/data/Satellite.rda", "classes", []),
-    "Vehicle": ("mlbench/data/Vehicle.rda", "Class", []),
-    "Glass": ("mlbench/data/Glass.rda", "Type", []),
-    "Sonar": ("mlbench/data/Sonar.rda", "Class", []),
-    "Ionosphere": ("mlbench/data/Ionosphere.rda", "Class", []),
-    "Vowel": ("mlbench/data/Vowel.rda", "Class", []),
-    "Zoo": ("mlbench/data/Zoo.rda", "type", []),
-    "Soybean": ("mlbench/data/Soybean.rda", "Class", []),
-    "HouseVotes84": ("mlbench/data/HouseVotes84.rda", "Class", []),
-    "DNA": ("mlbench/data/DNA.rda", "Class", []),
-    "BreastCancer": ("mlbench/data/BreastCancer.rda", "Class", ["Id"]),
-    "PimaIndiansDiabetes": ("mlbench/data/PimaIndiansDiabetes.rda", "diabetes", []),
-    "Shuttle": ("mlbench/data/Shuttle.rda", "Class", []),
-    "spam": ("kernlab/data/spam.rda", "type", []),
-    "ticdata": ("kernlab/data/ticdata.rda", "CARAVAN", []),
-    "musk": ("kernlab/data/musk.rda", "Class", []),
-    "promotergene": ("kernlab/data/promotergene.rda", "Class", []),
-    "GermanCredit": ("caret/data/GermanCredit.RData", "Class", []),
-    "segmentationData": ("caret/data/segmentationData.RData", "Class", ["Cell", "Case"]),
+    **package("mlbench", "rda", {
+        "LetterRecognition": ("lettr", []), "Satellite": ("classes", []), "Vehicle": ("Class", []),
+        "Glass": ("Type", []), "Sonar": ("Class", []), "Ionosphere": ("Class", []), "Vowel": ("Class", []),
+        "Zoo": ("type", []), "Soybean": ("Class", []), "HouseVotes84": ("Class", []), "DNA": ("Class", []),
+        "BreastCancer": ("Class", ["Id"]), "PimaIndiansDiabetes": ("diabetes", []), "Shuttle": ("Class", []),
+    }),
+    **package("kernlab", "rda", {
+        "spam": ("type", []), "ticdata": ("CARAVAN", []), "musk": ("Class", []), "promotergene": ("Class", []),
+    }),
+    **package("caret", "RData", {
+        "GermanCredit": ("Class", []), "segmentationData": ("Class", ["Cell", "Case"]),
+    }),
 }
 
 

@@ -135,6 +135,18 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             let n = wins + losses
             return n > 0 ? (wins - losses) / n.squareRoot() : 0
         }
+
+        /// Answers right beyond the gate's on the same samples.
+        public var surplus: Double { wins - losses }
+
+        /// Fades the counts by `fade`, then counts one paired sample: whether the
+        /// alternative and the gate were right.
+        mutating func record(_ right: Bool, gate: Bool, fade: Double) {
+            wins *= fade
+            losses *= fade
+            if right && !gate { wins += 1 }
+            if !right && gate { losses += 1 }
+        }
     }
 
     public let settings: Settings
@@ -287,10 +299,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// Paired counts of `right` against `gate`, unfaded.
     static func tally(gate: [Bool], _ right: [Bool]) -> Tally {
         var t = Tally()
-        for (g, a) in zip(gate, right) {
-            if a && !g { t.wins += 1 }
-            if !a && g { t.losses += 1 }
-        }
+        for (g, a) in zip(gate, right) { t.record(a, gate: g, fade: 1) }
         return t
     }
 
@@ -304,7 +313,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// with 0.883 prequential accuracy where the network alone had 0.894.)
     static func choose(network a: Tally, product p: Tally, prior f: Tally, z: Double, excluding excluded: Set<Answer> = []) -> Answer {
         let candidates = [(Answer.network, a), (.product, p), (.prior, f)].filter { $0.1.advantage > z && !excluded.contains($0.0) }
-        guard let best = candidates.max(by: { $0.1.wins - $0.1.losses < $1.1.wins - $1.1.losses }) else { return .gate }
+        guard let best = candidates.max(by: { $0.1.surplus < $1.1.surplus }) else { return .gate }
         return best.0
     }
 
@@ -355,15 +364,9 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         // Arbiters saved before the prior was a candidate start its tallies now.
         while prior.count <= slot { prior.append(Tally()) }
         let fade = exp2(-1 / settings.halfLife)
-        func update(_ tally: inout Tally, _ right: Bool) {
-            tally.wins *= fade
-            tally.losses *= fade
-            if right && !gate { tally.wins += 1 }
-            if !right && gate { tally.losses += 1 }
-        }
-        update(&network[slot], networkRight)
-        update(&product[slot], productRight)
-        update(&prior[slot], priorRight)
+        network[slot].record(networkRight, gate: gate, fade: fade)
+        product[slot].record(productRight, gate: gate, fade: fade)
+        prior[slot].record(priorRight, gate: gate, fade: fade)
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -64,19 +64,11 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
     public mutating func record(current right: [Bool], candidates: [Int: [Bool]]) -> Int? {
         let fade = exp2(-1 / Self.halfLife)
         for (k, rows) in candidates.sorted(by: { $0.key < $1.key }) where k < blends.count && active[k] {
-            var t = tallies[k]
-            for (c, a) in zip(right, rows) {
-                t.wins *= fade
-                t.losses *= fade
-                if a && !c { t.wins += 1 }
-                if !a && c { t.losses += 1 }
-            }
-            tallies[k] = t
-            if t.advantage < -Self.z { active[k] = false }
+            for (c, a) in zip(right, rows) { tallies[k].record(a, gate: c, fade: fade) }
+            if tallies[k].advantage < -Self.z { active[k] = false }
         }
         let winners = blends.indices.filter { active[$0] && tallies[$0].advantage > Self.z }
-        guard let best = winners.max(by: { tallies[$0].wins - tallies[$0].losses < tallies[$1].wins - tallies[$1].losses })
-        else { return nil }
+        guard let best = winners.max(by: { tallies[$0].surplus < tallies[$1].surplus }) else { return nil }
         current = best
         tallies = Array(repeating: AnswerArbiter.Tally(), count: blends.count)
         active = blends.indices.map { $0 != best }
