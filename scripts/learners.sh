@@ -20,3 +20,19 @@ python_venv() {
   [ -x "$folder/bin/python" ] || python3 -m venv "$folder"
   "$folder/bin/python" -c "import $imports" 2>/dev/null || "$folder/bin/pip" install --quiet "$@"
 }
+
+# `json_of OUT COMMAND...`: runs a `moe … --json` COMMAND and keeps the last line of its
+# output (the JSON) in OUT. When the command fails, OUT is empty, `failure` holds the
+# last line of its error output (the message that names the file, row or shape at
+# fault) and the status is 1, so a run that fails shows its reason in the table rather
+# than a Python error about empty JSON. Call it as a condition (`if json_of …`).
+json_of() {
+  local out=$1 errors status
+  shift
+  errors=$(mktemp)
+  "$@" 2> "$errors" | tail -1 > "$out"
+  status=${PIPESTATUS[0]}
+  failure=$(grep -v '^[[:space:]]*$' "$errors" | tail -1)
+  rm -f "$errors"
+  [ "$status" = 0 ] || { : > "$out"; return 1; }
+}

@@ -35,13 +35,15 @@ for data in LetterRecognition Satellite Vehicle Glass Sonar Ionosphere Vowel Zoo
     for learner in "${learners[@]}"; do
       learner_options "$learner"
       run="$folder/$data-$order-$learner"
-      $moe stream --source "csv:$folder/data/$data/train-$order.csv" --label-column last "${extra[@]}" \
-        --save "$run.h5" --json 2>/dev/null | tail -1 > "$run.json"
-      $moe eval "$run.h5" --source "csv:$folder/data/$data/test.csv" --label-column last --json 2>/dev/null \
-        | tail -1 > "$run-eval.json"
-      echo "$data $order $learner held-out $(field "$run-eval.json" "'%.3f' % test_accuracy")," \
-        "prequential $(field "$run.json" "'%.3f' % prequential_accuracy"), $(field "$run.json" experts) experts," \
-        "$(field "$run.json" "'%.1f' % seconds['total']") s"
+      if json_of "$run.json" $moe stream --source "csv:$folder/data/$data/train-$order.csv" --label-column last \
+           "${extra[@]}" --save "$run.h5" --json \
+         && json_of "$run-eval.json" $moe eval "$run.h5" --source "csv:$folder/data/$data/test.csv" --label-column last --json; then
+        echo "$data $order $learner held-out $(field "$run-eval.json" "'%.3f' % test_accuracy")," \
+          "prequential $(field "$run.json" "'%.3f' % prequential_accuracy"), $(field "$run.json" experts) experts," \
+          "$(field "$run.json" "'%.1f' % seconds['total']") s"
+      else
+        echo "$data $order $learner failed: $failure"
+      fi
       rm -f "$run.h5"
     done
   done

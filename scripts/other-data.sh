@@ -20,23 +20,32 @@ moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
 /usr/bin/python3 scripts/other_data.py "$folder"
+field() { /usr/bin/python3 -c "import json, sys; v = json.load(open(sys.argv[1]))[sys.argv[2]]; print('%.3f' % v if isinstance(v, float) else v)" "$@"; }
 for stream in digits-class digits-shuffled digits-blocks digits-twice wine-class cancer-class \
               digits-sensor digits-outliers digits-timestamp digits-tiny digits-huge; do
   for learner in "${learners[@]}"; do
     learner_options "$learner"
-    $moe stream --source "csv:$folder/$stream-train.csv" --label-column last "${extra[@]}" \
-      --save "$folder/$stream-$learner.h5" --json 2>/dev/null | tail -1 > "$folder/$stream-$learner.json"
-    accuracy=$($moe eval "$folder/$stream-$learner.h5" --source "csv:$folder/$stream-test.csv" --label-column last --json \
-      2>/dev/null | tail -1 | /usr/bin/python3 -c "import json, sys; print('%.3f' % json.load(sys.stdin)['test_accuracy'])")
-    experts=$(/usr/bin/python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['experts'])" "$folder/$stream-$learner.json")
-    echo "$stream $learner test accuracy $accuracy, $experts experts"
+    if json_of "$folder/$stream-$learner.json" $moe stream --source "csv:$folder/$stream-train.csv" --label-column last \
+         "${extra[@]}" --save "$folder/$stream-$learner.h5" --json \
+       && json_of "$folder/$stream-$learner-eval.json" $moe eval "$folder/$stream-$learner.h5" \
+         --source "csv:$folder/$stream-test.csv" --label-column last --json; then
+      accuracy=$(field "$folder/$stream-$learner-eval.json" test_accuracy)
+      experts=$(field "$folder/$stream-$learner.json" experts)
+      echo "$stream $learner test accuracy $accuracy, $experts experts"
+    else
+      echo "$stream $learner failed: $failure"
+    fi
   done
 done
 # The outlier stream again with the scaler winsorising gross errors (off by default).
 config="$folder/winsorise.json"
 echo '{"inputScaling": {"online": {"winsorise": 20}}}' > "$config"
-$moe stream --source "csv:$folder/digits-outliers-train.csv" --label-column last --learner-config "$config" \
-  --save "$folder/digits-outliers-winsorise.h5" --json 2>/dev/null | tail -1 > /dev/null
-accuracy=$($moe eval "$folder/digits-outliers-winsorise.h5" --source "csv:$folder/digits-outliers-test.csv" --label-column last --json \
-  2>/dev/null | tail -1 | /usr/bin/python3 -c "import json, sys; print('%.3f' % json.load(sys.stdin)['test_accuracy'])")
+if json_of /dev/null $moe stream --source "csv:$folder/digits-outliers-train.csv" --label-column last \
+     --learner-config "$config" --save "$folder/digits-outliers-winsorise.h5" --json \
+   && json_of "$folder/winsorise-eval.json" $moe eval "$folder/digits-outliers-winsorise.h5" \
+     --source "csv:$folder/digits-outliers-test.csv" --label-column last --json; then
+  accuracy=$(field "$folder/winsorise-eval.json" test_accuracy)
+else
+  accuracy="failed: $failure"
+fi
 echo "digits-outliers default with winsorise 20 test accuracy $accuracy"

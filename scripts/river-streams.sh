@@ -23,15 +23,21 @@ for stream in agrawal-drift sea-abrupt hyperplane-gradual rbf-drift led-drift wa
               segments-shuffled-train segments-class-train solar-flare shuttle shuttle-missing; do
   for learner in "${learners[@]}"; do
     learner_options "$learner"
-    $moe stream --source "csv:$folder/$stream.csv" --label-column last "${extra[@]}" \
-      --save "$folder/$stream-$learner.h5" --json 2>/dev/null | tail -1 > "$folder/$stream-$learner.json"
+    if ! json_of "$folder/$stream-$learner.json" $moe stream --source "csv:$folder/$stream.csv" --label-column last \
+         "${extra[@]}" --save "$folder/$stream-$learner.h5" --json; then
+      echo "$stream $learner failed: $failure"
+      continue
+    fi
     line="$stream $learner prequential $(printf '%.3f' "$(field "$folder/$stream-$learner.json" prequential_accuracy)")"
     line="$line, $(field "$folder/$stream-$learner.json" experts) experts"
     line="$line, $(printf '%.1f' "$("$venv/bin/python" -c "import json, sys; print(json.load(open(sys.argv[1]))['seconds']['total'])" "$folder/$stream-$learner.json")") s"
     if [[ $stream == segments-* ]]; then
-      accuracy=$($moe eval "$folder/$stream-$learner.h5" --source "csv:$folder/segments-test.csv" --label-column last --json \
-        2>/dev/null | tail -1 | "$venv/bin/python" -c "import json, sys; print('%.3f' % json.load(sys.stdin)['test_accuracy'])")
-      line="$line, held-out $accuracy"
+      if json_of "$folder/$stream-$learner-eval.json" $moe eval "$folder/$stream-$learner.h5" \
+           --source "csv:$folder/segments-test.csv" --label-column last --json; then
+        line="$line, held-out $(printf '%.3f' "$(field "$folder/$stream-$learner-eval.json" test_accuracy)")"
+      else
+        line="$line, held-out failed: $failure"
+      fi
     fi
     echo "$line"
   done

@@ -307,6 +307,16 @@ struct DataCSVTests {
             let frozen = try Dataset(reading: &reading)
             #expect(frozen.features[2, 1] == 1 && frozen.features[0, 1 + CSVFormat.indicator(of: "v0", among: 4)] == 1)
             #expect(reading.position.textValues == [["v2"]])
+            // A model's reader knows its row width before the first row: a row of another
+            // width is named against the saved model, not against "earlier rows".
+            let shortPath = dir.path("short.csv")
+            try writeText("1,v1\n", to: shortPath)
+            var short = try CSVSource(path: shortPath, format: CSVFormat(labelColumn: .last, textIndicators: 4), inputWidth: 5,
+                                      text: CSVTextLayout(columns: [1], values: [["v2"]]), learnsColumns: false)
+            let shortError = dataError { _ = try Dataset(reading: &short) }
+            #expect(shortError == .savedColumnsMismatch(at: DataLocation(source: shortPath, line: 1), expectedColumns: 3, actualColumns: 2))
+            #expect(shortError?.description == "\(shortPath), line 1: the row has 2 fields, but the saved model reads rows of 3 "
+                + "(the label and the columns it learned from); give it a file with the columns of the one it was trained on.")
             // The shared indicator is spread by the hash's high bits too (FNV's low bits alone put these together).
             #expect(Set(["red", "green", "blue", "Private"].map { CSVFormat.indicator(of: $0, among: 16) }).count > 2)
 

@@ -56,6 +56,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFiniteValue(at: DataLocation, text: String)
     /// A row whose number of fields differs from the first row's.
     case raggedRow(at: DataLocation, expectedColumns: Int, actualColumns: Int)
+    /// A row whose number of fields differs from what a saved model reads (its columns as
+    /// it learned them: the label, the features, text and ignored columns), found before
+    /// any row of the file set a count.
+    case savedColumnsMismatch(at: DataLocation, expectedColumns: Int, actualColumns: Int)
     /// Data whose feature width differs from the declared width (the network's input).
     case widthMismatch(at: DataLocation, expected: Int, actual: Int)
     /// A label that is not one of the declared classes.
@@ -99,7 +103,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nonFiniteValue(let at, let text):
             return "\(at): the value \(quoted(text)) is not finite (NaN, infinity or beyond Float's range)."
         case .raggedRow(let at, let expected, let actual):
-            return "\(at): the row has \(actual) fields, but earlier rows have \(expected)."
+            return "\(at): the row has \(actual) field\(actual == 1 ? "" : "s"), but earlier rows have \(expected)."
+        case .savedColumnsMismatch(let at, let expected, let actual):
+            return "\(at): the row has \(actual) field\(actual == 1 ? "" : "s"), but the saved model reads rows of \(expected) (the label and "
+                + "the columns it learned from); give it a file with the columns of the one it was trained on."
         case .widthMismatch(let at, let expected, let actual):
             return "\(at): the data has \(actual) features per sample, but \(expected) were expected "
                 + "(the declared input width of the network)."

@@ -63,6 +63,8 @@ public final class CSVSource: BatchSource {
     private let reader: LineReader
     private var parser: CSVRowParser
     private var fieldCount: Int?
+    /// Whether ``fieldCount`` came from the model's width rather than from a row or a header.
+    private var fieldCountFromWidth = false
     private var labelIndex = 0
     private var prepared = false
     private var rowsRead = 0
@@ -399,6 +401,7 @@ public final class CSVSource: BatchSource {
             let text = format.textIndicators == 0 ? 0 : givenText?.columns.count ?? 0
             let ignored = Set(format.ignoredColumns).count
             try establish(fieldCount: width + 1 + ignored - text * (format.textIndicators - 1), line: nil)
+            fieldCountFromWidth = true
         }
     }
 
@@ -587,7 +590,9 @@ public final class CSVSource: BatchSource {
             if declaredWidth != nil && !hasSpecialFields {
                 return .bad(.widthMismatch(at: at, expected: expected - 1, actual: count - 1))
             }
-            return .bad(.raggedRow(at: at, expectedColumns: expected, actualColumns: count))
+            return .bad(fieldCountFromWidth
+                ? .savedColumnsMismatch(at: at, expectedColumns: expected, actualColumns: count)
+                : .raggedRow(at: at, expectedColumns: expected, actualColumns: count))
         }
         if textSlot == nil { try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber) }
         filledInRow.removeAll(keepingCapacity: true)
