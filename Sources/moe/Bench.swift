@@ -30,7 +30,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed repetitions per figure, the median is reported (default: 9 per batch size for core, 60 steps for covariance, 30 for experts, 7 saves and loads for checkpoint).")
     var repeats: Int?
 
-    @Option(help: "OpenBLAS threads: a count for every product, or auto (two threads for products of at least 3e7 FLOPs, as measured; the default unless MOE_BLAS_THREADS says otherwise).")
+    @Option(help: "OpenBLAS threads: a count for every product, or auto (two threads for products of at least 1e7 FLOPs, as measured; the default unless MOE_BLAS_THREADS says otherwise).")
     var threads: String?
 
     @Option(help: "Figures of the same MLP in PyTorch, as scripts/bench_reference.py writes them (scripts/bench-reference.sh runs both): the core suite then runs at the reference's thread counts and prints one comparison table.")

@@ -23,14 +23,18 @@ extension BLAS {
         /// `threads` for products of at least `minimumFLOPs`, one for smaller ones.
         case automatic(threads: Int, minimumFLOPs: Double)
 
-        /// Products from this size on run on two threads in ``measured``: the smallest
-        /// size from which every product measured by `moe bench --suite threads` on the
-        /// 2-vCPU machine with its second core free ran at least 1.4 times faster with two
-        /// threads (medians of five; the gate's `128 x 2048 x 784` features 1.96x, the
-        /// statistics' `dsyrk` 1.9x; docs/benchmarks.md, "Threads"). Below it the hand-over
-        /// costs as much as it saves (0.74-1.4x). On a machine whose second core is busy
-        /// with other work two threads paid on no size: set `MOE_BLAS_THREADS=1` there.
-        public static let measuredMinimumFLOPs = 3.0e7
+        /// Products from this size on run on two threads in ``measured``. On the 2-vCPU
+        /// machine with its second core free, `moe bench --suite threads` (medians of five)
+        /// found every product from `1e7` FLOPs at least 1.67 times faster with two threads
+        /// (the MLP's `32 x 256 x 784` 1.8x, the gate's `128 x 2048 x 784` features 1.95x)
+        /// but one, the gate's features of 8 rows (`8 x 2048 x 784`, 0.82x: only the first
+        /// batch's warm-up pieces are that small); the main job's stream took 0.90 of its time
+        /// with `3e7` (7.06 s against 7.82 s, medians of three in turn), the difference in
+        /// its training steps' `128 x 256 x 256` and experts' products. The threshold was
+        /// `3e7`, from a run on a machine whose other core was busy, where small products
+        /// did not pay. On a machine whose second core is busy with other work two threads
+        /// pay on no size: ``measured`` then uses one (`MOE_BLAS_THREADS=1` says so).
+        public static let measuredMinimumFLOPs = 1.0e7
 
         /// Two threads for products of at least ``measuredMinimumFLOPs`` when the machine
         /// has a core and a half to spare as the process starts (``CPUActivity``: what other
@@ -238,7 +242,7 @@ extension String {
     }
 }
 
-/// Saved with a stream (`{"fixed": 1}`, `{"automatic": {"threads": 2, "minimumFLOPs": 3e7}}`),
+/// Saved with a stream (`{"fixed": 1}`, `{"automatic": {"threads": 2, "minimumFLOPs": 1e7}}`),
 /// so that a resumed stream runs with the thread counts it ran with: two threads can give
 /// other bits than one.
 extension BLAS.ThreadPolicy: Codable {
