@@ -36,14 +36,14 @@ struct LearnerConfigurationPatchTests {
         #expect(try patch(#"{"inputScaling": {"online": {"evidence": 32, "clip": 3, "settle": 256}}}"#).inputScaling
             == .online(evidence: 32, clip: 3, settle: 256, winsorise: nil))
         #expect(try patch(#"{"inputScaling": {"online": {"evidence": 8, "clip": 2}}}"#).inputScaling
-            == .online(evidence: 8, clip: 2, settle: 1024, winsorise: nil))
+            == .online(evidence: 8, clip: 2, settle: 128, winsorise: nil))
         #expect(try patch(#"{"inputScaling": {"online": {"settle": null}}}"#).inputScaling
             == .online(evidence: 32, clip: 3, settle: nil, winsorise: nil))
         #expect(try patch(#"{"inputScaling": {"none": {}}}"#).inputScaling == LearnerConfiguration.InputScaling.none)
         let old = try JSONDecoder().decode(LearnerConfiguration.InputScaling.self, from: Data(#"{"online": {"evidence": 32, "clip": 3}}"#.utf8))
         #expect(old == .online(evidence: 32, clip: 3, settle: nil, winsorise: nil))
         #expect(try patch(#"{"inputScaling": {"online": {"winsorise": 20}}}"#).inputScaling
-            == .online(evidence: 32, clip: 3, settle: 1024, winsorise: 20))
+            == .online(evidence: 32, clip: 3, settle: 128, winsorise: 20))
         #expect { try patch(#"{"inputScaling": {"online": {"winsorise": -1}}}"#) } throws: { "\($0)".contains("winsorising") }
         let now = LearnerConfiguration().inputScaling
         #expect(try JSONDecoder().decode(LearnerConfiguration.InputScaling.self, from: JSONEncoder().encode(now)) == now)

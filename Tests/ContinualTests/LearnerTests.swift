@@ -353,7 +353,7 @@ struct LearnerTests {
     @Test("the input scaler's settle count and winsorising bound are saved; a scaler saved before them loads without them")
     func scalerSettleSaved() throws {
         var (learner, checkpoint) = try learnerAfterOneBatch(seed: 7)
-        #expect(try Learner(checkpoint: checkpoint).scaler?.settle == 1024)
+        #expect(try Learner(checkpoint: checkpoint).scaler?.settle == 128)
         #expect(try Learner(checkpoint: checkpoint).scaler == learner.scaler)
         checkpoint.sections["scaler"]!.attributes["settle"] = nil
         #expect(try Learner(checkpoint: checkpoint).scaler?.settle == nil)

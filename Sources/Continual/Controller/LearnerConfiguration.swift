@@ -64,8 +64,10 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     public var gateShrinkageBlends: [Double]? = [0, 0.25, 0.5]
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
-    /// How inputs are scaled before anything reads them.
-    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 1024, winsorise: nil)
+    /// How inputs are scaled before anything reads them: each feature's transform is fixed
+    /// once it has shown 32 varying values or, from the 128th sample on (a default
+    /// batch), as soon as it has varied at all (see `InputScaler`).
+    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 128, winsorise: nil)
     /// Who answers inside a slot: the expert, the gate's own posterior, or both.
     public var arbiter: AnswerArbiter.Settings = AnswerArbiter.Settings()
     /// Seed of every random choice.
