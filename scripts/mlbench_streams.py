@@ -1,15 +1,22 @@
-"""Real data sets from R packages (Debian's r-cran-mlbench, r-cran-kernlab and r-cran-caret,
-read from their .rda and .RData files without R) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
+"""Real data sets from R packages (Debian's r-cran-mlbench, r-cran-kernlab, r-cran-caret,
+r-cran-mass, r-cran-dslabs, r-cran-cardata and r-cran-aer, and PyPI's palmerpenguins, read
+from their .rda and .RData files, or their lazy-load databases (data/Rdata.rdb), without
+R) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
 the training rows in three orders (shuffled; class order; blocks of 20 rows with the
 classes taking turns), label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). With --reference: an offline shrunk LDA
 and a logistic regression on the whole training split, scored on the test rows.
 
-Usage: python mlbench_streams.py SITE_LIBRARY OUT_FOLDER | python mlbench_streams.py OUT_FOLDER --reference
+Usage: python mlbench_streams.py R_FOLDER OUT_FOLDER | python mlbench_streams.py OUT_FOLDER --reference
+       | python mlbench_streams.py --names (the sets, in order)
+(R_FOLDER: the packages' usr/lib/R, holding library/ and site-library/)
 """
+import bz2
 import json
+import lzma
 import os
 import sys
+import zlib
 import warnings
 
 import numpy as np
@@ -21,15 +28,83 @@ SEED = 1
 
 def package(name, extension, sets):
     """`sets` (name: (label column, columns left out)) of one R package, each read from
-    `<package>/data/<name>.<extension>` in the R site library; the object in the file
-    has the set's name."""
-    return {set_name: (f"{name}/data/{set_name}.{extension}", label, dropped)
-            for set_name, (label, dropped) in sets.items()}
+    `<package>/data/<name>.<extension>`; the object in the file has the set's name."""
+    def loader(set_name):
+        return lambda library: read_rda(library, name, f"{set_name}.{extension}", set_name)
+    return {set_name: (loader(set_name), label, dropped) for set_name, (label, dropped) in sets.items()}
 
 
-# name: (file in the R site library, label column, columns left out). One generator
-# splits them all in this order, so a set added at the end leaves the splits of those
-# before it unchanged.
+def lazy(name, sets):
+    """`sets` (name: (label column, columns left out)) of an R package that keeps its data
+    in a lazy-load database (`<package>/data/Rdata.rdb`, indexed by `Rdata.rdx`)."""
+    def loader(set_name):
+        return lambda library: read_lazy(library, name, set_name)
+    return {set_name: (loader(set_name), label, dropped) for set_name, (label, dropped) in sets.items()}
+
+
+def data_folder(library, package_name):
+    """A package's data folder: recommended packages (MASS) live in library/, others in site-library/."""
+    for base in ("site-library", "library"):
+        folder = os.path.join(library, base, package_name, "data")
+        if os.path.isdir(folder):
+            return folder
+    raise SystemExit(f"{library}: no R package {package_name} in library/ or site-library/")
+
+
+def read_rda(library, package_name, file, name):
+    import rdata
+    return rdata.read_rda(os.path.join(data_folder(library, package_name), file))[name]
+
+
+def read_lazy(library, package_name, name):
+    """One object of a lazy-load database: the index (an RDS file) gives its offset and
+    length in the .rdb file, whose entry is a 4-byte length, a compression mark ('Z' zlib,
+    '2' bzip2, 'X' xz, '0' none; older files have no mark and are zlib) and the
+    serialized object, which rdata's parser reads."""
+    import rdata
+    data = data_folder(library, package_name)
+    offset, length = rdata.read_rds(os.path.join(data, "Rdata.rdx"))["variables"][name]
+    with open(os.path.join(data, "Rdata.rdb"), "rb") as f:
+        f.seek(int(offset))
+        blob = f.read(int(length))
+    inflate = {b"Z": zlib.decompress, b"2": bz2.decompress, b"X": lzma.decompress, b"0": bytes}.get(blob[4:5])
+    raw = inflate(blob[5:]) if inflate else zlib.decompress(blob[4:])
+    return rdata.conversion.convert(rdata.parser.parse_data(raw, expand_altrep=True))
+
+
+def birthwt(library):
+    frame = read_lazy(library, "MASS", "birthwt")
+    frame["low"] = frame["low"].map({0: "normal", 1: "low"})
+    frame["race"] = frame["race"].map({1: "white", 2: "black", 3: "other"})
+    return frame
+
+
+def brca(library):
+    data = read_lazy(library, "dslabs", "brca")
+    x = data["x"]
+    frame = pd.DataFrame(np.asarray(x), columns=[str(c) for c in x.coords[x.dims[1]].values])
+    frame["y"] = pd.Categorical(data["y"])
+    return frame
+
+
+def penguins(library):
+    """Palmer penguins, from PyPI's palmerpenguins (Debian's r-cran-palmerpenguins keeps
+    them as lazy references this reader does not follow)."""
+    from palmerpenguins import load_penguins
+    return load_penguins()
+
+
+def mnist_27(library):
+    data = read_lazy(library, "dslabs", "mnist_27")
+    return pd.concat([data["train"], data["test"]], ignore_index=True)
+
+
+# name: (loader of the R folder, label column, columns left out). One generator splits
+# them all in this order, so a set added at the end leaves the splits of those before it
+# unchanged. Left out of the later sets: columns that give the label away (birthwt's
+# weight defines `low`, Aids2's date of death its status, olive's area lies inside its
+# region, CreditCard's spending is 0 without a card) and an identifier (crabs' index);
+# MASS's biopsy, Pima and fgl are mlbench's breast cancer, diabetes and glass again.
 SETS = {
     **package("mlbench", "rda", {
         "LetterRecognition": ("lettr", []), "Satellite": ("classes", []), "Vehicle": ("Class", []),
@@ -43,6 +118,18 @@ SETS = {
     **package("caret", "RData", {
         "GermanCredit": ("Class", []), "segmentationData": ("Class", ["Cell", "Case"]),
     }),
+    **lazy("MASS", {"crabs": ("sp", ["index"])}),
+    "birthwt": (birthwt, "low", ["bwt"]),
+    **lazy("MASS", {"survey": ("Sex", []), "Aids2": ("status", ["death"])}),
+    "brca": (brca, "y", []),
+    **lazy("dslabs", {"olive": ("region", ["area"])}),
+    "mnist_27": (mnist_27, "y", []),
+    **lazy("carData", {
+        "Chile": ("vote", []), "Mroz": ("lfp", []), "TitanicSurvival": ("survived", []), "Womenlf": ("partic", []),
+        "Arrests": ("released", []), "BEPS": ("vote", []),
+    }),
+    **package("AER", "rda", {"HMDA": ("deny", []), "CreditCard": ("card", ["expenditure", "share"])}),
+    "penguins": (penguins, "species", []),
 }
 
 
@@ -58,10 +145,11 @@ def split(codes, rng):
 
 
 def write(library, out):
-    import rdata
     rng = np.random.default_rng(SEED)
-    for name, (path, label, dropped) in SETS.items():
-        frame = rdata.read_rda(os.path.join(library, path))[name].drop(columns=dropped)
+    for name, (load, label, dropped) in SETS.items():
+        frame = load(library).drop(columns=dropped)
+        # Rows without a label cannot be learned or scored (survey 1, Chile 168).
+        frame = frame[frame[label].notna()].reset_index(drop=True)
         y = frame[label].astype("category").cat.remove_unused_categories()
         x = frame.drop(columns=[label])
         columns = {}
@@ -106,7 +194,9 @@ def reference(out):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[2] == "--reference":
+    if sys.argv[1:] == ["--names"]:
+        print(" ".join(SETS))
+    elif len(sys.argv) == 3 and sys.argv[2] == "--reference":
         reference(sys.argv[1])
     else:
         write(sys.argv[1], sys.argv[2])
