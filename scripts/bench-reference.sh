@@ -14,22 +14,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/learners.sh
 venv="${MOE_REFERENCE_VENV:-.build-reference/venv}"
-python="${PYTHON:-python3}"
 rounds="${ROUNDS:-1}"
 threads="${REFERENCE_THREADS:-1,2}"
 batches="${REFERENCE_BATCHES:-32,128,512}"
 repeats="${REFERENCE_REPEATS:-9}"
 
-if [ ! -x "$venv/bin/python" ]; then
-    echo "creating $venv" >&2
-    "$python" -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-    echo "installing PyTorch into $venv" >&2
-    "$venv/bin/pip" install --quiet --timeout 20 --retries 0 --index-url https://download.pytorch.org/whl/cpu torch \
-        || "$venv/bin/pip" install --quiet torch
-fi
+torch_venv "$venv"
 
 bash scripts/build.sh >&2
 moe=.build/release/moe

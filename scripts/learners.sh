@@ -1,6 +1,7 @@
 # The four learners of the suite as `moe stream` options, for the scripts that stream
-# other data: `learner_options NAME` sets the array `extra`; `python_venv` makes their
-# Python environments. Sourced, not run.
+# other data: `learner_options NAME` sets the array `extra`; `python_venv` and
+# `torch_venv` make their Python environments, `json_of` keeps a run's JSON or its error.
+# Sourced, not run.
 learners=(default gate growth-off replay-500)
 learner_options() {
   case $1 in
@@ -19,6 +20,20 @@ python_venv() {
   shift 2
   [ -x "$folder/bin/python" ] || python3 -m venv "$folder"
   "$folder/bin/python" -c "import $imports" 2>/dev/null || "$folder/bin/pip" install --quiet "$@"
+}
+
+# `torch_venv FOLDER`: a throw-away virtual environment at FOLDER with CPU PyTorch: from
+# PyTorch's CPU wheel index, its dependencies from PyPI, or else PyPI's default wheel
+# (larger: it bundles CUDA libraries it will not use here). `PYTHON` chooses the Python.
+torch_venv() {
+  local folder=$1
+  [ -x "$folder/bin/python" ] || { echo "creating $folder" >&2; "${PYTHON:-python3}" -m venv "$folder"; }
+  if ! "$folder/bin/python" -c "import torch" 2>/dev/null; then
+    echo "installing PyTorch into $folder" >&2
+    "$folder/bin/pip" install --quiet --timeout 30 --index-url https://download.pytorch.org/whl/cpu \
+        --extra-index-url https://pypi.org/simple torch 2>/dev/null \
+      || "$folder/bin/pip" install --quiet --timeout 30 torch
+  fi
 }
 
 # `json_of OUT COMMAND...`: runs a `moe … --json` COMMAND and keeps the last line of its

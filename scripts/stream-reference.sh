@@ -20,17 +20,9 @@ cd "$(dirname "$0")/.."
 venv="${MOE_STREAM_VENV:-.build-reference/stream}"
 rounds="${ROUNDS:-3}"
 threads="${THREADS:-2}"
-if [ ! -x "$venv/bin/python" ]; then
-    echo "creating $venv" >&2
-    "${PYTHON:-python3}" -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c "import torch, avalanche" 2>/dev/null; then
-    echo "installing PyTorch and Avalanche into $venv" >&2
-    "$venv/bin/pip" install --quiet --timeout 30 --index-url https://download.pytorch.org/whl/cpu \
-        --extra-index-url https://pypi.org/simple torch 2>/dev/null \
-        || "$venv/bin/pip" install --quiet --timeout 30 torch
-    "$venv/bin/pip" install --quiet --timeout 30 avalanche-lib
-fi
+source scripts/learners.sh
+torch_venv "$venv"
+python_venv "$venv" avalanche avalanche-lib
 bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 results=$(mktemp)

@@ -20,23 +20,13 @@ Prints one JSON object per run on stdout (see scripts/stream-reference.sh).
 """
 
 import argparse
-import gzip
 import json
 import sys
 import time
 
 import torch
 
-
-def idx(path):
-    """The array of an IDX file of unsigned bytes (gzip or plain)."""
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        data = f.read()
-    if data[0] != 0 or data[1] != 0 or data[2] != 8:
-        raise SystemExit(f"{path}: not an IDX file of unsigned bytes")
-    rank = data[3]
-    sizes = [int.from_bytes(data[4 + 4 * d:8 + 4 * d], "big") for d in range(rank)]
-    return torch.frombuffer(bytearray(data[4 + 4 * rank:]), dtype=torch.uint8).reshape(sizes)
+from bench_reference import idx
 
 
 def load(folder):
