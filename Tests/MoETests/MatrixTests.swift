@@ -87,6 +87,23 @@ struct BLASTests {
         #expect(BLAS.chooseKernel(flags: Set(["sse3"])) == nil)
     }
 
+    @Test("MOE_BLAS_KERNEL forces a kernel; a preset OPENBLAS_CORETYPE is kept unless it names an older one than the CPU runs")
+    func kernelPrecedence() {
+        func choice(_ forced: String?, _ preset: String?, _ detected: String?) -> String {
+            let c = BLAS.kernelChoice(forced: forced, preset: preset, detected: detected)
+            return "\(c.kernel ?? "-") \(c.source)"
+        }
+        #expect(choice("Haswell", "SkylakeX", "SkylakeX") == "Haswell MOE_BLAS_KERNEL")
+        #expect(choice(nil, "Haswell", "SkylakeX") == "SkylakeX cpu-features over OPENBLAS_CORETYPE=Haswell")
+        #expect(choice(nil, "SkylakeX", "Haswell") == "- environment")
+        #expect(choice(nil, "Haswell", "Haswell") == "- environment")
+        // A kernel this type does not rank (another architecture, a newer name) is the user's to keep.
+        #expect(choice(nil, "Zen", "SkylakeX") == "- environment")
+        #expect(choice(nil, "Haswell", nil) == "- environment")
+        #expect(choice(nil, nil, "SkylakeX") == "SkylakeX cpu-features")
+        #expect(choice(nil, nil, nil) == "- library-default")
+    }
+
     @Test("OpenBLAS is loaded and reports a kernel")
     func loaded() {
         let info = BLAS.info

@@ -11,8 +11,11 @@ import Darwin
 /// Debian's OpenBLAS does not recognise recent Intel CPUs and falls back to its SSE3
 /// (`Prescott`) kernels, about five times slower than the CPU allows. It reads
 /// `OPENBLAS_CORETYPE` only when the library loads, so this type chooses the kernel from
-/// the CPU's features (`/proc/cpuinfo`) *before* opening the library. A value the user
-/// already set in the environment is respected.
+/// the CPU's features (`/proc/cpuinfo`) *before* opening the library (``kernelChoice``):
+/// `MOE_BLAS_KERNEL` forces a kernel; an `OPENBLAS_CORETYPE` already in the environment
+/// is kept unless it names an older x86 kernel than the CPU runs (a machine-wide
+/// workaround for OpenBLAS's detection: the development machine sets `Haswell` on an
+/// AVX-512 CPU, where `SkylakeX` streams the main job in 0.75 of the time).
 ///
 /// This is the only file that touches the CBLAS module or a raw C function pointer.
 public enum BLAS {
@@ -22,7 +25,8 @@ public enum BLAS {
         public var library: String
         /// The kernel OpenBLAS reports (`openblas_get_corename()`), e.g. `SkylakeX`.
         public var kernel: String
-        /// Where the kernel choice came from: `environment`, `cpu-features` or `library-default`.
+        /// Where the kernel choice came from: `MOE_BLAS_KERNEL`, `environment`,
+        /// `cpu-features`, `cpu-features over OPENBLAS_CORETYPE=…` or `library-default`.
         public var kernelSource: String
         /// Threads OpenBLAS was set to when it loaded (1); each product then uses the
         /// count ``BLAS/threadPolicy`` gives it.
@@ -218,15 +222,13 @@ public enum BLAS {
         ]
 
         static func open() -> Library {
-            let source: String
-            if let preset = getenv("OPENBLAS_CORETYPE"), !String(cString: preset).isEmpty {
-                source = "environment"
-            } else if let kernel = kernelForThisCPU() {
-                setenv("OPENBLAS_CORETYPE", kernel, 0)
-                source = "cpu-features"
-            } else {
-                source = "library-default"
+            func variable(_ name: String) -> String? {
+                getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
             }
+            let choice = kernelChoice(forced: variable(kernelVariable), preset: variable("OPENBLAS_CORETYPE"),
+                                      detected: kernelForThisCPU())
+            if let kernel = choice.kernel { setenv("OPENBLAS_CORETYPE", kernel, 1) }
+            let source = choice.source
             var handle: UnsafeMutableRawPointer?
             var opened = ""
             for name in candidates {
@@ -290,6 +292,31 @@ public enum BLAS {
             free(line)
             return chooseKernel(flags: flags)
         }
+    }
+
+    /// The environment variable that forces an OpenBLAS kernel (`SkylakeX`, `Haswell`…)
+    /// whatever the CPU and `OPENBLAS_CORETYPE` say.
+    public static let kernelVariable = "MOE_BLAS_KERNEL"
+
+    /// x86 kernels this type chooses, oldest first.
+    static let kernelGenerations = ["Sandybridge", "Haswell", "SkylakeX"]
+
+    /// The kernel to set as `OPENBLAS_CORETYPE` before OpenBLAS loads (nil: leave the
+    /// environment as it is) and where it came from: `forced` (`MOE_BLAS_KERNEL`) if
+    /// set; else the `preset` `OPENBLAS_CORETYPE`, unless it names an older kernel of
+    /// ``kernelGenerations`` than the one `detected` for this CPU, which then wins; else
+    /// the detected kernel; else the library's own choice.
+    public static func kernelChoice(forced: String?, preset: String?, detected: String?) -> (kernel: String?, source: String) {
+        if let forced { return (forced, kernelVariable) }
+        if let preset {
+            if let detected, let old = kernelGenerations.firstIndex(of: preset),
+               let new = kernelGenerations.firstIndex(of: detected), new > old {
+                return (detected, "cpu-features over OPENBLAS_CORETYPE=\(preset)")
+            }
+            return (nil, "environment")
+        }
+        if let detected { return (detected, "cpu-features") }
+        return (nil, "library-default")
     }
 
     /// The kernel OpenBLAS should use on a CPU with these `/proc/cpuinfo` flags, or nil
