@@ -429,10 +429,11 @@ struct Stream: ParsableCommand {
         let shape = (m: driver.source.batchSize, n: learner.configuration.gateFeatureCount ?? learner.configuration.hidden[0],
                      k: learner.inputWidth)
         let yardstick = SgemmYardstick.gflopsPerSecond(m: shape.m, n: shape.n, k: shape.k)
+        let kernel = "\(BLAS.info.kernel) (chosen by \(BLAS.info.kernelSource))"
         console.say("work: \(fixed(clock.flops / 1e9, 1)) GFLOP in BLAS and LAPACK calls, \(fixed(rate, 1)) GFLOP/s over the run, "
             + "\(fixed(rate / yardstick, 2)) of cblas_sgemm's \(fixed(yardstick, 1)) GFLOP/s on the "
-            + "\(shape.m) x \(shape.n) x \(shape.k) product of a batch through the gate's features; BLAS: \(BLAS.info.kernel) kernel "
-            + "(chosen by \(BLAS.info.kernelSource)), \(BLAS.threadPolicy)")
+            + "\(shape.m) x \(shape.n) x \(shape.k) product of a batch through the gate's features; BLAS: kernel \(kernel), "
+            + "\(BLAS.threadPolicy)")
         let memoryBytes = learner.memory
         console.say("memory: " + memoryBytes.components.map { "\($0.name) \(fixed(Double($0.bytes) / 1_048_576, 2)) MiB" }
             .joined(separator: ", ") + "; \(fixed(Double(memoryBytes.total) / 1_048_576, 1)) MiB in all")
@@ -469,7 +470,7 @@ struct Stream: ParsableCommand {
             paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick, blasThreads: BLAS.threadPolicy.description,
-            blasKernel: "\(BLAS.info.kernel) (chosen by \(BLAS.info.kernelSource))",
+            blasKernel: kernel,
             flopsByPhase: phases.flops,
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
             gateShrinkage: shrinkage.blends[shrinkage.current], gateShrinkageChoosing: shrinkage.choosing))

@@ -72,6 +72,8 @@ struct StreamCommandTests {
             // 2,000 rows, fewer than the gate's 2,048 features: its shrinkage is still chosen.
             #expect(MoeProcess.json(r)?["gate_shrinkage_choosing"] as? Bool == true)
             #expect([0, 0.25, 0.5].contains(MoeProcess.json(r)?["gate_shrinkage"] as? Double ?? -1))
+            // The kernel its bits depend on, and why it was chosen.
+            #expect((MoeProcess.json(r)?["blas_kernel"] as? String)?.contains("(chosen by ") == true)
             lines[300] = "1,2,x,4,0"
             try lines.joined(separator: "\n").write(toFile: dir.path("bad.csv"), atomically: true, encoding: .utf8)
             let bad = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last", "--hidden", "16"])

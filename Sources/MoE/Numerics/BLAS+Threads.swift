@@ -28,9 +28,9 @@ extension BLAS {
         /// found every product from `1e7` FLOPs at least 1.67 times faster with two threads
         /// (the MLP's `32 x 256 x 784` 1.8x, the gate's `128 x 2048 x 784` features 1.95x)
         /// but one, the gate's features of 8 rows (`8 x 2048 x 784`, 0.82x: only the first
-        /// batch's warm-up pieces are that small); the main job's stream took 0.90 of its time
-        /// with `3e7` (7.06 s against 7.82 s, medians of three in turn), the difference in
-        /// its training steps' `128 x 256 x 256` and experts' products. The threshold was
+        /// batch's warm-up pieces are that small); the main job's stream took 0.90 of the
+        /// time it took with `3e7` (7.06 s against 7.82 s, medians of three in turn), the
+        /// difference in its training steps' `128 x 256 x 256` and experts' products. The threshold was
         /// `3e7`, from a run on a machine whose other core was busy, where small products
         /// did not pay. On a machine whose second core is busy with other work two threads
         /// pay on no size: ``measured`` then uses one (`MOE_BLAS_THREADS=1` says so).

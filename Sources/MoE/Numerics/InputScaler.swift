@@ -31,8 +31,9 @@
 /// statistics. MASS's AIDS survival data in class order (2,133 rows; its state, sex and
 /// transmission category one-hot) scored 0.666 with 1024 and 0.776 with 128 (0.775
 /// shuffled), carData's women's labour data 0.600 and 0.661; over 108 streams of 36 real
-/// sets the mean rose 0.0013, and Split's seeds 1-4 kept their mean (0.8633 against 0.8634). Clipping bounds what a scale estimated from few
-/// varying values can do to a later outlier (without it the same run scored 0.81 on
+/// sets the mean rose 0.0014, and Split's seeds 1-4 kept their mean (0.8633 against
+/// 0.8634). Clipping bounds what a scale estimated from few varying values can do to a
+/// later outlier (without it the same run scored 0.81 on
 /// Split Fashion-MNIST against 0.86 with it).
 ///
 /// Gross errors (a sensor's spike, a value typed in the wrong unit) would set the scale
