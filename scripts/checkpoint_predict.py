@@ -468,6 +468,12 @@ def log_softmax(values):
     return values - (np.log(np.exp(values - top).sum()) + top)
 
 
+def advantage(wins, losses):
+    """How far an answer is ahead of the gate, in standard errors of the paired difference
+    (AnswerArbiter.Tally.advantage; 0 with no disagreement)."""
+    return (wins - losses) / np.sqrt(wins + losses) if wins + losses > 0 else 0.0
+
+
 def arbiter_answer(learner, slot):
     """Which answer a slot gives (AnswerArbiter.answer): the one decided on the slot's
     holdout, else the counts' choice (the network, the product or the prior, when it has
@@ -491,15 +497,11 @@ def arbiter_answer(learner, slot):
     if slot < len(decided) and decided[slot] is not None and not vetoed(decided[slot]):
         return decided[slot]
 
-    def advantage(tally):
-        n = tally["wins"] + tally["losses"]
-        return (tally["wins"] - tally["losses"]) / np.sqrt(n) if n > 0 else 0.0
-
     z = settings.get("z", 1.5)
     candidates = []
     for name in ("network", "product", "prior"):
         tallies = arbiter.get(name, [])
-        if slot < len(tallies) and advantage(tallies[slot]) > z and not vetoed(name):
+        if slot < len(tallies) and advantage(tallies[slot]["wins"], tallies[slot]["losses"]) > z and not vetoed(name):
             candidates.append((tallies[slot]["wins"] - tallies[slot]["losses"], name))
     best = None
     for surplus, name in candidates:  # the first of the largest surplus, as Swift's max(by:)
@@ -553,10 +555,6 @@ def judge_held_slots(f, learner):
                     counts[name][0] += 1
                 if gate_right and not right:
                     counts[name][1] += 1
-
-        def advantage(wins, losses):
-            return (wins - losses) / np.sqrt(wins + losses) if wins + losses > 0 else 0.0
-
         a, b = advantage(*counts["network"]), advantage(*counts["product"])
         while len(decided) <= s:
             decided.append(None)

@@ -28,18 +28,19 @@ SEED = 1
 
 def package(name, extension, sets):
     """`sets` (name: (label column, columns left out)) of one R package, each read from
-    `<package>/data/<name>.<extension>`; the object in the file has the set's name."""
+    `<package>/data/<name>.<extension>` (the object in the file has the set's name), or,
+    with no extension, from the package's lazy-load database (`data/Rdata.rdb`, indexed by
+    `Rdata.rdx`)."""
     def loader(set_name):
+        if extension is None:
+            return lambda library: read_lazy(library, name, set_name)
         return lambda library: read_rda(library, name, f"{set_name}.{extension}", set_name)
     return {set_name: (loader(set_name), label, dropped) for set_name, (label, dropped) in sets.items()}
 
 
 def lazy(name, sets):
-    """`sets` (name: (label column, columns left out)) of an R package that keeps its data
-    in a lazy-load database (`<package>/data/Rdata.rdb`, indexed by `Rdata.rdx`)."""
-    def loader(set_name):
-        return lambda library: read_lazy(library, name, set_name)
-    return {set_name: (loader(set_name), label, dropped) for set_name, (label, dropped) in sets.items()}
+    """`sets` of an R package that keeps its data in a lazy-load database."""
+    return package(name, None, sets)
 
 
 def data_folder(library, package_name):

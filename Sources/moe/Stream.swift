@@ -473,7 +473,7 @@ struct Stream: ParsableCommand {
             blasKernel: kernel,
             flopsByPhase: phases.flops,
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
-            gateShrinkage: shrinkage.blends[shrinkage.current], gateShrinkageChoosing: shrinkage.choosing))
+            gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing))
     }
 }
 

@@ -139,6 +139,12 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         /// Answers right beyond the gate's on the same samples.
         public var surplus: Double { wins - losses }
 
+        /// Of `candidates`, the one ahead of the gate by more than `z` standard errors
+        /// with the most answers right beyond it (the first on ties); nil when none is.
+        static func strongest<Key>(_ candidates: [(Key, Tally)], z: Double) -> Key? {
+            candidates.filter { $0.1.advantage > z }.max { $0.1.surplus < $1.1.surplus }?.0
+        }
+
         /// Fades the counts by `fade`, then counts one paired sample: whether the
         /// alternative and the gate were right.
         mutating func record(_ right: Bool, gate: Bool, fade: Double) {
@@ -312,9 +318,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// and so reaches significance sooner: on river's rotating hyperplane it answered
     /// with 0.883 prequential accuracy where the network alone had 0.894.)
     static func choose(network a: Tally, product p: Tally, prior f: Tally, z: Double, excluding excluded: Set<Answer> = []) -> Answer {
-        let candidates = [(Answer.network, a), (.product, p), (.prior, f)].filter { $0.1.advantage > z && !excluded.contains($0.0) }
-        guard let best = candidates.max(by: { $0.1.surplus < $1.1.surplus }) else { return .gate }
-        return best.0
+        Tally.strongest([(Answer.network, a), (.product, p), (.prior, f)].filter { !excluded.contains($0.0) }, z: z) ?? .gate
     }
 
     /// The answer of every slot that has seen samples (for reports).
@@ -333,12 +337,16 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     public mutating func decide(slot: Int, gate: [Bool], network networkRight: [Bool], product productRight: [Bool],
                                 prior priorRight: [Bool]) {
         while decided.count <= slot { decided.append(nil) }
-        let tallies: [Answer: Tally] = [.network: Self.tally(gate: gate, networkRight), .product: Self.tally(gate: gate, productRight),
-                                        .prior: Self.tally(gate: gate, priorRight)]
-        let choice = Self.choose(network: tallies[.network]!, product: tallies[.product]!, prior: tallies[.prior]!,
-                                 z: settings.holdoutZ)
-        let counted = checkedCountedAnswer(slot: slot)
-        if settings.holdoutDefersToCounts, choice == .gate, let t = tallies[counted], t.advantage >= -settings.holdoutZ {
+        let network = Self.tally(gate: gate, networkRight), product = Self.tally(gate: gate, productRight)
+        let prior = Self.tally(gate: gate, priorRight)
+        let choice = Self.choose(network: network, product: product, prior: prior, z: settings.holdoutZ)
+        let counted: Tally? = switch checkedCountedAnswer(slot: slot) {
+        case .gate: nil
+        case .network: network
+        case .product: product
+        case .prior: prior
+        }
+        if settings.holdoutDefersToCounts, choice == .gate, let t = counted, t.advantage >= -settings.holdoutZ {
             decided[slot] = nil
         } else {
             decided[slot] = choice

@@ -67,8 +67,8 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
             for (c, a) in zip(right, rows) { tallies[k].record(a, gate: c, fade: fade) }
             if tallies[k].advantage < -Self.z { active[k] = false }
         }
-        let winners = blends.indices.filter { active[$0] && tallies[$0].advantage > Self.z }
-        guard let best = winners.max(by: { tallies[$0].surplus < tallies[$1].surplus }) else { return nil }
+        guard let best = AnswerArbiter.Tally.strongest(blends.indices.filter { active[$0] }.map { ($0, tallies[$0]) }, z: Self.z)
+        else { return nil }
         current = best
         tallies = Array(repeating: AnswerArbiter.Tally(), count: blends.count)
         active = blends.indices.map { $0 != best }

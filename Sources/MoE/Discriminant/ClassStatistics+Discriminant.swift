@@ -42,9 +42,9 @@ extension ClassStatistics {
         switch shrinkage {
         case .oas, .oasToward:
             return try intensity(shrinkage, traces: Self.covarianceTraces(completeScatter(), featureCount: featureCount, samples: sampleCount))
-        case .fixed: break
+        case .fixed:
+            return try intensity(shrinkage, traces: (0, 0))
         }
-        return try intensity(shrinkage, traces: (0, 0))
     }
 
     /// ρ from the traces of `Σ̂` (read only by `.oas` and `.oasToward`).
