@@ -29,7 +29,8 @@ Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
                      head is stale, refitted from /sections/gate_statistics
                      (fit_discriminant: pooled within-class covariance shrunk by OAS, moved
                      toward the identity by the learner's shrinkage choice while
-                     its samples are fewer than its features,
+                     its samples are fewer than its features, or over the leading
+                     features alone when a narrow head answers,
                      w_c = S^-1 mu_c, b_c = -mu_c.w_c/2 + log(n_c/n)), as
                      Learner.snapshot() does
   route_by_classes   softmax over the head's logits on random ReLU features of the gate
@@ -280,19 +281,22 @@ def slot_columns(architecture, slot_count):
     return trunk + [sorted(e["classes"]) for e in architecture["experts"]]
 
 
-def fit_discriminant(f, class_count, blend=0.0):
+def fit_discriminant(f, class_count, blend=0.0, leading=None):
     """The head Learner.refitHead() computes from /sections/gate_statistics: a linear
     discriminant with a shared covariance shrunk by Oracle Approximating Shrinkage, moved
     a share `blend` of the way to the identity (the learner's shrinkage choice, while its
     statistics hold fewer samples than features; its classes are the head's columns:
-    classes, or (slot, class) pairs)."""
+    classes, or (slot, class) pairs). A narrow head (`leading` features) is the same fit
+    on the statistics' leading features, the weight's other rows zero."""
     s = f["sections/gate_statistics"]
-    p = int(s.attrs["feature_count"])
-    counts, sums = s["counts"][()], s["sums"][()].reshape(-1, p)
+    width = int(s.attrs["feature_count"])
+    p = min(leading or width, width)
+    counts, sums = s["counts"][()], s["sums"][()].reshape(-1, width)[:, :p]
     packed = s["scatter"][()]
-    scatter = np.zeros((p, p))
-    scatter[np.triu_indices(p)] = packed
-    pending = section_floats(s, "pending").astype(np.float32).reshape(-1, p) if "pending" in s else np.zeros((0, p), np.float32)
+    scatter = np.zeros((width, width))
+    scatter[np.triu_indices(width)] = packed
+    scatter = scatter[:p, :p]
+    pending = section_floats(s, "pending").astype(np.float32).reshape(-1, width)[:, :p] if "pending" in s else np.zeros((0, p), np.float32)
     if len(pending):
         scatter += np.triu(pending.T @ pending).astype(np.float64)
     n = counts.sum()
@@ -309,10 +313,10 @@ def fit_discriminant(f, class_count, blend=0.0):
     seen = np.nonzero(counts > 0)[0]
     means = sums[seen] / counts[seen, None]
     solutions = np.linalg.solve(covariance, means.T).T
-    weight = np.zeros((p, class_count))
+    weight = np.zeros((width, class_count))
     bias = np.full((1, class_count), UNSEEN_CLASS_BIAS)
     for row, label in enumerate(seen):
-        weight[:, label] = solutions[row].astype(np.float32)
+        weight[:p, label] = solutions[row].astype(np.float32)
         bias[0, label] = np.float32(-0.5 * means[row] @ solutions[row] + np.log(counts[label] / n))
     return weight, bias
 
@@ -325,7 +329,8 @@ def class_head(f, learner, columns):
         try:
             choice = learner.get("shrinkage")
             blend = choice["blends"][choice["current"]] if choice else 0.0
-            weight, bias = fit_discriminant(f, columns, blend)
+            leading = (choice.get("leading") or [None] * len(choice["blends"]))[choice["current"]] if choice else None
+            weight, bias = fit_discriminant(f, columns, blend, leading)
             if np.all(np.isfinite(weight)) and np.all(np.isfinite(bias)):
                 return weight, bias
         except np.linalg.LinAlgError:

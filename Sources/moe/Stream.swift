@@ -189,6 +189,8 @@ struct Stream: ParsableCommand {
         /// (0: OAS), and whether the choice still goes on (fewer samples than features).
         var gateShrinkage: Double
         var gateShrinkageChoosing: Bool
+        /// The gate's features its head reads (fewer than all when a narrow head answers).
+        var gateHeadFeatures: Int?
     }
 
     func run() throws {
@@ -448,8 +450,15 @@ struct Stream: ParsableCommand {
             }.joined(separator: ", "))
         let shrinkage = learner.shrinkage
         let blend = shrinkage.blends[shrinkage.current]
-        console.say("the gate's covariance: " + (blend == 0 ? "shrunk by OAS" : "shrunk \(blend) of the way from OAS to the identity")
-            + (shrinkage.choosing ? " (still choosing: fewer samples than features)" : ""))
+        let features = learner.statistics?.featureCount ?? 0
+        let narrow = shrinkage.leading[shrinkage.current]
+        let candidates = shrinkage.candidates.map { k in
+            let name = shrinkage.leading[k].map { "\($0) features" } ?? (shrinkage.blends[k] == 0 ? "OAS" : "blend \(shrinkage.blends[k])")
+            return "\(name) \(counts(shrinkage.tallies[k]))"
+        }
+        console.say("the gate's head: " + (narrow.map { "OAS over the first \($0) of its \(features) features" }
+                                            ?? (blend == 0 ? "OAS over all its features" : "shrunk \(blend) of the way from OAS to the identity"))
+            + (candidates.isEmpty ? "" : " (still choosing; against it where they disagree: " + candidates.joined(separator: ", ") + ")"))
         if let report {
             let document = try failingClearly { try driver.report(evaluation: evaluation, growth: growth) }
             let files = try failingClearly { try document.write(toDirectory: URL(fileURLWithPath: report)) }
@@ -473,7 +482,8 @@ struct Stream: ParsableCommand {
             blasKernel: kernel,
             flopsByPhase: phases.flops,
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
-            gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing))
+            gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing,
+            gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }))
     }
 }
 

@@ -376,6 +376,43 @@ struct AnswerArbiterTests {
         }
     }
 
+    @Test("narrow heads are tried beside the blends and stay in the choice once the blends settle")
+    func narrowHeadsOutliveTheBlends() throws {
+        var choice = ShrinkageChoice(blends: [0, 0.5], leading: [512, 128])
+        #expect(choice.blends == [0, 0.5, 0, 0] && choice.leading == [nil, nil, 512, 128] && choice.candidates == [1, 2, 3])
+        #expect(choice.blending && choice.shrinkage(3) == .oas)
+        // The 128-feature head right on 10 rows the current head gets wrong: it answers.
+        let current = [Bool](repeating: true, count: 10) + [Bool](repeating: false, count: 10)
+        #expect(choice.record(current: current, candidates: [3: [Bool](repeating: true, count: 20)]) == 3)
+        // The blends settle: OAS over all the features replaces them, the narrow head
+        // answering keeps answering, and both others are tried against it afresh.
+        var settled = choice
+        let changed = settled.settle()
+        #expect(!changed)
+        #expect(settled.blends == [0, 0, 0] && settled.leading == [nil, 512, 128] && settled.current == 2)
+        #expect(settled.candidates == [0, 1] && settled.choosing && !settled.blending)
+        let again = settled.settle()
+        #expect(!again && settled.leading == [nil, 512, 128])
+        // A blend answering when they settle: OAS over all the features takes over.
+        var blended = ShrinkageChoice(blends: [0, 0.5], leading: [128])
+        _ = blended.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)])
+        #expect(blended.current == 1)
+        let ended = blended.settle()
+        #expect(ended && blended.current == 0 && blended.leading == [nil, 128] && blended.candidates == [1])
+        // Read back whole; a choice saved before narrow heads has none; a feature count
+        // of 0 is refused.
+        let data = try JSONEncoder().encode(settled)
+        #expect(try JSONDecoder().decode(ShrinkageChoice.self, from: data) == settled)
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ShrinkageChoice(blends: [0, 0.25]))) as! [String: Any]
+        object.removeValue(forKey: "leading")
+        #expect(try JSONDecoder().decode(ShrinkageChoice.self, from: JSONSerialization.data(withJSONObject: object)).leading == [nil, nil])
+        object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        object["leading"] = [NSNull(), 0, 128]
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ShrinkageChoice.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+
     @Test("a vetoed answer gives way to the next the counts find better than the gate, a decided one as well")
     func vetoFallsBack() {
         var arbiter = AnswerArbiter()

@@ -112,15 +112,20 @@ struct LearnerTests {
             let y = (0..<n).map { _ in generator.nextInt(below: 5) == 0 ? 1 + generator.nextInt(below: 4) : 0 }
             return (x, y)
         }
-        var learner = try Learner(configuration: configuration(), inputWidth: 8, classCount: 5)
-        for _ in 0..<100 {
-            let (x, y) = batch(32)
-            _ = try learner.observe(features: x, labels: y)
-        }
-        #expect(learner.arbiter.answer(slot: 0) == .prior)
+        let batches = (0..<100).map { _ in batch(32) }
         let test = batch(2000)
         let majority = Double(test.1.filter { $0 == 0 }.count) / 2000
-        #expect(accuracy(learner, test) == majority, "the prior answers every row with class 0")
+        // Without narrow heads the gate's 64 features find patterns in the noise, and the
+        // prior beats it; with them, a head over a single feature says little more than
+        // the prior, which then wins nothing. Either way every row gets class 0.
+        var plain = configuration()
+        plain.gateNarrowHeads = nil
+        for c in [plain, configuration()] {
+            var learner = try Learner(configuration: c, inputWidth: 8, classCount: 5)
+            for (x, y) in batches { _ = try learner.observe(features: x, labels: y) }
+            if c.gateNarrowHeads == nil { #expect(learner.arbiter.answer(slot: 0) == .prior) }
+            #expect(accuracy(learner, test) == majority, "every row answered with class 0")
+        }
     }
 
     @Test("labels that change over the same inputs (a new concept) grow nothing: the slot in charge relearns them")
@@ -266,6 +271,7 @@ struct LearnerTests {
     func shrinkageChoice() throws {
         var c = configuration()
         c.gateShrinkageBlends = [0, 0.5, 0.9]
+        c.gateNarrowHeads = nil
         // Few noisy rows of few inputs over many random features: the features are highly
         // correlated, and OAS shrinks too little for them.
         c.gate = .classPosterior(features: 1024)
@@ -297,6 +303,7 @@ struct LearnerTests {
         let encoded = try JSONEncoder().encode(LearnerConfiguration())
         var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
         object["gateShrinkageBlends"] = nil
+        object["gateNarrowHeads"] = nil
         var old = try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
         #expect(old.gateShrinkageBlends == nil)
         old.hidden = [8]
@@ -307,6 +314,49 @@ struct LearnerTests {
         #expect(throws: LearnerError.invalidConfiguration("the gate's shrinkage blends must be one or more shares in [0, 1), got [0.0, 1.5]")) {
             try bad.validate()
         }
+    }
+
+    @Test("a narrow head wins a noisy table of few columns, keeps answering once the blends settle, and resumes bit for bit")
+    func narrowHeadChoice() throws {
+        var c = configuration()
+        c.gate = .classPosterior(features: 1024)
+        c.gateShrinkageBlends = [0, 0.5]
+        c.gateNarrowHeads = [1.0 / 16]
+        // A noisy label from two of six inputs: 1024 random features have far more
+        // covariances to estimate than the rows can tell.
+        var generator = SeededGenerator(seed: 9)
+        let batches = (0..<100).map { _ in
+            var x = Matrix(rows: 16, columns: 6)
+            var y: [Int] = []
+            for r in 0..<16 {
+                for j in 0..<6 { x[r, j] = generator.nextNormal() }
+                y.append(x[r, 0] + x[r, 1] + generator.nextNormal() > 0 ? 1 : 0)
+            }
+            return (x, y)
+        }
+        var straight = try Learner(configuration: c, inputWidth: 6, classCount: 2)
+        #expect(straight.shrinkage.leading == [nil, nil, 64])
+        for (x, y) in batches { _ = try straight.observe(features: x, labels: y) }
+        // 1600 samples, more than the features: the blend is gone, the narrow head answers.
+        #expect(straight.shrinkage.blends == [0, 0] && straight.shrinkage.leading == [nil, 64])
+        #expect(straight.shrinkage.current == 1, "\(straight.shrinkage)")
+        let head = straight.model.gate.headWeight
+        #expect((64 * head.columns..<head.scalars.count).allSatisfy { head.scalars[$0] == 0 })
+        var first = try Learner(configuration: c, inputWidth: 6, classCount: 2)
+        for (x, y) in batches[0..<70] { _ = try first.observe(features: x, labels: y) }
+        var resumed = try Learner(checkpoint: Checkpoint.decode(try first.checkpoint().encoded()))
+        #expect(resumed.shrinkage == first.shrinkage && resumed.fittedShrinkageBlends == first.fittedShrinkageBlends)
+        for (x, y) in batches[70...] { _ = try resumed.observe(features: x, labels: y) }
+        #expect(resumed.shrinkage == straight.shrinkage)
+        #expect(resumed.model.parameters == straight.model.parameters)
+        #expect(resumed.model.gate.headWeight == straight.model.gate.headWeight)
+        var bad = configuration()
+        bad.gateNarrowHeads = [0.25, 1]
+        #expect(throws: LearnerError.invalidConfiguration("the gate's narrow heads must be shares of its features in (0, 1), got [0.25, 1.0]")) {
+            try bad.validate()
+        }
+        #expect(LearnerConfiguration().narrowHeadFeatures(of: 2048) == [128, 32])
+        #expect(LearnerConfiguration().narrowHeadFeatures(of: 64) == [4, 1])
     }
 
     @Test("saving and loading mid-stream continues bit for bit")

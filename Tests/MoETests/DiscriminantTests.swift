@@ -72,6 +72,31 @@ struct ClassStatisticsTests {
         #expect(inPlace.state == gathered.state)
     }
 
+    @Test("the statistics of the leading features are those the narrower rows would have gathered")
+    func leadingFeaturesAreTheNarrowStatistics() throws {
+        var generator = SeededGenerator(seed: 14)
+        let x = Matrix.uniform(rows: 1300, columns: 9, low: 0, high: 1, using: &generator)
+        let labels = (0..<1300).map { _ in generator.nextInt(below: 3) }
+        let narrow = Matrix(rows: 1300, columns: 4, scalars: (0..<1300).flatMap { r in (0..<4).map { x[r, $0] } })
+        var wide = ClassStatistics(featureCount: 9), small = ClassStatistics(featureCount: 4)
+        // 1300 rows in batches of 100: two flushes, and rows still pending.
+        for start in stride(from: 0, to: 1300, by: 100) {
+            wide.update(features: x.rows(start..<(start + 100)), labels: Array(labels[start..<(start + 100)]))
+            small.update(features: narrow.rows(start..<(start + 100)), labels: Array(labels[start..<(start + 100)]))
+        }
+        #expect(!wide.pendingRows.isEmpty)
+        let part = wide.leading(4)
+        #expect(part.featureCount == 4 && part.counts == small.counts && part.sums == small.sums)
+        #expect(part.pendingRows == small.pendingRows)
+        #expect(normRelativeDifference(part.withinClassScatter(), small.withinClassScatter()) < 1e-6)
+        let (w, b) = try part.fitDiscriminant()
+        let (ws, bs) = try small.fitDiscriminant()
+        #expect(normRelativeDifference(w.scalars.map(Double.init), ws.scalars.map(Double.init)) < 1e-4)
+        #expect(normRelativeDifference(b.scalars.map(Double.init), bs.scalars.map(Double.init)) < 1e-4)
+        // All the features: the statistics themselves.
+        #expect(wide.leading(9).state == wide.state)
+    }
+
     @Test func mergeDoesNotDependOnOrder() {
         let (x, labels) = sample()
         var first = ClassStatistics(featureCount: 9), second = ClassStatistics(featureCount: 9)

@@ -72,6 +72,9 @@ struct StreamCommandTests {
             // 2,000 rows, fewer than the gate's 2,048 features: its shrinkage is still chosen.
             #expect(MoeProcess.json(r)?["gate_shrinkage_choosing"] as? Bool == true)
             #expect([0, 0.25, 0.5].contains(MoeProcess.json(r)?["gate_shrinkage"] as? Double ?? -1))
+            // Its head reads all 2048 features, or a narrow head's 128 or 32.
+            #expect([2048, 128, 32].contains(MoeProcess.json(r)?["gate_head_features"] as? Int ?? -1))
+            #expect(r.error.contains("the gate's head: "))
             // The kernel its bits depend on, and why it was chosen.
             #expect((MoeProcess.json(r)?["blas_kernel"] as? String)?.contains("(chosen by ") == true)
             lines[300] = "1,2,x,4,0"

@@ -125,7 +125,7 @@ extension Learner {
         guard self.statistics.map({ $0.sampleCount > 1 }) ?? false else { return }
         let columns = model.gate.configuration.pairRouting ? model.gatePairs.count : model.classCount
         // As many samples as features: OAS alone from now on (`ShrinkageChoice.settle()`).
-        if let held = self.statistics, held.sampleCount >= Double(held.featureCount), shrinkage.blends != [0] {
+        if let held = self.statistics, held.sampleCount >= Double(held.featureCount), shrinkage.blending {
             _ = shrinkage.settle()
             shrinkageHeads = [:]
         }
@@ -152,7 +152,7 @@ extension Learner {
             profile.flops["refit", default: 0] += clock.work()
         }
         do {
-            let (weight, bias) = try statistics.fitDiscriminant(shrinkage: shrinkage.currentShrinkage, classCount: columns)
+            let (weight, bias) = try fitChoice(shrinkage.current, statistics, columns: columns)
             guard weight.isFinite && bias.isFinite else {
                 // Keep the previous head; the statistics may support a fit later.
                 history.record(LearnerHistory.Fault(
@@ -185,10 +185,23 @@ extension Learner {
     mutating func fitShrinkageCandidates(_ statistics: ClassStatistics, columns: Int) {
         shrinkageHeads = [:]
         for k in shrinkage.candidates {
-            guard let (weight, bias) = try? statistics.fitDiscriminant(shrinkage: shrinkage.shrinkage(k), classCount: columns),
+            guard let (weight, bias) = try? fitChoice(k, statistics, columns: columns),
                   weight.isFinite && bias.isFinite else { continue }
             shrinkageHeads[k] = GateHead(weight: weight, bias: bias)
         }
+    }
+
+    /// The head of choice `k` (`ShrinkageChoice`): its blend over all the gate's
+    /// features, or OAS over the leading ones, the weight's other rows zero (the gate
+    /// multiplies every feature; zeros leave the logits those of the narrow discriminant).
+    func fitChoice(_ k: Int, _ statistics: ClassStatistics, columns: Int) throws(DiscriminantError) -> (weight: Matrix, bias: Matrix) {
+        guard let m = shrinkage.leading[k], m < statistics.featureCount else {
+            return try statistics.fitDiscriminant(shrinkage: shrinkage.shrinkage(k), classCount: columns)
+        }
+        let (narrow, bias) = try statistics.leading(m).fitDiscriminant(shrinkage: shrinkage.shrinkage(k), classCount: columns)
+        var weight = Matrix(rows: statistics.featureCount, columns: columns)
+        weight.scalars.replaceSubrange(0..<(m * columns), with: narrow.scalars)
+        return (weight, bias)
     }
 
     /// Scores every candidate head on a first-visit batch, before anything learns from

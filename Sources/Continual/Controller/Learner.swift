@@ -150,7 +150,8 @@ public struct Learner: Sendable {
             scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
-        shrinkage = ShrinkageChoice(blends: statistics != nil ? configuration.gateShrinkageBlends ?? [0] : [0])
+        shrinkage = ShrinkageChoice(blends: statistics != nil ? configuration.gateShrinkageBlends ?? [0] : [0],
+                                    leading: statistics.map { configuration.narrowHeadFeatures(of: $0.featureCount) } ?? [])
         let judged = statistics != nil && configuration.arbiter.enabled && configuration.arbiter.fixed == nil
         holdout = Holdout(rate: judged ? configuration.arbiter.holdoutRate : 0,
                           capacity: judged ? configuration.arbiter.holdoutCapacity : 0, width: inputWidth)

@@ -62,6 +62,11 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// (`ShrinkageChoice`); the first answers until another is significantly more often
     /// right. Nil (what configurations saved before it read): OAS alone.
     public var gateShrinkageBlends: [Double]? = [0, 0.25, 0.5]
+    /// Narrow heads tried beside them for the whole stream: OAS discriminants over the
+    /// leading share of the gate's features (1/16 and 1/64: 128 and 32 of 2048), which
+    /// answer once significantly more often right (`ShrinkageChoice`). Nil (what
+    /// configurations saved before it read): none.
+    public var gateNarrowHeads: [Double]? = [0.0625, 0.015625]
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// How inputs are scaled before anything reads them: each feature's transform is fixed
@@ -160,6 +165,13 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         return nil
     }
 
+    /// The feature counts of the narrow heads over a gate of `features` features: each
+    /// share rounded, at least one, fewer than all, without repeats, widest first.
+    public func narrowHeadFeatures(of features: Int) -> [Int] {
+        let counts = (gateNarrowHeads ?? []).map { max(1, Int(($0 * Double(features)).rounded())) }.filter { $0 < features }
+        return Array(Set(counts)).sorted(by: >)
+    }
+
     /// Plain fine-tuning: no growth, no replay, no gate statistics.
     public static var fineTuning: LearnerConfiguration {
         var c = LearnerConfiguration()
@@ -189,6 +201,9 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if !(statisticsHalfLife >= 0) { try fail("the statistics half-life must be >= 0, got \(statisticsHalfLife)") }
         if let blends = gateShrinkageBlends, blends.isEmpty || !blends.allSatisfy({ $0 >= 0 && $0 < 1 }) {
             try fail("the gate's shrinkage blends must be one or more shares in [0, 1), got \(blends)")
+        }
+        if let shares = gateNarrowHeads, !shares.allSatisfy({ $0 > 0 && $0 < 1 }) {
+            try fail("the gate's narrow heads must be shares of its features in (0, 1), got \(shares)")
         }
         if expertWidth < 1 { try fail("the expert width must be positive, got \(expertWidth)") }
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }

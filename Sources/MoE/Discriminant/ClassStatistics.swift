@@ -255,6 +255,31 @@ public struct ClassStatistics: Sendable {
         generation = Self.nextGeneration()
     }
 
+    /// The statistics of the first `count` features alone: the same counts, the leading
+    /// part of every class's sums, the scatter's leading `count x count` block and the
+    /// pending rows' leading columns (each block is exactly what the smaller statistics
+    /// would have gathered). Costs `O(count²)`, no product.
+    public func leading(_ count: Int) -> ClassStatistics {
+        precondition(count > 0 && count <= featureCount, "Leading features must be in 1...\(featureCount), got \(count)")
+        let p = featureCount
+        guard count < p else { return self }
+        var part = ClassStatistics(featureCount: count)
+        part.counts = counts
+        part.sums.reserveCapacity(counts.count * count)
+        for c in counts.indices { part.sums.append(contentsOf: sums[(c * p)..<(c * p + count)]) }
+        part.scatter.withUnsafeMutableBufferPointer { out in
+            scatter.withUnsafeBufferPointer { s in
+                for i in 0..<count {
+                    for j in i..<count { out[i * count + j] = s[i * p + j] }
+                }
+            }
+        }
+        let rows = pending.count / p
+        part.pending.reserveCapacity(rows * count)
+        for r in 0..<rows { part.pending.append(contentsOf: pending[(r * p)..<(r * p + count)]) }
+        return part
+    }
+
     /// The statistics of both `self` and `other`.
     public func merging(_ other: ClassStatistics) -> ClassStatistics {
         var result = self
