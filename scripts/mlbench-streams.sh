@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real data sets nobody tuned on, through the user's commands: 36 sets from Debian's R
+# Real data sets nobody tuned on, through the user's commands: 42 sets from Debian's R
 # packages and PyPI. 14 of mlbench's (r-cran-mlbench): letters, satellite images,
 # vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes (text votes with
 # gaps), DNA, breast cancer, diabetes, the shuttle; kernlab's spam (word frequencies and
@@ -7,7 +7,8 @@
 # promoter genes (57 nucleotide letters); caret's German credit and cell segmentation;
 # then, added a round later and run untuned, MASS's crabs, birthwt, survey and Aids2,
 # dslabs' brca, olive and mnist_27, carData's Chile, Mroz, TitanicSurvival, Womenlf,
-# Arrests and BEPS, AER's HMDA and CreditCard, and PyPI's palmerpenguins. Their .rda and
+# Arrests and BEPS, AER's HMDA and CreditCard, and PyPI's palmerpenguins; a round later,
+# six bundled with PyPI's statsmodels (fair, anes96 twice, randhie, star98, ccard). Their .rda and
 # .RData files and lazy-load databases are read without installing R, by the `rdata`
 # package from PyPI in a throw-away virtual environment, .build-reference/mlbench
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
 venv="${MOE_MLBENCH_VENV:-.build-reference/mlbench}"
-python_venv "$venv" rdata,pandas,sklearn,palmerpenguins rdata pandas scikit-learn palmerpenguins
+python_venv "$venv" rdata,pandas,sklearn,palmerpenguins,statsmodels rdata pandas scikit-learn palmerpenguins statsmodels
 bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)

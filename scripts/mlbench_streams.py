@@ -1,7 +1,7 @@
 """Real data sets from R packages (Debian's r-cran-mlbench, r-cran-kernlab, r-cran-caret,
 r-cran-mass, r-cran-dslabs, r-cran-cardata and r-cran-aer, and PyPI's palmerpenguins, read
 from their .rda and .RData files, or their lazy-load databases (data/Rdata.rdb), without
-R) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
+R; and six bundled with PyPI's statsmodels) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
 the training rows in three orders (shuffled; class order; blocks of 20 rows with the
 classes taking turns), label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). With --reference: an offline shrunk LDA
@@ -100,6 +100,22 @@ def mnist_27(library):
     return pd.concat([data["train"], data["test"]], ignore_index=True)
 
 
+def statsmodels_set(name, label, make=None):
+    """A data set bundled with PyPI's statsmodels, its label made by `make` (a function of
+    the frame returning the label column) when the set has none to classify."""
+    def load(library):
+        import statsmodels.datasets as bundled
+        frame = getattr(bundled, name).load_pandas().data
+        if make is not None:
+            frame[label] = make(frame)
+        return frame
+    return load
+
+
+def tertiles(values):
+    return pd.qcut(values, 3, labels=["low", "middle", "high"]).astype(str)
+
+
 # name: (loader of the R folder, label column, columns left out). One generator splits
 # them all in this order, so a set added at the end leaves the splits of those before it
 # unchanged. Left out of the later sets: columns that give the label away (birthwt's
@@ -131,6 +147,20 @@ SETS = {
     }),
     **package("AER", "rda", {"HMDA": ("deny", []), "CreditCard": ("card", ["expenditure", "share"])}),
     "penguins": (penguins, "species", []),
+    # statsmodels' bundled sets (added after the defaults were set, and first run on the
+    # build that added narrow heads): extramarital affairs (any or none), the 1996 US
+    # election survey (party identification, 7 classes; and the vote), the RAND health
+    # insurance experiment (doctor visits: none, 1-3, more), California schools (share of
+    # pupils above the median maths score, in tertiles; the counts that define it left
+    # out) and a credit card survey (home owner or renter, 72 rows).
+    "fair": (statsmodels_set("fair", "any_affair", lambda f: np.where(f["affairs"] > 0, "yes", "no")), "any_affair", ["affairs"]),
+    "anes96": (statsmodels_set("anes96", "PID"), "PID", []),
+    "anes96_vote": (statsmodels_set("anes96", "vote"), "vote", []),
+    "randhie": (statsmodels_set("randhie", "visits", lambda f: pd.cut(f["mdvis"], [-1, 0, 3, np.inf], labels=["none", "few", "many"]).astype(str)),
+                "visits", ["mdvis"]),
+    "star98": (statsmodels_set("star98", "maths", lambda f: tertiles(f["NABOVE"] / (f["NABOVE"] + f["NBELOW"]))),
+               "maths", ["NABOVE", "NBELOW"]),
+    "ccard": (statsmodels_set("ccard", "OWNRENT"), "OWNRENT", []),
 }
 
 

@@ -353,11 +353,16 @@ struct AnswerArbiterTests {
         #expect(choice.current == 0 && choice.candidates == [1, 2] && choice.currentShrinkage == .oas)
         // Blend 0.5 wrong on 10 rows the current head gets right: 3.2 standard errors behind.
         let current = [Bool](repeating: true, count: 10) + [Bool](repeating: false, count: 10)
-        #expect(choice.record(current: current, candidates: [1: current, 2: [Bool](repeating: false, count: 20)]) == nil)
-        #expect(choice.candidates == [1] && choice.current == 0)
+        #expect(choice.record(current: current, candidates: [1: current, 2: [Bool](repeating: false, count: 20)], samples: 100) == nil)
+        #expect(choice.candidates == [1] && choice.current == 0 && choice.retryAt[2] == 200)
+        // Tried again, with fresh counts, once the statistics hold twice the samples.
+        choice.wake(samples: 199)
+        #expect(choice.candidates == [1])
+        choice.wake(samples: 200)
+        #expect(choice.candidates == [1, 2] && choice.tallies[2] == AnswerArbiter.Tally() && choice.retryAt[2] == nil)
         // Blend 0.25 right on the 10 rows the current head gets wrong: it takes over, and
         // every other blend is tried again against it.
-        #expect(choice.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)]) == 1)
+        #expect(choice.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)], samples: 120) == 1)
         #expect(choice.current == 1 && choice.candidates == [0, 2] && choice.currentShrinkage == .oasToward(0.25))
         #expect(choice.tallies.allSatisfy { $0.wins == 0 && $0.losses == 0 })
         // Settled: OAS, nothing else tried, and the head changes.
@@ -383,7 +388,7 @@ struct AnswerArbiterTests {
         #expect(choice.blending && choice.shrinkage(3) == .oas)
         // The 128-feature head right on 10 rows the current head gets wrong: it answers.
         let current = [Bool](repeating: true, count: 10) + [Bool](repeating: false, count: 10)
-        #expect(choice.record(current: current, candidates: [3: [Bool](repeating: true, count: 20)]) == 3)
+        #expect(choice.record(current: current, candidates: [3: [Bool](repeating: true, count: 20)], samples: 20) == 3)
         // The blends settle: OAS over all the features replaces them, the narrow head
         // answering keeps answering, and both others are tried against it afresh.
         var settled = choice
@@ -395,7 +400,7 @@ struct AnswerArbiterTests {
         #expect(!again && settled.leading == [nil, 512, 128])
         // A blend answering when they settle: OAS over all the features takes over.
         var blended = ShrinkageChoice(blends: [0, 0.5], leading: [128])
-        _ = blended.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)])
+        _ = blended.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)], samples: 20)
         #expect(blended.current == 1)
         let ended = blended.settle()
         #expect(ended && blended.current == 0 && blended.leading == [nil, 128] && blended.candidates == [1])

@@ -184,6 +184,7 @@ extension Learner {
     /// `ShrinkageChoice`); a snapshot's refit, which learns nothing, fits none.
     mutating func fitShrinkageCandidates(_ statistics: ClassStatistics, columns: Int) {
         shrinkageHeads = [:]
+        shrinkage.wake(samples: statistics.sampleCount)
         for k in shrinkage.candidates {
             guard let (weight, bias) = try? fitChoice(k, statistics, columns: columns),
                   weight.isFinite && bias.isFinite else { continue }
@@ -229,7 +230,8 @@ extension Learner {
             candidates[k] = right(logits)
         }
         let previous = shrinkage.current
-        guard let won = shrinkage.record(current: right(z), candidates: candidates), let head = shrinkageHeads[won] else { return }
+        guard let won = shrinkage.record(current: right(z), candidates: candidates, samples: statistics?.sampleCount ?? 0),
+              let head = shrinkageHeads[won] else { return }
         let replaced = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
         model.setClassHead(weight: head.weight, bias: head.bias)
         shrinkageHeads[won] = nil
