@@ -359,7 +359,7 @@ struct AnswerArbiterTests {
         choice.wake(samples: 199)
         #expect(choice.candidates == [1])
         choice.wake(samples: 200)
-        #expect(choice.candidates == [1, 2] && choice.tallies[2] == AnswerArbiter.Tally() && choice.retryAt[2] == nil)
+        #expect(choice.candidates == [1, 2] && choice.tallies[2].wins == 0 && choice.tallies[2].losses == 0 && choice.retryAt[2] == nil)
         // Blend 0.25 right on the 10 rows the current head gets wrong: it takes over, and
         // every other blend is tried again against it.
         #expect(choice.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)], samples: 120) == 1)

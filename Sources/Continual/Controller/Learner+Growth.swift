@@ -230,12 +230,16 @@ extension Learner {
             candidates[k] = right(logits)
         }
         let previous = shrinkage.current
-        guard let won = shrinkage.record(current: right(z), candidates: candidates, samples: statistics?.sampleCount ?? 0),
-              let head = shrinkageHeads[won] else { return }
-        let replaced = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
-        model.setClassHead(weight: head.weight, bias: head.bias)
-        shrinkageHeads[won] = nil
-        shrinkageHeads[previous] = replaced
+        let won = shrinkage.record(current: right(z), candidates: candidates, samples: statistics?.sampleCount ?? 0)
+        if let won, let head = shrinkageHeads[won] {
+            let replaced = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
+            model.setClassHead(weight: head.weight, bias: head.bias)
+            shrinkageHeads[won] = nil
+            shrinkageHeads[previous] = replaced
+        }
+        // A dropped candidate's head is fitted again when it is tried again: kept, it would
+        // only be saved (and a checkpoint reads the heads of the candidates still tried).
+        shrinkageHeads = shrinkageHeads.filter { shrinkage.candidates.contains($0.key) }
     }
 
     /// Parameters an expert with `detectors` detectors at hidden layer `layer` would add.
