@@ -186,7 +186,8 @@ struct Stream: ParsableCommand {
         /// Bytes the learner holds, by component.
         var memoryBytes: [String: Int]
         /// The share of the way from OAS to the identity the gate's covariance is shrunk
-        /// (0: OAS), and whether the choice still goes on (fewer samples than features).
+        /// (0: OAS), and whether the choice still goes on (blends while samples are fewer
+        /// than features, narrow heads for the whole stream).
         var gateShrinkage: Double
         var gateShrinkageChoosing: Bool
         /// The gate's features its head reads (fewer than all when a narrow head answers).

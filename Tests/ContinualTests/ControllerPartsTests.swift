@@ -398,6 +398,10 @@ struct AnswerArbiterTests {
         #expect(settled.candidates == [0, 1] && settled.choosing && !settled.blending)
         let again = settled.settle()
         #expect(!again && settled.leading == [nil, 512, 128])
+        // OAS answering when they settle: it keeps answering.
+        var plain = ShrinkageChoice(blends: [0, 0.5], leading: [128])
+        let unchanged = plain.settle()
+        #expect(!unchanged && plain.current == 0 && plain.blends == [0, 0] && plain.candidates == [1])
         // A blend answering when they settle: OAS over all the features takes over.
         var blended = ShrinkageChoice(blends: [0, 0.5], leading: [128])
         _ = blended.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)], samples: 20)

@@ -131,7 +131,8 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
     /// choice for the whole stream: a table that favours one does so at any length. The
     /// counts start again. Returns whether the head answering changes.
     public mutating func settle() -> Bool {
-        guard blending || (leading[current] == nil && blends[current] != 0) else { return false }
+        let changes = leading[current] == nil && blends[current] != 0
+        guard blending || changes else { return false }
         let kept = blends.indices.filter { leading[$0] != nil }
         let answering = leading[current] != nil ? kept.firstIndex(of: current).map { $0 + 1 } : nil
         blends = [0] + kept.map { _ in 0 }
@@ -140,7 +141,7 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
         tallies = Array(repeating: AnswerArbiter.Tally(), count: blends.count)
         active = blends.indices.map { $0 != current }
         retryAt = blends.map { _ in nil }
-        return answering == nil
+        return changes
     }
 
     private enum CodingKeys: String, CodingKey { case blends, leading, current, tallies, active, retryAt }
@@ -159,7 +160,7 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
               tallies.count == blends.count, active.count == blends.count, !active[current],
               leading.count == blends.count, leading.allSatisfy({ ($0 ?? 1) > 0 }), retryAt.count == blends.count else {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
-                debugDescription: "the shrinkage choice's \(blends.count) blends \(blends), \(leading.count) feature counts, current \(current), \(tallies.count) tallies and \(active.count) flags do not agree"))
+                debugDescription: "the shrinkage choice's \(blends.count) blends \(blends), \(leading.count) feature counts, current \(current), \(tallies.count) tallies, \(active.count) flags and \(retryAt.count) retries do not agree"))
         }
     }
 }
