@@ -51,6 +51,51 @@ struct CheckpointPredictScriptTests {
         }
     }
 
+    @Test("The same when a narrow head answers: the stale head refitted from the statistics' leading features")
+    func narrowHead() throws {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python),
+              MoeProcess.run(executable: python, ["-c", "import h5py, numpy"], in: nil, input: nil).status == 0 else {
+            print("skipped: \(python) with h5py and numpy is not installed (apt-get install python3-h5py)")
+            return
+        }
+        try withTemporaryDirectory { directory in
+            // A noisy label from two of six inputs, where 64 of 1024 random features beat all.
+            var generator = SeededGenerator(seed: Self.narrowSeed)
+            func rows(_ n: Int) -> [(features: [Float], label: Int)] {
+                (0..<n).map { _ in
+                    let x = (0..<6).map { _ in generator.nextNormal() }
+                    return (x, x[0] + x[1] + generator.nextNormal() > 0 ? 1 : 0)
+                }
+            }
+            let train = rows(1600), test = rows(300)
+            try Self.csv(train, labels: true).write(toFile: directory.path("train.csv"), atomically: true, encoding: .utf8)
+            try Self.csv(test, labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
+            try #"{"gate": {"classPosterior": {"features": 1024}}, "gateNarrowHeads": [0.0625], "gateShrinkageBlends": [0, 0.5]}"#
+                .write(toFile: directory.path("learner.json"), atomically: true, encoding: .utf8)
+            let checkpoint = directory.path("learner.h5")
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "last",
+                                         "--hidden", "16", "--batch-size", "16", "--learner-config", directory.path("learner.json"),
+                                         "--save", checkpoint, "--json"])
+            #expect(stream.status == 0, "\(stream.error)")
+            #expect(MoeProcess.json(stream)?["gate_head_features"] as? Int == 64, "\(stream.error)")
+            let stale = MoeProcess.run(executable: python, ["-c", "import h5py, json, sys; f = h5py.File(sys.argv[1]); "
+                + "print(json.loads(bytes(f['sections/learner/state'][0]))['counters']['headIsStale'])", checkpoint], in: nil, input: nil)
+            #expect(stale.output.trimmingCharacters(in: .whitespacesAndNewlines) == "True", "\(stale.output) \(stale.error)")
+            let learner = try Learner(checkpoint: Checkpoint.load(from: checkpoint)).snapshot()
+            let x = Matrix(test.map(\.features))
+            let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
+            #expect(classes.status == 0, "\(classes.error)")
+            #expect(classes.output.split(separator: "\n").map { Int($0) ?? -1 } == learner.predict(x))
+            let logits = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv")], in: nil, input: nil)
+            let printed = Matrix(logits.output.split(separator: "\n").map { $0.split(separator: ",").map { Float(String($0))! } })
+            #expect(maxRelativeDifference(printed, learner.model(learner.scaler?.transform(x) ?? x)) <= 1e-5)
+        }
+    }
+
+    /// The data seed of ``narrowHead()``: one where the narrow head answers at the end.
+    static let narrowSeed: UInt64 = 1
+
     func checkStreamedLearner(width: Int, levels: Bool, learnerConfig: String? = nil, inspect: (String) throws -> Void = { _ in }) throws {
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python),
