@@ -27,6 +27,17 @@ struct CheckpointPredictScriptTests {
         }
     }
 
+    /// Debian's Python with h5py and numpy, or nil (and a line saying the test is skipped).
+    static func python() -> String? {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python),
+              MoeProcess.run(executable: python, ["-c", "import h5py, numpy"], in: nil, input: nil).status == 0 else {
+            print("skipped: \(python) with h5py and numpy is not installed (apt-get install python3-h5py)")
+            return nil
+        }
+        return python
+    }
+
     static func csv(_ rows: [(features: [Float], label: Int)], labels: Bool) -> String {
         rows.map { row in row.features.map { "\($0)" }.joined(separator: ",") + (labels ? ",\(row.label)" : "") }
             .joined(separator: "\n") + "\n"
@@ -53,12 +64,7 @@ struct CheckpointPredictScriptTests {
 
     @Test("The same when a narrow head answers: the stale head refitted from the statistics' leading features")
     func narrowHead() throws {
-        let python = "/usr/bin/python3"
-        guard FileManager.default.isExecutableFile(atPath: python),
-              MoeProcess.run(executable: python, ["-c", "import h5py, numpy"], in: nil, input: nil).status == 0 else {
-            print("skipped: \(python) with h5py and numpy is not installed (apt-get install python3-h5py)")
-            return
-        }
+        guard let python = Self.python() else { return }
         try withTemporaryDirectory { directory in
             // A noisy label from two of six inputs, where 64 of 1024 random features beat all.
             var generator = SeededGenerator(seed: Self.narrowSeed)
@@ -97,12 +103,7 @@ struct CheckpointPredictScriptTests {
     static let narrowSeed: UInt64 = 1
 
     func checkStreamedLearner(width: Int, levels: Bool, learnerConfig: String? = nil, inspect: (String) throws -> Void = { _ in }) throws {
-        let python = "/usr/bin/python3"
-        guard FileManager.default.isExecutableFile(atPath: python),
-              MoeProcess.run(executable: python, ["-c", "import h5py, numpy"], in: nil, input: nil).status == 0 else {
-            print("skipped: \(python) with h5py and numpy is not installed (apt-get install python3-h5py)")
-            return
-        }
+        guard let python = Self.python() else { return }
         try withTemporaryDirectory { directory in
             var generator = SeededGenerator(seed: 3)
             let train = Self.rows(800, classes: [0, 1], width: width, levels: levels, generator: &generator)
