@@ -422,6 +422,32 @@ struct AnswerArbiterTests {
         }
     }
 
+    @Test("a class new to the stream makes a narrow head give way to OAS over all the features; old choices keep theirs")
+    func narrowHeadWidens() throws {
+        var choice = ShrinkageChoice(blends: [0], leading: [128, 32])
+        #expect(choice.widensForNewClasses)
+        // OAS over all the features answering: nothing changes.
+        #expect(choice.widen() == nil && choice.current == 0)
+        // The 32-feature head wins, then a new class arrives: OAS answers again, and both
+        // narrow heads are tried against it with fresh counts.
+        let current = [Bool](repeating: true, count: 10) + [Bool](repeating: false, count: 10)
+        #expect(choice.record(current: current, candidates: [2: [Bool](repeating: true, count: 20)], samples: 20) == 2)
+        _ = choice.record(current: current, candidates: [0: current, 1: current], samples: 40)
+        #expect(choice.widen() == 0)
+        #expect(choice.current == 0 && choice.candidates == [1, 2] && choice.leading[choice.current] == nil)
+        #expect(choice.tallies.allSatisfy { $0.wins == 0 && $0.losses == 0 } && choice.retryAt.allSatisfy { $0 == nil })
+        // Saved and read back, it still widens; saved before the rule existed, it keeps its head.
+        let data = try JSONEncoder().encode(choice)
+        #expect(try JSONDecoder().decode(ShrinkageChoice.self, from: data) == choice)
+        var narrow = ShrinkageChoice(blends: [0], leading: [32])
+        _ = narrow.record(current: current, candidates: [1: [Bool](repeating: true, count: 20)], samples: 20)
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(narrow)) as! [String: Any]
+        object.removeValue(forKey: "widensForNewClasses")
+        var old = try JSONDecoder().decode(ShrinkageChoice.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(!old.widensForNewClasses && old.current == 1)
+        #expect(old.widen() == nil && old.current == 1)
+    }
+
     @Test("a vetoed answer gives way to the next the counts find better than the gate, a decided one as well")
     func vetoFallsBack() {
         var arbiter = AnswerArbiter()

@@ -350,6 +350,14 @@ struct LearnerTests {
         #expect(resumed.shrinkage == straight.shrinkage)
         #expect(resumed.model.parameters == straight.model.parameters)
         #expect(resumed.model.gate.headWeight == straight.model.gate.headWeight)
+        // A third class arrives: the narrow head gives way to OAS over all the features.
+        var widened = straight
+        var novel = Matrix(rows: 16, columns: 6)
+        for r in 0..<16 { for j in 0..<6 { novel[r, j] = generator.nextNormal() + 2 } }
+        _ = try widened.observe(features: novel, labels: [Int](repeating: 2, count: 16))
+        #expect(widened.shrinkage.leading[widened.shrinkage.current] == nil, "\(widened.shrinkage)")
+        let wide = widened.model.gate.headWeight
+        #expect((64 * wide.columns..<wide.scalars.count).contains { wide.scalars[$0] != 0 })
         var bad = configuration()
         bad.gateNarrowHeads = [0.25, 1]
         #expect(throws: LearnerError.invalidConfiguration("the gate's narrow heads must be shares of its features in (0, 1), got [0.25, 1.0]")) {
@@ -425,6 +433,13 @@ struct LearnerTests {
         #expect(try Learner(checkpoint: checkpoint).scaler == robust.scaler)
         checkpoint.sections["scaler"]!.attributes["winsorise"] = .double(-1)
         #expect { try Learner(checkpoint: checkpoint) } throws: { "\($0)".contains("/sections/scaler") && "\($0)".contains("winsorise") }
+        // Anchoring: on by default and saved; a scaler saved before it existed centres on
+        // the mean, as it did.
+        checkpoint = learner.checkpoint()
+        #expect(learner.scaler?.anchored == true && checkpoint.sections["scaler"]!.attributes["anchored"] == .int(1))
+        #expect(try Learner(checkpoint: checkpoint).scaler?.anchored == true)
+        checkpoint.sections["scaler"]!.attributes["anchored"] = nil
+        #expect(try Learner(checkpoint: checkpoint).scaler?.anchored == false)
     }
 
     @Test("a learner saved by the first version (no state version) is refused with a sentence saying why")

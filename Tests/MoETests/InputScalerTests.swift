@@ -35,6 +35,37 @@ struct InputScalerTests {
         #expect((0..<4).map { t[$0, 2] } == [0, 0, 0, 0])
     }
 
+    @Test("anchored: a feature constant until it varies is fixed around its constant, so the rows seen before keep their value")
+    func anchoredConstant() {
+        // 512 rows where feature 1 is 4 (a category's indicator before the category comes),
+        // then a batch where it is 9 in ten rows: it is fixed in that batch (settled).
+        func stream(anchored: Bool) -> InputScaler {
+            var scaler = InputScaler(width: 3, evidence: 32, clip: 3, settle: 128, anchored: anchored)
+            for b in 0..<4 {
+                var x = Self.rows(128, offset: 128 * b)
+                for r in 0..<128 { x[r, 1] = 4 }
+                scaler.update(x)
+            }
+            var x = Self.rows(128, offset: 512)
+            for r in 0..<128 { x[r, 1] = r < 10 ? 9 : 4 }
+            scaler.update(x)
+            return scaler
+        }
+        let anchored = stream(anchored: true), centred = stream(anchored: false)
+        #expect(anchored.fixed[1] && centred.fixed[1])
+        // The value every earlier row had maps to 0, as it did before the feature was fixed.
+        var old = Matrix(rows: 1, columns: 3)
+        old[0, 1] = 4
+        #expect(anchored.transform(old)[0, 1] == 0)
+        #expect(centred.transform(old)[0, 1] < -0.05, "centred on the mean, the old rows move")
+        // The scale is the root mean square deviation from the constant: 10 rows of 5 in 640.
+        let expected = Float(1 / (10.0 * 25 / 640).squareRoot())
+        #expect(abs(anchored.inverseScale[1] - expected) < 1e-4 * expected)
+        // The busy feature, fixed in the first batch, is the same either way.
+        #expect(anchored.center[0] == centred.center[0] && anchored.inverseScale[0] == centred.inverseScale[0])
+        #expect(anchored.anchored && !centred.anchored)
+    }
+
     @Test("without settle (scalers saved before it existed) a rare feature keeps moving until it has shown its evidence")
     func neverSettles() {
         var scaler = InputScaler(width: 3, evidence: 32, clip: 3)

@@ -15,8 +15,9 @@ import MoE
 //                                   pending: float32 [rows, features] not yet in the scatter
 //   /sections/scaler/<name>         the input scaler: center, inverse_scale (float32, what
 //                                   predictions use), mean, squares (float64), first
-//                                   (float32), varying, fixed (int64); @count, @evidence, @clip, @settle, @winsorise
-//                                   (absent in older files: the scaler never settles)
+//                                   (float32), varying, fixed (int64); @count, @evidence, @clip, @settle, @winsorise,
+//                                   @anchored (absent in older files: the scaler never
+//                                   settles, takes gross errors in, centres on the mean)
 //   /sections/replay/features       float32 [n, width] (raw inputs); labels, tags int64 [n];
 //                                   @seen, @capacity
 //   /sections/holdout/features      float32 [n, width] (raw inputs); labels int64 [n];
@@ -76,7 +77,8 @@ extension Learner {
                 attributes: ["count": .double(scaler.count), "evidence": .int(Int64(scaler.evidence)),
                              "clip": .double(Double(scaler.clip))]
                     .merging(scaler.settle.map { ["settle": .int(Int64($0))] } ?? [:]) { $1 }
-                    .merging(scaler.winsorise.map { ["winsorise": .double($0)] } ?? [:]) { $1 },
+                    .merging(scaler.winsorise.map { ["winsorise": .double($0)] } ?? [:]) { $1 }
+                    .merging(scaler.anchored ? ["anchored": .int(1)] : [:]) { $1 },
                 datasets: [
                     "center": .float32(Matrix(row: scaler.center)),
                     "inverse_scale": .float32(Matrix(row: scaler.inverseScale)),
@@ -275,6 +277,8 @@ extension Learner {
         if let winsorise, !(winsorise > 0 && winsorise.isFinite) {
             throw .invalidValue(path: "/sections/scaler", reason: "winsorise \(winsorise) is not a positive number of deviations", file: file)
         }
+        // Absent in scalers saved before it existed: they centre every feature on its mean.
+        let anchored = section.attributes["anchored"] == nil ? false : try section.int("anchored") != 0
         guard evidence >= 1, clip > 0, clip.isFinite, count >= 0, count.isFinite else {
             throw .invalidValue(path: "/sections/scaler", reason: "evidence \(evidence), clip \(clip), count \(count) are not a scaler's", file: file)
         }
@@ -291,7 +295,8 @@ extension Learner {
             center: try section.matrix("center", columns: width).scalars,
             inverseScale: try section.matrix("inverse_scale", columns: width).scalars)
         do {
-            return try InputScaler(width: width, evidence: evidence, clip: Float(clip), settle: settle, winsorise: winsorise, state: state)
+            return try InputScaler(width: width, evidence: evidence, clip: Float(clip), settle: settle, winsorise: winsorise,
+                                   anchored: anchored, state: state)
         } catch {
             throw .invalidValue(path: "/sections/scaler", reason: error.description, file: file)
         }

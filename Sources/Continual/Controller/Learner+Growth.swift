@@ -242,6 +242,22 @@ extension Learner {
         shrinkageHeads = shrinkageHeads.filter { shrinkage.candidates.contains($0.key) }
     }
 
+    /// A class new to the stream arrived: a narrow head answering gives way to the head
+    /// over all the gate's features (``ShrinkageChoice/widen()``).
+    mutating func widenHeadForNewClasses() {
+        let previous = shrinkage.current
+        guard let plain = shrinkage.widen() else { return }
+        if let head = shrinkageHeads[plain] {
+            shrinkageHeads[previous] = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
+            shrinkageHeads[plain] = nil
+            model.setClassHead(weight: head.weight, bias: head.bias)
+        } else {
+            counters.headIsStale = true
+            refitHead()
+        }
+        shrinkageHeads = shrinkageHeads.filter { shrinkage.candidates.contains($0.key) }
+    }
+
     /// Parameters an expert with `detectors` detectors at hidden layer `layer` would add.
     func expertParameters(layer: Int, detectors: Int) -> Int {
         let context = model.contextWidth(configuration.expertContext, at: layer)

