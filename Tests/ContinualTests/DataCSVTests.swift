@@ -80,12 +80,14 @@ struct DataCSVTests {
             try writeText("h1,h2,h3\n0,1,2\n1,2,x3\n", to: path)
             let error = dataError { _ = try CSV.load(path: path, format: CSVFormat(hasHeader: true)) }
             #expect(error == .nonNumericField(at: DataLocation(source: path, line: 3, column: 3), text: "x3"))
-            #expect(error?.description == "\(path), line 3, column 3: the field 'x3' is not a number.")
+            #expect(error?.description == "\(path), line 3, column 3: the field 'x3' is not a number; correct the field, "
+                + "or leave the column out (--ignore-columns 2, the 0-based index, or its header name).")
             // An empty field (when missing values are not filled) and a number followed by
             // text are not numbers either.
             try writeText("0,1,\n", to: path)
-            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(imputesMissing: false)) }
-                == .nonNumericField(at: DataLocation(source: path, line: 1, column: 3), text: ""))
+            let missing = dataError { _ = try CSV.load(path: path, format: CSVFormat(imputesMissing: false)) }
+            #expect(missing == .nonNumericField(at: DataLocation(source: path, line: 1, column: 3), text: ""))
+            #expect(missing?.description == "\(path), line 1, column 3: the field '' is not a number.")
             // Text in the first row makes a text column, unless text is refused.
             try writeText("0,1.5kg,2\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(textIndicators: 0)) }

@@ -88,7 +88,7 @@ struct StreamCommandTests {
             // The bad row was skipped and counted, the 1999 others learned.
             let figures = try #require(MoeProcess.json(skipped))
             #expect(figures["rows_skipped"] as? Int == 1 && figures["samples"] as? Int == 1999)
-            #expect(skipped.error.contains("1 row skipped (1 with a field that is not a number); the last: \(dir.path("bad.csv")), line 301, column 3: the field 'x' is not a number."),
+            #expect(skipped.error.contains("1 row skipped (1 with a field that is not a number); the last: \(dir.path("bad.csv")), line 301, column 3: the field 'x' is not a number; correct the field, or leave the column out (--ignore-columns 2,"),
                     "\(skipped.error)")
         }
     }

@@ -99,7 +99,14 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             let shape = actual.map(String.init).joined(separator: "x")
             return "\(path): wrong dimensions \(shape.isEmpty ? "(none)" : shape), expected \(expected)."
         case .nonNumericField(let at, let text):
-            return "\(at): the field \(quoted(text)) is not a number."
+            // Text in a column read as numbers (its first value was one): a code such as
+            // `229a` among numbers, a unit typed in. Say how to go on (1-based columns in
+            // the message, 0-based indices for leaving one out).
+            guard !text.isEmpty, !CSVFormat.missingMarks.contains(text), let column = at.column else {
+                return "\(at): the field \(quoted(text)) is not a number."
+            }
+            return "\(at): the field \(quoted(text)) is not a number; correct the field, "
+                + "or leave the column out (--ignore-columns \(column - 1), the 0-based index, or its header name)."
         case .nonFiniteValue(let at, let text):
             return "\(at): the value \(quoted(text)) is not finite (NaN, infinity or beyond Float's range)."
         case .raggedRow(let at, let expected, let actual):
