@@ -214,6 +214,34 @@ struct GrowthPolicyTests {
         #expect(policy.decide(novel, state: &fresh).outcome == .grow(layer: 0, detectors: [2]))
     }
 
+    @Test("a drift soon after new labels arrived is their learning curve: the old labels' replay is kept")
+    func noveltyExplainsDrift() throws {
+        let policy = GrowthPolicy()
+        // New labels, growth held back (no detectors); then a drift whose inputs did not
+        // move at batch 8 (1152 samples). The cool-down is 512 samples.
+        func run(_ policy: GrowthPolicy, noveltyAt: Int?) -> GrowthDecision {
+            var state = GrowthPolicy.State()
+            for b in 0..<8 {
+                _ = policy.decide(observation(b, novelty: b == noveltyAt, detectors: [[], []]), state: &state)
+            }
+            var still = observation(8, errors: 120, error: 0.3, drift: true, detectors: [[2], []])
+            still.inputShift = 0.4
+            return policy.decide(still, state: &state)
+        }
+        let early = run(policy, noveltyAt: 3)
+        #expect(early.newConcept == true, "new labels 640 samples before the drift: a new concept")
+        let recent = run(policy, noveltyAt: 5)
+        #expect(recent.newConcept == nil && recent.outcome == early.outcome, "new labels 384 samples before: their learning curve")
+        var old = policy
+        old.noveltyExplainsDrift = nil
+        #expect(run(old, noveltyAt: 5).newConcept == true)
+        // Saved before it existed: off.
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(policy)) as? [String: Any])
+        #expect(object["noveltyExplainsDrift"] as? Bool == true)
+        object["noveltyExplainsDrift"] = nil
+        #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object)).noveltyExplainsDrift == nil)
+    }
+
     @Test("invalid policies are refused with a sentence")
     func invalid() {
         var policy = GrowthPolicy()
