@@ -230,16 +230,10 @@ extension Learner {
             candidates[k] = right(logits)
         }
         let previous = shrinkage.current
-        let won = shrinkage.record(current: right(z), candidates: candidates, samples: statistics?.sampleCount ?? 0)
-        if let won, let head = shrinkageHeads[won] {
-            let replaced = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
-            model.setClassHead(weight: head.weight, bias: head.bias)
-            shrinkageHeads[won] = nil
-            shrinkageHeads[previous] = replaced
+        if let won = shrinkage.record(current: right(z), candidates: candidates, samples: statistics?.sampleCount ?? 0) {
+            _ = takeCandidateHead(won, replacing: previous)
         }
-        // A dropped candidate's head is fitted again when it is tried again: kept, it would
-        // only be saved (and a checkpoint reads the heads of the candidates still tried).
-        shrinkageHeads = shrinkageHeads.filter { shrinkage.candidates.contains($0.key) }
+        keepCandidateHeadsOnly()
     }
 
     /// A class new to the stream arrived: a narrow head answering gives way to the head
@@ -247,14 +241,28 @@ extension Learner {
     mutating func widenHeadForNewClasses() {
         let previous = shrinkage.current
         guard let plain = shrinkage.widen() else { return }
-        if let head = shrinkageHeads[plain] {
-            shrinkageHeads[previous] = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
-            shrinkageHeads[plain] = nil
-            model.setClassHead(weight: head.weight, bias: head.bias)
-        } else {
+        if !takeCandidateHead(plain, replacing: previous) {
             counters.headIsStale = true
             refitHead()
         }
+        keepCandidateHeadsOnly()
+    }
+
+    /// Makes candidate `k`'s head, fitted at the last refit, the gate's, and keeps the
+    /// head it replaces as candidate `previous`'s; false (nothing changed) when `k` has
+    /// no fitted head.
+    mutating func takeCandidateHead(_ k: Int, replacing previous: Int) -> Bool {
+        guard let head = shrinkageHeads[k] else { return false }
+        shrinkageHeads[previous] = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
+        shrinkageHeads[k] = nil
+        model.setClassHead(weight: head.weight, bias: head.bias)
+        return true
+    }
+
+    /// Drops the heads of candidates no longer tried: a dropped candidate's head is fitted
+    /// again when it is tried again; kept, it would only be saved (and a checkpoint reads
+    /// the heads of the candidates still tried).
+    mutating func keepCandidateHeadsOnly() {
         shrinkageHeads = shrinkageHeads.filter { shrinkage.candidates.contains($0.key) }
     }
 

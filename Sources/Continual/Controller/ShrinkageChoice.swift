@@ -109,11 +109,17 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
         }
         guard let best = AnswerArbiter.Tally.strongest(blends.indices.filter { active[$0] }.map { ($0, tallies[$0]) }, z: Self.z)
         else { return nil }
-        current = best
-        tallies = Array(repeating: AnswerArbiter.Tally(), count: blends.count)
-        active = blends.indices.map { $0 != best }
-        retryAt = blends.map { _ in nil }
+        answer(with: best)
         return best
+    }
+
+    /// Answers with head `k` from now on: every other head is tried against it, with
+    /// fresh counts.
+    private mutating func answer(with k: Int) {
+        current = k
+        tallies = Array(repeating: AnswerArbiter.Tally(), count: blends.count)
+        active = blends.indices.map { $0 != k }
+        retryAt = blends.map { _ in nil }
     }
 
     /// A class new to the stream arrived: a narrow head answering gives way to plain OAS
@@ -128,10 +134,7 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
     public mutating func widen() -> Int? {
         guard widensForNewClasses, leading[current] != nil,
               let plain = blends.indices.first(where: { leading[$0] == nil && blends[$0] == 0 }) else { return nil }
-        current = plain
-        tallies = Array(repeating: AnswerArbiter.Tally(), count: blends.count)
-        active = blends.indices.map { $0 != plain }
-        retryAt = blends.map { _ in nil }
+        answer(with: plain)
         return plain
     }
 
@@ -161,10 +164,7 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
         let answering = leading[current] != nil ? kept.firstIndex(of: current).map { $0 + 1 } : nil
         blends = [0] + kept.map { _ in 0 }
         leading = [nil] + kept.map { leading[$0] }
-        current = answering ?? 0
-        tallies = Array(repeating: AnswerArbiter.Tally(), count: blends.count)
-        active = blends.indices.map { $0 != current }
-        retryAt = blends.map { _ in nil }
+        answer(with: answering ?? 0)
         return changes
     }
 

@@ -172,18 +172,14 @@ public struct InputScaler: Sendable, Equatable, Codable {
         count = total
         let settled = settle.map { count >= Double($0) } ?? false
         for j in 0..<p where !fixed[j] {
-            if anchored, constantBefore[j], varying[j] > 0, varying[j] >= evidence || settled {
-                let offset = mean[j] - Double(first[j])
-                let deviation = (squares[j] / count + offset * offset).squareRoot()
-                center[j] = first[j]
-                inverseScale[j] = deviation > 0 && deviation.isFinite ? Float(1 / deviation) : 1
-                fixed[j] = true
-                continue
-            }
-            let deviation = (squares[j] / count).squareRoot()
-            center[j] = Float(mean[j])
+            let fixing = varying[j] >= evidence || (settled && varying[j] > 0)
+            // Anchored: centred on the value every earlier sample had, the deviation taken from it.
+            let anchor = anchored && fixing && constantBefore[j]
+            let offset = anchor ? mean[j] - Double(first[j]) : 0
+            let deviation = (squares[j] / count + offset * offset).squareRoot()
+            center[j] = anchor ? first[j] : Float(mean[j])
             inverseScale[j] = deviation > 0 && deviation.isFinite ? Float(1 / deviation) : 1
-            if varying[j] >= evidence || (settled && varying[j] > 0) { fixed[j] = true }
+            if fixing { fixed[j] = true }
         }
     }
 
