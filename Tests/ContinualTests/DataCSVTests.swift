@@ -329,6 +329,20 @@ struct DataCSVTests {
             try writeText("1,red,0\nx,blue,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
                     == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "x"))
+            // Levels that look like numbers: text in two fields ahead among at most
+            // `textIndicators` values makes a category of a column that began with a number.
+            try writeText("0,red,0\n3+,blue,1\n1,red,0\n3+,red,1\n2,blue,0\n", to: path)
+            var levels = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            let children = try Dataset(reading: &levels)
+            #expect(children.features.columns == 32 && levels.position.textColumns == [0, 1])
+            #expect(levels.position.textValues?.first == ["0", "3+", "1", "2"])
+            #expect((0..<5).map { row in (0..<16).filter { children.features[row, $0] == 1 } } == [[0], [1], [2], [1], [3]])
+            // Text among more distinct values than a category has is a column of numbers
+            // with bad fields: the first is named.
+            let measured = (0..<20).map { "\($0).5,red,0\n" }.joined() + "x,blue,1\nx,red,0\n"
+            try writeText(measured, to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 21, column: 1), text: "x"))
             // A missing mark first: the column's first value in the rows after it decides.
             try writeText("?,red,0\nx,blue,1\n,red,0\ny,red,1\n", to: path)
             let gaps = try CSV.load(path: path, format: CSVFormat(labelColumn: .last))

@@ -84,8 +84,9 @@ public final class CSVSource: BatchSource {
     /// Per field: its text column's number (in field order), -1 for numbers, -2 for a
     /// column left out; nil until the first data row decides.
     private var textSlot: [Int]?
-    /// Fields missing in the first data row that the rows after it show to be text.
-    private var textAfterMissing: Set<Int> = []
+    /// Fields that the rows read ahead show to be text although the first data row has a
+    /// number or a missing mark there (`textColumnsAhead()`).
+    private var textAhead: Set<Int> = []
     /// Whether some field is text or left out (the rows then take the general loop).
     private var hasSpecialFields = false
     /// The fields left out (`format.ignoredColumns`), once the header or first row is known.
@@ -375,7 +376,7 @@ public final class CSVSource: BatchSource {
         prepared = true
         if format.detectsSeparator { try detectSeparator() }
         try readHeader()
-        if format.textIndicators > 0 && givenText == nil { textAfterMissing = try textColumnsAfterMissing() }
+        if format.textIndicators > 0 && givenText == nil { textAhead = try textColumnsAhead() }
     }
 
     private func readHeader() throws(DataError) {
@@ -538,22 +539,34 @@ public final class CSVSource: BatchSource {
     }
 
     /// The text columns of a first data row: fields that are neither numbers nor missing
-    /// marks, and missing ones whose first value in the rows ahead is text.
+    /// marks, and those the rows read ahead show to be text (`textColumnsAhead()`).
     private func textColumns(of line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> [Int] {
         (0..<fieldCount!).filter { field in
             guard field != labelIndex, !ignoredFields.contains(field) else { return false }
+            if textAhead.contains(field) { return true }
             if (try? parser.number(field, in: line, lineNumber: lineNumber)) != nil { return false }
-            return !CSVFormat.missingMarks.contains(parser.text(field, in: line)) || textAfterMissing.contains(field)
+            return !CSVFormat.missingMarks.contains(parser.text(field, in: line))
         }
     }
 
-    /// Fields missing in the first data row whose first value in the next
-    /// ``typeLookahead`` rows (of as many fields) is text: the value missing first does
-    /// not make a column of categories numeric (mlbench's HouseVotes84, `y` / `n` with
-    /// gaps, stopped at its second row: "the field 'y' is not a number").
-    private func textColumnsAfterMissing() throws(DataError) -> Set<Int> {
+    /// Fields whose kind the first data row does not tell, decided by the next
+    /// ``typeLookahead`` rows (of as many fields):
+    /// - missing in the first row: text when its first value after is text, so the value
+    ///   missing first does not make a column of categories numeric (mlbench's
+    ///   HouseVotes84, `y` / `n` with gaps, stopped at its second row: "the field 'y' is
+    ///   not a number");
+    /// - a number in the first row: text when at least two of its fields ahead are text and
+    ///   it holds at most `textIndicators` distinct values there, a category whose levels
+    ///   look like numbers (mlmRev's contraception survey, living children `0`, `1`, `2`,
+    ///   `3+`, stopped at its second row). A single text field, or text among more distinct
+    ///   values (a column of measurements), is a bad field, named when its row is read.
+    private func textColumnsAhead() throws(DataError) -> Set<Int> {
         let rows = try rowsAhead(Self.typeLookahead)
         var undecided: Set<Int> = [], text: Set<Int> = []
+        // Number-first fields: their distinct values while at most `textIndicators`, and
+        // how many of their fields were text.
+        var levels: [Int: Set<String>] = [:], textFields: [Int: Int] = [:]
+        let most = format.textIndicators
         var fields: Int?
         for r in rows {
             let number = ahead[r].number
@@ -562,21 +575,47 @@ public final class CSVSource: BatchSource {
                 let count = parser.split(line)
                 guard let expected = fields else {
                     fields = count
-                    undecided = Set((0..<count).filter { CSVFormat.missingMarks.contains(parser.text($0, in: line)) })
+                    for field in 0..<count {
+                        let value = parser.text(field, in: line)
+                        if CSVFormat.missingMarks.contains(value) {
+                            undecided.insert(field)
+                        } else if (try? parser.number(field, in: line, lineNumber: number)) != nil {
+                            levels[field] = [value]
+                        }
+                    }
                     return
                 }
                 guard count == expected else { return }
                 for field in undecided where !CSVFormat.missingMarks.contains(parser.text(field, in: line)) {
                     undecided.remove(field)
-                    if (try? parser.number(field, in: line, lineNumber: number)) == nil { text.insert(field) }
+                    if isText(field, in: line, lineNumber: number) { text.insert(field) }
+                }
+                for field in Array(levels.keys) {
+                    let value = parser.text(field, in: line)
+                    if CSVFormat.missingMarks.contains(value) { continue }
+                    if isText(field, in: line, lineNumber: number) { textFields[field, default: 0] += 1 }
+                    if levels[field]!.insert(value).inserted && levels[field]!.count > most { levels[field] = nil }
                 }
             }
-            if fields != nil && undecided.isEmpty { break }
+            if fields != nil && undecided.isEmpty && levels.isEmpty { break }
         }
+        for (field, count) in textFields where count >= 2 && levels[field] != nil { text.insert(field) }
         return text
     }
 
-    /// Rows read ahead to find the kind of a column whose first value is missing.
+    /// Whether a field is text: not a number (a value too large for a Float, or infinite,
+    /// is a number that is refused, not text).
+    private func isText(_ field: Int, in line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> Bool {
+        do {
+            _ = try parser.number(field, in: line, lineNumber: lineNumber)
+            return false
+        } catch {
+            if case .nonNumericField = error { return true }
+            return false
+        }
+    }
+
+    /// Rows read ahead to find the kind of a column whose first row does not tell it.
     public static let typeLookahead = 256
 
     private func parse(_ line: UnsafeBufferPointer<UInt8>) throws(DataError) -> Row {
