@@ -476,6 +476,26 @@ struct AnswerArbiterTests {
         #expect(old.widen() == nil && old.current == 1)
     }
 
+    @Test("a candidate the caller excludes cannot win its counts; choices saved before held rows existed do not check them")
+    func excludedCandidates() throws {
+        var choice = ShrinkageChoice(blends: [0], leading: [128, 32])
+        #expect(choice.checksHeldRows)
+        let current = [Bool](repeating: true, count: 10) + [Bool](repeating: false, count: 10)
+        let better = [Bool](repeating: true, count: 20)
+        // Both narrow heads win their counts; 2 is excluded, so 1 answers.
+        var excluding = choice
+        #expect(excluding.record(current: current, candidates: [1: better, 2: better], samples: 20, excluding: [2]) == 1)
+        // Both excluded: nothing changes, and the counts are kept for the next batch.
+        #expect(choice.record(current: current, candidates: [1: better, 2: better], samples: 20, excluding: [1, 2]) == nil)
+        #expect(choice.current == 0 && choice.tallies[1].wins > 9.9 && choice.tallies[2].wins > 9.9)
+        #expect(choice.record(current: current, candidates: [1: current, 2: current], samples: 40) == 1)
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(choice)) as! [String: Any]
+        #expect(object["checksHeldRows"] as? Bool == true)
+        object.removeValue(forKey: "checksHeldRows")
+        let old = try JSONDecoder().decode(ShrinkageChoice.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(!old.checksHeldRows)
+    }
+
     @Test("a vetoed answer gives way to the next the counts find better than the gate, a decided one as well")
     func vetoFallsBack() {
         var arbiter = AnswerArbiter()

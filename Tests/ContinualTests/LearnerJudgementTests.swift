@@ -46,20 +46,26 @@ struct LearnerJudgementTests {
         #expect(judged.arbiter.answer(slot: 0) == expected.answer(slot: 0))
     }
 
-    @Test("a frozen slot's retained rows keep their gate features while the scaler's transform is the one they were computed under")
-    func retainedFeaturesKept() throws {
+    /// A learner whose slot 0 met classes 0 and 1 for more than `Holdout.startAfter` rows
+    /// and was frozen when class 2 came: it has retained rows.
+    func frozenSlotLearner() throws -> Learner {
         var c = LearnerConfiguration.small()
         c.refitEvery = LearnerConfiguration().refitEvery
         c.statisticsHalfLife = LearnerConfiguration().statisticsHalfLife
         var blobs = Blobs(classes: 3, width: 20, seed: 12, spread: 1)
         var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
-        // More than Holdout.startAfter rows in slot 0, so that it has a holdout to retain.
         for (classes, batches) in [([0, 1], 160), ([2], 20)] {
             for _ in 0..<batches {
                 let (x, y) = blobs.batch(32, classes: classes)
                 _ = try learner.observe(features: x, labels: y)
             }
         }
+        return learner
+    }
+
+    @Test("a frozen slot's retained rows keep their gate features while the scaler's transform is the one they were computed under")
+    func retainedFeaturesKept() throws {
+        let learner = try frozenSlotLearner()
         let slot = try #require(learner.holdout.retainedSlotIDs.first)
         let kept = try #require(learner.retainedFeatures[slot])
         // The kept features are the ones computed again.
@@ -83,6 +89,51 @@ struct LearnerJudgementTests {
         with.judgeHeldSlots()
         without.judgeHeldSlots()
         #expect(with.arbiter == without.arbiter)
+    }
+
+    @Test("a head that won its counts is vetoed when the head answering is more often right on the held rows")
+    func heldRowsVetoHeads() throws {
+        var learner = try frozenSlotLearner()
+        let slot = try #require(learner.holdout.retainedSlotIDs.first)
+        let (_, features, labels) = learner.retainedRows(slot: slot)
+        #expect(Set(labels) == [0, 1])
+        let weight = learner.model.gate.headWeight, bias = learner.model.gate.headBias
+        // A head that names class 2 for every row.
+        var always2 = Matrix(rows: 1, columns: bias.columns)
+        for (column, pair) in learner.model.gatePairs.enumerated() { always2[0, column] = pair.label == 2 ? 100 : -100 }
+        let constant = GateHead(weight: Matrix(rows: weight.rows, columns: weight.columns), bias: always2)
+        // The held rows are of classes 0 and 1, which the head answering mostly gets right.
+        var current = Matrix(rows: features.rows, columns: weight.columns)
+        current.addRowVector(bias)
+        current.addProduct(features, weight)
+        #expect(labels.indices.filter { learner.discriminantAnswer(current, row: $0, among: nil) == labels[$0] }.count
+                > labels.count / 2)
+        learner.shrinkageHeads[1] = constant
+        let vetoed = learner.heldRowsPreferCurrentHead(over: 1)
+        #expect(vetoed)
+        // The same head as the one answering disagrees nowhere: no veto. Nor without a head.
+        learner.shrinkageHeads[1] = GateHead(weight: weight, bias: bias)
+        let kept1 = learner.heldRowsPreferCurrentHead(over: 1)
+        #expect(!kept1)
+        learner.shrinkageHeads[1] = nil
+        let kept2 = learner.heldRowsPreferCurrentHead(over: 1)
+        #expect(!kept2)
+        // With the constant head answering, the real one wins the held rows: no veto.
+        learner.model.setClassHead(weight: constant.weight, bias: constant.bias)
+        learner.shrinkageHeads[1] = GateHead(weight: weight, bias: bias)
+        let kept3 = learner.heldRowsPreferCurrentHead(over: 1)
+        #expect(!kept3)
+        // A learner with no held rows never vetoes.
+        var young = try Learner(configuration: .small(), inputWidth: 20, classCount: 2)
+        var blobs = Blobs(classes: 2, width: 20, seed: 3, spread: 1)
+        let (x, y) = blobs.batch(64, classes: [0, 1])
+        _ = try young.observe(features: x, labels: y)
+        young.shrinkageHeads[1] = GateHead(weight: Matrix(rows: young.model.gate.headWeight.rows,
+                                                          columns: young.model.gate.headWeight.columns),
+                                           bias: Matrix(rows: 1, columns: young.model.gate.headBias.columns))
+        #expect(young.holdout.retainedSlotIDs.isEmpty && young.holdout.isEmpty)
+        let kept4 = young.heldRowsPreferCurrentHead(over: 1)
+        #expect(!kept4)
     }
 
     @Test("a learner takes the head its snapshot fitted from the same statistics, with the bits of its own fit, once")

@@ -207,7 +207,9 @@ extension Learner {
 
     /// Scores every candidate head on a first-visit batch, before anything learns from
     /// it, against the head the gate answers with (the gate alone's answer: the class
-    /// with the most posterior mass), and answers with a candidate once it wins.
+    /// with the most posterior mass), and answers with a candidate once it wins its
+    /// counts, unless the held rows prefer the head answering (then the next candidate
+    /// that wins, if any, is tried).
     mutating func chooseShrinkage(pass: MixtureOfExperts.Forward, labels: [Int]) {
         guard shrinkage.choosing, !shrinkageHeads.isEmpty, let features = pass.gate?.features,
               let z = pass.gate?.headLogits else { return }
@@ -230,10 +232,59 @@ extension Learner {
             candidates[k] = right(logits)
         }
         let previous = shrinkage.current
-        if let won = shrinkage.record(current: right(z), candidates: candidates, samples: statistics?.sampleCount ?? 0) {
-            _ = takeCandidateHead(won, replacing: previous)
+        var vetoed: Set<Int> = []
+        while true {
+            var trial = shrinkage
+            let won = trial.record(current: right(z), candidates: candidates, samples: statistics?.sampleCount ?? 0,
+                                   excluding: vetoed)
+            if let won, trial.checksHeldRows, heldRowsPreferCurrentHead(over: won) {
+                vetoed.insert(won)
+                continue
+            }
+            shrinkage = trial
+            if let won { _ = takeCandidateHead(won, replacing: previous) }
+            break
         }
         keepCandidateHeadsOnly()
+    }
+
+    /// Whether the head answering is right more often than candidate `k`'s where they
+    /// disagree on the held rows (frozen slots' retained rows and the holdout of the slot
+    /// in charge), which are not in the statistics any head was fitted on. The counts are
+    /// kept on the rows a stream shows, and in class order that is one class: a head that
+    /// names it more readily wins them whatever it does to the others. ggplot2's diamonds
+    /// in class order (five cuts, 40,456 rows) at 256 rows a batch chose the head over 128
+    /// features on the last cut's rows, and the gate scored 0.607 where OAS over all the
+    /// features scores 0.713; the held rows of the earlier cuts veto it (0.710). No
+    /// stream shorter than a slot's first 4,096 samples has held rows: there the counts
+    /// decide alone.
+    mutating func heldRowsPreferCurrentHead(over k: Int) -> Bool {
+        guard let head = shrinkageHeads[k] else { return false }
+        var wins = 0, losses = 0
+        func tally(_ features: Matrix, _ labels: [Int]) {
+            guard !labels.isEmpty, head.weight.rows == features.columns else { return }
+            var current = Matrix(rows: features.rows, columns: model.gate.headWeight.columns)
+            current.addRowVector(model.gate.headBias)
+            current.addProduct(features, model.gate.headWeight)
+            var candidate = Matrix(rows: features.rows, columns: head.weight.columns)
+            candidate.addRowVector(head.bias)
+            candidate.addProduct(features, head.weight)
+            for r in labels.indices {
+                let a = discriminantAnswer(candidate, row: r, among: nil) == labels[r]
+                let c = discriminantAnswer(current, row: r, among: nil) == labels[r]
+                if a && !c { wins += 1 }
+                if c && !a { losses += 1 }
+            }
+        }
+        for s in holdout.retainedSlotIDs {
+            let (_, features, labels) = retainedRows(slot: s)
+            tally(features, labels)
+        }
+        if !holdout.isEmpty {
+            let x = scaler?.transform(holdout.features) ?? holdout.features
+            tally(model.gateFeatures(x), holdout.labels)
+        }
+        return losses > wins
     }
 
     /// A class new to the stream arrived: a narrow head answering gives way to the head

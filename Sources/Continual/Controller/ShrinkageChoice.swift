@@ -50,6 +50,11 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
     /// all the features (``widen()``); false in choices saved before it existed, which
     /// keep their head as they did.
     public private(set) var widensForNewClasses: Bool
+    /// Whether a candidate that wins its counts must also not be worse than the head
+    /// answering on the learner's held rows, which no head was fitted on (see
+    /// `Learner.heldRowsPreferCurrentHead(over:)`); false in choices saved before it
+    /// existed, which switch on the counts alone.
+    public private(set) var checksHeldRows: Bool
     /// The test's quantile.
     public static let z = 1.5
     /// Half-life of the counts, in samples.
@@ -70,6 +75,7 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
         active = self.blends.indices.map { $0 != 0 }
         retryAt = self.blends.map { _ in nil }
         widensForNewClasses = true
+        checksHeldRows = true
     }
 
     /// Whether any blend besides the current one is fitted and scored.
@@ -93,12 +99,14 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
 
     /// Records one batch: whether the current head was right on each row, and each
     /// candidate's rows, the statistics holding `samples` samples. Returns the index of
-    /// the blend that wins (the head to answer with from now on), or nil. A candidate
+    /// the blend that wins (the head to answer with from now on), or nil; candidates in
+    /// `excluded` (vetoed by the caller) cannot win this batch. A candidate
     /// significantly worse is dropped until the head changes or the samples double
     /// (``wake(samples:)``): a head that loses on a stream's first rows may win later
     /// (statsmodels' RAND health insurance data, 15,143 rows, chose 32 features over 2048
     /// early and, dropping 2048 for good, scored 0.470 against 0.484 without narrow heads).
-    public mutating func record(current right: [Bool], candidates: [Int: [Bool]], samples: Double) -> Int? {
+    public mutating func record(current right: [Bool], candidates: [Int: [Bool]], samples: Double,
+                                excluding excluded: Set<Int> = []) -> Int? {
         let fade = exp2(-1 / Self.halfLife)
         for (k, rows) in candidates.sorted(by: { $0.key < $1.key }) where k < blends.count && active[k] {
             for (c, a) in zip(right, rows) { tallies[k].record(a, gate: c, fade: fade) }
@@ -107,7 +115,8 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
                 retryAt[k] = 2 * max(samples, 1)
             }
         }
-        guard let best = AnswerArbiter.Tally.strongest(blends.indices.filter { active[$0] }.map { ($0, tallies[$0]) }, z: Self.z)
+        let open = blends.indices.filter { active[$0] && !excluded.contains($0) }
+        guard let best = AnswerArbiter.Tally.strongest(open.map { ($0, tallies[$0]) }, z: Self.z)
         else { return nil }
         answer(with: best)
         return best
@@ -168,7 +177,7 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
         return changes
     }
 
-    private enum CodingKeys: String, CodingKey { case blends, leading, current, tallies, active, retryAt, widensForNewClasses }
+    private enum CodingKeys: String, CodingKey { case blends, leading, current, tallies, active, retryAt, widensForNewClasses, checksHeldRows }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -181,6 +190,7 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
         // Choices saved before retries existed drop a candidate for good.
         retryAt = try c.decodeIfPresent([Double?].self, forKey: .retryAt) ?? blends.map { _ in nil }
         widensForNewClasses = try c.decodeIfPresent(Bool.self, forKey: .widensForNewClasses) ?? false
+        checksHeldRows = try c.decodeIfPresent(Bool.self, forKey: .checksHeldRows) ?? false
         guard !blends.isEmpty, blends.allSatisfy({ $0 >= 0 && $0 < 1 }), blends.indices.contains(current),
               tallies.count == blends.count, active.count == blends.count, !active[current],
               leading.count == blends.count, leading.allSatisfy({ ($0 ?? 1) > 0 }), retryAt.count == blends.count else {
