@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real data sets nobody tuned on, through the user's commands: 72 sets from Debian's R
+# Real data sets nobody tuned on, through the user's commands: 89 sets from Debian's R
 # packages and PyPI. 14 of mlbench's (r-cran-mlbench): letters, satellite images,
 # vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes (text votes with
 # gaps), DNA, breast cancer, diabetes, the shuttle; kernlab's spam (word frequencies and
