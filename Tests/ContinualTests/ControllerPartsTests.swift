@@ -550,6 +550,41 @@ struct AnswerArbiterTests {
         #expect(read.decidedAnswer(slot: 0) == .gate && read.answer(slot: 0) == .gate)
     }
 
+    @Test("held rows weighed to the slot's classes: a lead won on an over-represented class is not a lead")
+    func weighedHoldout() throws {
+        // 36 held rows: 30 of class A, where the network is right and the gate wrong on
+        // 10, and 6 of class B, where the gate is right and the network wrong on 2.
+        let gate = [Bool](repeating: false, count: 10) + [Bool](repeating: true, count: 20)
+            + [true, true] + [Bool](repeating: true, count: 4)
+        let network = [Bool](repeating: true, count: 30) + [false, false] + [Bool](repeating: true, count: 4)
+        // Unweighed, 10 to 2 (2.3 standard errors): the network is decided.
+        var plain = AnswerArbiter()
+        #expect(plain.settings.weighsHeldRowsByClass)
+        plain.decide(slot: 0, gate: gate, network: network, product: gate, prior: gate)
+        #expect(plain.decidedAnswer(slot: 0) == .network)
+        // Weighed to a slot of half A and half B (A rows 0.6 each, B rows 3): 6 to 6.
+        let weights = [Double](repeating: 0.6, count: 30) + [Double](repeating: 3, count: 6)
+        let tally = AnswerArbiter.tally(gate: gate, network, weights: weights)
+        #expect(abs(tally.surplus) < 1e-12 && abs(tally.advantage) < 1e-12)
+        var weighed = AnswerArbiter()
+        weighed.decide(slot: 0, gate: gate, network: network, product: gate, prior: gate, weights: weights)
+        #expect(weighed.decidedAnswer(slot: 0) == .gate)
+        // The weighed tally's advantage is the weighed lead over its own standard error.
+        let lead = AnswerArbiter.tally(gate: [false, false, true], [true, true, false], weights: [1, 2, 4])
+        let expected: Double = -1 / Double(21).squareRoot()
+        #expect(abs(lead.advantage - expected) < 1e-12 && abs(lead.surplus + 1) < 1e-12)
+        // Weights of 1 give the unweighed tally.
+        let ones = AnswerArbiter.tally(gate: gate, network, weights: [Double](repeating: 1, count: 36))
+        #expect(ones.wins == 10 && ones.losses == 2)
+        let none = AnswerArbiter.tally(gate: [true], [true], weights: [5])
+        #expect(none.wins == 0 && none.losses == 0)
+        // Settings saved before the rule read it as off.
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AnswerArbiter.Settings())) as! [String: Any]
+        old.removeValue(forKey: "weighsHeldRowsByClass")
+        #expect(!(try JSONDecoder().decode(AnswerArbiter.Settings.self, from: JSONSerialization.data(withJSONObject: old)))
+                    .weighsHeldRowsByClass)
+    }
+
     @Test("a class the slot stopped seeing is one its share would have shown in the window; an answer worse there is vetoed")
     func stoppedClasses() throws {
         var arbiter = AnswerArbiter()

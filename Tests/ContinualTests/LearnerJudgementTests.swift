@@ -91,6 +91,20 @@ struct LearnerJudgementTests {
         #expect(with.arbiter == without.arbiter)
     }
 
+    @Test("held rows are weighed by their class's share of the slot's first visits over its share of the rows")
+    func heldRowWeights() throws {
+        let learner = try frozenSlotLearner()
+        let samples = learner.arbiter.classSamples[0]
+        let total = Double(samples.values.reduce(0, +))
+        let labels = [0, 0, 0, 1]
+        let weights = try #require(learner.classWeights(slot: 0, labels: labels))
+        #expect(abs(weights[0] - Double(samples[0]!) / total / 0.75) < 1e-12)
+        #expect(abs(weights[3] - Double(samples[1]!) / total / 0.25) < 1e-12)
+        // Rows in the slot's own proportions weigh about 1 each; a slot never visited has none.
+        #expect(learner.classWeights(slot: 7, labels: labels) == nil)
+        #expect(learner.classWeights(slot: 0, labels: []) == nil)
+    }
+
     @Test("a head that won its counts is vetoed when the head answering is more often right on the held rows")
     func heldRowsVetoHeads() throws {
         var learner = try frozenSlotLearner()

@@ -145,7 +145,8 @@ extension Learner {
         refreshHeadIfStale()
         let pass = model.takesPrecomputedGateFeatures ? model.forward(x, gateFeatures: features) : model.forward(x)
         guard let right = rightWithEachAnswer(slot: slot, pass: pass, input: x, labels: labels) else { return }
-        arbiter.decide(slot: slot, gate: right.gate, network: right.network, product: right.product, prior: right.prior)
+        arbiter.decide(slot: slot, gate: right.gate, network: right.network, product: right.product, prior: right.prior,
+                       weights: arbiter.settings.weighsHeldRowsByClass ? classWeights(slot: slot, labels: labels) : nil)
         // Held rows come after a slot's first 4096 samples: in class order or in blocks
         // they miss the classes the slot stopped seeing (mlbench's Satellite in blocks:
         // the network won the slot in charge's 45 held rows and scored 0.855 against its
@@ -156,6 +157,20 @@ extension Learner {
         if arbiter.settings.checksStoppedClasses, answer != .gate {
             checkStoppedClasses(slot: slot, answer: answer)
         }
+    }
+
+    /// Per held row of `slot`, its class's share of the slot's first visits over its share
+    /// of the held rows, so that the rows count as a sample of the slot's classes would
+    /// (nil when the slot has no visits recorded).
+    func classWeights(slot: Int, labels: [Int]) -> [Double]? {
+        guard slot < arbiter.classSamples.count, !labels.isEmpty else { return nil }
+        let samples = arbiter.classSamples[slot]
+        let total = Double(samples.values.reduce(0, +))
+        guard total > 0 else { return nil }
+        var held: [Int: Double] = [:]
+        for y in labels { held[y, default: 0] += 1 }
+        let n = Double(labels.count)
+        return labels.map { y in (Double(samples[y] ?? 0) / total) / (held[y]! / n) }
     }
 
     /// Adds held rows (raw inputs; their gate features when already computed) to the
