@@ -41,7 +41,10 @@ struct LearnerJudgementTests {
         let trials = learner.answers(pass: pass, input: scaled, trying: 0).trials
         func right(_ answer: AnswerArbiter.Answer) -> [Bool] { zip(trials[answer]!, y).map { $0 == $1 } }
         var expected = AnswerArbiter(settings: learner.configuration.arbiter)
-        expected.decide(slot: 0, gate: right(.gate), network: right(.network), product: right(.product), prior: right(.prior))
+        // Held rows count as the slot's classes would (`weighsHeldRowsByClass`).
+        let weights = try #require(learner.classWeights(slot: 0, labels: y))
+        expected.decide(slot: 0, gate: right(.gate), network: right(.network), product: right(.product), prior: right(.prior),
+                        weights: weights)
         #expect(judged.arbiter.decided.first == expected.decided.first)
         #expect(judged.arbiter.answer(slot: 0) == expected.answer(slot: 0))
     }
