@@ -226,10 +226,7 @@ extension Learner {
         func right(_ logits: Matrix) -> [Bool] { rows.map { discriminantAnswer(logits, row: $0, among: nil) == labels[$0] } }
         var candidates: [Int: [Bool]] = [:]
         for (k, head) in shrinkageHeads where head.weight.columns == z.columns && head.weight.rows == features.columns {
-            var logits = Matrix(rows: features.rows, columns: head.weight.columns)
-            logits.addRowVector(head.bias)
-            logits.addProduct(features, head.weight)
-            candidates[k] = right(logits)
+            candidates[k] = right(head.logits(features))
         }
         let previous = shrinkage.current
         var vetoed: Set<Int> = []
@@ -260,31 +257,26 @@ extension Learner {
     /// decide alone.
     mutating func heldRowsPreferCurrentHead(over k: Int) -> Bool {
         guard let head = shrinkageHeads[k] else { return false }
-        var wins = 0, losses = 0
-        func tally(_ features: Matrix, _ labels: [Int]) {
+        let answering = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias)
+        var current: [Bool] = [], candidate: [Bool] = []
+        func score(_ features: Matrix, _ labels: [Int]) {
             guard !labels.isEmpty, head.weight.rows == features.columns else { return }
-            var current = Matrix(rows: features.rows, columns: model.gate.headWeight.columns)
-            current.addRowVector(model.gate.headBias)
-            current.addProduct(features, model.gate.headWeight)
-            var candidate = Matrix(rows: features.rows, columns: head.weight.columns)
-            candidate.addRowVector(head.bias)
-            candidate.addProduct(features, head.weight)
+            let a = head.logits(features), c = answering.logits(features)
             for r in labels.indices {
-                let a = discriminantAnswer(candidate, row: r, among: nil) == labels[r]
-                let c = discriminantAnswer(current, row: r, among: nil) == labels[r]
-                if a && !c { wins += 1 }
-                if c && !a { losses += 1 }
+                candidate.append(discriminantAnswer(a, row: r, among: nil) == labels[r])
+                current.append(discriminantAnswer(c, row: r, among: nil) == labels[r])
             }
         }
         for s in holdout.retainedSlotIDs {
             let (_, features, labels) = retainedRows(slot: s)
-            tally(features, labels)
+            score(features, labels)
         }
         if !holdout.isEmpty {
             let x = scaler?.transform(holdout.features) ?? holdout.features
-            tally(model.gateFeatures(x), holdout.labels)
+            score(model.gateFeatures(x), holdout.labels)
         }
-        return losses > wins
+        let t = AnswerArbiter.tally(gate: current, candidate)
+        return t.losses > t.wins
     }
 
     /// A class new to the stream arrived: a narrow head answering gives way to the head
@@ -329,4 +321,12 @@ extension Learner {
 struct GateHead: Sendable {
     var weight: Matrix
     var bias: Matrix
+
+    /// The head's logits on rows of gate `features`.
+    func logits(_ features: Matrix) -> Matrix {
+        var z = Matrix(rows: features.rows, columns: weight.columns)
+        z.addRowVector(bias)
+        z.addProduct(features, weight)
+        return z
+    }
 }
