@@ -585,6 +585,109 @@ struct AnswerArbiterTests {
                     .weighsHeldRowsByClass)
     }
 
+    @Test("a slot's labels come in runs when consecutive visits share their label beyond chance")
+    func labelRuns() throws {
+        func arbiter(_ labels: [Int], slot: Int = 0) -> AnswerArbiter {
+            var a = AnswerArbiter()
+            for y in labels { a.record(slot: slot, label: y, gate: true, network: true, product: true, prior: true) }
+            return a
+        }
+        // Blocks of 20 rows, four classes taking turns: 380 repeats of 399 pairs where
+        // chance gives 100.
+        let blocks = (0..<400).map { ($0 / 20) % 4 }
+        #expect(arbiter(blocks).labelsComeInRuns(slot: 0) && arbiter(blocks).repeats == [380])
+        // Shuffled (seeded), alternating, one class, too few visits, another slot: no runs.
+        var generator = SeededGenerator(seed: 3)
+        let shuffled = blocks.shuffled(using: &generator)
+        #expect(!arbiter(shuffled).labelsComeInRuns(slot: 0))
+        #expect(!arbiter((0..<400).map { $0 % 2 }).labelsComeInRuns(slot: 0))
+        #expect(!arbiter([Int](repeating: 1, count: 400)).labelsComeInRuns(slot: 0))
+        #expect(!arbiter([0]).labelsComeInRuns(slot: 0) && !arbiter(blocks).labelsComeInRuns(slot: 1))
+        // Runs are counted per slot: a slot's visits between another's do not break them.
+        var two = AnswerArbiter()
+        for (i, y) in blocks.enumerated() {
+            two.record(slot: 0, label: y, gate: true, network: true, product: true, prior: true)
+            two.record(slot: 1, label: i % 2, gate: true, network: true, product: true, prior: true)
+        }
+        #expect(two.labelsComeInRuns(slot: 0) && !two.labelsComeInRuns(slot: 1))
+        // Saved and read back; saved before runs were counted, they start from nothing.
+        let data = try JSONEncoder().encode(two)
+        #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == two)
+        var old = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        old.removeValue(forKey: "repeats")
+        old.removeValue(forKey: "lastLabel")
+        let read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(read.repeats.isEmpty && !read.labelsComeInRuns(slot: 0))
+        // Counts that do not agree with the visits are refused.
+        old["repeats"] = [1, 2, 3]
+        old["lastLabel"] = [0, 0, 0]
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old)) }
+        // A check key saved before runs were in it reads them as absent.
+        var key = try JSONSerialization.jsonObject(with: JSONEncoder().encode(
+            AnswerArbiter.CheckKey(answer: .network, stopped: [], headSamples: 1, headShrinkage: 0, runs: true))) as! [String: Any]
+        key.removeValue(forKey: "runs")
+        #expect(try JSONDecoder().decode(AnswerArbiter.CheckKey.self, from: JSONSerialization.data(withJSONObject: key)).runs == false)
+    }
+
+    @Test("an answer significantly worse than the gate on all the slot's replayed samples, weighed by class, is vetoed")
+    func replayedRowsVeto() throws {
+        var arbiter = AnswerArbiter()
+        #expect(arbiter.settings.checksReplayedRows)
+        // Counts won by the network on the class the stream shows (no class has stopped).
+        for _ in 0..<40 {
+            arbiter.record(slot: 0, label: 0, gate: false, network: true, product: false, prior: false)
+            arbiter.record(slot: 0, label: 1, gate: true, network: true, product: true, prior: true)
+        }
+        #expect(arbiter.stoppedClasses(slot: 0) == [] && arbiter.answer(slot: 0) == .network)
+        // On 12 replayed rows of class 1 the network is wrong where the gate is right: 12
+        // losses (3.5 standard errors), the product 2 losses (1.4). The network is vetoed
+        // and the product, which the counts do not find better than the gate, is not the
+        // answer either: the gate answers.
+        let gate = [Bool](repeating: true, count: 12)
+        let network = [Bool](repeating: false, count: 12)
+        let product = [false, false] + [Bool](repeating: true, count: 10)
+        let ones = [Double](repeating: 1, count: 12)
+        let none = [Bool](repeating: false, count: 12)
+        arbiter.check(slot: 0, gate: gate, network: network, product: product, prior: none, replayed: (stopped: none, weights: ones))
+        #expect(arbiter.answer(slot: 0) == .gate && arbiter.countedAnswer(slot: 0) == .network)
+        let check = try #require(arbiter.stoppedCheck[0])
+        #expect(check.network.wins == 0 && check.network.losses == 0 && check.replayed?[.network]?.losses == 12)
+        // A holdout's decision is not vetoed on all the replayed rows (its own rows were
+        // ones nothing learned from); the stopped classes' rows still veto it.
+        var decided = arbiter
+        decided.decide(slot: 0, gate: [false, false, false], network: [true, true, true], product: [false, false, false],
+                       prior: [false, false, false])
+        #expect(decided.decidedAnswer(slot: 0) == .network && decided.answer(slot: 0) == .network)
+        #expect(decided.vetoed(.network, slot: 0) && !decided.vetoed(.network, slot: 0, onReplayedRows: false))
+        // Behind by less than z standard errors: it stands (a check on replayed rows vetoes
+        // with evidence, not on a row or two).
+        arbiter.check(slot: 0, gate: gate, network: product, product: product, prior: none, replayed: (stopped: none, weights: ones))
+        #expect(arbiter.answer(slot: 0) == .network)
+        // The rows count with their weights: 4 losses and 2 wins are 0.82 standard errors
+        // behind unweighed, and 1.82 with the losses' class at weight 3 and the wins' at 0.5.
+        let mixed = [false, false, false, false, true, true] + [Bool](repeating: true, count: 6)
+        let gateMixed = [true, true, true, true, false, false] + [Bool](repeating: true, count: 6)
+        arbiter.check(slot: 0, gate: gateMixed, network: mixed, product: gateMixed, prior: none, replayed: (stopped: none, weights: ones))
+        #expect(arbiter.answer(slot: 0) == .network)
+        let weights = [3.0, 3, 3, 3, 0.5, 0.5] + [Double](repeating: 1, count: 6)
+        arbiter.check(slot: 0, gate: gateMixed, network: mixed, product: gateMixed, prior: none, replayed: (stopped: none, weights: weights))
+        #expect(arbiter.answer(slot: 0) == .gate)
+        // Rows of stopped classes among them are still checked as before: lost, vetoed.
+        let firstTwo = [true, true] + [Bool](repeating: false, count: 10)
+        arbiter.check(slot: 0, gate: gate, network: product, product: gate, prior: none, replayed: (stopped: firstTwo, weights: ones))
+        #expect(arbiter.stoppedCheck[0]?.network.losses == 2 && arbiter.answer(slot: 0) == .gate)
+        // Saved and read back whole; a check and settings saved before it read as not checked, off.
+        let data = try JSONEncoder().encode(arbiter)
+        #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == arbiter)
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(check)) as! [String: Any]
+        old.removeValue(forKey: "replayed")
+        #expect(try JSONDecoder().decode(AnswerArbiter.StoppedCheck.self, from: JSONSerialization.data(withJSONObject: old)).replayed == nil)
+        var settings = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AnswerArbiter.Settings())) as! [String: Any]
+        settings.removeValue(forKey: "checksReplayedRows")
+        #expect(!(try JSONDecoder().decode(AnswerArbiter.Settings.self, from: JSONSerialization.data(withJSONObject: settings)))
+                    .checksReplayedRows)
+    }
+
     @Test("a class the slot stopped seeing is one its share would have shown in the window; an answer worse there is vetoed")
     func stoppedClasses() throws {
         var arbiter = AnswerArbiter()
@@ -628,7 +731,7 @@ struct AnswerArbiterTests {
         let data = try JSONEncoder().encode(arbiter)
         #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == arbiter)
         var old = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        for key in ["visits", "classSamples", "lastVisit", "stoppedCheck", "checkedWith"] { old.removeValue(forKey: key) }
+        for key in ["visits", "classSamples", "lastVisit", "stoppedCheck", "checkedWith", "repeats", "lastLabel"] { old.removeValue(forKey: key) }
         var settings = old["settings"] as! [String: Any]
         settings.removeValue(forKey: "checksStoppedClasses")
         settings.removeValue(forKey: "stoppedWindow")

@@ -216,18 +216,35 @@ struct LearnerJudgementTests {
         let stopped = learner.arbiter.stoppedClasses(slot: 0)
         #expect(stopped == [0, 1, 2])
         learner.checkStoppedClasses()
-        // The check: the mixture with each answer in slot 0, on the replayed rows of those.
-        let rows = learner.replay.labels.indices.filter { stopped.contains(learner.replay.labels[$0]) }
-        #expect(!rows.isEmpty)
+        // The check: the mixture with each answer in slot 0, on the slot's replayed rows,
+        // those of the stopped classes apart, all of them weighed by class.
+        let rows = learner.replay.labels.indices.filter { learner.replay.tags[$0] == 0 }
+        #expect(rows.count == learner.replay.count)
         let x = try #require(learner.scaler).transform(learner.replay.features.gatherRows(rows))
         let y = rows.map { learner.replay.labels[$0] }
+        #expect(y.contains { stopped.contains($0) })
         let trials = learner.answers(pass: learner.model.forward(x), input: x, trying: 0).trials
         func right(_ answer: AnswerArbiter.Answer) -> [Bool] { zip(trials[answer]!, y).map { $0 == $1 } }
         var expected = learner.arbiter
-        expected.check(slot: 0, gate: right(.gate), network: right(.network), product: right(.product), prior: right(.prior))
+        let weights = try #require(learner.classWeights(slot: 0, labels: y))
+        expected.check(slot: 0, gate: right(.gate), network: right(.network), product: right(.product), prior: right(.prior),
+                       replayed: (stopped: y.map { stopped.contains($0) }, weights: weights))
         #expect(learner.arbiter.stoppedCheck == expected.stoppedCheck)
         let check = try #require(learner.arbiter.stoppedCheck.first ?? nil)
-        #expect(learner.arbiter.answer(slot: 0) == (check.network.losses > check.network.wins ? .gate : .network))
+        let replayed = try #require(check.replayed?[.network])
+        let vetoed = check.network.losses > check.network.wins || replayed.advantage < -learner.arbiter.settings.z
+        #expect(learner.arbiter.answer(slot: 0) == (vetoed ? .gate : .network))
+        // Without the check on every replayed row (settings saved before it), the stopped
+        // classes' rows alone, as before.
+        var before = learner
+        before.arbiter = try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(learner.arbiter).withoutSetting("checksReplayedRows"))
+        before.checkStoppedClasses(slot: 0, answer: .network)
+        let stoppedRows = y.indices.filter { stopped.contains(y[$0]) }
+        var stoppedOnly = learner.arbiter
+        func rightOn(_ answer: AnswerArbiter.Answer) -> [Bool] { stoppedRows.map { right(answer)[$0] } }
+        stoppedOnly.check(slot: 0, gate: rightOn(.gate), network: rightOn(.network), product: rightOn(.product), prior: rightOn(.prior))
+        #expect(before.arbiter.stoppedCheck.first??.replayed == nil)
+        #expect(before.arbiter.stoppedCheck == stoppedOnly.stoppedCheck)
         // Nothing it compares moved (the answer, the classes, the head): not made again.
         var again = learner
         again.arbiter.check(slot: 0, gate: nil, network: [], product: [], prior: [])
@@ -238,5 +255,51 @@ struct LearnerJudgementTests {
         for _ in 0..<800 { quiet.arbiter.record(slot: 0, label: 3, gate: true, network: false, product: true, prior: true) }
         quiet.checkStoppedClasses()
         #expect(quiet.arbiter.stoppedCheck.first == .some(nil) && quiet.arbiter.answer(slot: 0) == quiet.arbiter.countedAnswer(slot: 0))
+    }
+}
+
+extension LearnerJudgementTests {
+    @Test("a slot whose labels come shuffled is not checked on its replayed rows; the same rows in runs are")
+    func replayCheckOnlyInRuns() throws {
+        var c = LearnerConfiguration.small()
+        c.growth.enabled = false
+        c.replayCapacity = 400
+        func learner(runs: Bool) throws -> Learner {
+            var blobs = Blobs(classes: 4, width: 20, seed: 7, spread: 1)
+            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 1)
+            for k in 0..<24 {
+                let (x, y) = runs ? blobs.batch(32, classes: [k % 4]) : blobs.batch(32, classes: [0, 1, 2, 3])
+                _ = try learner.observe(features: x, labels: y)
+            }
+            // Counts that favour the network, on labels taking turns (no run among them).
+            for i in 0..<400 { learner.arbiter.record(slot: 0, label: i % 4, gate: false, network: true, product: false, prior: false) }
+            return learner
+        }
+        var shuffled = try learner(runs: false)
+        #expect(!shuffled.arbiter.labelsComeInRuns(slot: 0) && shuffled.arbiter.stoppedClasses(slot: 0).isEmpty)
+        shuffled.checkStoppedClasses()
+        #expect(shuffled.arbiter.stoppedCheck.first == .some(nil) && shuffled.arbiter.answer(slot: 0) == .network)
+        // Four classes taking turns a batch each: in runs, none stopped; every replayed row is checked.
+        var inRuns = try learner(runs: true)
+        #expect(inRuns.arbiter.labelsComeInRuns(slot: 0) && inRuns.arbiter.stoppedClasses(slot: 0).isEmpty)
+        inRuns.checkStoppedClasses()
+        let check = try #require(inRuns.arbiter.stoppedCheck.first ?? nil)
+        let replayed = try #require(check.replayed?[.network])
+        // The network, trained on the class of the moment, is well behind the gate on
+        // them: vetoed, whatever its counts.
+        #expect(replayed.advantage < -inRuns.arbiter.settings.z)
+        #expect(inRuns.arbiter.answer(slot: 0) != .network && inRuns.arbiter.countedAnswer(slot: 0) == .network)
+        #expect(inRuns.arbiter.checkedWith.first??.runs == true)
+    }
+}
+
+extension Data {
+    /// This JSON object with `key` taken out of its `settings` (a file saved before the setting existed).
+    func withoutSetting(_ key: String) throws -> Data {
+        var object = try JSONSerialization.jsonObject(with: self) as! [String: Any]
+        var settings = object["settings"] as! [String: Any]
+        settings.removeValue(forKey: key)
+        object["settings"] = settings
+        return try JSONSerialization.data(withJSONObject: object)
     }
 }

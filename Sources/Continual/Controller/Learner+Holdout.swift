@@ -95,7 +95,8 @@ extension Learner {
         for slot in arbiter.visits.indices where arbiter.answersFromCounts(slot: slot) {
             let answer = arbiter.countedAnswer(slot: slot)
             let key = AnswerArbiter.CheckKey(answer: answer, stopped: answer == .gate ? [] : arbiter.stoppedClasses(slot: slot),
-                                             headSamples: headSamples, headShrinkage: shrinkage.current)
+                                             headSamples: headSamples, headShrinkage: shrinkage.current,
+                                             runs: answer != .gate && checksEveryReplayedRow(slot: slot))
             guard !arbiter.wasChecked(slot: slot, with: key) else { continue }
             checkStoppedClasses(slot: slot, answer: answer)
             arbiter.noteChecked(slot: slot, with: key)
@@ -104,18 +105,33 @@ extension Learner {
 
     /// Checks `slot`, whose answer would be `answer`, on the replayed samples of its
     /// stopped classes (nothing to check for the gate's answer, or without such samples).
+    /// When the slot's labels come in runs (`checksEveryReplayedRow`), on all the slot's
+    /// replayed samples as well, each weighed as its class's share of the slot's first
+    /// visits over its share of them: the answer stands only if the gate is not ahead of
+    /// it there by `z` standard errors.
     mutating func checkStoppedClasses(slot: Int, answer: AnswerArbiter.Answer) {
         let stopped = answer == .gate ? [] : Set(arbiter.stoppedClasses(slot: slot))
-        let rows = stopped.isEmpty ? [] : replay.labels.indices.filter { replay.tags[$0] == slot && stopped.contains(replay.labels[$0]) }
+        let everyRow = answer != .gate && checksEveryReplayedRow(slot: slot)
+        let rows = !everyRow && stopped.isEmpty ? []
+            : replay.labels.indices.filter { replay.tags[$0] == slot && (everyRow || stopped.contains(replay.labels[$0])) }
         guard !rows.isEmpty, model.gatePairs.contains(where: { $0.slot == slot }) else {
             arbiter.check(slot: slot, gate: nil, network: [], product: [], prior: [])
             return
         }
         let raw = replay.features.gatherRows(rows)
         let x = scaler?.transform(raw) ?? raw
-        guard let right = rightWithEachAnswer(slot: slot, pass: model.forward(x), input: x,
-                                              labels: rows.map { replay.labels[$0] }) else { return }
-        arbiter.check(slot: slot, gate: right.gate, network: right.network, product: right.product, prior: right.prior)
+        let labels = rows.map { replay.labels[$0] }
+        guard let right = rightWithEachAnswer(slot: slot, pass: model.forward(x), input: x, labels: labels) else { return }
+        let replayed = everyRow ? (stopped: labels.map { stopped.contains($0) },
+                                   weights: classWeights(slot: slot, labels: labels) ?? labels.map { _ in 1 }) : nil
+        arbiter.check(slot: slot, gate: right.gate, network: right.network, product: right.product, prior: right.prior,
+                      replayed: replayed)
+    }
+
+    /// Whether an answer other than the gate's in `slot` is checked on all the slot's
+    /// replayed samples: with `checksReplayedRows`, when the slot's labels come in runs.
+    func checksEveryReplayedRow(slot: Int) -> Bool {
+        arbiter.settings.checksReplayedRows && arbiter.labelsComeInRuns(slot: slot)
     }
 
     /// Whether the mixture is right on rows of scaled `input` with `labels`, with each
