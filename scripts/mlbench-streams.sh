@@ -24,7 +24,8 @@
 # docs/results.md shows its output.
 # Usage: bash scripts/mlbench-streams.sh [SET ...]   (the named sets only; all by default)
 # MOE_MLBENCH_ORDERS=b200 bash scripts/mlbench-streams.sh: the sets of at least 1,500
-# training rows in blocks of 200 rows of one class, the classes taking turns, instead.
+# training rows in blocks of 200 rows of one class, the classes taking turns, instead
+# (b500: blocks of 500).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh

