@@ -579,10 +579,7 @@ struct AnswerArbiterTests {
         let none = AnswerArbiter.tally(gate: [true], [true], weights: [5])
         #expect(none.wins == 0 && none.losses == 0)
         // Settings saved before the rule read it as off.
-        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AnswerArbiter.Settings())) as! [String: Any]
-        old.removeValue(forKey: "weighsHeldRowsByClass")
-        #expect(!(try JSONDecoder().decode(AnswerArbiter.Settings.self, from: JSONSerialization.data(withJSONObject: old)))
-                    .weighsHeldRowsByClass)
+        #expect(!(try readAsSavedWithout(["weighsHeldRowsByClass"], AnswerArbiter.Settings())).weighsHeldRowsByClass)
     }
 
     @Test("a slot's labels come in runs when consecutive visits share their label beyond chance")
@@ -613,20 +610,16 @@ struct AnswerArbiterTests {
         // Saved and read back; saved before runs were counted, they start from nothing.
         let data = try JSONEncoder().encode(two)
         #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == two)
-        var old = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        old.removeValue(forKey: "repeats")
-        old.removeValue(forKey: "lastLabel")
-        let read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
+        let read = try readAsSavedWithout(["repeats", "lastLabel"], two)
         #expect(read.repeats.isEmpty && !read.labelsComeInRuns(slot: 0))
         // Counts that do not agree with the visits are refused.
+        var old = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         old["repeats"] = [1, 2, 3]
         old["lastLabel"] = [0, 0, 0]
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old)) }
         // A check key saved before runs were in it reads them as absent.
-        var key = try JSONSerialization.jsonObject(with: JSONEncoder().encode(
-            AnswerArbiter.CheckKey(answer: .network, stopped: [], headSamples: 1, headShrinkage: 0, runs: true))) as! [String: Any]
-        key.removeValue(forKey: "runs")
-        #expect(try JSONDecoder().decode(AnswerArbiter.CheckKey.self, from: JSONSerialization.data(withJSONObject: key)).runs == false)
+        let key = AnswerArbiter.CheckKey(answer: .network, stopped: [], headSamples: 1, headShrinkage: 0, runs: true)
+        #expect(try readAsSavedWithout(["runs"], key).runs == false)
     }
 
     @Test("an answer significantly worse than the gate on all the slot's replayed samples, weighed by class, is vetoed")
@@ -679,13 +672,8 @@ struct AnswerArbiterTests {
         // Saved and read back whole; a check and settings saved before it read as not checked, off.
         let data = try JSONEncoder().encode(arbiter)
         #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == arbiter)
-        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(check)) as! [String: Any]
-        old.removeValue(forKey: "replayed")
-        #expect(try JSONDecoder().decode(AnswerArbiter.StoppedCheck.self, from: JSONSerialization.data(withJSONObject: old)).replayed == nil)
-        var settings = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AnswerArbiter.Settings())) as! [String: Any]
-        settings.removeValue(forKey: "checksReplayedRows")
-        #expect(!(try JSONDecoder().decode(AnswerArbiter.Settings.self, from: JSONSerialization.data(withJSONObject: settings)))
-                    .checksReplayedRows)
+        #expect(try readAsSavedWithout(["replayed"], check).replayed == nil)
+        #expect(!(try readAsSavedWithout(["checksReplayedRows"], AnswerArbiter.Settings())).checksReplayedRows)
     }
 
     @Test("a class the slot stopped seeing is one its share would have shown in the window; an answer worse there is vetoed")
@@ -758,4 +746,12 @@ struct AnswerArbiterTests {
         record(&arbiter, [(40, false, false, true)])
         #expect(arbiter.answer(slot: 0) == .product)
     }
+}
+
+/// `value` as a file saved before `keys` existed reads it back: encoded as JSON, the keys
+/// taken out of the top-level object, decoded.
+func readAsSavedWithout<T: Codable>(_ keys: [String], _ value: T) throws -> T {
+    var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value)) as! [String: Any]
+    for key in keys { object.removeValue(forKey: key) }
+    return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: object))
 }

@@ -384,10 +384,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             return
         }
         var check = StoppedCheck()
-        func stopped(_ right: [Bool]) -> [Bool] {
-            guard let replayed else { return right }
-            return right.indices.filter { replayed.stopped[$0] }.map { right[$0] }
-        }
+        let stoppedRows = replayed.map { r in r.stopped.indices.filter { r.stopped[$0] } }
+        func stopped(_ right: [Bool]) -> [Bool] { stoppedRows.map { $0.map { right[$0] } } ?? right }
         let stoppedGate = stopped(gate)
         check.network = Self.tally(gate: stoppedGate, stopped(networkRight))
         check.product = Self.tally(gate: stoppedGate, stopped(productRight))
