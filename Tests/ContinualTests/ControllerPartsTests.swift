@@ -673,6 +673,9 @@ struct AnswerArbiterTests {
         let data = try JSONEncoder().encode(arbiter)
         #expect(try JSONDecoder().decode(AnswerArbiter.self, from: data) == arbiter)
         #expect(try readAsSavedWithout(["replayed"], check).replayed == nil)
+        // Written in one order, whatever the dictionary's (which changes with the process).
+        let written = try JSONSerialization.jsonObject(with: JSONEncoder().encode(check)) as! [String: Any]
+        #expect((written["replayed"] as! [Any]).compactMap { $0 as? String } == ["network", "product", "prior"])
         #expect(!(try readAsSavedWithout(["checksReplayedRows"], AnswerArbiter.Settings())).checksReplayedRows)
     }
 

@@ -272,6 +272,25 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             prior = try c.decode(Tally.self, forKey: .prior)
             replayed = try c.decodeIfPresent([Answer: Tally].self, forKey: .replayed)
         }
+
+        /// `replayed` is written as a dictionary keyed by an enum is, an array of keys and
+        /// values, in the order of `Answer.allCases`: a dictionary's own order changes with
+        /// every process, and the saved state must not.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(network, forKey: .network)
+            try c.encode(product, forKey: .product)
+            try c.encode(prior, forKey: .prior)
+            if let replayed {
+                var pairs = c.nestedUnkeyedContainer(forKey: .replayed)
+                for answer in Answer.allCases {
+                    if let tally = replayed[answer] {
+                        try pairs.encode(answer)
+                        try pairs.encode(tally)
+                    }
+                }
+            }
+        }
     }
 
     /// How many of a stopped class's samples its share would have put in the window.
