@@ -329,12 +329,14 @@ struct InputMomentsTests {
 @Suite("Answer arbiter")
 struct AnswerArbiterTests {
     /// Samples of one slot, each with (gate right, network right, product right), `count`
-    /// times; the prior is right where the gate is unless said otherwise.
+    /// times; the prior is right where the gate is unless said otherwise. Their labels
+    /// alternate between two classes (counts kept on one class choose nothing).
     func record(_ arbiter: inout AnswerArbiter, _ outcomes: [(count: Int, gate: Bool, network: Bool, product: Bool)],
                 prior: Bool? = nil) {
         for o in outcomes {
             for _ in 0..<o.count {
-                arbiter.record(slot: 0, label: 0, gate: o.gate, network: o.network, product: o.product, prior: prior ?? o.gate)
+                let label = (arbiter.visits.first ?? 0) % 2
+                arbiter.record(slot: 0, label: label, gate: o.gate, network: o.network, product: o.product, prior: prior ?? o.gate)
             }
         }
     }
@@ -652,10 +654,17 @@ struct AnswerArbiterTests {
                        prior: [false, false, false])
         #expect(decided.decidedAnswer(slot: 0) == .network && decided.answer(slot: 0) == .network)
         #expect(decided.vetoed(.network, slot: 0) && !decided.vetoed(.network, slot: 0, onReplayedRows: false))
-        // Behind by less than z standard errors: it stands (a check on replayed rows vetoes
-        // with evidence, not on a row or two).
-        arbiter.check(slot: 0, gate: gate, network: product, product: product, prior: none, replayed: (stopped: none, weights: ones))
+        // Behind by `replayedZ` (1) standard errors or less: it stands (a check on replayed
+        // rows vetoes with evidence, not on a row). Two losses (1.41) veto it; settings saved
+        // before `replayedZ` existed veto with `z` (1.5), and keep it.
+        #expect(arbiter.settings.replayedZ == 1 && arbiter.settings.z == 1.5)
+        let oneLoss = [false] + [Bool](repeating: true, count: 11)
+        arbiter.check(slot: 0, gate: gate, network: oneLoss, product: product, prior: none, replayed: (stopped: none, weights: ones))
         #expect(arbiter.answer(slot: 0) == .network)
+        arbiter.check(slot: 0, gate: gate, network: product, product: product, prior: none, replayed: (stopped: none, weights: ones))
+        #expect(arbiter.answer(slot: 0) == .gate)
+        let older = try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(arbiter).withoutSetting("replayedZ"))
+        #expect(older.settings.replayedZ == 1.5 && older.answer(slot: 0) == .network)
         // The rows count with their weights: 4 losses and 2 wins are 0.82 standard errors
         // behind unweighed, and 1.82 with the losses' class at weight 3 and the wins' at 0.5.
         let mixed = [false, false, false, false, true, true] + [Bool](repeating: true, count: 6)
@@ -677,6 +686,28 @@ struct AnswerArbiterTests {
         let written = try JSONSerialization.jsonObject(with: JSONEncoder().encode(check)) as! [String: Any]
         #expect((written["replayed"] as! [Any]).compactMap { $0 as? String } == ["network", "product", "prior"])
         #expect(!(try readAsSavedWithout(["checksReplayedRows"], AnswerArbiter.Settings())).checksReplayedRows)
+    }
+
+    @Test("counts kept on one class choose nothing: the gate answers until a second class comes")
+    func countsNeedTwoClasses() throws {
+        var arbiter = AnswerArbiter()
+        #expect(arbiter.settings.countsNeedTwoClasses)
+        // Thirty visits of class 2 where the network and the prior name it and the gate
+        // does not: 30 to 0 in the counts, which a slot of one class cannot trust.
+        for _ in 0..<30 { arbiter.record(slot: 1, label: 2, gate: false, network: true, product: false, prior: true) }
+        #expect(arbiter.network[1].advantage > 5 && arbiter.countedAnswer(slot: 1) == .gate && arbiter.answer(slot: 1) == .gate)
+        // Settings saved before the rule existed let the counts choose.
+        let older = try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(arbiter).withoutSetting("countsNeedTwoClasses"))
+        #expect(!older.settings.countsNeedTwoClasses && older.answer(slot: 1) == .network)
+        // A second class in the slot's first visits: the counts choose again.
+        arbiter.record(slot: 1, label: 0, gate: true, network: true, product: true, prior: false)
+        #expect(arbiter.answer(slot: 1) == .network)
+        // A holdout's decision is not the counts': it stands in a slot of one class.
+        var decided = AnswerArbiter()
+        for _ in 0..<30 { decided.record(slot: 0, label: 2, gate: false, network: true, product: false, prior: true) }
+        decided.decide(slot: 0, gate: [false, false, false], network: [true, true, true], product: [false, false, false],
+                       prior: [false, false, false])
+        #expect(decided.answer(slot: 0) == .network)
     }
 
     @Test("a class the slot stopped seeing is one its share would have shown in the window; an answer worse there is vetoed")

@@ -186,6 +186,32 @@ struct StreamContinueTests {
         }
     }
 
+    @Test("labels in runs over noise: the network wins its counts by recency, the replayed rows veto it, and every process saves the same state")
+    func runsSameState() throws {
+        try withTemporaryDirectory { dir in
+            // Features that say nothing, labels in runs of 200: a network that answers with
+            // the class of the moment wins its prequential counts (one BLAS thread, so that
+            // every machine computes the same figures).
+            var generator = SeededGenerator(seed: 2)
+            let lines = (0..<3000).map { i in
+                (0..<4).map { _ in String(generator.nextNormal()) }.joined(separator: ",") + "," + ["cat", "dog", "eel"][(i / 200) % 3]
+            }
+            try Self.write(lines, to: dir.path("runs.csv"))
+            for name in ["a", "b"] {
+                let run = MoeProcess.run(["stream", "--source", "csv:" + dir.path("runs.csv"), "--label-column", "last"]
+                                         + Self.learner + ["--save", dir.path("\(name).h5")], environment: ["MOE_BLAS_THREADS": "1"])
+                #expect(run.status == 0, "\(run.error)")
+            }
+            let arbiter = try Learner(checkpoint: Checkpoint.load(from: dir.path("a.h5"))).arbiter
+            #expect(arbiter.labelsComeInRuns(slot: 0))
+            #expect(arbiter.countedAnswer(slot: 0) == .network && arbiter.answer(slot: 0) != .network)
+            let check = try #require(arbiter.stoppedCheck.first.flatMap { $0 })
+            #expect(try #require(check.replayed?[.network]).advantage < -arbiter.settings.replayedZ)
+            // The check's tallies are saved in one order whatever the process's hashing.
+            try Self.expectSameLearner(dir.path("a.h5"), dir.path("b.h5"))
+        }
+    }
+
     @Test("a resumed stream runs with the BLAS threads it was saved with, unless MOE_BLAS_THREADS chooses others")
     func resumedThreads() throws {
         try withTemporaryDirectory { dir in

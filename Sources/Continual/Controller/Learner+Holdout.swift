@@ -108,7 +108,7 @@ extension Learner {
     /// When the slot's labels come in runs (`checksEveryReplayedRow`), on all the slot's
     /// replayed samples as well, each weighed as its class's share of the slot's first
     /// visits over its share of them: the answer stands only if the gate is not ahead of
-    /// it there by `z` standard errors.
+    /// it there by `replayedZ` standard errors.
     mutating func checkStoppedClasses(slot: Int, answer: AnswerArbiter.Answer) {
         let stopped = answer == .gate ? [] : Set(arbiter.stoppedClasses(slot: slot))
         let everyRow = answer != .gate && checksEveryReplayedRow(slot: slot)
