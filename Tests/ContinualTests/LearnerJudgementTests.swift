@@ -232,7 +232,7 @@ struct LearnerJudgementTests {
         #expect(learner.arbiter.stoppedCheck == expected.stoppedCheck)
         let check = try #require(learner.arbiter.stoppedCheck.first ?? nil)
         let replayed = try #require(check.replayed?[.network])
-        let vetoed = check.network.losses > check.network.wins || replayed.advantage < -learner.arbiter.settings.z
+        let vetoed = check.network.losses > check.network.wins || replayed.advantage < -learner.arbiter.settings.replayedZ
         #expect(learner.arbiter.answer(slot: 0) == (vetoed ? .gate : .network))
         // Without the check on every replayed row (settings saved before it), the stopped
         // classes' rows alone, as before.

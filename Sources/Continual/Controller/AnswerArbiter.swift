@@ -114,8 +114,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         /// office visits in blocks of 500 rows kept the trunk network, which won its
         /// counts 175 to 68 over a last run of 2,132 rows of one class and was 1.33 standard
         /// errors behind the gate on the replayed rows: 0.727 on the test rows, where the
-        /// product, which the check now leaves, scores 0.797 and the gate 0.793.) Settings
-        /// saved before it existed read `z`.
+        /// product, which the check now leaves, scores 0.797 and the gate alone 0.789.)
+        /// Settings saved before it existed read `z`.
         public var replayedZ: Double = 1
         /// Whether a slot's counts choose only once its first visits have shown two
         /// classes: counts kept on samples of one class measure how often an answer names
@@ -299,9 +299,9 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             replayed = try c.decodeIfPresent([Answer: Tally].self, forKey: .replayed)
         }
 
-        /// `replayed` is written as a dictionary keyed by an enum is, an array of keys and
-        /// values, in the order of `Answer.allCases`: a dictionary's own order changes with
-        /// every process, and the saved state must not.
+        /// `replayed` is written as any dictionary keyed by an enum is (an array of keys
+        /// and values), its keys in the order of `Answer.allCases`: a dictionary's own order
+        /// changes with every process, and the saved state must not.
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(network, forKey: .network)
