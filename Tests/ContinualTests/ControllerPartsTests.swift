@@ -665,6 +665,14 @@ struct AnswerArbiterTests {
         #expect(arbiter.answer(slot: 0) == .gate)
         let older = try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(arbiter).withoutSetting("replayedZ"))
         #expect(older.settings.replayedZ == 1.5 && older.answer(slot: 0) == .network)
+        // A quantile a user sets below 0 or not a number is refused with a sentence.
+        for bad in [-1.0, .nan] {
+            var settings = AnswerArbiter.Settings()
+            settings.replayedZ = bad
+            #expect(throws: LearnerError.invalidConfiguration("the arbiter's replayed-row z must be >= 0, got \(bad)")) {
+                try settings.validate()
+            }
+        }
         // The rows count with their weights: 4 losses and 2 wins are 0.82 standard errors
         // behind unweighed, and 1.82 with the losses' class at weight 3 and the wins' at 0.5.
         let mixed = [false, false, false, false, true, true] + [Bool](repeating: true, count: 6)
