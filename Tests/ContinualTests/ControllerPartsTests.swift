@@ -478,6 +478,59 @@ struct AnswerArbiterTests {
         #expect(old.widen() == nil && old.current == 1)
     }
 
+    @Test("a head the counts chose gives way when plain OAS is significantly ahead of it on the replayed rows; judgements come as the samples double or pairs arrive")
+    func judgedOnReplayedRows() throws {
+        var choice = ShrinkageChoice(blends: [0, 0.5], leading: [32])
+        #expect(choice.judgesRunsOnReplayedRows && choice.plain == 0)
+        // Plain OAS answering: nothing to judge.
+        #expect(!choice.judgementDue(samples: 10, classes: 2))
+        // The counts choose the head over 32 features: a judgement is due at once.
+        let half = [Bool](repeating: true, count: 10) + [Bool](repeating: false, count: 10)
+        #expect(choice.record(current: half, candidates: [2: [Bool](repeating: true, count: 20)], samples: 20) == 2)
+        #expect(choice.judgedAt == nil && choice.judgementDue(samples: 20, classes: 2))
+        // Rows the narrow head gets right: the first 20 of 40.
+        let narrow = [Bool](repeating: true, count: 20) + [Bool](repeating: false, count: 20)
+        func plainAhead(_ wins: Int, _ losses: Int) -> [Bool] {
+            var right = narrow
+            for r in 0..<losses { right[r] = false }
+            for r in 20..<(20 + wins) { right[r] = true }
+            return right
+        }
+        // Plain OAS 5 rows ahead and 2 behind (1.13 standard errors): the narrow head stays.
+        let kept = choice.judge(right: [0: plainAhead(5, 2), 2: narrow], samples: 100, classes: 2)
+        #expect(!kept && choice.current == 2 && choice.judgedAt == 100 && choice.judgedClasses == 2)
+        // Not due again until the samples double or a pair arrives; before predicting, on any sample since.
+        #expect(!choice.judgementDue(samples: 199, classes: 2))
+        #expect(choice.judgementDue(samples: 200, classes: 2) && choice.judgementDue(samples: 101, classes: 3))
+        #expect(choice.judgementDue(samples: 101, classes: 2, beforePredicting: true))
+        #expect(!choice.judgementDue(samples: 100, classes: 2, beforePredicting: true))
+        // Without plain OAS's rows there is nothing to compare with.
+        let unanswered = choice.judge(right: [2: narrow], samples: 150, classes: 2)
+        #expect(!unanswered && choice.current == 2)
+        // 9 ahead and 1 behind (2.53): plain OAS answers, the narrow head is dropped until
+        // the samples double, and nothing is due while plain OAS answers.
+        let dropped = choice.judge(right: [0: plainAhead(9, 1), 2: narrow], samples: 200, classes: 3)
+        #expect(dropped && choice.current == 0 && !choice.active[2] && choice.retryAt[2] == 400 && choice.active[1])
+        #expect(!choice.judgementDue(samples: 1000, classes: 9, beforePredicting: true))
+        // Saved and read back, the same; saved before judgements existed, none is ever due.
+        var judged = ShrinkageChoice(blends: [0], leading: [32])
+        _ = judged.record(current: half, candidates: [1: [Bool](repeating: true, count: 20)], samples: 20)
+        _ = judged.judge(right: [0: narrow, 1: narrow], samples: 40, classes: 2)
+        let data = try JSONEncoder().encode(judged)
+        #expect(try JSONDecoder().decode(ShrinkageChoice.self, from: data) == judged && judged.judgedAt == 40)
+        var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        for key in ["judgesRunsOnReplayedRows", "judgedAt", "judgedClasses"] { object.removeValue(forKey: key) }
+        let old = try JSONDecoder().decode(ShrinkageChoice.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(!old.judgesRunsOnReplayedRows && old.judgedAt == nil && old.current == 1)
+        #expect(!old.judgementDue(samples: 1000, classes: 9))
+        // A judgement at a negative sample count is refused.
+        object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        object["judgedAt"] = -1.0
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ShrinkageChoice.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+
     @Test("a candidate the caller excludes cannot win its counts; choices saved before held rows existed do not check them")
     func excludedCandidates() throws {
         var choice = ShrinkageChoice(blends: [0], leading: [128, 32])

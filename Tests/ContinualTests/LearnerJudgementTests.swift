@@ -193,6 +193,69 @@ struct LearnerJudgementTests {
         #expect(fitting.profile.refits == before + 1)
     }
 
+    @Test("in class order a head worse than plain OAS on the replayed rows, scored leave-one-out, gives way; shuffled, nothing is judged")
+    func headJudgedOnReplayedRows() throws {
+        var c = LearnerConfiguration.small()
+        c.gate = .classPosterior(features: 256)
+        c.gateShrinkageBlends = [0]
+        c.gateNarrowHeads = [1.0 / 128]
+        c.replayCapacity = 500
+        // Four blobs in 20 dimensions: two random features cannot tell them apart, 256 can.
+        var blobs = Blobs(classes: 4, width: 20, seed: 31, spread: 1)
+        let batches = (0..<4).flatMap { k in (0..<10).map { _ in blobs.batch(32, classes: [k]) } }
+        let test = blobs.batch(2000, classes: [0, 1, 2, 3])
+        var inRuns = try Learner(configuration: c, inputWidth: 20, classCount: 4)
+        for (x, y) in batches { _ = try inRuns.observe(features: x, labels: y) }
+        // The counts are made to choose the head over 2 features (as, kept on the class of
+        // the moment, they can); the judgement on the replayed rows is then due.
+        func narrowChosen(_ learner: Learner, judging: Bool) throws -> Learner {
+            var choice = ShrinkageChoice(blends: [0], leading: [2])
+            _ = choice.record(current: [Bool](repeating: false, count: 20), candidates: [1: [Bool](repeating: true, count: 20)],
+                              samples: 20)
+            if !judging {
+                var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(choice)) as! [String: Any]
+                object.removeValue(forKey: "judgesRunsOnReplayedRows")
+                choice = try JSONDecoder().decode(ShrinkageChoice.self, from: JSONSerialization.data(withJSONObject: object))
+            }
+            var copy = learner
+            copy.shrinkage = choice
+            copy.counters.headIsStale = true
+            return copy
+        }
+        let forced = try narrowChosen(inRuns, judging: true)
+        #expect(forced.labelsComeInRuns && forced.shrinkage.current == 1 && forced.headJudgementPending)
+        // A copy made to predict judges it, drops it until the samples double, and plain
+        // OAS answers; the learner itself is unchanged.
+        let ready = forced.snapshot()
+        #expect(ready.shrinkage.current == 0 && !ready.shrinkage.active[1] && ready.shrinkage.retryAt[1] == 2560)
+        #expect(!ready.headJudgementPending && forced.shrinkage.current == 1)
+        // So does the learner's own next refit.
+        var refitted = forced
+        refitted.refitHead()
+        #expect(refitted.shrinkage == ready.shrinkage && refitted.model.gate.headWeight == ready.model.gate.headWeight)
+        // Saved before judgements existed, the choice keeps the narrow head, which is worse.
+        let unjudged = try narrowChosen(inRuns, judging: false)
+        #expect(!unjudged.headJudgementPending && unjudged.snapshot().shrinkage.current == 1)
+        let judgedAccuracy = forced.accuracy(features: test.0, labels: test.1)
+        #expect(judgedAccuracy > unjudged.accuracy(features: test.0, labels: test.1) + 0.1)
+        #expect(judgedAccuracy == inRuns.accuracy(features: test.0, labels: test.1))
+        // The same rows shuffled: the counts are fair there, and nothing is judged.
+        var order = SeededGenerator(seed: 5)
+        let rows = batches.flatMap { b in (0..<32).map { (b.0.rows($0..<($0 + 1)), b.1[$0]) } }
+        let shuffledRows = rows.indices.map { ($0, order.nextInt(below: 1 << 30)) }.sorted { $0.1 < $1.1 }.map { rows[$0.0] }
+        var shuffled = try Learner(configuration: c, inputWidth: 20, classCount: 4)
+        for start in stride(from: 0, to: shuffledRows.count, by: 32) {
+            let part = shuffledRows[start..<(start + 32)]
+            _ = try shuffled.observe(features: part.dropFirst().reduce(part.first!.0) { $0.concatenatingRows($1.0) }, labels: part.map(\.1))
+        }
+        let shuffledForced = try narrowChosen(shuffled, judging: true)
+        #expect(!shuffledForced.labelsComeInRuns && !shuffledForced.headJudgementPending)
+        #expect(shuffledForced.snapshot().shrinkage.current == 1)
+        // A judgement is saved with the learner: stopped and resumed, the same state.
+        let resumed = try Learner(checkpoint: Checkpoint.decode(try ready.checkpoint().encoded()))
+        #expect(resumed.shrinkage == ready.shrinkage)
+    }
+
     @Test("an answer the counts chose is checked on the replayed samples of the classes the stream stopped showing")
     func stoppedClassesChecked() throws {
         var c = LearnerConfiguration.small()

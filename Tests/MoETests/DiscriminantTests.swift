@@ -360,3 +360,60 @@ struct LinearDiscriminantTests {
         #expect(negatives > 0 && negatives < 40)
     }
 }
+
+@Suite("Leave-one-out logits")
+struct LeaveOneOutTests {
+    /// The sample above's kind: uniform features, labels 0, 1 and 3, and a class (4) of
+    /// a single sample.
+    private func sample(rows: Int, columns: Int, seed: UInt64) -> (x: Matrix, labels: [Int]) {
+        var generator = SeededGenerator(seed: seed)
+        let x = Matrix.uniform(rows: rows, columns: columns, low: 0, high: 1, using: &generator)
+        var labels = (0..<(rows - 1)).map { _ in [0, 1, 3][generator.nextInt(below: 3)] }
+        labels.append(4)
+        return (x, labels)
+    }
+
+    @Test("without shrinkage each row's logits are those of the fit without it; a class's only sample keeps it")
+    func exactWithoutShrinkage() throws {
+        let (x, labels) = sample(rows: 40, columns: 5, seed: 21)
+        var all = ClassStatistics(featureCount: 5)
+        all.update(features: x, labels: labels)
+        let loo = try all.leaveOneOutLogits(x, labels: labels, shrinkage: .fixed(0), classCount: 6)
+        #expect(loo.rows == 40 && loo.columns == 6)
+        for i in [0, 7, 19, 38] {
+            let others = (0..<40).filter { $0 != i }
+            var without = ClassStatistics(featureCount: 5)
+            without.update(features: x.gatherRows(others), labels: others.map { labels[$0] })
+            let (w, b) = try without.fitDiscriminant(shrinkage: .fixed(0), classCount: 6)
+            var refit = Matrix.matmul(x.rows(i..<(i + 1)), w)
+            refit.addRowVector(b)
+            for c in [0, 1, 3] {
+                #expect(abs(loo[i, c] - refit[0, c]) <= 1e-3 * max(1, abs(refit[0, c])), "row \(i), class \(c)")
+            }
+            #expect(loo[i, 2] == ClassStatistics.unseenClassBias && loo[i, 5] == ClassStatistics.unseenClassBias)
+        }
+        // The single sample of class 4 is not removed: its row is scored by the whole head.
+        let whole = try all.leaveOneOutLogits(x.rows(39..<40), labels: [4], shrinkage: .fixed(0), classCount: 6)
+        #expect(whole[0, 4] == loo[39, 4] && loo[39, 4] > ClassStatistics.unseenClassBias)
+    }
+
+    @Test("a head that memorises its rows is right on them, and about as right as chance leave-one-out")
+    func memorisation() throws {
+        // Labels that the features do not show, 48 rows of 40 features: the fitted head
+        // knows its own rows; without each, it guesses.
+        var generator = SeededGenerator(seed: 22)
+        let x = Matrix.uniform(rows: 48, columns: 40, low: 0, high: 1, using: &generator)
+        let labels = (0..<48).map { _ in generator.nextInt(below: 2) }
+        var statistics = ClassStatistics(featureCount: 40)
+        statistics.update(features: x, labels: labels)
+        let (w, b) = try statistics.fitDiscriminant(shrinkage: .oas)
+        var fitted = Matrix.matmul(x, w)
+        fitted.addRowVector(b)
+        let loo = try statistics.leaveOneOutLogits(x, labels: labels, shrinkage: .oas)
+        func accuracy(_ z: Matrix) -> Double {
+            Double(labels.indices.filter { (z[$0, 1] > z[$0, 0] ? 1 : 0) == labels[$0] }.count) / 48
+        }
+        #expect(accuracy(fitted) > 0.85)
+        #expect(accuracy(loo) < 0.7)
+    }
+}

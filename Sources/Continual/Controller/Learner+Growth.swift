@@ -129,7 +129,11 @@ extension Learner {
             _ = shrinkage.settle()
             shrinkageHeads = [:]
         }
-        if let kept = headMemo.take(generation: self.statistics!.generation, columns: columns) {
+        // A copy made to predict judges on every sample so far; when that changes its head,
+        // the fit is not the learner's and is not kept for it.
+        let rechosen = judgeHeadsOnReplayedRows(columns: columns, beforePredicting: remembering)
+        if rechosen { shrinkageHeads = [:] }
+        if !rechosen, let kept = headMemo.take(generation: self.statistics!.generation, columns: columns) {
             self.statistics = kept.statistics
             model.setClassHead(weight: kept.weight, bias: kept.bias)
             fitShrinkageCandidates(kept.statistics, columns: columns)
@@ -163,7 +167,7 @@ extension Learner {
                 return
             }
             model.setClassHead(weight: weight, bias: bias)
-            if remembering {
+            if remembering && !rechosen {
                 headMemo.store(.init(generation: generation, columns: columns, statistics: statistics, weight: weight, bias: bias))
             } else {
                 fitShrinkageCandidates(statistics, columns: columns)
@@ -178,6 +182,65 @@ extension Learner {
             counters.pairCountsAtRefit = statistics.counts
             counters.samplesSinceRefit = 0
         }
+    }
+
+    /// Whether the stream's labels come in runs in some slot (`AnswerArbiter.labelsComeInRuns(slot:)`):
+    /// then the counts a head is chosen by see the class of the moment.
+    var labelsComeInRuns: Bool {
+        arbiter.visits.indices.contains { arbiter.labelsComeInRuns(slot: $0) }
+    }
+
+    /// Whether a copy made to predict would judge the gate's head on the replayed rows
+    /// (``judgeHeadsOnReplayedRows(columns:beforePredicting:)``): in a stream whose labels
+    /// come in runs, a head other than plain OAS answers and a sample came since its last
+    /// judgement.
+    var headJudgementPending: Bool {
+        guard let statistics, model.gate.configuration.pairRouting else { return false }
+        return shrinkage.judgementDue(samples: statistics.sampleCount, classes: statistics.classes.count, beforePredicting: true)
+            && labelsComeInRuns
+    }
+
+    /// Judges the gate's head answering against plain OAS over all its features on the
+    /// replayed rows, each scored by the head fitted without it
+    /// (``ClassStatistics/leaveOneOutLogits(_:labels:shrinkage:classCount:)``), when the
+    /// stream's labels come in runs and a judgement is due
+    /// (``ShrinkageChoice/judgementDue(samples:classes:beforePredicting:)``, in a copy made
+    /// `beforePredicting` whenever a sample came since the last); returns whether the
+    /// head answering changed (``ShrinkageChoice/judge(right:samples:classes:)``). Only
+    /// rows whose (slot, class) pair the statistics hold are scored: every replayed row
+    /// joined the statistics under that pair when it came.
+    mutating func judgeHeadsOnReplayedRows(columns: Int, beforePredicting: Bool = false) -> Bool {
+        guard let statistics, model.gate.configuration.pairRouting,
+              shrinkage.judgementDue(samples: statistics.sampleCount, classes: statistics.classes.count,
+                                     beforePredicting: beforePredicting),
+              labelsComeInRuns else { return false }
+        var rows: [Int] = [], pairColumns: [Int] = []
+        for r in replay.labels.indices {
+            guard let column = model.gateColumn(of: GatePair(slot: replay.tags[r], label: replay.labels[r])),
+                  column < statistics.classCount, statistics.counts[column] > 0 else { continue }
+            rows.append(r)
+            pairColumns.append(column)
+        }
+        guard !rows.isEmpty else { return false }
+        var clock = PhaseClock()
+        defer { profile.flops["refit", default: 0] += clock.work() }
+        let raw = replay.features.gatherRows(rows)
+        let features = model.gateFeatures(scaler?.transform(raw) ?? raw)
+        let labels = rows.map { replay.labels[$0] }
+        // Rows of one class tell the heads apart by nothing but their bias.
+        guard Set(labels).count > 1 else { return false }
+        var right: [Int: [Bool]] = [:]
+        for k in Set([shrinkage.plain, shrinkage.current]).sorted() {
+            var x = features, held = statistics
+            if let m = shrinkage.leading[k], m < statistics.featureCount {
+                x = features.gatherColumns(Array(0..<m))
+                held = statistics.leading(m)
+            }
+            guard let z = try? held.leaveOneOutLogits(x, labels: pairColumns, shrinkage: shrinkage.shrinkage(k), classCount: columns),
+                  z.isFinite else { continue }
+            right[k] = labels.indices.map { discriminantAnswer(z, row: $0, among: nil) == labels[$0] }
+        }
+        return shrinkage.judge(right: right, samples: statistics.sampleCount, classes: statistics.classes.count)
     }
 
     /// Fits the head of every blend still tried beside the current one (see

@@ -202,18 +202,22 @@ extension Learner {
         return ready.answers(pass: ready.model.forward(scaled), input: scaled).predicted
     }
 
-    /// Whether predictions need ``snapshot()`` first: the head is stale or rows are held out.
-    var needsSnapshot: Bool { !isSnapshot && (counters.headIsStale || !holdout.isEmpty) }
+    /// Whether predictions need ``snapshot()`` first: the head is stale, rows are held
+    /// out, or the heads are to be judged on the replayed rows.
+    var needsSnapshot: Bool { !isSnapshot && (counters.headIsStale || !holdout.isEmpty || headJudgementPending) }
 
     /// A copy ready to predict (use before evaluation): its gate head refitted from every
     /// sample the statistics hold (the learner itself refits every `refitEvery` samples)
     /// and, when something changed since the last judgement (a stale head, rows held out),
     /// every slot with held rows judged again against that head: the slot in charge on its
-    /// holdout, frozen slots on their retained rows. Nothing is learned: held rows stay
-    /// held, so a saved learner predicts the same before and after `moe eval`.
+    /// holdout, frozen slots on their retained rows. In a stream whose labels come in
+    /// runs, the gate's heads are judged on the replayed rows first, on every sample so
+    /// far (`judgeHeadsOnReplayedRows(columns:beforePredicting:)`). Nothing is learned:
+    /// held rows stay held, so a saved learner predicts the same before and after `moe eval`.
     public func snapshot() -> Learner {
         var copy = self
         let rejudge = needsSnapshot
+        if copy.headJudgementPending { copy.counters.headIsStale = true }
         copy.refreshHeadIfStale(remembering: true)
         if rejudge { copy.judgeHeldSlots() }
         copy.isSnapshot = true
