@@ -222,13 +222,19 @@ struct LearnerJudgementTests {
             copy.counters.headIsStale = true
             return copy
         }
-        let forced = try narrowChosen(inRuns, judging: true)
+        var forced = try narrowChosen(inRuns, judging: true)
         #expect(forced.labelsComeInRuns && forced.shrinkage.current == 1 && forced.headJudgementPending)
+        // The arbiter's counts last checked against the narrow head.
+        let checked = AnswerArbiter.CheckKey(answer: forced.arbiter.countedAnswer(slot: 0), stopped: [], headSamples: 1280,
+                                             headShrinkage: 1, runs: false)
+        forced.arbiter.noteChecked(slot: 0, with: checked)
         // A copy made to predict judges it, drops it until the samples double, and plain
-        // OAS answers; the learner itself is unchanged.
+        // OAS answers; the counts' choices are checked against plain OAS; the learner
+        // itself is unchanged.
         let ready = forced.snapshot()
         #expect(ready.shrinkage.current == 0 && !ready.shrinkage.active[1] && ready.shrinkage.retryAt[1] == 2560)
         #expect(!ready.headJudgementPending && forced.shrinkage.current == 1)
+        #expect(ready.arbiter.checkedWith[0]?.headShrinkage == 0 && forced.arbiter.checkedWith[0] == checked)
         // So does the learner's own next refit.
         var refitted = forced
         refitted.refitHead()

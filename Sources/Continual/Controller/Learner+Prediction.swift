@@ -211,15 +211,21 @@ extension Learner {
     /// and, when something changed since the last judgement (a stale head, rows held out),
     /// every slot with held rows judged again against that head: the slot in charge on its
     /// holdout, frozen slots on their retained rows. In a stream whose labels come in
-    /// runs, the gate's heads are judged on the replayed rows first, on every sample so
-    /// far (`judgeHeadsOnReplayedRows(columns:beforePredicting:)`). Nothing is learned:
+    /// runs, the gate's head is judged on the replayed rows first, on every sample so far
+    /// (`judgeHeadsOnReplayedRows(columns:beforePredicting:)`), and when that changes it,
+    /// the answers the arbiter's counts chose are checked against the new head
+    /// (`checkStoppedClasses()`), as the learner's next batch would. Nothing is learned:
     /// held rows stay held, so a saved learner predicts the same before and after `moe eval`.
     public func snapshot() -> Learner {
         var copy = self
         let rejudge = needsSnapshot
         if copy.headJudgementPending { copy.counters.headIsStale = true }
+        let head = copy.shrinkage.current
         copy.refreshHeadIfStale(remembering: true)
         if rejudge { copy.judgeHeldSlots() }
+        // A judgement gave the gate another head: the counts' choices, kept against the
+        // head before, are checked against it as the learner's next batch would check them.
+        if copy.shrinkage.current != head { copy.checkStoppedClasses() }
         copy.isSnapshot = true
         return copy
     }
