@@ -23,7 +23,9 @@ import MoE
 /// classes otherwise reward the head that names new classes most readily; Satellite in
 /// class order lost 0.026), and the blends end once the statistics hold as many samples
 /// as features (``settle()``: a blend chosen on Split Fashion-MNIST's first rows cost it
-/// 0.03 by its fifth experience).
+/// 0.03 by its fifth experience). Where the stream's labels come in runs, a head the
+/// counts chose must also not lose to plain OAS on the replayed rows scored leave-one-out
+/// (``judge(right:samples:classes:)``).
 ///
 /// Beside the blends, *narrow heads* (``leading``): OAS over the gate's first `m`
 /// features only, tried in the same way for the whole stream. A table of a few noisy
@@ -55,13 +57,13 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
     /// `Learner.heldRowsPreferCurrentHead(over:)`); false in choices saved before it
     /// existed, which switch on the counts alone.
     public private(set) var checksHeldRows: Bool
-    /// Whether, once the stream's labels come in runs, the head is chosen on the
-    /// replayed rows, each scored by the head fitted without it (``judge(right:samples:classes:)``),
-    /// rather than by the counts; false in choices saved before it existed, which keep
-    /// choosing by the counts.
+    /// Whether, once the stream's labels come in runs, a head the counts chose other than
+    /// plain OAS is judged against it on the replayed rows, each scored by the head fitted
+    /// without it, and gives way when it loses there (``judge(right:samples:classes:)``);
+    /// false in choices saved before it existed, which the counts alone decide.
     public private(set) var judgesRunsOnReplayedRows: Bool
-    /// The statistics' samples and classes at the last judgement on replayed rows (nil:
-    /// none made yet).
+    /// The statistics' samples and (slot, class) pairs at the last judgement of the head
+    /// answering (nil: none since it began answering).
     public private(set) var judgedAt: Double?
     public private(set) var judgedClasses = 0
     /// The test's quantile.
