@@ -194,10 +194,16 @@ extension Learner {
     /// (``judgeHeadsOnReplayedRows(columns:beforePredicting:)``): in a stream whose labels
     /// come in runs, a head other than plain OAS answers and a sample came since its last
     /// judgement.
-    var headJudgementPending: Bool {
-        guard let statistics, model.gate.configuration.pairRouting else { return false }
-        return shrinkage.judgementDue(samples: statistics.sampleCount, classes: statistics.classes.count, beforePredicting: true)
-            && labelsComeInRuns
+    var headJudgementPending: Bool { headJudgementDue(beforePredicting: true) }
+
+    /// Whether the gate's head is due to be judged on the replayed rows now
+    /// (``ShrinkageChoice/judgementDue(samples:classes:beforePredicting:)``, in a stream
+    /// whose labels come in runs, by a gate that routes by pairs).
+    func headJudgementDue(beforePredicting: Bool) -> Bool {
+        guard let statistics, model.gate.configuration.pairRouting,
+              shrinkage.judgementDue(samples: statistics.sampleCount, classes: statistics.classes.count,
+                                     beforePredicting: beforePredicting) else { return false }
+        return labelsComeInRuns
     }
 
     /// Judges the gate's head answering against plain OAS over all its features on the
@@ -210,10 +216,7 @@ extension Learner {
     /// rows whose (slot, class) pair the statistics hold are scored: every replayed row
     /// joined the statistics under that pair when it came.
     mutating func judgeHeadsOnReplayedRows(columns: Int, beforePredicting: Bool = false) -> Bool {
-        guard let statistics, model.gate.configuration.pairRouting,
-              shrinkage.judgementDue(samples: statistics.sampleCount, classes: statistics.classes.count,
-                                     beforePredicting: beforePredicting),
-              labelsComeInRuns else { return false }
+        guard headJudgementDue(beforePredicting: beforePredicting), let statistics else { return false }
         var rows: [Int] = [], pairColumns: [Int] = []
         for r in replay.labels.indices {
             guard let column = model.gateColumn(of: GatePair(slot: replay.tags[r], label: replay.labels[r])),
@@ -221,14 +224,13 @@ extension Learner {
             rows.append(r)
             pairColumns.append(column)
         }
-        guard !rows.isEmpty else { return false }
+        let labels = rows.map { replay.labels[$0] }
+        // Rows of one class tell the heads apart by nothing but their bias.
+        guard Set(labels).count > 1 else { return false }
         var clock = PhaseClock()
         defer { profile.flops["refit", default: 0] += clock.work() }
         let raw = replay.features.gatherRows(rows)
         let features = model.gateFeatures(scaler?.transform(raw) ?? raw)
-        let labels = rows.map { replay.labels[$0] }
-        // Rows of one class tell the heads apart by nothing but their bias.
-        guard Set(labels).count > 1 else { return false }
         var right: [Int: [Bool]] = [:]
         for k in Set([shrinkage.plain, shrinkage.current]).sorted() {
             var x = features, held = statistics

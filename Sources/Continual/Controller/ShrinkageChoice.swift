@@ -154,14 +154,17 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
     /// class comes with 416 of its 3,305 rows left, too few for the narrow head to win
     /// again: 0.738 against 0.796.)
     public mutating func widen() -> Int? {
-        guard widensForNewClasses, leading[current] != nil,
-              let plain = blends.indices.first(where: { leading[$0] == nil && blends[$0] == 0 }) else { return nil }
+        guard widensForNewClasses, leading[current] != nil, let plain = plainOAS else { return nil }
         answer(with: plain)
         return plain
     }
 
-    /// The index of plain OAS over all the features, the head a stream starts with.
-    public var plain: Int { blends.indices.first { leading[$0] == nil && blends[$0] == 0 } ?? 0 }
+    /// The index of plain OAS over all the features, the head a stream starts with (the
+    /// first head when the blends leave OAS out).
+    public var plain: Int { plainOAS ?? 0 }
+
+    /// The index of plain OAS over all the features, if it is one of the heads.
+    private var plainOAS: Int? { blends.indices.first { leading[$0] == nil && blends[$0] == 0 } }
 
     /// Whether the head answering is due to be judged on the replayed rows (see
     /// ``judge(right:samples:classes:)``), the statistics holding `samples` samples and

@@ -48,7 +48,7 @@ extension ClassStatistics {
     }
 
     /// ρ from the traces of `Σ̂` (read only by `.oas` and `.oasToward`).
-    private func intensity(_ shrinkage: Shrinkage, traces: (trace: Double, traceOfSquare: Double)) throws(DiscriminantError) -> Double {
+    func intensity(_ shrinkage: Shrinkage, traces: (trace: Double, traceOfSquare: Double)) throws(DiscriminantError) -> Double {
         let n = sampleCount
         guard n > 0 else { throw .noSamples }
         switch shrinkage {
@@ -69,7 +69,7 @@ extension ClassStatistics {
     }
 
     /// `tr(Σ̂)` and `tr(Σ̂²)` (the squared Frobenius norm) of `Σ̂ = S / n`.
-    private static func covarianceTraces(
+    static func covarianceTraces(
         _ scatter: [Double], featureCount p: Int, samples n: Double
     ) -> (trace: Double, traceOfSquare: Double) {
         var trace = 0.0, diagonalSquares = 0.0, offDiagonalSquares = 0.0
@@ -200,7 +200,7 @@ extension ClassStatistics {
 
     /// Solves `A X = B` in Float64 by Cholesky: `a` (`order x order`, upper triangle read)
     /// becomes its factor, the `count` rows of `b` become the solutions.
-    private static func choleskySolve(
+    static func choleskySolve(
         _ a: inout [Double], order n: Int, _ b: inout [Double], count: Int, shrinkage rho: Double
     ) throws(DiscriminantError) {
         let info = a.withUnsafeMutableBufferPointer { BLAS.dpotrf(n: n, a: $0.baseAddress!, lda: n) }

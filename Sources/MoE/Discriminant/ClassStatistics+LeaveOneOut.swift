@@ -38,43 +38,36 @@ extension ClassStatistics {
         guard n > 1 else { throw .noSamples }
         let p = featureCount, m = rows.rows
         let seen = classes
+        // A = keep S + ridge I as the fit builds it, from the whole statistics' traces.
         let scatter = completeScatter()
-        let rho = try shrinkageIntensity(shrinkage)
-        var trace = 0.0
-        for i in 0..<p { trace += scatter[i * p + i] / n }
-        let ridge = trace > 0 ? rho * trace / Double(p) : 1
+        let traces = Self.covarianceTraces(scatter, featureCount: p, samples: n)
+        let rho = try intensity(shrinkage, traces: traces)
+        let ridge = traces.trace > 0 ? rho * traces.trace / Double(p) : 1
         let keep = (1 - rho) / (n - 1)
-        // A, its upper triangle, factorised once.
         var a = [Double](repeating: 0, count: p * p)
         for i in 0..<p {
             for j in i..<p { a[i * p + j] = scatter[i * p + j] * keep }
             a[i * p + i] += ridge
         }
-        let info = a.withUnsafeMutableBufferPointer { BLAS.dpotrf(n: p, a: $0.baseAddress!, lda: p) }
-        if info > 0 { throw .notPositiveDefinite(featureCount: p, minor: info, shrinkage: rho) }
-        precondition(info == 0, "dpotrf rejected argument \(-info)")
-        // Right-hand sides: the class means, then every row's offset from its class mean.
-        let means = seen.map { mean(ofClass: $0) }
-        var rhs = means.flatMap { $0 }
+        // Right-hand sides: the class means, then every row's offset from its class mean;
+        // one factorisation of A solves them all.
+        let meanRows = seen.flatMap { mean(ofClass: $0) }
+        var rhs = meanRows
         rhs.reserveCapacity((seen.count + m) * p)
         for i in 0..<m {
-            let label = labels[i]
-            let centre = label < classCount && counts[label] > 0 ? mean(ofClass: label) : [Double](repeating: 0, count: p)
-            for k in 0..<p { rhs.append(Double(rows[i, k]) - centre[k]) }
-        }
-        let solved = a.withUnsafeBufferPointer { factor in
-            rhs.withUnsafeMutableBufferPointer { b in
-                BLAS.dpotrs(n: p, count: seen.count + m, a: factor.baseAddress!, lda: p, b: b.baseAddress!, ldb: p)
+            if let c = seen.firstIndex(of: labels[i]) {
+                for k in 0..<p { rhs.append(Double(rows[i, k]) - meanRows[c * p + k]) }
+            } else {
+                for k in 0..<p { rhs.append(Double(rows[i, k])) }
             }
         }
-        precondition(solved == 0, "dpotrs rejected argument \(-solved)")
+        try Self.choleskySolve(&a, order: p, &rhs, count: seen.count + m, shrinkage: rho)
         func dot(_ x: UnsafeBufferPointer<Double>, _ xo: Int, _ y: UnsafeBufferPointer<Double>, _ yo: Int) -> Double {
             var s = 0.0
             for k in 0..<p { s += x[xo + k] * y[yo + k] }
             return s
         }
         var logits = Matrix(rows: m, columns: columns, repeating: Self.unseenClassBias)
-        let meanRows = means.flatMap { $0 }
         meanRows.withUnsafeBufferPointer { mu in
             rhs.withUnsafeBufferPointer { solution in
                 // w_c = A⁻¹ μ_c and μ_cᵀ w_c, shared by every row.
