@@ -35,11 +35,13 @@ extension Gate {
     ///     posterior over them): its classes, or its (slot, class) pairs.
     ///   - generator: Noise source for noisy routing; nil at inference (no noise).
     ///   - features: The random features of `input`, when already computed.
+    ///   - headLogits: A class-posterior gate's head logits for `input`, used instead of
+    ///     `φ W + b` (the leave-one-out logits of rows the statistics hold).
     func forward(input: Matrix?, slotInputs: [Matrix], slotColumns: [[Int]], features known: Matrix? = nil,
-                 generator: inout SeededGenerator?) -> GatePass {
+                 headLogits: Matrix? = nil, generator: inout SeededGenerator?) -> GatePass {
         precondition(slotCount > 0, "The gate has no slots")
         if featureCount > 0 {
-            return classPosteriorForward(input: input!, slotColumns: slotColumns, features: known)
+            return classPosteriorForward(input: input!, slotColumns: slotColumns, features: known, headLogits: headLogits)
         }
         let n = input?.rows ?? slotInputs.first?.rows ?? 0
         var scores = linearScores(input: input, slotInputs: slotInputs, weights: slotWeights, rows: n)
@@ -111,12 +113,20 @@ extension Gate {
     }
 
     /// Scores of a class-posterior gate: log posterior mass of each slot's head columns.
-    private func classPosteriorForward(input: Matrix, slotColumns: [[Int]], features known: Matrix?) -> GatePass {
+    private func classPosteriorForward(input: Matrix, slotColumns: [[Int]], features known: Matrix?,
+                                       headLogits given: Matrix?) -> GatePass {
         precondition(slotColumns.count == slotCount, "\(slotColumns.count) column sets for \(slotCount) slots")
         let phi = known ?? features(input)
-        var z = Matrix(rows: input.rows, columns: headWeight.columns)
-        z.addRowVector(headBias)
-        z.addProduct(phi, headWeight)
+        var z: Matrix
+        if let given {
+            precondition(given.rows == input.rows && given.columns == headWeight.columns,
+                         "Head logits must be \(input.rows) x \(headWeight.columns), got \(given.rows) x \(given.columns)")
+            z = given
+        } else {
+            z = Matrix(rows: input.rows, columns: headWeight.columns)
+            z.addRowVector(headBias)
+            z.addProduct(phi, headWeight)
+        }
         let c = z.columns
         let members = slotColumns.map { $0.filter { $0 < c } }
         var scores = Matrix(rows: input.rows, columns: slotCount, repeating: -.infinity)

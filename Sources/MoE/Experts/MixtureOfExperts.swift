@@ -147,6 +147,17 @@ public struct MixtureOfExperts: Parameterized {
         return forward(input, generator: &none, gateFeatures: gateFeatures, reusingTrunkOf: earlier)
     }
 
+    /// The inference pass with the gate's head logits given instead of computed (the
+    /// logits a head fitted without each row would give it, to judge the mixture fairly on
+    /// rows its gate's statistics hold): the slots' posterior mass, the routing and the
+    /// experts evaluated all follow from them. Only a class-posterior gate has a head.
+    public func forward(_ input: Matrix, gateFeatures: Matrix, gateHeadLogits: Matrix) -> Forward {
+        precondition(gate.featureCount > 0 && gate.configuration.input == .networkInput,
+                     "Only a class-posterior gate over the network input takes given head logits")
+        var none: SeededGenerator? = nil
+        return forward(input, generator: &none, gateFeatures: gateFeatures, gateHeadLogits: gateHeadLogits)
+    }
+
     /// Whether ``forward(_:gateFeatures:)`` applies: the gate's features depend on the
     /// network input alone.
     public var takesPrecomputedGateFeatures: Bool {
@@ -154,7 +165,7 @@ public struct MixtureOfExperts: Parameterized {
     }
 
     func forward(_ input: Matrix, generator: inout SeededGenerator?, gateFeatures: Matrix? = nil,
-                 reusingTrunkOf earlier: Forward? = nil) -> Forward {
+                 gateHeadLogits: Matrix? = nil, reusingTrunkOf earlier: Forward? = nil) -> Forward {
         precondition(input.columns == inputWidth, "The model expects \(inputWidth) inputs, got \(input.columns)")
         let (trace, hidden, trunkLogits) = trunkPass(input, reusing: earlier)
         guard !experts.isEmpty || !gatePairs.isEmpty else {
@@ -162,7 +173,7 @@ public struct MixtureOfExperts: Parameterized {
         }
         let (gateInput, slotInputs) = gateInputs(hidden: hidden, input: input)
         let pass = gate.forward(input: gateInput, slotInputs: slotInputs, slotColumns: slotColumns, features: gateFeatures,
-                                generator: &generator)
+                                headLogits: gateHeadLogits, generator: &generator)
         var logits = trunkLogits
         if expertOutput == .slot { logits.scaleRows(by: trunkShares(pass.routing)) }
         var passes: [ExpertPass] = []
