@@ -771,6 +771,85 @@ struct AnswerArbiterTests {
         #expect(decided.answer(slot: 0) == .network)
     }
 
+    @Test("where the counts cannot judge the prior, it answers when it beat the gate on the replayed rows; the stream's most frequent class when it beat the mixture")
+    func priorJudgedOnReplayedRows() throws {
+        var arbiter = AnswerArbiter()
+        #expect(arbiter.settings.judgesPriorOnReplayedRows && arbiter.settings.holdoutZ == 1)
+        // Slot 0 shuffled (two classes taking turns at random), slot 1 of one class: only
+        // slot 1's counts cannot judge a prior.
+        var g = SeededGenerator(seed: 3)
+        for _ in 0..<200 {
+            arbiter.record(slot: 0, label: g.nextInt(below: 2), gate: true, network: true, product: true, prior: true)
+        }
+        for _ in 0..<50 { arbiter.record(slot: 1, label: 2, gate: true, network: true, product: true, prior: true) }
+        #expect(!arbiter.countsCannotJudgePrior(slot: 0) && arbiter.countsCannotJudgePrior(slot: 1))
+        #expect(!arbiter.countsCannotJudgePrior(slot: 2))
+        // The stream's class shares, which the replayed rows are weighed to: the first
+        // visits of every slot.
+        let shares = arbiter.streamClassShares
+        #expect(shares.keys.sorted() == [0, 1, 2] && abs(shares[2]! - 0.2) < 1e-12 && abs(shares.values.reduce(0, +) - 1) < 1e-12)
+        // The prior ahead by 12 to 2 (2.67 standard errors) in both slots: only slot 1 answers with it.
+        let gate = [Bool](repeating: true, count: 2) + [Bool](repeating: false, count: 12) + [Bool](repeating: true, count: 10)
+        let prior = [Bool](repeating: false, count: 2) + [Bool](repeating: true, count: 12) + [Bool](repeating: true, count: 10)
+        let ones = [Double](repeating: 1, count: gate.count)
+        arbiter.notePriorJudged(slot: 0, gate: gate, prior: prior, weights: ones)
+        arbiter.notePriorJudged(slot: 1, gate: gate, prior: prior, weights: ones)
+        #expect(arbiter.priorJudged[1]?.advantage ?? 0 > 2.6)
+        #expect(arbiter.answer(slot: 0) == .gate && arbiter.answer(slot: 1) == .prior)
+        // Ahead by 6 to 4 (0.63 standard errors) is not enough; nor 12 to 2 where the two
+        // rows the prior lost count five times as much (12 to 10, 0.25).
+        let close = [Bool](repeating: false, count: 6) + [Bool](repeating: true, count: 4)
+        arbiter.notePriorJudged(slot: 1, gate: close.map { !$0 }, prior: close, weights: close.map { _ in 1 })
+        #expect(arbiter.answer(slot: 1) == .gate)
+        arbiter.notePriorJudged(slot: 1, gate: gate, prior: prior, weights: [5, 5] + ones.dropFirst(2))
+        #expect(arbiter.answer(slot: 1) == .gate)
+        // A holdout's decision stands: rows nothing learned from judged it.
+        arbiter.notePriorJudged(slot: 1, gate: gate, prior: prior, weights: ones)
+        arbiter.decide(slot: 1, gate: [true, true, true], network: [true, true, true], product: [true, true, true],
+                       prior: [true, true, true])
+        #expect(arbiter.answer(slot: 1) == .gate && !arbiter.answersFromCounts(slot: 1))
+        // The stream's most frequent class: answers while a slot's counts cannot judge it.
+        #expect(!arbiter.answersMostFrequent)
+        arbiter.noteMostFrequentJudged(mixture: gate, mostFrequent: prior, weights: ones)
+        #expect(!arbiter.answersMostFrequent)   // slot 1 is decided now, slot 0 is shuffled
+        var inRuns = AnswerArbiter()
+        for _ in 0..<50 { inRuns.record(slot: 0, label: 0, gate: true, network: true, product: true, prior: true) }
+        for _ in 0..<50 { inRuns.record(slot: 0, label: 1, gate: true, network: true, product: true, prior: false) }
+        #expect(inRuns.labelsComeInRuns(slot: 0) && inRuns.countsCannotJudgePrior(slot: 0))
+        inRuns.noteMostFrequentJudged(mixture: gate, mostFrequent: prior, weights: ones)
+        #expect(inRuns.answersMostFrequent)
+        inRuns.noteMostFrequentJudged(mixture: nil, mostFrequent: [], weights: [])
+        #expect(!inRuns.answersMostFrequent)
+        // A slot shuffled in a stream whose labels come in runs in another: its counts
+        // favour the class of the moment as much, and cannot judge its prior either. A
+        // prior they chose gives way when the gate led by more than one standard error.
+        var mixed = inRuns
+        for _ in 0..<200 {
+            let y = g.nextInt(below: 10) == 0 ? 1 : 0
+            mixed.record(slot: 1, label: y, gate: y == 1, network: false, product: false, prior: y == 0)
+        }
+        #expect(!mixed.labelsComeInRuns(slot: 1) && mixed.countsCannotJudgePrior(slot: 1))
+        #expect(mixed.answer(slot: 1) == .prior)
+        mixed.notePriorJudged(slot: 1, gate: close.map { !$0 }, prior: close, weights: close.map { _ in 1 })
+        // The gate ahead by 6 to 4 (0.63 standard errors): not enough to overrule the counts.
+        let lead = mixed.priorLeadOnReplayedRows(slot: 1) ?? 0
+        #expect(lead < 0 && lead > -1 && mixed.answer(slot: 1) == .prior)
+        mixed.notePriorJudged(slot: 1, gate: prior, prior: gate, weights: ones)
+        #expect(mixed.priorLeadOnReplayedRows(slot: 1)! < -2 && mixed.answer(slot: 1) == .gate)
+        // Saved and read back, the same; saved before the judgement existed, it is off and
+        // nothing was judged.
+        inRuns.noteMostFrequentJudged(mixture: gate, mostFrequent: prior, weights: ones)
+        inRuns.notePriorJudged(slot: 0, gate: gate, prior: prior, weights: ones)
+        let again = try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(inRuns))
+        #expect(again == inRuns && again.answer(slot: 0) == .prior && again.answersMostFrequent)
+        let older = try readAsSavedWithout(["priorJudged", "mostFrequentJudged"], inRuns)
+        #expect(older.priorJudged.isEmpty && older.mostFrequentJudged == nil && older.answer(slot: 0) == .gate)
+        let olderSettings = try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(inRuns)
+            .withoutSetting("judgesPriorOnReplayedRows"))
+        #expect(!olderSettings.settings.judgesPriorOnReplayedRows)
+        #expect(olderSettings.answer(slot: 0) == .gate && !olderSettings.answersMostFrequent)
+    }
+
     @Test("a class the slot stopped seeing is one its share would have shown in the window; an answer worse there is vetoed")
     func stoppedClasses() throws {
         var arbiter = AnswerArbiter()

@@ -262,6 +262,56 @@ struct LearnerJudgementTests {
         #expect(resumed.shrinkage == ready.shrinkage)
     }
 
+    @Test("features that say little of the label, in class order: the prior, judged on the replayed rows against the gate left one out, answers")
+    func priorJudgedOnReplayedRows() throws {
+        // Twenty dimensions whose class means differ by 0.2 standard deviations each, five
+        // rows of class 0 for one of class 1, in class order: the best answer is nearly
+        // always class 0, right five times in six, and a gate over 256 features fits the
+        // noise and falls below it.
+        var noise = Blobs(classes: 2, width: 20, seed: 41, spread: 0.2)
+        let batches = (0..<20).map { _ in noise.batch(32, classes: [0]) } + (0..<4).map { _ in noise.batch(32, classes: [1]) }
+        let test = noise.batch(1200, classes: [0, 0, 0, 0, 0, 1])
+        let frequent = Double(test.1.filter { $0 == 0 }.count) / Double(test.1.count)
+        func learner(growth: Bool, judging: Bool, shuffled: Bool = false) throws -> Learner {
+            var c = LearnerConfiguration.small()
+            c.gate = .classPosterior(features: 256)
+            c.replayCapacity = 500
+            c.growth.enabled = growth
+            c.arbiter.judgesPriorOnReplayedRows = judging
+            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+            var order = SeededGenerator(seed: 9)
+            let rows = batches.flatMap { b in (0..<32).map { (b.0.rows($0..<($0 + 1)), b.1[$0]) } }
+            let stream = shuffled ? rows.indices.map { ($0, order.nextInt(below: 1 << 30)) }.sorted { $0.1 < $1.1 }.map { rows[$0.0] } : rows
+            for start in stride(from: 0, to: stream.count, by: 32) {
+                let part = stream[start..<(start + 32)]
+                _ = try learner.observe(features: part.dropFirst().reduce(part.first!.0) { $0.concatenatingRows($1.0) }, labels: part.map(\.1))
+            }
+            return learner
+        }
+        // One slot keeps both classes: its prior is the stream's, and answers.
+        let one = try learner(growth: false, judging: true)
+        let oneReady = one.snapshot()
+        #expect(oneReady.arbiter.countsCannotJudgePrior(slot: 0) && oneReady.arbiter.answer(slot: 0) == .prior)
+        #expect(one.accuracy(features: test.0, labels: test.1) == frequent)
+        let unjudged = try learner(growth: false, judging: false)
+        #expect(unjudged.snapshot().arbiter.answer(slot: 0) == .gate)
+        #expect(unjudged.accuracy(features: test.0, labels: test.1) < frequent - 0.015)
+        // With growth, an expert is grown when class 1 arrives and takes its rows: a slot's
+        // prior names what its gate does there, and the stream's most frequent class answers.
+        let grown = try learner(growth: true, judging: true)
+        let grownReady = grown.snapshot()
+        #expect(grown.model.experts.count >= 1 && grownReady.arbiter.answersMostFrequent)
+        #expect(grown.accuracy(features: test.0, labels: test.1) == frequent)
+        #expect(try learner(growth: true, judging: false).accuracy(features: test.0, labels: test.1) < frequent - 0.015)
+        // The same rows shuffled: the counts judge the prior, and nothing is judged here.
+        let shuffled = try learner(growth: false, judging: true, shuffled: true).snapshot()
+        #expect(!shuffled.arbiter.countsCannotJudgePrior(slot: 0) && shuffled.arbiter.priorJudged.allSatisfy { $0 == nil })
+        // Saved and resumed: the same judgement, the same answers.
+        let resumed = try Learner(checkpoint: Checkpoint.decode(try grown.checkpoint().encoded()))
+        #expect(resumed.arbiter == grown.arbiter && resumed.counters == grown.counters)
+        #expect(resumed.predict(test.0) == grown.predict(test.0))
+    }
+
     @Test("an answer the counts chose is checked on the replayed samples of the classes the stream stopped showing")
     func stoppedClassesChecked() throws {
         var c = LearnerConfiguration.small()

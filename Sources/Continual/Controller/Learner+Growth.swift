@@ -217,13 +217,7 @@ extension Learner {
     /// joined the statistics under that pair when it came.
     mutating func judgeHeadsOnReplayedRows(columns: Int, beforePredicting: Bool = false) -> Bool {
         guard headJudgementDue(beforePredicting: beforePredicting), let statistics else { return false }
-        var rows: [Int] = [], pairColumns: [Int] = []
-        for r in replay.labels.indices {
-            guard let column = model.gateColumn(of: GatePair(slot: replay.tags[r], label: replay.labels[r])),
-                  column < statistics.classCount, statistics.counts[column] > 0 else { continue }
-            rows.append(r)
-            pairColumns.append(column)
-        }
+        let (rows, pairColumns) = replayedRowsInStatistics(statistics)
         let labels = rows.map { replay.labels[$0] }
         // Rows of one class tell the heads apart by nothing but their bias.
         guard Set(labels).count > 1 else { return false }
@@ -233,16 +227,105 @@ extension Learner {
         let features = model.gateFeatures(scaler?.transform(raw) ?? raw)
         var right: [Int: [Bool]] = [:]
         for k in Set([shrinkage.plain, shrinkage.current]).sorted() {
-            var x = features, held = statistics
-            if let m = shrinkage.leading[k], m < statistics.featureCount {
-                x = features.gatherColumns(Array(0..<m))
-                held = statistics.leading(m)
-            }
-            guard let z = try? held.leaveOneOutLogits(x, labels: pairColumns, shrinkage: shrinkage.shrinkage(k), classCount: columns),
-                  z.isFinite else { continue }
+            guard let z = leaveOneOutLogits(head: k, features: features, pairColumns: pairColumns, statistics: statistics,
+                                            columns: columns) else { continue }
             right[k] = labels.indices.map { discriminantAnswer(z, row: $0, among: nil) == labels[$0] }
         }
         return shrinkage.judge(right: right, samples: statistics.sampleCount, classes: statistics.classes.count)
+    }
+
+    /// The replayed rows whose (slot, class) pair the statistics hold, and that pair's gate
+    /// column: every replayed row joined the statistics under its pair when it came.
+    func replayedRowsInStatistics(_ statistics: ClassStatistics) -> (rows: [Int], columns: [Int]) {
+        var rows: [Int] = [], pairColumns: [Int] = []
+        for r in replay.labels.indices {
+            guard let column = model.gateColumn(of: GatePair(slot: replay.tags[r], label: replay.labels[r])),
+                  column < statistics.classCount, statistics.counts[column] > 0 else { continue }
+            rows.append(r)
+            pairColumns.append(column)
+        }
+        return (rows, pairColumns)
+    }
+
+    /// The logits of head `k` of the shrinkage choice (its blend over all the gate's
+    /// features, or OAS over the leading ones) for rows the statistics hold (their gate
+    /// `features`, under `pairColumns`), each as the head fitted without it would give them
+    /// (``ClassStatistics/leaveOneOutLogits(_:labels:shrinkage:classCount:)``); nil when
+    /// the fit fails or is not finite.
+    func leaveOneOutLogits(head k: Int, features: Matrix, pairColumns: [Int], statistics: ClassStatistics,
+                           columns: Int) -> Matrix? {
+        var x = features, held = statistics
+        if let m = shrinkage.leading[k], m < statistics.featureCount {
+            x = features.gatherColumns(Array(0..<m))
+            held = statistics.leading(m)
+        }
+        guard let z = try? held.leaveOneOutLogits(x, labels: pairColumns, shrinkage: shrinkage.shrinkage(k), classCount: columns),
+              z.isFinite else { return nil }
+        return z
+    }
+
+    /// Whether a copy made to predict judges the prior on the replayed rows
+    /// (``judgePriorsOnReplayedRows()``): some slot answering from its counts cannot judge
+    /// it there (`AnswerArbiter.countsCannotJudgePrior(slot:)`).
+    var judgesPriors: Bool {
+        guard arbiter.settings.judgesPriorOnReplayedRows, arbiter.settings.enabled, arbiter.settings.fixed == nil,
+              model.gate.configuration.pairRouting, let statistics, statistics.sampleCount > 1 else { return false }
+        return !priorJudgedSlots.isEmpty
+    }
+
+    /// The slots whose prior is judged on the replayed rows: those whose answer comes from
+    /// their counts and whose counts cannot judge the prior.
+    var priorJudgedSlots: [Int] {
+        arbiter.visits.indices.filter { arbiter.answersFromCounts(slot: $0) && arbiter.countsCannotJudgePrior(slot: $0) }
+    }
+
+    /// Judges, in every slot whose counts cannot (``priorJudgedSlots``), the mixture with
+    /// the slot's prior answering against the mixture with its gate answering, on every
+    /// replayed row, each weighed as its class's share of the stream over its share of the
+    /// rows, with the gate's head logits of each row those of the head fitted without it:
+    /// neither answer has then learned the row, as on a holdout's. The arbiter answers with
+    /// the prior there when it is ahead by `holdoutZ` standard errors
+    /// (`AnswerArbiter.priorWonReplayedRows(slot:)`); then the stream's most frequent class
+    /// is judged against the mixture the slots make, on the same rows
+    /// (`AnswerArbiter.answersMostFrequent`). Only a copy made to predict judges
+    /// (``snapshot()``): what the learner answers while it learns, and so which slot is in
+    /// charge of what and when it grows, is as it was.
+    mutating func judgePriorsOnReplayedRows() {
+        guard judgesPriors, let statistics else { return }
+        let slots = priorJudgedSlots
+        let (rows, pairColumns) = replayedRowsInStatistics(statistics)
+        let labels = rows.map { replay.labels[$0] }
+        let columns = model.gatePairs.count
+        var clock = PhaseClock()
+        defer { profile.flops["refit", default: 0] += clock.work() }
+        guard Set(labels).count > 1, model.takesPrecomputedGateFeatures else {
+            for slot in slots { arbiter.notePriorJudged(slot: slot, gate: nil, prior: [], weights: []) }
+            arbiter.noteMostFrequentJudged(mixture: nil, mostFrequent: [], weights: [])
+            return
+        }
+        // Each row counts as its class's share of the stream over its share of the rows:
+        // the reservoir is a uniform sample of the stream until a concept is forgotten,
+        // which restarts it from the rows that remain.
+        let shares = arbiter.streamClassShares
+        var replayed: [Int: Double] = [:]
+        for y in labels { replayed[y, default: 0] += 1 / Double(labels.count) }
+        let weights = labels.map { (shares[$0] ?? 0) / replayed[$0]! }
+        let raw = replay.features.gatherRows(rows)
+        let x = scaler?.transform(raw) ?? raw
+        let features = model.gateFeatures(x)
+        guard let z = leaveOneOutLogits(head: shrinkage.current, features: features, pairColumns: pairColumns,
+                                        statistics: statistics, columns: columns),
+              z.columns == model.gate.headWeight.columns else { return }
+        let pass = model.forward(x, gateFeatures: features, gateHeadLogits: z)
+        for slot in slots {
+            guard let right = rightWithEachAnswer(slot: slot, pass: pass, input: x, labels: labels) else { continue }
+            arbiter.notePriorJudged(slot: slot, gate: right.gate, prior: right.prior, weights: weights)
+        }
+        // Then the stream's most frequent class against the mixture the slots now make.
+        let mixture = answers(pass: pass, input: x, ignoringMostFrequent: true).predicted
+        let frequent = mostFrequentClass(among: nil)
+        arbiter.noteMostFrequentJudged(mixture: zip(mixture, labels).map { $0 == $1 }, mostFrequent: labels.map { $0 == frequent },
+                                       weights: weights)
     }
 
     /// Fits the head of every blend still tried beside the current one (see

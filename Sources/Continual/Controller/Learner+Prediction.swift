@@ -44,7 +44,8 @@ extension Learner {
     /// The answers for a forward pass of scaled inputs `input`, optionally restricted to a
     /// task's classes; with `tried`, also the mixture's predictions with each answer in
     /// that slot (`Answers.trials`).
-    func answers(pass: MixtureOfExperts.Forward, input: Matrix, among task: Set<Int>? = nil, trying tried: Int? = nil) -> Answers {
+    func answers(pass: MixtureOfExperts.Forward, input: Matrix, among task: Set<Int>? = nil, trying tried: Int? = nil,
+                 ignoringMostFrequent: Bool = false) -> Answers {
         let logits = pass.logits
         let n = logits.rows
         guard model.gate.configuration.pairRouting, let gatePass = pass.gate, let z = gatePass.headLogits else {
@@ -163,8 +164,24 @@ extension Learner {
             predicted[r] = choice
             answering[r] = contributions.filter { $0.label == choice }.max { $0.mass < $1.mass }!.slot
         }
+        // The stream's most frequent class answers everything when it beat the mixture.
+        if configuration.predictor == .mixture, !ignoringMostFrequent, arbiter.answersMostFrequent {
+            let frequent = mostFrequentClass(among: task)
+            predicted = predicted.map { _ in frequent }
+        }
         return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product,
                        prior: prior, trials: trials)
+    }
+
+    /// The class with the most samples in the gate's statistics, over all slots (among
+    /// `task`'s classes when given; the smallest on ties).
+    func mostFrequentClass(among task: Set<Int>?) -> Int {
+        let counts = statistics?.counts ?? []
+        var perClass: [Int: Double] = [:]
+        for (column, pair) in model.gatePairs.enumerated() where column < counts.count && (task?.contains(pair.label) ?? true) {
+            perClass[pair.label, default: 0] += counts[column]
+        }
+        return perClass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
     }
 
     /// A slot's prior over its pairs `own`: the log-share of each pair's samples so far
@@ -204,7 +221,9 @@ extension Learner {
 
     /// Whether predictions need ``snapshot()`` first: the head is stale, rows are held
     /// out, or the heads are to be judged on the replayed rows.
-    var needsSnapshot: Bool { !isSnapshot && (counters.headIsStale || !holdout.isEmpty || headJudgementPending) }
+    var needsSnapshot: Bool {
+        !isSnapshot && (counters.headIsStale || !holdout.isEmpty || headJudgementPending || judgesPriors)
+    }
 
     /// A copy ready to predict (use before evaluation): its gate head refitted from every
     /// sample the statistics hold (the learner itself refits every `refitEvery` samples)
@@ -226,6 +245,7 @@ extension Learner {
         // A judgement gave the gate another head: the counts' choices, kept against the
         // head before, are checked against it as the learner's next batch would check them.
         if copy.shrinkage.current != head { copy.checkStoppedClasses() }
+        if !isSnapshot { copy.judgePriorsOnReplayedRows() }
         copy.isSnapshot = true
         return copy
     }
