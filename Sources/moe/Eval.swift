@@ -34,6 +34,10 @@ struct Eval: ParsableCommand {
         var unknownClassSamples: Int
         var checkpoint: String
         var data: String
+        /// A learner's: who answers in each slot, and whether the stream's most frequent
+        /// class answers every input.
+        var answers: [String]?
+        var mostFrequentClassAnswers: Bool?
     }
 
     func run() throws {
@@ -44,9 +48,12 @@ struct Eval: ParsableCommand {
         // A learner's checkpoint predicts through the learner (its gate head refitted to
         // every sample seen); a model's through the model.
         let predict: (Matrix) -> [Int]
+        var answering: String?, arbiter: AnswerArbiter?
         if loaded.sections["learner"] != nil {
             let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
             predict = { learner.predict($0) }
+            answering = Self.answering(learner)
+            arbiter = learner.arbiter
         } else {
             predict = { model.predict($0) }
         }
@@ -62,9 +69,28 @@ struct Eval: ParsableCommand {
         }
         let accuracy = samples > 0 ? Double(correct) / Double(samples) : 0
         console.say("checkpoint \(file): MLP \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
+        if let answering { console.say(answering) }
         let note = unseen > 0 ? "; \(unseen) of them are of classes the model has no output for (it has \(model.classCount)), and count as errors" : ""
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName)\(note))")
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, unknownClassSamples: unseen,
-                                checkpoint: file, data: dataName))
+                                checkpoint: file, data: dataName, answers: arbiter?.answers.map(\.rawValue),
+                                mostFrequentClassAnswers: arbiter?.answersMostFrequent))
+    }
+
+    /// Who answers in a learner made ready to predict: each slot's answer, and whether the
+    /// stream's most frequent class answers every input.
+    static func answering(_ learner: Learner) -> String {
+        let arbiter = learner.arbiter
+        var line = "who answers: " + arbiter.answers.enumerated().map { s, answer in
+            let lead = arbiter.priorLeadOnReplayedRows(slot: s)
+                .map { $0 == 0 ? " (the prior level with the gate on the replayed rows)"
+                    : " (the prior \($0 < 0 ? "behind" : "ahead of") the gate by \(fixed(abs($0), 1)) standard errors on the replayed rows)" }
+            return "slot \(s) \(answer.rawValue)\(lead ?? "")"
+        }.joined(separator: ", ")
+        if arbiter.answersMostFrequent, let t = arbiter.mostFrequentJudged {
+            line += "; the stream's most frequent class answers every input (ahead of the mixture by \(fixed(t.advantage, 1))"
+                + " standard errors on the replayed rows, the gate scored leave-one-out)"
+        }
+        return line
     }
 }

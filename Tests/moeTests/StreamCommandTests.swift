@@ -135,6 +135,31 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("moe eval says who answers: in class order, on columns that say little of the label, the prior")
+    func evalSaysWhoAnswers() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 8)
+            // Five rows of "no" for one of "yes", the class means 0.2 apart in each of 20 columns.
+            func rows(_ labels: [Int]) -> String {
+                labels.map { label in
+                    (0..<20).map { _ in String(Float(label) * 0.2 + generator.nextNormal()) }.joined(separator: ",") + (label == 1 ? ",yes" : ",no")
+                }.joined(separator: "\n")
+            }
+            try rows(Array(repeating: 0, count: 640) + Array(repeating: 1, count: 128)).write(toFile: dir.path("train.csv"), atomically: true, encoding: .utf8)
+            let test = (0..<600).map { $0 % 6 == 5 ? 1 : 0 }
+            try rows(test).write(toFile: dir.path("test.csv"), atomically: true, encoding: .utf8)
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "last", "--growth", "off",
+                                         "--save", dir.path("m.h5")])
+            #expect(stream.status == 0, "\(stream.error)")
+            let eval = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("test.csv"), "--label-column", "last", "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            let json = MoeProcess.json(eval)
+            #expect(json?["answers"] as? [String] == ["prior"] && json?["most_frequent_class_answers"] as? Bool == false)
+            #expect(json?["test_accuracy"] as? Double == 500.0 / 600)
+            #expect(eval.error.contains("who answers: slot 0 prior (the prior ahead of the gate by"), "\(eval.error)")
+        }
+    }
+
     @Test("--show-learner-config prints the settings in use, which --learner-config reads back")
     func showLearnerConfig() throws {
         try withTemporaryDirectory { dir in
