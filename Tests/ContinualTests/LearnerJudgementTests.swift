@@ -272,8 +272,9 @@ struct LearnerJudgementTests {
         let batches = (0..<20).map { _ in noise.batch(32, classes: [0]) } + (0..<4).map { _ in noise.batch(32, classes: [1]) }
         let test = noise.batch(1200, classes: [0, 0, 0, 0, 0, 1])
         let frequent = Double(test.1.filter { $0 == 0 }.count) / Double(test.1.count)
-        func learner(growth: Bool, judging: Bool, shuffled: Bool = false) throws -> Learner {
+        func learner(growth: Bool, judging: Bool, shuffled: Bool = false, gateAlone: Bool = false) throws -> Learner {
             var c = LearnerConfiguration.small()
+            if gateAlone { c.predictor = .discriminant }
             c.gate = .classPosterior(features: 256)
             c.replayCapacity = 500
             c.growth.enabled = growth
@@ -291,7 +292,7 @@ struct LearnerJudgementTests {
         // One slot keeps both classes: its prior is the stream's, and answers.
         let one = try learner(growth: false, judging: true)
         let oneReady = one.snapshot()
-        #expect(oneReady.arbiter.countsCannotJudgePrior(slot: 0) && oneReady.arbiter.answer(slot: 0) == .prior)
+        #expect(one.judgesPriors && oneReady.arbiter.countsCannotJudgePrior(slot: 0) && oneReady.arbiter.answer(slot: 0) == .prior)
         #expect(one.accuracy(features: test.0, labels: test.1) == frequent)
         let unjudged = try learner(growth: false, judging: false)
         #expect(unjudged.snapshot().arbiter.answer(slot: 0) == .gate)
@@ -303,6 +304,10 @@ struct LearnerJudgementTests {
         #expect(grown.model.experts.count >= 1 && grownReady.arbiter.answersMostFrequent)
         #expect(grown.accuracy(features: test.0, labels: test.1) == frequent)
         #expect(try learner(growth: true, judging: false).accuracy(features: test.0, labels: test.1) < frequent - 0.015)
+        // The gate alone answers by its own posterior: nothing to judge.
+        let gateAlone = try learner(growth: false, judging: true, gateAlone: true)
+        #expect(!gateAlone.judgesPriors && gateAlone.snapshot().arbiter.priorJudged.isEmpty)
+        #expect(gateAlone.accuracy(features: test.0, labels: test.1) == unjudged.accuracy(features: test.0, labels: test.1))
         // The same rows shuffled: the counts judge the prior, and nothing is judged here.
         let shuffled = try learner(growth: false, judging: true, shuffled: true).snapshot()
         #expect(!shuffled.arbiter.countsCannotJudgePrior(slot: 0) && shuffled.arbiter.priorJudged.allSatisfy { $0 == nil })

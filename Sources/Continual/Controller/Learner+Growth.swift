@@ -265,10 +265,12 @@ extension Learner {
     }
 
     /// Whether a copy made to predict judges the prior on the replayed rows
-    /// (``judgePriorsOnReplayedRows()``): some slot answering from its counts cannot judge
-    /// it there (`AnswerArbiter.countsCannotJudgePrior(slot:)`).
+    /// (``judgePriorsOnReplayedRows()``): the mixture predicts (the gate alone answers by
+    /// its own posterior), and some slot answering from its counts cannot judge it there
+    /// (`AnswerArbiter.countsCannotJudgePrior(slot:)`).
     var judgesPriors: Bool {
-        guard arbiter.settings.judgesPriorOnReplayedRows, arbiter.settings.enabled, arbiter.settings.fixed == nil,
+        guard configuration.predictor == .mixture, arbiter.settings.judgesPriorOnReplayedRows, arbiter.settings.enabled,
+              arbiter.settings.fixed == nil,
               model.gate.configuration.pairRouting, let statistics, statistics.sampleCount > 1 else { return false }
         return !priorJudgedSlots.isEmpty
     }
