@@ -245,9 +245,10 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     public private(set) var stoppedCheck: [StoppedCheck?] = []
     /// Per slot: what the last check of its counted answer compared (nil: never checked).
     public private(set) var checkedWith: [CheckKey?] = []
-    /// Per slot: the prior against the gate, scored leave-one-out, on the slot's replayed
-    /// samples weighed by class, as last judged (nil: not judged, or the slot's counts
-    /// can judge the prior themselves; see `judgesPriorOnReplayedRows`).
+    /// Per slot: the mixture with the slot's prior answering against the mixture with its
+    /// gate answering, on every replayed row weighed to the stream's class shares, the gate
+    /// scored leave-one-out, as last judged (nil: not judged; see
+    /// `judgesPriorOnReplayedRows`). Only a copy made to predict judges.
     public private(set) var priorJudged: [Tally?] = []
     /// The stream's most frequent class, answering every input, against the mixture as the
     /// slots' answers make it, on every replayed row, the gate scored leave-one-out (nil:
@@ -396,12 +397,6 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         guard settings.judgesPriorOnReplayedRows, slot < priorJudged.count, let t = priorJudged[slot],
               countsCannotJudgePrior(slot: slot) else { return nil }
         return t.advantage
-    }
-
-    /// Whether the prior was ahead of the gate by `holdoutZ` standard errors when `slot`
-    /// was last judged on the replayed rows.
-    public func priorWonReplayedRows(slot: Int) -> Bool {
-        (priorLeadOnReplayedRows(slot: slot) ?? 0) > settings.holdoutZ
     }
 
     /// Whether the stream's labels come in runs: in some slot they do

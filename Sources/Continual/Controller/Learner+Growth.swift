@@ -287,7 +287,7 @@ extension Learner {
     /// rows, with the gate's head logits of each row those of the head fitted without it:
     /// neither answer has then learned the row, as on a holdout's. The arbiter answers with
     /// the prior there when it is ahead by `holdoutZ` standard errors
-    /// (`AnswerArbiter.priorWonReplayedRows(slot:)`); then the stream's most frequent class
+    /// (`AnswerArbiter.answer(slot:)`); then the stream's most frequent class
     /// is judged against the mixture the slots make, on the same rows
     /// (`AnswerArbiter.answersMostFrequent`). Only a copy made to predict judges
     /// (``snapshot()``): what the learner answers while it learns, and so which slot is in
@@ -300,11 +300,11 @@ extension Learner {
         let columns = model.gatePairs.count
         var clock = PhaseClock()
         defer { profile.flops["refit", default: 0] += clock.work() }
-        guard Set(labels).count > 1, model.takesPrecomputedGateFeatures else {
+        func judgeNothing() {
             for slot in slots { arbiter.notePriorJudged(slot: slot, gate: nil, prior: [], weights: []) }
             arbiter.noteMostFrequentJudged(mixture: nil, mostFrequent: [], weights: [])
-            return
         }
+        guard Set(labels).count > 1, model.takesPrecomputedGateFeatures else { return judgeNothing() }
         // Each row counts as its class's share of the stream over its share of the rows:
         // the reservoir is a uniform sample of the stream until a concept is forgotten,
         // which restarts it from the rows that remain.
@@ -317,7 +317,7 @@ extension Learner {
         let features = model.gateFeatures(x)
         guard let z = leaveOneOutLogits(head: shrinkage.current, features: features, pairColumns: pairColumns,
                                         statistics: statistics, columns: columns),
-              z.columns == model.gate.headWeight.columns else { return }
+              z.columns == model.gate.headWeight.columns else { return judgeNothing() }
         let pass = model.forward(x, gateFeatures: features, gateHeadLogits: z)
         for slot in slots {
             guard let right = rightWithEachAnswer(slot: slot, pass: pass, input: x, labels: labels) else { continue }
