@@ -444,7 +444,8 @@ struct Stream: ParsableCommand {
         func counts(_ tally: AnswerArbiter.Tally) -> String {
             "+\(Int(tally.wins.rounded()))/-\(Int(tally.losses.rounded()))"
         }
-        console.say("who answers in each slot (network, and prior where it answers, against the gate where they disagree, faded counts): "
+        console.say("who answers in each slot while learning (network, and prior where it answers, against the gate where they disagree, "
+            + "faded counts; a copy made to predict, as `moe eval`'s, may judge the prior on the replayed rows): "
             + arbiter.answers.enumerated().map { s, answer in
                 let prior = answer == .prior && s < arbiter.prior.count ? ", prior \(counts(arbiter.prior[s]))" : ""
                 return "slot \(s) \(answer.rawValue) (\(counts(arbiter.network[s]))\(prior))"
