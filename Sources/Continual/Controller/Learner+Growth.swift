@@ -308,10 +308,7 @@ extension Learner {
         // Each row counts as its class's share of the stream over its share of the rows:
         // the reservoir is a uniform sample of the stream until a concept is forgotten,
         // which restarts it from the rows that remain.
-        let shares = arbiter.streamClassShares
-        var replayed: [Int: Double] = [:]
-        for y in labels { replayed[y, default: 0] += 1 / Double(labels.count) }
-        let weights = labels.map { (shares[$0] ?? 0) / replayed[$0]! }
+        let weights = Self.classWeights(labels: labels, shares: arbiter.streamClassShares)
         let raw = replay.features.gatherRows(rows)
         let x = scaler?.transform(raw) ?? raw
         let features = model.gateFeatures(x)
@@ -366,9 +363,7 @@ extension Learner {
         // Only rows of classes the statistics already hold in at least half the average
         // share: the first rows of a new class reward whichever head names new classes
         // most readily, and a class-incremental stream shows little else.
-        var perClass: [Int: Double] = [:]
-        let counts = statistics?.counts ?? []
-        for (column, pair) in model.gatePairs.enumerated() where column < counts.count { perClass[pair.label, default: 0] += counts[column] }
+        let perClass = classCounts()
         let total = perClass.values.reduce(0, +)
         let floor = perClass.isEmpty ? 0 : total / Double(perClass.count) / 2
         let rows = labels.indices.filter { (perClass[labels[$0]] ?? 0) >= floor && floor > 0 }

@@ -183,10 +183,16 @@ extension Learner {
         let samples = arbiter.classSamples[slot]
         let total = Double(samples.values.reduce(0, +))
         guard total > 0 else { return nil }
-        var held: [Int: Double] = [:]
-        for y in labels { held[y, default: 0] += 1 }
+        return Self.classWeights(labels: labels, shares: samples.mapValues { Double($0) / total })
+    }
+
+    /// Per row with `labels`, its class's share in `shares` over its share of the rows: the
+    /// weights that make the rows count as a sample with those class shares would.
+    static func classWeights(labels: [Int], shares: [Int: Double]) -> [Double] {
+        var rows: [Int: Double] = [:]
+        for y in labels { rows[y, default: 0] += 1 }
         let n = Double(labels.count)
-        return labels.map { y in (Double(samples[y] ?? 0) / total) / (held[y]! / n) }
+        return labels.map { y in (shares[y] ?? 0) / (rows[y]! / n) }
     }
 
     /// Adds held rows (raw inputs; their gate features when already computed) to the

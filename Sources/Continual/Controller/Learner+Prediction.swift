@@ -96,6 +96,8 @@ extension Learner {
         var slots = [Int](repeating: 0, count: n)
         var network = slots, gate = slots, product = slots, prior = slots, predicted = slots, answering = slots
         let trying = tried.map { _ in AnswerArbiter.Answer.allCases } ?? []
+        // Who answers in each slot, once per batch rather than per row and slot.
+        let slotAnswers = (0..<slotCount).map { arbiter.answer(slot: $0) }
         var trials = Dictionary(uniqueKeysWithValues: trying.map { ($0, slots) })
         /// The class with the most mass (the smallest on ties).
         func heaviest(_ classMass: [Int: Double]) -> Int {
@@ -146,7 +148,7 @@ extension Learner {
                     case .prior: frequencies
                     }
                 }
-                let chosen = distribution(arbiter.answer(slot: s))
+                let chosen = distribution(slotAnswers[s])
                 for (k, member) in own.enumerated() {
                     let weight = Double(mass[r, s]) * Double(exp(chosen[k]))
                     classMass[member.label, default: 0] += weight
@@ -173,15 +175,21 @@ extension Learner {
                        prior: prior, trials: trials)
     }
 
-    /// The class with the most samples in the gate's statistics, over all slots (among
-    /// `task`'s classes when given; the smallest on ties).
-    func mostFrequentClass(among task: Set<Int>?) -> Int {
+    /// The samples of each class in the gate's statistics, over all slots (only `task`'s
+    /// classes when given).
+    func classCounts(among task: Set<Int>? = nil) -> [Int: Double] {
         let counts = statistics?.counts ?? []
         var perClass: [Int: Double] = [:]
         for (column, pair) in model.gatePairs.enumerated() where column < counts.count && (task?.contains(pair.label) ?? true) {
             perClass[pair.label, default: 0] += counts[column]
         }
-        return perClass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
+        return perClass
+    }
+
+    /// The class with the most samples in the gate's statistics, over all slots (among
+    /// `task`'s classes when given; the smallest on ties).
+    func mostFrequentClass(among task: Set<Int>?) -> Int {
+        classCounts(among: task).max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
     }
 
     /// A slot's prior over its pairs `own`: the log-share of each pair's samples so far
