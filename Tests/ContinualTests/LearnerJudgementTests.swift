@@ -262,6 +262,62 @@ struct LearnerJudgementTests {
         #expect(resumed.shrinkage == ready.shrinkage)
     }
 
+    @Test("a snapshot that judges the head and then the prior reads the replayed rows' leave-one-out logits once, to the same bits")
+    func replayedRowsReadOnce() throws {
+        var c = LearnerConfiguration.small()
+        c.gate = .classPosterior(features: 256)
+        c.gateShrinkageBlends = [0]
+        c.gateNarrowHeads = [1.0 / 128]
+        c.replayCapacity = 500
+        var blobs = Blobs(classes: 4, width: 20, seed: 31, spread: 1)
+        var learner = try Learner(configuration: c, inputWidth: 20, classCount: 4)
+        for k in 0..<4 {
+            for _ in 0..<10 {
+                let (x, y) = blobs.batch(32, classes: [k])
+                _ = try learner.observe(features: x, labels: y)
+            }
+        }
+        // The head over 2 features answers (as in the test above), so a copy made to
+        // predict judges it on the replayed rows, then the slot's prior on the same rows.
+        var choice = ShrinkageChoice(blends: [0], leading: [2])
+        _ = choice.record(current: [Bool](repeating: false, count: 20), candidates: [1: [Bool](repeating: true, count: 20)],
+                          samples: 20)
+        learner.shrinkage = choice
+        learner.counters.headIsStale = true
+        #expect(learner.headJudgementPending && learner.judgesPriors)
+        let ready = learner.snapshot()
+        let computed = learner.snapshot(memoising: false)
+        #expect(ready.replayedRowsMemo == nil && ready.arbiter.priorJudged.contains { $0 != nil })
+        #expect(ready.arbiter == computed.arbiter && ready.shrinkage == computed.shrinkage)
+        #expect(ready.model.gate.headWeight == computed.model.gate.headWeight)
+        let test = blobs.batch(400, classes: [0, 1, 2, 3])
+        #expect(ready.predict(test.0) == computed.predict(test.0))
+        // One leave-one-out fit and one pass through the gate's features fewer.
+        let work = ready.profile.flops["refit", default: 0], more = computed.profile.flops["refit", default: 0]
+        #expect(work < more - 0.2 * (more - learner.profile.flops["refit", default: 0]))
+
+        // The memo hands out what it kept only for the same statistics, replayed rows and columns.
+        var memo = ReplayedRowsMemo()
+        let key = ReplayedRowsMemo.Key(generation: 7, replaySeen: 100, replayRows: 50, columns: 4)
+        let z = Matrix(rows: 2, columns: 4, repeating: 1)
+        memo.keep(logits: z, head: 1, for: key)
+        memo.keep(logits: nil, head: 0, for: key)
+        #expect(memo.logits(head: 1, for: key) == .some(z) && memo.logits(head: 0, for: key) == .some(nil))
+        #expect(memo.logits(head: 2, for: key) == nil && memo.features(for: key) == nil)
+        var later = key
+        later.replaySeen = 101
+        #expect(memo.logits(head: 1, for: later) == nil)
+        // Flushed statistics keep their values under a new generation; others are not followed.
+        memo.statisticsFlushed(from: 6, to: 9)
+        #expect(memo.logits(head: 1, for: key) == .some(z))
+        memo.statisticsFlushed(from: 7, to: 8)
+        var flushed = key
+        flushed.generation = 8
+        #expect(memo.logits(head: 1, for: flushed) == .some(z) && memo.logits(head: 1, for: key) == nil)
+        memo.keep(features: z, for: later)
+        #expect(memo.features(for: later) == z && memo.logits(head: 1, for: later) == nil)
+    }
+
     @Test("features that say little of the label, in class order: the prior, judged on the replayed rows against the gate left one out, answers")
     func priorJudgedOnReplayedRows() throws {
         // Twenty dimensions whose class means differ by 0.2 standard deviations each, five

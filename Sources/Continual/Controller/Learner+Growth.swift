@@ -147,7 +147,10 @@ extension Learner {
         // The pending rows join the totals now: the fit needs their scatter anyway, and
         // it is then computed once rather than again at the next flush. While they are
         // all there is and few (a stream's first rows), the fit reads them as they are.
-        if !self.statistics!.fitsFromPendingRows { self.statistics!.flush() }
+        if !self.statistics!.fitsFromPendingRows {
+            self.statistics!.flush()
+            replayedRowsMemo?.statisticsFlushed(from: generation, to: self.statistics!.generation)
+        }
         let statistics = self.statistics!
         defer {
             let spent = clock.lap()
@@ -223,12 +226,13 @@ extension Learner {
         guard Set(labels).count > 1 else { return false }
         var clock = PhaseClock()
         defer { profile.flops["refit", default: 0] += clock.work() }
+        let key = replayedRowsKey(statistics, columns: columns)
         let raw = replay.features.gatherRows(rows)
-        let features = model.gateFeatures(scaler?.transform(raw) ?? raw)
+        let features = replayedGateFeatures(scaler?.transform(raw) ?? raw, key: key)
         var right: [Int: [Bool]] = [:]
         for k in Set([shrinkage.plain, shrinkage.current]).sorted() {
-            guard let z = leaveOneOutLogits(head: k, features: features, pairColumns: pairColumns, statistics: statistics,
-                                            columns: columns) else { continue }
+            guard let z = memoisedLeaveOneOutLogits(head: k, features: features, pairColumns: pairColumns,
+                                                    statistics: statistics, key: key) else { continue }
             right[k] = labels.indices.map { discriminantAnswer(z, row: $0, among: nil) == labels[$0] }
         }
         return shrinkage.judge(right: right, samples: statistics.sampleCount, classes: statistics.classes.count)
@@ -245,6 +249,33 @@ extension Learner {
             pairColumns.append(column)
         }
         return (rows, pairColumns)
+    }
+
+    /// The memo key of the replayed rows read against `statistics` by a head of `columns`
+    /// columns (see ``ReplayedRowsMemo``).
+    func replayedRowsKey(_ statistics: ClassStatistics, columns: Int) -> ReplayedRowsMemo.Key {
+        .init(generation: statistics.generation, replaySeen: replay.seen, replayRows: replay.count, columns: columns)
+    }
+
+    /// The gate features of the replayed rows `x` (scaled; those the statistics hold,
+    /// ``replayedRowsInStatistics(_:)``), kept for `key` while a snapshot judges.
+    mutating func replayedGateFeatures(_ x: Matrix, key: ReplayedRowsMemo.Key) -> Matrix {
+        if let kept = replayedRowsMemo?.features(for: key) { return kept }
+        let features = model.gateFeatures(x)
+        replayedRowsMemo?.keep(features: features, for: key)
+        return features
+    }
+
+    /// ``leaveOneOutLogits(head:features:pairColumns:statistics:columns:)`` of the replayed
+    /// rows, kept for `key` while a snapshot judges: judging the head and then the prior,
+    /// it reads the current head's twice.
+    mutating func memoisedLeaveOneOutLogits(head k: Int, features: Matrix, pairColumns: [Int], statistics: ClassStatistics,
+                                            key: ReplayedRowsMemo.Key) -> Matrix? {
+        if let kept = replayedRowsMemo?.logits(head: k, for: key) { return kept }
+        let z = leaveOneOutLogits(head: k, features: features, pairColumns: pairColumns, statistics: statistics,
+                                  columns: key.columns)
+        replayedRowsMemo?.keep(logits: z, head: k, for: key)
+        return z
     }
 
     /// The logits of head `k` of the shrinkage choice (its blend over all the gate's
@@ -309,11 +340,12 @@ extension Learner {
         // the reservoir is a uniform sample of the stream until a concept is forgotten,
         // which restarts it from the rows that remain.
         let weights = Self.classWeights(labels: labels, shares: arbiter.streamClassShares)
+        let key = replayedRowsKey(statistics, columns: columns)
         let raw = replay.features.gatherRows(rows)
         let x = scaler?.transform(raw) ?? raw
-        let features = model.gateFeatures(x)
-        guard let z = leaveOneOutLogits(head: shrinkage.current, features: features, pairColumns: pairColumns,
-                                        statistics: statistics, columns: columns),
+        let features = replayedGateFeatures(x, key: key)
+        guard let z = memoisedLeaveOneOutLogits(head: shrinkage.current, features: features, pairColumns: pairColumns,
+                                                statistics: statistics, key: key),
               z.columns == model.gate.headWeight.columns else { return judgeNothing() }
         let pass = model.forward(x, gateFeatures: features, gateHeadLogits: z)
         for slot in slots {

@@ -243,8 +243,16 @@ extension Learner {
     /// the answers the arbiter's counts chose are checked against the new head
     /// (`checkStoppedClasses()`), as the learner's next batch would. Nothing is learned:
     /// held rows stay held, so a saved learner predicts the same before and after `moe eval`.
-    public func snapshot() -> Learner {
+    public func snapshot() -> Learner { snapshot(memoising: true) }
+
+    /// ``snapshot()``, its judgements reading the replayed rows' features and leave-one-out
+    /// logits through a ``ReplayedRowsMemo`` (`memoising`) or computing them each time
+    /// they are read (the same bits, more work).
+    func snapshot(memoising: Bool) -> Learner {
         var copy = self
+        // The judgements below read the replayed rows' features and leave-one-out logits
+        // from the same statistics; the copy keeps them only while it judges.
+        copy.replayedRowsMemo = memoising ? ReplayedRowsMemo() : nil
         let rejudge = needsSnapshot
         if copy.headJudgementPending { copy.counters.headIsStale = true }
         let head = copy.shrinkage.current
@@ -254,6 +262,7 @@ extension Learner {
         // head before, are checked against it as the learner's next batch would check them.
         if copy.shrinkage.current != head { copy.checkStoppedClasses() }
         if !isSnapshot { copy.judgePriorsOnReplayedRows() }
+        copy.replayedRowsMemo = nil
         copy.isSnapshot = true
         return copy
     }

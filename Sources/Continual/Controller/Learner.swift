@@ -72,6 +72,9 @@ public struct Learner: Sendable {
     var retainedFeatures: [Int: RetainedFeatures] = [:]
     /// The head a snapshot of this learner fitted (shared by its copies; not saved).
     let headMemo = HeadMemo()
+    /// The replayed rows' gate features and leave-one-out logits, kept while a
+    /// ``snapshot()`` judges on them (nil otherwise; not saved).
+    var replayedRowsMemo: ReplayedRowsMemo?
 
     /// Gate features of rows, and the scaler's transform they were computed under.
     struct RetainedFeatures: Sendable {
