@@ -242,6 +242,30 @@ struct GrowthPolicyTests {
         #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object)).noveltyExplainsDrift == nil)
     }
 
+    @Test("a drift in a stream whose labels come in runs is a run of other labels: the replay is kept")
+    func runsExplainDrift() throws {
+        let policy = GrowthPolicy()
+        func run(_ policy: GrowthPolicy, runs: Bool) -> GrowthDecision {
+            var state = GrowthPolicy.State()
+            for b in 0..<8 { _ = policy.decide(observation(b, detectors: [[], []]), state: &state) }
+            var still = observation(8, errors: 120, error: 0.3, drift: true, detectors: [[2], []])
+            still.inputShift = 0.4
+            still.labelsComeInRuns = runs
+            return policy.decide(still, state: &state)
+        }
+        let shuffled = run(policy, runs: false), inRuns = run(policy, runs: true)
+        #expect(shuffled.newConcept == true, "labels that do not come in runs: a new concept")
+        #expect(inRuns.newConcept == nil && inRuns.outcome == shuffled.outcome, "in runs: growth waits as well, the replay is kept")
+        var old = policy
+        old.runsExplainDrift = nil
+        #expect(run(old, runs: true).newConcept == true)
+        // Saved before it existed: off.
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(policy)) as? [String: Any])
+        #expect(object["runsExplainDrift"] as? Bool == true)
+        object["runsExplainDrift"] = nil
+        #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object)).runsExplainDrift == nil)
+    }
+
     @Test("invalid policies are refused with a sentence")
     func invalid() {
         var policy = GrowthPolicy()

@@ -157,6 +157,36 @@ struct LearnerTests {
         #expect(adapting > frozen + 0.3, "windowed accuracy \(adapting) adapting, \(frozen) after growth")
     }
 
+    @Test("classes that take turns in blocks over the same inputs are runs of labels, not new concepts: the replay keeps every class")
+    func blocksAreNotNewConcepts() throws {
+        func run(_ runsExplainDrift: Bool?) throws -> Learner {
+            var c = configuration()
+            c.growth.runsExplainDrift = runsExplainDrift
+            // Two classes whose means differ by a tenth of a standard deviation, taking turns
+            // in blocks of 384 and 128 rows: the inputs barely move when a block of the rarer
+            // class begins, while most of its rows are answered with the other.
+            var blobs = Blobs(classes: 2, width: 20, seed: 6, spread: 0.1)
+            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+            for _ in 0..<6 {
+                for (k, batches) in [(0, 12), (1, 4)] {
+                    for _ in 0..<batches {
+                        let (x, y) = blobs.batch(32, classes: [k])
+                        _ = try learner.observe(features: x, labels: y)
+                    }
+                }
+            }
+            return learner
+        }
+        let kept = try run(true), forgot = try run(nil)
+        #expect(kept.arbiter.labelsComeInRuns(slot: 0))
+        // Read as new concepts (configurations saved before), the drifts restarted the
+        // reservoir; read as runs, it is a sample of the whole stream, both classes in it.
+        #expect(forgot.history.recentDecisions.contains { $0.newConcept == true } && forgot.replay.seen < 6 * 16 * 32)
+        #expect(!kept.history.recentDecisions.contains { $0.newConcept == true })
+        #expect(kept.replay.seen == 6 * 16 * 32 && Set(kept.replay.labels) == [0, 1])
+        #expect(kept.history.suppressions["the labels changed, not the inputs"] ?? 0 >= 1)
+    }
+
     @Test("the head follows a young pair at any batch size: refitted whenever some pair's samples double")
     func refitOnDoubling() throws {
         func run(_ doubling: Bool?) throws -> Learner {

@@ -29,7 +29,7 @@ extension Learner {
             experts: model.experts.count, parameters: model.parameterCount,
             expertParameters: (0..<model.hiddenLayerCount).map {
                 expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors))
-            }, inputShift: shift)
+            }, inputShift: shift, labelsComeInRuns: arbiter.labelsComeInRuns(slot: slotInCharge))
         var decision = policy.decide(observation, state: &policyState)
         policyState.driftReference = policyState.pendingDriftSample == nil ? nil : reference
         // A new concept: the replayed samples of the slot in charge teach the old labels.
