@@ -193,13 +193,29 @@ struct LearnerJudgementTests {
         #expect(fitting.profile.refits == before + 1)
     }
 
-    @Test("in class order a head worse than plain OAS on the replayed rows, scored leave-one-out, gives way; shuffled, nothing is judged")
-    func headJudgedOnReplayedRows() throws {
+    /// A gate of 256 features that chooses between plain OAS and a head over its first 2,
+    /// with 500 replayed rows.
+    private static func narrowHeadConfiguration() -> LearnerConfiguration {
         var c = LearnerConfiguration.small()
         c.gate = .classPosterior(features: 256)
         c.gateShrinkageBlends = [0]
         c.gateNarrowHeads = [1.0 / 128]
         c.replayCapacity = 500
+        return c
+    }
+
+    /// A shrinkage choice whose counts chose the head over 2 features (as, kept on the
+    /// class of the moment, they can).
+    private static func narrowChoice() -> ShrinkageChoice {
+        var choice = ShrinkageChoice(blends: [0], leading: [2])
+        _ = choice.record(current: [Bool](repeating: false, count: 20), candidates: [1: [Bool](repeating: true, count: 20)],
+                          samples: 20)
+        return choice
+    }
+
+    @Test("in class order a head worse than plain OAS on the replayed rows, scored leave-one-out, gives way; shuffled, nothing is judged")
+    func headJudgedOnReplayedRows() throws {
+        let c = Self.narrowHeadConfiguration()
         // Four blobs in 20 dimensions: two random features cannot tell them apart, 256 can.
         var blobs = Blobs(classes: 4, width: 20, seed: 31, spread: 1)
         let batches = (0..<4).flatMap { k in (0..<10).map { _ in blobs.batch(32, classes: [k]) } }
@@ -209,9 +225,7 @@ struct LearnerJudgementTests {
         // The counts are made to choose the head over 2 features (as, kept on the class of
         // the moment, they can); the judgement on the replayed rows is then due.
         func narrowChosen(_ learner: Learner, judging: Bool) throws -> Learner {
-            var choice = ShrinkageChoice(blends: [0], leading: [2])
-            _ = choice.record(current: [Bool](repeating: false, count: 20), candidates: [1: [Bool](repeating: true, count: 20)],
-                              samples: 20)
+            var choice = Self.narrowChoice()
             if !judging {
                 var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(choice)) as! [String: Any]
                 object.removeValue(forKey: "judgesRunsOnReplayedRows")
@@ -264,13 +278,8 @@ struct LearnerJudgementTests {
 
     @Test("a snapshot that judges the head and then the prior reads the replayed rows' leave-one-out logits once, to the same bits")
     func replayedRowsReadOnce() throws {
-        var c = LearnerConfiguration.small()
-        c.gate = .classPosterior(features: 256)
-        c.gateShrinkageBlends = [0]
-        c.gateNarrowHeads = [1.0 / 128]
-        c.replayCapacity = 500
         var blobs = Blobs(classes: 4, width: 20, seed: 31, spread: 1)
-        var learner = try Learner(configuration: c, inputWidth: 20, classCount: 4)
+        var learner = try Learner(configuration: Self.narrowHeadConfiguration(), inputWidth: 20, classCount: 4)
         for k in 0..<4 {
             for _ in 0..<10 {
                 let (x, y) = blobs.batch(32, classes: [k])
@@ -279,10 +288,7 @@ struct LearnerJudgementTests {
         }
         // The head over 2 features answers (as in the test above), so a copy made to
         // predict judges it on the replayed rows, then the slot's prior on the same rows.
-        var choice = ShrinkageChoice(blends: [0], leading: [2])
-        _ = choice.record(current: [Bool](repeating: false, count: 20), candidates: [1: [Bool](repeating: true, count: 20)],
-                          samples: 20)
-        learner.shrinkage = choice
+        learner.shrinkage = Self.narrowChoice()
         learner.counters.headIsStale = true
         #expect(learner.headJudgementPending && learner.judgesPriors)
         let ready = learner.snapshot()
