@@ -304,7 +304,11 @@ struct LearnerJudgementTests {
         var judging = learner
         judging.replayedRowsMemo = ReplayedRowsMemo()
         judging.refreshHeadIfStale(remembering: true)
-        let kept = judging.replayedRowsKey(try #require(judging.statistics), columns: judging.model.gatePairs.count)
+        var probe = judging
+        probe.replayedRowsMemo = nil
+        let statistics = try #require(probe.statistics)
+        let read = probe.readReplayedRows(statistics, columns: probe.model.gatePairs.count)
+        let kept = try #require(read).key
         let judged = try #require(judging.replayedRowsMemo)
         #expect(judged.features(for: kept) != nil)
         #expect(judged.logits(head: judging.shrinkage.current, for: kept) != nil && judged.logits(head: 0, for: kept) != nil)

@@ -419,7 +419,13 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     public var answersMostFrequent: Bool {
         guard settings.judgesPriorOnReplayedRows, settings.enabled, settings.fixed == nil, let t = mostFrequentJudged,
               t.advantage > settings.holdoutZ else { return false }
-        return visits.indices.contains { answersFromCounts(slot: $0) && countsCannotJudgePrior(slot: $0) }
+        return !priorJudgedSlots.isEmpty
+    }
+
+    /// The slots whose prior is judged on the replayed rows: those whose answer comes from
+    /// their counts and whose counts cannot judge the prior.
+    public var priorJudgedSlots: [Int] {
+        visits.indices.filter { answersFromCounts(slot: $0) && countsCannotJudgePrior(slot: $0) }
     }
 
     /// Records whether the stream's most frequent class and the mixture were right on the

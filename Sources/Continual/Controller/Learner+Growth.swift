@@ -220,22 +220,50 @@ extension Learner {
     /// joined the statistics under that pair when it came.
     mutating func judgeHeadsOnReplayedRows(columns: Int, beforePredicting: Bool = false) -> Bool {
         guard headJudgementDue(beforePredicting: beforePredicting), let statistics else { return false }
-        let (rows, pairColumns) = replayedRowsInStatistics(statistics)
-        let labels = rows.map { replay.labels[$0] }
-        // Rows of one class tell the heads apart by nothing but their bias.
-        guard Set(labels).count > 1 else { return false }
         var clock = PhaseClock()
         defer { profile.flops["refit", default: 0] += clock.work() }
-        let key = replayedRowsKey(statistics, columns: columns)
-        let raw = replay.features.gatherRows(rows)
-        let features = replayedGateFeatures(scaler?.transform(raw) ?? raw, key: key)
+        guard let read = readReplayedRows(statistics, columns: columns) else { return false }
+        let labels = read.labels
         var right: [Int: [Bool]] = [:]
         for k in Set([shrinkage.plain, shrinkage.current]).sorted() {
-            guard let z = memoisedLeaveOneOutLogits(head: k, features: features, pairColumns: pairColumns,
-                                                    statistics: statistics, key: key) else { continue }
+            guard let z = memoisedLeaveOneOutLogits(head: k, read, statistics: statistics) else { continue }
             right[k] = labels.indices.map { discriminantAnswer(z, row: $0, among: nil) == labels[$0] }
         }
         return shrinkage.judge(right: right, samples: statistics.sampleCount, classes: statistics.classes.count)
+    }
+
+    /// The replayed rows the statistics hold, as the judgements on them read them.
+    struct ReplayedRowsRead {
+        /// Their labels and the gate columns of their (slot, class) pairs.
+        let labels: [Int]
+        let pairColumns: [Int]
+        /// The rows scaled, and through the gate's random features.
+        let scaled: Matrix
+        let features: Matrix
+        /// The memo's key for them (``ReplayedRowsMemo``).
+        let key: ReplayedRowsMemo.Key
+    }
+
+    /// The replayed rows the statistics hold (``replayedRowsInStatistics(_:)``) for a head
+    /// of `columns` columns, their gate features kept while a snapshot judges; nil when
+    /// they show fewer than two classes (rows of one class tell answers apart by nothing
+    /// but their bias).
+    mutating func readReplayedRows(_ statistics: ClassStatistics, columns: Int) -> ReplayedRowsRead? {
+        let (rows, pairColumns) = replayedRowsInStatistics(statistics)
+        let labels = rows.map { replay.labels[$0] }
+        guard Set(labels).count > 1 else { return nil }
+        let key = ReplayedRowsMemo.Key(generation: statistics.generation, replaySeen: replay.seen, replayRows: replay.count,
+                                       columns: columns)
+        let raw = replay.features.gatherRows(rows)
+        let scaled = scaler?.transform(raw) ?? raw
+        let features: Matrix
+        if let kept = replayedRowsMemo?.features(for: key) {
+            features = kept
+        } else {
+            features = model.gateFeatures(scaled)
+            replayedRowsMemo?.keep(features: features, for: key)
+        }
+        return ReplayedRowsRead(labels: labels, pairColumns: pairColumns, scaled: scaled, features: features, key: key)
     }
 
     /// The replayed rows whose (slot, class) pair the statistics hold, and that pair's gate
@@ -251,30 +279,14 @@ extension Learner {
         return (rows, pairColumns)
     }
 
-    /// The memo key of the replayed rows read against `statistics` by a head of `columns`
-    /// columns (see ``ReplayedRowsMemo``).
-    func replayedRowsKey(_ statistics: ClassStatistics, columns: Int) -> ReplayedRowsMemo.Key {
-        .init(generation: statistics.generation, replaySeen: replay.seen, replayRows: replay.count, columns: columns)
-    }
-
-    /// The gate features of the replayed rows `x` (scaled; those the statistics hold,
-    /// ``replayedRowsInStatistics(_:)``), kept for `key` while a snapshot judges.
-    mutating func replayedGateFeatures(_ x: Matrix, key: ReplayedRowsMemo.Key) -> Matrix {
-        if let kept = replayedRowsMemo?.features(for: key) { return kept }
-        let features = model.gateFeatures(x)
-        replayedRowsMemo?.keep(features: features, for: key)
-        return features
-    }
-
     /// ``leaveOneOutLogits(head:features:pairColumns:statistics:columns:)`` of the replayed
-    /// rows, kept for `key` while a snapshot judges: judging the head and then the prior,
-    /// it reads the current head's twice.
-    mutating func memoisedLeaveOneOutLogits(head k: Int, features: Matrix, pairColumns: [Int], statistics: ClassStatistics,
-                                            key: ReplayedRowsMemo.Key) -> Matrix? {
-        if let kept = replayedRowsMemo?.logits(head: k, for: key) { return kept }
-        let z = leaveOneOutLogits(head: k, features: features, pairColumns: pairColumns, statistics: statistics,
-                                  columns: key.columns)
-        replayedRowsMemo?.keep(logits: z, head: k, for: key)
+    /// rows `read`, kept while a snapshot judges: judging the head and then the prior, it
+    /// reads the current head's twice.
+    mutating func memoisedLeaveOneOutLogits(head k: Int, _ read: ReplayedRowsRead, statistics: ClassStatistics) -> Matrix? {
+        if let kept = replayedRowsMemo?.logits(head: k, for: read.key) { return kept }
+        let z = leaveOneOutLogits(head: k, features: read.features, pairColumns: read.pairColumns, statistics: statistics,
+                                  columns: read.key.columns)
+        replayedRowsMemo?.keep(logits: z, head: k, for: read.key)
         return z
     }
 
@@ -298,21 +310,15 @@ extension Learner {
     /// Whether a copy made to predict judges the prior on the replayed rows
     /// (``judgePriorsOnReplayedRows()``): the mixture predicts (the gate alone answers by
     /// its own posterior), and some slot answering from its counts cannot judge it there
-    /// (`AnswerArbiter.countsCannotJudgePrior(slot:)`).
+    /// (`AnswerArbiter.priorJudgedSlots`).
     var judgesPriors: Bool {
         guard configuration.predictor == .mixture, arbiter.settings.judgesPriorOnReplayedRows, arbiter.settings.enabled,
               arbiter.settings.fixed == nil,
               model.gate.configuration.pairRouting, let statistics, statistics.sampleCount > 1 else { return false }
-        return !priorJudgedSlots.isEmpty
+        return !arbiter.priorJudgedSlots.isEmpty
     }
 
-    /// The slots whose prior is judged on the replayed rows: those whose answer comes from
-    /// their counts and whose counts cannot judge the prior.
-    var priorJudgedSlots: [Int] {
-        arbiter.visits.indices.filter { arbiter.answersFromCounts(slot: $0) && arbiter.countsCannotJudgePrior(slot: $0) }
-    }
-
-    /// Judges, in every slot whose counts cannot (``priorJudgedSlots``), the mixture with
+    /// Judges, in every slot whose counts cannot (`AnswerArbiter.priorJudgedSlots`), the mixture with
     /// the slot's prior answering against the mixture with its gate answering, on every
     /// replayed row, each weighed as its class's share of the stream over its share of the
     /// rows, with the gate's head logits of each row those of the head fitted without it:
@@ -325,29 +331,23 @@ extension Learner {
     /// charge of what and when it grows, is as it was.
     mutating func judgePriorsOnReplayedRows() {
         guard judgesPriors, let statistics else { return }
-        let slots = priorJudgedSlots
-        let (rows, pairColumns) = replayedRowsInStatistics(statistics)
-        let labels = rows.map { replay.labels[$0] }
-        let columns = model.gatePairs.count
+        let slots = arbiter.priorJudgedSlots
         var clock = PhaseClock()
         defer { profile.flops["refit", default: 0] += clock.work() }
         func judgeNothing() {
             for slot in slots { arbiter.notePriorJudged(slot: slot, gate: nil, prior: [], weights: []) }
             arbiter.noteMostFrequentJudged(mixture: nil, mostFrequent: [], weights: [])
         }
-        guard Set(labels).count > 1, model.takesPrecomputedGateFeatures else { return judgeNothing() }
+        guard model.takesPrecomputedGateFeatures, let read = readReplayedRows(statistics, columns: model.gatePairs.count)
+        else { return judgeNothing() }
+        let labels = read.labels, x = read.scaled
         // Each row counts as its class's share of the stream over its share of the rows:
         // the reservoir is a uniform sample of the stream until a concept is forgotten,
         // which restarts it from the rows that remain.
         let weights = Self.classWeights(labels: labels, shares: arbiter.streamClassShares)
-        let key = replayedRowsKey(statistics, columns: columns)
-        let raw = replay.features.gatherRows(rows)
-        let x = scaler?.transform(raw) ?? raw
-        let features = replayedGateFeatures(x, key: key)
-        guard let z = memoisedLeaveOneOutLogits(head: shrinkage.current, features: features, pairColumns: pairColumns,
-                                                statistics: statistics, key: key),
+        guard let z = memoisedLeaveOneOutLogits(head: shrinkage.current, read, statistics: statistics),
               z.columns == model.gate.headWeight.columns else { return judgeNothing() }
-        let pass = model.forward(x, gateFeatures: features, gateHeadLogits: z)
+        let pass = model.forward(x, gateFeatures: read.features, gateHeadLogits: z)
         for slot in slots {
             guard let right = rightWithEachAnswer(slot: slot, pass: pass, input: x, labels: labels) else { continue }
             arbiter.notePriorJudged(slot: slot, gate: right.gate, prior: right.prior, weights: weights)
