@@ -163,6 +163,8 @@ struct Stream: ParsableCommand {
         var textColumns: [Int]?
         /// Missing values of a CSV source filled with their column's mean.
         var missingValuesFilled: Int?
+        /// A CSV source's numeric columns whose missing values have an indicator (0-based fields).
+        var flaggedColumns: [Int]?
         /// The separator a CSV source found from its first lines, when not ','.
         var separatorFound: String?
         /// A CSV source's numeric columns that count up by 1 from row to row (0-based fields).
@@ -381,6 +383,10 @@ struct Stream: ParsableCommand {
             let fields = text.map(String.init).joined(separator: ", ")
             console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
         }
+        if let flagged = driver.position.source.flaggedColumns, !flagged.isEmpty {
+            let fields = flagged.map(String.init).joined(separator: ", ")
+            console.say("missing values flagged in column\(flagged.count > 1 ? "s" : "") \(fields) (0-based), one indicator each: \(flagged.count > 1 ? "they have" : "it has") gaps in the first rows")
+        }
         let labels = driver.position.source.labelMap
         if case .csv = driver.source, labels.classCount > 50, labels.classCount * 4 > driver.position.samples {
             console.say("warning: the label column held \(labels.classCount) classes in \(driver.position.samples) rows: is it the label? (--label-column first, last, an index or a header name)")
@@ -476,6 +482,7 @@ struct Stream: ParsableCommand {
             rowsOutOfRange: counters.rowsOutOfRange, samples: driver.position.samples,
             rowsSkipped: driver.position.source.skipped.total, textColumns: driver.position.source.textColumns,
             missingValuesFilled: driver.position.source.imputation?.filled,
+            flaggedColumns: driver.position.source.flaggedColumns,
             separatorFound: driver.position.source.separatorFound,
             countingColumns: driver.position.source.countingColumns,
             paused: outcome == .paused,

@@ -350,7 +350,7 @@ struct DataCSVTests {
             #expect((0..<4).map { row in (0..<16).filter { gaps.features[row, $0] == 1 } } == [[], [0], [], [1]])
             try writeText("?,red,0\n5,blue,1\n", to: path)
             #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last)).features == Matrix([
-                [0] + [1] + [Float](repeating: 0, count: 15), [5, 0, 1] + [Float](repeating: 0, count: 14)]))
+                [0] + [1] + [Float](repeating: 0, count: 15) + [1], [5, 0, 1] + [Float](repeating: 0, count: 14) + [0]]))
             // Beyond the rows read ahead a missing mark first leaves a column numeric.
             let late = String(repeating: "?,red,0\n", count: CSVSource.typeLookahead) + "x,blue,1\n"
             try writeText(late, to: path)
@@ -372,22 +372,75 @@ struct DataCSVTests {
             var source = try CSVSource(path: path, format: format, batchSize: 2)
             let dataset = try Dataset(reading: &source)
             // Row 1: nothing seen yet, 0. Rows 2-3: column 2's mean of 1. Row 4: (2 + 4) / 2.
-            #expect(dataset.features == Matrix([[0, 1], [2, 1], [4, 1], [3, 5], [6, 3]]))
+            // Both columns have gaps in the first rows, so each has an indicator, last.
+            #expect(dataset.features == Matrix([[0, 1, 1, 0], [2, 1, 0, 1], [4, 1, 0, 1], [3, 5, 1, 0], [6, 3, 0, 0]]))
+            #expect(source.flaggedColumns == [0, 1])
             let imputation = try #require(source.position.imputation)
-            #expect(imputation.rows == 5 && imputation.filled == 4 && imputation.missing == [2, 2])
-            #expect(imputation.sums == [12, 9])
+            #expect(imputation.rows == 5 && imputation.filled == 4 && imputation.missing == [2, 2, 0, 0])
+            #expect(imputation.sums == [12, 9, 2, 2])
 
             // Resumed after a batch, the sums come with the position: the same values.
             #expect(try featuresAcrossResume(path: path, format: format, batchSize: 2) == dataset.features)
 
             // A model reading a file uses its stream's means and learns none.
             try writeText("?,?,0\n10,10,1\n?,?,0\n", to: path)
-            var reading = try CSVSource(path: path, format: format, imputation: imputation, learnsColumns: false)
-            #expect(try Dataset(reading: &reading).features == Matrix([[4, 3], [10, 10], [4, 3]]))
+            var reading = try CSVSource(path: path, format: format, text: source.textLayout, imputation: imputation,
+                                        learnsColumns: false)
+            #expect(try Dataset(reading: &reading).features == Matrix([[4, 3, 1, 1], [10, 10, 0, 0], [4, 3, 1, 1]]))
 
             // Refused on request, naming the field.
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, imputesMissing: false)) }
                     == .nonNumericField(at: DataLocation(source: path, line: 1, column: 1), text: "?"))
+        }
+    }
+
+    @Test("a numeric column with gaps in the first rows flags them in a feature of its own, kept by a saved layout")
+    func missingIndicators() throws {
+        try withTemporaryDirectory { dir in
+            // Column 1 has gaps from the start, column 0 only after the rows read ahead; the
+            // header's empty name is not a gap, and the text column's gaps set no indicator.
+            let path = dir.path("g.csv")
+            let early = "a,,colour,y\n" + String(repeating: "1,,red,0\n2,5,,1\n", count: 2)
+            let late = String(repeating: "3,7,blue,0\n", count: CSVSource.typeLookahead) + "NA,9,red,1\n"
+            try writeText(early + late, to: path)
+            let format = CSVFormat(labelColumn: .last, hasHeader: true)
+            var source = try CSVSource(path: path, format: format, batchSize: 3)
+            let dataset = try Dataset(reading: &source)
+            #expect(source.flaggedColumns == [1])
+            #expect(source.position.flaggedColumns == [1])
+            // Fields 0 and 1, 16 indicators for the colour, then field 1's gap flag.
+            #expect(dataset.features.columns == 2 + CSVFormat.defaultTextIndicators + 1)
+            let flag = dataset.features.columns - 1
+            #expect((0..<5).map { dataset.features[$0, flag] } == [1, 0, 1, 0, 0])
+            // The late gap takes the mean, (1 + 2 + 1 + 2 + 3 x 256) / 260, and no flag.
+            let last = dataset.features.rows - 1
+            #expect(abs(dataset.features[last, 0] - 774 / 260) < 1e-5 && dataset.features[last, flag] == 0)
+
+            // Resumed, the flags come with the position; a model reading another file keeps
+            // them, whether or not that file has gaps in its first rows.
+            #expect(try featuresAcrossResume(path: path, format: format, batchSize: 3) == dataset.features)
+            let other = dir.path("other.csv")
+            try writeText("a,b,colour,y\n1,2,red,0\n3,,blue,1\n", to: other)
+            var reading = try CSVSource(path: other, format: format, inputWidth: dataset.features.columns,
+                                        text: source.textLayout, imputation: source.position.imputation, learnsColumns: false)
+            let read = try Dataset(reading: &reading)
+            #expect(read.features.columns == dataset.features.columns)
+            #expect(read.features[0, flag] == 0 && read.features[1, flag] == 1)
+
+            // A saved layout whose flagged column is the label here is refused, naming it.
+            let moved = CSVFormat(labelColumn: .index(1), hasHeader: true)
+            let error = dataError {
+                var wrong = try CSVSource(path: other, format: moved, text: source.textLayout, learnsColumns: false)
+                _ = try Dataset(reading: &wrong)
+            }
+            #expect(error?.description.contains("whose missing values are flagged") == true)
+
+            // Without filling, a gap is an error and nothing is flagged; a position saved
+            // before flags read as none.
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true, imputesMissing: false)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 2, column: 2), text: ""))
+            let before = try JSONEncoder().encode(StreamPosition(rowsRead: 3, inputWidth: 2))
+            #expect(try JSONDecoder().decode(StreamPosition.self, from: before).csvLayout.flagged == [])
         }
     }
 

@@ -118,6 +118,38 @@ struct StreamContinueTests {
         }
     }
 
+    @Test("a value missing for a reason is flagged: in class order, streamed, evaluated and continued alike")
+    func flaggedGaps() throws {
+        try withTemporaryDirectory { dir in
+            // Two versions of a questionnaire: version a leaves item 1 out, version b item 2;
+            // the items' values say nothing. In class order, version a's rows come first.
+            var generator = SeededGenerator(seed: 5)
+            func row(_ version: Int) -> String {
+                let (x, y, z) = (generator.nextNormal(), generator.nextNormal(), generator.nextNormal())
+                return version == 0 ? "\(x),,\(z),a" : "\(x),\(y),NA,b"
+            }
+            let train = (0..<300).map { _ in row(0) } + (0..<300).map { _ in row(1) }
+            let test = (0..<200).map { row(($0 + 1) % 2) }
+            try Self.write(train, to: dir.path("train.csv"))
+            try Self.write(test, to: dir.path("test.csv"))
+            let trained = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "last"]
+                                         + Self.learner + ["--save", dir.path("gaps.h5"), "--json"])
+            #expect(trained.status == 0, "\(trained.error)")
+            // Only item 1 has gaps in the first rows: its flag is the last feature.
+            #expect(MoeProcess.json(trained)?["flagged_columns"] as? [Int] == [1])
+            #expect(trained.error.contains("missing values flagged in column 1 (0-based), one indicator each"), "\(trained.error)")
+            let eval = MoeProcess.run(["eval", dir.path("gaps.h5"), "--source", "csv:" + dir.path("test.csv"),
+                                       "--label-column", "last", "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            #expect(try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double) > 0.95)
+            // Continued on the test rows (whose first row has no gap in item 1): same layout.
+            let more = MoeProcess.run(["stream", "--resume", dir.path("gaps.h5"), "--source", "csv:" + dir.path("test.csv"),
+                                       "--label-column", "last", "--json"])
+            #expect(more.status == 0, "\(more.error)")
+            #expect(MoeProcess.json(more)?["flagged_columns"] as? [Int] == [1])
+        }
+    }
+
     @Test("a binary set labelled -1 / +1 streams, saves its labels, evaluates by number and continues")
     func signedLabels() throws {
         try withTemporaryDirectory { dir in

@@ -84,7 +84,7 @@ extension Checkpoint {
         guard let saved = try? SavedStream.load(from: self), case let .csv(settings) = saved.source,
               saved.position.source.inputWidth != nil else { return nil }
         let position = saved.position.source
-        return (settings.format, CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? []),
+        return (settings.format, position.csvLayout,
                 position.imputation)
     }
 }

@@ -155,7 +155,7 @@ public final class StreamDriver<L: StreamLearner> {
                       continuing: checkpoint.source ?? "<memory>", policy: policy, plugins: plugins)
         continuedLabels = labels
         if let position = saved?.position.source, position.inputWidth != nil {
-            continuedText = CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? [])
+            continuedText = position.csvLayout
             continuedImputation = position.imputation
         }
     }
@@ -306,7 +306,8 @@ public final class StreamDriver<L: StreamLearner> {
                                              textValues: position.source.textValues,
                                              imputation: position.source.imputation, headerFound: position.source.headerFound,
                                              separatorFound: position.source.separatorFound,
-                                             countingColumns: position.source.countingColumns)
+                                             countingColumns: position.source.countingColumns,
+                                             flaggedColumns: position.source.flaggedColumns)
             if policy.atEachExperience && experienceCount > 1 { try save(.experience) }
         }
         return try end(.finished)

@@ -129,11 +129,16 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// row to row over the first rows it read (`CSVSource.countingColumns`): a row number
     /// or identifier, left in the features unless `ignoredColumns` names it.
     public var countingColumns: [Int]?
+    /// A CSV source's numeric columns (0-based fields) whose missing values have an
+    /// indicator, the row's last features (`CSVSource.flaggedColumns`); nil for none, other
+    /// sources, and positions saved before missing values were flagged.
+    public var flaggedColumns: [Int]?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
-                separatorFound: String? = nil, countingColumns: [Int]? = nil) {
+                separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil) {
+        self.flaggedColumns = flaggedColumns
         self.headerFound = headerFound
         self.separatorFound = separatorFound
         self.countingColumns = countingColumns
@@ -149,6 +154,11 @@ public struct StreamPosition: Equatable, Sendable, Codable {
 
     /// True before any row was read (nothing to skip when the source is reopened).
     public var isAtStart: Bool { rowsRead == 0 && samplesDelivered == 0 }
+
+    /// The CSV columns this position knows: text columns, their values, flagged columns.
+    public var csvLayout: CSVTextLayout {
+        CSVTextLayout(columns: textColumns ?? [], values: textValues ?? [], flagged: flaggedColumns ?? [])
+    }
 }
 
 extension Dataset {

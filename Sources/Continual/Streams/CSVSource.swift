@@ -2,14 +2,17 @@ import Foundation
 import MoE
 
 /// A CSV stream's text columns (0-based field indices, in order) and, for each, the
-/// values that have an indicator of their own, in order (see `CSVFormat`).
-public struct CSVTextLayout: Sendable, Equatable, Codable {
+/// values that have an indicator of their own, in order (see `CSVFormat`); and its numeric
+/// columns whose missing values have an indicator (`flagged`, 0-based fields in order).
+public struct CSVTextLayout: Sendable, Equatable {
     public var columns: [Int]
     public var values: [[String]]
+    public var flagged: [Int]
 
-    public init(columns: [Int], values: [[String]]) {
+    public init(columns: [Int], values: [[String]], flagged: [Int] = []) {
         self.columns = columns
         self.values = values
+        self.flagged = flagged
     }
 }
 
@@ -104,6 +107,15 @@ public final class CSVSource: BatchSource {
     private var givenImputation: CSVImputation?
     /// Features of the current row that took a mean.
     private var filledInRow: [Int] = []
+    /// Numeric fields with a missing mark in the rows read ahead (``typeLookahead``, header
+    /// excluded), with their line numbers; nil when not looked for.
+    private var gapsAhead: [(field: Int, line: Int)]?
+    /// The number of the header line, when the file has one.
+    private var headerLine: Int?
+    /// The numeric fields whose missing values have an indicator, in order, and their
+    /// features (the indicators are the row's last features, in the same order).
+    private var flaggedFields: [Int] = []
+    private var flaggedFeatures: [Int] = []
     /// Numeric columns, as (field, feature), whose values have counted up by exactly 1
     /// from row to row so far (a row number or an identifier), over the first
     /// ``countingRows`` rows this source read; their values in the last row.
@@ -180,10 +192,16 @@ public final class CSVSource: BatchSource {
         textSlot.map { slots in slots.indices.filter { slots[$0] >= 0 } }
     }
 
-    /// The text columns and their values with indicators of their own, so far.
+    /// The text columns and their values with indicators of their own, so far, and the
+    /// columns whose missing values have an indicator.
     public var textLayout: CSVTextLayout? {
-        textColumns.map { CSVTextLayout(columns: $0, values: ownValues) }
+        textColumns.map { CSVTextLayout(columns: $0, values: ownValues, flagged: flaggedFields) }
     }
+
+    /// The numeric columns (0-based fields) whose missing values have an indicator, once
+    /// the first row has fixed them: those with a missing mark in the first
+    /// ``typeLookahead`` rows (or the saved layout's).
+    public var flaggedColumns: [Int]? { textSlot == nil ? nil : flaggedFields }
 
     private init(
         file: GzipFile, chunkSize: Int, format: CSVFormat, batchSize: Int, inputWidth: Int?,
@@ -210,7 +228,8 @@ public final class CSVSource: BatchSource {
                        textValues: ownValues.isEmpty ? nil : ownValues, imputation: imputation,
                        headerFound: headerFound ? true : nil,
                        separatorFound: format.detectsSeparator && separator != "," ? String(separator) : nil,
-                       countingColumns: countingColumns.isEmpty ? nil : countingColumns)
+                       countingColumns: countingColumns.isEmpty ? nil : countingColumns,
+                       flaggedColumns: flaggedFields.isEmpty ? nil : flaggedFields)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -231,7 +250,7 @@ public final class CSVSource: BatchSource {
         labelMap = position.labelMap
         inputWidth = position.inputWidth ?? declaredWidth
         if position.inputWidth != nil {
-            givenText = CSVTextLayout(columns: position.textColumns ?? [], values: position.textValues ?? [])
+            givenText = position.csvLayout
             givenImputation = position.imputation
         }
         skipped = position.skipped
@@ -375,6 +394,7 @@ public final class CSVSource: BatchSource {
         guard !prepared else { return }
         prepared = true
         if format.detectsSeparator { try detectSeparator() }
+        if format.imputesMissing && givenText == nil && declaredWidth == nil { gapsAhead = try gapsInRowsAhead() }
         try readHeader()
         if format.textIndicators > 0 && givenText == nil { textAhead = try textColumnsAhead() }
     }
@@ -389,19 +409,21 @@ public final class CSVSource: BatchSource {
                 names = line
             }
             header = names
+            headerLine = lineNumber
             try establish(fieldCount: names!.count, line: lineNumber)
             return
         }
         if format.textIndicators > 0, let names = try headerAhead() {
             header = names
             headerFound = true
+            headerLine = lineNumber
             try establish(fieldCount: names.count, line: lineNumber)
         } else if let width = inputWidth ?? declaredWidth {
             // The fields a row of this width has: with the text columns known, or none (a
             // first row with text then gives another width, an error naming it).
             let text = format.textIndicators == 0 ? 0 : givenText?.columns.count ?? 0
-            let ignored = Set(format.ignoredColumns).count
-            try establish(fieldCount: width + 1 + ignored - text * (format.textIndicators - 1), line: nil)
+            let ignored = Set(format.ignoredColumns).count, flagged = givenText?.flagged.count ?? 0
+            try establish(fieldCount: width + 1 + ignored - text * (format.textIndicators - 1) - flagged, line: nil)
             fieldCountFromWidth = true
         }
     }
@@ -470,14 +492,32 @@ public final class CSVSource: BatchSource {
         var slots = [Int](repeating: -1, count: count)
         for (k, column) in columns.sorted().enumerated() { slots[column] = k }
         for field in ignoredFields { slots[field] = -2 }
-        let width = count - 1 - ignoredFields.count - columns.count + columns.count * format.textIndicators
+        // Numeric fields whose missing values get an indicator: the saved layout's, or
+        // those with a missing mark in the rows read ahead.
+        let flagged = givenText?.flagged
+            ?? Set((gapsAhead ?? []).filter { $0.line > (headerLine ?? 0) }.map(\.field)).sorted()
+        flaggedFields = flagged.filter { $0 >= 0 && $0 < count && $0 != labelIndex && slots[$0] == -1 }
+        var feature = 0
+        var featureOf = [Int](repeating: -1, count: count)
+        for field in 0..<count where field != labelIndex && slots[field] != -2 {
+            featureOf[field] = feature
+            feature += slots[field] >= 0 ? format.textIndicators : 1
+        }
+        flaggedFeatures = flaggedFields.map { featureOf[$0] }
+        let width = count - 1 - ignoredFields.count - columns.count + columns.count * format.textIndicators + flaggedFields.count
         if let expected = inputWidth ?? declaredWidth, expected != width {
             throw .widthMismatch(at: DataLocation(source: name, line: line), expected: expected, actual: width)
+        }
+        if let given = givenText?.flagged, flaggedFields != given {
+            throw .wrongDimensions(
+                path: name, expected: "numeric columns at fields \(given) whose missing values are flagged, besides the label (field \(labelIndex)) among \(count)",
+                actual: [count])
         }
         ownValues = columns.indices.map { k in k < values.count ? Array(values[k].prefix(format.textIndicators)) : [] }
         indicatorOf = ownValues.map { list in Dictionary(list.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) }
         textSlot = slots
         hasSpecialFields = !columns.isEmpty || !ignoredFields.isEmpty
+        gapsAhead = nil
         if format.imputesMissing {
             if let given = givenImputation, given.sums.count == width, given.missing.count == width {
                 imputation = given
@@ -547,6 +587,30 @@ public final class CSVSource: BatchSource {
             if (try? parser.number(field, in: line, lineNumber: lineNumber)) != nil { return false }
             return !CSVFormat.missingMarks.contains(parser.text(field, in: line))
         }
+    }
+
+    /// The fields holding a missing mark in the first ``typeLookahead`` non-blank lines,
+    /// with their line numbers (a header among them is left out once it is known): a
+    /// numeric column among them gets an indicator of its missing values, so that a value
+    /// missing for a reason (a questionnaire's version, a test not taken) says so, whatever
+    /// mean it takes. Lines of another number of fields than the first are passed over.
+    private func gapsInRowsAhead() throws(DataError) -> [(field: Int, line: Int)] {
+        var gaps: [(field: Int, line: Int)] = []
+        var fields: Int?
+        for r in try rowsAhead(Self.typeLookahead) {
+            let number = ahead[r].number
+            ahead[r].bytes.withUnsafeBufferPointer { all in
+                let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+                let count = parser.split(line)
+                if fields == nil { fields = count }
+                guard count == fields else { return }
+                for field in 0..<count where (try? parser.number(field, in: line, lineNumber: number)) == nil
+                    && CSVFormat.missingMarks.contains(parser.text(field, in: line)) {
+                    gaps.append((field, number))
+                }
+            }
+        }
+        return gaps
     }
 
     /// Fields whose kind the first data row does not tell, decided by the next
@@ -659,6 +723,10 @@ public final class CSVSource: BatchSource {
                 values[k] = imputation.mean(k)
                 filledInRow.append(k)
             }
+            k += 1
+        }
+        for feature in flaggedFeatures {
+            values[k] = filledInRow.contains(feature) ? 1 : 0
             k += 1
         }
         var map = labelMap
