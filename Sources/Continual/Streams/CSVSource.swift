@@ -105,8 +105,10 @@ public final class CSVSource: BatchSource {
     /// Sums for missing values (nil without imputation, or before the width is fixed).
     private var imputation: CSVImputation?
     private var givenImputation: CSVImputation?
-    /// Features of the current row that took a mean.
+    /// Features of the current row that took a mean, and the same as a mark per feature
+    /// (so that a wide row with many gaps is not searched once per feature).
     private var filledInRow: [Int] = []
+    private var filled: [Bool] = []
     /// Numeric fields with a missing mark in the rows read ahead (``typeLookahead``, header
     /// excluded), with their line numbers; nil when not looked for.
     private var gapsAhead: [(field: Int, line: Int)]?
@@ -526,6 +528,7 @@ public final class CSVSource: BatchSource {
             }
         }
         inputWidth = width
+        filled = [Bool](repeating: false, count: width)
         scratch = .allocate(capacity: width)
     }
 
@@ -537,14 +540,14 @@ public final class CSVSource: BatchSource {
                 let slot = textSlot![field]
                 if slot == -2 { continue }
                 if slot >= 0 { feature += format.textIndicators; continue }
-                if !filledInRow.contains(feature) && values[feature] == values[feature].rounded() {
+                if !filled[feature] && values[feature] == values[feature].rounded() {
                     counting.append((field, feature))
                 }
                 feature += 1
             }
         } else {
             counting.removeAll { column in
-                values[column.feature] != countingLast[column.feature] + 1 || filledInRow.contains(column.feature)
+                values[column.feature] != countingLast[column.feature] + 1 || filled[column.feature]
             }
         }
         countedRows += 1
@@ -560,7 +563,7 @@ public final class CSVSource: BatchSource {
             if filledInRow.isEmpty {
                 for k in 0..<sums.count { sums[k] += Double(values[k]) }
             } else {
-                for k in 0..<sums.count where !filledInRow.contains(k) { sums[k] += Double(values[k]) }
+                for k in 0..<sums.count where !filled[k] { sums[k] += Double(values[k]) }
             }
         }
         for k in filledInRow { imputation!.missing[k] += 1 }
@@ -698,6 +701,7 @@ public final class CSVSource: BatchSource {
                 : .raggedRow(at: at, expectedColumns: expected, actualColumns: count))
         }
         if textSlot == nil { try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber) }
+        for k in filledInRow { filled[k] = false }
         filledInRow.removeAll(keepingCapacity: true)
         // Locals, so the hot loop touches no class property.
         let values = scratch!, fields = parser, labelField = labelIndex, text = textSlot!
@@ -722,11 +726,12 @@ public final class CSVSource: BatchSource {
                 guard let imputation, CSVFormat.missingMarks.contains(fields.text(field, in: line)) else { return .bad(error) }
                 values[k] = imputation.mean(k)
                 filledInRow.append(k)
+                filled[k] = true
             }
             k += 1
         }
         for feature in flaggedFeatures {
-            values[k] = filledInRow.contains(feature) ? 1 : 0
+            values[k] = filled[feature] ? 1 : 0
             k += 1
         }
         var map = labelMap
