@@ -117,13 +117,17 @@ struct DataSourceOptions: ParsableArguments {
     }
 
     /// The source as a stream of batches, or nil for Fashion-MNIST. A CSV source without
-    /// `--label-column`, `--header` and `--separator` takes the layout of `like` (the
-    /// stream a checkpoint saved) when there is one.
+    /// any option of its layout takes the layout of `like` (the stream a checkpoint
+    /// saved) when there is one; with some, still its label column unless
+    /// `--label-column` is given.
     func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
         var layout = format
-        if labelColumn == nil && !header && separator == nil && textIndicators == nil && missing == nil && ignoreColumns == nil,
-           case let .csv(previous)? = saved {
-            layout = previous.format
+        if case let .csv(previous)? = saved {
+            if labelColumn == nil && !header && separator == nil && textIndicators == nil && missing == nil && ignoreColumns == nil {
+                layout = previous.format
+            } else {
+                layout = withSavedLabelColumn(layout, from: previous.format)
+            }
         }
         switch parsedSource! {
         case .fashionMNIST: return nil
@@ -144,15 +148,34 @@ struct DataSourceOptions: ParsableArguments {
 
     /// The layout to read a CSV file for a model: the text columns of the stream it learned
     /// from (and their indicators), and the means its missing values take; without a saved
-    /// stream, the first row decides.
+    /// stream, the first row decides. Without `--label-column`, the label column is that
+    /// stream's (a model streamed with `--label-column last` took the label of its test
+    /// file for a feature before, and stopped at it); without `--header` and
+    /// `--separator`, its header and separator too.
     func columns(of checkpoint: Checkpoint) -> (CSVFormat, CSVTextLayout?, CSVImputation?) {
         var layout = format
         guard let saved = checkpoint.csvColumns else { return (layout, nil, nil) }
+        layout = withSavedLabelColumn(layout, from: saved.format)
+        if !header && separator == nil {
+            layout.hasHeader = layout.hasHeader || saved.format.hasHeader
+            layout.separator = saved.format.separator
+            layout.detectsSeparator = saved.format.detectsSeparator
+        }
         layout.textIndicators = saved.format.textIndicators
         if ignoreColumns == nil { layout.ignoredColumns = saved.format.ignoredColumns }
         // The means of the stream it learned from, or none: a missing value is then an error.
         layout.imputesMissing = missing != .error && saved.imputation != nil
         return (layout, saved.text, saved.imputation)
+    }
+
+    /// `layout` with the saved stream's label column when `--label-column` is not given (a
+    /// label column by name implies a header).
+    private func withSavedLabelColumn(_ layout: CSVFormat, from saved: CSVFormat) -> CSVFormat {
+        guard labelColumn == nil else { return layout }
+        var layout = layout
+        layout.labelColumn = saved.labelColumn
+        if case .name = saved.labelColumn { layout.hasHeader = true }
+        return layout
     }
 
     /// The model's classes as a label map: integer labels `0..<k` are class numbers;

@@ -118,7 +118,7 @@ struct StreamContinueTests {
         }
     }
 
-    @Test("a value missing for a reason is flagged: in class order, streamed, evaluated and continued alike")
+    @Test("a value missing for a reason is flagged: in class order, streamed, evaluated (label column given or not) and continued alike")
     func flaggedGaps() throws {
         try withTemporaryDirectory { dir in
             // Two versions of a questionnaire: version a leaves item 1 out, version b item 2;
@@ -142,11 +142,19 @@ struct StreamContinueTests {
                                        "--label-column", "last", "--json"])
             #expect(eval.status == 0, "\(eval.error)")
             #expect(try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double) > 0.95)
+            // Without --label-column, eval reads the file as the model's stream read its own.
+            let bare = MoeProcess.run(["eval", dir.path("gaps.h5"), "--source", "csv:" + dir.path("test.csv"), "--json"])
+            #expect(bare.status == 0, "\(bare.error)")
+            #expect(MoeProcess.json(bare)?["test_accuracy"] as? Double == MoeProcess.json(eval)?["test_accuracy"] as? Double)
             // Continued on the test rows (whose first row has no gap in item 1): same layout.
             let more = MoeProcess.run(["stream", "--resume", dir.path("gaps.h5"), "--source", "csv:" + dir.path("test.csv"),
                                        "--label-column", "last", "--json"])
             #expect(more.status == 0, "\(more.error)")
             #expect(MoeProcess.json(more)?["flagged_columns"] as? [Int] == [1])
+            // Another option of the layout given, still the saved label column.
+            let partial = MoeProcess.run(["stream", "--resume", dir.path("gaps.h5"), "--source", "csv:" + dir.path("test.csv"),
+                                          "--missing", "mean", "--json"])
+            #expect(partial.status == 0, "\(partial.error)")
         }
     }
 
