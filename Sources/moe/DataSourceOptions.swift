@@ -203,7 +203,8 @@ struct DataSourceOptions: ParsableArguments {
     }
 
     /// Hands every batch of the chosen data to `body` (features as the model reads them,
-    /// labels as class indices) and returns the data's name.
+    /// labels as class indices) and returns the data's name and the label map it read
+    /// with (whose classes from `model.classCount` on are labels the model does not know).
     ///
     /// Errors (a missing folder, a width the model does not know, a bad row) are one line
     /// naming the file, or `file` for the checkpoint. A label the model does not know is
@@ -211,7 +212,7 @@ struct DataSourceOptions: ParsableArguments {
     func forEachBatch(
         for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
         _ body: (Matrix, [Int]) -> Void
-    ) throws(CommandFailure) -> String {
+    ) throws(CommandFailure) -> (name: String, labels: LabelMap) {
         var stream: any BatchSource
         let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
         switch parsedSource! {
@@ -245,6 +246,6 @@ struct DataSourceOptions: ParsableArguments {
         try failingClearly {
             while let batch = try stream.next() { body(batch.features, batch.labels) }
         }
-        return stream.name
+        return (stream.name, stream.labelMap)
     }
 }

@@ -100,7 +100,7 @@ struct Detectors: ParsableCommand {
         let dataName = try data.forEachBatch(for: model, of: loaded, file: file) { features, labels in
             let right = tracker.update(model.forward(features), labels: labels)
             correct += right.reduce(0) { $0 + ($1 ? 1 : 0) }
-        }
+        }.name
         let samples = tracker.samplesSeen
         guard samples > 0 else { throw CommandFailure("\(dataName) holds no samples") }
         let rule = ErrorDetectors(minimumCorrelation: minimumCorrelation, minimumT: minimumT, falseDiscovery: parsedFalseDiscovery!)

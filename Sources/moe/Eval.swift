@@ -11,16 +11,24 @@ struct Eval: ParsableCommand {
             is rebuilt. A bare name is looked up in Checkpoints/ (`moe eval run1` reads \
             Checkpoints/run1.h5). With --source csv:PATH (plain or .gz), stdin or \
             idx:IMAGES,LABELS, rows are read incrementally: one label column, every other \
-            column a feature, features as the model was trained on them; a label the model \
-            does not know stops the evaluation, naming the row. On Fashion-MNIST, samples of \
-            classes the model has no output for (a stream paused before they came) count as \
-            errors, and the output says how many there are.
+            column a feature, features as the model was trained on them. Samples of classes \
+            the model has no output for (a stream paused before they came, a rare class the \
+            training rows lacked) count as errors, and the output says how many there are \
+            and which labels they had; with --unknown-labels error such a label stops the \
+            evaluation, naming the row.
             """)
 
     @Argument(help: "The checkpoint file (a bare name means Checkpoints/NAME.h5).")
     var checkpoint: String
 
     @OptionGroup var data: DataSourceOptions
+
+    @Option(name: .customLong("unknown-labels"), help: "A label the model has no output for: count (an error, counted and named in the output; the default) or error (stops the evaluation, naming the row).")
+    var unknownLabels: UnknownLabels = .count
+
+    enum UnknownLabels: String, ExpressibleByArgument, CaseIterable {
+        case count, error
+    }
 
     @OptionGroup var keys: CheckpointKeyOptions
 
@@ -32,6 +40,8 @@ struct Eval: ParsableCommand {
         var correct: Int
         /// Samples of classes the model has no output for (counted as errors).
         var unknownClassSamples: Int
+        /// Their labels, as the data wrote them (nil when there are none).
+        var unknownLabels: [String]?
         var checkpoint: String
         var data: String
         /// A learner's: who answers in each slot, and whether the stream's most frequent
@@ -57,24 +67,40 @@ struct Eval: ParsableCommand {
         } else {
             predict = { model.predict($0) }
         }
-        var correct = 0, samples = 0, unseen = 0
-        // Fashion-MNIST's ten classes are known to be classes: a learner paused before some
-        // of them came is scored with them as errors. In rows of your own, a label the
-        // model does not know is more likely a mistake, and stops the evaluation.
-        let fashionMNIST = data.parsedSource == .fashionMNIST
-        let dataName = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: fashionMNIST) { features, labels in
+        var correct = 0, samples = 0, unseen = 0, unknownClasses = Set<Int>()
+        // A class the model has no output for (a learner paused before it came, a rare class
+        // a split left out of the training rows) is scored as errors and named; a label
+        // that is a mistake (the wrong label column) shows as many unknown labels, named.
+        let counted = unknownLabels == .count || data.parsedSource == .fashionMNIST
+        let (dataName, labelMap) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: counted) { features, labels in
             for (p, y) in zip(predict(features), labels) where p == y { correct += 1 }
             samples += labels.count
-            unseen += labels.filter { $0 >= model.classCount }.count
+            let outside = labels.filter { $0 >= model.classCount }
+            unseen += outside.count
+            unknownClasses.formUnion(outside)
         }
+        let unknown = Self.labels(of: unknownClasses.sorted(), in: labelMap)
         let accuracy = samples > 0 ? Double(correct) / Double(samples) : 0
         console.say("checkpoint \(file): MLP \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
         if let answering { console.say(answering) }
-        let note = unseen > 0 ? "; \(unseen) of them are of classes the model has no output for (it has \(model.classCount)), and count as errors" : ""
+        let named = unknown.isEmpty ? "" : ", labelled " + unknown.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+            + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
+        let note = unseen > 0 ? "; \(unseen) of them are of classes the model has no output for (it has \(model.classCount))\(named), and count as errors" : ""
+        if unseen * 2 > samples, data.parsedSource != .fashionMNIST {
+            console.say("warning: \(unseen) of \(samples) rows have labels the model never learned: a stream stopped before they came, or the wrong label column? (--label-column first, last, an index or a header name)")
+        }
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName)\(note))")
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, unknownClassSamples: unseen,
+                                unknownLabels: unknown.isEmpty ? nil : unknown,
                                 checkpoint: file, data: dataName, answers: arbiter?.answers.map(\.rawValue),
                                 mostFrequentClassAnswers: arbiter?.answersMostFrequent))
+    }
+
+    /// The labels of classes `indices` of `map`, as the data wrote them.
+    static func labels(of indices: [Int], in map: LabelMap) -> [String] {
+        if map.kind == .names { return indices.map { $0 < map.names.count ? map.names[$0] : String($0) } }
+        let labelOf = Dictionary(map.aliases.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        return indices.map { String(labelOf[$0] ?? $0) }
     }
 
     /// Who answers in a learner made ready to predict: each slot's answer, and whether the

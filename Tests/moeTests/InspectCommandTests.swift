@@ -187,11 +187,25 @@ struct InspectCommandTests {
             let fromStdin = MoeProcess.run(["eval", Self.golden, "--source", "stdin", "--label-column", "last", "--json"], input: csv)
             #expect(fromStdin.status == 0)
             #expect(MoeProcess.json(fromStdin)?["correct"] as? Int == 5)
-            // A label the model does not know: one line naming the row.
-            let bad = MoeProcess.run(["eval", Self.golden, "--source", "stdin", "--label-column", "last"], input: csv + "1,2,3,4,5,6,7,8,delta\n")
+            // A label the model does not know counts as an error, named; with
+            // --unknown-labels error it stops the evaluation in one line naming the row.
+            let unknown = csv + "1,2,3,4,5,6,7,8,delta\n"
+            let counted = MoeProcess.run(["eval", Self.golden, "--source", "stdin", "--label-column", "last", "--json"], input: unknown)
+            #expect(counted.status == 0, "\(counted.error)")
+            let figures = try #require(MoeProcess.json(counted))
+            #expect(figures["samples"] as? Int == 7 && figures["correct"] as? Int == 5)
+            #expect(figures["unknown_class_samples"] as? Int == 1 && figures["unknown_labels"] as? [String] == ["delta"])
+            #expect(counted.error.contains("1 of them are of classes the model has no output for (it has 3), labelled 'delta'"), "\(counted.error)")
+            #expect(!counted.error.contains("warning"), "\(counted.error)")
+            let bad = MoeProcess.run(["eval", Self.golden, "--source", "stdin", "--label-column", "last", "--unknown-labels", "error"],
+                                     input: unknown)
             #expect(bad.status == 1)
             #expect(bad.errorLines.count == 1)
             #expect(bad.error.contains("standard input, line 7"), "\(bad.error)")
+            // Most rows unknown (the wrong label column, or a stream stopped early): a warning.
+            let wrong = MoeProcess.run(["eval", Self.golden, "--source", "stdin", "--label-column", "last"],
+                                       input: unknown + String(repeating: "1,2,3,4,5,6,7,8,delta\n", count: 7))
+            #expect(wrong.status == 0 && wrong.output.contains("warning: 8 of 14 rows have labels the model never learned"), "\(wrong.output)")
         }
     }
 }
