@@ -113,8 +113,8 @@ struct Stream: ParsableCommand {
                                     (stopAfter != nil, "--stop-after")] where given {
                 throw ValidationError("\(option) describes a scenario, but --source streams rows instead; drop one of them (pause a --source stream with --stop-after-batches)")
             }
-        } else if skipBadRows {
-            throw ValidationError("--skip-bad-rows applies to rows read with --source")
+        } else if skipBadRows && checkpoints.resume == nil {
+            throw ValidationError("--skip-bad-rows applies to rows read with --source, or to a resumed stream of them")
         }
         if joint && (cycles ?? 1) > 1 { throw ValidationError("--joint streams all the data once as one experience; --cycles repeats a scenario's experiences") }
         if joint && stopAfter != nil { throw ValidationError("--joint is one experience; pause it with --stop-after-batches") }
@@ -218,7 +218,15 @@ struct Stream: ParsableCommand {
         let loaded = ContinuousClock.now
         console.say(describe(driver))
         let stop = StopCondition(experiences: stopAfter, batches: stopAfterBatches)
-        let outcome = try failingClearly { try driver.run(until: stop, logger: logger) }
+        let outcome = try failingClearly {
+            do {
+                return try driver.run(until: stop, logger: logger)
+            } catch {
+                guard let saved = driver.stoppedSave else { throw error }
+                let file = saved
+                throw CommandFailure("\(CommandFailure(error).description) What was learned from the \(driver.position.samples) samples before it is saved in \(file): correct the data and `moe stream --resume \(file)` goes on from the row after them (or resume with --skip-bad-rows to skip such rows).")
+            }
+        }
         let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)
         try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, console: console, clock: clock)
     }
@@ -281,8 +289,12 @@ struct Stream: ParsableCommand {
             throw CommandFailure("checkpoint '\(file)' holds a learner but no stream to resume (no /sections/stream); give --source to continue it on new data")
         }
         try refuseStreamChanges(saved.source, file: file)
+        if skipBadRows, saved.source.scenarioSettings != nil {
+            throw CommandFailure("checkpoint '\(file)' streams \(saved.source.name), which has no bad rows to skip; --skip-bad-rows applies to rows read from CSV or IDX files")
+        }
         let driver = try failingClearly {
-            try StreamDriver(resuming: loaded, learner: learner, dataDirectory: data.dataDirectory, policy: policy, plugins: plugins)
+            try StreamDriver(resuming: loaded, learner: learner, dataDirectory: data.dataDirectory,
+                             badRows: skipBadRows ? .skip : nil, policy: policy, plugins: plugins)
         }
         console.say("resumed \(file): \(whereResumed(driver)), \(learner.model.experts.count) experts")
         return driver

@@ -158,6 +158,36 @@ struct StreamContinueTests {
         }
     }
 
+    @Test("a bad row stops the stream and what was learned is saved: resumed skipping it, the same learner as a stream that skipped it")
+    func savedAtBadRow() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 6)
+            var lines = (0..<300).map { _ -> String in
+                let label = generator.nextInt(below: 2)
+                return "\(generator.nextNormal() + Float(label)),\(generator.nextNormal()),\(label)"
+            }
+            lines.insert("1.5,2", at: 250)
+            try Self.write(lines, to: dir.path("bad.csv"))
+            let stopped = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last"]
+                                         + Self.learner + ["--save", dir.path("stopped.h5")])
+            #expect(stopped.status == 1)
+            #expect(stopped.errorLines.count == 1, "\(stopped.error)")
+            #expect(stopped.error.contains("line 251: the row has 2 fields, but earlier rows have 3. What was learned from the 240 samples before it is saved in \(dir.path("stopped.h5"))"),
+                    "\(stopped.error)")
+            // Resumed with bad rows skipped, the learner ends as the one that skipped from the start.
+            let resumed = MoeProcess.run(["stream", "--resume", dir.path("stopped.h5"), "--skip-bad-rows", "--json"])
+            #expect(resumed.status == 0, "\(resumed.error)")
+            #expect(MoeProcess.json(resumed)?["rows_skipped"] as? Int == 1)
+            let skipping = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last", "--skip-bad-rows"]
+                                          + Self.learner + ["--save", dir.path("skipping.h5")])
+            #expect(skipping.status == 0, "\(skipping.error)")
+            try Self.expectSameLearner(dir.path("stopped.h5"), dir.path("skipping.h5"))
+            // Without a save path nothing is said of one.
+            let unsaved = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last"] + Self.learner)
+            #expect(unsaved.status == 1 && !unsaved.error.contains("saved"), "\(unsaved.error)")
+        }
+    }
+
     @Test("a binary set labelled -1 / +1 streams, saves its labels, evaluates by number and continues")
     func signedLabels() throws {
         try withTemporaryDirectory { dir in

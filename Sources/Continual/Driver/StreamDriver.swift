@@ -45,6 +45,8 @@ public final class StreamDriver<L: StreamLearner> {
     public let continuing: String?
     /// The path of the last successful save, if any.
     public private(set) var lastSaved: String?
+    /// Where the learner was saved when bad data stopped the stream (see `read()`).
+    public private(set) var stoppedSave: String?
     /// Samples learned by this driver (this process) and the seconds spent learning them
     /// (not reading, evaluating or saving).
     public private(set) var samplesLearnedHere = 0
@@ -102,14 +104,18 @@ public final class StreamDriver<L: StreamLearner> {
     ///   - passes: the passes a training set is read in all, counted from its start
     ///     (`moe train --epochs`): a finished stream with fewer passes goes on; a pass
     ///     under way is always finished.
+    ///   - badRows: what bad rows of a CSV or IDX stream do from now on (nil: as saved);
+    ///     a stream that bad data stopped resumes skipping them.
     public convenience init(
         resuming checkpoint: Checkpoint, learner: L, scenario: Scenario? = nil, dataDirectory: String? = nil,
-        passes: Int? = nil, policy: CheckpointPolicy = CheckpointPolicy(), plugins: [any StreamPlugin<L>] = []
+        passes: Int? = nil, badRows: BadRowPolicy? = nil, policy: CheckpointPolicy = CheckpointPolicy(),
+        plugins: [any StreamPlugin<L>] = []
     ) throws {
         let file = checkpoint.source ?? "<memory>"
         guard let saved = try SavedStream.load(from: checkpoint) else { throw StreamError.noStream(checkpoint: file) }
         var source = saved.source
         if let dataDirectory { source = source.relocated(to: dataDirectory) }
+        if let badRows { source = source.with(badRows: badRows) }
         try self.init(source: source, scenario: scenario, learner: learner, make: nil, position: saved.position,
                       labels: nil, continuing: nil, file: file, policy: policy, plugins: plugins)
         if let passes, case var .trainingSet(settings) = source, let rows = trainingSet?.count, rows > 0 {
@@ -326,11 +332,21 @@ public final class StreamDriver<L: StreamLearner> {
     }
 
     /// The next batch; errors of new data met by a continued learner name both sides.
+    ///
+    /// What was learned before bad data stops the stream is not lost: with a save path
+    /// and saves at the end, the learner is saved at the last batch it learned, with the
+    /// stream's position there (`stoppedSave`), so that the stream resumes from the row
+    /// after that batch once the data is corrected (or with bad rows skipped).
     private func read() throws -> Batch? {
         do {
             return try reader!.next()
         } catch {
-            throw explained(error)
+            let reported = explained(error)
+            let saved = savedAt.map { $0.batches == position.batches && $0.experience == position.experience } ?? false
+            if policy.atEnd, policy.path != nil, learner != nil, position.batches > 0 {
+                if saved || (try? save(.stopped)) != nil { stoppedSave = policy.path }
+            }
+            throw reported
         }
     }
 

@@ -83,7 +83,8 @@ public struct BatchEvent<Step: Sendable>: Sendable {
 public enum CheckpointEvent: Sendable {
     /// Why the driver saved.
     public enum Reason: String, Sendable {
-        case periodic, experience, end
+        /// `stopped`: bad data stopped the stream; saved at the last batch learned.
+        case periodic, experience, end, stopped
     }
 
     case saved(path: String, reason: Reason)

@@ -188,6 +188,20 @@ public enum StreamSource: Sendable, Equatable {
     }
 
     /// The same stream with Fashion-MNIST's files read from `directory` (they moved).
+    /// The same source with another policy for bad rows (rows read from files only).
+    public func with(badRows policy: BadRowPolicy) -> StreamSource {
+        switch self {
+        case var .csv(c):
+            c.badRows = policy
+            return .csv(c)
+        case var .idx(i):
+            i.badRows = policy
+            return .idx(i)
+        case .scenario, .joint, .trainingSet:
+            return self
+        }
+    }
+
     public func relocated(to directory: String) -> StreamSource {
         switch self {
         case var .scenario(s):
