@@ -187,7 +187,6 @@ public enum StreamSource: Sendable, Equatable {
         }
     }
 
-    /// The same stream with Fashion-MNIST's files read from `directory` (they moved).
     /// The same source with another policy for bad rows (rows read from files only).
     public func with(badRows policy: BadRowPolicy) -> StreamSource {
         switch self {
@@ -202,6 +201,7 @@ public enum StreamSource: Sendable, Equatable {
         }
     }
 
+    /// The same stream with Fashion-MNIST's files read from `directory` (they moved).
     public func relocated(to directory: String) -> StreamSource {
         switch self {
         case var .scenario(s):
