@@ -222,8 +222,7 @@ struct Stream: ParsableCommand {
             do {
                 return try driver.run(until: stop, logger: logger)
             } catch {
-                guard let saved = driver.stoppedSave else { throw error }
-                let file = saved
+                guard let file = driver.stoppedSave else { throw error }
                 throw CommandFailure("\(CommandFailure(error).description) What was learned from the \(driver.position.samples) samples before it is saved in \(file): correct the data and `moe stream --resume \(file)` goes on from the row after them (or resume with --skip-bad-rows to skip such rows).")
             }
         }

@@ -60,6 +60,10 @@ public final class StreamDriver<L: StreamLearner> {
     private var reader: (any BatchSource)?
     /// `position.batches` and `position.experience` at the last save.
     private var savedAt: (batches: Int, experience: Int)?
+    /// Whether the last save was at the current position.
+    private var savedHere: Bool {
+        savedAt.map { $0.batches == position.batches && $0.experience == position.experience } ?? false
+    }
     /// The label map a continuation started with, until its first batch is checked.
     private var continuedLabels: LabelMap?
     /// The text columns (and their values) of the stream a continued learner learned
@@ -326,8 +330,7 @@ public final class StreamDriver<L: StreamLearner> {
         for plugin in plugins { plugin.atEnd(self) }
         timing.evaluation += lap.advance()
         timing.evaluationFlops += BLAS.flopsPerformed - work
-        let done = savedAt.map { $0.batches == position.batches && $0.experience == position.experience } ?? false
-        if policy.atEnd && !done && learner != nil { try save(.end) }
+        if policy.atEnd && !savedHere && learner != nil { try save(.end) }
         return outcome
     }
 
@@ -342,9 +345,8 @@ public final class StreamDriver<L: StreamLearner> {
             return try reader!.next()
         } catch {
             let reported = explained(error)
-            let saved = savedAt.map { $0.batches == position.batches && $0.experience == position.experience } ?? false
             if policy.atEnd, policy.path != nil, learner != nil, position.batches > 0 {
-                if saved || (try? save(.stopped)) != nil { stoppedSave = policy.path }
+                if savedHere || (try? save(.stopped)) != nil { stoppedSave = policy.path }
             }
             throw reported
         }
