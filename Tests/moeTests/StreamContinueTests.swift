@@ -185,6 +185,13 @@ struct StreamContinueTests {
             // Without a save path nothing is said of one.
             let unsaved = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bad.csv"), "--label-column", "last"] + Self.learner)
             #expect(unsaved.status == 1 && !unsaved.error.contains("saved"), "\(unsaved.error)")
+            // A scenario has no rows to skip: refused with a sentence, before anything runs.
+            let quick = dir.path("quick.h5")
+            try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("Checkpoints/split-fmnist-quick.h5").path,
+                                             toPath: quick)
+            let scenario = MoeProcess.run(["stream", "--resume", quick, "--skip-bad-rows"])
+            #expect(scenario.status == 1 && scenario.errorLines.count == 1, "\(scenario.error)")
+            #expect(scenario.error.contains("streams split-fmnist, which has no bad rows to skip"), "\(scenario.error)")
         }
     }
 
