@@ -266,6 +266,32 @@ struct GrowthPolicyTests {
         #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object)).runsExplainDrift == nil)
     }
 
+    @Test("a drift whose inputs moved as a whole but not within their classes is a change in the labels' mix: no growth, the replay kept")
+    func classConditionalShift() throws {
+        let policy = GrowthPolicy()
+        func run(_ policy: GrowthPolicy, within: Double?) -> GrowthDecision {
+            var state = GrowthPolicy.State()
+            for b in 0..<8 { _ = policy.decide(observation(b, detectors: [[], []]), state: &state) }
+            var run = observation(8, errors: 120, error: 0.3, drift: true, detectors: [[2], []])
+            run.inputShift = 12.7
+            run.classInputShift = within
+            return policy.decide(run, state: &state)
+        }
+        let mix = run(policy, within: 0.4)
+        #expect(mix.outcome == .suppressed("the labels' mix changed, not the domain: since the drift the inputs moved 12.7 standard deviations as a whole but 0.4 within their classes, fewer than 3; the gate tells the classes apart, so the slot in charge keeps adapting"))
+        #expect(mix.newConcept == nil)
+        #expect(run(policy, within: 9).outcome == .grow(layer: 0, detectors: [2]), "moved within their classes: a new domain")
+        #expect(run(policy, within: nil).outcome == .grow(layer: 0, detectors: [2]), "no class to compare: the inputs as a whole decide")
+        var old = policy
+        old.classConditionalShift = nil
+        #expect(run(old, within: 0.4).outcome == .grow(layer: 0, detectors: [2]))
+        // Saved before it existed: off.
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(policy)) as? [String: Any])
+        #expect(object["classConditionalShift"] as? Bool == true)
+        object["classConditionalShift"] = nil
+        #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object)).classConditionalShift == nil)
+    }
+
     @Test("invalid policies are refused with a sentence")
     func invalid() {
         var policy = GrowthPolicy()
@@ -318,6 +344,53 @@ struct InputMomentsTests {
             #expect(abs(removed.mean[j] - before.mean[j]) <= 1e-9 * max(1, abs(before.mean[j])))
             #expect(abs(removed.squares[j] - before.squares[j]) <= 1e-9 * max(1, before.squares[j]))
         }
+    }
+
+    @Test("adding a batch gives the moments of the rows with it, and removing it undoes that")
+    func adding() {
+        var g = SeededGenerator(seed: 4)
+        let rows = (0..<300).map { _ in [normal(&g), 100 * normal(&g, mean: 5), 7] }
+        let batch = Matrix(rows: 50, columns: 3, scalars: rows.suffix(50).flatMap { $0 })
+        let all = moments(rows), before = moments(Array(rows.prefix(250)))
+        let added = before.adding(batch)
+        #expect(added.count == all.count)
+        for j in 0..<3 {
+            #expect(abs(added.mean[j] - all.mean[j]) <= 1e-9 * max(1, abs(all.mean[j])))
+            #expect(abs(added.squares[j] - all.squares[j]) <= 1e-9 * max(1, all.squares[j]))
+        }
+        let fromNothing = InputMoments.empty(width: 3).adding(batch)
+        #expect(fromNothing.count == 50 && abs(fromNothing.mean[2] - 7) < 1e-12 && fromNothing.squares[2] == 0)
+        #expect(added.isValid(width: 3) && !added.isValid(width: 4))
+        #expect(!InputMoments(count: 1, mean: [0, .nan, 0], squares: [0, 0, 0]).isValid(width: 3))
+        #expect(!InputMoments(count: 1, mean: [0, 0, 0], squares: [0, -1, 0]).isValid(width: 3))
+    }
+
+    @Test("by class, a change in the labels' mix does not move the inputs; a new domain does")
+    func shiftByClass() throws {
+        var g = SeededGenerator(seed: 8)
+        // Two classes far apart; the reference is mostly class 0, the rows since only class 1.
+        func rows(_ n: Int, label: Int, moved: Float = 0) -> [(Int, [Float])] {
+            (0..<n).map { _ in (label, (0..<12).map { j in normal(&g, mean: (label == 0 ? 0 : 4) + (j < 6 ? moved : 0)) }) }
+        }
+        func byClass(_ rows: [(Int, [Float])]) -> [Int: InputMoments] {
+            var result: [Int: InputMoments] = [:]
+            for label in Set(rows.map(\.0)) { result[label] = moments(rows.filter { $0.0 == label }.map(\.1)) }
+            return result
+        }
+        let before = rows(900, label: 0) + rows(100, label: 1)
+        let reference = byClass(before)
+        let run = rows(300, label: 1)
+        // As a whole the inputs moved far; within class 1 they did not.
+        #expect(try #require(moments(before.map(\.1) + run.map(\.1)).shift(since: moments(before.map(\.1)))) > 30)
+        let mix = try #require(InputMoments.shift(byClass: byClass(before + run), since: reference))
+        #expect(abs(mix) < 3, "a run of class 1 moved \(mix) within its class")
+        // A new domain moves the inputs within their class.
+        let domain = try #require(InputMoments.shift(byClass: byClass(before + rows(300, label: 1, moved: 0.5)), since: reference))
+        #expect(domain > 5)
+        // A class seen only since has nothing to compare with; nothing since, nothing either.
+        #expect(InputMoments.shift(byClass: byClass(before + rows(50, label: 2)), since: reference) == nil)
+        #expect(InputMoments.shift(byClass: reference, since: reference) == nil)
+        #expect(InputMoments.shift(byClass: [:], since: [:]) == nil)
     }
 
     @Test("the shift stays near zero when only the labels could have changed, and is large when the inputs move")

@@ -187,6 +187,33 @@ struct LearnerTests {
         #expect(kept.history.suppressions["the labels changed, not the inputs"] ?? 0 >= 1)
     }
 
+    @Test("runs of classes whose inputs differ move the inputs as a whole but not within a class: no expert grows for them")
+    func runsOfDistinctClassesGrowNothing() throws {
+        func run(_ classConditional: Bool?) throws -> Learner {
+            var c = configuration()
+            c.growth.classConditionalShift = classConditional
+            // Two overlapping classes taking turns in blocks of 384 and 128 rows: a block of
+            // the rarer class is mostly answered wrong at first and moves the inputs' mean
+            // as a whole (a fifth of a standard deviation per feature), not within a class.
+            var blobs = Blobs(classes: 2, width: 20, seed: 9, spread: 0.2)
+            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+            for _ in 0..<6 {
+                for (k, batches) in [(0, 12), (1, 4)] {
+                    for _ in 0..<batches {
+                        let (x, y) = blobs.batch(32, classes: [k])
+                        _ = try learner.observe(features: x, labels: y)
+                    }
+                }
+            }
+            return learner
+        }
+        let byClass = try run(true), asWhole = try run(nil)
+        let driftGrowths = { (l: Learner) in l.history.growths.filter { $0.trigger == "drift" }.count }
+        #expect(byClass.history.suppressions["the labels' mix changed, not the domain"] ?? 0 >= 1)
+        #expect(driftGrowths(byClass) == 0)
+        #expect(driftGrowths(asWhole) >= 1, "judged by the inputs as a whole, a block of the other class is a new domain")
+    }
+
     @Test("the head follows a young pair at any batch size: refitted whenever some pair's samples double")
     func refitOnDoubling() throws {
         func run(_ doubling: Bool?) throws -> Learner {
@@ -275,10 +302,43 @@ struct LearnerTests {
         let (at, bytes) = try #require(saved)
         var resumed = try Learner(checkpoint: Checkpoint.decode(bytes))
         #expect(resumed.policyState.driftReference != nil)
+        #expect(resumed.driftClassReference != nil && resumed.classMoments.keys.sorted() == [0, 1])
         for (x, y) in batches[at...] { _ = try resumed.observe(features: x, labels: y) }
         #expect(resumed.policyState == straight.policyState)
+        #expect(resumed.classMoments == straight.classMoments && resumed.driftClassReference == straight.driftClassReference)
         #expect(resumed.history == straight.history)
         #expect(resumed.model.parameters == straight.model.parameters)
+    }
+
+    @Test("a crafted checkpoint's moments by class, or drift reference, are refused with the path at fault")
+    func classMomentsChecked() throws {
+        var blobs = Blobs(classes: 2, width: 20, seed: 4)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        for _ in 0..<3 {
+            let (x, y) = blobs.batch(32, classes: [0, 1])
+            _ = try learner.observe(features: x, labels: y)
+        }
+        let checkpoint = learner.checkpoint()
+        #expect(try Learner(checkpoint: checkpoint).classMoments == learner.classMoments)
+        func refused(_ change: (inout Checkpoint) -> Void, naming path: String) {
+            var crafted = checkpoint
+            change(&crafted)
+            #expect { try Learner(checkpoint: crafted) } throws: { "\($0)".contains(path) }
+        }
+        refused({ $0.sections["class_moments"] = nil }, naming: "/sections/class_moments")
+        refused({ $0.sections["class_moments"]!.datasets["counts"] = .doubles([-1, 3]) }, naming: "/sections/class_moments")
+        refused({ $0.sections["class_moments"]!.datasets["classes"] = .integers([0, 7]) }, naming: "/sections/class_moments/classes")
+        refused({ $0.sections["class_moments"]!.datasets["means"] = .doubles([0]) }, naming: "/sections/class_moments/means")
+        // A drift reference whose arrays do not match (it was read past its end before).
+        refused({ c in
+            let saved = try! c.section("learner").strings("state", count: 1)[0]
+            var object = try! JSONSerialization.jsonObject(with: Data(saved.utf8)) as! [String: Any]
+            var state = object["policyState"] as! [String: Any]
+            state["driftReference"] = ["count": 5, "mean": [Double](repeating: 0, count: 20), "squares": [1]] as [String: Any]
+            object["policyState"] = state
+            let data = try! JSONSerialization.data(withJSONObject: object)
+            c.sections["learner"]!.datasets["state"] = .strings([String(decoding: data, as: UTF8.self)])
+        }, naming: "/sections/learner/state")
     }
 
     @Test("growth off never grows, and says why it held back")

@@ -18,6 +18,10 @@ import MoE
 //                                   (float32), varying, fixed (int64); @count, @evidence, @clip, @settle, @winsorise,
 //                                   @anchored (absent in older files: the scaler never
 //                                   settles, takes gross errors in, centres on the mean)
+//   /sections/class_moments/        with growth.classConditionalShift: classes int64 [k],
+//                                   counts float64 [k], means, squares float64 [k, width]
+//                                   (the raw inputs' moments by class); while a drift is
+//                                   pending, reference/ the same before it
 //   /sections/replay/features       float32 [n, width] (raw inputs); labels, tags int64 [n];
 //                                   @seen, @capacity
 //   /sections/holdout/features      float32 [n, width] (raw inputs); labels int64 [n];
@@ -87,6 +91,13 @@ extension Learner {
                     "varying": .integers(scaler.varying.map(Int64.init)),
                     "fixed": .integers(scaler.fixed.map { $0 ? 1 : 0 }),
                 ])
+        }
+        if keepsClassMoments {
+            var section = Self.classMomentsSection(classMoments, width: inputWidth)
+            if let driftClassReference {
+                section.children["reference"] = Self.classMomentsSection(driftClassReference, width: inputWidth)
+            }
+            sections["class_moments"] = section
         }
         if !shrinkageHeads.isEmpty {
             var section = CheckpointSection()
@@ -222,6 +233,21 @@ extension Learner {
                                 reason: "\(heldFeatures.rows) rows of slot \(heldSlot), capacity \(heldCapacity), seen \(heldSeen), rate \(heldRate), offered \(heldOffered), \(retainedFeatures.rows) retained rows do not describe a holdout of \(slots) slots",
                                 file: file)
         }
+        var classMoments: [Int: InputMoments] = [:]
+        var driftClassReference: [Int: InputMoments]?
+        if scaler != nil && saved.configuration.growth.classConditionalShift == true {
+            let section = try checkpoint.section("class_moments")
+            classMoments = try Self.restoreClassMoments(section, width: model.inputWidth, classes: model.classCount)
+            if section.children["reference"] != nil {
+                driftClassReference = try Self.restoreClassMoments(
+                    section.child("reference"), width: model.inputWidth, classes: model.classCount)
+            }
+        }
+        if let reference = saved.policyState.driftReference, !reference.isValid(width: model.inputWidth) {
+            throw .invalidValue(path: "/sections/learner/state",
+                                reason: "the drift reference holds \(reference.mean.count) means and \(reference.squares.count) sums of squares over \(reference.count) samples; \(model.inputWidth) finite means and sums of squares >= 0 expected",
+                                file: file)
+        }
         let shrinkage = saved.shrinkage ?? ShrinkageChoice(blends: [0])
         var shrinkageHeads: [Int: GateHead] = [:]
         if let section = checkpoint.sections["shrinkage"] {
@@ -251,12 +277,50 @@ extension Learner {
         self.replay = ReplayBuffer(capacity: capacity, features: features, labels: labels, tags: tags, seen: seen,
                                    generator: replayGenerator)
         self.policyState = saved.policyState
+        self.classMoments = classMoments
+        self.driftClassReference = driftClassReference
         self.drift = saved.drift
         self.generator = generator
         self.history = saved.history
         self.prequential = saved.prequential
         self.counters = saved.counters
         self.seenClasses = Set(saved.seenClasses)
+    }
+
+    /// Moments by class as a section: classes, counts, means and squares.
+    static func classMomentsSection(_ moments: [Int: InputMoments], width: Int) -> CheckpointSection {
+        let classes = moments.keys.sorted()
+        return CheckpointSection(datasets: [
+            "classes": .integers(classes.map(Int64.init)),
+            "counts": .doubles(classes.map { moments[$0]!.count }),
+            "means": .float64(classes.flatMap { moments[$0]!.mean }, shape: [classes.count, width]),
+            "squares": .float64(classes.flatMap { moments[$0]!.squares }, shape: [classes.count, width]),
+        ])
+    }
+
+    /// Moments by class from a section ``classMomentsSection(_:width:)`` wrote, every value checked.
+    static func restoreClassMoments(_ section: CheckpointSection, width: Int, classes classCount: Int) throws(CheckpointError) -> [Int: InputMoments] {
+        let classes = try section.integers("classes").map { Int($0) }
+        let k = classes.count
+        let counts = try section.doubles("counts", shape: [k])
+        let means = try section.doubles("means", shape: [k, width])
+        let squares = try section.doubles("squares", shape: [k, width])
+        guard classes.allSatisfy({ $0 >= 0 && $0 < classCount }), Set(classes).count == k else {
+            throw .invalidValue(path: section.origin.child("classes").path,
+                                reason: "classes \(classes) are not distinct classes within 0..<\(classCount)", file: section.origin.file)
+        }
+        var result: [Int: InputMoments] = [:]
+        for (i, c) in classes.enumerated() {
+            let moments = InputMoments(count: counts[i], mean: Array(means[i * width..<(i + 1) * width]),
+                                       squares: Array(squares[i * width..<(i + 1) * width]))
+            guard moments.isValid(width: width) else {
+                throw .invalidValue(path: section.origin.path,
+                                    reason: "the moments of class \(c) (count \(counts[i])) are not finite, or have a negative count or sum of squares",
+                                    file: section.origin.file)
+            }
+            result[c] = moments
+        }
+        return result
     }
 
     /// Reads only the version of a saved learner state.

@@ -8,7 +8,7 @@ extension Learner {
     ///
     /// - Returns: The decision when a trigger fired (nil on a quiet batch).
     mutating func decideGrowth(
-        novelty: Bool, drifted: Bool, batchSamples: Int, batchErrors: Int, novel: [Int], scalerRows: Matrix?,
+        novelty: Bool, drifted: Bool, batchSamples: Int, batchErrors: Int, novel: [Int], scalerRows: ScalerRows?,
         report: inout DetectorReport?, logger: Logger?
     ) -> GrowthDecision? {
         if report == nil { report = configuration.detectors.report(tracker) }
@@ -19,19 +19,23 @@ extension Learner {
         // The inputs before the drift: kept while it is pending; when this batch raises
         // it, everything the scaler saw before this batch.
         var reference = policyState.driftReference
+        var classReference = driftClassReference
         if reference == nil, drifted, policy.onDrift, policyState.pendingDriftSample == nil, let scaler, let scalerRows {
-            reference = InputMoments(scaler).removing(scalerRows)
+            reference = InputMoments(scaler).removing(scalerRows.rows)
+            if keepsClassMoments { classReference = scalerRows.removingRows(from: classMoments) }
         }
         let shift = reference.flatMap { r in scaler.flatMap { InputMoments($0).shift(since: r) } }
+        let classShift = keepsClassMoments ? classReference.flatMap { InputMoments.shift(byClass: classMoments, since: $0) } : nil
         let observation = GrowthPolicy.Observation(
             samples: counters.firstVisits, batchSamples: batchSamples, novelty: novelty, drift: drifted, batchErrors: batchErrors,
             errorRate: 1 - (prequential.windowedAccuracy ?? 1), detectors: detectors,
             experts: model.experts.count, parameters: model.parameterCount,
             expertParameters: (0..<model.hiddenLayerCount).map {
                 expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors))
-            }, inputShift: shift, labelsComeInRuns: arbiter.labelsComeInRuns(slot: slotInCharge))
+            }, inputShift: shift, labelsComeInRuns: arbiter.labelsComeInRuns(slot: slotInCharge), classInputShift: classShift)
         var decision = policy.decide(observation, state: &policyState)
         policyState.driftReference = policyState.pendingDriftSample == nil ? nil : reference
+        driftClassReference = policyState.pendingDriftSample == nil || !keepsClassMoments ? nil : classReference
         // A new concept: the replayed samples of the slot in charge teach the old labels.
         if decision.newConcept == true { replay.forget(tag: slotInCharge) }
         guard decision.trigger != nil else {

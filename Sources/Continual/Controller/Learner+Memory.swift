@@ -20,7 +20,8 @@ public struct LearnerMemory: Sendable, Equatable, Codable {
     public var holdout = 0
     /// The optimizer's moments (Adam's m and v for every parameter it has updated).
     public var optimizer = 0
-    /// The input scaler's running moments and transform.
+    /// The input scaler's running moments and transform, and the inputs' moments by class
+    /// (`Learner.classMoments`, with the drift's reference).
     public var scaler = 0
 
     public init() {}
@@ -56,6 +57,8 @@ extension Learner {
         m.optimizer = float * (optimizer.firstMoments.values.reduce(0) { $0 + $1.count }
             + optimizer.secondMoments.values.reduce(0) { $0 + $1.count })
         if let scaler { m.scaler = scaler.width * (2 * double + 3 * float + int + 1) }
+        let byClass = classMoments.count + (driftClassReference?.count ?? 0)
+        m.scaler += byClass * (double * (2 * inputWidth + 1) + int)
         return m
     }
 }

@@ -58,6 +58,12 @@ public struct Learner: Sendable {
     var isSnapshot = false
     public internal(set) var replay: ReplayBuffer
     public internal(set) var policyState = GrowthPolicy.State()
+    /// Moments of the raw inputs the scaler took, by class (with
+    /// `GrowthPolicy.classConditionalShift`; empty otherwise).
+    public internal(set) var classMoments: [Int: InputMoments] = [:]
+    /// The moments by class before the pending drift (nil without one, or without
+    /// `classMoments`).
+    public internal(set) var driftClassReference: [Int: InputMoments]?
     public internal(set) var drift = PageHinkley()
     public internal(set) var generator: SeededGenerator
     public internal(set) var history = LearnerHistory()
@@ -224,7 +230,7 @@ public struct Learner: Sendable {
         // rather than moving from piece to piece while the first rows enter the gate's
         // statistics and the first steps (river's Agrawal, salaries and ages in raw
         // units, lost 0.027 that way). No label is read.
-        let scalerRows = takeIntoScaler(x)
+        let scalerRows = takeIntoScaler(x, labels: labels)
         defer { piece = nil }
         var report: StepReport?
         for range in pieces {
@@ -252,15 +258,53 @@ public struct Learner: Sendable {
         return pieces
     }
 
-    /// First visits `x` update the scaler, but for rows beyond the magnitude limit; the
-    /// rows it took (nil without a scaler).
-    mutating func takeIntoScaler(_ x: Matrix, inRange known: [Bool]? = nil) -> Matrix? {
+    /// First visits `x` update the scaler (and the moments by class), but for rows beyond
+    /// the magnitude limit; the rows it took and their labels (nil without a scaler).
+    mutating func takeIntoScaler(_ x: Matrix, labels: [Int], inRange known: [Bool]? = nil) -> ScalerRows? {
         guard scaler != nil else { return nil }
         let inRange = known ?? x.rowsBounded(by: Self.magnitudeLimit)
-        let usable = inRange.allSatisfy { $0 } ? x : x.gatherRows(inRange.indices.filter { inRange[$0] })
-        if usable.rows > 0 { scaler!.update(usable) }
+        let whole = inRange.allSatisfy { $0 }
+        let kept = whole ? [] : inRange.indices.filter { inRange[$0] }
+        let usable = ScalerRows(rows: whole ? x : x.gatherRows(kept), labels: whole ? labels : kept.map { labels[$0] })
+        if usable.rows.rows > 0 {
+            scaler!.update(usable.rows)
+            if keepsClassMoments { classMoments = usable.addingRows(to: classMoments) }
+        }
         return usable
     }
+
+    /// Rows the scaler took, with their labels.
+    struct ScalerRows {
+        let rows: Matrix
+        let labels: [Int]
+
+        /// The rows of each class, in class order.
+        var byClass: [(label: Int, rows: Matrix)] {
+            var indices: [Int: [Int]] = [:]
+            for (r, label) in labels.enumerated() { indices[label, default: []].append(r) }
+            return indices.keys.sorted().map { ($0, rows.gatherRows(indices[$0]!)) }
+        }
+
+        /// `moments` with these rows added to their classes'.
+        func addingRows(to moments: [Int: InputMoments]) -> [Int: InputMoments] {
+            var result = moments
+            for (label, part) in byClass {
+                result[label] = (result[label] ?? .empty(width: rows.columns)).adding(part)
+            }
+            return result
+        }
+
+        /// `moments` (which include these rows) without them.
+        func removingRows(from moments: [Int: InputMoments]) -> [Int: InputMoments] {
+            var result = moments
+            for (label, part) in byClass { result[label] = result[label]?.removing(part) }
+            return result
+        }
+    }
+
+    /// Whether the learner keeps the moments of its inputs by class (to tell a new domain
+    /// from a change in the labels' mix).
+    var keepsClassMoments: Bool { scaler != nil && configuration.growth.classConditionalShift == true }
 
     /// The 1-based number of the batch being observed (a warm-up piece belongs to its
     /// batch: the first piece counts it).
@@ -272,7 +316,7 @@ public struct Learner: Sendable {
     /// - Parameter scalerTook: given (`.some`) when the scaler has already taken in the
     ///   batch this piece belongs to: the batch's rows it took (nil: no scaler).
     mutating func observeRows(
-        features x: Matrix, labels: [Int], source: String, pass: Int, logger: Logger?, scalerTook: Matrix?? = .none
+        features x: Matrix, labels: [Int], source: String, pass: Int, logger: Logger?, scalerTook: ScalerRows?? = .none
     ) throws(LearnerError) -> StepReport {
         var clock = PhaseClock(refits: profile.refit, refitFlops: profile.flops["refit", default: 0])
         try validate(x, labels, source: source)
@@ -281,9 +325,9 @@ public struct Learner: Sendable {
         let n = x.rows
         // Rows beyond the magnitude limit never reach a statistic or a weight.
         let rawInRange = x.rowsBounded(by: Self.magnitudeLimit)
-        let usable: Matrix? = switch scalerTook {
+        let usable: ScalerRows? = switch scalerTook {
         case let .some(rows): rows
-        case .none: firstVisit ? takeIntoScaler(x, inRange: rawInRange) : nil
+        case .none: firstVisit ? takeIntoScaler(x, labels: labels, inRange: rawInRange) : nil
         }
         let scaled = scaler?.transform(x) ?? x
 
