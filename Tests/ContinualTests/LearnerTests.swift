@@ -157,25 +157,31 @@ struct LearnerTests {
         #expect(adapting > frozen + 0.3, "windowed accuracy \(adapting) adapting, \(frozen) after growth")
     }
 
+    /// A learner that streamed two classes taking turns in blocks of 384 and 128 rows, six
+    /// times, 32 rows a batch.
+    func streamInBlocks(_ c: LearnerConfiguration, blobs: Blobs) throws -> Learner {
+        var blobs = blobs
+        var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
+        for _ in 0..<6 {
+            for (k, batches) in [(0, 12), (1, 4)] {
+                for _ in 0..<batches {
+                    let (x, y) = blobs.batch(32, classes: [k])
+                    _ = try learner.observe(features: x, labels: y)
+                }
+            }
+        }
+        return learner
+    }
+
     @Test("classes that take turns in blocks over the same inputs are runs of labels, not new concepts: the replay keeps every class")
     func blocksAreNotNewConcepts() throws {
         func run(_ runsExplainDrift: Bool?) throws -> Learner {
             var c = configuration()
             c.growth.runsExplainDrift = runsExplainDrift
-            // Two classes whose means differ by a tenth of a standard deviation, taking turns
-            // in blocks of 384 and 128 rows: the inputs barely move when a block of the rarer
-            // class begins, while most of its rows are answered with the other.
-            var blobs = Blobs(classes: 2, width: 20, seed: 6, spread: 0.1)
-            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
-            for _ in 0..<6 {
-                for (k, batches) in [(0, 12), (1, 4)] {
-                    for _ in 0..<batches {
-                        let (x, y) = blobs.batch(32, classes: [k])
-                        _ = try learner.observe(features: x, labels: y)
-                    }
-                }
-            }
-            return learner
+            // Two classes whose means differ by a tenth of a standard deviation: the inputs
+            // barely move when a block of the rarer class begins, while most of its rows are
+            // answered with the other.
+            return try streamInBlocks(c, blobs: Blobs(classes: 2, width: 20, seed: 6, spread: 0.1))
         }
         let kept = try run(true), forgot = try run(nil)
         #expect(kept.arbiter.labelsComeInRuns(slot: 0))
@@ -192,20 +198,10 @@ struct LearnerTests {
         func run(_ classConditional: Bool?) throws -> Learner {
             var c = configuration()
             c.growth.classConditionalShift = classConditional
-            // Two overlapping classes taking turns in blocks of 384 and 128 rows: a block of
-            // the rarer class is mostly answered wrong at first and moves the inputs' mean
-            // as a whole (a fifth of a standard deviation per feature), not within a class.
-            var blobs = Blobs(classes: 2, width: 20, seed: 9, spread: 0.2)
-            var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
-            for _ in 0..<6 {
-                for (k, batches) in [(0, 12), (1, 4)] {
-                    for _ in 0..<batches {
-                        let (x, y) = blobs.batch(32, classes: [k])
-                        _ = try learner.observe(features: x, labels: y)
-                    }
-                }
-            }
-            return learner
+            // Two overlapping classes: a block of the rarer class is mostly answered wrong at
+            // first and moves the inputs' mean as a whole (a fifth of a standard deviation
+            // per feature), not within a class.
+            return try streamInBlocks(c, blobs: Blobs(classes: 2, width: 20, seed: 9, spread: 0.2))
         }
         let byClass = try run(true), asWhole = try run(nil)
         let driftGrowths = { (l: Learner) in l.history.growths.filter { $0.trigger == "drift" }.count }

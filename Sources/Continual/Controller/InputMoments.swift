@@ -40,16 +40,8 @@ public struct InputMoments: Sendable, Equatable, Codable {
         precondition(batch.columns == p, "A batch of \(batch.columns) features for moments of \(p)")
         let rest = count - n
         guard batch.rows > 0 else { return self }
-        guard rest > 0 else { return InputMoments(count: 0, mean: [Double](repeating: 0, count: p), squares: [Double](repeating: 0, count: p)) }
-        var batchMean = [Double](repeating: 0, count: p), batchSquares = [Double](repeating: 0, count: p)
-        for r in 0..<batch.rows { for j in 0..<p { batchMean[j] += Double(batch.scalars[r * p + j]) } }
-        for j in 0..<p { batchMean[j] /= n }
-        for r in 0..<batch.rows {
-            for j in 0..<p {
-                let d = Double(batch.scalars[r * p + j]) - batchMean[j]
-                batchSquares[j] += d * d
-            }
-        }
+        guard rest > 0 else { return .empty(width: p) }
+        let (batchMean, batchSquares) = Self.moments(of: batch)
         var result = self
         result.count = rest
         for j in 0..<p {
@@ -66,15 +58,7 @@ public struct InputMoments: Sendable, Equatable, Codable {
         let n = Double(batch.rows), p = mean.count
         precondition(batch.columns == p, "A batch of \(batch.columns) features for moments of \(p)")
         guard batch.rows > 0 else { return self }
-        var batchMean = [Double](repeating: 0, count: p), batchSquares = [Double](repeating: 0, count: p)
-        for r in 0..<batch.rows { for j in 0..<p { batchMean[j] += Double(batch.scalars[r * p + j]) } }
-        for j in 0..<p { batchMean[j] /= n }
-        for r in 0..<batch.rows {
-            for j in 0..<p {
-                let d = Double(batch.scalars[r * p + j]) - batchMean[j]
-                batchSquares[j] += d * d
-            }
-        }
+        let (batchMean, batchSquares) = Self.moments(of: batch)
         var result = self
         let total = count + n
         result.count = total
@@ -84,6 +68,21 @@ public struct InputMoments: Sendable, Equatable, Codable {
             result.squares[j] = squares[j] + batchSquares[j] + delta * delta * count * n / total
         }
         return result
+    }
+
+    /// The mean and the sum of squared deviations of each column of `batch` (Float64).
+    static func moments(of batch: Matrix) -> (mean: [Double], squares: [Double]) {
+        let n = Double(batch.rows), p = batch.columns
+        var mean = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
+        for r in 0..<batch.rows { for j in 0..<p { mean[j] += Double(batch.scalars[r * p + j]) } }
+        for j in 0..<p { mean[j] /= n }
+        for r in 0..<batch.rows {
+            for j in 0..<p {
+                let d = Double(batch.scalars[r * p + j]) - mean[j]
+                squares[j] += d * d
+            }
+        }
+        return (mean, squares)
     }
 
     /// No samples of `width` features.
