@@ -120,35 +120,46 @@ public struct InputMoments: Sendable, Equatable, Codable {
     public func shift(since reference: InputMoments) -> Double? {
         let since = count - reference.count
         guard since >= 1, reference.count >= 2, reference.mean.count == mean.count else { return nil }
-        var total = 0.0, largest = 0.0, features = 0
+        var deviates = Deviates()
         for j in mean.indices {
-            let sinceMean = (count * mean[j] - reference.count * reference.mean[j]) / since
-            let variance = reference.squares[j] / reference.count
+            deviates.add(mean: mean[j], count: count, varies: squares[j] > 0, reference: reference.mean[j],
+                         referenceCount: reference.count, variance: reference.squares[j] / reference.count)
+        }
+        return deviates.shift
+    }
+
+    /// The squared deviates `z_j²` of ``shift(since:)``, summed, the largest kept.
+    struct Deviates {
+        var total = 0.0, largest = 0.0, features = 0
+
+        /// Adds one feature's: its mean and count now (which include the reference's),
+        /// whether it varies now, its mean and count in the reference, and the variance
+        /// to judge the move by. A feature constant throughout is left out.
+        mutating func add(mean: Double, count: Double, varies: Bool, reference: Double, referenceCount: Double, variance: Double) {
+            let since = count - referenceCount
             var z2: Double
             if variance > 0 {
-                let d = sinceMean - reference.mean[j]
-                z2 = d * d / (variance * (1 / since + 1 / reference.count))
-            } else if squares[j] > 0 {
+                let d = (count * mean - referenceCount * reference) / since - reference
+                z2 = d * d / (variance * (1 / since + 1 / referenceCount))
+            } else if varies {
                 z2 = since
             } else {
-                continue
+                return
             }
             if !z2.isFinite { z2 = since }
             total += z2
             largest = max(largest, z2)
             features += 1
         }
-        guard features > 0 else { return 0 }
-        return Self.deviate(total: total, largest: largest, features: features)
-    }
 
-    /// `max(S_mean, S_max)` of ``shift(since:)`` from the sum and the largest of
-    /// `features` squared deviates.
-    static func deviate(total: Double, largest: Double, features: Int) -> Double {
-        let spread = (total / Double(features) - 1) / 2.0.squareRoot()
-        // Two-sided tail of the largest of `features` deviates, Bonferroni-bounded.
-        let tail = min(1, Double(features) * erfc((largest / 2).squareRoot()))
-        return max(spread, Self.normalQuantile(upperTail: tail))
+        /// `S = max(S_mean, S_max)` (0 when every feature was left out).
+        var shift: Double {
+            guard features > 0 else { return 0 }
+            let spread = (total / Double(features) - 1) / 2.0.squareRoot()
+            // Two-sided tail of the largest of `features` deviates, Bonferroni-bounded.
+            let tail = min(1, Double(features) * erfc((largest / 2).squareRoot()))
+            return max(spread, InputMoments.normalQuantile(upperTail: tail))
+        }
     }
 
     /// How far the inputs of each class moved since `reference` (moments by class, which
@@ -176,34 +187,17 @@ public struct InputMoments: Sendable, Equatable, Codable {
             for j in 0..<p { pooled[j] += r.squares[j] }
             pooledCount += r.count
         }
-        var total = 0.0, largest = 0.0, features = 0, compared = false
+        var deviates = Deviates(), compared = false
         for c in classes {
             let r = reference[c]!
-            guard let m = now[c], m.mean.count == p else { continue }
-            let since = m.count - r.count
-            guard since >= 1 else { continue }
+            guard let m = now[c], m.mean.count == p, m.count - r.count >= 1 else { continue }
             compared = true
             for j in 0..<p {
-                let sinceMean = (m.count * m.mean[j] - r.count * r.mean[j]) / since
-                let variance = max(r.squares[j] / r.count, pooled[j] / pooledCount)
-                var z2: Double
-                if variance > 0 {
-                    let d = sinceMean - r.mean[j]
-                    z2 = d * d / (variance * (1 / since + 1 / r.count))
-                } else if m.squares[j] > 0 {
-                    z2 = since
-                } else {
-                    continue
-                }
-                if !z2.isFinite { z2 = since }
-                total += z2
-                largest = max(largest, z2)
-                features += 1
+                deviates.add(mean: m.mean[j], count: m.count, varies: m.squares[j] > 0, reference: r.mean[j],
+                             referenceCount: r.count, variance: max(r.squares[j] / r.count, pooled[j] / pooledCount))
             }
         }
-        guard compared else { return nil }
-        guard features > 0 else { return 0 }
-        return deviate(total: total, largest: largest, features: features)
+        return compared ? deviates.shift : nil
     }
 
     /// `Φ⁻¹(1 - q)`, the standard normal deviate with upper tail `q` (0 for `q ≥ 0.5`):
