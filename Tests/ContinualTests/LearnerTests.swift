@@ -310,6 +310,9 @@ struct LearnerTests {
     func classMomentsChecked() throws {
         var blobs = Blobs(classes: 2, width: 20, seed: 4)
         var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        // Before any row: no class, an empty section, written and read back by libhdf5.
+        let fresh = try Learner(checkpoint: Checkpoint.decode(learner.checkpoint().encoded()))
+        #expect(fresh.classMoments.isEmpty && learner.checkpoint().sections["class_moments"] != nil)
         for _ in 0..<3 {
             let (x, y) = blobs.batch(32, classes: [0, 1])
             _ = try learner.observe(features: x, labels: y)
