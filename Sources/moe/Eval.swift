@@ -79,7 +79,7 @@ struct Eval: ParsableCommand {
             unseen += outside.count
             unknownClasses.formUnion(outside)
         }
-        let unknown = Self.labels(of: unknownClasses.sorted(), in: labelMap)
+        let unknown = unknownClasses.sorted().map(labelMap.label(of:))
         let accuracy = samples > 0 ? Double(correct) / Double(samples) : 0
         console.say("checkpoint \(file): MLP \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
         if let answering { console.say(answering) }
@@ -94,13 +94,6 @@ struct Eval: ParsableCommand {
                                 unknownLabels: unknown.isEmpty ? nil : unknown,
                                 checkpoint: file, data: dataName, answers: arbiter?.answers.map(\.rawValue),
                                 mostFrequentClassAnswers: arbiter?.answersMostFrequent))
-    }
-
-    /// The labels of classes `indices` of `map`, as the data wrote them.
-    static func labels(of indices: [Int], in map: LabelMap) -> [String] {
-        if map.kind == .names { return indices.map { $0 < map.names.count ? map.names[$0] : String($0) } }
-        let labelOf = Dictionary(map.aliases.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        return indices.map { String(labelOf[$0] ?? $0) }
     }
 
     /// Who answers in a learner made ready to predict: each slot's answer, and whether the

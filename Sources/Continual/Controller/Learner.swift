@@ -229,7 +229,8 @@ public struct Learner: Sendable {
         // whole: its transform is settled (32 varying values) before any row is scaled,
         // rather than moving from piece to piece while the first rows enter the gate's
         // statistics and the first steps (river's Agrawal, salaries and ages in raw
-        // units, lost 0.027 that way). No label is read.
+        // units, lost 0.027 that way). Its labels enter only the moments by class, which
+        // the growth policy reads after the rows are scored.
         let scalerRows = takeIntoScaler(x, labels: labels)
         defer { piece = nil }
         var report: StepReport?
