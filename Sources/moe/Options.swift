@@ -107,6 +107,12 @@ struct Console {
         }
     }
 
+    /// A warning on stderr, on a line of its own (a progress line rewritten in place is
+    /// cleared first; the next one is written below it).
+    func warn(_ text: String) {
+        FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + "warning: " + text + "\n").utf8))
+    }
+
     /// A progress line, on stderr; rewritten in place on a terminal, else printed sparsely.
     func progress(_ text: String, final: Bool = false) {
         if interactive {

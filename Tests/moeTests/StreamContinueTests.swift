@@ -118,6 +118,29 @@ struct StreamContinueTests {
         }
     }
 
+    @Test("a label column that reads as a number is warned of after its first batch; one of 60 classes is not")
+    func numericLabelWarnedEarly() throws {
+        try withTemporaryDirectory { dir in
+            // An amount in the first column, the default label column: thousands of class
+            // indices from the first batch. The warning comes then, not after the stream.
+            let amounts = (0..<200).map { i in "\(10_000 + (i * 7_919) % 50_000),\(Double(i % 7) / 7),\(Double(i % 3))" }
+            try Self.write(amounts, to: dir.path("amounts.csv"))
+            let early = MoeProcess.run(["stream", "--source", "csv:" + dir.path("amounts.csv")] + Self.learner
+                                       + ["--stop-after-batches", "1"])
+            #expect(early.status == 0, "\(early.error)")
+            #expect(early.error.contains("warning: after 20 rows the label column holds"), "\(early.error)")
+            #expect(early.error.contains("classes, fewer than two rows each: is it the label?"), "\(early.error)")
+            // 60 classes, ten rows each, shuffled: most classes show within the first
+            // batches, and neither warning is given.
+            var generator = SeededGenerator(seed: 5)
+            let classes = (0..<600).map { $0 % 60 }.shuffled(using: &generator)
+            try Self.write(classes.map { c in "\(c),\(Double(c % 10) / 10),\(Double(c / 10) / 6)" }, to: dir.path("sixty.csv"))
+            let sixty = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sixty.csv")] + Self.learner)
+            #expect(sixty.status == 0, "\(sixty.error)")
+            #expect(!sixty.error.contains("is it the label?") && !sixty.output.contains("is it the label?"), "\(sixty.error)")
+        }
+    }
+
     @Test("a value missing for a reason is flagged: in class order, streamed, evaluated (label column given or not) and continued alike")
     func flaggedGaps() throws {
         try withTemporaryDirectory { dir in
