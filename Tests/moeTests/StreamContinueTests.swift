@@ -118,24 +118,33 @@ struct StreamContinueTests {
         }
     }
 
-    @Test("a label column that reads as a number is warned of after its first batch; one of 60 classes is not")
+    @Test("a label column that reads as a number is warned of during the stream; one of 60 classes, or of codes 1000-3000, is not")
     func numericLabelWarnedEarly() throws {
         try withTemporaryDirectory { dir in
-            // An amount in the first column, the default label column: thousands of class
-            // indices from the first batch. The warning comes then, not after the stream.
-            let amounts = (0..<200).map { i in "\(10_000 + (i * 7_919) % 50_000),\(Double(i % 7) / 7),\(Double(i % 3))" }
+            // An amount in the first column, the default label column: a new class with
+            // every row. The warning comes once more than 512 classes were seen (the fifth
+            // batch), not after the stream.
+            let amounts = (0..<1_200).map { i in "\(1_000 + (i * 7_919) % 2_000),\(Double(i % 7) / 7),\(Double(i % 3))" }
             try Self.write(amounts, to: dir.path("amounts.csv"))
-            let early = MoeProcess.run(["stream", "--source", "csv:" + dir.path("amounts.csv")] + Self.learner
-                                       + ["--stop-after-batches", "1"])
+            // Batches of 128 rows: fewer refits of the gate's head over hundreds of classes.
+            let batchesOf128 = ["--hidden", "16", "--batch-size", "128"]
+            let early = MoeProcess.run(["stream", "--source", "csv:" + dir.path("amounts.csv")] + batchesOf128
+                                       + ["--stop-after-batches", "5"])
             #expect(early.status == 0, "\(early.error)")
-            #expect(early.error.contains("warning: after 20 rows the label column holds"), "\(early.error)")
-            #expect(early.error.contains("classes, fewer than two rows each: is it the label?"), "\(early.error)")
+            #expect(early.error.contains("warning: after 640 rows the label column holds 640 classes, fewer than two rows each: is it the label?"),
+                    "\(early.error)")
+            // Codes 1000, 2000 and 3000: 3,001 outputs (integers are their own class
+            // indices) but three classes, and no warning.
+            try Self.write((0..<300).map { i in "\(1_000 * (1 + i % 3)),\(Double(i % 3)),\(Double(i % 5) / 5)" }, to: dir.path("codes.csv"))
+            let codes = MoeProcess.run(["stream", "--source", "csv:" + dir.path("codes.csv")] + batchesOf128)
+            #expect(codes.status == 0, "\(codes.error)")
+            #expect(!codes.error.contains("is it the label?") && !codes.output.contains("is it the label?"), "\(codes.error)")
             // 60 classes, ten rows each, shuffled: most classes show within the first
             // batches, and neither warning is given.
             var generator = SeededGenerator(seed: 5)
             let classes = (0..<600).map { $0 % 60 }.shuffled(using: &generator)
             try Self.write(classes.map { c in "\(c),\(Double(c % 10) / 10),\(Double(c / 10) / 6)" }, to: dir.path("sixty.csv"))
-            let sixty = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sixty.csv")] + Self.learner)
+            let sixty = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sixty.csv")] + batchesOf128)
             #expect(sixty.status == 0, "\(sixty.error)")
             #expect(!sixty.error.contains("is it the label?") && !sixty.output.contains("is it the label?"), "\(sixty.error)")
         }
