@@ -119,11 +119,6 @@ func ignoreFileSizeSignal() {
     signal(SIGXFSZ, SIG_IGN)
 }
 
-/// Writes a line to stderr (warnings that must not mix with `--json` output).
-func warn(_ text: String) {
-    FileHandle.standardError.write(Data(("warning: " + text + "\n").utf8))
-}
-
 /// Runs on with the BLAS thread policy a resumed stream was saved with (two threads can
 /// give other bits than one), unless `MOE_BLAS_THREADS` chose another: then says so.
 func keepSavedThreads(of checkpoint: Checkpoint, file: String, console: Console) throws(CommandFailure) {

@@ -107,8 +107,8 @@ struct Console {
         }
     }
 
-    /// A warning on stderr, on a line of its own (a progress line rewritten in place is
-    /// cleared first; the next one is written below it).
+    /// A warning on stderr, never mixed with `--json` output, on a line of its own (a
+    /// progress line rewritten in place is cleared first; the next one is written below it).
     func warn(_ text: String) {
         FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + "warning: " + text + "\n").utf8))
     }

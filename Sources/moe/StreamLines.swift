@@ -66,7 +66,7 @@ final class StreamLines: StreamPlugin {
 
     func onCheckpoint(_ driver: StreamDriver<Learner>, _ event: CheckpointEvent) {
         if case let .failed(_, .periodic, error) = event {
-            warn("\(CommandFailure(error)); the stream goes on, the previous checkpoint is intact")
+            console.warn("\(CommandFailure(error)); the stream goes on, the previous checkpoint is intact")
         }
     }
 }

@@ -185,7 +185,7 @@ final class TrainLines: StreamPlugin {
 
     func onCheckpoint(_ driver: StreamDriver<PlainLearner>, _ event: CheckpointEvent) {
         if case let .failed(_, .periodic, error) = event {
-            warn("\(CommandFailure(error)); training goes on, the previous checkpoint is intact")
+            console.warn("\(CommandFailure(error)); training goes on, the previous checkpoint is intact")
         }
     }
 }
