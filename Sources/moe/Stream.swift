@@ -398,10 +398,11 @@ struct Stream: ParsableCommand {
             let fields = flagged.map(String.init).joined(separator: ", ")
             console.say("missing values flagged in column\(flagged.count > 1 ? "s" : "") \(fields) (0-based), one indicator each: \(flagged.count > 1 ? "they have" : "it has") gaps in the first rows")
         }
-        // Classes seen, not the output's width (integer labels are their own indices).
-        let seen = learner.seenClasses.count
-        if case .csv = driver.source, seen > 50, seen * 4 > driver.position.samples {
-            console.say("warning: the label column held \(seen) classes in \(driver.position.samples) rows: is it the label? (--label-column first, last, an index or a header name)")
+        // Classes seen, not the output's width (integer labels are their own indices), in
+        // rows learned, a checkpoint's included (a continued stream's position is its own).
+        let seen = learner.seenClasses.count, learned = learner.counters.firstVisits
+        if case .csv = driver.source, seen > 50, seen * 4 > learned {
+            console.say("warning: the label column held \(seen) classes in \(learned) rows: is it the label? (--label-column first, last, an index or a header name)")
         }
         if let counting = driver.position.source.countingColumns, !counting.isEmpty {
             let fields = counting.map(String.init).joined(separator: ", ")

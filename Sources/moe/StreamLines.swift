@@ -29,10 +29,12 @@ final class StreamLines: StreamPlugin {
     }
 
     func afterBatch(_ driver: StreamDriver<Learner>, _ event: BatchEvent<Learner.StepReport>) {
-        if !warnedOfLabels, case .csv = driver.source {
+        if !warnedOfLabels, case .csv = driver.source, let learner = driver.learner {
             // Classes seen, not the output's width: integer labels are their own class
             // indices, so codes 1000, 2000 and 3000 make 3,001 outputs for three classes.
-            let classes = driver.learner?.seenClasses.count ?? 0, rows = driver.position.samples
+            // Rows learned, a checkpoint's included: a stream continued on new rows starts
+            // its position afresh but keeps the classes it saw.
+            let classes = learner.seenClasses.count, rows = learner.counters.firstVisits
             if Self.labelsLookNumeric(classes: classes, rows: rows) {
                 warnedOfLabels = true
                 console.warn("after \(rows) rows the label column holds \(classes) classes, fewer than two rows each: is it the label? (--label-column first, last, an index or a header name; the stream goes on, slower with every new class)")
