@@ -118,7 +118,7 @@ struct StreamContinueTests {
         }
     }
 
-    @Test("a label column that reads as a number is warned of during the stream; one of 60 classes, or of codes 1000-3000, is not")
+    @Test("a label column that reads as a number is warned of during the stream; one of 60 classes (continued too), or of codes 1000-3000, is not")
     func numericLabelWarnedEarly() throws {
         try withTemporaryDirectory { dir in
             // An amount in the first column, the default label column: a new class with
@@ -143,10 +143,18 @@ struct StreamContinueTests {
             // batches, and neither warning is given.
             var generator = SeededGenerator(seed: 5)
             let classes = (0..<600).map { $0 % 60 }.shuffled(using: &generator)
-            try Self.write(classes.map { c in "\(c),\(Double(c % 10) / 10),\(Double(c / 10) / 6)" }, to: dir.path("sixty.csv"))
-            let sixty = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sixty.csv")] + batchesOf128)
+            let sixtyRows = classes.map { c in "\(c),\(Double(c % 10) / 10),\(Double(c / 10) / 6)" }
+            try Self.write(sixtyRows, to: dir.path("sixty.csv"))
+            let sixty = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sixty.csv")] + batchesOf128
+                                       + ["--save", dir.path("sixty.h5")])
             #expect(sixty.status == 0, "\(sixty.error)")
             #expect(!sixty.error.contains("is it the label?") && !sixty.output.contains("is it the label?"), "\(sixty.error)")
+            // Continued on 100 new rows: its 60 classes are weighed against the 700 rows
+            // learned, not the 100 of the new file.
+            try Self.write(sixtyRows[..<100], to: dir.path("sixty-more.csv"))
+            let more = MoeProcess.run(["stream", "--resume", dir.path("sixty.h5"), "--source", "csv:" + dir.path("sixty-more.csv")])
+            #expect(more.status == 0, "\(more.error)")
+            #expect(!more.error.contains("is it the label?") && !more.output.contains("is it the label?"), "\(more.output)")
         }
     }
 
