@@ -31,7 +31,7 @@ struct LearnerConfigurationPatchTests {
         #expect(c.growth.cooldownSamples == LearnerConfiguration().growth.cooldownSamples)
     }
 
-    @Test("input scaling: settle, winsorise and anchored can be changed or removed; a configuration saved without them reads them as off")
+    @Test("input scaling: settle, winsorise, anchored and widened tails can be changed or removed; a configuration saved without them reads them as off")
     func inputScalingSettle() throws {
         #expect(try patch(#"{"inputScaling": {"online": {"evidence": 32, "clip": 3, "settle": 256}}}"#).inputScaling
             == .online(evidence: 32, clip: 3, settle: 256, winsorise: nil, anchored: true))
@@ -41,6 +41,8 @@ struct LearnerConfigurationPatchTests {
             == .online(evidence: 32, clip: 3, settle: nil, winsorise: nil, anchored: true))
         #expect(try patch(#"{"inputScaling": {"online": {"anchored": false}}}"#).inputScaling
             == .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: false))
+        #expect(try patch(#"{"inputScaling": {"online": {"widensTails": true}}}"#).inputScaling
+            == .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true, widensTails: true))
         #expect(try patch(#"{"inputScaling": {"none": {}}}"#).inputScaling == LearnerConfiguration.InputScaling.none)
         let old = try JSONDecoder().decode(LearnerConfiguration.InputScaling.self, from: Data(#"{"online": {"evidence": 32, "clip": 3}}"#.utf8))
         #expect(old == .online(evidence: 32, clip: 3, settle: nil, winsorise: nil, anchored: false))

@@ -77,13 +77,15 @@ struct LearnerJudgementTests {
         #expect(fresh.retainedRows(slot: slot).features == kept.features)
         #expect(fresh.retainedFeatures[slot]?.features == kept.features)
         // They are used while the transform is theirs (a marked copy comes back), and
-        // computed again when it is not.
-        var marked = learner
+        // computed again when it is not (the scaler may have widened a feature since they
+        // were kept: the copy computed again holds the transform of now).
+        var marked = fresh
+        let now = try #require(fresh.retainedFeatures[slot]).transform
         let zeros = Matrix(rows: kept.features.rows, columns: kept.features.columns)
-        marked.retainedFeatures[slot] = .init(transform: kept.transform, features: zeros)
+        marked.retainedFeatures[slot] = .init(transform: now, features: zeros)
         #expect(marked.retainedRows(slot: slot).features == zeros)
-        marked.retainedFeatures[slot] = .init(transform: .init(center: kept.transform.center.map { $0.map { $0 + 1 } },
-                                                                inverseScale: kept.transform.inverseScale),
+        marked.retainedFeatures[slot] = .init(transform: .init(center: now.center.map { $0.map { $0 + 1 } },
+                                                                inverseScale: now.inverseScale, knee: now.knee),
                                               features: zeros)
         #expect(marked.retainedRows(slot: slot).features == kept.features)
         // Judged with or without them, the same answers.

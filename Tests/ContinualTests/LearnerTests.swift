@@ -531,6 +531,55 @@ struct LearnerTests {
         #expect(try Learner(checkpoint: checkpoint).scaler?.anchored == false)
     }
 
+    @Test("a stream sorted by its informative feature: widened tails keep it, clipped ones lose it; the knees are saved")
+    func sortedStreamWidensTails() throws {
+        // Feature 0 counts up row by row and says the label (above 1,200 or not); feature 1
+        // is noise. Fixed on the first batch (0...127), clipped, every row from about 250 on
+        // reads the same; widened, they keep their order.
+        var noise = SeededGenerator(seed: 11)
+        func rows(_ values: [Float]) -> (Matrix, [Int]) {
+            var x = Matrix(rows: values.count, columns: 2)
+            for (r, v) in values.enumerated() {
+                x[r, 0] = v
+                x[r, 1] = noise.nextNormal()
+            }
+            return (x, values.map { $0 > 1200 ? 1 : 0 })
+        }
+        let (test, truth) = rows(stride(from: Float(300), to: 2048, by: 7).map { $0 })
+        func stream(widening: Bool) throws -> Learner {
+            var c = configuration()
+            c.predictor = .discriminant
+            c.inputScaling = .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true, widensTails: widening)
+            var learner = try Learner(configuration: c, inputWidth: 2, classCount: 2)
+            for b in 0..<16 {
+                let (x, y) = rows((0..<128).map { Float(128 * b + $0) })
+                _ = try learner.observe(features: x, labels: y)
+            }
+            return learner
+        }
+        func accuracy(_ learner: Learner) -> Double {
+            let predicted = learner.predict(test)
+            return Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(truth.count)
+        }
+        let widened = try stream(widening: true), clipped = try stream(widening: false)
+        #expect(widened.scaler!.knee[0] > 3 && widened.scaler!.knee[1] == 0)
+        // Measured: 0.844 and 0.520 (the logarithm compresses the values the noise blurs).
+        #expect(accuracy(widened) > 0.8, "widened: \(accuracy(widened))")
+        #expect(accuracy(clipped) < 0.6, "clipped: \(accuracy(clipped))")
+        // Saved and loaded, the scaler and the predictions are the same; a scaler saved
+        // before widened tails existed loads clipped.
+        var checkpoint = widened.checkpoint()
+        let loaded = try Learner(checkpoint: checkpoint)
+        #expect(loaded.scaler == widened.scaler && loaded.predict(test) == widened.predict(test))
+        for name in ["knee", "reach", "beyond"] { checkpoint.sections["scaler"]!.datasets[name] = nil }
+        checkpoint.sections["scaler"]!.attributes["widens_tails"] = nil
+        checkpoint.sections["scaler"]!.attributes["window_count"] = nil
+        #expect(try Learner(checkpoint: checkpoint).scaler?.knee == [0, 0])
+        checkpoint = widened.checkpoint()
+        checkpoint.sections["scaler"]!.datasets["knee"] = .float32(Matrix(row: [1, 0]))
+        #expect { try Learner(checkpoint: checkpoint) } throws: { "\($0)".contains("/sections/scaler") && "\($0)".contains("knee") }
+    }
+
     @Test("a learner saved by the first version (no state version) is refused with a sentence saying why")
     func earlierVersionRefused() throws {
         var (_, checkpoint) = try learnerAfterOneBatch(seed: 6)

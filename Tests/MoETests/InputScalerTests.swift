@@ -1,3 +1,4 @@
+import Foundation
 import MoE
 import Testing
 
@@ -132,5 +133,58 @@ struct InputScalerTests {
         for i in 0..<y.count { y.scalars[i] *= 255 }
         scaled.update(y)
         #expect(abs(1 / scaled.inverseScale[0] - 255 / robust.inverseScale[0]) < 1e-2 * 255 / robust.inverseScale[0])
+    }
+
+    @Test("widened tails: a feature the stream is sorted by continues logarithmically beyond the farthest value it had shown; a stationary one stays clipped")
+    func widenedTails() throws {
+        // Feature 0 is sorted (0, 1, 2, ... one step a row): fixed on its first 128 values, it
+        // leaves them behind. Feature 1 is stationary, with one value in 20 far out.
+        func batch(_ b: Int) -> Matrix {
+            var m = Matrix(rows: 128, columns: 2)
+            for r in 0..<128 {
+                m[r, 0] = Float(128 * b + r)
+                m[r, 1] = r % 20 == 3 ? 40 : Float(r % 7)
+            }
+            return m
+        }
+        var scaler = InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, widensTails: true)
+        var clipped = InputScaler(width: 2, evidence: 32, clip: 3, settle: 128)
+        for b in 0..<4 {
+            scaler.update(batch(b))
+            clipped.update(batch(b))
+        }
+        #expect(scaler.fixed == [true, true])
+        // The second batch had more than half its sorted values beyond the clip: the knee is
+        // the farthest of them, row 255.
+        let farthest = (Float(255) - scaler.center[0]) * scaler.inverseScale[0]
+        #expect(scaler.knee == [farthest, 0], "the sorted feature widens at its farthest value, the stationary one does not")
+        #expect(farthest > 3 && clipped.knee == [0, 0])
+        // Everything the scaler had seen when it widened reads as it did.
+        for b in 0..<2 { #expect(scaler.transform(batch(b)) == clipped.transform(batch(b))) }
+        // Clipped, every later value of the sorted feature reads as the clip; widened, they
+        // keep their order: 3 + ln(1 + u - knee).
+        let t = scaler.transform(batch(5)), c = clipped.transform(batch(5))
+        #expect((0..<128).allSatisfy { c[$0, 0] == 3 })
+        #expect((1..<128).allSatisfy { t[$0, 0] > t[$0 - 1, 0] })
+        let u = (Float(640) - scaler.center[0]) * scaler.inverseScale[0]
+        #expect(abs(t[0, 0] - (3 + log(1 + u - farthest))) < 1e-5)
+        #expect((0..<128).allSatisfy { t[$0, 1] == c[$0, 1] }, "the stationary feature is clipped as before")
+        // The state round-trips, window counts included; a state that is not a scaler's is refused.
+        scaler.update(Matrix(rows: 5, columns: 2))
+        let state = InputScaler.State(count: scaler.count, mean: scaler.mean, squares: scaler.squares, first: scaler.first,
+                                      varying: scaler.varying, fixed: scaler.fixed, center: scaler.center,
+                                      inverseScale: scaler.inverseScale, knee: scaler.knee, reach: scaler.reach,
+                                      beyond: scaler.beyond, windowCount: scaler.windowCount)
+        let restored = try InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, widensTails: true, state: state)
+        #expect(restored == scaler && restored.windowCount == 5)
+        var bad = state
+        bad.windowCount = 128
+        #expect(throws: InputScaler.StateError.self) { try InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, widensTails: true, state: bad) }
+        bad = state
+        bad.knee = [1, 0]
+        #expect(throws: InputScaler.StateError.self) { try InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, widensTails: true, state: bad) }
+        bad = state
+        bad.reach = [.nan, 0]
+        #expect(throws: InputScaler.StateError.self) { try InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, widensTails: true, state: bad) }
     }
 }

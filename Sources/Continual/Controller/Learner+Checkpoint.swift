@@ -17,7 +17,9 @@ import MoE
 //                                   predictions use), mean, squares (float64), first
 //                                   (float32), varying, fixed (int64); @count, @evidence, @clip, @settle, @winsorise,
 //                                   @anchored (absent in older files: the scaler never
-//                                   settles, takes gross errors in, centres on the mean)
+//                                   settles, takes gross errors in, centres on the mean);
+//                                   with @widens_tails: knee, reach (float32), beyond
+//                                   (int64), @window_count (absent in older files: clipped)
 //   /sections/class_moments/        with growth.classConditionalShift: classes int64 [k],
 //                                   counts float64 [k], means, squares float64 [k, width]
 //                                   (the raw inputs' moments by class); while a drift is
@@ -82,7 +84,8 @@ extension Learner {
                              "clip": .double(Double(scaler.clip))]
                     .merging(scaler.settle.map { ["settle": .int(Int64($0))] } ?? [:]) { $1 }
                     .merging(scaler.winsorise.map { ["winsorise": .double($0)] } ?? [:]) { $1 }
-                    .merging(scaler.anchored ? ["anchored": .int(1)] : [:]) { $1 },
+                    .merging(scaler.anchored ? ["anchored": .int(1)] : [:]) { $1 }
+                    .merging(scaler.widensTails ? ["widens_tails": .int(1), "window_count": .int(Int64(scaler.windowCount))] : [:]) { $1 },
                 datasets: [
                     "center": .float32(Matrix(row: scaler.center)),
                     "inverse_scale": .float32(Matrix(row: scaler.inverseScale)),
@@ -90,7 +93,8 @@ extension Learner {
                     "first": .float32(Matrix(rows: scaler.first.isEmpty ? 0 : 1, columns: scaler.width, scalars: scaler.first)),
                     "varying": .integers(scaler.varying.map(Int64.init)),
                     "fixed": .integers(scaler.fixed.map { $0 ? 1 : 0 }),
-                ])
+                ].merging(scaler.widensTails ? ["knee": .float32(Matrix(row: scaler.knee)), "reach": .float32(Matrix(row: scaler.reach)),
+                                                "beyond": .integers(scaler.beyond.map(Int64.init))] : [:]) { $1 })
         }
         if keepsClassMoments {
             var section = Self.classMomentsSection(classMoments, width: inputWidth)
@@ -343,6 +347,8 @@ extension Learner {
         }
         // Absent in scalers saved before it existed: they centre every feature on its mean.
         let anchored = section.attributes["anchored"] == nil ? false : try section.int("anchored") != 0
+        // Absent in scalers saved before it existed: they clip every feature.
+        let widensTails = section.attributes["widens_tails"] == nil ? false : try section.int("widens_tails") != 0
         guard evidence >= 1, clip > 0, clip.isFinite, count >= 0, count.isFinite else {
             throw .invalidValue(path: "/sections/scaler", reason: "evidence \(evidence), clip \(clip), count \(count) are not a scaler's", file: file)
         }
@@ -357,10 +363,14 @@ extension Learner {
             varying: try section.integers("varying", shape: [width]).map { Int($0) },
             fixed: try section.integers("fixed", shape: [width]).map { $0 != 0 },
             center: try section.matrix("center", columns: width).scalars,
-            inverseScale: try section.matrix("inverse_scale", columns: width).scalars)
+            inverseScale: try section.matrix("inverse_scale", columns: width).scalars,
+            knee: widensTails ? try section.matrix("knee", columns: width).scalars : [],
+            reach: widensTails ? try section.matrix("reach", columns: width).scalars : [],
+            beyond: widensTails ? try section.integers("beyond", shape: [width]).map { Int($0) } : [],
+            windowCount: widensTails ? Int(try section.int("window_count")) : 0)
         do {
             return try InputScaler(width: width, evidence: evidence, clip: Float(clip), settle: settle, winsorise: winsorise,
-                                   anchored: anchored, state: state)
+                                   anchored: anchored, widensTails: widensTails, state: state)
         } catch {
             throw .invalidValue(path: "/sections/scaler", reason: error.description, file: file)
         }

@@ -93,10 +93,11 @@ public struct Learner: Sendable {
     struct ScalerTransform: Sendable, Equatable {
         let center: [Float]?
         let inverseScale: [Float]?
+        let knee: [Float]?
     }
 
     /// The input scaler's transform now.
-    var scalerTransform: ScalerTransform { ScalerTransform(center: scaler?.center, inverseScale: scaler?.inverseScale) }
+    var scalerTransform: ScalerTransform { ScalerTransform(center: scaler?.center, inverseScale: scaler?.inverseScale, knee: scaler?.knee) }
 
     /// While a warm-up piece of a batch is observed: where it starts in its batch and how
     /// many rows the batch has (not saved: pieces never outlive one `observe`).
@@ -155,9 +156,9 @@ public struct Learner: Sendable {
             rate: configuration.learningRate, minimumRate: configuration.learningRate / 64, growth: 2,
             maximumRate: configuration.learningRate)
         replay = ReplayBuffer(capacity: configuration.replayCapacity, width: inputWidth, seed: generator.next())
-        if case let .online(evidence, clip, settle, winsorise, anchored) = configuration.inputScaling {
+        if case let .online(evidence, clip, settle, winsorise, anchored, widensTails) = configuration.inputScaling {
             scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise,
-                                 anchored: anchored)
+                                 anchored: anchored, widensTails: widensTails)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
         shrinkage = ShrinkageChoice(blends: statistics != nil ? configuration.gateShrinkageBlends ?? [0] : [0],

@@ -117,11 +117,13 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         /// `winsorise` median absolute deviations of their batch) moved in before they
         /// enter the moments (nil: never); with `anchored`, a feature that kept one value
         /// until it varied is centred on that value when fixed (false in configurations
-        /// saved before it existed: around its mean).
-        case online(evidence: Int, clip: Float, settle: Int?, winsorise: Double?, anchored: Bool = false)
+        /// saved before it existed: around its mean); with `widensTails`, a fixed feature
+        /// whose values mostly fall beyond the clip continues logarithmically beyond it
+        /// (false in configurations saved before it existed: clipped).
+        case online(evidence: Int, clip: Float, settle: Int?, winsorise: Double?, anchored: Bool = false, widensTails: Bool = false)
 
         private enum CodingKeys: String, CodingKey { case none, online }
-        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle, winsorise, anchored }
+        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle, winsorise, anchored, widensTails }
         private struct Empty: Codable {}
 
         // Written as the compiler would (`{"online": {"evidence": 32, "clip": 3, "settle":
@@ -143,7 +145,8 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
                                clip: try online.decode(Float.self, forKey: .clip),
                                settle: try online.decodeIfPresent(Int.self, forKey: .settle),
                                winsorise: try online.decodeIfPresent(Double.self, forKey: .winsorise),
-                               anchored: try online.decodeIfPresent(Bool.self, forKey: .anchored) ?? false)
+                               anchored: try online.decodeIfPresent(Bool.self, forKey: .anchored) ?? false,
+                               widensTails: try online.decodeIfPresent(Bool.self, forKey: .widensTails) ?? false)
             }
         }
 
@@ -152,13 +155,14 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
             switch self {
             case .none:
                 try container.encode(Empty(), forKey: .none)
-            case let .online(evidence, clip, settle, winsorise, anchored):
+            case let .online(evidence, clip, settle, winsorise, anchored, widensTails):
                 var online = container.nestedContainer(keyedBy: OnlineKeys.self, forKey: .online)
                 try online.encode(evidence, forKey: .evidence)
                 try online.encode(clip, forKey: .clip)
                 try online.encodeIfPresent(settle, forKey: .settle)
                 try online.encodeIfPresent(winsorise, forKey: .winsorise)
                 try online.encode(anchored, forKey: .anchored)
+                try online.encode(widensTails, forKey: .widensTails)
             }
         }
     }
@@ -213,7 +217,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }
         if let f = gateFeatureCount, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
-        if case let .online(evidence, clip, settle, winsorise, _) = inputScaling {
+        if case let .online(evidence, clip, settle, winsorise, _, _) = inputScaling {
             if let winsorise, !(winsorise > 0 && winsorise.isFinite) {
                 try fail("the winsorising bound must be a positive number of deviations, got \(winsorise)")
             }
