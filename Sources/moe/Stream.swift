@@ -194,6 +194,9 @@ struct Stream: ParsableCommand {
         var gateShrinkageChoosing: Bool
         /// The gate's features its head reads (fewer than all when a narrow head answers).
         var gateHeadFeatures: Int?
+        /// Input features whose tails the scaler widened (nil unless
+        /// `inputScaling.online.widensTails` is set).
+        var widenedFeatures: Int?
     }
 
     func run() throws {
@@ -480,6 +483,10 @@ struct Stream: ParsableCommand {
         console.say("the gate's head: " + (narrow.map { "OAS over the first \($0) of its \(features) features" }
                                             ?? (blend == 0 ? "OAS over all its features" : "shrunk \(blend) of the way from OAS to the identity"))
             + (candidates.isEmpty ? "" : " (still choosing; against it where they disagree: " + candidates.joined(separator: ", ") + ")"))
+        let widened = learner.scaler.flatMap { $0.widensTails ? $0.knee.filter { $0 > 0 }.count : nil }
+        if let widened, let width = learner.scaler?.width {
+            console.say("widened tails: \(widened) of \(width) input features continue past the farthest value they had shown")
+        }
         if let report {
             let document = try failingClearly { try driver.report(evaluation: evaluation, growth: growth) }
             let files = try failingClearly { try document.write(toDirectory: URL(fileURLWithPath: report)) }
@@ -505,7 +512,7 @@ struct Stream: ParsableCommand {
             flopsByPhase: phases.flops,
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
             gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing,
-            gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }))
+            gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }, widenedFeatures: widened))
     }
 }
 

@@ -54,6 +54,25 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a CSV sorted by a measurement, with widened tails: the stream says how many features widened, and moe eval reads them")
+    func widenedTailsStream() throws {
+        try withTemporaryDirectory { dir in
+            // The first column counts up and says the label; the second is noise.
+            var generator = SeededGenerator(seed: 5)
+            let lines = (0..<1024).map { i in "\(i),\(generator.nextNormal()),\(i > 600 ? 1 : 0)" }
+            try lines.joined(separator: "\n").write(toFile: dir.path("sorted.csv"), atomically: true, encoding: .utf8)
+            try #"{"inputScaling": {"online": {"widensTails": true}}}"#.write(toFile: dir.path("sorted.json"), atomically: true, encoding: .utf8)
+            let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sorted.csv"), "--label-column", "last", "--hidden", "16",
+                                    "--learner-config", dir.path("sorted.json"), "--save", dir.path("s.h5"), "--json"])
+            #expect(r.status == 0, "\(r.error)")
+            #expect(MoeProcess.json(r)?["widened_features"] as? Int == 1, "\(r.error)")
+            #expect(r.error.contains("widened tails: 1 of 2 input features"), "\(r.error)")
+            let e = MoeProcess.run(["eval", dir.path("s.h5"), "--source", "csv:" + dir.path("sorted.csv"), "--json"])
+            #expect(e.status == 0, "\(e.error)")
+            #expect((MoeProcess.json(e)?["test_accuracy"] as? Double ?? 0) > 0.8, "\(e.output)")
+        }
+    }
+
     @Test("a CSV stream learns, and a bad row is named")
     func csvStream() throws {
         try withTemporaryDirectory { dir in
@@ -75,6 +94,8 @@ struct StreamCommandTests {
             // Its head reads all 2048 features, or a narrow head's 128 or 32.
             #expect([2048, 128, 32].contains(MoeProcess.json(r)?["gate_head_features"] as? Int ?? -1))
             #expect(r.error.contains("the gate's head: "))
+            // Widened tails are off by default: not counted, not said.
+            #expect(MoeProcess.json(r)?["widened_features"] == nil && !r.error.contains("widened tails"))
             // The kernel its bits depend on, and why it was chosen.
             #expect((MoeProcess.json(r)?["blas_kernel"] as? String)?.contains("(chosen by ") == true)
             lines[300] = "1,2,x,4,0"
