@@ -294,9 +294,9 @@ def write(library, out):
         # the first numeric column with more than five values, ties and gaps in the
         # shuffled order (gaps last). Tables without such a column have no sorted order.
         for c in x.columns:
-            values = pd.to_numeric(rows[c], errors="coerce")
+            values = pd.to_numeric(rows[c].iloc[train], errors="coerce")
             if values.notna().mean() > 0.9 and values.nunique() > 5:
-                key = values.iloc[train].to_numpy()
+                key = values.to_numpy()
                 orders.append(("sorted", train[np.argsort(np.where(np.isnan(key), np.inf, key), kind="stable")]))
                 break
         for order, index in orders:
