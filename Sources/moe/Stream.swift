@@ -483,9 +483,9 @@ struct Stream: ParsableCommand {
         console.say("the gate's head: " + (narrow.map { "OAS over the first \($0) of its \(features) features" }
                                             ?? (blend == 0 ? "OAS over all its features" : "shrunk \(blend) of the way from OAS to the identity"))
             + (candidates.isEmpty ? "" : " (still choosing; against it where they disagree: " + candidates.joined(separator: ", ") + ")"))
-        let widened = learner.scaler.flatMap { $0.widensTails ? $0.knee.filter { $0 > 0 }.count : nil }
-        if let widened, let width = learner.scaler?.width {
-            console.say("widened tails: \(widened) of \(width) input features continue past the farthest value they had shown")
+        let widening = learner.scaler.flatMap { $0.widensTails ? $0 : nil }
+        if let widening {
+            console.say("widened tails: \(widening.widenedFeatures.count) of \(widening.width) input features continue past the farthest value they had shown")
         }
         if let report {
             let document = try failingClearly { try driver.report(evaluation: evaluation, growth: growth) }
@@ -512,7 +512,7 @@ struct Stream: ParsableCommand {
             flopsByPhase: phases.flops,
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
             gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing,
-            gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }, widenedFeatures: widened))
+            gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }, widenedFeatures: widening?.widenedFeatures.count))
     }
 }
 

@@ -99,6 +99,9 @@ public struct InputScaler: Sendable, Equatable, Codable {
     /// Samples in the current window.
     public private(set) var windowCount: Int = 0
 
+    /// Features whose tails are widened (a knee set), in order.
+    public var widenedFeatures: [Int] { knee.indices.filter { knee[$0] > 0 } }
+
     /// Samples over which a fixed feature's values beyond the clip are counted: `settle`,
     /// or 128 for a scaler that never settles.
     public var tailWindow: Int { settle ?? 128 }
@@ -316,7 +319,7 @@ public struct InputScaler: Sendable, Equatable, Codable {
                 }
             }
         }
-        let widened = knee.indices.filter { knee[$0] > 0 }
+        let widened = widenedFeatures
         guard !widened.isEmpty else { return result }
         x.scalars.withUnsafeBufferPointer { given in
             result.scalars.withUnsafeMutableBufferPointer { v in
