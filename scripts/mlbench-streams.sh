@@ -17,8 +17,9 @@
 # package from PyPI in a throw-away virtual environment, .build-reference/mlbench
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by
 # scripts/mlbench_streams.py. The training rows stream shuffled, in class order, in
-# blocks of 20 rows with the classes taking turns and sorted by their first numeric
-# column with more than five values (where a table has one), through `moe stream` with the default
+# blocks of 20 rows with the classes taking turns, sorted by their first numeric
+# column with more than five values (where a table has one) and in the order the table
+# has in its package (the file as it came), through `moe stream` with the default
 # learner, its gate alone, growth off and replay-500; each is scored on the held-out 25%
 # by `moe eval`. One line per run: held-out and prequential accuracy, experts, seconds
 # (or the error that stopped it). Then an offline shrunk LDA and logistic regression on
@@ -44,7 +45,7 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
-  for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks sorted}; do
+  for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks sorted original}; do
     [[ -f $folder/data/$data/train-$order.csv ]] || continue
     for learner in "${learners[@]}"; do
       learner_options "$learner"

