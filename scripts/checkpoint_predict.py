@@ -52,6 +52,11 @@ Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
   model_answers      a model: the argmax, among the routed slots' classes when the gate
                      restricts predictions
 
+Not reproduced, and refused with a sentence: a learner whose gate head `moe eval`
+judges on the replayed rows first (a head other than plain OAS answering, a judgement
+due, labels in runs; Learner.headJudgementPending), which scores every replayed row
+with the head fitted without it.
+
 Swift computes in float32 and this script in float64 from the same float32 weights, so
 logits agree to about 1e-6 relative; a prediction can differ only on a near tie.
 """
@@ -159,6 +164,40 @@ def load_learner_state(f):
     if "sections/learner/state" not in f:
         return None
     return json.loads(f["sections/learner/state"].asstr()[0])
+
+
+def labels_come_in_runs(arbiter):
+    """AnswerArbiter.labelsComeInRuns for some slot: its first visits share their label
+    with the visit before more often than its class shares make likely (3 standard errors)."""
+    for repeats, visits, samples in zip(arbiter.get("repeats") or [], arbiter.get("visits") or [],
+                                        arbiter.get("classSamples") or []):
+        if visits <= 1:
+            continue
+        q = sum((c / visits) ** 2 for c in samples.values())
+        pairs = visits - 1
+        if q < 1 and (repeats - pairs * q) / (pairs * q * (1 - q)) ** 0.5 > 3:
+            return True
+    return False
+
+
+def head_judged_on_replayed_rows(f, learner):
+    """Whether `moe eval` judges the gate's head on the replayed rows before it predicts
+    (Learner.headJudgementPending): a head other than plain OAS answers, the judgement
+    is due, and the stream's labels come in runs. That judgement scores every replayed
+    row with the head fitted without it, which this script does not reproduce."""
+    choice = learner.get("shrinkage") if learner else None
+    if not choice or not choice.get("judgesRunsOnReplayedRows") or "sections/gate_statistics" not in f:
+        return False
+    blends = choice["blends"]
+    leading = choice.get("leading") or [None] * len(blends)
+    plain = next((k for k in range(len(blends)) if leading[k] is None and blends[k] == 0), 0)
+    if choice["current"] == plain:
+        return False
+    counts = f["sections/gate_statistics/counts"][()]
+    judged_at = choice.get("judgedAt")
+    if judged_at is not None and not (counts.sum() > judged_at or len(counts) != choice.get("judgedClasses", 0)):
+        return False
+    return labels_come_in_runs(learner.get("arbiter") or {})
 
 
 def case(value):
@@ -680,6 +719,12 @@ def main(argv):
             if x.shape[1] != width:
                 raise CheckpointError(f"the model expects {width} inputs per row, {args.inputs} has {x.shape[1]}")
             learner = load_learner_state(f)
+            if head_judged_on_replayed_rows(f, learner):
+                raise CheckpointError(
+                    "moe eval judges this learner's gate head on its replayed rows before it predicts (a head "
+                    "other than plain OAS answers, in a stream whose labels came in runs), and this script does "
+                    "not reproduce that judgement; use moe eval, or stream with {\"gateNarrowHeads\": null, "
+                    "\"gateShrinkageBlends\": null} for a head this script reproduces")
             judge_held_slots(f, learner)
             p = forward(f, learner, x)
             result = p.logits

@@ -1,4 +1,4 @@
-import Continual
+@testable import Continual
 import Foundation
 import MoE
 import Testing
@@ -53,7 +53,11 @@ struct CheckpointPredictScriptTests {
         // The gate refitted only every 4096 samples (as before refits on doubling) keeps
         // making errors on these easy classes long enough for error detectors to appear:
         // what is checked needs experts in the checkpoint.
-        try checkStreamedLearner(width: 48, levels: true, learnerConfig: #"{"refitOnDoubling": null}"#) { checkpoint in
+        // One head (plain OAS): a head other than it, in a stream whose labels come in
+        // runs, is judged on the replayed rows when evaluated, which the script refuses
+        // (next test).
+        try checkStreamedLearner(width: 48, levels: true,
+                                 learnerConfig: #"{"refitOnDoubling": null, "gateNarrowHeads": null, "gateShrinkageBlends": null}"#) { checkpoint in
             let sections = try Checkpoint.load(from: checkpoint).sections
             #expect(sections["replay"]?.datasets["features"] != nil)
             let python = "/usr/bin/python3"
@@ -99,10 +103,18 @@ struct CheckpointPredictScriptTests {
         }
     }
 
+    @Test("A learner whose head moe eval judges on the replayed rows first is refused with a sentence, not answered differently")
+    func headJudgedOnReplayedRowsRefused() throws {
+        // The same stream with every head: a narrow head answers at the end of a stream in
+        // runs of two classes, and moe eval judges it against plain OAS before predicting.
+        try checkStreamedLearner(width: 48, levels: true, learnerConfig: #"{"refitOnDoubling": null}"#, expectsRefusal: true)
+    }
+
     /// The data seed of ``narrowHead()``: one where the narrow head answers at the end.
     static let narrowSeed: UInt64 = 1
 
-    func checkStreamedLearner(width: Int, levels: Bool, learnerConfig: String? = nil, inspect: (String) throws -> Void = { _ in }) throws {
+    func checkStreamedLearner(width: Int, levels: Bool, learnerConfig: String? = nil, expectsRefusal: Bool = false,
+                              inspect: (String) throws -> Void = { _ in }) throws {
         guard let python = Self.python() else { return }
         try withTemporaryDirectory { directory in
             var generator = SeededGenerator(seed: 3)
@@ -130,6 +142,13 @@ struct CheckpointPredictScriptTests {
             try inspect(checkpoint)
 
             let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
+            // The script refuses exactly the learners whose head moe eval judges first.
+            let pending = try Learner(checkpoint: Checkpoint.load(from: checkpoint)).headJudgementPending
+            #expect(pending == expectsRefusal)
+            if pending {
+                #expect(classes.status == 1 && classes.error.contains("judges this learner's gate head on its replayed rows"), "\(classes.error)")
+                return
+            }
             #expect(classes.status == 0, "\(classes.error)")
             let predicted = classes.output.split(separator: "\n").map { Int($0) ?? -1 }
             let correct = zip(predicted, test).filter { $0 == $1.label }.count

@@ -49,6 +49,9 @@ extension Learner {
         var arbiter: AnswerArbiter
         /// Absent in files saved before the gate's shrinkage was chosen: OAS alone.
         var shrinkage: ShrinkageChoice?
+        /// The gate's own answers' prequential window, where the course follows them
+        /// (absent elsewhere, and in files saved before it existed).
+        var course: PrequentialAccuracy?
     }
 
     /// The learner as a checkpoint, with extra sections (a stream's position).
@@ -56,7 +59,7 @@ extension Learner {
         let saved = SavedState(
             version: Self.stateVersion, configuration: configuration, counters: counters, policyState: policyState,
             drift: drift, history: history, prequential: prequential, halfLearning: halfLearning,
-            seenClasses: seenClasses.sorted(), arbiter: arbiter, shrinkage: shrinkage)
+            seenClasses: seenClasses.sorted(), arbiter: arbiter, shrinkage: shrinkage, course: course)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Encoding plain Codable values cannot fail.
@@ -261,6 +264,13 @@ extension Learner {
                                              bias: try section.matrix("bias_\(k)", rows: 1, columns: columns))
             }
         }
+        guard (saved.course != nil) == saved.configuration.courseReadsGate else {
+            throw .invalidValue(path: "/sections/learner/state",
+                                reason: saved.course == nil
+                                    ? "the configuration's course follows the gate, but no record of the gate's answers (course) is saved"
+                                    : "a record of the gate's answers (course) is saved for a configuration whose course does not follow the gate",
+                                file: file)
+        }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
             throw .invalidValue(path: "/sections/learner/state", reason: "seen classes \(saved.seenClasses) outside 0..<\(model.classCount)", file: file)
         }
@@ -287,6 +297,7 @@ extension Learner {
         self.generator = generator
         self.history = saved.history
         self.prequential = saved.prequential
+        self.course = saved.course
         self.counters = saved.counters
         self.seenClasses = Set(saved.seenClasses)
     }

@@ -28,7 +28,7 @@ extension Learner {
         let classShift = keepsClassMoments ? classReference.flatMap { InputMoments.shift(byClass: classMoments, since: $0) } : nil
         let observation = GrowthPolicy.Observation(
             samples: counters.firstVisits, batchSamples: batchSamples, novelty: novelty, drift: drifted, batchErrors: batchErrors,
-            errorRate: 1 - (prequential.windowedAccuracy ?? 1), detectors: detectors,
+            errorRate: 1 - ((course ?? prequential).windowedAccuracy ?? 1), detectors: detectors,
             experts: model.experts.count, parameters: model.parameterCount,
             expertParameters: (0..<model.hiddenLayerCount).map {
                 expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors))

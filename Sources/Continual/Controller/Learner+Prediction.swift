@@ -36,6 +36,10 @@ extension Learner {
         var gate: [Int]?
         var product: [Int]?
         var prior: [Int]?
+        /// What the gate alone answers (the `discriminant` predictor's answer, the trunk's
+        /// before any pair exists): the answer the learner's course follows
+        /// (`LearnerConfiguration.courseFollowsGate`).
+        var course: [Int] = []
         /// With `answers(…, trying:)`: the mixture's prediction with each answer in the
         /// slot tried, the other slots answering as the arbiter says.
         var trials: [AnswerArbiter.Answer: [Int]] = [:]
@@ -54,7 +58,8 @@ extension Learner {
             let allowed = (task ?? seenClasses).filter { $0 < logits.columns }.sorted()
             let network = (0..<n).map { r in best(logits, row: r, among: allowed.isEmpty ? Array(0..<logits.columns) : allowed) }
             let zeros = Array(repeating: 0, count: n)
-            return Answers(predicted: network, slots: zeros, answering: zeros, network: network, gate: nil, product: nil)
+            return Answers(predicted: network, slots: zeros, answering: zeros, network: network, gate: nil, product: nil,
+                           course: network)
         }
         let slotCount = model.gate.slotCount
         var members = [[(column: Int, label: Int)]](repeating: [], count: slotCount)
@@ -94,7 +99,7 @@ extension Learner {
         }
 
         var slots = [Int](repeating: 0, count: n)
-        var network = slots, gate = slots, product = slots, prior = slots, predicted = slots, answering = slots
+        var network = slots, gate = slots, product = slots, prior = slots, predicted = slots, answering = slots, course = slots
         let trying = tried.map { _ in AnswerArbiter.Answer.allCases } ?? []
         // Who answers in each slot, once per batch rather than per row and slot.
         let slotAnswers = (0..<slotCount).map { arbiter.answer(slot: $0) }
@@ -109,6 +114,7 @@ extension Learner {
                 let allowed = (task ?? seenClasses).filter { $0 < logits.columns }.sorted()
                 let fallback = best(logits, row: r, among: allowed.isEmpty ? Array(0..<logits.columns) : allowed)
                 (network[r], gate[r], product[r], prior[r], predicted[r]) = (fallback, fallback, fallback, fallback, fallback)
+                course[r] = fallback
                 for answer in trying { trials[answer]![r] = fallback }
                 continue
             }
@@ -122,8 +128,10 @@ extension Learner {
                 product[r] = gate[r]
                 prior[r] = own[argmax(priorLog(own))].label
                 predicted[r] = discriminantAnswer(z, row: r, among: task)
+                course[r] = predicted[r]
                 continue
             }
+            course[r] = discriminantAnswer(z, row: r, among: task)
             var classMass: [Int: Double] = [:]
             var contributions: [(slot: Int, label: Int, mass: Double)] = []
             var triedMass = [[Int: Double]](repeating: [:], count: trying.count)
@@ -172,7 +180,7 @@ extension Learner {
             predicted = predicted.map { _ in frequent }
         }
         return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product,
-                       prior: prior, trials: trials)
+                       prior: prior, course: course, trials: trials)
     }
 
     /// The samples of each class in the gate's statistics, over all slots (only `task`'s

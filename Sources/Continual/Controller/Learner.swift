@@ -68,6 +68,10 @@ public struct Learner: Sendable {
     public internal(set) var generator: SeededGenerator
     public internal(set) var history = LearnerHistory()
     public internal(set) var prequential = PrequentialAccuracy()
+    /// The gate's own answers scored before learning, where the course follows them
+    /// (`LearnerConfiguration.courseReadsGate`): the growth trigger's windowed error rate
+    /// reads it. Nil elsewhere: it reads `prequential`, the served answers.
+    public internal(set) var course: PrequentialAccuracy?
     public internal(set) var counters = Counters()
     /// Classes seen so far.
     public internal(set) var seenClasses: Set<Int> = []
@@ -161,6 +165,7 @@ public struct Learner: Sendable {
                                  anchored: anchored, widensTails: widensTails)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
+        course = configuration.courseReadsGate ? Self.courseAccuracy() : nil
         shrinkage = ShrinkageChoice(blends: statistics != nil ? configuration.gateShrinkageBlends ?? [0] : [0],
                                     leading: statistics.map { configuration.narrowHeadFeatures(of: $0.featureCount) } ?? [])
         let judged = statistics != nil && configuration.arbiter.enabled && configuration.arbiter.fixed == nil
@@ -349,10 +354,16 @@ public struct Learner: Sendable {
         let answers = self.answers(pass: pass, input: scaled)
         let correct = (0..<n).map { answers.predicted[$0] == labels[$0] }
         let errors = correct.reduce(0) { $0 + ($1 ? 0 : 1) }
+        // The course (detectors, drift, growth, the charge of each row) follows the gate's
+        // own answer where the configuration says so, the served one elsewhere.
+        let followsGate = configuration.courseReadsGate
+        let courseCorrect = followsGate ? (0..<n).map { answers.course[$0] == labels[$0] } : correct
+        let courseErrors = courseCorrect.reduce(0) { $0 + ($1 ? 0 : 1) }
         var drifted = false
         if firstVisit {
             prequential.record(correct)
-            for c in correct where drift.update(c ? 0 : 1) { drifted = true }
+            course?.record(courseCorrect)
+            for c in courseCorrect where drift.update(c ? 0 : 1) { drifted = true }
             recordArbiter(answers, labels: labels)
             chooseShrinkage(pass: pass, labels: labels)
             if !novel.isEmpty && counters.firstVisits > 0 { widenHeadForNewClasses() }
@@ -369,7 +380,7 @@ public struct Learner: Sendable {
         // 2. Covariance of every hidden neuron with correctness (first visits).
         if firstVisit && !keep.isEmpty {
             tracker.update(hidden: kept == nil ? pass.hidden : pass.hidden.map { $0.gatherRows(keep) },
-                           correct: keep.map { correct[$0] })
+                           correct: keep.map { courseCorrect[$0] })
         }
         // The detectors, computed at most once per batch and only when something reads
         // them: a growth trigger, or the covariance cost on a trainable trunk.
@@ -387,7 +398,7 @@ public struct Learner: Sendable {
         if firstVisit {
             counters.firstVisits += n
             decision = decideGrowth(
-                novelty: hadLearned && !novel.isEmpty, drifted: drifted, batchSamples: n, batchErrors: errors, novel: novel,
+                novelty: hadLearned && !novel.isEmpty, drifted: drifted, batchSamples: n, batchErrors: courseErrors, novel: novel,
                 scalerRows: usable, report: &report, logger: logger)
         }
         counters.batches = batchNumber
@@ -397,7 +408,7 @@ public struct Learner: Sendable {
 
         // 4. Who was in charge of each row; some rows of the slot in charge are set aside
         // to judge it later; the others join the gate's statistics.
-        let charge = slotsInCharge(answering: answers.answering, correct: correct)
+        let charge = slotsInCharge(answering: followsGate ? answers.slots : answers.answering, correct: courseCorrect)
         let inCharge = slotInCharge
         var learned = keep
         if firstVisit {
@@ -492,6 +503,10 @@ public struct Learner: Sendable {
         }
         return (outcomes, loss)
     }
+
+    /// A record of the gate's own answers for the growth trigger's window (the served
+    /// accuracy's window, without its plotted series).
+    static func courseAccuracy() -> PrequentialAccuracy { PrequentialAccuracy(seriesCapacity: 2) }
 
     /// The slices of `rows` rows that the training steps of one batch take: one slice of
     /// everything without `rowsPerStep`, otherwise `ceil(rows / rowsPerStep)` consecutive

@@ -69,6 +69,20 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     public var gateNarrowHeads: [Double]? = [0.0625, 0.015625]
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
+    /// Whether the learner's course follows its gate's own answer rather than the one it
+    /// serves: the correctness the error detectors, the drift test and the growth
+    /// trigger read, and the slot in charge of each row, come from what the gate alone
+    /// (the `discriminant` predictor) would answer, so that who answers in a slot never
+    /// changes what is learned, and the mixture's parts are the gate-alone learner's,
+    /// bit for bit. Nil or false (what configurations saved before it read): the course
+    /// follows the served answer.
+    public var courseFollowsGate: Bool? = true
+
+    /// Whether the course reads answers other than the served ones: `courseFollowsGate`
+    /// on a mixture that routes by pairs (elsewhere the two are the same).
+    public var courseReadsGate: Bool {
+        courseFollowsGate == true && predictor == .mixture && gateFeatureCount != nil
+    }
     /// How inputs are scaled before anything reads them: each feature's transform is fixed
     /// once it has shown 32 varying values or, from the 128th sample on (a default
     /// batch), as soon as it has varied at all (see `InputScaler`).
