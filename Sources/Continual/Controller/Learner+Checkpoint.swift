@@ -271,6 +271,11 @@ extension Learner {
                                     : "a record of the gate's answers (course) is saved for a configuration whose course does not follow the gate",
                                 file: file)
         }
+        guard saved.arbiter.inputRuns.allSatisfy({ $0.width == 0 || $0.width == model.inputWidth }) else {
+            throw .invalidValue(path: "/sections/learner/state",
+                                reason: "the arbiter's input runs count \(saved.arbiter.inputRuns.map(\.width)) features, the model reads \(model.inputWidth)",
+                                file: file)
+        }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
             throw .invalidValue(path: "/sections/learner/state", reason: "seen classes \(saved.seenClasses) outside 0..<\(model.classCount)", file: file)
         }

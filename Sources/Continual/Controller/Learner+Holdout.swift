@@ -129,9 +129,10 @@ extension Learner {
     }
 
     /// Whether an answer other than the gate's in `slot` is checked on all the slot's
-    /// replayed samples: with `checksReplayedRows`, when the slot's labels come in runs.
+    /// replayed samples: with `checksReplayedRows`, when the slot's labels come in runs,
+    /// or (`checksInputRuns`) its inputs do.
     func checksEveryReplayedRow(slot: Int) -> Bool {
-        arbiter.settings.checksReplayedRows && arbiter.labelsComeInRuns(slot: slot)
+        arbiter.settings.checksReplayedRows && arbiter.comesInRuns(slot: slot)
     }
 
     /// Whether the mixture is right on rows of scaled `input` with `labels`, with each

@@ -217,9 +217,11 @@ extension Learner {
         return mass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
     }
 
-    /// Feeds the arbiter every first-visit row that a pair-routing gate routed.
-    mutating func recordArbiter(_ answers: Answers, labels: [Int]) {
+    /// Feeds the arbiter every first-visit row that a pair-routing gate routed, with its
+    /// raw inputs `x`.
+    mutating func recordArbiter(_ answers: Answers, labels: [Int], inputs x: Matrix) {
         guard let gate = answers.gate, let product = answers.product, let prior = answers.prior else { return }
+        arbiter.recordInputs(x, slots: answers.slots, limit: Self.magnitudeLimit)
         for r in labels.indices {
             let y = labels[r]
             arbiter.record(slot: answers.slots[r], label: y, gate: gate[r] == y, network: answers.network[r] == y,

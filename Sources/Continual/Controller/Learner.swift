@@ -364,7 +364,7 @@ public struct Learner: Sendable {
             prequential.record(correct)
             course?.record(courseCorrect)
             for c in courseCorrect where drift.update(c ? 0 : 1) { drifted = true }
-            recordArbiter(answers, labels: labels)
+            recordArbiter(answers, labels: labels, inputs: x)
             chooseShrinkage(pass: pass, labels: labels)
             if !novel.isEmpty && counters.firstVisits > 0 { widenHeadForNewClasses() }
         }
