@@ -57,11 +57,19 @@ judges on the replayed rows first (a head other than plain OAS answering, a judg
 due, labels in runs; Learner.headJudgementPending), which scores every replayed row
 with the head fitted without it.
 
+Not reproduced, and said on stderr: in a stream whose labels or inputs came in runs
+(stream_comes_in_runs), `moe eval` also judges answers on the replayed rows (the prior
+and the stream's most frequent class against the gate, scored leave-one-out; a holdout's
+choice where the inputs run; Learner.snapshot()). Where such a judgement changes a
+slot's answer, this script's predictions differ from moe eval's on the rows that slot
+answers; `moe eval` says who answers.
+
 Swift computes in float32 and this script in float64 from the same float32 weights, so
 logits agree to about 1e-6 relative; a prediction can differ only on a near tie.
 """
 import argparse
 import json
+import math
 import struct
 import sys
 
@@ -178,6 +186,50 @@ def labels_come_in_runs(arbiter):
         if q < 1 and (repeats - pairs * q) / (pairs * q * (1 - q)) ** 0.5 > 3:
             return True
     return False
+
+
+RUNS_TAIL = 0.5 * math.erfc(3 / math.sqrt(2))  # AnswerArbiter.runsZ = 3, one-sided
+
+
+def upper_quantile(p):
+    """The standard normal's upper quantile of p (Abramowitz and Stegun 26.2.23, as
+    InputRuns.upperQuantile)."""
+    t = math.sqrt(-2 * math.log(p))
+    return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t ** 3)
+
+
+def inputs_come_in_runs(arbiter):
+    """AnswerArbiter.inputsComeInRuns for some slot (InputRuns): the largest lag-one serial
+    correlation of a feature, times the square root of the rows, among the features whose
+    spread is not on a few rows, passes the normal quantile of the runs' tail over their
+    number."""
+    if not (arbiter.get("settings") or {}).get("checksInputRuns"):
+        return False
+    for runs in arbiter.get("inputRuns") or []:
+        n = runs["count"]
+        if n <= 2:
+            continue
+        m2, m4 = np.asarray(runs["m2"], dtype=float), np.asarray(runs["m4"], dtype=float)
+        successive = np.asarray(runs["successive"], dtype=float)
+        spread = (m2 > 0) & (m4 > 0)
+        effective = np.where(spread, m2 * m2 / np.where(spread, m4, 1), 0)
+        tested = spread & (effective * effective / n >= 30)
+        if tested.sum() and ((1 - successive[tested] / (2 * m2[tested])) * math.sqrt(n)).max() > upper_quantile(RUNS_TAIL / tested.sum()):
+            return True
+    return False
+
+
+def stream_comes_in_runs(learner):
+    """Whether moe eval judges this learner's answers on its replayed rows: its arbiter
+    chooses (enabled, no fixed answer) with a judgement on the replayed rows, and the
+    stream's labels or inputs came in runs (AnswerArbiter.streamComesInRuns)."""
+    arbiter = (learner or {}).get("arbiter") or {}
+    settings = arbiter.get("settings") or {}
+    if settings.get("fixed") or not settings.get("enabled", True):
+        return False
+    if not (settings.get("judgesPriorOnReplayedRows") or settings.get("checksReplayedRows")):
+        return False
+    return labels_come_in_runs(arbiter) or inputs_come_in_runs(arbiter)
 
 
 def head_judged_on_replayed_rows(f, learner):
@@ -725,6 +777,10 @@ def main(argv):
                     "other than plain OAS answers, in a stream whose labels came in runs), and this script does "
                     "not reproduce that judgement; use moe eval, or stream with {\"gateNarrowHeads\": null, "
                     "\"gateShrinkageBlends\": null} for a head this script reproduces")
+            if stream_comes_in_runs(learner):
+                print("note: this learner's stream came in runs (labels or inputs), so moe eval also judges its "
+                      "answers on the replayed rows, which this script does not reproduce; where a judgement "
+                      "changes a slot's answer the predictions differ (moe eval says who answers)", file=sys.stderr)
             judge_held_slots(f, learner)
             p = forward(f, learner, x)
             result = p.logits

@@ -110,6 +110,31 @@ struct CheckpointPredictScriptTests {
         try checkStreamedLearner(width: 48, levels: true, learnerConfig: #"{"refitOnDoubling": null}"#, expectsRefusal: true)
     }
 
+    @Test("The script tells a stream whose inputs came in runs as the learner does, and says so")
+    func inputRunsNoted() throws {
+        guard let python = Self.python() else { return }
+        try withTemporaryDirectory { directory in
+            // Labels drawn at random; rows sorted by the sixth feature (which says nothing of
+            // the label), or left as drawn.
+            var generator = SeededGenerator(seed: 11)
+            let drawn = Self.rows(900, classes: [0, 1, 2], generator: &generator)
+            let sorted = drawn.sorted { $0.features[5] < $1.features[5] }
+            try Self.csv(Array(drawn.prefix(50)), labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
+            for (name, rows, runs) in [("sorted", sorted, true), ("drawn", drawn, false)] {
+                try Self.csv(rows, labels: true).write(toFile: directory.path("\(name).csv"), atomically: true, encoding: .utf8)
+                let checkpoint = directory.path("\(name).h5")
+                let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("\(name).csv"), "--label-column", "last",
+                                             "--hidden", "16", "--save", checkpoint])
+                #expect(stream.status == 0, "\(stream.error)")
+                let arbiter = try Learner(checkpoint: Checkpoint.load(from: checkpoint)).arbiter
+                #expect(arbiter.streamComesInRuns == runs && !arbiter.visits.indices.contains { arbiter.labelsComeInRuns(slot: $0) })
+                let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"],
+                                             in: nil, input: nil)
+                #expect(classes.status == 0 && classes.error.contains("stream came in runs") == runs, "\(name): \(classes.error)")
+            }
+        }
+    }
+
     /// The data seed of ``narrowHead()``: one where the narrow head answers at the end.
     static let narrowSeed: UInt64 = 1
 
@@ -150,6 +175,9 @@ struct CheckpointPredictScriptTests {
                 return
             }
             #expect(classes.status == 0, "\(classes.error)")
+            // The classes came one experience after another: the script says that moe eval
+            // also judges answers on the replayed rows.
+            #expect(classes.error.contains("stream came in runs"), "\(classes.error)")
             let predicted = classes.output.split(separator: "\n").map { Int($0) ?? -1 }
             let correct = zip(predicted, test).filter { $0 == $1.label }.count
             #expect(predicted.count == test.count)
