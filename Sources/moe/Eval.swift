@@ -106,6 +106,11 @@ struct Eval: ParsableCommand {
                     : " (the prior \($0 < 0 ? "behind" : "ahead of") the gate by \(fixed(abs($0), 1)) standard errors on the replayed rows)" }
             return "slot \(s) \(answer.rawValue)\(lead ?? "")"
         }.joined(separator: ", ")
+        let running = arbiter.visits.indices.filter { arbiter.inputsComeInRuns(slot: $0) }
+        if !running.isEmpty {
+            line += "; the inputs of slot\(running.count == 1 ? "" : "s") \(running.map(String.init).joined(separator: ", "))"
+                + " came in runs (a sorted or grouped file: an answer other than the gate's there must hold on the replayed rows)"
+        }
         if arbiter.answersMostFrequent, let t = arbiter.mostFrequentJudged {
             line += "; the stream's most frequent class answers every input (ahead of the mixture by \(fixed(t.advantage, 1))"
                 + " standard errors on the replayed rows, the gate scored leave-one-out)"

@@ -131,6 +131,10 @@ struct CheckpointPredictScriptTests {
                 let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"],
                                              in: nil, input: nil)
                 #expect(classes.status == 0 && classes.error.contains("stream came in runs") == runs, "\(name): \(classes.error)")
+                // moe eval says whose inputs came in runs.
+                let eval = MoeProcess.run(["eval", checkpoint, "--source", "csv:" + directory.path("\(name).csv"), "--label-column", "last"])
+                #expect(eval.status == 0 && (eval.output + eval.error).contains("the inputs of slot 0 came in runs") == runs,
+                        "\(name): \(eval.output) \(eval.error)")
             }
         }
     }
