@@ -461,7 +461,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// have shown one class (the prior always names it), or the stream's labels come in
     /// runs (the prior names the class of the moment; a slot of nearly one class cannot
     /// show its runs: the young men's residence in class order, 427 of one class and 4 of
-    /// another, where the prior won its counts 42 to 2).
+    /// another, where the prior won its counts 42 to 2), or its inputs do (``streamComesInRuns``).
     public func countsCannotJudgePrior(slot: Int) -> Bool {
         guard slot < visits.count, visits[slot] > 0 else { return false }
         return classSamples[slot].count < 2 || streamComesInRuns
