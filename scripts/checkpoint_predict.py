@@ -193,7 +193,7 @@ RUNS_TAIL = 0.5 * math.erfc(3 / math.sqrt(2))  # AnswerArbiter.runsZ = 3, one-si
 
 def upper_quantile(p):
     """The standard normal's upper quantile of p (Abramowitz and Stegun 26.2.23, as
-    InputRuns.upperQuantile)."""
+    InputMoments.normalQuantile)."""
     t = math.sqrt(-2 * math.log(p))
     return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t ** 3)
 

@@ -49,7 +49,7 @@ struct InputRunsTests {
     @Test("rows sorted by one feature, or kept in groups, come in runs; the same rows shuffled do not")
     func sortedAndGrouped() {
         let tail = AnswerArbiter.runsTail
-        #expect(abs(InputRuns.upperQuantile(tail) - AnswerArbiter.runsZ) < 1e-3)
+        #expect(abs(InputMoments.normalQuantile(upperTail: tail) - AnswerArbiter.runsZ) < 1e-3)
         // Sorted by the first of six features: its serial correlation is close to 1.
         let sorted = Self.runs(Self.rows(400, sorted: true))
         #expect(sorted.comeInRuns(tail: tail) && sorted.strongest.z > 15 && sorted.strongest.tested == 6)

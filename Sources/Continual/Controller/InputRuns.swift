@@ -117,14 +117,7 @@ public struct InputRuns: Sendable, Equatable, Codable {
     public func comeInRuns(tail: Double) -> Bool {
         let (z, tested) = strongest
         guard tested > 0 else { return false }
-        return z > Self.upperQuantile(tail / Double(tested))
-    }
-
-    /// The standard normal's upper quantile of `p` in (0, 0.5] (Abramowitz and Stegun
-    /// 26.2.23, within 4.5·10⁻⁴).
-    static func upperQuantile(_ p: Double) -> Double {
-        let t = (-2 * log(p)).squareRoot()
-        return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
+        return z > InputMoments.normalQuantile(upperTail: tail / Double(tested))
     }
 
     /// Checks a decoded value: every array as wide as the others, the count not negative,
