@@ -43,10 +43,16 @@ Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
   forward            trunk logits plus, on the rows routed to each expert, its output
                      times its routing weight; with expertOutput "slot" the trunk's logits
                      count with the trunk slot's weight (each slot writes its own logits)
+  judge_held_slots   before predicting, every slot with held rows (/sections/holdout) is
+                     judged as Learner.judge does: the mixture with the gate, the network,
+                     the product and the prior answering in the slot in turn, scored on
+                     the rows, each weighed by its class's share of the slot's first
+                     visits (class_weights, tally), chosen with holdoutZ
   learner_answers    a learner with a pair-routing gate: the heaviest slots until 99% of
                      the mass (at most 3) each answer among their classes with the
-                     network's, the gate's or the product's posterior (arbiter_answer:
-                     the arbiter's tallies in /sections/learner/state), mixed by mass;
+                     network's, the gate's or the product's posterior or the slot's prior
+                     (prior_log; arbiter_answer: the held rows' decision, else the
+                     arbiter's tallies in /sections/learner/state), mixed by mass;
                      the "discriminant" predictor answers with the gate's mass per class;
                      otherwise the logits answer among the classes seen
   model_answers      a model: the argmax, among the routed slots' classes when the gate
@@ -593,6 +599,9 @@ def arbiter_answer(learner, slot):
     if slot < len(decided) and decided[slot] is not None and not vetoed(decided[slot]):
         return decided[slot]
 
+    samples = arbiter.get("classSamples") or []
+    if settings.get("countsNeedTwoClasses", False) and slot < len(samples) and len(samples[slot]) < 2:
+        return "gate"
     z = settings.get("z", 1.5)
     candidates = []
     for name in ("network", "product", "prior"):
@@ -606,13 +615,47 @@ def arbiter_answer(learner, slot):
     return best[1] if best else "gate"
 
 
+def tally(gate, right, weights=None):
+    """Paired counts of `right` against `gate` (AnswerArbiter.tally): with weights, wins and
+    losses whose difference is the weighed lead where they disagree and whose sum is its
+    variance."""
+    lead = variance = 0.0
+    for r, (g, a) in enumerate(zip(gate, right)):
+        if g != a:
+            w = 1.0 if weights is None else weights[r]
+            lead += w if a else -w
+            variance += w * w
+    return (variance + lead) / 2, (variance - lead) / 2
+
+
+def class_weights(arbiter, slot, labels):
+    """Learner.classWeights: per held row, its class's share of the slot's first visits
+    over its share of the held rows (None when the slot has no visits recorded)."""
+    samples = arbiter.get("classSamples") or []
+    if slot >= len(samples) or not len(labels):
+        return None
+    counts = {int(c): n for c, n in samples[slot].items()}
+    total = float(sum(counts.values()))
+    if total <= 0:
+        return None
+    rows = {}
+    for y in labels:
+        rows[int(y)] = rows.get(int(y), 0) + 1
+    return [(counts.get(int(y), 0) / total) / (rows[int(y)] / len(labels)) for y in labels]
+
+
 def judge_held_slots(f, learner):
     """Learner.snapshot(): when the head is stale or rows are held out, every slot with
-    held rows (the slot in charge's holdout, frozen slots' retained rows in
-    /sections/holdout) is judged again against the head `moe eval` uses: its network's,
-    the gate's and their product's answers among the slot's classes, counted against the
-    gate's where they disagree (AnswerArbiter.decide with holdoutZ). The decisions
-    replace the saved ones in `learner`."""
+    held rows (frozen slots' retained rows, then the slot in charge's holdout, in
+    /sections/holdout) is judged again against the head `moe eval` uses
+    (Learner.judge): the mixture's prediction with the gate, the network, the product
+    and the prior answering in the slot in turn, the other slots as the arbiter says, is
+    scored on the rows; each is counted against the gate's where they disagree, each row
+    weighed as its class's share of the slot's first visits over its share of the rows
+    (weighsHeldRowsByClass), and AnswerArbiter.decide chooses with holdoutZ. The decisions
+    replace the saved ones in `learner`. (Swift then checks a decision other than the
+    gate's on the replayed rows of the classes the slot stopped seeing; this script reads
+    that check as saved.)"""
     if learner is None or "sections/holdout" not in f:
         return
     arbiter = learner.get("arbiter") or {}
@@ -633,40 +676,33 @@ def judge_held_slots(f, learner):
     decided = list(arbiter.get("decided", []))
     threshold = settings.get("holdoutZ", settings.get("z", 1.5))
     for s, x, y in groups:
-        members = [(k, pair["label"]) for k, pair in enumerate(pairs) if pair["slot"] == s]
-        if not members or not len(y):
+        if not any(pair["slot"] == s for pair in pairs) or not len(y):
             continue
         p = forward(f, learner, np.asarray(x, dtype=np.float32))
-        z = p.routing[3]
-        counts = {"network": [0, 0], "product": [0, 0]}
-        for r in range(len(y)):
-            values = slot_logits(f, p, s, r)
-            network = log_softmax([values[label] for _, label in members])
-            gate_log = log_softmax([z[r, k] for k, _ in members])
-            product = log_softmax(network + gate_log)
-            gate_right = members[int(np.argmax(gate_log))][1] == y[r]
-            for name, answer in (("network", network), ("product", product)):
-                right = members[int(np.argmax(answer))][1] == y[r]
-                if right and not gate_right:
-                    counts[name][0] += 1
-                if gate_right and not right:
-                    counts[name][1] += 1
-        a, b = advantage(*counts["network"]), advantage(*counts["product"])
+        right = {}
+        for name in ("gate", "network", "product", "prior"):
+            predicted = learner_answers(f, learner, p, trying=(s, name))
+            right[name] = [int(a) == int(b) for a, b in zip(predicted, y)]
+        weights = class_weights(arbiter, s, y) if settings.get("weighsHeldRowsByClass", False) else None
+        tallies = {name: tally(right["gate"], right[name], weights) for name in ("network", "product", "prior")}
+        choice, best = "gate", None
+        for name in ("network", "product", "prior"):  # the first of the largest surplus, as Swift's max(by:)
+            wins, losses = tallies[name]
+            if advantage(wins, losses) > threshold and (best is None or wins - losses > best):
+                choice, best = name, wins - losses
+        undecided = dict(learner, arbiter=dict(arbiter, decided=[None] * max(len(decided), s + 1)))
+        counted = arbiter_answer(undecided, s)
         while len(decided) <= s:
             decided.append(None)
-        if max(a, b) > threshold:
-            decided[s] = "network" if a >= b else "product"
-        elif settings.get("holdoutDefersToCounts", False):
-            # A holdout that cannot tell leaves the slot to the counts, unless the gate
-            # is ahead of their answer on it by the same margin.
-            undecided = dict(learner, arbiter=dict(arbiter, decided=[None] * len(decided)))
-            counted = arbiter_answer(undecided, s)
-            ahead = {"network": a, "product": b}.get(counted, 0.0)
-            decided[s] = None if counted != "gate" and ahead >= -threshold else "gate"
+        if (settings.get("holdoutDefersToCounts", False) and choice == "gate" and counted != "gate"
+                and advantage(*tallies[counted]) >= -threshold):
+            # A holdout that cannot tell leaves the slot to the counts, unless the gate is
+            # ahead of their answer on it by the same margin.
+            decided[s] = None
         else:
-            decided[s] = "gate"
-    arbiter["decided"] = decided
-    learner["arbiter"] = arbiter
+            decided[s] = choice
+        arbiter = dict(arbiter, decided=list(decided))
+        learner["arbiter"] = arbiter
 
 
 def best_label(mass):
@@ -674,12 +710,21 @@ def best_label(mass):
     return max(mass.items(), key=lambda item: (item[1], -item[0]))[0]
 
 
-def learner_answers(f, learner, p):
+def prior_log(f, own):
+    """Learner.priorLog: a slot's prior over its pairs, the log-share of each pair's
+    samples in the gate's statistics (at least half a sample each)."""
+    counts = f["sections/gate_statistics/counts"][()] if "sections/gate_statistics" in f else np.zeros(0)
+    return log_softmax([np.log(max(0.5, float(counts[k]) if k < len(counts) else 0.0)) for k, _ in own])
+
+
+def learner_answers(f, learner, p, trying=None):
     """Learner.predict: with a gate that routes by (slot, class) pairs, the heaviest slots
     until they hold 99% of the mass (at most 3) each answer among their classes, with the
-    network's, the gate's or the product's posterior as the arbiter chose, weighted by
-    the slot's mass; a `discriminant` predictor answers with the gate alone. Otherwise
-    the logits answer among the classes seen."""
+    network's, the gate's, the product's posterior or the slot's prior (prior_log) as the
+    arbiter chose, weighted by the slot's mass; a `discriminant` predictor answers with
+    the gate alone. Otherwise the logits answer among the classes seen. With `trying`
+    (slot, answer), that answer replaces the arbiter's in that slot, as a judgement on
+    held rows tries it."""
     seen = sorted(learner.get("seenClasses", []))
     gate = p.architecture.get("gate") or {}
     if p.routing is None or not gate.get("routesByPairs") or p.routing[3] is None:
@@ -715,7 +760,11 @@ def learner_answers(f, learner, p):
             values = slot_logits(f, p, s, r)
             network = log_softmax([values[label] for _, label in own])
             gate_log = log_softmax([z[r, k] for k, _ in own])
-            chosen = {"network": network, "gate": gate_log, "product": log_softmax(network + gate_log)}[arbiter_answer(learner, s)]
+            answer = trying[1] if trying is not None and trying[0] == s else arbiter_answer(learner, s)
+            if answer == "prior":
+                chosen = prior_log(f, own)
+            else:
+                chosen = {"network": network, "gate": gate_log, "product": log_softmax(network + gate_log)}[answer]
             for (_, label), value in zip(own, chosen):
                 class_mass[label] = class_mass.get(label, 0.0) + mass[r, s] * np.exp(value)
         answers.append(best_label(class_mass))

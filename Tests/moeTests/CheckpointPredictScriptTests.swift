@@ -139,6 +139,69 @@ struct CheckpointPredictScriptTests {
         }
     }
 
+    @Test("A slot that answers with its prior is answered so by the script (it stopped with an error naming the prior)")
+    func priorAnswers() throws {
+        // Six columns of noise, one class 85% of the rows, shuffled: the prior wins its counts.
+        var generator = SeededGenerator(seed: 17)
+        let rows = (0..<3000).map { _ -> (features: [Float], label: Int) in
+            ((0..<6).map { _ in generator.nextNormal() }, generator.nextUnitDouble() < 0.85 ? 0 : 1)
+        }
+        let answers = try Self.compareWithLearner(train: rows, test: Array(rows.prefix(300)), arguments: ["--hidden", "16"])
+        #expect(answers == ["prior"])
+    }
+
+    @Test("Held rows are judged as moe eval judges them: the mixture with each answer in the slot, rows weighed by class")
+    func heldRowsJudged() throws {
+        // 7,000 rows in one slot (held rows after its first 4,096), classes set by the signs
+        // of two columns and the size of a third, a gate over four random features.
+        var generator = SeededGenerator(seed: 19)
+        let rows = (0..<8000).map { _ -> (features: [Float], label: Int) in
+            let x = (0..<6).map { _ in generator.nextNormal() }
+            return (x, ((x[0] > 0) != (x[1] > 0) ? 1 : 0) + (abs(x[2]) > 0.8 ? 2 : 0))
+        }
+        let config = #"{"gate": {"classPosterior": {"features": 4}}, "gateNarrowHeads": null}"#
+        let answers = try Self.compareWithLearner(train: Array(rows.prefix(7000)), test: Array(rows.suffix(1000)),
+                                                  arguments: ["--hidden", "64,64"], learnerConfig: config) { learner in
+            #expect(!learner.holdout.isEmpty)
+        }
+        #expect(answers.count == 1 && answers != ["gate"], "\(answers)")
+    }
+
+    /// Streams `train` with `moe stream` (and `arguments`, and a learner configuration),
+    /// then checks that the script's classes for `test` are those of the learner `moe
+    /// eval` rebuilds, row by row, with nothing said on stderr; returns who answers in
+    /// each slot (`moe eval --json`). `inspect` sees the saved learner.
+    static func compareWithLearner(train: [(features: [Float], label: Int)], test: [(features: [Float], label: Int)],
+                                   arguments: [String], learnerConfig: String? = nil,
+                                   inspect: (Learner) throws -> Void = { _ in }) throws -> [String] {
+        guard let python = python() else { return [] }
+        var answers: [String] = []
+        try withTemporaryDirectory { directory in
+            try csv(train, labels: true).write(toFile: directory.path("train.csv"), atomically: true, encoding: .utf8)
+            try csv(test, labels: true).write(toFile: directory.path("test.csv"), atomically: true, encoding: .utf8)
+            try csv(test, labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
+            var configuration: [String] = []
+            if let learnerConfig {
+                try learnerConfig.write(toFile: directory.path("learner.json"), atomically: true, encoding: .utf8)
+                configuration = ["--learner-config", directory.path("learner.json")]
+            }
+            let checkpoint = directory.path("learner.h5")
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "last",
+                                         "--save", checkpoint] + arguments + configuration)
+            #expect(stream.status == 0, "\(stream.error)")
+            let eval = MoeProcess.run(["eval", checkpoint, "--source", "csv:" + directory.path("test.csv"), "--label-column", "last", "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            answers = MoeProcess.json(eval)?["answers"] as? [String] ?? []
+            let learner = try Learner(checkpoint: Checkpoint.load(from: checkpoint))
+            try inspect(learner)
+            let classes = MoeProcess.run(executable: python, [script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
+            #expect(classes.status == 0 && classes.error.isEmpty, "\(classes.error)")
+            let predicted = classes.output.split(separator: "\n").map { Int($0) ?? -1 }
+            #expect(predicted == learner.snapshot().predict(Matrix(test.map(\.features))))
+        }
+        return answers
+    }
+
     /// The data seed of ``narrowHead()``: one where the narrow head answers at the end.
     static let narrowSeed: UInt64 = 1
 
