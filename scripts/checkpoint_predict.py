@@ -679,10 +679,8 @@ def judge_held_slots(f, learner):
         if not any(pair["slot"] == s for pair in pairs) or not len(y):
             continue
         p = forward(f, learner, np.asarray(x, dtype=np.float32))
-        right = {}
-        for name in ("gate", "network", "product", "prior"):
-            predicted = learner_answers(f, learner, p, trying=(s, name))
-            right[name] = [int(a) == int(b) for a, b in zip(predicted, y)]
+        tried = learner_answers(f, learner, p, trying=s)
+        right = {name: [int(a) == int(b) for a, b in zip(tried[name], y)] for name in TRIED}
         weights = class_weights(arbiter, s, y) if settings.get("weighsHeldRowsByClass", False) else None
         tallies = {name: tally(right["gate"], right[name], weights) for name in ("network", "product", "prior")}
         choice, best = "gate", None
@@ -710,11 +708,13 @@ def best_label(mass):
     return max(mass.items(), key=lambda item: (item[1], -item[0]))[0]
 
 
-def prior_log(f, own):
+def prior_log(counts, own):
     """Learner.priorLog: a slot's prior over its pairs, the log-share of each pair's
-    samples in the gate's statistics (at least half a sample each)."""
-    counts = f["sections/gate_statistics/counts"][()] if "sections/gate_statistics" in f else np.zeros(0)
+    samples in the gate's statistics (`counts`; at least half a sample each)."""
     return log_softmax([np.log(max(0.5, float(counts[k]) if k < len(counts) else 0.0)) for k, _ in own])
+
+
+TRIED = ("gate", "network", "product", "prior")
 
 
 def learner_answers(f, learner, p, trying=None):
@@ -722,26 +722,40 @@ def learner_answers(f, learner, p, trying=None):
     until they hold 99% of the mass (at most 3) each answer among their classes, with the
     network's, the gate's, the product's posterior or the slot's prior (prior_log) as the
     arbiter chose, weighted by the slot's mass; a `discriminant` predictor answers with
-    the gate alone. Otherwise the logits answer among the classes seen. With `trying`
-    (slot, answer), that answer replaces the arbiter's in that slot, as a judgement on
-    held rows tries it."""
+    the gate alone. Otherwise the logits answer among the classes seen. With `trying` (a
+    slot), it returns the answers with each of TRIED in that slot in turn, the others as
+    the arbiter chose, as a judgement on held rows tries them: a dict of arrays."""
     seen = sorted(learner.get("seenClasses", []))
     gate = p.architecture.get("gate") or {}
-    if p.routing is None or not gate.get("routesByPairs") or p.routing[3] is None:
+    variants = TRIED if trying is not None else (None,)
+    answers = {v: [] for v in variants}
+
+    def result():
+        return {v: np.array(a) for v, a in answers.items()} if trying is not None else np.array(answers[None])
+
+    def by_logits(r):
         allowed = [c for c in seen if c < p.logits.shape[1]] or list(range(p.logits.shape[1]))
-        return np.array([allowed[int(np.argmax(p.logits[r, allowed]))] for r in range(len(p.logits))])
+        return allowed[int(np.argmax(p.logits[r, allowed]))]
+
+    if p.routing is None or not gate.get("routesByPairs") or p.routing[3] is None:
+        for r in range(len(p.logits)):
+            for v in variants:
+                answers[v].append(by_logits(r))
+        return result()
     selected, _, mass, z = p.routing
     pairs = p.architecture.get("gatePairs") or []
     members = [[(k, pairs[k]["label"]) for k in own] for own in p.columns]
     discriminant = learner["configuration"].get("predictor") == "discriminant"
-    answers = []
+    counts = f["sections/gate_statistics/counts"][()] if "sections/gate_statistics" in f else np.zeros(0)
+    chosen_answer = [arbiter_answer(learner, s) for s in range(len(members))]
     for r in range(len(z)):
         if discriminant:
             weights = np.exp(z[r] - z[r].max())
             totals = {}
             for k, pair in enumerate(pairs):
                 totals[pair["label"]] = totals.get(pair["label"], 0.0) + weights[k]
-            answers.append(best_label(totals))
+            for v in variants:
+                answers[v].append(best_label(totals))
             continue
         order = sorted((s for s in range(len(members)) if members[s] and mass[r, s] > 0), key=lambda s: (-mass[r, s], s))
         routed, total = [], 0.0
@@ -751,24 +765,25 @@ def learner_answers(f, learner, p, trying=None):
             if total >= 0.99:
                 break
         if not routed:
-            allowed = [c for c in seen if c < p.logits.shape[1]] or list(range(p.logits.shape[1]))
-            answers.append(allowed[int(np.argmax(p.logits[r, allowed]))])
+            for v in variants:
+                answers[v].append(by_logits(r))
             continue
-        class_mass = {}
+        class_mass = {v: {} for v in variants}
         for s in routed:
             own = members[s]
             values = slot_logits(f, p, s, r)
             network = log_softmax([values[label] for _, label in own])
             gate_log = log_softmax([z[r, k] for k, _ in own])
-            answer = trying[1] if trying is not None and trying[0] == s else arbiter_answer(learner, s)
-            if answer == "prior":
-                chosen = prior_log(f, own)
-            else:
-                chosen = {"network": network, "gate": gate_log, "product": log_softmax(network + gate_log)}[answer]
-            for (_, label), value in zip(own, chosen):
-                class_mass[label] = class_mass.get(label, 0.0) + mass[r, s] * np.exp(value)
-        answers.append(best_label(class_mass))
-    return np.array(answers)
+            distributions = {"network": network, "gate": gate_log, "product": log_softmax(network + gate_log)}
+            for v in variants:
+                answer = v if s == trying else chosen_answer[s]
+                if answer not in distributions:
+                    distributions[answer] = prior_log(counts, own)
+                for (_, label), value in zip(own, distributions[answer]):
+                    class_mass[v][label] = class_mass[v].get(label, 0.0) + mass[r, s] * np.exp(value)
+        for v in variants:
+            answers[v].append(best_label(class_mass[v]))
+    return result()
 
 
 def model_answers(p):
