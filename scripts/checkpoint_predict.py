@@ -35,7 +35,10 @@ Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
                      Learner.snapshot() does
   route_by_classes   softmax over the head's logits on random ReLU features of the gate
                      input; a slot's mass is the probability of its columns, its score
-                     the log of that; the top k slots, weights renormalised
+                     the log of that; the top k slots, weights renormalised; a slot with
+                     its own head (/sections/slot_statistics, slot_heads, refitted from
+                     the slot's own statistics as the gate's head is) splits its mass
+                     among its classes by that head (adjust_by_slot_heads)
   route_learned      a learned gate: linear scores plus bias per slot, softmax; all slots
                      or the top k; weights the probabilities (renormalised if configured)
   expert_output      an expert: its detectors' activations, then its context (the
@@ -378,14 +381,15 @@ def slot_columns(architecture, slot_count):
     return trunk + [sorted(e["classes"]) for e in architecture["experts"]]
 
 
-def fit_discriminant(f, class_count, blend=0.0, leading=None):
+def fit_discriminant(f, class_count, blend=0.0, leading=None, group="sections/gate_statistics"):
     """The head Learner.refitHead() computes from /sections/gate_statistics: a linear
     discriminant with a shared covariance shrunk by Oracle Approximating Shrinkage, moved
     a share `blend` of the way to the identity (the learner's shrinkage choice, while its
     statistics hold fewer samples than features; its classes are the head's columns:
     classes, or (slot, class) pairs). A narrow head (`leading` features) is the same fit
-    on the statistics' leading features, the weight's other rows zero."""
-    s = f["sections/gate_statistics"]
+    on the statistics' leading features, the weight's other rows zero. `group` names
+    the statistics: the gate's, or one slot's own (/sections/slot_statistics/<slot>)."""
+    s = f[group]
     width = int(s.attrs["feature_count"])
     p = min(leading or width, width)
     counts, sums = s["counts"][()], s["sums"][()].reshape(-1, width)[:, :p]
@@ -418,21 +422,99 @@ def fit_discriminant(f, class_count, blend=0.0, leading=None):
     return weight, bias
 
 
+def shrinkage_form(learner):
+    """The blend and leading features of the learner's shrinkage choice now."""
+    choice = learner.get("shrinkage") if learner else None
+    if not choice:
+        return 0.0, None
+    leading = (choice.get("leading") or [None] * len(choice["blends"]))[choice["current"]]
+    return choice["blends"][choice["current"]], leading
+
+
 def class_head(f, learner, columns):
     """A class-posterior gate's head: refitted when the learner's is stale, as
-    `moe eval` does (Learner.snapshot()); else as stored."""
+    `moe eval` does (Learner.snapshot()); else as stored. Returns (weight, bias,
+    refitted)."""
     stale = learner is not None and learner["counters"].get("headIsStale", False)
     if stale and "sections/gate_statistics" in f and f["sections/gate_statistics/counts"][()].sum() > 1:
         try:
-            choice = learner.get("shrinkage")
-            blend = choice["blends"][choice["current"]] if choice else 0.0
-            leading = (choice.get("leading") or [None] * len(choice["blends"]))[choice["current"]] if choice else None
-            weight, bias = fit_discriminant(f, columns, blend, leading)
+            weight, bias = fit_discriminant(f, columns, *shrinkage_form(learner))
             if np.all(np.isfinite(weight)) and np.all(np.isfinite(bias)):
-                return weight, bias
+                return weight, bias, True
         except np.linalg.LinAlgError:
             pass
-    return parameter(f, "gate.head.weight"), parameter(f, "gate.head.bias")
+    return parameter(f, "gate.head.weight"), parameter(f, "gate.head.bias"), False
+
+
+def slot_heads(f, learner, width, refitted):
+    """Each slot's own head (/sections/slot_statistics, GateSlotHeads): as stored, and,
+    when the gate's head was refitted before predicting, refitted as
+    Learner.refitSlotHeads does: every slot whose statistics hold at least as many
+    samples as the gate has features and that has no head yet, is in charge and took
+    samples since its fit, has no fitted sample count (frozen since), or holds twice the
+    samples it held then. Returns (weight,
+    bias, slots) or None."""
+    if "sections/slot_statistics" not in f:
+        return None
+    group = f["sections/slot_statistics"]
+    p = parameter(f, "gate.features.weight").shape[1]
+    if "head_weight" in group:
+        weight = np.zeros((p, width))
+        bias = np.full((1, width), UNSEEN_CLASS_BIAS)
+        stored_weight, stored_bias = group["head_weight"][()], group["head_bias"][()].reshape(1, -1)
+        weight[:, :stored_weight.shape[1]] = stored_weight
+        bias[:, :stored_bias.shape[1]] = stored_bias
+        slots = [int(s) for s in group["head_slots"][()]]
+    else:
+        weight, bias, slots = np.zeros((p, width)), np.full((1, width), UNSEEN_CLASS_BIAS), []
+    if refitted:
+        architecture = load_architecture(f)
+        pairs = architecture["gatePairs"]
+        in_charge = len(architecture["experts"]) if architecture["gate"].get("includesTrunk", True) else len(architecture["experts"]) - 1
+        fitted = dict(zip((int(s) for s in group["fitted_slots"][()]), group["fitted_samples"][()]))
+        for name in sorted(k for k in group.keys() if k.isdigit()):
+            s = int(name)
+            samples = group[name]["counts"][()].sum()
+            if samples < p:
+                continue
+            before = fitted.get(s)
+            if before is not None and s in slots and not (s == in_charge and samples > before) and samples < 2 * before:
+                continue
+            try:
+                w, b = fit_discriminant(f, width, *shrinkage_form(learner), group=f"sections/slot_statistics/{name}")
+            except np.linalg.LinAlgError:
+                continue
+            if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+                continue
+            own = [c for c, pair in enumerate(pairs[:width]) if pair["slot"] == s]
+            weight[:, own] = w[:, own]
+            bias[:, own] = b[:, own]
+            if s not in slots:
+                slots = sorted(slots + [s])
+    return (weight, bias, slots) if slots else None
+
+
+def adjust_by_slot_heads(z, phi, heads, columns):
+    """GateSlotHeads.adjusting: each own slot's columns become its own head's logits,
+    shifted so that the slot keeps the mass the pooled head gives it."""
+    if heads is None:
+        return z
+    weight, bias, slots = heads
+    own = phi @ weight + bias
+    z = z.copy()
+    for s in slots:
+        members = [c for c in columns[s] if c < z.shape[1]] if s < len(columns) else []
+        if not members or len(members) != len(columns[s]) or np.any(bias[0, members] <= UNSEEN_CLASS_BIAS / 2):
+            continue
+        pooled = _log_sum_exp(z[:, members])
+        mine = _log_sum_exp(own[:, members])
+        z[:, members] = own[:, members] - mine[:, None] + pooled[:, None]
+    return z
+
+
+def _log_sum_exp(values):
+    top = values.max(axis=1)
+    return top + np.log(np.exp(values - top[:, None]).sum(axis=1))
 
 
 def top_k(scores, k):
@@ -445,8 +527,10 @@ def route_by_classes(f, learner, gate, x, hidden, columns, width):
     """A class-posterior gate: the head's logits z on random ReLU features of the gate
     input; a slot's mass is the softmax probability of its columns, its score the log of
     that; the top k slots, weights renormalised. Returns (selected, weights, mass, z)."""
-    weight, bias = class_head(f, learner, width)
-    z = gate_features(f, gate_input(gate, x, hidden)) @ weight + bias
+    weight, bias, refitted = class_head(f, learner, width)
+    phi = gate_features(f, gate_input(gate, x, hidden))
+    z = phi @ weight + bias
+    pooled = z
     shifted = np.exp(z - z.max(axis=1, keepdims=True))
     total = shifted.sum(axis=1)
     scores = np.full((len(x), len(columns)), -np.inf)
@@ -460,6 +544,7 @@ def route_by_classes(f, learner, gate, x, hidden, columns, width):
                 scores[:, s] = np.where(part > 0, np.log(part / total), -np.inf)
     _, k = case(gate["selection"])
     selected, weights = renormalised(mass, top_k(scores, min(k, len(columns))))
+    z = adjust_by_slot_heads(pooled, phi, slot_heads(f, learner, width, refitted), columns)
     return selected, weights, mass, z
 
 

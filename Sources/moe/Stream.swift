@@ -197,6 +197,9 @@ struct Stream: ParsableCommand {
         /// Input features whose tails the scaler widened (nil unless
         /// `inputScaling.online.widensTails` is set).
         var widenedFeatures: Int?
+        /// The slots that answer among their classes with their own discriminant
+        /// (`LearnerConfiguration.slotHeads`; empty while none does).
+        var slotHeads: [Int] = []
     }
 
     func run() throws {
@@ -483,6 +486,12 @@ struct Stream: ParsableCommand {
         console.say("the gate's head: " + (narrow.map { "OAS over the first \($0) of its \(features) features" }
                                             ?? (blend == 0 ? "OAS over all its features" : "shrunk \(blend) of the way from OAS to the identity"))
             + (candidates.isEmpty ? "" : " (still choosing; against it where they disagree: " + candidates.joined(separator: ", ") + ")"))
+        if learner.model.gate.slotCount > 1 && !learner.slotStatistics.isEmpty {
+            let own = learner.model.gate.slotHeads?.slots ?? []
+            console.say("slots answering among their classes with their own covariance: "
+                        + (own.isEmpty ? "none yet" : own.map(String.init).joined(separator: ", "))
+                        + " of \(learner.model.gate.slotCount) (a slot's own head once it holds as many samples as the gate has features)")
+        }
         let widening = learner.scaler.flatMap { $0.widensTails ? $0 : nil }
         if let widening {
             console.say("widened tails: \(widening.widenedFeatures.count) of \(widening.width) input features continue past the farthest value they had shown")
@@ -512,7 +521,8 @@ struct Stream: ParsableCommand {
             flopsByPhase: phases.flops,
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
             gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing,
-            gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }, widenedFeatures: widening?.widenedFeatures.count))
+            gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }, widenedFeatures: widening?.widenedFeatures.count,
+            slotHeads: learner.model.gate.slotHeads?.slots ?? []))
     }
 }
 

@@ -13,6 +13,12 @@ import MoE
 //   /sections/gate_statistics/<name> float64: class statistics of the gate (counts, sums,
 //                                   scatter) over the head's (slot, class) columns;
 //                                   pending: float32 [rows, features] not yet in the scatter
+//   /sections/slot_statistics/<slot>/<name> the same, each slot's own pairs only (with
+//                                   `slotHeads`, once the gate has two slots); head_weight,
+//                                   head_bias float32 and head_slots int64: the slots' own
+//                                   heads (`GateSlotHeads`); fitted_slots int64 and
+//                                   fitted_samples float64: each fitted slot's samples at
+//                                   its last fit
 //   /sections/scaler/<name>         the input scaler: center, inverse_scale (float32, what
 //                                   predictions use), mean, squares (float64), first
 //                                   (float32), varying, fixed (int64); @count, @evidence, @clip, @settle, @winsorise,
@@ -72,14 +78,21 @@ extension Learner {
         var covariance = CheckpointSection()
         for (name, values) in tracker.state.namedArrays { covariance.insert(.doubles(values), at: name) }
         sections["covariance"] = covariance
-        if let statistics {
-            var section = CheckpointSection(attributes: ["feature_count": .int(Int64(statistics.featureCount))])
-            for (name, values) in statistics.state where name != "pending" { section.insert(.doubles(values), at: name) }
-            // Pending rows are Float32 in memory: stored as such (half the bytes, the same bits).
-            let pending = statistics.pendingRows
-            let p = statistics.featureCount
-            section.insert(.float32(Matrix(rows: pending.count / p, columns: p, scalars: pending)), at: "pending")
-            sections["gate_statistics"] = section
+        if let statistics { sections["gate_statistics"] = Self.statisticsSection(statistics) }
+        if !slotStatistics.isEmpty {
+            var section = CheckpointSection()
+            for (slot, own) in slotStatistics {
+                section.children[String(slot)] = Self.statisticsSection(own)
+            }
+            if let heads = model.gate.slotHeads {
+                section.insert(.float32(heads.weight), at: "head_weight")
+                section.insert(.float32(heads.bias), at: "head_bias")
+                section.insert(.integers(heads.slots.map(Int64.init)), at: "head_slots")
+            }
+            let fitted = slotHeadSamples.keys.sorted()
+            section.insert(.integers(fitted.map(Int64.init)), at: "fitted_slots")
+            section.insert(.doubles(fitted.map { slotHeadSamples[$0]! }), at: "fitted_samples")
+            sections["slot_statistics"] = section
         }
         if let scaler {
             sections["scaler"] = CheckpointSection(
@@ -202,6 +215,8 @@ extension Learner {
                                     reason: "statistics for \(statistics!.classCount) columns, the gate has \(model.gatePairs.count) pairs", file: file)
             }
         }
+        let (slotStatistics, slotHeads, slotHeadSamples) = try Self.restoreSlotStatistics(
+            checkpoint.sections["slot_statistics"], model: model, enabled: statistics != nil, file: file)
 
         var scaler: InputScaler?
         if case .online = saved.configuration.inputScaling {
@@ -286,6 +301,9 @@ extension Learner {
         self.tracker = tracker
         self.halfLearning = saved.halfLearning
         self.statistics = statistics
+        self.slotStatistics = slotStatistics
+        self.slotHeadSamples = slotHeadSamples
+        self.model.gate.slotHeads = slotHeads
         self.scaler = scaler
         self.arbiter = saved.arbiter
         self.shrinkage = shrinkage
@@ -421,5 +439,77 @@ extension CheckpointSection {
             result.merge(nested) { a, _ in a }
         }
         return result
+    }
+}
+
+extension Learner {
+    /// Class statistics as a section: counts, sums and the scatter's upper triangle in
+    /// Float64, the pending rows as the Float32 rows they are (half the bytes, the same bits).
+    static func statisticsSection(_ statistics: ClassStatistics) -> CheckpointSection {
+        var section = CheckpointSection(attributes: ["feature_count": .int(Int64(statistics.featureCount))])
+        for (name, values) in statistics.state where name != "pending" { section.insert(.doubles(values), at: name) }
+        let pending = statistics.pendingRows
+        let p = statistics.featureCount
+        section.insert(.float32(Matrix(rows: pending.count / p, columns: p, scalars: pending)), at: "pending")
+        return section
+    }
+
+    /// Each slot's own statistics and heads, checked against the model: slots that exist,
+    /// the gate's feature count, columns of the slot's own pairs only. Absent (files saved
+    /// before slot heads, or before a second slot): none.
+    static func restoreSlotStatistics(_ section: CheckpointSection?, model: MixtureOfExperts, enabled: Bool,
+                                      file: String?) throws(CheckpointError) -> ([Int: ClassStatistics], GateSlotHeads?, [Int: Double]) {
+        guard let section else { return ([:], nil, [:]) }
+        let path = "/sections/slot_statistics"
+        guard enabled else {
+            throw .invalidValue(path: path, reason: "slot statistics are saved for a learner whose gate keeps no statistics", file: file)
+        }
+        let p = model.gate.featureCount, pairs = model.gatePairs
+        var statistics: [Int: ClassStatistics] = [:]
+        for name in section.children.keys.sorted() {
+            guard let slot = Int(name), slot >= 0, slot < model.gate.slotCount, String(slot) == name else {
+                throw .invalidValue(path: "\(path)/\(name)", reason: "not a slot of the gate (0..<\(model.gate.slotCount))", file: file)
+            }
+            let child = section.children[name]!
+            let count = Int(try child.int("feature_count"))
+            guard count == p else {
+                throw .invalidValue(path: "\(path)/\(name)@feature_count", reason: "\(count) features, the gate has \(p)", file: file)
+            }
+            let state = try child.allDoubles(float32: ["pending"])
+            let own: ClassStatistics
+            do {
+                own = try ClassStatistics(featureCount: count, state: state)
+            } catch {
+                throw .invalidValue(path: "\(path)/\(name)", reason: "\(error)", file: file)
+            }
+            let stray = own.classes.filter { $0 >= pairs.count || pairs[$0].slot != slot }
+            guard own.classCount <= pairs.count, stray.isEmpty else {
+                throw .invalidValue(path: "\(path)/\(name)/counts",
+                                    reason: "statistics for columns \(own.classes) of \(pairs.count) pairs; slot \(slot)'s own are \(pairs.indices.filter { pairs[$0].slot == slot })",
+                                    file: file)
+            }
+            statistics[slot] = own
+        }
+        let fittedSlots = try section.integers("fitted_slots").map { Int($0) }
+        let fittedSamples = try section.doubles("fitted_samples", shape: [fittedSlots.count])
+        guard Set(fittedSlots).count == fittedSlots.count,
+              zip(fittedSlots, fittedSamples).allSatisfy({ statistics[$0] != nil && $1.isFinite && $1 >= 0 && $1 <= statistics[$0]!.sampleCount }) else {
+            throw .invalidValue(path: "\(path)/fitted_slots",
+                                reason: "slots \(fittedSlots) fitted at \(fittedSamples) samples: distinct slots with statistics, at most the samples they hold",
+                                file: file)
+        }
+        let fitted = Dictionary(uniqueKeysWithValues: zip(fittedSlots, fittedSamples))
+        guard section.datasets["head_weight"] != nil else { return (statistics, nil, fitted) }
+        let weight = try section.matrix("head_weight", rows: p)
+        let bias = try section.matrix("head_bias", rows: 1, columns: weight.columns)
+        let slots = try section.integers("head_slots").map { Int($0) }
+        guard weight.columns <= pairs.count, weight.isFinite, bias.isFinite, !slots.isEmpty,
+              slots == slots.sorted(), Set(slots).count == slots.count, slots.allSatisfy({ statistics[$0] != nil }) else {
+            throw .invalidValue(
+                path: "\(path)/head_weight",
+                reason: "slot heads of \(weight.columns) columns for slots \(slots): at most \(pairs.count) finite columns, for slots with statistics, ascending",
+                file: file)
+        }
+        return (statistics, GateSlotHeads(weight: weight, bias: bias, slots: slots), fitted)
     }
 }

@@ -49,6 +49,9 @@ extension Learner {
                 classes: novelty ? Set(novel) : nil, context: configuration.expertContext, generator: &generator)
             // Frozen parameters never step again: their optimizer state goes.
             optimizer.forget(model.frozen)
+            // The frozen slot's own head is fitted once more, on all its samples, at the
+            // next refit (then only when its samples double).
+            slotHeadSamples[frozenSlot] = nil
             // A new slot is in charge: its error rate starts over; the one that stops
             // learning is judged on its holdout.
             drift.reset()
@@ -102,6 +105,7 @@ extension Learner {
                 added = true
             }
         }
+        addToSlotStatistics(features: all, rows: rows, columns: columns)
         statistics!.update(features: all, rows: rows.count == all.rows ? nil : rows, labels: columns)
         counters.samplesSinceRefit += rows.count
         counters.headIsStale = true
@@ -144,6 +148,7 @@ extension Learner {
             counters.pairCountsAtRefit = kept.statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
+            refitSlotHeads(columns: columns)
             return
         }
         let generation = self.statistics!.generation
@@ -182,6 +187,7 @@ extension Learner {
             counters.pairCountsAtRefit = statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
+            refitSlotHeads(columns: columns)
         } catch {
             // Too few samples to fit yet: keep the previous head and try again when some
             // pair's samples double (without its counts, doubling never fired again and

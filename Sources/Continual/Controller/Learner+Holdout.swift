@@ -212,6 +212,7 @@ extension Learner {
                 added = true
             }
         }
+        addToSlotStatistics(features: features, rows: nil, columns: columns)
         statistics!.update(features: features, labels: columns)
         counters.samplesSinceRefit += labels.count
         counters.headIsStale = true

@@ -4,11 +4,13 @@ import MoE
 /// report beside the replay buffer, counted as stored (Float32 weights, Float64
 /// statistics, the full square scatter, the pending rows), not as a checkpoint packs them.
 public struct LearnerMemory: Sendable, Equatable, Codable {
-    /// Trainable and frozen weights of the trunk, the experts and the gate's head.
+    /// Trainable and frozen weights of the trunk, the experts and the gate's head (and
+    /// the slots' own heads).
     public var weights = 0
     /// The gate's random projection (fixed at creation, never trained).
     public var randomFeatures = 0
-    /// The gate's class statistics: counts, sums and the full `p x p` Float64 scatter.
+    /// The gate's class statistics: counts, sums and the full `p x p` Float64 scatter,
+    /// and each slot's own (`Learner.slotStatistics`).
     public var statistics = 0
     /// Rows whose scatter is not yet added to the statistics.
     public var pendingRows = 0
@@ -46,10 +48,11 @@ extension Learner {
         model.forEachParameter { path, value in
             if random.contains(path) { m.randomFeatures += float * value.count } else { m.weights += float * value.count }
         }
-        if let statistics {
-            m.pendingRows = statistics.pendingBytes
-            m.statistics = statistics.residentBytes - statistics.pendingBytes
+        for part in [statistics].compactMap({ $0 }) + slotStatistics.values {
+            m.pendingRows += part.pendingBytes
+            m.statistics += part.residentBytes - part.pendingBytes
         }
+        if let heads = model.gate.slotHeads { m.weights += float * (heads.weight.count + heads.bias.count) }
         m.covariance = double * tracker.widths.reduce(0, +) * 7
         m.replay = float * replay.features.scalars.count + int * (replay.labels.count + replay.tags.count)
         m.holdout = float * (holdout.scalars.count + holdout.retainedScalars.count)

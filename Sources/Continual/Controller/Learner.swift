@@ -51,6 +51,12 @@ public struct Learner: Sendable {
     public internal(set) var shrinkage: ShrinkageChoice
     /// The heads of the other blends fitted at the last refit, by blend index (saved).
     var shrinkageHeads: [Int: GateHead] = [:]
+    /// Each slot's own statistics over its (slot, class) columns, from the moment the
+    /// gate has two slots (`LearnerConfiguration.slotHeads`; saved): what its own head
+    /// (`GateSlotHeads`) is fitted from.
+    public internal(set) var slotStatistics: [Int: ClassStatistics] = [:]
+    /// The samples each slot's statistics held when its own head was last fitted (saved).
+    var slotHeadSamples: [Int: Double] = [:]
     /// The blends whose heads are fitted beside the current one.
     public var fittedShrinkageBlends: [Int] { shrinkageHeads.keys.sorted() }
     /// Whether this is a ``snapshot()`` that has judged its held slots and learned
@@ -520,7 +526,8 @@ public struct Learner: Sendable {
     /// Floats kept besides the weights: the replay buffer and every statistic.
     public var memoryFloats: (replay: Int, statistics: Int) {
         let covariance = tracker.widths.reduce(0, +) * 7
-        return (replay.memoryFloats, covariance + (statistics?.memoryInFloats ?? 0))
+        let own = slotStatistics.values.reduce(0) { $0 + $1.memoryInFloats }
+        return (replay.memoryFloats, covariance + (statistics?.memoryInFloats ?? 0) + own)
     }
 
     func validate(_ x: Matrix, _ labels: [Int], source: String) throws(LearnerError) {

@@ -77,6 +77,13 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// bit for bit. Nil or false (what configurations saved before it read): the course
     /// follows the served answer.
     public var courseFollowsGate: Bool? = true
+    /// Whether, once the gate has two slots, each slot keeps statistics of its own pairs
+    /// (their within-pair scatter apart from the other slots') and, once they hold as many
+    /// samples as the gate has features, answers among its classes with its own
+    /// discriminant, the gate's pooled head still weighing the slots (`GateSlotHeads`).
+    /// Nil or false (what configurations saved before it read): every slot answers with
+    /// the pooled head's columns.
+    public var slotHeads: Bool? = true
 
     /// Whether the course reads answers other than the served ones: `courseFollowsGate`
     /// on a mixture that routes by pairs (elsewhere the two are the same).

@@ -17,7 +17,8 @@ public struct GatePass: Sendable {
     /// Class-posterior gates: the random features `φ` of the input (`n x features`).
     public var features: Matrix?
     /// Class-posterior gates: the head's logits `φ W + b` (`n x columns`), whose softmax
-    /// is the posterior over classes (or over (slot, class) pairs).
+    /// is the posterior over classes (or over (slot, class) pairs); with slot heads, each
+    /// such slot's columns are its own head's, keeping its mass (`GateSlotHeads`).
     public var headLogits: Matrix?
     /// Standard normal noise `ε` (`n x S`), when noisy routing was on.
     var noise: Matrix?
@@ -146,6 +147,9 @@ extension Gate {
             }
         }
         let routing = route(scores: scores, mass: mass, renormalizes: true)
+        // The slots' masses are the pooled head's; inside a slot with its own head, the
+        // split among its classes is that head's (`GateSlotHeads`).
+        if let slotHeads { z = slotHeads.adjusting(z, features: phi, slotColumns: members) }
         return GatePass(scores: scores, probabilities: mass, routing: routing, loadBalancingLoss: 0, input: input,
                         features: phi, headLogits: z)
     }

@@ -36,6 +36,11 @@ public struct Gate: Parameterized {
     public var headWeight = Matrix(rows: 0, columns: 0)
     /// Class-posterior gate: class head bias (`1 x classes`), set from statistics.
     public var headBias = Matrix(rows: 0, columns: 0)
+    /// Class-posterior gate routing by pairs: the slots that answer among their classes
+    /// with their own discriminant (nil: every slot with the pooled head's columns). Set
+    /// by the learner from per-slot statistics; not a parameter (a checkpoint keeps it
+    /// with the learner's state).
+    public var slotHeads: GateSlotHeads?
 
     /// Bias given to the head column of a class the discriminant has not yet described:
     /// its posterior is zero, so widening the output never changes routing.
