@@ -77,6 +77,18 @@ struct SlotHeadsTests {
         #expect(inCharge == 1)
     }
 
+    @Test("a slot frozen with fewer samples than the gate has features keeps no statistics and answers with the pooled head")
+    func tooSmallAtFreeze() throws {
+        // 768 rows before the third class arrives, a gate over 1,024 features: the trunk's
+        // slot is frozen with fewer samples than features.
+        let learner = try Self.learner { $0.gate = .classPosterior(features: 1024) }
+        #expect(learner.model.experts.count >= 1)
+        let statistics = try #require(learner.statistics)
+        #expect(statistics.sampleCount > 0 && learner.slotStatistics[0] == nil)
+        #expect(learner.slotStatistics[learner.slotInCharge] != nil)
+        #expect(!(learner.model.gate.slotHeads?.slots.contains(0) ?? false))
+    }
+
     @Test("without the setting (configurations saved before it) no slot keeps statistics and every slot answers with the pooled head")
     func offKeepsThePooledHead() throws {
         let learner = try Self.learner { $0.slotHeads = nil }

@@ -49,9 +49,9 @@ extension Learner {
                 classes: novelty ? Set(novel) : nil, context: configuration.expertContext, generator: &generator)
             // Frozen parameters never step again: their optimizer state goes.
             optimizer.forget(model.frozen)
-            // The frozen slot's own head is fitted once more, on all its samples, at the
-            // next refit (then only when its samples double).
-            slotHeadSamples[frozenSlot] = nil
+            // The frozen slot's own statistics: started (the first growth), kept, or
+            // dropped when too small to fit a head (`Learner+SlotHeads.swift`).
+            slotFrozen(frozenSlot)
             // A new slot is in charge: its error rate starts over; the one that stops
             // learning is judged on its holdout.
             drift.reset()

@@ -25,25 +25,37 @@ extension Learner {
         }
         for s in bySlot.keys.sorted() {
             if slotStatistics[s] == nil {
-                // A slot starts when nothing of it is in the pooled statistics yet, or, for
-                // the trunk's slot when the second slot appears, when everything is its own.
-                // A learner resumed from a file saved without them cannot know a slot's
-                // part of the pooled scatter: that slot keeps the pooled head's columns.
-                var inSlot = 0.0, elsewhere = 0.0
-                for (c, n) in statistics.counts.enumerated() where n > 0 {
-                    if pairs[c].slot == s { inSlot += n } else { elsewhere += n }
-                }
-                if inSlot == 0 {
-                    slotStatistics[s] = ClassStatistics(featureCount: statistics.featureCount)
-                } else if elsewhere == 0 {
-                    slotStatistics[s] = statistics
-                } else {
-                    continue
-                }
+                // A new slot starts with its first sample. A slot that already has samples
+                // in the pooled statistics without its own (frozen too small, or resumed
+                // from a file saved without them) cannot know its part of the pooled
+                // scatter: it keeps the pooled head's columns.
+                guard !statistics.counts.indices.contains(where: { statistics.counts[$0] > 0 && pairs[$0].slot == s }) else { continue }
+                slotStatistics[s] = ClassStatistics(featureCount: statistics.featureCount)
             }
             let part = bySlot[s]!
             slotStatistics[s]!.update(features: features, rows: part.rows, labels: part.columns)
         }
+    }
+
+    /// A growth froze `slot`: its own head is fitted once more, on all its samples, at the
+    /// next refit (then only when its samples double). At the first growth the trunk's
+    /// slot starts its own statistics from the pooled ones, which were all its own. A
+    /// slot frozen with fewer samples than the gate has features learns only the rows it
+    /// answers right from now on, and would rarely, if ever, fit a head, while its scatter
+    /// holds 32 MB at 2048 features (letters in class order grew eight experts whose slots
+    /// held a few hundred rows each: 337 MB of statistics for one slot's head): its
+    /// statistics go, and it keeps the pooled head's columns.
+    mutating func slotFrozen(_ slot: Int) {
+        slotHeadSamples[slot] = nil
+        guard configuration.slotHeads == true, model.gate.configuration.pairRouting, let statistics else { return }
+        let p = Double(statistics.featureCount)
+        if slot == 0 && model.gate.slotCount == 2 && slotStatistics.isEmpty
+            && model.gatePairs.allSatisfy({ $0.slot == 0 || $0.slot == 1 })
+            && statistics.counts.indices.allSatisfy({ statistics.counts[$0] == 0 || model.gatePairs[$0].slot == 0 }) {
+            if statistics.sampleCount >= p { slotStatistics[0] = statistics }
+            return
+        }
+        if let own = slotStatistics[slot], own.sampleCount < p { slotStatistics[slot] = nil }
     }
 
     /// Fits the own head of every slot whose statistics hold at least as many samples as
