@@ -49,8 +49,8 @@ extension Learner {
         slotHeadSamples[slot] = nil
         guard configuration.slotHeads == true, model.gate.configuration.pairRouting, let statistics else { return }
         let p = Double(statistics.featureCount)
+        // The first growth: two slots, and every sample so far the trunk's.
         if slot == 0 && model.gate.slotCount == 2 && slotStatistics.isEmpty
-            && model.gatePairs.allSatisfy({ $0.slot == 0 || $0.slot == 1 })
             && statistics.counts.indices.allSatisfy({ statistics.counts[$0] == 0 || model.gatePairs[$0].slot == 0 }) {
             if statistics.sampleCount >= p { slotStatistics[0] = statistics }
             return
