@@ -452,8 +452,9 @@ def slot_heads(f, learner, width, refitted):
     Learner.refitSlotHeads does: every slot whose statistics hold at least as many
     samples as the gate has features and that has no head yet, is in charge and took
     samples since its fit, has no fitted sample count (frozen since), or holds twice the
-    samples it held then. Returns (weight,
-    bias, slots) or None."""
+    samples it held then. A head answers for its slot once it has won its counts
+    against the pooled head (head_answering; Learner.chooseSlotHeads): a head fitted
+    here has not. Returns (weight, bias, answering slots) or None."""
     if "sections/slot_statistics" not in f:
         return None
     group = f["sections/slot_statistics"]
@@ -465,8 +466,11 @@ def slot_heads(f, learner, width, refitted):
         weight[:, :stored_weight.shape[1]] = stored_weight
         bias[:, :stored_bias.shape[1]] = stored_bias
         slots = [int(s) for s in group["head_slots"][()]]
+        # Files saved before own heads had to win their counts: every fitted head answers.
+        answering = [int(s) for s in group["head_answering"][()]] if "head_answering" in group else list(slots)
     else:
         weight, bias, slots = np.zeros((p, width)), np.full((1, width), UNSEEN_CLASS_BIAS), []
+        answering = []
     if refitted:
         architecture = load_architecture(f)
         pairs = architecture["gatePairs"]
@@ -491,7 +495,7 @@ def slot_heads(f, learner, width, refitted):
             bias[:, own] = b[:, own]
             if s not in slots:
                 slots = sorted(slots + [s])
-    return (weight, bias, slots) if slots else None
+    return (weight, bias, answering) if answering else None
 
 
 def adjust_by_slot_heads(z, phi, heads, columns):

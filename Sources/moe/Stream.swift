@@ -200,6 +200,8 @@ struct Stream: ParsableCommand {
         /// The slots that answer among their classes with their own discriminant
         /// (`LearnerConfiguration.slotHeads`; empty while none does).
         var slotHeads: [Int] = []
+        /// The slots whose own discriminant is fitted, answering or not.
+        var slotHeadsFitted: [Int] = []
     }
 
     func run() throws {
@@ -487,10 +489,14 @@ struct Stream: ParsableCommand {
                                             ?? (blend == 0 ? "OAS over all its features" : "shrunk \(blend) of the way from OAS to the identity"))
             + (candidates.isEmpty ? "" : " (still choosing; against it where they disagree: " + candidates.joined(separator: ", ") + ")"))
         if learner.model.gate.slotCount > 1 && !learner.slotStatistics.isEmpty {
-            let own = learner.model.gate.slotHeads?.slots ?? []
+            let heads = learner.model.gate.slotHeads
+            let own = heads?.answering ?? []
+            let losing = (heads?.slots ?? []).filter { !own.contains($0) }
             console.say("slots answering among their classes with their own covariance: "
                         + (own.isEmpty ? "none yet" : own.map(String.init).joined(separator: ", "))
-                        + " of \(learner.model.gate.slotCount) (a slot's own head once it holds as many samples as the gate has features)")
+                        + " of \(learner.model.gate.slotCount)"
+                        + (losing.isEmpty ? "" : "; fitted, not ahead of the pooled head: " + losing.map(String.init).joined(separator: ", "))
+                        + " (a slot's own head is fitted once it holds as many samples as the gate has features, and answers once it has been right more often than the pooled one)")
         }
         let widening = learner.scaler.flatMap { $0.widensTails ? $0 : nil }
         if let widening {
@@ -522,7 +528,8 @@ struct Stream: ParsableCommand {
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
             gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing,
             gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }, widenedFeatures: widening?.widenedFeatures.count,
-            slotHeads: learner.model.gate.slotHeads?.slots ?? []))
+            slotHeads: learner.model.gate.slotHeads?.answering ?? [],
+            slotHeadsFitted: learner.model.gate.slotHeads?.slots ?? []))
     }
 }
 

@@ -16,7 +16,11 @@ import MoE
 //   /sections/slot_statistics/<slot>/<name> the same, each slot's own pairs only (with
 //                                   `slotHeads`, once the gate has two slots); head_weight,
 //                                   head_bias float32 and head_slots int64: the slots' own
-//                                   heads (`GateSlotHeads`); fitted_slots int64 and
+//                                   heads (`GateSlotHeads`), head_answering int64 the
+//                                   slots they answer for, head_wins and head_losses
+//                                   float64 their counts against the pooled head (per
+//                                   head_slots; files without them: every head answers);
+//                                   fitted_slots int64 and
 //                                   fitted_samples float64: each fitted slot's samples at
 //                                   its last fit
 //   /sections/scaler/<name>         the input scaler: center, inverse_scale (float32, what
@@ -79,7 +83,7 @@ extension Learner {
         for (name, values) in tracker.state.namedArrays { covariance.insert(.doubles(values), at: name) }
         sections["covariance"] = covariance
         if let statistics { sections["gate_statistics"] = Self.statisticsSection(statistics) }
-        if !slotStatistics.isEmpty {
+        if !slotStatistics.isEmpty || model.gate.slotHeads != nil {
             var section = CheckpointSection()
             for (slot, own) in slotStatistics {
                 section.children[String(slot)] = Self.statisticsSection(own)
@@ -88,6 +92,9 @@ extension Learner {
                 section.insert(.float32(heads.weight), at: "head_weight")
                 section.insert(.float32(heads.bias), at: "head_bias")
                 section.insert(.integers(heads.slots.map(Int64.init)), at: "head_slots")
+                section.insert(.integers(heads.answering.map(Int64.init)), at: "head_answering")
+                section.insert(.doubles(heads.slots.map { slotHeadTallies[$0]?.wins ?? 0 }), at: "head_wins")
+                section.insert(.doubles(heads.slots.map { slotHeadTallies[$0]?.losses ?? 0 }), at: "head_losses")
             }
             let fitted = slotHeadSamples.keys.sorted()
             section.insert(.integers(fitted.map(Int64.init)), at: "fitted_slots")
@@ -215,7 +222,7 @@ extension Learner {
                                     reason: "statistics for \(statistics!.classCount) columns, the gate has \(model.gatePairs.count) pairs", file: file)
             }
         }
-        let (slotStatistics, slotHeads, slotHeadSamples) = try Self.restoreSlotStatistics(
+        let (slotStatistics, slotHeads, slotHeadSamples, slotHeadTallies) = try Self.restoreSlotStatistics(
             checkpoint.sections["slot_statistics"], model: model, enabled: statistics != nil, file: file)
 
         var scaler: InputScaler?
@@ -303,6 +310,7 @@ extension Learner {
         self.statistics = statistics
         self.slotStatistics = slotStatistics
         self.slotHeadSamples = slotHeadSamples
+        self.slotHeadTallies = slotHeadTallies
         self.model.gate.slotHeads = slotHeads
         self.scaler = scaler
         self.arbiter = saved.arbiter
@@ -458,8 +466,9 @@ extension Learner {
     /// the gate's feature count, columns of the slot's own pairs only. Absent (files saved
     /// before slot heads, or before a second slot): none.
     static func restoreSlotStatistics(_ section: CheckpointSection?, model: MixtureOfExperts, enabled: Bool,
-                                      file: String?) throws(CheckpointError) -> ([Int: ClassStatistics], GateSlotHeads?, [Int: Double]) {
-        guard let section else { return ([:], nil, [:]) }
+                                      file: String?) throws(CheckpointError)
+        -> ([Int: ClassStatistics], GateSlotHeads?, [Int: Double], [Int: AnswerArbiter.Tally]) {
+        guard let section else { return ([:], nil, [:], [:]) }
         let path = "/sections/slot_statistics"
         guard enabled else {
             throw .invalidValue(path: path, reason: "slot statistics are saved for a learner whose gate keeps no statistics", file: file)
@@ -499,17 +508,47 @@ extension Learner {
                                 file: file)
         }
         let fitted = Dictionary(uniqueKeysWithValues: zip(fittedSlots, fittedSamples))
-        guard section.datasets["head_weight"] != nil else { return (statistics, nil, fitted) }
+        guard section.datasets["head_weight"] != nil else { return (statistics, nil, fitted, [:]) }
         let weight = try section.matrix("head_weight", rows: p)
         let bias = try section.matrix("head_bias", rows: 1, columns: weight.columns)
         let slots = try section.integers("head_slots").map { Int($0) }
+        // A frozen slot whose head does not answer keeps its head without statistics
+        // (`refitSlotHeads`); files saved before had statistics for every head.
+        let retiring = section.datasets["head_answering"] != nil
         guard weight.columns <= pairs.count, weight.isFinite, bias.isFinite, !slots.isEmpty,
-              slots == slots.sorted(), Set(slots).count == slots.count, slots.allSatisfy({ statistics[$0] != nil }) else {
+              slots == slots.sorted(), Set(slots).count == slots.count,
+              slots.allSatisfy({ statistics[$0] != nil || (retiring && $0 >= 0 && $0 < model.gate.slotCount) }) else {
             throw .invalidValue(
                 path: "\(path)/head_weight",
-                reason: "slot heads of \(weight.columns) columns for slots \(slots): at most \(pairs.count) finite columns, for slots with statistics, ascending",
+                reason: "slot heads of \(weight.columns) columns for slots \(slots): at most \(pairs.count) finite columns, for slots of the gate (with statistics, in files saved before 2026-12-03's fifth round), ascending",
                 file: file)
         }
-        return (statistics, GateSlotHeads(weight: weight, bias: bias, slots: slots), fitted)
+        // Files saved before own heads had to win their counts: every fitted head answers,
+        // with no counts yet.
+        guard section.datasets["head_answering"] != nil else {
+            return (statistics, GateSlotHeads(weight: weight, bias: bias, slots: slots), fitted, [:])
+        }
+        let answering = try section.integers("head_answering").map { Int($0) }
+        guard answering == answering.sorted(), Set(answering).count == answering.count,
+              answering.allSatisfy({ slots.contains($0) }) else {
+            throw .invalidValue(path: "\(path)/head_answering",
+                                reason: "slots \(answering) answer with their own heads: distinct slots of head_slots \(slots), ascending",
+                                file: file)
+        }
+        let wins = try section.doubles("head_wins", shape: [slots.count])
+        let losses = try section.doubles("head_losses", shape: [slots.count])
+        guard (wins + losses).allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw .invalidValue(path: "\(path)/head_wins",
+                                reason: "the own heads' counts against the pooled head must be finite and non-negative, got wins \(wins), losses \(losses)",
+                                file: file)
+        }
+        var tallies: [Int: AnswerArbiter.Tally] = [:]
+        for (k, s) in slots.enumerated() {
+            var t = AnswerArbiter.Tally()
+            t.wins = wins[k]
+            t.losses = losses[k]
+            tallies[s] = t
+        }
+        return (statistics, GateSlotHeads(weight: weight, bias: bias, slots: slots, answering: answering), fitted, tallies)
     }
 }

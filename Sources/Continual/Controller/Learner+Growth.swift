@@ -148,7 +148,7 @@ extension Learner {
             counters.pairCountsAtRefit = kept.statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
-            refitSlotHeads(columns: columns)
+            refitSlotHeads(columns: columns, judging: !remembering)
             return
         }
         let generation = self.statistics!.generation
@@ -187,7 +187,7 @@ extension Learner {
             counters.pairCountsAtRefit = statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
-            refitSlotHeads(columns: columns)
+            refitSlotHeads(columns: columns, judging: !remembering)
         } catch {
             // Too few samples to fit yet: keep the previous head and try again when some
             // pair's samples double (without its counts, doubling never fired again and

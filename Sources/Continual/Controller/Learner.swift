@@ -57,6 +57,9 @@ public struct Learner: Sendable {
     public internal(set) var slotStatistics: [Int: ClassStatistics] = [:]
     /// The samples each slot's statistics held when its own head was last fitted (saved).
     var slotHeadSamples: [Int: Double] = [:]
+    /// Per slot with an own head: its paired counts against the pooled head on first
+    /// visits, faded (`chooseSlotHeads`; saved).
+    public internal(set) var slotHeadTallies: [Int: AnswerArbiter.Tally] = [:]
     /// The blends whose heads are fitted beside the current one.
     public var fittedShrinkageBlends: [Int] { shrinkageHeads.keys.sorted() }
     /// Whether this is a ``snapshot()`` that has judged its held slots and learned
@@ -372,6 +375,7 @@ public struct Learner: Sendable {
             for c in courseCorrect where drift.update(c ? 0 : 1) { drifted = true }
             recordArbiter(answers, labels: labels, inputs: x)
             chooseShrinkage(pass: pass, labels: labels)
+            chooseSlotHeads(pass: pass, labels: labels)
             if !novel.isEmpty && counters.firstVisits > 0 { widenHeadForNewClasses() }
         }
 

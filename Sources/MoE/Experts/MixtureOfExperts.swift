@@ -278,7 +278,7 @@ public struct MixtureOfExperts: Parameterized {
 
     /// The head columns of every gate slot, for a class-posterior gate's scores: the
     /// indices of its pairs when the gate routes by pairs, its classes otherwise.
-    var slotColumns: [[Int]] {
+    public var slotColumns: [[Int]] {
         if gate.configuration.pairRouting {
             var columns = [[Int]](repeating: [], count: gate.slotCount)
             for (k, pair) in gatePairs.enumerated() { columns[pair.slot].append(k) }
