@@ -9,24 +9,32 @@ struct LearnerCourseTests {
     /// networks learn better than a gate over 64 random features, so the arbiter has
     /// answers other than the gate's to choose while learning); then a third class, far
     /// away on two other features, arrives and grows an expert.
-    static func stream() -> [(Matrix, [Int])] {
+    /// With `fourthBatches`, a fourth class, far away on two more features, comes after
+    /// `thirdBatches` batches of the third (the same draws as without it until then).
+    static func stream(thirdBatches: Int = 12, fourthBatches: Int = 0) -> [(Matrix, [Int])] {
         var g = SeededGenerator(seed: 17)
-        func batch(_ n: Int, third: Bool) -> (Matrix, [Int]) {
+        func batch(_ n: Int, newest: Int) -> (Matrix, [Int]) {
             var x = Matrix(rows: n, columns: 8)
             var labels: [Int] = []
             for r in 0..<n {
                 for j in 0..<8 { x[r, j] = g.nextNormal() }
-                if third && g.nextInt(below: 3) == 0 {
+                let pick = newest >= 2 ? g.nextInt(below: 3) : -1
+                if pick == 0 {
                     x[r, 3] += 5
                     x[r, 4] += 5
                     labels.append(2)
+                } else if newest >= 3 && pick == 1 {
+                    x[r, 5] += 5
+                    x[r, 6] += 5
+                    labels.append(3)
                 } else {
                     labels.append(x[r, 0] * x[r, 1] > 0 ? 1 : 0)
                 }
             }
             return (x, labels)
         }
-        return (0..<24).map { _ in batch(32, third: false) } + (0..<12).map { _ in batch(32, third: true) }
+        return (0..<24).map { _ in batch(32, newest: 1) } + (0..<thirdBatches).map { _ in batch(32, newest: 2) }
+            + (0..<fourthBatches).map { _ in batch(32, newest: 3) }
     }
 
     static func learner(_ change: (inout LearnerConfiguration) -> Void = { _ in }) throws -> Learner {

@@ -94,34 +94,6 @@ struct SlotHeadsTests {
         }
     }
 
-    /// The course stream (`LearnerCourseTests.stream()`) with a fourth class after the
-    /// third: two growths.
-    static func fourClasses(thirdBatches: Int = 12) -> [(Matrix, [Int])] {
-        var g = SeededGenerator(seed: 17)
-        func batch(_ n: Int, newest: Int) -> (Matrix, [Int]) {
-            var x = Matrix(rows: n, columns: 8)
-            var labels: [Int] = []
-            for r in 0..<n {
-                for j in 0..<8 { x[r, j] = g.nextNormal() }
-                let pick = g.nextInt(below: 3)
-                if newest >= 2 && pick == 0 {
-                    x[r, 3] += 5
-                    x[r, 4] += 5
-                    labels.append(2)
-                } else if newest >= 3 && pick == 1 {
-                    x[r, 5] += 5
-                    x[r, 6] += 5
-                    labels.append(3)
-                } else {
-                    labels.append(x[r, 0] * x[r, 1] > 0 ? 1 : 0)
-                }
-            }
-            return (x, labels)
-        }
-        return (0..<24).map { _ in batch(32, newest: 1) } + (0..<thirdBatches).map { _ in batch(32, newest: 2) }
-            + (0..<12).map { _ in batch(32, newest: 3) }
-    }
-
     /// Two experiences whose features share a common factor with different loadings,
     /// 6,000 rows each: one growth, and the trunk's slot holds rows back.
     static func twoFactors() -> [(Matrix, [Int])] {
@@ -170,12 +142,13 @@ struct SlotHeadsTests {
         #expect(quiet.model.forward(Self.probe()).gate!.headLogits == pooled.model.forward(Self.probe()).gate!.headLogits)
     }
 
-    /// A learner of ``fourClasses(thirdBatches:)`` with 24 batches of the third class.
+    /// A learner of the course stream with 24 batches of the third class and 12 of a
+    /// fourth: two growths.
     static func twoGrowths() throws -> Learner {
         var c = LearnerConfiguration.small()
         c.replayCapacity = 200
         var learner = try Learner(configuration: c, inputWidth: 8, classCount: 4)
-        for (x, y) in fourClasses(thirdBatches: 24) { _ = try learner.observe(features: x, labels: y) }
+        for (x, y) in LearnerCourseTests.stream(thirdBatches: 24, fourthBatches: 12) { _ = try learner.observe(features: x, labels: y) }
         return learner
     }
 
