@@ -512,12 +512,12 @@ extension Learner {
         let weight = try section.matrix("head_weight", rows: p)
         let bias = try section.matrix("head_bias", rows: 1, columns: weight.columns)
         let slots = try section.integers("head_slots").map { Int($0) }
-        // A frozen slot whose head does not answer keeps its head without statistics
-        // (`refitSlotHeads`); files saved before had statistics for every head.
-        let retiring = section.datasets["head_answering"] != nil
+        // Files saved with the heads' counts may keep a frozen slot's head without its
+        // statistics (`refitSlotHeads`); files saved before had statistics for every head.
+        let counted = section.datasets["head_answering"] != nil
         guard weight.columns <= pairs.count, weight.isFinite, bias.isFinite, !slots.isEmpty,
               slots == slots.sorted(), Set(slots).count == slots.count,
-              slots.allSatisfy({ statistics[$0] != nil || (retiring && $0 >= 0 && $0 < model.gate.slotCount) }) else {
+              slots.allSatisfy({ statistics[$0] != nil || (counted && $0 >= 0 && $0 < model.gate.slotCount) }) else {
             throw .invalidValue(
                 path: "\(path)/head_weight",
                 reason: "slot heads of \(weight.columns) columns for slots \(slots): at most \(pairs.count) finite columns, for slots of the gate (with statistics, in files saved before 2026-12-03's fifth round), ascending",
@@ -525,7 +525,7 @@ extension Learner {
         }
         // Files saved before own heads had to win their counts: every fitted head answers,
         // with no counts yet.
-        guard section.datasets["head_answering"] != nil else {
+        guard counted else {
             return (statistics, GateSlotHeads(weight: weight, bias: bias, slots: slots), fitted, [:])
         }
         let answering = try section.integers("head_answering").map { Int($0) }

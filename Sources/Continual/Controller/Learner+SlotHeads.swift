@@ -74,26 +74,39 @@ extension Learner {
     mutating func chooseSlotHeads(pass: MixtureOfExperts.Forward, labels: [Int]) {
         guard var heads = model.gate.slotHeads, !heads.slots.isEmpty, let phi = pass.gate?.features,
               phi.columns == heads.weight.rows else { return }
-        let pooled = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias).logits(phi)
-        let members = model.slotColumns.map { $0.filter { $0 < pooled.columns } }
+        let (pooled, members) = pooledLogits(phi)
         let own = heads.ownLogits(phi)
-        let base = labels.indices.map { discriminantAnswer(pooled, row: $0, among: nil) == labels[$0] }
+        let base = rightAnswers(pooled, labels: labels)
         let fade = exp2(-1 / ShrinkageChoice.halfLife)
         for s in heads.slots {
             let adjusted = heads.adjusting(pooled, features: phi, slotColumns: members, only: [s], own: own)
             var tally = slotHeadTallies[s] ?? AnswerArbiter.Tally()
-            for r in labels.indices {
-                tally.record(discriminantAnswer(adjusted, row: r, among: nil) == labels[r], gate: base[r], fade: fade)
-            }
+            for (right, gate) in zip(rightAnswers(adjusted, labels: labels), base) { tally.record(right, gate: gate, fade: fade) }
             slotHeadTallies[s] = tally
-            let answers = heads.answering.contains(s)
-            if !answers && tally.advantage > ShrinkageChoice.z {
-                heads.answering = (heads.answering + [s]).sorted()
-            } else if answers && tally.advantage < -ShrinkageChoice.z {
-                heads.answering.removeAll { $0 == s }
-            }
+            Self.settle(&heads, slot: s, advantage: tally.advantage)
         }
         model.gate.slotHeads = heads
+    }
+
+    /// The pooled head's logits on gate features `phi`, and each slot's columns among them.
+    func pooledLogits(_ phi: Matrix) -> (logits: Matrix, members: [[Int]]) {
+        let pooled = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias).logits(phi)
+        return (pooled, model.slotColumns.map { $0.filter { $0 < pooled.columns } })
+    }
+
+    /// Whether the discriminant's answer in `z` names each row's label.
+    func rightAnswers(_ z: Matrix, labels: [Int]) -> [Bool] {
+        labels.indices.map { discriminantAnswer(z, row: $0, among: nil) == labels[$0] }
+    }
+
+    /// Slot `s`'s head answers once it is ahead of the pooled head by more than
+    /// ``ShrinkageChoice/z`` standard errors, and gives way once it is as far behind.
+    static func settle(_ heads: inout GateSlotHeads, slot s: Int, advantage: Double) {
+        if advantage > ShrinkageChoice.z && !heads.answering.contains(s) {
+            heads.answering = (heads.answering + [s]).sorted()
+        } else if advantage < -ShrinkageChoice.z {
+            heads.answering.removeAll { $0 == s }
+        }
     }
 
     /// A frozen slot sees no first visits of its classes unless its domain returns, and
@@ -112,16 +125,10 @@ extension Learner {
         for s in holdout.retainedSlotIDs where s != inCharge && heads.slots.contains(s) {
             let (_, phi, labels) = retainedRows(slot: s)
             guard !labels.isEmpty, phi.columns == heads.weight.rows else { continue }
-            let pooled = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias).logits(phi)
-            let members = model.slotColumns.map { $0.filter { $0 < pooled.columns } }
+            let (pooled, members) = pooledLogits(phi)
             let adjusted = heads.adjusting(pooled, features: phi, slotColumns: members, only: [s])
-            let t = AnswerArbiter.tally(gate: labels.indices.map { discriminantAnswer(pooled, row: $0, among: nil) == labels[$0] },
-                                        labels.indices.map { discriminantAnswer(adjusted, row: $0, among: nil) == labels[$0] })
-            if t.advantage > ShrinkageChoice.z && !heads.answering.contains(s) {
-                heads.answering = (heads.answering + [s]).sorted()
-            } else if t.advantage < -ShrinkageChoice.z {
-                heads.answering.removeAll { $0 == s }
-            }
+            let t = AnswerArbiter.tally(gate: rightAnswers(pooled, labels: labels), rightAnswers(adjusted, labels: labels))
+            Self.settle(&heads, slot: s, advantage: t.advantage)
         }
     }
 
