@@ -687,7 +687,8 @@ struct AnswerArbiterTests {
         var taken = arbiter
         taken.decide(slot: 0, gate: allRight, network: allRight, product: allRight, prior: priorBehind)
         #expect(taken.decidedAnswer(slot: 0) == .gate && taken.answer(slot: 0) == .gate)
-        // An answer ahead on the holdout is decided whatever the counts say.
+        // An answer ahead on the holdout is decided whatever the counts say of the prior
+        // (the network's counts, level with the gate, do not hold it back).
         var won = arbiter
         won.decide(slot: 0, gate: priorBehind, network: allRight, product: priorBehind, prior: priorBehind)
         #expect(won.decidedAnswer(slot: 0) == .network && won.answer(slot: 0) == .network)
@@ -700,6 +701,46 @@ struct AnswerArbiterTests {
         #expect(!read.settings.holdoutDefersToCounts)
         read.decide(slot: 0, gate: gate, network: gate, product: gate, prior: prior)
         #expect(read.decidedAnswer(slot: 0) == .gate && read.answer(slot: 0) == .gate)
+    }
+
+    @Test("a holdout's choice that the counts have significantly behind the gate gives way, and the gate answers")
+    func holdoutYieldsToCounts() throws {
+        // The counts: the network right 30 times where the gate is wrong, wrong 60 times
+        // where it is right (-3.2 standard errors); the product and the prior as the gate.
+        var arbiter = AnswerArbiter()
+        record(&arbiter, [(30, false, true, false), (60, true, false, true)])
+        #expect(arbiter.answer(slot: 0) == .gate)
+        // A holdout of 20 rows where the network is ahead 4 to 0 (2 standard errors).
+        let allRight = [Bool](repeating: true, count: 20)
+        let gateBehind = [false, false, false, false] + [Bool](repeating: true, count: 16)
+        var yielded = arbiter
+        yielded.decide(slot: 0, gate: gateBehind, network: allRight, product: gateBehind, prior: gateBehind)
+        #expect(yielded.decidedAnswer(slot: 0) == nil && yielded.answer(slot: 0) == .gate)
+        // Counts that cannot tell (the network level with the gate): the holdout decides.
+        var level = AnswerArbiter()
+        record(&level, [(30, false, true, false), (30, true, false, true)])
+        level.decide(slot: 0, gate: gateBehind, network: allRight, product: gateBehind, prior: gateBehind)
+        #expect(level.decidedAnswer(slot: 0) == .network && level.answer(slot: 0) == .network)
+        // Counts behind by less than `holdoutZ` (-0.6 standard errors): the holdout decides.
+        var close = AnswerArbiter()
+        record(&close, [(30, false, true, false), (35, true, false, true)])
+        close.decide(slot: 0, gate: gateBehind, network: allRight, product: gateBehind, prior: gateBehind)
+        #expect(close.decidedAnswer(slot: 0) == .network)
+        // Counts of one class measure nothing: the holdout decides.
+        var oneClass = AnswerArbiter()
+        for _ in 0..<90 { oneClass.record(slot: 0, label: 0, gate: true, network: false, product: true, prior: true) }
+        oneClass.decide(slot: 0, gate: gateBehind, network: allRight, product: gateBehind, prior: gateBehind)
+        #expect(oneClass.decidedAnswer(slot: 0) == .network)
+        // Settings saved before the rule: the holdout decides whatever the counts say.
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(arbiter)) as! [String: Any]
+        var settings = old["settings"] as! [String: Any]
+        #expect(settings["holdoutYieldsToCounts"] as? Bool == true)
+        settings.removeValue(forKey: "holdoutYieldsToCounts")
+        old["settings"] = settings
+        var read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(!read.settings.holdoutYieldsToCounts)
+        read.decide(slot: 0, gate: gateBehind, network: allRight, product: gateBehind, prior: gateBehind)
+        #expect(read.decidedAnswer(slot: 0) == .network && read.answer(slot: 0) == .network)
     }
 
     @Test("held rows weighed to the slot's classes: a lead won on an over-represented class is not a lead")
