@@ -732,13 +732,9 @@ struct AnswerArbiterTests {
         oneClass.decide(slot: 0, gate: gateBehind, network: allRight, product: gateBehind, prior: gateBehind)
         #expect(oneClass.decidedAnswer(slot: 0) == .network)
         // Settings saved before the rule: the holdout decides whatever the counts say.
-        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(arbiter)) as! [String: Any]
-        var settings = old["settings"] as! [String: Any]
-        #expect(settings["holdoutYieldsToCounts"] as? Bool == true)
-        settings.removeValue(forKey: "holdoutYieldsToCounts")
-        old["settings"] = settings
-        var read = try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: old))
+        var read = AnswerArbiter(settings: try readAsSavedWithout(["holdoutYieldsToCounts"], AnswerArbiter.Settings()))
         #expect(!read.settings.holdoutYieldsToCounts)
+        record(&read, [(30, false, true, false), (60, true, false, true)])
         read.decide(slot: 0, gate: gateBehind, network: allRight, product: gateBehind, prior: gateBehind)
         #expect(read.decidedAnswer(slot: 0) == .network && read.answer(slot: 0) == .network)
     }
