@@ -335,12 +335,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         public var replayed: [Answer: Tally]?
         public init() {}
         func tally(_ answer: Answer) -> Tally? {
-            switch answer {
-            case .network: network
-            case .product: product
-            case .prior: prior
-            case .gate: nil
-            }
+            AnswerArbiter.tally(of: answer, network: network, product: product, prior: prior)
         }
 
         private enum CodingKeys: String, CodingKey { case network, product, prior, replayed }
@@ -665,12 +660,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         let network = count(networkRight), product = count(productRight)
         let prior = count(priorRight)
         let choice = Self.choose(network: network, product: product, prior: prior, z: settings.holdoutZ)
-        let counted: Tally? = switch checkedCountedAnswer(slot: slot) {
-        case .gate: nil
-        case .network: network
-        case .product: product
-        case .prior: prior
-        }
+        let counted = Self.tally(of: checkedCountedAnswer(slot: slot), network: network, product: product, prior: prior)
         if settings.holdoutDefersToCounts, choice == .gate, let t = counted, t.advantage >= -settings.holdoutZ {
             decided[slot] = nil
         } else if settings.holdoutYieldsToCounts, let t = countedTally(choice, slot: slot), t.advantage < -settings.holdoutZ {
@@ -684,12 +674,19 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// nil for the gate, for the prior where ``countsCannotJudgePrior(slot:)``, and for
     /// anything while the slot's first visits have shown one class.
     func countedTally(_ answer: Answer, slot: Int) -> Tally? {
-        guard slot < network.count, slot < classSamples.count, classSamples[slot].count >= 2 else { return nil }
+        guard slot < network.count, slot < classSamples.count, classSamples[slot].count >= 2,
+              answer != .prior || (slot < prior.count && !countsCannotJudgePrior(slot: slot)) else { return nil }
+        return Self.tally(of: answer, network: network[slot], product: product[slot], prior: slot < prior.count ? prior[slot] : Tally())
+    }
+
+    /// Of one slot's three alternatives' tallies against the gate, `answer`'s (nil for the
+    /// gate itself).
+    static func tally(of answer: Answer, network: Tally, product: Tally, prior: Tally) -> Tally? {
         switch answer {
-        case .gate: return nil
-        case .network: return network[slot]
-        case .product: return product[slot]
-        case .prior: return slot < prior.count && !countsCannotJudgePrior(slot: slot) ? prior[slot] : nil
+        case .gate: nil
+        case .network: network
+        case .product: product
+        case .prior: prior
         }
     }
 
