@@ -29,10 +29,22 @@ import numpy as np
 
 
 def read_idx(path):
-    data = gzip.open(path).read() if path.endswith(".gz") else open(path, "rb").read()
-    if data[2] == 8 and data[3] == 3:
-        return np.frombuffer(data, np.uint8, offset=16).reshape(-1, 784).astype(np.float32)
-    return np.frombuffer(data, np.uint8, offset=8).astype(np.int64)
+    """An IDX file of unsigned bytes (gzip or plain), as `bench_reference.idx` reads it
+    without torch: images as float rows, labels as integers."""
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 8 or data[3] not in (1, 3):
+        raise SystemExit(f"{path}: not an IDX file of unsigned bytes (images or labels)")
+    rank = data[3]
+    if len(data) < 4 + 4 * rank:
+        raise SystemExit(f"{path}: the file ends inside its header")
+    sizes = [int.from_bytes(data[4 + 4 * d:8 + 4 * d], "big") for d in range(rank)]
+    values = np.frombuffer(data, np.uint8, offset=4 + 4 * rank)
+    if values.size != int(np.prod(sizes)):
+        raise SystemExit(f"{path}: the header says {sizes}, the file holds {values.size} bytes")
+    if rank == 3:
+        return values.reshape(sizes[0], -1).astype(np.float32)
+    return values.astype(np.int64)
 
 
 def find(folder, stem):
