@@ -306,6 +306,41 @@ struct LearnerTests {
         #expect(resumed.model.parameters == straight.model.parameters)
     }
 
+    @Test("a stream in units of 1e20, or of subnormal 1e-39, learns as in units of 1, and its checkpoint loads; a gross error is still kept out")
+    func extremeUnits() throws {
+        let units: [Float] = [1, 1e20, Float.leastNormalMagnitude / 12]
+        var learners = try units.map { _ in try Learner(configuration: configuration(), inputWidth: 8, classCount: 3) }
+        var blobs = Blobs(classes: 3, width: 8, seed: 21)
+        for _ in 0..<40 {
+            let (x, y) = blobs.batch(32, classes: [0, 1, 2])
+            for i in learners.indices { _ = try learners[i].observe(features: x.map { $0 * units[i] }, labels: y) }
+        }
+        var heldOut = Blobs(classes: 3, width: 8, seed: 21)
+        heldOut.generator = SeededGenerator(seed: 99)
+        let (px, py) = heldOut.batch(400, classes: [0, 1, 2])
+        let base = learners[0].accuracy(features: px, labels: py)
+        #expect(base > 0.9)
+        for i in learners.indices {
+            // Until 2026-12-04 every row of the 1e20 stream was out of range, and the
+            // subnormal one's scale was infinite: the file it saved could not be loaded.
+            #expect(learners[i].counters.rowsOutOfRange == 0, "units \(units[i])")
+            let x = px.map { $0 * units[i] }
+            #expect(abs(learners[i].accuracy(features: x, labels: py) - base) <= 0.01, "units \(units[i])")
+            let loaded = try Learner(checkpoint: Checkpoint.decode(learners[i].checkpoint().encoded()))
+            #expect(loaded.predict(x) == learners[i].predict(x), "units \(units[i])")
+        }
+        // In a stream of units of 1e20, a value 1e17 units from its feature's centre is a
+        // gross error (beyond 1e15 deviations): the row is scored, not learned from. A
+        // value that is not finite is an error naming its row, as in any stream.
+        var (x, y) = blobs.batch(32, classes: [0, 1, 2])
+        x = x.map { $0 * 1e20 }
+        x[7, 5] = 1e37
+        _ = try learners[1].observe(features: x, labels: y)
+        #expect(learners[1].counters.rowsOutOfRange == 1)
+        x[3, 2] = .infinity
+        #expect { try learners[1].observe(features: x, labels: y) } throws: { "\($0)".contains("row 4") }
+    }
+
     @Test("a crafted checkpoint's moments by class, or drift reference, are refused with the path at fault")
     func classMomentsChecked() throws {
         var blobs = Blobs(classes: 2, width: 20, seed: 4)

@@ -187,4 +187,69 @@ struct InputScalerTests {
         bad.reach = [.nan, 0]
         #expect(throws: InputScaler.StateError.self) { try InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, widensTails: true, state: bad) }
     }
+
+    /// A unit below Float's smallest normal number (about 1e-39).
+    static let subnormal = Float.leastNormalMagnitude / 12
+
+    @Test("a feature in units of 1e30 or of 1e-39 (subnormal) is scaled as in units of 1, and its state restores")
+    func extremeUnits() throws {
+        var unit = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024)
+        var huge = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024)
+        var tiny = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024)
+        for k in 0..<12 {
+            unit.update(Self.rows(128, offset: 128 * k))
+            huge.update(Self.rows(128, offset: 128 * k, scale: 1e30))
+            tiny.update(Self.rows(128, offset: 128 * k, scale: Self.subnormal))
+        }
+        // 1 / deviation is beyond Float's range for the subnormal feature: the largest
+        // finite Float stands in (it was infinite, and every row left the range).
+        #expect(tiny.inverseScale.allSatisfy { $0.isFinite && $0 > 0 })
+        let x = unit.transform(Self.rows(64))
+        let y = huge.transform(Self.rows(64, scale: 1e30)), z = tiny.transform(Self.rows(64, scale: Self.subnormal))
+        for i in 0..<x.count {
+            #expect(abs(x.scalars[i] - y.scalars[i]) < 1e-4)
+            #expect(z.scalars[i].isFinite && abs(z.scalars[i]) <= 3)
+        }
+        // The busy feature keeps its order and most of its spread at the subnormal scale.
+        #expect(z[10, 0] > z[5, 0] && z[10, 0] - z[5, 0] > 0.3 * (x[10, 0] - x[5, 0]))
+        // Every row of the same units is in range; a checkpoint of either scaler restores.
+        #expect(huge.rowsWithin(Self.rows(64, scale: 1e30), deviations: 1e15).allSatisfy { $0 })
+        #expect(tiny.rowsWithin(Self.rows(64, scale: Self.subnormal), deviations: 1e15).allSatisfy { $0 })
+        for scaler in [huge, tiny] {
+            let state = InputScaler.State(count: scaler.count, mean: scaler.mean, squares: scaler.squares, first: scaler.first,
+                                          varying: scaler.varying, fixed: scaler.fixed, center: scaler.center,
+                                          inverseScale: scaler.inverseScale)
+            let restored = try InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024, state: state)
+            #expect(restored.transform(Self.rows(8)) == scaler.transform(Self.rows(8)))
+        }
+    }
+
+    @Test("rows within the range: judged in deviations of each feature that has varied, in median magnitudes before")
+    func rowsWithinDeviations() {
+        var scaler = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024)
+        // Before anything varied, values of any magnitude are in range when their feature's
+        // values are all about that large...
+        var first = Self.rows(4, scale: 1e37)
+        #expect(scaler.rowsWithin(first, deviations: 1e15) == [true, true, true, true])
+        first[2, 1] = .nan
+        first[3, 2] = -.infinity
+        #expect(scaler.rowsWithin(first, deviations: 1e15) == [true, true, false, false])
+        // ...but a gross error among ordinary values is out from the first batch on: held
+        // to 1e15 times the median magnitude of its feature's values in the batch.
+        var glitch = Self.rows(8)
+        glitch[3, 0] = 1e30
+        #expect(scaler.rowsWithin(glitch, deviations: 1e15) == [true, true, true, false, true, true, true, true])
+        for k in 0..<4 { scaler.update(Self.rows(128, offset: 128 * k)) }
+        // Feature 0 spreads about 5 around 8: 1e15 deviations is about 5e15 from it.
+        var x = Self.rows(4)
+        x[0, 0] = 1e15
+        x[1, 0] = 1e17
+        x[2, 0] = -3e38
+        #expect(scaler.rowsWithin(x, deviations: 1e15) == [true, false, false, true])
+        // Feature 2 never varied (always 2): held to 1e15 times its median magnitude.
+        x = Self.rows(3)
+        x[0, 2] = 1e30
+        x[1, 2] = 1e15
+        #expect(scaler.rowsWithin(x, deviations: 1e15) == [false, true, true])
+    }
 }

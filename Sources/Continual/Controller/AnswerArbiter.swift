@@ -411,10 +411,19 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     public mutating func recordInputs(_ x: Matrix, slots: [Int], limit: Float) {
         guard settings.checksInputRuns, x.columns > 0 else { return }
         let width = x.columns
+        let inRange = x.scalars.withUnsafeBufferPointer { p in
+            (0..<x.rows).map { r in p[r * width ..< (r + 1) * width].allSatisfy { $0.isFinite && abs($0) <= limit } }
+        }
+        recordInputs(x, slots: slots, inRange: inRange)
+    }
+
+    /// The same for the rows `inRange` marks (the learner's own judgement of its raw rows).
+    public mutating func recordInputs(_ x: Matrix, slots: [Int], inRange: [Bool]) {
+        guard settings.checksInputRuns, x.columns > 0 else { return }
+        let width = x.columns
         x.scalars.withUnsafeBufferPointer { p in
-            for r in 0..<x.rows {
+            for r in 0..<x.rows where inRange[r] {
                 let row = UnsafeBufferPointer(rebasing: p[r * width ..< (r + 1) * width])
-                guard row.allSatisfy({ $0.isFinite && abs($0) <= limit }) else { continue }
                 while inputRuns.count <= slots[r] { inputRuns.append(InputRuns()) }
                 inputRuns[slots[r]].add(row)
             }

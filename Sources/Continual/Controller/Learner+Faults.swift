@@ -3,11 +3,14 @@ import MoE
 // Numerical faults (issue 7, item 4). Two guards keep NaN and overflow away from what
 // the learner keeps:
 //
-// 1. Rows out of range. A row whose input, hidden activations, logits or gate features
-//    exceed `magnitudeLimit` (or are not finite) is predicted and scored, but not learned
-//    from: it updates neither the covariance tracker, nor the gate's class statistics,
-//    nor the weights, and never enters the replay buffer (where it would be replayed
-//    into every later step).
+// 1. Rows out of range. A row whose network input, hidden activations, logits or gate
+//    features exceed `magnitudeLimit` (or are not finite) is predicted and scored, but
+//    not learned from: it updates neither the covariance tracker, nor the gate's class
+//    statistics, nor the weights, and never enters the replay buffer (where it would be
+//    replayed into every later step). With inputs scaled online the network's input is
+//    the scaled row, and a raw value is judged in deviations of its feature
+//    (`rawRowsInRange`): the scaler and every other statistic of raw rows add in
+//    Float64, so a feature in units of 1e30 is learned like one in units of 1.
 // 2. Unsound steps. Before a step, a non-finite loss or gradient rejects it; after it,
 //    a trainable parameter beyond the limit or a non-finite Adam moment rolls it back.
 //    Either way the model and Adam's state are exactly as before the step, the rate is
@@ -25,15 +28,30 @@ extension Learner {
     /// Adam's second moments) stay finite in Float32.
     public static let magnitudeLimit: Float = 1e15
 
+    /// Per raw row: whether it may be learned from as far as its raw values go. With
+    /// inputs scaled online, every value must be finite and lie within `magnitudeLimit`
+    /// deviations of its feature's centre (`InputScaler.rowsWithin`; a feature that has
+    /// not varied yet, within that many times its median magnitude in the batch): the scaler's
+    /// moments, the moments by class and the input runs are Float64 sums, in which any
+    /// finite Float is safe, and the network reads the scaled, clipped values. Without a
+    /// scaler the raw row is the network's input and is held to `magnitudeLimit` itself.
+    /// (Until 2026-12-04 the raw limit held either way: a column measured in units of
+    /// 1e20 kept every row of a stream out of learning, which scored 0.30 where the same
+    /// rows in units of 1 scored 0.68.)
+    func rawRowsInRange(_ x: Matrix) -> [Bool] {
+        scaler?.rowsWithin(x, deviations: Self.magnitudeLimit) ?? x.rowsBounded(by: Self.magnitudeLimit)
+    }
+
     /// The rows that may be learned from; `nil` when all of them may (the common case).
     ///
     /// - Parameters:
-    ///   - raw: whether each raw input row is within the limit.
+    ///   - raw: whether each raw input row is in range (`rawRowsInRange`).
+    ///   - input: the rows as the network reads them (scaled).
     ///   - pass: the forward pass of the scaled rows (activations, logits, gate features).
-    func rowsInRange(raw: [Bool], pass: MixtureOfExperts.Forward) -> [Int]? {
+    func rowsInRange(raw: [Bool], input: Matrix, pass: MixtureOfExperts.Forward) -> [Int]? {
         var inRange = raw
         let gateFeatures = pass.gate?.features.map { [$0] } ?? []
-        for matrix in pass.hidden + [pass.logits] + gateFeatures {
+        for matrix in [input] + pass.hidden + [pass.logits] + gateFeatures {
             let rows = matrix.rowsBounded(by: Self.magnitudeLimit)
             for r in inRange.indices where !rows[r] { inRange[r] = false }
         }
@@ -49,7 +67,7 @@ extension Learner {
         counters.rowsOutOfRange += out
         history.record(LearnerHistory.Fault(
             kind: .rowsOutOfRange, batch: batchNumber, sample: counters.samples,
-            detail: "\(source): \(out) of \(total) rows\(piece.map { " (of a piece of \($0.batchRows))" } ?? "") (first: row \(first)) reach magnitudes beyond \(Self.magnitudeLimit) in the input, activations or gate features; predicted and scored, not learned from",
+            detail: "\(source): \(out) of \(total) rows\(piece.map { " (of a piece of \($0.batchRows))" } ?? "") (first: row \(first)) reach magnitudes beyond \(Self.magnitudeLimit) in the input (in deviations, when scaled), activations or gate features; predicted and scored, not learned from",
             rate: nil))
     }
 

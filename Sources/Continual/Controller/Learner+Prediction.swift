@@ -218,10 +218,10 @@ extension Learner {
     }
 
     /// Feeds the arbiter every first-visit row that a pair-routing gate routed, with its
-    /// raw inputs `x`.
-    mutating func recordArbiter(_ answers: Answers, labels: [Int], inputs x: Matrix) {
+    /// raw inputs `x` (the input runs take the rows `inRange` says are in range).
+    mutating func recordArbiter(_ answers: Answers, labels: [Int], inputs x: Matrix, inRange: [Bool]) {
         guard let gate = answers.gate, let product = answers.product, let prior = answers.prior else { return }
-        arbiter.recordInputs(x, slots: answers.slots, limit: Self.magnitudeLimit)
+        arbiter.recordInputs(x, slots: answers.slots, inRange: inRange)
         for r in labels.indices {
             let y = labels[r]
             arbiter.record(slot: answers.slots[r], label: y, gate: gate[r] == y, network: answers.network[r] == y,

@@ -274,11 +274,11 @@ public struct Learner: Sendable {
         return pieces
     }
 
-    /// First visits `x` update the scaler (and the moments by class), but for rows beyond
-    /// the magnitude limit; the rows it took and their labels (nil without a scaler).
+    /// First visits `x` update the scaler (and the moments by class), but for rows out of
+    /// range (`rawRowsInRange`); the rows it took and their labels (nil without a scaler).
     mutating func takeIntoScaler(_ x: Matrix, labels: [Int], inRange known: [Bool]? = nil) -> ScalerRows? {
         guard scaler != nil else { return nil }
-        let inRange = known ?? x.rowsBounded(by: Self.magnitudeLimit)
+        let inRange = known ?? rawRowsInRange(x)
         let whole = inRange.allSatisfy { $0 }
         let kept = whole ? [] : inRange.indices.filter { inRange[$0] }
         let usable = ScalerRows(rows: whole ? x : x.gatherRows(kept), labels: whole ? labels : kept.map { labels[$0] })
@@ -339,8 +339,9 @@ public struct Learner: Sendable {
         isSnapshot = false
         let firstVisit = pass == 0
         let n = x.rows
-        // Rows beyond the magnitude limit never reach a statistic or a weight.
-        let rawInRange = x.rowsBounded(by: Self.magnitudeLimit)
+        // Rows out of range (not finite, or too many deviations away) never reach a
+        // statistic or a weight.
+        let rawInRange = rawRowsInRange(x)
         let usable: ScalerRows? = switch scalerTook {
         case let .some(rows): rows
         case .none: firstVisit ? takeIntoScaler(x, labels: labels, inRange: rawInRange) : nil
@@ -373,7 +374,7 @@ public struct Learner: Sendable {
             prequential.record(correct)
             course?.record(courseCorrect)
             for c in courseCorrect where drift.update(c ? 0 : 1) { drifted = true }
-            recordArbiter(answers, labels: labels, inputs: x)
+            recordArbiter(answers, labels: labels, inputs: x, inRange: rawInRange)
             chooseShrinkage(pass: pass, labels: labels)
             chooseSlotHeads(pass: pass, labels: labels)
             if !novel.isEmpty && counters.firstVisits > 0 { widenHeadForNewClasses() }
@@ -381,7 +382,7 @@ public struct Learner: Sendable {
 
         // Rows whose values could overflow the statistics or the weights are scored
         // above but learned from nowhere below (nil: every row is in range).
-        let kept = rowsInRange(raw: rawInRange, pass: pass)
+        let kept = rowsInRange(raw: rawInRange, input: scaled, pass: pass)
         if let kept { recordRowsOutOfRange(kept: kept, of: n, source: source) }
         let keep = kept ?? Array(0..<n)
 

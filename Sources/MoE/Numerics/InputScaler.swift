@@ -205,10 +205,49 @@ public struct InputScaler: Sendable, Equatable, Codable {
             let offset = anchor ? mean[j] - Double(first[j]) : 0
             let deviation = (squares[j] / count + offset * offset).squareRoot()
             center[j] = anchor ? first[j] : Float(mean[j])
-            inverseScale[j] = deviation > 0 && deviation.isFinite ? Float(1 / deviation) : 1
+            inverseScale[j] = Self.inverse(of: deviation)
             if fixing { fixed[j] = true }
         }
         if widensTails { countTails(x) }
+    }
+
+    /// Per row of `x`: whether every value is finite and, in every feature that has
+    /// varied, lies within `limit` deviations of its centre on the transform as it stands
+    /// (before clipping). A feature that has not varied yet has no scale of its own: its
+    /// values are held to `limit` times the median magnitude of its values in `x` (at
+    /// least 1), so a stream whose values are all about 1e30 is read like one about 1,
+    /// while a gross error among ordinary values is kept out from the first batch on.
+    /// A gross error is otherwise judged on the scale of the values before it: 1e30 in a
+    /// feature of unit spread is 1e30 deviations away.
+    public func rowsWithin(_ x: Matrix, deviations limit: Float) -> [Bool] {
+        precondition(x.columns == width, "The scaler reads \(width) features, got \(x.columns)")
+        let p = width, n = x.rows
+        guard p > 0 else { return Array(repeating: true, count: n) }
+        let checked = (0..<p).filter { varying[$0] > 0 }
+        let unscaled = (0..<p).filter { varying[$0] == 0 }
+        return x.scalars.withUnsafeBufferPointer { v in
+            var ok = (0..<n).map { r in (0..<p).allSatisfy { v[r * p + $0].isFinite } }
+            for j in checked {
+                for r in 0..<n where ok[r] && !(abs((v[r * p + j] - center[j]) * inverseScale[j]) <= limit) { ok[r] = false }
+            }
+            for j in unscaled {
+                let magnitudes = (0..<n).map { abs(v[$0 * p + j]) }.filter(\.isFinite).sorted()
+                guard !magnitudes.isEmpty else { continue }
+                let bound = limit * max(1, magnitudes[(magnitudes.count - 1) / 2])
+                for r in 0..<n where ok[r] && !(abs(v[r * p + j]) <= bound) { ok[r] = false }
+            }
+            return ok
+        }
+    }
+
+    /// The scale a feature of this deviation is multiplied by: `1 / deviation` in Float32,
+    /// at most the largest finite Float (a feature of subnormal values, whose deviation
+    /// is below 1 / 3.4e38, gets that: its values then span less than the clip, where
+    /// `Float(1 / deviation)` was infinite, every row went out of range and the saved
+    /// scaler could not be loaded); 1 for a feature that has not varied.
+    static func inverse(of deviation: Double) -> Float {
+        guard deviation > 0 && deviation.isFinite else { return 1 }
+        return Float(min(1 / deviation, Double(Float.greatestFiniteMagnitude)))
     }
 
     /// Counts, per fixed feature not yet widened, the values of `x` beyond the clip and
