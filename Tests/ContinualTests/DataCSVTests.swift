@@ -118,6 +118,23 @@ struct DataCSVTests {
         }
     }
 
+    @Test("an infinite value in the first row is a number refused with its line, not a category",
+          arguments: ["inf", "-inf", "Infinity", "1e39"])
+    func nonFiniteFirstRow(value: String) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("first.csv")
+            // Read as text, the first line became a header, or the column one of
+            // categories, and the stream went on without a word.
+            for (text, line) in [("\(value),1,0\n0.5,2,1\n0.25,3,0\n", 1), ("x,y,label\n\(value),1,0\n0.5,2,1\n", 2)] {
+                try writeText(text, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+                let error = dataError { _ = try drain(&source) }
+                #expect(error == .nonFiniteValue(at: DataLocation(source: path, line: line, column: 1), text: value),
+                        "\(String(describing: error))")
+            }
+        }
+    }
+
     @Test("a width that does not match the network is reported on the first row")
     func widthMismatch() throws {
         try withTemporaryDirectory { dir in

@@ -296,8 +296,10 @@ public final class CSVSource: BatchSource {
             lines[rows[k]].bytes.withUnsafeBufferPointer { all in
                 let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
                 let count = parser.split(line)
+                // An infinite value, or one beyond Float's range, is a number (refused
+                // when its row is read), not a column's name.
                 return (0..<count).map { i in
-                    (parser.text(i, in: line), (try? parser.number(i, in: line, lineNumber: lines[rows[k]].number)) != nil)
+                    (parser.text(i, in: line), !isText(i, in: line, lineNumber: lines[rows[k]].number))
                 }
             }
         }
@@ -587,7 +589,9 @@ public final class CSVSource: BatchSource {
         (0..<fieldCount!).filter { field in
             guard field != labelIndex, !ignoredFields.contains(field) else { return false }
             if textAhead.contains(field) { return true }
-            if (try? parser.number(field, in: line, lineNumber: lineNumber)) != nil { return false }
+            // An infinite value, or one beyond Float's range, is a number refused with its
+            // line (as on any later row), not the first level of a column of categories.
+            if !isText(field, in: line, lineNumber: lineNumber) { return false }
             return !CSVFormat.missingMarks.contains(parser.text(field, in: line))
         }
     }
