@@ -267,6 +267,10 @@ struct DataCSVTests {
         #expect(try map.classIndex(of: "0", at: here) == 0)
         #expect(try map.classIndex(of: "7", at: here) == 7)
         #expect(map.integerLabels == [0, 1, -1, 2, 4, 5, 6, 7])
+        // A row without its label is named as such, not as a text label among numbers.
+        #expect(throws: DataError.invalidLabel(at: here, label: "", reason: "it is empty")) {
+            try map.classIndex(of: " ", at: here)
+        }
 
         // -1 first: -1, 0, 1 are three distinct classes whatever the order.
         var ternary = LabelMap()

@@ -173,6 +173,8 @@ public struct LabelMap: Equatable, Sendable, Codable {
             classCount = names.count
             return names.count - 1
         case .integers:
+            // A row without its label is not a text label among class numbers.
+            guard !label.isEmpty else { throw .invalidLabel(at: location, label: label, reason: "it is empty") }
             guard let value = Self.integerValue(label) else {
                 throw .invalidLabel(at: location, label: label,
                                     reason: isDeclared ? "the declared classes are the integers 0..<\(classCount)"
