@@ -114,6 +114,33 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("the same CSV in units of 1, of 1e20 and of 1e-39 streams, saves and evaluates alike")
+    func extremeUnitsCSV() throws {
+        try withTemporaryDirectory { dir in
+            var accuracies: [Double] = []
+            for unit in [1, 1e20, 1e-39] {
+                var generator = SeededGenerator(seed: 8)
+                let lines = (0..<600).map { _ in
+                    let label = generator.nextInt(below: 3)
+                    let features = (0..<3).map { j in Double(Float(j == label ? 2 : 0) + generator.nextNormal()) * unit }
+                    return features.map { "\($0)" }.joined(separator: ",") + ",\(label)"
+                }
+                try lines.joined(separator: "\n").write(toFile: dir.path("u.csv"), atomically: true, encoding: .utf8)
+                let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("u.csv"), "--label-column", "last", "--hidden", "16",
+                                        "--save", dir.path("u.h5"), "--json"])
+                #expect(r.status == 0, "\(r.error)")
+                // Until 2026-12-04 every row in units of 1e20 was out of range, and the
+                // file saved in units of 1e-39 was refused on loading.
+                #expect(MoeProcess.json(r)?["rows_out_of_range"] as? Int == 0, "unit \(unit)")
+                let e = MoeProcess.run(["eval", dir.path("u.h5"), "--source", "csv:" + dir.path("u.csv"), "--json"])
+                #expect(e.status == 0, "unit \(unit): \(e.error)")
+                accuracies.append(MoeProcess.json(e)?["test_accuracy"] as? Double ?? 0)
+            }
+            #expect(accuracies[0] > 0.8, "\(accuracies)")
+            #expect(accuracies.allSatisfy { abs($0 - accuracies[0]) <= 0.01 }, "\(accuracies)")
+        }
+    }
+
     @Test("a file separated by ';' streams with --separator or without (found), resumes with its layout; a wrong one is named")
     func separatedBySemicolons() throws {
         try withTemporaryDirectory { dir in
