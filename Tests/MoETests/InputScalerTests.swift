@@ -222,6 +222,17 @@ struct InputScalerTests {
             let restored = try InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024, state: state)
             #expect(restored.transform(Self.rows(8)) == scaler.transform(Self.rows(8)))
         }
+        // The infinite inverse scale earlier builds saved for such a feature loads as the
+        // largest finite Float; NaN or a negative scale is still refused.
+        var old = InputScaler.State(count: tiny.count, mean: tiny.mean, squares: tiny.squares, first: tiny.first,
+                                    varying: tiny.varying, fixed: tiny.fixed, center: tiny.center, inverseScale: tiny.inverseScale)
+        old.inverseScale[0] = .infinity
+        let repaired = try InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024, state: old)
+        #expect(repaired.inverseScale[0] == .greatestFiniteMagnitude)
+        for bad: Float in [.nan, -1, -.infinity] {
+            old.inverseScale[0] = bad
+            #expect(throws: InputScaler.StateError.self) { try InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024, state: old) }
+        }
     }
 
     @Test("rows within the range: judged in deviations of each feature that has varied, in median magnitudes before")

@@ -430,6 +430,11 @@ public struct InputScaler: Sendable, Equatable, Codable {
         if let j = state.mean.indices.first(where: { !state.mean[$0].isFinite || !(state.squares[$0] >= 0) || !state.squares[$0].isFinite }) {
             throw fail("feature \(j) has mean \(state.mean[j]) and squares \(state.squares[j])")
         }
+        // Builds before 2026-12-04 wrote an infinite inverse scale for a feature of
+        // subnormal values (`Float(1 / deviation)` overflowed): read as the largest finite
+        // Float, which ``inverse(of:)`` gives such a feature now, so those files load.
+        var state = state
+        for j in state.inverseScale.indices where state.inverseScale[j] == .infinity { state.inverseScale[j] = .greatestFiniteMagnitude }
         if let j = state.center.indices.first(where: { !state.center[$0].isFinite || !(state.inverseScale[$0] > 0) || !state.inverseScale[$0].isFinite }) {
             throw fail("feature \(j) has centre \(state.center[j]) and inverse scale \(state.inverseScale[j])")
         }
