@@ -221,6 +221,15 @@ struct DataCSVTests {
             }
             try Gzip.write([], to: dir.path("e.csv.gz"))
             #expect(dataError { _ = try CSV.load(path: dir.path("e.csv.gz")) } == .emptyStream(source: dir.path("e.csv.gz")))
+            // Undeclared, a lone line of names is a header over no rows (the export of an
+            // empty table; it was learned as one sample of categories); a lone line with
+            // a number is a row.
+            try writeText("x,y,label\n", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(dataError { _ = try drain(&source) } == .emptyStream(source: path))
+            try writeText("x,2,label\n", to: path)
+            source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try drain(&source).map(\.count) == [1])
         }
     }
 

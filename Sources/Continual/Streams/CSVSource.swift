@@ -288,10 +288,21 @@ public final class CSVSource: BatchSource {
     /// second line having a number where it has text (a name, not a category: a category's
     /// column holds text in every row). The header's names if so; the lines read stay
     /// ahead to be read as rows.
+    ///
+    /// A file of one line whose every field is text (no number, no missing mark) is a
+    /// header over no rows: the export of an empty table. Read as a row, it was learned
+    /// as one sample of categories.
     private func headerAhead() throws(DataError) -> [String]? {
         let rows = try rowsAhead(2)
         let lines = ahead
-        guard rows.count == 2 else { return nil }
+        guard rows.count == 2 else {
+            guard rows.count == 1 else { return nil }
+            let only = fields(0)
+            guard only.allSatisfy({ !$0.number && !CSVFormat.missingMarks.contains($0.text) }) else { return nil }
+            lineNumber = lines[rows[0]].number
+            ahead.removeSubrange(0...rows[0])
+            return only.map(\.text)
+        }
         func fields(_ k: Int) -> [(text: String, number: Bool)] {
             lines[rows[k]].bytes.withUnsafeBufferPointer { all in
                 let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
