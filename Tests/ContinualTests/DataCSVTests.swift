@@ -135,6 +135,32 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a header that puts a learned column at another place is refused with the column named; other names are read by place")
+    func columnPlaces() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("h.csv")
+            let learned = CSVTextLayout(columns: [], values: [], names: ["a", "b", "c", "label"])
+            func read(_ header: String) throws -> Int {
+                try writeText(header + "\n1,2,3,0\n4,5,6,1\n", to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), text: learned)
+                return try drain(&source).reduce(0) { $0 + $1.count }
+            }
+            #expect(try read("a,b,c,label") == 2)
+            #expect(try read("p,q,r,y") == 2)  // renamed: read by place, as before
+            #expect(try read("a,a,c,label") == 2)  // a repeated name says nothing of its place
+            for (header, name, field, learnedField) in [("c,b,a,label", "c", 0, 2), ("a,c,b,label", "c", 1, 2),
+                                                        ("label,a,b,c", "label", 0, 3), ("x,a,b,c,label", "a", 1, 0)] {
+                let row = (0..<header.split(separator: ",").count).map(String.init).joined(separator: ",")
+                try writeText(header + "\n" + row + "\n", to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), text: learned)
+                let error = dataError { _ = try drain(&source) }
+                #expect(error == .columnMoved(at: DataLocation(source: path, line: 1), name: name, field: field,
+                                              learnedField: learnedField, learned: ["a", "b", "c", "label"]), "\(header)")
+                #expect(error?.description.contains("the column '\(name)' is field \(field + 1) here but was field \(learnedField + 1)") == true)
+            }
+        }
+    }
+
     @Test("a width that does not match the network is reported on the first row")
     func widthMismatch() throws {
         try withTemporaryDirectory { dir in

@@ -141,6 +141,34 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a file whose header reorders the learned columns is refused by moe eval and --resume with the column named")
+    func reorderedColumns() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 9)
+            let rows = (0..<300).map { _ in
+                let label = generator.nextInt(below: 2)
+                return [Float(label * 2) + generator.nextNormal(), generator.nextNormal(), generator.nextNormal()].map { "\($0)" } + ["\(label)"]
+            }
+            func write(_ name: String, order: [Int]) throws {
+                let header = ["a", "b", "c", "label"]
+                let lines = [order.map { header[$0] }] + rows.map { row in order.map { row[$0] } }
+                try lines.map { $0.joined(separator: ",") }.joined(separator: "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
+            }
+            try write("train.csv", order: [0, 1, 2, 3])
+            try write("swapped.csv", order: [2, 1, 0, 3])
+            let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "last", "--hidden", "16",
+                                    "--save", dir.path("m.h5")])
+            #expect(r.status == 0, "\(r.error)")
+            #expect(MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("train.csv")]).status == 0)
+            // Read by place, the swapped file was answered from the wrong columns, silently.
+            let sentence = "swapped.csv, line 1: the column 'c' is field 1 here but was field 3 in the data the model learned from ('a', 'b', 'c', 'label')"
+            let e = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("swapped.csv")])
+            #expect(e.status == 1 && e.errorLines.last?.contains(sentence) == true, "\(e.error)")
+            let c = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("swapped.csv")])
+            #expect(c.status == 1 && c.error.contains(sentence), "\(c.error)")
+        }
+    }
+
     @Test("a file separated by ';' streams with --separator or without (found), resumes with its layout; a wrong one is named")
     func separatedBySemicolons() throws {
         try withTemporaryDirectory { dir in

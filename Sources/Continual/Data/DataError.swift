@@ -74,6 +74,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case lineTooLong(at: DataLocation, limit: Int)
     /// A stream or file with no samples in it.
     case emptyStream(source: String)
+    /// A header naming a column the saved model learned from at another place: the
+    /// columns were reordered, or one was added or taken out before it (read by place,
+    /// every later row would be answered from the wrong columns).
+    case columnMoved(at: DataLocation, name: String, field: Int, learnedField: Int, learned: [String])
 
     public var description: String {
         switch self {
@@ -129,6 +133,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at): the line is longer than \(limit) bytes; is this a text file?"
         case .emptyStream(let source):
             return "\(source): there are no samples in it."
+        case .columnMoved(let at, let name, let field, let learnedField, let learned):
+            let names = learned.prefix(12).map { "'\($0)'" }.joined(separator: ", ") + (learned.count > 12 ? ", …" : "")
+            return "\(at): the column '\(name)' is field \(field + 1) here but was field \(learnedField + 1) in the data "
+                + "the model learned from (\(names)); put the columns in that order, so that each is read as the one it learned."
         }
     }
 }

@@ -317,7 +317,8 @@ public final class StreamDriver<L: StreamLearner> {
                                              imputation: position.source.imputation, headerFound: position.source.headerFound,
                                              separatorFound: position.source.separatorFound,
                                              countingColumns: position.source.countingColumns,
-                                             flaggedColumns: position.source.flaggedColumns)
+                                             flaggedColumns: position.source.flaggedColumns,
+                                             columnNames: position.source.columnNames)
             if policy.atEachExperience && experienceCount > 1 { try save(.experience) }
         }
         return try end(.finished)

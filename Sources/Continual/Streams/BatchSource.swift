@@ -133,12 +133,18 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// indicator, the row's last features (`CSVSource.flaggedColumns`); nil for none, other
     /// sources, and positions saved before missing values were flagged.
     public var flaggedColumns: [Int]?
+    /// A CSV source's header names, when it had a header (nil: none, other sources, and
+    /// positions saved before names were kept): `moe eval` and `--resume` refuse a file
+    /// whose header puts one of them at another place.
+    public var columnNames: [String]?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
-                separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil) {
+                separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
+                columnNames: [String]? = nil) {
         self.flaggedColumns = flaggedColumns
+        self.columnNames = columnNames
         self.headerFound = headerFound
         self.separatorFound = separatorFound
         self.countingColumns = countingColumns
@@ -157,7 +163,7 @@ public struct StreamPosition: Equatable, Sendable, Codable {
 
     /// The CSV columns this position knows: text columns, their values, flagged columns.
     public var csvLayout: CSVTextLayout {
-        CSVTextLayout(columns: textColumns ?? [], values: textValues ?? [], flagged: flaggedColumns ?? [])
+        CSVTextLayout(columns: textColumns ?? [], values: textValues ?? [], flagged: flaggedColumns ?? [], names: columnNames)
     }
 }
 

@@ -8,11 +8,16 @@ public struct CSVTextLayout: Sendable, Equatable {
     public var columns: [Int]
     public var values: [[String]]
     public var flagged: [Int]
+    /// The header's column names of the stream, when it had a header (nil: none, or a
+    /// position saved before names were kept): a file read for its model whose header
+    /// puts one of these names at another place is refused (`DataError.columnMoved`).
+    public var names: [String]?
 
-    public init(columns: [Int], values: [[String]], flagged: [Int] = []) {
+    public init(columns: [Int], values: [[String]], flagged: [Int] = [], names: [String]? = nil) {
         self.columns = columns
         self.values = values
         self.flagged = flagged
+        self.names = names
     }
 }
 
@@ -231,7 +236,7 @@ public final class CSVSource: BatchSource {
                        headerFound: headerFound ? true : nil,
                        separatorFound: format.detectsSeparator && separator != "," ? String(separator) : nil,
                        countingColumns: countingColumns.isEmpty ? nil : countingColumns,
-                       flaggedColumns: flaggedFields.isEmpty ? nil : flaggedFields)
+                       flaggedColumns: flaggedFields.isEmpty ? nil : flaggedFields, columnNames: header)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -404,6 +409,28 @@ public final class CSVSource: BatchSource {
         return Batch(features: Matrix(rows: labels.count, columns: inputWidth!, scalars: features), labels: labels)
     }
 
+    /// Refuses a header that puts a name of the saved layout's header at another place
+    /// (names that occur once in each): the file's columns were reordered, or one was
+    /// added or taken out before it, and every row would be read from the wrong columns.
+    /// Headers of other names (a renamed export) are read by place, as before.
+    private func checkColumnPlaces() throws(DataError) {
+        guard let learned = givenText?.names, let header else { return }
+        func places(_ names: [String]) -> [String: Int] {
+            var seen: [String: Int] = [:], repeated: Set<String> = []
+            for (i, name) in names.enumerated() where !name.isEmpty {
+                if seen[name] != nil { repeated.insert(name) } else { seen[name] = i }
+            }
+            return seen.filter { !repeated.contains($0.key) }
+        }
+        let before = places(learned)
+        for (name, field) in places(header).sorted(by: { $0.value < $1.value }) {
+            if let learnedField = before[name], learnedField != field {
+                throw .columnMoved(at: DataLocation(source: self.name, line: headerLine ?? 1),
+                                   name: name, field: field, learnedField: learnedField, learned: learned)
+            }
+        }
+    }
+
     /// Reads the header, or fixes the width from a declared one.
     private func prepare() throws(DataError) {
         guard !prepared else { return }
@@ -425,6 +452,7 @@ public final class CSVSource: BatchSource {
             }
             header = names
             headerLine = lineNumber
+            try checkColumnPlaces()
             try establish(fieldCount: names!.count, line: lineNumber)
             return
         }
@@ -432,6 +460,7 @@ public final class CSVSource: BatchSource {
             header = names
             headerFound = true
             headerLine = lineNumber
+            try checkColumnPlaces()
             try establish(fieldCount: names.count, line: lineNumber)
         } else if let width = inputWidth ?? declaredWidth {
             // The fields a row of this width has: with the text columns known, or none (a
