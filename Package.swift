@@ -16,10 +16,10 @@ import PackageDescription
 //
 // The learner's two libraries are compiled optimized in debug builds too: the tests run
 // the `moe` and the learner a debug build makes, and unoptimized they took 10 minutes on
-// 2 cores (2 with `-O`; docs/benchmarks.md, "The test suite's time"). `-O` keeps Swift's strict floating point,
-// so the bits are a release build's. MOE_UNOPTIMIZED=1 at build time gives the plain
-// debug build, for stepping through them in a debugger. Since tools version 6.2 a package
-// that depends on this one by version accepts the flag.
+// 2 cores (2 with `-O`; docs/benchmarks.md, "The test suite's time"). `-O` keeps Swift's
+// strict floating point, so the bits are a release build's. MOE_UNOPTIMIZED=1 at build
+// time gives the plain debug build, for stepping through them in a debugger. Since tools
+// version 6.2 a package that depends on this one by version accepts the flag.
 let optimizedInDebug: [SwiftSetting] =
     Context.environment["MOE_UNOPTIMIZED"] == "1" ? [] : [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
