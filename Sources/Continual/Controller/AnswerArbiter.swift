@@ -409,12 +409,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// (`slots[r]` for row `r`; with `checksInputRuns`). Rows with a value that is not
     /// finite or beyond `limit` in magnitude are left out.
     public mutating func recordInputs(_ x: Matrix, slots: [Int], limit: Float) {
-        guard settings.checksInputRuns, x.columns > 0 else { return }
-        let width = x.columns
-        let inRange = x.scalars.withUnsafeBufferPointer { p in
-            (0..<x.rows).map { r in p[r * width ..< (r + 1) * width].allSatisfy { $0.isFinite && abs($0) <= limit } }
-        }
-        recordInputs(x, slots: slots, inRange: inRange)
+        recordInputs(x, slots: slots, inRange: x.rowsBounded(by: limit))
     }
 
     /// The same for the rows `inRange` marks (the learner's own judgement of its raw rows).

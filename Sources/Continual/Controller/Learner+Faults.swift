@@ -45,13 +45,14 @@ extension Learner {
     /// The rows that may be learned from; `nil` when all of them may (the common case).
     ///
     /// - Parameters:
-    ///   - raw: whether each raw input row is in range (`rawRowsInRange`).
-    ///   - input: the rows as the network reads them (scaled).
+    ///   - raw: whether each raw input row is in range (`rawRowsInRange`: the raw row
+    ///     itself without a scaler; with one, its values in deviations, which bounds the
+    ///     scaled, clipped row the network reads).
     ///   - pass: the forward pass of the scaled rows (activations, logits, gate features).
-    func rowsInRange(raw: [Bool], input: Matrix, pass: MixtureOfExperts.Forward) -> [Int]? {
+    func rowsInRange(raw: [Bool], pass: MixtureOfExperts.Forward) -> [Int]? {
         var inRange = raw
         let gateFeatures = pass.gate?.features.map { [$0] } ?? []
-        for matrix in [input] + pass.hidden + [pass.logits] + gateFeatures {
+        for matrix in pass.hidden + [pass.logits] + gateFeatures {
             let rows = matrix.rowsBounded(by: Self.magnitudeLimit)
             for r in inRange.indices where !rows[r] { inRange[r] = false }
         }

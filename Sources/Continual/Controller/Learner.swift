@@ -382,7 +382,7 @@ public struct Learner: Sendable {
 
         // Rows whose values could overflow the statistics or the weights are scored
         // above but learned from nowhere below (nil: every row is in range).
-        let kept = rowsInRange(raw: rawInRange, input: scaled, pass: pass)
+        let kept = rowsInRange(raw: rawInRange, pass: pass)
         if let kept { recordRowsOutOfRange(kept: kept, of: n, source: source) }
         let keep = kept ?? Array(0..<n)
 

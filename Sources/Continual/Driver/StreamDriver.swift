@@ -311,14 +311,11 @@ public final class StreamDriver<L: StreamLearner> {
             timing.evaluation += lap.advance()
             timing.evaluationFlops += BLAS.flopsPerformed - work
             position.experience += 1
-            position.source = StreamPosition(labelMap: position.source.labelMap, inputWidth: position.source.inputWidth,
-                                             skipped: position.source.skipped, textColumns: position.source.textColumns,
-                                             textValues: position.source.textValues,
-                                             imputation: position.source.imputation, headerFound: position.source.headerFound,
-                                             separatorFound: position.source.separatorFound,
-                                             countingColumns: position.source.countingColumns,
-                                             flaggedColumns: position.source.flaggedColumns,
-                                             columnNames: position.source.columnNames)
+            // The next experience's source starts at its first row; everything the
+            // stream knows of its columns and labels carries over (a field-by-field copy
+            // once dropped the header's names).
+            position.source.rowsRead = 0
+            position.source.samplesDelivered = 0
             if policy.atEachExperience && experienceCount > 1 { try save(.experience) }
         }
         return try end(.finished)

@@ -300,14 +300,7 @@ public final class CSVSource: BatchSource {
     private func headerAhead() throws(DataError) -> [String]? {
         let rows = try rowsAhead(2)
         let lines = ahead
-        guard rows.count == 2 else {
-            guard rows.count == 1 else { return nil }
-            let only = fields(0)
-            guard only.allSatisfy({ !$0.number && !CSVFormat.missingMarks.contains($0.text) }) else { return nil }
-            lineNumber = lines[rows[0]].number
-            ahead.removeSubrange(0...rows[0])
-            return only.map(\.text)
-        }
+        guard !rows.isEmpty else { return nil }
         func fields(_ k: Int) -> [(text: String, number: Bool)] {
             lines[rows[k]].bytes.withUnsafeBufferPointer { all in
                 let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
@@ -319,10 +312,16 @@ public final class CSVSource: BatchSource {
                 }
             }
         }
-        let first = fields(0), second = fields(1)
-        guard first.count == second.count else { return nil }
-        let named = zip(first, second).contains { a, b in !a.number && !CSVFormat.missingMarks.contains(a.text) && b.number }
-        guard named else { return nil }
+        func isName(_ field: (text: String, number: Bool)) -> Bool {
+            !field.number && !CSVFormat.missingMarks.contains(field.text)
+        }
+        let first = fields(0)
+        if rows.count == 1 {
+            guard first.allSatisfy(isName) else { return nil }
+        } else {
+            let second = fields(1)
+            guard first.count == second.count, zip(first, second).contains(where: { isName($0) && $1.number }) else { return nil }
+        }
         lineNumber = lines[rows[0]].number
         ahead.removeSubrange(0...rows[0])
         return first.map(\.text)
