@@ -209,9 +209,13 @@ struct DataSourceOptions: ParsableArguments {
     /// Errors (a missing folder, a width the model does not know, a bad row) are one line
     /// naming the file, or `file` for the checkpoint. A label the model does not know is
     /// an error too, unless `unknownLabels` (then its class index is `classCount` or more).
+    ///
+    /// With `rowsLackLabels` (`moe predict`), the CSV rows have every column of the
+    /// training file but its label column (`CSVSource.readWithoutLabelColumn`), and the
+    /// labels handed to `body` mean nothing.
     func forEachBatch(
         for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
-        _ body: (Matrix, [Int]) -> Void
+        rowsLackLabels: Bool = false, _ body: (Matrix, [Int]) -> Void
     ) throws(CommandFailure) -> (name: String, labels: LabelMap) {
         var stream: any BatchSource
         let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
@@ -227,16 +231,20 @@ struct DataSourceOptions: ParsableArguments {
             stream = DatasetSource(dataset: test, batchSize: 4096)
         case let .csv(path):
             let (readFormat, text, imputation) = columns(of: checkpoint)
-            stream = try failingClearly {
+            let csv = try failingClearly {
                 try CSVSource(path: path, format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
                               text: text, imputation: imputation, learnsColumns: text == nil)
             }
+            if rowsLackLabels { try withoutLabels(csv, format: readFormat, names: text?.names, labels: labelMap) }
+            stream = csv
         case .standardInput:
             let (readFormat, text, imputation) = columns(of: checkpoint)
-            stream = try failingClearly {
+            let csv = try failingClearly {
                 try CSVSource.standardInput(format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
                                             text: text, imputation: imputation, learnsColumns: text == nil)
             }
+            if rowsLackLabels { try withoutLabels(csv, format: readFormat, names: text?.names, labels: labelMap) }
+            stream = csv
         case let .idx(images, labels):
             stream = try failingClearly {
                 try IDXSource(images: images, labels: labels, batchSize: 4096, classCount: unknownLabels ? nil : model.classCount,
@@ -247,5 +255,22 @@ struct DataSourceOptions: ParsableArguments {
             while let batch = try stream.next() { body(batch.features, batch.labels) }
         }
         return (stream.name, stream.labelMap)
+    }
+
+    /// Tells `csv` that its rows lack the label column: each gets the model's first class
+    /// there, and a header line the name the training file's header gave the label.
+    private func withoutLabels(_ csv: CSVSource, format: CSVFormat, names: [String]?, labels: LabelMap) throws(CommandFailure) {
+        var headerName: String?
+        if let names, !names.isEmpty {
+            switch format.labelColumn {
+            case .first: headerName = names.first
+            case .last: headerName = names.last
+            case .index(let i): headerName = i < names.count ? names[i] : nil
+            case .name(let name): headerName = name
+            }
+        } else if case .name(let name) = format.labelColumn {
+            headerName = name
+        }
+        try failingClearly { try csv.readWithoutLabelColumn(placeholder: labels.label(of: 0), headerName: headerName) }
     }
 }

@@ -11,7 +11,7 @@ struct Moe: ParsableCommand {
             layer; experts are grown on them, old weights are frozen, and a gate routes \
             inputs to the experts. Checkpoints are HDF5 files that h5py reads too.
             """,
-        subcommands: [Train.self, Stream.self, Suite.self, Eval.self, Inspect.self, Detectors.self, Spirals.self, Bench.self, Keygen.self, CheckpointSoak.self])
+        subcommands: [Train.self, Stream.self, Suite.self, Eval.self, Predict.self, Inspect.self, Detectors.self, Spirals.self, Bench.self, Keygen.self, CheckpointSoak.self])
 
     static func main() {
         Allocator.keepLargeBuffers()

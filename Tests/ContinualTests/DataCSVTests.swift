@@ -161,6 +161,47 @@ struct DataCSVTests {
         }
     }
 
+    @Test("rows without the label column read as the same rows with it, wherever the label was; a short row keeps its width")
+    func withoutLabelColumn() throws {
+        try withTemporaryDirectory { dir in
+            let labelled = dir.path("l.csv"), bare = dir.path("b.csv")
+            // The label at field 1 (named in a header), a quoted text field, a gap, ';' found.
+            try writeText("x;y;\"t; t\";z\n1.5;b;\"p;q\";2\n;a;r;3\n4;b;\"p;q\";\n", to: labelled)
+            try writeText("x;\"t; t\";z\n1.5;\"p;q\";2\n;r;3\n4;\"p;q\";\n", to: bare)
+            let layout = CSVTextLayout(columns: [2], values: [["p;q", "r"]], names: ["x", "y", "t; t", "z"])
+            func read(_ path: String, missing: Bool) throws -> [Batch] {
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .name("y"), textIndicators: 4),
+                                           labels: LabelMap(learning: .names), text: layout, learnsColumns: false)
+                if missing { try source.readWithoutLabelColumn(placeholder: "b", headerName: "y") }
+                return try drain(&source)
+            }
+            let expected = try read(labelled, missing: false), got = try read(bare, missing: true)
+            #expect(expected.map(\.features) == got.map(\.features))
+            #expect(expected.reduce(0) { $0 + $1.count } == 3)
+            // The label first or last, no header.
+            for (label, line, row) in [(LabelColumn.first, "0,1,2\n", "1,2\n"), (.last, "1,2,0\n", "1,2\n")] {
+                try writeText(line, to: labelled)
+                try writeText(row, to: bare)
+                func features(_ path: String, missing: Bool) throws -> [Float] {
+                    var source = try CSVSource(path: path, format: CSVFormat(labelColumn: label))
+                    if missing { try source.readWithoutLabelColumn(placeholder: "0", headerName: nil) }
+                    return try drain(&source).flatMap(\.features.scalars)
+                }
+                #expect(try features(labelled, missing: false) == features(bare, missing: true), "\(label)")
+            }
+            // A row short of the label's field, and a label by name without saved names.
+            try writeText("1,2\n1\n", to: bare)
+            var short = try CSVSource(path: bare, format: CSVFormat(labelColumn: .index(2)))
+            try short.readWithoutLabelColumn(placeholder: "0", headerName: nil)
+            let error = dataError { _ = try drain(&short) }
+            #expect(error?.description.contains("line 2: the row has 1 fields, but earlier rows have 2") == true, "\(String(describing: error))")
+            let unnamed = try CSVSource(path: bare, format: CSVFormat(labelColumn: .name("y")))
+            #expect(dataError { try unnamed.readWithoutLabelColumn(placeholder: "0", headerName: "y") }
+                    == .labelColumnNotFound(source: bare, column: "'y'",
+                                            available: "the model kept no header names to place it by; add the column to the file (any value)"))
+        }
+    }
+
     @Test("a width that does not match the network is reported on the first row")
     func widthMismatch() throws {
         try withTemporaryDirectory { dir in

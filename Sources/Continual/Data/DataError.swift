@@ -78,6 +78,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// columns were reordered, or one was added or taken out before it (read by place,
     /// every later row would be answered from the wrong columns).
     case columnMoved(at: DataLocation, name: String, field: Int, learnedField: Int, learned: [String])
+    /// A row read without its label column (`CSVSource.readWithoutLabelColumn`) whose
+    /// fields are not those a saved model reads (`problem`, in words).
+    case unlabelledRowMismatch(at: DataLocation, problem: String)
 
     public var description: String {
         switch self {
@@ -118,6 +121,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .savedColumnsMismatch(let at, let expected, let actual):
             return "\(at): the row has \(actual) field\(actual == 1 ? "" : "s"), but the saved model reads rows of \(expected) (the label and "
                 + "the columns it learned from); give it a file with the columns of the one it was trained on."
+        case .unlabelledRowMismatch(let at, let problem):
+            return "\(at): \(problem); rows are read without the label "
+                + "column, with every other column of the file the model learned from (a file that has the label column is read with --labelled)."
         case .widthMismatch(let at, let expected, let actual):
             return "\(at): the data has \(actual) features per sample, but \(expected) were expected "
                 + "(the declared input width of the network)."

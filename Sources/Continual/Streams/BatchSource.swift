@@ -90,7 +90,7 @@ public struct SkippedRows: Equatable, Sendable, Codable {
     /// Counts `error` under its reason.
     mutating func count(_ error: DataError) {
         switch error {
-        case .raggedRow, .savedColumnsMismatch, .widthMismatch: wrongWidth += 1
+        case .raggedRow, .savedColumnsMismatch, .widthMismatch, .unlabelledRowMismatch: wrongWidth += 1
         case .nonNumericField: nonNumeric += 1
         case .nonFiniteValue: nonFinite += 1
         default: badLabel += 1

@@ -131,6 +131,14 @@ public final class CSVSource: BatchSource {
     private var countedRows = 0
     /// Rows over which a column is watched for counting up.
     public static let countingRows = 1024
+    /// Rows without the label column (``readWithoutLabelColumn(placeholder:headerName:)``):
+    /// the field a label is put at (nil: after the last), the text put there in rows and
+    /// in the header line; and whether lines read now get it, and whether the next
+    /// non-blank one is the header.
+    private var missingLabel: (field: Int?, value: String, headerValue: String)?
+    private var labelBytes: (value: [UInt8], header: [UInt8]) = ([], [])
+    private var inserting = false
+    private var headerPending = false
     /// Fewest rows over which a counting column is reported.
     public static let countingEvidence = 32
 
@@ -194,6 +202,54 @@ public final class CSVSource: BatchSource {
         return source
     }
 
+    /// Reads rows that lack the label column (`moe predict`): every line gets
+    /// `placeholder` at the label's place (the header line `headerName`), so that the
+    /// fields keep the places the model learned them at, text columns, flagged and
+    /// ignored columns included. Call before the first ``next()``. A label column given by
+    /// name is placed by the header names saved with the model (its `CSVTextLayout`).
+    public func readWithoutLabelColumn(placeholder: String, headerName: String?) throws(DataError) {
+        precondition(!prepared, "Say that the rows lack their label before reading them")
+        let field: Int?
+        switch format.labelColumn {
+        case .first: field = 0
+        case .last: field = nil
+        case .index(let i): field = i
+        case .name(let wanted):
+            guard let i = givenText?.names?.firstIndex(of: wanted) else {
+                throw .labelColumnNotFound(source: name, column: "'\(wanted)'",
+                                           available: "the model kept no header names to place it by; add the column to the file (any value)")
+            }
+            field = i
+        }
+        missingLabel = (field, placeholder, headerName ?? "label")
+    }
+
+    /// `text` as one CSV field: quoted when it holds a separator, a quote, a space at
+    /// either end or a line end.
+    public static func quoted(_ text: String, separator: Character) -> String {
+        let plain = !text.contains(separator) && !text.contains("\"") && !text.contains("\r") && !text.contains("\n")
+            && text.first != " " && text.last != " "
+        return plain ? text : "\"" + text.replacing("\"", with: "\"\"") + "\""
+    }
+
+    /// `line` with the missing label put at its place, and a 0 after it (blank lines as
+    /// they are).
+    private func withLabel(_ line: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        guard let missingLabel, !isBlank(line) else { return Array(line) + [0] }
+        let value = headerPending ? labelBytes.header : labelBytes.value
+        headerPending = false
+        let separatorByte = separator.asciiValue!
+        var probe = CSVRowParser(source: name, separator: separatorByte)
+        var copy = Array(line) + [0]
+        let count = copy.withUnsafeBufferPointer { probe.split(UnsafeBufferPointer(rebasing: $0[0 ..< line.count])) }
+        // A row too short to hold the label's place gets it last: it is refused for its
+        // width, which the error tells without the label.
+        let field = min(missingLabel.field ?? count, count)
+        let at = field == count ? line.count : probe.fieldStart(field)
+        copy.insert(contentsOf: field == count ? [separatorByte] + value : value + [separatorByte], at: at)
+        return copy
+    }
+
     /// The text columns (0-based field indices), once the first row has fixed them.
     public var textColumns: [Int]? {
         textSlot.map { slots in slots.indices.filter { slots[$0] >= 0 } }
@@ -244,8 +300,24 @@ public final class CSVSource: BatchSource {
         do {
             return try readBatch()
         } catch {
+            let error = missingLabel == nil ? error : withoutLabel(error)
             failure = error
             throw error
+        }
+    }
+
+    /// An error about a row's width, told of rows read without their label column: the
+    /// counts a user sees are those of the file, which lacks it.
+    private func withoutLabel(_ error: DataError) -> DataError {
+        switch error {
+        case let .savedColumnsMismatch(at, expected, actual):
+            return .unlabelledRowMismatch(at: at, problem: "the row has \(actual - 1) fields, but the saved model reads rows of \(expected - 1) without the label")
+        case let .raggedRow(at, expected, actual):
+            return .unlabelledRowMismatch(at: at, problem: "the row has \(actual - 1) fields, but earlier rows have \(expected - 1)")
+        case let .widthMismatch(at, expected, actual):
+            return .unlabelledRowMismatch(at: at, problem: "the row makes \(actual) features where the saved model reads \(expected)")
+        default:
+            return error
         }
     }
 
@@ -285,7 +357,10 @@ public final class CSVSource: BatchSource {
         }
         return try reader.withNextLine { (line) throws(DataError) -> R in
             lineNumber = reader.lineNumber
-            return try body(line)
+            guard inserting else { return try body(line) }
+            return try withLabel(line).withUnsafeBufferPointer { (all) throws(DataError) -> R in
+                try body(UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)]))
+            }
         }
     }
 
@@ -334,7 +409,8 @@ public final class CSVSource: BatchSource {
             ahead[k].bytes.withUnsafeBufferPointer { !isBlank(UnsafeBufferPointer(rebasing: $0.dropLast())) }
         }
         while rows.count < count {
-            guard let line = try reader.withNextLine({ line in (Array(line) + [0], reader.lineNumber, isBlank(line)) }) else { break }
+            guard let line = try reader.withNextLine({ line in (inserting ? withLabel(line) : Array(line) + [0], reader.lineNumber, isBlank(line)) })
+            else { break }
             if !line.2 { rows.append(ahead.count) }
             ahead.append((line.0, line.1))
         }
@@ -435,6 +511,16 @@ public final class CSVSource: BatchSource {
         guard !prepared else { return }
         prepared = true
         if format.detectsSeparator { try detectSeparator() }
+        if let missingLabel {
+            // The separator is known now: the lines read ahead for it get their label too.
+            labelBytes = (Array(Self.quoted(missingLabel.value, separator: separator).utf8),
+                          Array(Self.quoted(missingLabel.headerValue, separator: separator).utf8))
+            inserting = true
+            headerPending = format.hasHeader
+            for k in ahead.indices {
+                ahead[k].bytes = ahead[k].bytes.withUnsafeBufferPointer { withLabel(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+            }
+        }
         if format.imputesMissing && givenText == nil && declaredWidth == nil { gapsAhead = try gapsInRowsAhead() }
         try readHeader()
         if format.textIndicators > 0 && givenText == nil { textAhead = try textColumnsAhead() }

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Continual
+import Foundation
+import MoE
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load a checkpoint and predict the class of every row of a CSV file.",
+        discussion: """
+            The rows have the columns of the file the model learned from, without its label \
+            column (with --labelled, with it: its values are not read). They are read as \
+            `moe eval` reads them: text columns, missing values and header as the model \
+            learned them, a bad row an error naming it. One line per row goes to --output \
+            (default standard output): the predicted class as the training file wrote it. \
+            A file given with --output is written whole or not at all: on an error an \
+            existing file is left as it was.
+            """)
+
+    @Argument(help: "The checkpoint file (a bare name means Checkpoints/NAME.h5).")
+    var checkpoint: String
+
+    @OptionGroup var data: DataSourceOptions
+
+    @Flag(help: "The rows have the label column too, where the training file had it (its values are not read).")
+    var labelled = false
+
+    @Option(name: .shortAndLong, help: "Write the predictions to this file instead of standard output, one line per row.")
+    var output: String?
+
+    @OptionGroup var keys: CheckpointKeyOptions
+
+    @OptionGroup var report: JSONOutputOption
+
+    struct Output: Encodable {
+        var rows: Int
+        /// Rows predicted per class, by the class's label.
+        var classCounts: [String: Int]
+        var output: String
+        var checkpoint: String
+        var data: String
+    }
+
+    func validate() throws {
+        switch data.parsedSource {
+        case .csv?, .standardInput?: break
+        default: throw ValidationError("moe predict reads CSV rows: give --source csv:PATH or stdin")
+        }
+        if report.json && output == nil {
+            throw ValidationError("--json needs --output: standard output carries the predictions")
+        }
+    }
+
+    func run() throws {
+        // Standard output carries the predictions unless --output is given.
+        let console = Console(json: report.json || output == nil)
+        let loaded = try loadCheckpoint(checkpoint, keys: keys)
+        let file = loaded.source ?? checkpoint
+        let model = try failingClearly { try loaded.makeModel() }
+        let predict: (Matrix) -> [Int]
+        if loaded.sections["learner"] != nil {
+            let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
+            predict = { learner.predict($0) }
+        } else {
+            predict = { model.predict($0) }
+        }
+        let classes = data.labelMap(loaded)
+        // One field per line, quoted as a comma-separated file's field would be.
+        let names = (0..<model.classCount).map { CSVSource.quoted(classes.label(of: $0), separator: ",") }
+        let sink = try PredictionSink(path: output)
+        var rows = 0
+        var counts = [Int](repeating: 0, count: model.classCount)
+        let dataName: String
+        do {
+            (dataName, _) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: true,
+                                                  rowsLackLabels: !labelled) { features, _ in
+                let answers = predict(features)
+                var text = ""
+                text.reserveCapacity(answers.count * 8)
+                for k in answers {
+                    text += names[k]
+                    text += "\n"
+                    counts[k] += 1
+                }
+                sink.write(text)
+                rows += answers.count
+            }
+            try sink.finish()
+        } catch {
+            sink.abandon()
+            throw error
+        }
+        let where_ = output ?? "standard output"
+        console.say("predicted \(rows) rows of \(dataName) with \(file) into \(where_): "
+            + counts.indices.filter { counts[$0] > 0 }.map { "\(classes.label(of: $0)) \(counts[$0])" }.joined(separator: ", "))
+        guard report.json else { return }
+        try console.emit(Output(rows: rows,
+                                classCounts: Dictionary(uniqueKeysWithValues: counts.indices.map { (classes.label(of: $0), counts[$0]) }),
+                                output: where_, checkpoint: file, data: dataName))
+    }
+}
+
+/// Where predictions go: standard output, or a file written beside its final name and
+/// renamed over it only once every row is predicted (a failure leaves no half file and
+/// keeps an existing one).
+final class PredictionSink {
+    private let path: String?
+    private let temporary: String?
+    private let handle: FileHandle
+    private var buffered = Data()
+
+    init(path: String?) throws(CommandFailure) {
+        self.path = path
+        guard let path else {
+            temporary = nil
+            handle = FileHandle.standardOutput
+            return
+        }
+        let url = URL(fileURLWithPath: path)
+        let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial").path
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw CommandFailure("cannot write the predictions to '\(path)': its folder does not exist or is not writable")
+        }
+        temporary = partial
+        self.handle = handle
+    }
+
+    func write(_ text: String) {
+        buffered.append(contentsOf: text.utf8)
+        if buffered.count >= 1 << 16 { flush() }
+    }
+
+    private func flush() {
+        handle.write(buffered)
+        buffered.removeAll(keepingCapacity: true)
+    }
+
+    func finish() throws(CommandFailure) {
+        flush()
+        guard let path, let temporary else { return }
+        do {
+            try handle.synchronize()
+            try handle.close()
+            // rename(2) puts the new file in the old one's place in one step.
+            guard rename(temporary, path) == 0 else { throw CommandFailure(String(cString: strerror(errno))) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw CommandFailure("cannot write the predictions to '\(path)': \(error.localizedDescription)")
+        }
+    }
+
+    func abandon() {
+        guard let temporary else { return }
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: temporary)
+    }
+}

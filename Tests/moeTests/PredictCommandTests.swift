@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import MoE
+import TestSupport
+
+/// `moe predict` as a user runs it: a saved learner answers rows without labels, read as
+/// `moe eval` reads its test file (text columns, gaps, header, label place), one line per
+/// row; bad rows and bad options are refused and no half file is left.
+@Suite("moe predict")
+struct PredictCommandTests {
+    /// Rows of two numeric features (one with gaps) and a text column, the class in the
+    /// first feature and the text; fields in `order` (indices into [x, y, colour, label]).
+    static func rows(_ count: Int, seed: UInt64, labels: [String], order: [Int], separator: String = ",") -> [[String]] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { i in
+            let k = generator.nextInt(below: labels.count)
+            let x = String(Float(k * 3) + generator.nextNormal())
+            let y = i % 7 == 3 ? "" : String(generator.nextNormal())
+            let colour = ["red", "green", "blue"][(k + (generator.nextInt(below: 4) == 0 ? 1 : 0)) % 3]
+            let fields = [x, y, colour, labels[k]]
+            return order.map { fields[$0] }
+        }
+    }
+
+    static func write(_ rows: [[String]], header: [String]? = nil, separator: String = ",", to path: String) throws {
+        let lines = (header.map { [$0] } ?? []) + rows
+        try lines.map { $0.joined(separator: separator) }.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    @Test("unlabelled rows get the answers moe eval scores, with the label last, first or named in a header")
+    func answersMatchEval() throws {
+        try withTemporaryDirectory { dir in
+            // The label last, no header; the label first (the default); the label named in
+            // a ';'-separated header, in the middle, with class names that need quotes.
+            let layouts: [(order: [Int], header: [String]?, separator: String, labels: [String], options: [String])] = [
+                ([0, 1, 2, 3], nil, ",", ["a", "b", "c"], ["--label-column", "last"]),
+                ([3, 0, 1, 2], nil, ",", ["0", "1", "2"], []),
+                ([0, 3, 1, 2], ["x", "kind", "y", "colour"], ";", ["one; two", "say \"hi\"", "three"], ["--label-column", "kind"]),
+            ]
+            for (n, layout) in layouts.enumerated() {
+                let train = dir.path("train\(n).csv"), test = dir.path("test\(n).csv"), bare = dir.path("bare\(n).csv")
+                let quote = { (s: String) in s.contains(layout.separator) || s.contains("\"") ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s }
+                let learned = Self.rows(600, seed: UInt64(n + 1), labels: layout.labels, order: layout.order)
+                let held = Self.rows(200, seed: UInt64(n + 11), labels: layout.labels, order: layout.order)
+                try Self.write(learned.map { $0.map(quote) }, header: layout.header, separator: layout.separator, to: train)
+                try Self.write(held.map { $0.map(quote) }, header: layout.header, separator: layout.separator, to: test)
+                let labelField = layout.order.firstIndex(of: 3)!
+                let drop = { (row: [String]) in row.enumerated().filter { $0.offset != labelField }.map(\.element) }
+                try Self.write(held.map { drop($0).map(quote) }, header: layout.header.map(drop), separator: layout.separator, to: bare)
+                let model = dir.path("m\(n).h5")
+                let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--save", model] + layout.options)
+                #expect(s.status == 0, "\(s.error)")
+                let e = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--json"])
+                #expect(e.status == 0, "\(e.error)")
+                let correct = try #require(MoeProcess.json(e)?["correct"] as? Int)
+
+                let p = MoeProcess.run(["predict", model, "--source", "csv:" + bare])
+                #expect(p.status == 0, "\(p.error)")
+                let answers = p.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+                #expect(answers.count == held.count, "\(layout.order): \(answers.count) lines for \(held.count) rows")
+                // One field per line, quoted as a CSV field when it holds a comma or a quote.
+                let unquoted = answers.map { $0.hasPrefix("\"") ? String($0.dropFirst().dropLast()).replacing("\"\"", with: "\"") : $0 }
+                let right = zip(unquoted, held).filter { $0 == $1[labelField] }.count
+                #expect(right == correct, "\(layout.order): \(right) right answers where moe eval counts \(correct)")
+                #expect(correct > 150, "\(layout.order): the learner learned little (\(correct) of 200)")
+                #expect(p.error.contains("predicted 200 rows"), "\(p.error)")
+
+                // The same rows with their labels (--labelled), and into a file with --json.
+                let l = MoeProcess.run(["predict", model, "--source", "csv:" + test, "--labelled"])
+                #expect(l.status == 0 && l.output == p.output, "\(l.error)")
+                let f = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--output", dir.path("answers.csv"), "--json"])
+                #expect(f.status == 0, "\(f.error)")
+                #expect(try String(contentsOfFile: dir.path("answers.csv"), encoding: .utf8) == p.output)
+                #expect(MoeProcess.json(f)?["rows"] as? Int == 200)
+                let piped = MoeProcess.run(["predict", model, "--source", "stdin"], input: try String(contentsOfFile: bare, encoding: .utf8))
+                #expect(piped.status == 0 && piped.output == p.output, "\(piped.error)")
+            }
+        }
+    }
+
+    @Test("a labelled file without --labelled, a bad row and bad options are refused by name; no half file is left")
+    func refusals() throws {
+        try withTemporaryDirectory { dir in
+            let train = dir.path("train.csv"), bare = dir.path("bare.csv")
+            let learned = Self.rows(400, seed: 3, labels: ["a", "b"], order: [0, 1, 2, 3])
+            try Self.write(learned, to: train)
+            let model = dir.path("m.h5")
+            #expect(MoeProcess.run(["stream", "--source", "csv:" + train, "--label-column", "last", "--hidden", "8", "--save", model]).status == 0)
+
+            // The training file itself has one field more than unlabelled rows.
+            let labelled = MoeProcess.run(["predict", model, "--source", "csv:" + train])
+            #expect(labelled.status == 1 && labelled.error.contains("train.csv") && labelled.error.contains("line 1"), "\(labelled.error)")
+
+            // A bad value on line 5 stops it, names the line, and keeps the old output file.
+            var rows = Self.rows(20, seed: 5, labels: ["a", "b"], order: [0, 1, 2])
+            rows[4][0] = "12..5"
+            try Self.write(rows, to: bare)
+            try "kept\n".write(toFile: dir.path("out.csv"), atomically: true, encoding: .utf8)
+            let bad = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--output", dir.path("out.csv")])
+            #expect(bad.status == 1 && bad.error.contains("bare.csv") && bad.error.contains("line 5"), "\(bad.error)")
+            #expect(try String(contentsOfFile: dir.path("out.csv"), encoding: .utf8) == "kept\n")
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir.path("")).filter { $0.hasSuffix(".partial") }
+            #expect(left.isEmpty, "\(left)")
+
+            let json = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--json"])
+            #expect(json.status != 0 && json.error.contains("--json needs --output"), "\(json.error)")
+            let idx = MoeProcess.run(["predict", model])
+            #expect(idx.status != 0 && idx.error.contains("give --source csv:PATH or stdin"), "\(idx.error)")
+            let folder = MoeProcess.run(["predict", model, "--source", "csv:" + train, "--labelled", "--output", dir.path("no/such/out.csv")])
+            #expect(folder.status == 1 && folder.error.contains("no/such/out.csv"), "\(folder.error)")
+        }
+    }
+}
