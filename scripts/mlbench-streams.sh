@@ -45,7 +45,7 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
-  for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks sorted original}; do
+  for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks sorted original intro halves}; do
     [[ -f $folder/data/$data/train-$order.csv ]] || continue
     for learner in "${learners[@]}"; do
       learner_options "$learner"

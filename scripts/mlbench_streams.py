@@ -7,7 +7,10 @@ classes taking turns), sorted by the first numeric column with more than five va
 (`train-sorted.csv`, as a table kept in order of a date or an age), in the order the
 table has in its package (`train-original.csv`, the file as it came) and, for sets of at
 least 1,500 training rows, blocks of 200 and of 500 rows (`train-b200.csv`,
-`train-b500.csv`), label last, no header, missing values as empty fields, factors as
+`train-b500.csv`); and two rhythms added later, run untuned: the classes introduced one
+at a time at even intervals, each then coming on with the others (`train-intro.csv`,
+class-incremental with repetition), and the first half of the classes before the rest
+(`train-halves.csv`, two tasks); label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). With --reference: an offline shrunk LDA
 and a logistic regression on the whole training split, scored on the test rows.
 
@@ -17,6 +20,7 @@ Usage: python mlbench_streams.py R_FOLDER OUT_FOLDER | python mlbench_streams.py
 """
 import bz2
 import json
+import random
 import lzma
 import os
 import sys
@@ -257,6 +261,29 @@ def split(codes, rng):
     return rng.permutation(train), np.sort(test)
 
 
+def introduced(train, codes):
+    """The classes of the shuffled rows `train` introduced one at a time, in the order they
+    first appear, at even intervals; from its introduction on, each is drawn with the
+    others in proportion to its rows still to come (so every row is used), each class's
+    rows in their shuffled order."""
+    order = list(dict.fromkeys(codes[train].tolist()))
+    remaining = {k: [i for i in train if codes[i] == k] for k in order}
+    chooser, span, rows = random.Random(7), len(train) / len(order), []
+    for t in range(len(train)):
+        active = [k for k in order[:max(1, int(t / span) + 1)] if remaining[k]] or [k for k in order if remaining[k]]
+        k = chooser.choices(active, weights=[len(remaining[k]) for k in active])[0]
+        rows.append(remaining[k].pop(0))
+    return np.array(rows)
+
+
+def halves(train, codes):
+    """The shuffled rows of the first half of the classes (in the order they first appear,
+    the larger half when odd), then those of the rest."""
+    order = list(dict.fromkeys(codes[train].tolist()))
+    first = set(order[:(len(order) + 1) // 2])
+    return np.array([i for i in train if codes[i] in first] + [i for i in train if codes[i] not in first])
+
+
 def write(library, out):
     rng = np.random.default_rng(SEED)
     for name, (load, label, dropped) in SETS.items():
@@ -289,7 +316,8 @@ def write(library, out):
         # "original": the training rows in the order the table has in its package, the
         # order a user who streams the file as it came would see (by date, by subject,
         # by group or by class, as each table happens to be kept).
-        orders = [("shuffled", train), ("class", by_class), ("blocks", turns(20)), ("original", np.sort(train))]
+        orders = [("shuffled", train), ("class", by_class), ("blocks", turns(20)), ("original", np.sort(train)),
+                  ("intro", introduced(train, codes)), ("halves", halves(train, codes))]
         # Classes a few hundred rows apart, for the tables long enough to show it.
         if len(train) >= 1500:
             orders.append(("b200", turns(200)))
