@@ -48,6 +48,9 @@ struct Eval: ParsableCommand {
         /// class answers every input.
         var answers: [String]?
         var mostFrequentClassAnswers: Bool?
+        /// A learner's: of the features that varied while it learned, the share whose mean
+        /// over these rows lies beyond `InputScaler.unitsDeviations` learned deviations.
+        var featuresFarFromLearned: Double?
     }
 
     func run() throws {
@@ -58,22 +61,25 @@ struct Eval: ParsableCommand {
         // A learner's checkpoint predicts through the learner (its gate head refitted to
         // every sample seen); a model's through the model.
         let predict: (Matrix) -> [Int]
-        var answering: String?, arbiter: AnswerArbiter?
+        var answering: String?, arbiter: AnswerArbiter?, scaler: InputScaler?
         if loaded.sections["learner"] != nil {
             let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
             predict = { learner.predict($0) }
             answering = Self.answering(learner)
             arbiter = learner.arbiter
+            scaler = learner.scaler
         } else {
             predict = { model.predict($0) }
         }
         var correct = 0, samples = 0, unseen = 0, unknownClasses = Set<Int>()
+        var means = ColumnMeans()
         // A class the model has no output for (a learner paused before it came, a rare class
         // a split left out of the training rows) is scored as errors and named; a label
         // that is a mistake (the wrong label column) shows as many unknown labels, named.
         let counted = unknownLabels == .count || data.parsedSource == .fashionMNIST
         let (dataName, labelMap) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: counted) { features, labels in
             for (p, y) in zip(predict(features), labels) where p == y { correct += 1 }
+            if scaler != nil { means.add(features) }
             samples += labels.count
             let outside = labels.filter { $0 >= model.classCount }
             unseen += outside.count
@@ -90,10 +96,12 @@ struct Eval: ParsableCommand {
             console.say("warning: \(unseen) of \(samples) rows have labels the model never learned: a stream stopped before they came, or the wrong label column? (--label-column first, last, an index or a header name)")
         }
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName)\(note))")
+        let far = means.shareFar(of: scaler)
+        if let far, let warning = ColumnMeans.warning(far) { console.warn(warning) }
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, unknownClassSamples: unseen,
                                 unknownLabels: unknown.isEmpty ? nil : unknown,
                                 checkpoint: file, data: dataName, answers: arbiter?.answers.map(\.rawValue),
-                                mostFrequentClassAnswers: arbiter?.answersMostFrequent))
+                                mostFrequentClassAnswers: arbiter?.answersMostFrequent, featuresFarFromLearned: far))
     }
 
     /// Who answers in a learner made ready to predict: each slot's answer, and whether the
@@ -116,5 +124,36 @@ struct Eval: ParsableCommand {
                 + " standard errors on the replayed rows, the gate scored leave-one-out)"
         }
         return line
+    }
+}
+
+/// The mean of every column of the rows a command reads for a saved learner, to tell rows
+/// in other units than those it learned (`InputScaler.shareShifted(means:)`).
+struct ColumnMeans {
+    private var sums: [Double] = []
+    private var rows = 0
+
+    mutating func add(_ x: Matrix) {
+        if sums.isEmpty { sums = Array(repeating: 0, count: x.columns) }
+        for r in 0..<x.rows {
+            for j in 0..<x.columns { sums[j] += Double(x[r, j]) }
+        }
+        rows += x.rows
+    }
+
+    /// The share of the learner's varied features whose mean lies far from the learned one
+    /// (nil without a scaler or rows).
+    func shareFar(of scaler: InputScaler?) -> Double? {
+        guard let scaler, rows > 0, sums.count == scaler.width else { return nil }
+        return scaler.shareShifted(means: sums.map { $0 / Double(rows) })
+    }
+
+    /// A warning when most features lie far from what the learner learned: the answers
+    /// are then those of inputs it never saw, and a user would not know why they are poor.
+    static func warning(_ far: Double) -> String? {
+        guard far > 0.5 else { return nil }
+        return "the means of \(Int((100 * far).rounded()))% of the features lie more than \(Int(InputScaler.unitsDeviations)) deviations "
+            + "from those the model learned: are the rows in other units (pixels 0-255 where it learned [0, 1], mm where it learned m)? "
+            + "The model scales its inputs as it learned them, so such rows get poor answers."
     }
 }

@@ -35,6 +35,8 @@ struct Predict: ParsableCommand {
         var rows: Int
         /// Rows predicted per class, by the class's label.
         var classCounts: [String: Int]
+        /// A learner's: as `moe eval`'s `features_far_from_learned`.
+        var featuresFarFromLearned: Double?
         var output: String
         var checkpoint: String
         var data: String
@@ -57,9 +59,11 @@ struct Predict: ParsableCommand {
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
         let predict: (Matrix) -> [Int]
+        var scaler: InputScaler?
         if loaded.sections["learner"] != nil {
             let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
             predict = { learner.predict($0) }
+            scaler = learner.scaler
         } else {
             predict = { model.predict($0) }
         }
@@ -69,11 +73,13 @@ struct Predict: ParsableCommand {
         let sink = try PredictionSink(path: output)
         var rows = 0
         var counts = [Int](repeating: 0, count: model.classCount)
+        var means = ColumnMeans()
         let dataName: String
         do {
             (dataName, _) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: true,
                                                   rowsLackLabels: !labelled) { features, _ in
                 let answers = predict(features)
+                if scaler != nil { means.add(features) }
                 var text = ""
                 text.reserveCapacity(answers.count * 8)
                 for k in answers {
@@ -92,10 +98,12 @@ struct Predict: ParsableCommand {
         let where_ = output ?? "standard output"
         console.say("predicted \(rows) rows of \(dataName) with \(file) into \(where_): "
             + counts.indices.filter { counts[$0] > 0 }.map { "\(classes.label(of: $0)) \(counts[$0])" }.joined(separator: ", "))
+        let far = means.shareFar(of: scaler)
+        if let far, let warning = ColumnMeans.warning(far) { console.warn(warning) }
         guard report.json else { return }
         try console.emit(Output(rows: rows,
                                 classCounts: Dictionary(uniqueKeysWithValues: counts.indices.map { (classes.label(of: $0), counts[$0]) }),
-                                output: where_, checkpoint: file, data: dataName))
+                                featuresFarFromLearned: far, output: where_, checkpoint: file, data: dataName))
     }
 }
 

@@ -263,4 +263,21 @@ struct InputScalerTests {
         x[1, 2] = 1e15
         #expect(scaler.rowsWithin(x, deviations: 1e15) == [false, true, true])
     }
+
+    @Test("rows in other units than those learned are told apart from rows like them by their features' means")
+    func shareShifted() {
+        var scaler = InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024)
+        #expect(scaler.shareShifted(means: [0, 0, 0]) == nil)  // nothing learned yet
+        for k in 0..<4 { scaler.update(Self.rows(128, offset: 128 * k)) }
+        func means(_ x: Matrix) -> [Double] {
+            (0..<3).map { j in (0..<x.rows).reduce(0.0) { $0 + Double(x[$1, j]) } / Double(x.rows) }
+        }
+        // Features 0 and 1 varied; feature 2 (always 2) says nothing.
+        #expect(scaler.shareShifted(means: means(Self.rows(300, offset: 9))) == 0)
+        #expect(scaler.shareShifted(means: means(Self.rows(300, scale: 255))) == 1)
+        var moved = Self.rows(300)
+        for r in 0..<300 { moved[r, 0] += 100 }  // one feature far off: a drift, a row number
+        #expect(scaler.shareShifted(means: means(moved)) == 0.5)
+        #expect(scaler.shareShifted(means: [.nan, 0, 0]) == nil)
+    }
 }

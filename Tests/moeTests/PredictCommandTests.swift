@@ -110,4 +110,32 @@ struct PredictCommandTests {
             #expect(folder.status == 1 && folder.error.contains("no/such/out.csv"), "\(folder.error)")
         }
     }
+
+    @Test("rows in other units than the learner learned are answered with a warning that says so; rows like them are not")
+    func otherUnits() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 12)
+            let rows = (0..<500).map { _ in
+                let k = generator.nextInt(below: 2)
+                return (0..<4).map { j in 10 + Float(j == k ? 2 : 0) + generator.nextNormal() } + [Float(k)]
+            }
+            func write(_ name: String, scale: Float) throws {
+                try rows.map { row in (row.dropLast().map { String($0 * scale) } + [String(Int(row.last!))]).joined(separator: ",") }
+                    .joined(separator: "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
+            }
+            try write("metres.csv", scale: 1)
+            try write("millimetres.csv", scale: 1000)
+            let model = dir.path("m.h5")
+            let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("metres.csv"), "--label-column", "last", "--hidden", "8", "--save", model])
+            #expect(s.status == 0, "\(s.error)")
+            let same = MoeProcess.run(["eval", model, "--source", "csv:" + dir.path("metres.csv"), "--json"])
+            #expect(same.status == 0 && !same.error.contains("other units"), "\(same.error)")
+            #expect(MoeProcess.json(same)?["features_far_from_learned"] as? Double == 0)
+            let other = MoeProcess.run(["eval", model, "--source", "csv:" + dir.path("millimetres.csv"), "--json"])
+            #expect(other.status == 0 && other.error.contains("the means of 100% of the features lie more than 5 deviations"), "\(other.error)")
+            #expect(MoeProcess.json(other)?["features_far_from_learned"] as? Double == 1)
+            let predicted = MoeProcess.run(["predict", model, "--source", "csv:" + dir.path("millimetres.csv"), "--labelled"])
+            #expect(predicted.status == 0 && predicted.error.contains("are the rows in other units"), "\(predicted.error)")
+        }
+    }
 }

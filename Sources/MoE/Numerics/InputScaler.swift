@@ -211,6 +211,24 @@ public struct InputScaler: Sendable, Equatable, Codable {
         if widensTails { countTails(x) }
     }
 
+    /// Deviations beyond which a feature's mean over rows read for a model says they are
+    /// not the inputs it learned (``shareShifted(means:)``).
+    public static let unitsDeviations = 5.0
+
+    /// Of the features that have varied, the share whose mean over some rows (`means`, one
+    /// per feature) lies more than ``unitsDeviations`` of the deviations learned from the
+    /// mean learned: near 0 for rows like those learned (a drift moves some features, a
+    /// row number one), near 1 for rows in other units (pixels in 0-255 given to a model
+    /// that learned them in [0, 1] lie about 250 deviations away). nil when no feature
+    /// has varied or a mean is not finite.
+    public func shareShifted(means: [Double]) -> Double? {
+        precondition(means.count == width, "The scaler reads \(width) features, got \(means.count) means")
+        let features = (0..<width).filter { varying[$0] > 0 && squares[$0] > 0 }
+        guard count > 0, !features.isEmpty, means.allSatisfy(\.isFinite) else { return nil }
+        let far = features.filter { j in abs(means[j] - mean[j]) > Self.unitsDeviations * (squares[j] / count).squareRoot() }
+        return Double(far.count) / Double(features.count)
+    }
+
     /// Per row of `x`: whether every value is finite and, in every feature that has
     /// varied, lies within `limit` deviations of its centre on the transform as it stands
     /// (before clipping). A feature that has not varied yet has no scale of its own: its
