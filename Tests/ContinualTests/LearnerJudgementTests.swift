@@ -49,6 +49,62 @@ struct LearnerJudgementTests {
         #expect(judged.arbiter.answer(slot: 0) == expected.answer(slot: 0))
     }
 
+    @Test("every routed slot's counts judge the answer the mixture serves; the row is a visit of its heaviest slot only")
+    func countsTheMixture() throws {
+        var (learner, blobs) = try sharedClassLearner()
+        learner = learner.snapshot()
+        let (x, y) = blobs.batch(300, classes: [0, 1, 2])
+        let scaled = learner.scaler?.transform(x) ?? x
+        let answers = learner.answers(pass: learner.model.forward(scaled), input: scaled)
+        #expect(answers.mixed.count == 300)
+        var routedBeyondTop = 0
+        for r in 0..<300 {
+            let mixed = answers.mixed[r]
+            #expect(mixed.first?.slot == answers.slots[r], "row \(r): the heaviest slot first")
+            #expect(Set(mixed.map(\.slot)).count == mixed.count)
+            routedBeyondTop += mixed.count - 1
+            for m in mixed {
+                // The slot's own answer reproduces the served one; with the gate in it and
+                // the gate in every other slot, the mixture is the gate's discriminant.
+                let own = [AnswerArbiter.Answer.gate: m.gate, .network: m.network, .product: m.product, .prior: m.prior]
+                #expect(own[learner.arbiter.answer(slot: m.slot)] == answers.predicted[r])
+                if (0..<learner.model.gate.slotCount).allSatisfy({ learner.arbiter.answer(slot: $0) == .gate }) {
+                    #expect(m.gate == answers.course[r])
+                }
+            }
+        }
+        #expect(routedBeyondTop > 0, "class 1, kept by two slots, routes some rows to both")
+
+        // Recorded: visits of the heaviest slot only, tallies of every routed slot.
+        var recorded = learner
+        recorded.recordArbiter(answers, labels: y, inputs: x, inRange: Array(repeating: true, count: 300))
+        let before = learner.arbiter, after = recorded.arbiter
+        for s in 0..<learner.model.gate.slotCount {
+            let heaviest = answers.slots.filter { $0 == s }.count
+            #expect((after.visits[s] - (s < before.visits.count ? before.visits[s] : 0)) == heaviest)
+        }
+        var expected = before
+        for r in 0..<300 {
+            for m in answers.mixed[r] {
+                if m.slot == answers.slots[r] {
+                    expected.record(slot: m.slot, label: y[r], gate: m.gate == y[r], network: m.network == y[r],
+                                    product: m.product == y[r], prior: m.prior == y[r])
+                } else {
+                    expected.tally(slot: m.slot, gate: m.gate == y[r], network: m.network == y[r], product: m.product == y[r],
+                                   prior: m.prior == y[r])
+                }
+            }
+        }
+        #expect(expected.network == after.network && expected.product == after.product && expected.prior == after.prior)
+
+        // Settings saved before it existed count as before: the heaviest slot's own answers.
+        let json = try JSONEncoder().encode(learner.configuration.arbiter)
+        var object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        object["countsTheMixture"] = nil
+        let old = try JSONDecoder().decode(AnswerArbiter.Settings.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(!old.countsTheMixture && learner.configuration.arbiter.countsTheMixture)
+    }
+
     /// A learner whose slot 0 met classes 0 and 1 for more than `Holdout.startAfter` rows
     /// and was frozen when class 2 came: it has retained rows.
     func frozenSlotLearner() throws -> Learner {

@@ -150,11 +150,14 @@ struct LearnerTests {
         #expect(learner.history.recentDecisions.filter { $0.newConcept == true }.count == 1)
         #expect(learner.replay.seen < 40 * 32 && learner.replay.count == learner.configuration.replayCapacity)
         // Without the condition the same stream grows an expert the gate cannot route
-        // to, and the frozen trunk keeps the old labels.
+        // to, and the frozen trunk keeps the old labels. (Since a slot's counts judge the
+        // mixture's served answer, the new slot's answer takes back part of the loss on
+        // the rows the old slot is heaviest for: 0.577 where the adapting learner has
+        // 0.684; it had less than 0.384.)
         let grown = try run(nil)
         #expect(grown.model.experts.count >= 1)
         let adapting = learner.prequential.windowedAccuracy!, frozen = grown.prequential.windowedAccuracy!
-        #expect(adapting > frozen + 0.3, "windowed accuracy \(adapting) adapting, \(frozen) after growth")
+        #expect(adapting > frozen + 0.08, "windowed accuracy \(adapting) adapting, \(frozen) after growth")
     }
 
     /// A learner that streamed two classes taking turns in blocks of 384 and 128 rows, six

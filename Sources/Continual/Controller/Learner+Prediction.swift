@@ -43,6 +43,17 @@ extension Learner {
         /// With `answers(…, trying:)`: the mixture's prediction with each answer in the
         /// slot tried, the other slots answering as the arbiter says.
         var trials: [AnswerArbiter.Answer: [Int]] = [:]
+        /// Per row, for every routed slot: the mixture's prediction with that slot
+        /// answering with the gate, its network, the product and its prior, the other
+        /// slots as the arbiter says (what the arbiter's counts judge with
+        /// `AnswerArbiter.Settings.countsTheMixture`).
+        var mixed: [[MixedAnswers]] = []
+    }
+
+    /// The mixture's predictions for one row with one slot's answer varied.
+    struct MixedAnswers {
+        var slot: Int
+        var gate: Int, network: Int, product: Int, prior: Int
     }
 
     /// The answers for a forward pass of scaled inputs `input`, optionally restricted to a
@@ -104,6 +115,7 @@ extension Learner {
         // Who answers in each slot, once per batch rather than per row and slot.
         let slotAnswers = (0..<slotCount).map { arbiter.answer(slot: $0) }
         var trials = Dictionary(uniqueKeysWithValues: trying.map { ($0, slots) })
+        var mixed = [[MixedAnswers]](repeating: [], count: configuration.predictor == .mixture ? n : 0)
         /// The class with the most mass (the smallest on ties).
         func heaviest(_ classMass: [Int: Double]) -> Int {
             classMass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
@@ -135,6 +147,8 @@ extension Learner {
             var classMass: [Int: Double] = [:]
             var contributions: [(slot: Int, label: Int, mass: Double)] = []
             var triedMass = [[Int: Double]](repeating: [:], count: trying.count)
+            // Per routed slot: its members and the mass each answer would give them.
+            var slotMass: [(slot: Int, labels: [Int], chosen: [Double], by: [AnswerArbiter.Answer: [Double]])] = []
             for s in routed[r] {
                 let own = members[s]
                 let value = slotLogits(s, row: r)
@@ -162,6 +176,11 @@ extension Learner {
                     classMass[member.label, default: 0] += weight
                     contributions.append((s, member.label, weight))
                 }
+                if arbiter.settings.countsTheMixture {
+                    let weights = { (q: [Float]) in q.map { Double(mass[r, s]) * Double(exp($0)) } }
+                    slotMass.append((s, own.map(\.label), weights(chosen),
+                                     Dictionary(uniqueKeysWithValues: AnswerArbiter.Answer.allCases.map { ($0, weights(distribution($0))) })))
+                }
                 for (t, answer) in trying.enumerated() {
                     let q = s == tried ? distribution(answer) : chosen
                     for (k, member) in own.enumerated() {
@@ -171,6 +190,16 @@ extension Learner {
             }
             for (t, answer) in trying.enumerated() { trials[answer]![r] = heaviest(triedMass[t]) }
             let choice = heaviest(classMass)
+            for part in slotMass {
+                // The mixture with this slot's chosen answer replaced by each answer.
+                func with(_ answer: AnswerArbiter.Answer) -> Int {
+                    var varied = classMass
+                    for (k, label) in part.labels.enumerated() { varied[label, default: 0] += part.by[answer]![k] - part.chosen[k] }
+                    return heaviest(varied)
+                }
+                mixed[r].append(MixedAnswers(slot: part.slot, gate: with(.gate), network: with(.network), product: with(.product),
+                                             prior: with(.prior)))
+            }
             predicted[r] = choice
             answering[r] = contributions.filter { $0.label == choice }.max { $0.mass < $1.mass }!.slot
         }
@@ -180,7 +209,7 @@ extension Learner {
             predicted = predicted.map { _ in frequent }
         }
         return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product,
-                       prior: prior, course: course, trials: trials)
+                       prior: prior, course: course, trials: trials, mixed: mixed)
     }
 
     /// The samples of each class in the gate's statistics, over all slots (only `task`'s
@@ -224,8 +253,21 @@ extension Learner {
         arbiter.recordInputs(x, slots: answers.slots, inRange: inRange)
         for r in labels.indices {
             let y = labels[r]
-            arbiter.record(slot: answers.slots[r], label: y, gate: gate[r] == y, network: answers.network[r] == y,
-                           product: product[r] == y, prior: prior[r] == y)
+            guard arbiter.settings.countsTheMixture, r < answers.mixed.count, !answers.mixed[r].isEmpty else {
+                arbiter.record(slot: answers.slots[r], label: y, gate: gate[r] == y, network: answers.network[r] == y,
+                               product: product[r] == y, prior: prior[r] == y)
+                continue
+            }
+            // Every routed slot's counts judge what its answer does to the served answer;
+            // the row is a visit of its heaviest slot only.
+            for m in answers.mixed[r] {
+                let right = (gate: m.gate == y, network: m.network == y, product: m.product == y, prior: m.prior == y)
+                if m.slot == answers.slots[r] {
+                    arbiter.record(slot: m.slot, label: y, gate: right.gate, network: right.network, product: right.product, prior: right.prior)
+                } else {
+                    arbiter.tally(slot: m.slot, gate: right.gate, network: right.network, product: right.product, prior: right.prior)
+                }
+            }
         }
     }
 
