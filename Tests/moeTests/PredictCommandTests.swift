@@ -114,17 +114,13 @@ struct PredictCommandTests {
     @Test("rows in other units than the learner learned are answered with a warning that says so; rows like them are not")
     func otherUnits() throws {
         try withTemporaryDirectory { dir in
+            // Four measurements about 10 m, the class in which one is 2 m more.
             var generator = SeededGenerator(seed: 12)
-            let rows = (0..<500).map { _ in
-                let k = generator.nextInt(below: 2)
-                return (0..<4).map { j in 10 + Float(j == k ? 2 : 0) + generator.nextNormal() } + [Float(k)]
+            let classes = (0..<500).map { _ in generator.nextInt(below: 2) }
+            let values = classes.map { k in (0..<4).map { j in 10 + Float(j == k ? 2 : 0) + generator.nextNormal() } }
+            for (name, scale) in [("metres.csv", Float(1)), ("millimetres.csv", 1000)] {
+                try Self.write(zip(values, classes).map { v, k in v.map { String($0 * scale) } + [String(k)] }, to: dir.path(name))
             }
-            func write(_ name: String, scale: Float) throws {
-                try rows.map { row in (row.dropLast().map { String($0 * scale) } + [String(Int(row.last!))]).joined(separator: ",") }
-                    .joined(separator: "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
-            }
-            try write("metres.csv", scale: 1)
-            try write("millimetres.csv", scale: 1000)
             let model = dir.path("m.h5")
             let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("metres.csv"), "--label-column", "last", "--hidden", "8", "--save", model])
             #expect(s.status == 0, "\(s.error)")
