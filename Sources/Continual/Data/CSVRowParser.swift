@@ -177,13 +177,13 @@ struct CSVRowParser {
         return UInt32(truncatingIfNeeded: v)
     }
 
-    /// The text of field `index` (spaces trimmed, doubled quotes undone).
     /// The byte offset at which field `index` of the last split line begins (its opening
     /// quote, for a quoted field).
     func fieldStart(_ index: Int) -> Int {
         starts[index] - (quoted[index] ? 1 : 0)
     }
 
+    /// The text of field `index` (spaces trimmed, doubled quotes undone).
     func text(_ index: Int, in line: UnsafeBufferPointer<UInt8>) -> String {
         precondition(index < count, "Field \(index) of a line with \(count) fields")
         let raw = String(decoding: UnsafeBufferPointer(rebasing: line[starts[index] ..< ends[index]]), as: UTF8.self)

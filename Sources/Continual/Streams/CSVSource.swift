@@ -131,16 +131,16 @@ public final class CSVSource: BatchSource {
     private var countedRows = 0
     /// Rows over which a column is watched for counting up.
     public static let countingRows = 1024
+    /// Fewest rows over which a counting column is reported.
+    public static let countingEvidence = 32
     /// Rows without the label column (``readWithoutLabelColumn(placeholder:headerName:)``):
     /// the field a label is put at (nil: after the last), the text put there in rows and
-    /// in the header line; and whether lines read now get it, and whether the next
-    /// non-blank one is the header.
+    /// in the header line, and the same quoted as fields once the separator is known;
+    /// whether lines read now get it, and whether the next non-blank one is the header.
     private var missingLabel: (field: Int?, value: String, headerValue: String)?
     private var labelBytes: (value: [UInt8], header: [UInt8]) = ([], [])
     private var inserting = false
     private var headerPending = false
-    /// Fewest rows over which a counting column is reported.
-    public static let countingEvidence = 32
 
     /// Numeric columns (0-based fields) whose values counted up by exactly 1 from row to
     /// row over the first rows this source read (at least ``countingEvidence``): a row
