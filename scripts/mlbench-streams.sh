@@ -18,8 +18,10 @@
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by
 # scripts/mlbench_streams.py. The training rows stream shuffled, in class order, in
 # blocks of 20 rows with the classes taking turns, sorted by their first numeric
-# column with more than five values (where a table has one) and in the order the table
-# has in its package (the file as it came), through `moe stream` with the default
+# column with more than five values (where a table has one), in the order the table
+# has in its package (the file as it came), with the classes introduced one at a time
+# while the old ones keep coming (intro), and in two halves of the classes (halves),
+# through `moe stream` with the default
 # learner, its gate alone, growth off and replay-500; each is scored on the held-out 25%
 # by `moe eval`. One line per run: held-out and prequential accuracy, experts, seconds
 # (or the error that stopped it). Then an offline shrunk LDA and logistic regression on
