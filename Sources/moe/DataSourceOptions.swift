@@ -235,7 +235,7 @@ struct DataSourceOptions: ParsableArguments {
                 try CSVSource(path: path, format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
                               text: text, imputation: imputation, learnsColumns: text == nil)
             }
-            if rowsLackLabels { try withoutLabels(csv, format: readFormat, names: text?.names, labels: labelMap) }
+            if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
             stream = csv
         case .standardInput:
             let (readFormat, text, imputation) = columns(of: checkpoint)
@@ -243,7 +243,7 @@ struct DataSourceOptions: ParsableArguments {
                 try CSVSource.standardInput(format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
                                             text: text, imputation: imputation, learnsColumns: text == nil)
             }
-            if rowsLackLabels { try withoutLabels(csv, format: readFormat, names: text?.names, labels: labelMap) }
+            if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
             stream = csv
         case let .idx(images, labels):
             stream = try failingClearly {
@@ -258,19 +258,8 @@ struct DataSourceOptions: ParsableArguments {
     }
 
     /// Tells `csv` that its rows lack the label column: each gets the model's first class
-    /// there, and a header line the name the training file's header gave the label.
-    private func withoutLabels(_ csv: CSVSource, format: CSVFormat, names: [String]?, labels: LabelMap) throws(CommandFailure) {
-        var headerName: String?
-        if let names, !names.isEmpty {
-            switch format.labelColumn {
-            case .first: headerName = names.first
-            case .last: headerName = names.last
-            case .index(let i): headerName = i < names.count ? names[i] : nil
-            case .name(let name): headerName = name
-            }
-        } else if case .name(let name) = format.labelColumn {
-            headerName = name
-        }
-        try failingClearly { try csv.readWithoutLabelColumn(placeholder: labels.label(of: 0), headerName: headerName) }
+    /// there.
+    private func withoutLabels(_ csv: CSVSource, labels: LabelMap) throws(CommandFailure) {
+        try failingClearly { try csv.readWithoutLabelColumn(placeholder: labels.label(of: 0)) }
     }
 }

@@ -58,19 +58,8 @@ struct Eval: ParsableCommand {
         let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
-        // A learner's checkpoint predicts through the learner (its gate head refitted to
-        // every sample seen); a model's through the model.
-        let predict: (Matrix) -> [Int]
-        var answering: String?, arbiter: AnswerArbiter?, scaler: InputScaler?
-        if loaded.sections["learner"] != nil {
-            let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
-            predict = { learner.predict($0) }
-            answering = Self.answering(learner)
-            arbiter = learner.arbiter
-            scaler = learner.scaler
-        } else {
-            predict = { model.predict($0) }
-        }
+        let (predict, learner) = try Self.predictor(loaded, model: model)
+        let answering = learner.map(Self.answering), arbiter = learner?.arbiter, scaler = learner?.scaler
         var correct = 0, samples = 0, unseen = 0, unknownClasses = Set<Int>()
         var means = ColumnMeans()
         // A class the model has no output for (a learner paused before it came, a rare class
@@ -102,6 +91,15 @@ struct Eval: ParsableCommand {
                                 unknownLabels: unknown.isEmpty ? nil : unknown,
                                 checkpoint: file, data: dataName, answers: arbiter?.answers.map(\.rawValue),
                                 mostFrequentClassAnswers: arbiter?.answersMostFrequent, featuresFarFromLearned: far))
+    }
+
+    /// What predicts for a loaded checkpoint: a learner's predicts through the learner (its
+    /// gate head refitted to every sample seen), returned too; a model's through the model.
+    static func predictor(_ loaded: Checkpoint, model: MixtureOfExperts) throws(CommandFailure)
+        -> (predict: (Matrix) -> [Int], learner: Learner?) {
+        guard loaded.sections["learner"] != nil else { return ({ model.predict($0) }, nil) }
+        let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
+        return ({ learner.predict($0) }, learner)
     }
 
     /// Who answers in a learner made ready to predict: each slot's answer, and whether the

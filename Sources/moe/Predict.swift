@@ -58,15 +58,8 @@ struct Predict: ParsableCommand {
         let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
-        let predict: (Matrix) -> [Int]
-        var scaler: InputScaler?
-        if loaded.sections["learner"] != nil {
-            let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
-            predict = { learner.predict($0) }
-            scaler = learner.scaler
-        } else {
-            predict = { model.predict($0) }
-        }
+        let (predict, learner) = try Eval.predictor(loaded, model: model)
+        let scaler = learner?.scaler
         let classes = data.labelMap(loaded)
         // One field per line, quoted as a comma-separated file's field would be.
         let names = (0..<model.classCount).map { CSVSource.quoted(classes.label(of: $0), separator: ",") }

@@ -172,7 +172,7 @@ struct DataCSVTests {
             func read(_ path: String, missing: Bool) throws -> [Batch] {
                 var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .name("y"), textIndicators: 4),
                                            labels: LabelMap(learning: .names), text: layout, learnsColumns: false)
-                if missing { try source.readWithoutLabelColumn(placeholder: "b", headerName: "y") }
+                if missing { try source.readWithoutLabelColumn(placeholder: "b") }
                 return try drain(&source)
             }
             let expected = try read(labelled, missing: false), got = try read(bare, missing: true)
@@ -184,7 +184,7 @@ struct DataCSVTests {
                 try writeText(row, to: bare)
                 func features(_ path: String, missing: Bool) throws -> [Float] {
                     var source = try CSVSource(path: path, format: CSVFormat(labelColumn: label))
-                    if missing { try source.readWithoutLabelColumn(placeholder: "0", headerName: nil) }
+                    if missing { try source.readWithoutLabelColumn(placeholder: "0") }
                     return try drain(&source).flatMap(\.features.scalars)
                 }
                 #expect(try features(labelled, missing: false) == features(bare, missing: true), "\(label)")
@@ -192,11 +192,11 @@ struct DataCSVTests {
             // A row short of the label's field, and a label by name without saved names.
             try writeText("1,2\n1\n", to: bare)
             var short = try CSVSource(path: bare, format: CSVFormat(labelColumn: .index(2)))
-            try short.readWithoutLabelColumn(placeholder: "0", headerName: nil)
+            try short.readWithoutLabelColumn(placeholder: "0")
             let error = dataError { _ = try drain(&short) }
             #expect(error?.description.contains("line 2: the row has 1 fields, but earlier rows have 2") == true, "\(String(describing: error))")
             let unnamed = try CSVSource(path: bare, format: CSVFormat(labelColumn: .name("y")))
-            #expect(dataError { try unnamed.readWithoutLabelColumn(placeholder: "0", headerName: "y") }
+            #expect(dataError { try unnamed.readWithoutLabelColumn(placeholder: "0") }
                     == .labelColumnNotFound(source: bare, column: "'y'",
                                             available: "the model kept no header names to place it by; add the column to the file (any value)"))
         }

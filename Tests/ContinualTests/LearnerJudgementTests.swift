@@ -55,7 +55,7 @@ struct LearnerJudgementTests {
         learner = learner.snapshot()
         let (x, y) = blobs.batch(300, classes: [0, 1, 2])
         let scaled = learner.scaler?.transform(x) ?? x
-        let answers = learner.answers(pass: learner.model.forward(scaled), input: scaled)
+        let answers = learner.answers(pass: learner.model.forward(scaled), input: scaled, counting: true)
         #expect(answers.mixed.count == 300)
         var routedBeyondTop = 0
         for r in 0..<300 {

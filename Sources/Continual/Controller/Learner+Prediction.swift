@@ -58,9 +58,10 @@ extension Learner {
 
     /// The answers for a forward pass of scaled inputs `input`, optionally restricted to a
     /// task's classes; with `tried`, also the mixture's predictions with each answer in
-    /// that slot (`Answers.trials`).
+    /// that slot (`Answers.trials`); with `counting` (first-visit rows the arbiter will
+    /// count), each routed slot's answers in the mixture (`Answers.mixed`).
     func answers(pass: MixtureOfExperts.Forward, input: Matrix, among task: Set<Int>? = nil, trying tried: Int? = nil,
-                 ignoringMostFrequent: Bool = false) -> Answers {
+                 ignoringMostFrequent: Bool = false, counting: Bool = false) -> Answers {
         let logits = pass.logits
         let n = logits.rows
         guard model.gate.configuration.pairRouting, let gatePass = pass.gate, let z = gatePass.headLogits else {
@@ -115,7 +116,8 @@ extension Learner {
         // Who answers in each slot, once per batch rather than per row and slot.
         let slotAnswers = (0..<slotCount).map { arbiter.answer(slot: $0) }
         var trials = Dictionary(uniqueKeysWithValues: trying.map { ($0, slots) })
-        var mixed = [[MixedAnswers]](repeating: [], count: configuration.predictor == .mixture ? n : 0)
+        let mixing = counting && arbiter.settings.countsTheMixture && configuration.predictor == .mixture
+        var mixed = [[MixedAnswers]](repeating: [], count: mixing ? n : 0)
         /// The class with the most mass (the smallest on ties).
         func heaviest(_ classMass: [Int: Double]) -> Int {
             classMass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
@@ -176,7 +178,7 @@ extension Learner {
                     classMass[member.label, default: 0] += weight
                     contributions.append((s, member.label, weight))
                 }
-                if arbiter.settings.countsTheMixture {
+                if mixing {
                     let weights = { (q: [Float]) in q.map { Double(mass[r, s]) * Double(exp($0)) } }
                     slotMass.append((s, own.map(\.label), weights(chosen),
                                      Dictionary(uniqueKeysWithValues: AnswerArbiter.Answer.allCases.map { ($0, weights(distribution($0))) })))

@@ -361,7 +361,7 @@ public struct Learner: Sendable {
 
         // 1. Predict first, then score.
         let pass = model.forward(scaled)
-        let answers = self.answers(pass: pass, input: scaled)
+        let answers = self.answers(pass: pass, input: scaled, counting: true)
         let correct = (0..<n).map { answers.predicted[$0] == labels[$0] }
         let errors = correct.reduce(0) { $0 + ($1 ? 0 : 1) }
         // The course (detectors, drift, growth, the charge of each row) follows the gate's

@@ -133,12 +133,14 @@ public final class CSVSource: BatchSource {
     public static let countingRows = 1024
     /// Fewest rows over which a counting column is reported.
     public static let countingEvidence = 32
-    /// Rows without the label column (``readWithoutLabelColumn(placeholder:headerName:)``):
-    /// the field a label is put at (nil: after the last), the text put there in rows and
-    /// in the header line, and the same quoted as fields once the separator is known;
-    /// whether lines read now get it, and whether the next non-blank one is the header.
+    /// Rows without the label column (``readWithoutLabelColumn(placeholder:)``): the field a
+    /// label is put at (nil: after the last), the text put there in rows and in the header
+    /// line, and the same quoted as fields once the separator is known, with the parser
+    /// that finds the field; whether lines read now get it, and whether the next non-blank
+    /// one is the header.
     private var missingLabel: (field: Int?, value: String, headerValue: String)?
     private var labelBytes: (value: [UInt8], header: [UInt8]) = ([], [])
+    private var labelProbe: CSVRowParser?
     private var inserting = false
     private var headerPending = false
 
@@ -203,11 +205,12 @@ public final class CSVSource: BatchSource {
     }
 
     /// Reads rows that lack the label column (`moe predict`): every line gets
-    /// `placeholder` at the label's place (the header line `headerName`), so that the
+    /// `placeholder` at the label's place (the header line the label's name among the
+    /// header names saved with the model, its `CSVTextLayout`, or `label`), so that the
     /// fields keep the places the model learned them at, text columns, flagged and
     /// ignored columns included. Call before the first ``next()``. A label column given by
-    /// name is placed by the header names saved with the model (its `CSVTextLayout`).
-    public func readWithoutLabelColumn(placeholder: String, headerName: String?) throws(DataError) {
+    /// name is placed by those names.
+    public func readWithoutLabelColumn(placeholder: String) throws(DataError) {
         precondition(!prepared, "Say that the rows lack their label before reading them")
         let field: Int?
         switch format.labelColumn {
@@ -221,7 +224,15 @@ public final class CSVSource: BatchSource {
             }
             field = i
         }
-        missingLabel = (field, placeholder, headerName ?? "label")
+        let names = givenText?.names ?? []
+        let place = field ?? names.count - 1
+        let headerName: String
+        if case .name(let wanted) = format.labelColumn {
+            headerName = wanted
+        } else {
+            headerName = names.indices.contains(place) ? names[place] : "label"
+        }
+        missingLabel = (field, placeholder, headerName)
     }
 
     /// `text` as one CSV field: quoted when it holds a separator, a quote, a space at
@@ -239,13 +250,12 @@ public final class CSVSource: BatchSource {
         let value = headerPending ? labelBytes.header : labelBytes.value
         headerPending = false
         let separatorByte = separator.asciiValue!
-        var probe = CSVRowParser(source: name, separator: separatorByte)
         var copy = Array(line) + [0]
-        let count = copy.withUnsafeBufferPointer { probe.split(UnsafeBufferPointer(rebasing: $0[0 ..< line.count])) }
+        let count = copy.withUnsafeBufferPointer { labelProbe!.split(UnsafeBufferPointer(rebasing: $0[0 ..< line.count])) }
         // A row too short to hold the label's place gets it last: it is refused for its
         // width, which the error tells without the label.
         let field = min(missingLabel.field ?? count, count)
-        let at = field == count ? line.count : probe.fieldStart(field)
+        let at = field == count ? line.count : labelProbe!.fieldStart(field)
         copy.insert(contentsOf: field == count ? [separatorByte] + value : value + [separatorByte], at: at)
         return copy
     }
@@ -515,6 +525,7 @@ public final class CSVSource: BatchSource {
             // The separator is known now: the lines read ahead for it get their label too.
             labelBytes = (Array(Self.quoted(missingLabel.value, separator: separator).utf8),
                           Array(Self.quoted(missingLabel.headerValue, separator: separator).utf8))
+            labelProbe = CSVRowParser(source: name, separator: separator.asciiValue!)
             inserting = true
             headerPending = format.hasHeader
             for k in ahead.indices {
