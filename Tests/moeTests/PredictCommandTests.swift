@@ -106,6 +106,13 @@ struct PredictCommandTests {
             #expect(json.status != 0 && json.error.contains("--json needs --output"), "\(json.error)")
             let idx = MoeProcess.run(["predict", model])
             #expect(idx.status != 0 && idx.error.contains("give --source csv:PATH or stdin"), "\(idx.error)")
+            // An empty file and a missing one are named, and leave no output file.
+            try "".write(toFile: dir.path("empty.csv"), atomically: true, encoding: .utf8)
+            let empty = MoeProcess.run(["predict", model, "--source", "csv:" + dir.path("empty.csv"), "--output", dir.path("e.csv")])
+            #expect(empty.status == 1 && empty.error.contains("empty.csv: there are no samples in it"), "\(empty.error)")
+            #expect(!FileManager.default.fileExists(atPath: dir.path("e.csv")))
+            let missing = MoeProcess.run(["predict", model, "--source", "csv:" + dir.path("absent.csv")])
+            #expect(missing.status == 1 && missing.error.contains("absent.csv: no such file"), "\(missing.error)")
             let folder = MoeProcess.run(["predict", model, "--source", "csv:" + train, "--labelled", "--output", dir.path("no/such/out.csv")])
             #expect(folder.status == 1 && folder.error.contains("no/such/out.csv"), "\(folder.error)")
         }
