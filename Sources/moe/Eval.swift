@@ -58,7 +58,7 @@ struct Eval: ParsableCommand {
         let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
-        let (predict, learner) = try Self.predictor(loaded, model: model)
+        let (predict, _, learner) = try Self.predictor(loaded, model: model)
         let answering = learner.map(Self.answering), arbiter = learner?.arbiter, scaler = learner?.scaler
         var correct = 0, samples = 0, unseen = 0, unknownClasses = Set<Int>()
         var means = ColumnMeans()
@@ -95,11 +95,18 @@ struct Eval: ParsableCommand {
 
     /// What predicts for a loaded checkpoint: a learner's predicts through the learner (its
     /// gate head refitted to every sample seen), returned too; a model's through the model.
+    /// `scored` gives every class's probability beside the classes (`Learner.predictWithScores(_:)`,
+    /// `MixtureOfExperts.predictionScores(_:)`).
     static func predictor(_ loaded: Checkpoint, model: MixtureOfExperts) throws(CommandFailure)
-        -> (predict: (Matrix) -> [Int], learner: Learner?) {
-        guard loaded.sections["learner"] != nil else { return ({ model.predict($0) }, nil) }
+        -> (predict: (Matrix) -> [Int], scored: (Matrix) -> (classes: [Int], scores: Matrix), learner: Learner?) {
+        guard loaded.sections["learner"] != nil else {
+            return ({ model.predict($0) }, { x in
+                let pass = model.forward(x)
+                return (model.predictions(pass), model.predictionScores(pass))
+            }, nil)
+        }
         let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
-        return ({ learner.predict($0) }, learner)
+        return ({ learner.predict($0) }, { learner.predictWithScores($0) }, learner)
     }
 
     /// Who answers in a learner made ready to predict: each slot's answer, and whether the

@@ -12,7 +12,10 @@ struct Predict: ParsableCommand {
             `moe eval` reads them: text columns, missing values and header as the model \
             learned them, a bad row an error naming it. One line per row goes to --output \
             (default standard output): the predicted class as the training file wrote it. \
-            A file given with --output is written whole or not at all: on an error an \
+            With --scores, a header line first (`class` and every class's name) and, after \
+            each row's class, the probability the model gives every class, in that order: \
+            the mixture's weights as it served the answer, whose largest is the class \
+            written. A file given with --output is written whole or not at all: on an error an \
             existing file is left as it was.
             """)
 
@@ -23,6 +26,9 @@ struct Predict: ParsableCommand {
 
     @Flag(help: "The rows have the label column too, where the training file had it (its values are not read).")
     var labelled = false
+
+    @Flag(help: "After each class, the probability of every class (a header line names them).")
+    var scores = false
 
     @Option(name: .shortAndLong, help: "Write the predictions to this file instead of standard output, one line per row.")
     var output: String?
@@ -58,12 +64,13 @@ struct Predict: ParsableCommand {
         let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
-        let (predict, learner) = try Eval.predictor(loaded, model: model)
+        let (predict, scored, learner) = try Eval.predictor(loaded, model: model)
         let scaler = learner?.scaler
         let classes = data.labelMap(loaded)
         // One field per line, quoted as a comma-separated file's field would be.
         let names = (0..<model.classCount).map { CSVSource.quoted(classes.label(of: $0), separator: ",") }
         let sink = try PredictionSink(path: output)
+        if scores { sink.write((["class"] + names).joined(separator: ",") + "\n") }
         var rows = 0
         var counts = [Int](repeating: 0, count: model.classCount)
         var means = ColumnMeans()
@@ -71,12 +78,18 @@ struct Predict: ParsableCommand {
         do {
             (dataName, _) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: true,
                                                   rowsLackLabels: !labelled) { features, _ in
-                let answers = predict(features)
+                let (answers, weights) = scores ? scored(features) : (predict(features), nil)
                 if scaler != nil { means.add(features) }
                 var text = ""
-                text.reserveCapacity(answers.count * 8)
-                for k in answers {
+                text.reserveCapacity(answers.count * (weights.map { 8 * $0.columns } ?? 8))
+                for (r, k) in answers.enumerated() {
                     text += names[k]
+                    if let weights {
+                        for c in 0..<weights.columns {
+                            text += ","
+                            text += Self.probability(weights[r, c])
+                        }
+                    }
                     text += "\n"
                     counts[k] += 1
                 }
@@ -97,6 +110,15 @@ struct Predict: ParsableCommand {
         try console.emit(Output(rows: rows,
                                 classCounts: Dictionary(uniqueKeysWithValues: counts.indices.map { (classes.label(of: $0), counts[$0]) }),
                                 featuresFarFromLearned: far, output: where_, checkpoint: file, data: dataName))
+    }
+}
+
+extension Predict {
+    /// A probability as written: six significant digits at most, `0` and `1` bare.
+    static func probability(_ p: Float) -> String {
+        if p == 0 { return "0" }
+        if p == 1 { return "1" }
+        return String(format: "%.6g", Double(p))
     }
 }
 

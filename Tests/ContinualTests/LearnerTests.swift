@@ -91,6 +91,43 @@ struct LearnerTests {
         #expect(new > 0.9)
     }
 
+    @Test("every class's probability as the served answer weighs it: rows sum to 1, the largest is the class predicted")
+    func scores() throws {
+        for predictor in [LearnerConfiguration.Predictor.mixture, .discriminant] {
+            var configuration = configuration()
+            configuration.predictor = predictor
+            // Blobs that overlap, in two experiences: an expert grows, and answers are unsure.
+            var blobs = Blobs(classes: 4, width: 20, seed: 3, spread: 1)
+            var learner = try Learner(configuration: configuration, inputWidth: 20, classCount: 2)
+            for classes in [[0, 1], [2, 3]] {
+                for _ in 0..<40 {
+                    let (x, y) = blobs.batch(32, classes: classes)
+                    _ = try learner.observe(features: x, labels: y)
+                }
+            }
+            #expect(!learner.model.experts.isEmpty)
+            let (x, _) = blobs.batch(300, classes: [0, 1, 2, 3])
+            let (classes, scores) = learner.predictWithScores(x)
+            #expect(classes == learner.predict(x), "\(predictor)")
+            #expect(scores.rows == 300 && scores.columns == learner.model.classCount)
+            var unsure = 0
+            for r in 0..<300 {
+                let row = (0..<scores.columns).map { scores[r, $0] }
+                #expect(abs(row.reduce(0, +) - 1) < 1e-4 && row.allSatisfy { $0 >= 0 }, "\(predictor) row \(r): \(row)")
+                #expect(row.allSatisfy { $0 <= row[classes[r]] }, "\(predictor) row \(r): \(row), class \(classes[r])")
+                if row.contains(where: { $0 > 0.01 && $0 < 0.99 }) { unsure += 1 }
+            }
+            #expect(unsure > 0, "\(predictor): every row is certain, the overlap was not seen")
+            // A model alone (as `moe train` saves it) weighs the classes it predicts among.
+            let pass = learner.model.forward(x)
+            let modelScores = learner.model.predictionScores(pass)
+            for (r, c) in learner.model.predictions(pass).enumerated() {
+                let row = (0..<modelScores.columns).map { modelScores[r, $0] }
+                #expect(abs(row.reduce(0, +) - 1) < 1e-4 && row.allSatisfy { $0 <= row[c] }, "model row \(r): \(row), class \(c)")
+            }
+        }
+    }
+
     @Test("a stationary stream does not grow")
     func quietStream() throws {
         var blobs = Blobs(classes: 3, width: 20, seed: 2)

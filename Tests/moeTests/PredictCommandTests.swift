@@ -74,6 +74,31 @@ struct PredictCommandTests {
                 #expect(MoeProcess.json(f)?["rows"] as? Int == 200)
                 let piped = MoeProcess.run(["predict", model, "--source", "stdin"], input: try String(contentsOfFile: bare, encoding: .utf8))
                 #expect(piped.status == 0 && piped.output == p.output, "\(piped.error)")
+
+                // With --scores: a header naming the classes, then each row's class and the
+                // probability of every class, which sum to 1 and are largest at that class.
+                let scored = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--scores"])
+                #expect(scored.status == 0, "\(scored.error)")
+                let lines = scored.output.split(separator: "\n").map(String.init)
+                let k = layout.labels.count
+                // Class names here hold no comma: the last k fields are the probabilities.
+                let header = lines.first.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
+                #expect(header.count == k + 1 && header.first == "class", "\(header)")
+                let names = header.dropFirst().map { $0.hasPrefix("\"") ? String($0.dropFirst().dropLast()).replacing("\"\"", with: "\"") : $0 }
+                #expect(Set(names) == Set(layout.labels), "\(names)")
+                #expect(lines.dropFirst().joined(separator: "\n") + "\n" != p.output, "the scores are missing")
+                var spread = 0
+                for (line, answer) in zip(lines.dropFirst(), answers) {
+                    let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                    let values = fields.suffix(k).compactMap(Double.init)
+                    #expect(values.count == k && fields.dropLast(k).joined(separator: ",") == answer, "\(line)")
+                    #expect(abs(values.reduce(0, +) - 1) < 1e-4 && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(line)")
+                    let top = values.indices.max { values[$0] < values[$1] }
+                    #expect(top.map { header[1 + $0] } == answer, "\(line): the largest probability is not the class written")
+                    if values.contains(where: { $0 > 0.001 && $0 < 0.999 }) { spread += 1 }
+                }
+                #expect(lines.count == held.count + 1)
+                #expect(spread > 0, "\(layout.order): every probability is 0 or 1")
             }
         }
     }

@@ -48,6 +48,10 @@ extension Learner {
         /// slots as the arbiter says (what the arbiter's counts judge with
         /// `AnswerArbiter.Settings.countsTheMixture`).
         var mixed: [[MixedAnswers]] = []
+        /// With `answers(…, scoring: true)`: per row, the probability of every class the
+        /// model has (`rows x classes`) as the served prediction weighs them; its largest
+        /// entry is `predicted`'s class (the smallest class on ties, as `predicted`).
+        var scores: Matrix?
     }
 
     /// The mixture's predictions for one row with one slot's answer varied.
@@ -59,19 +63,35 @@ extension Learner {
     /// The answers for a forward pass of scaled inputs `input`, optionally restricted to a
     /// task's classes; with `tried`, also the mixture's predictions with each answer in
     /// that slot (`Answers.trials`); with `counting` (first-visit rows the arbiter will
-    /// count), each routed slot's answers in the mixture (`Answers.mixed`).
+    /// count), each routed slot's answers in the mixture (`Answers.mixed`); with
+    /// `scoring`, every class's probability (`Answers.scores`).
     func answers(pass: MixtureOfExperts.Forward, input: Matrix, among task: Set<Int>? = nil, trying tried: Int? = nil,
-                 ignoringMostFrequent: Bool = false, counting: Bool = false) -> Answers {
+                 ignoringMostFrequent: Bool = false, counting: Bool = false, scoring: Bool = false) -> Answers {
         let logits = pass.logits
         let n = logits.rows
+        var scores = scoring ? Matrix(rows: n, columns: logits.columns) : nil
+        /// Row `r`'s scores: `weights` (class -> non-negative weight) over their sum.
+        func score(_ r: Int, _ weights: [Int: Double]) {
+            guard scores != nil else { return }
+            let total = weights.values.reduce(0, +)
+            guard total > 0 else { return }
+            for (c, w) in weights where c < logits.columns { scores![r, c] = Float(w / total) }
+        }
         guard model.gate.configuration.pairRouting, let gatePass = pass.gate, let z = gatePass.headLogits else {
             // No pair yet (nothing learned) or a learned gate: the trunk answers among
             // the classes seen (all classes when none is).
             let allowed = (task ?? seenClasses).filter { $0 < logits.columns }.sorted()
-            let network = (0..<n).map { r in best(logits, row: r, among: allowed.isEmpty ? Array(0..<logits.columns) : allowed) }
+            let among = allowed.isEmpty ? Array(0..<logits.columns) : allowed
+            let network = (0..<n).map { r in best(logits, row: r, among: among) }
+            if scoring {
+                for r in 0..<n {
+                    let top = Double(logits[r, network[r]])
+                    score(r, Dictionary(uniqueKeysWithValues: among.map { ($0, exp(Double(logits[r, $0]) - top)) }))
+                }
+            }
             let zeros = Array(repeating: 0, count: n)
             return Answers(predicted: network, slots: zeros, answering: zeros, network: network, gate: nil, product: nil,
-                           course: network)
+                           course: network, scores: scores)
         }
         let slotCount = model.gate.slotCount
         var members = [[(column: Int, label: Int)]](repeating: [], count: slotCount)
@@ -129,6 +149,7 @@ extension Learner {
                 let fallback = best(logits, row: r, among: allowed.isEmpty ? Array(0..<logits.columns) : allowed)
                 (network[r], gate[r], product[r], prior[r], predicted[r]) = (fallback, fallback, fallback, fallback, fallback)
                 course[r] = fallback
+                score(r, [fallback: 1])
                 for answer in trying { trials[answer]![r] = fallback }
                 continue
             }
@@ -143,6 +164,7 @@ extension Learner {
                 prior[r] = own[argmax(priorLog(own))].label
                 predicted[r] = discriminantAnswer(z, row: r, among: task)
                 course[r] = predicted[r]
+                if scoring { score(r, discriminantMass(z, row: r, among: task)) }
                 continue
             }
             course[r] = discriminantAnswer(z, row: r, among: task)
@@ -203,15 +225,19 @@ extension Learner {
                                              prior: with(.prior)))
             }
             predicted[r] = choice
+            score(r, classMass)
             answering[r] = contributions.filter { $0.label == choice }.max { $0.mass < $1.mass }!.slot
         }
         // The stream's most frequent class answers everything when it beat the mixture.
         if configuration.predictor == .mixture, !ignoringMostFrequent, arbiter.answersMostFrequent {
             let frequent = mostFrequentClass(among: task)
             predicted = predicted.map { _ in frequent }
+            // The class shares: their largest is the most frequent class.
+            let shares = classCounts(among: task)
+            for r in 0..<n { score(r, shares) }
         }
         return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product,
-                       prior: prior, course: course, trials: trials, mixed: mixed)
+                       prior: prior, course: course, trials: trials, mixed: mixed, scores: scores)
     }
 
     /// The samples of each class in the gate's statistics, over all slots (only `task`'s
@@ -240,12 +266,18 @@ extension Learner {
 
     /// The gate alone: the class with the most posterior mass summed over slots.
     func discriminantAnswer(_ z: Matrix, row r: Int, among task: Set<Int>?) -> Int {
+        let mass = discriminantMass(z, row: r, among: task)
+        return mass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
+    }
+
+    /// The gate's posterior mass of every class, summed over slots (unnormalised).
+    func discriminantMass(_ z: Matrix, row r: Int, among task: Set<Int>?) -> [Int: Double] {
         var mass: [Int: Double] = [:]
         let top = (0..<z.columns).map { z[r, $0] }.max() ?? 0
         for (column, pair) in model.gatePairs.enumerated() where task?.contains(pair.label) ?? true {
             mass[pair.label, default: 0] += Double(exp(z[r, column] - top))
         }
-        return mass.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
+        return mass
     }
 
     /// Feeds the arbiter every first-visit row that a pair-routing gate routed, with its
@@ -279,6 +311,19 @@ extension Learner {
         let ready = needsSnapshot ? snapshot() : self
         let scaled = ready.scaler?.transform(x) ?? x
         return ready.answers(pass: ready.model.forward(scaled), input: scaled).predicted
+    }
+
+    /// ``predict(_:)``'s classes and, per row, the probability of every class the model
+    /// has (`rows x classes`), as the served prediction weighs them: the mixture's
+    /// `Σ_s m_s q_s(c)` over its routed slots, normalised (the gate's posterior with the
+    /// `discriminant` predictor; the class shares when the stream's most frequent class
+    /// answers everything). The largest score of a row is its predicted class.
+    public func predictWithScores(_ x: Matrix) -> (classes: [Int], scores: Matrix) {
+        precondition(x.columns == inputWidth, "The learner expects \(inputWidth) features, got \(x.columns)")
+        let ready = needsSnapshot ? snapshot() : self
+        let scaled = ready.scaler?.transform(x) ?? x
+        let answers = ready.answers(pass: ready.model.forward(scaled), input: scaled, scoring: true)
+        return (answers.predicted, answers.scores!)
     }
 
     /// Whether predictions need ``snapshot()`` first: the head is stale, rows are held

@@ -26,6 +26,34 @@ extension MixtureOfExperts {
         }
     }
 
+    /// Per row, the probability of every class (`rows x classes`) as ``predictions(_:)``
+    /// weighs them: the softmax of the logits over the classes a row may be predicted
+    /// among (the routed slots' when the gate's `restrictsPredictions` is on), 0 for the
+    /// others. The largest score of a row is its predicted class.
+    public func predictionScores(_ forward: Forward) -> Matrix {
+        let logits = forward.logits
+        var scores = Matrix(rows: logits.rows, columns: logits.columns)
+        let chosen = predictions(forward)
+        let classes = slotClasses
+        for r in 0..<logits.rows {
+            var allowed = Array(0..<logits.columns)
+            if gate.configuration.restrictsPredictions, let pass = forward.gate {
+                var owned = Set<Int>()
+                for j in 0..<pass.routing.k {
+                    guard let set = classes[pass.routing.selected[r * pass.routing.k + j]] else { owned = []; break }
+                    owned.formUnion(set)
+                }
+                let within = owned.filter { $0 < logits.columns }.sorted()
+                if !within.isEmpty { allowed = within }
+            }
+            let top = logits[r, chosen[r]]
+            var total: Float = 0
+            for c in allowed { total += _exp(logits[r, c] - top) }
+            for c in allowed { scores[r, c] = _exp(logits[r, c] - top) / total }
+        }
+        return scores
+    }
+
     /// One training step: forward (with gate noise from `generator` when the gate is
     /// noisy), loss, backward, and an optimizer update of the trainable parameters.
     ///
