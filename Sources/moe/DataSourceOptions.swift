@@ -216,8 +216,9 @@ struct DataSourceOptions: ParsableArguments {
     func forEachBatch(
         for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
         rowsLackLabels: Bool = false, _ body: (Matrix, [Int]) -> Void
-    ) throws(CommandFailure) -> (name: String, labels: LabelMap) {
+    ) throws(CommandFailure) -> (name: String, labels: LabelMap, columnName: (Int) -> String?) {
         var stream: any BatchSource
+        var columnName: (Int) -> String? = { _ in nil }
         let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
         switch parsedSource! {
         case .fashionMNIST:
@@ -236,6 +237,7 @@ struct DataSourceOptions: ParsableArguments {
                               text: text, imputation: imputation, learnsColumns: text == nil)
             }
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
+            columnName = csv.columnName(ofFeature:)
             stream = csv
         case .standardInput:
             let (readFormat, text, imputation) = columns(of: checkpoint)
@@ -244,6 +246,7 @@ struct DataSourceOptions: ParsableArguments {
                                             text: text, imputation: imputation, learnsColumns: text == nil)
             }
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
+            columnName = csv.columnName(ofFeature:)
             stream = csv
         case let .idx(images, labels):
             stream = try failingClearly {
@@ -254,7 +257,7 @@ struct DataSourceOptions: ParsableArguments {
         try failingClearly {
             while let batch = try stream.next() { body(batch.features, batch.labels) }
         }
-        return (stream.name, stream.labelMap)
+        return (stream.name, stream.labelMap, columnName)
     }
 
     /// Tells `csv` that its rows lack the label column: each gets the model's first class

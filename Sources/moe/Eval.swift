@@ -15,7 +15,9 @@ struct Eval: ParsableCommand {
             the model has no output for (a stream paused before they came, a rare class the \
             training rows lacked) count as errors, and the output says how many there are \
             and which labels they had; with --unknown-labels error such a label stops the \
-            evaluation, naming the row.
+            evaluation, naming the row. Each class's accuracy follows (in the JSON, \
+            `class_accuracy` and `class_rows`, by label): in a class-incremental stream, \
+            which classes the model lost.
             """)
 
     @Argument(help: "The checkpoint file (a bare name means Checkpoints/NAME.h5).")
@@ -51,6 +53,12 @@ struct Eval: ParsableCommand {
         /// A learner's: of the features that varied while it learned, the share whose mean
         /// over these rows lies beyond `InputScaler.unitsDeviations` learned deviations.
         var featuresFarFromLearned: Double?
+        /// A learner's, read from a CSV file: its numeric columns whose mean lies that far,
+        /// farthest first.
+        var columnsFarFromLearned: [String]?
+        /// Per label of the rows read: the share of its rows answered right, and its rows.
+        var classAccuracy: [String: Double]
+        var classRows: [String: Int]
     }
 
     func run() throws {
@@ -61,13 +69,20 @@ struct Eval: ParsableCommand {
         let (predict, _, learner) = try Self.predictor(loaded, model: model)
         let answering = learner.map(Self.answering), arbiter = learner?.arbiter, scaler = learner?.scaler
         var correct = 0, samples = 0, unseen = 0, unknownClasses = Set<Int>()
+        var perClass: [Int: (rows: Int, right: Int)] = [:]
         var means = ColumnMeans()
         // A class the model has no output for (a learner paused before it came, a rare class
         // a split left out of the training rows) is scored as errors and named; a label
         // that is a mistake (the wrong label column) shows as many unknown labels, named.
         let counted = unknownLabels == .count || data.parsedSource == .fashionMNIST
-        let (dataName, labelMap) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: counted) { features, labels in
-            for (p, y) in zip(predict(features), labels) where p == y { correct += 1 }
+        let (dataName, labelMap, columnName) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: counted) { features, labels in
+            for (p, y) in zip(predict(features), labels) {
+                perClass[y, default: (0, 0)].rows += 1
+                if p == y {
+                    correct += 1
+                    perClass[y]!.right += 1
+                }
+            }
             if scaler != nil { means.add(features) }
             samples += labels.count
             let outside = labels.filter { $0 >= model.classCount }
@@ -85,12 +100,24 @@ struct Eval: ParsableCommand {
             console.say("warning: \(unseen) of \(samples) rows have labels the model never learned: a stream stopped before they came, or the wrong label column? (--label-column first, last, an index or a header name)")
         }
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName)\(note))")
+        let classes = perClass.keys.sorted()
+        let classAccuracy = Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), Double(perClass[$0]!.right) / Double(perClass[$0]!.rows)) })
+        if classes.count > 1 {
+            // Worst first, at most 20 (a label column of hundreds of values says so above).
+            let worst = classes.sorted { classAccuracy[labelMap.label(of: $0)]! < classAccuracy[labelMap.label(of: $1)]! }
+            console.say("per class, worst first: " + worst.prefix(20).map { c in
+                "\(labelMap.label(of: c)) \(fixed(classAccuracy[labelMap.label(of: c)]!, 3)) (\(perClass[c]!.rows))"
+            }.joined(separator: ", ") + (classes.count > 20 ? " and \(classes.count - 20) more" : ""))
+        }
         let far = means.shareFar(of: scaler)
-        if let far, let warning = ColumnMeans.warning(far) { console.warn(warning) }
+        let farColumns = means.farColumns(of: scaler, naming: columnName)
+        if let far, let warning = ColumnMeans.warning(far, columns: farColumns) { console.warn(warning) }
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, unknownClassSamples: unseen,
                                 unknownLabels: unknown.isEmpty ? nil : unknown,
                                 checkpoint: file, data: dataName, answers: arbiter?.answers.map(\.rawValue),
-                                mostFrequentClassAnswers: arbiter?.answersMostFrequent, featuresFarFromLearned: far))
+                                mostFrequentClassAnswers: arbiter?.answersMostFrequent, featuresFarFromLearned: far,
+                                columnsFarFromLearned: scaler == nil ? nil : farColumns.map(\.name), classAccuracy: classAccuracy,
+                                classRows: Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), perClass[$0]!.rows) })))
     }
 
     /// What predicts for a loaded checkpoint: a learner's predicts through the learner (its
@@ -153,12 +180,34 @@ struct ColumnMeans {
         return scaler.shareShifted(means: sums.map { $0 / Double(rows) })
     }
 
-    /// A warning when most features lie far from what the learner learned: the answers
-    /// are then those of inputs it never saw, and a user would not know why they are poor.
-    static func warning(_ far: Double) -> String? {
-        guard far > 0.5 else { return nil }
-        return "the means of \(Int((100 * far).rounded()))% of the features lie more than \(Int(InputScaler.unitsDeviations)) deviations "
-            + "from those the model learned: are the rows in other units (pixels 0-255 where it learned [0, 1], mm where it learned m)? "
-            + "The model scales its inputs as it learned them, so such rows get poor answers."
+    /// The numeric columns a source names (`naming`: a CSV file's, not a text column's
+    /// indicators) whose mean lies more than ``InputScaler/unitsDeviations`` learned
+    /// deviations from the learned one, farthest first.
+    func farColumns(of scaler: InputScaler?, naming name: (Int) -> String?) -> [(name: String, deviations: Double)] {
+        guard let scaler, rows > 0, sums.count == scaler.width,
+              let shifts = scaler.shifts(means: sums.map { $0 / Double(rows) }) else { return [] }
+        return shifts.filter { $0.deviations > InputScaler.unitsDeviations }
+            .compactMap { shift in name(shift.feature).map { ($0, shift.deviations) } }
+            .sorted { $0.deviations > $1.deviations }
+    }
+
+    /// A warning when most features lie far from what the learner learned, or some of
+    /// the file's numeric columns do: the answers are then those of inputs it never saw,
+    /// and a user would not know why they are poor.
+    static func warning(_ far: Double, columns: [(name: String, deviations: Double)] = []) -> String? {
+        if far > 0.5 {
+            return "the means of \(Int((100 * far).rounded()))% of the features lie more than \(Int(InputScaler.unitsDeviations)) deviations "
+                + "from those the model learned: are the rows in other units (pixels 0-255 where it learned [0, 1], mm where it learned m)? "
+                + "The model scales its inputs as it learned them, so such rows get poor answers."
+        }
+        guard let first = columns.first else { return nil }
+        let deviations = { (d: Double) in d < 100 ? fixed(d, 1) : String(Int(d.rounded())) }
+        let more = columns.dropFirst().prefix(4).map { "\($0.name) \(deviations($0.deviations))" }
+        let others = columns.count > 5 ? " and \(columns.count - 5) more" : ""
+        return "the mean of \(first.name) lies \(deviations(first.deviations)) deviations from the one the model learned"
+            + (more.isEmpty ? "" : " (and of \(more.joined(separator: ", "))\(others))")
+            + ": \(columns.count == 1 ? "is it" : "are they") in other units (cents where it learned euros, mm where it learned m), "
+            + "or beyond what it learned (a later date, an identifier)? The model scales its inputs as it learned them, "
+            + "so such rows get poor answers."
     }
 }

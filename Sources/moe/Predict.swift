@@ -43,6 +43,9 @@ struct Predict: ParsableCommand {
         var classCounts: [String: Int]
         /// A learner's: as `moe eval`'s `features_far_from_learned`.
         var featuresFarFromLearned: Double?
+        /// A learner's, read from a CSV file: its numeric columns whose mean lies that far,
+        /// farthest first.
+        var columnsFarFromLearned: [String]?
         var output: String
         var checkpoint: String
         var data: String
@@ -75,8 +78,9 @@ struct Predict: ParsableCommand {
         var counts = [Int](repeating: 0, count: model.classCount)
         var means = ColumnMeans()
         let dataName: String
+        var columnName: (Int) -> String? = { _ in nil }
         do {
-            (dataName, _) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: true,
+            (dataName, _, columnName) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: true,
                                                   rowsLackLabels: !labelled) { features, _ in
                 let (answers, weights) = scores ? scored(features) : (predict(features), nil)
                 if scaler != nil { means.add(features) }
@@ -105,11 +109,13 @@ struct Predict: ParsableCommand {
         console.say("predicted \(rows) rows of \(dataName) with \(file) into \(where_): "
             + counts.indices.filter { counts[$0] > 0 }.map { "\(classes.label(of: $0)) \(counts[$0])" }.joined(separator: ", "))
         let far = means.shareFar(of: scaler)
-        if let far, let warning = ColumnMeans.warning(far) { console.warn(warning) }
+        let farColumns = means.farColumns(of: scaler, naming: columnName)
+        if let far, let warning = ColumnMeans.warning(far, columns: farColumns) { console.warn(warning) }
         guard report.json else { return }
         try console.emit(Output(rows: rows,
                                 classCounts: Dictionary(uniqueKeysWithValues: counts.indices.map { (classes.label(of: $0), counts[$0]) }),
-                                featuresFarFromLearned: far, output: where_, checkpoint: file, data: dataName))
+                                featuresFarFromLearned: far,
+                                columnsFarFromLearned: scaler == nil ? nil : farColumns.map(\.name), output: where_, checkpoint: file, data: dataName))
     }
 }
 

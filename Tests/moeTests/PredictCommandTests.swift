@@ -53,6 +53,14 @@ struct PredictCommandTests {
                 let e = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--json"])
                 #expect(e.status == 0, "\(e.error)")
                 let correct = try #require(MoeProcess.json(e)?["correct"] as? Int)
+                // Each class's accuracy and rows, by label, add up to the whole.
+                let perClass = try #require(MoeProcess.json(e)?["class_accuracy"] as? [String: Double])
+                let perRows = try #require(MoeProcess.json(e)?["class_rows"] as? [String: Int])
+                #expect(Set(perClass.keys) == Set(layout.labels) && Set(perRows.keys) == Set(layout.labels), "\(perClass)")
+                #expect(perRows.values.reduce(0, +) == held.count)
+                let rightByClass = perClass.map { label, share in Int((share * Double(perRows[label] ?? 0)).rounded()) }.reduce(0, +)
+                #expect(rightByClass == correct, "\(perClass), \(perRows): \(rightByClass) right, moe eval counts \(correct)")
+                #expect(e.error.contains("per class, worst first: "), "\(e.error)")
 
                 let p = MoeProcess.run(["predict", model, "--source", "csv:" + bare])
                 #expect(p.status == 0, "\(p.error)")
@@ -164,6 +172,44 @@ struct PredictCommandTests {
             #expect(MoeProcess.json(other)?["features_far_from_learned"] as? Double == 1)
             let predicted = MoeProcess.run(["predict", model, "--source", "csv:" + dir.path("millimetres.csv"), "--labelled"])
             #expect(predicted.status == 0 && predicted.error.contains("are the rows in other units"), "\(predicted.error)")
+        }
+    }
+
+    @Test("one column in other units among others is named, by its header name or its place in the file read")
+    func oneColumnInOtherUnits() throws {
+        try withTemporaryDirectory { dir in
+            // The label first; four measurements about 10 m; the third (field 3) in mm in
+            // the rows to answer.
+            var generator = SeededGenerator(seed: 13)
+            let classes = (0..<500).map { _ in generator.nextInt(below: 2) }
+            let values = classes.map { k in (0..<4).map { j in 10 + Float(j == k ? 2 : 0) + generator.nextNormal() } }
+            let header = ["kind", "m0", "m1", "m2", "m3"]
+            for named in [false, true] {
+                let lines = { (scale: Float, labels: Bool) in
+                    zip(values, classes).map { v, k in (labels ? [String(k)] : []) + v.enumerated().map { String($1 * ($0 == 2 ? scale : 1)) } }
+                }
+                let heading = { (labels: Bool) in named ? (labels ? header : Array(header.dropFirst())) : nil }
+                try Self.write(lines(1, true), header: heading(true), to: dir.path("learned.csv"))
+                try Self.write(lines(1000, true), header: heading(true), to: dir.path("mixed.csv"))
+                try Self.write(lines(1000, false), header: heading(false), to: dir.path("bare.csv"))
+                let model = dir.path("m\(named).h5")
+                let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("learned.csv"), "--hidden", "8", "--save", model]
+                                       + (named ? ["--header"] : []))
+                #expect(s.status == 0, "\(s.error)")
+                let same = MoeProcess.run(["eval", model, "--source", "csv:" + dir.path("learned.csv"), "--json"])
+                #expect(same.status == 0 && !same.error.contains("deviations"), "\(same.error)")
+                #expect(MoeProcess.json(same)?["columns_far_from_learned"] as? [String] == [])
+                // Read with its label: the column is field 3; without it, the file's column 2.
+                let other = MoeProcess.run(["eval", model, "--source", "csv:" + dir.path("mixed.csv"), "--json"])
+                let withLabel = named ? "'m2'" : "column 3"
+                #expect(other.status == 0 && other.error.contains("the mean of \(withLabel) lies"), "\(other.error)")
+                #expect(other.error.contains("is it in other units"), "\(other.error)")
+                #expect(MoeProcess.json(other)?["columns_far_from_learned"] as? [String] == [withLabel])
+                #expect(MoeProcess.json(other)?["features_far_from_learned"] as? Double == 0.25)
+                let bare = MoeProcess.run(["predict", model, "--source", "csv:" + dir.path("bare.csv")])
+                let withoutLabel = named ? "'m2'" : "column 2"
+                #expect(bare.status == 0 && bare.error.contains("the mean of \(withoutLabel) lies"), "\(bare.error)")
+            }
         }
     }
 }

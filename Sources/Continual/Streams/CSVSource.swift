@@ -123,6 +123,9 @@ public final class CSVSource: BatchSource {
     /// features (the indicators are the row's last features, in the same order).
     private var flaggedFields: [Int] = []
     private var flaggedFeatures: [Int] = []
+    /// The field each numeric feature reads (not a text column's indicators nor a missing
+    /// value's), once the width is fixed.
+    private var numericFieldOf: [Int: Int] = [:]
     /// Numeric columns, as (field, feature), whose values have counted up by exactly 1
     /// from row to row so far (a row number or an identifier), over the first
     /// ``countingRows`` rows this source read; their values in the last row.
@@ -233,6 +236,18 @@ public final class CSVSource: BatchSource {
             headerName = names.indices.contains(place) ? names[place] : "label"
         }
         missingLabel = (field, placeholder, headerName)
+    }
+
+    /// The column a numeric feature reads, as the user's file names it: its header name
+    /// in quotes, else `column N` (0-based, counted in the file's own rows, without the
+    /// label a file read by ``readWithoutLabelColumn(placeholder:)`` lacks). nil for a text
+    /// column's indicators, a missing value's indicator, or before the width is fixed.
+    public func columnName(ofFeature feature: Int) -> String? {
+        guard let field = numericFieldOf[feature] else { return nil }
+        if let header, field < header.count { return "'\(header[field])'" }
+        var place = field
+        if let missingLabel, let at = missingLabel.field, field > at { place -= 1 }
+        return "column \(place)"
     }
 
     /// `text` as one CSV field: quoted when it holds a separator, a quote, a space at
@@ -644,6 +659,7 @@ public final class CSVSource: BatchSource {
             feature += slots[field] >= 0 ? format.textIndicators : 1
         }
         flaggedFeatures = flaggedFields.map { featureOf[$0] }
+        numericFieldOf = Dictionary(uniqueKeysWithValues: (0..<count).filter { featureOf[$0] >= 0 && slots[$0] == -1 }.map { (featureOf[$0], $0) })
         let width = count - 1 - ignoredFields.count - columns.count + columns.count * format.textIndicators + flaggedFields.count
         if let expected = inputWidth ?? declaredWidth, expected != width {
             throw .widthMismatch(at: DataLocation(source: name, line: line), expected: expected, actual: width)

@@ -222,11 +222,18 @@ public struct InputScaler: Sendable, Equatable, Codable {
     /// that learned them in [0, 1] lie about 250 deviations away). nil when no feature
     /// has varied or a mean is not finite.
     public func shareShifted(means: [Double]) -> Double? {
+        guard let shifts = shifts(means: means) else { return nil }
+        return Double(shifts.filter { $0.deviations > Self.unitsDeviations }.count) / Double(shifts.count)
+    }
+
+    /// For every feature that has varied: how many learned deviations the mean over some
+    /// rows (`means`, one per feature) lies from the learned mean. nil when no feature has
+    /// varied or a mean is not finite.
+    public func shifts(means: [Double]) -> [(feature: Int, deviations: Double)]? {
         precondition(means.count == width, "The scaler reads \(width) features, got \(means.count) means")
         let features = (0..<width).filter { varying[$0] > 0 && squares[$0] > 0 }
         guard count > 0, !features.isEmpty, means.allSatisfy(\.isFinite) else { return nil }
-        let far = features.filter { j in abs(means[j] - mean[j]) > Self.unitsDeviations * (squares[j] / count).squareRoot() }
-        return Double(far.count) / Double(features.count)
+        return features.map { j in (j, abs(means[j] - mean[j]) / (squares[j] / count).squareRoot()) }
     }
 
     /// Per row of `x`: whether every value is finite and, in every feature that has
