@@ -151,13 +151,18 @@ struct PredictCommandTests {
         }
     }
 
+    /// 500 rows of four measurements about 10 m, and their class: the measurement that is
+    /// 2 m more.
+    static func measurements(seed: UInt64) -> (classes: [Int], values: [[Float]]) {
+        var generator = SeededGenerator(seed: seed)
+        let classes = (0..<500).map { _ in generator.nextInt(below: 2) }
+        return (classes, classes.map { k in (0..<4).map { j in 10 + Float(j == k ? 2 : 0) + generator.nextNormal() } })
+    }
+
     @Test("rows in other units than the learner learned are answered with a warning that says so; rows like them are not")
     func otherUnits() throws {
         try withTemporaryDirectory { dir in
-            // Four measurements about 10 m, the class in which one is 2 m more.
-            var generator = SeededGenerator(seed: 12)
-            let classes = (0..<500).map { _ in generator.nextInt(below: 2) }
-            let values = classes.map { k in (0..<4).map { j in 10 + Float(j == k ? 2 : 0) + generator.nextNormal() } }
+            let (classes, values) = Self.measurements(seed: 12)
             for (name, scale) in [("metres.csv", Float(1)), ("millimetres.csv", 1000)] {
                 try Self.write(zip(values, classes).map { v, k in v.map { String($0 * scale) } + [String(k)] }, to: dir.path(name))
             }
@@ -178,11 +183,8 @@ struct PredictCommandTests {
     @Test("one column in other units among others is named, by its header name or its place in the file read")
     func oneColumnInOtherUnits() throws {
         try withTemporaryDirectory { dir in
-            // The label first; four measurements about 10 m; the third (field 3) in mm in
-            // the rows to answer.
-            var generator = SeededGenerator(seed: 13)
-            let classes = (0..<500).map { _ in generator.nextInt(below: 2) }
-            let values = classes.map { k in (0..<4).map { j in 10 + Float(j == k ? 2 : 0) + generator.nextNormal() } }
+            // The label first; the third measurement (field 3) in mm in the rows to answer.
+            let (classes, values) = Self.measurements(seed: 13)
             let header = ["kind", "m0", "m1", "m2", "m3"]
             for named in [false, true] {
                 let lines = { (scale: Float, labels: Bool) in
