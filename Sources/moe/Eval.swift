@@ -105,8 +105,13 @@ struct Eval: ParsableCommand {
         if classes.count > 1 {
             // Worst first, at most 20 (a label column of hundreds of values says so above).
             let worst = classes.sorted { classAccuracy[labelMap.label(of: $0)]! < classAccuracy[labelMap.label(of: $1)]! }
+            // Fashion-MNIST's classes are numbers in its files; their names say more.
+            let named = { (c: Int) in
+                data.parsedSource == .fashionMNIST && FashionMNIST.classNames.indices.contains(c)
+                    ? "\(c) \(FashionMNIST.classNames[c])" : labelMap.label(of: c)
+            }
             console.say("per class, worst first: " + worst.prefix(20).map { c in
-                "\(labelMap.label(of: c)) \(fixed(classAccuracy[labelMap.label(of: c)]!, 3)) (\(perClass[c]!.rows))"
+                "\(named(c)) \(fixed(classAccuracy[labelMap.label(of: c)]!, 3)) (\(perClass[c]!.rows))"
             }.joined(separator: ", ") + (classes.count > 20 ? " and \(classes.count - 20) more" : ""))
         }
         let far = means.shareFar(of: scaler)

@@ -41,6 +41,8 @@ struct CheckpointKeyCommandTests {
             #expect(inspect.output.contains("signed by key \(fingerprint) (signature verified)"))
             let eval = MoeProcess.run(["eval", "run", "--trust-key", "theirs.pub", "--trust-key", "mine.pub"] + data, in: folder)
             #expect(eval.status == 0, "\(eval.error)")
+            // Each class's accuracy, Fashion-MNIST's classes by number and name.
+            #expect(eval.output.contains("per class, worst first: ") && eval.output.contains("1 Trouser "), "\(eval.output)")
 
             let refused = MoeProcess.run(["eval", "run", "--trust-key", "theirs.pub"] + data, in: folder)
             #expect(refused.status == 1)
