@@ -25,8 +25,8 @@ struct BLASThreadsTests {
         BLAS.withThreadPolicy(policy, body)
     }
 
-    @Test("sgemm: identical bits run after run with two threads",
-          arguments: [(512, 2048, 784), (784, 256, 512), (1000, 333, 517)])
+    @Test("sgemm: identical bits run after run with two threads, and the bits of one thread",
+          arguments: [(512, 2048, 784), (784, 256, 512), (1000, 333, 517), (128, 2048, 784), (40, 2048, 784), (64, 64, 64)])
     func sgemmBits(_ shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         let a = randomMatrix(m, k, seed: 1), b = randomMatrix(k, n, seed: 2)
@@ -41,10 +41,44 @@ struct BLASThreadsTests {
                 #expect(differences(Matrix.matmul(ta, b, transposeA: true).scalars, firstA.scalars) == 0, "run \(run), A transposed")
             }
         }
-        // Against one thread: equal, or off by a rounding (other blocks of the inner sum).
-        let one = with(.fixed(1)) { Matrix.matmul(a, b) }
-        let two = with(.fixed(2)) { Matrix.matmul(a, b) }
-        #expect(maxRelativeDifference(one, two) < 1e-4)
+        // Against one thread: the same bits, in every form. A product given more threads is
+        // cut into blocks of rows (of columns when the rows are few), each a one-thread call;
+        // OpenBLAS's own threads cut `128 x 2048 x 784` otherwise, and its bits differed.
+        for threads in [2, 3] {
+            for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+                let left = transposeA ? ta : a, right = transposeB ? bt : b
+                let one = with(.fixed(1)) { Matrix.matmul(left, right, transposeA: transposeA, transposeB: transposeB) }
+                let more = with(.fixed(threads)) { Matrix.matmul(left, right, transposeA: transposeA, transposeB: transposeB) }
+                #expect(differences(one.scalars, more.scalars) == 0,
+                        "\(m)x\(n)x\(k), \(threads) threads, transposed A \(transposeA), B \(transposeB)")
+            }
+        }
+    }
+
+    @Test("a split product's blocks start at multiples of 32 and cover it once")
+    func cuts() {
+        #expect(BLAS.cuts(128, parts: 2) == [0, 64, 128])
+        #expect(BLAS.cuts(100, parts: 2) == [0, 64, 100])
+        #expect(BLAS.cuts(40, parts: 2) == [0, 40])
+        #expect(BLAS.cuts(2048, parts: 3) == [0, 704, 1376, 2048])
+        #expect(BLAS.cuts(64, parts: 8) == [0, 32, 64])
+    }
+
+    @Test("dpotrf: the bits of one thread with two")
+    func factorisationBits() {
+        let n = 1024
+        let x = randomMatrix(2 * n, n, seed: 9)
+        let gram = with(.fixed(1)) { Matrix.matmul(x, x, transposeA: true) }
+        let spd = (0..<(n * n)).map { Double(gram.scalars[$0]) + ($0 % (n + 1) == 0 ? 1 : 0) }
+        func factor() -> [Double] {
+            var a = spd
+            let info = a.withUnsafeMutableBufferPointer { BLAS.dpotrf(n: n, a: $0.baseAddress!, lda: n) }
+            #expect(info == 0)
+            return a
+        }
+        let one = with(.fixed(1)) { factor() }
+        let two = with(.fixed(2)) { factor() }
+        #expect(one == two)
     }
 
     @Test("the same product under the automatic policy, from eight threads at once, gives one thread count's bits")

@@ -10,13 +10,15 @@ extension BLAS {
     ///
     /// A second thread costs a hand-over to OpenBLAS's worker and pays only on large
     /// products; `moe bench --suite threads` measures where (docs/benchmarks.md, "Threads").
-    /// Results are bit-for-bit reproducible for a given policy, not across policies: the
-    /// thread count of each product is a function of its shape alone (also when several
-    /// Swift threads call BLAS at once: see `ThreadState`), and OpenBLAS gives the same
-    /// bits run after run for a given thread count (tests check sgemm and ssyrk with two
-    /// threads). Two threads can give other bits than one: OpenBLAS's threaded driver
-    /// cuts the inner dimension of some products into other blocks (`512 x 2048 x 784`
-    /// differs in the last bit of most elements; `784 x 256 x 512` does not).
+    /// Results are the same bits whatever the policy. OpenBLAS's own threads can give
+    /// other bits than one thread: its threaded sgemm cuts some products otherwise (the
+    /// gate's `128 x 2048 x 784` differed in most elements), and so does its threaded
+    /// Cholesky factorisation. So a product given more threads is cut by `BLAS.sgemm`
+    /// itself into blocks of rows (of columns when the rows are few), each a one-thread
+    /// call in a thread of its own, and factorisations run on one thread; the syrk, symm
+    /// and triangular solves, threaded by OpenBLAS, give one thread's bits at every shape
+    /// tried (tests check sgemm in every form, ssyrk and dpotrf). Until 2026-12-04 the
+    /// main job's figures depended on whether a core was free as it started.
     public enum ThreadPolicy: Sendable, Equatable, CustomStringConvertible {
         /// The same number of threads for every product.
         case fixed(Int)
@@ -176,24 +178,41 @@ extension BLAS {
             }
         }
 
+        /// The thread count the policy (the current task's scoped one first) gives a call
+        /// of `flops`.
+        func count(forFLOPs flops: Double) -> Int {
+            let scoped = BLAS.scopedPolicy
+            return locked { (scoped ?? chosen).threads(forFLOPs: flops) }
+        }
+
+        /// Runs `body`, a BLAS call of `flops`, on one OpenBLAS thread whatever the policy
+        /// says (a part of a product the caller split, or a call whose bits would change
+        /// with more threads), beside other one-thread calls.
+        func runOnOneThread<R>(flops: Double, _ body: () -> R) -> R {
+            pthread_mutex_lock(mutex)
+            flopsDone += flops
+            while exclusive { pthread_cond_wait(changed, mutex) }
+            active += 1
+            pthread_mutex_unlock(mutex)
+            defer {
+                pthread_mutex_lock(mutex)
+                active -= 1
+                if active == 0 { pthread_cond_broadcast(changed) }
+                pthread_mutex_unlock(mutex)
+            }
+            return body()
+        }
+
         /// Runs one BLAS call of `flops` with the thread count the policy gives it.
         func run<R>(flops: Double, _ body: () -> R) -> R {
             let scoped = BLAS.scopedPolicy
             pthread_mutex_lock(mutex)
             let threads = (scoped ?? chosen).threads(forFLOPs: flops)
-            flopsDone += flops
             if threads == 1 {
-                while exclusive { pthread_cond_wait(changed, mutex) }
-                active += 1
                 pthread_mutex_unlock(mutex)
-                defer {
-                    pthread_mutex_lock(mutex)
-                    active -= 1
-                    if active == 0 { pthread_cond_broadcast(changed) }
-                    pthread_mutex_unlock(mutex)
-                }
-                return body()
+                return runOnOneThread(flops: flops, body)
             }
+            flopsDone += flops
             while exclusive || active > 0 { pthread_cond_wait(changed, mutex) }
             exclusive = true
             library.setThreads(Int32(threads))

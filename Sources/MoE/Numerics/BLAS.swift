@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -61,11 +62,69 @@ public enum BLAS {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
-        threads.run(flops: 2 * Double(m) * Double(n) * Double(k)) {
-            library.sgemm(
-                transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        let flops = 2 * Double(m) * Double(n) * Double(k)
+        // More threads split C into blocks of rows (of columns when the rows are few), each
+        // computed by a one-thread call in a thread of its own: OpenBLAS's one-thread
+        // result of an element does not depend on the block it is in, while its threaded
+        // driver cuts the inner dimension of some shapes otherwise (the gate's `128 x 784 x
+        // 2048` differs in most elements). So the bits are those of one thread, whatever
+        // the policy.
+        // Blocks of fewer FLOPs than `splitMinimumFLOPs` would take OpenBLAS's paths for
+        // small products, whose bits need not be those of the whole.
+        let parts = min(threads.count(forFLOPs: flops), max(1, Int(flops / splitMinimumFLOPs)))
+        let byRows = m >= 2 * splitAlignment
+        let cuts = parts > 1 ? Self.cuts(byRows ? m : n, parts: parts) : [0, byRows ? m : n]
+        guard cuts.count > 2 else {
+            threads.runOnOneThread(flops: flops) {
+                library.sgemm(
+                    transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            }
+            return
         }
+        let operands = Operands(a: a, b: b, c: c)
+        DispatchQueue.concurrentPerform(iterations: cuts.count - 1) { part in
+            let start = cuts[part], size = cuts[part + 1] - start
+            let (rows, columns) = byRows ? (size, n) : (m, size)
+            // A block of rows reads op(A)'s rows from `start` (A's columns when it is
+            // transposed); a block of columns, op(B)'s columns (B's rows when transposed).
+            let a = byRows ? operands.a + (transposeA ? start : start * lda) : operands.a
+            let b = byRows ? operands.b : operands.b + (transposeB ? start * ldb : start)
+            let c = operands.c + (byRows ? start * ldc : start)
+            threads.runOnOneThread(flops: 2 * Double(rows) * Double(columns) * Double(k)) {
+                library.sgemm(
+                    transposeA, transposeB, Int32(rows), Int32(columns), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            }
+        }
+    }
+
+    /// The fewest FLOPs of a block of a split product: half the threshold from which the
+    /// measured policy gives a product two threads.
+    static let splitMinimumFLOPs = ThreadPolicy.measuredMinimumFLOPs / 2
+
+    /// Blocks of a split product start at multiples of this many rows or columns, so that
+    /// every block but the last is whole in OpenBLAS's micro-kernels.
+    static let splitAlignment = 32
+
+    /// Where `size` rows or columns are cut into at most `parts` blocks, each starting at a
+    /// multiple of ``splitAlignment``: `[0, …, size]`.
+    static func cuts(_ size: Int, parts: Int) -> [Int] {
+        let blocks = max(1, min(parts, size / splitAlignment))
+        var cuts = [0]
+        for i in 1..<blocks {
+            let cut = (size * i / blocks + splitAlignment - 1) / splitAlignment * splitAlignment
+            if cut > cuts.last! && cut < size { cuts.append(cut) }
+        }
+        return cuts + [size]
+    }
+
+    /// A product's buffers, handed to the threads that compute its blocks (each writes
+    /// rows or columns of `c` no other writes).
+    private struct Operands: @unchecked Sendable {
+        let a: UnsafePointer<Float>
+        let b: UnsafePointer<Float>
+        let c: UnsafeMutablePointer<Float>
     }
 
     /// `C = alpha * op(A) * op(A)ᵀ + beta * C` on the **upper triangle** of a row-major
@@ -110,7 +169,9 @@ public enum BLAS {
         guard let function = library.dpotrfFunction else { missing("dpotrf_") }
         // Row-major upper is column-major lower: LAPACK is told 'L'.
         var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), leading = Int32(lda), info: Int32 = 0
-        threads.run(flops: Double(n) * Double(n) * Double(n) / 3) {
+        // One thread: OpenBLAS's threaded factorisation blocks the matrix otherwise, and
+        // its bits differ from one thread's.
+        threads.runOnOneThread(flops: Double(n) * Double(n) * Double(n) / 3) {
             function(&uplo, &order, a, &leading, &info, 1)
         }
         return Int(info)
@@ -156,7 +217,9 @@ public enum BLAS {
         if n == 0 { return 0 }
         guard let function = library.spotrfFunction else { missing("spotrf_") }
         var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), leading = Int32(lda), info: Int32 = 0
-        threads.run(flops: Double(n) * Double(n) * Double(n) / 3) {
+        // One thread: OpenBLAS's threaded factorisation blocks the matrix otherwise, and
+        // its bits differ from one thread's.
+        threads.runOnOneThread(flops: Double(n) * Double(n) * Double(n) / 3) {
             function(&uplo, &order, a, &leading, &info, 1)
         }
         return Int(info)
