@@ -5,7 +5,7 @@ import MoE
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a checkpoint and predict the class of every row of a CSV file.",
+        abstract: "Load a checkpoint and predict the class of every row of a CSV file, or of every image of an IDX file.",
         discussion: """
             The rows have the columns of the file the model learned from, without its label \
             column (with --labelled, with it: its values are not read). They are read as \
@@ -16,7 +16,9 @@ struct Predict: ParsableCommand {
             each row's class, the probability the model gives every class, in that order: \
             the mixture's weights as it served the answer, whose largest is the class \
             written. A file given with --output is written whole or not at all: on an error an \
-            existing file is left as it was.
+            existing file is left as it was. --images FILE reads the images of an IDX file \
+            without labels instead (unsigned bytes, plain or gzip, pixels scaled to [0, 1] \
+            as `--source idx:` reads them).
             """)
 
     @Argument(help: "The checkpoint file (a bare name means Checkpoints/NAME.h5).")
@@ -26,6 +28,9 @@ struct Predict: ParsableCommand {
 
     @Flag(help: "The rows have the label column too, where the training file had it (its values are not read).")
     var labelled = false
+
+    @Option(help: "Predict the images of this IDX file (plain or .gz), which has no labels, instead of CSV rows.")
+    var images: String?
 
     @Flag(help: "After each class, the probability of every class (a header line names them).")
     var scores = false
@@ -52,9 +57,15 @@ struct Predict: ParsableCommand {
     }
 
     func validate() throws {
-        switch data.parsedSource {
-        case .csv?, .standardInput?: break
-        default: throw ValidationError("moe predict reads CSV rows: give --source csv:PATH or stdin")
+        if images != nil {
+            guard !data.hasSource, !labelled else {
+                throw ValidationError("--images reads images without labels: give it without --source and --labelled")
+            }
+        } else {
+            switch data.parsedSource {
+            case .csv?, .standardInput?: break
+            default: throw ValidationError("moe predict reads CSV rows or IDX images: give --source csv:PATH or stdin, or --images FILE")
+            }
         }
         if report.json && output == nil {
             throw ValidationError("--json needs --output: standard output carries the predictions")
@@ -80,8 +91,7 @@ struct Predict: ParsableCommand {
         let dataName: String
         var columnName: (Int) -> String? = { _ in nil }
         do {
-            (dataName, _, columnName) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: true,
-                                                  rowsLackLabels: !labelled) { features, _ in
+            (dataName, columnName) = try eachBatch(model: model, checkpoint: loaded, file: file) { features in
                 let (answers, weights) = scores ? scored(features) : (predict(features), nil)
                 if scaler != nil { means.add(features) }
                 var text = ""
@@ -120,6 +130,23 @@ struct Predict: ParsableCommand {
 }
 
 extension Predict {
+    /// Calls `body` with every batch of rows to predict: the CSV rows of `--source`, or the
+    /// images of `--images`; returns the data's name and how it names a feature's column.
+    func eachBatch(model: MixtureOfExperts, checkpoint: Checkpoint, file: String, _ body: (Matrix) -> Void)
+        throws(CommandFailure) -> (name: String, columnName: (Int) -> String?)
+    {
+        guard let images else {
+            let (name, _, columnName) = try data.forEachBatch(for: model, of: checkpoint, file: file, unknownLabels: true,
+                                                              rowsLackLabels: !labelled) { features, _ in body(features) }
+            return (name, columnName)
+        }
+        let source = try failingClearly { try IDXSource(images: images, batchSize: 4096, inputWidth: model.inputWidth) }
+        try failingClearly {
+            while let batch = try source.next() { body(batch.features) }
+        }
+        return (source.name, { _ in nil })
+    }
+
     /// A probability as written: six significant digits at most, `0` and `1` bare.
     static func probability(_ p: Float) -> String {
         if p == 0 { return "0" }

@@ -151,6 +151,39 @@ struct PredictCommandTests {
         }
     }
 
+    @Test("the images of an IDX file without labels get the answers moe eval scores, from a learner and from a trained model")
+    func images() throws {
+        try withTemporaryDirectory { dir in
+            let data = ["--data", TrainingData.synthetic]
+            let images = TrainingData.synthetic + "/t10k-images-idx3-ubyte"
+            let labels = try Data(contentsOf: URL(fileURLWithPath: TrainingData.synthetic + "/t10k-labels-idx1-ubyte")).dropFirst(8).map(Int.init)
+            let learner = MoeProcess.run(["stream", "--source", "idx:\(TrainingData.synthetic)/train-images-idx3-ubyte,\(TrainingData.synthetic)/train-labels-idx1-ubyte",
+                                          "--hidden", "16", "--save", dir.path("l.h5")])
+            #expect(learner.status == 0, "\(learner.error)")
+            let model = MoeProcess.run(["train", "--epochs", "1", "--limit", "500", "--hidden", "16", "--save", dir.path("t.h5")] + data)
+            #expect(model.status == 0, "\(model.error)")
+            for checkpoint in [dir.path("l.h5"), dir.path("t.h5")] {
+                let e = MoeProcess.run(["eval", checkpoint, "--json"] + data)
+                let correct = try #require(MoeProcess.json(e)?["correct"] as? Int, "\(e.error)")
+                let p = MoeProcess.run(["predict", checkpoint, "--images", images, "--scores"])
+                #expect(p.status == 0 && p.error.contains("predicted 500 rows"), "\(p.error)")
+                let lines = p.output.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+                #expect(lines.count == labels.count)
+                #expect(zip(lines, labels).filter { Int($0.first ?? "") == $1 }.count == correct, "\(checkpoint)")
+                #expect(correct > 150, "\(checkpoint): \(correct) of 500, chance 50")
+                for line in lines {
+                    let values = line.dropFirst().compactMap { Double($0) }
+                    #expect(values.count == 10 && abs(values.reduce(0, +) - 1) < 1e-4, "\(line)")
+                }
+            }
+            // Labels given as images, and images with other options, are refused by name.
+            let wrong = MoeProcess.run(["predict", dir.path("l.h5"), "--images", TrainingData.synthetic + "/t10k-labels-idx1-ubyte"])
+            #expect(wrong.status == 1 && wrong.error.contains("t10k-labels-idx1-ubyte: wrong dimensions"), "\(wrong.error)")
+            let both = MoeProcess.run(["predict", dir.path("l.h5"), "--images", images, "--labelled"])
+            #expect(both.status != 0 && both.error.contains("--images reads images without labels"), "\(both.error)")
+        }
+    }
+
     /// 500 rows of four measurements about 10 m, and their class: the measurement that is
     /// 2 m more.
     static func measurements(seed: UInt64) -> (classes: [Int], values: [[Float]]) {

@@ -18,7 +18,8 @@ public final class IDXSource: BatchSource {
     public var count: Int { images.count }
 
     private let images: IDXReader
-    private let labels: IDXReader
+    /// nil: images without labels (`moe predict`), each read with class 0.
+    private let labels: IDXReader?
     private var samplesDelivered = 0
     private var skipped = SkippedRows()
     private var failure: DataError?
@@ -31,11 +32,12 @@ public final class IDXSource: BatchSource {
     ) throws(DataError) {
         precondition(batchSize > 0, "A batch holds at least one sample")
         images = try IDXReader(path: imagesPath, rank: 3)
-        labels = try IDXReader(path: labelsPath, rank: 1)
+        let labels = try IDXReader(path: labelsPath, rank: 1)
         guard labels.count == images.count else {
             throw .wrongDimensions(path: labelsPath, expected: "\(images.count) labels, one per image of \(imagesPath)",
                                    actual: labels.dimensions)
         }
+        self.labels = labels
         if let inputWidth, inputWidth != images.itemSize {
             throw .widthMismatch(at: DataLocation(source: imagesPath), expected: inputWidth, actual: images.itemSize)
         }
@@ -45,10 +47,25 @@ public final class IDXSource: BatchSource {
         labelMap = classCount.map { LabelMap.integers(classCount: $0) } ?? LabelMap(learning: .integers)
     }
 
+    /// Images without labels (rows to predict): every image is read with class 0, which
+    /// nothing should learn from.
+    public init(images imagesPath: String, batchSize: Int = 128, inputWidth: Int? = nil, scaling: PixelScaling = .unit) throws(DataError) {
+        precondition(batchSize > 0, "A batch holds at least one sample")
+        images = try IDXReader(path: imagesPath, rank: 3)
+        labels = nil
+        if let inputWidth, inputWidth != images.itemSize {
+            throw .widthMismatch(at: DataLocation(source: imagesPath), expected: inputWidth, actual: images.itemSize)
+        }
+        self.batchSize = batchSize
+        self.scaling = scaling
+        badRows = .fail
+        labelMap = LabelMap.integers(classCount: 1)
+    }
+
     public var inputWidth: Int? { images.itemSize }
 
     public var position: StreamPosition {
-        StreamPosition(rowsRead: labels.itemsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
+        StreamPosition(rowsRead: images.itemsRead, samplesDelivered: samplesDelivered, labelMap: labelMap,
                        inputWidth: images.itemSize, skipped: skipped)
     }
 
@@ -63,7 +80,7 @@ public final class IDXSource: BatchSource {
     }
 
     public func resume(from position: StreamPosition) throws(DataError) {
-        precondition(labels.itemsRead == 0, "Resume a stream before reading from it")
+        precondition(images.itemsRead == 0, "Resume a stream before reading from it")
         if let width = position.inputWidth, width != images.itemSize {
             throw .widthMismatch(at: DataLocation(source: name), expected: width, actual: images.itemSize)
         }
@@ -71,17 +88,22 @@ public final class IDXSource: BatchSource {
         skipped = position.skipped
         samplesDelivered = position.samplesDelivered
         try images.skip(position.rowsRead)
-        try labels.skip(position.rowsRead)
+        try labels?.skip(position.rowsRead)
     }
 
     private func readBatch() throws(DataError) -> Batch? {
         var features: [Float] = []
         var targets: [Int] = []
         let width = images.itemSize
-        while targets.isEmpty && labels.itemsRead < labels.count {
-            let first = labels.itemsRead + 1
-            let n = min(batchSize, labels.count - labels.itemsRead)
+        while targets.isEmpty && images.itemsRead < images.count {
+            let n = min(batchSize, images.count - images.itemsRead)
             let pixels = IDX.convert(try images.readItems(n), scaling: scaling)
+            guard let labels else {
+                features = pixels
+                targets = Array(repeating: 0, count: n)
+                break
+            }
+            let first = labels.itemsRead + 1
             let raw = try labels.readItems(n)
             var keep: [Int] = []
             for (i, byte) in raw.enumerated() {
