@@ -101,27 +101,27 @@ struct Eval: ParsableCommand {
         }
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName)\(note))")
         let classes = perClass.keys.sorted()
-        let classAccuracy = Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), Double(perClass[$0]!.right) / Double(perClass[$0]!.rows)) })
+        let share = { (c: Int) in Double(perClass[c]!.right) / Double(perClass[c]!.rows) }
         if classes.count > 1 {
             // Worst first, at most 20 (a label column of hundreds of values says so above).
-            let worst = classes.sorted { classAccuracy[labelMap.label(of: $0)]! < classAccuracy[labelMap.label(of: $1)]! }
+            let worst = classes.sorted { share($0) < share($1) }
             // Fashion-MNIST's classes are numbers in its files; their names say more.
             let named = { (c: Int) in
                 data.parsedSource == .fashionMNIST && FashionMNIST.classNames.indices.contains(c)
                     ? "\(c) \(FashionMNIST.classNames[c])" : labelMap.label(of: c)
             }
             console.say("per class, worst first: " + worst.prefix(20).map { c in
-                "\(named(c)) \(fixed(classAccuracy[labelMap.label(of: c)]!, 3)) (\(perClass[c]!.rows))"
+                "\(named(c)) \(fixed(share(c), 3)) (\(perClass[c]!.rows))"
             }.joined(separator: ", ") + (classes.count > 20 ? " and \(classes.count - 20) more" : ""))
         }
-        let far = means.shareFar(of: scaler)
-        let farColumns = means.farColumns(of: scaler, naming: columnName)
-        if let far, let warning = ColumnMeans.warning(far, columns: farColumns) { console.warn(warning) }
+        let far = means.far(of: scaler, naming: columnName)
+        if let warning = ColumnMeans.warning(far) { console.warn(warning) }
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, unknownClassSamples: unseen,
                                 unknownLabels: unknown.isEmpty ? nil : unknown,
                                 checkpoint: file, data: dataName, answers: arbiter?.answers.map(\.rawValue),
-                                mostFrequentClassAnswers: arbiter?.answersMostFrequent, featuresFarFromLearned: far,
-                                columnsFarFromLearned: scaler == nil ? nil : farColumns.map(\.name), classAccuracy: classAccuracy,
+                                mostFrequentClassAnswers: arbiter?.answersMostFrequent, featuresFarFromLearned: far.share,
+                                columnsFarFromLearned: far.names,
+                                classAccuracy: Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), share($0)) }),
                                 classRows: Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), perClass[$0]!.rows) })))
     }
 
@@ -178,30 +178,42 @@ struct ColumnMeans {
         rows += x.rows
     }
 
-    /// The share of the learner's varied features whose mean lies far from the learned one
-    /// (nil without a scaler or rows).
-    func shareFar(of scaler: InputScaler?) -> Double? {
-        guard let scaler, rows > 0, sums.count == scaler.width else { return nil }
-        return scaler.shareShifted(means: sums.map { $0 / Double(rows) })
+    /// How far the rows lie from what a learner learned.
+    struct Far {
+        /// The share of the learner's varied features whose mean lies more than
+        /// ``InputScaler/unitsDeviations`` learned deviations from the learned one (nil
+        /// without a scaler, rows or a varied feature).
+        var share: Double?
+        /// The numeric columns a source names (a CSV file's, not a text column's
+        /// indicators) whose mean lies that far, farthest first.
+        var columns: [(name: String, deviations: Double)] = []
+        /// Whether there was a learner's scaler to compare with.
+        var learned = false
+
+        /// The columns' names for a command's JSON (nil without a learner's scaler).
+        var names: [String]? { learned ? columns.map(\.name) : nil }
     }
 
-    /// The numeric columns a source names (`naming`: a CSV file's, not a text column's
-    /// indicators) whose mean lies more than ``InputScaler/unitsDeviations`` learned
-    /// deviations from the learned one, farthest first.
-    func farColumns(of scaler: InputScaler?, naming name: (Int) -> String?) -> [(name: String, deviations: Double)] {
-        guard let scaler, rows > 0, sums.count == scaler.width,
-              let shifts = scaler.shifts(means: sums.map { $0 / Double(rows) }) else { return [] }
-        return shifts.filter { $0.deviations > InputScaler.unitsDeviations }
-            .compactMap { shift in name(shift.feature).map { ($0, shift.deviations) } }
+    /// The rows' means against `scaler`'s, their columns named by `name`.
+    func far(of scaler: InputScaler?, naming name: (Int) -> String?) -> Far {
+        guard let scaler else { return Far() }
+        guard rows > 0, sums.count == scaler.width else { return Far(learned: true) }
+        let means = sums.map { $0 / Double(rows) }
+        let columns: [(name: String, deviations: Double)] = (scaler.shifts(means: means) ?? [])
+            .filter { $0.deviations > InputScaler.unitsDeviations }
+            .compactMap { shift in name(shift.feature).map { (name: $0, deviations: shift.deviations) } }
             .sorted { $0.deviations > $1.deviations }
+        return Far(share: scaler.shareShifted(means: means), columns: columns, learned: true)
     }
 
     /// A warning when most features lie far from what the learner learned, or some of
     /// the file's numeric columns do: the answers are then those of inputs it never saw,
     /// and a user would not know why they are poor.
-    static func warning(_ far: Double, columns: [(name: String, deviations: Double)] = []) -> String? {
-        if far > 0.5 {
-            return "the means of \(Int((100 * far).rounded()))% of the features lie more than \(Int(InputScaler.unitsDeviations)) deviations "
+    static func warning(_ far: Far) -> String? {
+        guard let share = far.share else { return nil }
+        let columns = far.columns
+        if share > 0.5 {
+            return "the means of \(Int((100 * share).rounded()))% of the features lie more than \(Int(InputScaler.unitsDeviations)) deviations "
                 + "from those the model learned: are the rows in other units (pixels 0-255 where it learned [0, 1], mm where it learned m)? "
                 + "The model scales its inputs as it learned them, so such rows get poor answers."
         }

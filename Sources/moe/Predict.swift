@@ -118,14 +118,12 @@ struct Predict: ParsableCommand {
         let where_ = output ?? "standard output"
         console.say("predicted \(rows) rows of \(dataName) with \(file) into \(where_): "
             + counts.indices.filter { counts[$0] > 0 }.map { "\(classes.label(of: $0)) \(counts[$0])" }.joined(separator: ", "))
-        let far = means.shareFar(of: scaler)
-        let farColumns = means.farColumns(of: scaler, naming: columnName)
-        if let far, let warning = ColumnMeans.warning(far, columns: farColumns) { console.warn(warning) }
+        let far = means.far(of: scaler, naming: columnName)
+        if let warning = ColumnMeans.warning(far) { console.warn(warning) }
         guard report.json else { return }
         try console.emit(Output(rows: rows,
                                 classCounts: Dictionary(uniqueKeysWithValues: counts.indices.map { (classes.label(of: $0), counts[$0]) }),
-                                featuresFarFromLearned: far,
-                                columnsFarFromLearned: scaler == nil ? nil : farColumns.map(\.name), output: where_, checkpoint: file, data: dataName))
+                                featuresFarFromLearned: far.share, columnsFarFromLearned: far.names, output: where_, checkpoint: file, data: dataName))
     }
 }
 

@@ -26,40 +26,41 @@ public final class IDXSource: BatchSource {
 
     /// Opens the two files and checks their headers against each other and against a
     /// declared `inputWidth` (the network's).
-    public init(
+    public convenience init(
         images imagesPath: String, labels labelsPath: String, batchSize: Int = 128, classCount: Int? = nil,
         inputWidth: Int? = nil, scaling: PixelScaling = .unit, badRows: BadRowPolicy = .fail
     ) throws(DataError) {
-        precondition(batchSize > 0, "A batch holds at least one sample")
-        images = try IDXReader(path: imagesPath, rank: 3)
+        let images = try IDXReader(path: imagesPath, rank: 3)
         let labels = try IDXReader(path: labelsPath, rank: 1)
         guard labels.count == images.count else {
             throw .wrongDimensions(path: labelsPath, expected: "\(images.count) labels, one per image of \(imagesPath)",
                                    actual: labels.dimensions)
         }
-        self.labels = labels
-        if let inputWidth, inputWidth != images.itemSize {
-            throw .widthMismatch(at: DataLocation(source: imagesPath), expected: inputWidth, actual: images.itemSize)
-        }
-        self.batchSize = batchSize
-        self.scaling = scaling
-        self.badRows = badRows
-        labelMap = classCount.map { LabelMap.integers(classCount: $0) } ?? LabelMap(learning: .integers)
+        try self.init(images: images, labels: labels, batchSize: batchSize, inputWidth: inputWidth, scaling: scaling, badRows: badRows,
+                      labelMap: classCount.map { LabelMap.integers(classCount: $0) } ?? LabelMap(learning: .integers))
     }
 
     /// Images without labels (rows to predict): every image is read with class 0, which
     /// nothing should learn from.
-    public init(images imagesPath: String, batchSize: Int = 128, inputWidth: Int? = nil, scaling: PixelScaling = .unit) throws(DataError) {
+    public convenience init(images imagesPath: String, batchSize: Int = 128, inputWidth: Int? = nil, scaling: PixelScaling = .unit) throws(DataError) {
+        try self.init(images: IDXReader(path: imagesPath, rank: 3), labels: nil, batchSize: batchSize, inputWidth: inputWidth,
+                      scaling: scaling, badRows: .fail, labelMap: LabelMap.integers(classCount: 1))
+    }
+
+    private init(
+        images: IDXReader, labels: IDXReader?, batchSize: Int, inputWidth: Int?, scaling: PixelScaling, badRows: BadRowPolicy,
+        labelMap: LabelMap
+    ) throws(DataError) {
         precondition(batchSize > 0, "A batch holds at least one sample")
-        images = try IDXReader(path: imagesPath, rank: 3)
-        labels = nil
         if let inputWidth, inputWidth != images.itemSize {
-            throw .widthMismatch(at: DataLocation(source: imagesPath), expected: inputWidth, actual: images.itemSize)
+            throw .widthMismatch(at: DataLocation(source: images.path), expected: inputWidth, actual: images.itemSize)
         }
+        self.images = images
+        self.labels = labels
         self.batchSize = batchSize
         self.scaling = scaling
-        badRows = .fail
-        labelMap = LabelMap.integers(classCount: 1)
+        self.badRows = badRows
+        self.labelMap = labelMap
     }
 
     public var inputWidth: Int? { images.itemSize }

@@ -7,23 +7,28 @@ extension MixtureOfExperts {
     /// classes the trunk learned). Otherwise it is the best logit overall.
     public func predictions(_ forward: Forward) -> [Int] {
         let best = forward.logits.argmaxRows()
-        guard gate.configuration.restrictsPredictions, let pass = forward.gate else { return best }
-        let classes = slotClasses
-        let routing = pass.routing, logits = forward.logits
+        guard gate.configuration.restrictsPredictions, forward.gate != nil else { return best }
+        let classes = slotClasses, logits = forward.logits
         return (0..<logits.rows).map { r in
-            var allowed = Set<Int>()
-            for j in 0..<routing.k {
-                guard let owned = classes[routing.selected[r * routing.k + j]] else { return best[r] }
-                allowed.formUnion(owned)
-            }
-            var choice = -1
-            var top = -Float.infinity
-            for c in allowed.sorted() where c < logits.columns && (choice < 0 || logits[r, c] > top) {
-                choice = c
-                top = logits[r, c]
-            }
-            return choice < 0 ? best[r] : choice
+            guard let allowed = predictionClasses(forward, row: r, slotClasses: classes) else { return best[r] }
+            var choice = allowed[0]
+            for c in allowed.dropFirst() where logits[r, c] > logits[r, choice] { choice = c }
+            return choice
         }
+    }
+
+    /// The classes row `r` is predicted among, in order: the union of its routed slots'
+    /// classes when the gate's `restrictsPredictions` is on and every one of them has a
+    /// class set that names an output; nil for every class.
+    private func predictionClasses(_ forward: Forward, row r: Int, slotClasses classes: [Set<Int>?]) -> [Int]? {
+        guard gate.configuration.restrictsPredictions, let routing = forward.gate?.routing else { return nil }
+        var allowed = Set<Int>()
+        for j in 0..<routing.k {
+            guard let owned = classes[routing.selected[r * routing.k + j]] else { return nil }
+            allowed.formUnion(owned)
+        }
+        let within = allowed.filter { $0 < forward.logits.columns }.sorted()
+        return within.isEmpty ? nil : within
     }
 
     /// Per row, the probability of every class (`rows x classes`) as ``predictions(_:)``
@@ -36,16 +41,7 @@ extension MixtureOfExperts {
         let chosen = predictions(forward)
         let classes = slotClasses
         for r in 0..<logits.rows {
-            var allowed = Array(0..<logits.columns)
-            if gate.configuration.restrictsPredictions, let pass = forward.gate {
-                var owned = Set<Int>()
-                for j in 0..<pass.routing.k {
-                    guard let set = classes[pass.routing.selected[r * pass.routing.k + j]] else { owned = []; break }
-                    owned.formUnion(set)
-                }
-                let within = owned.filter { $0 < logits.columns }.sorted()
-                if !within.isEmpty { allowed = within }
-            }
+            let allowed = predictionClasses(forward, row: r, slotClasses: classes) ?? Array(0..<logits.columns)
             let top = logits[r, chosen[r]]
             var total: Float = 0
             for c in allowed { total += _exp(logits[r, c] - top) }

@@ -73,7 +73,7 @@ public enum BLAS {
         // small products, whose bits need not be those of the whole.
         let parts = min(threads.count(forFLOPs: flops), max(1, Int(flops / splitMinimumFLOPs)))
         let byRows = m >= 2 * splitAlignment
-        let cuts = parts > 1 ? Self.cuts(byRows ? m : n, parts: parts) : [0, byRows ? m : n]
+        let cuts = Self.cuts(byRows ? m : n, parts: parts)
         guard cuts.count > 2 else {
             threads.runOnOneThread(flops: flops) {
                 library.sgemm(
