@@ -179,6 +179,8 @@ struct PredictCommandTests {
             // Labels given as images, and images with other options, are refused by name.
             let wrong = MoeProcess.run(["predict", dir.path("l.h5"), "--images", TrainingData.synthetic + "/t10k-labels-idx1-ubyte"])
             #expect(wrong.status == 1 && wrong.error.contains("t10k-labels-idx1-ubyte: wrong dimensions"), "\(wrong.error)")
+            let missing = MoeProcess.run(["predict", dir.path("l.h5"), "--images", dir.path("absent.gz")])
+            #expect(missing.status == 1 && missing.error.contains("absent.gz: no such file"), "\(missing.error)")
             let both = MoeProcess.run(["predict", dir.path("l.h5"), "--images", images, "--labelled"])
             #expect(both.status != 0 && both.error.contains("--images reads images without labels"), "\(both.error)")
         }
