@@ -59,6 +59,31 @@ struct Eval: ParsableCommand {
         /// Per label of the rows read: the share of its rows answered right, and its rows.
         var classAccuracy: [String: Double]
         var classRows: [String: Int]
+        /// The scores `moe predict --scores` gives these rows, over the rows of classes the
+        /// model has: their mean log-loss and expected calibration error (`ScoreQuality`).
+        var logLoss: Double?
+        var calibrationError: Double?
+        /// A learner's: the same before calibration (the mixture's weights as served).
+        var uncalibratedLogLoss: Double?
+        var uncalibratedCalibrationError: Double?
+    }
+
+    /// The scores' log-loss and calibration error, and a learner's calibration.
+    static func scoresLine(_ quality: ScoreQuality, uncalibrated: ScoreQuality?, learner: Learner?) -> String? {
+        guard let loss = quality.logLoss, let error = quality.calibrationError else { return nil }
+        var line = "scores (moe predict --scores): log-loss \(fixed(loss, 3)), calibration error \(fixed(error, 3))"
+        if let learner, let uncalibrated, let rawLoss = uncalibrated.logLoss, let rawError = uncalibrated.calibrationError {
+            if let (t, a) = learner.calibration.fitted {
+                line += "; calibrated with a temperature of \(fixed(t, 2)) and a share of doubt of \(a), fitted on the stream's"
+                    + " prequential predictions (\(fixed(learner.calibration.rows, 0)) rows, faded); as the mixture weighed them:"
+                    + " log-loss \(fixed(rawLoss, 3)), calibration error \(fixed(rawError, 3))"
+            } else {
+                line += " (not calibrated: the learner counted no prequential row of a class it had seen)"
+            }
+        } else {
+            line += " (a trained model's softmax, not calibrated)"
+        }
+        return line
     }
 
     func run() throws {
@@ -66,17 +91,30 @@ struct Eval: ParsableCommand {
         let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
-        let (predict, _, learner) = try Self.predictor(loaded, model: model)
+        let (_, scored, learner) = try Self.predictor(loaded, model: model)
         let answering = learner.map(Self.answering), arbiter = learner?.arbiter, scaler = learner?.scaler
         var correct = 0, samples = 0, unseen = 0, unknownClasses = Set<Int>()
         var perClass: [Int: (rows: Int, right: Int)] = [:]
         var means = ColumnMeans()
+        // The scores as served, and (a learner's) as the mixture weighed them before calibration.
+        var quality = ScoreQuality(), uncalibrated = ScoreQuality()
         // A class the model has no output for (a learner paused before it came, a rare class
         // a split left out of the training rows) is scored as errors and named; a label
         // that is a mistake (the wrong label column) shows as many unknown labels, named.
         let counted = unknownLabels == .count || data.parsedSource == .fashionMNIST
         let (dataName, labelMap, columnName) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: counted) { features, labels in
-            for (p, y) in zip(predict(features), labels) {
+            let predicted: [Int]
+            if let learner {
+                let both = learner.predictWithBothScores(features)
+                predicted = both.classes
+                quality.add(scores: both.calibrated, labels: labels, predicted: predicted)
+                uncalibrated.add(scores: both.uncalibrated, labels: labels, predicted: predicted)
+            } else {
+                let raw: Matrix
+                (predicted, raw) = scored(features)
+                quality.add(scores: raw, labels: labels, predicted: predicted)
+            }
+            for (p, y) in zip(predicted, labels) {
                 perClass[y, default: (0, 0)].rows += 1
                 if p == y {
                     correct += 1
@@ -114,6 +152,9 @@ struct Eval: ParsableCommand {
                 "\(named(c)) \(fixed(share(c), 3)) (\(perClass[c]!.rows))"
             }.joined(separator: ", ") + (classes.count > 20 ? " and \(classes.count - 20) more" : ""))
         }
+        if let line = Self.scoresLine(quality, uncalibrated: learner == nil ? nil : uncalibrated, learner: learner) {
+            console.say(line)
+        }
         let far = means.far(of: scaler, naming: columnName)
         if let warning = ColumnMeans.warning(far) { console.warn(warning) }
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, unknownClassSamples: unseen,
@@ -122,14 +163,18 @@ struct Eval: ParsableCommand {
                                 mostFrequentClassAnswers: arbiter?.answersMostFrequent, featuresFarFromLearned: far.share,
                                 columnsFarFromLearned: far.names,
                                 classAccuracy: Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), share($0)) }),
-                                classRows: Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), perClass[$0]!.rows) })))
+                                classRows: Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), perClass[$0]!.rows) }),
+                                logLoss: quality.logLoss, calibrationError: quality.calibrationError,
+                                uncalibratedLogLoss: learner == nil ? nil : uncalibrated.logLoss,
+                                uncalibratedCalibrationError: learner == nil ? nil : uncalibrated.calibrationError))
     }
 
     /// What predicts for a loaded checkpoint: a learner's predicts through the learner (its
     /// gate head refitted to every sample seen), returned too; a model's through the model.
     /// `scored` gives every class's probability beside the classes (`Learner.predictWithScores(_:)`,
     /// `MixtureOfExperts.predictionScores(_:)`).
-    static func predictor(_ loaded: Checkpoint, model: MixtureOfExperts) throws(CommandFailure)
+    /// `calibrated: false` gives a learner's scores as the mixture weighed them.
+    static func predictor(_ loaded: Checkpoint, model: MixtureOfExperts, calibrated: Bool = true) throws(CommandFailure)
         -> (predict: (Matrix) -> [Int], scored: (Matrix) -> (classes: [Int], scores: Matrix), learner: Learner?) {
         guard loaded.sections["learner"] != nil else {
             return ({ model.predict($0) }, { x in
@@ -138,7 +183,7 @@ struct Eval: ParsableCommand {
             }, nil)
         }
         let learner = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
-        return ({ learner.predict($0) }, { learner.predictWithScores($0) }, learner)
+        return ({ learner.predict($0) }, { learner.predictWithScores($0, calibrated: calibrated) }, learner)
     }
 
     /// Who answers in a learner made ready to predict: each slot's answer, and whether the

@@ -14,8 +14,10 @@ struct Predict: ParsableCommand {
             (default standard output): the predicted class as the training file wrote it. \
             With --scores, a header line first (`class` and every class's name) and, after \
             each row's class, the probability the model gives every class, in that order: \
-            the mixture's weights as it served the answer, whose largest is the class \
-            written. A file given with --output is written whole or not at all: on an error an \
+            the mixture's weights as it served the answer, calibrated (a temperature and a \
+            share of doubt fitted to the stream's own prequential predictions, so that a score \
+            of 0.9 is right about nine times in ten; `moe eval` reports how well), whose \
+            largest is the class written; --uncalibrated gives the weights as served. A file given with --output is written whole or not at all: on an error an \
             existing file is left as it was. --images FILE reads the images of an IDX file \
             without labels instead (unsigned bytes, plain or gzip, pixels scaled to [0, 1] \
             as `--source idx:` reads them).
@@ -34,6 +36,9 @@ struct Predict: ParsableCommand {
 
     @Flag(help: "After each class, the probability of every class (a header line names them).")
     var scores = false
+
+    @Flag(help: "With --scores, a learner's weights as the mixture served them, without the calibration fitted to its stream.")
+    var uncalibrated = false
 
     @Option(name: .shortAndLong, help: "Write the predictions to this file instead of standard output, one line per row.")
     var output: String?
@@ -67,6 +72,9 @@ struct Predict: ParsableCommand {
             default: throw ValidationError("moe predict reads CSV rows or IDX images: give --source csv:PATH or stdin, or --images FILE")
             }
         }
+        if uncalibrated && !scores {
+            throw ValidationError("--uncalibrated changes the scores: give it with --scores")
+        }
         if report.json && output == nil {
             throw ValidationError("--json needs --output: standard output carries the predictions")
         }
@@ -78,7 +86,7 @@ struct Predict: ParsableCommand {
         let loaded = try loadCheckpoint(checkpoint, keys: keys)
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
-        let (predict, scored, learner) = try Eval.predictor(loaded, model: model)
+        let (predict, scored, learner) = try Eval.predictor(loaded, model: model, calibrated: !uncalibrated)
         let scaler = learner?.scaler
         let classes = data.labelMap(loaded)
         // One field per line, quoted as a comma-separated file's field would be.

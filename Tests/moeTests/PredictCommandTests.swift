@@ -107,6 +107,31 @@ struct PredictCommandTests {
                 }
                 #expect(lines.count == held.count + 1)
                 #expect(spread > 0, "\(layout.order): every probability is 0 or 1")
+
+                // --uncalibrated: the same classes, the mixture's weights as served. moe eval
+                // scores both: the log-loss of the calibrated ones is what this file's gives.
+                let raw = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--scores", "--uncalibrated"])
+                #expect(raw.status == 0, "\(raw.error)")
+                let rawLines = raw.output.split(separator: "\n").map(String.init)
+                #expect(rawLines.count == lines.count && rawLines.first == lines.first)
+                let classOf = { (line: String) in line.split(separator: ",", omittingEmptySubsequences: false).dropLast(k).joined(separator: ",") }
+                #expect(rawLines.dropFirst().map(classOf) == lines.dropFirst().map(classOf))
+                #expect(rawLines != lines, "\(layout.order): calibration changed no score")
+                let evaluation = try #require(MoeProcess.json(e))
+                let logLoss = try #require(evaluation["log_loss"] as? Double)
+                let rawLogLoss = try #require(evaluation["uncalibrated_log_loss"] as? Double)
+                #expect(evaluation["calibration_error"] is Double && evaluation["uncalibrated_calibration_error"] is Double)
+                func fileLogLoss(_ lines: [String]) -> Double {
+                    zip(lines.dropFirst(), held).map { line, row in
+                        let values = line.split(separator: ",", omittingEmptySubsequences: false).suffix(k).compactMap { Double($0) }
+                        let label = row[labelField]
+                        let column = names.firstIndex { quote($0) == label || $0 == label }!
+                        return -log(max(values[column], 1e-12))
+                    }.reduce(0, +) / Double(held.count)
+                }
+                #expect(abs(fileLogLoss(lines) - logLoss) < 1e-3, "\(fileLogLoss(lines)) from the file, \(logLoss) from moe eval")
+                #expect(abs(fileLogLoss(rawLines) - rawLogLoss) < 1e-3, "\(fileLogLoss(rawLines)) from the file, \(rawLogLoss) from moe eval")
+                #expect(e.error.contains("scores (moe predict --scores): log-loss"), "\(e.error)")
             }
         }
     }
@@ -137,6 +162,8 @@ struct PredictCommandTests {
 
             let json = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--json"])
             #expect(json.status != 0 && json.error.contains("--json needs --output"), "\(json.error)")
+            let uncalibrated = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--uncalibrated"])
+            #expect(uncalibrated.status != 0 && uncalibrated.error.contains("give it with --scores"), "\(uncalibrated.error)")
             let idx = MoeProcess.run(["predict", model])
             #expect(idx.status != 0 && idx.error.contains("give --source csv:PATH or stdin"), "\(idx.error)")
             // An empty file and a missing one are named, and leave no output file.

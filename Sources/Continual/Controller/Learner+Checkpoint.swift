@@ -62,6 +62,9 @@ extension Learner {
         /// The gate's own answers' prequential window, where the course follows them
         /// (absent elsewhere, and in files saved before it existed).
         var course: PrequentialAccuracy?
+        /// The scores' calibration (absent in files saved before it existed: served as
+        /// the mixture weighs them until the learner counts rows again).
+        var calibration: ScoreCalibration?
     }
 
     /// The learner as a checkpoint, with extra sections (a stream's position).
@@ -69,7 +72,8 @@ extension Learner {
         let saved = SavedState(
             version: Self.stateVersion, configuration: configuration, counters: counters, policyState: policyState,
             drift: drift, history: history, prequential: prequential, halfLearning: halfLearning,
-            seenClasses: seenClasses.sorted(), arbiter: arbiter, shrinkage: shrinkage, course: course)
+            seenClasses: seenClasses.sorted(), arbiter: arbiter, shrinkage: shrinkage, course: course,
+            calibration: calibration)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Encoding plain Codable values cannot fail.
@@ -298,6 +302,11 @@ extension Learner {
                                 reason: "the arbiter's input runs count \(saved.arbiter.inputRuns.map(\.width)) features, the model reads \(model.inputWidth)",
                                 file: file)
         }
+        guard saved.calibration?.isValid ?? true else {
+            throw .invalidValue(path: "/sections/learner/state",
+                                reason: "the scores' calibration is not whole: \(saved.calibration!.classes.count) classes (ascending, >= 0 expected) with \(saved.calibration!.counted.count) counts, \(saved.calibration!.faded.count) faded counts and \(saved.calibration!.losses.count) rows of losses (\(ScoreCalibration.shares.count * ScoreCalibration.temperatures.count) finite losses >= 0 each, faded counts > 0 and at most the counts expected)",
+                                file: file)
+        }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
             throw .invalidValue(path: "/sections/learner/state", reason: "seen classes \(saved.seenClasses) outside 0..<\(model.classCount)", file: file)
         }
@@ -329,6 +338,7 @@ extension Learner {
         self.history = saved.history
         self.prequential = saved.prequential
         self.course = saved.course
+        self.calibration = saved.calibration ?? ScoreCalibration()
         self.counters = saved.counters
         self.seenClasses = Set(saved.seenClasses)
     }

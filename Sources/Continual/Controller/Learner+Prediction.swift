@@ -318,12 +318,63 @@ extension Learner {
     /// `Σ_s m_s q_s(c)` over its routed slots, normalised (the gate's posterior with the
     /// `discriminant` predictor; the class shares when the stream's most frequent class
     /// answers everything). The largest score of a row is its predicted class.
-    public func predictWithScores(_ x: Matrix) -> (classes: [Int], scores: Matrix) {
+    ///
+    /// The scores are calibrated (`calibrated`, the default) with the temperature and share
+    /// of doubt fitted to the stream's prequential predictions (``ScoreCalibration``); the
+    /// classes the learner has not seen keep 0, and class shares (a prior answering, or the
+    /// most frequent class) are served as they are. `calibrated: false` gives the weights as
+    /// the mixture served them.
+    public func predictWithScores(_ x: Matrix, calibrated: Bool = true) -> (classes: [Int], scores: Matrix) {
+        let both = predictWithBothScores(x)
+        return (both.classes, calibrated ? both.calibrated : both.uncalibrated)
+    }
+
+    /// ``predictWithScores(_:calibrated:)``'s classes with both its scores, from one pass.
+    public func predictWithBothScores(_ x: Matrix) -> (classes: [Int], calibrated: Matrix, uncalibrated: Matrix) {
         precondition(x.columns == inputWidth, "The learner expects \(inputWidth) features, got \(x.columns)")
         let ready = needsSnapshot ? snapshot() : self
         let scaled = ready.scaler?.transform(x) ?? x
         let answers = ready.answers(pass: ready.model.forward(scaled), input: scaled, scoring: true)
-        return (answers.predicted, answers.scores!)
+        return (answers.predicted, ready.calibrated(answers), answers.scores!)
+    }
+
+    /// Whether each row's scores are learned weights, which the calibration describes, rather
+    /// than class shares: the stream's most frequent class answering everything, or a prior
+    /// answering in the row's heaviest slot.
+    func learnedScores(_ answers: Answers) -> [Bool] {
+        guard !(configuration.predictor == .mixture && arbiter.answersMostFrequent) else {
+            return Array(repeating: false, count: answers.predicted.count)
+        }
+        guard configuration.predictor == .mixture, answers.gate != nil else {
+            return Array(repeating: true, count: answers.predicted.count)
+        }
+        let slotAnswers = (0..<model.gate.slotCount).map { arbiter.answer(slot: $0) }
+        return answers.slots.map { $0 >= slotAnswers.count || slotAnswers[$0] != .prior }
+    }
+
+    /// `answers`' scores calibrated with the fitted temperature and share of doubt
+    /// (``ScoreCalibration``), where they are learned weights (``learnedScores(_:)``); the
+    /// classes the learner has not seen keep 0, and nothing changes while no row is counted.
+    func calibrated(_ answers: Answers) -> Matrix {
+        var scores = answers.scores!
+        let seen = seenClasses.filter { $0 < scores.columns }.sorted()
+        for (r, learned) in learnedScores(answers).enumerated() where learned {
+            let weights = calibration.calibrate(seen.map { Double(scores[r, $0]) })
+            for (k, c) in seen.enumerated() { scores[r, c] = Float(weights[k]) }
+        }
+        return scores
+    }
+
+    /// Counts the weights served to first-visit rows (`answers.scores`, over every class)
+    /// for the calibration of scores, among the classes seen before this batch: a row of a
+    /// class first seen here, or whose scores were class shares, is not counted.
+    mutating func recordCalibration(_ answers: Answers, labels: [Int]) {
+        let scores = answers.scores!
+        let seen = seenClasses.filter { $0 < scores.columns }.sorted()
+        let learned = learnedScores(answers)
+        let rows = learned.indices.filter { learned[$0] }
+        calibration.record(weights: rows.map { r in seen.map { Double(scores[r, $0]) } }, seen: seen,
+                           labels: rows.map { labels[$0] })
     }
 
     /// Whether predictions need ``snapshot()`` first: the head is stale, rows are held

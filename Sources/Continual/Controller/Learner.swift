@@ -81,6 +81,9 @@ public struct Learner: Sendable {
     /// (`LearnerConfiguration.courseReadsGate`): the growth trigger's windowed error rate
     /// reads it. Nil elsewhere: it reads `prequential`, the served answers.
     public internal(set) var course: PrequentialAccuracy?
+    /// The temperature and share of doubt the served scores are calibrated with, fitted to the
+    /// weights of every first-visit row scored before learning (``ScoreCalibration``).
+    public internal(set) var calibration = ScoreCalibration()
     public internal(set) var counters = Counters()
     /// Classes seen so far.
     public internal(set) var seenClasses: Set<Int> = []
@@ -361,7 +364,7 @@ public struct Learner: Sendable {
 
         // 1. Predict first, then score.
         let pass = model.forward(scaled)
-        let answers = self.answers(pass: pass, input: scaled, counting: true)
+        let answers = self.answers(pass: pass, input: scaled, counting: true, scoring: true)
         let correct = (0..<n).map { answers.predicted[$0] == labels[$0] }
         let errors = correct.reduce(0) { $0 + ($1 ? 0 : 1) }
         // The course (detectors, drift, growth, the charge of each row) follows the gate's
@@ -375,6 +378,7 @@ public struct Learner: Sendable {
             course?.record(courseCorrect)
             for c in courseCorrect where drift.update(c ? 0 : 1) { drifted = true }
             recordArbiter(answers, labels: labels, inputs: x, inRange: rawInRange)
+            recordCalibration(answers, labels: labels)
             chooseShrinkage(pass: pass, labels: labels)
             chooseSlotHeads(pass: pass, labels: labels)
             if !novel.isEmpty && counters.firstVisits > 0 { widenHeadForNewClasses() }
