@@ -7,7 +7,7 @@ domain is a seeded sample of 12,000 rows of Fashion-MNIST's training set, scored
 10,000 test rows. Everything follows the gate's recipe (`docs/algorithm.md`, *The gate*):
 inputs standardized and clipped at 3, ReLU features `max(0, x W + b)` with
 `W ~ N(0, 1/d)` and `b ~ N(0, 0.3^2)`, a linear discriminant with OAS shrinkage over
-them. It asks three questions (`docs/results.md`, *The counts' quantile and the gate's
+them. It asks three questions (`docs/history.md`, *The counts' quantile and the gate's
 ceiling*):
 
 1. would a stronger network (more passes, or reading the gate's features) lift the

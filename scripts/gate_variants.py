@@ -5,7 +5,7 @@ Measured offline on all of Fashion-MNIST's 60,000 training rows (the rows Split 
 scored on the 10,000 test rows, with the gate's recipe (`docs/algorithm.md`, *The gate*):
 inputs standardized and clipped at 3, features `f(x W + b)` with `W ~ N(0, 1/d)` and
 `b ~ N(0, 0.3^2)`, a linear discriminant with OAS shrinkage over them
-(`gate_ceiling.discriminant`). Two questions (`docs/results.md`, *Scores, named columns,
+(`gate_ceiling.discriminant`). Two questions (`docs/history.md`, *Scores, named columns,
 and the gate's nonlinearity*):
 
 1. does the nonlinearity `f` matter (ReLU, the gate's, against |z|, ReLU squared, its
