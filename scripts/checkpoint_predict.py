@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Reproduce a moe checkpoint's predictions with numpy and h5py only.
 
-    checkpoint_predict.py CHECKPOINT INPUTS [--classes] [--output FILE] [--no-verify]
+    checkpoint_predict.py CHECKPOINT INPUTS [--classes | --scores] [--output FILE] [--no-verify]
 
 INPUTS is a .npy file or a comma-separated .csv file with one sample per row. The
 logits are printed as CSV, or with --classes the predicted class of every row (the
-label stored in /classes), or written to FILE (.npy or .csv).
+label stored in /classes), or with --scores every class's probability as `moe predict
+--scores` gives it (calibrated_scores; a header line names the classes), or written to
+FILE (.npy or .csv).
 
 The checkpoint's 512-byte header (magic, format version, payload length, XXH64
 digest; see docs/checkpoint-format.md) is verified first unless --no-verify is given;
@@ -60,6 +62,9 @@ Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
                      otherwise the logits answer among the classes seen
   model_answers      a model: the argmax, among the routed slots' classes when the gate
                      restricts predictions
+  calibrated_scores  --scores: a learner's class weights (learner_answers) normalised,
+                     tempered and given a share of doubt as fitted in the learner state's
+                     calibration (fitted_calibration); a model's softmax (model_scores)
 
 Not reproduced, and refused with a sentence: a learner whose gate head `moe eval`
 judges on the replayed rows first (a head other than plain OAS answering, a judgement
@@ -806,14 +811,17 @@ def prior_log(counts, own):
 TRIED = ("gate", "network", "product", "prior")
 
 
-def learner_answers(f, learner, p, trying=None):
+def learner_answers(f, learner, p, trying=None, scores=None):
     """Learner.predict: with a gate that routes by (slot, class) pairs, the heaviest slots
     until they hold 99% of the mass (at most 3) each answer among their classes, with the
     network's, the gate's, the product's posterior or the slot's prior (prior_log) as the
     arbiter chose, weighted by the slot's mass; a `discriminant` predictor answers with
     the gate alone. Otherwise the logits answer among the classes seen. With `trying` (a
     slot), it returns the answers with each of TRIED in that slot in turn, the others as
-    the arbiter chose, as a judgement on held rows tries them: a dict of arrays."""
+    the arbiter chose, as a judgement on held rows tries them: a dict of arrays. With
+    `scores` (a list), each row's class weights, normalised, and whether they are learned
+    weights rather than class shares (a prior answering in the heaviest slot) are appended
+    to it as (dict, bool), for calibrated_scores."""
     seen = sorted(learner.get("seenClasses", []))
     gate = p.architecture.get("gate") or {}
     variants = TRIED if trying is not None else (None,)
@@ -826,10 +834,21 @@ def learner_answers(f, learner, p, trying=None):
         allowed = [c for c in seen if c < p.logits.shape[1]] or list(range(p.logits.shape[1]))
         return allowed[int(np.argmax(p.logits[r, allowed]))]
 
+    def score(weights, learned=True):
+        if scores is not None:
+            total = sum(weights.values())
+            scores.append(({c: w / total for c, w in weights.items()} if total > 0 else {}, learned))
+
+    def logits_weights(r):
+        allowed = [c for c in seen if c < p.logits.shape[1]] or list(range(p.logits.shape[1]))
+        top = p.logits[r, by_logits(r)]
+        return {c: float(np.exp(p.logits[r, c] - top)) for c in allowed}
+
     if p.routing is None or not gate.get("routesByPairs") or p.routing[3] is None:
         for r in range(len(p.logits)):
             for v in variants:
                 answers[v].append(by_logits(r))
+            score(logits_weights(r))
         return result()
     selected, _, mass, z = p.routing
     pairs = p.architecture.get("gatePairs") or []
@@ -845,6 +864,7 @@ def learner_answers(f, learner, p, trying=None):
                 totals[pair["label"]] = totals.get(pair["label"], 0.0) + weights[k]
             for v in variants:
                 answers[v].append(best_label(totals))
+            score(totals)
             continue
         order = sorted((s for s in range(len(members)) if members[s] and mass[r, s] > 0), key=lambda s: (-mass[r, s], s))
         routed, total = [], 0.0
@@ -856,6 +876,7 @@ def learner_answers(f, learner, p, trying=None):
         if not routed:
             for v in variants:
                 answers[v].append(by_logits(r))
+            score({by_logits(r): 1.0}, chosen_answer[0] != "prior" if chosen_answer else True)
             continue
         class_mass = {v: {} for v in variants}
         for s in routed:
@@ -872,7 +893,58 @@ def learner_answers(f, learner, p, trying=None):
                     class_mass[v][label] = class_mass[v].get(label, 0.0) + mass[r, s] * np.exp(value)
         for v in variants:
             answers[v].append(best_label(class_mass[v]))
+        score(class_mass[variants[0]], chosen_answer[routed[0]] != "prior")
     return result()
+
+
+CALIBRATION_SHARES = (0.0, 1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3)
+CALIBRATION_TEMPERATURES = tuple(2.0 ** (k / 2) for k in range(-6, 9))
+
+
+def fitted_calibration(learner):
+    """ScoreCalibration.fitted: the temperature and share of doubt whose expected loss (each
+    class's weighted mean, weighed by its share of the rows counted) is least, shares
+    major, the first on ties; None while nothing is counted (files saved before it)."""
+    calibration = (learner or {}).get("calibration")
+    if not calibration or not calibration["classes"]:
+        return None
+    counted = np.array(calibration["counted"], dtype=np.float64)
+    total = counted.sum()
+    if total <= 0:
+        return None
+    expected = np.zeros(len(CALIBRATION_SHARES) * len(CALIBRATION_TEMPERATURES))
+    for k in range(len(counted)):
+        expected += counted[k] / total / calibration["faded"][k] * np.array(calibration["losses"][k])
+    best = int(np.argmin(expected))
+    return CALIBRATION_TEMPERATURES[best % len(CALIBRATION_TEMPERATURES)], CALIBRATION_SHARES[best // len(CALIBRATION_TEMPERATURES)]
+
+
+def calibrated_scores(learner, scores, class_count):
+    """Learner.predictWithScores: every class's probability (rows x classes), the learned
+    weights over the classes seen tempered, q ∝ p^(1/T), and given a share of doubt,
+    (1 - a) q + a / K (ScoreCalibration.calibrate); class shares (a prior answering) and
+    every row while nothing is counted as they are; classes never seen 0."""
+    seen = [c for c in sorted((learner or {}).get("seenClasses", [])) if c < class_count]
+    fitted = fitted_calibration(learner)
+    result = np.zeros((len(scores), class_count))
+    for r, (weights, learned) in enumerate(scores):
+        for c, w in weights.items():
+            if c < class_count:
+                result[r, c] = w
+        if fitted is None or not learned or not seen:
+            continue
+        t, a = fitted
+        row = np.array([result[r, c] for c in seen])
+        top = row.max()
+        tempered = np.zeros(len(row))
+        if top > 0:
+            positive = row > 0
+            tempered[positive] = np.exp(np.log(row[positive] / top) / t)
+            tempered /= tempered.sum()
+        else:
+            tempered[:] = 1 / len(row)
+        result[r, seen] = (1 - a) * tempered + a / len(row)
+    return result
 
 
 def model_answers(p):
@@ -894,6 +966,23 @@ def model_answers(p):
     return choices
 
 
+def model_scores(p, predicted):
+    """MixtureOfExperts.predictionScores: the softmax over the classes a model predicts
+    among (the routed slots' classes when the gate restricts predictions, else all)."""
+    result = np.zeros(p.logits.shape)
+    classes = None
+    if p.routing is not None and p.architecture["gate"].get("restrictsPredictions"):
+        classes = [set(e) if e is not None else None for e in
+                   ([p.architecture["trunkClasses"]] if p.architecture["gate"]["includesTrunk"] else []) + [e["classes"] for e in p.experts]]
+    for r in range(len(predicted)):
+        allowed = list(range(p.logits.shape[1]))
+        if classes is not None and not any(classes[s] is None for s in p.routing[0][r]):
+            allowed = sorted({c for s in p.routing[0][r] for c in classes[s] if c < p.logits.shape[1]}) or allowed
+        values = np.exp(p.logits[r, allowed] - p.logits[r, predicted[r]])
+        result[r, allowed] = values / values.sum()
+    return result
+
+
 def read_inputs(path):
     if path.endswith(".npy"):
         x = np.load(path)
@@ -909,6 +998,8 @@ def main(argv):
     parser.add_argument("checkpoint")
     parser.add_argument("inputs", help=".npy or .csv, one sample per row")
     parser.add_argument("--classes", action="store_true", help="print the predicted class of every row instead of the logits")
+    parser.add_argument("--scores", action="store_true",
+                        help="print every class's probability, as moe predict --scores gives it (a header names the classes), instead of the logits")
     parser.add_argument("--output", help="write to this .npy or .csv file instead of printing")
     parser.add_argument("--no-verify", action="store_true", help="skip the header and digest check")
     args = parser.parse_args(argv)
@@ -937,10 +1028,17 @@ def main(argv):
             judge_held_slots(f, learner)
             p = forward(f, learner, x)
             result = p.logits
+            labels = f["classes"].asstr()[()] if f["classes"].dtype.kind == "O" else f["classes"][()]
             if args.classes:
-                labels = f["classes"].asstr()[()] if f["classes"].dtype.kind == "O" else f["classes"][()]
                 predicted = learner_answers(f, learner, p) if learner is not None else model_answers(p)
                 result = np.asarray(labels)[predicted]
+            elif args.scores:
+                if learner is not None:
+                    weights = []
+                    learner_answers(f, learner, p, scores=weights)
+                    result = calibrated_scores(learner, weights, p.logits.shape[1])
+                else:
+                    result = model_scores(p, model_answers(p))
     except (CheckpointError, OSError, KeyError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -952,6 +1050,9 @@ def main(argv):
             open(args.output, "w").write(text)
         else:
             sys.stdout.write(text)
+    elif args.scores:
+        header = ",".join(str(label) for label in labels[:result.shape[1]])
+        np.savetxt(args.output or sys.stdout, result, delimiter=",", fmt="%.9g", header=header, comments="")
     elif args.output:
         np.savetxt(args.output, result, delimiter=",", fmt="%.9g")
     else:

@@ -302,6 +302,20 @@ struct CheckpointPredictScriptTests {
             #expect(logits.status == 0, "\(logits.error)")
             let printed = Matrix(logits.output.split(separator: "\n").map { $0.split(separator: ",").map { Float(String($0))! } })
             #expect(maxRelativeDifference(printed, learner.model(learner.scaler?.transform(x) ?? x)) <= 1e-5)
+
+            // Every class's probability, calibrated, as moe predict --scores gives it.
+            let scored = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--scores"], in: nil, input: nil)
+            #expect(scored.status == 0, "\(scored.error)")
+            let scoreLines = scored.output.split(separator: "\n").map(String.init)
+            #expect(scoreLines.first == (0..<learner.classCount).map(String.init).joined(separator: ","), "\(scoreLines.first ?? "")")
+            let scores = Matrix(scoreLines.dropFirst().map { $0.split(separator: ",").map { Float(String($0))! } })
+            let expected = learner.predictWithScores(x).scores
+            #expect(learner.calibration.fitted != nil)
+            #expect(scores.rows == expected.rows && scores.columns == expected.columns)
+            let gap = zip(scores.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? 1
+            // Swift weighs in Float32: the gate's logits reach hundreds, so a weight, the
+            // exponential of their difference, agrees to a few parts in 10,000.
+            #expect(gap <= 5e-3, "the script's scores differ from the learner's by \(gap)")
         }
     }
 }
