@@ -9,13 +9,7 @@ struct LearnerJudgementTests {
     /// A learner that met classes 0 and 1, then 1 and 2 (class 1 kept by two slots).
     func sharedClassLearner() throws -> (Learner, Blobs) {
         var blobs = Blobs(classes: 3, width: 20, seed: 12, spread: 1)
-        var learner = try Learner(configuration: .small(), inputWidth: 20, classCount: 2)
-        for classes in [[0, 1], [1, 2]] {
-            for _ in 0..<40 {
-                let (x, y) = blobs.batch(32, classes: classes)
-                _ = try learner.observe(features: x, labels: y)
-            }
-        }
+        let learner = try Learner.streamed(&blobs, experiences: [[0, 1], [1, 2]])
         return (learner, blobs)
     }
 

@@ -27,6 +27,21 @@ struct Blobs {
     }
 }
 
+extension Learner {
+    /// A small learner (``LearnerConfiguration/small(halfLearning:)``) that met the classes
+    /// of each experience in turn, 40 batches of 32 rows of `blobs` each.
+    static func streamed(_ blobs: inout Blobs, experiences: [[Int]]) throws -> Learner {
+        var learner = try Learner(configuration: .small(), inputWidth: blobs.centres.columns, classCount: 2)
+        for classes in experiences {
+            for _ in 0..<40 {
+                let (x, y) = blobs.batch(32, classes: classes)
+                _ = try learner.observe(features: x, labels: y)
+            }
+        }
+        return learner
+    }
+}
+
 extension LearnerConfiguration {
     /// A learner small enough for tests: two hidden layers of 32, a gate over 64
     /// features, experts of 16, a replay buffer of 50.

@@ -80,13 +80,7 @@ struct ScoreCalibrationTests {
     @Test("a learner's scores are calibrated on its stream, kept across a save and load, and refused when crafted")
     func learner() throws {
         var blobs = Blobs(classes: 4, width: 20, seed: 3, spread: 1)
-        var learner = try Learner(configuration: .small(), inputWidth: 20, classCount: 2)
-        for classes in [[0, 1], [2, 3]] {
-            for _ in 0..<40 {
-                let (x, y) = blobs.batch(32, classes: classes)
-                _ = try learner.observe(features: x, labels: y)
-            }
-        }
+        let learner = try Learner.streamed(&blobs, experiences: [[0, 1], [2, 3]])
         // Every first-visit row but those of a batch that brought its class first.
         #expect(learner.calibration.rows > 2000)
         let (x, y) = blobs.batch(2000, classes: [0, 1, 2, 3])
