@@ -74,8 +74,9 @@ struct Eval: ParsableCommand {
         var line = "scores (moe predict --scores): log-loss \(fixed(loss, 3)), calibration error \(fixed(error, 3))"
         if let learner, let uncalibrated, let rawLoss = uncalibrated.logLoss, let rawError = uncalibrated.calibrationError {
             if let (t, a) = learner.calibration.fitted {
-                line += "; calibrated with a temperature of \(fixed(t, 2)) and a share of doubt of \(a), fitted on the stream's"
-                    + " prequential predictions (\(fixed(learner.calibration.rows, 0)) rows, faded); as the mixture weighed them:"
+                line += "; calibrated with a temperature of \(fixed(t, 2)) and a share of doubt of \(a), fitted on"
+                    + " \(fixed(learner.calibration.rows, 0)) of the stream's prequential predictions (a class's later rows"
+                    + " weighing more); as the mixture weighed them:"
                     + " log-loss \(fixed(rawLoss, 3)), calibration error \(fixed(rawError, 3))"
             } else {
                 line += " (not calibrated: the learner counted no prequential row of a class it had seen)"

@@ -357,9 +357,10 @@ extension Learner {
     /// classes the learner has not seen keep 0, and nothing changes while no row is counted.
     func calibrated(_ answers: Answers) -> Matrix {
         var scores = answers.scores!
+        guard let fit = calibration.fitted else { return scores }
         let seen = seenClasses.filter { $0 < scores.columns }.sorted()
         for (r, learned) in learnedScores(answers).enumerated() where learned {
-            let weights = calibration.calibrate(seen.map { Double(scores[r, $0]) })
+            let weights = ScoreCalibration.calibrate(seen.map { Double(scores[r, $0]) }, fit)
             for (k, c) in seen.enumerated() { scores[r, c] = Float(weights[k]) }
         }
         return scores

@@ -146,8 +146,14 @@ public struct ScoreCalibration: Sendable, Codable, Equatable {
     /// `weights` (over the classes seen, summing to 1) calibrated: unchanged while nothing
     /// is counted.
     public func calibrate(_ weights: [Double]) -> [Double] {
-        guard let (t, a) = fitted, !weights.isEmpty else { return weights }
+        guard let fit = fitted else { return weights }
+        return Self.calibrate(weights, fit)
+    }
+
+    /// `weights` tempered by `fit.temperature` and given the share of doubt `fit.share`.
+    public static func calibrate(_ weights: [Double], _ fit: (temperature: Double, share: Double)) -> [Double] {
+        guard !weights.isEmpty else { return weights }
         let uniform = 1 / Double(weights.count)
-        return Self.tempered(weights, t).map { (1 - a) * $0 + a * uniform }
+        return tempered(weights, fit.temperature).map { (1 - fit.share) * $0 + fit.share * uniform }
     }
 }
