@@ -89,11 +89,13 @@ public struct ScoreCalibration: Sendable, Codable, Equatable {
         let index = Dictionary(uniqueKeysWithValues: seen.enumerated().map { ($1, $0) })
         for (row, label) in zip(weights, labels) {
             guard let y = index[label], y < row.count, row.count > 1 else { continue }
-            let k: Int
-            if let found = classes.firstIndex(of: label) {
-                k = found
-            } else {
-                k = classes.firstIndex { $0 > label } ?? classes.count
+            // The first class at or after `label` (the classes are ascending).
+            var k = 0, end = classes.count
+            while k < end {
+                let middle = (k + end) / 2
+                if classes[middle] < label { k = middle + 1 } else { end = middle }
+            }
+            if k == classes.count || classes[k] != label {
                 classes.insert(label, at: k)
                 counted.insert(0, at: k)
                 faded.insert(0, at: k)
