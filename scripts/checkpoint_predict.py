@@ -947,20 +947,24 @@ def calibrated_scores(learner, scores, class_count):
     return result
 
 
+def allowed_classes(p, r):
+    """MixtureOfExperts.predictionClasses: the classes row `r` is predicted among, those of
+    its routed slots when the gate restricts predictions; None for every class."""
+    if p.routing is None or not p.architecture["gate"].get("restrictsPredictions"):
+        return None
+    classes = [set(e) if e is not None else None for e in
+               ([p.architecture["trunkClasses"]] if p.architecture["gate"]["includesTrunk"] else []) + [e["classes"] for e in p.experts]]
+    if any(classes[s] is None for s in p.routing[0][r]):
+        return None
+    return sorted({c for s in p.routing[0][r] for c in classes[s] if c < p.logits.shape[1]}) or None
+
+
 def model_answers(p):
     """MixtureOfExperts.predictions (a model without a learner): the argmax, among the
     classes of the routed slots when the gate restricts predictions."""
-    best = np.argmax(p.logits, axis=1)
-    if p.routing is None or not p.architecture["gate"].get("restrictsPredictions"):
-        return best
-    selected = p.routing[0]
-    classes = [set(e) if e is not None else None for e in
-               ([p.architecture["trunkClasses"]] if p.architecture["gate"]["includesTrunk"] else []) + [e["classes"] for e in p.experts]]
-    choices = best.copy()
-    for r in range(len(best)):
-        if any(classes[s] is None for s in selected[r]):
-            continue
-        allowed = sorted({c for s in selected[r] for c in classes[s] if c < p.logits.shape[1]})
+    choices = np.argmax(p.logits, axis=1)
+    for r in range(len(choices)):
+        allowed = allowed_classes(p, r)
         if allowed:
             choices[r] = allowed[int(np.argmax(p.logits[r, allowed]))]
     return choices
@@ -970,14 +974,8 @@ def model_scores(p, predicted):
     """MixtureOfExperts.predictionScores: the softmax over the classes a model predicts
     among (the routed slots' classes when the gate restricts predictions, else all)."""
     result = np.zeros(p.logits.shape)
-    classes = None
-    if p.routing is not None and p.architecture["gate"].get("restrictsPredictions"):
-        classes = [set(e) if e is not None else None for e in
-                   ([p.architecture["trunkClasses"]] if p.architecture["gate"]["includesTrunk"] else []) + [e["classes"] for e in p.experts]]
     for r in range(len(predicted)):
-        allowed = list(range(p.logits.shape[1]))
-        if classes is not None and not any(classes[s] is None for s in p.routing[0][r]):
-            allowed = sorted({c for s in p.routing[0][r] for c in classes[s] if c < p.logits.shape[1]}) or allowed
+        allowed = allowed_classes(p, r) or list(range(p.logits.shape[1]))
         values = np.exp(p.logits[r, allowed] - p.logits[r, predicted[r]])
         result[r, allowed] = values / values.sum()
     return result

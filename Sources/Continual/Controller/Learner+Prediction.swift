@@ -52,6 +52,10 @@ extension Learner {
         /// model has (`rows x classes`) as the served prediction weighs them; its largest
         /// entry is `predicted`'s class (the smallest class on ties, as `predicted`).
         var scores: Matrix?
+        /// With `scoring`: whether each row's scores are class shares rather than learned
+        /// weights (the stream's most frequent class answering everything, or a prior
+        /// answering in the row's heaviest slot), which the calibration leaves as they are.
+        var classShares: [Bool] = []
     }
 
     /// The mixture's predictions for one row with one slot's answer varied.
@@ -91,7 +95,7 @@ extension Learner {
             }
             let zeros = Array(repeating: 0, count: n)
             return Answers(predicted: network, slots: zeros, answering: zeros, network: network, gate: nil, product: nil,
-                           course: network, scores: scores)
+                           course: network, scores: scores, classShares: Array(repeating: false, count: scoring ? n : 0))
         }
         let slotCount = model.gate.slotCount
         var members = [[(column: Int, label: Int)]](repeating: [], count: slotCount)
@@ -228,6 +232,7 @@ extension Learner {
             score(r, classMass)
             answering[r] = contributions.filter { $0.label == choice }.max { $0.mass < $1.mass }!.slot
         }
+        var classShares = scoring ? slots.map { configuration.predictor == .mixture && slotAnswers[$0] == .prior } : []
         // The stream's most frequent class answers everything when it beat the mixture.
         if configuration.predictor == .mixture, !ignoringMostFrequent, arbiter.answersMostFrequent {
             let frequent = mostFrequentClass(among: task)
@@ -235,9 +240,10 @@ extension Learner {
             // The class shares: their largest is the most frequent class.
             let shares = classCounts(among: task)
             for r in 0..<n { score(r, shares) }
+            if scoring { classShares = Array(repeating: true, count: n) }
         }
         return Answers(predicted: predicted, slots: slots, answering: answering, network: network, gate: gate, product: product,
-                       prior: prior, course: course, trials: trials, mixed: mixed, scores: scores)
+                       prior: prior, course: course, trials: trials, mixed: mixed, scores: scores, classShares: classShares)
     }
 
     /// The samples of each class in the gate's statistics, over all slots (only `task`'s
@@ -338,28 +344,14 @@ extension Learner {
         return (answers.predicted, ready.calibrated(answers), answers.scores!)
     }
 
-    /// Whether each row's scores are learned weights, which the calibration describes, rather
-    /// than class shares: the stream's most frequent class answering everything, or a prior
-    /// answering in the row's heaviest slot.
-    func learnedScores(_ answers: Answers) -> [Bool] {
-        guard !(configuration.predictor == .mixture && arbiter.answersMostFrequent) else {
-            return Array(repeating: false, count: answers.predicted.count)
-        }
-        guard configuration.predictor == .mixture, answers.gate != nil else {
-            return Array(repeating: true, count: answers.predicted.count)
-        }
-        let slotAnswers = (0..<model.gate.slotCount).map { arbiter.answer(slot: $0) }
-        return answers.slots.map { $0 >= slotAnswers.count || slotAnswers[$0] != .prior }
-    }
-
     /// `answers`' scores calibrated with the fitted temperature and share of doubt
-    /// (``ScoreCalibration``), where they are learned weights (``learnedScores(_:)``); the
+    /// (``ScoreCalibration``), where they are learned weights (not `Answers.classShares`); the
     /// classes the learner has not seen keep 0, and nothing changes while no row is counted.
     func calibrated(_ answers: Answers) -> Matrix {
         var scores = answers.scores!
         guard let fit = calibration.fitted else { return scores }
         let seen = seenClasses.filter { $0 < scores.columns }.sorted()
-        for (r, learned) in learnedScores(answers).enumerated() where learned {
+        for (r, shares) in answers.classShares.enumerated() where !shares {
             let weights = ScoreCalibration.calibrate(seen.map { Double(scores[r, $0]) }, fit)
             for (k, c) in seen.enumerated() { scores[r, c] = Float(weights[k]) }
         }
@@ -372,8 +364,7 @@ extension Learner {
     mutating func recordCalibration(_ answers: Answers, labels: [Int]) {
         let scores = answers.scores!
         let seen = seenClasses.filter { $0 < scores.columns }.sorted()
-        let learned = learnedScores(answers)
-        let rows = learned.indices.filter { learned[$0] }
+        let rows = answers.classShares.indices.filter { !answers.classShares[$0] }
         calibration.record(weights: rows.map { r in seen.map { Double(scores[r, $0]) } }, seen: seen,
                            labels: rows.map { labels[$0] })
     }
