@@ -72,7 +72,8 @@ struct ScenarioTests {
         var stream = scenario.trainStream(experience: 1, batchSize: 7, passes: 2)
         #expect(stream.count == 40)
         let batches = try allBatches(&stream)
-        #expect(batches.map(\.count) == [7, 7, 7, 7, 7, 5])
+        // A batch ends where a pass does.
+        #expect(batches.map(\.count) == [7, 7, 6, 7, 7, 6])
         let rows = batches.flatMap { batch in (0..<batch.count).map { sourceRow(batch.features.row($0), width: 4) } }
         let own = scenario.experiences[1].trainIndices
         #expect(rows[..<20].sorted() == own)
@@ -89,19 +90,27 @@ struct ScenarioTests {
 
     @Test func batchesSayWhichPassOverTheDataTheyBelongTo() throws {
         let scenario = try Scenario.split(train: train, test: test, seed: 3)
-        // 20 samples per experience, 2 passes, batches of 8: the third batch holds the
-        // last 4 rows of the first pass and the first 4 of the second, so it counts as
-        // the first pass (its new rows are never taken for repeats).
+        // 20 samples per experience, 2 passes, batches of 8: the third batch ends with the
+        // first pass (4 rows), so no batch holds rows of both: a first visit is never
+        // taken for a repeat, nor a repeat for a first visit (which would add it to the
+        // gate's statistics and the prequential counts twice).
         var stream = scenario.trainStream(experience: 1, batchSize: 8, passes: 2)
-        #expect(try allBatches(&stream).map(\.pass) == [0, 0, 0, 1, 1])
+        let batches = try allBatches(&stream)
+        #expect(batches.map(\.pass) == [0, 0, 0, 1, 1, 1])
+        #expect(batches.map(\.count) == [8, 8, 4, 8, 8, 4])
         // A later cycle repeats the same data: its passes continue the count.
         var again = scenario.trainStream(experience: 1, batchSize: 8, passes: 2, earlierPasses: 2)
-        #expect(try allBatches(&again).map(\.pass) == [2, 2, 2, 3, 3])
+        #expect(try allBatches(&again).map(\.pass) == [2, 2, 2, 3, 3, 3])
         var resumed = scenario.trainStream(experience: 1, batchSize: 8, passes: 2)
         var position = resumed.position
         position.samplesDelivered = 24
         try resumed.resume(from: position)
         #expect(try allBatches(&resumed).map(\.pass) == [1, 1])
+        // Resumed inside the first pass, it still ends the pass's batch at its last row.
+        var early = scenario.trainStream(experience: 1, batchSize: 8, passes: 2)
+        position.samplesDelivered = 10
+        try early.resume(from: position)
+        #expect(try allBatches(&early).map(\.count) == [8, 2, 8, 8, 4])
     }
 
     @Test func resumeContinuesExactlyWhereTheStreamStopped() throws {

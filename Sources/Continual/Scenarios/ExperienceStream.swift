@@ -66,7 +66,11 @@ public struct ExperienceStream: BatchSource {
     public mutating func next() throws(DataError) -> Batch? {
         if rows.isEmpty { throw .emptyStream(source: name) }
         guard offset < rows.count else { return nil }
-        let range = offset..<min(offset + batchSize, rows.count)
+        // A batch ends where a pass does: its rows are then all first visits or all
+        // revisits (a batch that straddled the end of Split's first pass gave 32 rows of
+        // the second to the gate's statistics and the prequential counts a second time).
+        let passEnd = (offset / passLength + 1) * passLength
+        let range = offset..<min(offset + batchSize, rows.count, passEnd)
         offset = range.upperBound
         let indices = rows[range]
         var features = data.features.gatherRows(indices)
