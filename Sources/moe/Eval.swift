@@ -93,7 +93,8 @@ struct Eval: ParsableCommand {
         let file = loaded.source ?? checkpoint
         let model = try failingClearly { try loaded.makeModel() }
         let (_, scored, learner) = try Self.predictor(loaded, model: model)
-        let answering = learner.map(Self.answering), arbiter = learner?.arbiter, scaler = learner?.scaler
+        // A learned gate's mixture answers with its networks: no slot has an arbiter's answer.
+        let answering = learner.flatMap { $0.arbiter.answers.isEmpty ? nil : Self.answering($0) }, arbiter = learner?.arbiter, scaler = learner?.scaler
         var correct = 0, samples = 0, unseen = 0, unknownClasses = Set<Int>()
         var perClass: [Int: (rows: Int, right: Int)] = [:]
         var means = ColumnMeans()
@@ -130,7 +131,8 @@ struct Eval: ParsableCommand {
         }
         let unknown = unknownClasses.sorted().map(labelMap.label(of:))
         let accuracy = samples > 0 ? Double(correct) / Double(samples) : 0
-        console.say("checkpoint \(file): MLP \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
+        let kind = learner == nil ? "MLP" : "learner with \(model.experts.count) expert\(model.experts.count == 1 ? "" : "s"),"
+        console.say("checkpoint \(file): \(kind) \(model.inputWidth)->\(model.classCount), \(model.parameterCount) parameters")
         if let answering { console.say(answering) }
         let named = unknown.isEmpty ? "" : ", labelled " + unknown.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
             + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")

@@ -30,13 +30,16 @@ struct Inspect: ParsableCommand {
         let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         let summary = loaded.summary
         let experts = model.experts.map(\.architecture)
+        // A stream's checkpoint holds a learner: what it does, as eval and predict serve it.
+        let outline = try loaded.sections["learner"] == nil ? nil
+            : failingClearly { try Learner(checkpoint: loaded).snapshot() }.outline(classNames: summary.classes)
         if json {
             let output = Output(summary: summary, fileBytes: bytes,
                                 parameterDigests: loaded.parameters.mapValues { digest($0.value) },
-                                experts: experts, gate: experts.isEmpty ? nil : model.gate.configuration)
+                                experts: experts, gate: experts.isEmpty ? nil : model.gate.configuration, learner: outline)
             try Console(json: true).emit(output)
         } else {
-            print("\(summary)")
+            print(summary.description(before: outline?.description))
             if !model.experts.isEmpty || !model.headExtensions.isEmpty {
                 print("architecture:")
                 for line in model.architecture.description.split(separator: "\n") { print("  " + line) }
@@ -52,8 +55,10 @@ struct Inspect: ParsableCommand {
         var parameterDigests: [String: String]
         var experts: [Expert.Architecture]
         var gate: Gate.Configuration?
+        /// A stream's learner, outlined (absent for a model `moe train` saved).
+        var learner: LearnerOutline?
 
-        enum Keys: String, CodingKey { case fileBytes, parameterDigests, experts, gate }
+        enum Keys: String, CodingKey { case fileBytes, parameterDigests, experts, gate, learner }
 
         func encode(to encoder: any Encoder) throws {
             try summary.encode(to: encoder)
@@ -62,6 +67,7 @@ struct Inspect: ParsableCommand {
             try container.encode(parameterDigests, forKey: .parameterDigests)
             try container.encode(experts, forKey: .experts)
             try container.encodeIfPresent(gate, forKey: .gate)
+            try container.encodeIfPresent(learner, forKey: .learner)
         }
     }
 }

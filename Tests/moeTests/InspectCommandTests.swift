@@ -208,4 +208,58 @@ struct InspectCommandTests {
             #expect(wrong.status == 0 && wrong.output.contains("warning: 8 of 14 rows have labels the model never learned"), "\(wrong.output)")
         }
     }
+
+    @Test("inspect outlines a stream's learner: its slots, their classes, who answers, the gate's head and the scores' calibration")
+    func learnerOutline() throws {
+        try withTemporaryDirectory { dir in
+            let train = dir.path("train.csv"), test = dir.path("test.csv")
+            let labels = ["alpha", "beta", "gamma"]
+            try PredictCommandTests.write(PredictCommandTests.rows(600, seed: 5, labels: labels, order: [0, 1, 2, 3]), to: train)
+            try PredictCommandTests.write(PredictCommandTests.rows(150, seed: 6, labels: labels, order: [0, 1, 2, 3]), to: test)
+            for (name, options) in [("default", [String]()), ("replay", ["--growth", "off", "--gate", "learned"])] {
+                let model = dir.path("\(name).h5")
+                let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--label-column", "last", "--hidden", "16", "--save", model] + options)
+                #expect(s.status == 0, "\(s.error)")
+                let text = MoeProcess.run(["inspect", model])
+                #expect(text.status == 0, "\(text.error)")
+                let lines = text.output.split(separator: "\n").map(String.init)
+                // The outline comes before the sections' listing, where a first screen shows it.
+                let start = try #require(lines.firstIndex { $0.hasPrefix("learner: 600 first-visit samples, prequential accuracy 0.") }, "\(text.output)")
+                #expect(lines[start].hasSuffix(", 500 rows in the replay buffer"), "\(lines[start])")
+                #expect(start < lines.firstIndex(of: "  /model/")!)
+                let slot = try #require(lines.first { $0.hasPrefix("  slot 0 (trunk): answered by the ") }, "\(text.output)")
+                #expect(slot.hasSuffix("classes alpha, beta, gamma"), "\(slot)")
+                #expect(lines.contains { $0.hasPrefix("  scores: calibrated with a temperature of ") }, "\(text.output)")
+                let json = try #require(MoeProcess.json(MoeProcess.run(["inspect", model, "--json"])))
+                let learner = try #require(json["learner"] as? [String: Any])
+                // Two numbers, the gaps' indicator and the text column's indicators.
+                let width = try #require(learner["input_features"] as? Int)
+                #expect(width > 4 && learner["scaled_features"] as? Int ?? 0 > 2)
+                #expect(lines[start + 1].hasPrefix("  inputs: \(width) features, scaled online ("), "\(text.output)")
+                let slots = try #require(learner["slots"] as? [[String: Any]])
+                #expect(slots.count == 1 && slots[0]["classes"] as? [String] == labels && slots[0]["part"] as? String == "trunk")
+                #expect(learner["samples_seen"] as? Int == 600 && learner["replay_rows"] as? Int == 500)
+                let calibration = try #require(learner["calibration"] as? [String: Double])
+                #expect(calibration["temperature"]! > 0 && calibration["rows"]! > 500)
+                let eval = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--label-column", "last"])
+                #expect(eval.status == 0, "\(eval.error)")
+                #expect(eval.output.contains("learner with 0 experts, \(width)->3"), "\(eval.output)")
+                if name == "default" {
+                    // The gate's discriminant routes: the arbiter's answer, as eval says it.
+                    let answer = try #require(slots[0]["answer"] as? String)
+                    #expect(eval.output.contains("who answers: slot 0 \(answer)"), "\(eval.output)")
+                    #expect((learner["gate_head"] as? String)?.hasPrefix("a discriminant over ") == true)
+                    #expect(slots[0]["first_visits"] as? Int ?? 0 > 500)
+                } else {
+                    // A learned gate: the networks answer, and no arbiter counts visits.
+                    #expect(slot.hasPrefix("  slot 0 (trunk): answered by the network, classes"), "\(slot)")
+                    #expect(slots[0]["first_visits"] == nil && learner["gate_head"] as? String == "a learned gate (no discriminant)")
+                    #expect(!eval.output.contains("who answers"), "\(eval.output)")
+                }
+            }
+            // A model `moe train` saved has no learner to outline.
+            #expect(!MoeProcess.run(["inspect", Self.golden]).output.contains("learner:"))
+            #expect(try #require(MoeProcess.json(MoeProcess.run(["inspect", Self.golden, "--json"])))["learner"] == nil)
+        }
+    }
 }

@@ -61,7 +61,11 @@ public struct CheckpointSummary: Sendable, Equatable, Codable, CustomStringConve
         case optimizerStateEntries, trainingCounters, generators, sections
     }
 
-    public var description: String {
+    public var description: String { description(before: nil) }
+
+    /// The readable text with `block` (say, a learner's outline) between the counts and
+    /// the sections' outline, where the first screen shows it.
+    public func description(before block: String?) -> String {
         var lines: [String] = []
         lines.append("checkpoint \(file.map { "'\($0)'" } ?? "(in memory)"): format version \(formatVersion), library \(libraryVersion), created \(created)")
         if let signer { lines.append("signed by key \(signer) (signature verified)") }
@@ -85,6 +89,7 @@ public struct CheckpointSummary: Sendable, Equatable, Codable, CustomStringConve
             let counters = trainingCounters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             lines.append("training: " + (counters + generators.map { "generator \($0)" }).joined(separator: ", "))
         }
+        if let block { lines.append(block) }
         for entry in sections {
             switch entry.kind {
             case "group": lines.append("  \(entry.path)/")
