@@ -61,6 +61,11 @@ struct SuiteRow: Codable, Sendable {
     /// Each first-visit row predicted before it was learned (absent in suites written
     /// before it was recorded).
     var prequentialAccuracy: Double?
+    /// The served scores' mean log-loss and expected calibration error on the test rows
+    /// (every experience's, for the memory path), as `moe eval` reports them (absent in
+    /// suites written before they were recorded).
+    var logLoss: Double?
+    var calibrationError: Double?
     var experts: Int
     var samples: Int
     var seconds: Double
@@ -128,8 +133,8 @@ struct SuiteDocument: Codable, Sendable {
     var markdown: String {
         func f(_ x: Double?, _ digits: Int = 3) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
         var lines = [
-            "| stream | path | default | gate alone | growth off | replay-500 | forgetting (default) | prequential (default) | experts | seconds (default) | ≥ gate − 0.005, ≥ replay |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| stream | path | default | gate alone | growth off | replay-500 | forgetting (default) | prequential (default) | log-loss (default) | experts | seconds (default) | ≥ gate − 0.005, ≥ replay |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for key in keys {
             let d = row(key, .default)
@@ -137,7 +142,7 @@ struct SuiteDocument: Codable, Sendable {
             let verdict = [check?.atLeastGateMinus0005, check?.atLeastReplay].map { $0.map { $0 ? "yes" : "**no**" } ?? "—" }
                 .joined(separator: ", ")
             lines.append("| \(key.stream) | \(key.path.rawValue) | \(f(d?.accuracy)) | \(f(row(key, .gate)?.accuracy)) | "
-                + "\(f(row(key, .growthOff)?.accuracy)) | \(f(row(key, .replay)?.accuracy)) | \(f(d?.forgetting)) | \(f(d?.prequentialAccuracy)) | "
+                + "\(f(row(key, .growthOff)?.accuracy)) | \(f(row(key, .replay)?.accuracy)) | \(f(d?.forgetting)) | \(f(d?.prequentialAccuracy)) | \(f(d?.logLoss)) | "
                 + "\(d.map { String($0.experts) } ?? "—") | \(f(d?.seconds, 1)) | \(verdict) |")
         }
         if !returns.isEmpty {
@@ -235,11 +240,19 @@ struct SuiteRunner {
         if let scenario = driver.scenario, stream.name == "recurring-fmnist" {
             document.returns += returnFigures(recorder.entries, domains: scenario.experiences.count / 2, stream: stream.label, learner: learner)
         }
+        var quality = ScoreQuality()
+        if let scenario = driver.scenario {
+            for e in scenario.experiences.indices {
+                let set = scenario.testSet(experience: e)
+                Self.score(trained, features: set.features, labels: set.labels, into: &quality)
+            }
+        }
         return SuiteRow(
             stream: stream.label, path: .memory, learner: learner, accuracy: matrix.finalAverageAccuracy ?? 0,
             forgetting: matrix.forgetting, backwardTransfer: matrix.backwardTransfer,
             taskIncrementalAccuracy: driver.scenario?.kind == .split ? evaluation.state.taskIncremental.finalAverageAccuracy : nil,
-            prequentialAccuracy: trained.prequential.accuracy, experts: trained.model.experts.count, samples: trained.counters.samples, seconds: elapsed,
+            prequentialAccuracy: trained.prequential.accuracy, logLoss: quality.logLoss, calibrationError: quality.calibrationError,
+            experts: trained.model.experts.count, samples: trained.counters.samples, seconds: elapsed,
             samplesPerSecond: driver.samplesPerSecond, phaseSeconds: phases.seconds, phaseFlops: phases.flops)
     }
 
@@ -258,12 +271,28 @@ struct SuiteRunner {
         let trained = driver.learner!
         let phases = PhaseFigures(driver)
         let accuracy = trained.accuracy(features: test.features, labels: test.labels)
+        var quality = ScoreQuality()
+        Self.score(trained, features: test.features, labels: test.labels, into: &quality)
         return SuiteRow(
             stream: stream.label, path: .csv, learner: learner, accuracy: accuracy, forgetting: nil, backwardTransfer: nil,
-            taskIncrementalAccuracy: nil, prequentialAccuracy: trained.prequential.accuracy, experts: trained.model.experts.count,
+            taskIncrementalAccuracy: nil, prequentialAccuracy: trained.prequential.accuracy,
+            logLoss: quality.logLoss, calibrationError: quality.calibrationError, experts: trained.model.experts.count,
             samples: trained.counters.samples,
             seconds: seconds(since: start), samplesPerSecond: driver.samplesPerSecond,
             phaseSeconds: phases.seconds, phaseFlops: phases.flops)
+    }
+
+    /// Adds the learner's served (calibrated) scores of the rows to `quality`, in chunks.
+    static func score(_ learner: Learner, features: Matrix, labels: [Int], into quality: inout ScoreQuality, chunk: Int = 2048) {
+        let ready = learner.snapshot()
+        var start = 0
+        while start < features.rows {
+            let end = min(start + chunk, features.rows)
+            let rows = features.rows(start..<end)
+            let (classes, scores) = ready.predictWithScores(rows)
+            quality.add(scores: scores, labels: Array(labels[start..<end]), predicted: classes)
+            start = end
+        }
     }
 
     /// Writes the stream's training rows, in the order the scenario streams them (every

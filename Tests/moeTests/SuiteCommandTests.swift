@@ -20,6 +20,13 @@ struct SuiteCommandTests {
                 #expect(accuracy > 0.5, "\(row)")
                 let prequential = try #require(row["prequential_accuracy"] as? Double)
                 #expect(prequential > 0.3 && prequential < 1, "\(row)")
+                // The served scores: better than a uniform guess over the 10 classes (log 10;
+                // the synthetic images are easy: 0 when every answer is sure and right),
+                // and calibrated within a few points.
+                let logLoss = try #require(row["log_loss"] as? Double)
+                #expect(logLoss >= 0 && logLoss < log(10.0), "\(row)")
+                let calibration = try #require(row["calibration_error"] as? Double)
+                #expect(calibration >= 0 && calibration < 0.25, "\(row)")
                 let seconds = try #require(row["phase_seconds"] as? [String: Double])
                 let work = try #require(row["phase_flops"] as? [String: Double])
                 for phase in ["predict", "gate_statistics", "refit", "training"] {
@@ -27,7 +34,8 @@ struct SuiteCommandTests {
                 }
                 #expect(seconds.values.reduce(0, +) <= (row["seconds"] as? Double ?? 0) * 1.01, "phases exceed the run: \(row)")
             }
-            #expect(FileManager.default.fileExists(atPath: dir.path("suite/suite.md")))
+            let table = try String(contentsOfFile: dir.path("suite/suite.md"), encoding: .utf8)
+            #expect(table.contains("| log-loss (default) |"), "\(table)")
             #expect(FileManager.default.fileExists(atPath: dir.path("suite/suite.json")))
         }
     }
