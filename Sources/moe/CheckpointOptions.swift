@@ -19,6 +19,9 @@ enum CheckpointPath {
     /// The file to write for `argument`; the default folder is created when needed (any
     /// other folder must already exist, so a typo is an error and not a new tree).
     static func forSaving(_ argument: String) throws(CommandFailure) -> String {
+        if argument.hasSuffix("/") {
+            throw CommandFailure("cannot save a checkpoint to '\(argument)': it names a folder; give a file name, such as '\(argument)run1'")
+        }
         let path = resolved(argument)
         if !argument.contains("/") {
             do {
@@ -27,13 +30,33 @@ enum CheckpointPath {
                 throw CommandFailure("cannot create the checkpoint folder '\(defaultFolder)': \(error.localizedDescription)")
             }
         }
+        try failingClearly { try Checkpoint.checkReplaceable(path) }
         return path
     }
 
     /// The file to read for `argument`: the path as typed when it exists, else its
-    /// resolution by the saving rule (so `moe eval run1` finds `Checkpoints/run1.h5`).
-    static func forReading(_ argument: String) -> String {
-        FileManager.default.fileExists(atPath: argument) ? argument : resolved(argument)
+    /// resolution by the saving rule (so `moe eval run1` finds `Checkpoints/run1.h5`). A
+    /// bare name that names two files, one as typed and one in `Checkpoints/`, is refused:
+    /// `--save run2.h5` writes the second, and reading the first without a word scored an
+    /// older model than the one just saved.
+    static func forReading(_ argument: String) throws(CommandFailure) -> String {
+        let saved = resolved(argument)
+        guard FileManager.default.fileExists(atPath: argument) else { return saved }
+        if saved != argument, let typed = identity(of: argument), let other = identity(of: saved), typed != other {
+            throw CommandFailure("'\(argument)' names two checkpoints, '\(argument)' here and '\(saved)' (where --save \(argument) writes): give the path of the one you mean, './\(argument)' or '\(saved)'")
+        }
+        return argument
+    }
+
+    /// The device and inode of the file under `path` (nil: nothing there), so that two
+    /// names of one file (a link, `./x` and `x`) are seen as one.
+    static func identity(of path: String) -> [UInt64]? {
+        // attributesOfItem describes a link itself: the file it leads to is the one read.
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+              let node = attributes[.systemFileNumber] as? NSNumber, let device = attributes[.systemNumber] as? NSNumber
+        else { return nil }
+        return [device.uint64Value, node.uint64Value]
     }
 
     /// `name` -> `Checkpoints/name.h5`; `dir/name` -> `dir/name.h5`; extensions kept.
@@ -78,7 +101,7 @@ func failingClearly<T>(_ body: () throws -> T) throws(CommandFailure) -> T {
 /// Loads and verifies a checkpoint named on the command line: in the isolated reader
 /// process, and, with `--trust-key`, only when signed by a trusted key.
 func loadCheckpoint(_ argument: String, keys: CheckpointKeyOptions) throws(CommandFailure) -> Checkpoint {
-    let path = CheckpointPath.forReading(argument)
+    let path = try CheckpointPath.forReading(argument)
     let trusted = try keys.trustedKeys()
     return try failingClearly { try Checkpoint.load(from: path, trustedKeys: trusted) }
 }

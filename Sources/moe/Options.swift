@@ -44,7 +44,7 @@ struct CheckpointRunOptions: ParsableArguments {
     /// The file to write: `--save`, else the resumed checkpoint.
     func savePath() throws(CommandFailure) -> String? {
         if let save { return try CheckpointPath.forSaving(save) }
-        return resume.map(CheckpointPath.forReading)
+        return try resume.map { argument throws(CommandFailure) in try CheckpointPath.forReading(argument) }
     }
 }
 

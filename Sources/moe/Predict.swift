@@ -91,6 +91,13 @@ struct Predict: ParsableCommand {
         let classes = data.labelMap(loaded)
         // One field per line, quoted as a comma-separated file's field would be.
         let names = (0..<model.classCount).map { CSVSource.quoted(classes.label(of: $0), separator: ",") }
+        if let output {
+            // The predictions replace what is under --output: never the learner, nor the rows.
+            var inputs = [try CheckpointPath.forReading(checkpoint)]
+            if let images { inputs.append(images) }
+            if case .csv(let path)? = data.parsedSource { inputs.append(path) }
+            try PredictionSink.refuseOverwriting(output, inputs: inputs)
+        }
         let sink = try PredictionSink(path: output)
         if scores { sink.write((["class"] + names).joined(separator: ",") + "\n") }
         var rows = 0
@@ -184,6 +191,20 @@ final class PredictionSink {
         }
         temporary = partial
         self.handle = handle
+    }
+
+    /// Refuses an output path that names one of the command's `inputs` (the checkpoint,
+    /// the rows), or a checkpoint: a slip of `-o` would replace it with the predictions.
+    static func refuseOverwriting(_ path: String, inputs: [String]) throws(CommandFailure) {
+        guard let target = CheckpointPath.identity(of: path) else { return }
+        if let input = inputs.first(where: { CheckpointPath.identity(of: $0) == target }) {
+            throw CommandFailure("cannot write the predictions to '\(path)': it is \(input == path ? "" : "'\(input)', ")a file this command reads; give another --output")
+        }
+        // Only a regular file is opened to look: a pipe (`-o >(gzip > x)`) would wait for a writer.
+        let regular = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == .typeRegular
+        if regular, let handle = FileHandle(forReadingAtPath: path), (try? handle.read(upToCount: 8)) == Data("MOE-CKPT".utf8) {
+            throw CommandFailure("cannot write the predictions to '\(path)': a checkpoint is there, and it is left as it is; give another --output")
+        }
     }
 
     func write(_ text: String) {

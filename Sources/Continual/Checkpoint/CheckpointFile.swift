@@ -227,12 +227,22 @@ extension Checkpoint {
     /// The bytes go to a temporary file `.<name>.tmp-<pid>-<random>` in the same folder,
     /// which is flushed to disk (`fsync`) and renamed over `path`; then the folder is
     /// flushed so the rename itself is durable. Temporary files left by writers that
-    /// died (their process no longer exists) are removed first.
+    /// died (their process no longer exists) are removed first. What is under `path` is
+    /// replaced only when it is a checkpoint or an empty file (``checkReplaceable(_:)``),
+    /// and the new file keeps its permissions.
     ///
     /// - Parameter signingKey: signs the file (see `encoded(name:signingKey:)`).
     public func save(to path: String, signingKey: CheckpointSigningKey? = nil) throws(CheckpointError) {
         let bytes = try encoded(name: path, signingKey: signingKey)
-        try AtomicFile.write(bytes, to: path)
+        try AtomicFile.write(bytes, to: path, replacing: CheckpointHeader.magic)
+    }
+
+    /// Throws the error ``save(to:signingKey:)`` would throw for what is already under
+    /// `path`: something that is not a checkpoint (a file of other bytes, a folder, a
+    /// pipe), which a save never replaces. A command checks before it learns, so that a
+    /// slip of `--save` costs no run.
+    public static func checkReplaceable(_ path: String) throws(CheckpointError) {
+        _ = try AtomicFile.existingMode(of: path, signature: CheckpointHeader.magic)
     }
 
     /// Loads and verifies a checkpoint: the whole file's length and digest, and its

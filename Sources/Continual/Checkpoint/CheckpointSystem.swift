@@ -14,7 +14,12 @@ enum AtomicFile {
     /// The prefix of temporary files for `name` (`.<name>.tmp-`).
     static func temporaryPrefix(for name: String) -> String { "." + name + ".tmp-" }
 
-    static func write(_ bytes: [UInt8], to path: String) throws(CheckpointError) {
+    /// Replaces `path` with `bytes`. With `replacing`, a file already there is replaced
+    /// only when it is empty or starts with those bytes (a checkpoint's signature): a
+    /// checkpoint named by mistake after the CSV file being read, or after notes, would
+    /// otherwise take their place without a word. The new file keeps the old one's
+    /// permissions.
+    static func write(_ bytes: [UInt8], to path: String, replacing signature: [UInt8]? = nil) throws(CheckpointError) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
@@ -23,6 +28,7 @@ enum AtomicFile {
             throw .writeFailed(file: path, reason: "the folder '\(folder)' does not exist")
         }
         guard isFolder.boolValue else { throw .writeFailed(file: path, reason: "'\(folder)' is not a folder") }
+        let mode = try existingMode(of: path, signature: signature)
         removeStaleTemporaries(in: folder, name: name)
         let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let temporary = folder + "/" + temporaryPrefix(for: name) + "\(getpid())-\(random)"
@@ -30,6 +36,7 @@ enum AtomicFile {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .writeFailed(file: path, reason: "cannot create '\(temporary)': \(errorText())") }
         var failure = writeAll(fd, bytes)
+        if failure == nil, let mode, fchmod(fd, mode) != 0 { failure = "cannot give it the permissions of the file it replaces: \(errorText())" }
         if failure == nil && fsync(fd) != 0 { failure = "fsync failed: \(errorText())" }
         if Glibc.close(fd) != 0 && failure == nil { failure = "close failed: \(errorText())" }
         if failure == nil && rename(temporary, path) != 0 { failure = "cannot rename over '\(path)': \(errorText())" }
@@ -43,6 +50,30 @@ enum AtomicFile {
             _ = fsync(folderFD)
             _ = Glibc.close(folderFD)
         }
+    }
+
+    /// The permission bits of the file under `path` (nil: none there), after checking that
+    /// it may be replaced: a regular file, empty or starting with `signature` when one is
+    /// given.
+    static func existingMode(of path: String, signature: [UInt8]?) throws(CheckpointError) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .writeFailed(file: path, reason: "something that is not a regular file is there (a folder, a pipe or a device); it is left as it is")
+        }
+        if let signature, info.st_size > 0 {
+            // Non-blocking, like every open here: a file swapped for a pipe meanwhile must
+            // not hang the save.
+            let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            var head = [UInt8](repeating: 0, count: signature.count)
+            let count = fd >= 0 ? head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) } : -1
+            if fd >= 0 { _ = Glibc.close(fd) }
+            guard count >= 0 else { throw .writeFailed(file: path, reason: "the file there cannot be read to check that it is a checkpoint: \(errorText())") }
+            guard count == signature.count && head == signature else {
+                throw .writeFailed(file: path, reason: "a file that is not a checkpoint is there (it does not start with '\(String(decoding: signature, as: UTF8.self))'); it is left as it is: remove it or choose another name")
+            }
+        }
+        return info.st_mode & 0o7777
     }
 
     /// Removes `.<name>.tmp-<pid>-*` files whose writer process no longer exists.
@@ -87,7 +118,9 @@ enum AtomicFile {
 
     /// Opens a regular file for reading.
     static func openForReading(_ path: String) throws(CheckpointError) -> OpenFile {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking: opening a pipe without a writer would wait for one for ever; it is
+        // refused below as not a regular file (reads of a regular file never block).
+        let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw .fileNotFound(file: path) }
             throw .unreadable(file: path, reason: errorText())
