@@ -225,7 +225,8 @@ struct Stream: ParsableCommand {
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
         let loaded = ContinuousClock.now
         console.say(describe(driver))
-        let stop = StopCondition(experiences: stopAfter, batches: stopAfterBatches)
+        let interrupts = Interrupts { console.warn($0) }
+        let stop = StopCondition(experiences: stopAfter, batches: stopAfterBatches, request: interrupts.request)
         let outcome = try failingClearly {
             do {
                 return try driver.run(until: stop, logger: logger)
@@ -236,6 +237,7 @@ struct Stream: ParsableCommand {
         }
         let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)
         try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, console: console, clock: clock)
+        if let status = interrupts.exitStatus { throw ExitCode(status) }
     }
 
     /// When the run started and how much work it did, for the profile.

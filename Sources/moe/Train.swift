@@ -113,8 +113,10 @@ struct Train: ParsableCommand {
         let s = learner.settings
         console.say("MLP \(learner.sizesText) (\(learner.model.parameterCount) parameters), Adam, batch \(driver.source.batchSize), seed \(s.seed), \(s.trainingSamples) training samples; BLAS kernel \(BLAS.info.kernel)")
         var outcome = RunOutcome.finished
+        let interrupts = Interrupts { console.warn($0) }
         if learner.completedEpochs < epochs {
-            outcome = try failingClearly { try driver.run(until: StopCondition(batches: stopAfterSteps)) }
+            let stop = StopCondition(batches: stopAfterSteps, request: interrupts.request)
+            outcome = try failingClearly { try driver.run(until: stop) }
         } else {
             evaluation.atEnd(driver)
         }
@@ -130,6 +132,7 @@ struct Train: ParsableCommand {
             testAccuracy: accuracy, epochs: trained.completedEpochs, steps: trained.trainer.steps, trainSamplesPerSecond: rate,
             trainAccuracy: trained.epochSamples > 0 ? trained.epochAccuracy : nil,
             parameters: trained.model.parameterCount, seed: s.seed, checkpoint: driver.lastSaved, blasKernel: BLAS.info.kernel))
+        if let status = interrupts.exitStatus { throw ExitCode(status) }
     }
 
     /// A resumed run may not change what defines it.

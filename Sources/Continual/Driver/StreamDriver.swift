@@ -250,6 +250,7 @@ public final class StreamDriver<L: StreamLearner> {
     public func run(until stop: StopCondition = StopCondition(), logger: Logger? = nil) throws -> RunOutcome {
         while !isFinished {
             if let n = stop.experiences, position.experience >= n { return try end(.paused) }
+            if stop.request?.requested != nil { return try end(.paused) }
             let experience = currentExperience
             let starting = position.source.isAtStart
             if reader == nil { reader = try open(experience) }
@@ -266,6 +267,7 @@ public final class StreamDriver<L: StreamLearner> {
             let total = reader!.expectedSamples
             while true {
                 if let n = stop.batches, position.batches >= n { return try end(.paused) }
+                if stop.request?.requested != nil { return try end(.paused) }
                 var lap = ContinuousClock.now
                 for plugin in plugins { plugin.beforeBatch(self) }
                 timing.reports += lap.advance()

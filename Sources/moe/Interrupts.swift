@@ -1,0 +1,47 @@
+import Continual
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ctrl-C (SIGINT) and `kill`/`docker stop` (SIGTERM) while a stream learns: the batch
+/// being learned ends, the stream is saved where `--save` (or `--resume`) says, as a
+/// pause that `moe stream --resume` continues from the next row, and the command exits
+/// with the signal's status (128 + its number). Before, either signal ended the process
+/// at once and lost everything learned since the last save. A second signal ends it at
+/// once, as the first used to.
+final class Interrupts {
+    let request = StopRequest()
+    private let sources: [any DispatchSourceSignal]
+
+    /// Starts catching SIGINT and SIGTERM; `announce` is told of the first one.
+    init(announce: @escaping @Sendable (String) -> Void) {
+        let request = self.request
+        sources = [SIGINT, SIGTERM].map { number in
+            // The signal is taken from its default action and delivered to a queue.
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if request.requested != nil {
+                    // The second: end now, with the status the signal would have given.
+                    signal(number, SIG_DFL)
+                    raise(number)
+                    return
+                }
+                request.request(number)
+                announce("\(Self.name(number)): finishing the batch being learned, then saving; \(Self.name(number)) again stops at once")
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// The exit status a stopped stream ends with: the shell's for the signal.
+    var exitStatus: Int32? { request.requested.map { 128 + $0 } }
+
+    static func name(_ number: Int32) -> String {
+        number == SIGINT ? "interrupted (SIGINT)" : number == SIGTERM ? "terminated (SIGTERM)" : "signal \(number)"
+    }
+}
