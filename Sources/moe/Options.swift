@@ -62,7 +62,9 @@ struct NetworkOptions: ParsableArguments {
         if let hidden, Self.widths(hidden) == nil {
             throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'")
         }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if let batchSize, !(1...StreamSource.largestBatch).contains(batchSize) {
+            throw ValidationError("--batch-size must be 1 to \(StreamSource.largestBatch) samples, got \(batchSize)")
+        }
     }
 
     /// The widths of `text` (empty text: no hidden layer), or nil when it is not a list of

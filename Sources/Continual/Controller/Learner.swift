@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MoE
 
@@ -148,6 +149,7 @@ public struct Learner: Sendable {
         try configuration.validate()
         guard inputWidth > 0 else { throw .invalidConfiguration("the input width must be positive, got \(inputWidth)") }
         guard classCount > 0 else { throw .invalidConfiguration("the class count must be positive, got \(classCount)") }
+        try Self.checkMemory(configuration, inputWidth: inputWidth, classCount: classCount)
         self.configuration = configuration
         var generator = SeededGenerator(seed: configuration.seed)
         var model = MixtureOfExperts(
@@ -184,6 +186,30 @@ public struct Learner: Sendable {
         holdout = Holdout(rate: judged ? configuration.arbiter.holdoutRate : 0,
                           capacity: judged ? configuration.arbiter.holdoutCapacity : 0, width: inputWidth)
         self.generator = generator
+    }
+
+    /// Refuses a learner whose weights and statistics alone would not fit in this
+    /// machine's memory, before anything is allocated: `--hidden 100000,100000` (160 GB)
+    /// or 10^8 gate features ended the process in an allocation instead. Counted: the
+    /// trunk's weights with their gradients and Adam's two moments (Float), the gate's
+    /// projection (Float) and its statistics' scatter with its factor (Double), and the
+    /// replay buffer.
+    static func checkMemory(_ configuration: LearnerConfiguration, inputWidth: Int, classCount: Int) throws(LearnerError) {
+        let widths = ([inputWidth] + configuration.hidden + [classCount]).map(Double.init)
+        var bytes = 16 * zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
+        var features = 0
+        if case let .classPosterior(f) = configuration.gate {
+            features = f
+            bytes += 4 * widths[0] * Double(f) + 16 * Double(f) * Double(f)
+        }
+        bytes += 4 * Double(configuration.replayCapacity) * widths[0]
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes <= available else {
+            let gb = { (b: Double) in String(format: "%.1f GB", b / 1e9) }
+            throw .invalidConfiguration("the learner would need at least \(gb(bytes)) for its weights and statistics (hidden widths "
+                + "\(configuration.hidden), \(features) gate features, \(inputWidth) inputs, \(classCount) classes), more than "
+                + "this machine's \(gb(available)) of memory")
+        }
     }
 
     public var inputWidth: Int { model.inputWidth }

@@ -26,7 +26,16 @@ struct SavedStream: Codable, Equatable {
     /// The stream saved in `checkpoint`, or nil when it holds none.
     static func load(from checkpoint: Checkpoint) throws -> SavedStream? {
         guard checkpoint.sections[sectionName] != nil else { return nil }
-        return try checkpoint.section(sectionName).decodeJSON(SavedStream.self, format: format, file: checkpoint.source)
+        let saved = try checkpoint.section(sectionName).decodeJSON(SavedStream.self, format: format, file: checkpoint.source)
+        // A batch the driver could not hold (a crafted file, or one saved before the bound)
+        // is refused here rather than ending the process when its first batch is read.
+        guard (1...StreamSource.largestBatch).contains(saved.source.batchSize) else {
+            throw CheckpointError.invalidValue(
+                path: "/sections/\(sectionName)/state",
+                reason: "a batch of \(saved.source.batchSize) samples; a stream's batch holds 1 to \(StreamSource.largestBatch)",
+                file: checkpoint.source)
+        }
+        return saved
     }
 }
 

@@ -177,6 +177,10 @@ public enum StreamSource: Sendable, Equatable {
         }
     }
 
+    /// The largest batch a stream takes: every batch holds its rows' gate features and
+    /// activations at once (a batch of 10^8 rows asked for 819 GB and ended the process).
+    public static let largestBatch = 65_536
+
     /// Samples per batch.
     public var batchSize: Int {
         switch self {

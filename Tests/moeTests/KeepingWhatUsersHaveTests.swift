@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+import MoE
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a slip on the command line, an interrupt or an impossible size must not cost: the
+/// user's files, the run's learning, or the process.
+@Suite("moe keeps what the user has")
+struct KeepingWhatUsersHaveTests {
+    /// Rows of four features and three classes.
+    static func writeRows(_ count: Int, seed: UInt64, to path: String) throws {
+        var generator = SeededGenerator(seed: seed)
+        let lines = (0..<count).map { _ in
+            let x = (0..<4).map { _ in generator.nextNormal() }
+            let label = (x[0] + x[1] > 0 ? 1 : 0) + (x[2] > 1 ? 1 : 0)
+            return x.map { String(format: "%.4f", $0) }.joined(separator: ",") + ",\(label)"
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    @Test("a save, or predictions, never replace a file that is not theirs: the rows read, notes, the checkpoint read")
+    func savesReplaceOnlyTheirOwnFiles() throws {
+        try withTemporaryDirectory { dir in
+            let rows = dir.path("rows.csv"), notes = dir.path("notes.txt")
+            try Self.writeRows(400, seed: 1, to: rows)
+            try "my notes\n".write(toFile: notes, atomically: true, encoding: .utf8)
+            let before = try Data(contentsOf: URL(fileURLWithPath: rows))
+            // --save naming the file being read, or notes: refused before anything is learned.
+            for target in [rows, notes] {
+                let r = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8", "--save", target])
+                #expect(r.status == 1)
+                #expect(r.error.contains("cannot save checkpoint '\(target)': a file that is not a checkpoint is there"), "\(r.error)")
+                #expect(!r.output.contains("prequential accuracy"), "learned before refusing: \(r.output)")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: rows)) == before)
+            #expect(try String(contentsOfFile: notes, encoding: .utf8) == "my notes\n")
+            let folder = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--save", dir.path("sub") + "/"])
+            #expect(folder.status == 1 && folder.error.contains("it names a folder; give a file name"), "\(folder.error)")
+
+            // A checkpoint is replaced by a new one (a rerun), keeping its permissions.
+            let model = dir.path("m.h5")
+            for _ in 0..<2 {
+                let s = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8", "--save", model])
+                #expect(s.status == 0, "\(s.error)")
+                chmod(model, 0o600)
+            }
+            let mode = try FileManager.default.attributesOfItem(atPath: model)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+
+            // Predictions over the checkpoint, over the rows, or over another checkpoint: refused.
+            let other = dir.path("other.h5"), link = dir.path("link.csv")
+            try FileManager.default.copyItem(atPath: model, toPath: other)
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: rows)
+            let saved = try Data(contentsOf: URL(fileURLWithPath: model))
+            for (target, reason) in [(model, "a file this command reads"), (rows, "a file this command reads"),
+                                     (link, "'\(rows)', a file this command reads"), (other, "a checkpoint is there")] {
+                let p = MoeProcess.run(["predict", model, "--source", "csv:" + rows, "--labelled", "--label-column", "last", "-o", target])
+                #expect(p.status == 1, "\(p.output)")
+                #expect(p.error.contains("cannot write the predictions to '\(target)'") && p.error.contains(reason), "\(p.error)")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == saved)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: rows)) == before)
+            let fine = MoeProcess.run(["predict", model, "--source", "csv:" + rows, "--labelled", "--label-column", "last", "-o", dir.path("answers.txt")])
+            #expect(fine.status == 0, "\(fine.error)")
+        }
+    }
+
+    @Test("a bare name that names a file here and one in Checkpoints/ is refused, naming both")
+    func ambiguousNamesAreRefused() throws {
+        try withTemporaryDirectory { dir in
+            let rows = dir.path("rows.csv")
+            try Self.writeRows(300, seed: 2, to: rows)
+            let here = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8", "--save", "./run.h5"], in: dir.url.path)
+            #expect(here.status == 0, "\(here.error)")
+            // Only here: the bare name reads it.
+            #expect(MoeProcess.run(["inspect", "run.h5"], in: dir.url.path).status == 0)
+            let saved = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8", "--save", "run.h5"], in: dir.url.path)
+            #expect(saved.status == 0 && saved.output.contains("saved Checkpoints/run.h5"), "\(saved.output)\(saved.error)")
+            for command in [["eval", "run.h5", "--source", "csv:" + rows, "--label-column", "last"], ["inspect", "run.h5"]] {
+                let r = MoeProcess.run(command, in: dir.url.path)
+                #expect(r.status == 1)
+                #expect(r.error.contains("'run.h5' names two checkpoints, 'run.h5' here and 'Checkpoints/run.h5'"), "\(r.error)")
+            }
+            #expect(MoeProcess.run(["inspect", "./run.h5"], in: dir.url.path).status == 0)
+            #expect(MoeProcess.run(["inspect", "Checkpoints/run.h5"], in: dir.url.path).status == 0)
+        }
+    }
+
+    @Test("a pipe given as a checkpoint is refused at once, and sizes no machine holds are refused in a sentence")
+    func pipesAndImpossibleSizes() throws {
+        try withTemporaryDirectory { dir in
+            let rows = dir.path("rows.csv"), pipe = dir.path("pipe.h5")
+            try Self.writeRows(200, seed: 3, to: rows)
+            #expect(mkfifo(pipe, 0o600) == 0)
+            // No writer: opening it to read would wait for ever.
+            let eval = MoeProcess.run(["eval", pipe, "--source", "csv:" + rows, "--label-column", "last"])
+            #expect(eval.status == 1 && eval.error.contains("it is not a regular file"), "\(eval.error)")
+            let wide = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "100000,100000"])
+            #expect(wide.status == 1 && !wide.signalled, "\(wide.error)")
+            #expect(wide.error.contains("the learner would need at least 160.1 GB for its weights and statistics"), "\(wide.error)")
+            let config = dir.path("gate.json")
+            try #"{"gate": {"classPosterior": {"features": 100000000}}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+            let features = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--learner-config", config])
+            #expect(features.status == 1 && features.error.contains("100000000 gate features"), "\(features.error)")
+            let batch = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--batch-size", "100000000"])
+            #expect(batch.status != 0 && !batch.signalled && batch.error.contains("--batch-size must be 1 to 65536 samples"), "\(batch.error)")
+        }
+    }
+
+    @Test("an interrupt ends the batch, saves the stream as a pause and exits 130; resumed, it ends as a stream never interrupted")
+    func interruptSavesAndResumes() throws {
+        try withTemporaryDirectory { dir in
+            let rows = dir.path("rows.csv")
+            try Self.writeRows(30_000, seed: 4, to: rows)
+            let options = ["--source", "csv:" + rows, "--label-column", "last", "--hidden", "16"]
+            let whole = MoeProcess.run(["stream"] + options + ["--save", dir.path("whole.h5")])
+            #expect(whole.status == 0, "\(whole.error)")
+            // The signal is sent once the stream has learned (its first periodic save exists),
+            // so that its handler is in place; the script reports moe's exit status.
+            let model = dir.path("stopped.h5")
+            let script = """
+                "$MOE" stream \(options.map { "'\($0)'" }.joined(separator: " ")) --save '\(model)' --checkpoint-every 20 > '\(dir.path("out"))' 2> '\(dir.path("err"))' &
+                pid=$!
+                while [ ! -s '\(model)' ]; do sleep 0.05; done
+                kill -INT $pid
+                wait $pid
+                echo "status $?"
+                """
+            let run = MoeProcess.shell(script)
+            #expect(run.output.contains("status 130"), "\(run.output)\(run.error)")
+            let err = try String(contentsOfFile: dir.path("err"), encoding: .utf8)
+            #expect(err.contains("interrupted (SIGINT): finishing the batch being learned, then saving"), "\(err)")
+            let out = try String(contentsOfFile: dir.path("out"), encoding: .utf8)
+            #expect(out.contains("paused: ") && out.contains("continue with moe stream --resume \(model)"), "\(out)")
+            let resumed = MoeProcess.run(["stream", "--resume", model])
+            #expect(resumed.status == 0, "\(resumed.error)")
+            let digests = { (file: String) in MoeProcess.json(MoeProcess.run(["inspect", file, "--json"]))?["parameter_digests"] as? [String: String] }
+            let expected = try #require(digests(dir.path("whole.h5")))
+            #expect(digests(model) == expected)
+        }
+    }
+}
