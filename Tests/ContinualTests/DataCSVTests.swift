@@ -255,7 +255,7 @@ struct DataCSVTests {
                 Issue.record("text after integer labels was accepted")
                 return
             }
-            #expect(at2 == DataLocation(source: path, line: 2, column: 1) && reason.contains("declare the class names"))
+            #expect(at2 == DataLocation(source: path, line: 2, column: 1) && reason.contains("a stream keeps the kind of label it began with"))
         }
     }
 

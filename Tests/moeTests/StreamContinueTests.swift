@@ -466,7 +466,7 @@ struct StreamContinueTests {
             let names = MoeProcess.run(["stream", "--resume", dir.path("i.h5"), "--source", "csv:" + dir.path("named.csv"), "--label-column", "last"])
             #expect(names.status == 1)
             let first = lines[0].split(separator: ",").last.map(String.init) ?? ""
-            #expect(names.errorLines.last == "Error: checkpoint '\(dir.path("i.h5"))' knows its classes by number (0..<3), and the new data does not fit them: \(dir.path("named.csv")), line 1, column 5: the label '\(first)' cannot be used: earlier labels were class numbers; declare the class names to use text labels.", "\(names.error)")
+            #expect(names.errorLines.last == "Error: checkpoint '\(dir.path("i.h5"))' knows its classes by number (0..<3), and the new data does not fit them: \(dir.path("named.csv")), line 1, column 5: the label '\(first)' cannot be used: earlier labels were class numbers, and a stream keeps the kind of label it began with: give this row a class number too, or every row a name (is it the label column? --label-column names it).", "\(names.error)")
             // Options that contradict the checkpoint.
             refused(["--hidden", "8"], "--hidden 8 differs from 16 in checkpoint '\(file)'; a resumed run keeps its settings (drop the option)")
             refused(["--gate", "learned"], "--gate learned differs from class-posterior in checkpoint '\(file)'; a resumed run keeps its settings (drop the option)")

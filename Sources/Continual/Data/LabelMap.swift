@@ -178,7 +178,7 @@ public struct LabelMap: Equatable, Sendable, Codable {
             guard let value = Self.integerValue(label) else {
                 throw .invalidLabel(at: location, label: label,
                                     reason: isDeclared ? "the declared classes are the integers 0..<\(classCount)"
-                                        : "earlier labels were class numbers; declare the class names to use text labels")
+                                        : "earlier labels were class numbers, and a stream keeps the kind of label it began with: give this row a class number too, or every row a name (is it the label column? --label-column names it)")
             }
             if let index = aliasIndex(of: value) { return index }
             if value >= 0 && value < classCount && aliasLabel(of: value) == nil { return value }
@@ -189,7 +189,7 @@ public struct LabelMap: Equatable, Sendable, Codable {
                 // Negative, or its index is an alias's: the next class index.
                 guard classCount <= Self.largestLearnedIndex else {
                     throw .invalidLabel(at: location, label: label,
-                                        reason: "more than \(Self.largestLearnedIndex + 1) classes are refused; declare the classes")
+                                        reason: "a stream learns at most \(Self.largestLearnedIndex + 1) classes (is it the label column? --label-column names it)")
                 }
                 addAlias(value, index: classCount)
                 classCount += 1
@@ -197,7 +197,7 @@ public struct LabelMap: Equatable, Sendable, Codable {
             }
             guard value <= Self.largestLearnedIndex else {
                 throw .invalidLabel(at: location, label: label,
-                                    reason: "class numbers above \(Self.largestLearnedIndex) are refused; declare the classes")
+                                    reason: "class numbers run from 0 to \(Self.largestLearnedIndex), one output of the network each (is it the label column? --label-column names it; a label with a letter in it is a name, of any length)")
             }
             classCount = value + 1
             return value
