@@ -311,6 +311,30 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a lone CR ends a line (old Mac files), CRLF is one line end, a CR inside quotes is data")
+    func carriageReturns() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("cr.csv")
+            // Read as one row of 7 fields before.
+            try writeText("a,b,label\r1,2,x\r3,4,y\r\r5,6,x", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true))
+            let dataset = try Dataset(reading: &source)
+            #expect(dataset.features == Matrix([[1, 2], [3, 4], [5, 6]]) && dataset.labels == [0, 1, 0])
+            #expect(source.header == ["a", "b", "label"])
+            // A CR in a quoted field, in a CR file and in an LF file, is part of its text.
+            for end in ["\r", "\n", "\r\n"] {
+                try writeText(["1,\"p\rq\",x", "2,\"\"\"r\r\",y", "3,\"p\rq\",x"].joined(separator: end) + end, to: path)
+                var quoted = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+                #expect(try Dataset(reading: &quoted).labels == [0, 1, 0], "\(Array(end.utf8))")
+                #expect(quoted.textLayout?.values == [["p\rq", "\"r\r"]], "\(Array(end.utf8))")
+            }
+            // A CRLF whose CR is the last byte of the first 256 KiB read stays one line end.
+            try writeText(String(repeating: "1,2\r\n", count: 60_000), to: path)
+            let crlf = try CSV.load(path: path)
+            #expect(crlf.labels.count == 60_000 && crlf.features.columns == 1)
+        }
+    }
+
     @Test("skipping bad rows counts them by reason")
     func skipBadRows() throws {
         try withTemporaryDirectory { dir in

@@ -48,7 +48,8 @@ public enum LabelColumn: Equatable, Hashable, Sendable, Codable, CustomStringCon
 ///
 /// Fields may be quoted with double quotes (a doubled quote inside stands for one);
 /// quoted fields cannot span lines. Blank lines are ignored; a final line without a
-/// newline is read; `\r\n` line ends and a UTF-8 byte-order mark are accepted.
+/// newline is read; `\r\n` and lone `\r` (old Mac) line ends and a UTF-8 byte-order mark
+/// are accepted.
 public struct CSVFormat: Equatable, Sendable {
     /// Which column holds the label.
     public var labelColumn: LabelColumn

@@ -6,6 +6,10 @@ import Darwin
 
 /// Lines of a (possibly gzip-compressed) text file, read in chunks into one reusable
 /// buffer: memory stays at the chunk size plus the longest line, whatever the file size.
+///
+/// A line ends at LF, CRLF, or a lone CR (old Mac files end their lines with CR only,
+/// and read as one line of hundreds of fields otherwise). A CR after an odd number of
+/// double quotes on its line is inside a quoted field, and stays data.
 final class LineReader {
     /// The file or stream name used in errors.
     var name: String { file.name }
@@ -20,6 +24,8 @@ final class LineReader {
     private var start = 0      // first unread byte
     private var end = 0        // one past the last valid byte
     private var scanned = 0    // bytes in start..<scanned hold no newline
+    private var returnsScanned = 0  // bytes in start..<returnsScanned hold no lone CR outside quotes
+    private var quotes = 0     // double quotes in start..<returnsScanned
     private var atEnd = false
 
     init(file: GzipFile, chunkSize: Int = 1 << 18, maxLineLength: Int = 1 << 26) {
@@ -38,10 +44,14 @@ final class LineReader {
     func withNextLine<R>(_ body: (UnsafeBufferPointer<UInt8>) throws(DataError) -> R) throws(DataError) -> R? {
         while true {
             let base = storage.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var newline: Int?
             if scanned < end, let hit = memchr(base + scanned, Int32(UInt8(ascii: "\n")), end - scanned) {
-                let newline = hit.assumingMemoryBound(to: UInt8.self) - base
-                return try emit(base: base, lineEnd: newline, next: newline + 1, body)
+                newline = hit.assumingMemoryBound(to: UInt8.self) - base
             }
+            if let lone = loneReturn(base: base, before: newline ?? end) {
+                return try emit(base: base, lineEnd: lone, next: lone + 1, body)
+            }
+            if let newline { return try emit(base: base, lineEnd: newline, next: newline + 1, body) }
             scanned = end
             if atEnd {
                 if start == end { return nil }
@@ -49,6 +59,35 @@ final class LineReader {
             }
             try refill()
         }
+    }
+
+    /// The first CR in the unread bytes before `limit` (a newline, or the end of the bytes
+    /// read) that ends a line: not followed by LF, and after an even number of quotes on
+    /// its line. A CR that is the last byte read waits for the next one (it may be a
+    /// CRLF's), unless the file ends there.
+    private func loneReturn(base: UnsafeMutablePointer<UInt8>, before limit: Int) -> Int? {
+        let cr = UInt8(ascii: "\r")
+        var from = max(returnsScanned, start)
+        while from < limit, let hit = memchr(base + from, Int32(cr), limit - from) {
+            let at = hit.assumingMemoryBound(to: UInt8.self) - base
+            quotes += quoteCount(base, from, at)
+            if at + 1 == end && !atEnd {
+                returnsScanned = at
+                return nil
+            }
+            if quotes % 2 == 0 && (at + 1 == end || base[at + 1] != UInt8(ascii: "\n")) { return at }
+            from = at + 1
+        }
+        // Past the last CR: the quotes there count only while the line goes on.
+        if limit == end && from < limit { quotes += quoteCount(base, from, limit) }
+        returnsScanned = max(from, limit)
+        return nil
+    }
+
+    private func quoteCount(_ base: UnsafeMutablePointer<UInt8>, _ from: Int, _ to: Int) -> Int {
+        var count = 0
+        for i in from..<to where base[i] == UInt8(ascii: "\"") { count += 1 }
+        return count
     }
 
     private func emit<R>(
@@ -65,6 +104,8 @@ final class LineReader {
         base[last] = 0  // the storage has one spare byte after `end` for this
         start = next
         scanned = next
+        returnsScanned = next
+        quotes = 0
         return try body(UnsafeBufferPointer(start: base + first, count: last - first))
     }
 
@@ -75,6 +116,7 @@ final class LineReader {
             let pending = end - start
             if pending > 0 { storage.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: pending) }
             scanned -= start
+            returnsScanned -= start
             end = pending
             start = 0
         }
