@@ -335,6 +335,43 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a label, category or header name that is not UTF-8 (a NUL, Latin-1, UTF-16) is refused with its line and column")
+    func notUTF8() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("u.csv")
+            func error(_ bytes: [UInt8], header: Bool = false) throws -> DataError? {
+                try writeFileBytes(bytes, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: header))
+                return dataError { _ = try drain(&source) }
+            }
+            // A NUL in a label: learned, and then the checkpoint could not be saved.
+            let nul = try error(Array("a,b,label\n0.1,0.2,z\n1.6,0.1,x".utf8) + [0] + Array("y\n".utf8), header: true)
+            #expect(nul == .notUTF8(at: DataLocation(source: path, line: 3, column: 3), problem: .nul))
+            #expect(nul?.description == "\(path), line 3, column 3: the field holds a NUL byte, which no text can hold; the file is not UTF-8 text.")
+            // Latin-1 'café' and 'cafè': one class of replacement characters before.
+            let latin = try error(Array("0.1,0.2,caf".utf8) + [0xE9, 0x0A] + Array("0.3,0.4,caf".utf8) + [0xE8, 0x0A])
+            #expect(latin == .notUTF8(at: DataLocation(source: path, line: 1, column: 3), problem: .invalidByte(0xE9)))
+            #expect(latin?.description.contains("line 1, column 3: the field is not UTF-8 (byte 0xE9 cannot be part of a UTF-8 character); the file is not UTF-8") == true)
+            // A NUL or Latin-1 byte in a text column, and in a header name.
+            #expect(try error(Array("1,re".utf8) + [0] + Array("d,a\n".utf8))
+                    == .notUTF8(at: DataLocation(source: path, line: 1, column: 2), problem: .nul))
+            #expect(try error(Array("1,red,a\n2,gr".utf8) + [0xFC] + Array("n,b\n".utf8))
+                    == .notUTF8(at: DataLocation(source: path, line: 2, column: 2), problem: .invalidByte(0xFC)))
+            #expect(try error(Array("x,gr".utf8) + [0xF6, 0xDF] + Array("e,label\n1,2,a\n".utf8))
+                    == .notUTF8(at: DataLocation(source: path, line: 1, column: 2), problem: .invalidByte(0xF6)))
+            // UTF-16 (with its byte-order mark, or without) says so.
+            let text = "a,b,label\n1.5,2,x\n3,4,y\n"
+            for bom: [UInt8] in [[0xFF, 0xFE], []] {
+                let utf16 = try error(bom + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+                #expect(utf16.map { if case .notUTF8(_, .utf16) = $0 { true } else { false } } == true, "\(String(describing: utf16))")
+                #expect(utf16?.description.contains("the file is UTF-16 (a NUL byte every other byte), not UTF-8") == true)
+            }
+            // UTF-8 beyond ASCII is text like any other.
+            try writeText("0.1,café\n0.2,cafè\n", to: path)
+            #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last)).classNames == ["café", "cafè"])
+        }
+    }
+
     @Test("skipping bad rows counts them by reason")
     func skipBadRows() throws {
         try withTemporaryDirectory { dir in

@@ -190,6 +190,39 @@ struct CSVRowParser {
         return quoted[index] ? raw.replacing("\"\"", with: "\"") : raw.trimmingSpaces
     }
 
+    /// The text of field `index`, as ``text(_:in:)``, refused when it is not UTF-8 or
+    /// holds a NUL byte: a label or a category's value is kept as it is read (a class, a
+    /// checkpoint's names), where replacement characters made `caf\u{E9}` and `caf\u{E8}`
+    /// of a Latin-1 file one class, and a NUL stopped the save after a whole stream.
+    func validText(_ index: Int, in line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws(DataError) -> String {
+        precondition(index < count, "Field \(index) of a line with \(count) fields")
+        let bytes = UnsafeBufferPointer(rebasing: line[starts[index] ..< ends[index]])
+        if let problem = Self.textProblem(bytes, in: line) {
+            throw .notUTF8(at: location(lineNumber, index), problem: problem)
+        }
+        return text(index, in: line)
+    }
+
+    /// Why `bytes` (a field of `line`) are not UTF-8 text, or nil when they are.
+    static func textProblem(_ bytes: UnsafeBufferPointer<UInt8>, in line: UnsafeBufferPointer<UInt8>) -> DataError.TextProblem? {
+        // Plain ASCII, the common case, in one pass.
+        if !bytes.contains(where: { $0 == 0 || $0 >= 0x80 }) { return nil }
+        // UTF-16 text of ASCII characters has a NUL at every other byte; allow for some
+        // characters beyond ASCII.
+        let utf16 = line.count >= 4 && 3 * line.count(where: { $0 == 0 }) >= line.count
+        if bytes.contains(0) { return utf16 ? .utf16 : .nul }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return utf16 ? .utf16 : .invalidByte(bytes[offset])
+            }
+        }
+    }
+
     /// Field `index` as a finite Float, correctly rounded. `line` must be followed in
     /// memory by a byte that cannot continue a number (the line reader puts a 0 there).
     func number(_ index: Int, in line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws(DataError) -> Float {
@@ -207,6 +240,11 @@ struct CSVRowParser {
         }
         guard used > first && used == last else {
             if let value = decimalComma(text(index, in: line)) { return value }
+            // Not UTF-8 (a NUL after a digit, UTF-16's digits, a Latin-1 unit): the
+            // message says why, rather than "not a number" of replacement characters.
+            if let problem = Self.textProblem(UnsafeBufferPointer(rebasing: line[first ..< last]), in: line) {
+                throw .notUTF8(at: location(lineNumber, index), problem: problem)
+            }
             throw .nonNumericField(at: location(lineNumber, index), text: text(index, in: line))
         }
         guard value.isFinite else {

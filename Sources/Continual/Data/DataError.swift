@@ -78,9 +78,23 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// columns were reordered, or one was added or taken out before it (read by place,
     /// every later row would be answered from the wrong columns).
     case columnMoved(at: DataLocation, name: String, field: Int, learnedField: Int, learned: [String])
+    /// A label, text field or header name that is not UTF-8 text (`problem`): read with
+    /// replacement characters, `caf\u{E9}` and `caf\u{E8}` of a Latin-1 file were one class,
+    /// and a NUL byte stopped the checkpoint's save after the whole stream was learned.
+    case notUTF8(at: DataLocation, problem: TextProblem)
     /// A row read without its label column (`CSVSource.readWithoutLabelColumn`) whose
     /// fields are not those a saved model reads (`problem`, in words).
     case unlabelledRowMismatch(at: DataLocation, problem: String)
+
+    /// Why a field is not UTF-8 text.
+    public enum TextProblem: Equatable, Sendable {
+        /// A NUL byte, which no label or name can hold.
+        case nul
+        /// A byte that cannot start or continue a UTF-8 character (Latin-1's `é` is 0xE9).
+        case invalidByte(UInt8)
+        /// NUL bytes at every other byte of the line: UTF-16 text.
+        case utf16
+    }
 
     public var description: String {
         switch self {
@@ -121,6 +135,13 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .savedColumnsMismatch(let at, let expected, let actual):
             return "\(at): the row has \(actual) field\(actual == 1 ? "" : "s"), but the saved model reads rows of \(expected) (the label and "
                 + "the columns it learned from); give it a file with the columns of the one it was trained on."
+        case .notUTF8(let at, .nul):
+            return "\(at): the field holds a NUL byte, which no text can hold; the file is not UTF-8 text."
+        case .notUTF8(let at, .invalidByte(let byte)):
+            return "\(at): the field is not UTF-8 (byte \(hex(byte)) cannot be part of a UTF-8 character); "
+                + "the file is not UTF-8 (Latin-1 or Windows-1252?): save it as UTF-8."
+        case .notUTF8(let at, .utf16):
+            return "\(at): the file is UTF-16 (a NUL byte every other byte), not UTF-8: save it as UTF-8."
         case .unlabelledRowMismatch(let at, let problem):
             return "\(at): \(problem); rows are read without the label "
                 + "column, with every other column of the file the model learned from (a file that has the label column is read with --labelled)."
@@ -150,6 +171,11 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
 private func hex(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}
+
+private func hex(_ byte: UInt8) -> String {
+    let digits = String(byte, radix: 16, uppercase: true)
+    return "0x" + (digits.count < 2 ? "0" : "") + digits
 }
 
 /// Quotes user text for a message, shortened so a binary line cannot flood the terminal.

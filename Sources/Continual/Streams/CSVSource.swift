@@ -424,7 +424,9 @@ public final class CSVSource: BatchSource {
         }
         lineNumber = lines[rows[0]].number
         ahead.removeSubrange(0...rows[0])
-        return first.map(\.text)
+        return try lines[rows[0]].bytes.withUnsafeBufferPointer { (all) throws(DataError) in
+            try headerNames(UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)]))
+        }
     }
 
     /// Reads ahead until `count` non-blank lines are ahead (fewer at the end of the
@@ -556,7 +558,7 @@ public final class CSVSource: BatchSource {
         if format.hasHeader {
             var names: [String]?
             while names == nil {
-                guard let line = try nextLine({ line in isBlank(line) ? nil : headerNames(line) }) else {
+                guard let line = try nextLine({ (line) throws(DataError) in isBlank(line) ? nil : try headerNames(line) }) else {
                     throw .emptyStream(source: name)
                 }
                 names = line
@@ -583,9 +585,13 @@ public final class CSVSource: BatchSource {
         }
     }
 
-    private func headerNames(_ line: UnsafeBufferPointer<UInt8>) -> [String] {
+    /// The names of a header line (`lineNumber`'s), refused when one is not UTF-8 text:
+    /// they are saved with the model.
+    private func headerNames(_ line: UnsafeBufferPointer<UInt8>) throws(DataError) -> [String] {
         let count = parser.split(line)
-        return (0..<count).map { parser.text($0, in: line) }
+        var names: [String] = []
+        for field in 0..<count { names.append(try parser.validText(field, in: line, lineNumber: lineNumber)) }
+        return names
     }
 
     /// Fixes the number of fields, the label column and the width.
@@ -827,14 +833,17 @@ public final class CSVSource: BatchSource {
     }
 
     /// Whether a field is text: not a number (a value too large for a Float, or infinite,
-    /// is a number that is refused, not text).
+    /// is a number that is refused, not text). Bytes that are not UTF-8 are text, refused
+    /// when their row or header is read.
     private func isText(_ field: Int, in line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> Bool {
         do {
             _ = try parser.number(field, in: line, lineNumber: lineNumber)
             return false
         } catch {
-            if case .nonNumericField = error { return true }
-            return false
+            switch error {
+            case .nonNumericField, .notUTF8: return true
+            default: return false
+            }
         }
     }
 
@@ -870,7 +879,12 @@ public final class CSVSource: BatchSource {
                 if slot == -2 { continue }
                 if slot >= 0 {
                     for j in k..<(k + indicators) { values[j] = 0 }
-                    let value = fields.text(field, in: line)
+                    let value: String
+                    do {
+                        value = try fields.validText(field, in: line, lineNumber: lineNumber)
+                    } catch {
+                        return .bad(error)
+                    }
                     if !CSVFormat.missingMarks.contains(value) { values[k + indicator(of: value, column: slot)] = 1 }
                     k += indicators
                     continue
@@ -893,7 +907,7 @@ public final class CSVSource: BatchSource {
         var map = labelMap
         do {
             let label = try map.classIndex(
-                of: parser.text(labelIndex, in: line),
+                of: parser.validText(labelIndex, in: line, lineNumber: lineNumber),
                 at: DataLocation(source: name, line: lineNumber, column: labelIndex + 1))
             labelMap = map
             if imputation != nil && learnsColumns { accumulate(values) }
