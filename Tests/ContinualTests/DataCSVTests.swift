@@ -372,6 +372,28 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a label or left-out column named twice in the header is refused, naming its places and its indices")
+    func repeatedColumnName() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("r.csv")
+            try writeText("label,a,label\n42,-0.1,cat\n31,2.6,dog\n", to: path)
+            let label = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .name("label"))) }
+            #expect(label == .repeatedColumnName(at: DataLocation(source: path, line: 1), name: "label", fields: [0, 2],
+                                                 option: "--label-column"))
+            #expect(label?.description == "\(path), line 1: the header names 'label' at fields 1 and 3; "
+                    + "give the column by its 0-based index (--label-column 0 or 2).")
+            try writeText("id,x,id,y\n1,0.5,7,a\n2,1.5,8,b\n", to: path)
+            let ignored = dataError {
+                _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true, ignoredColumns: ["id"]))
+            }
+            #expect(ignored == .repeatedColumnName(at: DataLocation(source: path, line: 1), name: "id", fields: [0, 2],
+                                                   option: "--ignore-columns"))
+            // By index, the same file reads.
+            let byIndex = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true, ignoredColumns: ["0", "2"]))
+            #expect(byIndex.features == Matrix([[0.5], [1.5]]))
+        }
+    }
+
     @Test("skipping bad rows counts them by reason")
     func skipBadRows() throws {
         try withTemporaryDirectory { dir in

@@ -70,6 +70,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case labelColumnNotFound(source: String, column: String, available: String)
     /// A column to leave out does not exist, or is the label.
     case ignoredColumnNotFound(source: String, column: String, available: String)
+    /// A column given by name (the label, or one to leave out: `option`) that the header
+    /// names at more than one place (0-based `fields`): taking the first was a guess.
+    case repeatedColumnName(at: DataLocation, name: String, fields: [Int], option: String)
     /// A line longer than the reader's bound (probably not a text file).
     case lineTooLong(at: DataLocation, limit: Int)
     /// A stream or file with no samples in it.
@@ -156,6 +159,11 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(source): there is no label column \(column); \(available)."
         case .ignoredColumnNotFound(let source, let column, let available):
             return "\(source): there is no column \(column) to leave out; \(available)."
+        case .repeatedColumnName(let at, let name, let fields, let option):
+            let places = fields.map { String($0 + 1) }
+            let indices = fields.map(String.init)
+            return "\(at): the header names '\(name)' at fields \(places.dropLast().joined(separator: ", ")) and \(places.last!); "
+                + "give the column by its 0-based index (\(option) \(indices.dropLast().joined(separator: ", ")) or \(indices.last!))."
         case .lineTooLong(let at, let limit):
             return "\(at): the line is longer than \(limit) bytes; is this a text file?"
         case .emptyStream(let source):

@@ -610,7 +610,7 @@ public final class CSVSource: BatchSource {
             }
             labelIndex = i
         case .name(let wanted):
-            guard let i = header?.firstIndex(of: wanted) else {
+            guard let i = try field(named: wanted, option: "--label-column") else {
                 let names = (header ?? []).prefix(20).map { "'\($0)'" }.joined(separator: ", ")
                 throw .labelColumnNotFound(source: name, column: "'\(wanted)'", available: "the header names \(names)")
             }
@@ -631,11 +631,23 @@ public final class CSVSource: BatchSource {
         // Otherwise the first data row decides which columns are text.
     }
 
+    /// The field the header names `wanted` (nil: none, or no header); refused when it
+    /// names two or more, which only an index (`option`) tells apart.
+    private func field(named wanted: String, option: String) throws(DataError) -> Int? {
+        guard let header else { return nil }
+        let fields = header.indices.filter { header[$0] == wanted }
+        guard fields.count < 2 else {
+            throw .repeatedColumnName(at: DataLocation(source: name, line: headerLine), name: wanted, fields: fields, option: option)
+        }
+        return fields.first
+    }
+
     /// Resolves `format.ignoredColumns`: a header name, else a 0-based index.
     private func findIgnored(count: Int) throws(DataError) {
         ignoredFields = []
         for wanted in format.ignoredColumns {
-            let field = header?.firstIndex(of: wanted) ?? Int(wanted).flatMap { $0 >= 0 && $0 < count ? $0 : nil }
+            let field = try self.field(named: wanted, option: "--ignore-columns")
+                ?? Int(wanted).flatMap { $0 >= 0 && $0 < count ? $0 : nil }
             guard let field, field != labelIndex else {
                 let available = header.map { names in
                     "the header names " + names.prefix(20).map { "'\($0)'" }.joined(separator: ", ")
