@@ -161,6 +161,25 @@ struct DataCSVTests {
         }
     }
 
+    @Test("the column order check ignores case and surrounding spaces")
+    func columnPlacesWithoutCase() throws {
+        try withTemporaryDirectory { (dir) throws in
+            let path = dir.path("h.csv")
+            let learned = CSVTextLayout(columns: [], values: [], names: ["a", "b", "c", "label"])
+            func read(_ header: String) throws -> DataError? {
+                try writeText(header + "\n1,2,3,0\n4,5,6,1\n", to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), text: learned)
+                return dataError { _ = try drain(&source) }
+            }
+            #expect(try read("A,B,C,Label") == nil)
+            #expect(try read("\" a \",b, C ,LABEL") == nil)
+            // Read by place before: a and b swapped, in capitals, answered from the wrong columns.
+            #expect(try read("B,A,C,Label") == .columnMoved(at: DataLocation(source: path, line: 1), name: "B", field: 0,
+                                                            learnedField: 1, learned: ["a", "b", "c", "label"]))
+            #expect(try read("\" b\",a,c,label")?.description.contains("the column ' b' is field 1 here but was field 2") == true)
+        }
+    }
+
     @Test("rows without the label column read as the same rows with it, wherever the label was; a short row keeps its width")
     func withoutLabelColumn() throws {
         try withTemporaryDirectory { dir in

@@ -515,22 +515,33 @@ public final class CSVSource: BatchSource {
     /// (names that occur once in each): the file's columns were reordered, or one was
     /// added or taken out before it, and every row would be read from the wrong columns.
     /// Headers of other names (a renamed export) are read by place, as before.
+    ///
+    /// Names are compared without case and surrounding spaces: a spreadsheet's export
+    /// that wrote `B,A,C,Label` over columns learned as `a,b,c,label` swapped two of
+    /// them all the same, and was read by place without a word.
     private func checkColumnPlaces() throws(DataError) {
         guard let learned = givenText?.names, let header else { return }
         func places(_ names: [String]) -> [String: Int] {
             var seen: [String: Int] = [:], repeated: Set<String> = []
-            for (i, name) in names.enumerated() where !name.isEmpty {
-                if seen[name] != nil { repeated.insert(name) } else { seen[name] = i }
+            for (i, name) in names.enumerated() {
+                let key = Self.columnKey(name)
+                if key.isEmpty { continue }
+                if seen[key] != nil { repeated.insert(key) } else { seen[key] = i }
             }
             return seen.filter { !repeated.contains($0.key) }
         }
         let before = places(learned)
-        for (name, field) in places(header).sorted(by: { $0.value < $1.value }) {
-            if let learnedField = before[name], learnedField != field {
+        for (key, field) in places(header).sorted(by: { $0.value < $1.value }) {
+            if let learnedField = before[key], learnedField != field {
                 throw .columnMoved(at: DataLocation(source: self.name, line: headerLine ?? 1),
-                                   name: name, field: field, learnedField: learnedField, learned: learned)
+                                   name: header[field], field: field, learnedField: learnedField, learned: learned)
             }
         }
+    }
+
+    /// A column's name as the order check compares it: without case and surrounding spaces.
+    static func columnKey(_ name: String) -> String {
+        name.trimmingCharacters(in: .whitespaces).lowercased()
     }
 
     /// Reads the header, or fixes the width from a declared one.
