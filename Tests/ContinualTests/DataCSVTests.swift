@@ -180,6 +180,36 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a file without the header the model learned is read from its first row, with or without its label column")
+    func learnedHeaderAbsent() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("h.csv")
+            func read(_ text: String, _ label: LabelColumn, lacksLabel: Bool = false,
+                      names: [String] = ["a", "b", "c", "label"]) throws -> (Matrix, CSVSource) {
+                try writeText(text, to: path)
+                let format = CSVFormat(labelColumn: label, hasHeader: true)
+                var source = try CSVSource(path: path, format: format, labels: .integers(classCount: 2),
+                                           text: CSVTextLayout(columns: [], values: [], names: names), learnsColumns: false)
+                if lacksLabel { try source.readWithoutLabelColumn(placeholder: "0") }
+                return (try Dataset(reading: &source).features, source)
+            }
+            let rows = Matrix([[1, 2, 3], [4, 5, 6]])
+            // The first row was taken for the header before: one row fewer.
+            for label in [LabelColumn.last, .name("label")] {
+                let (labelled, source) = try read("1,2,3,0\n4,5,6,1\n", label)
+                #expect(labelled == rows && source.headerAbsent && source.header == nil, "\(label)")
+                #expect(try read("1,2,3\n4,5,6\n", label, lacksLabel: true).0 == rows, "\(label)")
+                #expect(try read("a,b,c,label\n1,2,3,0\n4,5,6,1\n", label).0 == rows, "\(label)")
+                #expect(try read("a,b,c\n1,2,3\n4,5,6\n", label, lacksLabel: true).0 == rows, "\(label)")
+            }
+            // A missing mark is data too; a renamed header, or numbers where the learned
+            // header had numbers, is a header.
+            #expect(try read("1,NA,3,0\n4,5,6,1\n", .last).0.rows == 2)
+            #expect(try read("p,q,r,y\n1,2,3,0\n4,5,6,1\n", .last).0 == rows)
+            #expect(try read("1,2,3,label\n1,2,3,0\n4,5,6,1\n", .last, names: ["1", "2", "3", "label"]).0 == rows)
+        }
+    }
+
     @Test("rows without the label column read as the same rows with it, wherever the label was; a short row keeps its width")
     func withoutLabelColumn() throws {
         try withTemporaryDirectory { dir in

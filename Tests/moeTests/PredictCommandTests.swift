@@ -136,6 +136,33 @@ struct PredictCommandTests {
         }
     }
 
+    @Test("a model learned with a header answers every row of a file without one")
+    func fileWithoutLearnedHeader() throws {
+        try withTemporaryDirectory { dir in
+            let labels = ["a", "b", "c"], order = [0, 1, 2, 3]
+            let learned = Self.rows(600, seed: 5, labels: labels, order: order)
+            let held = Self.rows(200, seed: 15, labels: labels, order: order)
+            let train = dir.path("train.csv"), test = dir.path("test.csv"), bare = dir.path("bare.csv"), model = dir.path("m.h5")
+            try Self.write(learned, header: ["x", "y", "colour", "label"], to: train)
+            try Self.write(held, to: test)
+            try Self.write(held.map { Array($0.dropLast()) }, to: bare)
+            for label in ["last", "label"] {
+                let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--label-column", label, "--header", "--hidden", "16",
+                                        "--save", model])
+                #expect(s.status == 0, "\(s.error)")
+                // The first row was taken for the header: 199 answers, each a row off.
+                for options in [[String]()] {
+                    let p = MoeProcess.run(["predict", model, "--source", "csv:" + bare] + options)
+                    #expect(p.status == 0 && p.output.split(separator: "\n").count == held.count, "\(label) \(options): \(p.error)")
+                    let right = zip(p.output.split(separator: "\n"), held).filter { $0 == $1[3] }.count
+                    #expect(right > 150, "\(label) \(options): \(right) of 200 right")
+                    let e = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--json"] + options)
+                    #expect(e.status == 0 && MoeProcess.json(e)?["samples"] as? Int == held.count, "\(label) \(options): \(e.error)")
+                }
+            }
+        }
+    }
+
     @Test("a labelled file without --labelled, a bad row and bad options are refused by name; no half file is left")
     func refusals() throws {
         try withTemporaryDirectory { dir in

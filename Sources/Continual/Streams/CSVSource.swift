@@ -85,6 +85,10 @@ public final class CSVSource: BatchSource {
     private var lineNumber = 0
     /// Whether the first line was found to be a header without one being declared.
     public private(set) var headerFound = false
+    /// Whether a header was declared (or saved with the model) but the first line is data
+    /// under the names the model learned (``firstLineIsData()``): the file has no header,
+    /// and the learned names place a column given by name.
+    public private(set) var headerAbsent = false
     /// The field separator: the format's, or the one its first lines showed
     /// (`CSVFormat.detectsSeparator`), once the first row is read.
     public private(set) var separator: Character
@@ -317,7 +321,8 @@ public final class CSVSource: BatchSource {
                        headerFound: headerFound ? true : nil,
                        separatorFound: format.detectsSeparator && separator != "," ? String(separator) : nil,
                        countingColumns: countingColumns.isEmpty ? nil : countingColumns,
-                       flaggedColumns: flaggedFields.isEmpty ? nil : flaggedFields, columnNames: header)
+                       flaggedColumns: flaggedFields.isEmpty ? nil : flaggedFields,
+                       columnNames: header ?? (headerAbsent ? givenText?.names : nil))
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -550,12 +555,16 @@ public final class CSVSource: BatchSource {
         prepared = true
         if format.detectsSeparator { try detectSeparator() }
         if let missingLabel {
-            // The separator is known now: the lines read ahead for it get their label too.
             labelBytes = (Array(Self.quoted(missingLabel.value, separator: separator).utf8),
                           Array(Self.quoted(missingLabel.headerValue, separator: separator).utf8))
             labelProbe = CSVRowParser(source: name, separator: separator.asciiValue!)
+        }
+        headerAbsent = try firstLineIsData()
+        if missingLabel != nil {
+            // The separator is known now: the lines read ahead for it get their label too,
+            // the header's name in a header line.
             inserting = true
-            headerPending = format.hasHeader
+            headerPending = format.hasHeader && !headerAbsent
             for k in ahead.indices {
                 ahead[k].bytes = ahead[k].bytes.withUnsafeBufferPointer { withLabel(UnsafeBufferPointer(rebasing: $0.dropLast())) }
             }
@@ -565,8 +574,47 @@ public final class CSVSource: BatchSource {
         if format.textIndicators > 0 && givenText == nil { textAhead = try textColumnsAhead() }
     }
 
+    /// With a header declared or saved and the names the model learned: whether the first
+    /// line is data all the same, a file written without a header. It is when every field
+    /// the model reads as a number (not the label, a text or a left-out column) holds a
+    /// number or a missing mark, and at least one number stands where the learned header
+    /// has a name (not a number). A model learned with `--header` (or a label by name)
+    /// took such a file's first row for its header before, and answered one row fewer,
+    /// every answer a row off in `moe predict`.
+    private func firstLineIsData() throws(DataError) -> Bool {
+        guard format.hasHeader, let learned = givenText?.names, let r = try rowsAhead(1).first else { return false }
+        let (raw, number) = ahead[r]
+        let bytes = missingLabel == nil
+            ? raw : raw.withUnsafeBufferPointer { withLabel(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+        let text = Set(givenText?.columns ?? [])
+        let ignored = Set(format.ignoredColumns.compactMap { learned.firstIndex(of: $0) ?? Int($0) })
+        return bytes.withUnsafeBufferPointer { all in
+            let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+            let count = parser.split(line)
+            let labelField: Int
+            switch format.labelColumn {
+            case .first: labelField = 0
+            case .last: labelField = count - 1
+            case .index(let i): labelField = i
+            case .name(let wanted):
+                guard let i = learned.firstIndex(of: wanted) else { return false }
+                labelField = i
+            }
+            var numberUnderName = false
+            for field in 0..<count where field != labelField && !text.contains(field) && !ignored.contains(field) {
+                if CSVFormat.missingMarks.contains(parser.text(field, in: line)) { continue }
+                if isText(field, in: line, lineNumber: number) { return false }
+                if field < learned.count && Float(learned[field].trimmingCharacters(in: .whitespaces)) == nil
+                    && !CSVFormat.missingMarks.contains(learned[field]) {
+                    numberUnderName = true
+                }
+            }
+            return numberUnderName
+        }
+    }
+
     private func readHeader() throws(DataError) {
-        if format.hasHeader {
+        if format.hasHeader && !headerAbsent {
             var names: [String]?
             while names == nil {
                 guard let line = try nextLine({ (line) throws(DataError) in isBlank(line) ? nil : try headerNames(line) }) else {
@@ -580,7 +628,7 @@ public final class CSVSource: BatchSource {
             try establish(fieldCount: names!.count, line: lineNumber)
             return
         }
-        if format.textIndicators > 0, let names = try headerAhead() {
+        if format.textIndicators > 0, !headerAbsent, let names = try headerAhead() {
             header = names
             headerFound = true
             headerLine = lineNumber
@@ -642,10 +690,12 @@ public final class CSVSource: BatchSource {
         // Otherwise the first data row decides which columns are text.
     }
 
-    /// The field the header names `wanted` (nil: none, or no header); refused when it
+    /// The field the header (or, in a file without it, the learned one) names `wanted`
+    /// (nil: none, or no header); refused when it
     /// names two or more, which only an index (`option`) tells apart.
     private func field(named wanted: String, option: String) throws(DataError) -> Int? {
-        guard let header else { return nil }
+        // A file without the header the model learned: its names place the column.
+        guard let header = header ?? (headerAbsent ? givenText?.names : nil) else { return nil }
         let fields = header.indices.filter { header[$0] == wanted }
         guard fields.count < 2 else {
             throw .repeatedColumnName(at: DataLocation(source: name, line: headerLine), name: wanted, fields: fields, option: option)
