@@ -29,6 +29,9 @@ struct DataSourceOptions: ParsableArguments {
     @Flag(help: "With a CSV source: the first line names the columns (implied by a label column given by name).")
     var header = false
 
+    @Flag(name: .customLong("no-header"), help: "With a CSV source: the file has no header; its first line is a row (without either, a first line of names over a line of numbers is taken for a header; a model's label column by name is placed by the names it learned).")
+    var noHeader = false
+
     @Option(help: "With a CSV source: the field separator, one character such as ';' or '|', or 'tab' (default: found from the file's first lines among ',', ';', tab and '|'; ',' when they do not tell).")
     var separator: String?
 
@@ -98,11 +101,14 @@ struct DataSourceOptions: ParsableArguments {
                 throw ValidationError("--text-indicators, --missing and --ignore-columns describe a CSV source; give --source csv:PATH or stdin")
             }
         }
-        if source == nil && (labelColumn != nil || header || separator != nil) {
-            throw ValidationError("--label-column, --header and --separator describe a CSV source; give --source csv:PATH or stdin")
+        if source == nil && (labelColumn != nil || header || noHeader || separator != nil) {
+            throw ValidationError("--label-column, --header, --no-header and --separator describe a CSV source; give --source csv:PATH or stdin")
         }
-        if case .idx = parsedSource, labelColumn != nil || header || separator != nil {
-            throw ValidationError("--label-column, --header and --separator describe a CSV source; IDX files keep their labels in their own file")
+        if case .idx = parsedSource, labelColumn != nil || header || noHeader || separator != nil {
+            throw ValidationError("--label-column, --header, --no-header and --separator describe a CSV source; IDX files keep their labels in their own file")
+        }
+        if header && noHeader {
+            throw ValidationError("--header and --no-header say opposite things; give one")
         }
         if separatorCharacter == nil {
             throw ValidationError("--separator must be one character that cannot be part of a number, a quote or a line end (such as ';', '|' or 'tab'), got '\(separator ?? "")'")
@@ -113,7 +119,17 @@ struct DataSourceOptions: ParsableArguments {
         CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header,
                   separator: separator == nil ? nil : separatorCharacter ?? ",",
                   textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators, imputesMissing: missing != .error,
-                  ignoredColumns: ignoredColumns)
+                  ignoredColumns: ignoredColumns, detectsHeader: !noHeader)
+    }
+
+    /// `layout` told that the file has no header when `--no-header` is given, whatever
+    /// the saved stream's header or label column by name (the names it learned place it).
+    private func withHeaderChoice(_ layout: CSVFormat) -> CSVFormat {
+        guard noHeader else { return layout }
+        var layout = layout
+        layout.hasHeader = false
+        layout.detectsHeader = false
+        return layout
     }
 
     /// The source as a stream of batches, or nil for Fashion-MNIST. A CSV source without
@@ -123,10 +139,11 @@ struct DataSourceOptions: ParsableArguments {
     func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
         var layout = format
         if case let .csv(previous)? = saved {
-            if labelColumn == nil && !header && separator == nil && textIndicators == nil && missing == nil && ignoreColumns == nil {
+            if labelColumn == nil && !header && !noHeader && separator == nil && textIndicators == nil && missing == nil
+                && ignoreColumns == nil {
                 layout = previous.format
             } else {
-                layout = withSavedLabelColumn(layout, from: previous.format)
+                layout = withHeaderChoice(withSavedLabelColumn(layout, from: previous.format))
             }
         }
         switch parsedSource! {
@@ -135,12 +152,12 @@ struct DataSourceOptions: ParsableArguments {
             return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.detectsSeparator ? nil : layout.separator, batchSize: batchSize, badRows: badRows,
                               textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
-                              ignoredColumns: layout.ignoredColumns))
+                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader))
         case .standardInput:
             return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.detectsSeparator ? nil : layout.separator, batchSize: batchSize, badRows: badRows,
                               textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
-                              ignoredColumns: layout.ignoredColumns))
+                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader))
         case let .idx(images, labels):
             return .idx(.init(images: images, labels: labels, batchSize: batchSize, badRows: badRows))
         }
@@ -150,17 +167,19 @@ struct DataSourceOptions: ParsableArguments {
     /// from (and their indicators), and the means its missing values take; without a saved
     /// stream, the first row decides. Without `--label-column`, the label column is that
     /// stream's (a model streamed with `--label-column last` took the label of its test
-    /// file for a feature before, and stopped at it); without `--header` and
-    /// `--separator`, its header and separator too.
+    /// file for a feature before, and stopped at it); without `--header`, `--no-header`
+    /// and `--separator`, its header and separator too.
     func columns(of checkpoint: Checkpoint) -> (CSVFormat, CSVTextLayout?, CSVImputation?) {
         var layout = format
         guard let saved = checkpoint.csvColumns else { return (layout, nil, nil) }
         layout = withSavedLabelColumn(layout, from: saved.format)
-        if !header && separator == nil {
+        if !header && !noHeader && separator == nil {
             layout.hasHeader = layout.hasHeader || saved.format.hasHeader
+            layout.detectsHeader = saved.format.detectsHeader
             layout.separator = saved.format.separator
             layout.detectsSeparator = saved.format.detectsSeparator
         }
+        layout = withHeaderChoice(layout)
         layout.textIndicators = saved.format.textIndicators
         if ignoreColumns == nil { layout.ignoredColumns = saved.format.ignoredColumns }
         // The means of the stream it learned from, or none: a missing value is then an error.

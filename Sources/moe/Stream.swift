@@ -422,7 +422,7 @@ struct Stream: ParsableCommand {
             console.say("fields separated by \(found == "\t" ? "tabs" : "'\(found)'"), found from the first lines (give --separator to say so)")
         }
         if driver.position.source.headerFound == true {
-            console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so)")
+            console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so, or --no-header if it is a row)")
         }
         if let filled = driver.position.source.imputation?.filled, filled > 0 {
             console.say("missing values: \(filled) filled with their column's mean so far")

@@ -185,9 +185,9 @@ struct DataCSVTests {
         try withTemporaryDirectory { dir in
             let path = dir.path("h.csv")
             func read(_ text: String, _ label: LabelColumn, lacksLabel: Bool = false,
-                      names: [String] = ["a", "b", "c", "label"]) throws -> (Matrix, CSVSource) {
+                      names: [String] = ["a", "b", "c", "label"], detectsHeader: Bool = true) throws -> (Matrix, CSVSource) {
                 try writeText(text, to: path)
-                let format = CSVFormat(labelColumn: label, hasHeader: true)
+                let format = CSVFormat(labelColumn: label, hasHeader: detectsHeader, detectsHeader: detectsHeader)
                 var source = try CSVSource(path: path, format: format, labels: .integers(classCount: 2),
                                            text: CSVTextLayout(columns: [], values: [], names: names), learnsColumns: false)
                 if lacksLabel { try source.readWithoutLabelColumn(placeholder: "0") }
@@ -201,6 +201,8 @@ struct DataCSVTests {
                 #expect(try read("1,2,3\n4,5,6\n", label, lacksLabel: true).0 == rows, "\(label)")
                 #expect(try read("a,b,c,label\n1,2,3,0\n4,5,6,1\n", label).0 == rows, "\(label)")
                 #expect(try read("a,b,c\n1,2,3\n4,5,6\n", label, lacksLabel: true).0 == rows, "\(label)")
+                // Told there is none (--no-header), a label by name is placed by the learned names.
+                #expect(try read("1,2,3,0\n4,5,6,1\n", label, detectsHeader: false).0 == rows, "\(label)")
             }
             // A missing mark is data too; a renamed header, or numbers where the learned
             // header had numbers, is a header.
@@ -696,6 +698,25 @@ struct DataCSVTests {
             try writeText("a,b,y\n1,2,0\n3,x,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
                     == .nonNumericField(at: DataLocation(source: path, line: 3, column: 2), text: "x"))
+        }
+    }
+
+    @Test("told the file has no header, a first row whose level looks like a name is a row")
+    func declaredNoHeader() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("n.csv")
+            try writeText("3+,0.126,0\n1,2.105,1\n3+,0.362,0\n3+,1.5,1\n2,0.3,0\n", to: path)
+            // Found, the first line is a header of names '3+', '0.126' and '0': a row lost.
+            var found = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &found).labels.count == 4 && found.headerFound)
+            var declared = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, detectsHeader: false))
+            let dataset = try Dataset(reading: &declared)
+            #expect(dataset.labels == [0, 1, 0, 1, 0] && !declared.headerFound && declared.header == nil)
+            #expect(declared.textColumns == [0] && dataset.features[0, 0] == 1 && dataset.features[2, 0] == 1)
+            // A label by name needs a header, or the names a saved model learned.
+            let byName = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .name("y"), detectsHeader: false)) }
+            #expect(byName == .labelColumnNotFound(source: path, column: "'y'",
+                                                   available: "the file is read without a header; give the label column by its 0-based index"))
         }
     }
 

@@ -136,7 +136,7 @@ struct PredictCommandTests {
         }
     }
 
-    @Test("a model learned with a header answers every row of a file without one")
+    @Test("a model learned with a header answers every row of a file without one; --no-header says so, and not with --header")
     func fileWithoutLearnedHeader() throws {
         try withTemporaryDirectory { dir in
             let labels = ["a", "b", "c"], order = [0, 1, 2, 3]
@@ -151,7 +151,7 @@ struct PredictCommandTests {
                                         "--save", model])
                 #expect(s.status == 0, "\(s.error)")
                 // The first row was taken for the header: 199 answers, each a row off.
-                for options in [[String]()] {
+                for options in [[], ["--no-header"]] {
                     let p = MoeProcess.run(["predict", model, "--source", "csv:" + bare] + options)
                     #expect(p.status == 0 && p.output.split(separator: "\n").count == held.count, "\(label) \(options): \(p.error)")
                     let right = zip(p.output.split(separator: "\n"), held).filter { $0 == $1[3] }.count
@@ -160,6 +160,8 @@ struct PredictCommandTests {
                     #expect(e.status == 0 && MoeProcess.json(e)?["samples"] as? Int == held.count, "\(label) \(options): \(e.error)")
                 }
             }
+            let both = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--header", "--no-header"])
+            #expect(both.status == 64 && both.error.contains("--header and --no-header"), "\(both.error)")
         }
     }
 

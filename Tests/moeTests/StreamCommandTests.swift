@@ -255,6 +255,30 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("--no-header reads a first row whose level looks like a name as a row, and the saved stream keeps it")
+    func noHeader() throws {
+        try withTemporaryDirectory { dir in
+            // Living children 0, 1, 2 or 3+ first: taken for a header's name over line 2's number.
+            var generator = SeededGenerator(seed: 4)
+            let rows = (0..<300).map { i in
+                let label = generator.nextInt(below: 2)
+                let children = i == 0 ? "3+" : ["0", "1", "2", "3+"][generator.nextInt(below: 4)]
+                return "\(children),\(Float(label * 2) + generator.nextNormal()),\(label)"
+            }
+            let path = dir.path("c.csv")
+            try rows.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let found = MoeProcess.run(["stream", "--source", "csv:" + path, "--label-column", "last", "--hidden", "8", "--json"])
+            #expect(found.status == 0 && MoeProcess.json(found)?["samples"] as? Int == 299, "\(found.error)")
+            #expect(found.error.contains("line 1 was read as a header") && found.error.contains("--no-header"), "\(found.error)")
+            let told = MoeProcess.run(["stream", "--source", "csv:" + path, "--label-column", "last", "--no-header", "--hidden", "8",
+                                       "--stop-after-batches", "1", "--save", dir.path("n.h5"), "--json"])
+            #expect(told.status == 0 && !told.error.contains("read as a header"), "\(told.error)")
+            let resumed = MoeProcess.run(["stream", "--resume", dir.path("n.h5"), "--json"])
+            #expect(resumed.status == 0 && MoeProcess.json(resumed)?["samples"] as? Int == 300, "\(resumed.error)")
+            #expect(MoeProcess.run(["stream", "--source", "csv:" + path, "--header", "--no-header"]).status == 64)
+        }
+    }
+
     @Test("bad options and a missing save folder fail at once with one line")
     func badOptions() {
         let missing = MoeProcess.run(["stream"] + small + ["--save", "/nonexistent-folder/x.h5"])

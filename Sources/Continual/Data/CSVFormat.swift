@@ -55,6 +55,10 @@ public struct CSVFormat: Equatable, Sendable {
     public var labelColumn: LabelColumn
     /// True when the first line names the columns (forced by `.name` label columns).
     public var hasHeader: Bool
+    /// Without `hasHeader`: whether a first line of names over a second of numbers is taken
+    /// for a header all the same (the default). False says the file has none, for a first
+    /// row such as `3+,1.2,4.5` whose text level looks like a name.
+    public var detectsHeader: Bool
     /// The field separator (one ASCII character: `,`, `;`, tab...); with
     /// `detectsSeparator`, the one taken when the first lines do not show another.
     public var separator: Character
@@ -82,11 +86,15 @@ public struct CSVFormat: Equatable, Sendable {
     /// Separators a file's first lines are tried with when none is given.
     public static let detectableSeparators: [Character] = [",", ";", "\t", "|"]
 
-    /// - Parameter separator: the field separator; nil finds it from the file's first
-    ///   lines (`detectsSeparator`), `,` when they do not tell.
+    /// - Parameters:
+    ///   - separator: the field separator; nil finds it from the file's first lines
+    ///     (`detectsSeparator`), `,` when they do not tell.
+    ///   - detectsHeader: without `hasHeader`, whether a header is found all the same
+    ///     (false: the file has none, and a label column by name is placed by the names a
+    ///     saved model learned).
     public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character? = nil,
                 textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
-                ignoredColumns: [String] = []) {
+                ignoredColumns: [String] = [], detectsHeader: Bool = true) {
         precondition(textIndicators >= 0 && textIndicators <= 4096, "Text indicators are 0 (text refused) to 4096 per column")
         detectsSeparator = separator == nil
         let separator = separator ?? ","
@@ -94,7 +102,8 @@ public struct CSVFormat: Equatable, Sendable {
                      "The separator must be one ASCII character that cannot be part of a number, a quote or a line end")
         if case .index(let i) = labelColumn { precondition(i >= 0, "A label column index is 0-based and non-negative") }
         self.labelColumn = labelColumn
-        if case .name = labelColumn { self.hasHeader = true } else { self.hasHeader = hasHeader }
+        if case .name = labelColumn { self.hasHeader = detectsHeader || hasHeader } else { self.hasHeader = hasHeader }
+        self.detectsHeader = detectsHeader
         self.separator = separator
         self.textIndicators = textIndicators
         self.imputesMissing = imputesMissing

@@ -88,13 +88,18 @@ public enum StreamSource: Sendable, Equatable {
         /// Whether the separator is found from the file's first lines
         /// (`CSVFormat.detectsSeparator`; nil in streams saved before: `separator`).
         public var detectsSeparator: Bool?
+        /// Without `hasHeader`, whether a header is found all the same
+        /// (`CSVFormat.detectsHeader`): false for a stream told the file has none
+        /// (`--no-header`), nil otherwise and in streams saved before (found).
+        public var detectsHeader: Bool?
 
         /// - Parameter separator: nil finds it from the file's first lines.
         public init(path: String?, labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character? = nil,
                     batchSize: Int = 128, badRows: BadRowPolicy = .fail,
                     textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
-                    ignoredColumns: [String] = []) {
+                    ignoredColumns: [String] = [], detectsHeader: Bool = true) {
             self.detectsSeparator = separator == nil ? true : nil
+            self.detectsHeader = detectsHeader ? nil : false
             self.imputesMissing = imputesMissing
             self.ignoredColumns = ignoredColumns.isEmpty ? nil : ignoredColumns
             precondition(batchSize > 0, "A batch holds at least one sample")
@@ -112,7 +117,7 @@ public enum StreamSource: Sendable, Equatable {
             CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader,
                       separator: detectsSeparator == true ? nil : separator.first ?? ",",
                       textIndicators: textIndicators ?? 0, imputesMissing: imputesMissing ?? false,
-                      ignoredColumns: ignoredColumns ?? [])
+                      ignoredColumns: ignoredColumns ?? [], detectsHeader: detectsHeader ?? true)
         }
     }
 

@@ -85,9 +85,10 @@ public final class CSVSource: BatchSource {
     private var lineNumber = 0
     /// Whether the first line was found to be a header without one being declared.
     public private(set) var headerFound = false
-    /// Whether a header was declared (or saved with the model) but the first line is data
-    /// under the names the model learned (``firstLineIsData()``): the file has no header,
-    /// and the learned names place a column given by name.
+    /// Whether the file lacks the header the model learned (its names are given): declared
+    /// without one (`CSVFormat.detectsHeader` false), or its first line is data under the
+    /// learned names although a header was declared or saved (``firstLineIsData()``).
+    /// The learned names then place a column given by name.
     public private(set) var headerAbsent = false
     /// The field separator: the format's, or the one its first lines showed
     /// (`CSVFormat.detectsSeparator`), once the first row is read.
@@ -559,7 +560,11 @@ public final class CSVSource: BatchSource {
                           Array(Self.quoted(missingLabel.headerValue, separator: separator).utf8))
             labelProbe = CSVRowParser(source: name, separator: separator.asciiValue!)
         }
-        headerAbsent = try firstLineIsData()
+        if givenText?.names != nil && declaresNoHeader {
+            headerAbsent = true
+        } else {
+            headerAbsent = try firstLineIsData()
+        }
         if missingLabel != nil {
             // The separator is known now: the lines read ahead for it get their label too,
             // the header's name in a header line.
@@ -613,6 +618,9 @@ public final class CSVSource: BatchSource {
         }
     }
 
+    /// Whether the format says the file has no header (`--no-header`).
+    private var declaresNoHeader: Bool { !format.hasHeader && !format.detectsHeader }
+
     private func readHeader() throws(DataError) {
         if format.hasHeader && !headerAbsent {
             var names: [String]?
@@ -628,7 +636,7 @@ public final class CSVSource: BatchSource {
             try establish(fieldCount: names!.count, line: lineNumber)
             return
         }
-        if format.textIndicators > 0, !headerAbsent, let names = try headerAhead() {
+        if format.textIndicators > 0, format.detectsHeader, !headerAbsent, let names = try headerAhead() {
             header = names
             headerFound = true
             headerLine = lineNumber
@@ -670,7 +678,11 @@ public final class CSVSource: BatchSource {
             labelIndex = i
         case .name(let wanted):
             guard let i = try field(named: wanted, option: "--label-column") else {
-                let names = (header ?? []).prefix(20).map { "'\($0)'" }.joined(separator: ", ")
+                guard let header else {
+                    throw .labelColumnNotFound(source: name, column: "'\(wanted)'",
+                                               available: "the file is read without a header; give the label column by its 0-based index")
+                }
+                let names = header.prefix(20).map { "'\($0)'" }.joined(separator: ", ")
                 throw .labelColumnNotFound(source: name, column: "'\(wanted)'", available: "the header names \(names)")
             }
             labelIndex = i
