@@ -111,6 +111,23 @@ struct KeepingWhatUsersHaveTests {
         }
     }
 
+    @Test("a paused stream resumed on a file shorter than what it had read is refused, the checkpoint kept")
+    func resumeOnAShorterFile() throws {
+        try withTemporaryDirectory { dir in
+            let rows = dir.path("live.csv"), model = dir.path("live.h5")
+            try Self.writeRows(1000, seed: 5, to: rows)
+            let paused = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8",
+                                         "--save", model, "--stop-after-batches", "2"])
+            #expect(paused.status == 0, "\(paused.error)")
+            let saved = try Data(contentsOf: URL(fileURLWithPath: model))
+            try Self.writeRows(100, seed: 5, to: rows)
+            let resumed = MoeProcess.run(["stream", "--resume", model])
+            #expect(resumed.status == 1)
+            #expect(resumed.error.contains("the file has 100 rows, fewer than the 256 the paused stream had read from it"), "\(resumed.error)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == saved)
+        }
+    }
+
     @Test("an interrupt ends the batch, saves the stream as a pause and exits 130; resumed, it ends as a stream never interrupted")
     func interruptSavesAndResumes() throws {
         try withTemporaryDirectory { dir in

@@ -85,6 +85,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// replacement characters, `caf\u{E9}` and `caf\u{E8}` of a Latin-1 file were one class,
     /// and a NUL byte stopped the checkpoint's save after the whole stream was learned.
     case notUTF8(at: DataLocation, problem: TextProblem)
+    /// A paused stream resumed on a file with fewer rows than it had read: another file,
+    /// or the same one cut short (rows the learner never saw would otherwise be taken as
+    /// learned, and the stream would end without a word).
+    case shorterThanPaused(source: String, rows: Int, rowsRead: Int)
     /// A row read without its label column (`CSVSource.readWithoutLabelColumn`) whose
     /// fields are not those a saved model reads (`problem`, in words).
     case unlabelledRowMismatch(at: DataLocation, problem: String)
@@ -168,6 +172,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at): the line is longer than \(limit) bytes; is this a text file?"
         case .emptyStream(let source):
             return "\(source): there are no samples in it."
+        case .shorterThanPaused(let source, let rows, let rowsRead):
+            return "\(source): the file has \(rows) rows, fewer than the \(rowsRead) the paused stream had read from it: is it the file the stream paused on? (a new file of rows goes on with --source)"
         case .columnMoved(let at, let name, let field, let learnedField, let learned):
             let names = learned.prefix(12).map { "'\($0)'" }.joined(separator: ", ") + (learned.count > 12 ? ", …" : "")
             return "\(at): the column '\(name)' is field \(field + 1) here but was field \(learnedField + 1) in the data "

@@ -371,6 +371,7 @@ public final class CSVSource: BatchSource {
             guard let blank = try nextLine({ line in isBlank(line) }) else { break }
             if !blank { left -= 1 }
         }
+        if left > 0 { throw .shorterThanPaused(source: name, rows: position.rowsRead - left, rowsRead: position.rowsRead) }
         rowsRead = position.rowsRead - left
     }
 
