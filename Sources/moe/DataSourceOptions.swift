@@ -234,10 +234,11 @@ struct DataSourceOptions: ParsableArguments {
     /// labels handed to `body` mean nothing.
     func forEachBatch(
         for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
-        rowsLackLabels: Bool = false, _ body: (Matrix, [Int]) -> Void
+        rowsLackLabels: Bool = false, warn: (String) -> Void = { _ in }, _ body: (Matrix, [Int]) -> Void
     ) throws(CommandFailure) -> (name: String, labels: LabelMap, columnName: (Int) -> String?) {
         var stream: any BatchSource
         var columnName: (Int) -> String? = { _ in nil }
+        var csvRead: CSVSource?
         let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
         switch parsedSource! {
         case .fashionMNIST:
@@ -257,6 +258,7 @@ struct DataSourceOptions: ParsableArguments {
             }
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
             columnName = csv.columnName(ofFeature:)
+            csvRead = csv
             stream = csv
         case .standardInput:
             let (readFormat, text, imputation) = columns(of: checkpoint)
@@ -266,6 +268,7 @@ struct DataSourceOptions: ParsableArguments {
             }
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
             columnName = csv.columnName(ofFeature:)
+            csvRead = csv
             stream = csv
         case let .idx(images, labels):
             stream = try failingClearly {
@@ -275,6 +278,11 @@ struct DataSourceOptions: ParsableArguments {
         }
         try failingClearly {
             while let batch = try stream.next() { body(batch.features, batch.labels) }
+        }
+        if let unseen = csvRead?.unseenText, unseen.count > 0, let csv = csvRead {
+            let shown = unseen.examples.map { "'\($0.value)' in \(csv.fieldName($0.column))" }.joined(separator: ", ")
+            warn("\(unseen.count) text value\(unseen.count == 1 ? "" : "s") the learner never saw (\(shown)\(unseen.more ? ", …" : "")) "
+                + "read as missing: it has no indicator for \(unseen.count == 1 ? "it" : "them")")
         }
         return (stream.name, stream.labelMap, columnName)
     }

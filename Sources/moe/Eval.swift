@@ -104,7 +104,8 @@ struct Eval: ParsableCommand {
         // a split left out of the training rows) is scored as errors and named; a label
         // that is a mistake (the wrong label column) shows as many unknown labels, named.
         let counted = unknownLabels == .count || data.parsedSource == .fashionMNIST
-        let (dataName, labelMap, columnName) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: counted) { features, labels in
+        let (dataName, labelMap, columnName) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: counted,
+                                                                     warn: console.warn) { features, labels in
             let predicted: [Int]
             if let learner {
                 let both = learner.predictWithBothScores(features)

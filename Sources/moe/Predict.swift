@@ -106,7 +106,7 @@ struct Predict: ParsableCommand {
         let dataName: String
         var columnName: (Int) -> String? = { _ in nil }
         do {
-            (dataName, columnName) = try eachBatch(model: model, checkpoint: loaded, file: file) { features in
+            (dataName, columnName) = try eachBatch(model: model, checkpoint: loaded, file: file, warn: console.warn) { features in
                 let (answers, weights) = scores ? scored(features) : (predict(features), nil)
                 if scaler != nil { means.add(features) }
                 var text = ""
@@ -145,12 +145,12 @@ struct Predict: ParsableCommand {
 extension Predict {
     /// Calls `body` with every batch of rows to predict: the CSV rows of `--source`, or the
     /// images of `--images`; returns the data's name and how it names a feature's column.
-    func eachBatch(model: MixtureOfExperts, checkpoint: Checkpoint, file: String, _ body: (Matrix) -> Void)
+    func eachBatch(model: MixtureOfExperts, checkpoint: Checkpoint, file: String, warn: (String) -> Void, _ body: (Matrix) -> Void)
         throws(CommandFailure) -> (name: String, columnName: (Int) -> String?)
     {
         guard let images else {
             let (name, _, columnName) = try data.forEachBatch(for: model, of: checkpoint, file: file, unknownLabels: true,
-                                                              rowsLackLabels: !labelled) { features, _ in body(features) }
+                                                              rowsLackLabels: !labelled, warn: warn) { features, _ in body(features) }
             return (name, columnName)
         }
         let source = try failingClearly { try IDXSource(images: images, batchSize: 4096, inputWidth: model.inputWidth) }

@@ -524,7 +524,7 @@ struct DataCSVTests {
             }
             #expect(block(2).allSatisfy { $0 == 0 } && block(3).allSatisfy { $0 == 0 }, "a missing value sets no indicator")
             #expect(dataset.features[0, 0] == 1 && dataset.features[0, 17] == 2 && dataset.features[4, 17] == 12)
-            // Beyond a column's own indicators, and for a model reading a file, values share one.
+            // Beyond a column's own indicators values share one.
             let many = (0..<20).map { "\($0),v\($0),0" }.joined(separator: "\n") + "\n"
             let manyPath = dir.path("many.csv")
             try writeText(many, to: manyPath)
@@ -538,8 +538,18 @@ struct DataCSVTests {
             var reading = try CSVSource(path: manyPath, format: CSVFormat(labelColumn: .last, textIndicators: 4),
                                         text: CSVTextLayout(columns: [1], values: [["v2"]]), learnsColumns: false)
             let frozen = try Dataset(reading: &reading)
-            #expect(frozen.features[2, 1] == 1 && frozen.features[0, 1 + CSVFormat.indicator(of: "v0", among: 4)] == 1)
+            // A model reading a file: a value it learned reads as itself; one it never saw,
+            // in a column whose values all had their own indicators, as a missing mark (no
+            // shared indicator learned anything there), counted.
+            #expect(frozen.features[2, 1] == 1 && (1...4).allSatisfy { frozen.features[0, $0] == 0 })
+            #expect(reading.unseenText.count == 19 && reading.unseenText.examples.count == 5 && reading.unseenText.more)
             #expect(reading.position.textValues == [["v2"]])
+            // In a column that had more values than indicators, one never seen shares one, as
+            // the learned values beyond the column's own did.
+            var full = try CSVSource(path: manyPath, format: CSVFormat(labelColumn: .last, textIndicators: 4),
+                                     text: CSVTextLayout(columns: [1], values: [["v0", "v1", "v2", "v3"]]), learnsColumns: false)
+            let shared = try Dataset(reading: &full)
+            #expect(shared.features[7, 1 + CSVFormat.indicator(of: "v7", among: 4)] == 1 && full.unseenText.count == 0)
             // A model's reader knows its row width before the first row: a row of another
             // width is named against the saved model, not against "earlier rows".
             let shortPath = dir.path("short.csv")

@@ -165,6 +165,30 @@ struct PredictCommandTests {
         }
     }
 
+    @Test("a text value the learner never saw reads as missing, with a warning naming it, not as a value it learned")
+    func unseenTextValues() throws {
+        try withTemporaryDirectory { dir in
+            let train = dir.path("train.csv"), model = dir.path("m.h5")
+            try Self.write(Self.rows(600, seed: 21, labels: ["a", "b", "c"], order: [0, 1, 2, 3]), header: ["x", "y", "colour", "kind"], to: train)
+            let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--label-column", "kind", "--hidden", "16", "--save", model])
+            #expect(s.status == 0, "\(s.error)")
+            let held = Self.rows(120, seed: 22, labels: ["a", "b", "c"], order: [0, 1, 2])
+            let answers = { (colour: String, name: String) throws -> (lines: [String], error: String) in
+                let path = dir.path(name)
+                try Self.write(held.map { [$0[0], $0[1], colour] }, header: ["x", "y", "colour"], to: path)
+                let p = MoeProcess.run(["predict", model, "--source", "csv:" + path])
+                #expect(p.status == 0, "\(p.error)")
+                return (p.output.split(separator: "\n").map(String.init), p.error)
+            }
+            let purple = try answers("purple", "purple.csv"), missing = try answers("", "missing.csv"), green = try answers("green", "green.csv")
+            #expect(purple.lines.count == 120 && purple.lines == missing.lines, "an unseen value must read as a missing one")
+            #expect(purple.error.contains("warning: 120 text values the learner never saw ('purple' in 'colour') read as missing"), "\(purple.error)")
+            #expect(!missing.error.contains("never saw") && !green.error.contains("never saw"), "\(missing.error)\(green.error)")
+            // A value it learned still reads as itself.
+            #expect(green.lines != missing.lines)
+        }
+    }
+
     @Test("a labelled file without --labelled, a bad row and bad options are refused by name; no half file is left")
     func refusals() throws {
         try withTemporaryDirectory { dir in

@@ -249,6 +249,12 @@ public final class CSVSource: BatchSource {
     /// column's indicators, a missing value's indicator, or before the width is fixed.
     public func columnName(ofFeature feature: Int) -> String? {
         guard let field = numericFieldOf[feature] else { return nil }
+        return fieldName(field)
+    }
+
+    /// A field (0-based, as this source reads its rows) as the user's file names it: its
+    /// header name in quotes, else `column N`.
+    public func fieldName(_ field: Int) -> String {
         if let header, field < header.count { return "'\(header[field])'" }
         var place = field
         if let missingLabel, let at = missingLabel.field, field > at { place -= 1 }
@@ -816,16 +822,44 @@ public final class CSVSource: BatchSource {
     }
 
     /// The indicator of `value` in text column `column`: its own (a new value gets the next
-    /// free one while the column has one and values are learned), or a shared one.
-    private func indicator(of value: String, column: Int) -> Int {
+    /// free one while the column has one and values are learned), or a shared one; nil for
+    /// a value a saved model never saw in a column whose values all had their own
+    /// indicators: no shared indicator learned anything there, and the hashed one is a
+    /// learned value's (`purple` was read as `green`, with a score of 1). It sets none,
+    /// as a missing mark, and is counted in ``unseenText``.
+    private func indicator(of value: String, column: Int) -> Int? {
         if let own = indicatorOf[column][value] { return own }
-        if learnsColumns && ownValues[column].count < format.textIndicators {
+        if ownValues[column].count < format.textIndicators {
+            guard learnsColumns else {
+                unseenText.count += 1
+                if !unseenText.examples.contains(where: { $0.value == value }) {
+                    if unseenText.examples.count < 5 {
+                        unseenText.examples.append((column: textColumns?[column] ?? column, value: value))
+                    } else {
+                        unseenText.more = true
+                    }
+                }
+                return nil
+            }
             ownValues[column].append(value)
             indicatorOf[column][value] = ownValues[column].count - 1
             return ownValues[column].count - 1
         }
         return CSVFormat.indicator(of: value, among: format.textIndicators)
     }
+
+    /// Text values a saved model never saw (read by a source that does not learn columns,
+    /// as `moe eval` and `moe predict` read): each reads as a missing mark.
+    public struct UnseenText: Sendable {
+        /// Fields holding one (a row with two counts twice).
+        public var count = 0
+        /// The first few distinct ones, with their 0-based field.
+        public var examples: [(column: Int, value: String)] = []
+        /// Whether there were other distinct ones.
+        public var more = false
+    }
+
+    public private(set) var unseenText = UnseenText()
 
     /// The text columns of a first data row: fields that are neither numbers nor missing
     /// marks, and those the rows read ahead show to be text (`textColumnsAhead()`).
@@ -971,7 +1005,7 @@ public final class CSVSource: BatchSource {
                     } catch {
                         return .bad(error)
                     }
-                    if !CSVFormat.missingMarks.contains(value) { values[k + indicator(of: value, column: slot)] = 1 }
+                    if !CSVFormat.missingMarks.contains(value), let j = indicator(of: value, column: slot) { values[k + j] = 1 }
                     k += indicators
                     continue
                 }
