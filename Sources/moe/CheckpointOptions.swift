@@ -11,7 +11,8 @@ import MoE
 ///
 /// A bare name (no `/`) means a file in the default folder `Checkpoints/`; a name without
 /// an extension gets `.h5`. So `--save run1` writes `Checkpoints/run1.h5`, and
-/// `moe eval run1` reads it back. A path that exists as typed is always used as typed.
+/// `moe eval run1` reads it back. A path that exists as typed is used as typed, unless the
+/// saving rule resolves it to another existing file: then it names two, and is refused.
 enum CheckpointPath {
     /// The default folder, relative to the working directory.
     static let defaultFolder = "Checkpoints"

@@ -16,8 +16,9 @@ final class Interrupts {
     let request = StopRequest()
     private let sources: [any DispatchSourceSignal]
 
-    /// Starts catching SIGINT and SIGTERM; `announce` is told of the first one.
-    init(announce: @escaping @Sendable (String) -> Void) {
+    /// Starts catching SIGINT and SIGTERM; `announce` is told of the first one, and
+    /// whether the stream is saved (`saves`: a checkpoint path was given).
+    init(saves: Bool, announce: @escaping @Sendable (String) -> Void) {
         let request = self.request
         sources = [SIGINT, SIGTERM].map { number in
             // The signal is taken from its default action and delivered to a queue.
@@ -31,7 +32,9 @@ final class Interrupts {
                     return
                 }
                 request.request(number)
-                announce("\(Self.name(number)): finishing the batch being learned, then saving; \(Self.name(number)) again stops at once")
+                let signalName = number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
+                announce("\(Self.name(number)): finishing the batch being learned, then "
+                    + (saves ? "saving" : "stopping (nothing is saved without --save)") + "; a second \(signalName) stops at once")
             }
             source.resume()
             return source

@@ -225,7 +225,7 @@ struct Stream: ParsableCommand {
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
         let loaded = ContinuousClock.now
         console.say(describe(driver))
-        let interrupts = Interrupts { console.warn($0) }
+        let interrupts = Interrupts(saves: policy.path != nil) { console.warn($0) }
         let stop = StopCondition(experiences: stopAfter, batches: stopAfterBatches, request: interrupts.request)
         let outcome = try failingClearly {
             do {

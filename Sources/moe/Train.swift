@@ -113,7 +113,7 @@ struct Train: ParsableCommand {
         let s = learner.settings
         console.say("MLP \(learner.sizesText) (\(learner.model.parameterCount) parameters), Adam, batch \(driver.source.batchSize), seed \(s.seed), \(s.trainingSamples) training samples; BLAS kernel \(BLAS.info.kernel)")
         var outcome = RunOutcome.finished
-        let interrupts = Interrupts { console.warn($0) }
+        let interrupts = Interrupts(saves: policy.path != nil) { console.warn($0) }
         if learner.completedEpochs < epochs {
             let stop = StopCondition(batches: stopAfterSteps, request: interrupts.request)
             outcome = try failingClearly { try driver.run(until: stop) }
