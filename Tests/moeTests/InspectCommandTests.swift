@@ -223,10 +223,10 @@ struct InspectCommandTests {
                 let text = MoeProcess.run(["inspect", model])
                 #expect(text.status == 0, "\(text.error)")
                 let lines = text.output.split(separator: "\n").map(String.init)
-                // The outline comes before the sections' listing, where a first screen shows it.
+                // The outline comes before the parameters' list, where a first screen shows it.
                 let start = try #require(lines.firstIndex { $0.hasPrefix("learner: 600 first-visit samples, prequential accuracy 0.") }, "\(text.output)")
                 #expect(lines[start].hasSuffix(", 500 rows in the replay buffer"), "\(lines[start])")
-                #expect(start < lines.firstIndex(of: "  /model/")!)
+                #expect(start < lines.firstIndex { $0.hasPrefix("parameters: ") }!)
                 let slot = try #require(lines.first { $0.hasPrefix("  slot 0 (trunk): answered by the ") }, "\(text.output)")
                 #expect(slot.hasSuffix("classes alpha, beta, gamma"), "\(slot)")
                 #expect(lines.contains { $0.hasPrefix("  scores: calibrated with a temperature of ") }, "\(text.output)")

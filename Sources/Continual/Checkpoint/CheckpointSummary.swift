@@ -63,14 +63,15 @@ public struct CheckpointSummary: Sendable, Equatable, Codable, CustomStringConve
 
     public var description: String { description(before: nil) }
 
-    /// The readable text with `block` (say, a learner's outline) between the counts and
-    /// the sections' outline, where the first screen shows it.
+    /// The readable text with `block` (say, a learner's outline) after the metadata and the
+    /// trunk, before the parameters' list, where the first screen shows it.
     public func description(before block: String?) -> String {
         var lines: [String] = []
         lines.append("checkpoint \(file.map { "'\($0)'" } ?? "(in memory)"): format version \(formatVersion), library \(libraryVersion), created \(created)")
         if let signer { lines.append("signed by key \(signer) (signature verified)") }
         if !note.isEmpty { lines.append("description: \(note)") }
         lines.append("trunk: " + trunkLayers.joined(separator: " -> "))
+        if let block { lines.append(block) }
         lines.append("parameters: \(trainableParameterCount + frozenParameterCount) scalars, \(trainableParameterCount) trainable, \(frozenParameterCount) frozen")
         let width = parameters.map(\.path.count).max() ?? 0
         for entry in parameters {
@@ -89,7 +90,6 @@ public struct CheckpointSummary: Sendable, Equatable, Codable, CustomStringConve
             let counters = trainingCounters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             lines.append("training: " + (counters + generators.map { "generator \($0)" }).joined(separator: ", "))
         }
-        if let block { lines.append(block) }
         for entry in sections {
             switch entry.kind {
             case "group": lines.append("  \(entry.path)/")
