@@ -242,9 +242,10 @@ struct SuiteRunner {
         }
         var quality = ScoreQuality()
         if let scenario = driver.scenario {
+            let ready = trained.snapshot()
             for e in scenario.experiences.indices {
                 let set = scenario.testSet(experience: e)
-                Self.score(trained, features: set.features, labels: set.labels, into: &quality)
+                Self.score(ready, features: set.features, labels: set.labels, into: &quality)
             }
         }
         return SuiteRow(
@@ -272,7 +273,7 @@ struct SuiteRunner {
         let phases = PhaseFigures(driver)
         let accuracy = trained.accuracy(features: test.features, labels: test.labels)
         var quality = ScoreQuality()
-        Self.score(trained, features: test.features, labels: test.labels, into: &quality)
+        Self.score(trained.snapshot(), features: test.features, labels: test.labels, into: &quality)
         return SuiteRow(
             stream: stream.label, path: .csv, learner: learner, accuracy: accuracy, forgetting: nil, backwardTransfer: nil,
             taskIncrementalAccuracy: nil, prequentialAccuracy: trained.prequential.accuracy,
@@ -282,9 +283,9 @@ struct SuiteRunner {
             phaseSeconds: phases.seconds, phaseFlops: phases.flops)
     }
 
-    /// Adds the learner's served (calibrated) scores of the rows to `quality`, in chunks.
-    static func score(_ learner: Learner, features: Matrix, labels: [Int], into quality: inout ScoreQuality, chunk: Int = 2048) {
-        let ready = learner.snapshot()
+    /// Adds the served (calibrated) scores of the rows to `quality`, in chunks, from a
+    /// learner made ready to predict (``Learner/snapshot()``, taken once by the caller).
+    static func score(_ ready: Learner, features: Matrix, labels: [Int], into quality: inout ScoreQuality, chunk: Int = 2048) {
         var start = 0
         while start < features.rows {
             let end = min(start + chunk, features.rows)
