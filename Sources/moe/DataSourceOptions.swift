@@ -240,6 +240,13 @@ struct DataSourceOptions: ParsableArguments {
         var columnName: (Int) -> String? = { _ in nil }
         var csvRead: CSVSource?
         let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
+        // The saved learner reads the columns it learned from: other columns left out would
+        // shift every feature after them (an evaluation that was answered without a word).
+        if ignoreColumns != nil, let saved = checkpoint.csvColumns?.format.ignoredColumns, Set(saved) != Set(ignoredColumns) {
+            let shown = { (list: [String]) in list.isEmpty ? "none" : list.joined(separator: ",") }
+            throw CommandFailure("--ignore-columns \(shown(ignoredColumns)) differs from the columns checkpoint '\(file)' learned without (\(shown(saved))): "
+                + "it reads the columns it learned from; drop the option")
+        }
         switch parsedSource! {
         case .fashionMNIST:
             let test = try failingClearly { try FashionMNIST.load(split: .test, directory: folder) }

@@ -111,6 +111,22 @@ struct KeepingWhatUsersHaveTests {
         }
     }
 
+    @Test("moe eval refuses --ignore-columns other than the learner's, and takes the same ones")
+    func evalKeepsTheLearnedColumns() throws {
+        try withTemporaryDirectory { dir in
+            let rows = dir.path("rows.csv"), model = dir.path("m.h5")
+            try Self.writeRows(400, seed: 6, to: rows)
+            let s = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8",
+                                    "--ignore-columns", "3", "--save", model])
+            #expect(s.status == 0, "\(s.error)")
+            let other = MoeProcess.run(["eval", model, "--source", "csv:" + rows, "--ignore-columns", "1"])
+            #expect(other.status == 1)
+            #expect(other.error.contains("--ignore-columns 1 differs from the columns checkpoint '\(model)' learned without (3)"), "\(other.error)")
+            #expect(MoeProcess.run(["eval", model, "--source", "csv:" + rows, "--ignore-columns", "3"]).status == 0)
+            #expect(MoeProcess.run(["eval", model, "--source", "csv:" + rows]).status == 0)
+        }
+    }
+
     @Test("a paused stream resumed on a file shorter than what it had read is refused, the checkpoint kept")
     func resumeOnAShorterFile() throws {
         try withTemporaryDirectory { dir in
