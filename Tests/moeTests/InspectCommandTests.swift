@@ -235,7 +235,7 @@ struct InspectCommandTests {
                 // Two numbers, the gaps' indicator and the text column's indicators.
                 let width = try #require(learner["input_features"] as? Int)
                 #expect(width > 4 && learner["scaled_features"] as? Int ?? 0 > 2)
-                #expect(lines[start + 1].hasPrefix("  inputs: \(width) features, scaled online ("), "\(text.output)")
+                #expect(lines[start + 1].hasPrefix("  inputs: \(width) features, scaled online"), "\(text.output)")
                 let slots = try #require(learner["slots"] as? [[String: Any]])
                 #expect(slots.count == 1 && slots[0]["classes"] as? [String] == labels && slots[0]["part"] as? String == "trunk")
                 #expect(learner["samples_seen"] as? Int == 600 && learner["replay_rows"] as? Int == 500)

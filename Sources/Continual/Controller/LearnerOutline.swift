@@ -48,8 +48,10 @@ public struct LearnerOutline: Sendable, Equatable, Codable, CustomStringConverti
         var lines = ["learner: \(samplesSeen) first-visit samples, prequential accuracy "
             + (prequentialAccuracy.map { String(format: "%.4f", $0) } ?? "none yet")
             + ", \(replayRows) rows in the replay buffer"]
-        lines.append("  inputs: " + (scaledFeatures.map { "\(inputFeatures) features, scaled online (\($0) vary; the others are passed as they come)" }
-            ?? "\(inputFeatures) features, used as they come"))
+        lines.append("  inputs: " + (scaledFeatures.map { varying in
+            "\(inputFeatures) features, scaled online"
+                + (varying < inputFeatures ? " (\(varying) vary; the others are passed as they come)" : "")
+        } ?? "\(inputFeatures) features, used as they come"))
         lines.append("  gate head: \(gateHead)")
         for s in slots {
             let shown = s.classes.prefix(12).joined(separator: ", ") + (s.classes.count > 12 ? " and \(s.classes.count - 12) more" : "")
