@@ -25,7 +25,8 @@ final class LineReader {
     private var end = 0        // one past the last valid byte
     private var scanned = 0    // bytes in start..<scanned hold no newline
     private var returnsScanned = 0  // bytes in start..<returnsScanned hold no lone CR outside quotes
-    private var quotes = 0     // double quotes in start..<returnsScanned
+    private var quotesCounted = 0   // quotes are counted in start..<quotesCounted
+    private var quotes = 0     // double quotes in start..<quotesCounted
     private var atEnd = false
 
     init(file: GzipFile, chunkSize: Int = 1 << 18, maxLineLength: Int = 1 << 26) {
@@ -64,22 +65,24 @@ final class LineReader {
     /// The first CR in the unread bytes before `limit` (a newline, or the end of the bytes
     /// read) that ends a line: not followed by LF, and after an even number of quotes on
     /// its line. A CR that is the last byte read waits for the next one (it may be a
-    /// CRLF's), unless the file ends there.
+    /// CRLF's), unless the file ends there. Quotes are counted only up to a lone CR, so a
+    /// CRLF file's lines are not scanned byte by byte.
     private func loneReturn(base: UnsafeMutablePointer<UInt8>, before limit: Int) -> Int? {
         let cr = UInt8(ascii: "\r")
         var from = max(returnsScanned, start)
         while from < limit, let hit = memchr(base + from, Int32(cr), limit - from) {
             let at = hit.assumingMemoryBound(to: UInt8.self) - base
-            quotes += quoteCount(base, from, at)
             if at + 1 == end && !atEnd {
                 returnsScanned = at
                 return nil
             }
-            if quotes % 2 == 0 && (at + 1 == end || base[at + 1] != UInt8(ascii: "\n")) { return at }
             from = at + 1
+            // A CRLF ends its line whatever the quotes.
+            if at + 1 < end && base[at + 1] == UInt8(ascii: "\n") { continue }
+            quotes += quoteCount(base, max(quotesCounted, start), at)
+            quotesCounted = at
+            if quotes % 2 == 0 { return at }
         }
-        // Past the last CR: the quotes there count only while the line goes on.
-        if limit == end && from < limit { quotes += quoteCount(base, from, limit) }
         returnsScanned = max(from, limit)
         return nil
     }
@@ -105,6 +108,7 @@ final class LineReader {
         start = next
         scanned = next
         returnsScanned = next
+        quotesCounted = next
         quotes = 0
         return try body(UnsafeBufferPointer(start: base + first, count: last - first))
     }
@@ -117,6 +121,7 @@ final class LineReader {
             if pending > 0 { storage.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: pending) }
             scanned -= start
             returnsScanned -= start
+            quotesCounted -= start
             end = pending
             start = 0
         }
