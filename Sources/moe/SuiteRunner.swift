@@ -271,9 +271,10 @@ struct SuiteRunner {
         let test = try failingClearly { try CSV.load(path: files.test, format: CSVFormat(labelColumn: .last)) }
         let trained = driver.learner!
         let phases = PhaseFigures(driver)
-        let accuracy = trained.accuracy(features: test.features, labels: test.labels)
+        // One pass over the test rows gives the classes (the accuracy) and their scores.
         var quality = ScoreQuality()
-        Self.score(trained.snapshot(), features: test.features, labels: test.labels, into: &quality)
+        let correct = Self.score(trained.snapshot(), features: test.features, labels: test.labels, into: &quality)
+        let accuracy = test.features.rows > 0 ? Double(correct) / Double(test.features.rows) : 0
         return SuiteRow(
             stream: stream.label, path: .csv, learner: learner, accuracy: accuracy, forgetting: nil, backwardTransfer: nil,
             taskIncrementalAccuracy: nil, prequentialAccuracy: trained.prequential.accuracy,
@@ -284,16 +285,21 @@ struct SuiteRunner {
     }
 
     /// Adds the served (calibrated) scores of the rows to `quality`, in chunks, from a
-    /// learner made ready to predict (``Learner/snapshot()``, taken once by the caller).
-    static func score(_ ready: Learner, features: Matrix, labels: [Int], into quality: inout ScoreQuality, chunk: Int = 2048) {
-        var start = 0
+    /// learner made ready to predict (``Learner/snapshot()``, taken once by the caller);
+    /// returns how many rows its classes got right (a label it has no class for is wrong,
+    /// as `Learner.accuracy(features:labels:)` counts it).
+    @discardableResult
+    static func score(_ ready: Learner, features: Matrix, labels: [Int], into quality: inout ScoreQuality, chunk: Int = 2048) -> Int {
+        var start = 0, correct = 0
         while start < features.rows {
             let end = min(start + chunk, features.rows)
             let rows = features.rows(start..<end)
             let (classes, scores) = ready.predictWithScores(rows)
             quality.add(scores: scores, labels: Array(labels[start..<end]), predicted: classes)
+            for (i, p) in classes.enumerated() where p == labels[start + i] { correct += 1 }
             start = end
         }
+        return correct
     }
 
     /// Writes the stream's training rows, in the order the scenario streams them (every
