@@ -445,6 +445,39 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a label that marks a missing value is refused with its line and column, or skipped; '-' and 'None' are classes")
+    func missingLabels() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("m.csv")
+            for mark in ["?", "NA", "NaN", "null"] {
+                // Among names, among class numbers, and as the first label of all.
+                for (first, second) in [("cat", "dog"), ("1", "2"), (mark, "dog")] {
+                    try writeText("\(first),1\n\(second),2\n\(mark),3\n", to: path)
+                    let line = first == mark ? 1 : 3
+                    guard case .invalidLabel(let location, let label, let reason)? = dataError({ _ = try CSV.load(path: path) }) else {
+                        Issue.record("the label '\(mark)' after '\(first)' was accepted")
+                        continue
+                    }
+                    #expect(location == DataLocation(source: path, line: line, column: 1) && label == mark)
+                    #expect(reason.contains("marks a missing label") && reason.contains("--skip-bad-rows"))
+                }
+            }
+            // Skipped and counted as bad labels.
+            try writeText("cat,1\n?,2\ndog,3\nNA,4\n", to: path)
+            var source = try CSVSource(path: path, badRows: .skip)
+            let dataset = try Dataset(reading: &source)
+            #expect(dataset.labels == [0, 1] && source.position.skipped.badLabel == 2)
+            // Promoter genes' classes are '+' and '-'; 'None' is an answer.
+            try writeText("+,1\n-,2\nNone,3\n", to: path)
+            var signs = try CSVSource(path: path)
+            #expect(try Dataset(reading: &signs).labels == [0, 1, 2] && signs.labelMap.names == ["+", "-", "None"])
+            // A class a learner already has keeps its rows, whatever its name (learned before).
+            var learned = LabelMap(learning: .names)
+            let old = try learned.classIndex(of: "NA", at: DataLocation(source: "checkpoint"))
+            #expect(try learned.classIndex(of: "NA", at: DataLocation(source: path, line: 1), refusingMissingMarks: true) == old)
+        }
+    }
+
     @Test("skipping bad rows counts them by reason")
     func skipBadRows() throws {
         try withTemporaryDirectory { dir in

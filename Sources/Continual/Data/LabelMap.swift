@@ -154,14 +154,31 @@ public struct LabelMap: Equatable, Sendable, Codable {
         return labels
     }
 
+    /// Labels that mark a missing label in a file (`?`, `NA`, `NaN`, `null`): a row with
+    /// one has no class to learn or score. Fewer than ``CSVFormat/missingMarks``, which
+    /// mark missing features: `-` is a class of promoter gene sequences (`+` and `-`), and
+    /// `None` a plausible answer.
+    public static let missingMarks: Set<String> = ["?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL"]
+
     /// The class index of the raw label `text`, adding a class to a learned map.
-    /// `location` names the row in errors.
-    public mutating func classIndex(of text: String, at location: DataLocation) throws(DataError) -> Int {
+    /// `location` names the row in errors. With `refusingMissingMarks`, a label of
+    /// ``missingMarks`` that is not already a class is refused as a missing label.
+    public mutating func classIndex(of text: String, at location: DataLocation,
+                                    refusingMissingMarks: Bool = false) throws(DataError) -> Int {
         let label = text.trimmingSpaces
-        if kind == nil { kind = Self.integerValue(label) != nil ? .integers : .names }
+        func refuseMissing() throws(DataError) {
+            guard refusingMissingMarks, Self.missingMarks.contains(label) else { return }
+            throw .invalidLabel(at: location, label: label, reason: "it marks a missing label, and a row without its class can be neither "
+                                + "learned nor scored: remove such rows (moe stream skips them with --skip-bad-rows)")
+        }
+        if kind == nil {
+            try refuseMissing()
+            kind = Self.integerValue(label) != nil ? .integers : .names
+        }
         switch kind! {
         case .names:
             if let index = lookup[label] { return index }
+            try refuseMissing()
             if isDeclared {
                 throw .labelOutOfRange(at: location, label: label, declared: Self.summary(names))
             }
@@ -176,6 +193,7 @@ public struct LabelMap: Equatable, Sendable, Codable {
             // A row without its label is not a text label among class numbers.
             guard !label.isEmpty else { throw .invalidLabel(at: location, label: label, reason: "it is empty") }
             guard let value = Self.integerValue(label) else {
+                try refuseMissing()
                 throw .invalidLabel(at: location, label: label,
                                     reason: isDeclared ? "the declared classes are the integers 0..<\(classCount)"
                                         : "earlier labels were class numbers, and a stream keeps the kind of label it began with: give this row a class number too, or every row a name (is it the label column? --label-column names it)")

@@ -1028,7 +1028,7 @@ public final class CSVSource: BatchSource {
         do {
             let label = try map.classIndex(
                 of: parser.validText(labelIndex, in: line, lineNumber: lineNumber),
-                at: DataLocation(source: name, line: lineNumber, column: labelIndex + 1))
+                at: DataLocation(source: name, line: lineNumber, column: labelIndex + 1), refusingMissingMarks: true)
             labelMap = map
             if imputation != nil && learnsColumns { accumulate(values) }
             if countedRows < Self.countingRows { watchCounting(values) }
