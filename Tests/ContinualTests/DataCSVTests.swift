@@ -478,6 +478,38 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a paused CSV stream keeps a digest of the rows it read: other rows refuse the resume; blank lines and old positions do not")
+    func rowsDigest() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("d.csv")
+            let rows = (0..<10).map { "\($0 % 3),\($0),\($0 * 2)" }
+            try writeText(rows.joined(separator: "\n") + "\n", to: path)
+            let source = try CSVSource(path: path, batchSize: 4)
+            _ = try source.next()
+            let position = source.position
+            #expect(position.rowsRead == 4 && position.rowsDigest?.count == 16)
+            // The same rows with blank lines among them and rows after them: resumed.
+            try writeText(rows[0..<2].joined(separator: "\n") + "\n\n  \n" + rows[2...].joined(separator: "\n") + "\n5,5,5\n", to: path)
+            var same = try CSVSource(path: path, batchSize: 4)
+            try same.resume(from: position)
+            #expect(try drain(&same).flatMap(\.labels) == [1, 2, 0, 1, 2, 0, 5])
+            // One field of the rows read changed: refused, naming the file and the rows.
+            var edited = rows
+            edited[3] = "0,3,7"
+            try writeText(edited.joined(separator: "\n") + "\n", to: path)
+            let other = try CSVSource(path: path, batchSize: 4)
+            #expect(dataError { try other.resume(from: position) } == .otherRowsThanPaused(source: path, rowsRead: 4))
+            #expect(DataError.otherRowsThanPaused(source: path, rowsRead: 4).description
+                .contains("\(path): the file's first 4 rows are not the rows the paused stream read from it"))
+            // A position saved before the digest existed is not checked.
+            var old = position
+            old.rowsDigest = nil
+            var unchecked = try CSVSource(path: path, batchSize: 4)
+            try unchecked.resume(from: old)
+            #expect(try drain(&unchecked).count == 2)
+        }
+    }
+
     @Test("skipping bad rows counts them by reason")
     func skipBadRows() throws {
         try withTemporaryDirectory { dir in

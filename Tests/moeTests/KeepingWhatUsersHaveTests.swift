@@ -144,6 +144,29 @@ struct KeepingWhatUsersHaveTests {
         }
     }
 
+    @Test("a paused stream resumed on a file whose first rows are other rows is refused; rows appended since are learned")
+    func resumeOnOtherRows() throws {
+        try withTemporaryDirectory { dir in
+            let rows = dir.path("live.csv"), model = dir.path("live.h5")
+            try Self.writeRows(1000, seed: 5, to: rows)
+            let paused = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8",
+                                         "--save", model, "--stop-after-batches", "2"])
+            #expect(paused.status == 0, "\(paused.error)")
+            let saved = try Data(contentsOf: URL(fileURLWithPath: model))
+            // As long, but other rows: before, the stream skipped 256 rows it never saw.
+            try Self.writeRows(1000, seed: 6, to: rows)
+            let other = MoeProcess.run(["stream", "--resume", model])
+            #expect(other.status == 1)
+            #expect(other.error.contains("live.csv: the file's first 256 rows are not the rows the paused stream read from it"), "\(other.error)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == saved)
+            // The same rows with more after them (a file that grows): resumed.
+            try Self.writeRows(1200, seed: 5, to: rows)
+            let grown = MoeProcess.run(["stream", "--resume", model, "--json"])
+            #expect(grown.status == 0, "\(grown.error)")
+            #expect(MoeProcess.json(grown)?["samples"] as? Int == 1200, "\(grown.output)")
+        }
+    }
+
     @Test("an interrupt ends the batch, saves the stream as a pause and exits 130; resumed, it ends as a stream never interrupted")
     func interruptSavesAndResumes() throws {
         try withTemporaryDirectory { dir in

@@ -89,6 +89,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// or the same one cut short (rows the learner never saw would otherwise be taken as
     /// learned, and the stream would end without a word).
     case shorterThanPaused(source: String, rows: Int, rowsRead: Int)
+    /// A paused CSV stream resumed on its path whose first `rowsRead` data rows are not
+    /// the rows it read (their digest differs): the file was replaced or edited, and the
+    /// rows after them are not the rows that followed.
+    case otherRowsThanPaused(source: String, rowsRead: Int)
     /// A row read without its label column (`CSVSource.readWithoutLabelColumn`) whose
     /// fields are not those a saved model reads (`problem`, in words).
     case unlabelledRowMismatch(at: DataLocation, problem: String)
@@ -172,6 +176,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at): the line is longer than \(limit) bytes; is this a text file?"
         case .emptyStream(let source):
             return "\(source): there are no samples in it."
+        case .otherRowsThanPaused(let source, let rowsRead):
+            return "\(source): the file's first \(rowsRead) rows are not the rows the paused stream read from it (their digest differs): was it replaced or edited since? Resumed, the stream would skip rows it never learned (a new file of rows goes on with --source)"
         case .shorterThanPaused(let source, let rows, let rowsRead):
             return "\(source): the file has \(rows) rows, fewer than the \(rowsRead) the paused stream had read from it: is it the file the stream paused on? (a new file of rows goes on with --source)"
         case .columnMoved(let at, let name, let field, let learnedField, let learned):

@@ -137,12 +137,17 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// positions saved before names were kept): `moe eval` and `--resume` refuse a file
     /// whose header puts one of them at another place.
     public var columnNames: [String]?
+    /// A CSV source's digest of the data lines it read (64-bit FNV-1a, 16 hexadecimal
+    /// digits; nil: none read, other sources, and positions saved before it existed): a
+    /// stream resumed on its path refuses a file whose first rows are other rows.
+    public var rowsDigest: String?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
                 separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
-                columnNames: [String]? = nil) {
+                columnNames: [String]? = nil, rowsDigest: String? = nil) {
+        self.rowsDigest = rowsDigest
         self.flaggedColumns = flaggedColumns
         self.columnNames = columnNames
         self.headerFound = headerFound

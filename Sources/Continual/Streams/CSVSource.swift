@@ -76,6 +76,9 @@ public final class CSVSource: BatchSource {
     private var labelIndex = 0
     private var prepared = false
     private var rowsRead = 0
+    /// FNV-1a of the data lines read (``rowsRead`` of them), so that a paused stream
+    /// resumed on its path can tell that the file's first rows are still the rows it read.
+    private var digest = RowsDigest()
     private var samplesDelivered = 0
     private var skipped = SkippedRows()
     private var failure: DataError?
@@ -329,7 +332,8 @@ public final class CSVSource: BatchSource {
                        separatorFound: format.detectsSeparator && separator != "," ? String(separator) : nil,
                        countingColumns: countingColumns.isEmpty ? nil : countingColumns,
                        flaggedColumns: flaggedFields.isEmpty ? nil : flaggedFields,
-                       columnNames: header ?? (headerAbsent ? givenText?.names : nil))
+                       columnNames: header ?? (headerAbsent ? givenText?.names : nil),
+                       rowsDigest: rowsRead > 0 ? digest.hex : nil)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -374,10 +378,18 @@ public final class CSVSource: BatchSource {
         try prepare()
         var left = position.rowsRead
         while left > 0 {
-            guard let blank = try nextLine({ line in isBlank(line) }) else { break }
+            guard let blank = try nextLine({ line in
+                let blank = isBlank(line)
+                if !blank { digest.add(line) }
+                return blank
+            }) else { break }
             if !blank { left -= 1 }
         }
         if left > 0 { throw .shorterThanPaused(source: name, rows: position.rowsRead - left, rowsRead: position.rowsRead) }
+        // Positions saved before the digest existed are not checked.
+        if let saved = position.rowsDigest, saved != digest.hex {
+            throw .otherRowsThanPaused(source: name, rowsRead: position.rowsRead)
+        }
         rowsRead = position.rowsRead - left
     }
 
@@ -502,7 +514,11 @@ public final class CSVSource: BatchSource {
         features.reserveCapacity(batchSize * (inputWidth ?? 0))
         labels.reserveCapacity(batchSize)
         while labels.count < batchSize {
-            guard let row = try nextLine({ (line) throws(DataError) in try parse(line) }) else { break }
+            guard let row = try nextLine({ (line) throws(DataError) in
+                let row = try parse(line)
+                if case .blank = row {} else { digest.add(line) }
+                return row
+            }) else { break }
             switch row {
             case .blank:
                 continue
@@ -1042,4 +1058,27 @@ public final class CSVSource: BatchSource {
 /// True for an empty line or one of spaces and tabs only.
 private func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
     line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+}
+
+/// 64-bit FNV-1a of lines, each followed by a newline byte: a paused stream's record of the
+/// rows it read, checked when it resumes on its path.
+struct RowsDigest: Equatable {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
+        var h = value
+        for byte in line {
+            h ^= UInt64(byte)
+            h &*= 0x0000_0100_0000_01b3
+        }
+        h ^= 0x0a
+        h &*= 0x0000_0100_0000_01b3
+        value = h
+    }
+
+    /// Sixteen hexadecimal digits (JSON numbers do not hold 64 bits).
+    var hex: String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
 }
