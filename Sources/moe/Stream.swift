@@ -197,6 +197,9 @@ struct Stream: ParsableCommand {
         /// Input features whose tails the scaler widened (nil unless
         /// `inputScaling.online.widensTails` is set).
         var widenedFeatures: Int?
+        /// Batches of this run whose rows' means lay, on most features, more than 5
+        /// deviations from those of every row learned before them (other units?).
+        var batchesFarFromLearned: Int
         /// The slots that answer among their classes with their own discriminant
         /// (`LearnerConfiguration.slotHeads`; empty while none does).
         var slotHeads: [Int] = []
@@ -221,7 +224,8 @@ struct Stream: ParsableCommand {
             path: try checkpoints.savePath(), everyBatches: checkpoints.checkpointEvery ?? 0, title: "moe stream",
             signingKey: try keys.signingKey())
         let evaluation = ScenarioEvaluation<Learner>(evaluatesAhead: evaluateAhead), growth = GrowthRecorder<Learner>()
-        let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, StreamLines(console: console)]
+        let lines = StreamLines(console: console)
+        let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, lines]
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
         let loaded = ContinuousClock.now
         console.say(describe(driver))
@@ -236,7 +240,7 @@ struct Stream: ParsableCommand {
             }
         }
         let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)
-        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, console: console, clock: clock)
+        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, lines: lines, console: console, clock: clock)
         if let status = interrupts.exitStatus { throw ExitCode(status) }
     }
 
@@ -377,7 +381,7 @@ struct Stream: ParsableCommand {
     /// Prints the figures, writes the report, emits the JSON line.
     func finish(
         _ driver: StreamDriver<Learner>, outcome: RunOutcome, evaluation: ScenarioEvaluation<Learner>,
-        growth: GrowthRecorder<Learner>, console: Console, clock: RunClock
+        growth: GrowthRecorder<Learner>, lines: StreamLines, console: Console, clock: RunClock
     ) throws {
         guard let learner = driver.learner else { throw CommandFailure("\(driver.source.name): the stream held no samples") }
         let matrix = evaluation.state.classIncremental
@@ -530,6 +534,7 @@ struct Stream: ParsableCommand {
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
             gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing,
             gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }, widenedFeatures: widening?.widenedFeatures.count,
+            batchesFarFromLearned: lines.batchesFarFromLearned,
             slotHeads: learner.model.gate.slotHeads?.answering ?? [],
             slotHeadsFitted: learner.model.gate.slotHeads?.slots ?? []))
     }

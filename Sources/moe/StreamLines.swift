@@ -1,10 +1,12 @@
 import Continual
+import MoE
 import Foundation
 
 /// The progress lines of `moe stream`: a plugin of the driver that prints, at most twice
 /// a second and at the end of each experience, where the stream is; a warning, as soon as
-/// it shows, when a CSV's label column looks like a number rather than a label; and a
-/// warning when a periodic save fails.
+/// it shows, when a CSV's label column looks like a number rather than a label, and when
+/// a batch's rows look like rows in other units than those learned; and a warning when a
+/// periodic save fails.
 final class StreamLines: StreamPlugin {
     typealias L = Learner
 
@@ -12,6 +14,9 @@ final class StreamLines: StreamPlugin {
     private let start = ContinuousClock.now
     private var lastPrint = -1.0
     private var warnedOfLabels = false
+    /// Batches of this run whose rows lay far from those learned before them
+    /// (`StepReport.farFromLearned` above one half).
+    private(set) var batchesFarFromLearned = 0
 
     init(console: Console) { self.console = console }
 
@@ -38,6 +43,16 @@ final class StreamLines: StreamPlugin {
             if Self.labelsLookNumeric(classes: classes, rows: rows) {
                 warnedOfLabels = true
                 console.warn("after \(rows) rows the label column holds \(classes) classes, fewer than two rows each: is it the label? (--label-column first, last, an index or a header name; the stream goes on, slower with every new class)")
+            }
+        }
+        if let share = event.step.farFromLearned, share > 0.5 {
+            batchesFarFromLearned += 1
+            if batchesFarFromLearned == 1 {
+                let last = driver.position.samples, first = last - event.samples + 1
+                console.warn("rows \(first)-\(last) of this run: the means of \(Int((100 * share).rounded()))% of the features lie more than "
+                    + "\(Int(InputScaler.unitsDeviations)) deviations from those of every row learned before them: are they in other units "
+                    + "(pixels 0-255 after [0, 1], mm after m, another export)? The learner reads them through the scaling it fixed on the "
+                    + "first rows, so it learns and answers them poorly; the stream goes on (`batches_far_from_learned` counts such batches)")
             }
         }
         let now = seconds(since: start)

@@ -64,6 +64,33 @@ extension LearnerConfiguration {
 struct LearnerTests {
     func configuration() -> LearnerConfiguration { .small() }
 
+    @Test("a batch whose rows lie far from every row learned before on most features is reported, before it is learned")
+    func farFromLearned() throws {
+        var blobs = Blobs(classes: 3, width: 20, seed: 4)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 3)
+        // Before 256 rows were learned nothing is judged.
+        for _ in 0..<8 {
+            let (x, y) = blobs.batch(32, classes: [0, 1])
+            #expect(try learner.observe(features: x, labels: y).farFromLearned == nil)
+        }
+        // Rows like those learned, a new class among them: near 0.
+        var (x, y) = blobs.batch(64, classes: [0, 1, 2])
+        let like = try #require(try learner.observe(features: x, labels: y).farFromLearned)
+        #expect(like < 0.2)
+        // The same kind of rows in units a thousand times larger: every feature.
+        (x, y) = blobs.batch(64, classes: [0, 1, 2])
+        let scaled = Matrix(rows: x.rows, columns: x.columns, scalars: x.scalars.map { $0 * 1000 })
+        var copy = learner
+        #expect(try copy.observe(features: scaled, labels: y).farFromLearned == 1)
+        // A later pass, and a batch of fewer than 32 rows, are not judged.
+        copy = learner
+        #expect(try copy.observe(features: scaled, labels: y, pass: 1).farFromLearned == nil)
+        copy = learner
+        #expect(try copy.observe(features: scaled.rows(0..<31), labels: Array(y[0..<31])).farFromLearned == nil)
+        // Judged against the rows before it: a batch's own rows do not dilute it.
+        #expect(learner.shareFarFromLearned(scaled) == 1)
+    }
+
     /// A learner that has observed one batch of two blobs, and its checkpoint.
     func learnerAfterOneBatch(seed: UInt64) throws -> (Learner, Checkpoint) {
         var blobs = Blobs(classes: 2, width: 20, seed: seed)

@@ -114,6 +114,39 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("rows in other units than those learned are warned of, mid-stream and in a file a saved learner continues on")
+    func rowsInOtherUnits() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 9)
+            let lines = (0..<1200).map { i in
+                let label = generator.nextInt(below: 2)
+                let unit: Float = i >= 600 ? 1000 : 1
+                return (0..<4).map { _ in String((Float(label) + generator.nextNormal()) * unit) }.joined(separator: ",") + ",\(label)"
+            }
+            func write(_ rows: ArraySlice<String>, _ name: String) throws {
+                try rows.joined(separator: "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
+            }
+            try write(lines[...], "all.csv")
+            try write(lines[..<600], "m.csv")
+            try write(lines[600...], "mm.csv")
+            let warning = "of the features lie more than 5 deviations from those of every row learned before them: are they in other units"
+            let all = MoeProcess.run(["stream", "--source", "csv:" + dir.path("all.csv"), "--label-column", "last", "--hidden", "16", "--json"])
+            #expect(all.status == 0, "\(all.error)")
+            #expect(all.error.contains("rows 513-640 of this run: the means of 100% " + warning), "\(all.error)")
+            #expect((MoeProcess.json(all)?["batches_far_from_learned"] as? Int ?? 0) >= 1)
+            // Rows in one unit: no warning.
+            let first = MoeProcess.run(["stream", "--source", "csv:" + dir.path("m.csv"), "--label-column", "last", "--hidden", "16",
+                                        "--save", dir.path("m.h5"), "--json"])
+            #expect(first.status == 0 && !first.error.contains(warning), "\(first.error)")
+            #expect(MoeProcess.json(first)?["batches_far_from_learned"] as? Int == 0)
+            // A saved learner continued on rows in mm: said on their first batch.
+            let more = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("mm.csv"),
+                                       "--label-column", "last", "--json"])
+            #expect(more.status == 0, "\(more.error)")
+            #expect(more.error.contains("rows 1-128 of this run: the means of 100% " + warning), "\(more.error)")
+        }
+    }
+
     @Test("the same CSV in units of 1, of 1e20 and of 1e-39 streams, saves and evaluates alike")
     func extremeUnitsCSV() throws {
         try withTemporaryDirectory { dir in
