@@ -127,15 +127,21 @@ struct KeepingWhatUsersHaveTests {
         }
     }
 
+    /// A stream of 1,000 rows paused after two batches (256 rows): the file, the checkpoint
+    /// and the checkpoint's bytes.
+    func pausedStream(in dir: TemporaryDirectory) throws -> (rows: String, model: String, saved: Data) {
+        let rows = dir.path("live.csv"), model = dir.path("live.h5")
+        try Self.writeRows(1000, seed: 5, to: rows)
+        let paused = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8",
+                                     "--save", model, "--stop-after-batches", "2"])
+        #expect(paused.status == 0, "\(paused.error)")
+        return (rows, model, try Data(contentsOf: URL(fileURLWithPath: model)))
+    }
+
     @Test("a paused stream resumed on a file shorter than what it had read is refused, the checkpoint kept")
     func resumeOnAShorterFile() throws {
         try withTemporaryDirectory { dir in
-            let rows = dir.path("live.csv"), model = dir.path("live.h5")
-            try Self.writeRows(1000, seed: 5, to: rows)
-            let paused = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8",
-                                         "--save", model, "--stop-after-batches", "2"])
-            #expect(paused.status == 0, "\(paused.error)")
-            let saved = try Data(contentsOf: URL(fileURLWithPath: model))
+            let (rows, model, saved) = try pausedStream(in: dir)
             try Self.writeRows(100, seed: 5, to: rows)
             let resumed = MoeProcess.run(["stream", "--resume", model])
             #expect(resumed.status == 1)
@@ -147,12 +153,7 @@ struct KeepingWhatUsersHaveTests {
     @Test("a paused stream resumed on a file whose first rows are other rows is refused; rows appended since are learned")
     func resumeOnOtherRows() throws {
         try withTemporaryDirectory { dir in
-            let rows = dir.path("live.csv"), model = dir.path("live.h5")
-            try Self.writeRows(1000, seed: 5, to: rows)
-            let paused = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--hidden", "8",
-                                         "--save", model, "--stop-after-batches", "2"])
-            #expect(paused.status == 0, "\(paused.error)")
-            let saved = try Data(contentsOf: URL(fileURLWithPath: model))
+            let (rows, model, saved) = try pausedStream(in: dir)
             // As long, but other rows: before, the stream skipped 256 rows it never saw.
             try Self.writeRows(1000, seed: 6, to: rows)
             let other = MoeProcess.run(["stream", "--resume", model])
