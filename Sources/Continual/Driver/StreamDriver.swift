@@ -415,8 +415,12 @@ public final class StreamDriver<L: StreamLearner> {
             }
             if !position.source.isAtStart {
                 var saved = position.source
-                // Standard input cannot be rewound: this process's input holds the rest.
-                if case let .csv(settings) = source, settings.path == nil { saved.rowsRead = 0 }
+                // Standard input cannot be rewound: this process's input holds the rest,
+                // and nothing of it is skipped or checked against the rows read before.
+                if case let .csv(settings) = source, settings.path == nil {
+                    saved.rowsRead = 0
+                    saved.rowsDigest = nil
+                }
                 try opened.resume(from: saved)
             }
         } catch let error as DataError {

@@ -386,8 +386,9 @@ public final class CSVSource: BatchSource {
             if !blank { left -= 1 }
         }
         if left > 0 { throw .shorterThanPaused(source: name, rows: position.rowsRead - left, rowsRead: position.rowsRead) }
-        // Positions saved before the digest existed are not checked.
-        if let saved = position.rowsDigest, saved != digest.hex {
+        // Positions saved before the digest existed are not checked, nor is a position
+        // that skips nothing.
+        if position.rowsRead > 0, let saved = position.rowsDigest, saved != digest.hex {
             throw .otherRowsThanPaused(source: name, rowsRead: position.rowsRead)
         }
         rowsRead = position.rowsRead - left
