@@ -147,7 +147,10 @@ struct Stream: ParsableCommand {
         var forgetting: Double?
         var bwt: Double?
         var accuracyMatrix: [[Double?]]
+        /// Over every first visit the learner has scored, a checkpoint's included.
         var prequentialAccuracy: Double?
+        /// Over the first visits of this run (nil: none scored).
+        var runPrequentialAccuracy: Double?
         var experts: Int
         var parameters: Int
         var samplesPerSecond: Double
@@ -211,7 +214,20 @@ struct Stream: ParsableCommand {
         if showLearnerConfig {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let json = try encoder.encode(try learnerConfiguration())
+            // A resumed or continued learner keeps the settings it was saved with.
+            let configuration: LearnerConfiguration
+            if let resume = checkpoints.resume {
+                let loaded = try loadCheckpoint(resume, keys: keys)
+                let file = loaded.source ?? resume
+                guard loaded.sections["learner"] != nil else {
+                    throw CommandFailure("checkpoint '\(file)' holds no continual learner, so no learner settings")
+                }
+                configuration = try failingClearly { try Learner(checkpoint: loaded) }.configuration
+                try refuseLearnerChanges(configuration, file: file)
+            } else {
+                configuration = try learnerConfiguration()
+            }
+            let json = try encoder.encode(configuration)
             print(String(decoding: json, as: UTF8.self))
             return
         }
@@ -227,6 +243,8 @@ struct Stream: ParsableCommand {
         let lines = StreamLines(console: console)
         let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, lines]
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
+        // What the learner had scored before this run (a resumed or continued learner).
+        let scoredBefore = driver.learner.map { (samples: $0.prequential.samples, correct: $0.prequential.correct) } ?? (0, 0)
         let loaded = ContinuousClock.now
         console.say(describe(driver))
         let interrupts = Interrupts(saves: policy.path != nil) { console.warn($0) }
@@ -240,7 +258,8 @@ struct Stream: ParsableCommand {
             }
         }
         let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)
-        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, lines: lines, console: console, clock: clock)
+        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, lines: lines, scoredBefore: scoredBefore,
+                   console: console, clock: clock)
         if let status = interrupts.exitStatus { throw ExitCode(status) }
     }
 
@@ -292,6 +311,7 @@ struct Stream: ParsableCommand {
         try keepSavedThreads(of: loaded, file: file, console: console)
         if let source = data.streamSource(
             batchSize: network.batchSize ?? saved?.source.batchSize ?? 128, badRows: badRows, like: saved?.source) {
+            try pausedInAFile(saved, file: file, continuingOn: source, console: console)
             let driver = try failingClearly {
                 try StreamDriver(continuing: loaded, learner: learner, on: source, policy: policy, plugins: plugins)
             }
@@ -300,6 +320,11 @@ struct Stream: ParsableCommand {
         }
         guard let saved else {
             throw CommandFailure("checkpoint '\(file)' holds a learner but no stream to resume (no /sections/stream); give --source to continue it on new data")
+        }
+        if case let .csv(settings) = saved.source, let path = settings.path, !FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure("checkpoint '\(file)' was reading '\(path)', which is not there"
+                + (path.hasPrefix("/") ? "" : " from this directory (a relative path is read from the directory the command runs in: resume it where the stream started)")
+                + "; put the file back to go on from its next row, or give --source to continue the learner on other rows")
         }
         try refuseStreamChanges(saved.source, file: file)
         if skipBadRows, saved.source.scenarioSettings != nil {
@@ -313,8 +338,42 @@ struct Stream: ParsableCommand {
         return driver
     }
 
-    /// Refuses learner options that differ from the checkpoint's configuration.
+    /// A stream paused part-way through a file, continued with `--source`: the new source
+    /// is learned from its first row. The same file is refused (its rows read would be
+    /// learned twice: `--resume` alone goes on from the next row); another file is warned
+    /// of, as the paused file's other rows are left unlearned. Before 2026-12-04 both were
+    /// silent.
+    func pausedInAFile(_ saved: (source: StreamSource, position: StreamProgress)?, file: String, continuingOn source: StreamSource,
+                       console: Console) throws(CommandFailure) {
+        guard let saved, saved.source.scenarioSettings == nil, saved.position.experience == 0,
+              !saved.position.source.isAtStart else { return }
+        // The rest of a pipe is gone with the process that paused: nothing is left unlearned.
+        if case let .csv(old) = saved.source, old.path == nil { return }
+        let rows = saved.position.source.rowsRead
+        if case let .csv(old) = saved.source, case let .csv(new) = source, let a = old.path, let b = new.path,
+           URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath() {
+            throw CommandFailure("checkpoint '\(file)' is paused after \(rows) rows of \(saved.source.name); `moe stream --resume \(file)` goes on from "
+                + "the row after them (with --source the file would be learned again from its first row)")
+        }
+        console.warn("checkpoint '\(file)' was paused after \(rows) rows of \(saved.source.name): the rest of it is left unlearned, and "
+            + "\(source.name) is learned from its first row (`moe stream --resume \(file)` alone would have gone on with \(saved.source.name))")
+    }
+
+    /// Refuses learner options that differ from the checkpoint's configuration, and a
+    /// `--learner-config` file that would change any of its settings (it was ignored
+    /// before 2026-12-04: a resumed learner kept the checkpoint's settings without a word).
     func refuseLearnerChanges(_ c: LearnerConfiguration, file: String) throws(CommandFailure) {
+        if let learnerConfig {
+            guard let data = FileManager.default.contents(atPath: learnerConfig) else {
+                throw CommandFailure("cannot read the learner configuration '\(learnerConfig)'")
+            }
+            let patched = try failingClearly { try c.patched(with: data, source: learnerConfig) }
+            if patched != c {
+                let changed = Self.changedSettings(from: c, to: patched)
+                throw CommandFailure("--learner-config \(learnerConfig) changes settings of checkpoint '\(file)' (\(changed.joined(separator: ", "))); "
+                    + "a resumed or continued learner keeps the settings it learned with (drop the option; --show-learner-config with --resume shows them)")
+            }
+        }
         try refuseChange("seed", given: common.givenSeed, saved: c.seed, file: file)
         try refuseChange("hidden", given: network.hidden.flatMap(NetworkOptions.widths), saved: c.hidden, file: file) {
             $0.map(String.init).joined(separator: ",")
@@ -324,6 +383,24 @@ struct Stream: ParsableCommand {
         try refuseChange("growth", given: growth, saved: c.growth.enabled ? .on : .off, file: file) { $0.rawValue }
         try refuseChange("gate", given: gate, saved: c.gate == .learned ? .learned : .classPosterior, file: file) { $0.rawValue }
         try refuseChange("predictor", given: predictor, saved: c.predictor, file: file) { $0.rawValue }
+    }
+
+    /// The top-level settings (and nested keys, dotted) whose JSON differs between `a` and `b`.
+    static func changedSettings(from a: LearnerConfiguration, to b: LearnerConfiguration) -> [String] {
+        func object(_ c: LearnerConfiguration) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c))) as? [String: Any] ?? [:]
+        }
+        func differences(_ x: [String: Any], _ y: [String: Any], prefix: String) -> [String] {
+            Set(x.keys).union(y.keys).sorted().flatMap { key -> [String] in
+                let name = prefix + key
+                if let u = x[key] as? [String: Any], let v = y[key] as? [String: Any] {
+                    return differences(u, v, prefix: name + ".")
+                }
+                let same = x[key].map { NSDictionary(dictionary: ["v": $0]) } == y[key].map { NSDictionary(dictionary: ["v": $0]) }
+                return same ? [] : [name]
+            }
+        }
+        return differences(object(a), object(b), prefix: "")
     }
 
     /// Refuses stream options that differ from the saved stream's.
@@ -381,7 +458,8 @@ struct Stream: ParsableCommand {
     /// Prints the figures, writes the report, emits the JSON line.
     func finish(
         _ driver: StreamDriver<Learner>, outcome: RunOutcome, evaluation: ScenarioEvaluation<Learner>,
-        growth: GrowthRecorder<Learner>, lines: StreamLines, console: Console, clock: RunClock
+        growth: GrowthRecorder<Learner>, lines: StreamLines, scoredBefore: (samples: Int, correct: Int), console: Console,
+        clock: RunClock
     ) throws {
         guard let learner = driver.learner else { throw CommandFailure("\(driver.source.name): the stream held no samples") }
         let matrix = evaluation.state.classIncremental
@@ -402,7 +480,20 @@ struct Stream: ParsableCommand {
             if let task { console.say("task-incremental final average accuracy \(fixed(task))") }
             console.say("final average accuracy \(matrix.finalAverageAccuracy.map { fixed($0) } ?? "n/a"), forgetting \(matrix.forgetting.map { fixed($0) } ?? "n/a"), BWT \(matrix.backwardTransfer.map { fixed($0) } ?? "n/a")")
         } else {
-            console.say("prequential accuracy \(fixed(learner.prequential.accuracy ?? 0)) over \(driver.position.samples) samples of \(driver.source.name); \(learner.model.experts.count) experts; \(driver.position.source.skipped.summary)")
+            // A resumed or continued learner's prequential accuracy is its whole life's: said
+            // so, beside this run's (before 2026-12-04 the life's figure was printed as the
+            // named file's: "0.8541 over 1 samples").
+            let scored = learner.prequential
+            let figure: String
+            if scoredBefore.samples == 0 {
+                figure = "prequential accuracy \(fixed(scored.accuracy ?? 0)) over \(driver.position.samples) samples of \(driver.source.name)"
+            } else {
+                let run = scored.samples - scoredBefore.samples
+                let runAccuracy = run > 0 ? fixed(Double(scored.correct - scoredBefore.correct) / Double(run)) : "n/a"
+                figure = "prequential accuracy \(runAccuracy) over the \(run) samples of \(driver.source.name) this run; "
+                    + "\(fixed(scored.accuracy ?? 0)) over the learner's \(scored.samples) first visits"
+            }
+            console.say("\(figure); \(learner.model.experts.count) experts; \(driver.position.source.skipped.summary)")
         }
         if let text = driver.position.source.textColumns, !text.isEmpty, case let .csv(settings) = driver.source {
             let fields = text.map(String.init).joined(separator: ", ")
@@ -516,7 +607,10 @@ struct Stream: ParsableCommand {
         try console.emit(Summary(
             finalAverageAccuracy: matrix.finalAverageAccuracy, taskIncrementalAccuracy: task,
             forgetting: matrix.forgetting, bwt: matrix.backwardTransfer, accuracyMatrix: matrix.values,
-            prequentialAccuracy: learner.prequential.accuracy, experts: learner.model.experts.count,
+            prequentialAccuracy: learner.prequential.accuracy,
+            runPrequentialAccuracy: learner.prequential.samples > scoredBefore.samples
+                ? Double(learner.prequential.correct - scoredBefore.correct) / Double(learner.prequential.samples - scoredBefore.samples) : nil,
+            experts: learner.model.experts.count,
             parameters: learner.model.parameterCount, samplesPerSecond: driver.samplesPerSecond,
             memoryFloats: memory.replay + memory.statistics, checkpoint: driver.lastSaved,
             cycles: cycleCount > 1 ? summaries : nil, numericalFaults: counters.numericalFaults,

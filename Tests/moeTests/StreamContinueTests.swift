@@ -43,6 +43,65 @@ struct StreamContinueTests {
         return ["prequential_accuracy", "experts", "parameters", "memory_floats"].reduce(into: [:]) { $0[$1] = "\(json[$1] ?? "missing")" }
     }
 
+    @Test("a resumed learner keeps its settings: --learner-config that changes one is refused, --show-learner-config shows the checkpoint's")
+    func learnerConfigOnResume() throws {
+        try withTemporaryDirectory { dir in
+            try Self.write(Self.rows()[0..<600], to: dir.path("a.csv"))
+            let first = MoeProcess.run(["stream", "--source", "csv:" + dir.path("a.csv"), "--label-column", "last", "--seed", "3",
+                                        "--replay", "100"] + Self.learner + ["--save", dir.path("m.h5")])
+            #expect(first.status == 0, "\(first.error)")
+            let saved = try Data(contentsOf: URL(fileURLWithPath: dir.path("m.h5")))
+            try #"{"growth": {"enabled": false}, "learningRate": 0.5}"#.write(toFile: dir.path("new.json"), atomically: true, encoding: .utf8)
+            try #"{"seed": 3}"#.write(toFile: dir.path("same.json"), atomically: true, encoding: .utf8)
+            // Before, the file was ignored without a word and the learner kept its settings.
+            let changed = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("a.csv"),
+                                          "--learner-config", dir.path("new.json")])
+            #expect(changed.status == 1)
+            #expect(changed.error.contains("changes settings of checkpoint '\(dir.path("m.h5"))' (growth.enabled, learningRate)"), "\(changed.error)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("m.h5"))) == saved)
+            // The checkpoint's settings, not the defaults; a file that changes nothing is accepted.
+            let shown = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--show-learner-config", "--learner-config", dir.path("same.json")])
+            #expect(shown.status == 0, "\(shown.error)")
+            let settings = try #require(try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any])
+            #expect(settings["seed"] as? Int == 3 && settings["replayCapacity"] as? Int == 100 && settings["hidden"] as? [Int] == [16])
+            let continued = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("a.csv"),
+                                            "--learner-config", dir.path("same.json")])
+            #expect(continued.status == 0, "\(continued.error)")
+        }
+    }
+
+    @Test("a stream paused in a file: --source of the same file refused, of another warned of, the file gone named; a continuation's accuracy is this run's and the learner's")
+    func pausedThenContinued() throws {
+        try withTemporaryDirectory { dir in
+            let lines = Self.rows()
+            try Self.write(lines[0..<1000], to: dir.path("a.csv"))
+            try Self.write(lines[1000..<1400], to: dir.path("b.csv"))
+            let paused = MoeProcess.run(["stream", "--source", "csv:a.csv", "--label-column", "last"] + Self.learner
+                                        + ["--save", "./p.h5", "--stop-after-batches", "5"], in: dir.url.path)
+            #expect(paused.status == 0, "\(paused.error)")
+            let saved = try Data(contentsOf: URL(fileURLWithPath: dir.path("p.h5")))
+            // Before, its first 100 rows were learned a second time.
+            let same = MoeProcess.run(["stream", "--resume", "./p.h5", "--source", "csv:" + dir.path("a.csv")], in: dir.url.path)
+            #expect(same.status == 1)
+            #expect(same.error.contains("checkpoint './p.h5' is paused after 100 rows of csv:a.csv; `moe stream --resume ./p.h5` goes on"), "\(same.error)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("p.h5"))) == saved)
+            // Resumed from another directory, the relative path is not there: said so.
+            try FileManager.default.createDirectory(atPath: dir.path("elsewhere"), withIntermediateDirectories: true)
+            let away = MoeProcess.run(["stream", "--resume", "../p.h5"], in: dir.path("elsewhere"))
+            #expect(away.status == 1)
+            #expect(away.error.contains("was reading 'a.csv', which is not there from this directory"), "\(away.error)")
+            // Another file: learned from its first row, the paused file's rest left, warned of.
+            let other = MoeProcess.run(["stream", "--resume", "./p.h5", "--source", "csv:b.csv", "--save", "./q.h5", "--json"], in: dir.url.path)
+            #expect(other.status == 0, "\(other.error)")
+            #expect(other.error.contains("was paused after 100 rows of csv:a.csv: the rest of it is left unlearned"), "\(other.error)")
+            // This run's accuracy over its 400 rows, and the learner's over its 500 first visits.
+            #expect(other.error.contains("over the 400 samples of csv:b.csv this run; "), "\(other.error)")
+            #expect(other.error.contains("over the learner's 500 first visits"), "\(other.error)")
+            let figures = try #require(MoeProcess.json(other))
+            #expect(figures["run_prequential_accuracy"] is Double && figures["prequential_accuracy"] is Double)
+        }
+    }
+
     @Test("text columns are categories and missing numbers take means: streamed, saved, evaluated and continued alike")
     func textColumns() throws {
         try withTemporaryDirectory { dir in
