@@ -700,6 +700,27 @@ struct DataCSVTests {
         }
     }
 
+    @Test("NaN in any spelling, Excel's #N/A and pandas' <NA> are missing values; a word that begins with nan is not")
+    func missingSpellings() throws {
+        for text in ["nan", "NaN", "NAN", "-nan", "+NaN", "nan(123)", "-NAN(0x7fc)", "#N/A", "#NA", "<NA>", "?", ""] {
+            #expect(CSVFormat.marksMissing(text), "\(text)")
+        }
+        for text in ["nanx", "banana", "na n", "nan(", "nan(1)(2)", "1"] {
+            #expect(!CSVFormat.marksMissing(text), "\(text)")
+        }
+        try withTemporaryDirectory { dir in
+            let path = dir.path("n.csv")
+            // Before, '-nan' (glibc's negative NaN) stopped the stream: not finite.
+            try writeText("1,2,0\n-nan,4,1\nNAN,#N/A,0\n3,<NA>,1\n", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            let dataset = try Dataset(reading: &source)
+            #expect(dataset.labels == [0, 1, 0, 1] && source.position.imputation?.filled == 4)
+            try writeText("1,2,0\nnanx,4,1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "nanx"))
+        }
+    }
+
     @Test("a numeric column with gaps in the first rows flags them in a feature of its own, kept by a saved layout")
     func missingIndicators() throws {
         try withTemporaryDirectory { dir in

@@ -81,7 +81,22 @@ public struct CSVFormat: Equatable, Sendable {
 
     /// Fields that mark a missing value: a column whose first value is one of them is not
     /// taken for text, and in a text column they set no indicator.
-    public static let missingMarks: Set<String> = ["", "?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL", "None", "-"]
+    public static let missingMarks: Set<String> = ["", "?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL", "None", "-",
+                                                   "#N/A", "#NA", "<NA>"]
+
+    /// Whether a field marks a missing value: one of ``missingMarks`` (Excel's `#N/A`,
+    /// pandas' `<NA>` among them), or NaN spelled any way C's `printf` and others write
+    /// it: any case, a sign, a payload in brackets (`NAN`, `-nan`, `+NaN`, `nan(123)`).
+    /// Until 2026-12-04 `nan` was missing while `-nan`, which glibc writes for a negative
+    /// NaN, stopped the stream as a value that is not finite.
+    public static func marksMissing(_ text: String) -> Bool {
+        if missingMarks.contains(text) { return true }
+        var t = Substring(text)
+        if t.first == "-" || t.first == "+" { t = t.dropFirst() }
+        guard t.count >= 3, t.prefix(3).lowercased() == "nan" else { return false }
+        let payload = t.dropFirst(3)
+        return payload.isEmpty || (payload.first == "(" && payload.last == ")" && !payload.dropFirst().dropLast().contains(")"))
+    }
 
     /// Separators a file's first lines are tried with when none is given.
     public static let detectableSeparators: [Character] = [",", ";", "\t", "|"]

@@ -134,7 +134,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             // Text in a column read as numbers (its first value was one): a code such as
             // `229a` among numbers, a unit typed in. Say how to go on (1-based columns in
             // the message, 0-based indices for leaving one out).
-            guard !text.isEmpty, !CSVFormat.missingMarks.contains(text), let column = at.column else {
+            guard !text.isEmpty, !CSVFormat.marksMissing(text), let column = at.column else {
                 return "\(at): the field \(quoted(text)) is not a number."
             }
             return "\(at): the field \(quoted(text)) is not a number; correct the field, "

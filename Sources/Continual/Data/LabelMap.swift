@@ -158,7 +158,7 @@ public struct LabelMap: Equatable, Sendable, Codable {
     /// one has no class to learn or score. Fewer than ``CSVFormat/missingMarks``, which
     /// mark missing features: `-` is a class of promoter gene sequences (`+` and `-`), and
     /// `None` a plausible answer.
-    public static let missingMarks: Set<String> = ["?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL"]
+    public static let missingMarks: Set<String> = ["?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL", "#N/A", "#NA", "<NA>"]
 
     /// The class index of the raw label `text`, adding a class to a learned map.
     /// `location` names the row in errors. With `refusingMissingMarks`, a label of

@@ -439,7 +439,7 @@ public final class CSVSource: BatchSource {
             }
         }
         func isName(_ field: (text: String, number: Bool)) -> Bool {
-            !field.number && !CSVFormat.missingMarks.contains(field.text)
+            !field.number && !CSVFormat.marksMissing(field.text)
         }
         let first = fields(0)
         if rows.count == 1 {
@@ -488,7 +488,7 @@ public final class CSVSource: BatchSource {
                     let count = probe.split(line)
                     counts.insert(count)
                     for i in 0..<count where (try? probe.number(i, in: line, lineNumber: ahead[r].number)) != nil
-                        || CSVFormat.missingMarks.contains(probe.text(i, in: line)) {
+                        || CSVFormat.marksMissing(probe.text(i, in: line)) {
                         numbers += 1
                     }
                 }
@@ -631,10 +631,10 @@ public final class CSVSource: BatchSource {
             }
             var numberUnderName = false
             for field in 0..<count where field != labelField && !text.contains(field) && !ignored.contains(field) {
-                if CSVFormat.missingMarks.contains(parser.text(field, in: line)) { continue }
+                if CSVFormat.marksMissing(parser.text(field, in: line)) { continue }
                 if isText(field, in: line, lineNumber: number) { return false }
                 if field < learned.count && Float(learned[field].trimmingCharacters(in: .whitespaces)) == nil
-                    && !CSVFormat.missingMarks.contains(learned[field]) {
+                    && !CSVFormat.marksMissing(learned[field]) {
                     numberUnderName = true
                 }
             }
@@ -887,7 +887,7 @@ public final class CSVSource: BatchSource {
             // An infinite value, or one beyond Float's range, is a number refused with its
             // line (as on any later row), not the first level of a column of categories.
             if !isText(field, in: line, lineNumber: lineNumber) { return false }
-            return !CSVFormat.missingMarks.contains(parser.text(field, in: line))
+            return !CSVFormat.marksMissing(parser.text(field, in: line))
         }
     }
 
@@ -907,7 +907,7 @@ public final class CSVSource: BatchSource {
                 if fields == nil { fields = count }
                 guard count == fields else { return }
                 for field in 0..<count where (try? parser.number(field, in: line, lineNumber: number)) == nil
-                    && CSVFormat.missingMarks.contains(parser.text(field, in: line)) {
+                    && CSVFormat.marksMissing(parser.text(field, in: line)) {
                     gaps.append((field, number))
                 }
             }
@@ -943,7 +943,7 @@ public final class CSVSource: BatchSource {
                     fields = count
                     for field in 0..<count {
                         let value = parser.text(field, in: line)
-                        if CSVFormat.missingMarks.contains(value) {
+                        if CSVFormat.marksMissing(value) {
                             undecided.insert(field)
                         } else if (try? parser.number(field, in: line, lineNumber: number)) != nil {
                             levels[field] = [value]
@@ -952,13 +952,13 @@ public final class CSVSource: BatchSource {
                     return
                 }
                 guard count == expected else { return }
-                for field in undecided where !CSVFormat.missingMarks.contains(parser.text(field, in: line)) {
+                for field in undecided where !CSVFormat.marksMissing(parser.text(field, in: line)) {
                     undecided.remove(field)
                     if isText(field, in: line, lineNumber: number) { text.insert(field) }
                 }
                 for field in Array(levels.keys) {
                     let value = parser.text(field, in: line)
-                    if CSVFormat.missingMarks.contains(value) { continue }
+                    if CSVFormat.marksMissing(value) { continue }
                     if isText(field, in: line, lineNumber: number) { textFields[field, default: 0] += 1 }
                     if levels[field]!.insert(value).inserted && levels[field]!.count > most { levels[field] = nil }
                 }
@@ -1022,7 +1022,7 @@ public final class CSVSource: BatchSource {
                     } catch {
                         return .bad(error)
                     }
-                    if !CSVFormat.missingMarks.contains(value), let j = indicator(of: value, column: slot) { values[k + j] = 1 }
+                    if !CSVFormat.marksMissing(value), let j = indicator(of: value, column: slot) { values[k + j] = 1 }
                     k += indicators
                     continue
                 }
@@ -1030,7 +1030,7 @@ public final class CSVSource: BatchSource {
             do {
                 values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
             } catch {
-                guard let imputation, CSVFormat.missingMarks.contains(fields.text(field, in: line)) else { return .bad(error) }
+                guard let imputation, CSVFormat.marksMissing(fields.text(field, in: line)) else { return .bad(error) }
                 values[k] = imputation.mean(k)
                 filledInRow.append(k)
                 filled[k] = true
