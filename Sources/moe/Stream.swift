@@ -495,6 +495,24 @@ struct Stream: ParsableCommand {
             }
             console.say("\(figure); \(learner.model.experts.count) experts; \(driver.position.source.skipped.summary)")
         }
+        if case let .csv(settings) = driver.source {
+            // Which column the classes came from, by name where the file has a header: a
+            // user who forgot --label-column last sees 'sex' with classes F and M.
+            let names = driver.position.source.columnNames
+            let place: String
+            switch settings.labelColumn {
+            case .first: place = "the first" + (names?.first.map { " ('\($0)')" } ?? "")
+            case .last: place = "the last" + (names?.last.map { " ('\($0)')" } ?? "")
+            case .index(let i): place = "field \(i) (0-based)" + (names.flatMap { i < $0.count ? " ('\($0[i])')" : nil } ?? "")
+            case .name(let n): place = "'\(n)'"
+            }
+            let map = driver.position.source.labelMap
+            let classes = learner.seenClasses.sorted()
+            let shown = classes.prefix(8).map { "'\(map.label(of: $0))'" }.joined(separator: ", ") + (classes.count > 8 ? ", …" : "")
+            let hint = data.labelColumn == nil && checkpoints.resume == nil
+                ? " (the default; --label-column last, an index or a header name picks another)" : ""
+            console.say("label column: \(place)\(hint), \(classes.count) class\(classes.count == 1 ? "" : "es"): \(shown)")
+        }
         if let text = driver.position.source.textColumns, !text.isEmpty, case let .csv(settings) = driver.source {
             let fields = text.map(String.init).joined(separator: ", ")
             console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")

@@ -94,6 +94,8 @@ struct StreamCommandTests {
             // Its head reads all 2048 features, or a narrow head's 128 or 32.
             #expect([2048, 128, 32].contains(MoeProcess.json(r)?["gate_head_features"] as? Int ?? -1))
             #expect(r.error.contains("the gate's head: "))
+            // The label column is named with its classes; the default is said to be one.
+            #expect(r.error.contains("label column: the last, 3 classes: '0', '1', '2'"), "\(r.error)")
             // Widened tails are off by default: not counted, not said.
             #expect(MoeProcess.json(r)?["widened_features"] == nil && !r.error.contains("widened tails"))
             // The kernel its bits depend on, and why it was chosen.

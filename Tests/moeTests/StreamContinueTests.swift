@@ -99,6 +99,13 @@ struct StreamContinueTests {
             #expect(other.error.contains("over the learner's 500 first visits"), "\(other.error)")
             let figures = try #require(MoeProcess.json(other))
             #expect(figures["run_prequential_accuracy"] is Double && figures["prequential_accuracy"] is Double)
+            // A file streamed without --label-column: its first column, named, said to be the default.
+            let people = ["sex,age,outcome"] + (0..<200).map { i in "\(i % 2 == 0 ? "F" : "M"),\(20 + i % 50),\(i % 3 == 0 ? "yes" : "no")" }
+            try Self.write(people, to: dir.path("people.csv"))
+            let forgot = MoeProcess.run(["stream", "--source", "csv:people.csv", "--growth", "off"] + Self.learner, in: dir.url.path)
+            #expect(forgot.status == 0, "\(forgot.error)")
+            #expect(forgot.output.contains("label column: the first ('sex') (the default; --label-column last, an index or a header name picks another), 2 classes: 'F', 'M'"),
+                    "\(forgot.output)")
         }
     }
 
