@@ -635,6 +635,19 @@ struct DataCSVTests {
             try writeText("1,red,0\nx,blue,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
                     == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "x"))
+            // A word at the top of a column of measurements is a bad field of a numeric
+            // column, not the first level of a category (before, 999 measurements were
+            // hashed into 16 indicators); two more words ahead keep it a category.
+            let measurements = (0..<40).map { "\($0).25,blue,\($0 % 2)\n" }.joined()
+            try writeText("x,colour,label\nn.a.,red,0\n" + measurements, to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 2, column: 1), text: "n.a."))
+            var skipping = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), badRows: .skip)
+            #expect(try Dataset(reading: &skipping).count == 40 && skipping.position.textColumns == [1])
+            try writeText("x,colour,label\nn.a.,red,0\nn.a.,red,1\n" + measurements + "n.a.,red,1\n", to: path)
+            var words = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            _ = try Dataset(reading: &words)
+            #expect(words.position.textColumns == [0, 1])
             // Levels that look like numbers: text in two fields ahead among at most
             // `textIndicators` values makes a category of a column that began with a number.
             try writeText("0,red,0\n3+,blue,1\n1,red,0\n3+,red,1\n2,blue,0\n", to: path)

@@ -103,6 +103,9 @@ public final class CSVSource: BatchSource {
     /// Fields that the rows read ahead show to be text although the first data row has a
     /// number or a missing mark there (`textColumnsAhead()`).
     private var textAhead: Set<Int> = []
+    /// Fields whose first data row holds text but whose rows ahead are numbers
+    /// (`textColumnsAhead()`): numeric, the first field a bad one.
+    private var numbersAhead: Set<Int> = []
     /// Whether some field is text or left out (the rows then take the general loop).
     private var hasSpecialFields = false
     /// The fields left out (`format.ignoredColumns`), once the header or first row is known.
@@ -600,7 +603,7 @@ public final class CSVSource: BatchSource {
         }
         if format.imputesMissing && givenText == nil && declaredWidth == nil { gapsAhead = try gapsInRowsAhead() }
         try readHeader()
-        if format.textIndicators > 0 && givenText == nil { textAhead = try textColumnsAhead() }
+        if format.textIndicators > 0 && givenText == nil { (textAhead, numbersAhead) = try textColumnsAhead() }
     }
 
     /// With a header declared or saved and the names the model learned: whether the first
@@ -884,6 +887,7 @@ public final class CSVSource: BatchSource {
         (0..<fieldCount!).filter { field in
             guard field != labelIndex, !ignoredFields.contains(field) else { return false }
             if textAhead.contains(field) { return true }
+            if numbersAhead.contains(field) { return false }
             // An infinite value, or one beyond Float's range, is a number refused with its
             // line (as on any later row), not the first level of a column of categories.
             if !isText(field, in: line, lineNumber: lineNumber) { return false }
@@ -925,13 +929,22 @@ public final class CSVSource: BatchSource {
     ///   it holds at most `textIndicators` distinct values there, a category whose levels
     ///   look like numbers (mlmRev's contraception survey, living children `0`, `1`, `2`,
     ///   `3+`, stopped at its second row). A single text field, or text among more distinct
-    ///   values (a column of measurements), is a bad field, named when its row is read.
-    private func textColumnsAhead() throws(DataError) -> Set<Int> {
+    ///   values (a column of measurements), is a bad field, named when its row is read;
+    /// - text in the first row (the second set): numbers when its fields ahead hold more
+    ///   than `textIndicators` distinct numbers and at most one text field, a column of
+    ///   measurements whose first field is bad, named when its row is read. Before
+    ///   2026-12-04 one stray word at the top (`n.a.`, `--`) made a column of 999
+    ///   measurements a category of 16 hashed indicators: a two-class file that scores
+    ///   0.92 scored 0.50.
+    private func textColumnsAhead() throws(DataError) -> (text: Set<Int>, numbers: Set<Int>) {
         let rows = try rowsAhead(Self.typeLookahead)
         var undecided: Set<Int> = [], text: Set<Int> = []
         // Number-first fields: their distinct values while at most `textIndicators`, and
         // how many of their fields were text.
         var levels: [Int: Set<String>] = [:], textFields: [Int: Int] = [:]
+        // Text-first fields: their distinct numbers ahead (up to more than `textIndicators`)
+        // and their text fields ahead.
+        var numbersSeen: [Int: Set<String>] = [:], wordsAhead: [Int: Int] = [:]
         let most = format.textIndicators
         var fields: Int?
         for r in rows {
@@ -947,6 +960,8 @@ public final class CSVSource: BatchSource {
                             undecided.insert(field)
                         } else if (try? parser.number(field, in: line, lineNumber: number)) != nil {
                             levels[field] = [value]
+                        } else if isText(field, in: line, lineNumber: number) {
+                            numbersSeen[field] = []
                         }
                     }
                     return
@@ -962,11 +977,22 @@ public final class CSVSource: BatchSource {
                     if isText(field, in: line, lineNumber: number) { textFields[field, default: 0] += 1 }
                     if levels[field]!.insert(value).inserted && levels[field]!.count > most { levels[field] = nil }
                 }
+                for field in Array(numbersSeen.keys) {
+                    let value = parser.text(field, in: line)
+                    if CSVFormat.marksMissing(value) { continue }
+                    if isText(field, in: line, lineNumber: number) {
+                        wordsAhead[field, default: 0] += 1
+                        if wordsAhead[field]! > 1 { numbersSeen[field] = nil }
+                    } else if numbersSeen[field]!.count <= most {
+                        numbersSeen[field]!.insert(value)
+                    }
+                }
             }
-            if fields != nil && undecided.isEmpty && levels.isEmpty { break }
+            if fields != nil && undecided.isEmpty && levels.isEmpty && numbersSeen.isEmpty { break }
         }
         for (field, count) in textFields where count >= 2 && levels[field] != nil { text.insert(field) }
-        return text
+        let numbers = Set(numbersSeen.filter { $0.value.count > most }.keys)
+        return (text, numbers)
     }
 
     /// Whether a field is text: not a number (a value too large for a Float, or infinite,
