@@ -385,6 +385,28 @@ struct Stream: ParsableCommand {
         try refuseChange("predictor", given: predictor, saved: c.predictor, file: file) { $0.rawValue }
     }
 
+    /// A warning when a CSV stream's first line was read as a row and its label is a class
+    /// of that row alone: a header whose feature names are numbers (wavelengths, years) has
+    /// numbers where the rows have them, so it is not found as one, and its label's name
+    /// became a class (`moe eval` then listed a class 'species' of one row). nil when a
+    /// header was found, either way was said, the stream is a continuation or resumed one
+    /// (its first line may be another file's), or it holds fewer than 50 rows.
+    static func headerReadAsRow(driver: StreamDriver<Learner>, learner: Learner, given: Bool) -> String? {
+        guard case let .csv(settings) = driver.source, !settings.hasHeader, !given,
+              driver.position.source.headerFound != true, driver.position.samples == learner.counters.firstVisits,
+              learner.counters.firstVisits >= 50 else { return nil }
+        let map = driver.position.source.labelMap
+        guard map.kind == .names, map.classCount >= 2 else { return nil }
+        // Names are numbered in order of appearance: class 0 is the first row's label. The
+        // gate's statistics count every first visit under its (slot, class) pair (a stream
+        // this short holds no rows out).
+        guard let counts = learner.statistics?.counts, counts.count == learner.model.gatePairs.count else { return nil }
+        let rows = zip(learner.model.gatePairs, counts).filter { $0.0.label == 0 }.reduce(0) { $0 + $1.1 }
+        guard rows == 1 else { return nil }
+        return "the first line was read as a row, and its label '\(map.label(of: 0))' is a class of that row alone: is the line a header "
+            + "(names that are numbers, such as wavelengths or years, look like a row)? Give --header to read it as one"
+    }
+
     /// The top-level settings (and nested keys, dotted) whose JSON differs between `a` and `b`.
     static func changedSettings(from a: LearnerConfiguration, to b: LearnerConfiguration) -> [String] {
         func object(_ c: LearnerConfiguration) -> [String: Any] {
@@ -536,6 +558,9 @@ struct Stream: ParsableCommand {
         }
         if driver.position.source.headerFound == true {
             console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so, or --no-header if it is a row)")
+        }
+        if let warning = Self.headerReadAsRow(driver: driver, learner: learner, given: data.header || data.noHeader) {
+            console.warn(warning)
         }
         if let filled = driver.position.source.imputation?.filled, filled > 0 {
             console.say("missing values: \(filled) filled with their column's mean so far")

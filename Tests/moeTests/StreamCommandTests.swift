@@ -149,6 +149,25 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a header whose names are numbers, read as a row, is warned of: its label is a class of that row alone")
+    func numericHeaderWarned() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 4)
+            let rows = (0..<300).map { _ in
+                let label = generator.nextInt(below: 2)
+                return (0..<3).map { _ in String(Float(label) + generator.nextNormal()) }.joined(separator: ",") + (label == 0 ? ",low" : ",high")
+            }
+            let warning = "the first line was read as a row, and its label 'grade' is a class of that row alone: is the line a header"
+            try (["2019,2020,2021,grade"] + rows).joined(separator: "\n").write(toFile: dir.path("years.csv"), atomically: true, encoding: .utf8)
+            let read = MoeProcess.run(["stream", "--source", "csv:" + dir.path("years.csv"), "--label-column", "last", "--hidden", "8", "--json"])
+            #expect(read.status == 0 && read.error.contains(warning), "\(read.error)")
+            let told = MoeProcess.run(["stream", "--source", "csv:" + dir.path("years.csv"), "--label-column", "last", "--hidden", "8",
+                                       "--header", "--json"])
+            #expect(told.status == 0 && !told.error.contains(warning) && told.error.contains("label column: the last ('grade'), 2 classes"),
+                    "\(told.error)")
+        }
+    }
+
     @Test("the same CSV in units of 1, of 1e20 and of 1e-39 streams, saves and evaluates alike")
     func extremeUnitsCSV() throws {
         try withTemporaryDirectory { dir in
