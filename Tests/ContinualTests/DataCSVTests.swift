@@ -161,7 +161,7 @@ struct DataCSVTests {
         }
     }
 
-    @Test("the column order check ignores case and surrounding spaces")
+    @Test("the column order check ignores case and surrounding spaces, but for learned names that differ only in case")
     func columnPlacesWithoutCase() throws {
         try withTemporaryDirectory { (dir) throws in
             let path = dir.path("h.csv")
@@ -177,6 +177,18 @@ struct DataCSVTests {
             #expect(try read("B,A,C,Label") == .columnMoved(at: DataLocation(source: path, line: 1), name: "B", field: 0,
                                                             learnedField: 1, learned: ["a", "b", "c", "label"]))
             #expect(try read("\" b\",a,c,label")?.description.contains("the column ' b' is field 1 here but was field 2") == true)
+
+            // Learned names that differ only in case are compared case and all: swapped,
+            // they were one name without case, not checked, and read by place.
+            let cased = CSVTextLayout(columns: [], values: [], names: ["x", "X", "label"])
+            func readCased(_ header: String) throws -> DataError? {
+                try writeText(header + "\n1,2,0\n4,5,1\n", to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), text: cased)
+                return dataError { _ = try drain(&source) }
+            }
+            #expect(try readCased("x,X,label") == nil && readCased(" x , X ,Label") == nil)
+            #expect(try readCased("X,x,label") == .columnMoved(at: DataLocation(source: path, line: 1), name: "X", field: 0,
+                                                               learnedField: 1, learned: ["x", "X", "label"]))
         }
     }
 

@@ -552,12 +552,24 @@ public final class CSVSource: BatchSource {
     /// Names are compared without case and surrounding spaces: a spreadsheet's export
     /// that wrote `B,A,C,Label` over columns learned as `a,b,c,label` swapped two of
     /// them all the same, and was read by place without a word.
+    ///
+    /// Learned names that differ only in case (`x` and `X`) are compared exactly, case and
+    /// all: without case they were one name, not checked, and a file with the two swapped
+    /// was read by place without a word.
     private func checkColumnPlaces() throws(DataError) {
         guard let learned = givenText?.names, let header else { return }
+        var spellings: [String: Set<String>] = [:]
+        for name in learned { spellings[Self.columnKey(name), default: []].insert(name.trimmingCharacters(in: .whitespaces)) }
+        let clashing = Set(spellings.filter { $0.value.count > 1 }.keys)
+        func key(_ name: String) -> String {
+            let lowered = Self.columnKey(name)
+            // Exact names cannot be taken for lowered ones: a NUL is not in a header.
+            return clashing.contains(lowered) ? "\u{0}" + name.trimmingCharacters(in: .whitespaces) : lowered
+        }
         func places(_ names: [String]) -> [String: Int] {
             var seen: [String: Int] = [:], repeated: Set<String> = []
             for (i, name) in names.enumerated() {
-                let key = Self.columnKey(name)
+                let key = key(name)
                 if key.isEmpty { continue }
                 if seen[key] != nil { repeated.insert(key) } else { seen[key] = i }
             }
