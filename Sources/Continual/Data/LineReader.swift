@@ -125,10 +125,13 @@ final class LineReader {
             end = pending
             start = 0
         }
+        // The bytes pending are the line being read: held to the bound whether or not the
+        // buffer must grow (checked only before growing, a line of 100 MiB fitted the
+        // buffer grown for 64 and was read, needing 2.6 GB to parse).
+        if end >= maxLineLength {
+            throw .lineTooLong(at: DataLocation(source: name, line: lineNumber + 1), limit: maxLineLength)
+        }
         if capacity - end < chunkSize / 2 {
-            if end >= maxLineLength {
-                throw .lineTooLong(at: DataLocation(source: name, line: lineNumber + 1), limit: maxLineLength)
-            }
             let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * capacity + 1, alignment: 16)
             grown.baseAddress!.copyMemory(from: storage.baseAddress!, byteCount: end)
             storage.deallocate()
