@@ -332,7 +332,7 @@ struct DataCSVTests {
             let byIndex = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .index(5))) }
             #expect(byIndex?.description.contains("no label column index 5") == true)
             try writeText("1\n2\n", to: path)
-            guard case .wrongDimensions(path, _, [1])? = dataError({ _ = try CSV.load(path: path) }) else {
+            guard case .wrongDimensions("\(path), line 1", _, [1])? = dataError({ _ = try CSV.load(path: path) }) else {
                 Issue.record("a one-column file was accepted")
                 return
             }
@@ -882,8 +882,14 @@ struct DataCSVTests {
             #expect(commas.separator == "," && commas.position.separatorFound == nil)
             // A separator given is kept, and its error names it.
             try writeText("1;2;0\n3;4;1\n", to: path)
-            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")) }
-                    == .wrongDimensions(path: path, expected: "at least 2 columns (a label and a feature) separated by ','", actual: [1]))
+            let given = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")) }
+            #expect(given?.description.hasPrefix("\(path), line 1: wrong dimensions 1, expected at least 2 columns (a label and a feature) "
+                + "separated by ',' (are the fields separated by another character? --separator ';', tab or '|' says which; comment "
+                + "lines and Excel's 'sep=' line are not read: remove them).") == true, "\(String(describing: given))")
+            // A comment line first: its line is named, and comments are said not to be read.
+            try writeText("# exported 2024-05-01\n1,2,0\n3,4,1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }?.description
+                .contains("line 1: wrong dimensions 1") == true)
             // Lines that no separator splits alike: ',' as before, and the row at fault is named.
             try writeText("1,2,0\n3,4\n", to: path)
             let unsplit = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }

@@ -704,7 +704,12 @@ public final class CSVSource: BatchSource {
     private func establish(fieldCount count: Int, line: Int?) throws(DataError) {
         guard count >= 2 else {
             let separator = separator == "\t" ? "tabs" : "'\(separator)'"
-            throw .wrongDimensions(path: name, expected: "at least 2 columns (a label and a feature) separated by \(separator)", actual: [count])
+            // The line's number, and what makes a first line of one field (a comment line,
+            // Excel's `sep=;`, another separator): before, the error named neither.
+            throw .wrongDimensions(path: line.map { "\(name), line \($0)" } ?? name,
+                                   expected: "at least 2 columns (a label and a feature) separated by \(separator) (are the fields separated "
+                                       + "by another character? --separator ';', tab or '|' says which; comment lines and Excel's "
+                                       + "'sep=' line are not read: remove them)", actual: [count])
         }
         switch format.labelColumn {
         case .first: labelIndex = 0
