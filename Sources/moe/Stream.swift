@@ -539,6 +539,21 @@ struct Stream: ParsableCommand {
             let fields = text.map(String.init).joined(separator: ", ")
             console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
         }
+        if let dressed = driver.position.source.numberLikeTextColumns, !dressed.isEmpty, case let .csv(settings) = driver.source {
+            let position = driver.position.source
+            let named = dressed.map { field -> String in
+                let name = position.columnNames.flatMap { field < $0.count ? "'\($0[field])'" : nil } ?? "field \(field) (0-based)"
+                let slot = position.textColumns?.firstIndex(of: field)
+                let example = slot.flatMap { s in
+                    position.textValues.flatMap { s < $0.count ? $0[s].first(where: CSVSource.looksLikeDressedNumber) : nil }
+                }
+                return name + (example.map { " (such as '\($0)')" } ?? "")
+            }
+            console.warn("column\(dressed.count > 1 ? "s" : "") \(named.joined(separator: ", ")) hold\(dressed.count > 1 ? "" : "s") numbers written with "
+                + "a currency or percent sign, thousands separators or a decimal comma, read as text: a category of "
+                + "\(settings.textIndicators ?? CSVFormat.defaultTextIndicators) indicators, most values sharing one. Write them as plain numbers "
+                + "(1852.18, 0.30) to have them read as numbers")
+        }
         if let flagged = driver.position.source.flaggedColumns, !flagged.isEmpty {
             let fields = flagged.map(String.init).joined(separator: ", ")
             console.say("missing values flagged in column\(flagged.count > 1 ? "s" : "") \(fields) (0-based), one indicator each: \(flagged.count > 1 ? "they have" : "it has") gaps in the first rows")

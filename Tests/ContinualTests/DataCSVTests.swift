@@ -725,6 +725,25 @@ struct DataCSVTests {
         }
     }
 
+    @Test("text columns of numbers in dress ($7.58, 1,852.18, 30%) are found and kept in the position; words and plain text are not")
+    func dressedNumbers() throws {
+        for text in ["$7.58", "1,852.18", "30%", "-1,28", "€ 3", "1'000"] { #expect(CSVSource.looksLikeDressedNumber(text), "\(text)") }
+        for text in ["7.58", "red", "$", "3+", "1,2,a", "%"] { #expect(!CSVSource.looksLikeDressedNumber(text), "\(text)") }
+        try withTemporaryDirectory { dir in
+            let path = dir.path("x.csv")
+            let rows = (0..<40).map { i in "\"\(i + 1),\(100 + i).5\",\(i)%,$\(i).25,\(["red", "blue"][i % 2]),\(i % 2)" }
+            try writeText("amount,rate,price,colour,label\n" + rows.joined(separator: "\n") + "\n", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true))
+            _ = try Dataset(reading: &source)
+            #expect(source.position.textColumns == [0, 1, 2, 3] && source.position.numberLikeTextColumns == [0, 1, 2])
+            // Fewer than 20 values, or no more distinct ones than indicators: not said.
+            try writeText("amount,label\n" + (0..<12).map { "$\($0).5,\($0 % 2)" }.joined(separator: "\n") + "\n", to: path)
+            var few = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true))
+            _ = try Dataset(reading: &few)
+            #expect(few.position.textColumns == [0] && few.position.numberLikeTextColumns == nil)
+        }
+    }
+
     @Test("NaN in any spelling, Excel's #N/A and pandas' <NA> are missing values; a word that begins with nan is not")
     func missingSpellings() throws {
         for text in ["nan", "NaN", "NAN", "-nan", "+NaN", "nan(123)", "-NAN(0x7fc)", "#N/A", "#NA", "<NA>", "?", ""] {

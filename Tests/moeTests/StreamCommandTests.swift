@@ -149,7 +149,7 @@ struct StreamCommandTests {
         }
     }
 
-    @Test("a header whose names are numbers, read as a row, is warned of: its label is a class of that row alone")
+    @Test("a header whose names are numbers, read as a row, is warned of: its label is a class of that row alone; numbers in dress are named")
     func numericHeaderWarned() throws {
         try withTemporaryDirectory { dir in
             var generator = SeededGenerator(seed: 4)
@@ -165,6 +165,13 @@ struct StreamCommandTests {
                                        "--header", "--json"])
             #expect(told.status == 0 && !told.error.contains(warning) && told.error.contains("label column: the last ('grade'), 2 classes"),
                     "\(told.error)")
+            // Amounts in dress are named, with one of their values.
+            let amounts = (0..<300).map { i in "\"$\(1000 + i * 7),\(i % 100)\",\(i % 2 == 0 ? "low" : "high")" }
+            try (["amount,grade"] + amounts).joined(separator: "\n").write(toFile: dir.path("money.csv"), atomically: true, encoding: .utf8)
+            let money = MoeProcess.run(["stream", "--source", "csv:" + dir.path("money.csv"), "--label-column", "last", "--hidden", "8",
+                                        "--header", "--json"])
+            #expect(money.status == 0 && money.error.contains("column 'amount' (such as '$1000,0') holds numbers written with a currency or percent sign"),
+                    "\(money.error)")
         }
     }
 

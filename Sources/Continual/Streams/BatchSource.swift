@@ -141,13 +141,18 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// digits; nil: none read, other sources, and positions saved before it existed): a
     /// stream resumed on its path refuses a file whose first rows are other rows.
     public var rowsDigest: String?
+    /// A CSV source's text columns (0-based fields) whose first values were numbers in
+    /// dress (`$7.58`, `1,852.18`, `30%`), read as categories (nil: none, other sources,
+    /// positions saved before 2026-12-04). Said, not saved for any reading.
+    public var numberLikeTextColumns: [Int]?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
                 separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
-                columnNames: [String]? = nil, rowsDigest: String? = nil) {
+                columnNames: [String]? = nil, rowsDigest: String? = nil, numberLikeTextColumns: [Int]? = nil) {
         self.rowsDigest = rowsDigest
+        self.numberLikeTextColumns = numberLikeTextColumns
         self.flaggedColumns = flaggedColumns
         self.columnNames = columnNames
         self.headerFound = headerFound

@@ -106,6 +106,9 @@ public final class CSVSource: BatchSource {
     /// Fields whose first data row holds text but whose rows ahead are numbers
     /// (`textColumnsAhead()`): numeric, the first field a bad one.
     private var numbersAhead: Set<Int> = []
+    /// Text columns whose values are numbers written with a currency or percent sign,
+    /// thousands separators or a decimal comma (``numberLikeTextColumns(first:)``).
+    private var numberLikeText: [Int] = []
     /// Whether some field is text or left out (the rows then take the general loop).
     private var hasSpecialFields = false
     /// The fields left out (`format.ignoredColumns`), once the header or first row is known.
@@ -336,7 +339,8 @@ public final class CSVSource: BatchSource {
                        countingColumns: countingColumns.isEmpty ? nil : countingColumns,
                        flaggedColumns: flaggedFields.isEmpty ? nil : flaggedFields,
                        columnNames: header ?? (headerAbsent ? givenText?.names : nil),
-                       rowsDigest: rowsRead > 0 ? digest.hex : nil)
+                       rowsDigest: rowsRead > 0 ? digest.hex : nil,
+                       numberLikeTextColumns: numberLikeText.isEmpty ? nil : numberLikeText)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -1012,6 +1016,51 @@ public final class CSVSource: BatchSource {
         return (text, numbers)
     }
 
+    /// The text columns whose values, in the first row and the rows read ahead, are
+    /// numbers, plain or in dress (``looksLikeDressedNumber(_:)``): at least 20 values,
+    /// nine in ten of them so, and more distinct ones than a column has indicators. Such a column is
+    /// read as categories, most of its values sharing hashed indicators: an export whose
+    /// amounts read `"1,852.18"` scored 0.79 where the same amounts as numbers score 0.95.
+    /// `moe stream` names them. Not read as numbers: `1,234` is a thousand and more in one
+    /// locale and a little more than one in another.
+    private func numberLikeTextColumns(first line: UnsafeBufferPointer<UInt8>) -> [Int] {
+        guard let columns = textColumns, !columns.isEmpty, let expected = fieldCount else { return [] }
+        var dressed: [Int: Int] = [:], values: [Int: Int] = [:], distinct: [Int: Set<String>] = [:]
+        func count(_ fields: CSVRowParser, _ line: UnsafeBufferPointer<UInt8>) {
+            for field in columns {
+                let value = fields.text(field, in: line)
+                if CSVFormat.marksMissing(value) { continue }
+                values[field, default: 0] += 1
+                if Self.looksLikeDressedNumber(value) || Float(value) != nil {
+                    dressed[field, default: 0] += 1
+                    if distinct[field, default: []].count <= format.textIndicators { distinct[field, default: []].insert(value) }
+                }
+            }
+        }
+        count(parser, line)
+        for r in ahead.indices {
+            ahead[r].bytes.withUnsafeBufferPointer { all in
+                let row = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+                guard !isBlank(row), parser.split(row) == expected else { return }
+                count(parser, row)
+            }
+        }
+        return columns.filter { field in
+            let n = values[field] ?? 0, d = dressed[field] ?? 0
+            return n >= 20 && 10 * d >= 9 * n && (distinct[field]?.count ?? 0) > format.textIndicators
+        }
+    }
+
+    /// Whether `text` is a number once a currency sign (`$`, `€`, `£`, `¥`), a percent
+    /// sign, spaces and the separators of thousands (`,`, `'`, `_`) are taken out, and
+    /// held something of the kind: `1,852.18`, `$7.58`, `30%`, `-1,28`.
+    public static func looksLikeDressedNumber(_ text: String) -> Bool {
+        let dress: Set<Character> = ["$", "€", "£", "¥", "%", ",", "'", "_", " "]
+        guard text.contains(where: { dress.contains($0) }) else { return false }
+        let bare = text.filter { !dress.contains($0) }
+        return bare.contains(where: \.isNumber) && Double(bare) != nil
+    }
+
     /// Whether a field is text: not a number (a value too large for a Float, or infinite,
     /// is a number that is refused, not text). Bytes that are not UTF-8 are text, refused
     /// when their row or header is read.
@@ -1045,7 +1094,13 @@ public final class CSVSource: BatchSource {
                 ? .savedColumnsMismatch(at: at, expectedColumns: expected, actualColumns: count)
                 : .raggedRow(at: at, expectedColumns: expected, actualColumns: count))
         }
-        if textSlot == nil { try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber) }
+        if textSlot == nil {
+            try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber)
+            if learnsColumns && givenText == nil {
+                numberLikeText = numberLikeTextColumns(first: line)
+                _ = parser.split(line)  // the rows ahead were split on the way
+            }
+        }
         for k in filledInRow { filled[k] = false }
         filledInRow.removeAll(keepingCapacity: true)
         // Locals, so the hot loop touches no class property.
