@@ -1020,7 +1020,7 @@ public final class CSVSource: BatchSource {
     /// numbers, plain or in dress (``looksLikeDressedNumber(_:)``): at least 20 values,
     /// nine in ten of them so, and more distinct ones than a column has indicators. Such a column is
     /// read as categories, most of its values sharing hashed indicators: an export whose
-    /// amounts read `"1,852.18"` scored 0.79 where the same amounts as numbers score 0.95.
+    /// amounts read `"1,852.18"` scored 0.79 where the same amounts as numbers score 0.96.
     /// `moe stream` names them. Not read as numbers: `1,234` is a thousand and more in one
     /// locale and a little more than one in another.
     private func numberLikeTextColumns(first line: UnsafeBufferPointer<UInt8>) -> [Int] {
