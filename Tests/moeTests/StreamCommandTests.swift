@@ -116,15 +116,21 @@ struct StreamCommandTests {
         }
     }
 
+    /// `count` rows of `width` features, each its class (0 or 1) plus unit noise, times
+    /// `unit(row)`, the label last as `names[class]`.
+    static func twoClassRows(_ count: Int, width: Int, seed: UInt64, names: [String] = ["0", "1"],
+                             unit: (Int) -> Float = { _ in 1 }) -> [String] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { i in
+            let label = generator.nextInt(below: 2)
+            return (0..<width).map { _ in String((Float(label) + generator.nextNormal()) * unit(i)) }.joined(separator: ",") + ",\(names[label])"
+        }
+    }
+
     @Test("rows in other units than those learned are warned of, mid-stream and in a file a saved learner continues on")
     func rowsInOtherUnits() throws {
         try withTemporaryDirectory { dir in
-            var generator = SeededGenerator(seed: 9)
-            let lines = (0..<1200).map { i in
-                let label = generator.nextInt(below: 2)
-                let unit: Float = i >= 600 ? 1000 : 1
-                return (0..<4).map { _ in String((Float(label) + generator.nextNormal()) * unit) }.joined(separator: ",") + ",\(label)"
-            }
+            let lines = Self.twoClassRows(1200, width: 4, seed: 9) { $0 >= 600 ? 1000 : 1 }
             func write(_ rows: ArraySlice<String>, _ name: String) throws {
                 try rows.joined(separator: "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
             }
@@ -152,11 +158,7 @@ struct StreamCommandTests {
     @Test("a header whose names are numbers, read as a row, is warned of: its label is a class of that row alone; numbers in dress are named")
     func numericHeaderWarned() throws {
         try withTemporaryDirectory { dir in
-            var generator = SeededGenerator(seed: 4)
-            let rows = (0..<300).map { _ in
-                let label = generator.nextInt(below: 2)
-                return (0..<3).map { _ in String(Float(label) + generator.nextNormal()) }.joined(separator: ",") + (label == 0 ? ",low" : ",high")
-            }
+            let rows = Self.twoClassRows(300, width: 3, seed: 4, names: ["low", "high"])
             let warning = "the first line was read as a row, and its label 'grade' is a class of that row alone: is the line a header"
             try (["2019,2020,2021,grade"] + rows).joined(separator: "\n").write(toFile: dir.path("years.csv"), atomically: true, encoding: .utf8)
             let read = MoeProcess.run(["stream", "--source", "csv:" + dir.path("years.csv"), "--label-column", "last", "--hidden", "8", "--json"])
