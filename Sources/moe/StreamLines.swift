@@ -49,7 +49,7 @@ final class StreamLines: StreamPlugin {
             batchesFarFromLearned += 1
             if batchesFarFromLearned == 1 {
                 let last = driver.position.samples, first = last - event.samples + 1
-                console.warn("rows \(first)-\(last) of this run: the means of \(Int((100 * share).rounded()))% of the features lie more than "
+                console.warn("rows \(first)-\(last) of the stream: the means of \(Int((100 * share).rounded()))% of the features lie more than "
                     + "\(Int(InputScaler.unitsDeviations)) deviations from those of every row learned before them: are they in other units "
                     + "(pixels 0-255 after [0, 1], mm after m, another export)? The learner reads them through the scaling it fixed on the "
                     + "first rows, so it learns and answers them poorly; the stream goes on (`batches_far_from_learned` counts such batches)")

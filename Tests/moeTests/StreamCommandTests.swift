@@ -140,7 +140,7 @@ struct StreamCommandTests {
             let warning = "of the features lie more than 5 deviations from those of every row learned before them: are they in other units"
             let all = MoeProcess.run(["stream", "--source", "csv:" + dir.path("all.csv"), "--label-column", "last", "--hidden", "16", "--json"])
             #expect(all.status == 0, "\(all.error)")
-            #expect(all.error.contains("rows 513-640 of this run: the means of 100% " + warning), "\(all.error)")
+            #expect(all.error.contains("rows 513-640 of the stream: the means of 100% " + warning), "\(all.error)")
             #expect((MoeProcess.json(all)?["batches_far_from_learned"] as? Int ?? 0) >= 1)
             // Rows in one unit: no warning.
             let first = MoeProcess.run(["stream", "--source", "csv:" + dir.path("m.csv"), "--label-column", "last", "--hidden", "16",
@@ -151,7 +151,7 @@ struct StreamCommandTests {
             let more = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("mm.csv"),
                                        "--label-column", "last", "--json"])
             #expect(more.status == 0, "\(more.error)")
-            #expect(more.error.contains("rows 1-128 of this run: the means of 100% " + warning), "\(more.error)")
+            #expect(more.error.contains("rows 1-128 of the stream: the means of 100% " + warning), "\(more.error)")
         }
     }
 
