@@ -57,11 +57,14 @@ struct DataIDXTests {
     func wrongMagicAndRank() throws {
         try withTemporaryDirectory { dir in
             let path = dir.path("data")
-            try writeFileBytes([0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0], to: path)
+            try writeFileBytes([0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0], to: path)
             let magic = dataError { _ = try IDX.read(path: path, rank: 3) }
-            #expect(magic == .wrongIDXMagic(path: path, expected: "0x00000803 (unsigned-byte images)", actual: 0x504B_0304))
-            #expect(magic?.description.contains("0x504b0304") == true)
+            #expect(magic == .wrongIDXMagic(path: path, expected: "0x00000803 (unsigned-byte images)", actual: 0x1234_5678))
+            #expect(magic?.description.contains("0x12345678") == true)
             #expect(magic?.description.contains(path) == true)
+            // A zip archive of the IDX files is named as one (its magic number was shown).
+            try writeFileBytes([0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0], to: path)
+            #expect(dataError { _ = try IDX.read(path: path, rank: 3) }?.description.contains("it is a zip archive, and only gzip is read") == true)
 
             // A labels file where images are expected.
             try IDX.write(IDXArray(dimensions: [3], bytes: [0, 1, 2]), to: path)

@@ -64,7 +64,9 @@ final class GzipFile {
             let chunk = UInt32(min(buffer.count - total, 1 << 30))
             let got = gzread(handle, base + total, chunk)
             if got < 0 { throw zlibError(handle) }
-            if !checkedFormat && (got > 0 || total > 0) { try checkFormat(handle) }
+            if !checkedFormat && (got > 0 || total > 0) {
+                try checkFormat(handle, first: UnsafeRawBufferPointer(start: base, count: total + Int(got)))
+            }
             if got == 0 {
                 // zlib reports a gzip stream cut short as Z_BUF_ERROR and returns 0.
                 var code: Int32 = 0
@@ -94,9 +96,25 @@ final class GzipFile {
         return bytes
     }
 
-    private func checkFormat(_ handle: gzFile) throws(DataError) {
+    /// Refuses a `.gz` name over plain data, and data that another compressor wrote: read
+    /// as it is, a zip or xz file was called "not UTF-8 text" (a NUL byte) or read as rows
+    /// of noise. `first`: the first bytes read.
+    private func checkFormat(_ handle: gzFile, first: UnsafeRawBufferPointer) throws(DataError) {
         checkedFormat = true
-        if mustBeGzip && gzdirect(handle) != 0 { throw .notGzip(path: name) }
+        guard gzdirect(handle) != 0 else { return }
+        if mustBeGzip { throw .notGzip(path: name) }
+        let magics: [(bytes: [UInt8], kind: String, undo: String)] = [
+            ([0x50, 0x4B, 0x03, 0x04], "a zip archive", "unzip it"),
+            ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz-compressed", "unxz it"),
+            ([0x28, 0xB5, 0x2F, 0xFD], "zstd-compressed", "unzstd it"),
+            ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C], "a 7z archive", "extract it"),
+            ([0x42, 0x5A, 0x68], "bzip2-compressed", "bunzip2 it"),
+        ]
+        for magic in magics where first.count >= magic.bytes.count && zip(first, magic.bytes).allSatisfy({ $0 == $1 }) {
+            // bzip2's "BZh" is followed by its block size, a digit 1-9.
+            if magic.bytes.count == 3 && !(first.count > 3 && (0x31...0x39).contains(first[3])) { continue }
+            throw .unreadable(path: name, reason: "it is \(magic.kind), and only gzip is read: \(magic.undo) first (or gzip the file)")
+        }
     }
 
     private func zlibError(_ handle: gzFile) -> DataError {
