@@ -94,6 +94,11 @@ struct DataSourceOptions: ParsableArguments {
         if let textIndicators, textIndicators < 0 || textIndicators > 4096 {
             throw ValidationError("--text-indicators must be 0 (text refused) to 4096, got \(textIndicators)")
         }
+        // An empty name (pandas' index column has none) left nothing out, without a word.
+        if let ignoreColumns, ignoreColumns.split(separator: ",", omittingEmptySubsequences: false)
+            .contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--ignore-columns '\(ignoreColumns)' names an empty column; give 0-based indices for columns without a name (pandas' index column is 0)")
+        }
         switch parsedSource {
         case .csv?, .standardInput?: break
         default:

@@ -111,7 +111,7 @@ struct KeepingWhatUsersHaveTests {
         }
     }
 
-    @Test("moe eval refuses --ignore-columns other than the learner's, and takes the same ones")
+    @Test("moe eval refuses --ignore-columns other than the learner's, and takes the same ones; an empty name is refused")
     func evalKeepsTheLearnedColumns() throws {
         try withTemporaryDirectory { dir in
             let rows = dir.path("rows.csv"), model = dir.path("m.h5")
@@ -124,6 +124,11 @@ struct KeepingWhatUsersHaveTests {
             #expect(other.error.contains("--ignore-columns 1 differs from the columns checkpoint '\(model)' learned without (3)"), "\(other.error)")
             #expect(MoeProcess.run(["eval", model, "--source", "csv:" + rows, "--ignore-columns", "3"]).status == 0)
             #expect(MoeProcess.run(["eval", model, "--source", "csv:" + rows]).status == 0)
+            // An empty name left nothing out, without a word.
+            for given in ["", "3,", " "] {
+                let empty = MoeProcess.run(["stream", "--source", "csv:" + rows, "--label-column", "last", "--ignore-columns", given])
+                #expect(empty.status != 0 && empty.error.contains("names an empty column; give 0-based indices"), "'\(given)': \(empty.error)")
+            }
         }
     }
 
