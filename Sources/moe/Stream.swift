@@ -122,13 +122,7 @@ struct Stream: ParsableCommand {
 
     /// The learner's configuration from the options and their defaults.
     func learnerConfiguration() throws -> LearnerConfiguration {
-        var c = LearnerConfiguration()
-        if let learnerConfig {
-            guard let data = FileManager.default.contents(atPath: learnerConfig) else {
-                throw CommandFailure("cannot read the learner configuration '\(learnerConfig)'")
-            }
-            c = try failingClearly { try c.patched(with: data, source: learnerConfig) }
-        }
+        var c = try patchedByLearnerConfig(LearnerConfiguration())
         // Options given on the command line win over the file; the others keep its values
         // (or the defaults).
         if let seed = common.givenSeed { c.seed = seed }
@@ -217,12 +211,8 @@ struct Stream: ParsableCommand {
             // A resumed or continued learner keeps the settings it was saved with.
             let configuration: LearnerConfiguration
             if let resume = checkpoints.resume {
-                let loaded = try loadCheckpoint(resume, keys: keys)
-                let file = loaded.source ?? resume
-                guard loaded.sections["learner"] != nil else {
-                    throw CommandFailure("checkpoint '\(file)' holds no continual learner, so no learner settings")
-                }
-                configuration = try failingClearly { try Learner(checkpoint: loaded) }.configuration
+                let (_, file, learner) = try loadLearner(resume)
+                configuration = learner.configuration
                 try refuseLearnerChanges(configuration, file: file)
             } else {
                 configuration = try learnerConfiguration()
@@ -300,12 +290,7 @@ struct Stream: ParsableCommand {
                 }
             }
         }
-        let loaded = try loadCheckpoint(resume, keys: keys)
-        let file = loaded.source ?? resume
-        if loaded.sections["learner"] == nil && loaded.sections[PlainLearner.sectionName] != nil {
-            throw CommandFailure("checkpoint '\(file)' holds a network trained by moe train, not a continual learner; continue it with moe train --resume")
-        }
-        let learner = try failingClearly { try Learner(checkpoint: loaded) }
+        let (loaded, file, learner) = try loadLearner(resume)
         try refuseLearnerChanges(learner.configuration, file: file)
         let saved = try failingClearly { try StreamDriver<Learner>.savedStream(in: loaded) }
         try keepSavedThreads(of: loaded, file: file, console: console)
@@ -338,6 +323,26 @@ struct Stream: ParsableCommand {
         return driver
     }
 
+    /// The checkpoint `resume` names, what to call it, and the continual learner it holds.
+    func loadLearner(_ resume: String) throws -> (loaded: Checkpoint, file: String, learner: Learner) {
+        let loaded = try loadCheckpoint(resume, keys: keys)
+        let file = loaded.source ?? resume
+        if loaded.sections["learner"] == nil && loaded.sections[PlainLearner.sectionName] != nil {
+            throw CommandFailure("checkpoint '\(file)' holds a network trained by moe train, not a continual learner; continue it with moe train --resume")
+        }
+        return (loaded, file, try failingClearly { try Learner(checkpoint: loaded) })
+    }
+
+    /// The configuration `c` with the `--learner-config` file's keys put in place (`c`
+    /// itself without one).
+    func patchedByLearnerConfig(_ c: LearnerConfiguration) throws(CommandFailure) -> LearnerConfiguration {
+        guard let learnerConfig else { return c }
+        guard let data = FileManager.default.contents(atPath: learnerConfig) else {
+            throw CommandFailure("cannot read the learner configuration '\(learnerConfig)'")
+        }
+        return try failingClearly { try c.patched(with: data, source: learnerConfig) }
+    }
+
     /// A stream paused part-way through a file, continued with `--source`: the new source
     /// is learned from its first row. The same file is refused (its rows read would be
     /// learned twice: `--resume` alone goes on from the next row); another file is warned
@@ -347,13 +352,15 @@ struct Stream: ParsableCommand {
                        console: Console) throws(CommandFailure) {
         guard let saved, saved.source.scenarioSettings == nil, saved.position.experience == 0,
               !saved.position.source.isAtStart else { return }
-        // The rest of a pipe is gone with the process that paused: nothing is left unlearned.
-        if case let .csv(old) = saved.source, old.path == nil { return }
         let rows = saved.position.source.rowsRead
-        if case let .csv(old) = saved.source, case let .csv(new) = source, let a = old.path, let b = new.path,
-           URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath() {
-            throw CommandFailure("checkpoint '\(file)' is paused after \(rows) rows of \(saved.source.name); `moe stream --resume \(file)` goes on from "
-                + "the row after them (with --source the file would be learned again from its first row)")
+        if case let .csv(old) = saved.source {
+            // The rest of a pipe is gone with the process that paused: nothing is left unlearned.
+            guard let a = old.path else { return }
+            func resolved(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath() }
+            if case let .csv(new) = source, let b = new.path, resolved(a) == resolved(b) {
+                throw CommandFailure("checkpoint '\(file)' is paused after \(rows) rows of \(saved.source.name); `moe stream --resume \(file)` goes on "
+                    + "from the row after them (with --source the file would be learned again from its first row)")
+            }
         }
         console.warn("checkpoint '\(file)' was paused after \(rows) rows of \(saved.source.name): the rest of it is left unlearned, and "
             + "\(source.name) is learned from its first row (`moe stream --resume \(file)` alone would have gone on with \(saved.source.name))")
@@ -363,16 +370,11 @@ struct Stream: ParsableCommand {
     /// `--learner-config` file that would change any of its settings (it was ignored
     /// before 2026-12-04: a resumed learner kept the checkpoint's settings without a word).
     func refuseLearnerChanges(_ c: LearnerConfiguration, file: String) throws(CommandFailure) {
-        if let learnerConfig {
-            guard let data = FileManager.default.contents(atPath: learnerConfig) else {
-                throw CommandFailure("cannot read the learner configuration '\(learnerConfig)'")
-            }
-            let patched = try failingClearly { try c.patched(with: data, source: learnerConfig) }
-            if patched != c {
-                let changed = Self.changedSettings(from: c, to: patched)
-                throw CommandFailure("--learner-config \(learnerConfig) changes settings of checkpoint '\(file)' (\(changed.joined(separator: ", "))); "
-                    + "a resumed or continued learner keeps the settings it learned with (drop the option; --show-learner-config with --resume shows them)")
-            }
+        let patched = try patchedByLearnerConfig(c)
+        if let learnerConfig, patched != c {
+            let changed = Self.changedSettings(from: c, to: patched)
+            throw CommandFailure("--learner-config \(learnerConfig) changes settings of checkpoint '\(file)' (\(changed.joined(separator: ", "))); "
+                + "a resumed or continued learner keeps the settings it learned with (drop the option; --show-learner-config with --resume shows them)")
         }
         try refuseChange("seed", given: common.givenSeed, saved: c.seed, file: file)
         try refuseChange("hidden", given: network.hidden.flatMap(NetworkOptions.widths), saved: c.hidden, file: file) {

@@ -296,13 +296,7 @@ public struct Learner: Sendable {
     public func shareFarFromLearned(_ x: Matrix) -> Double? {
         guard let scaler, scaler.count >= Double(Self.unitsEvidence), x.rows >= Self.unitsBatchRows,
               x.columns == scaler.width else { return nil }
-        var sums = [Double](repeating: 0, count: x.columns)
-        x.scalars.withUnsafeBufferPointer { v in
-            for r in 0..<x.rows {
-                for j in 0..<x.columns { sums[j] += Double(v[r * x.columns + j]) }
-            }
-        }
-        return scaler.shareShifted(means: sums.map { $0 / Double(x.rows) })
+        return scaler.shareShifted(means: x.columnSums().scalars.map { Double($0) / Double(x.rows) })
     }
 
     /// ``observe(features:labels:source:pass:logger:)`` but for the judgement of units.

@@ -1038,11 +1038,13 @@ public final class CSVSource: BatchSource {
             }
         }
         count(parser, line)
+        // A copy splits the rows ahead: the parser keeps the first row's fields.
+        var probe = parser
         for r in ahead.indices {
             ahead[r].bytes.withUnsafeBufferPointer { all in
                 let row = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
-                guard !isBlank(row), parser.split(row) == expected else { return }
-                count(parser, row)
+                guard !isBlank(row), probe.split(row) == expected else { return }
+                count(probe, row)
             }
         }
         return columns.filter { field in
@@ -1098,7 +1100,6 @@ public final class CSVSource: BatchSource {
             try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber)
             if learnsColumns && givenText == nil {
                 numberLikeText = numberLikeTextColumns(first: line)
-                _ = parser.split(line)  // the rows ahead were split on the way
             }
         }
         for k in filledInRow { filled[k] = false }
