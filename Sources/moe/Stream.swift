@@ -244,7 +244,10 @@ struct Stream: ParsableCommand {
                 return try driver.run(until: stop, logger: logger)
             } catch {
                 guard let file = driver.stoppedSave else { throw error }
-                throw CommandFailure("\(CommandFailure(error).description) What was learned from the \(driver.position.samples) samples before it is saved in \(file): correct the data and `moe stream --resume \(file)` goes on from the row after them (or resume with --skip-bad-rows to skip such rows).")
+                // Skipping is offered only for a fault --skip-bad-rows skips: a cut gzip
+                // stops a resume with it all the same.
+                let skipping = (error as? DataError)?.isRowFault == true ? " (or resume with --skip-bad-rows to skip such rows)" : ""
+                throw CommandFailure("\(CommandFailure(error).description) What was learned from the \(driver.position.samples) samples before it is saved in \(file): correct the data and `moe stream --resume \(file)` goes on from the row after them\(skipping).")
             }
         }
         let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)

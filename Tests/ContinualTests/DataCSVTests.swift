@@ -87,7 +87,9 @@ struct DataCSVTests {
             try writeText("0,1,\n", to: path)
             let missing = dataError { _ = try CSV.load(path: path, format: CSVFormat(imputesMissing: false)) }
             #expect(missing == .nonNumericField(at: DataLocation(source: path, line: 1, column: 3), text: ""))
-            #expect(missing?.description == "\(path), line 1, column 3: the field '' is not a number.")
+            #expect(missing?.description == "\(path), line 1, column 3: the value is missing (''), and missing values are refused "
+                + "(--missing mean, the default, fills one with its column's mean so far; --skip-bad-rows skips the row).")
+            #expect(missing?.isRowFault == true && DataError.corruptGzip(path: path, reason: "cut").isRowFault == false)
             // Text in the first row makes a text column, unless text is refused.
             try writeText("0,1.5kg,2\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(textIndicators: 0)) }
@@ -331,6 +333,18 @@ struct DataCSVTests {
             #expect(byName == .labelColumnNotFound(source: path, column: "'label'", available: "the header names 'a', 'b'"))
             let byIndex = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .index(5))) }
             #expect(byIndex?.description.contains("no label column index 5") == true)
+            // A name matches without case and surrounding spaces when one column alone does,
+            // and exactly first; two columns that differ only in case need the exact name.
+            try writeText("x, Class ,b\n0.5,yes,1\n1.5,no,2\n", to: path)
+            let loose = try CSV.load(path: path, format: CSVFormat(labelColumn: .name("CLASS")))
+            #expect(loose.labels == [0, 1] && loose.features.scalars == [0.5, 1, 1.5, 2])
+            try writeText("x,X,label\n1,2,0\n3,4,1\n", to: path)
+            let exact = try CSV.load(path: path, format: CSVFormat(labelColumn: .name("X")))
+            #expect(exact.labels == [2, 4] && exact.features.scalars == [1, 0, 3, 1])
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .name(" x "))) }
+                    == .labelColumnNotFound(source: path, column: "' x '", available: "the header names 'x', 'X', 'label'"))
+            let ignored = try CSV.load(path: path, format: CSVFormat(labelColumn: .name("Label"), ignoredColumns: ["x"]))
+            #expect(ignored.features.scalars == [2, 4])
             try writeText("1\n2\n", to: path)
             guard case .wrongDimensions("\(path), line 1", _, [1])? = dataError({ _ = try CSV.load(path: path) }) else {
                 Issue.record("a one-column file was accepted")

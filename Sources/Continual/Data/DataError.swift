@@ -97,6 +97,19 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// fields are not those a saved model reads (`problem`, in words).
     case unlabelledRowMismatch(at: DataLocation, problem: String)
 
+    /// Whether this is a fault of one row, which `BadRowPolicy.skip` (`--skip-bad-rows`)
+    /// skips and counts; a fault of the file (corrupt gzip, a missing file, a bad header)
+    /// stops the stream whatever the policy.
+    public var isRowFault: Bool {
+        switch self {
+        case .nonNumericField, .nonFiniteValue, .raggedRow, .savedColumnsMismatch, .widthMismatch,
+             .labelOutOfRange, .invalidLabel, .notUTF8, .unlabelledRowMismatch:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// Why a field is not UTF-8 text.
     public enum TextProblem: Equatable, Sendable {
         /// A NUL byte, which no label or name can hold.
@@ -134,7 +147,12 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             // Text in a column read as numbers (its first value was one): a code such as
             // `229a` among numbers, a unit typed in. Say how to go on (1-based columns in
             // the message, 0-based indices for leaving one out).
-            guard !text.isEmpty, !CSVFormat.marksMissing(text), let column = at.column else {
+            if text.isEmpty || CSVFormat.marksMissing(text) {
+                // Only `--missing error` refuses a missing value in a numeric column.
+                return "\(at): the value is missing (\(quoted(text))), and missing values are refused "
+                    + "(--missing mean, the default, fills one with its column's mean so far; --skip-bad-rows skips the row)."
+            }
+            guard let column = at.column else {
                 return "\(at): the field \(quoted(text)) is not a number."
             }
             return "\(at): the field \(quoted(text)) is not a number; correct the field, "

@@ -753,6 +753,10 @@ public final class CSVSource: BatchSource {
     /// The field the header (or, in a file without it, the learned one) names `wanted`
     /// (nil: none, or no header); refused when it
     /// names two or more, which only an index (`option`) tells apart.
+    ///
+    /// A name is matched exactly, else without case and surrounding spaces when that
+    /// finds one field only: `--label-column class` over a header `Class` was refused,
+    /// while the check of a saved model's column order already compares names so.
     private func field(named wanted: String, option: String) throws(DataError) -> Int? {
         // A file without the header the model learned: its names place the column.
         guard let header = header ?? (headerAbsent ? givenText?.names : nil) else { return nil }
@@ -760,7 +764,10 @@ public final class CSVSource: BatchSource {
         guard fields.count < 2 else {
             throw .repeatedColumnName(at: DataLocation(source: name, line: headerLine), name: wanted, fields: fields, option: option)
         }
-        return fields.first
+        if let field = fields.first { return field }
+        let key = Self.columnKey(wanted)
+        let near = header.indices.filter { Self.columnKey(header[$0]) == key }
+        return near.count == 1 ? near[0] : nil
     }
 
     /// Resolves `format.ignoredColumns`: a header name, else a 0-based index.
