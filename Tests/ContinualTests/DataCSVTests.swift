@@ -353,6 +353,37 @@ struct DataCSVTests {
         }
     }
 
+    @Test("lines that end with the separator are read as the same lines without it; a last column a header names is kept")
+    func trailingSeparator() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("t.csv")
+            let plain = try { () throws -> Dataset in
+                try writeText("a,b,label\n1,2,x\n3,4,y\n5,6,x\n", to: path)
+                return try CSV.load(path: path, format: CSVFormat(labelColumn: .last))
+            }()
+            #expect(plain.labels == [0, 1, 0] && plain.features.scalars == [1, 2, 3, 4, 5, 6])
+            // The header without it, with it, none at all, and ';' found as the separator.
+            for text in ["a,b,label\n1,2,x,\n3,4,y,\n5,6,x,\n", "a,b,label,\n1,2,x,\n3,4,y,\n5,6,x,\n",
+                         "1,2,x,\n3,4,y,\n5,6,x,\n", "a;b;label\n1;2;x;\n3;4;y;\n5;6;x;\n"] {
+                try writeText(text, to: path)
+                let read = try CSV.load(path: path, format: CSVFormat(labelColumn: .last))
+                #expect(read.labels == plain.labels && read.features.scalars == plain.features.scalars, "\(text)")
+            }
+            // A last column the header names, empty in the first rows, stays a column (its
+            // gaps filled with the column's mean so far, 0 before any value).
+            try writeText("a,b,note,label\n1,2,,x\n3,4,,y\n5,6,7,x\n", to: path)
+            #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last)).features.columns >= 3)
+            try writeText("a,b,note\n1,2,\n3,4,\n5,6,7\n", to: path)
+            let named = try CSV.load(path: path, format: CSVFormat(labelColumn: .first))
+            #expect(named.features.columns >= 2 && named.labels == [1, 3, 5])
+            // A row after the first 64 that has a value where the others end with the
+            // separator is one field longer than them, and named.
+            try writeText(String(repeating: "1,2,x,\n3,4,y,\n", count: 40) + "5,6,x,7\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .raggedRow(at: DataLocation(source: path, line: 81), expectedColumns: 3, actualColumns: 4))
+        }
+    }
+
     @Test("empty files, blank files and header-only files are empty streams")
     func empty() throws {
         try withTemporaryDirectory { dir in

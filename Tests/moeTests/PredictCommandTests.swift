@@ -136,6 +136,35 @@ struct PredictCommandTests {
         }
     }
 
+    @Test("files whose lines end with the separator are streamed, evaluated and answered as the same files without it")
+    func trailingSeparator() throws {
+        try withTemporaryDirectory { dir in
+            let header = ["x", "y", "colour", "label"]
+            let learned = Self.rows(400, seed: 5, labels: ["a", "b", "c"], order: [0, 1, 2, 3])
+            let held = Self.rows(100, seed: 6, labels: ["a", "b", "c"], order: [0, 1, 2, 3])
+            var answers: [String] = [], correct: [Int] = []
+            for trailing in [false, true] {
+                let end = trailing ? [""] : []
+                let tag = trailing ? "t" : "p"
+                try Self.write(learned.map { $0 + end }, header: header, to: dir.path("train-\(tag).csv"))
+                try Self.write(held.map { $0 + end }, header: header + end, to: dir.path("test-\(tag).csv"))
+                try Self.write(held.map { Array($0.prefix(3)) + end }, to: dir.path("bare-\(tag).csv"))
+                let model = dir.path("m-\(tag).h5")
+                let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train-\(tag).csv"), "--label-column", "last",
+                                        "--hidden", "16", "--save", model])
+                #expect(s.status == 0, "\(s.error)")
+                let e = MoeProcess.run(["eval", model, "--source", "csv:" + dir.path("test-\(tag).csv"), "--json"])
+                #expect(e.status == 0, "\(e.error)")
+                correct.append(try #require(MoeProcess.json(e)?["correct"] as? Int))
+                let p = MoeProcess.run(["predict", model, "--source", "csv:" + dir.path("bare-\(tag).csv")])
+                #expect(p.status == 0, "\(p.error)")
+                answers.append(p.output)
+            }
+            #expect(correct[0] == correct[1] && correct[0] > 70, "\(correct)")
+            #expect(answers[0] == answers[1] && answers[0].split(separator: "\n").count == held.count)
+        }
+    }
+
     @Test("a model learned with a header answers every row of a file without one; --no-header says so, and not with --header")
     func fileWithoutLearnedHeader() throws {
         try withTemporaryDirectory { dir in

@@ -24,6 +24,9 @@ struct CSVRowParser {
     private var values: [Float] = []
     /// Number of fields of the last split line.
     private(set) var count = 0
+    /// Whether an empty last field (a line that ends with the separator) is no field: set
+    /// for files whose every line ends so (`CSVSource`'s trailing separator).
+    var dropsTrailingEmptyField = false
 
     init(source: String, separator: UInt8) {
         self.source = source
@@ -50,6 +53,9 @@ struct CSVRowParser {
                     }
                 }
             }
+        }
+        if dropsTrailingEmptyField && count > 1 && starts[count - 1] == ends[count - 1] && !quoted[count - 1] {
+            count -= 1
         }
         return count
     }

@@ -290,7 +290,9 @@ public final class CSVSource: BatchSource {
         // A row too short to hold the label's place gets it last: it is refused for its
         // width, which the error tells without the label.
         let field = min(missingLabel.field ?? count, count)
-        let at = field == count ? line.count : labelProbe!.fieldStart(field)
+        // Last, before a trailing separator (`1,2,` becomes `1,2,label,`).
+        let trailing = labelProbe!.dropsTrailingEmptyField && line.last == separatorByte && count >= 1
+        let at = field == count ? line.count - (trailing ? 1 : 0) : labelProbe!.fieldStart(field)
         copy.insert(contentsOf: field == count ? [separatorByte] + value : value + [separatorByte], at: at)
         return copy
     }
@@ -485,8 +487,10 @@ public final class CSVSource: BatchSource {
     private func detectSeparator() throws(DataError) {
         let rows = try rowsAhead(8)
         var best: (separator: Character, numbers: Int, fields: Int)?
+        let trailingRows = try rowsAhead(Self.trailingLookahead)
         for candidate in CSVFormat.detectableSeparators {
             var probe = CSVRowParser(source: name, separator: candidate.asciiValue!)
+            probe.dropsTrailingEmptyField = endsLinesWith(candidate.asciiValue!, rows: trailingRows)
             var counts: Set<Int> = []
             var numbers = 0
             for r in rows {
@@ -507,6 +511,30 @@ public final class CSVSource: BatchSource {
             separator = best.separator
             parser = CSVRowParser(source: name, separator: best.separator.asciiValue!)
         }
+    }
+
+    /// Lines read ahead to tell a trailing separator.
+    static let trailingLookahead = 64
+
+    /// Whether the lines ahead (`rows`, non-blank) end with a separator that closes no
+    /// field, as some exporters write them (`1.5,2,cat,`): every line after the first ends
+    /// with `byte`, at least one does, and the first line does too or has one field fewer
+    /// (a header written without it). Such a file's empty last field is no column: read
+    /// as one, it made the label `last` empty on every row, or every row one field longer
+    /// than its header. A last column a header names is kept, its first values empty or
+    /// not (`a,b,note` over `1,2,`); in a file without a header, a last column empty in
+    /// each of the first 64 rows is taken for a trailing separator.
+    private func endsLinesWith(_ byte: UInt8, rows: [Int]) -> Bool {
+        guard rows.count >= 2 else { return false }
+        // Each line read ahead ends with the 0 the reader puts after it.
+        func ends(_ r: Int) -> Bool { ahead[r].bytes.count >= 2 && ahead[r].bytes[ahead[r].bytes.count - 2] == byte }
+        guard rows.dropFirst().allSatisfy(ends) else { return false }
+        if ends(rows[0]) { return true }
+        var probe = CSVRowParser(source: name, separator: byte)
+        func fields(_ r: Int) -> Int {
+            ahead[r].bytes.withUnsafeBufferPointer { probe.split(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+        }
+        return fields(rows[0]) == fields(rows[1]) - 1
     }
 
     private enum Row {
@@ -598,10 +626,12 @@ public final class CSVSource: BatchSource {
         guard !prepared else { return }
         prepared = true
         if format.detectsSeparator { try detectSeparator() }
+        parser.dropsTrailingEmptyField = try endsLinesWith(separator.asciiValue!, rows: rowsAhead(Self.trailingLookahead))
         if let missingLabel {
             labelBytes = (Array(Self.quoted(missingLabel.value, separator: separator).utf8),
                           Array(Self.quoted(missingLabel.headerValue, separator: separator).utf8))
             labelProbe = CSVRowParser(source: name, separator: separator.asciiValue!)
+            labelProbe!.dropsTrailingEmptyField = parser.dropsTrailingEmptyField
         }
         if givenText?.names != nil && declaresNoHeader {
             headerAbsent = true
