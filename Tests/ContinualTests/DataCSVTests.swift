@@ -604,6 +604,12 @@ struct DataCSVTests {
             try map.classIndex(of: " ", at: here)
         }
 
+        // Codes above the largest own index are aliases too, in order of appearance.
+        var codes = LabelMap()
+        let coded = ["70001", "1", "80000", "70001", "65535"].map { try? codes.classIndex(of: $0, at: here) }
+        #expect(coded == [0, 1, 2, 0, 65535] && codes.classCount == 65536 && codes.aliases == [70001: 0, 80000: 2])
+        #expect(codes.label(of: 2) == "80000")
+
         // -1 first: -1, 0, 1 are three distinct classes whatever the order.
         var ternary = LabelMap()
         let order = ["-1", "0", "1", "0", "-1"].map { try? ternary.classIndex(of: $0, at: here) }

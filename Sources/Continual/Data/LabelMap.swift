@@ -4,8 +4,9 @@
 /// - **integers** (`"0"`, `"7"`, `"3.0"`, `"+1"`): the number is the class index, so data
 ///   labelled 0...9 keeps the meaning it has in IDX files and in a saved model. Seeing
 ///   label 7 first makes 8 classes. A learned map also takes integers that cannot be
-///   their own index, a negative one (the `-1` / `+1` of binary data sets) or one whose
-///   index an earlier such label took: it gets the next class index, an *alias* kept
+///   their own index, a negative one (the `-1` / `+1` of binary data sets), one above
+///   ``largestLearnedIndex`` (a code such as `70001`, which would make that many outputs)
+///   or one whose index an earlier such label took: it gets the next class index, an *alias* kept
 ///   with the map (`-1, +1` in that order: classes 0 and 1 hold labels -1 and 1, and
 ///   class 0 is not label 0).
 /// - **names** (`"cat"`, `"T-shirt"`): classes are numbered in order of first appearance,
@@ -35,8 +36,10 @@ public struct LabelMap: Equatable, Sendable, Codable {
     /// True when the classes were declared up front and may not grow.
     public let isDeclared: Bool
 
-    /// The largest class index a learned integer map accepts, so that one stray value
-    /// (a pixel in the label column) cannot create a billion outputs.
+    /// The largest integer label that is its own class index in a learned map, so that
+    /// one value (a code, a pixel in the label column) cannot create a billion outputs;
+    /// larger labels get the next index (an alias), and a stream learns at most this many
+    /// classes plus one.
     public static let largestLearnedIndex = 65_535
 
     /// A learned map: classes come from the data; `kind` nil means decided by the first label.
@@ -203,8 +206,10 @@ public struct LabelMap: Equatable, Sendable, Codable {
             if isDeclared {
                 throw .labelOutOfRange(at: location, label: label, declared: declaredIntegers)
             }
-            if value < 0 || value < classCount {
-                // Negative, or its index is an alias's: the next class index.
+            if value < 0 || value < classCount || value > Self.largestLearnedIndex {
+                // Negative, its index an alias's, or a code beyond the outputs a class
+                // number may make (`70001`, refused until 2026-12-04's seventh round):
+                // the next class index.
                 guard classCount <= Self.largestLearnedIndex else {
                     throw .invalidLabel(at: location, label: label,
                                         reason: "a stream learns at most \(Self.largestLearnedIndex + 1) classes (is it the label column? --label-column names it)")
@@ -212,10 +217,6 @@ public struct LabelMap: Equatable, Sendable, Codable {
                 addAlias(value, index: classCount)
                 classCount += 1
                 return classCount - 1
-            }
-            guard value <= Self.largestLearnedIndex else {
-                throw .invalidLabel(at: location, label: label,
-                                    reason: "class numbers run from 0 to \(Self.largestLearnedIndex), one output of the network each (is it the label column? --label-column names it; a label with a letter in it is a name, of any length)")
             }
             classCount = value + 1
             return value
