@@ -585,8 +585,13 @@ struct Stream: ParsableCommand {
         if let filled = driver.position.source.imputation?.filled, filled > 0 {
             console.say("missing values: \(filled) filled with their column's mean so far")
         }
+        // Classes by their labels (`classes ['cat', 'dog']`); a scenario's are numbers.
+        let labels = driver.position.source.labelMap
         for g in learner.history.growths {
-            console.say("grew expert \(g.expert) at batch \(g.batch) (sample \(g.sample)) on hidden layer \(g.layer), \(g.detectors.count) detectors, classes \(g.classes): \(g.reason)")
+            let classes = labels.kind == .names
+                ? "[" + g.classes.map { "'\(labels.label(of: $0))'" }.joined(separator: ", ") + "]"
+                : "\(g.classes.map { Int(labels.label(of: $0)) ?? $0 })"
+            console.say("grew expert \(g.expert) at batch \(g.batch) (sample \(g.sample)) on hidden layer \(g.layer), \(g.detectors.count) detectors, classes \(classes): \(g.reason)")
         }
         for (reason, count) in learner.history.suppressions.sorted(by: { $0.key < $1.key }) {
             console.say("growth held back \(count) time(s): \(reason)")

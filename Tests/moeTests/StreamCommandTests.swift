@@ -127,6 +127,23 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a growth for classes never seen names them by their labels, in the log and at the end of the stream")
+    func growthNamesLabels() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 12)
+            let names = ["cat", "dog", "emu"]
+            let rows = (0..<1800).map { i -> String in
+                let k = i / 600
+                return (0..<5).map { _ in "\(generator.nextNormal() + Float(2 * k))" }.joined(separator: ",") + "," + names[k]
+            }
+            try (rows.joined(separator: "\n") + "\n").write(toFile: dir.path("named.csv"), atomically: true, encoding: .utf8)
+            let run = MoeProcess.run(["stream", "--source", "csv:" + dir.path("named.csv"), "--label-column", "last", "--hidden", "32"])
+            #expect(run.status == 0, "\(run.error)")
+            #expect(run.error.contains("labels never seen (dog) arrived"), "\(run.error)")
+            #expect(run.output.contains("classes ['dog']: labels never seen (dog) arrived"), "\(run.output)")
+        }
+    }
+
     @Test("rows in other units than those learned are warned of, mid-stream and in a file a saved learner continues on")
     func rowsInOtherUnits() throws {
         try withTemporaryDirectory { dir in

@@ -517,6 +517,7 @@ struct StreamContinueTests {
             let after = try #require(MoeProcess.json(more))
             #expect(after["samples"] as? Int == rows.count && after["experts"] as? Int == 1, "\(after)")
             #expect(more.error.contains("grew expert 0") && more.error.contains("classes [4, 5]"), "\(more.error)")
+            #expect(more.error.contains("labels never seen (4, 5) arrived"), "\(more.error)")
             // Everything it learned is in the checkpoint it saved over.
             let saved = try Learner(checkpoint: Checkpoint.load(from: dir.path("s.h5")))
             #expect(saved.counters.samples == (before["samples"] as? Int ?? 0) + rows.count)

@@ -57,7 +57,7 @@ extension Learner {
             drift.reset()
             if holdout.slot == frozenSlot { judgeHoldout(nextSlot: slotInCharge) }
             if novelty {
-                decision.reason = "labels never seen (\(novel.map(String.init).joined(separator: ", "))) arrived and layer \(layer) has \(detectors[layer].count) significant detectors"
+                decision.reason = "labels never seen (\(novel.map(classLabel).joined(separator: ", "))) arrived and layer \(layer) has \(detectors[layer].count) significant detectors"
             }
             let layerReport = report!.layers.first { $0.layer == layer }
             history.recordGrowth(.init(

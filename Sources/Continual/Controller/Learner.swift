@@ -46,6 +46,9 @@ public struct Learner: Sendable {
     public internal(set) var scaler: InputScaler?
     /// Who answers inside each slot.
     public internal(set) var arbiter: AnswerArbiter
+    /// The raw labels of the classes, as the stream's driver last named them
+    /// (``nameClasses(_:)``), for the growth log; not saved.
+    public internal(set) var classLabels: [String] = []
     /// First visits of the slot in charge set aside to judge it (see `Holdout`).
     public internal(set) var holdout: Holdout
     /// The gate discriminant's shrinkage, chosen on the stream (see `ShrinkageChoice`).

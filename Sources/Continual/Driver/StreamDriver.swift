@@ -265,6 +265,7 @@ public final class StreamDriver<L: StreamLearner> {
                 for plugin in plugins { plugin.beforeExperience(self, experience) }
             }
             let total = reader!.expectedSamples
+            var namedClasses = -1
             while true {
                 if let n = stop.batches, position.batches >= n { return try end(.paused) }
                 if stop.request?.requested != nil { return try end(.paused) }
@@ -285,6 +286,12 @@ public final class StreamDriver<L: StreamLearner> {
                 if let index = beginning {
                     learner!.beginExperience(index)
                     beginning = nil
+                }
+                // The growth log names new classes by their labels, not their indices.
+                let map = reader!.labelMap
+                if map.classCount != namedClasses {
+                    learner!.nameClasses((0..<map.classCount).map(map.label(of:)))
+                    namedClasses = map.classCount
                 }
                 lap = ContinuousClock.now
                 var step: L.Step?

@@ -22,6 +22,15 @@ extension Learner: StreamLearner {
         try observe(features: batch.features, labels: batch.labels, source: source, pass: batch.pass, logger: logger)
     }
 
+    public mutating func nameClasses(_ labels: [String]) {
+        classLabels = labels
+    }
+
+    /// Class `index`'s raw label, or its index while unnamed.
+    func classLabel(_ index: Int) -> String {
+        classLabels.indices.contains(index) ? classLabels[index] : String(index)
+    }
+
     public mutating func beginExperience(_ index: Int) {
         prequential.beginExperience(index)
     }

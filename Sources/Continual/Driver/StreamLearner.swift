@@ -35,6 +35,9 @@ public protocol StreamLearner: Sendable {
     mutating func learn(_ batch: Batch, source: String, logger: Logger?) throws -> Step
     /// An experience of a scenario starts (a boundary of the prequential bands).
     mutating func beginExperience(_ index: Int)
+    /// The raw labels of classes `0..<labels.count` (the stream's label map), for what the
+    /// learner writes in logs and reasons; not part of what it learns or saves.
+    mutating func nameClasses(_ labels: [String])
     /// A copy ready to predict from everything it has learned, for an evaluation.
     func readyToPredict() -> Self
     /// Fraction of rows predicted right, among `classes` only when given (task-incremental).
@@ -51,6 +54,9 @@ public protocol StreamLearner: Sendable {
 extension StreamLearner {
     /// Nothing to mark by default.
     public mutating func beginExperience(_ index: Int) {}
+
+    /// Classes named by their indices by default.
+    public mutating func nameClasses(_ labels: [String]) {}
 
     /// One ``score(features:labels:among:)`` per restriction, nothing cached.
     public func scores(features: Matrix, labels: [Int], among restrictions: [Set<Int>?], set: Int,
