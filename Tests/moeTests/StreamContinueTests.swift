@@ -268,11 +268,7 @@ struct StreamContinueTests {
     func savedAtCutGzip() throws {
         try withTemporaryDirectory { dir in
             // Long rows, so that the rows before the cut fill the reader's first chunks.
-            var generator = SeededGenerator(seed: 7)
-            let lines = (0..<4000).map { _ -> String in
-                let label = generator.nextInt(below: 2)
-                return (0..<12).map { _ in "\(generator.nextNormal() + Float(label))" }.joined(separator: ",") + ",\(label)"
-            }
+            let lines = StreamCommandTests.twoClassRows(4000, width: 12, seed: 7)
             let path = dir.path("cut.csv.gz")
             try Gzip.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: path)
             let whole = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
