@@ -30,7 +30,9 @@
 # Usage: bash scripts/mlbench-streams.sh [SET ...]   (the named sets only; all by default)
 # MOE_MLBENCH_ORDERS=b200 bash scripts/mlbench-streams.sh: the sets of at least 1,500
 # training rows in blocks of 200 rows of one class, the classes taking turns, instead
-# (b500: blocks of 500).
+# (b500: blocks of 500). MOE_MLBENCH_SEED=2 runs every learner with --seed 2 (the gate's
+# random features, the networks' weights and every draw), to tell a bar missed on a few
+# hundred test rows from a seed's luck (docs/results.md, *Two seeds*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
@@ -51,6 +53,7 @@ for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
     [[ -f $folder/data/$data/train-$order.csv ]] || continue
     for learner in "${learners[@]}"; do
       learner_options "$learner"
+      [[ -z ${MOE_MLBENCH_SEED:-} ]] || extra+=(--seed "$MOE_MLBENCH_SEED")
       run="$folder/$data-$order-$learner"
       if json_of "$run.json" $moe stream --source "csv:$folder/data/$data/train-$order.csv" --label-column last \
            "${extra[@]}" --save "$run.h5" --json \
