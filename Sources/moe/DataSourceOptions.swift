@@ -192,6 +192,16 @@ struct DataSourceOptions: ParsableArguments {
         return (layout, saved.text, saved.imputation)
     }
 
+    /// Refuses `--text-indicators` other than the count the checkpoint's stream read its
+    /// text columns with: the learner's inputs are that wide. `moe eval` and `moe predict`
+    /// read with the saved count and said nothing of the option; a continued stream
+    /// stopped at its first row with a count of features.
+    func refuseOtherTextIndicators(_ checkpoint: Checkpoint, file: String) throws(CommandFailure) {
+        guard let given = textIndicators, let saved = checkpoint.csvColumns?.format.textIndicators, given != saved else { return }
+        throw CommandFailure("--text-indicators \(given) differs from the \(saved) indicator columns per text column checkpoint '\(file)' "
+            + "learned with: its inputs are as wide as they made them; drop the option")
+    }
+
     /// `layout` with the saved stream's label column when `--label-column` is not given (a
     /// label column by name implies a header).
     private func withSavedLabelColumn(_ layout: CSVFormat, from saved: CSVFormat) -> CSVFormat {
@@ -252,6 +262,7 @@ struct DataSourceOptions: ParsableArguments {
             throw CommandFailure("--ignore-columns \(shown(ignoredColumns)) differs from the columns checkpoint '\(file)' learned without (\(shown(saved))): "
                 + "it reads the columns it learned from; drop the option")
         }
+        try refuseOtherTextIndicators(checkpoint, file: file)
         switch parsedSource! {
         case .fashionMNIST:
             let test = try failingClearly { try FashionMNIST.load(split: .test, directory: folder) }

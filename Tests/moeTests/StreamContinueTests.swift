@@ -144,6 +144,18 @@ struct StreamContinueTests {
             let strict = MoeProcess.run(["eval", dir.path("text.h5"), "--source", "csv:" + dir.path("more.csv"),
                                          "--label-column", "class", "--missing", "error"])
             #expect(strict.status != 0 && strict.error.contains("line 3, column 1: the value is missing ('NA'), and missing values are refused (--missing mean, the default,"), "\(strict.error)")
+            // Another count of indicators than the learner's is refused by name, where eval
+            // and predict ignored it and a continued stream named a count of features; the
+            // same count is accepted.
+            let model = dir.path("text.h5"), later = "csv:" + dir.path("more.csv")
+            for command in [["eval", model, "--source", later], ["predict", model, "--source", later, "--labelled"],
+                            ["stream", "--resume", model, "--source", later]] {
+                let other = MoeProcess.run(command + ["--label-column", "class", "--text-indicators", "8"])
+                #expect(other.status != 0 && other.error.contains("--text-indicators 8 differs from the 16 indicator columns per text column"),
+                        "\(command[0]): \(other.error)")
+            }
+            let same = MoeProcess.run(["eval", model, "--source", later, "--label-column", "class", "--text-indicators", "16"])
+            #expect(same.status == 0, "\(same.error)")
             // The same file without --header: line 1 has a name where line 2 has a number.
             let undeclared = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "last"]
                                             + Self.learner + ["--json"])
