@@ -173,10 +173,18 @@ struct DataSourceOptions: ParsableArguments {
     /// stream, the first row decides. Without `--label-column`, the label column is that
     /// stream's (a model streamed with `--label-column last` took the label of its test
     /// file for a feature before, and stopped at it); without `--header`, `--no-header`
-    /// and `--separator`, its header and separator too.
-    func columns(of checkpoint: Checkpoint) -> (CSVFormat, CSVTextLayout?, CSVImputation?) {
+    /// and `--separator`, its header and separator too. Refused: other columns left out
+    /// than the learner's (they would shift every feature after them, an evaluation that
+    /// was answered without a word), and another count of text indicators.
+    func columns(of checkpoint: Checkpoint, file: String) throws(CommandFailure) -> (CSVFormat, CSVTextLayout?, CSVImputation?) {
         var layout = format
         guard let saved = checkpoint.csvColumns else { return (layout, nil, nil) }
+        if ignoreColumns != nil, Set(saved.format.ignoredColumns) != Set(ignoredColumns) {
+            let shown = { (list: [String]) in list.isEmpty ? "none" : list.joined(separator: ",") }
+            throw CommandFailure("--ignore-columns \(shown(ignoredColumns)) differs from the columns checkpoint '\(file)' "
+                + "learned without (\(shown(saved.format.ignoredColumns))): it reads the columns it learned from; drop the option")
+        }
+        try refuseOtherTextIndicators(saved: saved.format, file: file)
         layout = withSavedLabelColumn(layout, from: saved.format)
         if !header && !noHeader && separator == nil {
             layout.hasHeader = layout.hasHeader || saved.format.hasHeader
@@ -196,8 +204,8 @@ struct DataSourceOptions: ParsableArguments {
     /// text columns with: the learner's inputs are that wide. `moe eval` and `moe predict`
     /// read with the saved count and said nothing of the option; a continued stream
     /// stopped at its first row with a count of features.
-    func refuseOtherTextIndicators(_ checkpoint: Checkpoint, file: String) throws(CommandFailure) {
-        guard let given = textIndicators, let saved = checkpoint.csvColumns?.format.textIndicators, given != saved else { return }
+    func refuseOtherTextIndicators(saved format: CSVFormat?, file: String) throws(CommandFailure) {
+        guard let given = textIndicators, let saved = format?.textIndicators, given != saved else { return }
         throw CommandFailure("--text-indicators \(given) differs from the \(saved) indicator columns per text column checkpoint '\(file)' "
             + "learned with: its inputs are as wide as they made them; drop the option")
     }
@@ -255,14 +263,6 @@ struct DataSourceOptions: ParsableArguments {
         var columnName: (Int) -> String? = { _ in nil }
         var csvRead: CSVSource?
         let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
-        // The saved learner reads the columns it learned from: other columns left out would
-        // shift every feature after them (an evaluation that was answered without a word).
-        if ignoreColumns != nil, let saved = checkpoint.csvColumns?.format.ignoredColumns, Set(saved) != Set(ignoredColumns) {
-            let shown = { (list: [String]) in list.isEmpty ? "none" : list.joined(separator: ",") }
-            throw CommandFailure("--ignore-columns \(shown(ignoredColumns)) differs from the columns checkpoint '\(file)' learned without (\(shown(saved))): "
-                + "it reads the columns it learned from; drop the option")
-        }
-        try refuseOtherTextIndicators(checkpoint, file: file)
         switch parsedSource! {
         case .fashionMNIST:
             let test = try failingClearly { try FashionMNIST.load(split: .test, directory: folder) }
@@ -274,7 +274,7 @@ struct DataSourceOptions: ParsableArguments {
             }
             stream = DatasetSource(dataset: test, batchSize: 4096)
         case let .csv(path):
-            let (readFormat, text, imputation) = columns(of: checkpoint)
+            let (readFormat, text, imputation) = try columns(of: checkpoint, file: file)
             let csv = try failingClearly {
                 try CSVSource(path: path, format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
                               text: text, imputation: imputation, learnsColumns: text == nil)
@@ -284,7 +284,7 @@ struct DataSourceOptions: ParsableArguments {
             csvRead = csv
             stream = csv
         case .standardInput:
-            let (readFormat, text, imputation) = columns(of: checkpoint)
+            let (readFormat, text, imputation) = try columns(of: checkpoint, file: file)
             let csv = try failingClearly {
                 try CSVSource.standardInput(format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
                                             text: text, imputation: imputation, learnsColumns: text == nil)

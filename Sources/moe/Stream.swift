@@ -297,7 +297,7 @@ struct Stream: ParsableCommand {
         try refuseLearnerChanges(learner.configuration, file: file)
         let saved = try failingClearly { try StreamDriver<Learner>.savedStream(in: loaded) }
         try keepSavedThreads(of: loaded, file: file, console: console)
-        try data.refuseOtherTextIndicators(loaded, file: file)
+        if case let .csv(settings)? = saved?.source { try data.refuseOtherTextIndicators(saved: settings.format, file: file) }
         if let source = data.streamSource(
             batchSize: network.batchSize ?? saved?.source.batchSize ?? 128, badRows: badRows, like: saved?.source) {
             try pausedInAFile(saved, file: file, continuingOn: source, console: console)

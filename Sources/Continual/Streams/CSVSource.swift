@@ -291,7 +291,7 @@ public final class CSVSource: BatchSource {
         // width, which the error tells without the label.
         let field = min(missingLabel.field ?? count, count)
         // Last, before a trailing separator (`1,2,` becomes `1,2,label,`).
-        let trailing = labelProbe!.dropsTrailingEmptyField && line.last == separatorByte && count >= 1
+        let trailing = labelProbe!.dropsTrailingEmptyField && line.last == separatorByte
         let at = field == count ? line.count - (trailing ? 1 : 0) : labelProbe!.fieldStart(field)
         copy.insert(contentsOf: field == count ? [separatorByte] + value : value + [separatorByte], at: at)
         return copy
