@@ -165,6 +165,29 @@ struct PredictCommandTests {
         }
     }
 
+    @Test("a file read for a saved model with another file's separator is named as such: eval, predict and a continued stream")
+    func otherSeparatorNamed() throws {
+        try withTemporaryDirectory { dir in
+            let learned = Self.rows(300, seed: 5, labels: ["a", "b", "c"], order: [0, 1, 2, 3])
+            let held = Self.rows(50, seed: 6, labels: ["a", "b", "c"], order: [0, 1, 2, 3])
+            let model = dir.path("m.h5"), semi = dir.path("semi.csv"), bare = dir.path("bare.tsv")
+            try Self.write(learned, to: dir.path("train.csv"))
+            try Self.write(held, separator: ";", to: semi)
+            try Self.write(held.map { Array($0.prefix(3)) }, separator: "\t", to: bare)
+            let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "last", "--hidden", "16",
+                                    "--save", model])
+            #expect(s.status == 0, "\(s.error)")
+            // Found, the file's own separator reads it.
+            #expect(MoeProcess.run(["eval", model, "--source", "csv:" + semi]).status == 0)
+            for (command, file, fields, fits) in [(["eval", model], semi, 4, "';'"), (["predict", model], bare, 3, "tab"),
+                                                  (["stream", "--resume", model, "--save", dir.path("n.h5")], semi, 4, "';'")] {
+                let r = MoeProcess.run(command + ["--source", "csv:" + file, "--separator", ","])
+                #expect(r.status != 0 && r.error.contains("line 1: split at ',' the row is one field, but at \(fits) it has the \(fields)")
+                        && r.error.contains("give --separator \(fits)"), "\(command[0]): \(r.error)")
+            }
+        }
+    }
+
     @Test("a model learned with a header answers every row of a file without one; --no-header says so, and not with --header")
     func fileWithoutLearnedHeader() throws {
         try withTemporaryDirectory { dir in

@@ -60,6 +60,11 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// it learned them: the label, the features, text and ignored columns), found before
     /// any row of the file set a count.
     case savedColumnsMismatch(at: DataLocation, expectedColumns: Int, actualColumns: Int)
+    /// A line that the separator in use leaves whole (one field) where a saved model reads
+    /// `fields`, and that another separator (`fits`) splits into exactly that many: the
+    /// separator given (or saved) is not the file's. Every row would fail the same way,
+    /// so it is a fault of the file, not of one row.
+    case otherSeparator(at: DataLocation, separator: Character, fits: Character, fields: Int)
     /// Data whose feature width differs from the declared width (the network's input).
     case widthMismatch(at: DataLocation, expected: Int, actual: Int)
     /// A label that is not one of the declared classes.
@@ -164,6 +169,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .savedColumnsMismatch(let at, let expected, let actual):
             return "\(at): the row has \(actual) field\(actual == 1 ? "" : "s"), but the saved model reads rows of \(expected) (the label and "
                 + "the columns it learned from); give it a file with the columns of the one it was trained on."
+        case .otherSeparator(let at, let separator, let fits, let fields):
+            func name(_ c: Character) -> String { c == "\t" ? "tab" : "'\(c)'" }
+            return "\(at): split at \(name(separator)) the row is one field, but at \(name(fits)) it has the \(fields) the saved model reads: "
+                + "the file is separated by \(name(fits)); give --separator \(fits == "\t" ? "tab" : "'\(fits)'"), or leave the option out and it is found."
         case .notUTF8(let at, .nul):
             return "\(at): the field holds a NUL byte, which no text can hold; the file is not UTF-8 text."
         case .notUTF8(let at, .invalidByte(let byte)):

@@ -359,11 +359,12 @@ public final class CSVSource: BatchSource {
     /// An error about a row's width, told of rows read without their label column: the
     /// counts a user sees are those of the file, which lacks it.
     private func withoutLabel(_ error: DataError) -> DataError {
+        func fields(_ n: Int) -> String { n == 1 ? "1 field" : "\(n) fields" }
         switch error {
         case let .savedColumnsMismatch(at, expected, actual):
-            return .unlabelledRowMismatch(at: at, problem: "the row has \(actual - 1) fields, but the saved model reads rows of \(expected - 1) without the label")
+            return .unlabelledRowMismatch(at: at, problem: "the row has \(fields(actual - 1)), but the saved model reads rows of \(expected - 1) without the label")
         case let .raggedRow(at, expected, actual):
-            return .unlabelledRowMismatch(at: at, problem: "the row has \(actual - 1) fields, but earlier rows have \(expected - 1)")
+            return .unlabelledRowMismatch(at: at, problem: "the row has \(fields(actual - 1)), but earlier rows have \(expected - 1)")
         case let .widthMismatch(at, expected, actual):
             return .unlabelledRowMismatch(at: at, problem: "the row makes \(actual) features where the saved model reads \(expected)")
         default:
@@ -510,6 +511,15 @@ public final class CSVSource: BatchSource {
         if let best, best.separator != separator {
             separator = best.separator
             parser = CSVRowParser(source: name, separator: best.separator.asciiValue!)
+        }
+    }
+
+    /// The separator other than the one in use that splits `line` into `fields` fields,
+    /// if one does (for the error of a file read with another's separator).
+    private func separator(splitting line: UnsafeBufferPointer<UInt8>, into fields: Int) -> Character? {
+        CSVFormat.detectableSeparators.first { candidate in
+            var probe = CSVRowParser(source: name, separator: candidate.asciiValue!)
+            return candidate != separator && probe.split(line) == fields
         }
     }
 
@@ -1126,6 +1136,12 @@ public final class CSVSource: BatchSource {
         let expected = fieldCount!
         guard count == expected else {
             let at = DataLocation(source: name, line: lineNumber)
+            // Read without its label, the line also holds the label's placeholder, which a
+            // separator that splits nothing puts after its one field.
+            let reads = missingLabel == nil ? expected : expected - 1
+            if count == expected - reads + 1, fieldCountFromWidth, let fits = separator(splitting: line, into: reads) {
+                throw .otherSeparator(at: at, separator: separator, fits: fits, fields: reads)
+            }
             if declaredWidth != nil && !hasSpecialFields {
                 return .bad(.widthMismatch(at: at, expected: expected - 1, actual: count - 1))
             }
