@@ -259,7 +259,7 @@ struct DataCSVTests {
             var short = try CSVSource(path: bare, format: CSVFormat(labelColumn: .index(2)))
             try short.readWithoutLabelColumn(placeholder: "0")
             let error = dataError { _ = try drain(&short) }
-            #expect(error?.description.contains("line 2: the row has 1 fields, but earlier rows have 2") == true, "\(String(describing: error))")
+            #expect(error?.description.contains("line 2: the row has 1 field, but earlier rows have 2") == true, "\(String(describing: error))")
             let unnamed = try CSVSource(path: bare, format: CSVFormat(labelColumn: .name("y")))
             #expect(dataError { try unnamed.readWithoutLabelColumn(placeholder: "0") }
                     == .labelColumnNotFound(source: bare, column: "'y'",
@@ -955,7 +955,22 @@ struct DataCSVTests {
             let given = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")) }
             #expect(given?.description.hasPrefix("\(path), line 1: wrong dimensions 1, expected at least 2 columns (a label and a feature) "
                 + "separated by ',' (are the fields separated by another character? --separator ';', tab or '|' says which; comment "
-                + "lines and Excel's 'sep=' line are not read: remove them).") == true, "\(String(describing: given))")
+                + "lines are not read: remove them).") == true, "\(String(describing: given))")
+            // Excel's first line `sep=;` declares the separator: the file reads as the same
+            // file without it, a resume finds it again, and line numbers still count it.
+            for declaration in ["sep=;\n", "\"sep=;\"\r\n", "\nSEP=;\n"] {
+                try writeText(declaration + "a;b;label\n5,1;3,5;x\n-4,25;\"2\";y\n7;1e3;x\n", to: path)
+                var declared = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+                #expect(try Dataset(reading: &declared).features == dataset.features, "\(declaration)")
+                #expect(declared.separator == ";" && declared.headerFound)
+                #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1) == dataset.features)
+            }
+            try writeText("sep=|\n1|2|0\n3|x|1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, textIndicators: 0)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 3, column: 2), text: "x"))
+            // A separator given wins over the line, which is still no row.
+            try writeText("sep=;\n1,2,0\n3,4,1\n", to: path)
+            #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")).features == Matrix([[1, 2], [3, 4]]))
             // A comment line first: its line is named, and comments are said not to be read.
             try writeText("# exported 2024-05-01\n1,2,0\n3,4,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }?.description

@@ -523,6 +523,23 @@ public final class CSVSource: BatchSource {
         }
     }
 
+    /// A first line `sep=;` (as Excel writes and reads it; `"sep=;"` too, `sep` in any
+    /// case, the character any ASCII one) declares the separator: it is taken off the
+    /// lines ahead, so no reader meets it as a header or a row (its line still counts in
+    /// the line numbers errors give), and its separator is the file's unless one is given.
+    /// Until 2026-12-05 such a file was refused at its first line. Blank lines before it
+    /// are taken off too.
+    private func separatorLine() throws(DataError) -> Character? {
+        guard let r = try rowsAhead(1).first else { return nil }
+        var bytes = ahead[r].bytes.dropLast()[...]
+        while let last = bytes.last, last == 0x20 || last == 0x0D { bytes.removeLast() }
+        if bytes.count == 7, bytes.first == 0x22, bytes.last == 0x22 { bytes = bytes.dropFirst().dropLast() }
+        guard bytes.count == 5, String(decoding: bytes.prefix(4), as: UTF8.self).lowercased() == "sep=",
+              let byte = bytes.last, byte > 0, byte < 0x80, byte != 0x22, byte != 0x0A else { return nil }
+        ahead.removeSubrange(0...r)
+        return Character(Unicode.Scalar(byte))
+    }
+
     /// Lines read ahead to tell a trailing separator.
     static let trailingLookahead = 64
 
@@ -635,7 +652,12 @@ public final class CSVSource: BatchSource {
     private func prepare() throws(DataError) {
         guard !prepared else { return }
         prepared = true
-        if format.detectsSeparator { try detectSeparator() }
+        let declared = try separatorLine()
+        if let declared, format.detectsSeparator, declared != separator {
+            separator = declared
+            parser = CSVRowParser(source: name, separator: declared.asciiValue!)
+        }
+        if format.detectsSeparator && declared == nil { try detectSeparator() }
         parser.dropsTrailingEmptyField = try endsLinesWith(separator.asciiValue!, rows: rowsAhead(Self.trailingLookahead))
         if let missingLabel {
             labelBytes = (Array(Self.quoted(missingLabel.value, separator: separator).utf8),
@@ -752,8 +774,8 @@ public final class CSVSource: BatchSource {
             // Excel's `sep=;`, another separator): before, the error named neither.
             throw .wrongDimensions(path: line.map { "\(name), line \($0)" } ?? name,
                                    expected: "at least 2 columns (a label and a feature) separated by \(separator) (are the fields separated "
-                                       + "by another character? --separator ';', tab or '|' says which; comment lines and Excel's "
-                                       + "'sep=' line are not read: remove them)", actual: [count])
+                                       + "by another character? --separator ';', tab or '|' says which; comment lines are not read: "
+                                       + "remove them)", actual: [count])
         }
         switch format.labelColumn {
         case .first: labelIndex = 0
