@@ -362,6 +362,42 @@ struct LearnerTests {
         #expect(throws: LearnerError.self) { try invalid.validate() }
     }
 
+    @Test("a batch of fewer than stepRows rows replays in proportion to its rows, so the replay per new row follows the rows")
+    func replayFollowsRows() throws {
+        var blobs = Blobs(classes: 3, width: 12, seed: 21, spread: 1)
+        let (x, y) = blobs.batch(384, classes: [0, 1, 2])
+        var learner = try Learner(configuration: LearnerConfiguration(), inputWidth: 12, classCount: 3)
+        // Before any batch, and in a stream of batches of 128: in full, the short last
+        // batch too.
+        #expect(learner.replayedPerStep(batchRows: 1) == 64)
+        _ = try learner.observe(features: x.rows(0..<128), labels: Array(y[0..<128]))
+        _ = try learner.observe(features: x.rows(128..<256), labels: Array(y[128..<256]))
+        for rows in [512, 64, 63, 16, 1] { #expect(learner.replayedPerStep(batchRows: rows) == 64) }
+        // In a stream of small batches: in proportion, at least one.
+        var c = LearnerConfiguration.replay(100)
+        c.hidden = [32]
+        c.replayPerStep = 8
+        var single = try Learner(configuration: c, inputWidth: 12, classCount: 3)
+        _ = try single.observe(features: x.rows(0..<1), labels: [y[0]])
+        #expect(single.replayedPerStep(batchRows: 512) == 8 && single.replayedPerStep(batchRows: 64) == 8)
+        #expect(single.replayedPerStep(batchRows: 16) == 2)
+        #expect(single.replayedPerStep(batchRows: 1) == 1, "at least one replayed row per step")
+        // Streamed one row at a time, a step per row with one replayed row, the network
+        // learns.
+        for r in 1..<x.rows { _ = try single.observe(features: x.rows(r..<(r + 1)), labels: [y[r]]) }
+        #expect(accuracy(single, blobs.batch(600, classes: [0, 1, 2])) > 0.8)
+        // A configuration saved before the setting existed replays in full at every step.
+        let encoded = try JSONEncoder().encode(LearnerConfiguration())
+        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        #expect(object["replayFollowsRows"] as? Bool == true)
+        object["replayFollowsRows"] = nil
+        let old = try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.replayFollowsRows == nil)
+        var before = try Learner(configuration: old, inputWidth: 12, classCount: 3)
+        _ = try before.observe(features: x.rows(0..<1), labels: [y[0]])
+        #expect(before.replayedPerStep(batchRows: 1) == 64)
+    }
+
     @Test("a drift pending with its input reference is saved and resumed bit for bit")
     func pendingDriftResume() throws {
         var blobs = Blobs(classes: 2, width: 20, seed: 4)
