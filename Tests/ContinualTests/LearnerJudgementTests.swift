@@ -447,6 +447,9 @@ struct LearnerJudgementTests {
         var c = LearnerConfiguration.small()
         c.growth.enabled = false
         c.replayCapacity = 400
+        // Batches of 32 with a full replay per step: the network this check was written
+        // against (replaying in proportion, the counts' product is another answer to veto).
+        c.replayFollowsRows = nil
         var blobs = Blobs(classes: 4, width: 20, seed: 5, spread: 1)
         var learner = try Learner(configuration: c, inputWidth: 20, classCount: 1)
         for k in 0..<4 {
