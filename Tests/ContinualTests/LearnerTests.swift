@@ -4,6 +4,16 @@ import MoE
 import TestSupport
 import Continual
 
+/// The default configuration's JSON as a learner saved today writes it, and the
+/// configuration a file saved before `keys` existed reads (that JSON without them).
+func configurationSavedBefore(_ keys: String...) throws -> (written: [String: Any], read: LearnerConfiguration) {
+    let encoded = try JSONEncoder().encode(LearnerConfiguration())
+    var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+    let written = object
+    for key in keys { object[key] = nil }
+    return (written, try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object)))
+}
+
 /// Gaussian blobs: class `c` centred at a fixed random point, unit noise.
 struct Blobs {
     let centres: Matrix
@@ -317,11 +327,8 @@ struct LearnerTests {
         let with = try #require(doubling.prequential.accuracy), without = try #require(every.prequential.accuracy)
         #expect(with > without + 0.05, "prequential accuracy \(with) with doubling, \(without) without")
         // A learner saved before the setting existed reads it as off.
-        let encoded = try JSONEncoder().encode(LearnerConfiguration())
-        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
-        #expect(object["refitOnDoubling"] as? Bool == true)
-        object["refitOnDoubling"] = nil
-        #expect(try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object)).refitOnDoubling == nil)
+        let saved = try configurationSavedBefore("refitOnDoubling")
+        #expect(saved.written["refitOnDoubling"] as? Bool == true && saved.read.refitOnDoubling == nil)
     }
 
     @Test("a batch trains in slices of stepRows rows: the steps follow the rows, not the batch size")
@@ -352,11 +359,8 @@ struct LearnerTests {
         #expect(whole.steps == 4 && sliced.steps == 32)
         #expect(sliced.accuracy > whole.accuracy + 0.05, "accuracy \(sliced.accuracy) in slices, \(whole.accuracy) whole")
         // A configuration saved before the setting existed trains on whole batches.
-        let encoded = try JSONEncoder().encode(LearnerConfiguration())
-        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
-        #expect(object["stepRows"] as? Int == 64)
-        object["stepRows"] = nil
-        #expect(try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object)).stepRows == nil)
+        let saved = try configurationSavedBefore("stepRows")
+        #expect(saved.written["stepRows"] as? Int == 64 && saved.read.stepRows == nil)
         var invalid = LearnerConfiguration()
         invalid.stepRows = 0
         #expect(throws: LearnerError.self) { try invalid.validate() }
@@ -387,13 +391,9 @@ struct LearnerTests {
         for r in 1..<x.rows { _ = try single.observe(features: x.rows(r..<(r + 1)), labels: [y[r]]) }
         #expect(accuracy(single, blobs.batch(600, classes: [0, 1, 2])) > 0.8)
         // A configuration saved before the setting existed replays in full at every step.
-        let encoded = try JSONEncoder().encode(LearnerConfiguration())
-        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
-        #expect(object["replayFollowsRows"] as? Bool == true)
-        object["replayFollowsRows"] = nil
-        let old = try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
-        #expect(old.replayFollowsRows == nil)
-        var before = try Learner(configuration: old, inputWidth: 12, classCount: 3)
+        let saved = try configurationSavedBefore("replayFollowsRows")
+        #expect(saved.written["replayFollowsRows"] as? Bool == true && saved.read.replayFollowsRows == nil)
+        var before = try Learner(configuration: saved.read, inputWidth: 12, classCount: 3)
         _ = try before.observe(features: x.rows(0..<1), labels: [y[0]])
         #expect(before.replayedPerStep(batchRows: 1) == 64)
     }
@@ -542,11 +542,7 @@ struct LearnerTests {
         #expect(straight.shrinkage.blends == [0] && straight.shrinkage.currentShrinkage == .oas
                 && straight.fittedShrinkageBlends.isEmpty)
         // Configurations saved before the choice existed: OAS alone.
-        let encoded = try JSONEncoder().encode(LearnerConfiguration())
-        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
-        object["gateShrinkageBlends"] = nil
-        object["gateNarrowHeads"] = nil
-        var old = try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        var old = try configurationSavedBefore("gateShrinkageBlends", "gateNarrowHeads").read
         #expect(old.gateShrinkageBlends == nil)
         old.hidden = [8]
         let plain = try Learner(configuration: old, inputWidth: 4, classCount: 2)

@@ -111,11 +111,7 @@ struct LearnerWarmUpTests {
 
     @Test("a configuration saved before the warm-up existed reads it as off")
     func savedBefore() throws {
-        let encoded = try JSONEncoder().encode(LearnerConfiguration())
-        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
-        #expect(object["warmUp"] as? Bool == true)
-        object["warmUp"] = nil
-        let decoded = try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
-        #expect(decoded.warmUp == nil)
+        let saved = try configurationSavedBefore("warmUp")
+        #expect(saved.written["warmUp"] as? Bool == true && saved.read.warmUp == nil)
     }
 }
