@@ -771,7 +771,8 @@ public final class CSVSource: BatchSource {
         guard count >= 2 else {
             let separator = separator == "\t" ? "tabs" : "'\(separator)'"
             // The line's number, and what makes a first line of one field (a comment line,
-            // Excel's `sep=;`, another separator): before, the error named neither.
+            // another separator; Excel's `sep=;` is read by `separatorLine`): before, the
+            // error named neither.
             throw .wrongDimensions(path: line.map { "\(name), line \($0)" } ?? name,
                                    expected: "at least 2 columns (a label and a feature) separated by \(separator) (are the fields separated "
                                        + "by another character? --separator ';', tab or '|' says which; comment lines are not read: "
