@@ -569,11 +569,12 @@ public struct Learner: Sendable {
         let costed = configuration.covarianceStrength > 0 && trunkIsTrainable
         var report = report
         if costed && report == nil { report = configuration.detectors.report(tracker) }
+        let replayed = replayedPerStep(batchRows: piece?.batchRows ?? n)
         for _ in 0..<configuration.stepsPerBatch {
             for slice in slices {
                 var stepX = slices.count == 1 ? ownX : ownX.rows(slice)
                 var stepY = slices.count == 1 ? ownY : Array(ownY[slice])
-                let (rx, ry) = replay.sample(replayedPerStep(batchRows: piece?.batchRows ?? n), tag: inCharge)
+                let (rx, ry) = replay.sample(replayed, tag: inCharge)
                 if !ry.isEmpty {
                     stepX = stepX.concatenatingRows(scaler?.transform(rx) ?? rx)
                     stepY += ry
