@@ -31,23 +31,25 @@ struct LearnerConfigurationPatchTests {
         #expect(c.growth.cooldownSamples == LearnerConfiguration().growth.cooldownSamples)
     }
 
-    @Test("input scaling: settle, winsorise, anchored and widened tails can be changed or removed; a configuration saved without them reads them as off")
+    @Test("input scaling: settle, winsorise, anchored, widened and trend tails can be changed or removed; a configuration saved without them reads them as off")
     func inputScalingSettle() throws {
         #expect(try patch(#"{"inputScaling": {"online": {"evidence": 32, "clip": 3, "settle": 256}}}"#).inputScaling
-            == .online(evidence: 32, clip: 3, settle: 256, winsorise: nil, anchored: true))
+            == .online(evidence: 32, clip: 3, settle: 256, winsorise: nil, anchored: true, trendTails: true))
         #expect(try patch(#"{"inputScaling": {"online": {"evidence": 8, "clip": 2}}}"#).inputScaling
-            == .online(evidence: 8, clip: 2, settle: 128, winsorise: nil, anchored: true))
+            == .online(evidence: 8, clip: 2, settle: 128, winsorise: nil, anchored: true, trendTails: true))
         #expect(try patch(#"{"inputScaling": {"online": {"settle": null}}}"#).inputScaling
-            == .online(evidence: 32, clip: 3, settle: nil, winsorise: nil, anchored: true))
+            == .online(evidence: 32, clip: 3, settle: nil, winsorise: nil, anchored: true, trendTails: true))
         #expect(try patch(#"{"inputScaling": {"online": {"anchored": false}}}"#).inputScaling
-            == .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: false))
+            == .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: false, trendTails: true))
         #expect(try patch(#"{"inputScaling": {"online": {"widensTails": true}}}"#).inputScaling
-            == .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true, widensTails: true))
+            == .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true, widensTails: true, trendTails: true))
+        #expect(try patch(#"{"inputScaling": {"online": {"trendTails": false}}}"#).inputScaling
+            == .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true))
         #expect(try patch(#"{"inputScaling": {"none": {}}}"#).inputScaling == LearnerConfiguration.InputScaling.none)
         let old = try JSONDecoder().decode(LearnerConfiguration.InputScaling.self, from: Data(#"{"online": {"evidence": 32, "clip": 3}}"#.utf8))
         #expect(old == .online(evidence: 32, clip: 3, settle: nil, winsorise: nil, anchored: false))
         #expect(try patch(#"{"inputScaling": {"online": {"winsorise": 20}}}"#).inputScaling
-            == .online(evidence: 32, clip: 3, settle: 128, winsorise: 20, anchored: true))
+            == .online(evidence: 32, clip: 3, settle: 128, winsorise: 20, anchored: true, trendTails: true))
         #expect { try patch(#"{"inputScaling": {"online": {"winsorise": -1}}}"#) } throws: { "\($0)".contains("winsorising") }
         let now = LearnerConfiguration().inputScaling
         #expect(try JSONDecoder().decode(LearnerConfiguration.InputScaling.self, from: JSONEncoder().encode(now)) == now)

@@ -188,6 +188,103 @@ struct InputScalerTests {
         #expect(throws: InputScaler.StateError.self) { try InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, widensTails: true, state: bad) }
     }
 
+    @Test("trend tails: a feature whose values trend with their arrival is widened at the clip when it is fixed; rows in no order are clipped as before")
+    func trendTails() throws {
+        // Feature 0 counts up, feature 1 counts down, feature 2 takes the same values as
+        // feature 0 in no order, feature 3 is noise.
+        var generator = SeededGenerator(seed: 4)
+        let noise = (0..<1024).map { _ in generator.nextNormal() }
+        func rows(_ range: Range<Int>) -> Matrix {
+            var m = Matrix(rows: range.count, columns: 4)
+            for (r, i) in range.enumerated() {
+                m[r, 0] = Float(i)
+                m[r, 1] = -Float(i)
+                m[r, 2] = Float((i * 37) % 128 + 128 * (i / 128))
+                m[r, 3] = noise[i]
+            }
+            return m
+        }
+        let first = rows(0..<128)
+        var scaler = InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true)
+        var clipped = InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true)
+        scaler.update(first)
+        clipped.update(first)
+        #expect(scaler.knee == [3, 3, 0, 0], "the sorted features trend, the others do not")
+        #expect(scaler.center == clipped.center && scaler.inverseScale == clipped.inverseScale)
+        #expect(scaler.transform(first) == clipped.transform(first), "nothing seen reaches the clip: it reads as it did")
+        // Later values: clipped, all read as the clip; widened, they keep their order,
+        // continued from the clip as 3 + ln(1 + |u| - 3).
+        let later = rows(640..<768)
+        let t = scaler.transform(later), c = clipped.transform(later)
+        #expect((0..<128).allSatisfy { c[$0, 0] == 3 && c[$0, 1] == -3 })
+        #expect((1..<128).allSatisfy { t[$0, 0] > t[$0 - 1, 0] && t[$0, 1] < t[$0 - 1, 1] })
+        let u = (Float(640) - scaler.center[0]) * scaler.inverseScale[0]
+        #expect(abs(t[0, 0] - (3 + log(1 + u - 3))) < 1e-5 && abs(t[0, 1] + t[0, 0]) < 1e-5)
+        #expect((0..<128).allSatisfy { t[$0, 2] == c[$0, 2] && t[$0, 3] == c[$0, 3] })
+
+        // One row at a time, the features are fixed after 33 rows, and the sorted ones
+        // already trend by more than five standard errors.
+        var single = InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true)
+        for r in 0..<128 { single.update(rows(r..<(r + 1))) }
+        #expect(single.knee == [3, 3, 0, 0])
+
+        // A first batch longer than the first stretch is judged whole; a feature that was one
+        // value until after the first stretch is not judged (a class's rows in any order show
+        // such a feature), and is clipped as before.
+        var long = InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true)
+        long.update(rows(0..<512))
+        #expect(long.knee == [3, 3, 3, 0], "feature 2 is in no order within 128 rows, but climbs from one 128 to the next")
+        var late = InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true)
+        for b in 0..<4 {
+            var m = Matrix(rows: 128, columns: 2)
+            for r in 0..<128 {
+                m[r, 0] = noise[128 * b + r]
+                m[r, 1] = b < 2 ? 0 : Float(128 * b + r)
+            }
+            late.update(m)
+        }
+        #expect(late.fixed == [true, true] && late.knee == [0, 0])
+
+        // A long stream in no order: no feature trends, and every row reads as clipped.
+        var random = SeededGenerator(seed: 9)
+        var a = InputScaler(width: 64, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true)
+        var b = InputScaler(width: 64, evidence: 32, clip: 3, settle: 128, anchored: true)
+        for _ in 0..<20 {
+            var m = Matrix(rows: 128, columns: 64)
+            for i in m.scalars.indices { m.scalars[i] = random.nextNormal() * 4 + 1 }
+            a.update(m)
+            b.update(m)
+            #expect(a.transform(m) == b.transform(m))
+        }
+        #expect(a.widenedFeatures.isEmpty)
+
+        // Stopped before its features are fixed and restored, the scaler goes on as one
+        // that was never stopped.
+        var whole = InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true)
+        var part = whole
+        whole.update(first)
+        part.update(rows(0..<16))
+        func state(_ s: InputScaler) -> InputScaler.State {
+            InputScaler.State(count: s.count, mean: s.mean, squares: s.squares, first: s.first, varying: s.varying, fixed: s.fixed,
+                              center: s.center, inverseScale: s.inverseScale, knee: s.knee, windowCount: s.windowCount, trend: s.trend)
+        }
+        var restored = try InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true, state: state(part))
+        #expect(restored == part && part.fixed == [false, false, false, false])
+        var unstopped = part
+        restored.update(rows(16..<128))
+        unstopped.update(rows(16..<128))
+        #expect(restored == unstopped && restored.knee == whole.knee)
+        var bad = state(part)
+        bad.trend = [0, .nan, 0, 0]
+        #expect(throws: InputScaler.StateError.self) {
+            try InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true, state: bad)
+        }
+        bad.trend = [0, 0]
+        #expect(throws: InputScaler.StateError.self) {
+            try InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true, state: bad)
+        }
+    }
+
     /// A unit below Float's smallest normal number (about 1e-39).
     static let subnormal = Float.leastNormalMagnitude / 12
 

@@ -112,7 +112,8 @@ extension Learner {
                     .merging(scaler.settle.map { ["settle": .int(Int64($0))] } ?? [:]) { $1 }
                     .merging(scaler.winsorise.map { ["winsorise": .double($0)] } ?? [:]) { $1 }
                     .merging(scaler.anchored ? ["anchored": .int(1)] : [:]) { $1 }
-                    .merging(scaler.widensTails ? ["widens_tails": .int(1), "window_count": .int(Int64(scaler.windowCount))] : [:]) { $1 },
+                    .merging(scaler.widensTails ? ["widens_tails": .int(1), "window_count": .int(Int64(scaler.windowCount))] : [:]) { $1 }
+                    .merging(scaler.trendTails ? ["trend_tails": .int(1)] : [:]) { $1 },
                 datasets: [
                     "center": .float32(Matrix(row: scaler.center)),
                     "inverse_scale": .float32(Matrix(row: scaler.inverseScale)),
@@ -121,7 +122,8 @@ extension Learner {
                     "varying": .integers(scaler.varying.map(Int64.init)),
                     "fixed": .integers(scaler.fixed.map { $0 ? 1 : 0 }),
                 ].merging(scaler.widensTails ? ["knee": .float32(Matrix(row: scaler.knee)), "reach": .float32(Matrix(row: scaler.reach)),
-                                                "beyond": .integers(scaler.beyond.map(Int64.init))] : [:]) { $1 })
+                                                "beyond": .integers(scaler.beyond.map(Int64.init))] : [:]) { $1 }
+                .merging(scaler.trendTails ? ["knee": .float32(Matrix(row: scaler.knee)), "trend": .doubles(scaler.trend)] : [:]) { $1 })
         }
         if keepsClassMoments {
             var section = Self.classMomentsSection(classMoments, width: inputWidth)
@@ -401,6 +403,8 @@ extension Learner {
         let anchored = section.attributes["anchored"] == nil ? false : try section.int("anchored") != 0
         // Absent in scalers saved before it existed: they clip every feature.
         let widensTails = section.attributes["widens_tails"] == nil ? false : try section.int("widens_tails") != 0
+        // Absent in scalers saved before it existed: they clip a trending feature too.
+        let trendTails = section.attributes["trend_tails"] == nil ? false : try section.int("trend_tails") != 0
         guard evidence >= 1, clip > 0, clip.isFinite, count >= 0, count.isFinite else {
             throw .invalidValue(path: "/sections/scaler", reason: "evidence \(evidence), clip \(clip), count \(count) are not a scaler's", file: file)
         }
@@ -416,13 +420,14 @@ extension Learner {
             fixed: try section.integers("fixed", shape: [width]).map { $0 != 0 },
             center: try section.matrix("center", columns: width).scalars,
             inverseScale: try section.matrix("inverse_scale", columns: width).scalars,
-            knee: widensTails ? try section.matrix("knee", columns: width).scalars : [],
+            knee: widensTails || trendTails ? try section.matrix("knee", columns: width).scalars : [],
             reach: widensTails ? try section.matrix("reach", columns: width).scalars : [],
             beyond: widensTails ? try section.integers("beyond", shape: [width]).map { Int($0) } : [],
-            windowCount: widensTails ? Int(try section.int("window_count")) : 0)
+            windowCount: widensTails ? Int(try section.int("window_count")) : 0,
+            trend: trendTails ? try section.doubles("trend", count: width) : [])
         do {
             return try InputScaler(width: width, evidence: evidence, clip: Float(clip), settle: settle, winsorise: winsorise,
-                                   anchored: anchored, widensTails: widensTails, state: state)
+                                   anchored: anchored, widensTails: widensTails, trendTails: trendTails, state: state)
         } catch {
             throw .invalidValue(path: "/sections/scaler", reason: error.description, file: file)
         }

@@ -177,9 +177,9 @@ public struct Learner: Sendable {
             rate: configuration.learningRate, minimumRate: configuration.learningRate / 64, growth: 2,
             maximumRate: configuration.learningRate)
         replay = ReplayBuffer(capacity: configuration.replayCapacity, width: inputWidth, seed: generator.next())
-        if case let .online(evidence, clip, settle, winsorise, anchored, widensTails) = configuration.inputScaling {
+        if case let .online(evidence, clip, settle, winsorise, anchored, widensTails, trendTails) = configuration.inputScaling {
             scaler = InputScaler(width: inputWidth, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise,
-                                 anchored: anchored, widensTails: widensTails)
+                                 anchored: anchored, widensTails: widensTails, trendTails: trendTails)
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
         course = configuration.courseReadsGate ? Self.courseAccuracy() : nil

@@ -106,7 +106,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// How inputs are scaled before anything reads them: each feature's transform is fixed
     /// once it has shown 32 varying values or, from the 128th sample on (a default
     /// batch), as soon as it has varied at all (see `InputScaler`).
-    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true)
+    public var inputScaling: InputScaling = .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true, trendTails: true)
     /// Who answers inside a slot: the expert, the gate's own posterior, or both.
     public var arbiter: AnswerArbiter.Settings = AnswerArbiter.Settings()
     /// Seed of every random choice.
@@ -153,11 +153,15 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         /// until it varied is centred on that value when fixed (false in configurations
         /// saved before it existed: around its mean); with `widensTails`, a fixed feature
         /// whose values mostly fall beyond the clip continues logarithmically beyond it
-        /// (false in configurations saved before it existed: clipped).
-        case online(evidence: Int, clip: Float, settle: Int?, winsorise: Double?, anchored: Bool = false, widensTails: Bool = false)
+        /// (false in configurations saved before it existed: clipped); with `trendTails`, a
+        /// feature whose values trended with their arrival until it was fixed continues
+        /// logarithmically beyond the clip (false in configurations saved before it
+        /// existed: clipped).
+        case online(evidence: Int, clip: Float, settle: Int?, winsorise: Double?, anchored: Bool = false, widensTails: Bool = false,
+                    trendTails: Bool = false)
 
         private enum CodingKeys: String, CodingKey { case none, online }
-        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle, winsorise, anchored, widensTails }
+        private enum OnlineKeys: String, CodingKey { case evidence, clip, settle, winsorise, anchored, widensTails, trendTails }
         private struct Empty: Codable {}
 
         // Written as the compiler would (`{"online": {"evidence": 32, "clip": 3, "settle":
@@ -180,7 +184,8 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
                                settle: try online.decodeIfPresent(Int.self, forKey: .settle),
                                winsorise: try online.decodeIfPresent(Double.self, forKey: .winsorise),
                                anchored: try online.decodeIfPresent(Bool.self, forKey: .anchored) ?? false,
-                               widensTails: try online.decodeIfPresent(Bool.self, forKey: .widensTails) ?? false)
+                               widensTails: try online.decodeIfPresent(Bool.self, forKey: .widensTails) ?? false,
+                               trendTails: try online.decodeIfPresent(Bool.self, forKey: .trendTails) ?? false)
             }
         }
 
@@ -189,7 +194,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
             switch self {
             case .none:
                 try container.encode(Empty(), forKey: .none)
-            case let .online(evidence, clip, settle, winsorise, anchored, widensTails):
+            case let .online(evidence, clip, settle, winsorise, anchored, widensTails, trendTails):
                 var online = container.nestedContainer(keyedBy: OnlineKeys.self, forKey: .online)
                 try online.encode(evidence, forKey: .evidence)
                 try online.encode(clip, forKey: .clip)
@@ -197,6 +202,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
                 try online.encodeIfPresent(winsorise, forKey: .winsorise)
                 try online.encode(anchored, forKey: .anchored)
                 try online.encode(widensTails, forKey: .widensTails)
+                try online.encode(trendTails, forKey: .trendTails)
             }
         }
     }
@@ -251,7 +257,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if !(1...64).contains(expertDepth) { try fail("an expert has 1 to 64 hidden layers, got \(expertDepth)") }
         if refitEvery < 1 { try fail("refit-every must be positive, got \(refitEvery)") }
         if let f = gateFeatureCount, f < 1 { try fail("the gate needs at least one random feature, got \(f)") }
-        if case let .online(evidence, clip, settle, winsorise, _, _) = inputScaling {
+        if case let .online(evidence, clip, settle, winsorise, _, _, _) = inputScaling {
             if let winsorise, !(winsorise > 0 && winsorise.isFinite) {
                 try fail("the winsorising bound must be a positive number of deviations, got \(winsorise)")
             }

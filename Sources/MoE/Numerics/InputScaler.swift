@@ -75,6 +75,11 @@ public struct InputScaler: Sendable, Equatable, Codable {
     /// beyond the farthest value it had shown: `±(clip + ln(1 + |u| - knee))` for
     /// `|u| > knee` (false: clipped, as scalers saved before this setting existed were).
     public let widensTails: Bool
+    /// Whether a feature whose values trend with their arrival until its transform is
+    /// fixed (see ``trendDeviations``) continues logarithmically beyond the clip from the
+    /// start: `±(clip + ln(1 + |u| - clip))` for `|u| > clip` (false: clipped, as scalers
+    /// saved before this setting existed were).
+    public let trendTails: Bool
     /// Samples seen.
     public private(set) var count: Double = 0
     /// Running means and sums of squared deviations (Float64).
@@ -98,9 +103,16 @@ public struct InputScaler: Sendable, Equatable, Codable {
     public private(set) var beyond: [Int]
     /// Samples in the current window.
     public private(set) var windowCount: Int = 0
+    /// Per feature not yet fixed, with `trendTails`: `Σ t (x_t - first)` over the samples
+    /// `t = 0, 1, …` of the batches that began within the first ``tailWindow`` samples,
+    /// for the correlation of its values with their arrival.
+    public private(set) var trend: [Double]
 
     /// Features whose tails are widened (a knee set), in order.
     public var widenedFeatures: [Int] { knee.indices.filter { knee[$0] > 0 } }
+    /// Features widened at the clip because they trended with their arrival (with
+    /// `trendTails`; empty without).
+    public var trendingFeatures: [Int] { trendTails ? knee.indices.filter { knee[$0] == clip } : [] }
 
     /// Samples over which a fixed feature's values beyond the clip are counted: `settle`,
     /// or 128 for a scaler that never settles.
@@ -119,8 +131,10 @@ public struct InputScaler: Sendable, Equatable, Codable {
     ///     constant.
     ///   - widensTails: Whether a fixed feature whose values mostly fall beyond the clip
     ///     continues logarithmically beyond it.
+    ///   - trendTails: Whether a feature whose values trend with their arrival until it is
+    ///     fixed continues logarithmically beyond the clip.
     public init(width: Int, evidence: Int = 32, clip: Float = 3, settle: Int? = nil, winsorise: Double? = nil,
-                anchored: Bool = false, widensTails: Bool = false) {
+                anchored: Bool = false, widensTails: Bool = false, trendTails: Bool = false) {
         precondition(width > 0, "A scaler needs at least one feature")
         precondition(evidence >= 1, "A feature's transform needs at least one varying value to be fixed, got \(evidence)")
         precondition(clip > 0 && clip.isFinite, "The clip bound must be a positive number, got \(clip)")
@@ -133,6 +147,8 @@ public struct InputScaler: Sendable, Equatable, Codable {
         self.winsorise = winsorise
         self.anchored = anchored
         self.widensTails = widensTails
+        self.trendTails = trendTails
+        trend = Array(repeating: 0, count: width)
         knee = Array(repeating: 0, count: width)
         reach = Array(repeating: 0, count: width)
         beyond = Array(repeating: 0, count: width)
@@ -171,6 +187,8 @@ public struct InputScaler: Sendable, Equatable, Codable {
         // Varying values are counted on the rows as given; the moments take gross errors
         // moved in when winsorising.
         let moments = winsorise.map { Self.winsorised(x, features: (0..<p).filter { !fixed[$0] }, bound: $0) } ?? x
+        // The trend is summed, and judged, in batches that begin within the first stretch.
+        let summingTrend = trendTails && count < Double(tailWindow)
         // Features that were their first value on every sample before this batch.
         let constantBefore = count > 0 ? varying.map { $0 == 0 } : Array(repeating: false, count: p)
         x.scalars.withUnsafeBufferPointer { given in
@@ -179,6 +197,12 @@ public struct InputScaler: Sendable, Equatable, Codable {
                     for j in 0..<p {
                         batchMean[j] += Double(v[r * p + j])
                         if given[r * p + j] != first[j] { varying[j] += 1 }
+                    }
+                }
+                if summingTrend {
+                    for r in 0..<n {
+                        let t = count + Double(r)
+                        for j in 0..<p where !fixed[j] { trend[j] += t * (Double(v[r * p + j]) - Double(first[j])) }
                     }
                 }
                 for j in 0..<p { batchMean[j] /= Double(n) }
@@ -206,7 +230,12 @@ public struct InputScaler: Sendable, Equatable, Codable {
             let deviation = (squares[j] / count + offset * offset).squareRoot()
             center[j] = anchor ? first[j] : Float(mean[j])
             inverseScale[j] = Self.inverse(of: deviation)
-            if fixing { fixed[j] = true }
+            if fixing {
+                fixed[j] = true
+                // Only a feature fixed on the stream's first stretch: one fixed later was
+                // one value until it varied, which any order of a class's rows shows.
+                if summingTrend, trends(j) { knee[j] = clip }
+            }
         }
         if widensTails { countTails(x) }
     }
@@ -273,6 +302,32 @@ public struct InputScaler: Sendable, Equatable, Codable {
     static func inverse(of deviation: Double) -> Float {
         guard deviation > 0 && deviation.isFinite else { return 1 }
         return Float(min(1 / deviation, Double(Float.greatestFiniteMagnitude)))
+    }
+
+    /// Standard errors beyond which a feature's correlation with the arrival of its values
+    /// says that the rows came sorted by it, or by something it follows (a date, an
+    /// identifier, a price), rather than in no particular order.
+    public static let trendDeviations = 5.0
+
+    /// Whether feature `j`'s values so far correlate with their arrival by more than
+    /// ``trendDeviations`` standard errors (`|r| √(n - 1)`, the correlation's spread when
+    /// the rows come in no particular order being about `1 / √(n - 1)`). Such a feature
+    /// was fixed on the first stretch of a sorted range: its later values fall beyond the
+    /// clip, where a stream in no order keeps them within. With ``trendTails`` its knee is
+    /// set at the clip when it is fixed, before any value is clipped, so its values beyond
+    /// the clip continue logarithmically instead of all reading as the clip (a table kept
+    /// in order of its identifiers, whose later trees or patients would otherwise be one
+    /// value), and nothing learned reads differently. Rows in no order, however long, keep
+    /// every feature clipped as before: five standard errors come by chance about once in
+    /// two million features.
+    func trends(_ j: Int) -> Bool {
+        let n = count
+        guard n >= 3, squares[j] > 0 else { return false }
+        let meanT = (n - 1) / 2
+        let covariance = trend[j] / n - meanT * (mean[j] - Double(first[j]))
+        let deviationT = ((n * n - 1) / 12).squareRoot(), deviationX = (squares[j] / n).squareRoot()
+        let r = covariance / (deviationT * deviationX)
+        return r.isFinite && abs(r) * (n - 1).squareRoot() > Self.trendDeviations
     }
 
     /// Counts, per fixed feature not yet widened, the values of `x` beyond the clip and
@@ -413,10 +468,13 @@ public struct InputScaler: Sendable, Equatable, Codable {
         public var reach: [Float]
         public var beyond: [Int]
         public var windowCount: Int
+        /// The features' sums for their trend (empty in states saved before it existed or
+        /// without `trendTails`: none summed).
+        public var trend: [Double]
 
         public init(count: Double, mean: [Double], squares: [Double], first: [Float], varying: [Int], fixed: [Bool],
                     center: [Float], inverseScale: [Float], knee: [Float] = [], reach: [Float] = [], beyond: [Int] = [],
-                    windowCount: Int = 0) {
+                    windowCount: Int = 0, trend: [Double] = []) {
             self.count = count
             self.mean = mean
             self.squares = squares
@@ -429,6 +487,7 @@ public struct InputScaler: Sendable, Equatable, Codable {
             self.reach = reach
             self.beyond = beyond
             self.windowCount = windowCount
+            self.trend = trend
         }
     }
 
@@ -439,9 +498,9 @@ public struct InputScaler: Sendable, Equatable, Codable {
 
     /// A scaler restored from a saved state, checked entry by entry.
     public init(width: Int, evidence: Int, clip: Float, settle: Int? = nil, winsorise: Double? = nil, anchored: Bool = false,
-                widensTails: Bool = false, state: State) throws(StateError) {
+                widensTails: Bool = false, trendTails: Bool = false, state: State) throws(StateError) {
         self.init(width: width, evidence: evidence, clip: clip, settle: settle, winsorise: winsorise, anchored: anchored,
-                  widensTails: widensTails)
+                  widensTails: widensTails, trendTails: trendTails)
         func fail(_ why: String) -> StateError { StateError(description: why) }
         for (name, count) in [("mean", state.mean.count), ("squares", state.squares.count), ("varying", state.varying.count),
                               ("fixed", state.fixed.count), ("center", state.center.count),
@@ -477,6 +536,10 @@ public struct InputScaler: Sendable, Equatable, Codable {
         if let j = state.beyond.indices.first(where: { state.beyond[$0] < 0 || state.beyond[$0] > state.windowCount }) {
             throw fail("feature \(j) has \(state.beyond[j]) values beyond the clip in a window of \(state.windowCount) samples")
         }
+        guard state.trend.count == 0 || state.trend.count == width else {
+            throw fail("trend has \(state.trend.count) values for \(width) features")
+        }
+        if let value = state.trend.first(where: { !$0.isFinite }) { throw fail("a trend sum is \(value)") }
         if let j = state.reach.indices.first(where: { !(state.reach[$0] >= 0) || !state.reach[$0].isFinite }) {
             throw fail("feature \(j) has reach \(state.reach[j])")
         }
@@ -495,6 +558,7 @@ public struct InputScaler: Sendable, Equatable, Codable {
         if !state.knee.isEmpty { knee = state.knee }
         if !state.reach.isEmpty { reach = state.reach }
         if !state.beyond.isEmpty { beyond = state.beyond }
+        if !state.trend.isEmpty { trend = state.trend }
         windowCount = state.windowCount
     }
 }
