@@ -194,6 +194,10 @@ struct Stream: ParsableCommand {
         /// Input features whose tails the scaler widened (nil unless
         /// `inputScaling.online.widensTails` is set).
         var widenedFeatures: Int?
+        /// Input features that trended with their arrival over the stream's first rows and
+        /// continue logarithmically beyond the clip (nil unless
+        /// `inputScaling.online.trendTails` is set, as it is by default).
+        var trendingFeatures: Int?
         /// Batches of this run whose rows' means lay, on most features, more than 5
         /// deviations from those of every row learned before them (other units?).
         var batchesFarFromLearned: Int
@@ -668,6 +672,11 @@ struct Stream: ParsableCommand {
         if let widening {
             console.say("widened tails: \(widening.widenedFeatures.count) of \(widening.width) input features continue past the farthest value they had shown")
         }
+        if let scaler = learner.scaler, !scaler.trendingFeatures.isEmpty {
+            console.say("trending features: \(scaler.trendingFeatures.count) of \(scaler.width) input features trended with the rows' arrival over the first "
+                        + "\(scaler.tailWindow) rows (the stream comes in order of them, or of what they follow): beyond \(fixed(Double(scaler.clip), 0)) deviations "
+                        + "their values continue logarithmically instead of all reading as the clip")
+        }
         if let report {
             let document = try failingClearly { try driver.report(evaluation: evaluation, growth: growth) }
             let files = try failingClearly { try document.write(toDirectory: URL(fileURLWithPath: report)) }
@@ -697,6 +706,7 @@ struct Stream: ParsableCommand {
             memoryBytes: Dictionary(uniqueKeysWithValues: memoryBytes.components.map { ($0.name, $0.bytes) }),
             gateShrinkage: blend, gateShrinkageChoosing: shrinkage.choosing,
             gateHeadFeatures: learner.statistics.map { _ in narrow ?? features }, widenedFeatures: widening?.widenedFeatures.count,
+            trendingFeatures: learner.scaler.flatMap { $0.trendTails ? $0.trendingFeatures.count : nil },
             batchesFarFromLearned: lines.batchesFarFromLearned,
             slotHeads: learner.model.gate.slotHeads?.answering ?? [],
             slotHeadsFitted: learner.model.gate.slotHeads?.slots ?? []))

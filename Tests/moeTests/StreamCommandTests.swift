@@ -73,6 +73,24 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a CSV sorted by a measurement, by default: the stream says the feature trended, and moe eval reads it beyond the clip")
+    func trendingFeatureStream() throws {
+        try withTemporaryDirectory { dir in
+            // The first column counts up and says the label; the second is noise.
+            var generator = SeededGenerator(seed: 5)
+            let lines = (0..<1024).map { i in "\(i),\(generator.nextNormal()),\(i > 600 ? 1 : 0)" }
+            try lines.joined(separator: "\n").write(toFile: dir.path("sorted.csv"), atomically: true, encoding: .utf8)
+            let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sorted.csv"), "--label-column", "last", "--hidden", "16",
+                                    "--save", dir.path("s.h5"), "--json"])
+            #expect(r.status == 0, "\(r.error)")
+            #expect(MoeProcess.json(r)?["trending_features"] as? Int == 1, "\(r.error)")
+            #expect(r.error.contains("trending features: 1 of 2 input features trended with the rows' arrival"), "\(r.error)")
+            let e = MoeProcess.run(["eval", dir.path("s.h5"), "--source", "csv:" + dir.path("sorted.csv"), "--json"])
+            #expect(e.status == 0, "\(e.error)")
+            #expect((MoeProcess.json(e)?["test_accuracy"] as? Double ?? 0) > 0.8, "\(e.output)")
+        }
+    }
+
     @Test("a CSV stream learns, and a bad row is named")
     func csvStream() throws {
         try withTemporaryDirectory { dir in
@@ -98,6 +116,8 @@ struct StreamCommandTests {
             #expect(r.error.contains("label column: the last, 3 classes: '0', '1', '2'"), "\(r.error)")
             // Widened tails are off by default: not counted, not said.
             #expect(MoeProcess.json(r)?["widened_features"] == nil && !r.error.contains("widened tails"))
+            // Rows in no order: no feature trends.
+            #expect(MoeProcess.json(r)?["trending_features"] as? Int == 0 && !r.error.contains("trending features"))
             // The kernel its bits depend on, and why it was chosen.
             #expect((MoeProcess.json(r)?["blas_kernel"] as? String)?.contains("(chosen by ") == true)
             lines[300] = "1,2,x,4,0"
