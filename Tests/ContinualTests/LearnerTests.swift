@@ -14,6 +14,43 @@ func configurationSavedBefore(_ keys: String...) throws -> (written: [String: An
     return (written, try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: object)))
 }
 
+/// A stream sorted by its informative feature: feature 0 counts up row by row and says
+/// the label (above 1,200 or not), feature 1 is noise; test rows across the range. The
+/// first batch (0...127) fixes the scaler's transform; clipped, every row from about 250
+/// on reads the same.
+struct SortedStream {
+    var noise = SeededGenerator(seed: 11)
+    var test = Matrix(rows: 0, columns: 2)
+    var truth: [Int] = []
+
+    init() { (test, truth) = rows(stride(from: Float(300), to: 2048, by: 7).map { $0 }) }
+
+    /// Rows whose feature 0 takes `values`, with their labels.
+    mutating func rows(_ values: [Float]) -> (Matrix, [Int]) {
+        var x = Matrix(rows: values.count, columns: 2)
+        for (r, v) in values.enumerated() {
+            x[r, 0] = v
+            x[r, 1] = noise.nextNormal()
+        }
+        return (x, values.map { $0 > 1200 ? 1 : 0 })
+    }
+
+    /// A learner of `configuration` given 0...2047 in order, 128 rows a batch.
+    mutating func stream(_ configuration: LearnerConfiguration) throws -> Learner {
+        var learner = try Learner(configuration: configuration, inputWidth: 2, classCount: 2)
+        for b in 0..<16 {
+            let (x, y) = rows((0..<128).map { Float(128 * b + $0) })
+            _ = try learner.observe(features: x, labels: y)
+        }
+        return learner
+    }
+
+    func accuracy(_ learner: Learner) -> Double {
+        let predicted = learner.predict(test)
+        return Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(truth.count)
+    }
+}
+
 /// Gaussian blobs: class `c` centred at a fixed random point, unit noise.
 struct Blobs {
     let centres: Matrix
@@ -682,34 +719,14 @@ struct LearnerTests {
 
     @Test("a stream sorted by its informative feature: trend tails, the default, keep it from its first batch; saved, and off in files saved before")
     func sortedStreamTrendTails() throws {
-        // Feature 0 counts up row by row and says the label (above 1,200 or not); feature 1
-        // is noise. The first batch (0...127) fixes the transform; clipped, every row from
-        // about 250 on reads the same.
-        var noise = SeededGenerator(seed: 11)
-        func rows(_ values: [Float]) -> (Matrix, [Int]) {
-            var x = Matrix(rows: values.count, columns: 2)
-            for (r, v) in values.enumerated() {
-                x[r, 0] = v
-                x[r, 1] = noise.nextNormal()
-            }
-            return (x, values.map { $0 > 1200 ? 1 : 0 })
-        }
-        let (test, truth) = rows(stride(from: Float(300), to: 2048, by: 7).map { $0 })
+        var sorted = SortedStream()
         func stream(_ scaling: LearnerConfiguration.InputScaling) throws -> Learner {
             var c = configuration()
             c.predictor = .discriminant
             c.inputScaling = scaling
-            var learner = try Learner(configuration: c, inputWidth: 2, classCount: 2)
-            for b in 0..<16 {
-                let (x, y) = rows((0..<128).map { Float(128 * b + $0) })
-                _ = try learner.observe(features: x, labels: y)
-            }
-            return learner
+            return try sorted.stream(c)
         }
-        func accuracy(_ learner: Learner) -> Double {
-            let predicted = learner.predict(test)
-            return Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(truth.count)
-        }
+        let (test, accuracy) = (sorted.test, sorted.accuracy)
         guard case .online(_, _, _, _, _, _, true) = LearnerConfiguration().inputScaling else {
             Issue.record("trend tails are not the default")
             return
@@ -717,7 +734,7 @@ struct LearnerTests {
         let trending = try stream(LearnerConfiguration().inputScaling)
         let clipped = try stream(.online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true))
         #expect(trending.scaler!.knee == [3, 0] && clipped.scaler!.knee == [0, 0])
-        // Measured: 0.920 and 0.520.
+        // Measured: 0.868 and 0.520.
         #expect(accuracy(trending) > 0.8, "trend tails: \(accuracy(trending))")
         #expect(accuracy(clipped) < 0.6, "clipped: \(accuracy(clipped))")
         // Saved and loaded, the scaler and the predictions are the same; one saved before
@@ -737,12 +754,12 @@ struct LearnerTests {
         var c = configuration()
         c.predictor = .discriminant
         var straight = try Learner(configuration: c, inputWidth: 2, classCount: 2)
-        var (x, y) = rows((0..<16).map { Float($0) })
+        var (x, y) = sorted.rows((0..<16).map { Float($0) })
         _ = try straight.observe(features: x, labels: y)
         #expect(straight.scaler!.fixed == [false, false] && straight.scaler!.trend[0] > 0)
         var resumed = try Learner(checkpoint: straight.checkpoint())
         for b in 0..<4 {
-            (x, y) = rows((0..<64).map { Float(16 + 64 * b + $0) })
+            (x, y) = sorted.rows((0..<64).map { Float(16 + 64 * b + $0) })
             _ = try straight.observe(features: x, labels: y)
             _ = try resumed.observe(features: x, labels: y)
         }
@@ -763,34 +780,15 @@ struct LearnerTests {
 
     @Test("a stream sorted by its informative feature: widened tails keep it, clipped ones lose it; the knees are saved")
     func sortedStreamWidensTails() throws {
-        // Feature 0 counts up row by row and says the label (above 1,200 or not); feature 1
-        // is noise. Fixed on the first batch (0...127), clipped, every row from about 250 on
-        // reads the same; widened, they keep their order.
-        var noise = SeededGenerator(seed: 11)
-        func rows(_ values: [Float]) -> (Matrix, [Int]) {
-            var x = Matrix(rows: values.count, columns: 2)
-            for (r, v) in values.enumerated() {
-                x[r, 0] = v
-                x[r, 1] = noise.nextNormal()
-            }
-            return (x, values.map { $0 > 1200 ? 1 : 0 })
-        }
-        let (test, truth) = rows(stride(from: Float(300), to: 2048, by: 7).map { $0 })
+        // Widened, the later rows keep their order.
+        var sorted = SortedStream()
         func stream(widening: Bool) throws -> Learner {
             var c = configuration()
             c.predictor = .discriminant
             c.inputScaling = .online(evidence: 32, clip: 3, settle: 128, winsorise: nil, anchored: true, widensTails: widening)
-            var learner = try Learner(configuration: c, inputWidth: 2, classCount: 2)
-            for b in 0..<16 {
-                let (x, y) = rows((0..<128).map { Float(128 * b + $0) })
-                _ = try learner.observe(features: x, labels: y)
-            }
-            return learner
+            return try sorted.stream(c)
         }
-        func accuracy(_ learner: Learner) -> Double {
-            let predicted = learner.predict(test)
-            return Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(truth.count)
-        }
+        let (test, accuracy) = (sorted.test, sorted.accuracy)
         let widened = try stream(widening: true), clipped = try stream(widening: false)
         #expect(widened.scaler!.knee[0] > 3 && widened.scaler!.knee[1] == 0)
         // Measured: 0.844 and 0.520 (the logarithm compresses the values the noise blurs).

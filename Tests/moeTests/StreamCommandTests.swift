@@ -54,40 +54,30 @@ struct StreamCommandTests {
         }
     }
 
-    @Test("a CSV sorted by a measurement, with widened tails: the stream says how many features widened, and moe eval reads them")
-    func widenedTailsStream() throws {
+    @Test("a CSV sorted by a measurement: by default the stream says the feature trended, with widened tails how many widened; moe eval reads them beyond the clip")
+    func sortedCSVTails() throws {
         try withTemporaryDirectory { dir in
             // The first column counts up and says the label; the second is noise.
             var generator = SeededGenerator(seed: 5)
             let lines = (0..<1024).map { i in "\(i),\(generator.nextNormal()),\(i > 600 ? 1 : 0)" }
             try lines.joined(separator: "\n").write(toFile: dir.path("sorted.csv"), atomically: true, encoding: .utf8)
-            try #"{"inputScaling": {"online": {"widensTails": true}}}"#.write(toFile: dir.path("sorted.json"), atomically: true, encoding: .utf8)
-            let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sorted.csv"), "--label-column", "last", "--hidden", "16",
-                                    "--learner-config", dir.path("sorted.json"), "--save", dir.path("s.h5"), "--json"])
-            #expect(r.status == 0, "\(r.error)")
-            #expect(MoeProcess.json(r)?["widened_features"] as? Int == 1, "\(r.error)")
-            #expect(r.error.contains("widened tails: 1 of 2 input features"), "\(r.error)")
-            let e = MoeProcess.run(["eval", dir.path("s.h5"), "--source", "csv:" + dir.path("sorted.csv"), "--json"])
-            #expect(e.status == 0, "\(e.error)")
-            #expect((MoeProcess.json(e)?["test_accuracy"] as? Double ?? 0) > 0.8, "\(e.output)")
-        }
-    }
-
-    @Test("a CSV sorted by a measurement, by default: the stream says the feature trended, and moe eval reads it beyond the clip")
-    func trendingFeatureStream() throws {
-        try withTemporaryDirectory { dir in
-            // The first column counts up and says the label; the second is noise.
-            var generator = SeededGenerator(seed: 5)
-            let lines = (0..<1024).map { i in "\(i),\(generator.nextNormal()),\(i > 600 ? 1 : 0)" }
-            try lines.joined(separator: "\n").write(toFile: dir.path("sorted.csv"), atomically: true, encoding: .utf8)
-            let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sorted.csv"), "--label-column", "last", "--hidden", "16",
-                                    "--save", dir.path("s.h5"), "--json"])
-            #expect(r.status == 0, "\(r.error)")
-            #expect(MoeProcess.json(r)?["trending_features"] as? Int == 1, "\(r.error)")
-            #expect(r.error.contains("trending features: 1 of 2 input features trended with the rows' arrival"), "\(r.error)")
-            let e = MoeProcess.run(["eval", dir.path("s.h5"), "--source", "csv:" + dir.path("sorted.csv"), "--json"])
-            #expect(e.status == 0, "\(e.error)")
-            #expect((MoeProcess.json(e)?["test_accuracy"] as? Double ?? 0) > 0.8, "\(e.output)")
+            try #"{"inputScaling": {"online": {"widensTails": true}}}"#.write(toFile: dir.path("widened.json"), atomically: true, encoding: .utf8)
+            for widened in [false, true] {
+                let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("sorted.csv"), "--label-column", "last", "--hidden", "16",
+                                        "--save", dir.path("s.h5"), "--json"] + (widened ? ["--learner-config", dir.path("widened.json")] : []))
+                #expect(r.status == 0, "\(r.error)")
+                #expect(MoeProcess.json(r)?["trending_features"] as? Int == 1, "\(r.error)")
+                #expect(r.error.contains("trending features: 1 of 2 input features trended with the rows' arrival"), "\(r.error)")
+                if widened {
+                    #expect(MoeProcess.json(r)?["widened_features"] as? Int == 1, "\(r.error)")
+                    #expect(r.error.contains("widened tails: 1 of 2 input features"), "\(r.error)")
+                } else {
+                    #expect(MoeProcess.json(r)?["widened_features"] == nil && !r.error.contains("widened tails"))
+                }
+                let e = MoeProcess.run(["eval", dir.path("s.h5"), "--source", "csv:" + dir.path("sorted.csv"), "--json"])
+                #expect(e.status == 0, "\(e.error)")
+                #expect((MoeProcess.json(e)?["test_accuracy"] as? Double ?? 0) > 0.8, "\(e.output)")
+            }
         }
     }
 
