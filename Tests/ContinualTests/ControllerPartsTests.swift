@@ -166,6 +166,43 @@ struct GrowthPolicyTests {
         for b in 0..<10 { #expect(policy.decide(observation(b, error: 0.05, detectors: [[1], [5]]), state: &low).outcome == .none) }
     }
 
+    @Test("stagnation counts only while the error rate stays at or above its threshold, on windows of enough samples")
+    func stagnationNeedsItsRate() {
+        // A first row answered right, then a slot that learns well (error 0.13) for 10,000
+        // samples, then errors above one half: growth waits for the patience from there.
+        func stream(_ policy: GrowthPolicy) -> [GrowthDecision] {
+            var state = GrowthPolicy.State()
+            var decisions: [GrowthDecision] = []
+            let detectors = [[], [5]] as [[Int]]
+            var first = observation(0, detectors: detectors)
+            (first.samples, first.batchSamples, first.errorRate, first.errorRateSamples) = (1, 1, 0, 1)
+            decisions.append(policy.decide(first, state: &state))
+            for b in 1..<80 { decisions.append(policy.decide(observation(b, error: 0.13, detectors: detectors), state: &state)) }
+            for b in 80..<160 { decisions.append(policy.decide(observation(b, error: 0.55, detectors: detectors), state: &state)) }
+            return decisions
+        }
+        let grown = { (d: [GrowthDecision]) in d.firstIndex { if case .grow = $0.outcome { true } else { false } } }
+        // 8,192 samples above one half: 64 batches after the rise at batch 80.
+        let now = stream(GrowthPolicy())
+        #expect(grown(now) == 80 + 64, "\(String(describing: grown(now)))")
+        #expect(now[80 + 64].trigger == .stagnation)
+        // Configurations saved before the rule counted from the first row, against a best
+        // of 0: the first batch above one half grew.
+        var old = GrowthPolicy()
+        old.stagnationEvidence = nil
+        #expect(grown(stream(old)) == 80)
+        // A window of fewer samples than the evidence asks for is not judged: a slot at
+        // 0.6 from its first row stagnates only from the first judged window on.
+        var state = GrowthPolicy.State()
+        var young = observation(0, error: 0.6, detectors: [[], [5]])
+        young.errorRateSamples = 128
+        _ = GrowthPolicy().decide(young, state: &state)
+        #expect(state.bestErrorRate == nil && state.samplesWithoutImprovement == 0)
+        var bad = GrowthPolicy()
+        bad.stagnationEvidence = 0
+        #expect(throws: LearnerError.self) { try bad.validate() }
+    }
+
     @Test("cool-down, budget and the off switch suppress with a reason")
     func suppression() {
         var policy = GrowthPolicy()

@@ -26,13 +26,15 @@ extension Learner {
         }
         let shift = reference.flatMap { r in scaler.flatMap { InputMoments($0).shift(since: r) } }
         let classShift = keepsClassMoments ? classReference.flatMap { InputMoments.shift(byClass: classMoments, since: $0) } : nil
+        let scored = course ?? prequential
         let observation = GrowthPolicy.Observation(
             samples: counters.firstVisits, batchSamples: batchSamples, novelty: novelty, drift: drifted, batchErrors: batchErrors,
-            errorRate: 1 - ((course ?? prequential).windowedAccuracy ?? 1), detectors: detectors,
+            errorRate: 1 - (scored.windowedAccuracy ?? 1), detectors: detectors,
             experts: model.experts.count, parameters: model.parameterCount,
             expertParameters: (0..<model.hiddenLayerCount).map {
                 expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors))
-            }, inputShift: shift, labelsComeInRuns: arbiter.labelsComeInRuns(slot: slotInCharge), classInputShift: classShift)
+            }, inputShift: shift, labelsComeInRuns: arbiter.labelsComeInRuns(slot: slotInCharge), classInputShift: classShift,
+            errorRateSamples: scored.windowedSamples >= scored.windowSize ? nil : scored.windowedSamples)
         var decision = policy.decide(observation, state: &policyState)
         policyState.driftReference = policyState.pendingDriftSample == nil ? nil : reference
         driftClassReference = policyState.pendingDriftSample == nil || !keepsClassMoments ? nil : classReference

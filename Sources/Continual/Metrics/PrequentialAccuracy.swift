@@ -172,6 +172,9 @@ public struct PrequentialAccuracy: Codable, Sendable, Equatable {
         window.isEmpty ? nil : Double(windowCorrect) / Double(window.count)
     }
 
+    /// Samples the windowed accuracy rests on: all seen, up to `windowSize`.
+    public var windowedSamples: Int { window.count }
+
     /// Accuracy with fading factor `α`, `nil` before the first sample.
     public var fadedAccuracy: Double? {
         fadedWeight > 0 ? fadedCorrect / fadedWeight : nil
