@@ -717,6 +717,30 @@ struct LearnerTests {
         #expect(try Learner(checkpoint: checkpoint).scaler?.anchored == false)
     }
 
+    @Test("labels that change over the same inputs after 9,000 rows do not trigger stagnation at the change; the old count did")
+    func conceptChangeDoesNotStagnate() throws {
+        // Two blobs; at row 8,960 every label flips (river's Agrawal stream changes its
+        // labelling function so, at row 10,000). The slot in charge learned well before.
+        func stream(_ evidence: Int?) throws -> Learner {
+            var c = configuration()
+            c.growth.stagnationEvidence = evidence
+            var learner = try Learner(configuration: c, inputWidth: 4, classCount: 2)
+            var blobs = Blobs(classes: 2, width: 4, seed: 3)
+            for b in 0..<80 {
+                var (x, y) = blobs.batch(128, classes: [0, 1])
+                if b >= 70 { y = y.map { 1 - $0 } }
+                _ = try learner.observe(features: x, labels: y)
+            }
+            return learner
+        }
+        let now = try stream(GrowthPolicy().stagnationEvidence)
+        #expect(!now.history.recentDecisions.contains { $0.trigger == .stagnation }, "\(now.history.suppressions)")
+        // The old count took 0, a first row answered right, for the best error rate, and
+        // stagnated at the change (held back here only for want of detectors).
+        let old = try stream(nil)
+        #expect(old.history.recentDecisions.contains { $0.trigger == .stagnation && $0.sample > 8960 }, "\(old.history.suppressions)")
+    }
+
     @Test("a stream sorted by its informative feature: trend tails, the default, keep it from its first batch; saved, and off in files saved before")
     func sortedStreamTrendTails() throws {
         var sorted = SortedStream()
