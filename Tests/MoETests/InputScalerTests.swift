@@ -171,10 +171,7 @@ struct InputScalerTests {
         #expect((0..<128).allSatisfy { t[$0, 1] == c[$0, 1] }, "the stationary feature is clipped as before")
         // The state round-trips, window counts included; a state that is not a scaler's is refused.
         scaler.update(Matrix(rows: 5, columns: 2))
-        let state = InputScaler.State(count: scaler.count, mean: scaler.mean, squares: scaler.squares, first: scaler.first,
-                                      varying: scaler.varying, fixed: scaler.fixed, center: scaler.center,
-                                      inverseScale: scaler.inverseScale, knee: scaler.knee, reach: scaler.reach,
-                                      beyond: scaler.beyond, windowCount: scaler.windowCount)
+        let state = scaler.state
         let restored = try InputScaler(width: 2, evidence: 32, clip: 3, settle: 128, widensTails: true, state: state)
         #expect(restored == scaler && restored.windowCount == 5)
         var bad = state
@@ -264,17 +261,13 @@ struct InputScalerTests {
         var part = whole
         whole.update(first)
         part.update(rows(0..<16))
-        func state(_ s: InputScaler) -> InputScaler.State {
-            InputScaler.State(count: s.count, mean: s.mean, squares: s.squares, first: s.first, varying: s.varying, fixed: s.fixed,
-                              center: s.center, inverseScale: s.inverseScale, knee: s.knee, windowCount: s.windowCount, trend: s.trend)
-        }
-        var restored = try InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true, state: state(part))
+        var restored = try InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true, state: part.state)
         #expect(restored == part && part.fixed == [false, false, false, false])
         var unstopped = part
         restored.update(rows(16..<128))
         unstopped.update(rows(16..<128))
         #expect(restored == unstopped && restored.knee == whole.knee)
-        var bad = state(part)
+        var bad = part.state
         bad.trend = [0, .nan, 0, 0]
         #expect(throws: InputScaler.StateError.self) {
             try InputScaler(width: 4, evidence: 32, clip: 3, settle: 128, anchored: true, trendTails: true, state: bad)
@@ -313,10 +306,7 @@ struct InputScalerTests {
         #expect(huge.rowsWithin(Self.rows(64, scale: 1e30), deviations: 1e15).allSatisfy { $0 })
         #expect(tiny.rowsWithin(Self.rows(64, scale: Self.subnormal), deviations: 1e15).allSatisfy { $0 })
         for scaler in [huge, tiny] {
-            let state = InputScaler.State(count: scaler.count, mean: scaler.mean, squares: scaler.squares, first: scaler.first,
-                                          varying: scaler.varying, fixed: scaler.fixed, center: scaler.center,
-                                          inverseScale: scaler.inverseScale)
-            let restored = try InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024, state: state)
+            let restored = try InputScaler(width: 3, evidence: 32, clip: 3, settle: 1024, state: scaler.state)
             #expect(restored.transform(Self.rows(8)) == scaler.transform(Self.rows(8)))
         }
         // The infinite inverse scale earlier builds saved for such a feature loads as the

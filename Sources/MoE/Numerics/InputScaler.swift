@@ -491,6 +491,13 @@ public struct InputScaler: Sendable, Equatable, Codable {
         }
     }
 
+    /// Everything this scaler holds, as ``init(width:evidence:clip:settle:winsorise:anchored:widensTails:trendTails:state:)``
+    /// reads it back.
+    public var state: State {
+        State(count: count, mean: mean, squares: squares, first: first, varying: varying, fixed: fixed, center: center,
+              inverseScale: inverseScale, knee: knee, reach: reach, beyond: beyond, windowCount: windowCount, trend: trend)
+    }
+
     /// A saved state that does not describe a scaler of this width.
     public struct StateError: Error, Equatable, Sendable, CustomStringConvertible {
         public var description: String
