@@ -43,4 +43,66 @@ struct LineReaderTests {
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) } == nil)
         }
     }
+
+    /// Every record of `text` as the reader hands it out, with its line number, read in
+    /// chunks of `chunk` bytes (small chunks put record ends and quotes across refills).
+    private func records(_ text: String, chunk: Int, in dir: TemporaryDirectory) throws -> [(String, Int)] {
+        let path = dir.path("records.csv")
+        try writeText(text, to: path)
+        let reader = LineReader(file: try GzipFile(path: path), chunkSize: chunk)
+        var out: [(String, Int)] = []
+        while let line = try reader.withNextLine({ String(decoding: $0, as: UTF8.self) }) { out.append((line, reader.lineNumber)) }
+        return out
+    }
+
+    @Test("a line end inside a quoted field is data: the record goes on, and line numbers count the file's lines")
+    func quotedLineEnds() throws {
+        try withTemporaryDirectory { dir in
+            // A note over two and three lines (LF, CRLF, a lone CR), a doubled quote, an
+            // empty quoted field: the stream stopped at the second line before ("the row
+            // has 1 field").
+            let text = "a,note,label\n1,\"two\nlines\",x\r\n2,\"three\r\nmore \"\"quoted\"\"\rlines\",y\n3,\"\",x\n4,plain,y"
+            let expected = [("a,note,label", 1), ("1,\"two\nlines\",x", 2), ("2,\"three\r\nmore \"\"quoted\"\"\rlines\",y", 4),
+                            ("3,\"\",x", 7), ("4,plain,y", 8)]
+            for chunk in [1, 2, 3, 5, 8, 1 << 18] {
+                let got = try records(text, chunk: chunk, in: dir)
+                #expect(got.map(\.0) == expected.map(\.0), "chunk \(chunk)")
+                #expect(got.map(\.1) == expected.map(\.1), "chunk \(chunk)")
+            }
+            // Through the source: the note is a category whose values hold their line ends,
+            // and an error names the file's line.
+            let path = dir.path("notes.csv")
+            try writeText(text + "\n5,\"a\nb\",x,extra\n", to: path)
+            let source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 1)
+            var labels: [Int] = []
+            let error = dataError { while let batch = try source.next() { labels += batch.labels } }
+            #expect(labels == [0, 1, 0, 1])
+            #expect(source.textLayout?.values.first?.prefix(2) == ["two\nlines", "three\r\nmore \"quoted\"\rlines"])
+            #expect(error == .raggedRow(at: DataLocation(source: path, line: 9), expectedColumns: 3, actualColumns: 4))
+        }
+    }
+
+    @Test("a quote inside a field opens nothing; a quoted field never closed is refused, naming the line it opened on")
+    func quotesThatOpenNothing() throws {
+        try withTemporaryDirectory { dir in
+            // `12"` is a character: the lone CR after it ends the line (an odd count of
+            // quotes on the line kept it as data before, and the two rows were one).
+            let inch = try records("1,12\" screen,x\r2,3,y\r", chunk: 4, in: dir)
+            #expect(inch.map(\.0) == ["1,12\" screen,x", "2,3,y"] && inch.map(\.1) == [1, 2])
+            // After blanks, or after ';', tab or '|', a quote opens a field.
+            let opened = try records("1; \"a\nb\";x\n2|\t\"c\nd\"|y\n", chunk: 3, in: dir)
+            #expect(opened.map(\.0) == ["1; \"a\nb\";x", "2|\t\"c\nd\"|y"])
+            // Never closed: every later line would have been its text.
+            let path = dir.path("open.csv")
+            try writeText("a,b,label\n1,2,x\n3,\"open,y\n4,5,x\n6,7,y\n", to: path)
+            let open = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true)) }
+            #expect(open == .unclosedQuote(at: DataLocation(source: path, line: 3)))
+            #expect(open?.description.hasPrefix("\(path), line 3: a field of this row opens a quote that no quote closes") == true)
+            // Held open past the reader's bound, the same error rather than "not a text file".
+            try writeText("1,x\n2,\"" + String(repeating: "y,\n", count: 2000) + "3,z\n", to: path)
+            let reader = LineReader(file: try GzipFile(path: path), chunkSize: 256, maxLineLength: 4096)
+            let bounded = dataError { while try reader.withNextLine({ $0.count }) != nil {} }
+            #expect(bounded == .unclosedQuote(at: DataLocation(source: path, line: 2)))
+        }
+    }
 }

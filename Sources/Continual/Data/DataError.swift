@@ -80,6 +80,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case repeatedColumnName(at: DataLocation, name: String, fields: [Int], option: String)
     /// A line longer than the reader's bound (probably not a text file).
     case lineTooLong(at: DataLocation, limit: Int)
+    /// A quoted field (a quote at the start of a field) that no quote closes before the
+    /// end of the file, or within the reader's bound: every line after it would be read
+    /// as its text. `at` is the line the record begins on.
+    case unclosedQuote(at: DataLocation)
     /// A stream or file with no samples in it.
     case emptyStream(source: String)
     /// A header naming a column the saved model learned from at another place: the
@@ -201,6 +205,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "give the column by its 0-based index (\(option) \(indices.dropLast().joined(separator: ", ")) or \(indices.last!))."
         case .lineTooLong(let at, let limit):
             return "\(at): the line is longer than \(limit) bytes; is this a text file?"
+        case .unclosedQuote(let at):
+            return "\(at): a field of this row opens a quote that no quote closes, so every line after it would be its text; "
+                + "close it, or double a quote meant as a character inside a quoted field (\"\"), as CSV writes it."
         case .emptyStream(let source):
             return "\(source): there are no samples in it."
         case .otherRowsThanPaused(let source, let rowsRead):
