@@ -166,6 +166,8 @@ struct Stream: ParsableCommand {
         var separatorFound: String?
         /// A CSV source's numeric columns that count up by 1 from row to row (0-based fields).
         var countingColumns: [Int]?
+        /// Text columns of another value in nearly every row (a date, a name, an identifier).
+        var rowLikeTextColumns: [Int]?
         var paused: Bool
         /// Wall-clock seconds by phase: loading the data, the driver's reading, the
         /// learner's phases, reports, evaluation, checkpoints, and the whole run.
@@ -564,6 +566,22 @@ struct Stream: ParsableCommand {
                 + "\(settings.textIndicators ?? CSVFormat.defaultTextIndicators) indicators, most values sharing one. Write them as plain numbers "
                 + "(1852.18, 0.30) to have them read as numbers")
         }
+        if let rowLike = driver.position.source.rowLikeTextColumns, !rowLike.isEmpty {
+            let position = driver.position.source
+            let names = rowLike.map { field in position.columnNames.flatMap { field < $0.count ? $0[field] : nil } }
+            let named = zip(rowLike, names).map { field, name -> String in
+                let slot = position.textColumns?.firstIndex(of: field)
+                let example = slot.flatMap { s in position.textValues.flatMap { s < $0.count ? $0[s].first : nil } }
+                return (name.map { "'\($0)'" } ?? "\(field) (0-based)") + (example.map { " (such as '\($0)')" } ?? "")
+            }
+            // By name where every one has a unique name, else by index.
+            let byName = names.allSatisfy { name in name.map { n in position.columnNames!.filter { $0 == n }.count == 1 } ?? false }
+            let option = byName ? names.map { $0! }.joined(separator: ",") : rowLike.map(String.init).joined(separator: ",")
+            console.warn("column\(rowLike.count > 1 ? "s" : "") \(named.joined(separator: ", ")) hold\(rowLike.count > 1 ? "" : "s") "
+                + "another value in nearly every row (a date, a name, an identifier?): read as a category, such a column tells "
+                + "the rows apart, not the classes, and costs accuracy. Leave \(rowLike.count > 1 ? "them" : "it") out with "
+                + "--ignore-columns \(option) (or write a date as a number)")
+        }
         if let flagged = driver.position.source.flaggedColumns, !flagged.isEmpty {
             let fields = flagged.map(String.init).joined(separator: ", ")
             console.say("missing values flagged in column\(flagged.count > 1 ? "s" : "") \(fields) (0-based), one indicator each: \(flagged.count > 1 ? "they have" : "it has") gaps in the first rows")
@@ -698,6 +716,7 @@ struct Stream: ParsableCommand {
             flaggedColumns: driver.position.source.flaggedColumns,
             separatorFound: driver.position.source.separatorFound,
             countingColumns: driver.position.source.countingColumns,
+            rowLikeTextColumns: driver.position.source.rowLikeTextColumns,
             paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick, blasThreads: BLAS.threadPolicy.description,

@@ -204,6 +204,34 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a text column of another value in nearly every row (a date) is named, with the --ignore-columns that leaves it out; a category is not")
+    func rowLikeTextNamed() throws {
+        try withTemporaryDirectory { dir in
+            // A day per row before the measurements, and a colour of three values: the date
+            // as a category tells the rows apart, not the classes.
+            let rows = Self.twoClassRows(300, width: 2, seed: 6, names: ["dry", "wet"])
+            let dated = rows.enumerated().map { i, row in
+                "2012-\(String(format: "%02d", 1 + i / 28))-\(String(format: "%02d", 1 + i % 28)),\(["red", "green", "blue"][i % 3]),\(row)"
+            }
+            try (["day,colour,a,b,weather"] + dated).joined(separator: "\n").write(toFile: dir.path("days.csv"), atomically: true, encoding: .utf8)
+            let run = MoeProcess.run(["stream", "--source", "csv:" + dir.path("days.csv"), "--label-column", "weather", "--hidden", "8", "--json"])
+            #expect(run.status == 0, "\(run.error)")
+            #expect(run.error.contains("warning: column 'day' (such as '2012-01-01') holds another value in nearly every row (a date, a name, "
+                                       + "an identifier?)") && run.error.contains("Leave it out with --ignore-columns day"), "\(run.error)")
+            #expect(!run.error.contains("'colour' (such as"), "\(run.error)")
+            #expect(MoeProcess.json(run)?["row_like_text_columns"] as? [Int] == [0])
+            // Left out, it is not named; without a header the column is named by its place.
+            let left = MoeProcess.run(["stream", "--source", "csv:" + dir.path("days.csv"), "--label-column", "weather", "--hidden", "8",
+                                       "--ignore-columns", "day", "--json"])
+            #expect(left.status == 0 && !left.error.contains("another value in nearly every row"), "\(left.error)")
+            #expect(MoeProcess.json(left)?["row_like_text_columns"] == nil)
+            try dated.joined(separator: "\n").write(toFile: dir.path("bare.csv"), atomically: true, encoding: .utf8)
+            let bare = MoeProcess.run(["stream", "--source", "csv:" + dir.path("bare.csv"), "--label-column", "last", "--hidden", "8", "--json"])
+            #expect(bare.status == 0 && bare.error.contains("column 0 (0-based) (such as '2012-01-01') holds another value")
+                    && bare.error.contains("--ignore-columns 0"), "\(bare.error)")
+        }
+    }
+
     @Test("the same CSV in units of 1, of 1e20 and of 1e-39 streams, saves and evaluates alike")
     func extremeUnitsCSV() throws {
         try withTemporaryDirectory { dir in

@@ -145,14 +145,21 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// dress (`$7.58`, `1,852.18`, `30%`), read as categories (nil: none, other sources,
     /// positions saved before 2026-12-04). Said, not saved for any reading.
     public var numberLikeTextColumns: [Int]?
+    /// A CSV source's text columns of another value in nearly every row read ahead (a
+    /// date, a name, an identifier), read as categories that tell the rows apart, not the
+    /// classes (nil: none, other sources, positions saved before 2026-12-05). Said, not
+    /// saved for any reading.
+    public var rowLikeTextColumns: [Int]?
 
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
                 separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
-                columnNames: [String]? = nil, rowsDigest: String? = nil, numberLikeTextColumns: [Int]? = nil) {
+                columnNames: [String]? = nil, rowsDigest: String? = nil, numberLikeTextColumns: [Int]? = nil,
+                rowLikeTextColumns: [Int]? = nil) {
         self.rowsDigest = rowsDigest
         self.numberLikeTextColumns = numberLikeTextColumns
+        self.rowLikeTextColumns = rowLikeTextColumns
         self.flaggedColumns = flaggedColumns
         self.columnNames = columnNames
         self.headerFound = headerFound
