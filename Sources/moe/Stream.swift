@@ -546,6 +546,16 @@ struct Stream: ParsableCommand {
             let hint = data.labelColumn == nil && checkpoints.resume == nil
                 ? " (the default; --label-column last, an index or a header name picks another)" : ""
             console.say("label column: \(place)\(hint), \(classes.count) class\(classes.count == 1 ? "" : "es"): \(shown)")
+            // Names that differ only in case or inner spaces are distinct classes, as
+            // written; a user who exported `Yes` and `yes` most likely meant one.
+            let alike = Dictionary(grouping: classes.map { map.label(of: $0) }) {
+                $0.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            }.values.filter { $0.count > 1 }.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+            if !alike.isEmpty {
+                let groups = alike.prefix(4).map { $0.map { "'\($0)'" }.joined(separator: " and ") }.joined(separator: "; ")
+                console.warn("the labels \(groups)\(alike.count > 4 ? "; …" : "") differ only in case or spaces, and are "
+                    + "learned as different classes: is that meant? (write each class one way to have them one)")
+            }
         }
         if let text = driver.position.source.textColumns, !text.isEmpty, case let .csv(settings) = driver.source {
             let fields = text.map(String.init).joined(separator: ", ")

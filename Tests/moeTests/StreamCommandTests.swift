@@ -232,6 +232,25 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("labels that differ only in case or spaces are learned apart, and the stream asks whether that is meant")
+    func labelsAlikeWarned() throws {
+        try withTemporaryDirectory { dir in
+            let rows = Self.twoClassRows(200, width: 2, seed: 9, names: ["no", "yes"]).enumerated().map { i, row in
+                i % 5 == 0 ? row.replacingOccurrences(of: ",yes", with: ",Yes").replacingOccurrences(of: ",no", with: ",No") : row
+            }
+            try (["a,b,answer"] + rows).joined(separator: "\n").write(toFile: dir.path("alike.csv"), atomically: true, encoding: .utf8)
+            let run = MoeProcess.run(["stream", "--source", "csv:" + dir.path("alike.csv"), "--label-column", "last", "--hidden", "8", "--json"])
+            #expect(run.status == 0 && run.error.contains("label column: the last ('answer'), 4 classes"), "\(run.error)")
+            #expect(run.error.contains("warning: the labels 'No' and 'no'; 'Yes' and 'yes' differ only in case or spaces, "
+                                       + "and are learned as different classes: is that meant?"), "\(run.error)")
+            // Written one way, nothing is said.
+            try (["a,b,answer"] + Self.twoClassRows(200, width: 2, seed: 9, names: ["no", "yes"])).joined(separator: "\n")
+                .write(toFile: dir.path("plain.csv"), atomically: true, encoding: .utf8)
+            let plain = MoeProcess.run(["stream", "--source", "csv:" + dir.path("plain.csv"), "--label-column", "last", "--hidden", "8"])
+            #expect(plain.status == 0 && !plain.error.contains("differ only in case"), "\(plain.error)")
+        }
+    }
+
     @Test("the same CSV in units of 1, of 1e20 and of 1e-39 streams, saves and evaluates alike")
     func extremeUnitsCSV() throws {
         try withTemporaryDirectory { dir in
