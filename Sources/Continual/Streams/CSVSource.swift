@@ -107,10 +107,10 @@ public final class CSVSource: BatchSource {
     /// (`textColumnsAhead()`): numeric, the first field a bad one.
     private var numbersAhead: Set<Int> = []
     /// Text columns whose values are numbers written with a currency or percent sign,
-    /// thousands separators or a decimal comma (``numberLikeTextColumns(first:)``).
+    /// thousands separators or a decimal comma (``textColumnsToName(first:)``).
     private var numberLikeText: [Int] = []
     /// Text columns that hold another value in nearly every row read ahead: a date, a
-    /// name, an identifier (``numberLikeTextColumns(first:)``).
+    /// name, an identifier (``textColumnsToName(first:)``).
     private var rowLikeText: [Int] = []
     /// Whether some field is text or left out (the rows then take the general loop).
     private var hasSpecialFields = false
@@ -1090,8 +1090,9 @@ public final class CSVSource: BatchSource {
         return (text, numbers)
     }
 
-    /// The text columns whose values, in the first row and the rows read ahead, are
-    /// numbers, plain or in dress (``looksLikeDressedNumber(_:)``): at least 20 values,
+    /// The text columns `moe stream` names, from the first row and the rows read ahead.
+    ///
+    /// First, the text columns whose values are numbers, plain or in dress (``looksLikeDressedNumber(_:)``): at least 20 values,
     /// nine in ten of them so, and more distinct ones than a column has indicators. Such a column is
     /// read as categories, most of its values sharing hashed indicators: an export whose
     /// amounts read `"1,852.18"` scored 0.79 where the same amounts as numbers score 0.96.
@@ -1105,7 +1106,7 @@ public final class CSVSource: BatchSource {
     /// two classes scored 0.923 prequential with a date column and 0.997 without it.
     /// `moe stream` says so, with the `--ignore-columns` that leaves it out; it is not left
     /// out unasked, as a counting column is not.
-    private func numberLikeTextColumns(first line: UnsafeBufferPointer<UInt8>) -> (dressed: [Int], rowLike: [Int]) {
+    private func textColumnsToName(first line: UnsafeBufferPointer<UInt8>) -> (dressed: [Int], rowLike: [Int]) {
         guard let columns = textColumns, !columns.isEmpty, let expected = fieldCount else { return ([], []) }
         var dressed: [Int: Int] = [:], values: [Int: Int] = [:], distinct: [Int: Set<String>] = [:]
         var seen: [Int: Set<String>] = [:]
@@ -1194,7 +1195,7 @@ public final class CSVSource: BatchSource {
         if textSlot == nil {
             try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber)
             if learnsColumns && givenText == nil {
-                (numberLikeText, rowLikeText) = numberLikeTextColumns(first: line)
+                (numberLikeText, rowLikeText) = textColumnsToName(first: line)
             }
         }
         for k in filledInRow { filled[k] = false }
