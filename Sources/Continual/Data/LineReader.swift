@@ -16,6 +16,9 @@ import Darwin
 /// between), so a quote inside a field (`12" screen`) is a character and opens nothing;
 /// inside a quoted field a doubled quote is one quote. A quoted field still open at the
 /// end of the file is refused (`DataError.unclosedQuote`), naming the line it opened on.
+/// The reader is made before the file's separator is known (it is found from the lines
+/// read), so any of the four opens a field: in a `,` file, an unquoted `5;"abc` that is
+/// never closed joins lines until a quote closes it, and ends in a row or quote error.
 final class LineReader {
     /// The file or stream name used in errors.
     var name: String { file.name }
