@@ -564,11 +564,8 @@ struct Stream: ParsableCommand {
         if let dressed = driver.position.source.numberLikeTextColumns, !dressed.isEmpty, case let .csv(settings) = driver.source {
             let position = driver.position.source
             let named = dressed.map { field -> String in
-                let name = position.columnNames.flatMap { field < $0.count ? "'\($0[field])'" : nil } ?? "field \(field) (0-based)"
-                let slot = position.textColumns?.firstIndex(of: field)
-                let example = slot.flatMap { s in
-                    position.textValues.flatMap { s < $0.count ? $0[s].first(where: CSVSource.looksLikeDressedNumber) : nil }
-                }
+                let name = position.columnName(ofField: field).map { "'\($0)'" } ?? "field \(field) (0-based)"
+                let example = position.textValues(ofField: field)?.first(where: CSVSource.looksLikeDressedNumber)
                 return name + (example.map { " (such as '\($0)')" } ?? "")
             }
             console.warn("column\(dressed.count > 1 ? "s" : "") \(named.joined(separator: ", ")) hold\(dressed.count > 1 ? "" : "s") numbers written with "
@@ -578,10 +575,9 @@ struct Stream: ParsableCommand {
         }
         if let rowLike = driver.position.source.rowLikeTextColumns, !rowLike.isEmpty {
             let position = driver.position.source
-            let names = rowLike.map { field in position.columnNames.flatMap { field < $0.count ? $0[field] : nil } }
+            let names = rowLike.map(position.columnName(ofField:))
             let named = zip(rowLike, names).map { field, name -> String in
-                let slot = position.textColumns?.firstIndex(of: field)
-                let example = slot.flatMap { s in position.textValues.flatMap { s < $0.count ? $0[s].first : nil } }
+                let example = position.textValues(ofField: field)?.first
                 return (name.map { "'\($0)'" } ?? "\(field) (0-based)") + (example.map { " (such as '\($0)')" } ?? "")
             }
             // By name where every one has a unique name, else by index.

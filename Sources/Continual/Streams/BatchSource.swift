@@ -151,6 +151,18 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// saved for any reading.
     public var rowLikeTextColumns: [Int]?
 
+    /// The header's name of field `field` (0-based), when the file had a header.
+    public func columnName(ofField field: Int) -> String? {
+        columnNames.flatMap { field < $0.count ? $0[field] : nil }
+    }
+
+    /// The values that have an indicator of their own in text column `field` (0-based;
+    /// nil: not a text column, or none kept).
+    public func textValues(ofField field: Int) -> [String]? {
+        guard let slot = textColumns?.firstIndex(of: field), let values = textValues, slot < values.count else { return nil }
+        return values[slot]
+    }
+
     public init(rowsRead: Int = 0, samplesDelivered: Int = 0, labelMap: LabelMap = LabelMap(),
                 inputWidth: Int? = nil, skipped: SkippedRows = SkippedRows(), textColumns: [Int]? = nil,
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
