@@ -20,10 +20,10 @@ struct DataFolderOption: ParsableArguments {
 struct DataSourceOptions: ParsableArguments {
     @OptionGroup var folderOption: DataFolderOption
 
-    @Option(help: "Read labelled rows instead of Fashion-MNIST: csv:PATH (plain or .gz), stdin, or idx:IMAGES,LABELS.")
+    @Option(help: "Read labelled rows instead of Fashion-MNIST: csv:PATH (plain or .gz; Weka's ARFF files too, known by their @relation line), stdin, or idx:IMAGES,LABELS.")
     var source: String?
 
-    @Option(name: .customLong("label-column"), help: "With a CSV source: the label column: first, last, a 0-based index, or a header name (default first).")
+    @Option(name: .customLong("label-column"), help: "With a CSV source: the label column: first, last, a 0-based index, or a header name (default first; last in an ARFF file, where Weka keeps the class).")
     var labelColumn: String?
 
     @Flag(help: "With a CSV source: the first line names the columns (implied by a label column given by name).")
@@ -120,8 +120,20 @@ struct DataSourceOptions: ParsableArguments {
         }
     }
 
+    /// The label column when `--label-column` is not given: the first, or the last in an
+    /// ARFF file (Weka's and MOA's class attribute is the last by convention).
+    var defaultLabelColumn: String {
+        sourceIsARFF ? "last" : "first"
+    }
+
+    /// Whether `--source` names an ARFF file (`CSVSource.isARFF(path:)`).
+    var sourceIsARFF: Bool {
+        if case let .csv(path)? = parsedSource { return CSVSource.isARFF(path: path) }
+        return false
+    }
+
     var format: CSVFormat {
-        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? "first"), hasHeader: header,
+        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? defaultLabelColumn), hasHeader: header,
                   separator: separator == nil ? nil : separatorCharacter ?? ",",
                   textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators, imputesMissing: missing != .error,
                   ignoredColumns: ignoredColumns, detectsHeader: !noHeader)
@@ -254,10 +266,11 @@ struct DataSourceOptions: ParsableArguments {
     ///
     /// With `rowsLackLabels` (`moe predict`), the CSV rows have every column of the
     /// training file but its label column (`CSVSource.readWithoutLabelColumn`), and the
-    /// labels handed to `body` mean nothing.
+    /// labels handed to `body` mean nothing; with `labelsUnread`, they have it and its
+    /// values are not read (`CSVSource.readsLabels`), a missing class included.
     func forEachBatch(
         for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
-        rowsLackLabels: Bool = false, warn: (String) -> Void = { _ in }, _ body: (Matrix, [Int]) -> Void
+        rowsLackLabels: Bool = false, labelsUnread: Bool = false, warn: (String) -> Void = { _ in }, _ body: (Matrix, [Int]) -> Void
     ) throws(CommandFailure) -> (name: String, labels: LabelMap, columnName: (Int) -> String?) {
         var stream: any BatchSource
         var columnName: (Int) -> String? = { _ in nil }
@@ -280,6 +293,7 @@ struct DataSourceOptions: ParsableArguments {
                               text: text, imputation: imputation, learnsColumns: text == nil)
             }
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
+            csv.readsLabels = !labelsUnread
             columnName = csv.columnName(ofFeature:)
             csvRead = csv
             stream = csv
@@ -290,6 +304,7 @@ struct DataSourceOptions: ParsableArguments {
                                             text: text, imputation: imputation, learnsColumns: text == nil)
             }
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
+            csv.readsLabels = !labelsUnread
             columnName = csv.columnName(ofFeature:)
             csvRead = csv
             stream = csv

@@ -8,7 +8,8 @@ struct Predict: ParsableCommand {
         abstract: "Load a checkpoint and predict the class of every row of a CSV file, or of every image of an IDX file.",
         discussion: """
             The rows have the columns of the file the model learned from, without its label \
-            column (with --labelled, with it: its values are not read). They are read as \
+            column (with --labelled, with it: its values are not read; an ARFF file is read so, \
+            its class attribute holding `?` or a class). They are read as \
             `moe eval` reads them: text columns, missing values and header as the model \
             learned them, a bad row an error naming it. One line per row goes to --output \
             (default standard output): the predicted class as the training file wrote it. \
@@ -149,8 +150,12 @@ extension Predict {
         throws(CommandFailure) -> (name: String, columnName: (Int) -> String?)
     {
         guard let images else {
+            // An ARFF file declares the class attribute, and its rows hold it (`?` where
+            // the class is unknown): it is read as --labelled reads.
+            let labelled = labelled || data.sourceIsARFF
             let (name, _, columnName) = try data.forEachBatch(for: model, of: checkpoint, file: file, unknownLabels: true,
-                                                              rowsLackLabels: !labelled, warn: warn) { features, _ in body(features) }
+                                                              rowsLackLabels: !labelled, labelsUnread: labelled,
+                                                              warn: warn) { features, _ in body(features) }
             return (name, columnName)
         }
         let source = try failingClearly { try IDXSource(images: images, batchSize: 4096, inputWidth: model.inputWidth) }

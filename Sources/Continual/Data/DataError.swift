@@ -84,6 +84,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// end of the file, or within the reader's bound: every line after it would be read
     /// as its text. `at` is the line the record begins on.
     case unclosedQuote(at: DataLocation)
+    /// An ARFF file's header or row that cannot be read (`problem`, in words).
+    case arff(at: DataLocation, problem: String)
     /// A stream or file with no samples in it.
     case emptyStream(source: String)
     /// A header naming a column the saved model learned from at another place: the
@@ -208,6 +210,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unclosedQuote(let at):
             return "\(at): a field of this row opens a quote that no quote closes, so every line after it would be its text; "
                 + "close it, or double a quote meant as a character inside a quoted field (\"\"), as CSV writes it."
+        case .arff(let at, let problem):
+            return "\(at): \(problem) (read as an ARFF file, as its @relation line says it is)."
         case .emptyStream(let source):
             return "\(source): there are no samples in it."
         case .otherRowsThanPaused(let source, let rowsRead):

@@ -56,8 +56,9 @@ public struct CSVImputation: Sendable, Equatable, Codable {
 /// message.
 public final class CSVSource: BatchSource {
     public let name: String
-    /// The file layout.
-    public let format: CSVFormat
+    /// The file layout: the one given, with a header and `,` between fields once the
+    /// file shows itself to be ARFF (``isARFF``).
+    public private(set) var format: CSVFormat
     /// Samples per batch.
     public let batchSize: Int
     /// What happens to bad rows.
@@ -84,6 +85,13 @@ public final class CSVSource: BatchSource {
     private var failure: DataError?
     /// Lines read ahead (bytes with a 0 after them, and their numbers), read before the reader's.
     private var ahead: [(bytes: [UInt8], number: Int)] = []
+    /// The file read as Weka's ARFF (`ARFFLines`), nil for CSV: decided by the first line
+    /// that is not blank or a `%` comment, `@relation` in an ARFF file.
+    private var arff: ARFFLines?
+    private var kindDecided = false
+    /// The lines read to decide the kind (bytes with a 0 after them, and their numbers),
+    /// handed out before the reader's, as the kind has them read.
+    private var undecided: [(bytes: [UInt8], number: Int)] = []
     /// The number of the line being parsed.
     private var lineNumber = 0
     /// Whether the first line was found to be a header without one being declared.
@@ -300,6 +308,29 @@ public final class CSVSource: BatchSource {
         return copy
     }
 
+    /// Whether the label column's values are read (the default). `moe predict` of rows that
+    /// have the column but not their class (an ARFF file's `?`) sets it false: every row's
+    /// label is then class 0, and a missing mark there is no error.
+    public var readsLabels = true
+
+    /// Whether the file is Weka's ARFF (its first line that is not blank or a `%` comment
+    /// is `@relation`), read as the CSV lines it describes (`ARFFLines`); known once the
+    /// first row is read.
+    public var isARFF: Bool { arff != nil }
+
+    /// Whether the file at `path` (plain or gzip) is ARFF; false when it cannot be read
+    /// (opening it as a stream then says why).
+    public static func isARFF(path: String) -> Bool {
+        guard let file = try? GzipFile(path: path) else { return false }
+        let reader = LineReader(file: file, chunkSize: 1 << 14)
+        while let verdict = try? reader.withNextLine({ line -> Bool? in
+            ARFFLines.isCommentOrBlank(line) ? nil : ARFFLines.opens(line)
+        }) {
+            if let verdict { return verdict }
+        }
+        return false
+    }
+
     /// The text columns (0-based field indices), once the first row has fixed them.
     public var textColumns: [Int]? {
         textSlot.map { slots in slots.indices.filter { slots[$0] >= 0 } }
@@ -420,12 +451,64 @@ public final class CSVSource: BatchSource {
                 try body(UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)]))
             }
         }
-        return try reader.withNextLine { (line) throws(DataError) -> R in
-            lineNumber = reader.lineNumber
+        return try readLine { (line, number) throws(DataError) -> R in
+            lineNumber = number
             guard inserting else { return try body(line) }
             return try withLabel(line).withUnsafeBufferPointer { (all) throws(DataError) -> R in
                 try body(UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)]))
             }
+        }
+    }
+
+    /// The reader's next line as CSV, and its number in the file: an ARFF file's lines
+    /// are the CSV lines they describe (`ARFFLines.csvLine`), a blank line for each line
+    /// of its header but `@data`, which is the header of names. nil at the end of the input.
+    private func readLine<R>(_ body: (UnsafeBufferPointer<UInt8>, Int) throws(DataError) -> R) throws(DataError) -> R? {
+        if !kindDecided { try decideKind() }
+        if !undecided.isEmpty {
+            let (bytes, number) = undecided.removeFirst()
+            return try bytes.withUnsafeBufferPointer { (all) throws(DataError) -> R in
+                try csvLine(UnsafeBufferPointer(rebasing: all.dropLast()), number: number, body)
+            }
+        }
+        let result = try reader.withNextLine { (line) throws(DataError) -> R in
+            try csvLine(line, number: reader.lineNumber, body)
+        }
+        if result == nil, let arff { try arff.checkEnd(lines: reader.lineNumber) }
+        return result
+    }
+
+    /// `body` called with `line` as CSV (an ARFF line converted, with a 0 after it).
+    private func csvLine<R>(
+        _ line: UnsafeBufferPointer<UInt8>, number: Int, _ body: (UnsafeBufferPointer<UInt8>, Int) throws(DataError) -> R
+    ) throws(DataError) -> R {
+        guard arff != nil else { return try body(line, number) }
+        let converted = try arff!.csvLine(line, number: number) + [0]
+        return try converted.withUnsafeBufferPointer { (all) throws(DataError) -> R in
+            try body(UnsafeBufferPointer(rebasing: all.dropLast()), number)
+        }
+    }
+
+    /// Reads up to the first line that is not blank or a `%` comment, and reads the file as
+    /// ARFF if that line is `@relation`: with a header (the attributes' names) and `,`
+    /// between fields, whatever the format said.
+    private func decideKind() throws(DataError) {
+        kindDecided = true
+        while let (bytes, number, decisive) = try reader.withNextLine({ line in
+            (Array(line) + [0], reader.lineNumber, !ARFFLines.isCommentOrBlank(line))
+        }) {
+            undecided.append((bytes, number))
+            guard decisive else { continue }
+            let opens = bytes.withUnsafeBufferPointer { ARFFLines.opens(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+            if opens {
+                arff = ARFFLines(source: name)
+                format.hasHeader = true
+                format.separator = ","
+                format.detectsSeparator = false
+                separator = ","
+                parser = CSVRowParser(source: name, separator: UInt8(ascii: ","))
+            }
+            return
         }
     }
 
@@ -476,7 +559,7 @@ public final class CSVSource: BatchSource {
             ahead[k].bytes.withUnsafeBufferPointer { !isBlank(UnsafeBufferPointer(rebasing: $0.dropLast())) }
         }
         while rows.count < count {
-            guard let line = try reader.withNextLine({ line in (inserting ? withLabel(line) : Array(line) + [0], reader.lineNumber, isBlank(line)) })
+            guard let line = try readLine({ line, number in (inserting ? withLabel(line) : Array(line) + [0], number, isBlank(line)) })
             else { break }
             if !line.2 { rows.append(ahead.count) }
             ahead.append((line.0, line.1))
@@ -686,6 +769,30 @@ public final class CSVSource: BatchSource {
         if format.imputesMissing && givenText == nil && declaredWidth == nil { gapsAhead = try gapsInRowsAhead() }
         try readHeader()
         if format.textIndicators > 0 && givenText == nil { (textAhead, numbersAhead) = try textColumnsAhead() }
+        if let arff, format.textIndicators > 0, givenText == nil {
+            // An ARFF header says what each column is: a column whose first rows are all
+            // missing is read as its header declares it (supermarket baskets' `{t}` columns,
+            // `?` for 250 rows and then `t`, stopped the stream as numbers).
+            for (field, attribute) in arff.attributes.enumerated() {
+                switch attribute.kind {
+                case .numeric:
+                    textAhead.remove(field)
+                    numbersAhead.insert(field)
+                case .string, .date:
+                    numbersAhead.remove(field)
+                    textAhead.insert(field)
+                case .nominal(let values):
+                    // Values written as numbers (a `{0,1}` flag) are numbers, as in a CSV file.
+                    if values.allSatisfy({ Double($0.trimmingCharacters(in: .whitespaces)) != nil }) {
+                        textAhead.remove(field)
+                        numbersAhead.insert(field)
+                    } else {
+                        numbersAhead.remove(field)
+                        textAhead.insert(field)
+                    }
+                }
+            }
+        }
     }
 
     /// With a header declared or saved and the names the model learned: whether the first
@@ -696,7 +803,7 @@ public final class CSVSource: BatchSource {
     /// took such a file's first row for its header before, and answered one row fewer,
     /// every answer a row off in `moe predict`.
     private func firstLineIsData() throws(DataError) -> Bool {
-        guard format.hasHeader, let learned = givenText?.names, let r = try rowsAhead(1).first else { return false }
+        guard format.hasHeader, arff == nil, let learned = givenText?.names, let r = try rowsAhead(1).first else { return false }
         let (raw, number) = ahead[r]
         let bytes = missingLabel == nil
             ? raw : raw.withUnsafeBufferPointer { withLabel(UnsafeBufferPointer(rebasing: $0.dropLast())) }
@@ -1235,6 +1342,10 @@ public final class CSVSource: BatchSource {
         for feature in flaggedFeatures {
             values[k] = filled[feature] ? 1 : 0
             k += 1
+        }
+        if !readsLabels {
+            if countedRows < Self.countingRows { watchCounting(values) }
+            return .sample(label: 0)
         }
         var map = labelMap
         do {
