@@ -7,16 +7,17 @@ import Continual
 import MoE
 
 /// How fast the data sources read: a CSV file of Fashion-MNIST rows (a label and 784
-/// integer pixels per line, as exported by Kaggle), plain and gzip, and the IDX files,
-/// each read to the end through the stream the learner uses (`CSVSource`, `IDXSource`)
-/// in batches of 128 rows.
+/// integer pixels per line, as exported by Kaggle), plain and gzip, the same rows as an
+/// ARFF file (a header declaring them, then the CSV's lines), and the IDX files, each read
+/// to the end through the stream the learner uses (`CSVSource`, `IDXSource`) in batches
+/// of 128 rows.
 ///
 /// The CSV is generated from the real training images, row after row (cycling through
 /// them if the target size asks for more), up to a size in bytes (100 MB by default).
 public enum ReadingBenchmark {
     /// One file's timing.
     public struct Figure: Sendable, Equatable, Codable {
-        /// `csv`, `csv.gz`, `idx` or `idx.gz`.
+        /// `csv`, `csv.gz`, `arff`, `idx` or `idx.gz`.
         public var format: String
         /// Bytes on disk (for IDX: images and labels together).
         public var fileBytes: Int
@@ -54,6 +55,8 @@ public enum ReadingBenchmark {
     public struct Files: Sendable {
         public var csv: String
         public var csvGzip: String
+        /// The CSV's rows under an ARFF header.
+        public var arff: String
         public var images: String
         public var labels: String
         public var imagesGzip: String
@@ -63,7 +66,7 @@ public enum ReadingBenchmark {
     }
 
     /// Writes `fashion-mnist.csv` and `fashion-mnist.csv.gz` (about `csvBytes` bytes of
-    /// text) and plain copies of the IDX files into `directory`, from the gzip IDX files
+    /// text), `fashion-mnist.arff` (the same rows) and plain copies of the IDX files into `directory`, from the gzip IDX files
     /// `images` and `labels`.
     public static func prepare(in directory: String, images: String, labels: String, csvBytes: Int = 100_000_000) throws(DataError) -> Files {
         let pixels = try IDX.read(path: images, rank: 3)
@@ -86,17 +89,21 @@ public enum ReadingBenchmark {
         }
         let files = Files(
             csv: directory + "/fashion-mnist.csv", csvGzip: directory + "/fashion-mnist.csv.gz",
-            images: directory + "/train-images-idx3-ubyte", labels: directory + "/train-labels-idx1-ubyte",
+            arff: directory + "/fashion-mnist.arff", images: directory + "/train-images-idx3-ubyte", labels: directory + "/train-labels-idx1-ubyte",
             imagesGzip: images, labelsGzip: labels, csvRows: rows)
         try writePlain(text, to: files.csv)
         try Gzip.write(text, to: files.csvGzip)
+        var header = "% Fashion-MNIST's training images, a row each, the label first\n@relation fashion-mnist\n"
+            + "@attribute label {0,1,2,3,4,5,6,7,8,9}\n"
+        for j in 0..<width { header += "@attribute pixel\(j) integer\n" }
+        try writePlain(Array((header + "@data\n").utf8) + text, to: files.arff)
         try IDX.write(pixels, to: files.images)
         try IDX.write(targets, to: files.labels)
         return files
     }
 
     /// Reads every file `repeats` times (in turn) and returns the medians: CSV, CSV gzip,
-    /// IDX, IDX gzip.
+    /// ARFF, IDX, IDX gzip.
     public static func run(_ files: Files, repeats: Int = 3) throws(DataError) -> [Figure] {
         precondition(repeats > 0, "Need at least one repeat")
         let csvBytes = try size(of: files.csv)
@@ -104,6 +111,7 @@ public enum ReadingBenchmark {
         let jobs: [(String, Int, Int, () throws(DataError) -> Int)] = [
             ("csv", csvBytes, csvBytes, { () throws(DataError) in try readCSV(files.csv) }),
             ("csv.gz", try size(of: files.csvGzip), csvBytes, { () throws(DataError) in try readCSV(files.csvGzip) }),
+            ("arff", try size(of: files.arff), try size(of: files.arff), { () throws(DataError) in try readCSV(files.arff) }),
             ("idx", idxBytes, idxBytes, { () throws(DataError) in try readIDX(files.images, files.labels) }),
             ("idx.gz", try size(of: files.imagesGzip) + size(of: files.labelsGzip), idxBytes,
              { () throws(DataError) in try readIDX(files.imagesGzip, files.labelsGzip) }),

@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
             routing, balanced and skewed, against the trunk alone), checkpoint (save and load \
             of a 1.07M-parameter checkpoint with Adam state), threads (cblas_sgemm with one \
             and two threads by product size), reading (a 100 MB CSV of Fashion-MNIST rows, \
-            plain and gzip, and the IDX files, read through the learner's sources), or all. \
+            plain and gzip, the same rows as ARFF, and the IDX files, read through the learner's sources), or all. \
             docs/benchmarks.md records the figures.
             """)
 
