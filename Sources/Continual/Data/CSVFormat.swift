@@ -46,10 +46,11 @@ public enum LabelColumn: Equatable, Hashable, Sendable, Codable, CustomStringCon
 /// are kept with the stream's position and the saved model, like the text values). With
 /// `imputesMissing` false it is an error naming the field.
 ///
-/// Fields may be quoted with double quotes (a doubled quote inside stands for one);
-/// quoted fields cannot span lines. Blank lines are ignored; a final line without a
-/// newline is read; `\r\n` and lone `\r` (old Mac) line ends and a UTF-8 byte-order mark
-/// are accepted.
+/// Fields may be quoted with double quotes (a doubled quote inside stands for one); a
+/// line end inside a quoted field is part of it (`LineReader`). Blank lines are ignored;
+/// a final line without a newline is read; `\r\n` and lone `\r` (old Mac) line ends and a
+/// UTF-8 byte-order mark are accepted. A Weka ARFF file is read as the CSV lines it
+/// describes (`ARFFLines`).
 public struct CSVFormat: Equatable, Sendable {
     /// Which column holds the label.
     public var labelColumn: LabelColumn
