@@ -866,7 +866,7 @@ struct DataCSVTests {
         }
     }
 
-    @Test("an undeclared header is found when line 2 has numbers where line 1 has names")
+    @Test("an undeclared header is found when the rows below have numbers where line 1 has names, missing values passed over")
     func undeclaredHeader() throws {
         try withTemporaryDirectory { dir in
             let path = dir.path("h.csv")
@@ -885,6 +885,20 @@ struct DataCSVTests {
             try writeText("1,2,0\n3,4,1\n", to: path)
             var numbers = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
             #expect(try Dataset(reading: &numbers).labels == [0, 1] && !numbers.headerFound)
+            // A first row missing its numbers (the age of the Titanic's first passenger in
+            // the file): the first row below that has one tells the header.
+            try writeText("name,sex,age,survived\n\"Murdlin, Mr. Joseph\",male,,no\n\"Wenzel, Mr. Linhart\",male,32.5,no\n", to: path)
+            var gaps = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            let passengers = try Dataset(reading: &gaps)
+            #expect(gaps.headerFound && gaps.header == ["name", "sex", "age", "survived"] && passengers.count == 2)
+            // A text value below the name, missing ones before it, is no header's sign.
+            try writeText("red,,x,a\nblue,,y,b\ngreen,,z,a\n", to: path)
+            var texts = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &texts).count == 3 && !texts.headerFound)
+            // A headerless first row with text over a gap and then a number stays a row, as before.
+            try writeText("1.5,abc,0\n2.5,,1\n3.5,4,0\n", to: path)
+            var typo = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &typo).count == 3 && !typo.headerFound)
             // Errors still name the file's own lines.
             try writeText("a,b,y\n1,2,0\n3,x,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }

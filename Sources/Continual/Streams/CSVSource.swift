@@ -521,7 +521,7 @@ public final class CSVSource: BatchSource {
     /// header over no rows: the export of an empty table. Read as a row, it was learned
     /// as one sample of categories.
     private func headerAhead() throws(DataError) -> [String]? {
-        let rows = try rowsAhead(2)
+        let rows = try rowsAhead(Self.trailingLookahead)
         let lines = ahead
         guard !rows.isEmpty else { return nil }
         func fields(_ k: Int) -> [(text: String, number: Bool)] {
@@ -542,8 +542,21 @@ public final class CSVSource: BatchSource {
         if rows.count == 1 {
             guard first.allSatisfy(isName) else { return nil }
         } else {
-            let second = fields(1)
-            guard first.count == second.count, zip(first, second).contains(where: { isName($0) && $1.number }) else { return nil }
+            // A number in the next row under a name tells a header; under a line of names
+            // only, the first value below each name that is not missing. (The next row
+            // alone told it until 2026-12-05: the Titanic's passengers with their names,
+            // sorted by survival, begin with a row whose only numeric field, the age, is
+            // missing, and the header was read as a row, 'age' not a number. A first row
+            // with numbers in it, a headerless file's, is judged by the next row alone, as
+            // before: a typo over a gap is a bad row, not a header.)
+            let later = rows.indices.dropFirst().map(fields).filter { $0.count == first.count }
+            guard !later.isEmpty else { return nil }
+            let allNames = first.allSatisfy(isName)
+            let tells = first.indices.filter { isName(first[$0]) }.contains { f in
+                let below = allNames ? later.first(where: { !CSVFormat.marksMissing($0[f].text) }) : later.first
+                return below?[f].number ?? false
+            }
+            guard tells else { return nil }
         }
         lineNumber = lines[rows[0]].number
         ahead.removeSubrange(0...rows[0])
