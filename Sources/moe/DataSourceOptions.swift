@@ -38,9 +38,6 @@ struct DataSourceOptions: ParsableArguments {
     @Option(name: .customLong("text-indicators"), help: "With a CSV source: columns whose first value is text are categories, each value setting one of this many indicator columns (by a hash of the text); 0 makes text an error (default \(CSVFormat.defaultTextIndicators)).")
     var textIndicators: Int?
 
-    @Option(name: .customLong("word-buckets"), help: "With a CSV source: a text column of another value in nearly every row (free text, a name, a date) is read as word counts, each word adding 1 to one of this many columns (by a hash of the word), such as \(CSVFormat.suggestedWordBuckets) for a column of notes or stories; 0 (the default) reads it as a category.")
-    var wordBuckets: Int?
-
     @Option(name: .customLong("ignore-columns"), help: "With a CSV source: columns to leave out of the features, comma-separated: header names, or 0-based indices (an identifier, a timestamp).")
     var ignoreColumns: String?
 
@@ -97,9 +94,6 @@ struct DataSourceOptions: ParsableArguments {
         if let textIndicators, textIndicators < 0 || textIndicators > 4096 {
             throw ValidationError("--text-indicators must be 0 (text refused) to 4096, got \(textIndicators)")
         }
-        if let wordBuckets, wordBuckets < 0 || wordBuckets > 65536 {
-            throw ValidationError("--word-buckets must be 0 (text read as categories) to 65536, got \(wordBuckets)")
-        }
         // An empty name (pandas' index column has none) left nothing out, without a word.
         if let ignoreColumns, ignoreColumns.split(separator: ",", omittingEmptySubsequences: false)
             .contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
@@ -108,8 +102,8 @@ struct DataSourceOptions: ParsableArguments {
         switch parsedSource {
         case .csv?, .standardInput?: break
         default:
-            if textIndicators != nil || missing != nil || ignoreColumns != nil || wordBuckets != nil {
-                throw ValidationError("--text-indicators, --word-buckets, --missing and --ignore-columns describe a CSV source; give --source csv:PATH or stdin")
+            if textIndicators != nil || missing != nil || ignoreColumns != nil {
+                throw ValidationError("--text-indicators, --missing and --ignore-columns describe a CSV source; give --source csv:PATH or stdin")
             }
         }
         if source == nil && (labelColumn != nil || header || noHeader || separator != nil) {
@@ -142,7 +136,7 @@ struct DataSourceOptions: ParsableArguments {
         CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? defaultLabelColumn), hasHeader: header,
                   separator: separator == nil ? nil : separatorCharacter ?? ",",
                   textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators, imputesMissing: missing != .error,
-                  ignoredColumns: ignoredColumns, detectsHeader: !noHeader, wordBuckets: wordBuckets ?? 0)
+                  ignoredColumns: ignoredColumns, detectsHeader: !noHeader)
     }
 
     /// `layout` told that the file has no header when `--no-header` is given, whatever
@@ -163,7 +157,7 @@ struct DataSourceOptions: ParsableArguments {
         var layout = format
         if case let .csv(previous)? = saved {
             if labelColumn == nil && !header && !noHeader && separator == nil && textIndicators == nil && missing == nil
-                && ignoreColumns == nil && wordBuckets == nil {
+                && ignoreColumns == nil {
                 layout = previous.format
             } else {
                 layout = withHeaderChoice(withSavedLabelColumn(layout, from: previous.format))
@@ -175,14 +169,12 @@ struct DataSourceOptions: ParsableArguments {
             return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.detectsSeparator ? nil : layout.separator, batchSize: batchSize, badRows: badRows,
                               textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
-                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader,
-                              wordBuckets: layout.wordBuckets))
+                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader))
         case .standardInput:
             return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.detectsSeparator ? nil : layout.separator, batchSize: batchSize, badRows: badRows,
                               textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
-                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader,
-                              wordBuckets: layout.wordBuckets))
+                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader))
         case let .idx(images, labels):
             return .idx(.init(images: images, labels: labels, batchSize: batchSize, badRows: badRows))
         }
@@ -214,7 +206,6 @@ struct DataSourceOptions: ParsableArguments {
         }
         layout = withHeaderChoice(layout)
         layout.textIndicators = saved.format.textIndicators
-        layout.wordBuckets = saved.format.wordBuckets
         if ignoreColumns == nil { layout.ignoredColumns = saved.format.ignoredColumns }
         // The means of the stream it learned from, or none: a missing value is then an error.
         layout.imputesMissing = missing != .error && saved.imputation != nil
@@ -226,10 +217,6 @@ struct DataSourceOptions: ParsableArguments {
     /// read with the saved count and said nothing of the option; a continued stream
     /// stopped at its first row with a count of features.
     func refuseOtherTextIndicators(saved format: CSVFormat?, file: String) throws(CommandFailure) {
-        if let given = wordBuckets, let saved = format?.wordBuckets, given != saved {
-            throw CommandFailure("--word-buckets \(given) differs from the \(saved) word columns per text column checkpoint '\(file)' "
-                + "learned with: its inputs are as wide as they made them; drop the option")
-        }
         guard let given = textIndicators, let saved = format?.textIndicators, given != saved else { return }
         throw CommandFailure("--text-indicators \(given) differs from the \(saved) indicator columns per text column checkpoint '\(file)' "
             + "learned with: its inputs are as wide as they made them; drop the option")

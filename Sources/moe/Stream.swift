@@ -168,8 +168,6 @@ struct Stream: ParsableCommand {
         var countingColumns: [Int]?
         /// Text columns of another value in nearly every row (a date, a name, an identifier).
         var rowLikeTextColumns: [Int]?
-        /// Text columns read as hashed word counts (`--word-buckets`).
-        var wordColumns: [Int]?
         var paused: Bool
         /// Wall-clock seconds by phase: loading the data, the driver's reading, the
         /// learner's phases, reports, evaluation, checkpoints, and the whole run.
@@ -561,9 +559,7 @@ struct Stream: ParsableCommand {
                     + "learned as different classes: is that meant? (write each class one way to have them one)")
             }
         }
-        let wordColumns = Set(driver.position.source.wordColumns ?? [])
-        if let text = driver.position.source.textColumns?.filter({ !wordColumns.contains($0) }), !text.isEmpty,
-           case let .csv(settings) = driver.source {
+        if let text = driver.position.source.textColumns, !text.isEmpty, case let .csv(settings) = driver.source {
             let fields = text.map(String.init).joined(separator: ", ")
             console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
         }
@@ -589,20 +585,10 @@ struct Stream: ParsableCommand {
             // By name where every one has a unique name, else by index.
             let byName = names.allSatisfy { name in name.map { n in position.columnNames!.filter { $0 == n }.count == 1 } ?? false }
             let option = byName ? names.map { $0! }.joined(separator: ",") : rowLike.map(String.init).joined(separator: ",")
-            let buckets: Int
-            if case let .csv(settings) = driver.source { buckets = settings.wordBuckets ?? 0 } else { buckets = 0 }
-            if rowLike.allSatisfy(wordColumns.contains) {
-                console.warn("column\(rowLike.count > 1 ? "s" : "") \(named.joined(separator: ", ")) hold\(rowLike.count > 1 ? "" : "s") "
-                    + "another value in nearly every row: read as words (free text, a name), each word adding 1 to one of \(buckets) "
-                    + "columns. A date or an identifier tells the rows apart, not the classes: leave \(rowLike.count > 1 ? "them" : "it") out with "
-                    + "--ignore-columns \(option) (or write a date as a number); --word-buckets 0 reads \(rowLike.count > 1 ? "them" : "it") as a category")
-            } else {
-                console.warn("column\(rowLike.count > 1 ? "s" : "") \(named.joined(separator: ", ")) hold\(rowLike.count > 1 ? "" : "s") "
-                    + "another value in nearly every row (a date, a name, an identifier?): read as a category, such a column tells "
-                    + "the rows apart, not the classes, and costs accuracy. Leave \(rowLike.count > 1 ? "them" : "it") out with "
-                    + "--ignore-columns \(option) (or write a date as a number); for free text, --word-buckets "
-                    + "\(CSVFormat.suggestedWordBuckets) reads its words")
-            }
+            console.warn("column\(rowLike.count > 1 ? "s" : "") \(named.joined(separator: ", ")) hold\(rowLike.count > 1 ? "" : "s") "
+                + "another value in nearly every row (a date, a name, an identifier?): read as a category, such a column tells "
+                + "the rows apart, not the classes, and costs accuracy. Leave \(rowLike.count > 1 ? "them" : "it") out with "
+                + "--ignore-columns \(option) (or write a date as a number)")
         }
         if let flagged = driver.position.source.flaggedColumns, !flagged.isEmpty {
             let fields = flagged.map(String.init).joined(separator: ", ")
@@ -739,7 +725,6 @@ struct Stream: ParsableCommand {
             separatorFound: driver.position.source.separatorFound,
             countingColumns: driver.position.source.countingColumns,
             rowLikeTextColumns: driver.position.source.rowLikeTextColumns,
-            wordColumns: driver.position.source.wordColumns,
             paused: outcome == .paused,
             seconds: seconds, flops: clock.flops, gflopsPerSecond: rate, sgemmGflopsPerSecond: yardstick,
             sgemmFraction: rate / yardstick, blasThreads: BLAS.threadPolicy.description,

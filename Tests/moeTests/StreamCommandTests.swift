@@ -204,7 +204,7 @@ struct StreamCommandTests {
         }
     }
 
-    @Test("a text column of another value in nearly every row (a date) is named, with the --ignore-columns that leaves it out, and read as words when asked; a category is not")
+    @Test("a text column of another value in nearly every row (a date) is named, with the --ignore-columns that leaves it out; a category is not")
     func rowLikeTextNamed() throws {
         try withTemporaryDirectory { dir in
             // A day per row before the measurements, and a colour of three values: the date
@@ -218,28 +218,8 @@ struct StreamCommandTests {
             #expect(run.status == 0, "\(run.error)")
             #expect(run.error.contains("warning: column 'day' (such as '2012-01-01') holds another value in nearly every row (a date, a name, "
                                        + "an identifier?)") && run.error.contains("Leave it out with --ignore-columns day"), "\(run.error)")
-            #expect(run.error.contains("for free text, --word-buckets 256 reads its words"), "\(run.error)")
             #expect(!run.error.contains("'colour' (such as"), "\(run.error)")
             #expect(MoeProcess.json(run)?["row_like_text_columns"] as? [Int] == [0])
-            #expect(MoeProcess.json(run)?["word_columns"] == nil)
-            // Read as words when asked: said, with the option that leaves it out.
-            let words = MoeProcess.run(["stream", "--source", "csv:" + dir.path("days.csv"), "--label-column", "weather", "--hidden", "8",
-                                        "--word-buckets", "256", "--json"])
-            #expect(words.status == 0, "\(words.error)")
-            #expect(words.error.contains("warning: column 'day' holds another value in nearly every row: read as words (free text, a name), "
-                                         + "each word adding 1 to one of 256 columns") && words.error.contains("leave it out with --ignore-columns day"),
-                    "\(words.error)")
-            #expect(MoeProcess.json(words)?["word_columns"] as? [Int] == [0])
-            #expect(words.error.contains("text columns (0-based fields 1) read as categories"), "\(words.error)")
-            // A model saved with words is read with them; another count is refused.
-            let model = dir.path("words.h5")
-            let saved = MoeProcess.run(["stream", "--source", "csv:" + dir.path("days.csv"), "--label-column", "weather", "--hidden", "8",
-                                        "--word-buckets", "64", "--save", model])
-            #expect(saved.status == 0, "\(saved.error)")
-            let eval = MoeProcess.run(["eval", model, "--source", "csv:" + dir.path("days.csv"), "--json"])
-            #expect(eval.status == 0 && MoeProcess.json(eval)?["samples"] as? Int == 300, "\(eval.error)")
-            let other = MoeProcess.run(["eval", model, "--source", "csv:" + dir.path("days.csv"), "--word-buckets", "32"])
-            #expect(other.status != 0 && other.error.contains("--word-buckets 32 differs from the 64 word columns per text column"), "\(other.error)")
             // Left out, it is not named; without a header the column is named by its place.
             let left = MoeProcess.run(["stream", "--source", "csv:" + dir.path("days.csv"), "--label-column", "weather", "--hidden", "8",
                                        "--ignore-columns", "day", "--json"])

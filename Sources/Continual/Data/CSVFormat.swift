@@ -69,13 +69,6 @@ public struct CSVFormat: Equatable, Sendable {
     public var detectsSeparator: Bool
     /// Indicator columns per text column (0: text is an error).
     public var textIndicators: Int
-    /// Hashed word counts per text column of another value in nearly every row (free
-    /// text, a name, a date; `CSVSource`'s row-like columns): each word of a value (its
-    /// letters and digits, in lower case) adds 1 to one of this many columns. 0 (the
-    /// default) reads such a column as any other text column, a category: words helped
-    /// a column of news stories and cost a column of names and one of dates
-    /// (`docs/results.md`), so they are asked for, not assumed.
-    public var wordBuckets: Int
     /// Whether a missing mark in a numeric column takes the mean of the column's values
     /// so far in the stream (0 before any); false makes it an error.
     public var imputesMissing: Bool
@@ -86,9 +79,6 @@ public struct CSVFormat: Equatable, Sendable {
     /// Indicator columns per text column by default: 16 distinct values each have their
     /// own, for a width of 16 per text column.
     public static let defaultTextIndicators = 16
-
-    /// Word columns per row-like text column that `moe stream` suggests for free text.
-    public static let suggestedWordBuckets = 256
 
     /// Fields that mark a missing value: a column whose first value is one of them is not
     /// taken for text, and in a text column they set no indicator.
@@ -120,10 +110,8 @@ public struct CSVFormat: Equatable, Sendable {
     ///     saved model learned).
     public init(labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character? = nil,
                 textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
-                ignoredColumns: [String] = [], detectsHeader: Bool = true, wordBuckets: Int = 0) {
+                ignoredColumns: [String] = [], detectsHeader: Bool = true) {
         precondition(textIndicators >= 0 && textIndicators <= 4096, "Text indicators are 0 (text refused) to 4096 per column")
-        precondition(wordBuckets >= 0 && wordBuckets <= 65536, "Word buckets are 0 (none) to 65536 per column")
-        self.wordBuckets = wordBuckets
         detectsSeparator = separator == nil
         let separator = separator ?? ","
         precondition(Self.canSeparate(separator),
@@ -142,13 +130,8 @@ public struct CSVFormat: Equatable, Sendable {
     /// 64-bit FNV-1a of its UTF-8 bytes, mixed by MurmurHash3's finaliser (FNV's low bits
     /// alone put "red", "green" and "Private" in the same one of 16).
     public static func indicator(of text: String, among indicators: Int) -> Int {
-        indicator(of: text.utf8, among: indicators)
-    }
-
-    /// The indicator of the UTF-8 bytes `bytes` among `indicators` (as ``indicator(of:among:)``).
-    public static func indicator(of bytes: some Sequence<UInt8>, among indicators: Int) -> Int {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
+        for byte in text.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }

@@ -92,16 +92,12 @@ public enum StreamSource: Sendable, Equatable {
         /// (`CSVFormat.detectsHeader`): false for a stream told the file has none
         /// (`--no-header`), nil otherwise and in streams saved before (found).
         public var detectsHeader: Bool?
-        /// Word columns per row-like text column (`CSVFormat.wordBuckets`); nil for none
-        /// (0, the default), as in streams saved before words were read.
-        public var wordBuckets: Int?
 
         /// - Parameter separator: nil finds it from the file's first lines.
         public init(path: String?, labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character? = nil,
                     batchSize: Int = 128, badRows: BadRowPolicy = .fail,
                     textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
-                    ignoredColumns: [String] = [], detectsHeader: Bool = true, wordBuckets: Int = 0) {
-            self.wordBuckets = wordBuckets == 0 ? nil : wordBuckets
+                    ignoredColumns: [String] = [], detectsHeader: Bool = true) {
             self.detectsSeparator = separator == nil ? true : nil
             self.detectsHeader = detectsHeader ? nil : false
             self.imputesMissing = imputesMissing
@@ -121,7 +117,7 @@ public enum StreamSource: Sendable, Equatable {
             CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader,
                       separator: detectsSeparator == true ? nil : separator.first ?? ",",
                       textIndicators: textIndicators ?? 0, imputesMissing: imputesMissing ?? false,
-                      ignoredColumns: ignoredColumns ?? [], detectsHeader: detectsHeader ?? true, wordBuckets: wordBuckets ?? 0)
+                      ignoredColumns: ignoredColumns ?? [], detectsHeader: detectsHeader ?? true)
         }
     }
 

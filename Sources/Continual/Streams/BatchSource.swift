@@ -150,10 +150,6 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// classes (nil: none, other sources, positions saved before 2026-12-05). Said, not
     /// saved for any reading.
     public var rowLikeTextColumns: [Int]?
-    /// A CSV source's text columns (0-based fields) read as hashed word counts
-    /// (`CSVFormat.wordBuckets`; nil: none, other sources, positions saved before
-    /// 2026-12-05's fourth round). Saved for reading: a model reads them so.
-    public var wordColumns: [Int]?
 
     /// The header's name of field `field` (0-based), when the file had a header.
     public func columnName(ofField field: Int) -> String? {
@@ -172,8 +168,7 @@ public struct StreamPosition: Equatable, Sendable, Codable {
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
                 separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
                 columnNames: [String]? = nil, rowsDigest: String? = nil, numberLikeTextColumns: [Int]? = nil,
-                rowLikeTextColumns: [Int]? = nil, wordColumns: [Int]? = nil) {
-        self.wordColumns = wordColumns
+                rowLikeTextColumns: [Int]? = nil) {
         self.rowsDigest = rowsDigest
         self.numberLikeTextColumns = numberLikeTextColumns
         self.rowLikeTextColumns = rowLikeTextColumns
@@ -197,8 +192,7 @@ public struct StreamPosition: Equatable, Sendable, Codable {
 
     /// The CSV columns this position knows: text columns, their values, flagged columns.
     public var csvLayout: CSVTextLayout {
-        CSVTextLayout(columns: textColumns ?? [], values: textValues ?? [], flagged: flaggedColumns ?? [], names: columnNames,
-                      words: wordColumns ?? [])
+        CSVTextLayout(columns: textColumns ?? [], values: textValues ?? [], flagged: flaggedColumns ?? [], names: columnNames)
     }
 }
 

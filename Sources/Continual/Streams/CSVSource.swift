@@ -12,12 +12,8 @@ public struct CSVTextLayout: Sendable, Equatable {
     /// position saved before names were kept): a file read for its model whose header
     /// puts one of these names at another place is refused (`DataError.columnMoved`).
     public var names: [String]?
-    /// The text columns (among `columns`) read as hashed word counts
-    /// (`CSVFormat.wordBuckets`), whose `values` are empty.
-    public var words: [Int]
 
-    public init(columns: [Int], values: [[String]], flagged: [Int] = [], names: [String]? = nil, words: [Int] = []) {
-        self.words = words
+    public init(columns: [Int], values: [[String]], flagged: [Int] = [], names: [String]? = nil) {
         self.columns = columns
         self.values = values
         self.flagged = flagged
@@ -119,15 +115,11 @@ public final class CSVSource: BatchSource {
     /// (`textColumnsAhead()`): numeric, the first field a bad one.
     private var numbersAhead: Set<Int> = []
     /// Text columns whose values are numbers written with a currency or percent sign,
-    /// thousands separators or a decimal comma (``textColumnsToName(first:columns:)``).
+    /// thousands separators or a decimal comma (``textColumnsToName(first:)``).
     private var numberLikeText: [Int] = []
     /// Text columns that hold another value in nearly every row read ahead: a date, a
-    /// name, an identifier (``textColumnsToName(first:columns:)``).
+    /// name, an identifier (``textColumnsToName(first:)``).
     private var rowLikeText: [Int] = []
-    /// Per field: whether it is a text column read as hashed word counts.
-    private var isWordField: [Bool] = []
-    /// The text columns read as word counts (0-based fields, in order).
-    private var wordFields: [Int] = []
     /// Whether some field is text or left out (the rows then take the general loop).
     private var hasSpecialFields = false
     /// The fields left out (`format.ignoredColumns`), once the header or first row is known.
@@ -347,7 +339,7 @@ public final class CSVSource: BatchSource {
     /// The text columns and their values with indicators of their own, so far, and the
     /// columns whose missing values have an indicator.
     public var textLayout: CSVTextLayout? {
-        textColumns.map { CSVTextLayout(columns: $0, values: ownValues, flagged: flaggedFields, words: wordFields) }
+        textColumns.map { CSVTextLayout(columns: $0, values: ownValues, flagged: flaggedFields) }
     }
 
     /// The numeric columns (0-based fields) whose missing values have an indicator, once
@@ -385,8 +377,7 @@ public final class CSVSource: BatchSource {
                        columnNames: header ?? (headerAbsent ? givenText?.names : nil),
                        rowsDigest: rowsRead > 0 ? digest.hex : nil,
                        numberLikeTextColumns: numberLikeText.isEmpty ? nil : numberLikeText,
-                       rowLikeTextColumns: rowLikeText.isEmpty ? nil : rowLikeText,
-                       wordColumns: wordFields.isEmpty ? nil : wordFields)
+                       rowLikeTextColumns: rowLikeText.isEmpty ? nil : rowLikeText)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -941,12 +932,7 @@ public final class CSVSource: BatchSource {
                     path: name, expected: "a text column at field \(column) besides the label (field \(labelIndex)) among \(count)",
                     actual: [count])
             }
-            guard given.words.allSatisfy(given.columns.contains), given.words.isEmpty || format.wordBuckets > 0 else {
-                throw .wrongDimensions(
-                    path: name, expected: "word columns \(given.words) among the text columns \(given.columns), read with word buckets",
-                    actual: [format.wordBuckets])
-            }
-            try decide(text: given.columns, values: given.values, words: given.words, line: line)
+            try decide(text: given.columns, values: given.values, line: line)
         }
         // Otherwise the first data row decides which columns are text.
     }
@@ -989,11 +975,8 @@ public final class CSVSource: BatchSource {
     }
 
     /// Fixes the text columns, and with them the width.
-    private func decide(text columns: [Int], values: [[String]] = [], words: [Int] = [], line: Int?) throws(DataError) {
+    private func decide(text columns: [Int], values: [[String]] = [], line: Int?) throws(DataError) {
         let count = fieldCount!
-        isWordField = [Bool](repeating: false, count: count)
-        for field in words where field >= 0 && field < count { isWordField[field] = true }
-        wordFields = words.sorted()
         var slots = [Int](repeating: -1, count: count)
         for (k, column) in columns.sorted().enumerated() { slots[column] = k }
         for field in ignoredFields { slots[field] = -2 }
@@ -1006,12 +989,11 @@ public final class CSVSource: BatchSource {
         var featureOf = [Int](repeating: -1, count: count)
         for field in 0..<count where field != labelIndex && slots[field] != -2 {
             featureOf[field] = feature
-            feature += slots[field] >= 0 ? (isWordField[field] ? format.wordBuckets : format.textIndicators) : 1
+            feature += slots[field] >= 0 ? format.textIndicators : 1
         }
         flaggedFeatures = flaggedFields.map { featureOf[$0] }
         numericFieldOf = Dictionary(uniqueKeysWithValues: (0..<count).filter { featureOf[$0] >= 0 && slots[$0] == -1 }.map { (featureOf[$0], $0) })
-        let width = count - 1 - ignoredFields.count - columns.count + (columns.count - words.count) * format.textIndicators
-            + words.count * format.wordBuckets + flaggedFields.count
+        let width = count - 1 - ignoredFields.count - columns.count + columns.count * format.textIndicators + flaggedFields.count
         if let expected = inputWidth ?? declaredWidth, expected != width {
             throw .widthMismatch(at: DataLocation(source: name, line: line), expected: expected, actual: width)
         }
@@ -1020,10 +1002,7 @@ public final class CSVSource: BatchSource {
                 path: name, expected: "numeric columns at fields \(given) whose missing values are flagged, besides the label (field \(labelIndex)) among \(count)",
                 actual: [count])
         }
-        let sortedColumns = columns.sorted()
-        ownValues = columns.indices.map { k in
-            k < values.count && !isWordField[sortedColumns[k]] ? Array(values[k].prefix(format.textIndicators)) : []
-        }
+        ownValues = columns.indices.map { k in k < values.count ? Array(values[k].prefix(format.textIndicators)) : [] }
         indicatorOf = ownValues.map { list in Dictionary(list.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) }
         textSlot = slots
         hasSpecialFields = !columns.isEmpty || !ignoredFields.isEmpty
@@ -1247,8 +1226,8 @@ public final class CSVSource: BatchSource {
     /// two classes scored 0.923 prequential with a date column and 0.997 without it.
     /// `moe stream` says so, with the `--ignore-columns` that leaves it out; it is not left
     /// out unasked, as a counting column is not.
-    private func textColumnsToName(first line: UnsafeBufferPointer<UInt8>, columns: [Int]) -> (dressed: [Int], rowLike: [Int]) {
-        guard !columns.isEmpty, let expected = fieldCount else { return ([], []) }
+    private func textColumnsToName(first line: UnsafeBufferPointer<UInt8>) -> (dressed: [Int], rowLike: [Int]) {
+        guard let columns = textColumns, !columns.isEmpty, let expected = fieldCount else { return ([], []) }
         var dressed: [Int: Int] = [:], values: [Int: Int] = [:], distinct: [Int: Set<String>] = [:]
         var seen: [Int: Set<String>] = [:]
         func count(_ fields: CSVRowParser, _ line: UnsafeBufferPointer<UInt8>) {
@@ -1334,36 +1313,22 @@ public final class CSVSource: BatchSource {
                 : .raggedRow(at: at, expectedColumns: expected, actualColumns: count))
         }
         if textSlot == nil {
-            let text = textColumns(of: line, lineNumber: lineNumber)
+            try decide(text: textColumns(of: line, lineNumber: lineNumber), line: lineNumber)
             if learnsColumns && givenText == nil {
-                (numberLikeText, rowLikeText) = textColumnsToName(first: line, columns: text)
+                (numberLikeText, rowLikeText) = textColumnsToName(first: line)
             }
-            try decide(text: text, words: format.wordBuckets > 0 ? rowLikeText : [], line: lineNumber)
         }
         for k in filledInRow { filled[k] = false }
         filledInRow.removeAll(keepingCapacity: true)
         // Locals, so the hot loop touches no class property.
         let values = scratch!, fields = parser, labelField = labelIndex, text = textSlot!
-        let special = hasSpecialFields, indicators = format.textIndicators, buckets = format.wordBuckets
-        let words = isWordField
+        let special = hasSpecialFields, indicators = format.textIndicators
         var k = 0
         for field in 0..<count where field != labelField {
             if special {
                 // A column left out, or a text column's indicators.
                 let slot = text[field]
                 if slot == -2 { continue }
-                if slot >= 0 && words[field] {
-                    for j in k..<(k + buckets) { values[j] = 0 }
-                    let value: String
-                    do {
-                        value = try fields.validText(field, in: line, lineNumber: lineNumber)
-                    } catch {
-                        return .bad(error)
-                    }
-                    if !CSVFormat.marksMissing(value) { Self.countWords(of: value, into: values, at: k, buckets: buckets) }
-                    k += buckets
-                    continue
-                }
                 if slot >= 0 {
                     for j in k..<(k + indicators) { values[j] = 0 }
                     let value: String
@@ -1407,30 +1372,6 @@ public final class CSVSource: BatchSource {
         } catch {
             return .bad(error)
         }
-    }
-}
-
-extension CSVSource {
-    /// Adds 1 to `values[start + b]` for each word of `text`, `b` its bucket among
-    /// `buckets` (`CSVFormat.indicator(of:among:)` of its bytes): a word is a run of ASCII
-    /// letters and digits, in lower case, and of bytes beyond ASCII (letters of other
-    /// scripts); everything else separates words.
-    public static func countWords(of text: String, into values: UnsafeMutableBufferPointer<Float>, at start: Int, buckets: Int) {
-        var word: [UInt8] = []
-        word.reserveCapacity(32)
-        func flush() {
-            guard !word.isEmpty else { return }
-            values[start + CSVFormat.indicator(of: word, among: buckets)] += 1
-            word.removeAll(keepingCapacity: true)
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): word.append(byte + 32)
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...: word.append(byte)
-            default: flush()
-            }
-        }
-        flush()
     }
 }
 
