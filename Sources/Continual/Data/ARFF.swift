@@ -56,8 +56,9 @@ struct ARFFLines {
     }
 
     /// The CSV line for the file's line `number`: empty for a header, comment or blank
-    /// line, the attributes' names for `@data`, a row after it.
-    mutating func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
+    /// line, the attributes' names for `@data`, a row after it; nil for a row that is a
+    /// CSV line as it is (numbers and commas only, most rows), which needs no copy.
+    mutating func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8]? {
         if inData { return try row(line, number: number) }
         if Self.isCommentOrBlank(line) { return [] }
         var i = Self.skipBlanks(line, from: 0)
@@ -141,11 +142,10 @@ struct ARFFLines {
 
     // MARK: Rows
 
-    private func row(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
-        // Most rows of numbers need nothing done: no quote, comment, brace, blank or tab.
-        if !line.contains(where: { $0 == 0x27 || $0 == 0x22 || $0 == 0x25 || $0 == 0x7B || $0 == 0x20 || $0 == 0x09 || $0 == 0x5C }) {
-            return Array(line)
-        }
+    private func row(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8]? {
+        // Most rows of numbers need nothing done: no quote, comment, brace, blank, tab or
+        // backslash.
+        if !Self.needsWork(line) { return nil }
         if Self.isCommentOrBlank(line) { return [] }
         let start = Self.skipBlanks(line, from: 0)
         let fields = line[start] == UInt8(ascii: "{")
@@ -232,6 +232,35 @@ struct ARFFLines {
     }
 
     // MARK: Tokens
+
+    /// Whether a row holds a byte that needs reading (a quote, `%`, `{`, a blank, a tab or
+    /// a backslash): one pass, a word of eight bytes at a time, each byte tested against
+    /// the seven by the "has zero byte" trick (S. E. Anderson, "Bit Twiddling Hacks").
+    private static func needsWork(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = line.count
+        guard let p = line.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+            let x = word ^ (ones &* UInt64(byte))
+            return (x &- ones) & ~x & highs != 0
+        }
+        var i = 0
+        while i + 8 <= n {
+            let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            if hasByte(word, 0x27) || hasByte(word, 0x22) || hasByte(word, 0x25) || hasByte(word, 0x7B)
+                || hasByte(word, 0x20) || hasByte(word, 0x09) || hasByte(word, 0x5C) {
+                return true
+            }
+            i += 8
+        }
+        while i < n {
+            switch p[i] {
+            case 0x27, 0x22, 0x25, 0x7B, 0x20, 0x09, 0x5C: return true
+            default: i += 1
+            }
+        }
+        return false
+    }
 
     /// A value at `i`: quoted (to its closing quote), or up to the first of `stops`, a `%`
     /// or the line's end, its trailing blanks dropped; an unquoted `?` is missing. nil for

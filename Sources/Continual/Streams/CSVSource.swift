@@ -482,8 +482,8 @@ public final class CSVSource: BatchSource {
     private func csvLine<R>(
         _ line: UnsafeBufferPointer<UInt8>, number: Int, _ body: (UnsafeBufferPointer<UInt8>, Int) throws(DataError) -> R
     ) throws(DataError) -> R {
-        guard arff != nil else { return try body(line, number) }
-        let converted = try arff!.csvLine(line, number: number) + [0]
+        guard arff != nil, let csv = try arff!.csvLine(line, number: number) else { return try body(line, number) }
+        let converted = csv + [0]
         return try converted.withUnsafeBufferPointer { (all) throws(DataError) -> R in
             try body(UnsafeBufferPointer(rebasing: all.dropLast()), number)
         }
