@@ -512,10 +512,11 @@ public final class CSVSource: BatchSource {
         }
     }
 
-    /// Without a declared header: whether the first line names the columns, told by its
-    /// second line having a number where it has text (a name, not a category: a category's
-    /// column holds text in every row). The header's names if so; the lines read stay
-    /// ahead to be read as rows.
+    /// Without a declared header: whether the first line names the columns, told by a
+    /// number below one of its names (a name, not a category: a category's column holds
+    /// text in every row): in the second line, or, under a line of names only, in the
+    /// first line below that name whose value there is not missing (of the next 63). The
+    /// header's names if so; the lines read stay ahead to be read as rows.
     ///
     /// A file of one line whose every field is text (no number, no missing mark) is a
     /// header over no rows: the export of an empty table. Read as a row, it was learned
@@ -1357,6 +1358,7 @@ public final class CSVSource: BatchSource {
             k += 1
         }
         if !readsLabels {
+            if imputation != nil && learnsColumns { accumulate(values) }
             if countedRows < Self.countingRows { watchCounting(values) }
             return .sample(label: 0)
         }
