@@ -92,6 +92,97 @@ struct CovarianceDetectorTests {
         #expect(bh.neurons(layer: 0).filter { $0 >= planted }.count <= 2)
     }
 
+    /// The detectors as the rule defines them, every p-value computed: the report before
+    /// it skipped the p-values that cannot matter.
+    static func referenceDetectors(_ rule: ErrorDetectors, _ statistics: [LayerStatistics]) -> [[DetectorReport.Detector]] {
+        var tested: [(layer: Int, neuron: Int, p: Double)] = []
+        for (l, s) in statistics.enumerated() {
+            for j in 0..<s.width where s.isTestable(j) {
+                tested.append((l, j, StudentT.cdf(s.t[j], degreesOfFreedom: s.count[j] - 2)))
+            }
+        }
+        let m = Double(tested.count)
+        var cutoff = 1.0
+        switch rule.falseDiscovery {
+        case .none: break
+        case let .bonferroni(alpha): cutoff = alpha / m
+        case let .benjaminiHochberg(q):
+            cutoff = -1
+            let sorted = tested.map(\.p).sorted()
+            for k in stride(from: sorted.count, through: 1, by: -1) where sorted[k - 1] <= Double(k) * q / m {
+                cutoff = sorted[k - 1]
+                break
+            }
+        }
+        var layers = statistics.map { _ in [DetectorReport.Detector]() }
+        for c in tested where c.p <= cutoff {
+            let s = statistics[c.layer], j = c.neuron
+            guard s.correlation[j] <= -rule.minimumCorrelation, s.t[j] <= -rule.minimumT else { continue }
+            layers[c.layer].append(DetectorReport.Detector(neuron: j, covariance: s.covariance[j], rho: s.correlation[j], t: s.t[j],
+                                                           n: s.count[j], pValue: c.p))
+        }
+        return layers.map { $0.sorted { $0.rho < $1.rho || ($0.rho == $1.rho && $0.neuron < $1.neuron) } }
+    }
+
+    @Test("the report computes only the p-values that can matter, and names the detectors every p-value names")
+    func skippedPValuesChangeNothing() {
+        // Student's tails are heavier than the normal's at every degree of freedom.
+        for nu in [1.0, 2, 5, 30, 1_000, 99_999, 100_000] {
+            for t in stride(from: -8.0, to: 0, by: 0.05) {
+                #expect(StudentT.cdf(t, degreesOfFreedom: nu) >= 0.5 * erfc(-t / 2.0.squareRoot()), "nu \(nu), t \(t)")
+            }
+        }
+        // Two layers of null neurons and a gradient of real ones, over small and large counts.
+        for (n, seed) in [(60, 1), (400, 2), (3_000, 3)] {
+            var generator = SeededGenerator(seed: UInt64(seed))
+            var a = Matrix.uniform(rows: n, columns: 300, low: 0, high: 1, using: &generator)
+            var b = Matrix.uniform(rows: n, columns: 200, low: 0, high: 1, using: &generator)
+            let correct = (0..<n).map { _ in generator.nextUnitFloat() < 0.7 }
+            // Every neuron of the first layer fires more on errors, by a graded amount (its
+            // p-values spread over (0, ½), so a lenient step-up's cutoff is near the top);
+            // a few of the second's.
+            for i in 0..<n where !correct[i] {
+                for j in 0..<300 { a[i, j] += Float(j) * 0.3 / Float(300) / Float(n).squareRoot() * 8 }
+                for j in 0..<20 { b[i, j] += Float(j) * 0.02 }
+            }
+            var tracker = CovarianceTracker(widths: [300, 200])
+            tracker.update(hidden: [a, b], correct: correct)
+            let rules = [
+                ErrorDetectors(),
+                ErrorDetectors(minimumCorrelation: 0, minimumT: 0),
+                ErrorDetectors(minimumCorrelation: 0, minimumT: 0, falseDiscovery: .benjaminiHochberg(rate: 0.5)),
+                ErrorDetectors(minimumCorrelation: 0, minimumT: 0, falseDiscovery: .benjaminiHochberg(rate: 0.9)),
+                ErrorDetectors(minimumCorrelation: 0, minimumT: 1.645, falseDiscovery: .none),
+                ErrorDetectors(minimumCorrelation: 0, minimumT: 0, falseDiscovery: .bonferroni(familyWiseRate: 0.05)),
+            ]
+            for rule in rules {
+                let report = rule.report(tracker)
+                let expected = Self.referenceDetectors(rule, tracker.statistics)
+                let same = report.layers.map(\.detectors) == expected
+                #expect(same, "n \(n), \(rule.falseDiscovery), tMin \(rule.minimumT): \(report.layers.map(\.detectors.count)) detectors, \(expected.map(\.count)) expected")
+                #expect(report.testedNeurons == tracker.statistics.map { s in (0..<s.width).filter(s.isTestable).count }.reduce(0, +))
+            }
+            #expect(!Self.referenceDetectors(ErrorDetectors(minimumCorrelation: 0, minimumT: 0), tracker.statistics)[0].isEmpty)
+        }
+        // Where the skipped p-values decide the cutoff: 50 neurons at t = -1.5 (p about
+        // 0.07) pass a step-up at q = 0.5 only because 400 more lie at t = -0.35 (p about
+        // 0.36), below its line; none of the 400 passes t <= -1, so their p-values are
+        // computed because they can be at most q, not for their own sake.
+        let t = [Double](repeating: -1.5, count: 50) + [Double](repeating: -0.35, count: 400)
+        let n = 1_000.0
+        let fields: [String: [Double]] = [
+            "count": t.map { _ in n }, "covariance": t.map { $0 / 100 }, "activationVariance": t.map { _ in 1 },
+            "targetVariance": t.map { _ in 0.25 }, "correlation": t.map { $0 / ($0 * $0 + n - 2).squareRoot() }, "t": t,
+        ]
+        let crafted = try! JSONDecoder().decode(LayerStatistics.self, from: JSONSerialization.data(withJSONObject: fields))
+        let lenient = ErrorDetectors(minimumCorrelation: 0, minimumT: 1, falseDiscovery: .benjaminiHochberg(rate: 0.5))
+        let expected = Self.referenceDetectors(lenient, [crafted])
+        #expect(expected[0].count == 50)
+        let got = lenient.report([crafted]).layers.map(\.detectors)
+        let same = got == expected
+        #expect(same, "\(got.map(\.count)) detectors, \(expected.map(\.count)) expected")
+    }
+
     @Test func lossTargetFlipsTheSign() {
         var generator = SeededGenerator(seed: 8)
         let n = 300

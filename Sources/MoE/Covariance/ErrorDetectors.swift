@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The rule that decides which neurons are error detectors (METHOD.md section 1).
 ///
 /// A neuron is a detector when its correlation with correctness is negative enough,
@@ -75,9 +81,22 @@ public struct ErrorDetectors: Sendable, Equatable, Codable {
         let sign: Double = target == .loss ? -1 : 1
         struct Candidate { var layer: Int; var neuron: Int; var p: Double }
         var tested: [Candidate] = []
+        // Only the p-values that can matter are computed (the continued fraction of every
+        // neuron, every batch, was a seventh of a one-row-a-batch stream's time): a
+        // neuron's own, when its t passes `-tMin` (a detector reports it); and under
+        // Benjamini-Hochberg at `q`, every one that can be at most `q`, the largest cutoff
+        // the step-up can choose. For `t < 0` Student's `P(T <= t)` exceeds the normal
+        // `Φ(t)` at any degrees of freedom (its tails are heavier, and the two CDFs meet
+        // only at 0), so `Φ(t) > q` (with a margin far above rounding) says `p > q`: such
+        // a p-value is 1 here, above every cutoff it could meet, and the report, cutoff
+        // and detectors are the same to the last bit.
+        let bound: Double
+        if case let .benjaminiHochberg(q) = falseDiscovery { bound = q * (1 + 1e-9) + 1e-12 } else { bound = -1 }
         for (l, s) in statistics.enumerated() {
             for j in 0..<s.width where s.isTestable(j) {
-                let p = StudentT.cdf(sign * s.t[j], degreesOfFreedom: s.count[j] - 2)
+                let t = sign * s.t[j]
+                let matters = t <= -minimumT || (bound >= 0 && 0.5 * erfc(-t / 2.0.squareRoot()) <= bound)
+                let p = matters ? StudentT.cdf(t, degreesOfFreedom: s.count[j] - 2) : 1
                 tested.append(Candidate(layer: l, neuron: j, p: p))
             }
         }
