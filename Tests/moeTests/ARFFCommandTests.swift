@@ -62,6 +62,15 @@ struct ARFFCommandTests {
             #expect(zip(answers, truth).filter { $0 == $1 }.count == correct, "moe predict and moe eval disagree")
             let l = MoeProcess.run(["predict", model, "--source", "csv:" + test])
             #expect(l.status == 0 && l.output == p.output, "\(l.error)")
+            // The same rows as CSV with '?' classes: --labelled reads the column's values no
+            // more than an ARFF file's (a '?' there stopped it before).
+            let rows = Self.arff(150, seed: 2, unknownClass: true).split(separator: "\n").suffix(150).map {
+                $0.replacing("'pale blue'", with: "pale blue")
+            }
+            let csv = dir.path("unknown.csv")
+            try (["x,y,shade,class"] + rows).joined(separator: "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+            let c = MoeProcess.run(["predict", model, "--source", "csv:" + csv, "--labelled"])
+            #expect(c.status == 0 && c.output == p.output, "\(c.error)")
 
             // The class elsewhere is named as in any CSV file.
             let first = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--label-column", "shade"])
