@@ -55,6 +55,14 @@ struct BLASThreadsTests {
         }
     }
 
+    @Test("OpenBLAS is opened with idle threads that sleep at once, unless the environment says otherwise")
+    func idleThreadsSleep() {
+        _ = BLAS.info
+        let value = getenv("OPENBLAS_THREAD_TIMEOUT").map { String(cString: $0) }
+        // "4" (2^4 cycles), or a value the environment gave, which is kept.
+        #expect(value.flatMap { Int($0) }.map { $0 > 0 } == true, "OPENBLAS_THREAD_TIMEOUT is \(value ?? "not set") once OpenBLAS is open")
+    }
+
     @Test("a split product's blocks start at multiples of 32 and cover it once")
     func cuts() {
         #expect(BLAS.cuts(128, parts: 2) == [0, 64, 128])

@@ -291,6 +291,14 @@ public enum BLAS {
             let choice = kernelChoice(forced: variable(kernelVariable), preset: variable("OPENBLAS_CORETYPE"),
                                       detected: kernelForThisCPU())
             if let kernel = choice.kernel { setenv("OPENBLAS_CORETYPE", kernel, 1) }
+            // OpenBLAS's idle threads spin (`sched_yield`) for 2^28 cycles after every
+            // threaded call before they sleep, so under the thread policy they never sleep:
+            // the main job spent 7.4 s of system time on a 15.6 s stream, a core a second
+            // process could have used. At 2^4 cycles they sleep at once and are woken for
+            // the next threaded call: 0.7 s of system time, the stream 14.9 s, the same
+            // bits (`docs/benchmarks.md`). Read when the library loads; a value already in
+            // the environment is kept.
+            if variable("OPENBLAS_THREAD_TIMEOUT") == nil { setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1) }
             let source = choice.source
             var handle: UnsafeMutableRawPointer?
             var opened = ""
