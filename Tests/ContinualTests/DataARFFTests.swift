@@ -75,7 +75,7 @@ struct DataARFFTests {
     func sparseRows() throws {
         try withTemporaryDirectory { dir in
             let header = "@relation s\n@attribute a numeric\n@attribute b {low,high}\n@attribute c numeric\n@attribute d numeric\n@attribute class {p,q}\n@data\n"
-            try writeText(header + "{0 2.5, 3 7, 4 q}\n{1 high}\n{ }\n1,high,2,3,q\n{2 ?, 4 p}\n", to: dir.path("s.arff"))
+            try writeText(header + "{0 2.5, 3 7, 4 q}\n{1 high}\n{ }\n1,high,2,3,q\n{2 ?, 4 p} % a comment\n", to: dir.path("s.arff"))
             try writeText(header + "2.5,low,0,7,q\n0,high,0,0,p\n0,low,0,0,p\n1,high,2,3,q\n0,low,?,0,p\n", to: dir.path("d.arff"))
             let sparse = try read(dir.path("s.arff")), dense = try read(dir.path("d.arff"))
             #expect(sparse.count == 5)
@@ -129,11 +129,14 @@ struct DataARFFTests {
                 ("@relation r\n@attribute x numbers\n@data\n", 2, "'numbers'"),
                 ("@relation r\nx,c\n", 2, "is not @relation"),
                 ("@relation r\n@attribute c {a,b\n@data\n", 2, "no } closes"),
+                ("@relation r\n@attribute c {a % b}\n@data\n", 2, "not by a comma or }"),
+                ("@relation r\n@attribute c {'a' x}\n@data\n", 2, "not by a comma or }"),
                 (start + "@data\n{1 a, 0 2}\n", 5, "after attribute 1"),
                 (start + "@data\n{0 1, 2 a}\n", 5, "declares 2"),
                 (start + "@data\n{0 1, 1 a\n", 5, "no } closes"),
                 (start + "@data\n1,a,{2}\n", 5, "instance weight"),
                 (start + "@data\n{0 1}, {3}\n", 5, "instance weight"),
+                (start + "@data\n{0 1} a\n", 5, "not by the line's end"),
                 (start + "@data\n1,'a\n", 5, "does not close"),
                 (start + "@data\n1,'a' b\n", 5, "not by a comma"),
             ]

@@ -135,7 +135,13 @@ struct ARFFLines {
             values.append(value.text)
             i = Self.skipBlanks(line, from: end)
             guard i < line.count else { throw failure(number, "the values of '\(name)' open a { that no } closes") }
-            if line[i] == UInt8(ascii: ",") { i += 1 }
+            if line[i] == UInt8(ascii: ",") {
+                i += 1
+            } else if line[i] != UInt8(ascii: "}") {
+                // A comment or a stray character inside the braces (it read the same
+                // place again, for ever, before it was refused).
+                throw failure(number, "a value of '\(name)' is followed by \(Self.shown(line, from: i)), not by a comma or }")
+            }
         }
         return values
     }
@@ -227,6 +233,9 @@ struct ARFFLines {
         if i < line.count, line[i] == UInt8(ascii: ",") {
             throw failure(number, "the row ends with an instance weight (\(Self.shown(line, from: i + 1))), which is not read; "
                 + "remove the weights, or repeat a row to weigh it more")
+        }
+        if i < line.count, line[i] != UInt8(ascii: "%") {
+            throw failure(number, "the sparse row's } is followed by \(Self.shown(line, from: i)), not by the line's end or a % comment")
         }
         return fields
     }
