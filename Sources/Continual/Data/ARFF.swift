@@ -43,10 +43,9 @@ struct ARFFLines {
     }
 
     /// Whether `line` opens an ARFF file: its first word is `@relation`, in any case.
+    /// (`LineReader` has already taken a byte-order mark off the first line.)
     static func opens(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = skipBlanks(line, from: 0)
-        if i + 3 <= line.count, line[i] == 0xEF, line[i + 1] == 0xBB, line[i + 2] == 0xBF { i = skipBlanks(line, from: i + 3) }
-        return keyword(line, at: i) == "@relation"
+        keyword(line, at: skipBlanks(line, from: 0)) == "@relation"
     }
 
     /// Whether a line says nothing: blank, or a comment (`%` first after blanks).
@@ -61,8 +60,7 @@ struct ARFFLines {
     mutating func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8]? {
         if inData { return try row(line, number: number) }
         if Self.isCommentOrBlank(line) { return [] }
-        var i = Self.skipBlanks(line, from: 0)
-        if number == 1, i + 3 <= line.count, line[i] == 0xEF, line[i + 1] == 0xBB, line[i + 2] == 0xBF { i += 3 }
+        let i = Self.skipBlanks(line, from: 0)
         let word = Self.keyword(line, at: i)
         switch word {
         case "@relation":
