@@ -77,8 +77,6 @@ struct EndlessStreamTests {
         // grows later and takes new pairs after it (bounded all the same, by the slots
         // times the classes), so the two points would compare different models.
         c.replayFollowsRows = nil
-        // Likewise, the first 128 rows learned as they came, not again as one batch.
-        c.firstRowsWhole = nil
         var learner = try Learner(configuration: c, inputWidth: 8, classCount: 2)
         learner.history.capacity = 16
         var blobs = Blobs(classes: 6, width: 8, seed: 21)

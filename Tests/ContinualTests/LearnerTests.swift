@@ -346,7 +346,6 @@ struct LearnerTests {
             c.refitEvery = 4096
             c.refitOnDoubling = doubling
             c.warmUp = nil  // the first batch whole: one refit per new pair
-            c.firstRowsWhole = nil  // the first rows learned once, as they came: the stream's refits only
             var blobs = Blobs(classes: 3, width: 20, seed: 6, spread: 0.6)
             var learner = try Learner(configuration: c, inputWidth: 20, classCount: 3)
             // One class after another, four rows at a time.

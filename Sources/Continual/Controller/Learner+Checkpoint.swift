@@ -38,9 +38,6 @@ import MoE
 //                                   @seen, @capacity
 //   /sections/holdout/features      float32 [n, width] (raw inputs); labels int64 [n];
 //                                   @slot, @seen, @capacity, @rate
-//   /sections/first_rows/features   while a stream's first rows are kept to be learned as
-//                                   one batch: float32 [n, width] (raw inputs); labels
-//                                   int64 [n]; @batches, @class_count (absent otherwise)
 //   /training/generators/learner, /training/generators/replay
 
 extension Learner {
@@ -154,12 +151,6 @@ extension Learner {
                        "retained_features": .float32(holdout.retainedFeatures),
                        "retained_labels": .integers(holdout.retainedLabels.map(Int64.init)),
                        "retained_slots": .integers(holdout.retainedSlots.map(Int64.init))])
-        if let firstRows {
-            sections["first_rows"] = CheckpointSection(
-                attributes: ["batches": .int(Int64(firstRows.batches)), "class_count": .int(Int64(firstRows.classCount))],
-                datasets: ["features": .float32(Matrix(rows: firstRows.rows, columns: inputWidth, scalars: firstRows.features)),
-                           "labels": .integers(firstRows.labels.map(Int64.init))])
-        }
         let training = Checkpoint.TrainingState(
             learningRate: Double(optimizer.learningRate),
             counters: ["batches": Int64(counters.batches), "samples": Int64(counters.samples)],
@@ -352,25 +343,6 @@ extension Learner {
         self.calibration = saved.calibration ?? ScoreCalibration()
         self.counters = saved.counters
         self.seenClasses = Set(saved.seenClasses)
-        self.firstRows = try Self.restoreFirstRows(checkpoint.sections["first_rows"], width: model.inputWidth,
-                                                   classCount: model.classCount, file: file)
-    }
-
-    /// First rows kept to be learned as one batch, from `/sections/first_rows` (absent:
-    /// none kept, as in every file saved before it existed), every value checked.
-    static func restoreFirstRows(_ section: CheckpointSection?, width: Int, classCount: Int, file: String?) throws(CheckpointError) -> FirstRows? {
-        guard let section else { return nil }
-        let features = try section.matrix("features", columns: width)
-        let labels = try section.integers("labels", shape: [features.rows]).map { Int($0) }
-        let batches = Int(try section.int("batches")), initial = Int(try section.int("class_count"))
-        guard features.rows > 0, batches >= 1, batches <= features.rows, initial >= 1, initial <= classCount,
-              labels.allSatisfy({ $0 >= 0 && $0 < classCount }), features.scalars.allSatisfy(\.isFinite)
-        else {
-            throw .invalidValue(path: "/sections/first_rows",
-                                reason: "\(features.rows) rows in \(batches) batches for a learner made with \(initial) classes do not describe first rows kept (at least one finite row, at most one batch a row, classes within 1...\(classCount) and labels within 0..<\(classCount) expected)",
-                                file: file)
-        }
-        return FirstRows(classCount: initial, features: features.scalars, labels: labels, batches: batches)
     }
 
     /// Moments by class as a section: classes, counts, means and squares.

@@ -372,7 +372,7 @@ extension Learner {
     /// Whether predictions need ``snapshot()`` first: the head is stale, rows are held
     /// out, or the heads are to be judged on the replayed rows.
     var needsSnapshot: Bool {
-        !isSnapshot && (firstRowsPending || counters.headIsStale || !holdout.isEmpty || headJudgementPending || judgesPriors)
+        !isSnapshot && (counters.headIsStale || !holdout.isEmpty || headJudgementPending || judgesPriors)
     }
 
     /// A copy ready to predict (use before evaluation): its gate head refitted from every
@@ -391,9 +391,6 @@ extension Learner {
     /// logits through a ``ReplayedRowsMemo`` (`memoising`) or computing them each time
     /// they are read (the same bits, more work).
     func snapshot(memoising: Bool) -> Learner {
-        // First rows that came in several batches are learned whole first (a learner made
-        // as this one was cannot fail to be made again; should it, this one predicts).
-        if firstRowsPending, let whole = try? learnedWhole(logger: nil) { return whole.snapshot(memoising: memoising) }
         var copy = self
         // The judgements below read the replayed rows' features and leave-one-out logits
         // from the same statistics; the copy keeps them only while it judges.

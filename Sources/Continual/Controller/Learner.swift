@@ -119,10 +119,6 @@ public struct Learner: Sendable {
     /// The input scaler's transform now.
     var scalerTransform: ScalerTransform { ScalerTransform(center: scaler?.center, inverseScale: scaler?.inverseScale, knee: scaler?.knee) }
 
-    /// A stream's first rows while they come in batches smaller than the scaler settles
-    /// on, to be learned again as one batch (`LearnerConfiguration.firstRowsWhole`; saved).
-    var firstRows: FirstRows?
-
     /// While a warm-up piece of a batch is observed: where it starts in its batch and how
     /// many rows the batch has (not saved: pieces never outlive one `observe`).
     var piece: (offset: Int, batchRows: Int)?
@@ -278,20 +274,6 @@ public struct Learner: Sendable {
     ///   - logger: Where growth decisions are logged.
     public mutating func observe(
         features x: Matrix, labels: [Int], source: String = "batch", pass: Int = 0, logger: Logger? = nil
-    ) throws(LearnerError) -> StepReport {
-        // A later pass learns from a learner that has taken its first rows whole.
-        if firstRows != nil && pass > 0 { self = try learnedWhole(logger: logger) }
-        let starts = startsFirstRows(rows: x.rows, pass: pass)
-        let classesBefore = model.classCount
-        let report = try observeOnce(features: x, labels: labels, source: source, pass: pass, logger: logger)
-        if starts { firstRows = FirstRows(classCount: classesBefore) }
-        if firstRows != nil && pass == 0 { try keepFirstRows(x, labels: labels, source: source, logger: logger) }
-        return report
-    }
-
-    /// ``observe(features:labels:source:pass:logger:)`` without keeping first rows.
-    mutating func observeOnce(
-        features x: Matrix, labels: [Int], source: String, pass: Int, logger: Logger?
     ) throws(LearnerError) -> StepReport {
         // Judged before the batch enters the scaler's moments.
         let far = pass == 0 ? shareFarFromLearned(x) : nil

@@ -48,16 +48,6 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// Later batches are observed whole (nil or false: the first batch too, as
     /// configurations saved before it existed do).
     public var warmUp: Bool? = true
-    /// A stream that starts with batches smaller than the input scaler's `settle` rows has
-    /// those first rows learned again as one batch once they are that many (or whenever
-    /// the learner predicts, or a later pass comes, before then): the learner then keeps
-    /// what a stream read 128 rows at a time keeps. Each row is still predicted as it
-    /// comes, by the learner as it was, and those predictions are the prequential record.
-    /// One row at a time, each of the first rows was scaled by the moments of the rows
-    /// before it, and the gate's statistics kept those features for good (`Learner+FirstRows.swift`).
-    /// nil or false: the first rows stay learned as they came, as configurations saved
-    /// before it existed do.
-    public var firstRowsWhole: Bool? = true
     /// Half-life of the covariance statistics, in samples (0: no forgetting).
     public var statisticsHalfLife: Double = 2048
     /// Error-detector significance.
