@@ -88,6 +88,11 @@ struct Stream: ParsableCommand {
     @Option(help: "Write report.json, accuracy-matrix.svg and prequential.svg into this folder.")
     var report: String?
 
+    @Option(help: ArgumentHelp(
+        "Write every first-visit row's prediction, made before the row was learned, to this CSV file.",
+        discussion: "Columns sample, experience, label, predicted. A new stream replaces the file; a resumed or continued one keeps the lines of the samples its checkpoint had learned and goes on after them."))
+    var predictions: String?
+
     @Flag(help: "Log every growth decision, including suppressed ones.")
     var verbose = false
 
@@ -239,6 +244,10 @@ struct Stream: ParsableCommand {
         let lines = StreamLines(console: console)
         let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, lines]
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
+        let predicted = try predictions.map { path in
+            try failingClearly { try PredictionsFile(path: path, learnedSamples: driver.learner?.counters.firstVisits ?? 0) }
+        }
+        if let predicted { driver.plugins.append(predicted) }
         // What the learner had scored before this run (a resumed or continued learner).
         let scoredBefore = driver.learner.map { (samples: $0.prequential.samples, correct: $0.prequential.correct) } ?? (0, 0)
         let loaded = ContinuousClock.now
@@ -259,6 +268,13 @@ struct Stream: ParsableCommand {
         let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)
         try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, lines: lines, scoredBefore: scoredBefore,
                    console: console, clock: clock)
+        if let predicted {
+            if let failure = predicted.failure {
+                console.warn("the predictions file '\(predicted.path)' could not be written whole (\(failure)); the stream and its checkpoints are not affected")
+            } else {
+                console.say("predictions: \(predicted.lines) rows in \(predicted.path)")
+            }
+        }
         if let status = interrupts.exitStatus { throw ExitCode(status) }
     }
 

@@ -244,6 +244,10 @@ public struct Learner: Sendable {
         /// ``Learner/unitsBatchRows`` rows, before ``Learner/unitsEvidence`` rows were
         /// learned, or without a scaler.
         public var farFromLearned: Double?
+        /// First visits: the class each row was predicted before it was learned, and its
+        /// label, in the batch's order (empty for a later pass).
+        public var predicted: [Int] = []
+        public var labels: [Int] = []
 
         /// This piece of a batch followed by `later`, the next piece: one report for the
         /// batch (a growth in either piece is the batch's decision).
@@ -256,7 +260,8 @@ public struct Learner: Sendable {
                 batch: later.batch, samples: samples + later.samples, errors: errors + later.errors, loss: later.loss,
                 newClasses: Set(newClasses + later.newClasses).sorted(), drift: drift || later.drift,
                 decision: grew(later.decision) || !grew(decision) ? later.decision ?? decision : decision,
-                steps: steps + later.steps, experts: later.experts, routed: routed)
+                steps: steps + later.steps, experts: later.experts, routed: routed,
+                predicted: predicted + later.predicted, labels: labels + later.labels)
         }
     }
 
@@ -525,7 +530,8 @@ public struct Learner: Sendable {
         for s in answers.slots where s < routed.count { routed[s] += 1 }
         return StepReport(
             batch: counters.batches, samples: n, errors: errors, loss: steps.loss, newClasses: novel,
-            drift: drifted, decision: decision, steps: steps.outcomes, experts: model.experts.count, routed: routed)
+            drift: drifted, decision: decision, steps: steps.outcomes, experts: model.experts.count, routed: routed,
+            predicted: answers.predicted, labels: labels)
     }
 
     /// A batch the stream gave before (a later pass): nothing is scored or counted

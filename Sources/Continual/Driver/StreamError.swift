@@ -20,6 +20,8 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
     case scenarioNeeded(name: String, checkpoint: String)
     /// The saved stream state cannot be read.
     case invalidState(checkpoint: String, path: String, reason: String)
+    /// The file of predictions cannot be written.
+    case predictionsFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "give the same scenario again to resume it."
         case let .invalidState(checkpoint, path, reason):
             return "checkpoint '\(checkpoint)': \(path) is not a saved stream: \(reason)."
+        case let .predictionsFile(path, reason):
+            return "the predictions file '\(path)' \(reason)"
         }
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+
+/// Writes the prediction the learner made for every first-visit row, before it learned
+/// from it, as CSV (`moe stream --predictions FILE`): the stream's prequential record row
+/// by row, for metrics of one's own or for acting on the predictions as rows arrive.
+///
+/// ```
+/// sample,experience,label,predicted
+/// 1,1,setosa,setosa
+/// ```
+///
+/// `sample` numbers the learner's first visits over its whole life (a resumed stream goes
+/// on counting), `experience` the stream's experiences from 1, and `label` and
+/// `predicted` are the classes as the stream names them (a scenario's class numbers).
+/// Lines are written as batches are learned, and synchronised to disk at every
+/// checkpoint and at the end. A learner that goes on from a checkpoint (resumed, or continued on new rows)
+/// keeps the lines of the samples it had learned and drops the ones written after its
+/// checkpoint was saved, so the file never counts a sample twice.
+public final class PredictionsFile: StreamPlugin {
+    public typealias L = Learner
+
+    /// The file written.
+    public let path: String
+    private let handle: FileHandle
+    /// Lines written or kept.
+    public private(set) var lines = 0
+
+    public static let header = "sample,experience,label,predicted"
+
+    /// Opens `path` for a learner that has learned `learnedSamples` first visits: a new
+    /// file (replacing one there) when it has learned none, or the lines of those samples
+    /// kept from the file there (if any) and the rest dropped.
+    public init(path: String, learnedSamples: Int) throws(StreamError) {
+        self.path = path
+        var kept = Self.header + "\n"
+        if learnedSamples > 0, let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            var last = 0
+            for line in text.split(separator: "\n", omittingEmptySubsequences: true).dropFirst() {
+                // Only whole lines of the samples learned, in order: a line cut by a
+                // process that ended mid-write, or written after the checkpoint, goes.
+                guard let sample = Int(line.prefix { $0 != "," }), sample == last + 1, sample <= learnedSamples,
+                      Self.fieldCount(line) == 4 else { break }
+                kept += line + "\n"
+                last = sample
+                lines += 1
+            }
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(kept.utf8)),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw .predictionsFile(path: path, reason: "cannot be written (does its folder exist, and may this user write there?)")
+        }
+        self.handle = handle
+        do {
+            try handle.seekToEnd()
+        } catch {
+            throw .predictionsFile(path: path, reason: "\(error)")
+        }
+    }
+
+    deinit { try? handle.close() }
+
+    public func afterBatch(_ driver: StreamDriver<Learner>, _ event: BatchEvent<Learner.StepReport>) {
+        let step = event.step
+        guard event.pass == 0, !step.predicted.isEmpty, let learner = driver.learner else { return }
+        let first = learner.counters.firstVisits - step.predicted.count + 1
+        let experience = event.experience.ordinal + 1
+        var text = ""
+        for (i, predicted) in step.predicted.enumerated() {
+            text += "\(first + i),\(experience),\(Self.field(learner.classLabel(step.labels[i]))),\(Self.field(learner.classLabel(predicted)))\n"
+        }
+        // Written with the batch, so that a stream stopped by bad data loses none.
+        attempt { try handle.write(contentsOf: Data(text.utf8)) }
+        lines += step.predicted.count
+    }
+
+    /// On disk with every checkpoint: the lines of the samples a checkpoint holds are there.
+    public func onCheckpoint(_ driver: StreamDriver<Learner>, _ event: CheckpointEvent) { attempt { try handle.synchronize() } }
+
+    public func atEnd(_ driver: StreamDriver<Learner>) { attempt { try handle.synchronize() } }
+
+    /// Runs a write; a failure is kept, not thrown: the stream and its checkpoints go
+    /// on, and the command says at the end that the file is not whole.
+    private func attempt(_ write: () throws -> Void) {
+        guard failure == nil else { return }
+        do { try write() } catch { failure = "\(error)" }
+    }
+
+    /// Why a write failed (nil while every write succeeded).
+    public private(set) var failure: String?
+
+    /// A class name as a CSV field: quoted when it holds a separator, quote or line end.
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// The fields of a line this class wrote (quoted fields read as one).
+    static func fieldCount(_ line: Substring) -> Int {
+        var count = 1, quoted = false
+        for c in line {
+            if c == "\"" { quoted.toggle() } else if c == "," && !quoted { count += 1 }
+        }
+        return quoted ? 0 : count
+    }
+}
