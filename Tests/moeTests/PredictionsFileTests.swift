@@ -45,7 +45,7 @@ struct PredictionsFileTests {
         }
     }
 
-    @Test("a paused stream resumed writes the file a straight one does, dropping lines written after its checkpoint; an unwritable file stops the command")
+    @Test("a paused stream resumed writes the file a straight one does, dropping lines written after its checkpoint; a write that fails warns, a file that cannot be made stops the command")
     func resumed() throws {
         try withTemporaryDirectory { dir in
             try Self.rows().joined(separator: "\n").write(toFile: dir.path("rows.csv"), atomically: true, encoding: .utf8)
@@ -65,6 +65,14 @@ struct PredictionsFileTests {
             let a = try String(contentsOfFile: dir.path("straight.csv"), encoding: .utf8)
             let b = try String(contentsOfFile: dir.path("resumed.csv"), encoding: .utf8)
             #expect(a == b && a.split(separator: "\n").count == 601)
+
+            // A write that fails part-way (a file-size limit of 4 KiB) does not stop the
+            // stream: it ends, and says the file is not whole.
+            let limited = MoeProcess.shell("ulimit -f 4; exec env --default-signal=XFSZ \"$MOE\" "
+                + (Self.stream + source + ["--predictions", dir.path("limited.csv")]).map { "'\($0)'" }.joined(separator: " "))
+            #expect(limited.status == 0 && !limited.signalled, "\(limited.error)")
+            #expect(limited.error.contains("warning: the predictions file '\(dir.path("limited.csv"))' could not be written whole"), "\(limited.error)")
+            #expect(MoeProcess.json(limited)?["samples"] as? Int == 600)
 
             let missing = dir.path("no-such-folder/p.csv")
             let refused = MoeProcess.run(Self.stream + source + ["--predictions", missing])
