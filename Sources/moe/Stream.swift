@@ -150,6 +150,12 @@ struct Stream: ParsableCommand {
         var prequentialAccuracy: Double?
         /// Over the first visits of this run (nil: none scored).
         var runPrequentialAccuracy: Double?
+        /// Cohen's kappa and the temporal kappa of the stream's prequential predictions,
+        /// and the accuracy of repeating the last label (`PrequentialKappa`; over the
+        /// stream since it started, pauses included; nil where undefined).
+        var prequentialKappa: Double?
+        var prequentialKappaTemporal: Double?
+        var noChangeAccuracy: Double?
         var experts: Int
         var parameters: Int
         var samplesPerSecond: Double
@@ -242,7 +248,8 @@ struct Stream: ParsableCommand {
             signingKey: try keys.signingKey())
         let evaluation = ScenarioEvaluation<Learner>(evaluatesAhead: evaluateAhead), growth = GrowthRecorder<Learner>()
         let lines = StreamLines(console: console)
-        let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, lines]
+        let kappa = PrequentialKappa()
+        let plugins: [any StreamPlugin<Learner>] = [evaluation, growth, lines, kappa]
         let driver = try makeDriver(policy: policy, plugins: plugins, console: console)
         let predicted = try predictions.map { path in
             try failingClearly { try PredictionsFile(path: path, learnedSamples: driver.learner?.counters.firstVisits ?? 0) }
@@ -266,8 +273,8 @@ struct Stream: ParsableCommand {
             }
         }
         let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)
-        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, lines: lines, scoredBefore: scoredBefore,
-                   console: console, clock: clock)
+        try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, lines: lines, kappa: kappa.tally,
+                   scoredBefore: scoredBefore, console: console, clock: clock)
         if let predicted {
             if let failure = predicted.failure {
                 console.warn("the predictions file '\(predicted.path)' could not be written whole (\(failure)); the stream and its checkpoints are not affected")
@@ -508,8 +515,8 @@ struct Stream: ParsableCommand {
     /// Prints the figures, writes the report, emits the JSON line.
     func finish(
         _ driver: StreamDriver<Learner>, outcome: RunOutcome, evaluation: ScenarioEvaluation<Learner>,
-        growth: GrowthRecorder<Learner>, lines: StreamLines, scoredBefore: (samples: Int, correct: Int), console: Console,
-        clock: RunClock
+        growth: GrowthRecorder<Learner>, lines: StreamLines, kappa: PrequentialKappa.Tally,
+        scoredBefore: (samples: Int, correct: Int), console: Console, clock: RunClock
     ) throws {
         guard let learner = driver.learner else { throw CommandFailure("\(driver.source.name): the stream held no samples") }
         let matrix = evaluation.state.classIncremental
@@ -544,6 +551,11 @@ struct Stream: ParsableCommand {
                     + "\(fixed(scored.accuracy ?? 0)) over the learner's \(scored.samples) first visits"
             }
             console.say("\(figure); \(learner.model.experts.count) experts; \(driver.position.source.skipped.summary)")
+        }
+        if let k = kappa.kappa {
+            let temporal = kappa.kappaTemporal.map { fixed($0) } ?? "n/a"
+            console.say("kappa \(fixed(k)), temporal kappa \(temporal) over the stream's \(kappa.samples) first visits "
+                        + "(against chance, and against repeating the last label, which scores \(fixed(kappa.noChangeAccuracy ?? 0)))")
         }
         if case let .csv(settings) = driver.source {
             // Which column the classes came from, by name where the file has a header: a
@@ -730,6 +742,7 @@ struct Stream: ParsableCommand {
             prequentialAccuracy: learner.prequential.accuracy,
             runPrequentialAccuracy: learner.prequential.samples > scoredBefore.samples
                 ? Double(learner.prequential.correct - scoredBefore.correct) / Double(learner.prequential.samples - scoredBefore.samples) : nil,
+            prequentialKappa: kappa.kappa, prequentialKappaTemporal: kappa.kappaTemporal, noChangeAccuracy: kappa.noChangeAccuracy,
             experts: learner.model.experts.count,
             parameters: learner.model.parameterCount, samplesPerSecond: driver.samplesPerSecond,
             memoryFloats: memory.replay + memory.statistics, checkpoint: driver.lastSaved,

@@ -42,6 +42,28 @@ struct PredictionsFileTests {
             let accuracy = try #require(MoeProcess.json(run)?["prequential_accuracy"] as? Double)
             #expect(abs(Double(right) / 600 - accuracy) < 1e-12, "\(right) of 600 right in the file, prequential accuracy \(accuracy)")
             #expect(right > 400, "the learner predicts these blobs, or this checks little")
+
+            // The kappas the command reports are the file's: computed here from its lines.
+            let names = Array(Set(labels)).sorted()
+            let pairs = lines.dropFirst().enumerated().map { i, line -> (String, String) in
+                let rest = line.dropFirst("\(i + 1),1,".count)
+                let label = names.first { rest.hasPrefix($0 + ",") }!
+                return (label, String(rest.dropFirst(label.count + 1)))
+            }
+            #expect(pairs.allSatisfy { names.contains($0.1) })
+            var p0 = 0.0, pc = 0.0, repeated = 0.0
+            for name in names {
+                let byLabel = Double(pairs.filter { $0.0 == name }.count), byGuess = Double(pairs.filter { $0.1 == name }.count)
+                pc += byLabel * byGuess / (600 * 600)
+            }
+            p0 = Double(pairs.filter { $0.0 == $0.1 }.count) / 600
+            for i in 1..<600 where pairs[i].0 == pairs[i - 1].0 { repeated += 1 }
+            let json = try #require(MoeProcess.json(run))
+            let kappa = try #require(json["prequential_kappa"] as? Double), temporal = try #require(json["prequential_kappa_temporal"] as? Double)
+            #expect(abs(kappa - (p0 - pc) / (1 - pc)) < 1e-9, "kappa \(kappa)")
+            #expect(abs(temporal - (p0 - repeated / 600) / (1 - repeated / 600)) < 1e-9, "temporal kappa \(temporal)")
+            #expect(json["no_change_accuracy"] as? Double == repeated / 600)
+            #expect(run.error.contains("kappa \(String(format: "%.4f", kappa)), temporal kappa"))
         }
     }
 
@@ -65,6 +87,11 @@ struct PredictionsFileTests {
             let a = try String(contentsOfFile: dir.path("straight.csv"), encoding: .utf8)
             let b = try String(contentsOfFile: dir.path("resumed.csv"), encoding: .utf8)
             #expect(a == b && a.split(separator: "\n").count == 601)
+            // The kappa counts went into the checkpoint: the resumed stream's are the straight one's.
+            for key in ["prequential_kappa", "prequential_kappa_temporal", "no_change_accuracy"] {
+                let x = MoeProcess.json(straight)?[key] as? Double, y = MoeProcess.json(resumed)?[key] as? Double
+                #expect(x != nil && x == y, "\(key): \(String(describing: x)) straight, \(String(describing: y)) resumed")
+            }
 
             // A write that fails part-way (a file-size limit of 4 KiB) does not stop the
             // stream: it ends, and says the file is not whole.
