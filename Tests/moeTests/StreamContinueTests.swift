@@ -33,7 +33,7 @@ struct StreamContinueTests {
         #expect(x.optimizer == y.optimizer, sourceLocation: sourceLocation)
         #expect(x.training == y.training, sourceLocation: sourceLocation)
         #expect(x.classes == y.classes, sourceLocation: sourceLocation)
-        let stream: Set = ["stream", "growth", "evaluation"]
+        let stream: Set = ["stream", "growth", "evaluation", "kappa"]
         #expect(x.sections.filter { !stream.contains($0.key) } == y.sections.filter { !stream.contains($0.key) },
                 "learner state of \(a) and \(b) differs", sourceLocation: sourceLocation)
     }
