@@ -90,7 +90,7 @@ struct Stream: ParsableCommand {
 
     @Option(help: ArgumentHelp(
         "Write every first-visit row's prediction, made before the row was learned, to this CSV file.",
-        discussion: "Columns sample, experience, label, predicted. A new stream replaces the file; a resumed or continued one keeps the lines of the samples its checkpoint had learned and goes on after them."))
+        discussion: "Columns sample, experience, label, predicted. A new stream replaces a file of predictions (any other file there is refused, never replaced); a resumed or continued one keeps the lines of the samples its checkpoint had learned and goes on after them."))
     var predictions: String?
 
     @Flag(help: "Log every growth decision, including suppressed ones.")

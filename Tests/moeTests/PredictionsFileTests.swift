@@ -67,7 +67,7 @@ struct PredictionsFileTests {
         }
     }
 
-    @Test("a paused stream resumed writes the file a straight one does, dropping lines written after its checkpoint; a write that fails warns, a file that cannot be made stops the command")
+    @Test("a paused stream resumed writes the file a straight one does, dropping lines written after its checkpoint; a write that fails warns; a file that cannot be made, or one that is not a file of predictions, stops the command and is left as it was")
     func resumed() throws {
         try withTemporaryDirectory { dir in
             try Self.rows().joined(separator: "\n").write(toFile: dir.path("rows.csv"), atomically: true, encoding: .utf8)
@@ -100,6 +100,12 @@ struct PredictionsFileTests {
             #expect(limited.status == 0 && !limited.signalled, "\(limited.error)")
             #expect(limited.error.contains("warning: the predictions file '\(dir.path("limited.csv"))' could not be written whole"), "\(limited.error)")
             #expect(MoeProcess.json(limited)?["samples"] as? Int == 600)
+
+            // The stream's own data file given by mistake is left whole.
+            let before = try Data(contentsOf: URL(fileURLWithPath: dir.path("rows.csv")))
+            let mistaken = MoeProcess.run(Self.stream + source + ["--predictions", dir.path("rows.csv")])
+            #expect(mistaken.status != 0 && mistaken.error.contains("is there and is not a file of predictions"), "\(mistaken.error)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("rows.csv"))) == before)
 
             let missing = dir.path("no-such-folder/p.csv")
             let refused = MoeProcess.run(Self.stream + source + ["--predictions", missing])

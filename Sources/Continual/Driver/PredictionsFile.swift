@@ -28,10 +28,20 @@ public final class PredictionsFile: StreamPlugin {
     public static let header = "sample,experience,label,predicted"
 
     /// Opens `path` for a learner that has learned `learnedSamples` first visits: a new
-    /// file (replacing one there) when it has learned none, or the lines of those samples
-    /// kept from the file there (if any) and the rest dropped.
+    /// file (replacing a file of predictions there) when it has learned none, or the lines
+    /// of those samples kept from the file there (if any) and the rest dropped.
+    /// A file already there that does not begin with ``header`` is refused, never
+    /// replaced: a path given by mistake (the stream's own data file) loses nothing.
     public init(path: String, learnedSamples: Int) throws(StreamError) {
         self.path = path
+        if let existing = FileHandle(forReadingAtPath: path) {
+            let start = (try? existing.read(upToCount: Self.header.utf8.count + 2)) ?? Data()
+            try? existing.close()
+            let first = String(decoding: start, as: UTF8.self).split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
+            guard start.isEmpty || first.map({ $0 == Self.header || $0 == Self.header + "\r" }) == true else {
+                throw .predictionsFile(path: path, reason: "is there and is not a file of predictions (its first line is not '\(Self.header)'): it is left as it is; give another path, or remove it")
+            }
+        }
         var kept = Self.header + "\n"
         if learnedSamples > 0, let text = try? String(contentsOfFile: path, encoding: .utf8) {
             var last = 0
