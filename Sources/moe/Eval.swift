@@ -59,6 +59,11 @@ struct Eval: ParsableCommand {
         /// Per label of the rows read: the share of its rows answered right, and its rows.
         var classAccuracy: [String: Double]
         var classRows: [String: Int]
+        /// The mean of the classes' shares answered right (each label of the rows read
+        /// weighing the same, however rare), and Cohen's kappa of the answers against
+        /// chance (`PrequentialKappa.Tally`; nil when chance agrees for certain).
+        var balancedAccuracy: Double?
+        var kappa: Double?
         /// The scores `moe predict --scores` gives these rows, over the rows of classes the
         /// model has: their mean log-loss and expected calibration error (`ScoreQuality`).
         var logLoss: Double?
@@ -97,6 +102,7 @@ struct Eval: ParsableCommand {
         let answering = learner.flatMap { $0.arbiter.answers.isEmpty ? nil : Self.answering($0) }, arbiter = learner?.arbiter, scaler = learner?.scaler
         var correct = 0, samples = 0, unseen = 0, unknownClasses = Set<Int>()
         var perClass: [Int: (rows: Int, right: Int)] = [:]
+        var agreement = PrequentialKappa.Tally()
         var means = ColumnMeans()
         // The scores as served, and (a learner's) as the mixture weighed them before calibration.
         var quality = ScoreQuality(), uncalibrated = ScoreQuality()
@@ -117,6 +123,7 @@ struct Eval: ParsableCommand {
                 (predicted, raw) = scored(features)
                 quality.add(scores: raw, labels: labels, predicted: predicted)
             }
+            agreement.add(labels: labels, predicted: predicted)
             for (p, y) in zip(predicted, labels) {
                 perClass[y, default: (0, 0)].rows += 1
                 if p == y {
@@ -144,6 +151,11 @@ struct Eval: ParsableCommand {
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName)\(note))")
         let classes = perClass.keys.sorted()
         let share = { (c: Int) in Double(perClass[c]!.right) / Double(perClass[c]!.rows) }
+        let balanced = classes.isEmpty ? nil : classes.reduce(0.0) { $0 + share($1) } / Double(classes.count)
+        if let balanced, classes.count > 1 {
+            console.say("balanced accuracy \(fixed(balanced)) (each class's share right, the classes weighing alike), "
+                        + "kappa \(agreement.kappa.map { fixed($0) } ?? "n/a") (against chance)")
+        }
         if classes.count > 1 {
             // Worst first, at most 20 (a label column of hundreds of values says so above).
             let worst = classes.sorted { share($0) < share($1) }
@@ -168,6 +180,7 @@ struct Eval: ParsableCommand {
                                 columnsFarFromLearned: far.names,
                                 classAccuracy: Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), share($0)) }),
                                 classRows: Dictionary(uniqueKeysWithValues: classes.map { (labelMap.label(of: $0), perClass[$0]!.rows) }),
+                                balancedAccuracy: balanced, kappa: agreement.kappa,
                                 logLoss: quality.logLoss, calibrationError: quality.calibrationError,
                                 uncalibratedLogLoss: learner == nil ? nil : uncalibrated.logLoss,
                                 uncalibratedCalibrationError: learner == nil ? nil : uncalibrated.calibrationError))

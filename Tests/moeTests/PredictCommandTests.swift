@@ -60,6 +60,11 @@ struct PredictCommandTests {
                 #expect(perRows.values.reduce(0, +) == held.count)
                 let rightByClass = perClass.map { label, share in Int((share * Double(perRows[label] ?? 0)).rounded()) }.reduce(0, +)
                 #expect(rightByClass == correct, "\(perClass), \(perRows): \(rightByClass) right, moe eval counts \(correct)")
+                // Balanced accuracy: the classes' shares, each weighing the same.
+                let balanced = try #require(MoeProcess.json(e)?["balanced_accuracy"] as? Double)
+                #expect(abs(balanced - perClass.values.reduce(0, +) / Double(perClass.count)) < 1e-12)
+                let kappa = try #require(MoeProcess.json(e)?["kappa"] as? Double)
+                #expect(kappa > 0.5 && kappa < 1, "kappa \(kappa) for \(correct) of \(held.count) right")
                 #expect(e.error.contains("per class, worst first: "), "\(e.error)")
 
                 let p = MoeProcess.run(["predict", model, "--source", "csv:" + bare])

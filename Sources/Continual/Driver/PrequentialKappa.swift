@@ -33,6 +33,8 @@ public final class PrequentialKappa: StreamPlugin {
         public var repeated = 0
         public var samples = 0
 
+        public init() {}
+
         /// The rows predicted right.
         public var correct: Int { confusion.indices.reduce(0) { $0 + confusion[$1][$1] } }
 
