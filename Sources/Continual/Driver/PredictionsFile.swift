@@ -45,11 +45,12 @@ public final class PredictionsFile: StreamPlugin {
         var kept = Self.header + "\n"
         if learnedSamples > 0, let text = try? String(contentsOfFile: path, encoding: .utf8) {
             var last = 0
-            for line in text.split(separator: "\n", omittingEmptySubsequences: true).dropFirst() {
-                // Only whole lines of the samples learned, in order: a line cut by a
-                // process that ended mid-write, or written after the checkpoint, goes.
-                guard let sample = Int(line.prefix { $0 != "," }), sample == last + 1, sample <= learnedSamples,
-                      Self.fieldCount(line) == 4 else { break }
+            // Only whole lines (each is written with its line end) of the samples learned,
+            // in order: a line cut by a process that ended mid-write, or one written after
+            // the checkpoint, goes.
+            let whole = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            for line in whole.dropFirst() {
+                guard let sample = Int(line.prefix { $0 != "," }), sample == last + 1, sample <= learnedSamples else { break }
                 kept += line + "\n"
                 last = sample
                 lines += 1
@@ -76,7 +77,8 @@ public final class PredictionsFile: StreamPlugin {
         let experience = event.experience.ordinal + 1
         var text = ""
         for (i, predicted) in step.predicted.enumerated() {
-            text += "\(first + i),\(experience),\(Self.field(learner.classLabel(step.labels[i]))),\(Self.field(learner.classLabel(predicted)))\n"
+            text += "\(first + i),\(experience),\(CSVSource.quoted(learner.classLabel(step.labels[i]), separator: ",")),"
+                + "\(CSVSource.quoted(learner.classLabel(predicted), separator: ","))\n"
         }
         // Written with the batch, so that a stream stopped by bad data loses none.
         attempt { try handle.write(contentsOf: Data(text.utf8)) }
@@ -97,19 +99,4 @@ public final class PredictionsFile: StreamPlugin {
 
     /// Why a write failed (nil while every write succeeded).
     public private(set) var failure: String?
-
-    /// A class name as a CSV field: quoted when it holds a separator, quote or line end.
-    static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    /// The fields of a line this class wrote (quoted fields read as one).
-    static func fieldCount(_ line: Substring) -> Int {
-        var count = 1, quoted = false
-        for c in line {
-            if c == "\"" { quoted.toggle() } else if c == "," && !quoted { count += 1 }
-        }
-        return quoted ? 0 : count
-    }
 }
