@@ -59,6 +59,56 @@ struct ClassStatisticsTests {
         #expect(restored?.withinClassScatter() == streamed.withinClassScatter())
     }
 
+    @Test("a flush's product serves the next flush of the same rows, and only of the same rows, to the last bit")
+    func aSharedProductChangesNoBit() {
+        var generator = SeededGenerator(seed: 14)
+        // The pooled statistics and a slot's own take the same batches (the slot in
+        // charge's rows), then the pooled ones take rows of another label the own ones do
+        // not: the products are shared while the pending rows agree, and not after.
+        var pooled = ClassStatistics(featureCount: 7), own = pooled
+        var pooledAlone = pooled, ownAlone = pooled
+        var reused = 0
+        for batch in 0..<24 {
+            let x = Matrix.uniform(rows: 100, columns: 7, low: -1, high: 2, using: &generator)
+            let labels = (0..<100).map { _ in 2 + generator.nextInt(below: 2) }
+            var share = ScatterShare()
+            if batch < 16 {
+                own.update(features: x, rows: nil, labels: labels, sharing: &share)
+                ownAlone.update(features: x, labels: labels)
+                pooled.update(features: x, rows: nil, labels: labels, sharing: &share)
+                pooledAlone.update(features: x, labels: labels)
+            } else {
+                // A row of another slot's label joins the pooled batch alone.
+                let rows = Array(0..<99)
+                own.update(features: x, rows: rows, labels: Array(labels[0..<99]), sharing: &share)
+                ownAlone.update(features: x, rows: rows, labels: Array(labels[0..<99]))
+                pooled.update(features: x, rows: nil, labels: Array(labels[0..<99]) + [0], sharing: &share)
+                pooledAlone.update(features: x, labels: Array(labels[0..<99]) + [0])
+            }
+            if batch == 7 {
+                // A refit flushes both: the pooled statistics first, then the slot's.
+                pooled.flush(sharing: &share)
+                pooledAlone.flush()
+                own.flush(sharing: &share)
+                ownAlone.flush()
+            }
+            reused += share.reused
+            #expect(pooled.state == pooledAlone.state && own.state == ownAlone.state, "batch \(batch)")
+        }
+        // 16 batches of 100 rows (and their correction rows) in step: flushes at the
+        // pending limit and at the refit, each product computed once.
+        #expect(reused >= 3)
+        var unshared = 0
+        var share = ScatterShare()
+        var a = pooled, b = own
+        a.flush(sharing: &share)
+        b.flush(sharing: &share)
+        unshared += share.reused
+        #expect(unshared == 0, "rows that differ compute their own product")
+        pooledAlone.flush(); ownAlone.flush()
+        #expect(a.state == pooledAlone.state && b.state == ownAlone.state)
+    }
+
     @Test func rowsReadInPlaceGiveTheGatheredRowsBits() {
         var generator = SeededGenerator(seed: 13)
         var gathered = ClassStatistics(featureCount: 6), inPlace = gathered

@@ -107,8 +107,9 @@ extension Learner {
                 added = true
             }
         }
-        addToSlotStatistics(features: all, rows: rows, columns: columns)
-        statistics!.update(features: all, rows: rows.count == all.rows ? nil : rows, labels: columns)
+        var share = ScatterShare()
+        addToSlotStatistics(features: all, rows: rows, columns: columns, sharing: &share)
+        statistics!.update(features: all, rows: rows.count == all.rows ? nil : rows, labels: columns, sharing: &share)
         counters.samplesSinceRefit += rows.count
         counters.headIsStale = true
         if added { refitHead() }
@@ -158,8 +159,9 @@ extension Learner {
         // The pending rows join the totals now: the fit needs their scatter anyway, and
         // it is then computed once rather than again at the next flush. While they are
         // all there is and few (a stream's first rows), the fit reads them as they are.
+        var share = ScatterShare()
         if !self.statistics!.fitsFromPendingRows {
-            self.statistics!.flush()
+            self.statistics!.flush(sharing: &share)
             replayedRowsMemo?.statisticsFlushed(from: generation, to: self.statistics!.generation)
         }
         let statistics = self.statistics!
@@ -189,7 +191,7 @@ extension Learner {
             counters.pairCountsAtRefit = statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
-            refitSlotHeads(columns: columns, judging: !remembering)
+            refitSlotHeads(columns: columns, judging: !remembering, sharing: &share)
         } catch {
             // Too few samples to fit yet: keep the previous head and try again when some
             // pair's samples double (without its counts, doubling never fired again and

@@ -212,8 +212,9 @@ extension Learner {
                 added = true
             }
         }
-        addToSlotStatistics(features: features, rows: nil, columns: columns)
-        statistics!.update(features: features, labels: columns)
+        var share = ScatterShare()
+        addToSlotStatistics(features: features, rows: nil, columns: columns, sharing: &share)
+        statistics!.update(features: features, rows: nil, labels: columns, sharing: &share)
         counters.samplesSinceRefit += labels.count
         counters.headIsStale = true
         if added { refitHead() }

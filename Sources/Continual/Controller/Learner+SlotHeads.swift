@@ -15,8 +15,10 @@ import MoE
 // head still weighs the slots, so routing is what it was.
 extension Learner {
     /// Adds rows (all of `features` when nil) to their slots' own statistics, `columns`
-    /// being their gate columns; before the pooled statistics take them.
-    mutating func addToSlotStatistics(features: Matrix, rows: [Int]?, columns: [Int]) {
+    /// being their gate columns; before the pooled statistics take them, with `share`,
+    /// which then holds the product of a flush the pooled statistics may make of the same
+    /// rows (``ScatterShare``).
+    mutating func addToSlotStatistics(features: Matrix, rows: [Int]?, columns: [Int], sharing share: inout ScatterShare) {
         guard configuration.slotHeads == true, model.gate.configuration.pairRouting, model.gate.slotCount >= 2,
               let statistics else { return }
         let pairs = model.gatePairs
@@ -36,7 +38,7 @@ extension Learner {
                 slotStatistics[s] = ClassStatistics(featureCount: statistics.featureCount)
             }
             let part = bySlot[s]!
-            slotStatistics[s]!.update(features: features, rows: part.rows, labels: part.columns)
+            slotStatistics[s]!.update(features: features, rows: part.rows, labels: part.columns, sharing: &share)
         }
     }
 
@@ -144,6 +146,13 @@ extension Learner {
     /// frozen slot's head is then judged on its held rows
     /// (``judgeSlotHeadsOnHeldRows(_:)``).
     mutating func refitSlotHeads(columns: Int, judging: Bool) {
+        var share = ScatterShare()
+        refitSlotHeads(columns: columns, judging: judging, sharing: &share)
+    }
+
+    /// ``refitSlotHeads(columns:judging:)``, a slot's flush taking the product of the
+    /// pooled statistics' flush in `share` when it came from the same rows.
+    mutating func refitSlotHeads(columns: Int, judging: Bool, sharing share: inout ScatterShare) {
         guard !slotStatistics.isEmpty || model.gate.slotHeads != nil else { return }
         let p = model.gate.featureCount
         var heads = model.gate.slotHeads
@@ -162,7 +171,7 @@ extension Learner {
             guard samples >= Double(p) else { continue }
             if let before = slotHeadSamples[s], heads.slots.contains(s),
                !(s == slotInCharge && samples > before) && samples < 2 * before { continue }
-            slotStatistics[s]!.flush()
+            slotStatistics[s]!.flush(sharing: &share)
             guard let (weight, bias) = try? fitChoice(shrinkage.current, slotStatistics[s]!, columns: columns),
                   weight.isFinite && bias.isFinite else { continue }
             fitted = true

@@ -126,6 +126,21 @@ public struct ClassStatistics: Sendable {
     /// Adds rows `rows` of `features` (all of them when nil), `labels` being theirs, in
     /// that order: the rows are read where they are, not gathered first.
     public mutating func update(features: Matrix, rows: [Int]?, labels: [Int]) {
+        var none: ScatterShare?
+        update(features: features, rows: rows, labels: labels, share: &none)
+    }
+
+    /// ``update(features:rows:labels:)``, a flush taking the product `share` holds when
+    /// its pending rows are the ones that product came from, and offering its own
+    /// otherwise (``ScatterShare``).
+    public mutating func update(features: Matrix, rows: [Int]?, labels: [Int], sharing share: inout ScatterShare) {
+        var held: ScatterShare? = share
+        share = ScatterShare()
+        update(features: features, rows: rows, labels: labels, share: &held)
+        share = held!
+    }
+
+    private mutating func update(features: Matrix, rows: [Int]?, labels: [Int], share: inout ScatterShare?) {
         precondition(features.columns == featureCount,
                      "Class statistics expect \(featureCount) features, got \(features.columns)")
         let n = rows?.count ?? features.rows
@@ -159,7 +174,7 @@ public struct ClassStatistics: Sendable {
         // take the pending buffer past its limit flush it first, so it never grows beyond.
         let corrections = absorb(counts: batchCounts, sums: batchSums)
         let limit = Self.pendingRowLimit * p
-        if pending.count + n * p + corrections.count > limit { flushPending() }
+        if pending.count + n * p + corrections.count > limit { flushPending(share: &share) }
         if pending.capacity < limit { pending.reserveCapacity(limit) }
         // The rows centred on their class's batch mean, written straight into the pending
         // rows; their scatter Xcᵀ Xc is added at the next flush.
@@ -176,13 +191,25 @@ public struct ClassStatistics: Sendable {
             }
         }
         pending += corrections.map { Float($0) }
-        if pending.count >= limit { flushPending() }
+        if pending.count >= limit { flushPending(share: &share) }
         generation = Self.nextGeneration()
     }
 
     /// Adds the scatter of the pending rows to the totals now (a refit does, so that
     /// their scatter is computed once, not once for the fit and again at the next flush).
-    public mutating func flush() { flushPending() }
+    public mutating func flush() {
+        var none: ScatterShare?
+        flushPending(share: &none)
+    }
+
+    /// ``flush()``, taking the product `share` holds when the pending rows are the ones
+    /// it came from, and offering this flush's product otherwise (``ScatterShare``).
+    public mutating func flush(sharing share: inout ScatterShare) {
+        var held: ScatterShare? = share
+        share = ScatterShare()
+        flushPending(share: &held)
+        share = held!
+    }
 
     /// Rows pending, at most this many, and nothing flushed yet: a fit reads them alone
     /// (``fitsFromPendingRows``).
@@ -197,9 +224,18 @@ public struct ClassStatistics: Sendable {
     }
 
     /// Adds the scatter of the pending rows to the totals.
-    private mutating func flushPending() {
+    private mutating func flushPending(share: inout ScatterShare?) {
         guard !pending.isEmpty else { return }
-        Self.addScatter(of: pending, featureCount: featureCount, into: &scatter)
+        if share == nil {
+            Self.addScatter(of: pending, featureCount: featureCount, into: &scatter)
+        } else if share!.holdsProduct(of: pending, featureCount: featureCount) {
+            Self.addUpperTriangle(of: share!.product, featureCount: featureCount, into: &scatter)
+            share!.taken()
+        } else {
+            let product = Self.scatterProduct(of: pending, featureCount: featureCount)
+            Self.addUpperTriangle(of: product, featureCount: featureCount, into: &scatter)
+            share!.offer(rows: pending, product: product, featureCount: featureCount)
+        }
         pending.removeAll(keepingCapacity: true)
         generation = Self.nextGeneration()
     }
@@ -212,23 +248,37 @@ public struct ClassStatistics: Sendable {
         return total
     }
 
-    /// `total += Xᵀ X` on the upper triangle: one ssyrk in Float32, added in Float64.
-    private static func addScatter(of rows: [Float], featureCount p: Int, into total: inout [Double]) {
+    /// `Xᵀ X` of `rows` in Float32, `p x p` row-major: one ssyrk, the upper triangle
+    /// written, the strict lower one left as it was allocated (never read).
+    private static func scatterProduct(of rows: [Float], featureCount p: Int) -> [Float] {
         let rowCount = rows.count / p
-        // beta = 0: ssyrk writes the upper triangle without reading it, and only the upper
-        // triangle is read back, so the buffer is never zeroed (16 MB per flush at p = 2048).
-        let product = UnsafeMutableBufferPointer<Float>.allocate(capacity: p * p)
-        defer { product.deallocate() }
-        rows.withUnsafeBufferPointer { x in
-            BLAS.ssyrk(transpose: true, n: p, k: rowCount, alpha: 1, a: x.baseAddress!, lda: p,
-                       beta: 0, c: product.baseAddress!, ldc: p)
+        return [Float](unsafeUninitializedCapacity: p * p) { product, initialized in
+            rows.withUnsafeBufferPointer { x in
+                BLAS.ssyrk(transpose: true, n: p, k: rowCount, alpha: 1, a: x.baseAddress!, lda: p,
+                           beta: 0, c: product.baseAddress!, ldc: p)
+            }
+            initialized = p * p
         }
-        total.withUnsafeMutableBufferPointer { t in
-            for i in 0..<p {
-                let row = i * p
-                for j in i..<p { t[row + j] += Double(product[row + j]) }
+    }
+
+    /// `total += product` on the upper triangle, in Float64.
+    private static func addUpperTriangle(of product: [Float], featureCount p: Int, into total: inout [Double]) {
+        product.withUnsafeBufferPointer { product in
+            total.withUnsafeMutableBufferPointer { t in
+                for i in 0..<p {
+                    let row = i * p
+                    for j in i..<p { t[row + j] += Double(product[row + j]) }
+                }
             }
         }
+    }
+
+    /// `total += Xᵀ X` on the upper triangle: one ssyrk in Float32, added in Float64.
+    /// The product's buffer is never zeroed: ssyrk with beta = 0 writes the upper
+    /// triangle without reading it, and only that triangle is read back (16 MB per flush
+    /// at p = 2048).
+    private static func addScatter(of rows: [Float], featureCount p: Int, into total: inout [Double]) {
+        addUpperTriangle(of: scatterProduct(of: rows, featureCount: p), featureCount: p, into: &total)
     }
 
     /// Adds everything `other` has seen (as if its batches had been given to `update`).
@@ -309,6 +359,55 @@ public struct ClassStatistics: Sendable {
             for j in 0..<p { sums[c * p + j] += partSums[c * p + j] }
         }
         return corrections
+    }
+}
+
+/// One flush's scatter product, offered to the next flush whose pending rows are the same
+/// values, bit for bit.
+///
+/// From a slot's first refit with as many samples as the gate has features, the slot in
+/// charge's own statistics (`Learner.slotStatistics`) take the same rows as the gate's
+/// pooled ones, centred on the same class means (its pairs' counts and sums are the
+/// pooled ones), and the two flush together: at the same pending limit and at the same
+/// refits. The second flush then adds the product the first computed instead of
+/// computing it again (`ssyrk` of up to 512 rows of 2,048 features, 2.1 GFLOP). Rows
+/// that differ in a single bit (a batch that held another slot's rows, a slot's first
+/// rows, which the pooled statistics flushed at other moments) compute their own
+/// product, so the totals are what separate flushes give, to the last bit.
+///
+/// A share holds a `p x p` Float32 product and the rows it came from (16 MB and up to
+/// 4 MB at 2,048 features): keep one for one batch's updates or one refit, not longer.
+public struct ScatterShare {
+    fileprivate var rows: [Float] = []
+    fileprivate var product: [Float] = []
+    fileprivate var featureCount = 0
+    /// Flushes that took the product another flush computed.
+    public private(set) var reused = 0
+
+    public init() {}
+
+    /// Whether the product held is the scatter of exactly `pending`.
+    fileprivate func holdsProduct(of pending: [Float], featureCount p: Int) -> Bool {
+        guard featureCount == p, !product.isEmpty, rows.count == pending.count else { return false }
+        return rows.withUnsafeBufferPointer { a in
+            pending.withUnsafeBufferPointer { b in
+                for i in 0..<a.count where a[i].bitPattern != b[i].bitPattern { return false }
+                return true
+            }
+        }
+    }
+
+    fileprivate mutating func offer(rows: [Float], product: [Float], featureCount p: Int) {
+        self.rows = rows
+        self.product = product
+        featureCount = p
+    }
+
+    /// The product served its second flush: two statistics share it, no third.
+    fileprivate mutating func taken() {
+        reused += 1
+        rows = []
+        product = []
     }
 }
 
