@@ -26,7 +26,8 @@ struct BLASThreadsTests {
     }
 
     @Test("sgemm: identical bits run after run with two threads, and the bits of one thread",
-          arguments: [(512, 2048, 784), (784, 256, 512), (1000, 333, 517), (128, 2048, 784), (40, 2048, 784), (64, 64, 64)])
+          arguments: [(512, 2048, 784), (784, 256, 512), (1000, 333, 517), (128, 2048, 784), (40, 2048, 784), (64, 64, 64),
+                      (73, 128, 817), (66, 256, 784)])
     func sgemmBits(_ shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         let a = randomMatrix(m, k, seed: 1), b = randomMatrix(k, n, seed: 2)
@@ -70,6 +71,11 @@ struct BLASThreadsTests {
         #expect(BLAS.cuts(40, parts: 2) == [0, 40])
         #expect(BLAS.cuts(2048, parts: 3) == [0, 704, 1376, 2048])
         #expect(BLAS.cuts(64, parts: 8) == [0, 32, 64])
+        // No block so small that OpenBLAS's kernel for small products would take it: the
+        // 9 rows left of an expert's `73 x 128 x 817` stay with the first 64.
+        #expect(BLAS.cuts(73, parts: 2, flopsPerLine: 2 * 128 * 817) == [0, 73])
+        #expect(BLAS.cuts(128, parts: 2, flopsPerLine: 2 * 2048 * 784) == [0, 64, 128])
+        #expect(BLAS.cuts(2048, parts: 3, flopsPerLine: 2 * 8 * 400) == [0, 1024, 2048])
     }
 
     @Test("dpotrf: the bits of one thread with two")
@@ -87,6 +93,28 @@ struct BLASThreadsTests {
         let one = with(.fixed(1)) { factor() }
         let two = with(.fixed(2)) { factor() }
         #expect(one == two)
+    }
+
+    @Test("spotrf: the bits of one call on one thread, blocked on two", arguments: [300, 1000, 1501, 2048])
+    func blockedFactorisationBits(_ n: Int) {
+        let x = randomMatrix(n + 64, n, seed: 10)
+        let gram = with(.fixed(1)) { Matrix.matmul(x, x, transposeA: true) }
+        let spd = (0..<(n * n)).map { gram.scalars[$0] / Float(n) + ($0 % (n + 1) == 0 ? 0.01 : 0) }
+        func factor() -> [Float] {
+            var a = spd
+            let info = a.withUnsafeMutableBufferPointer { BLAS.spotrf(n: n, a: $0.baseAddress!, lda: n) }
+            #expect(info == 0)
+            // Only the factor's triangle (the upper one, row-major) is the result.
+            return (0..<(n * n)).map { $0 / n <= $0 % n ? a[$0] : 0 }
+        }
+        let one = with(.fixed(1)) { factor() }
+        let two = with(.fixed(2)) { factor() }
+        #expect(differences(one, two) == 0, "\(n) features")
+        // A matrix that is not positive definite names the same failing minor either way.
+        var broken = spd
+        broken[(n - 3) * (n + 1)] = -1
+        let failing = with(.fixed(2)) { broken.withUnsafeMutableBufferPointer { BLAS.spotrf(n: n, a: $0.baseAddress!, lda: n) } }
+        #expect(failing == n - 2)
     }
 
     @Test("the same product under the automatic policy, from eight threads at once, gives one thread count's bits")

@@ -10,6 +10,7 @@ enum { MOE_CblasRowMajor = 101, MOE_CblasColMajor = 102 };
 enum { MOE_CblasNoTrans = 111, MOE_CblasTrans = 112 };
 enum { MOE_CblasUpper = 121, MOE_CblasLower = 122 };
 enum { MOE_CblasLeft = 141, MOE_CblasRight = 142 };
+enum { MOE_CblasNonUnit = 131, MOE_CblasUnit = 132 };
 
 typedef void (*moe_cblas_sgemm_fn)(int order, int transA, int transB,
                                    int m, int n, int k, float alpha,
@@ -26,6 +27,9 @@ typedef void (*moe_cblas_ssyrk_fn)(int order, int uplo, int trans, int n, int k,
 typedef void (*moe_cblas_dsyrk_fn)(int order, int uplo, int trans, int n, int k,
                                    double alpha, const double *a, int lda,
                                    double beta, double *c, int ldc);
+typedef void (*moe_cblas_strsm_fn)(int order, int side, int uplo, int transA, int diag,
+                                   int m, int n, float alpha, const float *a, int lda,
+                                   float *b, int ldb);
 typedef void (*moe_cblas_dsymm_fn)(int order, int side, int uplo, int m, int n,
                                    double alpha, const double *a, int lda,
                                    const double *b, int ldb, double beta, double *c, int ldc);

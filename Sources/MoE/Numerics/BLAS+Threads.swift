@@ -14,11 +14,15 @@ extension BLAS {
     /// other bits than one thread: its threaded sgemm cuts some products otherwise (the
     /// gate's `128 x 2048 x 784` differed in most elements), and so does its threaded
     /// Cholesky factorisation. So a product given more threads is cut by `BLAS.sgemm`
-    /// itself into blocks of rows (of columns when the rows are few), each a one-thread
-    /// call in a thread of its own, and factorisations run on one thread; the syrk, symm
-    /// and triangular solves, threaded by OpenBLAS, give one thread's bits at every shape
-    /// tried (tests check sgemm in every form, ssyrk and dpotrf). Until 2026-12-04 the
-    /// main job's figures depended on whether a core was free as it started.
+    /// itself into blocks of rows (of columns when the rows are few) of at least
+    /// `splitMinimumFLOPs`, each a one-thread call in a thread of its own (a smaller
+    /// block would take OpenBLAS's kernel for small products, whose bits differ); a
+    /// Cholesky factor is blocked as the one-thread `spotrf` blocks it, its diagonal
+    /// blocks on one thread; and the syrk, symm and triangular solves run on OpenBLAS's
+    /// threads only with a kernel that keeps one thread's bits there
+    /// (``BLAS/threadsKeepBits``: SkylakeX; Haswell does not), on one thread otherwise.
+    /// Until 2026-12-04 the main job's figures depended on whether a core was free as it
+    /// started, and until 2026-12-05 its experts' last bits did (a block of 9 rows).
     public enum ThreadPolicy: Sendable, Equatable, CustomStringConvertible {
         /// The same number of threads for every product.
         case fixed(Int)

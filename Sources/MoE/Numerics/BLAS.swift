@@ -71,9 +71,14 @@ public enum BLAS {
         // the policy.
         // Blocks of fewer FLOPs than `splitMinimumFLOPs` would take OpenBLAS's paths for
         // small products, whose bits need not be those of the whole.
-        let parts = min(threads.count(forFLOPs: flops), max(1, Int(flops / splitMinimumFLOPs)))
+        // With a kernel whose elements need not keep their bits from one block to another
+        // (``threadsKeepBits``), the cut depends on the product's size alone, and the
+        // blocks run one after the other on one thread: the bits do not depend on the
+        // thread count there either.
+        let threadCount = threads.count(forFLOPs: flops), blocks = max(1, Int(flops / splitMinimumFLOPs))
         let byRows = m >= 2 * splitAlignment
-        let cuts = Self.cuts(byRows ? m : n, parts: parts)
+        let cuts = Self.cuts(byRows ? m : n, parts: threadsKeepBits ? min(threadCount, blocks) : min(2, blocks),
+                             flopsPerLine: flops / Double(byRows ? m : n))
         guard cuts.count > 2 else {
             threads.runOnOneThread(flops: flops) {
                 library.sgemm(
@@ -83,7 +88,7 @@ public enum BLAS {
             return
         }
         let operands = Operands(a: a, b: b, c: c)
-        DispatchQueue.concurrentPerform(iterations: cuts.count - 1) { part in
+        let block: @Sendable (Int) -> Void = { part in
             let start = cuts[part], size = cuts[part + 1] - start
             let (rows, columns) = byRows ? (size, n) : (m, size)
             // A block of rows reads op(A)'s rows from `start` (A's columns when it is
@@ -97,6 +102,32 @@ public enum BLAS {
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             }
         }
+        if threadCount > 1 {
+            DispatchQueue.concurrentPerform(iterations: cuts.count - 1, execute: block)
+        } else {
+            for part in 0..<(cuts.count - 1) { block(part) }
+        }
+    }
+
+    /// Whether this kernel keeps one thread's bits in OpenBLAS's own threaded calls
+    /// (syrk, trsm, symm, potrs) and gives an element of a product the same bits in any
+    /// block of rows or columns. Measured, not assumed: true of `SkylakeX`, the kernel
+    /// this project picks on AVX-512 machines (`BLASThreadsTests`; a Cholesky factor,
+    /// `trsm`, `symm` and `syrk` of the gate's sizes compared bit for bit); false of
+    /// `Haswell`, which AVX2 machines get, where OpenBLAS's threaded `ssyrk` and `strsm`,
+    /// and `sgemm` cut into blocks of rows, differ from one thread in thousands of
+    /// elements. With any other kernel those calls run on one thread and products are cut
+    /// by their size alone (``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``),
+    /// so results are the same bits on any number of threads whatever the kernel.
+    public static var threadsKeepBits: Bool { kernelsWhoseThreadsKeepBits.contains(library.info.kernel) }
+
+    /// The kernels ``threadsKeepBits`` holds for.
+    static let kernelsWhoseThreadsKeepBits: Set<String> = ["SkylakeX"]
+
+    /// Runs an OpenBLAS call of `flops` with the threads the policy gives it when the
+    /// kernel keeps one thread's bits with more (``threadsKeepBits``), on one otherwise.
+    private static func runKeepingBits<R>(flops: Double, _ body: () -> R) -> R {
+        threadsKeepBits ? threads.run(flops: flops, body) : threads.runOnOneThread(flops: flops, body)
     }
 
     /// The fewest FLOPs of a block of a split product: half the threshold from which the
@@ -106,6 +137,24 @@ public enum BLAS {
     /// Blocks of a split product start at multiples of this many rows or columns, so that
     /// every block but the last is whole in OpenBLAS's micro-kernels.
     static let splitAlignment = 32
+
+    /// Where `size` rows or columns, each of `flopsPerLine`, are cut into at most `parts`
+    /// blocks, each starting at a multiple of ``splitAlignment`` and none of fewer FLOPs
+    /// than ``splitMinimumFLOPs`` (fewer blocks when the last would be smaller): `[0, …,
+    /// size]`. A small last block takes OpenBLAS's kernel for small products, whose bits
+    /// are not the whole product's: the 9 rows left of `73 x 128 x 817` (an expert's
+    /// first layer) differed in 1,065 of their 1,152 elements, so two threads gave other
+    /// bits than one.
+    static func cuts(_ size: Int, parts: Int, flopsPerLine: Double) -> [Int] {
+        var parts = parts
+        while parts > 1 {
+            let cut = cuts(size, parts: parts)
+            let smallest = zip(cut.dropFirst(), cut).map { $0 - $1 }.min() ?? size
+            if Double(smallest) * flopsPerLine >= splitMinimumFLOPs { return cut }
+            parts -= 1
+        }
+        return [0, size]
+    }
 
     /// Where `size` rows or columns are cut into at most `parts` blocks, each starting at a
     /// multiple of ``splitAlignment``: `[0, …, size]`.
@@ -140,7 +189,7 @@ public enum BLAS {
         if n == 0 { return }
         guard let function = library.ssyrkFunction else { missing("cblas_ssyrk") }
         // CblasRowMajor = 101, CblasUpper = 121, CblasNoTrans = 111, CblasTrans = 112.
-        threads.run(flops: Double(n) * Double(n) * Double(k)) {
+        runKeepingBits(flops: Double(n) * Double(n) * Double(k)) {
             function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
         }
     }
@@ -153,7 +202,7 @@ public enum BLAS {
     ) {
         if n == 0 { return }
         guard let function = library.dsyrkFunction else { missing("cblas_dsyrk") }
-        threads.run(flops: Double(n) * Double(n) * Double(k)) {
+        runKeepingBits(flops: Double(n) * Double(n) * Double(k)) {
             function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
         }
     }
@@ -191,7 +240,7 @@ public enum BLAS {
         // Each right-hand side contiguous = a column-major n x count matrix.
         var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), columns = Int32(count)
         var leadingA = Int32(lda), leadingB = Int32(ldb), info: Int32 = 0
-        threads.run(flops: 2 * Double(n) * Double(n) * Double(count)) {
+        runKeepingBits(flops: 2 * Double(n) * Double(n) * Double(count)) {
             function(&uplo, &order, &columns, a, &leadingA, b, &leadingB, &info, 1)
         }
         return Int(info)
@@ -207,18 +256,64 @@ public enum BLAS {
         if m == 0 || n == 0 { return }
         guard let function = library.dsymmFunction else { missing("cblas_dsymm") }
         // CblasRowMajor = 101, CblasRight = 142, CblasUpper = 121.
-        threads.run(flops: 2 * Double(m) * Double(n) * Double(n)) {
+        runKeepingBits(flops: 2 * Double(m) * Double(n) * Double(n)) {
             function(101, 142, 121, Int32(m), Int32(n), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
     }
 
-    /// ``dpotrf(n:a:lda:)`` in Float32 (LAPACK `spotrf`).
+    /// ``dpotrf(n:a:lda:)`` in Float32 (LAPACK `spotrf`), the same bits on any number of
+    /// threads.
+    ///
+    /// OpenBLAS's threaded factorisation cuts the matrix otherwise than its one-thread
+    /// one, and its bits differ. Its one-thread `spotrf` is a blocked right-looking
+    /// factorisation (`potrf_L_single`): columns in blocks of its sgemm's `Q` (`n / 4`
+    /// when `n ≤ 4 Q`), each diagonal block factorised the same way, the block column
+    /// below it solved against it (`trsm`) and the rest updated by it (`syrk`, `k` the
+    /// block's width). With a kernel whose threaded `trsm` and `syrk` keep one thread's
+    /// bits (``threadsKeepBits``) the same steps are made here, the diagonal blocks on one
+    /// thread and the solves and updates with the threads the policy gives their size:
+    /// with ``choleskyBlock``, SkylakeX's `Q`, that is one `spotrf` call's bits, on one
+    /// thread or two (tested at sizes from 200 to 4,096). At 2,048 features two threads
+    /// take 0.63 of one thread's time. Otherwise one `spotrf` call, on one thread.
     public static func spotrf(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int {
         if n == 0 { return 0 }
+        let flops = Double(n) * Double(n) * Double(n) / 3
+        guard threadsKeepBits, n > choleskyBlock, threads.count(forFLOPs: flops) > 1,
+              let strsm = library.strsmFunction, let ssyrk = library.ssyrkFunction else {
+            return spotrfOnOneThread(n: n, a: a, lda: lda)
+        }
+        let blocking = n > 4 * choleskyBlock ? choleskyBlock : n / 4
+        for j in stride(from: 0, to: n, by: blocking) {
+            let width = min(blocking, n - j)
+            let info = spotrfOnOneThread(n: width, a: a + j * lda + j, lda: lda)
+            if info != 0 { return info + j }
+            let rest = n - j - width
+            guard rest > 0 else { continue }
+            // Column-major, as LAPACK sees the buffer: the block column below the diagonal
+            // block is L21 = A21 L11⁻ᵀ, and the lower triangle of the rest A22 -= L21 L21ᵀ.
+            // CblasColMajor = 102, CblasRight = 142, CblasLower = 122, CblasTrans = 112,
+            // CblasNonUnit = 131, CblasNoTrans = 111.
+            let diagonal = a + j * lda + j, below = a + j * lda + j + width, trailing = a + (j + width) * lda + j + width
+            threads.run(flops: Double(rest) * Double(width) * Double(width)) {
+                strsm(102, 142, 122, 112, 131, Int32(rest), Int32(width), 1, diagonal, Int32(lda), below, Int32(lda))
+            }
+            threads.run(flops: Double(rest) * Double(rest) * Double(width)) {
+                ssyrk(102, 122, 111, Int32(rest), Int32(width), -1, below, Int32(lda), 1, trailing, Int32(lda))
+            }
+        }
+        return 0
+    }
+
+    /// The width of the column blocks of ``spotrf(n:a:lda:)`` above `4 x` it: the `Q` of
+    /// OpenBLAS's SkylakeX sgemm, whose one-thread factorisation blocks the same way
+    /// (found by factorising with every width from 8 to 1,016: only 448 gives its bits;
+    /// Cooperlake's is 320, Sandybridge's 384).
+    public static let choleskyBlock = 448
+
+    /// LAPACK `spotrf` on one OpenBLAS thread (``spotrf(n:a:lda:)``).
+    private static func spotrfOnOneThread(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int {
         guard let function = library.spotrfFunction else { missing("spotrf_") }
         var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), leading = Int32(lda), info: Int32 = 0
-        // One thread: OpenBLAS's threaded factorisation blocks the matrix otherwise, and
-        // its bits differ from one thread's.
         threads.runOnOneThread(flops: Double(n) * Double(n) * Double(n) / 3) {
             function(&uplo, &order, a, &leading, &info, 1)
         }
@@ -235,7 +330,7 @@ public enum BLAS {
         guard let function = library.spotrsFunction else { missing("spotrs_") }
         var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), columns = Int32(count)
         var leadingA = Int32(lda), leadingB = Int32(ldb), info: Int32 = 0
-        threads.run(flops: 2 * Double(n) * Double(n) * Double(count)) {
+        runKeepingBits(flops: 2 * Double(n) * Double(n) * Double(count)) {
             function(&uplo, &order, &columns, a, &leadingA, b, &leadingB, &info, 1)
         }
         return Int(info)
@@ -254,6 +349,7 @@ public enum BLAS {
         let sgemmFunction: moe_cblas_sgemm_fn
         let setThreadsFunction: moe_openblas_set_num_threads_fn?
         let ssyrkFunction: moe_cblas_ssyrk_fn?
+        let strsmFunction: moe_cblas_strsm_fn?
         let dsyrkFunction: moe_cblas_dsyrk_fn?
         let dpotrfFunction: moe_lapack_dpotrf_fn?
         let dpotrsFunction: moe_lapack_dpotrs_fn?
@@ -324,6 +420,7 @@ public enum BLAS {
             // Optional routines: their absence only stops the code that needs them.
             let ssyrk = dlsym(handle, "cblas_ssyrk").map { unsafeBitCast($0, to: moe_cblas_ssyrk_fn.self) }
             let dsyrk = dlsym(handle, "cblas_dsyrk").map { unsafeBitCast($0, to: moe_cblas_dsyrk_fn.self) }
+            let strsm = dlsym(handle, "cblas_strsm").map { unsafeBitCast($0, to: moe_cblas_strsm_fn.self) }
             let dpotrf = dlsym(handle, "dpotrf_").map { unsafeBitCast($0, to: moe_lapack_dpotrf_fn.self) }
             let dpotrs = dlsym(handle, "dpotrs_").map { unsafeBitCast($0, to: moe_lapack_dpotrs_fn.self) }
             let dsymm = dlsym(handle, "cblas_dsymm").map { unsafeBitCast($0, to: moe_cblas_dsymm_fn.self) }
@@ -338,7 +435,7 @@ public enum BLAS {
             let threads = Int(getThreads?() ?? 1)
             return Library(
                 sgemmFunction: sgemm, setThreadsFunction: setThreads,
-                ssyrkFunction: ssyrk, dsyrkFunction: dsyrk,
+                ssyrkFunction: ssyrk, strsmFunction: strsm, dsyrkFunction: dsyrk,
                 dpotrfFunction: dpotrf, dpotrsFunction: dpotrs,
                 dsymmFunction: dsymm, spotrfFunction: spotrf, spotrsFunction: spotrs,
                 info: Info(library: opened, kernel: kernel, kernelSource: source, threads: threads))
