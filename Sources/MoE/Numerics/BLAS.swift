@@ -273,8 +273,9 @@ public enum BLAS {
     /// bits (``threadsKeepBits``) the same steps are made here, the diagonal blocks on one
     /// thread and the solves and updates with the threads the policy gives their size:
     /// with ``choleskyBlock``, SkylakeX's `Q`, that is one `spotrf` call's bits, on one
-    /// thread or two (tested at sizes from 200 to 4,096). At 2,048 features two threads
-    /// take 0.63 of one thread's time. Otherwise one `spotrf` call, on one thread.
+    /// thread or two (`BLASThreadsTests` from 300 to 2,048 features, `ctypes` from 200 to
+    /// 4,096). At 2,048 features two threads take 0.61 of one call's time. Otherwise one
+    /// `spotrf` call, on one thread.
     public static func spotrf(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int {
         if n == 0 { return 0 }
         let flops = Double(n) * Double(n) * Double(n) / 3
