@@ -159,10 +159,29 @@ struct BLASThreadsTests {
             }
             return c
         }
+        let first = with(.fixed(2)) { scatter() }
         with(.fixed(2)) {
-            let first = scatter()
             for run in 0..<4 { #expect(differences(scatter(), first) == 0, "run \(run)") }
         }
+        // And one thread's bits, whatever the kernel (cut into pieces by its size alone
+        // where OpenBLAS's threads would change them).
+        #expect(differences(with(.fixed(1)) { scatter() }, first) == 0)
+    }
+
+    @Test("a discriminant's fit (factor, solves, refinement): the same bits on one thread and two")
+    func fitBits() throws {
+        var generator = SeededGenerator(seed: 21)
+        let p = 600, classes = 20
+        let x = Matrix.uniform(rows: 1500, columns: p, low: 0, high: 1, using: &generator)
+        let labels = (0..<1500).map { _ in generator.nextInt(below: classes) }
+        var statistics = ClassStatistics(featureCount: p)
+        statistics.update(features: x, labels: labels)
+        statistics.flush()
+        let one = with(.fixed(1)) { try? statistics.fitDiscriminant() }
+        let two = with(.fixed(2)) { try? statistics.fitDiscriminant() }
+        let fitted = try #require(one), other = try #require(two)
+        #expect(differences(fitted.weight.scalars, other.weight.scalars) == 0)
+        #expect(differences(fitted.bias.scalars, other.bias.scalars) == 0)
     }
 
     @Test("the automatic policy: two threads from the threshold on, one below")

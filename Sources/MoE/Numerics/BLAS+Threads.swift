@@ -20,7 +20,8 @@ extension BLAS {
     /// Cholesky factor is blocked as the one-thread `spotrf` blocks it, its diagonal
     /// blocks on one thread; and the syrk, symm and triangular solves run on OpenBLAS's
     /// threads only with a kernel that keeps one thread's bits there
-    /// (``BLAS/threadsKeepBits``: SkylakeX; Haswell does not), on one thread otherwise.
+    /// (``BLAS/threadsKeepBits``: SkylakeX; Haswell does not), in pieces cut by their
+    /// size alone otherwise, each a one-thread call.
     /// Until 2026-12-04 the main job's figures depended on whether a core was free as it
     /// started, and until 2026-12-05 its experts' last bits did (a block of 9 rows).
     public enum ThreadPolicy: Sendable, Equatable, CustomStringConvertible {

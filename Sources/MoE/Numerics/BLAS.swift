@@ -116,9 +116,10 @@ public enum BLAS {
     /// `trsm`, `symm` and `syrk` of the gate's sizes compared bit for bit); false of
     /// `Haswell`, which AVX2 machines get, where OpenBLAS's threaded `ssyrk` and `strsm`,
     /// and `sgemm` cut into blocks of rows, differ from one thread in thousands of
-    /// elements. With any other kernel those calls run on one thread and products are cut
-    /// by their size alone (``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``),
-    /// so results are the same bits on any number of threads whatever the kernel.
+    /// elements. With any other kernel products, syrk, symm, the solves and the Cholesky
+    /// factor are cut into pieces by their size alone, each a one-thread call (run side by
+    /// side under two threads, one after the other under one), so results are the same
+    /// bits on any number of threads whatever the kernel.
     public static var threadsKeepBits: Bool { kernelsWhoseThreadsKeepBits.contains(library.info.kernel) }
 
     /// The kernels ``threadsKeepBits`` holds for.
@@ -188,9 +189,58 @@ public enum BLAS {
     ) {
         if n == 0 { return }
         guard let function = library.ssyrkFunction else { missing("cblas_ssyrk") }
+        let flops = Double(n) * Double(n) * Double(k)
+        if !threadsKeepBits && transpose && flops >= ThreadPolicy.measuredMinimumFLOPs && n >= 4 * splitAlignment {
+            ssyrkInPieces(n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc)
+            return
+        }
         // CblasRowMajor = 101, CblasUpper = 121, CblasNoTrans = 111, CblasTrans = 112.
-        runKeepingBits(flops: Double(n) * Double(n) * Double(k)) {
+        runKeepingBits(flops: flops) {
             function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        }
+    }
+
+    /// ``ssyrk(transpose:n:k:alpha:a:lda:beta:c:ldc:)`` (`Aᵀ A`) in pieces cut by its size
+    /// alone, for kernels whose threaded `ssyrk` gives other bits than one thread
+    /// (``threadsKeepBits``): the upper triangle of the leading `s x s` block, `s` about
+    /// `n / √2`, by one `ssyrk`, and the rows above the diagonal to its right and the
+    /// trailing block by an `sgemm` and an `ssyrk`, each call on one OpenBLAS thread. The
+    /// two halves hold about as many FLOPs and run side by side when the policy gives the
+    /// product two threads, one after the other otherwise: the same bits either way.
+    private static func ssyrkInPieces(
+        n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard let function = library.ssyrkFunction else { missing("cblas_ssyrk") }
+        let split = min(n - splitAlignment, (n * 707 / 1000 + splitAlignment - 1) / splitAlignment * splitAlignment)
+        let operands = Operands(a: a, b: a, c: c)
+        let rest = n - split
+        runPieces(2, flops: Double(n) * Double(n) * Double(k)) { piece in
+            let a = operands.a, c = operands.c
+            if piece == 0 {
+                threads.runOnOneThread(flops: Double(split) * Double(split) * Double(k)) {
+                    function(101, 121, 112, Int32(split), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+                }
+            } else {
+                threads.runOnOneThread(flops: 2 * Double(split) * Double(rest) * Double(k)) {
+                    library.sgemm(true, false, Int32(split), Int32(rest), Int32(k), alpha, a, Int32(lda),
+                                  a + split, Int32(lda), beta, c + split, Int32(ldc))
+                }
+                threads.runOnOneThread(flops: Double(rest) * Double(rest) * Double(k)) {
+                    function(101, 121, 112, Int32(rest), Int32(k), alpha, a + split, Int32(lda), beta,
+                             c + split * ldc + split, Int32(ldc))
+                }
+            }
+        }
+    }
+
+    /// Runs `count` pieces of a call of `flops` side by side when the policy gives it more
+    /// than one thread, one after the other otherwise.
+    private static func runPieces(_ count: Int, flops: Double, _ piece: @Sendable (Int) -> Void) {
+        if threads.count(forFLOPs: flops) > 1 {
+            DispatchQueue.concurrentPerform(iterations: count, execute: piece)
+        } else {
+            for i in 0..<count { piece(i) }
         }
     }
 
@@ -255,9 +305,24 @@ public enum BLAS {
     ) {
         if m == 0 || n == 0 { return }
         guard let function = library.dsymmFunction else { missing("cblas_dsymm") }
+        let flops = 2 * Double(m) * Double(n) * Double(n)
         // CblasRowMajor = 101, CblasRight = 142, CblasUpper = 121.
-        runKeepingBits(flops: 2 * Double(m) * Double(n) * Double(n)) {
-            function(101, 142, 121, Int32(m), Int32(n), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        if threadsKeepBits || m < 2 || flops < ThreadPolicy.measuredMinimumFLOPs {
+            runKeepingBits(flops: flops) {
+                function(101, 142, 121, Int32(m), Int32(n), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            }
+            return
+        }
+        // Each row of C is its row of B times A: two halves of the rows, cut by their count.
+        let half = m / 2
+        let operands = Unchecked((a, b, c))
+        runPieces(2, flops: flops) { piece in
+            let (start, rows) = piece == 0 ? (0, half) : (half, m - half)
+            let (a, b, c) = operands.value
+            threads.runOnOneThread(flops: flops * Double(rows) / Double(m)) {
+                function(101, 142, 121, Int32(rows), Int32(n), alpha, a, Int32(lda), b + start * ldb, Int32(ldb), beta,
+                         c + start * ldc, Int32(ldc))
+            }
         }
     }
 
@@ -279,7 +344,10 @@ public enum BLAS {
     public static func spotrf(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int {
         if n == 0 { return 0 }
         let flops = Double(n) * Double(n) * Double(n) / 3
-        guard threadsKeepBits, n > choleskyBlock, threads.count(forFLOPs: flops) > 1,
+        // With a kernel whose threaded solves and updates keep one thread's bits, blocks
+        // only to use a second thread (one call's bits either way); with any other, always,
+        // in pieces cut by size alone (the bits of those pieces on any thread count).
+        guard n > choleskyBlock, !threadsKeepBits || threads.count(forFLOPs: flops) > 1,
               let strsm = library.strsmFunction, let ssyrk = library.ssyrkFunction else {
             return spotrfOnOneThread(n: n, a: a, lda: lda)
         }
@@ -295,11 +363,33 @@ public enum BLAS {
             // CblasColMajor = 102, CblasRight = 142, CblasLower = 122, CblasTrans = 112,
             // CblasNonUnit = 131, CblasNoTrans = 111.
             let diagonal = a + j * lda + j, below = a + j * lda + j + width, trailing = a + (j + width) * lda + j + width
-            threads.run(flops: Double(rest) * Double(width) * Double(width)) {
-                strsm(102, 142, 122, 112, 131, Int32(rest), Int32(width), 1, diagonal, Int32(lda), below, Int32(lda))
+            guard !threadsKeepBits else {
+                threads.run(flops: Double(rest) * Double(width) * Double(width)) {
+                    strsm(102, 142, 122, 112, 131, Int32(rest), Int32(width), 1, diagonal, Int32(lda), below, Int32(lda))
+                }
+                threads.run(flops: Double(rest) * Double(rest) * Double(width)) {
+                    ssyrk(102, 122, 111, Int32(rest), Int32(width), -1, below, Int32(lda), 1, trailing, Int32(lda))
+                }
+                continue
             }
-            threads.run(flops: Double(rest) * Double(rest) * Double(width)) {
-                ssyrk(102, 122, 111, Int32(rest), Int32(width), -1, below, Int32(lda), 1, trailing, Int32(lda))
+            // The rows of the block column are solved independently: two halves. The update
+            // of the rest, column-major lower, is the row-major upper `A21ᵀ`'s `Aᵀ A`.
+            let half = rest / 2
+            let operands = Unchecked((diagonal, below))
+            runPieces(2, flops: Double(rest) * Double(width) * Double(width)) { piece in
+                let (start, rows) = piece == 0 ? (0, half) : (half, rest - half)
+                let (diagonal, below) = operands.value
+                threads.runOnOneThread(flops: Double(rows) * Double(width) * Double(width)) {
+                    strsm(102, 142, 122, 112, 131, Int32(rows), Int32(width), 1, diagonal, Int32(lda), below + start,
+                          Int32(lda))
+                }
+            }
+            if rest >= 4 * splitAlignment {
+                ssyrkInPieces(n: rest, k: width, alpha: -1, a: below, lda: lda, beta: 1, c: trailing, ldc: lda)
+            } else {
+                threads.runOnOneThread(flops: Double(rest) * Double(rest) * Double(width)) {
+                    ssyrk(102, 122, 111, Int32(rest), Int32(width), -1, below, Int32(lda), 1, trailing, Int32(lda))
+                }
             }
         }
         return 0
@@ -329,12 +419,44 @@ public enum BLAS {
     ) -> Int {
         if n == 0 || count == 0 { return 0 }
         guard let function = library.spotrsFunction else { missing("spotrs_") }
-        var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), columns = Int32(count)
-        var leadingA = Int32(lda), leadingB = Int32(ldb), info: Int32 = 0
-        runKeepingBits(flops: 2 * Double(n) * Double(n) * Double(count)) {
-            function(&uplo, &order, &columns, a, &leadingA, b, &leadingB, &info, 1)
+        let flops = 2 * Double(n) * Double(n) * Double(count)
+        let operands = Unchecked((a, b))
+        @Sendable func solve(_ start: Int, _ size: Int) -> Int32 {
+            var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), columns = Int32(size)
+            var leadingA = Int32(lda), leadingB = Int32(ldb), info: Int32 = 0
+            function(&uplo, &order, &columns, operands.value.0, &leadingA, operands.value.1 + start * ldb, &leadingB, &info, 1)
+            return info
         }
-        return Int(info)
+        if threadsKeepBits || count < 2 || flops < ThreadPolicy.measuredMinimumFLOPs {
+            return Int(runKeepingBits(flops: flops) { solve(0, count) })
+        }
+        // Each right-hand side is solved on its own: two halves, cut by their count alone.
+        let half = count / 2
+        let infos = PieceResults(count: 2)
+        runPieces(2, flops: flops) { piece in
+            let (start, size) = piece == 0 ? (0, half) : (half, count - half)
+            infos.set(piece, threads.runOnOneThread(flops: flops * Double(size) / Double(count)) { solve(start, size) })
+        }
+        return infos.firstNonZero
+    }
+
+    /// A value handed to the threads of a call's pieces (pointers into buffers each piece
+    /// reads, or writes where no other piece does).
+    private struct Unchecked<Value>: @unchecked Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
+    }
+
+    /// The `info` each piece of a LAPACK call returned (each piece writes its own).
+    private final class PieceResults: @unchecked Sendable {
+        private let values: UnsafeMutableBufferPointer<Int32>
+        init(count: Int) {
+            values = .allocate(capacity: count)
+            values.initialize(repeating: 0)
+        }
+        deinit { values.deallocate() }
+        func set(_ piece: Int, _ value: Int32) { values[piece] = value }
+        var firstNonZero: Int { Int(values.first { $0 != 0 } ?? 0) }
     }
 
     private static func missing(_ symbol: String) -> Never {
