@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Streaming class-conditional statistics of every sample seen: per-class counts and
@@ -261,16 +262,37 @@ public struct ClassStatistics: Sendable {
         }
     }
 
-    /// `total += product` on the upper triangle, in Float64.
+    /// `total += product` on the upper triangle, in Float64: each element by itself, so
+    /// the rows are added in two parts side by side when the thread policy allows a
+    /// second thread (the first `p (1 - 1/√2)` rows hold half the triangle). Memory-bound
+    /// (48 MB read or written per flush at 2,048 features): the main job's statistics
+    /// phase took 2.16 s with one thread here and 2.01-2.04 s with two, the same bits.
     private static func addUpperTriangle(of product: [Float], featureCount p: Int, into total: inout [Double]) {
         product.withUnsafeBufferPointer { product in
             total.withUnsafeMutableBufferPointer { t in
-                for i in 0..<p {
-                    let row = i * p
-                    for j in i..<p { t[row + j] += Double(product[row + j]) }
+                let buffers = TriangleBuffers(product: product, total: t)
+                let split = p >= 512 && BLAS.allowsSecondThread ? Int(Double(p) * (1 - 0.5.squareRoot())) : p
+                let add: @Sendable (Int) -> Void = { part in
+                    let (product, t) = (buffers.product, buffers.total)
+                    for i in (part == 0 ? 0..<split : split..<p) {
+                        let row = i * p
+                        for j in i..<p { t[row + j] += Double(product[row + j]) }
+                    }
+                }
+                if split < p {
+                    DispatchQueue.concurrentPerform(iterations: 2, execute: add)
+                } else {
+                    add(0)
                 }
             }
         }
+    }
+
+    /// The buffers of ``addUpperTriangle(of:featureCount:into:)``, whose two parts write
+    /// disjoint rows.
+    private struct TriangleBuffers: @unchecked Sendable {
+        let product: UnsafeBufferPointer<Float>
+        let total: UnsafeMutableBufferPointer<Double>
     }
 
     /// `total += Xᵀ X` on the upper triangle: one ssyrk in Float32, added in Float64.

@@ -234,6 +234,10 @@ public enum BLAS {
         }
     }
 
+    /// Whether the thread policy gives any call a second thread (a loop of this package's
+    /// own, cut into pieces whose results do not depend on the cut, may then use one).
+    static var allowsSecondThread: Bool { threads.count(forFLOPs: .greatestFiniteMagnitude) > 1 }
+
     /// Runs `count` pieces of a call of `flops` side by side when the policy gives it more
     /// than one thread, one after the other otherwise.
     private static func runPieces(_ count: Int, flops: Double, _ piece: @Sendable (Int) -> Void) {
