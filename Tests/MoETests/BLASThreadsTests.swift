@@ -174,9 +174,15 @@ struct BLASThreadsTests {
         let p = 600, classes = 20
         let x = Matrix.uniform(rows: 1500, columns: p, low: 0, high: 1, using: &generator)
         let labels = (0..<1500).map { _ in generator.nextInt(below: classes) }
-        var statistics = ClassStatistics(featureCount: p)
-        statistics.update(features: x, labels: labels)
-        statistics.flush()
+        // The scatter's flush (its ssyrk and its Float64 sums, in parts under two threads).
+        func gathered() -> ClassStatistics {
+            var statistics = ClassStatistics(featureCount: p)
+            statistics.update(features: x, labels: labels)
+            statistics.flush()
+            return statistics
+        }
+        let statistics = with(.fixed(1)) { gathered() }
+        #expect(with(.fixed(2)) { gathered() }.state == statistics.state)
         let one = with(.fixed(1)) { try? statistics.fitDiscriminant() }
         let two = with(.fixed(2)) { try? statistics.fitDiscriminant() }
         let fitted = try #require(one), other = try #require(two)
