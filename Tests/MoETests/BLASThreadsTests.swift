@@ -168,6 +168,40 @@ struct BLASThreadsTests {
         #expect(differences(with(.fixed(1)) { scatter() }, first) == 0)
     }
 
+    @Test("dsyrk and dsymm: one thread's bits with two, at shapes whose OpenBLAS threads changed them",
+          arguments: [150, 600, 2048])
+    func doubleBits(_ p: Int) {
+        var generator = SeededGenerator(seed: 22)
+        func doubles(_ count: Int) -> [Double] { (0..<count).map { _ in Double.random(in: -0.5..<0.5, using: &generator) } }
+        // A Gram matrix of 150 rows of p features (the few-rows fit) and the refinement's
+        // residual of 20 classes (OpenBLAS's threaded dsyrk and dsymm gave other bits here).
+        let rows = 150, classes = 20
+        let x = doubles(rows * p), b = doubles(classes * p)
+        var symmetric = doubles(p * p)
+        for i in 0..<p { for j in 0..<i { symmetric[i * p + j] = symmetric[j * p + i] } }
+        func compute() -> [Double] {
+            var gram = [Double](repeating: 0, count: rows * rows)
+            var residual = b
+            x.withUnsafeBufferPointer { x in
+                gram.withUnsafeMutableBufferPointer { g in
+                    BLAS.dsyrk(transpose: false, n: rows, k: p, alpha: 1, a: x.baseAddress!, lda: p, beta: 0,
+                               c: g.baseAddress!, ldc: rows)
+                }
+            }
+            symmetric.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { bs in
+                    residual.withUnsafeMutableBufferPointer { r in
+                        BLAS.dsymmRight(m: classes, n: p, alpha: -0.5, a: a.baseAddress!, lda: p, b: bs.baseAddress!, ldb: p,
+                                        beta: 1, c: r.baseAddress!, ldc: p)
+                    }
+                }
+            }
+            return (0..<(rows * rows)).map { $0 / rows <= $0 % rows ? gram[$0] : 0 } + residual
+        }
+        let one = with(.fixed(1)) { compute() }, two = with(.fixed(2)) { compute() }
+        #expect(zip(one, two).filter { $0.bitPattern != $1.bitPattern }.count == 0, "\(p) features")
+    }
+
     @Test("a discriminant's fit (factor, solves, refinement): the same bits on one thread and two")
     func fitBits() throws {
         var generator = SeededGenerator(seed: 21)

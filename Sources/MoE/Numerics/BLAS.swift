@@ -109,11 +109,13 @@ public enum BLAS {
         }
     }
 
-    /// Whether this kernel keeps one thread's bits in OpenBLAS's own threaded calls
-    /// (syrk, trsm, symm, potrs) and gives an element of a product the same bits in any
-    /// block of rows or columns. Measured, not assumed: true of `SkylakeX`, the kernel
-    /// this project picks on AVX-512 machines (`BLASThreadsTests`; a Cholesky factor,
-    /// `trsm`, `symm` and `syrk` of the gate's sizes compared bit for bit); false of
+    /// Whether this kernel keeps one thread's bits in OpenBLAS's own threaded `ssyrk`,
+    /// `strsm` and `spotrs` and gives an element of a product the same bits in any block
+    /// of rows or columns. Measured, not assumed: true of `SkylakeX`, the kernel this
+    /// project picks on AVX-512 machines (`BLASThreadsTests`; a Cholesky factor, `ssyrk`
+    /// from 150 to 2,048 features and 1 to 1,500 rows, `spotrs` with 2 to 64 right-hand
+    /// sides, compared bit for bit; its threaded `dsyrk` and `dsymm` are not, and never
+    /// get OpenBLAS's threads); false of
     /// `Haswell`, which AVX2 machines get, where OpenBLAS's threaded `ssyrk` and `strsm`,
     /// and `sgemm` cut into blocks of rows, differ from one thread in thousands of
     /// elements. With any other kernel products, syrk, symm, the solves and the Cholesky
@@ -256,7 +258,10 @@ public enum BLAS {
     ) {
         if n == 0 { return }
         guard let function = library.dsyrkFunction else { missing("cblas_dsyrk") }
-        runKeepingBits(flops: Double(n) * Double(n) * Double(k)) {
+        // One thread on every kernel: OpenBLAS's threaded dsyrk gave other bits even with
+        // SkylakeX (a Gram matrix of 150 rows of 2,048 features, 132 elements), and its
+        // products here are small (a few hundred rows, or a batch's correction rows).
+        threads.runOnOneThread(flops: Double(n) * Double(n) * Double(k)) {
             function(101, 121, transpose ? 112 : 111, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
         }
     }
@@ -294,7 +299,9 @@ public enum BLAS {
         // Each right-hand side contiguous = a column-major n x count matrix.
         var uplo = CChar(UInt8(ascii: "L")), order = Int32(n), columns = Int32(count)
         var leadingA = Int32(lda), leadingB = Int32(ldb), info: Int32 = 0
-        runKeepingBits(flops: 2 * Double(n) * Double(n) * Double(count)) {
+        // One thread: the Float64 solves serve the rare fits whose Float32 factor failed,
+        // and no kernel's threaded dpotrs was measured to keep one thread's bits.
+        threads.runOnOneThread(flops: 2 * Double(n) * Double(n) * Double(count)) {
             function(&uplo, &order, &columns, a, &leadingA, b, &leadingB, &info, 1)
         }
         return Int(info)
@@ -311,13 +318,17 @@ public enum BLAS {
         guard let function = library.dsymmFunction else { missing("cblas_dsymm") }
         let flops = 2 * Double(m) * Double(n) * Double(n)
         // CblasRowMajor = 101, CblasRight = 142, CblasUpper = 121.
-        if threadsKeepBits || m < 2 || flops < ThreadPolicy.measuredMinimumFLOPs {
-            runKeepingBits(flops: flops) {
+        // OpenBLAS's threaded dsymm gave other bits than one thread even with SkylakeX (600
+        // features, 17 rows or more), so it never gets OpenBLAS's threads. Each row of C is
+        // its row of B times A: from 1,024 features two halves of the rows, one-thread
+        // calls, give the whole call's bits with SkylakeX (2 to 64 rows, up to 4,096
+        // features; at 300 features they did not); smaller ones run whole, on one thread.
+        if m < 2 || n < 1024 || flops < ThreadPolicy.measuredMinimumFLOPs {
+            threads.runOnOneThread(flops: flops) {
                 function(101, 142, 121, Int32(m), Int32(n), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             }
             return
         }
-        // Each row of C is its row of B times A: two halves of the rows, cut by their count.
         let half = m / 2
         let operands = Unchecked((a, b, c))
         runPieces(2, flops: flops) { piece in
