@@ -112,16 +112,16 @@ public enum BLAS {
     /// Whether this kernel keeps one thread's bits in OpenBLAS's own threaded `ssyrk`,
     /// `strsm` and `spotrs` and gives an element of a product the same bits in any block
     /// of rows or columns. Measured, not assumed: true of `SkylakeX`, the kernel this
-    /// project picks on AVX-512 machines (`BLASThreadsTests`; a Cholesky factor, `ssyrk`
-    /// from 150 to 2,048 features and 1 to 1,500 rows, `spotrs` with 2 to 64 right-hand
-    /// sides, compared bit for bit; its threaded `dsyrk` and `dsymm` are not, and never
-    /// get OpenBLAS's threads); false of
-    /// `Haswell`, which AVX2 machines get, where OpenBLAS's threaded `ssyrk` and `strsm`,
-    /// and `sgemm` cut into blocks of rows, differ from one thread in thousands of
-    /// elements. With any other kernel products, syrk, symm, the solves and the Cholesky
-    /// factor are cut into pieces by their size alone, each a one-thread call (run side by
-    /// side under two threads, one after the other under one), so results are the same
-    /// bits on any number of threads whatever the kernel.
+    /// project picks on AVX-512 machines (`BLASThreadsTests`, and scans through `ctypes`
+    /// of `ssyrk` from 150 to 2,048 features and 1 to 1,500 rows and of `spotrs` with 2
+    /// to 64 right-hand sides, compared bit for bit; its threaded `dsyrk` and `dsymm` are
+    /// not, and never get OpenBLAS's threads); false of `Haswell`, which AVX2 machines
+    /// get, where OpenBLAS's threaded `ssyrk` and `strsm`, and `sgemm` cut into blocks of
+    /// rows, differ from one thread in thousands of elements. With any other kernel
+    /// products, `ssyrk`, the solves and the Cholesky factor are cut into pieces by their
+    /// size alone, each a one-thread call (run side by side under two threads, one after
+    /// the other under one), so results are the same bits on any number of threads
+    /// whatever the kernel.
     public static var threadsKeepBits: Bool { kernelsWhoseThreadsKeepBits.contains(library.info.kernel) }
 
     /// The kernels ``threadsKeepBits`` holds for.
