@@ -107,7 +107,7 @@ extension Learner {
                 added = true
             }
         }
-        var share = ScatterShare()
+        var share = slotStatistics.isEmpty ? ScatterShare.off : ScatterShare()
         addToSlotStatistics(features: all, rows: rows, columns: columns, sharing: &share)
         statistics!.update(features: all, rows: rows.count == all.rows ? nil : rows, labels: columns, sharing: &share)
         counters.samplesSinceRefit += rows.count
@@ -159,7 +159,7 @@ extension Learner {
         // The pending rows join the totals now: the fit needs their scatter anyway, and
         // it is then computed once rather than again at the next flush. While they are
         // all there is and few (a stream's first rows), the fit reads them as they are.
-        var share = ScatterShare()
+        var share = slotStatistics.isEmpty ? ScatterShare.off : ScatterShare()
         if !self.statistics!.fitsFromPendingRows {
             self.statistics!.flush(sharing: &share)
             replayedRowsMemo?.statisticsFlushed(from: generation, to: self.statistics!.generation)

@@ -212,7 +212,7 @@ extension Learner {
                 added = true
             }
         }
-        var share = ScatterShare()
+        var share = slotStatistics.isEmpty ? ScatterShare.off : ScatterShare()
         addToSlotStatistics(features: features, rows: nil, columns: columns, sharing: &share)
         statistics!.update(features: features, rows: nil, labels: columns, sharing: &share)
         counters.samplesSinceRefit += labels.count

@@ -146,7 +146,8 @@ extension Learner {
     /// frozen slot's head is then judged on its held rows
     /// (``judgeSlotHeadsOnHeldRows(_:)``).
     mutating func refitSlotHeads(columns: Int, judging: Bool) {
-        var share = ScatterShare()
+        // No pooled flush came before: nothing to take, and the slots' rows differ.
+        var share = ScatterShare.off
         refitSlotHeads(columns: columns, judging: judging, sharing: &share)
     }
 

@@ -127,21 +127,14 @@ public struct ClassStatistics: Sendable {
     /// Adds rows `rows` of `features` (all of them when nil), `labels` being theirs, in
     /// that order: the rows are read where they are, not gathered first.
     public mutating func update(features: Matrix, rows: [Int]?, labels: [Int]) {
-        var none: ScatterShare?
-        update(features: features, rows: rows, labels: labels, share: &none)
+        var off = ScatterShare.off
+        update(features: features, rows: rows, labels: labels, sharing: &off)
     }
 
     /// ``update(features:rows:labels:)``, a flush taking the product `share` holds when
     /// its pending rows are the ones that product came from, and offering its own
     /// otherwise (``ScatterShare``).
     public mutating func update(features: Matrix, rows: [Int]?, labels: [Int], sharing share: inout ScatterShare) {
-        var held: ScatterShare? = share
-        share = ScatterShare()
-        update(features: features, rows: rows, labels: labels, share: &held)
-        share = held!
-    }
-
-    private mutating func update(features: Matrix, rows: [Int]?, labels: [Int], share: inout ScatterShare?) {
         precondition(features.columns == featureCount,
                      "Class statistics expect \(featureCount) features, got \(features.columns)")
         let n = rows?.count ?? features.rows
@@ -199,17 +192,14 @@ public struct ClassStatistics: Sendable {
     /// Adds the scatter of the pending rows to the totals now (a refit does, so that
     /// their scatter is computed once, not once for the fit and again at the next flush).
     public mutating func flush() {
-        var none: ScatterShare?
-        flushPending(share: &none)
+        var off = ScatterShare.off
+        flushPending(share: &off)
     }
 
     /// ``flush()``, taking the product `share` holds when the pending rows are the ones
     /// it came from, and offering this flush's product otherwise (``ScatterShare``).
     public mutating func flush(sharing share: inout ScatterShare) {
-        var held: ScatterShare? = share
-        share = ScatterShare()
-        flushPending(share: &held)
-        share = held!
+        flushPending(share: &share)
     }
 
     /// Rows pending, at most this many, and nothing flushed yet: a fit reads them alone
@@ -225,17 +215,17 @@ public struct ClassStatistics: Sendable {
     }
 
     /// Adds the scatter of the pending rows to the totals.
-    private mutating func flushPending(share: inout ScatterShare?) {
+    private mutating func flushPending(share: inout ScatterShare) {
         guard !pending.isEmpty else { return }
-        if share == nil {
+        if share.isOff {
             Self.addScatter(of: pending, featureCount: featureCount, into: &scatter)
-        } else if share!.holdsProduct(of: pending, featureCount: featureCount) {
-            Self.addUpperTriangle(of: share!.product, featureCount: featureCount, into: &scatter)
-            share!.taken()
+        } else if share.holdsProduct(of: pending, featureCount: featureCount) {
+            Self.addUpperTriangle(of: share.product, featureCount: featureCount, into: &scatter)
+            share.taken()
         } else {
             let product = Self.scatterProduct(of: pending, featureCount: featureCount)
             Self.addUpperTriangle(of: product, featureCount: featureCount, into: &scatter)
-            share!.offer(rows: pending, product: product, featureCount: featureCount)
+            share.offer(rows: pending, product: product, featureCount: featureCount)
         }
         pending.removeAll(keepingCapacity: true)
         generation = Self.nextGeneration()
@@ -405,8 +395,18 @@ public struct ScatterShare {
     fileprivate var featureCount = 0
     /// Flushes that took the product another flush computed.
     public private(set) var reused = 0
+    /// Offers nothing and takes nothing: a flush computes its own product and keeps no
+    /// reference to its rows (which would make the next batch's pending rows a new buffer).
+    fileprivate var isOff = false
 
     public init() {}
+
+    /// A share that is not used: for statistics that no other statistics take rows with.
+    public static var off: ScatterShare {
+        var share = ScatterShare()
+        share.isOff = true
+        return share
+    }
 
     /// Whether the product held is the scatter of exactly `pending`.
     fileprivate func holdsProduct(of pending: [Float], featureCount p: Int) -> Bool {

@@ -215,10 +215,10 @@ public enum BLAS {
     ) {
         guard let function = library.ssyrkFunction else { missing("cblas_ssyrk") }
         let split = min(n - splitAlignment, (n * 707 / 1000 + splitAlignment - 1) / splitAlignment * splitAlignment)
-        let operands = Operands(a: a, b: a, c: c)
+        let operands = Unchecked((a, c))
         let rest = n - split
         runPieces(2, flops: Double(n) * Double(n) * Double(k)) { piece in
-            let a = operands.a, c = operands.c
+            let (a, c) = operands.value
             if piece == 0 {
                 threads.runOnOneThread(flops: Double(split) * Double(split) * Double(k)) {
                     function(101, 121, 112, Int32(split), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
