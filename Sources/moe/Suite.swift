@@ -4,7 +4,8 @@ import Foundation
 import Logging
 import MoE
 
-/// `moe suite`: every learner on every named stream, from memory and from CSV files.
+/// `moe suite`: every learner on every named stream, from memory and from CSV files, or
+/// on a user's own file (`--source csv:PATH --test csv:PATH`).
 struct Suite: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The stream suite: the default learner, its gate alone, growth off and replay-500 on every named stream.",
@@ -14,6 +15,12 @@ struct Suite: ParsableCommand {
             (raw 0-255 pixels, label last; what a user streams), scored on the test rows at the end. \
             The class-ordered stream also runs with pixels in [0, 1], raw and standardised. Writes \
             suite.json and suite.md into the output folder and prints the table.
+
+            With --source csv:PATH and --test csv:PATH the suite runs the same learners on your own \
+            rows instead: each streams the file in its order, as moe stream --source reads it (the \
+            CSV options below apply), is saved, and is scored on the test file as moe eval scores \
+            it. The table says whether the default learner scored at least its gate alone minus \
+            0.005 and at least replay-500.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -30,13 +37,35 @@ struct Suite: ParsableCommand {
     @Option(help: "Folder for suite.json, suite.md and the CSV files (default results/suite).")
     var out: String = "results/suite"
 
-    @Option(help: "Folder of the Fashion-MNIST files (default: Debian's).")
-    var data: String?
+    @OptionGroup var input: DataSourceOptions
 
-    @Flag(help: "Keep the CSV files written for the csv path (they are removed at the end otherwise).")
+    @Option(help: "With --source: the labelled rows every learner is scored on, csv:PATH (read as moe eval reads them).")
+    var test: String?
+
+    @Option(name: .customLong("batch-size"), help: "With --source: rows per batch (default 128).")
+    var batchSize: Int?
+
+    @Flag(help: "Keep the CSV files written into the output folder's data/ for the csv path, or with --source the checkpoint each learner saved (removed at the end otherwise, and only they).")
     var keepData = false
 
     func validate() throws {
+        if input.source != nil {
+            guard case .csv? = input.parsedSource else {
+                throw ValidationError("moe suite --source takes a file, csv:PATH: every learner streams it from its first row")
+            }
+            guard let test else {
+                throw ValidationError("--source needs --test csv:PATH, the labelled rows every learner is scored on")
+            }
+            guard test.hasPrefix("csv:"), test.count > 4 else {
+                throw ValidationError("--test must be csv:PATH, got '\(test)'")
+            }
+            if streams != nil || paths != nil {
+                throw ValidationError("--streams and --paths choose among Fashion-MNIST's streams; with --source the suite streams your file")
+            }
+            if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        } else if test != nil || batchSize != nil {
+            throw ValidationError("--test and --batch-size go with --source csv:PATH (your own rows)")
+        }
         for name in try chosenStreams() where StreamCatalogue.entry(name.name) == nil {
             throw ValidationError("unknown stream '\(name.name)'; the streams are \(StreamCatalogue.entries.map(\.name).joined(separator: ", "))")
         }
@@ -79,11 +108,23 @@ struct Suite: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         try failingClearly { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         var runner = SuiteRunner(
-            seed: common.seed, dataDirectory: data, folder: folder, console: console,
+            seed: common.seed, dataDirectory: input.dataDirectory, folder: folder, console: console,
             learners: chosenLearners().compactMap(SuiteLearner.init(rawValue:)),
             paths: chosenPaths().compactMap(SuitePath.init(rawValue:)))
-        for stream in try chosenStreams() { try runner.run(stream) }
-        if !keepData { try? FileManager.default.removeItem(at: folder.appendingPathComponent("data")) }
+        do {
+            if case let .csv(path)? = input.parsedSource, input.source != nil,
+               let source = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {
+                var scored = input
+                scored.source = test
+                try runner.run(own: source, name: URL(fileURLWithPath: path).lastPathComponent, test: scored)
+            } else {
+                for stream in try chosenStreams() { try runner.run(stream) }
+            }
+        } catch {
+            if !keepData { runner.removeWrittenData() }
+            throw error
+        }
+        if !keepData { runner.removeWrittenData() }
         let document = runner.document
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

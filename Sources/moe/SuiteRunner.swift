@@ -188,6 +188,10 @@ struct SuiteRunner {
     let paths: [SuitePath]
     private(set) var document: SuiteDocument
     private var fashion: (train: Dataset, test: Dataset)?
+    /// The files the runs wrote into `data/` (CSV files, checkpoints), and whether the
+    /// runner made that folder: ``removeWrittenData()`` removes only these.
+    private var written: [String] = []
+    private var madeDataFolder = false
 
     init(seed: UInt64, dataDirectory: String?, folder: URL, console: Console, learners: [SuiteLearner], paths: [SuitePath]) {
         self.seed = seed
@@ -217,6 +221,70 @@ struct SuiteRunner {
                 let forgetting = row.forgetting.map { String(format: ", forgetting %.3f", $0) } ?? ""
                 console.progress(String(format: "\(stream.label) from \(path.rawValue): \(learner.rawValue) %.4f\(forgetting), \(row.experts) experts, %.1f s", row.accuracy, row.seconds), final: true)
             }
+        }
+    }
+
+    /// `data/` in the output folder, made if it is not there.
+    private mutating func dataFolder() throws -> URL {
+        let data = folder.appendingPathComponent("data")
+        if !FileManager.default.fileExists(atPath: data.path) {
+            try failingClearly { try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true) }
+            madeDataFolder = true
+        }
+        return data
+    }
+
+    /// Removes the files the runs wrote, and `data/` if the runner made it and nothing
+    /// else is in it: a folder of that name the user had (`--out .`) keeps what it held.
+    func removeWrittenData() {
+        for path in written { try? FileManager.default.removeItem(atPath: path) }
+        let data = folder.appendingPathComponent("data").path
+        if madeDataFolder, (try? FileManager.default.contentsOfDirectory(atPath: data))?.isEmpty == true {
+            try? FileManager.default.removeItem(atPath: data)
+        }
+    }
+
+    /// The suite's learners on a user's own rows: each streams `source` as `moe stream
+    /// --source csv:… --save` would, and the file it saves is scored on the rows `test`
+    /// reads as `moe eval` reads them (the saved learner's label column, text columns and
+    /// means; a label it never learned counts as an error). The table's stream is `name`.
+    mutating func run(own source: StreamSource, name: String, test: DataSourceOptions) throws {
+        let data = try dataFolder()
+        for learner in learners {
+            console.progress("\(name): \(learner.rawValue)…")
+            let saved = data.appendingPathComponent("\(name)-\(learner.rawValue).h5").path
+            written.append(saved)
+            let configuration = learner.configuration(seed: seed)
+            let start = ContinuousClock.now
+            let driver = try failingClearly {
+                try StreamDriver(source: source, policy: CheckpointPolicy(path: saved), plugins: []) { first in
+                    try Learner(configuration: configuration, inputWidth: first.features.columns,
+                                classCount: max(1, (first.labels.max() ?? 0) + 1))
+                }
+            }
+            _ = try failingClearly { try driver.run() }
+            let elapsed = seconds(since: start)
+            let trained = driver.learner!
+            let phases = PhaseFigures(driver)
+            let loaded = try failingClearly { try Checkpoint.load(from: saved) }
+            let model = try failingClearly { try loaded.makeModel() }
+            let ready = try failingClearly { try Learner(checkpoint: loaded).snapshot() }
+            var quality = ScoreQuality()
+            var correct = 0, rows = 0
+            _ = try test.forEachBatch(for: model, of: loaded, file: saved, unknownLabels: true, warn: console.warn) { features, labels in
+                correct += Self.score(ready, features: features, labels: labels, into: &quality)
+                rows += labels.count
+            }
+            let row = SuiteRow(
+                stream: name, path: .csv, learner: learner, accuracy: rows > 0 ? Double(correct) / Double(rows) : 0,
+                forgetting: nil, backwardTransfer: nil, taskIncrementalAccuracy: nil,
+                prequentialAccuracy: trained.prequential.accuracy, logLoss: quality.logLoss,
+                calibrationError: quality.calibrationError, experts: trained.model.experts.count,
+                samples: trained.counters.samples, seconds: elapsed, samplesPerSecond: driver.samplesPerSecond,
+                phaseSeconds: phases.seconds, phaseFlops: phases.flops)
+            document.rows.append(row)
+            console.progress(String(format: "\(name): \(learner.rawValue) %.4f on %d test rows, \(row.experts) experts, %.1f s",
+                                    row.accuracy, rows, row.seconds), final: true)
         }
     }
 
@@ -315,10 +383,10 @@ struct SuiteRunner {
         let scenario = try failingClearly {
             try StreamCatalogue.scenario(stream.name, train: fashion!.train, test: fashion!.test, units: stream.units, seed: seed)!
         }
-        let data = folder.appendingPathComponent("data")
-        try failingClearly { try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true) }
+        let data = try dataFolder()
         let train = data.appendingPathComponent("\(stream.label).train.csv").path
         let test = data.appendingPathComponent("\(stream.label).test.csv").path
+        written += [train, test]
         let bytes = stream.units != .standardized
         let scale: Float = stream.units == .unit ? 255 : 1
         var writer = try CSVRowWriter(path: train)

@@ -1,4 +1,5 @@
 import Foundation
+import MoE
 import Testing
 import TestSupport
 
@@ -37,6 +38,99 @@ struct SuiteCommandTests {
             let table = try String(contentsOfFile: dir.path("suite/suite.md"), encoding: .utf8)
             #expect(table.contains("| log-loss (default) |"), "\(table)")
             #expect(FileManager.default.fileExists(atPath: dir.path("suite/suite.json")))
+        }
+    }
+
+    /// 900 rows of a number, a colour (text) and a named class, with a header: the colour
+    /// says the class two times in three. The first `training` rows train, the rest test.
+    static func ownFile(in dir: TemporaryDirectory, training: Int = 600) throws -> (train: String, test: String) {
+        var generator = SeededGenerator(seed: 4)
+        let colours = ["red", "green", "blue"]
+        let lines = (0..<900).map { _ -> String in
+            let label = generator.nextInt(below: 3)
+            let colour = generator.nextInt(below: 3) == 0 ? colours[generator.nextInt(below: 3)] : colours[label]
+            return "\(generator.nextNormal()),\(colour),c\(label)"
+        }
+        let write = { (rows: ArraySlice<String>, name: String) in
+            try ((["x,colour,class"] + rows).joined(separator: "\n") + "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
+        }
+        try write(lines[..<training], "train.csv")
+        try write(lines[training...], "test.csv")
+        return (dir.path("train.csv"), dir.path("test.csv"))
+    }
+
+    @Test("your own file: each learner streams it and is scored on the test file, as moe stream --save and moe eval score it")
+    func ownFileSuite() throws {
+        try withTemporaryDirectory { dir in
+            let (train, test) = try Self.ownFile(in: dir)
+            let options = ["--label-column", "class", "--batch-size", "20", "--seed", "2"]
+            let r = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--learners", "default,gate,replay",
+                                    "--out", dir.path("suite"), "--json"] + options)
+            #expect(r.status == 0, "\(r.error)")
+            let rows = try #require(MoeProcess.json(r)?["rows"] as? [[String: Any]])
+            #expect(rows.map { $0["learner"] as? String } == ["default", "gate", "replay"])
+            for row in rows {
+                #expect(row["stream"] as? String == "train.csv" && row["path"] as? String == "csv", "\(row)")
+                #expect(try #require(row["accuracy"] as? Double) > 0.55, "\(row)")
+            }
+            let table = try String(contentsOfFile: dir.path("suite/suite.md"), encoding: .utf8)
+            #expect(table.contains("| train.csv | csv | "), "\(table)")
+            // The checkpoints each learner saved go with the data folder, unless --keep-data.
+            #expect(!FileManager.default.fileExists(atPath: dir.path("suite/data")))
+            // The user's two commands give the default learner's row, to the last digit.
+            let streamed = MoeProcess.run(["stream", "--source", "csv:" + train, "--save", dir.path("d.h5"), "--json"] + options)
+            #expect(streamed.status == 0, "\(streamed.error)")
+            let eval = MoeProcess.run(["eval", dir.path("d.h5"), "--source", "csv:" + test, "--label-column", "class", "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            let accuracy = try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double)
+            #expect(rows[0]["accuracy"] as? Double == accuracy, "suite \(rows[0]), eval \(accuracy)")
+            #expect(rows[0]["prequential_accuracy"] as? Double == MoeProcess.json(streamed)?["prequential_accuracy"] as? Double)
+        }
+    }
+
+    @Test("your own file: --test is required and goes only with it, standard input is refused, a bad row or test file is named")
+    func ownFileErrors() throws {
+        try withTemporaryDirectory { dir in
+            let (train, test) = try Self.ownFile(in: dir)
+            let out = ["--out", dir.path("suite"), "--learners", "default"]
+            let alone = MoeProcess.run(["suite", "--source", "csv:" + train] + out)
+            #expect(alone.status != 0 && alone.error.contains("--source needs --test csv:PATH"), "\(alone.error)")
+            let stray = MoeProcess.run(["suite", "--test", "csv:" + test] + out)
+            #expect(stray.status != 0 && stray.error.contains("--test and --batch-size go with --source csv:PATH"), "\(stray.error)")
+            let piped = MoeProcess.run(["suite", "--source", "stdin", "--test", "csv:" + test] + out)
+            #expect(piped.status != 0 && piped.error.contains("moe suite --source takes a file"), "\(piped.error)")
+            let named = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--streams", "split-fmnist"] + out)
+            #expect(named.status != 0 && named.error.contains("with --source the suite streams your file"), "\(named.error)")
+            // A test file with a column more: named with the column it moved.
+            let lines = try String(contentsOfFile: test, encoding: .utf8).split(separator: "\n")
+            try (lines.map { $0 + ",1" }.joined(separator: "\n") + "\n").write(toFile: dir.path("wider.csv"), atomically: true, encoding: .utf8)
+            let wider = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + dir.path("wider.csv"),
+                                        "--label-column", "class"] + out)
+            #expect(wider.status != 0 && wider.error.contains("wider.csv"), "\(wider.error)")
+            // A ragged row in the training file: its line.
+            var rows = try String(contentsOfFile: train, encoding: .utf8).split(separator: "\n").map(String.init)
+            rows.insert("1,2", at: 51)
+            try (rows.joined(separator: "\n") + "\n").write(toFile: dir.path("ragged.csv"), atomically: true, encoding: .utf8)
+            let ragged = MoeProcess.run(["suite", "--source", "csv:" + dir.path("ragged.csv"), "--test", "csv:" + test,
+                                         "--label-column", "class"] + out)
+            #expect(ragged.status != 0 && ragged.error.contains("ragged.csv, line 52"), "\(ragged.error)")
+        }
+    }
+
+    @Test("a data folder the output already held keeps what it held: the suite removes only the files it wrote, after a failure too")
+    func keepsTheUsersDataFolder() throws {
+        try withTemporaryDirectory { dir in
+            let (train, test) = try Self.ownFile(in: dir)
+            try FileManager.default.createDirectory(atPath: dir.path("out/data"), withIntermediateDirectories: true)
+            try "mine".write(toFile: dir.path("out/data/notes.txt"), atomically: true, encoding: .utf8)
+            let r = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--label-column", "class",
+                                    "--learners", "replay,default", "--out", dir.path("out")])
+            #expect(r.status == 0, "\(r.error)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("out/data")) == ["notes.txt"])
+            let failed = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + dir.path("absent.csv"),
+                                         "--label-column", "class", "--learners", "replay", "--out", dir.path("out")])
+            #expect(failed.status != 0 && failed.error.contains("absent.csv"), "\(failed.error)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("out/data")) == ["notes.txt"])
         }
     }
 }
