@@ -19,8 +19,10 @@ struct Suite: ParsableCommand {
             With --source csv:PATH and --test csv:PATH the suite runs the same learners on your own \
             rows instead: each streams the file in its order, as moe stream --source reads it (the \
             CSV options below apply), is saved, and is scored on the test file as moe eval scores \
-            it. The table says whether the default learner scored at least its gate alone minus \
-            0.005 and at least replay-500.
+            it. --orders file,shuffled,class also streams the file's rows shuffled and one class \
+            after another (the files written into the output folder's data/, header and records \
+            as the file has them). The table says whether the default learner scored at least its \
+            gate alone minus 0.005 and at least replay-500.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -45,6 +47,21 @@ struct Suite: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "With --source: rows per batch (default 128).")
     var batchSize: Int?
 
+    @Option(help: "With --source: the orders to stream the file's rows in, comma-separated: file (as it has them), shuffled (with --seed), class (one class after another, in the order they first appear) (default: file).")
+    var orders: String?
+
+    /// `--orders` as orders (the file's alone when not given).
+    func chosenOrders() throws -> [SuiteOrder] {
+        guard let orders else { return [.file] }
+        return try orders.split(separator: ",").map { part in
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let order = SuiteOrder(rawValue: name) else {
+                throw ValidationError("unknown order '\(name)'; the orders are \(SuiteOrder.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return order
+        }
+    }
+
     @Flag(help: "Keep the CSV files written into the output folder's data/ for the csv path, or with --source the checkpoint each learner saved (removed at the end otherwise, and only they).")
     var keepData = false
 
@@ -63,8 +80,9 @@ struct Suite: ParsableCommand {
                 throw ValidationError("--streams and --paths choose among Fashion-MNIST's streams; with --source the suite streams your file")
             }
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        } else if test != nil || batchSize != nil {
-            throw ValidationError("--test and --batch-size go with --source csv:PATH (your own rows)")
+            _ = try chosenOrders()
+        } else if test != nil || batchSize != nil || orders != nil {
+            throw ValidationError("--test, --batch-size and --orders go with --source csv:PATH (your own rows)")
         }
         for name in try chosenStreams() where StreamCatalogue.entry(name.name) == nil {
             throw ValidationError("unknown stream '\(name.name)'; the streams are \(StreamCatalogue.entries.map(\.name).joined(separator: ", "))")
@@ -112,11 +130,11 @@ struct Suite: ParsableCommand {
             learners: chosenLearners().compactMap(SuiteLearner.init(rawValue:)),
             paths: chosenPaths().compactMap(SuitePath.init(rawValue:)))
         do {
-            if case let .csv(path)? = input.parsedSource, input.source != nil,
-               let source = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {
+            if case .csv? = input.parsedSource, input.source != nil,
+               case let .csv(settings)? = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {
                 var scored = input
                 scored.source = test
-                try runner.run(own: source, name: URL(fileURLWithPath: path).lastPathComponent, test: scored)
+                try runner.run(own: settings, orders: try chosenOrders(), test: scored)
             } else {
                 for stream in try chosenStreams() { try runner.run(stream) }
             }

@@ -39,6 +39,26 @@ enum SuiteLearner: String, CaseIterable, Sendable, Codable {
     }
 }
 
+/// The orders a user's own file is streamed in (`moe suite --source … --orders`).
+enum SuiteOrder: String, CaseIterable, Sendable {
+    /// As the file has its rows.
+    case file
+    /// Shuffled with the suite's seed.
+    case shuffled
+    /// One class after another, in the order the classes first appear, each class's rows
+    /// in the file's order.
+    case classOrder = "class"
+
+    /// How the table names a stream in this order.
+    var phrase: String {
+        switch self {
+        case .file: "as the file has it"
+        case .shuffled: "shuffled"
+        case .classOrder: "in class order"
+        }
+    }
+}
+
 /// Where the rows come from.
 enum SuitePath: String, Sendable, Codable {
     /// The scenario in memory, evaluated after every experience.
@@ -244,11 +264,60 @@ struct SuiteRunner {
         }
     }
 
-    /// The suite's learners on a user's own rows: each streams `source` as `moe stream
+    /// The suite's learners on a user's own rows, in each of `orders`: each streams the file
+    /// of `settings` (or its rows written in that order into `data/`) as `moe stream
     /// --source csv:… --save` would, and the file it saves is scored on the rows `test`
     /// reads as `moe eval` reads them (the saved learner's label column, text columns and
-    /// means; a label it never learned counts as an error). The table's stream is `name`.
-    mutating func run(own source: StreamSource, name: String, test: DataSourceOptions) throws {
+    /// means; a label it never learned counts as an error). The table's stream is the
+    /// file's name, and the order when it is not the file's.
+    mutating func run(own settings: StreamSource.CSVSettings, orders: [SuiteOrder], test: DataSourceOptions) throws {
+        guard let path = settings.path else { return }
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        for order in orders {
+            var ordered = settings
+            if order != .file { ordered.path = try write(path, format: settings.format, in: order) }
+            try run(own: .csv(ordered), name: order == .file ? name : "\(name), \(order.phrase)", test: test)
+        }
+    }
+
+    /// Writes the file at `path` with its rows in `order` into `data/`: the records before
+    /// its first row as they were (a header, Excel's `sep=` line, an ARFF header), then
+    /// every row's record, as the file has it, in the new order; lines between rows that
+    /// hold none (blank, comments) are left out. The rows are found by reading the file as
+    /// the stream will (`format`), so a bad row stops here with its line, as it would.
+    private mutating func write(_ path: String, format: CSVFormat, in order: SuiteOrder) throws -> String {
+        let csv = try failingClearly { try CSVSource(path: path, format: format, batchSize: 4096) }
+        csv.recordsRowLines = true
+        var labels: [Int] = []
+        try failingClearly { while let batch = try csv.next() { labels += batch.labels } }
+        let lines = csv.rowLines
+        let records = try failingClearly { try CSVSource.records(path: path) }
+        let first = lines.first ?? Int.max
+        let text = Dictionary(records.map { ($0.line, $0.text) }, uniquingKeysWith: { a, _ in a })
+        var rows = Array(lines.indices)
+        switch order {
+        case .file:
+            break
+        case .shuffled:
+            var generator = SeededGenerator(seed: seed)
+            for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, generator.nextInt(below: i + 1)) }
+        case .classOrder:
+            var rank: [Int: Int] = [:]
+            for label in labels where rank[label] == nil { rank[label] = rank.count }
+            rows.sort { (rank[labels[$0]]!, $0) < (rank[labels[$1]]!, $1) }
+        }
+        let data = try dataFolder()
+        let file = data.appendingPathComponent("\(URL(fileURLWithPath: path).lastPathComponent).\(order.rawValue).csv").path
+        written.append(file)
+        var writer = try TextLinesWriter(path: file)
+        for record in records where record.line < first { try writer.write(record.text) }
+        for r in rows { try writer.write(text[lines[r]]!) }
+        try writer.close()
+        return file
+    }
+
+    /// The suite's learners on `source`, a user's file in one order (above).
+    private mutating func run(own source: StreamSource, name: String, test: DataSourceOptions) throws {
         let data = try dataFolder()
         for learner in learners {
             console.progress("\(name): \(learner.rawValue)…")
@@ -435,6 +504,37 @@ struct SuiteRunner {
                 ownSlot: own, routedToOwnSlot: total > 0 && own < all.routed.count ? Double(all.routed[own]) / Double(total) : 0,
                 expertsGrownDuringReturn: grown)
         }
+    }
+}
+
+/// Writes lines of text, each ended by a line feed, buffered.
+struct TextLinesWriter {
+    private let handle: FileHandle
+    private let path: String
+    private var buffer: [UInt8] = []
+
+    init(path: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CommandFailure("cannot write '\(path)'")
+        }
+        self.handle = handle
+    }
+
+    mutating func write(_ line: String) throws {
+        buffer += Array(line.utf8)
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count > 1 << 22 { try flush() }
+    }
+
+    private mutating func flush() throws {
+        do { try handle.write(contentsOf: buffer) } catch { throw CommandFailure("cannot write '\(path)': \(error.localizedDescription)") }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    mutating func close() throws {
+        try flush()
+        try? handle.close()
     }
 }
 

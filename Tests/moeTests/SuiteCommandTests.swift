@@ -96,7 +96,9 @@ struct SuiteCommandTests {
             let alone = MoeProcess.run(["suite", "--source", "csv:" + train] + out)
             #expect(alone.status != 0 && alone.error.contains("--source needs --test csv:PATH"), "\(alone.error)")
             let stray = MoeProcess.run(["suite", "--test", "csv:" + test] + out)
-            #expect(stray.status != 0 && stray.error.contains("--test and --batch-size go with --source csv:PATH"), "\(stray.error)")
+            #expect(stray.status != 0 && stray.error.contains("--test, --batch-size and --orders go with --source csv:PATH"), "\(stray.error)")
+            let order = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--orders", "file,sorted"] + out)
+            #expect(order.status != 0 && order.error.contains("unknown order 'sorted'; the orders are file, shuffled, class"), "\(order.error)")
             let piped = MoeProcess.run(["suite", "--source", "stdin", "--test", "csv:" + test] + out)
             #expect(piped.status != 0 && piped.error.contains("moe suite --source takes a file"), "\(piped.error)")
             let named = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--streams", "split-fmnist"] + out)
@@ -131,6 +133,43 @@ struct SuiteCommandTests {
                                          "--label-column", "class", "--learners", "replay", "--out", dir.path("out")])
             #expect(failed.status != 0 && failed.error.contains("absent.csv"), "\(failed.error)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("out/data")) == ["notes.txt"])
+        }
+    }
+
+    @Test("your own file in other orders: its header and records as written, shuffled or one class after another, each streamed as moe stream streams that file")
+    func ownFileOrders() throws {
+        try withTemporaryDirectory { dir in
+            let (train, test) = try Self.ownFile(in: dir)
+            // A blank line between rows, and a text value written over two lines.
+            var lines = try String(contentsOfFile: train, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines.insert("", at: 100)
+            lines[200] = lines[200].replacingOccurrences(of: ",red,", with: ",\"red\nish\",").replacingOccurrences(of: ",green,", with: ",\"red\nish\",")
+                .replacingOccurrences(of: ",blue,", with: ",\"red\nish\",")
+            try lines.joined(separator: "\n").write(toFile: train, atomically: true, encoding: .utf8)
+            let r = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--label-column", "class",
+                                    "--orders", "file,shuffled,class", "--learners", "gate", "--keep-data", "--out", dir.path("s"), "--json"])
+            #expect(r.status == 0, "\(r.error)")
+            let rows = try #require(MoeProcess.json(r)?["rows"] as? [[String: Any]])
+            #expect(rows.map { $0["stream"] as? String } == ["train.csv", "train.csv, shuffled", "train.csv, in class order"])
+            let original = try String(contentsOfFile: train, encoding: .utf8)
+            for order in ["shuffled", "class"] {
+                let written = try String(contentsOfFile: dir.path("s/data/train.csv.\(order).csv"), encoding: .utf8)
+                #expect(written.hasPrefix("x,colour,class\n"), "\(order)")
+                #expect(written.contains("\"red\nish\""), "the record over two lines, \(order)")
+                #expect(!written.contains("\n\n"), "the blank line is left out, \(order)")
+                // The same records: the file's lines, the blank one left out.
+                #expect(written.split(separator: "\n").sorted() == original.split(separator: "\n").sorted(), "\(order)")
+            }
+            let classes = try String(contentsOfFile: dir.path("s/data/train.csv.class.csv"), encoding: .utf8)
+                .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }.filter { $0.hasPrefix("c") }
+            let runs = zip(classes, classes.dropFirst()).filter { $0 != $1 }.count
+            #expect(runs == 2, "three classes, one after another: \(runs + 1) runs")
+            // The class-order row is what the user's commands give on that file.
+            let streamed = MoeProcess.run(["stream", "--source", "csv:" + dir.path("s/data/train.csv.class.csv"), "--label-column", "class",
+                                           "--predictor", "discriminant", "--save", dir.path("c.h5")])
+            #expect(streamed.status == 0, "\(streamed.error)")
+            let eval = MoeProcess.run(["eval", dir.path("c.h5"), "--source", "csv:" + test, "--label-column", "class", "--json"])
+            #expect(rows[2]["accuracy"] as? Double == MoeProcess.json(eval)?["test_accuracy"] as? Double, "\(rows[2]), \(eval.error)")
         }
     }
 }

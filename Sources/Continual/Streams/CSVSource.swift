@@ -318,6 +318,24 @@ public final class CSVSource: BatchSource {
     /// first row is read.
     public var isARFF: Bool { arff != nil }
 
+    /// With `recordsRowLines`, ``rowLines`` holds the file's line number of every row
+    /// delivered, in the order read (the line a row begins on, as errors name it): what
+    /// lets a caller write the same records in another order (`moe suite --orders`).
+    public var recordsRowLines = false
+    public private(set) var rowLines: [Int] = []
+
+    /// The records of the file at `path` (plain or gzip) as text, each with the number of
+    /// the line it begins on: lines, but a quoted field's line ends belong to its record
+    /// (`LineReader`). Header, comment and blank lines are records too.
+    public static func records(path: String) throws(DataError) -> [(line: Int, text: String)] {
+        let reader = LineReader(file: try GzipFile(path: path))
+        var records: [(line: Int, text: String)] = []
+        while let text = try reader.withNextLine({ line in String(decoding: line, as: UTF8.self) }) {
+            records.append((reader.lineNumber, text))
+        }
+        return records
+    }
+
     /// Whether the file at `path` (plain or gzip) is ARFF; false when it cannot be read
     /// (opening it as a stream then says why).
     public static func isARFF(path: String) -> Bool {
@@ -690,6 +708,7 @@ public final class CSVSource: BatchSource {
                 rowsRead += 1
                 features.append(contentsOf: scratch!)
                 labels.append(label)
+                if recordsRowLines { rowLines.append(lineNumber) }
             case .bad(let error):
                 rowsRead += 1
                 if badRows == .fail { throw error }
