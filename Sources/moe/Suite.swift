@@ -129,6 +129,7 @@ struct Suite: ParsableCommand {
             seed: common.seed, dataDirectory: input.dataDirectory, folder: folder, console: console,
             learners: chosenLearners().compactMap(SuiteLearner.init(rawValue:)),
             paths: chosenPaths().compactMap(SuitePath.init(rawValue:)))
+        runner.keepsData = keepData
         do {
             if case .csv? = input.parsedSource, input.source != nil,
                case let .csv(settings)? = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {

@@ -212,6 +212,8 @@ struct SuiteRunner {
     /// runner made that folder: ``removeWrittenData()`` removes only these.
     private var written: [String] = []
     private var madeDataFolder = false
+    /// Whether the files written into `data/` stay (`--keep-data`).
+    var keepsData = false
 
     init(seed: UInt64, dataDirectory: String?, folder: URL, console: Console, learners: [SuiteLearner], paths: [SuitePath]) {
         self.seed = seed
@@ -252,6 +254,19 @@ struct SuiteRunner {
             madeDataFolder = true
         }
         return data
+    }
+
+    /// `path`, to be written into `data/` and removed with it: refused when a file this run
+    /// did not write is there and would be removed (without `--keep-data`, which keeps
+    /// what a run before kept to be written again).
+    private mutating func claim(_ path: String) throws -> String {
+        if !written.contains(path) {
+            if !keepsData && FileManager.default.fileExists(atPath: path) {
+                throw CommandFailure("'\(path)' is already there, and the suite writes a file of that name; give another --out or move it")
+            }
+            written.append(path)
+        }
+        return path
     }
 
     /// Removes the files the runs wrote, and `data/` if the runner made it and nothing
@@ -307,11 +322,10 @@ struct SuiteRunner {
             rows.sort { (rank[labels[$0]]!, $0) < (rank[labels[$1]]!, $1) }
         }
         let data = try dataFolder()
-        let file = data.appendingPathComponent("\(URL(fileURLWithPath: path).lastPathComponent).\(order.rawValue).csv").path
-        written.append(file)
-        var writer = try TextLinesWriter(path: file)
-        for record in records where record.line < first { try writer.write(record.text) }
-        for r in rows { try writer.write(text[lines[r]]!) }
+        let file = try claim(data.appendingPathComponent("\(URL(fileURLWithPath: path).lastPathComponent).\(order.rawValue).csv").path)
+        var writer = try CSVRowWriter(path: file)
+        for record in records where record.line < first { try writer.write(record: record.text) }
+        for r in rows { try writer.write(record: text[lines[r]]!) }
         try writer.close()
         return file
     }
@@ -321,8 +335,7 @@ struct SuiteRunner {
         let data = try dataFolder()
         for learner in learners {
             console.progress("\(name): \(learner.rawValue)…")
-            let saved = data.appendingPathComponent("\(name)-\(learner.rawValue).h5").path
-            written.append(saved)
+            let saved = try claim(data.appendingPathComponent("\(name)-\(learner.rawValue).h5").path)
             let configuration = learner.configuration(seed: seed)
             let start = ContinuousClock.now
             let driver = try failingClearly {
@@ -453,9 +466,8 @@ struct SuiteRunner {
             try StreamCatalogue.scenario(stream.name, train: fashion!.train, test: fashion!.test, units: stream.units, seed: seed)!
         }
         let data = try dataFolder()
-        let train = data.appendingPathComponent("\(stream.label).train.csv").path
-        let test = data.appendingPathComponent("\(stream.label).test.csv").path
-        written += [train, test]
+        let train = try claim(data.appendingPathComponent("\(stream.label).train.csv").path)
+        let test = try claim(data.appendingPathComponent("\(stream.label).test.csv").path)
         let bytes = stream.units != .standardized
         let scale: Float = stream.units == .unit ? 255 : 1
         var writer = try CSVRowWriter(path: train)
@@ -507,38 +519,8 @@ struct SuiteRunner {
     }
 }
 
-/// Writes lines of text, each ended by a line feed, buffered.
-struct TextLinesWriter {
-    private let handle: FileHandle
-    private let path: String
-    private var buffer: [UInt8] = []
-
-    init(path: String) throws {
-        self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CommandFailure("cannot write '\(path)'")
-        }
-        self.handle = handle
-    }
-
-    mutating func write(_ line: String) throws {
-        buffer += Array(line.utf8)
-        buffer.append(UInt8(ascii: "\n"))
-        if buffer.count > 1 << 22 { try flush() }
-    }
-
-    private mutating func flush() throws {
-        do { try handle.write(contentsOf: buffer) } catch { throw CommandFailure("cannot write '\(path)': \(error.localizedDescription)") }
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    mutating func close() throws {
-        try flush()
-        try? handle.close()
-    }
-}
-
-/// Writes labelled rows as CSV lines (features, then the label), buffered.
+/// Writes CSV lines, buffered: labelled rows (features, then the label), or records of
+/// text as a file had them.
 struct CSVRowWriter {
     private let handle: FileHandle
     private let path: String
@@ -566,6 +548,13 @@ struct CSVRowWriter {
             buffer.append(UInt8(ascii: "\n"))
             if buffer.count > 1 << 22 { try flush() }
         }
+    }
+
+    /// Appends `record` and a line feed.
+    mutating func write(record: String) throws {
+        buffer += Array(record.utf8)
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count > 1 << 22 { try flush() }
     }
 
     private mutating func appendInteger(_ value: Int) {

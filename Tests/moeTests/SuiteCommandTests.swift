@@ -119,7 +119,7 @@ struct SuiteCommandTests {
         }
     }
 
-    @Test("a data folder the output already held keeps what it held: the suite removes only the files it wrote, after a failure too")
+    @Test("a data folder the output already held keeps what it held: the suite removes only the files it wrote, after a failure too, and overwrites none")
     func keepsTheUsersDataFolder() throws {
         try withTemporaryDirectory { dir in
             let (train, test) = try Self.ownFile(in: dir)
@@ -133,6 +133,12 @@ struct SuiteCommandTests {
                                          "--label-column", "class", "--learners", "replay", "--out", dir.path("out")])
             #expect(failed.status != 0 && failed.error.contains("absent.csv"), "\(failed.error)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("out/data")) == ["notes.txt"])
+            // A file of a name the suite writes, there before it: refused, not overwritten.
+            try "mine".write(toFile: dir.path("out/data/train.csv-replay.h5"), atomically: true, encoding: .utf8)
+            let clash = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--label-column", "class",
+                                        "--learners", "replay", "--out", dir.path("out")])
+            #expect(clash.status != 0 && clash.error.contains("train.csv-replay.h5' is already there"), "\(clash.error)")
+            #expect(try String(contentsOfFile: dir.path("out/data/train.csv-replay.h5"), encoding: .utf8) == "mine")
         }
     }
 
