@@ -16,10 +16,11 @@ struct Suite: ParsableCommand {
             The class-ordered stream also runs with pixels in [0, 1], raw and standardised. Writes \
             suite.json and suite.md into the output folder and prints the table.
 
-            With --source csv:PATH and --test csv:PATH the suite runs the same learners on your own \
-            rows instead: each streams the file in its order, as moe stream --source reads it (the \
-            CSV options below apply), is saved, and is scored on the test file as moe eval scores \
-            it. --orders file,shuffled,class also streams the file's rows shuffled and one class \
+            With --source csv:PATH the suite runs the same learners on your own rows instead: each \
+            streams the file in its order, as moe stream --source reads it (the CSV options below \
+            apply), is saved, and is scored as moe eval scores it on the rows of --test csv:PATH, or \
+            without it on a quarter of the file's rows held out (drawn with --seed; the others \
+            stream, in the file's order). --orders file,shuffled,class also streams the file's rows shuffled and one class \
             after another (the files written into the output folder's data/, header and records \
             as the file has them). The table says whether the default learner scored at least its \
             gate alone minus 0.005 and at least replay-500.
@@ -41,7 +42,7 @@ struct Suite: ParsableCommand {
 
     @OptionGroup var input: DataSourceOptions
 
-    @Option(help: "With --source: the labelled rows every learner is scored on, csv:PATH (read as moe eval reads them).")
+    @Option(help: "With --source: the labelled rows every learner is scored on, csv:PATH (read as moe eval reads them; without it, a quarter of the file's rows drawn with --seed are held out for it).")
     var test: String?
 
     @Option(name: .customLong("batch-size"), help: "With --source: rows per batch (default 128).")
@@ -70,10 +71,7 @@ struct Suite: ParsableCommand {
             guard case .csv? = input.parsedSource else {
                 throw ValidationError("moe suite --source takes a file, csv:PATH: every learner streams it from its first row")
             }
-            guard let test else {
-                throw ValidationError("--source needs --test csv:PATH, the labelled rows every learner is scored on")
-            }
-            guard test.hasPrefix("csv:"), test.count > 4 else {
+            if let test, !test.hasPrefix("csv:") || test.count <= 4 {
                 throw ValidationError("--test must be csv:PATH, got '\(test)'")
             }
             if streams != nil || paths != nil {
@@ -135,7 +133,7 @@ struct Suite: ParsableCommand {
                case let .csv(settings)? = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {
                 var scored = input
                 scored.source = test
-                try runner.run(own: settings, orders: try chosenOrders(), test: scored)
+                try runner.run(own: settings, orders: try chosenOrders(), test: scored, holdsOut: test == nil)
             } else {
                 for stream in try chosenStreams() { try runner.run(stream) }
             }

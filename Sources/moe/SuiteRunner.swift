@@ -283,51 +283,86 @@ struct SuiteRunner {
     /// of `settings` (or its rows written in that order into `data/`) as `moe stream
     /// --source csv:… --save` would, and the file it saves is scored on the rows `test`
     /// reads as `moe eval` reads them (the saved learner's label column, text columns and
-    /// means; a label it never learned counts as an error). The table's stream is the
-    /// file's name, and the order when it is not the file's.
-    mutating func run(own settings: StreamSource.CSVSettings, orders: [SuiteOrder], test: DataSourceOptions) throws {
+    /// means; a label it never learned counts as an error). Without `test`, a quarter of
+    /// the file's rows drawn with the seed are held out to score them on (written into
+    /// `data/`), and the others stream. The table's stream is the file's name, and the
+    /// order when it is not the file's.
+    mutating func run(own settings: StreamSource.CSVSettings, orders: [SuiteOrder], test: DataSourceOptions, holdsOut: Bool) throws {
         guard let path = settings.path else { return }
         let name = URL(fileURLWithPath: path).lastPathComponent
+        var rows: UserRows?
+        var training: [Int]?
+        var scored = test
+        if holdsOut {
+            let read = try UserRows(path: path, format: settings.format)
+            var drawn = Array(read.lines.indices)
+            shuffle(&drawn)
+            let held = drawn.count / 4
+            scored.source = "csv:" + (try write(read, rows: drawn[..<held].sorted(), as: "\(name).held-out.csv"))
+            training = drawn[held...].sorted()
+            rows = read
+        }
         for order in orders {
             var ordered = settings
-            if order != .file { ordered.path = try write(path, format: settings.format, in: order) }
-            try run(own: .csv(ordered), name: order == .file ? name : "\(name), \(order.phrase)", test: test)
+            if order != .file || holdsOut {
+                let read = try rows ?? UserRows(path: path, format: settings.format)
+                rows = read
+                var chosen = training ?? Array(read.lines.indices)
+                switch order {
+                case .file:
+                    break
+                case .shuffled:
+                    shuffle(&chosen)
+                case .classOrder:
+                    var rank: [Int: Int] = [:]
+                    for r in chosen where rank[read.labels[r]] == nil { rank[read.labels[r]] = rank.count }
+                    chosen.sort { (rank[read.labels[$0]]!, $0) < (rank[read.labels[$1]]!, $1) }
+                }
+                ordered.path = try write(read, rows: chosen, as: "\(name).\(holdsOut ? "training." : "")\(order.rawValue).csv")
+            }
+            try run(own: .csv(ordered), name: order == .file ? name : "\(name), \(order.phrase)", test: scored)
         }
     }
 
-    /// Writes the file at `path` with its rows in `order` into `data/`: the records before
-    /// its first row as they were (a header, Excel's `sep=` line, an ARFF header), then
-    /// every row's record, as the file has it, in the new order; lines between rows that
-    /// hold none (blank, comments) are left out. The rows are found by reading the file as
-    /// the stream will (`format`), so a bad row stops here with its line, as it would.
-    private mutating func write(_ path: String, format: CSVFormat, in order: SuiteOrder) throws -> String {
-        let csv = try failingClearly { try CSVSource(path: path, format: format, batchSize: 4096) }
-        csv.recordsRowLines = true
-        var labels: [Int] = []
-        try failingClearly { while let batch = try csv.next() { labels += batch.labels } }
-        let lines = csv.rowLines
-        let records = try failingClearly { try CSVSource.records(path: path) }
-        let first = lines.first ?? Int.max
-        let text = Dictionary(records.map { ($0.line, $0.text) }, uniquingKeysWith: { a, _ in a })
-        var rows = Array(lines.indices)
-        switch order {
-        case .file:
-            break
-        case .shuffled:
-            var generator = SeededGenerator(seed: seed)
-            for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, generator.nextInt(below: i + 1)) }
-        case .classOrder:
-            var rank: [Int: Int] = [:]
-            for label in labels where rank[label] == nil { rank[label] = rank.count }
-            rows.sort { (rank[labels[$0]]!, $0) < (rank[labels[$1]]!, $1) }
+    /// A user's file as records: every row's line and class (read as the stream will read
+    /// it, `format`, so a bad row stops here with its line, as it would), and every
+    /// record's text by the line it begins on.
+    struct UserRows {
+        let lines: [Int]
+        let labels: [Int]
+        let records: [(line: Int, text: String)]
+        let text: [Int: String]
+
+        init(path: String, format: CSVFormat) throws {
+            let csv = try failingClearly { try CSVSource(path: path, format: format, batchSize: 4096) }
+            csv.recordsRowLines = true
+            var labels: [Int] = []
+            try failingClearly { while let batch = try csv.next() { labels += batch.labels } }
+            self.labels = labels
+            lines = csv.rowLines
+            records = try failingClearly { try CSVSource.records(path: path) }
+            text = Dictionary(records.map { ($0.line, $0.text) }, uniquingKeysWith: { a, _ in a })
         }
-        let data = try dataFolder()
-        let file = try claim(data.appendingPathComponent("\(URL(fileURLWithPath: path).lastPathComponent).\(order.rawValue).csv").path)
-        var writer = try CSVRowWriter(path: file)
-        for record in records where record.line < first { try writer.write(record: record.text) }
-        for r in rows { try writer.write(record: text[lines[r]]!) }
+    }
+
+    /// Shuffles `rows` with the suite's seed (Fisher-Yates).
+    private func shuffle(_ rows: inout [Int]) {
+        var generator = SeededGenerator(seed: seed)
+        for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, generator.nextInt(below: i + 1)) }
+    }
+
+    /// Writes the records before the first row of `file` as they were (a header, Excel's
+    /// `sep=` line, an ARFF header), then the records of `rows` (indices of its rows) in
+    /// that order, into `data/` as `name`; lines between rows that hold none (blank,
+    /// comments) are left out.
+    private mutating func write(_ file: UserRows, rows: [Int], as name: String) throws -> String {
+        let path = try claim(try dataFolder().appendingPathComponent(name).path)
+        let first = file.lines.first ?? Int.max
+        var writer = try CSVRowWriter(path: path)
+        for record in file.records where record.line < first { try writer.write(record: record.text) }
+        for r in rows { try writer.write(record: file.text[file.lines[r]]!) }
         try writer.close()
-        return file
+        return path
     }
 
     /// The suite's learners on `source`, a user's file in one order (above).

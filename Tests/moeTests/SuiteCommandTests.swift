@@ -88,13 +88,13 @@ struct SuiteCommandTests {
         }
     }
 
-    @Test("your own file: --test is required and goes only with it, standard input is refused, a bad row or test file is named")
+    @Test("your own file: --test is a CSV file and goes only with --source, standard input is refused, a bad row or test file is named")
     func ownFileErrors() throws {
         try withTemporaryDirectory { dir in
             let (train, test) = try Self.ownFile(in: dir)
             let out = ["--out", dir.path("suite"), "--learners", "default"]
-            let alone = MoeProcess.run(["suite", "--source", "csv:" + train] + out)
-            #expect(alone.status != 0 && alone.error.contains("--source needs --test csv:PATH"), "\(alone.error)")
+            let notCSV = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", test] + out)
+            #expect(notCSV.status != 0 && notCSV.error.contains("--test must be csv:PATH"), "\(notCSV.error)")
             let stray = MoeProcess.run(["suite", "--test", "csv:" + test] + out)
             #expect(stray.status != 0 && stray.error.contains("--test, --batch-size and --orders go with --source csv:PATH"), "\(stray.error)")
             let order = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--orders", "file,sorted"] + out)
@@ -176,6 +176,33 @@ struct SuiteCommandTests {
             #expect(streamed.status == 0, "\(streamed.error)")
             let eval = MoeProcess.run(["eval", dir.path("c.h5"), "--source", "csv:" + test, "--label-column", "class", "--json"])
             #expect(rows[2]["accuracy"] as? Double == MoeProcess.json(eval)?["test_accuracy"] as? Double, "\(rows[2]), \(eval.error)")
+        }
+    }
+
+    @Test("your own file alone: a quarter of its rows drawn with the seed is held out, the rest streams in the file's order")
+    func ownFileHeldOut() throws {
+        try withTemporaryDirectory { dir in
+            let (train, _) = try Self.ownFile(in: dir)
+            let r = MoeProcess.run(["suite", "--source", "csv:" + train, "--label-column", "class", "--learners", "gate",
+                                    "--keep-data", "--out", dir.path("s"), "--json"])
+            #expect(r.status == 0, "\(r.error)")
+            let rows = try #require(MoeProcess.json(r)?["rows"] as? [[String: Any]])
+            let heldOut = try String(contentsOfFile: dir.path("s/data/train.csv.held-out.csv"), encoding: .utf8).split(separator: "\n")
+            let training = try String(contentsOfFile: dir.path("s/data/train.csv.training.file.csv"), encoding: .utf8).split(separator: "\n")
+            let original = try String(contentsOfFile: train, encoding: .utf8).split(separator: "\n")
+            #expect(heldOut.count == 1 + 150 && training.count == 1 + 450, "\(heldOut.count), \(training.count)")
+            #expect(heldOut.first == "x,colour,class" && training.first == "x,colour,class")
+            #expect((heldOut.dropFirst() + training.dropFirst()).sorted() == original.dropFirst().sorted())
+            // The training rows keep the file's order.
+            let place = Dictionary(original.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            #expect(training.dropFirst().map { place[$0]! } == training.dropFirst().map { place[$0]! }.sorted())
+            // The row is what the user's commands give on those two files.
+            let streamed = MoeProcess.run(["stream", "--source", "csv:" + dir.path("s/data/train.csv.training.file.csv"),
+                                           "--label-column", "class", "--predictor", "discriminant", "--save", dir.path("g.h5")])
+            #expect(streamed.status == 0, "\(streamed.error)")
+            let eval = MoeProcess.run(["eval", dir.path("g.h5"), "--source", "csv:" + dir.path("s/data/train.csv.held-out.csv"),
+                                       "--label-column", "class", "--json"])
+            #expect(rows.first?["accuracy"] as? Double == MoeProcess.json(eval)?["test_accuracy"] as? Double, "\(rows), \(eval.error)")
         }
     }
 }
