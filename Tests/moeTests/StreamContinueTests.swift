@@ -18,6 +18,18 @@ struct StreamContinueTests {
         }
     }
 
+    /// 900 rows of a number (noise), a colour (text) that says the class two times in
+    /// three, and one of three named classes, under no header.
+    static func colourRows() -> [String] {
+        var generator = SeededGenerator(seed: 4)
+        let colours = ["red", "green", "blue"]
+        return (0..<900).map { _ -> String in
+            let label = generator.nextInt(below: 3)
+            let colour = generator.nextInt(below: 3) == 0 ? colours[generator.nextInt(below: 3)] : colours[label]
+            return "\(generator.nextNormal()),\(colour),c\(label)"
+        }
+    }
+
     static func write(_ lines: some Sequence<String>, to path: String) throws {
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
@@ -112,14 +124,7 @@ struct StreamContinueTests {
     @Test("text columns are categories and missing numbers take means: streamed, saved, evaluated and continued alike")
     func textColumns() throws {
         try withTemporaryDirectory { dir in
-            var generator = SeededGenerator(seed: 4)
-            let colours = ["red", "green", "blue"]
-            let lines = (0..<900).map { _ -> String in
-                let label = generator.nextInt(below: 3)
-                // The colour says the class two times in three; the number is noise.
-                let colour = generator.nextInt(below: 3) == 0 ? colours[generator.nextInt(below: 3)] : colours[label]
-                return "\(generator.nextNormal()),\(colour),c\(label)"
-            }
+            let lines = Self.colourRows()
             try Self.write(["x,colour,class"] + lines[..<600], to: dir.path("train.csv"))
             try Self.write(["x,colour,class"] + lines[600...], to: dir.path("test.csv"))
             // A later file whose first colour and a number are missing: the saved layout still

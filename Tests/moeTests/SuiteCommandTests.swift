@@ -1,5 +1,4 @@
 import Foundation
-import MoE
 import Testing
 import TestSupport
 
@@ -41,16 +40,10 @@ struct SuiteCommandTests {
         }
     }
 
-    /// 900 rows of a number, a colour (text) and a named class, with a header: the colour
-    /// says the class two times in three. The first `training` rows train, the rest test.
+    /// `StreamContinueTests.colourRows()` under a header: the first `training` rows train,
+    /// the rest test.
     static func ownFile(in dir: TemporaryDirectory, training: Int = 600) throws -> (train: String, test: String) {
-        var generator = SeededGenerator(seed: 4)
-        let colours = ["red", "green", "blue"]
-        let lines = (0..<900).map { _ -> String in
-            let label = generator.nextInt(below: 3)
-            let colour = generator.nextInt(below: 3) == 0 ? colours[generator.nextInt(below: 3)] : colours[label]
-            return "\(generator.nextNormal()),\(colour),c\(label)"
-        }
+        let lines = StreamContinueTests.colourRows()
         let write = { (rows: ArraySlice<String>, name: String) in
             try ((["x,colour,class"] + rows).joined(separator: "\n") + "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
         }
