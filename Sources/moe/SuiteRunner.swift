@@ -365,7 +365,9 @@ struct SuiteRunner {
         return path
     }
 
-    /// The suite's learners on `source`, a user's file in one order (above).
+    /// The suite's learners on `source`, a user's file in one order (above). The first
+    /// learner's stream shows `moe stream`'s progress lines and its warnings (a label
+    /// column that looks like a number, rows in other units than those learned).
     private mutating func run(own source: StreamSource, name: String, test: DataSourceOptions) throws {
         let data = try dataFolder()
         for learner in learners {
@@ -374,7 +376,8 @@ struct SuiteRunner {
             let configuration = learner.configuration(seed: seed)
             let start = ContinuousClock.now
             let driver = try failingClearly {
-                try StreamDriver(source: source, policy: CheckpointPolicy(path: saved), plugins: []) { first in
+                try StreamDriver(source: source, policy: CheckpointPolicy(path: saved),
+                                 plugins: learner == learners.first ? [StreamLines(console: console)] : []) { first in
                     try Learner(configuration: configuration, inputWidth: first.features.columns,
                                 classCount: max(1, (first.labels.max() ?? 0) + 1))
                 }

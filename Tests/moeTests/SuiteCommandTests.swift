@@ -198,4 +198,18 @@ struct SuiteCommandTests {
             #expect(rows.first?["accuracy"] as? Double == MoeProcess.json(eval)?["test_accuracy"] as? Double, "\(rows), \(eval.error)")
         }
     }
+
+    @Test("your own file: a label column that looks like a number is warned of, as moe stream warns of it")
+    func ownFileLabelWarning() throws {
+        try withTemporaryDirectory { dir in
+            // 1,000 rows, each of a label of its own: an amount given as the label (750 of
+            // them stream, the rest are held out).
+            let rows = (1...1000).map { i in "\(Double(i % 7)),\(Double(i % 11)),\(Double(i) * 0.37)" }
+            try (["a,b,amount"] + rows).joined(separator: "\n").write(toFile: dir.path("amounts.csv"), atomically: true, encoding: .utf8)
+            let r = MoeProcess.run(["suite", "--source", "csv:" + dir.path("amounts.csv"), "--label-column", "amount",
+                                    "--learners", "gate,replay", "--out", dir.path("s")])
+            #expect(r.status == 0, "\(r.error)")
+            #expect(r.error.contains("the label column holds") && r.error.contains("is it the label?"), "\(r.error)")
+        }
+    }
 }
