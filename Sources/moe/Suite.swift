@@ -5,10 +5,10 @@ import Logging
 import MoE
 
 /// `moe suite`: every learner on every named stream, from memory and from CSV files, or
-/// on a user's own file (`--source csv:PATH --test csv:PATH`).
+/// on a user's own file (`--source csv:PATH`).
 struct Suite: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The stream suite: the default learner, its gate alone, growth off and replay-500 on every named stream.",
+        abstract: "The stream suite: the default learner, its gate alone, growth off and replay-500 on every named stream, or on your own rows.",
         discussion: """
             Each stream of Fashion-MNIST (see moe stream --help) runs in memory, with an accuracy \
             matrix after every experience, and from a CSV file of the same rows in the same order \
@@ -18,12 +18,12 @@ struct Suite: ParsableCommand {
 
             With --source csv:PATH the suite runs the same learners on your own rows instead: each \
             streams the file in its order, as moe stream --source reads it (the CSV options below \
-            apply), is saved, and is scored as moe eval scores it on the rows of --test csv:PATH, or \
-            without it on a quarter of the file's rows held out (drawn with --seed; the others \
-            stream, in the file's order). --orders file,shuffled,class also streams the file's rows shuffled and one class \
-            after another (the files written into the output folder's data/, header and records \
-            as the file has them). The table says whether the default learner scored at least its \
-            gate alone minus 0.005 and at least replay-500.
+            apply), is saved, and is scored as moe eval scores it on the rows of --test csv:PATH, \
+            or without it on a quarter of the file's rows held out (drawn with --seed; the others \
+            stream, in the file's order). --orders file,shuffled,class also streams the rows \
+            shuffled and one class after another (written into the output folder's data/, header \
+            and records as the file has them). The table says whether the default learner scored \
+            at least its gate alone minus 0.005 and at least replay-500.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -63,7 +63,7 @@ struct Suite: ParsableCommand {
         }
     }
 
-    @Flag(help: "Keep the CSV files written into the output folder's data/ for the csv path, or with --source the checkpoint each learner saved (removed at the end otherwise, and only they).")
+    @Flag(help: "Keep what the suite writes into the output folder's data/: the CSV files of the csv path; with --source the rows held out or in other orders and each learner's checkpoint (otherwise these, and only these, are removed at the end).")
     var keepData = false
 
     func validate() throws {
