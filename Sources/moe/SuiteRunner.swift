@@ -325,13 +325,12 @@ struct SuiteRunner {
     }
 
     /// A user's file as records: every row's line and class (read as the stream will read
-    /// it, `format`, so a bad row stops here with its line, as it would), and every
-    /// record's text by the line it begins on.
+    /// it, `format`, so a bad row stops here with its line, as it would), and the file's
+    /// records (its bytes, about the file's size in memory).
     struct UserRows {
         let lines: [Int]
         let labels: [Int]
-        let records: [(line: Int, text: String)]
-        let text: [Int: String]
+        let records: CSVSource.Records
 
         init(path: String, format: CSVFormat) throws {
             let csv = try failingClearly { try CSVSource(path: path, format: format, batchSize: 4096) }
@@ -340,8 +339,7 @@ struct SuiteRunner {
             try failingClearly { while let batch = try csv.next() { labels += batch.labels } }
             self.labels = labels
             lines = csv.rowLines
-            records = try failingClearly { try CSVSource.records(path: path) }
-            text = Dictionary(records.map { ($0.line, $0.text) }, uniquingKeysWith: { a, _ in a })
+            records = try failingClearly { try CSVSource.Records(path: path) }
         }
     }
 
@@ -359,8 +357,13 @@ struct SuiteRunner {
         let path = try claim(try dataFolder().appendingPathComponent(name).path)
         let first = file.lines.first ?? Int.max
         var writer = try CSVRowWriter(path: path)
-        for record in file.records where record.line < first { try writer.write(record: record.text) }
-        for r in rows { try writer.write(record: file.text[file.lines[r]]!) }
+        for i in file.records.lines.indices where file.records.lines[i] < first { try writer.write(record: file.records.record(i)) }
+        for r in rows {
+            guard let i = file.records.index(ofLine: file.lines[r]) else {
+                throw CommandFailure("the row on line \(file.lines[r]) of the file was read, but no record begins there; the file changed while the suite read it?")
+            }
+            try writer.write(record: file.records.record(i))
+        }
         try writer.close()
         return path
     }
@@ -589,8 +592,8 @@ struct CSVRowWriter {
     }
 
     /// Appends `record` and a line feed.
-    mutating func write(record: String) throws {
-        buffer += Array(record.utf8)
+    mutating func write(record: ArraySlice<UInt8>) throws {
+        buffer += record
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count > 1 << 22 { try flush() }
     }

@@ -105,4 +105,21 @@ struct LineReaderTests {
             #expect(bounded == .unclosedQuote(at: DataLocation(source: path, line: 2)))
         }
     }
+
+    @Test("a file's records with their lines, and each row's line as the stream read it: header, blank lines, CRLF and a quoted field over two lines")
+    func recordsAndRowLines() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("rows.csv")
+            try writeText("x,note,class\r\n1,plain,a\r\n\r\n2,\"two\r\nlines\",b\r\n3,after,a\r\n", to: path)
+            let records = try CSVSource.Records(path: path)
+            #expect(records.lines == [1, 2, 3, 4, 6])
+            let texts = records.lines.indices.map { String(decoding: records.record($0), as: UTF8.self) }
+            #expect(texts == ["x,note,class", "1,plain,a", "", "2,\"two\r\nlines\",b", "3,after,a"])
+            #expect(records.index(ofLine: 4) == 3 && records.index(ofLine: 5) == nil && records.index(ofLine: 7) == nil)
+            let csv = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true), batchSize: 2)
+            csv.recordsRowLines = true
+            while try csv.next() != nil {}
+            #expect(csv.rowLines == [2, 4, 6])
+        }
+    }
 }

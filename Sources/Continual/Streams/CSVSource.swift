@@ -324,16 +324,37 @@ public final class CSVSource: BatchSource {
     public var recordsRowLines = false
     public private(set) var rowLines: [Int] = []
 
-    /// The records of the file at `path` (plain or gzip) as text, each with the number of
-    /// the line it begins on: lines, but a quoted field's line ends belong to its record
-    /// (`LineReader`). Header, comment and blank lines are records too.
-    public static func records(path: String) throws(DataError) -> [(line: Int, text: String)] {
-        let reader = LineReader(file: try GzipFile(path: path))
-        var records: [(line: Int, text: String)] = []
-        while let text = try reader.withNextLine({ line in String(decoding: line, as: UTF8.self) }) {
-            records.append((reader.lineNumber, text))
+    /// The records of a file, as its bytes: lines, but a quoted field's line ends belong to
+    /// their record (`LineReader`). Header, comment and blank lines are records too.
+    public struct Records: Sendable {
+        /// The line each record begins on, ascending.
+        public private(set) var lines: [Int] = []
+        private var bytes: [UInt8] = []
+        private var ends: [Int] = []
+
+        /// Reads the file at `path` (plain or gzip).
+        public init(path: String) throws(DataError) {
+            let reader = LineReader(file: try GzipFile(path: path))
+            while try reader.withNextLine({ line in bytes.append(contentsOf: line) }) != nil {
+                lines.append(reader.lineNumber)
+                ends.append(bytes.count)
+            }
         }
-        return records
+
+        /// The bytes of record `i`, without its line end.
+        public func record(_ i: Int) -> ArraySlice<UInt8> {
+            bytes[(i == 0 ? 0 : ends[i - 1]) ..< ends[i]]
+        }
+
+        /// The index of the record that begins on `line`, if one does.
+        public func index(ofLine line: Int) -> Int? {
+            var low = 0, high = lines.count
+            while low < high {
+                let mid = (low + high) / 2
+                if lines[mid] < line { low = mid + 1 } else { high = mid }
+            }
+            return low < lines.count && lines[low] == line ? low : nil
+        }
     }
 
     /// Whether the file at `path` (plain or gzip) is ARFF; false when it cannot be read
