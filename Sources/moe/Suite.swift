@@ -20,9 +20,10 @@ struct Suite: ParsableCommand {
             streams the file in its order, as moe stream --source reads it (the CSV options below \
             apply), is saved, and is scored as moe eval scores it on the rows of --test csv:PATH, \
             or without it on a quarter of the file's rows held out (drawn with --seed; the others \
-            stream, in the file's order). --orders file,shuffled,class also streams the rows \
-            shuffled and one class after another (written into the output folder's data/, header \
-            and records as the file has them). The table says whether the default learner scored \
+            stream, in the file's order). --orders file,shuffled,class,blocks also streams the \
+            rows shuffled, one class after another, and in blocks of 20 rows of a class taking \
+            turns (written into the output folder's data/, header and records as the file has \
+            them). The table says whether the default learner scored \
             at least its gate alone minus 0.005 and at least replay-500.
             """)
 
@@ -48,7 +49,7 @@ struct Suite: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "With --source: rows per batch (default 128).")
     var batchSize: Int?
 
-    @Option(help: "With --source: the orders to stream the file's rows in, comma-separated: file (as it has them), shuffled (with --seed), class (one class after another, in the order they first appear) (default: file).")
+    @Option(help: "With --source: the orders to stream the file's rows in, comma-separated: file (as it has them), shuffled (with --seed), class (one class after another, in the order they first appear), blocks (blocks of 20 rows of a class, the classes taking turns) (default: file).")
     var orders: String?
 
     /// `--orders` as orders (the file's alone when not given).

@@ -48,6 +48,13 @@ enum SuiteOrder: String, CaseIterable, Sendable {
     /// One class after another, in the order the classes first appear, each class's rows
     /// in the file's order.
     case classOrder = "class"
+    /// Blocks of ``blockRows`` rows of one class, the classes taking turns in the order
+    /// they first appear (a class that runs out leaves the turns), each class's rows in
+    /// the file's order.
+    case blocks
+
+    /// Rows in a block of `blocks`.
+    static let blockRows = 20
 
     /// How the table names a stream in this order.
     var phrase: String {
@@ -55,6 +62,7 @@ enum SuiteOrder: String, CaseIterable, Sendable {
         case .file: "as the file has it"
         case .shuffled: "shuffled"
         case .classOrder: "in class order"
+        case .blocks: "in blocks of \(Self.blockRows) rows, the classes taking turns"
         }
     }
 }
@@ -317,6 +325,22 @@ struct SuiteRunner {
                     var rank: [Int: Int] = [:]
                     for r in chosen where rank[read.labels[r]] == nil { rank[read.labels[r]] = rank.count }
                     chosen.sort { (rank[read.labels[$0]]!, $0) < (rank[read.labels[$1]]!, $1) }
+                case .blocks:
+                    var queues: [[Int]] = [], queue: [Int: Int] = [:]
+                    for r in chosen {
+                        let k = queue[read.labels[r]] ?? queues.count
+                        if k == queues.count { queue[read.labels[r]] = k; queues.append([]) }
+                        queues[k].append(r)
+                    }
+                    var taken = [Int](repeating: 0, count: queues.count)
+                    chosen = []
+                    while taken.indices.contains(where: { taken[$0] < queues[$0].count }) {
+                        for k in queues.indices {
+                            let end = min(taken[k] + SuiteOrder.blockRows, queues[k].count)
+                            chosen += queues[k][taken[k] ..< end]
+                            taken[k] = end
+                        }
+                    }
                 }
                 ordered.path = try write(read, rows: chosen, as: "\(name).\(holdsOut ? "training." : "")\(order.rawValue).csv")
             }

@@ -135,7 +135,7 @@ struct SuiteCommandTests {
         }
     }
 
-    @Test("your own file in other orders: its header and records as written, shuffled or one class after another, each streamed as moe stream streams that file")
+    @Test("your own file in other orders: its header and records as written, shuffled, one class after another or in blocks taking turns, each streamed as moe stream streams that file")
     func ownFileOrders() throws {
         try withTemporaryDirectory { dir in
             let (train, test) = try Self.ownFile(in: dir)
@@ -146,12 +146,13 @@ struct SuiteCommandTests {
                 .replacingOccurrences(of: ",blue,", with: ",\"red\nish\",")
             try lines.joined(separator: "\n").write(toFile: train, atomically: true, encoding: .utf8)
             let r = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--label-column", "class",
-                                    "--orders", "file,shuffled,class", "--learners", "gate", "--keep-data", "--out", dir.path("s"), "--json"])
+                                    "--orders", "file,shuffled,class,blocks", "--learners", "gate", "--keep-data", "--out", dir.path("s"), "--json"])
             #expect(r.status == 0, "\(r.error)")
             let rows = try #require(MoeProcess.json(r)?["rows"] as? [[String: Any]])
-            #expect(rows.map { $0["stream"] as? String } == ["train.csv", "train.csv, shuffled", "train.csv, in class order"])
+            #expect(rows.map { $0["stream"] as? String } == ["train.csv", "train.csv, shuffled", "train.csv, in class order",
+                                                             "train.csv, in blocks of 20 rows, the classes taking turns"])
             let original = try String(contentsOfFile: train, encoding: .utf8)
-            for order in ["shuffled", "class"] {
+            for order in ["shuffled", "class", "blocks"] {
                 let written = try String(contentsOfFile: dir.path("s/data/train.csv.\(order).csv"), encoding: .utf8)
                 #expect(written.hasPrefix("x,colour,class\n"), "\(order)")
                 #expect(written.contains("\"red\nish\""), "the record over two lines, \(order)")
@@ -159,10 +160,20 @@ struct SuiteCommandTests {
                 // The same records: the file's lines, the blank one left out.
                 #expect(written.split(separator: "\n").sorted() == original.split(separator: "\n").sorted(), "\(order)")
             }
-            let classes = try String(contentsOfFile: dir.path("s/data/train.csv.class.csv"), encoding: .utf8)
-                .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }.filter { $0.hasPrefix("c") }
-            let runs = zip(classes, classes.dropFirst()).filter { $0 != $1 }.count
+            func classes(_ order: String) throws -> [String] {
+                try String(contentsOfFile: dir.path("s/data/train.csv.\(order).csv"), encoding: .utf8)
+                    .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }.filter { $0.hasPrefix("c") }
+            }
+            let inOrder = try classes("class")
+            let runs = zip(inOrder, inOrder.dropFirst()).filter { $0 != $1 }.count
             #expect(runs == 2, "three classes, one after another: \(runs + 1) runs")
+            // Blocks: runs of 20 rows of a class, the three taking turns, until one runs out.
+            var blocks: [(label: String, rows: Int)] = []
+            for label in try classes("blocks") {
+                if blocks.last?.label == label { blocks[blocks.count - 1].rows += 1 } else { blocks.append((label, 1)) }
+            }
+            #expect(blocks.prefix(9).map(\.rows) == Array(repeating: 20, count: 9), "\(blocks.prefix(9))")
+            #expect(Set(blocks.prefix(3).map(\.label)).count == 3 && blocks[3].label == blocks[0].label, "\(blocks.prefix(4))")
             // The class-order row is what the user's commands give on that file.
             let streamed = MoeProcess.run(["stream", "--source", "csv:" + dir.path("s/data/train.csv.class.csv"), "--label-column", "class",
                                            "--predictor", "discriminant", "--save", dir.path("c.h5")])
