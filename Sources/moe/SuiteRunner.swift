@@ -306,6 +306,9 @@ struct SuiteRunner {
             var drawn = Array(read.lines.indices)
             shuffle(&drawn)
             let held = drawn.count / 4
+            guard held > 0 else {
+                throw CommandFailure("'\(path)' has \(drawn.count) row\(drawn.count == 1 ? "" : "s"), too few to hold a quarter out to score on; give --test csv:PATH")
+            }
             scored.source = "csv:" + (try write(read, rows: drawn[..<held].sorted(), as: "\(name).held-out.csv"))
             training = drawn[held...].sorted()
             rows = read
@@ -352,11 +355,13 @@ struct SuiteRunner {
     /// it, `format`, so a bad row stops here with its line, as it would), and the file's
     /// records (its bytes, about the file's size in memory).
     struct UserRows {
+        let path: String
         let lines: [Int]
         let labels: [Int]
         let records: CSVSource.Records
 
         init(path: String, format: CSVFormat) throws {
+            self.path = path
             let csv = try failingClearly { try CSVSource(path: path, format: format, batchSize: 4096) }
             csv.recordsRowLines = true
             var labels: [Int] = []
@@ -384,7 +389,7 @@ struct SuiteRunner {
         for i in file.records.lines.indices where file.records.lines[i] < first { try writer.write(record: file.records.record(i)) }
         for r in rows {
             guard let i = file.records.index(ofLine: file.lines[r]) else {
-                throw CommandFailure("the row on line \(file.lines[r]) of the file was read, but no record begins there; the file changed while the suite read it?")
+                throw CommandFailure("'\(file.path)', line \(file.lines[r]): the row read there begins no record when read again; did the file change while the suite read it?")
             }
             try writer.write(record: file.records.record(i))
         }

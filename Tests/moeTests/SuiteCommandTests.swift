@@ -86,6 +86,9 @@ struct SuiteCommandTests {
         try withTemporaryDirectory { dir in
             let (train, test) = try Self.ownFile(in: dir)
             let out = ["--out", dir.path("suite"), "--learners", "default"]
+            try "x,colour,class\n1,red,c0\n2,blue,c1\n".write(toFile: dir.path("two.csv"), atomically: true, encoding: .utf8)
+            let few = MoeProcess.run(["suite", "--source", "csv:" + dir.path("two.csv"), "--label-column", "class"] + out)
+            #expect(few.status != 0 && few.error.contains("two.csv' has 2 rows, too few to hold a quarter out to score on; give --test csv:PATH"), "\(few.error)")
             let notCSV = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", test] + out)
             #expect(notCSV.status != 0 && notCSV.error.contains("--test must be csv:PATH"), "\(notCSV.error)")
             let stray = MoeProcess.run(["suite", "--test", "csv:" + test] + out)
