@@ -129,20 +129,15 @@ struct Suite: ParsableCommand {
             learners: chosenLearners().compactMap(SuiteLearner.init(rawValue:)),
             paths: chosenPaths().compactMap(SuitePath.init(rawValue:)))
         runner.keepsData = keepData
-        do {
-            if case .csv? = input.parsedSource, input.source != nil,
-               case let .csv(settings)? = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {
-                var scored = input
-                scored.source = test
-                try runner.run(own: settings, orders: try chosenOrders(), test: scored, holdsOut: test == nil)
-            } else {
-                for stream in try chosenStreams() { try runner.run(stream) }
-            }
-        } catch {
-            if !keepData { runner.removeWrittenData() }
-            throw error
+        defer { if !keepData { runner.removeWrittenData() } }
+        // A CSV file (validate() refused the other sources), or Fashion-MNIST's streams.
+        if case let .csv(settings)? = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {
+            var scored = input
+            scored.source = test
+            try runner.run(own: settings, orders: try chosenOrders(), test: scored, holdsOut: test == nil)
+        } else {
+            for stream in try chosenStreams() { try runner.run(stream) }
         }
-        if !keepData { runner.removeWrittenData() }
         let document = runner.document
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

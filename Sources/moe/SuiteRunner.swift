@@ -318,33 +318,7 @@ struct SuiteRunner {
             if order != .file || holdsOut {
                 let read = try rows ?? UserRows(path: path, format: settings.format)
                 rows = read
-                var chosen = training ?? Array(read.lines.indices)
-                switch order {
-                case .file:
-                    break
-                case .shuffled:
-                    shuffle(&chosen)
-                case .classOrder:
-                    var rank: [Int: Int] = [:]
-                    for r in chosen where rank[read.labels[r]] == nil { rank[read.labels[r]] = rank.count }
-                    chosen.sort { (rank[read.labels[$0]]!, $0) < (rank[read.labels[$1]]!, $1) }
-                case .blocks:
-                    var queues: [[Int]] = [], queue: [Int: Int] = [:]
-                    for r in chosen {
-                        let k = queue[read.labels[r]] ?? queues.count
-                        if k == queues.count { queue[read.labels[r]] = k; queues.append([]) }
-                        queues[k].append(r)
-                    }
-                    var taken = [Int](repeating: 0, count: queues.count)
-                    chosen = []
-                    while taken.indices.contains(where: { taken[$0] < queues[$0].count }) {
-                        for k in queues.indices {
-                            let end = min(taken[k] + SuiteOrder.blockRows, queues[k].count)
-                            chosen += queues[k][taken[k] ..< end]
-                            taken[k] = end
-                        }
-                    }
-                }
+                let chosen = arranged(training ?? Array(read.lines.indices), in: order, labels: read.labels)
                 ordered.path = try write(read, rows: chosen, as: "\(name).\(holdsOut ? "training." : "")\(order.rawValue).csv")
             }
             try run(own: .csv(ordered), name: order == .file ? name : "\(name), \(order.phrase)", test: scored)
@@ -369,6 +343,40 @@ struct SuiteRunner {
             self.labels = labels
             lines = csv.rowLines
             records = try failingClearly { try CSVSource.Records(path: path) }
+        }
+    }
+
+    /// `rows` (indices into a file's rows, in the file's order) in `order`; `labels` holds
+    /// every row's class.
+    private func arranged(_ rows: [Int], in order: SuiteOrder, labels: [Int]) -> [Int] {
+        var rows = rows
+        switch order {
+        case .file:
+            return rows
+        case .shuffled:
+            shuffle(&rows)
+            return rows
+        case .classOrder:
+            var rank: [Int: Int] = [:]
+            for r in rows where rank[labels[r]] == nil { rank[labels[r]] = rank.count }
+            return rows.sorted { (rank[labels[$0]]!, $0) < (rank[labels[$1]]!, $1) }
+        case .blocks:
+            // One queue per class, in the order the classes first appear.
+            var queues: [[Int]] = [], queue: [Int: Int] = [:]
+            for r in rows {
+                let k = queue[labels[r]] ?? queues.count
+                if k == queues.count { queue[labels[r]] = k; queues.append([]) }
+                queues[k].append(r)
+            }
+            var taken = [Int](repeating: 0, count: queues.count), turns: [Int] = []
+            while turns.count < rows.count {
+                for k in queues.indices {
+                    let end = min(taken[k] + SuiteOrder.blockRows, queues[k].count)
+                    turns += queues[k][taken[k] ..< end]
+                    taken[k] = end
+                }
+            }
+            return turns
         }
     }
 
