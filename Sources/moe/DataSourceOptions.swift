@@ -294,6 +294,7 @@ struct DataSourceOptions: ParsableArguments {
             }
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
             csv.readsLabels = !labelsUnread
+            csv.labelColumnPlace = labelColumn == nil ? .learned : .file
             columnName = csv.columnName(ofFeature:)
             csvRead = csv
             stream = csv
@@ -305,6 +306,7 @@ struct DataSourceOptions: ParsableArguments {
             }
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
             csv.readsLabels = !labelsUnread
+            csv.labelColumnPlace = labelColumn == nil ? .learned : .file
             columnName = csv.columnName(ofFeature:)
             csvRead = csv
             stream = csv
@@ -317,6 +319,7 @@ struct DataSourceOptions: ParsableArguments {
         try failingClearly {
             while let batch = try stream.next() { body(batch.features, batch.labels) }
         }
+        if let placed = csvRead?.columnsPlacedByName, let csv = csvRead { warn(placed.sentence(source: csv.name)) }
         if let unseen = csvRead?.unseenText, unseen.count > 0, let csv = csvRead {
             let shown = unseen.examples.map { "'\($0.value)' in \(csv.fieldName($0.column))" }.joined(separator: ", ")
             warn("\(unseen.count) text value\(unseen.count == 1 ? "" : "s") the learner never saw (\(shown)\(unseen.more ? ", …" : "")) "

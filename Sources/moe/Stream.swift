@@ -333,6 +333,8 @@ struct Stream: ParsableCommand {
             let driver = try failingClearly {
                 try StreamDriver(continuing: loaded, learner: learner, on: source, policy: policy, plugins: plugins)
             }
+            // The saved label column counts in the rows learned; one given, in either file.
+            if data.labelColumn != nil { driver.labelColumnPlace = .unclear }
             console.say("continuing \(file) (\(learner.counters.samples) samples learned, \(learner.model.experts.count) experts, \(learner.classCount) classes) on \(source.name)")
             return driver
         }
@@ -618,6 +620,7 @@ struct Stream: ParsableCommand {
                 + "the rows apart, not the classes, and costs accuracy. Leave \(rowLike.count > 1 ? "them" : "it") out with "
                 + "--ignore-columns \(option) (or write a date as a number)")
         }
+        if let placed = driver.position.source.columnsPlacedByName { console.warn(placed.sentence(source: driver.source.name)) }
         if let flagged = driver.position.source.flaggedColumns, !flagged.isEmpty {
             let fields = flagged.map(String.init).joined(separator: ", ")
             console.say("missing values flagged in column\(flagged.count > 1 ? "s" : "") \(fields) (0-based), one indicator each: \(flagged.count > 1 ? "they have" : "it has") gaps in the first rows")

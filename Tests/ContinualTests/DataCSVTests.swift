@@ -137,60 +137,109 @@ struct DataCSVTests {
         }
     }
 
-    @Test("a header that puts a learned column at another place is refused with the column named; other names are read by place")
+    @Test("a header that names every learned column once is read by those names, in any order and with more columns; other names are read by place")
     func columnPlaces() throws {
         try withTemporaryDirectory { dir in
             let path = dir.path("h.csv")
             let learned = CSVTextLayout(columns: [], values: [], names: ["a", "b", "c", "label"])
-            func read(_ header: String) throws -> Int {
-                try writeText(header + "\n1,2,3,0\n4,5,6,1\n", to: path)
-                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), text: learned)
-                return try drain(&source).reduce(0) { $0 + $1.count }
+            // The rows as the model learned them: a = 1, b = 2, c = 3, class 0; then 4, 5, 6, class 1.
+            let rows = Matrix([[1, 2, 3], [4, 5, 6]])
+            func read(_ header: String, _ lines: String, place: CSVSource.LabelColumnPlace = .learned) throws -> (Batch, CSVSource) {
+                try writeText(header + "\n" + lines, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), labels: .integers(classCount: 2),
+                                           text: learned)
+                source.labelColumnPlace = place
+                let batches = try drain(&source)
+                return (batches[0], source)
             }
-            #expect(try read("a,b,c,label") == 2)
-            #expect(try read("p,q,r,y") == 2)  // renamed: read by place, as before
-            #expect(try read("a,a,c,label") == 2)  // a repeated name says nothing of its place
-            for (header, name, field, learnedField) in [("c,b,a,label", "c", 0, 2), ("a,c,b,label", "c", 1, 2),
-                                                        ("label,a,b,c", "label", 0, 3), ("x,a,b,c,label", "a", 1, 0)] {
+            let (same, unmoved) = try read("a,b,c,label", "1,2,3,0\n4,5,6,1\n")
+            #expect(same.features == rows && same.labels == [0, 1] && unmoved.columnsPlacedByName == nil)
+            #expect(try read("p,q,r,y", "1,2,3,0\n4,5,6,1\n").0.features == rows)  // renamed: read by place, as before
+            #expect(try read("a,a,c,label", "1,2,3,0\n4,5,6,1\n").0.features == rows)  // a repeated name says nothing of its place
+            // Refused before 2026-12-05's eighth round, each read now as the model learned it.
+            for (header, lines, moved, leftOut) in [
+                ("c,b,a,label", "3,2,1,0\n6,5,4,1\n", ["a", "c"], [String]()),
+                ("label,a,b,c", "0,1,2,3\n1,4,5,6\n", ["a", "b", "c", "label"], []),
+                ("x,a,b,c,label", "9,1,2,3,0\n9,4,5,6,1\n", ["a", "b", "c", "label"], ["x"]),
+                ("a,b,c,label,note", "1,2,3,0,hi\n4,5,6,1,yo\n", [], ["note"]),
+                (" C ,id,LABEL,b,a", "3,7,0,2,1\n6,8,1,5,4\n", ["a", "b", "C", "LABEL"], ["id"]),
+            ] {
+                let (batch, source) = try read(header, lines)
+                #expect(batch.features == rows && batch.labels == [0, 1], "\(header)")
+                #expect(source.columnsPlacedByName == CSVSource.ColumnPlacement(moved: moved, leftOut: leftOut), "\(header)")
+                #expect(source.position.columnsPlacedByName == source.columnsPlacedByName)
+            }
+            #expect(try read("x,a,b,c,label", "9,1,2,3,0\n").1.columnName(ofFeature: 0) == "'a'")
+            let said = try read("x,a,b,c,label", "9,1,2,3,0\n").1.columnsPlacedByName?.sentence(source: path)
+            #expect(said == "\(path): columns read by their header names: the file has 'a', 'b', 'c', 'label' at other places than in "
+                + "the rows the model learned, and 'x' that the model did not learn, left out")
+
+            // A label column by place: in the rows learned (a saved stream's), in this file
+            // (given for it), or unclear, refused when the two name different columns.
+            try writeText("b,a,label,c\n2,1,0,3\n5,4,1,6\n", to: path)
+            var given = try CSVSource(path: path, format: CSVFormat(labelColumn: .index(2)), labels: .integers(classCount: 2), text: learned)
+            given.labelColumnPlace = .file
+            #expect(try drain(&given)[0].features == rows)  // index 2 of this file, 'label' (of the learned rows: 'c')
+            #expect(try read("b,a,c,label", "2,1,3,0\n5,4,6,1\n", place: .unclear).0.features == rows)  // 'label' last in both
+            let unclear = dataError { _ = try read("label,a,b,c", "0,1,2,3\n", place: .unclear) }
+            #expect(unclear == .labelColumnPlaceUnclear(at: DataLocation(source: path, line: 1), column: "last", here: "c", learned: "label"))
+            #expect(unclear?.description.contains("give it by name (--label-column 'label', or 'c')") == true)
+            try writeText("x,a,b,c,label\n9,1,2,3,0\n", to: path)
+            var first = try CSVSource(path: path, format: CSVFormat(labelColumn: .first), labels: .integers(classCount: 2), text: learned)
+            first.labelColumnPlace = .file
+            let notLearned = dataError { _ = try drain(&first) }
+            #expect(notLearned == .labelColumnNotLearned(at: DataLocation(source: path, line: 1), column: "first", name: "x",
+                                                         learned: ["a", "b", "c", "label"]))
+
+            // A row of another width than the header's, and a bad field, name the file's own line and column.
+            let ragged = dataError { _ = try read("x,a,b,c,label", "9,1,2,3,0\n1,2,3,0\n") }
+            #expect(ragged == .raggedRow(at: DataLocation(source: path, line: 3), expectedColumns: 5, actualColumns: 4))
+            let bad = dataError { _ = try read("c,b,a,label", "3,2,1,0\n6,5,oops,1\n") }
+            #expect(bad == .nonNumericField(at: DataLocation(source: path, line: 3, column: 3), text: "oops"))
+
+            // A learned name missing, and another moved: refused as before.
+            for (header, name, field, learnedField) in [("c,b,z,label", "c", 0, 2), ("label,a,b", "label", 0, 3)] {
                 let row = (0..<header.split(separator: ",").count).map(String.init).joined(separator: ",")
-                try writeText(header + "\n" + row + "\n", to: path)
-                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), text: learned)
-                let error = dataError { _ = try drain(&source) }
+                let error = dataError { _ = try read(header, row + "\n") }
                 #expect(error == .columnMoved(at: DataLocation(source: path, line: 1), name: name, field: field,
                                               learnedField: learnedField, learned: ["a", "b", "c", "label"]), "\(header)")
                 #expect(error?.description.contains("the column '\(name)' is field \(field + 1) here but was field \(learnedField + 1)") == true)
+                #expect(error?.description.contains("a header that names every column it learned, once each, is read by those names") == true)
             }
         }
     }
 
-    @Test("the column order check ignores case and surrounding spaces, but for learned names that differ only in case")
+    @Test("names are placed without case and surrounding spaces, but for learned names that differ only in case")
     func columnPlacesWithoutCase() throws {
         try withTemporaryDirectory { (dir) throws in
             let path = dir.path("h.csv")
             let learned = CSVTextLayout(columns: [], values: [], names: ["a", "b", "c", "label"])
-            func read(_ header: String) throws -> DataError? {
-                try writeText(header + "\n1,2,3,0\n4,5,6,1\n", to: path)
-                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), text: learned)
-                return dataError { _ = try drain(&source) }
+            func read(_ header: String, _ lines: String = "1,2,3,0\n4,5,6,1\n") throws -> Matrix {
+                try writeText(header + "\n" + lines, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), labels: .integers(classCount: 2),
+                                           text: learned)
+                source.labelColumnPlace = .learned
+                return try drain(&source)[0].features
             }
-            #expect(try read("A,B,C,Label") == nil)
-            #expect(try read("\" a \",b, C ,LABEL") == nil)
-            // Read by place before: a and b swapped, in capitals, answered from the wrong columns.
-            #expect(try read("B,A,C,Label") == .columnMoved(at: DataLocation(source: path, line: 1), name: "B", field: 0,
-                                                            learnedField: 1, learned: ["a", "b", "c", "label"]))
-            #expect(try read("\" b\",a,c,label")?.description.contains("the column ' b' is field 1 here but was field 2") == true)
+            let rows = Matrix([[1, 2, 3], [4, 5, 6]])
+            #expect(try read("A,B,C,Label") == rows)
+            #expect(try read("\" a \",b, C ,LABEL") == rows)
+            // Read by place before 2026-12-04, refused until 2026-12-05's eighth round: a and
+            // b swapped, in capitals, are read by their names.
+            #expect(try read("B,A,C,Label", "2,1,3,0\n5,4,6,1\n") == rows)
+            #expect(try read("\" b\",a,c,label", "2,1,3,0\n5,4,6,1\n") == rows)
 
             // Learned names that differ only in case are compared case and all: swapped,
             // they were one name without case, not checked, and read by place.
             let cased = CSVTextLayout(columns: [], values: [], names: ["x", "X", "label"])
-            func readCased(_ header: String) throws -> DataError? {
-                try writeText(header + "\n1,2,0\n4,5,1\n", to: path)
-                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), text: cased)
-                return dataError { _ = try drain(&source) }
+            func readCased(_ header: String, _ lines: String = "1,2,0\n4,5,1\n") throws -> Matrix {
+                try writeText(header + "\n" + lines, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), labels: .integers(classCount: 2),
+                                           text: cased)
+                return try drain(&source)[0].features
             }
-            #expect(try readCased("x,X,label") == nil && readCased(" x , X ,Label") == nil)
-            #expect(try readCased("X,x,label") == .columnMoved(at: DataLocation(source: path, line: 1), name: "X", field: 0,
-                                                               learnedField: 1, learned: ["x", "X", "label"]))
+            #expect(try readCased("x,X,label") == Matrix([[1, 2], [4, 5]]) && readCased(" x , X ,Label") == Matrix([[1, 2], [4, 5]]))
+            #expect(try readCased("X,x,label") == Matrix([[2, 1], [5, 4]]))
         }
     }
 

@@ -278,7 +278,7 @@ struct StreamCommandTests {
         }
     }
 
-    @Test("a file whose header reorders the learned columns is refused by moe eval and --resume with the column named")
+    @Test("a file whose header reorders the learned columns is read by their names; one that also renames a column is refused by moe eval and --resume with the column named")
     func reorderedColumns() throws {
         try withTemporaryDirectory { dir in
             var generator = SeededGenerator(seed: 9)
@@ -286,22 +286,29 @@ struct StreamCommandTests {
                 let label = generator.nextInt(below: 2)
                 return [Float(label * 2) + generator.nextNormal(), generator.nextNormal(), generator.nextNormal()].map { "\($0)" } + ["\(label)"]
             }
-            func write(_ name: String, order: [Int]) throws {
-                let header = ["a", "b", "c", "label"]
-                let lines = [order.map { header[$0] }] + rows.map { row in order.map { row[$0] } }
+            func write(_ name: String, order: [Int], names: [String] = ["a", "b", "c", "label"]) throws {
+                let lines = [order.map { names[$0] }] + rows.map { row in order.map { row[$0] } }
                 try lines.map { $0.joined(separator: ",") }.joined(separator: "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
             }
             try write("train.csv", order: [0, 1, 2, 3])
             try write("swapped.csv", order: [2, 1, 0, 3])
+            try write("renamed.csv", order: [2, 1, 0, 3], names: ["z", "b", "c", "label"])
             let r = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--label-column", "last", "--hidden", "16",
                                     "--save", dir.path("m.h5")])
             #expect(r.status == 0, "\(r.error)")
-            #expect(MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("train.csv")]).status == 0)
-            // Read by place, the swapped file was answered from the wrong columns, silently.
-            let sentence = "swapped.csv, line 1: the column 'c' is field 1 here but was field 3 in the data the model learned from ('a', 'b', 'c', 'label')"
-            let e = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("swapped.csv")])
+            let inOrder = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("train.csv"), "--json"])
+            #expect(inOrder.status == 0)
+            // Read by place, the swapped file was answered from the wrong columns, silently;
+            // then refused; now read by the names.
+            let swapped = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("swapped.csv"), "--json"])
+            #expect(swapped.status == 0, "\(swapped.error)")
+            let accuracy = try #require(MoeProcess.json(inOrder)?["test_accuracy"] as? Double)
+            #expect(MoeProcess.json(swapped)?["test_accuracy"] as? Double == accuracy && accuracy > 0.8)
+            // 'a' renamed: the names cannot place the columns, and 'c' moved.
+            let sentence = "renamed.csv, line 1: the column 'c' is field 1 here but was field 3 in the data the model learned from ('a', 'b', 'c', 'label')"
+            let e = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("renamed.csv")])
             #expect(e.status == 1 && e.errorLines.last?.contains(sentence) == true, "\(e.error)")
-            let c = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("swapped.csv")])
+            let c = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("renamed.csv")])
             #expect(c.status == 1 && c.error.contains(sentence), "\(c.error)")
         }
     }

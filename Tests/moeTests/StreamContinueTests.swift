@@ -121,6 +121,77 @@ struct StreamContinueTests {
         }
     }
 
+    @Test("a file that holds the learned columns in another order, and more, is read by their names: evaluated, predicted, continued, paused and resumed as the learned order is")
+    func columnsPlacedByName() throws {
+        try withTemporaryDirectory { dir in
+            let lines = Self.rows().map { $0.split(separator: ",").map(String.init) }
+            // The learned order, and the same rows with the label first, the features
+            // shuffled, an identifier and a note besides.
+            func learnedOrder(_ rows: ArraySlice<[String]>, labels: Bool = true) -> [String] {
+                [labels ? "f0,f1,f2,f3,animal" : "f0,f1,f2,f3"] + rows.map { (labels ? $0 : Array($0.prefix(4))).joined(separator: ",") }
+            }
+            func otherOrder(_ rows: ArraySlice<[String]>, labels: Bool = true) -> [String] {
+                [(labels ? "Animal," : "") + "id,f3,f1,note,f0,f2"] + rows.enumerated().map { i, r in
+                    (labels ? r[4] + "," : "") + "\(i),\(r[3]),\(r[1]),\"a note, \(i)\",\(r[0]),\(r[2])"
+                }
+            }
+            try Self.write(learnedOrder(lines[0..<800]), to: dir.path("a.csv"))
+            try Self.write(learnedOrder(lines[800..<1200]), to: dir.path("b.csv"))
+            try Self.write(otherOrder(lines[800..<1200]), to: dir.path("r.csv"))
+            try Self.write(learnedOrder(lines[800..<1200], labels: false), to: dir.path("b-rows.csv"))
+            try Self.write(otherOrder(lines[800..<1200], labels: false), to: dir.path("r-rows.csv"))
+            let trained = MoeProcess.run(["stream", "--source", "csv:" + dir.path("a.csv"), "--label-column", "last"]
+                                         + Self.learner + ["--save", dir.path("m.h5")])
+            #expect(trained.status == 0, "\(trained.error)")
+
+            // Refused before: "the column 'animal' is field 1 here but was field 5".
+            let inOrder = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("b.csv"), "--json"])
+            let byName = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("r.csv"), "--json"])
+            #expect(inOrder.status == 0 && byName.status == 0, "\(byName.error)")
+            let accuracy = try #require(MoeProcess.json(inOrder)?["test_accuracy"] as? Double)
+            #expect(MoeProcess.json(byName)?["test_accuracy"] as? Double == accuracy && accuracy > 0.8)
+            #expect(byName.error.contains("warning: \(dir.path("r.csv")): columns read by their header names: the file has 'f0', 'f1', "
+                + "'f2', 'f3', 'Animal' at other places than in the rows the model learned, and 'id', 'note' that the model did not "
+                + "learn, left out"), "\(byName.error)")
+            #expect(!inOrder.error.contains("header names"))
+            // Rows without their label, read by name too: the same answers.
+            let answers = MoeProcess.run(["predict", dir.path("m.h5"), "--source", "csv:" + dir.path("b-rows.csv")])
+            let placed = MoeProcess.run(["predict", dir.path("m.h5"), "--source", "csv:" + dir.path("r-rows.csv")])
+            #expect(answers.status == 0 && placed.status == 0, "\(placed.error)")
+            #expect(placed.output == answers.output && answers.output.split(separator: "\n").count == 400)
+
+            // Continued on the reordered file: the same learner as on the learned order, bit
+            // for bit; paused in it and resumed, the same again.
+            let continued = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("b.csv"),
+                                            "--save", dir.path("c.h5")])
+            let continuedByName = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("r.csv"),
+                                                  "--save", dir.path("n.h5")])
+            #expect(continued.status == 0 && continuedByName.status == 0, "\(continuedByName.error)")
+            #expect(continuedByName.error.contains("columns read by their header names"), "\(continuedByName.error)")
+            try Self.expectSameLearner(dir.path("c.h5"), dir.path("n.h5"))
+            let paused = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("r.csv"),
+                                         "--save", dir.path("p.h5"), "--stop-after-batches", "5"])
+            let resumed = MoeProcess.run(["stream", "--resume", dir.path("p.h5")])
+            #expect(paused.status == 0 && resumed.status == 0, "\(resumed.error)")
+            try Self.expectSameLearner(dir.path("p.h5"), dir.path("n.h5"))
+
+            // A label column given by place that names another column here than in the
+            // learned rows: refused, by name it is read.
+            let first = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("r.csv"),
+                                        "--label-column", "first", "--save", dir.path("f.h5")])
+            #expect(first.status == 1)
+            #expect(first.error.contains("the label column (first) is 'Animal' in this file but 'f0' in the rows the model learned: "
+                + "give it by name (--label-column 'f0', or 'Animal')"), "\(first.error)")
+            let named = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("r.csv"),
+                                        "--label-column", "animal", "--save", dir.path("f.h5")])
+            #expect(named.status == 0, "\(named.error)")
+            try Self.expectSameLearner(dir.path("f.h5"), dir.path("n.h5"))
+            // moe eval's --label-column is the file's own.
+            let evalFirst = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("r.csv"), "--label-column", "0", "--json"])
+            #expect(MoeProcess.json(evalFirst)?["test_accuracy"] as? Double == accuracy, "\(evalFirst.error)")
+        }
+    }
+
     @Test("text columns are categories and missing numbers take means: streamed, saved, evaluated and continued alike")
     func textColumns() throws {
         try withTemporaryDirectory { dir in

@@ -99,9 +99,11 @@ struct SuiteCommandTests {
             #expect(piped.status != 0 && piped.error.contains("moe suite --source takes a file"), "\(piped.error)")
             let named = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--streams", "split-fmnist"] + out)
             #expect(named.status != 0 && named.error.contains("with --source the suite streams your file"), "\(named.error)")
-            // A test file with a column more: named with the column it moved.
+            // A test file whose rows have a column more than its header: named. (A header
+            // naming the column more is read by the learned names, the column left out.)
             let lines = try String(contentsOfFile: test, encoding: .utf8).split(separator: "\n")
-            try (lines.map { $0 + ",1" }.joined(separator: "\n") + "\n").write(toFile: dir.path("wider.csv"), atomically: true, encoding: .utf8)
+            try (lines.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element + ",1" }.joined(separator: "\n") + "\n")
+                .write(toFile: dir.path("wider.csv"), atomically: true, encoding: .utf8)
             let wider = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + dir.path("wider.csv"),
                                         "--label-column", "class"] + out)
             #expect(wider.status != 0 && wider.error.contains("wider.csv"), "\(wider.error)")

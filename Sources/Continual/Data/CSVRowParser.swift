@@ -28,9 +28,28 @@ struct CSVRowParser {
     /// for files whose every line ends so (`CSVSource`'s trailing separator).
     var dropsTrailingEmptyField = false
 
+    /// With a file whose header holds the learned columns in another order, or more
+    /// columns besides (``readFields(_:of:)``): per learned field, the file's field it is
+    /// read from. Nil: fields are read in the file's order.
+    private(set) var fieldOrder: [Int]?
+    /// With ``fieldOrder``: the file's fields per row, and the fields of the last split
+    /// line when it had another number of them (``split(_:)`` then returns -1).
+    private(set) var fileFields = 0
+    private(set) var misfitFields = 0
+
     init(source: String, separator: UInt8) {
         self.source = source
         self.separator = separator
+    }
+
+    /// Reads field `order[i]` of each line of `fields` fields as field `i`: the columns a
+    /// model learned, placed by name in a file that orders them otherwise or holds more.
+    /// Messages name the file's own field. A line of another number of fields splits
+    /// into none (-1), ``misfitFields`` saying how many it had.
+    mutating func readFields(_ order: [Int], of fields: Int) {
+        precondition(order.allSatisfy { $0 >= 0 && $0 < fields } && Set(order).count == order.count)
+        fieldOrder = order
+        fileFields = fields
     }
 
     /// Splits `line` and returns the number of fields. `line` must be followed in memory
@@ -57,7 +76,26 @@ struct CSVRowParser {
         if dropsTrailingEmptyField && count > 1 && starts[count - 1] == ends[count - 1] && !quoted[count - 1] {
             count -= 1
         }
+        if let order = fieldOrder { reorder(order) }
         return count
+    }
+
+    /// Puts the last split line's fields in ``fieldOrder``'s order (none, -1, for a line
+    /// of another number of fields than the file's).
+    private mutating func reorder(_ order: [Int]) {
+        guard count == fileFields else {
+            misfitFields = count
+            count = -1
+            return
+        }
+        let (s, e, q, v) = (starts, ends, quoted, values)
+        for (i, field) in order.enumerated() {
+            starts[i] = s[field]
+            ends[i] = e[field]
+            quoted[i] = q[field]
+            values[i] = v[field]
+        }
+        count = order.count
     }
 
     /// A line without a quote: its fields are the bytes between separators, found eight
@@ -311,6 +349,6 @@ struct CSVRowParser {
     static let powersOfTen: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
 
     func location(_ lineNumber: Int, _ field: Int) -> DataLocation {
-        DataLocation(source: source, line: lineNumber, column: field + 1)
+        DataLocation(source: source, line: lineNumber, column: (fieldOrder.map { $0[field] } ?? field) + 1)
     }
 }

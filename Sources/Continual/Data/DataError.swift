@@ -92,6 +92,14 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// columns were reordered, or one was added or taken out before it (read by place,
     /// every later row would be answered from the wrong columns).
     case columnMoved(at: DataLocation, name: String, field: Int, learnedField: Int, learned: [String])
+    /// A header that places the learned columns by name, read with a label column by place
+    /// (`column`: first, last, an index) that names one column in this file (`here`) and
+    /// another in the rows the model learned (`learned`), when nothing says which file the
+    /// place was meant for (`CSVSource.labelColumnPlace`).
+    case labelColumnPlaceUnclear(at: DataLocation, column: String, here: String, learned: String)
+    /// A label column given by place for this file (`moe eval --label-column 4`) that is a
+    /// column the model did not learn, left out when the learned columns are placed by name.
+    case labelColumnNotLearned(at: DataLocation, column: String, name: String, learned: [String])
     /// A label, text field or header name that is not UTF-8 text (`problem`): read with
     /// replacement characters, `caf\u{E9}` and `caf\u{E8}` of a Latin-1 file were one class,
     /// and a NUL byte stopped the checkpoint's save after the whole stream was learned.
@@ -221,7 +229,16 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .columnMoved(let at, let name, let field, let learnedField, let learned):
             let names = learned.prefix(12).map { "'\($0)'" }.joined(separator: ", ") + (learned.count > 12 ? ", …" : "")
             return "\(at): the column '\(name)' is field \(field + 1) here but was field \(learnedField + 1) in the data "
-                + "the model learned from (\(names)); put the columns in that order, so that each is read as the one it learned."
+                + "the model learned from (\(names)); put the columns in that order, so that each is read as the one it learned "
+                + "(a header that names every column it learned, once each, is read by those names, in any order)."
+        case .labelColumnPlaceUnclear(let at, let column, let here, let learned):
+            return "\(at): the header holds the columns the model learned in another order, read by their names; the label column "
+                + "(\(column)) is '\(here)' in this file but '\(learned)' in the rows the model learned: give it by name "
+                + "(--label-column '\(learned)', or '\(here)')."
+        case .labelColumnNotLearned(let at, let column, let name, let learned):
+            let names = learned.prefix(12).map { "'\($0)'" }.joined(separator: ", ") + (learned.count > 12 ? ", …" : "")
+            return "\(at): the label column (\(column)) is '\(name)', a column the model did not learn (\(names)); "
+                + "give the label column the model learned."
         }
     }
 }

@@ -41,6 +41,11 @@ public final class StreamDriver<L: StreamLearner> {
     public private(set) var position: Position
     public var policy: CheckpointPolicy
     public var plugins: [any StreamPlugin<L>]
+    /// Where a CSV stream's label column by place counts when its file holds the learned
+    /// columns in another order, read by name (`CSVSource.labelColumnPlace`): in the rows
+    /// learned, as a saved stream's label column does; `moe stream --resume --source`
+    /// with `--label-column` given by place sets `.unclear`.
+    public var labelColumnPlace = CSVSource.LabelColumnPlace.learned
     /// The checkpoint whose learner this stream continues on new data, if any (named in errors).
     public let continuing: String?
     /// The path of the last successful save, if any.
@@ -404,15 +409,13 @@ public final class StreamDriver<L: StreamLearner> {
                 let labels = position.source.labelMap
                 let text = position.source.isAtStart ? continuedText : nil
                 let imputation = position.source.isAtStart ? continuedImputation : nil
-                if let path = settings.path {
-                    opened = try CSVSource(path: path, format: settings.format, batchSize: settings.batchSize,
-                                           inputWidth: width, labels: labels, badRows: settings.badRows, text: text,
-                                           imputation: imputation)
-                } else {
-                    opened = try CSVSource.standardInput(format: settings.format, batchSize: settings.batchSize,
-                                                         inputWidth: width, labels: labels, badRows: settings.badRows,
-                                                         text: text, imputation: imputation)
-                }
+                let csv = try settings.path.map { (path) throws(DataError) in
+                    try CSVSource(path: path, format: settings.format, batchSize: settings.batchSize,
+                                  inputWidth: width, labels: labels, badRows: settings.badRows, text: text, imputation: imputation)
+                } ?? CSVSource.standardInput(format: settings.format, batchSize: settings.batchSize, inputWidth: width,
+                                             labels: labels, badRows: settings.badRows, text: text, imputation: imputation)
+                csv.labelColumnPlace = labelColumnPlace
+                opened = csv
             case let .idx(settings):
                 opened = try IDXSource(images: settings.images, labels: settings.labels, batchSize: settings.batchSize,
                                        inputWidth: width, scaling: settings.scaling, badRows: settings.badRows)

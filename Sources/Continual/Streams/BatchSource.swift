@@ -150,6 +150,11 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// classes (nil: none, other sources, positions saved before 2026-12-05). Said, not
     /// saved for any reading.
     public var rowLikeTextColumns: [Int]?
+    /// A CSV source read for a saved model whose header holds the learned columns in
+    /// another order or more columns besides: what was placed by name (nil: read by
+    /// place, other sources, positions saved before 2026-12-05's eighth round). Said, not
+    /// saved for any reading.
+    public var columnsPlacedByName: CSVSource.ColumnPlacement?
 
     /// The header's name of field `field` (0-based), when the file had a header.
     public func columnName(ofField field: Int) -> String? {
@@ -168,8 +173,9 @@ public struct StreamPosition: Equatable, Sendable, Codable {
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
                 separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
                 columnNames: [String]? = nil, rowsDigest: String? = nil, numberLikeTextColumns: [Int]? = nil,
-                rowLikeTextColumns: [Int]? = nil) {
+                rowLikeTextColumns: [Int]? = nil, columnsPlacedByName: CSVSource.ColumnPlacement? = nil) {
         self.rowsDigest = rowsDigest
+        self.columnsPlacedByName = columnsPlacedByName
         self.numberLikeTextColumns = numberLikeTextColumns
         self.rowLikeTextColumns = rowLikeTextColumns
         self.flaggedColumns = flaggedColumns

@@ -416,7 +416,8 @@ public final class CSVSource: BatchSource {
                        columnNames: header ?? (headerAbsent ? givenText?.names : nil),
                        rowsDigest: rowsRead > 0 ? digest.hex : nil,
                        numberLikeTextColumns: numberLikeText.isEmpty ? nil : numberLikeText,
-                       rowLikeTextColumns: rowLikeText.isEmpty ? nil : rowLikeText)
+                       rowLikeTextColumns: rowLikeText.isEmpty ? nil : rowLikeText,
+                       columnsPlacedByName: columnsPlacedByName)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -744,9 +745,14 @@ public final class CSVSource: BatchSource {
         return Batch(features: Matrix(rows: labels.count, columns: inputWidth!, scalars: features), labels: labels)
     }
 
-    /// Refuses a header that puts a name of the saved layout's header at another place
-    /// (names that occur once in each): the file's columns were reordered, or one was
-    /// added or taken out before it, and every row would be read from the wrong columns.
+    /// Reads each learned column by its name when the header names every one of them
+    /// once and the saved layout names each once (``columnsPlacedByName``): a file whose
+    /// columns were reordered, or that holds more columns (left out), is read as the model
+    /// learned it. Before 2026-12-05 such a file was refused.
+    ///
+    /// Otherwise refuses a header that puts a name of the saved layout's header at another
+    /// place (names that occur once in each): a column was taken out or renamed and
+    /// another moved, and every row would be read from the wrong columns.
     /// Headers of other names (a renamed export) are read by place, as before.
     ///
     /// Names are compared without case and surrounding spaces: a spreadsheet's export
@@ -757,7 +763,7 @@ public final class CSVSource: BatchSource {
     /// all: without case they were one name, not checked, and a file with the two swapped
     /// was read by place without a word.
     private func checkColumnPlaces() throws(DataError) {
-        guard let learned = givenText?.names, let header else { return }
+        guard let learned = givenText?.names, let found = header else { return }
         var spellings: [String: Set<String>] = [:]
         for name in learned { spellings[Self.columnKey(name), default: []].insert(name.trimmingCharacters(in: .whitespaces)) }
         let clashing = Set(spellings.filter { $0.value.count > 1 }.keys)
@@ -775,14 +781,116 @@ public final class CSVSource: BatchSource {
             }
             return seen.filter { !repeated.contains($0.key) }
         }
-        let before = places(learned)
-        for (key, field) in places(header).sorted(by: { $0.value < $1.value }) {
+        // A file read without its label, whose header was found rather than declared, got
+        // the label's value at its place in the header line: its name, for placing.
+        var header = found
+        if let missingLabel, !header.isEmpty {
+            let at = min(missingLabel.field ?? header.count - 1, header.count - 1)
+            if header[at] == missingLabel.value && !header.contains(missingLabel.headerValue) { header[at] = missingLabel.headerValue }
+        }
+        let before = places(learned), here = places(header)
+        // Every learned name once, and once in this header: each column is read by its name
+        // (a file read without its label has the label's name where it was put).
+        if before.count == learned.count {
+            let order = learned.compactMap { here[key($0)] }
+            if order.count == learned.count {
+                if order != Array(header.indices) {
+                    labelOverride = try labelFieldPlacedByName(order: order, header: header, learned: learned)
+                    parser.readFields(order, of: header.count)
+                    // A label put in by this reader is no column of the file.
+                    let moved = learned.indices.filter { order[$0] != $0 }.map { header[order[$0]] }
+                        .filter { missingLabel == nil || $0 != missingLabel!.headerValue }
+                    let extra = header.indices.filter { !order.contains($0) }.map { header[$0] }
+                    columnsPlacedByName = ColumnPlacement(moved: moved, leftOut: extra)
+                    self.header = order.map { header[$0] }
+                }
+                return
+            }
+        }
+        for (key, field) in here.sorted(by: { $0.value < $1.value }) {
             if let learnedField = before[key], learnedField != field {
                 throw .columnMoved(at: DataLocation(source: self.name, line: headerLine ?? 1),
                                    name: header[field], field: field, learnedField: learnedField, learned: learned)
             }
         }
     }
+
+    /// Which file a label column given by place (first, last, an index) counts in when the
+    /// learned columns are placed by name (``columnsPlacedByName``).
+    public enum LabelColumnPlace: Sendable {
+        /// In the rows the model learned: the saved stream's label column.
+        case learned
+        /// In this file: a label column given for it (`moe eval --label-column 0`).
+        case file
+        /// Either: refused when the two name different columns.
+        case unclear
+    }
+
+    /// Where a label column by place counts when the columns are placed by name (set
+    /// before the first row is read); `.unclear` by default.
+    public var labelColumnPlace = LabelColumnPlace.unclear
+    /// The label's field among the learned ones, when a label column given for this file
+    /// was placed by name.
+    private var labelOverride: Int?
+
+    /// The learned field the label is read from when the columns are placed by name
+    /// (`order`), or nil when the format's label column says it as it is: a name, or a
+    /// place counted in the learned rows.
+    private func labelFieldPlacedByName(order: [Int], header: [String], learned: [String]) throws(DataError) -> Int? {
+        func place(_ count: Int) -> Int? {
+            switch format.labelColumn {
+            case .first: return 0
+            case .last: return count - 1
+            case .index(let i): return i < count ? i : nil
+            case .name: return nil
+            }
+        }
+        if case .name = format.labelColumn { return nil }
+        let column = format.labelColumn.description, at = DataLocation(source: name, line: headerLine ?? 1)
+        switch labelColumnPlace {
+        case .learned:
+            return nil
+        case .file:
+            guard let field = place(header.count) else {
+                throw .labelColumnNotFound(source: name, column: column,
+                                           available: "the rows have \(header.count) columns, indices 0...\(header.count - 1)")
+            }
+            guard let learnedPlace = order.firstIndex(of: field) else {
+                throw .labelColumnNotLearned(at: at, column: column, name: header[field], learned: learned)
+            }
+            return learnedPlace
+        case .unclear:
+            guard let learnedField = place(learned.count), let field = place(header.count), order[learnedField] != field else { return nil }
+            throw .labelColumnPlaceUnclear(at: at, column: column, here: header[field], learned: learned[learnedField])
+        }
+    }
+
+    /// How a file's columns were placed by name (``checkColumnPlaces()``): the learned
+    /// columns it holds at other fields, and its columns the model did not learn, left out;
+    /// both as the file's header names them.
+    public struct ColumnPlacement: Sendable, Equatable, Codable {
+        public var moved: [String]
+        public var leftOut: [String]
+
+        public init(moved: [String], leftOut: [String]) {
+            self.moved = moved
+            self.leftOut = leftOut
+        }
+
+        /// The sentence `moe eval`, `moe predict` and a continued stream say of it.
+        public func sentence(source: String) -> String {
+            func names(_ list: [String]) -> String {
+                list.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (list.count > 8 ? ", … (\(list.count))" : "")
+            }
+            var parts: [String] = []
+            if !moved.isEmpty { parts.append("\(names(moved)) at other places than in the rows the model learned") }
+            if !leftOut.isEmpty { parts.append("\(names(leftOut)) that the model did not learn, left out") }
+            return "\(source): columns read by their header names: the file has " + parts.joined(separator: ", and ")
+        }
+    }
+
+    /// Set when the header placed the learned columns by name (nil: read by place).
+    public private(set) var columnsPlacedByName: ColumnPlacement?
 
     /// A column's name as the order check compares it: without case and surrounding spaces.
     static func columnKey(_ name: String) -> String {
@@ -903,7 +1011,7 @@ public final class CSVSource: BatchSource {
             header = names
             headerLine = lineNumber
             try checkColumnPlaces()
-            try establish(fieldCount: names!.count, line: lineNumber)
+            try establish(fieldCount: header!.count, line: lineNumber)
             return
         }
         if format.textIndicators > 0, format.detectsHeader, !headerAbsent, let names = try headerAhead() {
@@ -911,7 +1019,7 @@ public final class CSVSource: BatchSource {
             headerFound = true
             headerLine = lineNumber
             try checkColumnPlaces()
-            try establish(fieldCount: names.count, line: lineNumber)
+            try establish(fieldCount: header!.count, line: lineNumber)
         } else if let width = inputWidth ?? declaredWidth {
             // The fields a row of this width has: with the text columns known, or none (a
             // first row with text then gives another width, an error naming it).
@@ -944,6 +1052,7 @@ public final class CSVSource: BatchSource {
                                        + "remove them)", actual: [count])
         }
         switch format.labelColumn {
+        case _ where labelOverride != nil: labelIndex = labelOverride!
         case .first: labelIndex = 0
         case .last: labelIndex = count - 1
         case .index(let i):
@@ -1336,6 +1445,11 @@ public final class CSVSource: BatchSource {
         if isBlank(line) { return .blank }
         let lineNumber = self.lineNumber
         let count = parser.split(line)
+        if count < 0 {
+            // Columns placed by name: a row of another width than the file's header.
+            return .bad(.raggedRow(at: DataLocation(source: name, line: lineNumber), expectedColumns: parser.fileFields,
+                                   actualColumns: parser.misfitFields))
+        }
         if fieldCount == nil { try establish(fieldCount: count, line: lineNumber) }
         let expected = fieldCount!
         guard count == expected else {
