@@ -197,6 +197,17 @@ struct DataCSVTests {
             let bad = dataError { _ = try read("c,b,a,label", "3,2,1,0\n6,5,oops,1\n") }
             #expect(bad == .nonNumericField(at: DataLocation(source: path, line: 3, column: 3), text: "oops"))
 
+            // A column the model left out may be missing: by name or by its learned index.
+            for ignored in ["id", "0"] {
+                let withId = CSVTextLayout(columns: [], values: [], names: ["id", "a", "b", "c", "label"])
+                try writeText("b,a,label,c\n2,1,0,3\n5,4,1,6\n", to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, ignoredColumns: [ignored]),
+                                           labels: .integers(classCount: 2), text: withId)
+                source.labelColumnPlace = .learned
+                #expect(try drain(&source)[0].features == rows, "\(ignored)")
+                #expect(source.columnsPlacedByName == CSVSource.ColumnPlacement(moved: ["b", "label"], leftOut: []))
+            }
+
             // A learned name missing, and another moved: refused as before.
             for (header, name, field, learnedField) in [("c,b,z,label", "c", 0, 2), ("label,a,b", "label", 0, 3)] {
                 let row = (0..<header.split(separator: ",").count).map(String.init).joined(separator: ",")

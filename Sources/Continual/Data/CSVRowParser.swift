@@ -43,11 +43,12 @@ struct CSVRowParser {
     }
 
     /// Reads field `order[i]` of each line of `fields` fields as field `i`: the columns a
-    /// model learned, placed by name in a file that orders them otherwise or holds more.
-    /// Messages name the file's own field. A line of another number of fields splits
-    /// into none (-1), ``misfitFields`` saying how many it had.
+    /// model learned, placed by name in a file that orders them otherwise or holds more
+    /// (a field may be read twice, for a left-out column the file lacks). Messages name
+    /// the file's own field. A line of another number of fields splits into none (-1),
+    /// ``misfitFields`` saying how many it had.
     mutating func readFields(_ order: [Int], of fields: Int) {
-        precondition(order.allSatisfy { $0 >= 0 && $0 < fields } && Set(order).count == order.count)
+        precondition(order.allSatisfy { $0 >= 0 && $0 < fields })
         fieldOrder = order
         fileFields = fields
     }

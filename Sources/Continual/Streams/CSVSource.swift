@@ -792,17 +792,21 @@ public final class CSVSource: BatchSource {
         // Every learned name once, and once in this header: each column is read by its name
         // (a file read without its label has the label's name where it was put).
         if before.count == learned.count {
-            let order = learned.compactMap { here[key($0)] }
-            if order.count == learned.count {
-                if order != Array(header.indices) {
-                    labelOverride = try labelFieldPlacedByName(order: order, header: header, learned: learned)
+            // A learned column left out (`--ignore-columns`) may be absent: never read, it
+            // takes the file's first field.
+            let ignored = Set(format.ignoredColumns.compactMap { column in before[key(column)] ?? Int(column) })
+            let placed = learned.indices.map { here[key(learned[$0])] ?? (ignored.contains($0) ? nil : -1) }
+            if !placed.contains(-1) {
+                let absent = Set(placed.indices.filter { placed[$0] == nil }), order = placed.map { $0 ?? 0 }
+                if order != Array(header.indices) || !absent.isEmpty {
+                    labelOverride = try labelFieldPlacedByName(order: order, absent: absent, header: header, learned: learned)
                     parser.readFields(order, of: header.count)
                     // A label put in by this reader is no column of the file.
-                    let moved = learned.indices.filter { order[$0] != $0 }.map { header[order[$0]] }
+                    let moved = learned.indices.filter { order[$0] != $0 && !absent.contains($0) }.map { header[order[$0]] }
                         .filter { missingLabel == nil || $0 != missingLabel!.headerValue }
                     let extra = header.indices.filter { !order.contains($0) }.map { header[$0] }
                     columnsPlacedByName = ColumnPlacement(moved: moved, leftOut: extra)
-                    self.header = order.map { header[$0] }
+                    self.header = learned.indices.map { absent.contains($0) ? learned[$0] : header[order[$0]] }
                 }
                 return
             }
@@ -836,7 +840,7 @@ public final class CSVSource: BatchSource {
     /// The learned field the label is read from when the columns are placed by name
     /// (`order`), or nil when the format's label column says it as it is: a name, or a
     /// place counted in the learned rows.
-    private func labelFieldPlacedByName(order: [Int], header: [String], learned: [String]) throws(DataError) -> Int? {
+    private func labelFieldPlacedByName(order: [Int], absent: Set<Int>, header: [String], learned: [String]) throws(DataError) -> Int? {
         func place(_ count: Int) -> Int? {
             switch format.labelColumn {
             case .first: return 0
@@ -855,7 +859,7 @@ public final class CSVSource: BatchSource {
                 throw .labelColumnNotFound(source: name, column: column,
                                            available: "the rows have \(header.count) columns, indices 0...\(header.count - 1)")
             }
-            guard let learnedPlace = order.firstIndex(of: field) else {
+            guard let learnedPlace = order.indices.first(where: { order[$0] == field && !absent.contains($0) }) else {
                 throw .labelColumnNotLearned(at: at, column: column, name: header[field], learned: learned)
             }
             return learnedPlace
