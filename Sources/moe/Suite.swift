@@ -134,6 +134,9 @@ struct Suite: ParsableCommand {
         if case let .csv(settings)? = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {
             var scored = input
             scored.source = test
+            // The test file's label is the one each saved learner learned (the same column,
+            // by name where its header places the columns otherwise).
+            scored.labelColumn = nil
             try runner.run(own: settings, orders: try chosenOrders(), test: scored, holdsOut: test == nil)
         } else {
             for stream in try chosenStreams() { try runner.run(stream) }

@@ -78,6 +78,18 @@ struct SuiteCommandTests {
             let accuracy = try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double)
             #expect(rows[0]["accuracy"] as? Double == accuracy, "suite \(rows[0]), eval \(accuracy)")
             #expect(rows[0]["prequential_accuracy"] as? Double == MoeProcess.json(streamed)?["prequential_accuracy"] as? Double)
+            // A test file whose header holds the columns in another order, and one more:
+            // read by their names, the label where the training file's last column was,
+            // the same row; said once.
+            let lines = try String(contentsOfFile: test, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            let reordered = lines.enumerated().map { i, f in "\(f[2]),\(i == 0 ? "id" : String(i)),\(f[0]),\(f[1])" }
+            try (reordered.joined(separator: "\n") + "\n").write(toFile: dir.path("reordered.csv"), atomically: true, encoding: .utf8)
+            let byName = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + dir.path("reordered.csv"),
+                                         "--learners", "default,gate", "--out", dir.path("suite"), "--json",
+                                         "--label-column", "last", "--batch-size", "20", "--seed", "2"])
+            #expect(byName.status == 0, "\(byName.error)")
+            #expect(try #require(MoeProcess.json(byName)?["rows"] as? [[String: Any]]).first?["accuracy"] as? Double == accuracy)
+            #expect(byName.error.components(separatedBy: "columns read by their header names").count == 2, "\(byName.error)")
         }
     }
 
