@@ -32,7 +32,7 @@ struct DataSourceOptions: ParsableArguments {
     @Flag(name: .customLong("no-header"), help: "With a CSV source: the file has no header; its first line is a row (without either, a first line of names over a line of numbers is taken for a header; a model's label column by name is placed by the names it learned).")
     var noHeader = false
 
-    @Option(help: "With a CSV source: the field separator, one character such as ';' or '|', or 'tab' (default: found from the file's first lines among ',', ';', tab and '|'; ',' when they do not tell).")
+    @Option(help: "With a CSV source: the field separator, one character such as ';' or '|', 'tab', or 'space' (runs of spaces and tabs, as numpy's savetxt and R's write.table write; ' ' says the same) (default: found from the file's first lines among ',', ';', tab, '|' and blanks; ',' when they do not tell).")
     var separator: String?
 
     @Option(name: .customLong("text-indicators"), help: "With a CSV source: columns whose first value is text are categories, each value setting one of this many indicator columns (by a hash of the text); 0 makes text an error (default \(CSVFormat.defaultTextIndicators)).")
@@ -56,7 +56,9 @@ struct DataSourceOptions: ParsableArguments {
     /// `--separator` as a character, or nil when it is not one a CSV file can use.
     var separatorCharacter: Character? {
         guard let separator else { return "," }
-        let character: Character? = separator == "tab" || separator == "\\t" ? "\t" : (separator.count == 1 ? separator.first : nil)
+        let character: Character? = separator == "tab" || separator == "\\t" ? "\t"
+            : ["space", "blank", "blanks", "whitespace"].contains(separator.lowercased()) ? CSVFormat.blankSeparator
+            : (separator.count == 1 ? separator.first : nil)
         return character.flatMap { CSVFormat.canSeparate($0) ? $0 : nil }
     }
 

@@ -636,7 +636,7 @@ struct Stream: ParsableCommand {
             console.say("warning: column\(counting.count > 1 ? "s" : "") \(fields) (0-based) count\(counting.count > 1 ? "" : "s") up by 1 from row to row, like a row number or identifier, and \(counting.count > 1 ? "are" : "is") read as a feature that only grows: --ignore-columns \(fields) leaves \(counting.count > 1 ? "them" : "it") out")
         }
         if let found = driver.position.source.separatorFound {
-            console.say("fields separated by \(found == "\t" ? "tabs" : "'\(found)'"), found from the first lines (give --separator to say so)")
+            console.say("fields separated by \(CSVFormat.describe(separator: found.first ?? ",")), found from the first lines (give --separator to say so)")
         }
         if driver.position.source.headerFound == true {
             console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so, or --no-header if it is a row)")

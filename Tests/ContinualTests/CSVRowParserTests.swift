@@ -58,6 +58,27 @@ struct CSVRowParserTests {
         }
     }
 
+    @Test("blanks: runs of spaces and tabs separate fields, blanks at either end none, quotes hold blanks")
+    func blanks() {
+        var generator = SeededGenerator(seed: 23)
+        let plain = Self.fields.filter { !$0.contains(" ") && !$0.isEmpty }
+        for round in 0..<400 {
+            let width = 1 + generator.nextInt(below: 12)
+            let chosen = (0..<width).map { _ in plain[generator.nextInt(below: plain.count)] }
+            let runs = (0...width).map { _ in String(repeating: ["", " ", "\t", "  ", " \t "][generator.nextInt(below: 5)], count: 1) }
+            let line = runs[0] + chosen.enumerated().map { i, field in field + (i < width - 1 ? (runs[i + 1].isEmpty ? " " : runs[i + 1]) : "") }
+                .joined() + runs[width]
+            let (count, values) = parse(line, separator: " ")
+            #expect(count == width, "round \(round): '\(line)'")
+            guard count == width else { continue }
+            for (field, value) in zip(chosen, values) {
+                #expect(value?.bitPattern == expected(field)?.bitPattern, "'\(field)' in '\(line)'")
+            }
+        }
+        #expect(parse("  \"a b\"  2\t", separator: " ").count == 2)
+        #expect(parse("   ", separator: " ").count == 0)
+    }
+
     @Test("random decimals of up to 12 places and 9 digits, signed, read bit for bit")
     func decimals() {
         var generator = SeededGenerator(seed: 22)

@@ -1028,7 +1028,7 @@ struct DataCSVTests {
             try writeText("1;2;0\n3;4;1\n", to: path)
             let given = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")) }
             #expect(given?.description.hasPrefix("\(path), line 1: wrong dimensions 1, expected at least 2 columns (a label and a feature) "
-                + "separated by ',' (are the fields separated by another character? --separator ';', tab or '|' says which; comment "
+                + "separated by ',' (are the fields separated by another character? --separator ';', tab, '|' or space says which; comment "
                 + "lines are not read: remove them).") == true, "\(String(describing: given))")
             // Excel's first line `sep=;` declares the separator: the file reads as the same
             // file without it, a resume finds it again, and line numbers still count it.
@@ -1053,6 +1053,44 @@ struct DataCSVTests {
             try writeText("1,2,0\n3,4\n", to: path)
             let unsplit = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
             #expect(unsplit != nil && unsplit == dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")) })
+        }
+    }
+
+    @Test("blanks separate fields when they split the first lines into more numbers than any character: numpy's savetxt, aligned columns, quoted values")
+    func blankSeparated() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("s.txt")
+            let rows = Matrix([[1.5, -2], [3, 4]])
+            // numpy.savetxt's default, columns aligned with runs of spaces and tabs, blanks at
+            // either end, a header, and R's quoted names and values.
+            for text in ["1.500000000000000000e+00 -2.000000000000000000e+00 0.000000000000000000e+00\n"
+                            + "3.000000000000000000e+00 4.000000000000000000e+00 1.000000000000000000e+00\n",
+                         "  1.5   -2   0\n  3.0 \t 4   1  \n",
+                         "x y label\n1.5 -2 0\n\n3 4 1\n",
+                         "\"x\" \"y\" \"label\"\n1.5 -2 \"a b\"\n3 4 \"c\"\n"] {
+                try writeText(text, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+                let dataset = try Dataset(reading: &source)
+                #expect(dataset.features == rows && dataset.labels == [0, 1], "\(text)")
+                #expect(source.separator == " " && source.position.separatorFound == " ", "\(text)")
+                #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1) == rows)
+            }
+            // Given (`--separator space`), the same.
+            try writeText("1.5  -2 0\n3 4 1\n", to: path)
+            #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: " ")).features == rows)
+            // A tab-separated file whose text holds a space, and a comma file with a blank
+            // after each comma, keep their separator: blanks find no more numbers.
+            try writeText("New York\t1.5\t-2\t0\nSan Jose\t3\t4\t1\n", to: path)
+            var tabs = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            _ = try Dataset(reading: &tabs)
+            #expect(tabs.separator == "\t")
+            try writeText("1.5, -2, 0\n3, 4, 1\n", to: path)
+            var commas = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &commas).features == rows && commas.separator == ",")
+            // A row of another width after the first lines is named with its line.
+            try writeText(String(repeating: "1.5 -2 0\n", count: 9) + "5 6\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .raggedRow(at: DataLocation(source: path, line: 10), expectedColumns: 3, actualColumns: 2))
         }
     }
 

@@ -313,6 +313,34 @@ struct StreamCommandTests {
         }
     }
 
+    @Test("a file separated by blanks, as numpy's savetxt writes it, streams (found, or with --separator space) and is evaluated")
+    func separatedByBlanks() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 6)
+            func rows(_ count: Int) -> String {
+                (0..<count).map { _ in
+                    let label = generator.nextInt(below: 2)
+                    return (0..<3).map { j in String(format: "%.18e", Double(Float(j == label ? 3 : 0) + generator.nextNormal())) }
+                        .joined(separator: " ") + " " + String(format: "%.18e", Double(label))
+                }.joined(separator: "\n") + "\n"
+            }
+            try rows(600).write(toFile: dir.path("train.txt"), atomically: true, encoding: .utf8)
+            try rows(200).write(toFile: dir.path("test.txt"), atomically: true, encoding: .utf8)
+            let found = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.txt"), "--label-column", "last", "--hidden", "16",
+                                        "--save", dir.path("m.h5"), "--json"])
+            #expect(found.status == 0, "\(found.error)")
+            #expect(found.error.contains("fields separated by blanks (spaces and tabs), found from the first lines"), "\(found.error)")
+            let given = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.txt"), "--label-column", "last", "--hidden", "16",
+                                        "--separator", "space", "--json"])
+            #expect(given.status == 0, "\(given.error)")
+            #expect(MoeProcess.json(given)?["prequential_accuracy"] as? Double == MoeProcess.json(found)?["prequential_accuracy"] as? Double)
+            // Before, the first line was one field: "at least 2 columns separated by ','".
+            let eval = MoeProcess.run(["eval", dir.path("m.h5"), "--source", "csv:" + dir.path("test.txt"), "--json"])
+            #expect(eval.status == 0, "\(eval.error)")
+            #expect(try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double) > 0.8)
+        }
+    }
+
     @Test("a file separated by ';' streams with --separator or without (found), resumes with its layout; a wrong one is named")
     func separatedBySemicolons() throws {
         try withTemporaryDirectory { dir in

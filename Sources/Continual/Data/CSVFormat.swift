@@ -99,8 +99,17 @@ public struct CSVFormat: Equatable, Sendable {
         return payload.isEmpty || (payload.first == "(" && payload.last == ")" && !payload.dropFirst().dropLast().contains(")"))
     }
 
-    /// Separators a file's first lines are tried with when none is given.
+    /// Separators a file's first lines are tried with when none is given (then blanks).
     public static let detectableSeparators: [Character] = [",", ";", "\t", "|"]
+
+    /// The separator that stands for blanks: a run of spaces and tabs separates two
+    /// fields, and blanks at either end of a line separate nothing (`--separator space`).
+    public static let blankSeparator: Character = " "
+
+    /// How a message names `separator`: tabs, blanks, or the character in quotes.
+    public static func describe(separator: Character) -> String {
+        separator == "\t" ? "tabs" : separator == blankSeparator ? "blanks (spaces and tabs)" : "'\(separator)'"
+    }
 
     /// - Parameters:
     ///   - separator: the field separator; nil finds it from the file's first lines

@@ -68,8 +68,10 @@ struct CSVRowParser {
             ends.withUnsafeMutableBufferPointer { ends in
                 quoted.withUnsafeMutableBufferPointer { quoted in
                     values.withUnsafeMutableBufferPointer { values in
-                        Self.fastSplit(line, separator: separator, starts: starts, ends: ends, quoted: quoted, values: values)
-                            ?? Self.generalSplit(line, separator: separator, starts: starts, ends: ends, quoted: quoted, values: values)
+                        separator == Self.blank
+                            ? Self.blankSplit(line, starts: starts, ends: ends, quoted: quoted, values: values)
+                            : Self.fastSplit(line, separator: separator, starts: starts, ends: ends, quoted: quoted, values: values)
+                                ?? Self.generalSplit(line, separator: separator, starts: starts, ends: ends, quoted: quoted, values: values)
                     }
                 }
             }
@@ -148,6 +150,52 @@ struct CSVRowParser {
             base += 1
         }
         field(n)
+        return fields
+    }
+
+    /// The separator byte that stands for blanks (``blankSplit``): a space.
+    static let blank = UInt8(ascii: " ")
+
+    /// A line whose fields are separated by blanks: runs of spaces and tabs, as numpy's
+    /// `savetxt`, R's `write.table` and many `.data` files write them, columns aligned
+    /// or not; blanks at either end separate nothing. A field may be quoted (and then hold
+    /// blanks). Plain decimals are read on the way, as in ``fastSplit``.
+    private static func blankSplit(
+        _ line: UnsafeBufferPointer<UInt8>, starts: UnsafeMutableBufferPointer<Int>, ends: UnsafeMutableBufferPointer<Int>,
+        quoted: UnsafeMutableBufferPointer<Bool>, values: UnsafeMutableBufferPointer<Float>
+    ) -> Int {
+        let n = line.count, quote = UInt8(ascii: "\"")
+        @inline(__always) func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var fields = 0, i = 0
+        while true {
+            while i < n && isBlank(line[i]) { i += 1 }
+            if i >= n { break }
+            if line[i] == quote {
+                var k = i + 1
+                while k < n {
+                    if line[k] == quote {
+                        if k + 1 < n && line[k + 1] == quote { k += 2; continue }
+                        break
+                    }
+                    k += 1
+                }
+                starts[fields] = i + 1
+                ends[fields] = Swift.min(k, n)
+                quoted[fields] = true
+                values[fields] = .nan
+                i = Swift.min(k + 1, n)
+                while i < n && !isBlank(line[i]) { i += 1 }
+            } else {
+                var m = i
+                while m < n && !isBlank(line[m]) { m += 1 }
+                starts[fields] = i
+                ends[fields] = m
+                quoted[fields] = false
+                values[fields] = line.baseAddress.flatMap { fastFloat($0 + i, m - i) } ?? .nan
+                i = m
+            }
+            fields += 1
+        }
         return fields
     }
 

@@ -184,9 +184,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at): the row has \(actual) field\(actual == 1 ? "" : "s"), but the saved model reads rows of \(expected) (the label and "
                 + "the columns it learned from); give it a file with the columns of the one it was trained on."
         case .otherSeparator(let at, let separator, let fits, let fields):
-            func name(_ c: Character) -> String { c == "\t" ? "tab" : "'\(c)'" }
+            func name(_ c: Character) -> String { c == "\t" ? "tab" : c == CSVFormat.blankSeparator ? "blanks" : "'\(c)'" }
+            let option = fits == "\t" ? "tab" : fits == CSVFormat.blankSeparator ? "space" : "'\(fits)'"
             return "\(at): split at \(name(separator)) the row is one field, but at \(name(fits)) it has the \(fields) the saved model reads: "
-                + "the file is separated by \(name(fits)); give --separator \(fits == "\t" ? "tab" : "'\(fits)'"), or leave the option out and it is found."
+                + "the file is separated by \(name(fits)); give --separator \(option), or leave the option out and it is found."
         case .notUTF8(let at, .nul):
             return "\(at): the field holds a NUL byte, which no text can hold; the file is not UTF-8 text."
         case .notUTF8(let at, .invalidByte(let byte)):

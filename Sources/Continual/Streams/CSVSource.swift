@@ -625,14 +625,18 @@ public final class CSVSource: BatchSource {
     /// the first 8 non-blank lines into the same number of fields, at least two, with the
     /// most numbers (or missing marks) among them, then the most fields; the format's
     /// when none does. A `;`-separated file with decimal commas (`5,1;3,2`) has more
-    /// numbers split at `;` than at `,`, so it is read as it was written.
+    /// numbers split at `;` than at `,`, so it is read as it was written. Blanks
+    /// (`CSVFormat.blankSeparator`: runs of spaces and tabs) are tried last and taken only
+    /// with more numbers than the best of the others: numpy's `savetxt`, R's `write.table`
+    /// and many `.data` files separate their fields so, and were refused at their first
+    /// line until 2026-12-05's eighth round ("at least 2 columns separated by ','").
     private func detectSeparator() throws(DataError) {
         let rows = try rowsAhead(8)
         var best: (separator: Character, numbers: Int, fields: Int)?
         let trailingRows = try rowsAhead(Self.trailingLookahead)
-        for candidate in CSVFormat.detectableSeparators {
+        for candidate in CSVFormat.detectableSeparators + [CSVFormat.blankSeparator] {
             var probe = CSVRowParser(source: name, separator: candidate.asciiValue!)
-            probe.dropsTrailingEmptyField = endsLinesWith(candidate.asciiValue!, rows: trailingRows)
+            probe.dropsTrailingEmptyField = candidate != CSVFormat.blankSeparator && endsLinesWith(candidate.asciiValue!, rows: trailingRows)
             var counts: Set<Int> = []
             var numbers = 0
             for r in rows {
@@ -647,6 +651,9 @@ public final class CSVSource: BatchSource {
                 }
             }
             guard counts.count == 1, let fields = counts.first, fields >= 2 else { continue }
+            // Blanks, tried last, take a file only with more numbers than any character
+            // finds: a tab-separated file with a text value of two words stays one.
+            if candidate == CSVFormat.blankSeparator, let best, numbers <= best.numbers { continue }
             if best.map({ (numbers, fields) > ($0.numbers, $0.fields) }) ?? true { best = (candidate, numbers, fields) }
         }
         if let best, best.separator != separator {
@@ -658,7 +665,7 @@ public final class CSVSource: BatchSource {
     /// The separator other than the one in use that splits `line` into `fields` fields,
     /// if one does (for the error of a file read with another's separator).
     private func separator(splitting line: UnsafeBufferPointer<UInt8>, into fields: Int) -> Character? {
-        CSVFormat.detectableSeparators.first { candidate in
+        (CSVFormat.detectableSeparators + [CSVFormat.blankSeparator]).first { candidate in
             var probe = CSVRowParser(source: name, separator: candidate.asciiValue!)
             return candidate != separator && probe.split(line) == fields
         }
@@ -911,7 +918,8 @@ public final class CSVSource: BatchSource {
             parser = CSVRowParser(source: name, separator: declared.asciiValue!)
         }
         if format.detectsSeparator && declared == nil { try detectSeparator() }
-        parser.dropsTrailingEmptyField = try endsLinesWith(separator.asciiValue!, rows: rowsAhead(Self.trailingLookahead))
+        let trailingRows = try rowsAhead(Self.trailingLookahead)
+        parser.dropsTrailingEmptyField = separator != CSVFormat.blankSeparator && endsLinesWith(separator.asciiValue!, rows: trailingRows)
         if let missingLabel {
             labelBytes = (Array(Self.quoted(missingLabel.value, separator: separator).utf8),
                           Array(Self.quoted(missingLabel.headerValue, separator: separator).utf8))
@@ -1046,13 +1054,13 @@ public final class CSVSource: BatchSource {
     /// Fixes the number of fields, the label column and the width.
     private func establish(fieldCount count: Int, line: Int?) throws(DataError) {
         guard count >= 2 else {
-            let separator = separator == "\t" ? "tabs" : "'\(separator)'"
+            let separator = CSVFormat.describe(separator: separator)
             // The line's number, and what makes a first line of one field (a comment line,
             // another separator; Excel's `sep=;` is read by `separatorLine`): before, the
             // error named neither.
             throw .wrongDimensions(path: line.map { "\(name), line \($0)" } ?? name,
                                    expected: "at least 2 columns (a label and a feature) separated by \(separator) (are the fields separated "
-                                       + "by another character? --separator ';', tab or '|' says which; comment lines are not read: "
+                                       + "by another character? --separator ';', tab, '|' or space says which; comment lines are not read: "
                                        + "remove them)", actual: [count])
         }
         switch format.labelColumn {
