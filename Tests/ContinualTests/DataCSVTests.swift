@@ -205,7 +205,7 @@ struct DataCSVTests {
                                            labels: .integers(classCount: 2), text: withId)
                 source.labelColumnPlace = .learned
                 #expect(try drain(&source)[0].features == rows, "\(ignored)")
-                #expect(source.columnsPlacedByName == CSVSource.ColumnPlacement(moved: ["b", "label"], leftOut: []))
+                #expect(source.columnsPlacedByName == CSVSource.ColumnPlacement(moved: ["b", "label"], leftOut: [], lacking: ["id"]))
             }
 
             // A learned name missing, and another moved: refused as before.
@@ -1091,6 +1091,48 @@ struct DataCSVTests {
             try writeText(String(repeating: "1.5 -2 0\n", count: 9) + "5 6\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
                     == .raggedRow(at: DataLocation(source: path, line: 10), expectedColumns: 3, actualColumns: 2))
+        }
+    }
+
+    @Test("a header one name short of its rows, as R's write.table writes it: the first field is each row's name, left out; files with and without row names read for one another's models")
+    func rowNames() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("r.txt")
+            let rows = Matrix([[1.5, -2], [3, 4]])
+            for (text, hasHeader) in [("\"x\" \"y\" \"Species\"\n\"1\" 1.5 -2 \"setosa\"\n\"2\" 3 4 \"virginica\"\n", false),
+                                      ("x,y,Species\nr1,1.5,-2,setosa\nr2,3,4,virginica\n", false),
+                                      ("x,y,Species\n1,1.5,-2,setosa\n2,3,4,virginica\n", true)] {
+                try writeText(text, to: path)
+                let format = CSVFormat(labelColumn: .last, hasHeader: hasHeader)
+                var source = try CSVSource(path: path, format: format, batchSize: 1)
+                let dataset = try Dataset(reading: &source)
+                #expect(dataset.features == rows && dataset.labels == [0, 1], "\(text)")
+                #expect(source.rowNames && source.header == ["", "x", "y", "Species"] && source.position.rowNamesLeftOut == true)
+                #expect(try featuresAcrossResume(path: path, format: format, batchSize: 1) == rows)
+            }
+            // The label column first: the first named column, not the rows' names; a header
+            // of one name over two fields is no header of row names (no feature would be left).
+            try writeText("a b\n\"r1\" 1 5\n\"r2\" 0 6\n", to: path)
+            var first = try CSVSource(path: path, format: CSVFormat(labelColumn: .first))
+            let labelled = try Dataset(reading: &first)
+            #expect(labelled.features == Matrix([[5], [6]]) && first.labelMap.label(of: labelled.labels[0]) == "1")
+            try writeText("a\n1 2\n3 4\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .first)) } != nil)
+            // A model learned with row names reads a file without them by name, and the other way round.
+            let withNames = CSVTextLayout(columns: [], values: [], names: ["", "x", "y", "Species"], rowNames: true)
+            let without = CSVTextLayout(columns: [], values: [], names: ["x", "y", "Species"])
+            for (layout, text, placed) in [
+                (withNames, "x,y,Species\n1.5,-2,setosa\n3,4,virginica\n", CSVSource.ColumnPlacement(moved: ["x", "y", "Species"], leftOut: [])),
+                (withNames, "x,y,Species\n1,1.5,-2,setosa\n2,3,4,virginica\n", nil),
+                (without, "x,y,Species\n1,1.5,-2,setosa\n2,3,4,virginica\n", CSVSource.ColumnPlacement(moved: ["x", "y", "Species"], leftOut: [""])),
+            ] {
+                try writeText(text, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), labels: .names(["setosa", "virginica"]),
+                                           text: layout)
+                source.labelColumnPlace = .learned
+                #expect(try Dataset(reading: &source).features == rows, "\(text)")
+                #expect(source.columnsPlacedByName == placed, "\(text)")
+            }
         }
     }
 

@@ -83,6 +83,10 @@ struct FuzzMutationTests {
         // An Adam step count of 4.95e27 (rehashed checkpoint, libFuzzer through the reader
         // process) trapped converting to Int in Adam.restore, in the loading process.
         "checkpoint-rehashed/adam-infinite-step": "a step count must be a whole number from 1 to 2^62, not 4.9517602e+27",
+        // A header of one name over rows of two blank-separated fields, the label first:
+        // taken for R's row names, the label was the row names' field and no feature was
+        // left, and the first row indexed past the empty input (trap, 2026-12-05).
+        "csv/row-names-without-features": "line 1: wrong dimensions 1, expected at least 2 columns",
     ]
 
     @Test("Inputs that crashed a reader once are handled", arguments: regressions.keys.sorted())

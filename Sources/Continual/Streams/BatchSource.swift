@@ -155,6 +155,11 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// place, other sources, positions saved before 2026-12-05's eighth round). Said, not
     /// saved for any reading.
     public var columnsPlacedByName: CSVSource.ColumnPlacement?
+    /// True when a CSV source's header named one column fewer than its rows held, and the
+    /// first field of each row was taken for its name and left out (`CSVSource.rowNames`;
+    /// nil otherwise). A file read for the model finds it again, or, without row names,
+    /// is placed by name (`CSVTextLayout.rowNames`).
+    public var rowNamesLeftOut: Bool?
 
     /// The header's name of field `field` (0-based), when the file had a header.
     public func columnName(ofField field: Int) -> String? {
@@ -173,8 +178,10 @@ public struct StreamPosition: Equatable, Sendable, Codable {
                 textValues: [[String]]? = nil, imputation: CSVImputation? = nil, headerFound: Bool? = nil,
                 separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
                 columnNames: [String]? = nil, rowsDigest: String? = nil, numberLikeTextColumns: [Int]? = nil,
-                rowLikeTextColumns: [Int]? = nil, columnsPlacedByName: CSVSource.ColumnPlacement? = nil) {
+                rowLikeTextColumns: [Int]? = nil, columnsPlacedByName: CSVSource.ColumnPlacement? = nil,
+                rowNamesLeftOut: Bool? = nil) {
         self.rowsDigest = rowsDigest
+        self.rowNamesLeftOut = rowNamesLeftOut
         self.columnsPlacedByName = columnsPlacedByName
         self.numberLikeTextColumns = numberLikeTextColumns
         self.rowLikeTextColumns = rowLikeTextColumns
@@ -198,7 +205,8 @@ public struct StreamPosition: Equatable, Sendable, Codable {
 
     /// The CSV columns this position knows: text columns, their values, flagged columns.
     public var csvLayout: CSVTextLayout {
-        CSVTextLayout(columns: textColumns ?? [], values: textValues ?? [], flagged: flaggedColumns ?? [], names: columnNames)
+        CSVTextLayout(columns: textColumns ?? [], values: textValues ?? [], flagged: flaggedColumns ?? [], names: columnNames,
+                      rowNames: rowNamesLeftOut == true)
     }
 }
 

@@ -12,12 +12,16 @@ public struct CSVTextLayout: Sendable, Equatable {
     /// position saved before names were kept): a file read for its model whose header
     /// puts one of these names at another place is refused (`DataError.columnMoved`).
     public var names: [String]?
+    /// Whether the stream's first field was its rows' names, left out (`CSVSource.rowNames`):
+    /// a file read for the model without them places the other columns by name.
+    public var rowNames: Bool
 
-    public init(columns: [Int], values: [[String]], flagged: [Int] = [], names: [String]? = nil) {
+    public init(columns: [Int], values: [[String]], flagged: [Int] = [], names: [String]? = nil, rowNames: Bool = false) {
         self.columns = columns
         self.values = values
         self.flagged = flagged
         self.names = names
+        self.rowNames = rowNames
     }
 }
 
@@ -417,7 +421,7 @@ public final class CSVSource: BatchSource {
                        rowsDigest: rowsRead > 0 ? digest.hex : nil,
                        numberLikeTextColumns: numberLikeText.isEmpty ? nil : numberLikeText,
                        rowLikeTextColumns: rowLikeText.isEmpty ? nil : rowLikeText,
-                       columnsPlacedByName: columnsPlacedByName)
+                       columnsPlacedByName: columnsPlacedByName, rowNamesLeftOut: rowNames ? true : nil)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -590,7 +594,11 @@ public final class CSVSource: BatchSource {
             // missing, and the header was read as a row, 'age' not a number. A first row
             // with numbers in it, a headerless file's, is judged by the next row alone, as
             // before: a typo over a gap is a bad row, not a header.)
-            let later = rows.indices.dropFirst().map(fields).filter { $0.count == first.count }
+            var later = rows.indices.dropFirst().map(fields).filter { $0.count == first.count }
+            if later.isEmpty && first.allSatisfy(isName) {
+                // A line of names one short of the rows: R's row names first (findRowNames).
+                later = rows.indices.dropFirst().map(fields).filter { $0.count == first.count + 1 }.map { Array($0.dropFirst()) }
+            }
             guard !later.isEmpty else { return nil }
             let allNames = first.allSatisfy(isName)
             let tells = first.indices.filter { isName(first[$0]) }.contains { f in
@@ -637,20 +645,24 @@ public final class CSVSource: BatchSource {
         for candidate in CSVFormat.detectableSeparators + [CSVFormat.blankSeparator] {
             var probe = CSVRowParser(source: name, separator: candidate.asciiValue!)
             probe.dropsTrailingEmptyField = candidate != CSVFormat.blankSeparator && endsLinesWith(candidate.asciiValue!, rows: trailingRows)
-            var counts: Set<Int> = []
+            var counts: [Int] = []
             var numbers = 0
             for r in rows {
                 ahead[r].bytes.withUnsafeBufferPointer { all in
                     let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
                     let count = probe.split(line)
-                    counts.insert(count)
+                    counts.append(count)
                     for i in 0..<count where (try? probe.number(i, in: line, lineNumber: ahead[r].number)) != nil
                         || CSVFormat.marksMissing(probe.text(i, in: line)) {
                         numbers += 1
                     }
                 }
             }
-            guard counts.count == 1, let fields = counts.first, fields >= 2 else { continue }
+            // The same count on every line; the first may be one short (a header over R's
+            // row names, findRowNames).
+            let rest = Set(counts.dropFirst())
+            guard let fields = rest.count == 1 ? rest.first : counts.count == 1 ? counts.first : nil, fields >= 2,
+                  counts[0] == fields || (counts[0] == fields - 1 && counts[0] >= 2) else { continue }
             // Blanks, tried last, take a file only with more numbers than any character
             // finds: a tab-separated file with a text value of two words stays one.
             if candidate == CSVFormat.blankSeparator, let best, numbers <= best.numbers { continue }
@@ -798,11 +810,15 @@ public final class CSVSource: BatchSource {
         let before = places(learned), here = places(header)
         // Every learned name once, and once in this header: each column is read by its name
         // (a file read without its label has the label's name where it was put).
-        if before.count == learned.count {
-            // A learned column left out (`--ignore-columns`) may be absent: never read, it
-            // takes the file's first field.
+        // R's row names learned (an empty name first) need no name.
+        let learnedRowNames = givenText?.rowNames == true && learned.first == ""
+        if before.count == learned.count - (learnedRowNames ? 1 : 0) {
+            // A learned column left out (`--ignore-columns`, R's row names) may be absent:
+            // never read, it takes the file's first field.
             let ignored = Set(format.ignoredColumns.compactMap { column in before[key(column)] ?? Int(column) })
-            let placed = learned.indices.map { here[key(learned[$0])] ?? (ignored.contains($0) ? nil : -1) }
+                .union(learnedRowNames ? [0] : [])
+            var placed = learned.indices.map { here[key(learned[$0])] ?? (ignored.contains($0) ? nil : -1) }
+            if learnedRowNames && rowNames { placed[0] = 0 }
             if !placed.contains(-1) {
                 let absent = Set(placed.indices.filter { placed[$0] == nil }), order = placed.map { $0 ?? 0 }
                 if order != Array(header.indices) || !absent.isEmpty {
@@ -812,7 +828,8 @@ public final class CSVSource: BatchSource {
                     let moved = learned.indices.filter { order[$0] != $0 && !absent.contains($0) }.map { header[order[$0]] }
                         .filter { missingLabel == nil || $0 != missingLabel!.headerValue }
                     let extra = header.indices.filter { !order.contains($0) }.map { header[$0] }
-                    columnsPlacedByName = ColumnPlacement(moved: moved, leftOut: extra)
+                    let lacking = absent.sorted().map { learned[$0] }.filter { !$0.isEmpty }
+                    columnsPlacedByName = ColumnPlacement(moved: moved, leftOut: extra, lacking: lacking)
                     self.header = learned.indices.map { absent.contains($0) ? learned[$0] : header[order[$0]] }
                 }
                 return
@@ -882,10 +899,13 @@ public final class CSVSource: BatchSource {
     public struct ColumnPlacement: Sendable, Equatable, Codable {
         public var moved: [String]
         public var leftOut: [String]
+        /// The learned columns left out when learning that the file lacks.
+        public var lacking: [String]
 
-        public init(moved: [String], leftOut: [String]) {
+        public init(moved: [String], leftOut: [String], lacking: [String] = []) {
             self.moved = moved
             self.leftOut = leftOut
+            self.lacking = lacking
         }
 
         /// The sentence `moe eval`, `moe predict` and a continued stream say of it.
@@ -896,7 +916,9 @@ public final class CSVSource: BatchSource {
             var parts: [String] = []
             if !moved.isEmpty { parts.append("\(names(moved)) at other places than in the rows the model learned") }
             if !leftOut.isEmpty { parts.append("\(names(leftOut)) that the model did not learn, left out") }
-            return "\(source): columns read by their header names: the file has " + parts.joined(separator: ", and ")
+            var said = parts.isEmpty ? [] : ["the file has " + parts.joined(separator: ", and ")]
+            if !lacking.isEmpty { said.append("it lacks \(names(lacking)), which the model learned without") }
+            return "\(source): columns read by their header names: " + said.joined(separator: "; ")
         }
     }
 
@@ -1011,6 +1033,25 @@ public final class CSVSource: BatchSource {
     /// Whether the format says the file has no header (`--no-header`).
     private var declaresNoHeader: Bool { !format.hasHeader && !format.detectsHeader }
 
+    /// Whether the first field of every row is its name, under a header that names the
+    /// other fields only (``findRowNames()``): left out.
+    public private(set) var rowNames = false
+
+    /// A header one name short of its rows: R's `write.table` writes each row's name
+    /// first (`"1" 5.1 3.5 "setosa"`) under a header of the columns alone (`"x" "y"
+    /// "Species"`). The first field is taken for the rows' names, named `""` and left
+    /// out; read as it was, every row was one field too many, refused at the first.
+    private func findRowNames() throws(DataError) {
+        // At least a feature and a label besides the names.
+        guard let names = header, names.count >= 2, missingLabel == nil, let r = try rowsAhead(1).first else { return }
+        let count = ahead[r].bytes.withUnsafeBufferPointer { all in
+            parser.split(UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)]))
+        }
+        guard count == names.count + 1 else { return }
+        rowNames = true
+        header = [""] + names
+    }
+
     private func readHeader() throws(DataError) {
         if format.hasHeader && !headerAbsent {
             var names: [String]?
@@ -1022,6 +1063,7 @@ public final class CSVSource: BatchSource {
             }
             header = names
             headerLine = lineNumber
+            try findRowNames()
             try checkColumnPlaces()
             try establish(fieldCount: header!.count, line: lineNumber)
             return
@@ -1030,6 +1072,7 @@ public final class CSVSource: BatchSource {
             header = names
             headerFound = true
             headerLine = lineNumber
+            try findRowNames()
             try checkColumnPlaces()
             try establish(fieldCount: header!.count, line: lineNumber)
         } else if let width = inputWidth ?? declaredWidth {
@@ -1084,6 +1127,8 @@ public final class CSVSource: BatchSource {
             }
             labelIndex = i
         }
+        // The first column of a file with R's row names is its first named one.
+        if labelIndex == 0 && (rowNames || givenText?.rowNames == true) && header?.first == "" { labelIndex = 1 }
         fieldCount = count
         try findIgnored(count: count)
         if format.textIndicators == 0 {
@@ -1121,7 +1166,8 @@ public final class CSVSource: BatchSource {
 
     /// Resolves `format.ignoredColumns`: a header name, else a 0-based index.
     private func findIgnored(count: Int) throws(DataError) {
-        ignoredFields = []
+        // R's row names, unless the learned columns were placed by name without them.
+        ignoredFields = (rowNames || givenText?.rowNames == true) && header?.first == "" ? [0] : []
         for wanted in format.ignoredColumns {
             let field = try self.field(named: wanted, option: "--ignore-columns")
                 ?? Int(wanted).flatMap { $0 >= 0 && $0 < count ? $0 : nil }
