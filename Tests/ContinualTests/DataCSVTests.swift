@@ -220,6 +220,47 @@ struct DataCSVTests {
         }
     }
 
+    @Test("columns placed by name read the rows as the learned order does: random orders, columns more, a left-out column missing, text and gaps")
+    func columnPlacesAtRandom() throws {
+        try withTemporaryDirectory { dir in
+            var generator = SeededGenerator(seed: 31)
+            for round in 0..<150 {
+                let width = 2 + generator.nextInt(below: 5)
+                let names = (0..<width).map { "f\($0)" } + ["label"]
+                let text = generator.nextInt(below: 2) == 0 ? 0 : 1  // f0 a category in half the rounds
+                let ignored = generator.nextInt(below: 3) == 0 ? ["f\(width - 1)"] : []
+                let rows = (0..<12).map { r -> [String] in
+                    (0..<width).map { j in
+                        if j == 0 && text == 1 { return ["red", "green", "blue"][generator.nextInt(below: 3)] }
+                        return r % 5 == 3 && j == 1 ? "NA" : String(generator.nextInt(below: 100))
+                    } + ["c\(generator.nextInt(below: 2))"]
+                }
+                let learnedPath = dir.path("learned.csv"), placedPath = dir.path("placed.csv")
+                try writeText(([names] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n", to: learnedPath)
+                let format = CSVFormat(labelColumn: .last, hasHeader: true, textIndicators: 4, ignoredColumns: ignored)
+                var learned = try CSVSource(path: learnedPath, format: format)
+                let wanted = try Dataset(reading: &learned)
+                // The same rows, columns shuffled, one or two columns more, the left-out one dropped half the time.
+                var columns = names.indices.filter { !(ignored.contains(names[$0]) && generator.nextInt(below: 2) == 0) }.map { Optional($0) }
+                for _ in 0...generator.nextInt(below: 2) { columns.insert(nil, at: generator.nextInt(below: columns.count + 1)) }
+                columns.shuffle(using: &generator)
+                let header = columns.enumerated().map { k, c in c.map { names[$0].uppercased() } ?? "extra\(k)" }
+                let lines = rows.map { row in columns.map { c in c.map { row[$0] } ?? "7" } }
+                try writeText(([header] + lines).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n", to: placedPath)
+                var placed = try CSVSource(path: placedPath, format: format, labels: learned.labelMap, text: learned.position.csvLayout,
+                                           imputation: learned.position.imputation, learnsColumns: false)
+                placed.labelColumnPlace = .learned
+                let read = try Dataset(reading: &placed)
+                #expect(read.labels == wanted.labels, "round \(round): \(header)")
+                // Gaps take the learned stream's means at its end, where the learned read took them as it went.
+                let gapsOf = Set((0..<rows.count).filter { rows[$0][1] == "NA" })
+                for r in 0..<rows.count where !gapsOf.contains(r) {
+                    #expect(read.features.row(r) == wanted.features.row(r), "round \(round), row \(r): \(header)")
+                }
+            }
+        }
+    }
+
     @Test("names are placed without case and surrounding spaces, but for learned names that differ only in case")
     func columnPlacesWithoutCase() throws {
         try withTemporaryDirectory { (dir) throws in
