@@ -35,6 +35,10 @@
 # (b500: blocks of 500). MOE_MLBENCH_SEED=2 runs every learner with --seed 2 (the gate's
 # random features, the networks' weights and every draw), to tell a bar missed on a few
 # hundred test rows from a seed's luck (docs/results.md, *Two seeds*).
+# MOE_MLBENCH_LAYOUTS=1 bash scripts/mlbench-streams.sh: instead of the learners, each
+# set's test rows in the layouts other tools write (columns reordered and an identifier
+# added, numpy's blanks, R's write.table), read for one saved learner
+# (scripts/layout_streams.py; docs/results.md, *Layouts other tools write*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
@@ -49,6 +53,11 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
 (cd "$folder" && { apt-get download "${packages[@]}" > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download "${packages[@]}" > /dev/null; }; } \
   && for deb in *.deb; do dpkg -x "$deb" package; done)
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
+if [[ -n ${MOE_MLBENCH_LAYOUTS:-} ]]; then
+  # The test rows in five layouts other tools write, read for one saved learner.
+  "$venv/bin/python" scripts/layout_streams.py "$folder/data" "$@"
+  exit
+fi
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
   for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks sorted original intro halves}; do

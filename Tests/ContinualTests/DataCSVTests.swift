@@ -1151,6 +1151,13 @@ struct DataCSVTests {
                 #expect(source.rowNames && source.header == ["", "x", "y", "Species"] && source.position.rowNamesLeftOut == true)
                 #expect(try featuresAcrossResume(path: path, format: format, batchSize: 1) == rows)
             }
+            // A gap in the first rows is flagged as it is without the row names.
+            try writeText("\"x\" \"y\" \"Species\"\n\"1\" 1.5 NA \"setosa\"\n\"2\" 3 4 \"virginica\"\n", to: path)
+            var gapped = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            try writeText("x,y,Species\n1.5,NA,setosa\n3,4,virginica\n", to: dir.path("plain.csv"))
+            var plain = try CSVSource(path: dir.path("plain.csv"), format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &gapped).features == Dataset(reading: &plain).features)
+            #expect(gapped.position.flaggedColumns == [2] && plain.position.flaggedColumns == [1])
             // The label column first: the first named column, not the rows' names; a header
             // of one name over two fields is no header of row names (no feature would be left).
             try writeText("a b\n\"r1\" 1 5\n\"r2\" 0 6\n", to: path)

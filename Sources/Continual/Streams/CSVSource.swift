@@ -1326,12 +1326,15 @@ public final class CSVSource: BatchSource {
     private func gapsInRowsAhead() throws(DataError) -> [(field: Int, line: Int)] {
         var gaps: [(field: Int, line: Int)] = []
         var fields: Int?
-        for r in try rowsAhead(Self.typeLookahead) {
+        let rows = try rowsAhead(Self.typeLookahead)
+        for (k, r) in rows.enumerated() {
             let number = ahead[r].number
             ahead[r].bytes.withUnsafeBufferPointer { all in
                 let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
                 let count = parser.split(line)
                 if fields == nil { fields = count }
+                // A first line one field short (a header over R's row names): the rows' count.
+                if k == 1 && count == fields! + 1 { fields = count }
                 guard count == fields else { return }
                 for field in 0..<count where (try? parser.number(field, in: line, lineNumber: number)) == nil
                     && CSVFormat.marksMissing(parser.text(field, in: line)) {

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The same test rows in the layouts other tools write, read for one saved learner.
+
+For each real table written by `scripts/mlbench_streams.py` (its shuffled training rows
+and its test rows), the training rows, under a header of names (`c0`, `c1`, ...,
+`label`), stream through `moe stream --header --label-column last --save`; the saved
+learner is then scored by `moe eval` on the test rows written five ways:
+
+  as learned    the training file's layout
+  placed        the columns reversed, an identifier column first (read by their names)
+  blanks        fields separated by runs of blanks, as numpy's savetxt writes them
+  R             R's write.table: row names first, a header one name short, blanks,
+                text quoted, NA for a gap
+  without id    R's layout read by a learner that learned from it, but written without
+                row names (read by their names)
+
+A layout read as learned gives the same test accuracy, to the last digit. Tables with a
+value holding a space are skipped (a space is a field's end in the blank layouts).
+
+    python3 scripts/layout_streams.py DATA_FOLDER [TABLE...]
+
+Prints one line per table and a summary. Needs a release build (`bash scripts/build.sh`).
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+MOE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "moe")
+
+
+def quoted(value):
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return '"' + value.replace('"', '""') + '"'
+
+
+def accuracy(model, path):
+    run = subprocess.run([MOE, "eval", model, "--source", "csv:" + path, "--json"], capture_output=True, text=True)
+    if run.returncode != 0:
+        return "error: " + (run.stderr.strip().splitlines() or ["?"])[-1][:200]
+    return json.loads(run.stdout.strip().splitlines()[-1])["test_accuracy"]
+
+
+def main():
+    folder, tables = sys.argv[1], sys.argv[2:] or sorted(os.listdir(sys.argv[1]))
+    same = differ = skipped = 0
+    with tempfile.TemporaryDirectory() as work:
+        for table in tables:
+            train = os.path.join(folder, table, "train-shuffled.csv")
+            if not os.path.exists(train):
+                continue
+            rows = list(csv.reader(open(train, newline="")))
+            test = list(csv.reader(open(os.path.join(folder, table, "test.csv"), newline="")))
+            if any(" " in value for row in rows + test for value in row):
+                skipped += 1
+                continue
+            n = len(rows[0])
+            names = [f"c{j}" for j in range(n - 1)] + ["label"]
+            path = lambda name: os.path.join(work, f"{table}-{name}")
+            with open(path("train.csv"), "w", newline="") as f:
+                csv.writer(f).writerows([names] + rows)
+            with open(path("test.csv"), "w", newline="") as f:
+                csv.writer(f).writerows([names] + test)
+            with open(path("placed.csv"), "w", newline="") as f:
+                csv.writer(f).writerows([["id"] + names[::-1]] + [[i] + row[::-1] for i, row in enumerate(test)])
+            with open(path("blanks.txt"), "w") as f:
+                f.write(" ".join(names) + "\n")
+                f.writelines("  ".join(quoted(v) if v else "NA" for v in row) + "\n" for row in test)
+            with open(path("R.txt"), "w") as f:
+                f.write(" ".join(f'"{name}"' for name in names) + "\n")
+                f.writelines(f'"{i + 1}" ' + " ".join(quoted(v) if v else "NA" for v in row) + "\n" for i, row in enumerate(test))
+            with open(path("R-train.txt"), "w") as f:
+                f.write(" ".join(f'"{name}"' for name in names) + "\n")
+                f.writelines(f'"{i + 1}" ' + " ".join(quoted(v) if v else "NA" for v in row) + "\n" for i, row in enumerate(rows))
+            model, r_model = path("m.h5"), path("r.h5")
+            figures = []
+            for source, saved in [(path("train.csv"), model), (path("R-train.txt"), r_model)]:
+                run = subprocess.run([MOE, "stream", "--source", "csv:" + source, "--header", "--label-column", "last",
+                                      "--save", saved], capture_output=True, text=True)
+                if run.returncode != 0:
+                    figures = None
+                    print(f"{table}: stream failed: {run.stderr.strip().splitlines()[-1][:200]}", flush=True)
+                    break
+            if figures is None:
+                differ += 1
+                continue
+            figures = [accuracy(model, path(name)) for name in ["test.csv", "placed.csv", "blanks.txt", "R.txt"]]
+            figures.append(accuracy(r_model, path("test.csv")))
+            reference = accuracy(r_model, path("R.txt"))
+            ok = len(set(figures[:4])) == 1 and figures[4] == reference and not isinstance(figures[0], str)
+            same += ok
+            differ += not ok
+            shown = ", ".join(f"{x:.4f}" if not isinstance(x, str) else x for x in figures)
+            print(f"{table} ({n - 1} columns, {len(test)} test rows): {shown}; R-learned on R {reference}: "
+                  + ("the same" if ok else "DIFFERENT"), flush=True)
+            for name in ["m.h5", "r.h5"]:
+                if os.path.exists(path(name)):
+                    os.remove(path(name))
+    print(f"{same} tables read alike in every layout, {differ} not, {skipped} skipped (a value with a space)")
+
+
+if __name__ == "__main__":
+    main()
