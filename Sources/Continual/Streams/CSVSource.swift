@@ -808,32 +808,12 @@ public final class CSVSource: BatchSource {
             if header[at] == missingLabel.value && !header.contains(missingLabel.headerValue) { header[at] = missingLabel.headerValue }
         }
         let before = places(learned), here = places(header)
-        // Every learned name once, and once in this header: each column is read by its name
-        // (a file read without its label has the label's name where it was put).
-        // R's row names learned (an empty name first) need no name.
-        let learnedRowNames = givenText?.rowNames == true && learned.first == ""
-        if before.count == learned.count - (learnedRowNames ? 1 : 0) {
-            // A learned column left out (`--ignore-columns`, R's row names) may be absent:
-            // never read, it takes the file's first field.
-            let ignored = Set(format.ignoredColumns.compactMap { column in before[key(column)] ?? Int(column) })
-                .union(learnedRowNames ? [0] : [])
-            var placed = learned.indices.map { here[key(learned[$0])] ?? (ignored.contains($0) ? nil : -1) }
-            if learnedRowNames && rowNames { placed[0] = 0 }
-            if !placed.contains(-1) {
-                let absent = Set(placed.indices.filter { placed[$0] == nil }), order = placed.map { $0 ?? 0 }
-                if order != Array(header.indices) || !absent.isEmpty {
-                    labelOverride = try labelFieldPlacedByName(order: order, absent: absent, header: header, learned: learned)
-                    parser.readFields(order, of: header.count)
-                    // A label put in by this reader is no column of the file.
-                    let moved = learned.indices.filter { order[$0] != $0 && !absent.contains($0) }.map { header[order[$0]] }
-                        .filter { missingLabel == nil || $0 != missingLabel!.headerValue }
-                    let extra = header.indices.filter { !order.contains($0) }.map { header[$0] }
-                    let lacking = absent.sorted().map { learned[$0] }.filter { !$0.isEmpty }
-                    columnsPlacedByName = ColumnPlacement(moved: moved, leftOut: extra, lacking: lacking)
-                    self.header = learned.indices.map { absent.contains($0) ? learned[$0] : header[order[$0]] }
-                }
-                return
-            }
+        // A learned column left out (`--ignore-columns`) may be absent.
+        let ignored = Set(format.ignoredColumns.compactMap { column in before[key(column)] ?? Int(column) })
+        if let placed = Self.learnedPlaces(learned, before: before, here: here, key: key, ignored: ignored,
+                                           learnedRowNames: givenText?.rowNames == true, rowNames: rowNames) {
+            try placeByName(placed, header: header, learned: learned)
+            return
         }
         for (key, field) in here.sorted(by: { $0.value < $1.value }) {
             if let learnedField = before[key], learnedField != field {
@@ -841,6 +821,50 @@ public final class CSVSource: BatchSource {
                                    name: header[field], field: field, learnedField: learnedField, learned: learned)
             }
         }
+    }
+
+    /// Where each learned column is in the header, by name (`before` and `here`: each name's
+    /// place, by `key`, in the learned names and the header, names given twice left out),
+    /// nil for a learned column left out (`ignored`, R's row names) that the header lacks;
+    /// nil when the names cannot place every column: a learned name given twice, or one
+    /// the header lacks.
+    private static func learnedPlaces(
+        _ learned: [String], before: [String: Int], here: [String: Int], key: (String) -> String,
+        ignored: Set<Int>, learnedRowNames: Bool, rowNames: Bool
+    ) -> [Int?]? {
+        // R's row names learned (an empty name first) need no name.
+        let learnedRowNames = learnedRowNames && learned.first == ""
+        guard before.count == learned.count - (learnedRowNames ? 1 : 0) else { return nil }
+        let optional = ignored.union(learnedRowNames ? [0] : [])
+        var placed: [Int?] = []
+        for (i, name) in learned.enumerated() {
+            if let field = here[key(name)] {
+                placed.append(field)
+            } else if optional.contains(i) {
+                placed.append(learnedRowNames && rowNames && i == 0 ? 0 : nil)
+            } else {
+                return nil
+            }
+        }
+        return placed
+    }
+
+    /// Reads the learned columns from the header's fields `placed` (nil: a left-out column
+    /// the file lacks, never read, given the first field), when they are not the
+    /// header's own order: the parser puts each line's fields in the learned order, the
+    /// header takes the learned order, and ``columnsPlacedByName`` says what moved.
+    private func placeByName(_ placed: [Int?], header: [String], learned: [String]) throws(DataError) {
+        let absent = Set(placed.indices.filter { placed[$0] == nil }), order = placed.map { $0 ?? 0 }
+        guard order != Array(header.indices) || !absent.isEmpty else { return }
+        labelOverride = try labelFieldPlacedByName(order: order, absent: absent, header: header, learned: learned)
+        parser.readFields(order, of: header.count)
+        // A label put in by this reader is no column of the file.
+        let moved = learned.indices.filter { order[$0] != $0 && !absent.contains($0) }.map { header[order[$0]] }
+            .filter { missingLabel == nil || $0 != missingLabel!.headerValue }
+        let extra = header.indices.filter { !order.contains($0) }.map { header[$0] }
+        let lacking = absent.sorted().map { learned[$0] }.filter { !$0.isEmpty }
+        columnsPlacedByName = ColumnPlacement(moved: moved, leftOut: extra, lacking: lacking)
+        self.header = learned.indices.map { absent.contains($0) ? learned[$0] : header[order[$0]] }
     }
 
     /// Which file a label column given by place (first, last, an index) counts in when the
