@@ -192,6 +192,24 @@ struct StreamContinueTests {
         }
     }
 
+    @Test("a ragged row after a pause is named as it is read in one go, not as a saved model's width")
+    func raggedAfterPause() throws {
+        try withTemporaryDirectory { dir in
+            var lines = Self.rows()[0..<400].map { $0 }
+            lines[300] = "1.0,2.0,cat"
+            try Self.write(lines, to: dir.path("r.csv"))
+            let sentence = "r.csv, line 301: the row has 3 fields, but earlier rows have 5."
+            let whole = MoeProcess.run(["stream", "--source", "csv:" + dir.path("r.csv"), "--label-column", "last"] + Self.learner)
+            #expect(whole.status == 1 && whole.error.contains(sentence), "\(whole.error)")
+            let paused = MoeProcess.run(["stream", "--source", "csv:" + dir.path("r.csv"), "--label-column", "last"] + Self.learner
+                                        + ["--save", dir.path("p.h5"), "--stop-after-batches", "2"])
+            #expect(paused.status == 0, "\(paused.error)")
+            // Before: "the data has 2 features per sample, but 4 were expected (the declared input width of the network)".
+            let resumed = MoeProcess.run(["stream", "--resume", dir.path("p.h5")])
+            #expect(resumed.status == 1 && resumed.error.contains(sentence), "\(resumed.error)")
+        }
+    }
+
     @Test("text columns are categories and missing numbers take means: streamed, saved, evaluated and continued alike")
     func textColumns() throws {
         try withTemporaryDirectory { dir in

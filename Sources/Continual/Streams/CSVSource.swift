@@ -78,6 +78,9 @@ public final class CSVSource: BatchSource {
     private var fieldCount: Int?
     /// Whether ``fieldCount`` came from the model's width rather than from a row or a header.
     private var fieldCountFromWidth = false
+    /// Whether this source resumes a paused stream on the rows it read (``resume(from:)``):
+    /// its width is then its own rows', and a bad row is what it was read in one go.
+    private var resumesOwnRows = false
     private var labelIndex = 0
     private var prepared = false
     private var rowsRead = 0
@@ -453,6 +456,7 @@ public final class CSVSource: BatchSource {
 
     public func resume(from position: StreamPosition) throws(DataError) {
         precondition(!prepared, "Resume a stream before reading from it")
+        resumesOwnRows = true
         if let width = position.inputWidth, let declared = declaredWidth, width != declared {
             throw .widthMismatch(at: DataLocation(source: name), expected: declared, actual: width)
         }
@@ -1542,13 +1546,18 @@ public final class CSVSource: BatchSource {
             // Read without its label, the line also holds the label's placeholder, which a
             // separator that splits nothing puts after its one field.
             let reads = missingLabel == nil ? expected : expected - 1
-            if count == expected - reads + 1, fieldCountFromWidth, let fits = separator(splitting: line, into: reads) {
+            // A paused stream resumed on its own rows fails as it would have read on: its
+            // width came from those rows, not from another file's model (a ragged row was
+            // "the saved model reads rows of 3" after a resume, and a row the separator
+            // leaves whole stopped it, where read in one go it was a bad row).
+            let fromModel = fieldCountFromWidth && !resumesOwnRows
+            if count == expected - reads + 1, fromModel, let fits = separator(splitting: line, into: reads) {
                 throw .otherSeparator(at: at, separator: separator, fits: fits, fields: reads)
             }
-            if declaredWidth != nil && !hasSpecialFields {
+            if declaredWidth != nil && !hasSpecialFields && !resumesOwnRows {
                 return .bad(.widthMismatch(at: at, expected: expected - 1, actual: count - 1))
             }
-            return .bad(fieldCountFromWidth
+            return .bad(fromModel
                 ? .savedColumnsMismatch(at: at, expectedColumns: expected, actualColumns: count)
                 : .raggedRow(at: at, expectedColumns: expected, actualColumns: count))
         }
