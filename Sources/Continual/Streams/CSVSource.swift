@@ -1031,26 +1031,32 @@ public final class CSVSource: BatchSource {
         let (raw, number) = ahead[r]
         let bytes = missingLabel == nil
             ? raw : raw.withUnsafeBufferPointer { withLabel(UnsafeBufferPointer(rebasing: $0.dropLast())) }
-        let text = Set(givenText?.columns ?? [])
-        let ignored = Set(format.ignoredColumns.compactMap { learned.firstIndex(of: $0) ?? Int($0) })
+        // Learned with R's row names (an empty name first): a line one field short stands
+        // under the named columns (R's header, or rows written without row names).
+        let rowNamesLearned = givenText?.rowNames == true && learned.first == ""
         return bytes.withUnsafeBufferPointer { all in
             let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
             let count = parser.split(line)
+            let shift = rowNamesLearned && count == learned.count - 1 ? 1 : 0
+            let names = Array(learned.dropFirst(shift))
+            let text = Set((givenText?.columns ?? []).map { $0 - shift })
+            var ignored = Set(format.ignoredColumns.compactMap { learned.firstIndex(of: $0) ?? Int($0) }.map { $0 - shift })
+            if rowNamesLearned && shift == 0 { ignored.insert(0) }
             let labelField: Int
             switch format.labelColumn {
-            case .first: labelField = 0
+            case .first: labelField = rowNamesLearned && shift == 0 ? 1 : 0
             case .last: labelField = count - 1
-            case .index(let i): labelField = i
+            case .index(let i): labelField = i - shift
             case .name(let wanted):
-                guard let i = learned.firstIndex(of: wanted) else { return false }
+                guard let i = names.firstIndex(of: wanted) else { return false }
                 labelField = i
             }
             var numberUnderName = false
             for field in 0..<count where field != labelField && !text.contains(field) && !ignored.contains(field) {
                 if CSVFormat.marksMissing(parser.text(field, in: line)) { continue }
                 if isText(field, in: line, lineNumber: number) { return false }
-                if field < learned.count && Float(learned[field].trimmingCharacters(in: .whitespaces)) == nil
-                    && !CSVFormat.marksMissing(learned[field]) {
+                if field < names.count && Float(names[field].trimmingCharacters(in: .whitespaces)) == nil
+                    && !CSVFormat.marksMissing(names[field]) {
                     numberUnderName = true
                 }
             }
