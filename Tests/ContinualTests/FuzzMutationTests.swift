@@ -100,6 +100,11 @@ struct FuzzMutationTests {
         // compared with the learned ones one place off, the header taken for a row, and the
         // rows read before the pause were not those it had read (libFuzzer, 2026-12-05).
         "csv/resumed-row-names-header": "accepted: 1 batches, 2 rows of 1",
+        // The first fix of the two above took every resumed source for a stream whose
+        // rows gave its width; one a model's width began (here a declared width of 1)
+        // then read on past a row that stopped it read in one go. The position now keeps
+        // which it was (`widthFromModel`).
+        "csv/resumed-declared-width": "line 11: split at ',' the row is one field, but at blanks it has the 2 the saved model reads",
     ]
 
     @Test("Inputs that crashed a reader once are handled", arguments: regressions.keys.sorted())

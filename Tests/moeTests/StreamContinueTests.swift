@@ -192,7 +192,7 @@ struct StreamContinueTests {
         }
     }
 
-    @Test("a ragged row after a pause is named as it is read in one go, not as a saved model's width")
+    @Test("a ragged row after a pause is named as it is read in one go: by the rows' width, or a continued stream's learner's")
     func raggedAfterPause() throws {
         try withTemporaryDirectory { dir in
             var lines = Self.rows()[0..<400].map { $0 }
@@ -207,6 +207,24 @@ struct StreamContinueTests {
             // Before: "the data has 2 features per sample, but 4 were expected (the declared input width of the network)".
             let resumed = MoeProcess.run(["stream", "--resume", dir.path("p.h5")])
             #expect(resumed.status == 1 && resumed.error.contains(sentence), "\(resumed.error)")
+            // A continued stream began with the learner's width: its bad row is named against
+            // it, in one go and after a pause alike.
+            try Self.write(Self.rows()[400..<500], to: dir.path("a.csv"))
+            let saved = MoeProcess.run(["stream", "--source", "csv:" + dir.path("a.csv"), "--label-column", "last"] + Self.learner
+                                       + ["--save", dir.path("m.h5")])
+            #expect(saved.status == 0, "\(saved.error)")
+            let against = "expects 4 features per sample, but \(dir.path("r.csv")), line 301 has 2"
+            let continued = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("r.csv"),
+                                            "--save", dir.path("c.h5")])
+            #expect(continued.status == 1 && continued.error.contains(against), "\(continued.error)")
+            let pausedContinuation = MoeProcess.run(["stream", "--resume", dir.path("m.h5"), "--source", "csv:" + dir.path("r.csv"),
+                                                     "--save", dir.path("q.h5"), "--stop-after-batches", "2"])
+            #expect(pausedContinuation.status == 0, "\(pausedContinuation.error)")
+            let resumedContinuation = MoeProcess.run(["stream", "--resume", dir.path("q.h5")])
+            // (The continuation names the checkpoint it continued; resumed, the width the learner declares.)
+            #expect(resumedContinuation.status == 1
+                    && resumedContinuation.error.contains("r.csv, line 301: the data has 2 features per sample, but 4 were expected"),
+                    "\(resumedContinuation.error)")
         }
     }
 

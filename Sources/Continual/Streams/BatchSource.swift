@@ -160,6 +160,11 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// nil otherwise). A file read for the model finds it again, or, without row names,
     /// is placed by name (`CSVTextLayout.rowNames`).
     public var rowNamesLeftOut: Bool?
+    /// True when a model gave a CSV source's width as it began reading (a continued stream,
+    /// a saved model's file), rather than its rows (nil: its rows, other sources, positions
+    /// saved before 2026-12-05's eighth round): a resumed source names bad rows as the
+    /// stream would have read on.
+    public var widthFromModel: Bool?
 
     /// The header's name of field `field` (0-based), when the file had a header.
     public func columnName(ofField field: Int) -> String? {
@@ -179,8 +184,9 @@ public struct StreamPosition: Equatable, Sendable, Codable {
                 separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
                 columnNames: [String]? = nil, rowsDigest: String? = nil, numberLikeTextColumns: [Int]? = nil,
                 rowLikeTextColumns: [Int]? = nil, columnsPlacedByName: CSVSource.ColumnPlacement? = nil,
-                rowNamesLeftOut: Bool? = nil) {
+                rowNamesLeftOut: Bool? = nil, widthFromModel: Bool? = nil) {
         self.rowsDigest = rowsDigest
+        self.widthFromModel = widthFromModel
         self.rowNamesLeftOut = rowNamesLeftOut
         self.columnsPlacedByName = columnsPlacedByName
         self.numberLikeTextColumns = numberLikeTextColumns

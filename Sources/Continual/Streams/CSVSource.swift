@@ -78,9 +78,13 @@ public final class CSVSource: BatchSource {
     private var fieldCount: Int?
     /// Whether ``fieldCount`` came from the model's width rather than from a row or a header.
     private var fieldCountFromWidth = false
-    /// Whether this source resumes a paused stream on the rows it read (``resume(from:)``):
-    /// its width is then its own rows', and a bad row is what it was read in one go.
-    private var resumesOwnRows = false
+    /// Whether a model declared the width when the stream began reading (`moe eval`'s
+    /// file, a continued stream), rather than its rows: a bad row is then named against
+    /// the model. A resumed source takes it from the position (``resume(from:)``), so a
+    /// paused stream fails as it would have read on, whatever width the resumed reader
+    /// is given.
+    private var widthFromModel: Bool { resumedWidthFromModel ?? (declaredWidth != nil) }
+    private var resumedWidthFromModel: Bool?
     private var labelIndex = 0
     private var prepared = false
     private var rowsRead = 0
@@ -424,7 +428,8 @@ public final class CSVSource: BatchSource {
                        rowsDigest: rowsRead > 0 ? digest.hex : nil,
                        numberLikeTextColumns: numberLikeText.isEmpty ? nil : numberLikeText,
                        rowLikeTextColumns: rowLikeText.isEmpty ? nil : rowLikeText,
-                       columnsPlacedByName: columnsPlacedByName, rowNamesLeftOut: rowNames ? true : nil)
+                       columnsPlacedByName: columnsPlacedByName, rowNamesLeftOut: rowNames ? true : nil,
+                       widthFromModel: widthFromModel ? true : nil)
     }
 
     public func next() throws(DataError) -> Batch? {
@@ -456,7 +461,9 @@ public final class CSVSource: BatchSource {
 
     public func resume(from position: StreamPosition) throws(DataError) {
         precondition(!prepared, "Resume a stream before reading from it")
-        resumesOwnRows = true
+        // Positions saved before it was kept: the paused stream's own rows, as a fresh
+        // stream's are.
+        resumedWidthFromModel = position.widthFromModel ?? false
         if let width = position.inputWidth, let declared = declaredWidth, width != declared {
             throw .widthMismatch(at: DataLocation(source: name), expected: declared, actual: width)
         }
@@ -1552,15 +1559,15 @@ public final class CSVSource: BatchSource {
             // Read without its label, the line also holds the label's placeholder, which a
             // separator that splits nothing puts after its one field.
             let reads = missingLabel == nil ? expected : expected - 1
-            // A paused stream resumed on its own rows fails as it would have read on: its
-            // width came from those rows, not from another file's model (a ragged row was
-            // "the saved model reads rows of 3" after a resume, and a row the separator
-            // leaves whole stopped it, where read in one go it was a bad row).
-            let fromModel = fieldCountFromWidth && !resumesOwnRows
+            // Named against the model only when a model gave the width as the stream began:
+            // resumed, a paused stream's rows were named so ("the saved model reads rows of
+            // 3", "the declared input width of the network") where read in one go they
+            // were ragged rows, and a row its separator left whole stopped it.
+            let fromModel = fieldCountFromWidth && widthFromModel
             if count == expected - reads + 1, fromModel, let fits = separator(splitting: line, into: reads) {
                 throw .otherSeparator(at: at, separator: separator, fits: fits, fields: reads)
             }
-            if declaredWidth != nil && !hasSpecialFields && !resumesOwnRows {
+            if widthFromModel && !hasSpecialFields {
                 return .bad(.widthMismatch(at: at, expected: expected - 1, actual: count - 1))
             }
             return .bad(fromModel
