@@ -153,6 +153,21 @@ struct CSVRowParser {
         return fields
     }
 
+    /// The index of the quote that closes the field opened by the quote at `open` (a
+    /// doubled quote is a quote inside it), or the line's length when none does.
+    private static func closingQuote(in line: UnsafeBufferPointer<UInt8>, after open: Int) -> Int {
+        let quote = UInt8(ascii: "\""), n = line.count
+        var k = open + 1
+        while k < n {
+            if line[k] == quote {
+                if k + 1 < n && line[k + 1] == quote { k += 2; continue }
+                break
+            }
+            k += 1
+        }
+        return k
+    }
+
     /// The separator byte that stands for blanks (``blankSplit``): a space.
     static let blank = UInt8(ascii: " ")
 
@@ -171,14 +186,7 @@ struct CSVRowParser {
             while i < n && isBlank(line[i]) { i += 1 }
             if i >= n { break }
             if line[i] == quote {
-                var k = i + 1
-                while k < n {
-                    if line[k] == quote {
-                        if k + 1 < n && line[k + 1] == quote { k += 2; continue }
-                        break
-                    }
-                    k += 1
-                }
+                let k = closingQuote(in: line, after: i)
                 starts[fields] = i + 1
                 ends[fields] = Swift.min(k, n)
                 quoted[fields] = true
@@ -214,14 +222,7 @@ struct CSVRowParser {
             var j = i
             while j < n && (line[j] == 0x20 || line[j] == 0x09) && line[j] != separator { j += 1 }
             if j < n && line[j] == quote {
-                var k = j + 1
-                while k < n {
-                    if line[k] == quote {
-                        if k + 1 < n && line[k + 1] == quote { k += 2; continue }
-                        break
-                    }
-                    k += 1
-                }
+                let k = closingQuote(in: line, after: j)
                 starts[fields] = j + 1
                 ends[fields] = Swift.min(k, n)
                 quoted[fields] = true
