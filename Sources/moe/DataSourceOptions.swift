@@ -278,6 +278,15 @@ struct DataSourceOptions: ParsableArguments {
         var columnName: (Int) -> String? = { _ in nil }
         var csvRead: CSVSource?
         let labelMap = labelMap(checkpoint, unknownLabels: unknownLabels)
+        // A CSV file or standard input, read for the model alike.
+        func prepare(_ csv: CSVSource) throws(CommandFailure) -> CSVSource {
+            if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
+            csv.readsLabels = !labelsUnread
+            csv.labelColumnPlace = labelColumn == nil ? .learned : .file
+            columnName = csv.columnName(ofFeature:)
+            csvRead = csv
+            return csv
+        }
         switch parsedSource! {
         case .fashionMNIST:
             let test = try failingClearly { try FashionMNIST.load(split: .test, directory: folder) }
@@ -294,24 +303,14 @@ struct DataSourceOptions: ParsableArguments {
                 try CSVSource(path: path, format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
                               text: text, imputation: imputation, learnsColumns: text == nil)
             }
-            if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
-            csv.readsLabels = !labelsUnread
-            csv.labelColumnPlace = labelColumn == nil ? .learned : .file
-            columnName = csv.columnName(ofFeature:)
-            csvRead = csv
-            stream = csv
+            stream = try prepare(csv)
         case .standardInput:
             let (readFormat, text, imputation) = try columns(of: checkpoint, file: file)
             let csv = try failingClearly {
                 try CSVSource.standardInput(format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
                                             text: text, imputation: imputation, learnsColumns: text == nil)
             }
-            if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
-            csv.readsLabels = !labelsUnread
-            csv.labelColumnPlace = labelColumn == nil ? .learned : .file
-            columnName = csv.columnName(ofFeature:)
-            csvRead = csv
-            stream = csv
+            stream = try prepare(csv)
         case let .idx(images, labels):
             stream = try failingClearly {
                 try IDXSource(images: images, labels: labels, batchSize: 4096, classCount: unknownLabels ? nil : model.classCount,

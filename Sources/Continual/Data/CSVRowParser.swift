@@ -36,6 +36,8 @@ struct CSVRowParser {
     /// line when it had another number of them (``split(_:)`` then returns -1).
     private(set) var fileFields = 0
     private(set) var misfitFields = 0
+    /// The field arrays ``reorder(_:)`` writes into and swaps in, kept from line to line.
+    private var spare: (starts: [Int], ends: [Int], quoted: [Bool], values: [Float]) = ([], [], [], [])
 
     init(source: String, separator: UInt8) {
         self.source = source
@@ -91,13 +93,21 @@ struct CSVRowParser {
             count = -1
             return
         }
-        let (s, e, q, v) = (starts, ends, quoted, values)
-        for (i, field) in order.enumerated() {
-            starts[i] = s[field]
-            ends[i] = e[field]
-            quoted[i] = q[field]
-            values[i] = v[field]
+        // As large as the arrays it replaces, so the next split need not grow them.
+        if spare.starts.count < starts.count {
+            spare = ([Int](repeating: 0, count: starts.count), [Int](repeating: 0, count: starts.count),
+                     [Bool](repeating: false, count: starts.count), [Float](repeating: .nan, count: starts.count))
         }
+        for (i, field) in order.enumerated() {
+            spare.starts[i] = starts[field]
+            spare.ends[i] = ends[field]
+            spare.quoted[i] = quoted[field]
+            spare.values[i] = values[field]
+        }
+        swap(&starts, &spare.starts)
+        swap(&ends, &spare.ends)
+        swap(&quoted, &spare.quoted)
+        swap(&values, &spare.values)
         count = order.count
     }
 

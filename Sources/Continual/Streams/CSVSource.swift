@@ -793,7 +793,7 @@ public final class CSVSource: BatchSource {
     /// all: without case they were one name, not checked, and a file with the two swapped
     /// was read by place without a word.
     private func checkColumnPlaces() throws(DataError) {
-        guard let learned = givenText?.names, let found = header else { return }
+        guard let learned = givenText?.names, let header else { return }
         var spellings: [String: Set<String>] = [:]
         for name in learned { spellings[Self.columnKey(name), default: []].insert(name.trimmingCharacters(in: .whitespaces)) }
         let clashing = Set(spellings.filter { $0.value.count > 1 }.keys)
@@ -810,13 +810,6 @@ public final class CSVSource: BatchSource {
                 if seen[key] != nil { repeated.insert(key) } else { seen[key] = i }
             }
             return seen.filter { !repeated.contains($0.key) }
-        }
-        // A file read without its label, whose header was found rather than declared, got
-        // the label's value at its place in the header line: its name, for placing.
-        var header = found
-        if let missingLabel, !header.isEmpty {
-            let at = min(missingLabel.field ?? header.count - 1, header.count - 1)
-            if header[at] == missingLabel.value && !header.contains(missingLabel.headerValue) { header[at] = missingLabel.headerValue }
         }
         let before = places(learned), here = places(header)
         // A learned column left out (`--ignore-columns`) may be absent.
@@ -1109,7 +1102,14 @@ public final class CSVSource: BatchSource {
             try establish(fieldCount: header!.count, line: lineNumber)
             return
         }
-        if format.textIndicators > 0, format.detectsHeader, !headerAbsent, let names = try headerAhead() {
+        if format.textIndicators > 0, format.detectsHeader, !headerAbsent, var names = try headerAhead() {
+            // A file read without its label whose header is found, not declared, got the
+            // label's value at its place in the header line (no one knew it was the
+            // header then): the label's name goes there, as in a declared header.
+            if let missingLabel, !names.isEmpty {
+                let at = min(missingLabel.field ?? names.count - 1, names.count - 1)
+                if names[at] == missingLabel.value && !names.contains(missingLabel.headerValue) { names[at] = missingLabel.headerValue }
+            }
             header = names
             headerFound = true
             headerLine = lineNumber
