@@ -57,6 +57,8 @@ public enum ReadingBenchmark {
         public var csvGzip: String
         /// The CSV's rows under an ARFF header.
         public var arff: String
+        /// The CSV's rows with a space between fields, as numpy's `savetxt` writes them.
+        public var blanks: String
         public var images: String
         public var labels: String
         public var imagesGzip: String
@@ -66,7 +68,8 @@ public enum ReadingBenchmark {
     }
 
     /// Writes `fashion-mnist.csv` and `fashion-mnist.csv.gz` (about `csvBytes` bytes of
-    /// text), `fashion-mnist.arff` (the same rows) and plain copies of the IDX files into `directory`, from the gzip IDX files
+    /// text), `fashion-mnist.arff` and `fashion-mnist.txt` (the same rows, a space between
+    /// fields) and plain copies of the IDX files into `directory`, from the gzip IDX files
     /// `images` and `labels`.
     public static func prepare(in directory: String, images: String, labels: String, csvBytes: Int = 100_000_000) throws(DataError) -> Files {
         let pixels = try IDX.read(path: images, rank: 3)
@@ -89,7 +92,7 @@ public enum ReadingBenchmark {
         }
         let files = Files(
             csv: directory + "/fashion-mnist.csv", csvGzip: directory + "/fashion-mnist.csv.gz",
-            arff: directory + "/fashion-mnist.arff", images: directory + "/train-images-idx3-ubyte", labels: directory + "/train-labels-idx1-ubyte",
+            arff: directory + "/fashion-mnist.arff", blanks: directory + "/fashion-mnist.txt", images: directory + "/train-images-idx3-ubyte", labels: directory + "/train-labels-idx1-ubyte",
             imagesGzip: images, labelsGzip: labels, csvRows: rows)
         try writePlain(text, to: files.csv)
         try Gzip.write(text, to: files.csvGzip)
@@ -97,13 +100,14 @@ public enum ReadingBenchmark {
             + "@attribute label {0,1,2,3,4,5,6,7,8,9}\n"
         for j in 0..<width { header += "@attribute pixel\(j) integer\n" }
         try writePlain(Array((header + "@data\n").utf8) + text, to: files.arff)
+        try writePlain(text.map { $0 == UInt8(ascii: ",") ? UInt8(ascii: " ") : $0 }, to: files.blanks)
         try IDX.write(pixels, to: files.images)
         try IDX.write(targets, to: files.labels)
         return files
     }
 
     /// Reads every file `repeats` times (in turn) and returns the medians: CSV, CSV gzip,
-    /// ARFF, IDX, IDX gzip.
+    /// ARFF, blank-separated, IDX, IDX gzip.
     public static func run(_ files: Files, repeats: Int = 3) throws(DataError) -> [Figure] {
         precondition(repeats > 0, "Need at least one repeat")
         let csvBytes = try size(of: files.csv)
@@ -112,6 +116,7 @@ public enum ReadingBenchmark {
             ("csv", csvBytes, csvBytes, { () throws(DataError) in try readCSV(files.csv) }),
             ("csv.gz", try size(of: files.csvGzip), csvBytes, { () throws(DataError) in try readCSV(files.csvGzip) }),
             ("arff", try size(of: files.arff), try size(of: files.arff), { () throws(DataError) in try readCSV(files.arff) }),
+            ("blanks", csvBytes, csvBytes, { () throws(DataError) in try readCSV(files.blanks) }),
             ("idx", idxBytes, idxBytes, { () throws(DataError) in try readIDX(files.images, files.labels) }),
             ("idx.gz", try size(of: files.imagesGzip) + size(of: files.labelsGzip), idxBytes,
              { () throws(DataError) in try readIDX(files.imagesGzip, files.labelsGzip) }),
