@@ -1007,6 +1007,64 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a line of names over rows of words only is a header where its names are none of the values their columns repeat")
+    func headerOverWords() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("w.csv")
+            let votes = ["y,n,y,democrat", "n,n,y,republican", "y,,n,democrat", "n,y,y,republican",
+                         "y,n,n,democrat", "n,n,y,republican", "y,y,,democrat", "n,n,n,republican"]
+            func read(_ lines: [String], detectsHeader: Bool = true) throws -> (Dataset, CSVSource) {
+                try writeText(lines.joined(separator: "\n") + "\n", to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, detectsHeader: detectsHeader))
+                return (try Dataset(reading: &source), source)
+            }
+            // Every column a category, no number to tell: the names stand once, the values recur.
+            let (found, source) = try read(["budget,water,aid,party"] + votes)
+            #expect(source.headerFound && source.header == ["budget", "water", "aid", "party"])
+            #expect(found.count == 8 && source.labelMap.classCount == 2 && found.labels.prefix(2) == [0, 1])
+            #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last), batchSize: 3) == found.features)
+            // The same rows without it: the first row is a row.
+            let (rows, plain) = try read(votes)
+            #expect(!plain.headerFound && rows.count == 8 && rows.features == found.features)
+            // A first row whose values its columns repeat below, a name that is one of its
+            // column's values, names repeated, or too few rows to tell: a row, as before.
+            #expect(try read(["y,n,n,republican"] + votes).0.count == 9)
+            #expect(try read(["budget,y,aid,party"] + votes).0.count == 9)
+            #expect(try read(["vote,vote,vote,party"] + votes).0.count == 9)
+            #expect(try read(["budget,water,aid,party"] + votes.prefix(3)).0.count == 4)
+            // Two columns of levels beside free text tell it; one alone does not.
+            let people = ["ann,y,a", "bob,n,b", "cy,y,a", "dee,n,b", "eve,y,a"]
+            #expect(try read(["who,vote,group"] + people).1.headerFound)
+            let tagged = ["ann,y,t1", "bob,n,t2", "cy,y,t3", "dee,n,t4", "eve,y,t5"]
+            #expect(try read(["who,vote,tag"] + tagged).0.count == 6)
+            // Told there is none, it is a row.
+            #expect(try read(["budget,water,aid,party"] + votes, detectsHeader: false).0.count == 9)
+        }
+    }
+
+    @Test("a model of words only, learned with its header, reads a file without it from its first row")
+    func learnedWordsHeaderAbsent() throws {
+        try withTemporaryDirectory { (dir) throws in
+            let path = dir.path("w.csv")
+            let names = ["budget", "water", "party"]
+            let layout = CSVTextLayout(columns: [0, 1], values: [["y", "n"], ["n", "y"]], names: names)
+            func read(_ text: String) throws -> Int {
+                try writeText(text, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true, detectsHeader: true),
+                                           labels: .names(["democrat", "republican"]), text: layout, learnsColumns: false)
+                return try Dataset(reading: &source).count
+            }
+            // The first row was taken for the header before: one row fewer.
+            #expect(try read("y,n,democrat\nn,y,republican\n") == 2)
+            #expect(try read("budget,water,party\ny,n,democrat\nn,y,republican\n") == 2)
+            #expect(try read("Budget , water,party\ny,n,democrat\nn,y,republican\n") == 2)
+            // Values the model never learned, where no number tells, keep the line a header
+            // (renamed columns); one learned value under another name makes it a row.
+            #expect(try read("maybe,perhaps,democrat\nn,y,republican\n") == 1)
+            #expect(try read("maybe,n,democrat\nn,y,republican\n") == 2)
+        }
+    }
+
     @Test("told the file has no header, a first row whose level looks like a name is a row")
     func declaredNoHeader() throws {
         try withTemporaryDirectory { dir in

@@ -616,13 +616,34 @@ public final class CSVSource: BatchSource {
                 let below = allNames ? later.first(where: { !CSVFormat.marksMissing($0[f].text) }) : later.first
                 return below?[f].number ?? false
             }
-            guard tells else { return nil }
+            guard tells || (allNames && Self.namesOverLevels(first.map(\.text), later.map { $0.map(\.text) })) else { return nil }
         }
         lineNumber = lines[rows[0]].number
         ahead.removeSubrange(0...rows[0])
         return try lines[rows[0]].bytes.withUnsafeBufferPointer { (all) throws(DataError) in
             try headerNames(UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)]))
         }
+    }
+
+    /// Whether a line of names (`first`) heads rows of words only (`later`: every column
+    /// a category, as in votes or a mushroom's traits), where no number below a name can
+    /// tell it: its fields are distinct, and in each column whose values recur below (at
+    /// most half as many distinct values as values, four at least), at least two such
+    /// columns, its field is none of those values. A row of such a file holds values its
+    /// columns repeat; a header's names stand once. Until 2026-12-05's ninth round such a
+    /// header was read as a row, its label a class of that row alone, unless `--header`
+    /// was given.
+    static func namesOverLevels(_ first: [String], _ later: [[String]]) -> Bool {
+        guard first.count >= 2, Set(first).count == first.count else { return false }
+        var levelColumns = 0
+        for f in first.indices {
+            let values = later.compactMap { f < $0.count && !CSVFormat.marksMissing($0[f]) ? $0[f] : nil }
+            let distinct = Set(values)
+            guard values.count >= 4, distinct.count * 2 <= values.count else { continue }
+            if distinct.contains(first[f]) { return false }
+            levelColumns += 1
+        }
+        return levelColumns >= 2
     }
 
     /// Reads ahead until `count` non-blank lines are ahead (fewer at the end of the
@@ -1060,7 +1081,22 @@ public final class CSVSource: BatchSource {
                     numberUnderName = true
                 }
             }
-            return numberUnderName
+            if numberUnderName { return true }
+            // No number tells (every column a category, or the numbers missing): the line
+            // is data when a text column holds one of the values the model learned for it
+            // where the learned header has another name, and no field is its column's
+            // learned name. A model of words only, learned with its header, took a
+            // headerless file's first row for a header and answered one row fewer.
+            guard let layout = givenText else { return false }
+            var levelUnderName = false
+            for (k, column) in layout.columns.enumerated() {
+                let field = column - shift
+                guard field >= 0, field < count, field < names.count, field != labelField, !ignored.contains(field) else { continue }
+                let value = parser.text(field, in: line), name = names[field]
+                if value.trimmingCharacters(in: .whitespaces).lowercased() == name.trimmingCharacters(in: .whitespaces).lowercased() { return false }
+                if layout.values[k].contains(value) && !layout.values[k].contains(name) { levelUnderName = true }
+            }
+            return levelUnderName
         }
     }
 
