@@ -270,10 +270,14 @@ struct DataSourceOptions: ParsableArguments {
     /// training file but its label column (`CSVSource.readWithoutLabelColumn`), and the
     /// labels handed to `body` mean nothing; with `labelsUnread`, they have it and its
     /// values are not read (`CSVSource.readsLabels`), a missing class included.
+    ///
+    /// With `badRows` `.skip` (`moe eval --skip-bad-rows`), a CSV row that would stop the
+    /// reading is skipped and counted in the returned `skipped`.
     func forEachBatch(
         for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
-        rowsLackLabels: Bool = false, labelsUnread: Bool = false, warn: (String) -> Void = { _ in }, _ body: (Matrix, [Int]) -> Void
-    ) throws(CommandFailure) -> (name: String, labels: LabelMap, columnName: (Int) -> String?) {
+        rowsLackLabels: Bool = false, labelsUnread: Bool = false, badRows: BadRowPolicy = .fail,
+        warn: (String) -> Void = { _ in }, _ body: (Matrix, [Int]) -> Void
+    ) throws(CommandFailure) -> (name: String, labels: LabelMap, columnName: (Int) -> String?, skipped: SkippedRows) {
         var stream: any BatchSource
         var columnName: (Int) -> String? = { _ in nil }
         var csvRead: CSVSource?
@@ -301,14 +305,14 @@ struct DataSourceOptions: ParsableArguments {
             let (readFormat, text, imputation) = try columns(of: checkpoint, file: file)
             let csv = try failingClearly {
                 try CSVSource(path: path, format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
-                              text: text, imputation: imputation, learnsColumns: text == nil)
+                              badRows: badRows, text: text, imputation: imputation, learnsColumns: text == nil)
             }
             stream = try prepare(csv)
         case .standardInput:
             let (readFormat, text, imputation) = try columns(of: checkpoint, file: file)
             let csv = try failingClearly {
                 try CSVSource.standardInput(format: readFormat, batchSize: 4096, inputWidth: model.inputWidth, labels: labelMap,
-                                            text: text, imputation: imputation, learnsColumns: text == nil)
+                                            badRows: badRows, text: text, imputation: imputation, learnsColumns: text == nil)
             }
             stream = try prepare(csv)
         case let .idx(images, labels):
@@ -326,7 +330,7 @@ struct DataSourceOptions: ParsableArguments {
             warn("\(unseen.count) text value\(unseen.count == 1 ? "" : "s") the learner never saw (\(shown)\(unseen.more ? ", …" : "")) "
                 + "read as missing: it has no indicator for \(unseen.count == 1 ? "it" : "them")")
         }
-        return (stream.name, stream.labelMap, columnName)
+        return (stream.name, stream.labelMap, columnName, csvRead?.position.skipped ?? SkippedRows())
     }
 
     /// Tells `csv` that its rows lack the label column: each gets the model's first class

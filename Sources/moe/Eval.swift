@@ -32,6 +32,9 @@ struct Eval: ParsableCommand {
         case count, error
     }
 
+    @Flag(name: .customLong("skip-bad-rows"), help: "With a CSV source: skip and count rows that would stop the evaluation (a line of another width, a field that is not a number, a value that is not finite) instead of stopping at the first; the accuracy is over the rows read, and the output says how many were skipped and why.")
+    var skipBadRows = false
+
     @OptionGroup var keys: CheckpointKeyOptions
 
     @OptionGroup var output: JSONOutputOption
@@ -40,6 +43,8 @@ struct Eval: ParsableCommand {
         var testAccuracy: Double
         var samples: Int
         var correct: Int
+        /// Rows skipped as bad (`--skip-bad-rows`; 0 without it).
+        var rowsSkipped: Int
         /// Samples of classes the model has no output for (counted as errors).
         var unknownClassSamples: Int
         /// Their labels, as the data wrote them (nil when there are none).
@@ -110,8 +115,13 @@ struct Eval: ParsableCommand {
         // a split left out of the training rows) is scored as errors and named; a label
         // that is a mistake (the wrong label column) shows as many unknown labels, named.
         let counted = unknownLabels == .count || data.parsedSource == .fashionMNIST
-        let (dataName, labelMap, columnName) = try data.forEachBatch(for: model, of: loaded, file: file, unknownLabels: counted,
-                                                                     warn: console.warn) { features, labels in
+        if skipBadRows, data.parsedSource == .fashionMNIST {
+            throw CommandFailure("--skip-bad-rows reads a CSV source's rows (--source csv:PATH or stdin); Fashion-MNIST's test set has no bad rows to skip")
+        }
+        let (dataName, labelMap, columnName, skipped) = try data.forEachBatch(
+            for: model, of: loaded, file: file, unknownLabels: counted, badRows: skipBadRows ? .skip : .fail,
+            warn: console.warn
+        ) { features, labels in
             let predicted: [Int]
             if let learner {
                 let both = learner.predictWithBothScores(features)
@@ -145,10 +155,13 @@ struct Eval: ParsableCommand {
         let named = unknown.isEmpty ? "" : ", labelled " + unknown.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
             + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
         let note = unseen > 0 ? "; \(unseen) of them are of classes the model has no output for (it has \(model.classCount))\(named), and count as errors" : ""
-        if unseen * 2 > samples, data.parsedSource != .fashionMNIST {
+        if let hint = Self.labelsWrittenOtherwise(unknown, learned: (0..<model.classCount).map(labelMap.label(of:))) {
+            console.say("warning: " + hint)
+        } else if unseen * 2 > samples, data.parsedSource != .fashionMNIST {
             console.say("warning: \(unseen) of \(samples) rows have labels the model never learned: a stream stopped before they came, or the wrong label column? (--label-column first, last, an index or a header name)")
         }
         console.say("test accuracy \(fixed(accuracy)) (\(correct) of \(samples) samples of \(dataName)\(note))")
+        if skipBadRows { console.say(skipped.summary) }
         let classes = perClass.keys.sorted()
         let share = { (c: Int) in Double(perClass[c]!.right) / Double(perClass[c]!.rows) }
         let balanced = classes.isEmpty ? nil : classes.reduce(0.0) { $0 + share($1) } / Double(classes.count)
@@ -173,7 +186,8 @@ struct Eval: ParsableCommand {
         }
         let far = means.far(of: scaler, naming: columnName)
         if let warning = ColumnMeans.warning(far) { console.warn(warning) }
-        try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, unknownClassSamples: unseen,
+        try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, rowsSkipped: skipped.total,
+                                unknownClassSamples: unseen,
                                 unknownLabels: unknown.isEmpty ? nil : unknown,
                                 checkpoint: file, data: dataName, answers: arbiter?.answers.map(\.rawValue),
                                 mostFrequentClassAnswers: arbiter?.answersMostFrequent, featuresFarFromLearned: far.share,
@@ -184,6 +198,24 @@ struct Eval: ParsableCommand {
                                 logLoss: quality.logLoss, calibrationError: quality.calibrationError,
                                 uncalibratedLogLoss: learner == nil ? nil : uncalibrated.logLoss,
                                 uncalibratedCalibrationError: learner == nil ? nil : uncalibrated.calibrationError))
+    }
+
+    /// The labels the model never learned that are learned ones written otherwise: in
+    /// another case, with spaces around them, or with a '.' after them (the adult census's
+    /// test rows write `>50K.` where its training rows write `>50K`). Nil when none is.
+    static func labelsWrittenOtherwise(_ unknown: [String], learned: [String]) -> String? {
+        func plain(_ label: String) -> String {
+            var text = label.trimmingCharacters(in: .whitespaces)
+            while text.hasSuffix(".") { text.removeLast() }
+            return text.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        var byPlain: [String: String] = [:]
+        for label in learned where byPlain[plain(label)] == nil { byPlain[plain(label)] = label }
+        let pairs = unknown.compactMap { label in byPlain[plain(label)].map { (label, $0) } }
+        guard !pairs.isEmpty else { return nil }
+        let shown = pairs.prefix(5).map { "'\($0.0)' for '\($0.1)'" }.joined(separator: ", ") + (pairs.count > 5 ? " and \(pairs.count - 5) more" : "")
+        return "labels the model never learned are learned ones written otherwise (\(shown): another case, spaces or a '.' after them), "
+            + "and count as errors: write them as the training rows did"
     }
 
     /// What predicts for a loaded checkpoint: a learner's predicts through the learner (its

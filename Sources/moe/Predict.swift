@@ -153,7 +153,7 @@ extension Predict {
             // An ARFF file declares the class attribute, and its rows hold it (`?` where
             // the class is unknown): it is read as --labelled reads.
             let labelled = labelled || data.sourceIsARFF
-            let (name, _, columnName) = try data.forEachBatch(for: model, of: checkpoint, file: file, unknownLabels: true,
+            let (name, _, columnName, _) = try data.forEachBatch(for: model, of: checkpoint, file: file, unknownLabels: true,
                                                               rowsLackLabels: !labelled, labelsUnread: labelled,
                                                               warn: warn) { features, _ in body(features) }
             return (name, columnName)

@@ -209,6 +209,45 @@ struct InspectCommandTests {
         }
     }
 
+    @Test("eval skips and counts bad rows when told, scoring the rest as a clean file; labels written otherwise are named as the learned ones")
+    func evalSkipsBadRows() throws {
+        try withTemporaryDirectory { dir in
+            let train = dir.path("train.csv"), test = dir.path("test.csv"), dirty = dir.path("dirty.csv"), dotted = dir.path("dotted.csv")
+            let labels = ["alpha", "beta", "gamma"]
+            try PredictCommandTests.write(PredictCommandTests.rows(600, seed: 5, labels: labels, order: [0, 1, 2, 3]), to: train)
+            let rows = PredictCommandTests.rows(150, seed: 6, labels: labels, order: [0, 1, 2, 3])
+            try PredictCommandTests.write(rows, to: test)
+            // A line of notes first (the adult census's test file has one), a short row, a word
+            // where a number goes.
+            var bad = rows.map { $0.joined(separator: ",") }
+            bad.insert("1,2,red", at: 40)
+            bad.insert("x,2,red,beta", at: 90)
+            try ("|1x3 Cross validator\n" + bad.joined(separator: "\n") + "\n").write(toFile: dirty, atomically: true, encoding: .utf8)
+            try PredictCommandTests.write(rows.map { $0.dropLast() + [$0.last! + "."] }, to: dotted)
+            let model = dir.path("m.h5")
+            let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--label-column", "last", "--hidden", "16", "--save", model])
+            #expect(s.status == 0, "\(s.error)")
+            let clean = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--label-column", "last", "--json"])
+            let cleanJSON = try #require(MoeProcess.json(clean), "\(clean.error)")
+            #expect(cleanJSON["rows_skipped"] as? Int == 0 && cleanJSON["samples"] as? Int == 150)
+            // Without the flag the first bad line stops it, named; with it, the rest scores as the clean file.
+            let stopped = MoeProcess.run(["eval", model, "--source", "csv:" + dirty, "--label-column", "last"])
+            #expect(stopped.status == 1 && stopped.error.contains("dirty.csv, line 1:"), "\(stopped.error)")
+            let skipped = MoeProcess.run(["eval", model, "--source", "csv:" + dirty, "--label-column", "last", "--skip-bad-rows", "--json"])
+            let skippedJSON = try #require(MoeProcess.json(skipped), "\(skipped.error)")
+            #expect(skippedJSON["rows_skipped"] as? Int == 3 && skippedJSON["samples"] as? Int == 150)
+            #expect(skippedJSON["test_accuracy"] as? Double == cleanJSON["test_accuracy"] as? Double)
+            #expect(skipped.error.contains("3 rows skipped (2 of the wrong width, 1 with a field that is not a number)"), "\(skipped.error)")
+            // Fashion-MNIST's test set has no rows to skip: said, not ignored.
+            let idx = MoeProcess.run(["eval", model, "--skip-bad-rows"])
+            #expect(idx.status == 1 && idx.error.contains("--skip-bad-rows reads a CSV source's rows"), "\(idx.error)")
+            // Every label with a '.' after it: named as the learned labels written otherwise.
+            let dots = MoeProcess.run(["eval", model, "--source", "csv:" + dotted, "--label-column", "last"])
+            #expect(dots.status == 0 && dots.output.contains("'alpha.' for 'alpha'") && dots.output.contains("test accuracy 0.0000"), "\(dots.output)")
+            #expect(!dots.output.contains("wrong label column"), "\(dots.output)")
+        }
+    }
+
     @Test("inspect outlines a stream's learner: its slots, their classes, who answers, the gate's head and the scores' calibration")
     func learnerOutline() throws {
         try withTemporaryDirectory { dir in
