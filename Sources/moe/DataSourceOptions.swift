@@ -122,10 +122,13 @@ struct DataSourceOptions: ParsableArguments {
         }
     }
 
-    /// The label column when `--label-column` is not given: the first, or the last in an
-    /// ARFF file (Weka's and MOA's class attribute is the last by convention).
+    /// The label column when `--label-column` is not given: the first, or in an ARFF file
+    /// the attribute a KEEL file's `@outputs` line names, else the last (Weka's and MOA's
+    /// class attribute is the last by convention).
     var defaultLabelColumn: String {
-        sourceIsARFF ? "last" : "first"
+        guard sourceIsARFF else { return "first" }
+        if case let .csv(path)? = parsedSource, let output = CSVSource.arffClassAttribute(path: path) { return output }
+        return "last"
     }
 
     /// Whether `--source` names an ARFF file (`CSVSource.isARFF(path:)`).

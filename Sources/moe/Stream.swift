@@ -574,9 +574,11 @@ struct Stream: ParsableCommand {
             let classes = learner.seenClasses.sorted()
             let shown = classes.prefix(8).map { "'\(map.label(of: $0))'" }.joined(separator: ", ") + (classes.count > 8 ? ", …" : "")
             let hint = data.labelColumn == nil && checkpoints.resume == nil
-                ? (settings.labelColumn == .last
+                ? (settings.labelColumn == .first
+                    ? " (the default; --label-column last, an index or a header name picks another)"
+                    : settings.labelColumn == .last
                     ? " (the default in an ARFF file; --label-column first, an index or a header name picks another)"
-                    : " (the default; --label-column last, an index or a header name picks another)") : ""
+                    : " (the output the ARFF file's @outputs line names; --label-column picks another)") : ""
             console.say("label column: \(place)\(hint), \(classes.count) class\(classes.count == 1 ? "" : "es"): \(shown)")
             // Names that differ only in case or inner spaces are distinct classes, as
             // written; a user who exported `Yes` and `yes` most likely meant one.

@@ -139,6 +139,8 @@ struct DataARFFTests {
                 (start + "@data\n{0 1} a\n", 5, "not by the line's end"),
                 (start + "@data\n1,'a\n", 5, "does not close"),
                 (start + "@data\n1,'a' b\n", 5, "not by a comma"),
+                (start + "@outputs y\n@data\n", 4, "no @attribute before it declares"),
+                (start + "@inputs\n@data\n", 4, "names no attribute"),
             ]
             for (k, c) in cases.enumerated() {
                 let path = dir.path("bad\(k).arff")
@@ -148,6 +150,41 @@ struct DataARFFTests {
                 #expect(text.contains("bad\(k).arff, line \(c.line):") && text.contains(c.words) && text.contains("ARFF"),
                         "case \(k): \(text)")
             }
+        }
+    }
+
+    @Test("KEEL's files (ARFF with @inputs and @outputs lines, ranges after types) read as ARFF; @outputs names the class")
+    func keel() throws {
+        try withTemporaryDirectory { dir in
+            let keel = """
+                @relation pima
+                @attribute Preg integer [0, 17]
+                @attribute Plas real [0.0, 199.0]
+                @attribute Class {tested_negative, tested_positive}
+                @attribute Mass real [0.0, 67.1]
+                @inputs Preg, Plas, Mass
+                @outputs Class
+                @data
+                6, 148.0, tested_positive, 33.6
+                1, 85.0, tested_negative, 26.6
+                8, 183.0, tested_positive, 23.3
+
+                """
+            let path = dir.path("pima.dat")
+            try writeText(keel, to: path)
+            #expect(CSVSource.arffClassAttribute(path: path) == "Class")
+            let data = try read(path, label: .name("Class"))
+            #expect(data.labels == [0, 1, 0] && data.features.columns == 3 && data.features[0, 2] == 33.6)
+            // '@output' and '@input' (singular, as some of its files write them) and quoted names.
+            try writeText(keel.replacingOccurrences(of: "@outputs Class", with: "@output 'Class'")
+                .replacingOccurrences(of: "@inputs", with: "@input"), to: path)
+            #expect(CSVSource.arffClassAttribute(path: path) == "Class")
+            #expect(try read(path, label: .name("Class")).labels == [0, 1, 0])
+            // Weka's own files name no output; a CSV file is no ARFF file.
+            try writeText(keel.replacingOccurrences(of: "@outputs Class\n", with: ""), to: path)
+            #expect(CSVSource.arffClassAttribute(path: path) == nil)
+            try writeText("x,Class\n1,a\n", to: path)
+            #expect(CSVSource.arffClassAttribute(path: path) == nil)
         }
     }
 

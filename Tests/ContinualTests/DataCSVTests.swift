@@ -1042,6 +1042,43 @@ struct DataCSVTests {
         }
     }
 
+    @Test("comment lines at the top are not rows; numpy's header written as a comment is the file's header")
+    func commentLines() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("c.txt")
+            let rows = "1.5 2 0\n3.5 4 1\n5.5 6 0\n"
+            func read(_ text: String, _ format: CSVFormat = CSVFormat(labelColumn: .last)) throws -> (Dataset, CSVSource) {
+                try writeText(text, to: path)
+                var source = try CSVSource(path: path, format: format)
+                return (try Dataset(reading: &source), source)
+            }
+            let (plain, _) = try read(rows)
+            // numpy.savetxt(header="x y label"): the comment is the header.
+            let (numpy, found) = try read("# x y label\n" + rows)
+            #expect(numpy.features == plain.features && found.headerFound && found.header == ["x", "y", "label"])
+            #expect(try read("# x y label\n" + rows, CSVFormat(labelColumn: .name("label"))).0.labels == plain.labels)
+            // Notes: left out, the line numbers kept; '##', '#' alone and blanks first are comments too.
+            let (noted, source) = try read("# made by a script\n##\n  #\n# three columns\n" + rows)
+            #expect(noted.features == plain.features && !source.headerFound)
+            try writeText("# notes\n1.5 2 0\n3.5 x 1\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+                    == .nonNumericField(at: DataLocation(source: path, line: 3, column: 2), text: "x"))
+            // A header below the comments stays the header; told there is none, the comment stays one.
+            let (below, headed) = try read("# x y label\na b c\n" + rows)
+            #expect(below.features == plain.features && headed.header == ["a", "b", "c"])
+            #expect(try read("# x y label\n" + rows, CSVFormat(labelColumn: .last, detectsHeader: false)).0.features == plain.features)
+            // A value that begins with '#' is no comment: a colour, a rank.
+            let (colours, text) = try read("#ff0000,1.5,a\n#00ff00,2.5,b\n#ff0000,3.5,a\n")
+            #expect(colours.count == 3 && text.textColumns == [0])
+            // Comment lines in the middle are rows, as before (a bad one).
+            try writeText(rows + "# late\n", to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) } != nil)
+            // Resumed after a row, the comments are passed over again.
+            try writeText("# x y label\n" + rows, to: path)
+            #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1) == plain.features)
+        }
+    }
+
     @Test("a model of words only, learned with its header, reads a file without it from its first row")
     func learnedWordsHeaderAbsent() throws {
         try withTemporaryDirectory { (dir) throws in
@@ -1127,8 +1164,8 @@ struct DataCSVTests {
             try writeText("1;2;0\n3;4;1\n", to: path)
             let given = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")) }
             #expect(given?.description.hasPrefix("\(path), line 1: wrong dimensions 1, expected at least 2 columns (a label and a feature) "
-                + "separated by ',' (are the fields separated by another character? --separator ';', tab, '|' or space says which; comment "
-                + "lines are not read: remove them).") == true, "\(String(describing: given))")
+                + "separated by ',' (are the fields separated by another character? --separator ';', tab, '|' or space says which; a line of "
+                + "notes is read as a row unless it opens the file with '# ': remove it).") == true, "\(String(describing: given))")
             // Excel's first line `sep=;` declares the separator: the file reads as the same
             // file without it, a resume finds it again, and line numbers still count it.
             for declaration in ["sep=;\n", "\"sep=;\"\r\n", "\nSEP=;\n"] {
@@ -1144,8 +1181,11 @@ struct DataCSVTests {
             // A separator given wins over the line, which is still no row.
             try writeText("sep=;\n1,2,0\n3,4,1\n", to: path)
             #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last, separator: ",")).features == Matrix([[1, 2], [3, 4]]))
-            // A comment line first: its line is named, and comments are said not to be read.
+            // A comment line first is passed over ('#' and a blank); a line of notes of
+            // another kind is named, with what is passed over.
             try writeText("# exported 2024-05-01\n1,2,0\n3,4,1\n", to: path)
+            #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last)).features == Matrix([[1, 2], [3, 4]]))
+            try writeText("// exported 2024-05-01\n1,2,0\n3,4,1\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }?.description
                 .contains("line 1: wrong dimensions 1") == true)
             // Lines that no separator splits alike: ',' as before, and the row at fault is named.

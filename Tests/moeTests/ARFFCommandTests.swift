@@ -33,6 +33,29 @@ struct ARFFCommandTests {
         return text
     }
 
+    @Test("a KEEL file's @outputs line names the class moe stream and moe eval take by default")
+    func keelOutputs() throws {
+        try withTemporaryDirectory { dir in
+            // KEEL writes the class where its header put it: here, before the last column.
+            func keel(_ count: Int, seed: UInt64) -> String {
+                Self.arff(count, seed: seed).split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+                    if line == "@data" { return "@inputs x, y, shade\n@outputs class\n@data" }
+                    return String(line)
+                }.joined(separator: "\n")
+            }
+            let train = dir.path("train.dat"), test = dir.path("test.dat"), model = dir.path("m.h5")
+            try Data(keel(600, seed: 1).utf8).write(to: URL(fileURLWithPath: train))
+            try Data(keel(150, seed: 2).utf8).write(to: URL(fileURLWithPath: test))
+            let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--save", model])
+            #expect(s.status == 0 && s.output.contains("label column: 'class' (the output the ARFF file's @outputs line names"), "\(s.output)\(s.error)")
+            let e = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--json"])
+            #expect(try #require(MoeProcess.json(e)?["correct"] as? Int, "\(e.error)") > 120)
+            // Named otherwise, the @outputs line is what the user overrides.
+            let shade = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--label-column", "shade"])
+            #expect(shade.status == 0 && shade.output.contains("label column: 'shade', 2 classes"), "\(shade.output)")
+        }
+    }
+
     @Test("moe stream takes the class last in an ARFF file; moe eval and moe predict read ARFF files the same way")
     func streamEvalPredict() throws {
         try withTemporaryDirectory { dir in

@@ -37,6 +37,9 @@ struct ARFFLines {
     private(set) var attributes: [Attribute] = []
     /// Whether `@data` was read: the lines after it are rows.
     private(set) var inData = false
+    /// The attributes KEEL's `@outputs` line names (its files are ARFF with an `@inputs`
+    /// and an `@outputs` line before `@data`): the class, when it names one.
+    private(set) var outputs: [String]?
 
     init(source: String) {
         self.source = source
@@ -68,6 +71,11 @@ struct ARFFLines {
         case "@attribute":
             try attribute(line, from: i + word.utf8.count, number: number)
             return []
+        case "@inputs", "@input", "@outputs", "@output":
+            // KEEL's repository writes which attributes are inputs and which the output.
+            let names = try attributeNames(line, from: i + word.utf8.count, number: number, keyword: word)
+            if word.hasPrefix("@output") { outputs = names }
+            return []
         case "@data":
             guard !attributes.isEmpty else { throw failure(number, "@data comes before any @attribute") }
             inData = true
@@ -75,7 +83,7 @@ struct ARFFLines {
             return Array(names.joined(separator: ",").utf8)
         default:
             let shown = String(decoding: line[i ..< min(line.count, i + 40)], as: UTF8.self)
-            throw failure(number, "'\(shown)' is not @relation, @attribute, @data or a % comment, which an ARFF header holds")
+            throw failure(number, "'\(shown)' is not @relation, @attribute, @inputs, @outputs, @data or a % comment, which an ARFF header holds")
         }
     }
 
@@ -86,6 +94,36 @@ struct ARFFLines {
     }
 
     // MARK: The header
+
+    /// The attributes a KEEL `@inputs` or `@outputs` line names (`@outputs Class`,
+    /// `@inputs a, b, 'c d'`), each one declared before it.
+    private func attributeNames(_ line: UnsafeBufferPointer<UInt8>, from start: Int, number: Int, keyword: String) throws(DataError) -> [String] {
+        var names: [String] = []
+        var i = Self.skipBlanks(line, from: start)
+        while i < line.count {
+            let name: String
+            if line[i] == UInt8(ascii: "'") || line[i] == UInt8(ascii: "\"") {
+                guard let (text, end) = Self.quotedValue(line, at: i) else { throw failure(number, "\(keyword) opens a quote that does not close") }
+                name = text
+                i = end
+            } else {
+                let begin = i
+                while i < line.count, line[i] != UInt8(ascii: ","), line[i] != UInt8(ascii: "%") { i += 1 }
+                name = String(decoding: line[begin ..< i], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            }
+            if !name.isEmpty {
+                guard attributes.contains(where: { $0.name == name }) else {
+                    throw failure(number, "\(keyword) names '\(name)', which no @attribute before it declares")
+                }
+                names.append(name)
+            }
+            i = Self.skipBlanks(line, from: i)
+            if i < line.count, line[i] == UInt8(ascii: "%") { break }
+            if i < line.count, line[i] == UInt8(ascii: ",") { i = Self.skipBlanks(line, from: i + 1) }
+        }
+        guard !names.isEmpty else { throw failure(number, "\(keyword) names no attribute") }
+        return names
+    }
 
     private mutating func attribute(_ line: UnsafeBufferPointer<UInt8>, from start: Int, number: Int) throws(DataError) {
         var i = Self.skipBlanks(line, from: start)

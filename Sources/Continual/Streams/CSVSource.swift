@@ -381,6 +381,29 @@ public final class CSVSource: BatchSource {
         return false
     }
 
+    /// The class attribute of the ARFF file at `path` when its header names it: the one
+    /// attribute of a KEEL file's `@outputs` line. Nil when the file is not ARFF, names
+    /// none or several, or cannot be read (opening it as a stream then says why).
+    public static func arffClassAttribute(path: String) -> String? {
+        guard let file = try? GzipFile(path: path) else { return nil }
+        let reader = LineReader(file: file, chunkSize: 1 << 14)
+        var lines = ARFFLines(source: path)
+        var number = 0, opened = false
+        while !lines.inData, let read = try? reader.withNextLine({ line -> Bool? in
+            number += 1
+            if !opened {
+                if ARFFLines.isCommentOrBlank(line) { return true }
+                guard ARFFLines.opens(line) else { return false }
+                opened = true
+            }
+            return (try? lines.csvLine(line, number: number)) != nil
+        }) {
+            guard read == true else { return nil }
+        }
+        guard let outputs = lines.outputs, outputs.count == 1 else { return nil }
+        return outputs[0]
+    }
+
     /// The text columns (0-based field indices), once the first row has fixed them.
     public var textColumns: [Int]? {
         textSlot.map { slots in slots.indices.filter { slots[$0] >= 0 } }
@@ -715,6 +738,56 @@ public final class CSVSource: BatchSource {
         }
     }
 
+    /// Comment lines at the top of the file, before any row or header: lines whose first
+    /// character that is not a blank is `#` followed by a blank, another `#` or the line's
+    /// end (`# written by numpy`, `## notes`, `#`); numpy's `savetxt` writes its header so
+    /// (`# x y label`), and many data files open with a few such lines. They are taken off
+    /// the lines ahead (their lines still count in the numbers errors give); the last one,
+    /// its `#` and blanks taken off, is returned (``offerCommentedHeader(_:)``). Until
+    /// 2026-12-05's ninth round such a file was refused at its first line. `#ff0000` or `#3`
+    /// (a colour, a rank) is a value, not a comment; lines after the first row are rows.
+    private func commentLinesAtTop() throws(DataError) -> (text: [UInt8], number: Int)? {
+        var last: (text: [UInt8], number: Int)?
+        while let r = try rowsAhead(1).first {
+            let bytes = ahead[r].bytes.dropLast()
+            guard let start = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }), bytes[start] == UInt8(ascii: "#") else { break }
+            let next = bytes.index(after: start)
+            guard next == bytes.endIndex || [0x20, 0x09, 0x0D, UInt8(ascii: "#")].contains(bytes[next]) else { break }
+            var text = bytes[next...].drop { $0 == UInt8(ascii: "#") || $0 == 0x20 || $0 == 0x09 }
+            while let end = text.last, end == 0x20 || end == 0x09 || end == 0x0D { text.removeLast() }
+            last = (Array(text), ahead[r].number)
+            ahead.removeSubrange(0...r)
+        }
+        return last
+    }
+
+    /// numpy's `savetxt` writes its header as a comment (`# x y label`): the last comment
+    /// line at the top stands as the file's first line, to be judged as any first line is
+    /// (a header by ``headerAhead()`` or declared), when it is a line of names alone, as
+    /// many as the first row's fields, over a row that is not itself one (a header below
+    /// the comments). Told the file has none (`--no-header`), it stays a comment.
+    private func offerCommentedHeader(_ comment: (text: [UInt8], number: Int)) throws(DataError) {
+        guard !declaresNoHeader, arff == nil, !comment.text.isEmpty, let r = try rowsAhead(1).first else { return }
+        let count = comment.text.withUnsafeBufferPointer { parser.split($0) }
+        let names = comment.text.withUnsafeBufferPointer { line in
+            (0..<count).allSatisfy { field in
+                let text = parser.text(field, in: line)
+                return Float(text.trimmingCharacters(in: .whitespaces)) == nil && !CSVFormat.marksMissing(text)
+            }
+        }
+        guard count >= 2, names else { return }
+        let rowIsNames = ahead[r].bytes.withUnsafeBufferPointer { all in
+            let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+            let fields = parser.split(line)
+            return fields == count && (0..<fields).allSatisfy { field in
+                Float(parser.text(field, in: line).trimmingCharacters(in: .whitespaces)) == nil
+            }
+        }
+        let rowCount = ahead[r].bytes.withUnsafeBufferPointer { parser.split(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+        guard rowCount == count, !rowIsNames else { return }
+        ahead.insert((comment.text + [0], comment.number), at: 0)
+    }
+
     /// A first line `sep=;` (as Excel writes and reads it; `"sep=;"` too, `sep` in any
     /// case, the character any ASCII one) declares the separator: it is taken off the
     /// lines ahead, so no reader meets it as a header or a row (its line still counts in
@@ -983,6 +1056,7 @@ public final class CSVSource: BatchSource {
     private func prepare() throws(DataError) {
         guard !prepared else { return }
         prepared = true
+        let lastComment = try commentLinesAtTop()
         let declared = try separatorLine()
         if let declared, format.detectsSeparator, declared != separator {
             separator = declared
@@ -991,6 +1065,7 @@ public final class CSVSource: BatchSource {
         if format.detectsSeparator && declared == nil { try detectSeparator() }
         let trailingRows = try rowsAhead(Self.trailingLookahead)
         parser.dropsTrailingEmptyField = separator != CSVFormat.blankSeparator && endsLinesWith(separator.asciiValue!, rows: trailingRows)
+        if let lastComment { try offerCommentedHeader(lastComment) }
         if let missingLabel {
             labelBytes = (Array(Self.quoted(missingLabel.value, separator: separator).utf8),
                           Array(Self.quoted(missingLabel.headerValue, separator: separator).utf8))
@@ -1180,8 +1255,8 @@ public final class CSVSource: BatchSource {
             // error named neither.
             throw .wrongDimensions(path: line.map { "\(name), line \($0)" } ?? name,
                                    expected: "at least 2 columns (a label and a feature) separated by \(separator) (are the fields separated "
-                                       + "by another character? --separator ';', tab, '|' or space says which; comment lines are not read: "
-                                       + "remove them)", actual: [count])
+                                       + "by another character? --separator ';', tab, '|' or space says which; a line of notes is read as a row "
+                                       + "unless it opens the file with '# ': remove it)", actual: [count])
         }
         switch format.labelColumn {
         case _ where labelOverride != nil: labelIndex = labelOverride!
