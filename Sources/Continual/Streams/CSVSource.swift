@@ -768,9 +768,12 @@ public final class CSVSource: BatchSource {
     /// the comments). Told the file has none (`--no-header`), it stays a comment.
     private func offerCommentedHeader(_ comment: (text: [UInt8], number: Int)) throws(DataError) {
         guard !declaresNoHeader, arff == nil, !comment.text.isEmpty, let r = try rowsAhead(1).first else { return }
-        let count = comment.text.withUnsafeBufferPointer { parser.split($0) }
-        let names = comment.text.withUnsafeBufferPointer { line in
-            (0..<count).allSatisfy { field in
+        // The parser reads one byte past a line: a 0 follows it, as every line read has.
+        let bytes = comment.text + [0]
+        let count = bytes.withUnsafeBufferPointer { parser.split(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+        let names = bytes.withUnsafeBufferPointer { all in
+            let line = UnsafeBufferPointer(rebasing: all.dropLast())
+            return (0..<count).allSatisfy { field in
                 let text = parser.text(field, in: line)
                 return Float(text.trimmingCharacters(in: .whitespaces)) == nil && !CSVFormat.marksMissing(text)
             }
@@ -785,7 +788,7 @@ public final class CSVSource: BatchSource {
         }
         let rowCount = ahead[r].bytes.withUnsafeBufferPointer { parser.split(UnsafeBufferPointer(rebasing: $0.dropLast())) }
         guard rowCount == count, !rowIsNames else { return }
-        ahead.insert((comment.text + [0], comment.number), at: 0)
+        ahead.insert((bytes, comment.number), at: 0)
     }
 
     /// A first line `sep=;` (as Excel writes and reads it; `"sep=;"` too, `sep` in any
