@@ -568,13 +568,40 @@ struct DataCSVTests {
                     == .notUTF8(at: DataLocation(source: path, line: 2, column: 2), problem: .invalidByte(0xFC)))
             #expect(try error(Array("x,gr".utf8) + [0xF6, 0xDF] + Array("e,label\n1,2,a\n".utf8))
                     == .notUTF8(at: DataLocation(source: path, line: 1, column: 2), problem: .invalidByte(0xF6)))
-            // UTF-16 (with its byte-order mark, or without) says so.
+            // UTF-16 without its byte-order mark says so; with it, it reads as the same
+            // text in UTF-8 (Excel's "Unicode Text"), either byte order, gzip too.
             let text = "a,b,label\n1.5,2,x\n3,4,y\n"
-            for bom: [UInt8] in [[0xFF, 0xFE], []] {
-                let utf16 = try error(bom + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
-                #expect(utf16.map { if case .notUTF8(_, .utf16) = $0 { true } else { false } } == true, "\(String(describing: utf16))")
-                #expect(utf16?.description.contains("the file is UTF-16 (a NUL byte every other byte), not UTF-8") == true)
+            let little = text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            let utf16 = try error(little)
+            #expect(utf16.map { if case .notUTF8(_, .utf16) = $0 { true } else { false } } == true, "\(String(describing: utf16))")
+            #expect(utf16?.description.contains("the file is UTF-16 (a NUL byte every other byte) without the byte-order mark") == true)
+            let words = "x\ty\tlabel\r\n1.5\t2\tcafé\r\n3\t4\t𝔁-ray\r\n"
+            try writeText(words.replacingOccurrences(of: "\r\n", with: "\n"), to: path)
+            let expected = try CSV.load(path: path, format: CSVFormat(labelColumn: .last))
+            let le: [UInt8] = [0xFF, 0xFE] + words.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            let be: [UInt8] = [0xFE, 0xFF] + words.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+            for (k, bytes) in [le, be].enumerated() {
+                try writeFileBytes(bytes, to: path)
+                let read = try CSV.load(path: path, format: CSVFormat(labelColumn: .last))
+                #expect(read.features == expected.features && read.classNames == ["café", "𝔁-ray"], "\(k)")
+                try Gzip.write(bytes, to: path + ".gz")
+                #expect(try CSV.load(path: path + ".gz", format: CSVFormat(labelColumn: .last)).classNames == ["café", "𝔁-ray"])
             }
+            // Many reads (a descriptor's 16 KiB chunks): characters of two code units split
+            // between two reads wait for their other half.
+            let long = "x\ty\tlabel\n" + (0..<3000).map { "\($0)\t\($0 % 5)\t" + String(repeating: "𝔁", count: $0 % 7 + 1) + "é\n" }.joined()
+            try writeText(long, to: path)
+            let wanted = try CSV.load(path: path, format: CSVFormat(labelColumn: .last))
+            try writeFileBytes([0xFF, 0xFE] + long.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, to: path)
+            let handle = try #require(FileHandle(forReadingAtPath: path))
+            var pieces = try CSVSource(fileHandle: handle, name: "pieces", format: CSVFormat(labelColumn: .last))
+            let read = try Dataset(reading: &pieces)
+            #expect(read.features == wanted.features && read.classNames == wanted.classNames && read.labels == wanted.labels)
+            // A character cut in half at the end, or a surrogate without its pair, is named.
+            try writeFileBytes(Array(le.dropLast()), to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }?.description.contains("cut in half") == true)
+            try writeFileBytes([0xFF, 0xFE] + Array("1,".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } + [0x00, 0xDC, 0x0A, 0x00], to: path)
+            #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }?.description.contains("broken surrogate pair") == true)
             // UTF-8 beyond ASCII is text like any other.
             try writeText("0.1,café\n0.2,cafè\n", to: path)
             #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last)).classNames == ["café", "cafè"])

@@ -194,7 +194,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at): the field is not UTF-8 (byte \(hex(byte)) cannot be part of a UTF-8 character); "
                 + "the file is not UTF-8 (Latin-1 or Windows-1252?): save it as UTF-8."
         case .notUTF8(let at, .utf16):
-            return "\(at): the file is UTF-16 (a NUL byte every other byte), not UTF-8: save it as UTF-8."
+            return "\(at): the file is UTF-16 (a NUL byte every other byte) without the byte-order mark that says so: save it as UTF-8 (or as UTF-16 with its mark)."
         case .unlabelledRowMismatch(let at, let problem):
             return "\(at): \(problem); rows are read without the label "
                 + "column, with every other column of the file the model learned from (a file that has the label column is read with --labelled)."

@@ -18,6 +18,10 @@ final class GzipFile {
     private var handle: gzFile?
     private var checkedFormat = false
     private let mustBeGzip: Bool
+    /// Text written as UTF-16 (told by its byte-order mark; Excel's "Unicode Text" and
+    /// Windows' exports): read as the same text in UTF-8, so that every reader after this
+    /// one sees UTF-8. Nil for any other data, passed through as it is.
+    private var utf16: UTF16Text?
 
     /// Opens `path` for reading.
     init(path: String) throws(DataError) {
@@ -57,6 +61,32 @@ final class GzipFile {
     /// Reads up to `buffer.count` bytes into `buffer`; returns how many were read, 0 at
     /// the end of the data.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        if !checkedFormat {
+            // The first bytes tell UTF-16 by its mark; everything else reads as it is.
+            let total = try readRaw(into: buffer)
+            guard let text = UTF16Text(first: UnsafeRawBufferPointer(start: base, count: total)) else { return total }
+            utf16 = text
+            try utf16!.add(UnsafeRawBufferPointer(start: base, count: total), name: name)
+        }
+        guard utf16 != nil else { return try readRaw(into: buffer) }
+        // UTF-8 takes at most 3 bytes for 2 of UTF-16: read raw in pieces until the buffer
+        // is full or the data ends.
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2, buffer.count / 2), alignment: 8)
+        defer { raw.deallocate() }
+        while utf16!.output.count - utf16!.taken < buffer.count && !utf16!.ended {
+            let got = try readRaw(into: raw)
+            if got == 0 {
+                try utf16!.finish(name: name)
+            } else {
+                try utf16!.add(UnsafeRawBufferPointer(rebasing: raw[0 ..< got]), name: name)
+            }
+        }
+        return utf16!.take(into: buffer)
+    }
+
+    /// Reads up to `buffer.count` bytes of the data as they are (decompressed).
+    private func readRaw(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int {
         guard let handle else { preconditionFailure("Reading \(name) after it was closed") }
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         var total = 0
@@ -123,6 +153,114 @@ final class GzipFile {
         if code == Z_ERRNO { return .unreadable(path: name, reason: String(cString: strerror(errno))) }
         if code == Z_BUF_ERROR { return .corruptGzip(path: name, reason: "the compressed data ends early (\(message))") }
         return .corruptGzip(path: name, reason: message)
+    }
+}
+
+/// UTF-16 text turned into UTF-8 as it is read: little- or big-endian, as its byte-order
+/// mark says (the mark becomes UTF-8's, which the line reader takes off). A surrogate
+/// pair split between two reads, or a byte of a code unit, waits for the next.
+struct UTF16Text {
+    let bigEndian: Bool
+    /// UTF-8 bytes made and not yet handed out (from `taken` on).
+    private(set) var output: [UInt8] = []
+    private(set) var taken = 0
+    private(set) var ended = false
+    private var odd: UInt8?
+    private var highSurrogate: UInt16?
+    private var units = 0
+
+    /// Nil unless `first` opens with a UTF-16 byte-order mark (FF FE or FE FF), not
+    /// followed by two zero bytes (UTF-32's little-endian mark, FF FE 00 00).
+    init?(first: UnsafeRawBufferPointer) {
+        guard first.count >= 2 else { return nil }
+        if first[0] == 0xFF && first[1] == 0xFE && !(first.count >= 4 && first[2] == 0 && first[3] == 0) {
+            bigEndian = false
+        } else if first[0] == 0xFE && first[1] == 0xFF {
+            bigEndian = true
+        } else {
+            return nil
+        }
+    }
+
+    /// Turns `bytes` (the next raw bytes) into UTF-8.
+    mutating func add(_ bytes: UnsafeRawBufferPointer, name: String) throws(DataError) {
+        if taken > 0 {
+            output.removeSubrange(0 ..< taken)
+            taken = 0
+        }
+        var i = 0
+        while i < bytes.count {
+            let a: UInt8, b: UInt8
+            if let first = odd {
+                a = first
+                b = bytes[i]
+                odd = nil
+                i += 1
+            } else if i + 1 < bytes.count {
+                a = bytes[i]
+                b = bytes[i + 1]
+                i += 2
+            } else {
+                odd = bytes[i]
+                break
+            }
+            units += 1
+            try unit(bigEndian ? UInt16(a) << 8 | UInt16(b) : UInt16(b) << 8 | UInt16(a), name: name)
+        }
+    }
+
+    /// The end of the data: a lone byte or high surrogate left is an error.
+    mutating func finish(name: String) throws(DataError) {
+        ended = true
+        if odd != nil {
+            throw .unreadable(path: name, reason: "it is UTF-16 text (its byte-order mark says so) whose last character is cut in half")
+        }
+        if highSurrogate != nil { try unit(0, name: name) }
+    }
+
+    /// Hands out up to `buffer.count` bytes of UTF-8 made.
+    mutating func take(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, output.count - taken)
+        guard count > 0 else { return 0 }
+        output.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + taken, byteCount: count) }
+        taken += count
+        return count
+    }
+
+    private mutating func unit(_ u: UInt16, name: String) throws(DataError) {
+        let scalar: UInt32
+        if let high = highSurrogate {
+            highSurrogate = nil
+            guard (0xDC00...0xDFFF).contains(u) else { throw broken(name) }
+            scalar = 0x10000 + (UInt32(high - 0xD800) << 10) + UInt32(u - 0xDC00)
+        } else if (0xD800...0xDBFF).contains(u) {
+            highSurrogate = u
+            return
+        } else if (0xDC00...0xDFFF).contains(u) {
+            throw broken(name)
+        } else {
+            scalar = UInt32(u)
+        }
+        switch scalar {
+        case 0 ..< 0x80:
+            output.append(UInt8(scalar))
+        case 0x80 ..< 0x800:
+            output.append(UInt8(0xC0 | scalar >> 6))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        case 0x800 ..< 0x10000:
+            output.append(UInt8(0xE0 | scalar >> 12))
+            output.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            output.append(UInt8(0xF0 | scalar >> 18))
+            output.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            output.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+
+    private func broken(_ name: String) -> DataError {
+        .unreadable(path: name, reason: "it is UTF-16 text (its byte-order mark says so) with a broken surrogate pair at its character \(units)")
     }
 }
 
