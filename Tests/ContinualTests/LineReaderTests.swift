@@ -44,6 +44,37 @@ struct LineReaderTests {
         }
     }
 
+    @Test("a file of another program (a spreadsheet, Parquet, Arrow, numpy, HDF5, SQLite, PDF) is named, with how to write it as CSV")
+    func otherProgramsFiles() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("rows.csv")
+            let zipHeader: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 26)
+            let cases: [([UInt8], String)] = [
+                (zipHeader + Array("[Content_Types].xml<Types/>xl/workbook.xml".utf8), "an Excel workbook (.xlsx), not text: save the sheet as CSV"),
+                (zipHeader + Array("mimetypeapplication/vnd.oasis.opendocument.spreadsheet".utf8), "an OpenDocument spreadsheet (.ods)"),
+                (zipHeader + Array("x.npy".utf8), "numpy's .npz archive"),
+                ([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0], "an Excel 97-2003 workbook (.xls)"),
+                (Array("PAR1".utf8) + [0, 0, 1], "a Parquet file, not text: write it as CSV"),
+                (Array("ARROW1".utf8) + [0, 0], "an Arrow or Feather file"),
+                ([0x93] + Array("NUMPY".utf8) + [1, 0], "a numpy array (.npy)"),
+                ([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A, 0], "an HDF5 file"),
+                (Array("SQLite format 3".utf8) + [0, 16], "an SQLite database"),
+                (Array("%PDF-1.7\n".utf8), "a PDF document"),
+            ]
+            for (bytes, words) in cases {
+                try writeFileBytes(bytes, to: path)
+                guard case let .unreadable(at, reason)? = dataError({ _ = try CSV.load(path: path) }) else {
+                    Issue.record("\(words): read")
+                    continue
+                }
+                #expect(at == path && reason.hasPrefix("it is " + words), "\(reason)")
+            }
+            // Any other zip archive is still one to unzip.
+            try writeFileBytes(zipHeader + Array("rows.csv1,2,0".utf8), to: path)
+            #expect(dataError { _ = try CSV.load(path: path) }?.description.contains("it is a zip archive, and only gzip is read") == true)
+        }
+    }
+
     /// Every record of `text` as the reader hands it out, with its line number, read in
     /// chunks of `chunk` bytes (small chunks put record ends and quotes across refills).
     private func records(_ text: String, chunk: Int, in dir: TemporaryDirectory) throws -> [(String, Int)] {

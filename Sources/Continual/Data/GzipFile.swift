@@ -140,11 +140,57 @@ final class GzipFile {
             ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C], "a 7z archive", "extract it"),
             ([0x42, 0x5A, 0x68], "bzip2-compressed", "bunzip2 it"),
         ]
-        for magic in magics where first.count >= magic.bytes.count && zip(first, magic.bytes).allSatisfy({ $0 == $1 }) {
+        func opens(_ bytes: [UInt8]) -> Bool { first.count >= bytes.count && zip(first, bytes).allSatisfy { $0 == $1 } }
+        // Files of other programs, told by their first bytes: read as text, each was "not
+        // UTF-8" or a row of noise at line 1; a spreadsheet was "a zip archive: unzip it".
+        if let other = Self.otherProgramsFile(first, opens: opens) {
+            throw .unreadable(path: name, reason: "it is \(other.kind), not text: \(other.remedy)")
+        }
+        for magic in magics where opens(magic.bytes) {
             // bzip2's "BZh" is followed by its block size, a digit 1-9.
             if magic.bytes.count == 3 && !(first.count > 3 && (0x31...0x39).contains(first[3])) { continue }
             throw .unreadable(path: name, reason: "it is \(magic.kind), and only gzip is read: \(magic.undo) first (or gzip the file)")
         }
+    }
+
+    /// What a file of another program is and how to get its rows as CSV, told by its first
+    /// bytes: spreadsheets (Excel's `.xlsx` and `.xls`, OpenDocument's `.ods`), Parquet,
+    /// Arrow and Feather, numpy's `.npy` and `.npz`, HDF5, SQLite and PDF.
+    private static func otherProgramsFile(_ first: UnsafeRawBufferPointer, opens: ([UInt8]) -> Bool) -> (kind: String, remedy: String)? {
+        let head = String(decoding: first.prefix(4096), as: UTF8.self)
+        let sheet = "save the sheet as CSV (UTF-8), or with pandas: pd.read_excel(FILE).to_csv('rows.csv', index=False)"
+        if opens([0x50, 0x4B, 0x03, 0x04]) {
+            if head.contains("application/vnd.oasis.opendocument.spreadsheet") {
+                return ("an OpenDocument spreadsheet (.ods)", sheet)
+            }
+            if head.contains("xl/") { return ("an Excel workbook (.xlsx)", sheet) }
+            if head.contains(".npy") && !head.contains("/") {
+                return ("numpy's .npz archive of arrays", "write the rows with np.savetxt('rows.csv', np.column_stack([X, y]), delimiter=',')")
+            }
+            return nil
+        }
+        if opens([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            return ("an Excel 97-2003 workbook (.xls) or another old Office file", sheet)
+        }
+        if opens(Array("PAR1".utf8)) {
+            return ("a Parquet file", "write it as CSV, with pandas: pd.read_parquet(FILE).to_csv('rows.csv', index=False)")
+        }
+        if opens(Array("ARROW1".utf8)) {
+            return ("an Arrow or Feather file", "write it as CSV, with pandas: pd.read_feather(FILE).to_csv('rows.csv', index=False)")
+        }
+        if opens([0x93] + Array("NUMPY".utf8)) {
+            return ("a numpy array (.npy)", "write the rows with np.savetxt('rows.csv', np.column_stack([X, y]), delimiter=',')")
+        }
+        if opens([0x89] + Array("HDF\r\n".utf8) + [0x1A, 0x0A]) {
+            return ("an HDF5 file", "a checkpoint is read by moe eval, moe predict and moe inspect; data in HDF5 needs writing as CSV first")
+        }
+        if opens(Array("SQLite format 3".utf8) + [0]) {
+            return ("an SQLite database", "export the table as CSV (sqlite3 -header -csv FILE 'select * from TABLE' > rows.csv)")
+        }
+        if opens(Array("%PDF-".utf8)) {
+            return ("a PDF document", "export its table as CSV")
+        }
+        return nil
     }
 
     private func zlibError(_ handle: gzFile) -> DataError {
