@@ -14,6 +14,10 @@ then scored by `moe eval` on the test rows written five ways:
                 text quoted, NA for a gap
   without id    R's layout read by a learner that learned from it, but written without
                 row names (read by their names)
+  dressed       numbers written as reports write amounts and rates: '$' before or '%'
+                after every other numeric column's values, thousands grouped by ','
+                ('"$1,852.18"', '"12,345%"'); and a learner streamed from the training
+                rows so written, scored on the plain test rows
 
 A layout read as learned gives the same test accuracy, to the last digit. Tables with a
 value holding a space are skipped (a space is a field's end in the blank layouts).
@@ -32,12 +36,36 @@ import tempfile
 MOE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "moe")
 
 
+def quoted_csv(value):
+    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\n') else value
+
+
 def quoted(value):
     try:
         float(value)
         return value
     except ValueError:
         return '"' + value.replace('"', '""') + '"'
+
+
+def dressed(value, column):
+    """`value` (a plain decimal) with a currency sign or a percent sign by `column`, its
+    thousands grouped by ','; quoted, as a ',' in a CSV field must be. Other values (text,
+    exponents, gaps, every third column) as they are, quoted where CSV needs it."""
+    try:
+        float(value)
+    except ValueError:
+        return quoted_csv(value)
+    if "e" in value.lower() or column % 3 == 2 or value.strip() != value or value.lower() in ("nan", "inf", "-inf"):
+        return quoted_csv(value)
+    negative = value.startswith("-")
+    digits = value.lstrip("+-")
+    whole, _, fraction = digits.partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+        return quoted_csv(value)
+    grouped = f"{int(whole):,}" + ("." + fraction if fraction else "")
+    text = ("-" if negative else "") + ("$" + grouped if column % 3 == 0 else grouped + "%")
+    return '"' + text + '"' if "," in text else text
 
 
 def accuracy(model, path):
@@ -78,9 +106,15 @@ def main():
             with open(path("R-train.txt"), "w") as f:
                 f.write(" ".join(f'"{name}"' for name in names) + "\n")
                 f.writelines(f'"{i + 1}" ' + " ".join(quoted(v) if v else "NA" for v in row) + "\n" for i, row in enumerate(rows))
-            model, r_model = path("m.h5"), path("r.h5")
+            with open(path("dressed.csv"), "w") as f:
+                f.write(",".join(names) + "\n")
+                f.writelines(",".join(dressed(v, j) if j < n - 1 else quoted_csv(v) for j, v in enumerate(row)) + "\n" for row in test)
+            with open(path("dressed-train.csv"), "w") as f:
+                f.write(",".join(names) + "\n")
+                f.writelines(",".join(dressed(v, j) if j < n - 1 else quoted_csv(v) for j, v in enumerate(row)) + "\n" for row in rows)
+            model, r_model, d_model = path("m.h5"), path("r.h5"), path("d.h5")
             figures = []
-            for source, saved in [(path("train.csv"), model), (path("R-train.txt"), r_model)]:
+            for source, saved in [(path("train.csv"), model), (path("R-train.txt"), r_model), (path("dressed-train.csv"), d_model)]:
                 run = subprocess.run([MOE, "stream", "--source", "csv:" + source, "--label-column", "last",
                                       "--save", saved], capture_output=True, text=True)
                 if run.returncode != 0:
@@ -97,13 +131,16 @@ def main():
             figures = [accuracy(model, path(name)) for name in ["test.csv", "placed.csv", "blanks.txt", "R.txt"]]
             figures.append(accuracy(r_model, path("test.csv")))
             reference = accuracy(r_model, path("R.txt"))
-            ok = len(set(figures[:4])) == 1 and figures[4] == reference and not isinstance(figures[0], str)
+            figures.append(accuracy(model, path("dressed.csv")))
+            figures.append(accuracy(d_model, path("test.csv")))
+            ok = (len(set(figures[:4] + figures[5:])) == 1 and figures[4] == reference
+                  and not isinstance(figures[0], str))
             same += ok
             differ += not ok
             shown = ", ".join(f"{x:.4f}" if not isinstance(x, str) else x for x in figures)
             print(f"{table} ({n - 1} columns, {len(test)} test rows): {shown}; R-learned on R {reference}: "
                   + ("the same" if ok else "DIFFERENT"), flush=True)
-            for name in ["m.h5", "r.h5"]:
+            for name in ["m.h5", "r.h5", "d.h5"]:
                 if os.path.exists(path(name)):
                     os.remove(path(name))
     print(f"{same} tables read alike in every layout, {differ} not, {skipped} skipped (a value with a space)")

@@ -123,5 +123,23 @@ struct CSVRowParserTests {
         #expect(count == 3)
         #expect(values == [1, 2, nil])
     }
+
+    @Test("a number in dress reads as the same number written plainly; codes, words and bad groupings do not")
+    func dressedNumber() {
+        let comma = CSVRowParser(source: "t", separator: UInt8(ascii: ",")), semicolon = CSVRowParser(source: "t", separator: UInt8(ascii: ";"))
+        let both: [(String, Float)] = [("$7.58", 7.58), ("1,852.18", 1852.18), ("1.852,18", 1852.18), ("1'852.18", 1852.18),
+                                       ("30%", 30), ("12.5 %", 12.5), ("-$5", -5), ("$-5", -5), ("€ 1,234,567", 1_234_567),
+                                       ("1.234.567", 1_234_567), ("12,50 €", 12.5), ("£0.99", 0.99), ("¥ 1,000", 1000)]
+        for (text, value) in both {
+            let parser = text == "12,50 €" ? semicolon : comma
+            #expect(parser.dressedNumber(text) == value, "\(text)")
+        }
+        // A lone comma over three digits: a thousands separator where ',' separates fields
+        // (the value was quoted), a decimal comma elsewhere, as a plain field reads.
+        #expect(comma.dressedNumber("1,234") == 1234 && semicolon.dressedNumber("$1,234") == 1.234)
+        for text in ["7.58", "1_000", "A1", "3+", "1,2,3", "1,23,456", "12.34.5", "$", "%", "1,234.5.6", "$$5", "5-", "1 000", "(5)", "0x10"] {
+            #expect(comma.dressedNumber(text) == nil, "\(text)")
+        }
+    }
 }
 #endif

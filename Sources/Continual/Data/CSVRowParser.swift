@@ -343,7 +343,8 @@ struct CSVRowParser {
             while used < last && (base[used] == 0x20 || base[used] == 0x09) { used += 1 }
         }
         guard used > first && used == last else {
-            if let value = decimalComma(text(index, in: line)) { return value }
+            let written = text(index, in: line)
+            if let value = decimalComma(written) ?? dressedNumber(written) { return value }
             // Not UTF-8 (a NUL after a digit, UTF-16's digits, a Latin-1 unit): the
             // message says why, rather than "not a number" of replacement characters.
             if let problem = Self.textProblem(UnsafeBufferPointer(rebasing: line[first ..< last]), in: line) {
@@ -364,6 +365,82 @@ struct CSVRowParser {
     func decimalComma(_ text: String) -> Float? {
         guard separator != UInt8(ascii: ","), text.utf8.count(where: { $0 == UInt8(ascii: ",") }) == 1,
               !text.contains("."), let value = Float(text.replacing(",", with: ".")), value.isFinite else { return nil }
+        return value
+    }
+
+    /// A number in dress, as spreadsheets and reports write amounts and rates, as a finite
+    /// Float (the value `Float` gives the same number written plainly); nil for anything
+    /// else. Read:
+    /// - a currency sign before or after the digits (`$`, `€`, `£`, `¥`; blanks between),
+    ///   or a `%` after them (`30%` is 30: inputs are scaled online, so units do not
+    ///   matter), a sign before or after the currency (`-$5`, `$-5`);
+    /// - thousands grouped by `,`, `.` or `'` in groups of three (`1,852.18`, `1.852,18`,
+    ///   `1'852.18`, `12,345,678`): where `,` and `.` both appear, the last is the decimal
+    ///   mark; a lone `,` over a group of three is a thousands separator where `,` separates
+    ///   fields (the value was quoted), a decimal comma in other files (`decimalComma`, as a
+    ///   plain field reads); a lone `.` is a decimal point.
+    /// Something must be dress (a sign of currency or percent, or grouping): plain numbers
+    /// are read before this. Codes such as `1_2`, `A1` or `3+` are not numbers.
+    func dressedNumber(_ text: String) -> Float? {
+        var s = Substring(text.trimmingCharacters(in: .whitespaces))
+        let currencies: Set<Character> = ["$", "€", "£", "¥"]
+        var negative = false, dressed = false
+        func sign() {
+            if s.first == "-" || s.first == "+" {
+                negative = negative != (s.first == "-")
+                s.removeFirst()
+            }
+        }
+        sign()
+        if let c = s.first, currencies.contains(c) {
+            s = s.dropFirst().drop { $0 == " " }
+            dressed = true
+            if !negative { sign() }
+        }
+        if s.last == "%" || s.last.map(currencies.contains) == true {
+            s = s.dropLast()
+            while s.last == " " { s.removeLast() }
+            dressed = true
+        }
+        guard let first = s.first, first.isASCII, first.isNumber,
+              s.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "," || $0 == "." || $0 == "'") }) else { return nil }
+        let commas = s.count { $0 == "," }, dots = s.count { $0 == "." }, quotes = s.count { $0 == "'" }
+        var decimal: Character?, group: Character?
+        if commas > 0 && dots > 0 {
+            decimal = s.lastIndex(of: ",")! > s.lastIndex(of: ".")! ? "," : "."
+            group = decimal == "," ? "." : ","
+            guard quotes == 0 else { return nil }
+        } else if quotes > 0 {
+            guard commas == 0 else { return nil }
+            group = "'"
+            decimal = dots == 1 ? "." : nil
+        } else if commas > 0 {
+            let groupsOfThree = String(s).components(separatedBy: ",").dropFirst().allSatisfy { $0.count == 3 }
+            if commas == 1 && (separator != UInt8(ascii: ",") || !groupsOfThree) {
+                decimal = ","
+                guard separator != UInt8(ascii: ",") else { return nil }
+            } else {
+                group = ","
+            }
+        } else if dots > 1 {
+            group = "."
+        } else if dots == 1 {
+            decimal = "."
+        }
+        if let decimal { guard s.count(where: { $0 == decimal }) == 1 else { return nil } }
+        let parts = decimal.map { String(s).components(separatedBy: String($0)) } ?? [String(s)]
+        let whole = parts[0], fraction = parts.count > 1 ? parts[1] : ""
+        guard !whole.isEmpty, fraction.allSatisfy(\.isNumber), decimal == nil || !fraction.isEmpty else { return nil }
+        var digits = String(whole)
+        if let group {
+            let groups = whole.components(separatedBy: String(group))
+            guard groups.count > 1, (1...3).contains(groups[0].count), groups.dropFirst().allSatisfy({ $0.count == 3 }),
+                  groups.allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return nil }
+            digits = groups.joined()
+            dressed = true
+        }
+        guard dressed, digits.allSatisfy(\.isNumber) else { return nil }
+        guard let value = Float((negative ? "-" : "") + digits + (fraction.isEmpty ? "" : "." + fraction)), value.isFinite else { return nil }
         return value
     }
 
