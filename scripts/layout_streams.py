@@ -15,9 +15,10 @@ then scored by `moe eval` on the test rows written five ways:
   without id    R's layout read by a learner that learned from it, but written without
                 row names (read by their names)
   dressed       numbers written as reports write amounts and rates: '$' before or '%'
-                after every other numeric column's values, thousands grouped by ','
-                ('"$1,852.18"', '"12,345%"'); and a learner streamed from the training
-                rows so written, scored on the plain test rows
+                after the values of two in three columns of numbers (every value a
+                number or a gap, in the training and test rows), thousands grouped by
+                ',' ('"$1,852.18"', '"12,345%"'); and a learner streamed from the
+                training rows so written, scored on the plain test rows
 
 A layout read as learned gives the same test accuracy, to the last digit. Tables with a
 value holding a space are skipped (a space is a field's end in the blank layouts).
@@ -34,6 +35,14 @@ import sys
 import tempfile
 
 MOE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "moe")
+
+
+def is_number(value):
+    try:
+        float(value)
+        return True
+    except ValueError:
+        return False
 
 
 def quoted_csv(value):
@@ -106,12 +115,14 @@ def main():
             with open(path("R-train.txt"), "w") as f:
                 f.write(" ".join(f'"{name}"' for name in names) + "\n")
                 f.writelines(f'"{i + 1}" ' + " ".join(quoted(v) if v else "NA" for v in row) + "\n" for i, row in enumerate(rows))
-            with open(path("dressed.csv"), "w") as f:
-                f.write(",".join(names) + "\n")
-                f.writelines(",".join(dressed(v, j) if j < n - 1 else quoted_csv(v) for j, v in enumerate(row)) + "\n" for row in test)
-            with open(path("dressed-train.csv"), "w") as f:
-                f.write(",".join(names) + "\n")
-                f.writelines(",".join(dressed(v, j) if j < n - 1 else quoted_csv(v) for j, v in enumerate(row)) + "\n" for row in rows)
+            # Columns of numbers only: a category whose levels look like numbers (`0`, `1`,
+            # `3+`) keeps its values as written.
+            numeric = {j for j in range(n - 1) if all(is_number(row[j]) or row[j] == "" for row in rows + test)}
+            for name, chosen in [("dressed.csv", test), ("dressed-train.csv", rows)]:
+                with open(path(name), "w") as f:
+                    f.write(",".join(names) + "\n")
+                    f.writelines(",".join(dressed(v, j) if j in numeric else quoted_csv(v) for j, v in enumerate(row)) + "\n"
+                                 for row in chosen)
             model, r_model, d_model = path("m.h5"), path("r.h5"), path("d.h5")
             figures = []
             for source, saved in [(path("train.csv"), model), (path("R-train.txt"), r_model), (path("dressed-train.csv"), d_model)]:

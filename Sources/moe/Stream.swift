@@ -641,8 +641,8 @@ struct Stream: ParsableCommand {
             console.say("fields separated by \(CSVFormat.describe(separator: found.first ?? ",")), found from the first lines (give --separator to say so)")
         }
         if driver.position.source.rowNamesLeftOut == true {
-            console.say("the header names one column fewer than the rows hold: the first field of each row was taken for its name "
-                + "(as R's write.table writes them) and left out")
+            console.say("the first field of each row was taken for its name or index and left out: the header names one column "
+                + "fewer than the rows hold (as R's write.table writes them), or none over it (R's write.csv, pandas' to_csv)")
         }
         if driver.position.source.headerFound == true {
             console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so, or --no-header if it is a row)")

@@ -1284,6 +1284,23 @@ struct DataCSVTests {
                 #expect(source.rowNames && source.header == ["", "x", "y", "Species"] && source.position.rowNamesLeftOut == true)
                 #expect(try featuresAcrossResume(path: path, format: format, batchSize: 1) == rows)
             }
+            // R's write.csv and pandas' to_csv: the names or index under an empty name, whole
+            // numbers (in any order) or words, all different, are left out alike; a column of
+            // measurements, or of repeated values, under an empty name stays a feature.
+            for text in ["\"\",\"x\",\"y\",\"Species\"\n\"1\",1.5,-2,\"setosa\"\n\"2\",3,4,\"virginica\"\n",
+                         ",x,y,Species\n7,1.5,-2,setosa\n0,3,4,virginica\n", ",x,y,Species\nMazda RX4,1.5,-2,setosa\nDatsun 710,3,4,virginica\n"] {
+                try writeText(text, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+                #expect(try Dataset(reading: &source).features == rows, "\(text)")
+                #expect(source.rowNames && source.header == ["", "x", "y", "Species"] && source.position.rowNamesLeftOut == true, "\(text)")
+                #expect(try featuresAcrossResume(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1) == rows)
+            }
+            for text in [",x,y,Species\n0.25,1.5,-2,setosa\n0.5,3,4,virginica\n", ",x,y,Species\n1,1.5,-2,setosa\n1,3,4,virginica\n"] {
+                try writeText(text, to: path)
+                var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1)
+                let read = try Dataset(reading: &source)
+                #expect(!source.rowNames && read.features.columns == 3, "\(text)")
+            }
             // A gap in the first rows is flagged as it is without the row names.
             try writeText("\"x\" \"y\" \"Species\"\n\"1\" 1.5 NA \"setosa\"\n\"2\" 3 4 \"virginica\"\n", to: path)
             var gapped = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
@@ -1321,10 +1338,11 @@ struct DataCSVTests {
     func countingColumns() throws {
         try withTemporaryDirectory { dir in
             let path = dir.path("c.csv")
-            // Field 0: pandas' index; field 1: text; field 2: an id from 1000; field 3: a
-            // feature; field 4: constant; the label last.
+            // Field 0: a row number (pandas' index under a name; under none it is left out,
+            // `rowNames`); field 1: text; field 2: an id from 1000; field 3: a feature; field
+            // 4: constant; the label last.
             let rows = (0..<40).map { i in "\(i),\(["a", "b"][i % 2]),\(1000 + i),\(Double(i % 7) / 2),5,\(i % 2)" }
-            try writeText(",kind,id,x,k,y\n" + rows.joined(separator: "\n") + "\n", to: path)
+            try writeText("n,kind,id,x,k,y\n" + rows.joined(separator: "\n") + "\n", to: path)
             var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
             _ = try Dataset(reading: &source)
             #expect(source.countingColumns == [0, 2] && source.position.countingColumns == [0, 2])
