@@ -160,7 +160,7 @@ struct DataCSVTests {
             for (header, lines, moved, leftOut) in [
                 ("c,b,a,label", "3,2,1,0\n6,5,4,1\n", ["a", "c"], [String]()),
                 ("label,a,b,c", "0,1,2,3\n1,4,5,6\n", ["a", "b", "c", "label"], []),
-                ("x,a,b,c,label", "9,1,2,3,0\n9,4,5,6,1\n", ["a", "b", "c", "label"], ["x"]),
+                ("x,a,b,c,label", "9,1,2,3,0\n9,4,5,6,1\n", [], ["x"]),  // shifted, not moved
                 ("a,b,c,label,note", "1,2,3,0,hi\n4,5,6,1,yo\n", [], ["note"]),
                 (" C ,id,LABEL,b,a", "3,7,0,2,1\n6,8,1,5,4\n", ["a", "b", "C", "LABEL"], ["id"]),
             ] {
@@ -171,7 +171,9 @@ struct DataCSVTests {
             }
             #expect(try read("x,a,b,c,label", "9,1,2,3,0\n").1.columnName(ofFeature: 0) == "'a'")
             let said = try read("x,a,b,c,label", "9,1,2,3,0\n").1.columnsPlacedByName?.sentence(source: path)
-            #expect(said == "\(path): columns read by their header names: the file has 'a', 'b', 'c', 'label' at other places than in "
+            #expect(said == "\(path): columns read by their header names: the file has 'x' that the model did not learn, left out")
+            let both = try read("x,label,a,b,c", "9,0,1,2,3\n").1.columnsPlacedByName?.sentence(source: path)
+            #expect(both == "\(path): columns read by their header names: the file has 'a', 'b', 'c', 'label' at other places than in "
                 + "the rows the model learned, and 'x' that the model did not learn, left out")
 
             // A label column by place: in the rows learned (a saved stream's), in this file
@@ -205,7 +207,7 @@ struct DataCSVTests {
                                            labels: .integers(classCount: 2), text: withId)
                 source.labelColumnPlace = .learned
                 #expect(try drain(&source)[0].features == rows, "\(ignored)")
-                #expect(source.columnsPlacedByName == CSVSource.ColumnPlacement(moved: ["b", "label"], leftOut: [], lacking: ["id"]))
+                #expect(source.columnsPlacedByName == CSVSource.ColumnPlacement(moved: ["a", "b", "c", "label"], leftOut: [], lacking: ["id"]))
             }
 
             // A learned name missing, and another moved: refused as before.
@@ -1320,9 +1322,11 @@ struct DataCSVTests {
             let withNames = CSVTextLayout(columns: [], values: [], names: ["", "x", "y", "Species"], rowNames: true)
             let without = CSVTextLayout(columns: [], values: [], names: ["x", "y", "Species"])
             for (layout, text, placed) in [
-                (withNames, "x,y,Species\n1.5,-2,setosa\n3,4,virginica\n", CSVSource.ColumnPlacement(moved: ["x", "y", "Species"], leftOut: [])),
+                // Only the row names differ: placed, with nothing to say (the columns only shifted).
+                (withNames, "x,y,Species\n1.5,-2,setosa\n3,4,virginica\n", nil),
                 (withNames, "x,y,Species\n1,1.5,-2,setosa\n2,3,4,virginica\n", nil),
-                (without, "x,y,Species\n1,1.5,-2,setosa\n2,3,4,virginica\n", CSVSource.ColumnPlacement(moved: ["x", "y", "Species"], leftOut: [""])),
+                (without, "x,y,Species\n1,1.5,-2,setosa\n2,3,4,virginica\n", nil),
+                (without, "y,x,Species\n1,-2,1.5,setosa\n2,4,3,virginica\n", CSVSource.ColumnPlacement(moved: ["x", "y"], leftOut: [])),
             ] {
                 try writeText(text, to: path)
                 var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), labels: .names(["setosa", "virginica"]),

@@ -959,12 +959,20 @@ public final class CSVSource: BatchSource {
         guard order != Array(header.indices) || !absent.isEmpty else { return }
         labelOverride = try labelFieldPlacedByName(order: order, absent: absent, header: header, learned: learned)
         parser.readFields(order, of: header.count)
+        // A column moved when its place among the learned columns the file has differs from
+        // the learned one: columns that only shifted (a column more or fewer before them, R's
+        // or pandas' row names in one file only) did not move.
+        let present = learned.indices.filter { !absent.contains($0) && !learned[$0].isEmpty }
+        let rankHere = Dictionary(uniqueKeysWithValues: present.sorted { order[$0] < order[$1] }.enumerated().map { ($1, $0) })
         // A label put in by this reader is no column of the file.
-        let moved = learned.indices.filter { order[$0] != $0 && !absent.contains($0) }.map { header[order[$0]] }
+        let moved = present.enumerated().filter { rankHere[$1] != $0 }.map { header[order[$1]] }
             .filter { missingLabel == nil || $0 != missingLabel!.headerValue }
-        let extra = header.indices.filter { !order.contains($0) }.map { header[$0] }
+        // The rows' names (an empty name) are no column to name either.
+        let extra = header.indices.filter { !order.contains($0) }.map { header[$0] }.filter { !$0.isEmpty }
         let lacking = absent.sorted().map { learned[$0] }.filter { !$0.isEmpty }
-        columnsPlacedByName = ColumnPlacement(moved: moved, leftOut: extra, lacking: lacking)
+        // Nothing to say (only row names differ): the columns are placed all the same. The
+        // sentence was empty before 2026-12-05's ninth round.
+        columnsPlacedByName = moved.isEmpty && extra.isEmpty && lacking.isEmpty ? nil : ColumnPlacement(moved: moved, leftOut: extra, lacking: lacking)
         self.header = learned.indices.map { absent.contains($0) ? learned[$0] : header[order[$0]] }
     }
 
