@@ -927,6 +927,20 @@ struct DataCSVTests {
             var blanks = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: true, separator: ","))
             _ = try Dataset(reading: &blanks)
             #expect(blanks.position.textColumns == [0] && blanks.position.numberLikeTextColumns == [0])
+            // A header over columns of dressed numbers only is found; a headerless file of
+            // them keeps its first row; a category whose levels look dressed ('0%' among
+            // '1 - 10%', the insurance data) tells no header (its first row was taken for one).
+            let money = (0..<30).map { i in "\"$\(1000 + i * 37).50\",\(i % 9)%,\(["yes", "no"][i % 2])" }
+            try writeText("amount,rate,paid\n" + money.joined(separator: "\n") + "\n", to: path)
+            var headed = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &headed).count == 30 && headed.headerFound && headed.header == ["amount", "rate", "paid"])
+            try writeText(money.joined(separator: "\n") + "\n", to: path)
+            var headless = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &headless).count == 30 && !headless.headerFound)
+            let levels = (0..<40).map { i in "\(["1 - 10%", "0%", "11 - 23%", "100%"][i % 4]),\(i % 3),\(i % 2)" }
+            try writeText(levels.joined(separator: "\n") + "\n", to: path)
+            var insurance = try CSVSource(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(try Dataset(reading: &insurance).count == 40 && !insurance.headerFound && insurance.textColumns == [0])
             // A dressed value in a column of plain numbers is that number, not a bad field.
             try writeText("1.5,0\n\"2,500.25\",1\n$3,0\n", to: path)
             #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last)).features == Matrix([[1.5], [2500.25], [3]]))

@@ -329,7 +329,10 @@ struct CSVRowParser {
 
     /// Field `index` as a finite Float, correctly rounded. `line` must be followed in
     /// memory by a byte that cannot continue a number (the line reader puts a 0 there).
-    func number(_ index: Int, in line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws(DataError) -> Float {
+    /// With `dress` false a number in dress (`dressedNumber`) is not a number: a header
+    /// is told by plain numbers below its names, as before numbers in dress were read (a
+    /// category whose levels read `0%`, `1 - 10%` took its first row for a header).
+    func number(_ index: Int, in line: UnsafeBufferPointer<UInt8>, lineNumber: Int, dress: Bool = true) throws(DataError) -> Float {
         let parsed = values[index]
         if !parsed.isNaN { return parsed }
         let (first, last) = (starts[index], ends[index])
@@ -344,7 +347,7 @@ struct CSVRowParser {
         }
         guard used > first && used == last else {
             let written = text(index, in: line)
-            if let value = decimalComma(written) ?? dressedNumber(written) { return value }
+            if let value = decimalComma(written) ?? (dress ? dressedNumber(written) : nil) { return value }
             // Not UTF-8 (a NUL after a digit, UTF-16's digits, a Latin-1 unit): the
             // message says why, rather than "not a number" of replacement characters.
             if let problem = Self.textProblem(UnsafeBufferPointer(rebasing: line[first ..< last]), in: line) {

@@ -603,19 +603,21 @@ public final class CSVSource: BatchSource {
         let rows = try rowsAhead(Self.trailingLookahead)
         let lines = ahead
         guard !rows.isEmpty else { return nil }
-        func fields(_ k: Int) -> [(text: String, number: Bool)] {
+        // Each field's text, whether it is a plain number, and whether a number in dress.
+        func fields(_ k: Int) -> [(text: String, number: Bool, dressed: Bool)] {
             lines[rows[k]].bytes.withUnsafeBufferPointer { all in
                 let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
                 let count = parser.split(line)
                 // An infinite value, or one beyond Float's range, is a number (refused
                 // when its row is read), not a column's name.
                 return (0..<count).map { i in
-                    (parser.text(i, in: line), !isText(i, in: line, lineNumber: lines[rows[k]].number))
+                    let number = !isText(i, in: line, lineNumber: lines[rows[k]].number, dress: false)
+                    return (parser.text(i, in: line), number, !number && !isText(i, in: line, lineNumber: lines[rows[k]].number))
                 }
             }
         }
-        func isName(_ field: (text: String, number: Bool)) -> Bool {
-            !field.number && !CSVFormat.marksMissing(field.text)
+        func isName(_ field: (text: String, number: Bool, dressed: Bool)) -> Bool {
+            !field.number && !field.dressed && !CSVFormat.marksMissing(field.text)
         }
         let first = fields(0)
         if rows.count == 1 {
@@ -635,9 +637,15 @@ public final class CSVSource: BatchSource {
             }
             guard !later.isEmpty else { return nil }
             let allNames = first.allSatisfy(isName)
+            // A number in dress below a name tells it only where its column holds numbers in
+            // every row read ahead: a category whose levels read `0%` and `1 - 10%` (the
+            // insurance data, `ticdata`) took its first row for a header.
             let tells = first.indices.filter { isName(first[$0]) }.contains { f in
                 let below = allNames ? later.first(where: { !CSVFormat.marksMissing($0[f].text) }) : later.first
-                return below?[f].number ?? false
+                guard let below else { return false }
+                return below[f].number || (below[f].dressed && later.allSatisfy {
+                    $0[f].number || $0[f].dressed || CSVFormat.marksMissing($0[f].text)
+                })
             }
             guard tells || (allNames && Self.namesOverLevels(first.map(\.text), later.map { $0.map(\.text) })) else { return nil }
         }
@@ -707,7 +715,7 @@ public final class CSVSource: BatchSource {
                     let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
                     let count = probe.split(line)
                     counts.append(count)
-                    for i in 0..<count where (try? probe.number(i, in: line, lineNumber: ahead[r].number)) != nil
+                    for i in 0..<count where (try? probe.number(i, in: line, lineNumber: ahead[r].number, dress: false)) != nil
                         || CSVFormat.marksMissing(probe.text(i, in: line)) {
                         numbers += 1
                     }
@@ -1675,9 +1683,9 @@ public final class CSVSource: BatchSource {
     /// Whether a field is text: not a number (a value too large for a Float, or infinite,
     /// is a number that is refused, not text). Bytes that are not UTF-8 are text, refused
     /// when their row or header is read.
-    private func isText(_ field: Int, in line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> Bool {
+    private func isText(_ field: Int, in line: UnsafeBufferPointer<UInt8>, lineNumber: Int, dress: Bool = true) -> Bool {
         do {
-            _ = try parser.number(field, in: line, lineNumber: lineNumber)
+            _ = try parser.number(field, in: line, lineNumber: lineNumber, dress: dress)
             return false
         } catch {
             switch error {
