@@ -101,16 +101,12 @@ struct ARFFLines {
         var names: [String] = []
         var i = Self.skipBlanks(line, from: start)
         while i < line.count {
-            let name: String
-            if line[i] == UInt8(ascii: "'") || line[i] == UInt8(ascii: "\"") {
-                guard let (text, end) = Self.quotedValue(line, at: i) else { throw failure(number, "\(keyword) opens a quote that does not close") }
-                name = text
-                i = end
-            } else {
-                let begin = i
-                while i < line.count, line[i] != UInt8(ascii: ","), line[i] != UInt8(ascii: "%") { i += 1 }
-                name = String(decoding: line[begin ..< i], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            // A name as a row's value is read: quoted, or up to a comma or a comment.
+            guard let (value, end) = Self.value(line, at: i, stops: [UInt8(ascii: ",")]) else {
+                throw failure(number, "\(keyword) opens a quote that does not close")
             }
+            let name = value.text
+            i = end
             if !name.isEmpty {
                 guard attributes.contains(where: { $0.name == name }) else {
                     throw failure(number, "\(keyword) names '\(name)', which no @attribute before it declares")
