@@ -5,7 +5,7 @@ For each real table written by `scripts/mlbench_streams.py` (its shuffled traini
 and its test rows), the training rows, under a header of names (`c0`, `c1`, ...,
 `label`), stream through `moe stream --label-column last --save` (the header found, not
 declared: a stream that reads it as a row counts as a difference); the saved learner is
-then scored by `moe eval` on the test rows written five ways:
+then scored by `moe eval` on the test rows written six ways:
 
   as learned    the training file's layout
   placed        the columns reversed, an identifier column first (read by their names)

@@ -37,7 +37,7 @@
 # hundred test rows from a seed's luck (docs/results.md, *Two seeds*).
 # MOE_MLBENCH_LAYOUTS=1 bash scripts/mlbench-streams.sh: instead of the learners, each
 # set's test rows in the layouts other tools write (columns reordered and an identifier
-# added, numpy's blanks, R's write.table), read for one saved learner
+# added, numpy's blanks, R's write.table, numbers in dress), read for one saved learner
 # (scripts/layout_streams.py; docs/results.md, *Layouts other tools write*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +54,7 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
   && for deb in *.deb; do dpkg -x "$deb" package; done)
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
 if [[ -n ${MOE_MLBENCH_LAYOUTS:-} ]]; then
-  # The test rows in five layouts other tools write, read for one saved learner.
+  # The test rows in six layouts other tools write, read for one saved learner.
   "$venv/bin/python" scripts/layout_streams.py "$folder/data" "$@"
   exit
 fi
