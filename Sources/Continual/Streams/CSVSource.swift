@@ -787,15 +787,14 @@ public final class CSVSource: BatchSource {
             }
         }
         guard count >= 2, names else { return }
-        let rowIsNames = ahead[r].bytes.withUnsafeBufferPointer { all in
+        // The first row, split once: as many fields, and not itself names.
+        let fitsUnder = ahead[r].bytes.withUnsafeBufferPointer { all in
             let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
-            let fields = parser.split(line)
-            return fields == count && (0..<fields).allSatisfy { field in
-                Float(parser.text(field, in: line).trimmingCharacters(in: .whitespaces)) == nil
+            return parser.split(line) == count && (0..<count).contains { field in
+                Float(parser.text(field, in: line).trimmingCharacters(in: .whitespaces)) != nil
             }
         }
-        let rowCount = ahead[r].bytes.withUnsafeBufferPointer { parser.split(UnsafeBufferPointer(rebasing: $0.dropLast())) }
-        guard rowCount == count, !rowIsNames else { return }
+        guard fitsUnder else { return }
         ahead.insert((bytes, comment.number), at: 0)
     }
 
