@@ -137,8 +137,11 @@ struct DataSourceOptions: ParsableArguments {
         return false
     }
 
-    var format: CSVFormat {
-        CSVFormat(labelColumn: LabelColumn(argument: labelColumn ?? defaultLabelColumn), hasHeader: header,
+    var format: CSVFormat { layout(labelColumn: LabelColumn(argument: labelColumn ?? defaultLabelColumn)) }
+
+    /// The layout the options give, with `labelColumn`.
+    private func layout(labelColumn: LabelColumn) -> CSVFormat {
+        CSVFormat(labelColumn: labelColumn, hasHeader: header,
                   separator: separator == nil ? nil : separatorCharacter ?? ",",
                   textIndicators: textIndicators ?? CSVFormat.defaultTextIndicators, imputesMissing: missing != .error,
                   ignoredColumns: ignoredColumns, detectsHeader: !noHeader)
@@ -159,7 +162,15 @@ struct DataSourceOptions: ParsableArguments {
     /// saved) when there is one; with some, still its label column unless
     /// `--label-column` is given.
     func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
-        var layout = format
+        var layout: CSVFormat
+        if case .csv? = saved {
+            layout = format
+        } else {
+            // Without --label-column, the reader chooses it as the file shows itself
+            // (`CSVFormat.choosesLabelColumn`), the file opened once: a pipe is read once.
+            layout = self.layout(labelColumn: labelColumn.map(LabelColumn.init(argument:)) ?? .first)
+            layout.choosesLabelColumn = labelColumn == nil
+        }
         if case let .csv(previous)? = saved {
             if labelColumn == nil && !header && !noHeader && separator == nil && textIndicators == nil && missing == nil
                 && ignoreColumns == nil {
@@ -174,12 +185,14 @@ struct DataSourceOptions: ParsableArguments {
             return .csv(.init(path: path, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.detectsSeparator ? nil : layout.separator, batchSize: batchSize, badRows: badRows,
                               textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
-                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader))
+                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader,
+                              choosesLabelColumn: layout.choosesLabelColumn))
         case .standardInput:
             return .csv(.init(path: nil, labelColumn: layout.labelColumn, hasHeader: layout.hasHeader,
                               separator: layout.detectsSeparator ? nil : layout.separator, batchSize: batchSize, badRows: badRows,
                               textIndicators: layout.textIndicators, imputesMissing: layout.imputesMissing,
-                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader))
+                              ignoredColumns: layout.ignoredColumns, detectsHeader: layout.detectsHeader,
+                              choosesLabelColumn: layout.choosesLabelColumn))
         case let .idx(images, labels):
             return .idx(.init(images: images, labels: labels, batchSize: batchSize, badRows: badRows))
         }
@@ -233,6 +246,7 @@ struct DataSourceOptions: ParsableArguments {
         guard labelColumn == nil else { return layout }
         var layout = layout
         layout.labelColumn = saved.labelColumn
+        layout.choosesLabelColumn = saved.choosesLabelColumn
         if case .name = saved.labelColumn { layout.hasHeader = true }
         return layout
     }

@@ -573,12 +573,17 @@ struct Stream: ParsableCommand {
             let map = driver.position.source.labelMap
             let classes = learner.seenClasses.sorted()
             let shown = classes.prefix(8).map { "'\(map.label(of: $0))'" }.joined(separator: ", ") + (classes.count > 8 ? ", …" : "")
-            let hint = data.labelColumn == nil && checkpoints.resume == nil
-                ? (settings.labelColumn == .first
-                    ? " (the default; --label-column last, an index or a header name picks another)"
-                    : settings.labelColumn == .last
-                    ? " (the default in an ARFF file; --label-column first, an index or a header name picks another)"
-                    : " (the output the ARFF file's @outputs line names; --label-column picks another)") : ""
+            let hint: String
+            switch driver.labelColumnChoice {
+            case .first?: hint = " (the default; --label-column last, an index or a header name picks another)"
+            case .arffLast?: hint = " (the default in an ARFF file; --label-column first, an index or a header name picks another)"
+            case .arffOutputs?: hint = " (the output the ARFF file's @outputs line names; --label-column picks another)"
+            case .named?:
+                let names = CSVFormat.labelNames.sorted().map { "'\($0)'" }
+                hint = " (the default: the header's one column named \(names.dropLast().joined(separator: ", ")) or \(names.last!); "
+                    + "--label-column first, last, an index or another name picks another)"
+            case nil: hint = ""
+            }
             console.say("label column: \(place)\(hint), \(classes.count) class\(classes.count == 1 ? "" : "es"): \(shown)")
             // Names that differ only in case or inner spaces are distinct classes, as
             // written; a user who exported `Yes` and `yes` most likely meant one.

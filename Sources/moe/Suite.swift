@@ -75,6 +75,16 @@ struct Suite: ParsableCommand {
             if let test, !test.hasPrefix("csv:") || test.count <= 4 {
                 throw ValidationError("--test must be csv:PATH, got '\(test)'")
             }
+            // Each learner reads the file from its first row, and the test rows once each:
+            // a pipe gives its rows once (the second learner found none, or a row that
+            // began no record).
+            for case let (option, path?) in [("--source", input.source), ("--test", test)] {
+                let file = String(path.dropFirst(4))
+                if FileManager.default.fileExists(atPath: file) && !CSVSource.readsAgain(path: file) {
+                    throw ValidationError("moe suite \(option) \(path): a pipe, read once, but every learner reads it from its "
+                        + "first row; write it to a file first (moe stream reads a pipe)")
+                }
+            }
             if streams != nil || paths != nil {
                 throw ValidationError("--streams and --paths choose among Fashion-MNIST's streams; with --source the suite streams your file")
             }

@@ -304,8 +304,10 @@ struct StreamContinueTests {
             let ignoredEval = MoeProcess.run(["eval", dir.path("ignoring.h5"), "--source", "csv:" + dir.path("test.csv"),
                                               "--label-column", "class", "--json"])
             #expect(ignoredEval.status == 0, "\(ignoredEval.error)")
-            // The default label column (the first) holds the numbers here: a warning says so.
-            let wrongLabel = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--header"] + Self.learner + ["--json"])
+            // The first column given as the label holds the numbers here: a warning says so
+            // (without the option, the header's 'class' is the label).
+            let wrongLabel = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.csv"), "--header", "--label-column", "first"]
+                                            + Self.learner + ["--json"])
             #expect(wrongLabel.status == 0 && wrongLabel.error.contains("warning: the label column held 600 classes in 600 rows"),
                     "\(wrongLabel.error)")
             // Refused on request, naming the field.

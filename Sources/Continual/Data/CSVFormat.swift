@@ -54,6 +54,16 @@ public enum LabelColumn: Equatable, Hashable, Sendable, Codable, CustomStringCon
 public struct CSVFormat: Equatable, Sendable {
     /// Which column holds the label.
     public var labelColumn: LabelColumn
+    /// Whether no label column was given, so that the reader chooses it once the file
+    /// shows its kind and header (`CSVSource.labelColumnChoice`): in an ARFF file the
+    /// attribute a KEEL `@outputs` line names, else its last; under a header with one
+    /// column alone named as a label is (``labelNames``), that column; else
+    /// `labelColumn`. Cleared by the reader once it has chosen. Set before any row is
+    /// read, and for streams only: a saved model keeps the column it learned.
+    public var choosesLabelColumn = false
+    /// The names that mark a label column in a header, compared without case and
+    /// surrounding blanks (`choosesLabelColumn`).
+    public static let labelNames: Set<String> = ["label", "labels", "class", "target"]
     /// True when the first line names the columns (forced by `.name` label columns).
     public var hasHeader: Bool
     /// Without `hasHeader`: whether a first line of names over a second of numbers is taken

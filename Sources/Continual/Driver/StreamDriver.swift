@@ -46,6 +46,9 @@ public final class StreamDriver<L: StreamLearner> {
     /// learned, as a saved stream's label column does; `moe stream --resume --source`
     /// with `--label-column` given by place sets `.unclear`.
     public var labelColumnPlace = CSVSource.LabelColumnPlace.learned
+    /// How the reader chose a CSV stream's label column, none being given (nil when one
+    /// was, or before the file showed it): the column itself is in `source`'s settings.
+    public private(set) var labelColumnChoice: CSVSource.LabelColumnChoice?
     /// The checkpoint whose learner this stream continues on new data, if any (named in errors).
     public let continuing: String?
     /// The path of the last successful save, if any.
@@ -354,6 +357,7 @@ public final class StreamDriver<L: StreamLearner> {
     /// after that batch once the data is corrected (or with bad rows skipped).
     private func read() throws -> Batch? {
         do {
+            defer { keepLabelColumnChosen() }
             return try reader!.next()
         } catch {
             let reported = explained(error)
@@ -362,6 +366,18 @@ public final class StreamDriver<L: StreamLearner> {
             }
             throw reported
         }
+    }
+
+    /// Keeps in the stream's settings, saved with every checkpoint, the label column the
+    /// reader chose once the file showed it (`CSVFormat.choosesLabelColumn`), so that a
+    /// resumed or continued stream, `moe eval` and `moe predict` read that column.
+    private func keepLabelColumnChosen() {
+        guard case var .csv(settings) = source, settings.choosesLabelColumn == true, let csv = reader as? CSVSource,
+              let choice = csv.labelColumnChoice else { return }
+        settings.labelColumn = csv.format.labelColumn
+        settings.choosesLabelColumn = nil
+        source = .csv(settings)
+        labelColumnChoice = choice
     }
 
     private func explained(_ error: DataError) -> any Error {

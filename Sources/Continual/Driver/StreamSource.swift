@@ -92,12 +92,22 @@ public enum StreamSource: Sendable, Equatable {
         /// (`CSVFormat.detectsHeader`): false for a stream told the file has none
         /// (`--no-header`), nil otherwise and in streams saved before (found).
         public var detectsHeader: Bool?
+        /// Whether the reader chooses the label column, none being given
+        /// (`CSVFormat.choosesLabelColumn`): true until the stream's first row or header
+        /// shows the file, when the driver keeps the column chosen in `labelColumn`; nil
+        /// otherwise and in streams saved before (`labelColumn` is the one read).
+        public var choosesLabelColumn: Bool?
 
-        /// - Parameter separator: nil finds it from the file's first lines.
+        /// - Parameters:
+        ///   - separator: nil finds it from the file's first lines.
+        ///   - choosesLabelColumn: no label column was given: the reader chooses it
+        ///     (`CSVFormat.choosesLabelColumn`), `labelColumn` standing when nothing
+        ///     in the file says otherwise.
         public init(path: String?, labelColumn: LabelColumn = .first, hasHeader: Bool = false, separator: Character? = nil,
                     batchSize: Int = 128, badRows: BadRowPolicy = .fail,
                     textIndicators: Int = CSVFormat.defaultTextIndicators, imputesMissing: Bool = true,
-                    ignoredColumns: [String] = [], detectsHeader: Bool = true) {
+                    ignoredColumns: [String] = [], detectsHeader: Bool = true, choosesLabelColumn: Bool = false) {
+            self.choosesLabelColumn = choosesLabelColumn ? true : nil
             self.detectsSeparator = separator == nil ? true : nil
             self.detectsHeader = detectsHeader ? nil : false
             self.imputesMissing = imputesMissing
@@ -114,10 +124,12 @@ public enum StreamSource: Sendable, Equatable {
 
         /// The layout as the reader takes it.
         public var format: CSVFormat {
-            CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader,
-                      separator: detectsSeparator == true ? nil : separator.first ?? ",",
-                      textIndicators: textIndicators ?? 0, imputesMissing: imputesMissing ?? false,
-                      ignoredColumns: ignoredColumns ?? [], detectsHeader: detectsHeader ?? true)
+            var format = CSVFormat(labelColumn: labelColumn, hasHeader: hasHeader,
+                                   separator: detectsSeparator == true ? nil : separator.first ?? ",",
+                                   textIndicators: textIndicators ?? 0, imputesMissing: imputesMissing ?? false,
+                                   ignoredColumns: ignoredColumns ?? [], detectsHeader: detectsHeader ?? true)
+            format.choosesLabelColumn = choosesLabelColumn == true
+            return format
         }
     }
 

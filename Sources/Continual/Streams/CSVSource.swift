@@ -368,10 +368,19 @@ public final class CSVSource: BatchSource {
         }
     }
 
+    /// Whether the file at `path` is a regular file, which reads the same when opened
+    /// again. A pipe (`/dev/stdin`, `<(zcat …)`, a named pipe) gives its lines once: a
+    /// look ahead would take them from the stream.
+    public static func readsAgain(path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// Whether the file at `path` (plain or gzip) is ARFF; false when it cannot be read
-    /// (opening it as a stream then says why).
+    /// (opening it as a stream then says why), and for a pipe (``readsAgain(path:)``),
+    /// which is not read ahead.
     public static func isARFF(path: String) -> Bool {
-        guard let file = try? GzipFile(path: path) else { return false }
+        guard readsAgain(path: path), let file = try? GzipFile(path: path) else { return false }
         let reader = LineReader(file: file, chunkSize: 1 << 14)
         while let verdict = try? reader.withNextLine({ line -> Bool? in
             ARFFLines.isCommentOrBlank(line) ? nil : ARFFLines.opens(line)
@@ -383,9 +392,10 @@ public final class CSVSource: BatchSource {
 
     /// The class attribute of the ARFF file at `path` when its header names it: the one
     /// attribute of a KEEL file's `@outputs` line. Nil when the file is not ARFF, names
-    /// none or several, or cannot be read (opening it as a stream then says why).
+    /// none or several, cannot be read (opening it as a stream then says why), or is a
+    /// pipe (``readsAgain(path:)``).
     public static func arffClassAttribute(path: String) -> String? {
-        guard let file = try? GzipFile(path: path) else { return nil }
+        guard readsAgain(path: path), let file = try? GzipFile(path: path) else { return nil }
         let reader = LineReader(file: file, chunkSize: 1 << 14)
         var lines = ARFFLines(source: path)
         var number = 0, opened = false
@@ -1289,6 +1299,58 @@ public final class CSVSource: BatchSource {
         return names
     }
 
+    /// Why the label column is the one read, when the reader chose it
+    /// (`CSVFormat.choosesLabelColumn`): nil until the first row or header shows the file,
+    /// and when a label column was given.
+    public private(set) var labelColumnChoice: LabelColumnChoice?
+
+    /// How the reader chose a label column that was not given.
+    public enum LabelColumnChoice: String, Sendable {
+        /// The first column: the file's header names no column as a label is named, or
+        /// it has none.
+        case first
+        /// An ARFF file's last attribute, its class by Weka's convention.
+        case arffLast
+        /// The attribute a KEEL file's `@outputs` line names.
+        case arffOutputs
+        /// The one column of the header named as a label is (`CSVFormat.labelNames`).
+        case named
+    }
+
+    /// Chooses the label column that was not given, from what the file shows once its
+    /// kind and header are known (`CSVFormat.choosesLabelColumn`). A file whose header
+    /// has `label`, `class` or `target` as the name of one column alone and not of the
+    /// first takes that column; the first stands otherwise. Until 2026-12-05 a header of
+    /// `a,b,class` streamed `a` as the label, each of its values a class; and an ARFF
+    /// file's class was looked up by opening the file a second time before the stream
+    /// read it, which emptied a pipe (`csv:/dev/stdin`, `csv:<(zcat …)`) or left a named
+    /// pipe's reader waiting for a writer that had gone.
+    private func chooseLabelColumn() {
+        format.choosesLabelColumn = false
+        if let arff {
+            if let outputs = arff.outputs, outputs.count == 1 {
+                format.labelColumn = .name(outputs[0])
+                labelColumnChoice = .arffOutputs
+            } else {
+                format.labelColumn = .last
+                labelColumnChoice = .arffLast
+            }
+            return
+        }
+        labelColumnChoice = .first
+        guard let header else { return }
+        let ignored = Set(format.ignoredColumns)
+        let named = header.indices.filter { field in
+            !ignored.contains(header[field]) && !ignored.contains(String(field))
+                && CSVFormat.labelNames.contains(header[field].trimmingCharacters(in: .whitespaces).lowercased())
+        }
+        // The first column of a file with R's row names is its first named one.
+        let first = (rowNames || givenText?.rowNames == true) && header.first == "" ? 1 : 0
+        guard named.count == 1, named[0] != first else { return }
+        format.labelColumn = .name(header[named[0]])
+        labelColumnChoice = .named
+    }
+
     /// Fixes the number of fields, the label column and the width.
     private func establish(fieldCount count: Int, line: Int?) throws(DataError) {
         guard count >= 2 else {
@@ -1301,6 +1363,7 @@ public final class CSVSource: BatchSource {
                                        + "by another character? --separator ';', tab, '|' or space says which; a line of notes is read as a row "
                                        + "unless it opens the file with '# ': remove it)", actual: [count])
         }
+        if format.choosesLabelColumn && labelOverride == nil { chooseLabelColumn() }
         switch format.labelColumn {
         case _ where labelOverride != nil: labelIndex = labelOverride!
         case .first: labelIndex = 0

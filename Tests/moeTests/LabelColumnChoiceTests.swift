@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The label column `moe stream` reads when none is given: chosen by the reader once the
+/// file shows its kind and header, from a file, a pipe or standard input alike.
+@Suite("The label column chosen from the file")
+struct LabelColumnChoiceTests {
+    /// `count` rows of two measurements and a class named `k0` … `k2` under `header`
+    /// (the class's column last), told apart by the measurements.
+    private static func rows(_ count: Int, seed: UInt64, header: String = "a,b,class") -> String {
+        var state = seed
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var text = header + "\n"
+        for _ in 0..<count {
+            let c = Int(uniform() * 3)
+            text += String(format: "%.4f,%.4f,k%d\n", Double(c) + uniform(), Double(2 - c) * 3 + uniform(), c)
+        }
+        return text
+    }
+
+    private static func accuracy(_ result: MoeProcess.Result) -> Double? {
+        MoeProcess.json(result)?["prequential_accuracy"] as? Double
+    }
+
+    @Test("a header's one column named class is the label, and the saved learner, moe eval and a continued stream read it")
+    func namedColumn() throws {
+        try withTemporaryDirectory { dir in
+            let train = dir.path("train.csv"), later = dir.path("later.csv"), model = dir.path("m.h5")
+            try Data(Self.rows(600, seed: 1).utf8).write(to: URL(fileURLWithPath: train))
+            try Data(Self.rows(300, seed: 2).utf8).write(to: URL(fileURLWithPath: later))
+            let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--save", model])
+            #expect(s.status == 0 && s.output.contains("label column: 'class' (the default: the header's one column named"),
+                    "\(s.output)\(s.error)")
+            #expect(s.output.contains("3 classes: 'k"), "\(s.output)")
+            // Before, the first column was the label: each of its values a class of its own.
+            #expect(!s.error.contains("is it the label?"), "\(s.error)")
+            let e = MoeProcess.run(["eval", model, "--source", "csv:" + later, "--json"])
+            #expect(try #require(MoeProcess.json(e)?["correct"] as? Int, "\(e.error)") > 250)
+            let c = MoeProcess.run(["stream", "--resume", model, "--source", "csv:" + later, "--hidden", "16"])
+            #expect(c.status == 0 && c.output.contains("label column: 'class', 3 classes"), "\(c.output)\(c.error)")
+            // Given, the option wins.
+            let first = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--label-column", "first"])
+            #expect(first.status == 0 && first.output.contains("label column: the first ('a'),"), "\(first.output)")
+        }
+    }
+
+    @Test("the first column stays the label when the header names two columns as labels, or the named one is left out or first")
+    func firstStands() throws {
+        try withTemporaryDirectory { dir in
+            let two = dir.path("two.csv"), first = dir.path("first.csv")
+            let text = Self.rows(300, seed: 3, header: "label,b,class")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: two))
+            let s = MoeProcess.run(["stream", "--source", "csv:" + two, "--hidden", "16"])
+            #expect(s.output.contains("label column: the first ('label') (the default;"), "\(s.output)\(s.error)")
+            let ignored = MoeProcess.run(["stream", "--source", "csv:" + two, "--hidden", "16", "--ignore-columns", "label"])
+            #expect(ignored.output.contains("label column: 'class' (the default: the header's one column named"),
+                    "\(ignored.output)\(ignored.error)")
+            // The class first, named: the first column, as before.
+            let swapped = Self.rows(300, seed: 3, header: "x").split(separator: "\n").dropFirst().map { line in
+                let f = line.split(separator: ",")
+                return "\(f[2]),\(f[0]),\(f[1])"
+            }
+            try Data((["Class,a,b"] + swapped).joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: first))
+            let f = MoeProcess.run(["stream", "--source", "csv:" + first, "--hidden", "16"])
+            #expect(f.output.contains("label column: the first ('Class') (the default;"), "\(f.output)\(f.error)")
+        }
+    }
+
+    @Test("a pipe is read once: csv:/dev/stdin, a named pipe and stdin stream what the file streams")
+    func pipes() throws {
+        try withTemporaryDirectory { dir in
+            let train = dir.path("train.csv")
+            try Data(Self.rows(500, seed: 4).utf8).write(to: URL(fileURLWithPath: train))
+            let file = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--json"])
+            let expected = try #require(Self.accuracy(file), "\(file.error)")
+            // Before, the look for an ARFF header read the pipe's first lines: the stream
+            // found 'no samples in it', and a named pipe's reader waited for ever.
+            let devStdin = MoeProcess.shell("cat '\(train)' | \"$MOE\" stream --source csv:/dev/stdin --hidden 16 --json")
+            #expect(Self.accuracy(devStdin) == expected, "\(devStdin.output)\(devStdin.error)")
+            let named = MoeProcess.shell("""
+                mkfifo '\(dir.path("rows"))' && (cat '\(train)' > '\(dir.path("rows"))' &) \
+                && timeout -s KILL 120 "$MOE" stream --source csv:'\(dir.path("rows"))' --hidden 16 --json
+                """)
+            #expect(Self.accuracy(named) == expected, "\(named.output)\(named.error)")
+            let stdin = MoeProcess.run(["stream", "--source", "stdin", "--hidden", "16", "--json"], input: Self.rows(500, seed: 4))
+            #expect(Self.accuracy(stdin) == expected, "\(stdin.output)\(stdin.error)")
+            // moe suite reads its file once per learner: a pipe is refused before it starts.
+            let suite = MoeProcess.shell("cat '\(train)' | \"$MOE\" suite --source csv:/dev/stdin --out '\(dir.path("suite"))'")
+            #expect(suite.status != 0 && suite.error.contains("a pipe, read once"), "\(suite.output)\(suite.error)")
+        }
+    }
+
+    @Test("an ARFF file on standard input takes its last attribute as the class, as the file does")
+    func arffOnStandardInput() throws {
+        let arff = "@relation r\n@attribute a real\n@attribute b real\n@attribute kind {k0,k1,k2}\n@data\n"
+            + Self.rows(300, seed: 5).split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+        let s = MoeProcess.run(["stream", "--source", "stdin", "--hidden", "16"], input: arff)
+        #expect(s.status == 0 && s.output.contains("label column: the last ('kind') (the default in an ARFF file"),
+                "\(s.output)\(s.error)")
+    }
+}
