@@ -37,6 +37,7 @@ struct LineReaderTests {
                     continue
                 }
                 #expect(at == path && reason.hasPrefix("it is \(kind), and only gzip is read"), "\(reason)")
+                #expect(reason.contains(" FILE | moe … --source stdin')"), "\(reason)")
             }
             // Text that begins as bzip2 does, but without its block size, is text.
             try writeText("BZhx,1\nBZhy,0\n", to: path)

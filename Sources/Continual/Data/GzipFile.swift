@@ -133,12 +133,14 @@ final class GzipFile {
         checkedFormat = true
         guard gzdirect(handle) != 0 else { return }
         if mustBeGzip { throw .notGzip(path: name) }
-        let magics: [(bytes: [UInt8], kind: String, undo: String)] = [
-            ([0x50, 0x4B, 0x03, 0x04], "a zip archive", "unzip it"),
-            ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz-compressed", "unxz it"),
-            ([0x28, 0xB5, 0x2F, 0xFD], "zstd-compressed", "unzstd it"),
-            ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C], "a 7z archive", "extract it"),
-            ([0x42, 0x5A, 0x68], "bzip2-compressed", "bunzip2 it"),
+        // `pipe`: the command that writes the text to standard output, which any command
+        // reads (`--source stdin`, or a pipe's path) as a file.
+        let magics: [(bytes: [UInt8], kind: String, undo: String, pipe: String)] = [
+            ([0x50, 0x4B, 0x03, 0x04], "a zip archive", "unzip it", "unzip -p"),
+            ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz-compressed", "unxz it", "xzcat"),
+            ([0x28, 0xB5, 0x2F, 0xFD], "zstd-compressed", "unzstd it", "zstdcat"),
+            ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C], "a 7z archive", "extract it", "7z x -so"),
+            ([0x42, 0x5A, 0x68], "bzip2-compressed", "bunzip2 it", "bzcat"),
         ]
         func opens(_ bytes: [UInt8]) -> Bool { first.count >= bytes.count && zip(first, bytes).allSatisfy { $0 == $1 } }
         // Files of other programs, told by their first bytes: read as text, each was "not
@@ -149,7 +151,8 @@ final class GzipFile {
         for magic in magics where opens(magic.bytes) {
             // bzip2's "BZh" is followed by its block size, a digit 1-9.
             if magic.bytes.count == 3 && !(first.count > 3 && (0x31...0x39).contains(first[3])) { continue }
-            throw .unreadable(path: name, reason: "it is \(magic.kind), and only gzip is read: \(magic.undo) first (or gzip the file)")
+            throw .unreadable(path: name, reason: "it is \(magic.kind), and only gzip is read: \(magic.undo) first, gzip the file, "
+                + "or read it from a pipe ('\(magic.pipe) FILE | moe … --source stdin')")
         }
     }
 
