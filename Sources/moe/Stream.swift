@@ -580,8 +580,8 @@ struct Stream: ParsableCommand {
             case .arffOutputs?: hint = " (the output the ARFF file's @outputs line names; --label-column picks another)"
             case .named?:
                 let names = CSVFormat.labelNames.sorted().map { "'\($0)'" }
-                hint = " (the default: the header's one column named \(names.dropLast().joined(separator: ", ")) or \(names.last!); "
-                    + "--label-column first, last, an index or another name picks another)"
+                hint = " (the header's one column named as a label is: \(names.dropLast().joined(separator: ", ")) or \(names.last!); "
+                    + "--label-column picks another)"
             case nil: hint = ""
             }
             console.say("label column: \(place)\(hint), \(classes.count) class\(classes.count == 1 ? "" : "es"): \(shown)")

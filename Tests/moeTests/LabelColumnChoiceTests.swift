@@ -33,7 +33,7 @@ struct LabelColumnChoiceTests {
             try Data(Self.rows(600, seed: 1).utf8).write(to: URL(fileURLWithPath: train))
             try Data(Self.rows(300, seed: 2).utf8).write(to: URL(fileURLWithPath: later))
             let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--save", model])
-            #expect(s.status == 0 && s.output.contains("label column: 'class' (the default: the header's one column named"),
+            #expect(s.status == 0 && s.output.contains("label column: 'class' (the header's one column named as a label is"),
                     "\(s.output)\(s.error)")
             #expect(s.output.contains("3 classes: 'k"), "\(s.output)")
             // Before, the first column was the label: each of its values a class of its own.
@@ -57,7 +57,7 @@ struct LabelColumnChoiceTests {
             let s = MoeProcess.run(["stream", "--source", "csv:" + two, "--hidden", "16"])
             #expect(s.output.contains("label column: the first ('label') (the default;"), "\(s.output)\(s.error)")
             let ignored = MoeProcess.run(["stream", "--source", "csv:" + two, "--hidden", "16", "--ignore-columns", "label"])
-            #expect(ignored.output.contains("label column: 'class' (the default: the header's one column named"),
+            #expect(ignored.output.contains("label column: 'class' (the header's one column named as a label is"),
                     "\(ignored.output)\(ignored.error)")
             // The class first, named: the first column, as before.
             let swapped = Self.rows(300, seed: 3, header: "x").split(separator: "\n").dropFirst().map { line in
