@@ -4,7 +4,7 @@ import TestSupport
 
 /// The label column `moe stream` reads when none is given: chosen by the reader once the
 /// file shows its kind and header, from a file, a pipe or standard input alike.
-@Suite("The label column chosen from the file")
+@Suite("The label column chosen from the file, and files read from pipes")
 struct LabelColumnChoiceTests {
     /// `count` rows of two measurements and a class named `k0` … `k2` under `header`
     /// (the class's column last), told apart by the measurements.
@@ -91,6 +91,23 @@ struct LabelColumnChoiceTests {
             // moe suite reads its file once per learner: a pipe is refused before it starts.
             let suite = MoeProcess.shell("cat '\(train)' | \"$MOE\" suite --source csv:/dev/stdin --out '\(dir.path("suite"))'")
             #expect(suite.status != 0 && suite.error.contains("a pipe, read once"), "\(suite.output)\(suite.error)")
+        }
+    }
+
+    @Test("a Latin-1 file is refused with the pipe that converts it, and that pipe streams it")
+    func latin1ThroughPipe() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("latin1.csv")
+            var bytes = Array("a,b,class\n".utf8)
+            for i in 0..<300 {
+                bytes += Array("\(i % 7),\(i % 3 + (i % 2) * 5),".utf8) + (i % 2 == 0 ? [0x63, 0x61, 0x66, 0xE9] : Array("bar".utf8)) + [0x0A]
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let refused = MoeProcess.run(["stream", "--source", "csv:" + path, "--hidden", "16"])
+            #expect(refused.status != 0 && refused.error.contains("'iconv -f WINDOWS-1252 -t UTF-8 FILE | moe … --source stdin'"),
+                    "\(refused.error)")
+            let piped = MoeProcess.shell("iconv -f WINDOWS-1252 -t UTF-8 '\(path)' | \"$MOE\" stream --source stdin --hidden 16")
+            #expect(piped.status == 0 && piped.output.contains("2 classes: 'café', 'bar'"), "\(piped.output)\(piped.error)")
         }
     }
 

@@ -192,9 +192,11 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at): the field holds a NUL byte, which no text can hold; the file is not UTF-8 text."
         case .notUTF8(let at, .invalidByte(let byte)):
             return "\(at): the field is not UTF-8 (byte \(hex(byte)) cannot be part of a UTF-8 character); "
-                + "the file is not UTF-8 (Latin-1 or Windows-1252?): save it as UTF-8."
+                + "the file is not UTF-8 (Latin-1 or Windows-1252?): save it as UTF-8, or read it converted from a pipe "
+                + "('iconv -f WINDOWS-1252 -t UTF-8 FILE | moe … --source stdin')."
         case .notUTF8(let at, .utf16):
-            return "\(at): the file is UTF-16 (a NUL byte every other byte) without the byte-order mark that says so: save it as UTF-8 (or as UTF-16 with its mark)."
+            return "\(at): the file is UTF-16 (a NUL byte every other byte) without the byte-order mark that says so: save it as UTF-8 "
+                + "(or as UTF-16 with its mark), or read it converted from a pipe ('iconv -f UTF-16LE -t UTF-8 FILE | moe … --source stdin')."
         case .unlabelledRowMismatch(let at, let problem):
             return "\(at): \(problem); rows are read without the label "
                 + "column, with every other column of the file the model learned from (a file that has the label column is read with --labelled)."
