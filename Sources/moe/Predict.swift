@@ -151,8 +151,8 @@ extension Predict {
     {
         guard let images else {
             // An ARFF file declares the class attribute, and its rows hold it (`?` where
-            // the class is unknown): it is read as --labelled reads.
-            let labelled = labelled || data.sourceIsARFF
+            // the class is unknown): the reader reads it as --labelled reads, once it
+            // sees the file is ARFF (`CSVSource`), a pipe's too.
             let (name, _, columnName, _) = try data.forEachBatch(for: model, of: checkpoint, file: file, unknownLabels: true,
                                                               rowsLackLabels: !labelled, labelsUnread: labelled,
                                                               warn: warn) { features, _ in body(features) }

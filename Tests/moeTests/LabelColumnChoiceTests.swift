@@ -111,12 +111,24 @@ struct LabelColumnChoiceTests {
         }
     }
 
-    @Test("an ARFF file on standard input takes its last attribute as the class, as the file does")
+    @Test("an ARFF file on standard input takes its last attribute as the class, and moe predict reads it, as the file")
     func arffOnStandardInput() throws {
-        let arff = "@relation r\n@attribute a real\n@attribute b real\n@attribute kind {k0,k1,k2}\n@data\n"
-            + Self.rows(300, seed: 5).split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
-        let s = MoeProcess.run(["stream", "--source", "stdin", "--hidden", "16"], input: arff)
-        #expect(s.status == 0 && s.output.contains("label column: the last ('kind') (the default in an ARFF file"),
-                "\(s.output)\(s.error)")
+        try withTemporaryDirectory { dir in
+            let arff = "@relation r\n@attribute a real\n@attribute b real\n@attribute kind {k0,k1,k2}\n@data\n"
+                + Self.rows(300, seed: 5).split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+            let path = dir.path("rows.arff"), model = dir.path("m.h5")
+            try Data(arff.utf8).write(to: URL(fileURLWithPath: path))
+            let s = MoeProcess.run(["stream", "--source", "stdin", "--hidden", "16", "--save", model], input: arff)
+            #expect(s.status == 0 && s.output.contains("label column: the last ('kind') (the default in an ARFF file"),
+                    "\(s.output)\(s.error)")
+            // Its rows hold the class: read as --labelled reads, from the file and from a
+            // pipe alike (the command looked ahead in the file, which a pipe cannot give).
+            let file = MoeProcess.run(["predict", model, "--source", "csv:" + path])
+            #expect(file.status == 0 && file.output.split(separator: "\n").count == 300, "\(file.error)")
+            let piped = MoeProcess.run(["predict", model, "--source", "stdin"], input: arff)
+            #expect(piped.status == 0 && piped.output == file.output, "\(piped.error)")
+            let devStdin = MoeProcess.shell("cat '\(path)' | \"$MOE\" predict '\(model)' --source csv:/dev/stdin")
+            #expect(devStdin.status == 0 && devStdin.output == file.output, "\(devStdin.error)")
+        }
     }
 }

@@ -590,6 +590,15 @@ public final class CSVSource: BatchSource {
             let opens = bytes.withUnsafeBufferPointer { ARFFLines.opens(UnsafeBufferPointer(rebasing: $0.dropLast())) }
             if opens {
                 arff = ARFFLines(source: name)
+                // An ARFF file declares its class attribute, and its rows hold it (`?`
+                // where the class is unknown): rows to be read without their label
+                // (`moe predict`) are read with it, its values not read, as
+                // `--labelled` reads them. Told here, from the file as it is read, a
+                // pipe's too (the command looked ahead in the file before).
+                if missingLabel != nil {
+                    missingLabel = nil
+                    readsLabels = false
+                }
                 format.hasHeader = true
                 format.separator = ","
                 format.detectsSeparator = false
