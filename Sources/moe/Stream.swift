@@ -582,6 +582,9 @@ struct Stream: ParsableCommand {
                 let names = CSVFormat.labelNames.sorted().map { "'\($0)'" }
                 hint = " (the header's one column named as a label is: \(names.dropLast().joined(separator: ", ")) or \(names.last!); "
                     + "--label-column picks another)"
+            case .lastRecurring?:
+                hint = " (the first column's values are all different in the first rows, an identifier or a measurement, "
+                    + "and the last's recur; --label-column first, an index or a header name picks another)"
             case nil: hint = ""
             }
             console.say("label column: \(place)\(hint), \(classes.count) class\(classes.count == 1 ? "" : "es"): \(shown)")

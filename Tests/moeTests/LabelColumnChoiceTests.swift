@@ -70,6 +70,43 @@ struct LabelColumnChoiceTests {
         }
     }
 
+    @Test("without a name, a first column whose values are all different is no label: the last, whose values recur, is")
+    func identifierFirst() throws {
+        try withTemporaryDirectory { dir in
+            let body = Self.rows(400, seed: 6).split(separator: "\n").dropFirst()
+            // Kaggle's Iris.csv: an Id first, the species last.
+            let kaggle = dir.path("kaggle.csv")
+            try Data((["Id,a,b,Species"] + body.enumerated().map { "\($0 + 1),\($1)" }).joined(separator: "\n").utf8)
+                .write(to: URL(fileURLWithPath: kaggle))
+            let k = MoeProcess.run(["stream", "--source", "csv:" + kaggle, "--hidden", "16"])
+            #expect(k.status == 0 && k.output.contains("label column: the last ('Species') (the first column's values are all different"),
+                    "\(k.output)\(k.error)")
+            #expect(k.output.contains("3 classes: 'k"), "\(k.output)")
+            // Without a header: measurements of four digits first.
+            let plain = dir.path("plain.csv")
+            try Data(body.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: plain))
+            let p = MoeProcess.run(["stream", "--source", "csv:" + plain, "--hidden", "16"])
+            #expect(p.status == 0 && p.output.contains("label column: the last (the first column's values are all different"),
+                    "\(p.output)\(p.error)")
+            // A first column whose values recur stays the label (Kaggle's Fashion-MNIST files).
+            let labelFirst = dir.path("first.csv")
+            try Data(body.map { line -> String in
+                let f = line.split(separator: ",")
+                return "\(f[2]),\(f[0]),\(f[1])"
+            }.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: labelFirst))
+            let f = MoeProcess.run(["stream", "--source", "csv:" + labelFirst, "--hidden", "16"])
+            #expect(f.status == 0 && f.output.contains("label column: the first (the default;"), "\(f.output)\(f.error)")
+            // Nor is the last taken when its values do not recur either, or when it is left out.
+            let noRecur = dir.path("norecur.csv")
+            try Data(body.enumerated().map { "\($0.offset),\($0.element),\($0.offset * 7 % 400)" }.joined(separator: "\n").utf8)
+                .write(to: URL(fileURLWithPath: noRecur))
+            let n = MoeProcess.run(["stream", "--source", "csv:" + noRecur, "--hidden", "16"])
+            #expect(n.output.contains("label column: the first (the default;"), "\(n.output)\(n.error)")
+            let left = MoeProcess.run(["stream", "--source", "csv:" + kaggle, "--hidden", "16", "--ignore-columns", "Species"])
+            #expect(left.output.contains("label column: the first ('Id') (the default;"), "\(left.output)\(left.error)")
+        }
+    }
+
     @Test("a pipe is read once: csv:/dev/stdin, a named pipe and stdin stream what the file streams")
     func pipes() throws {
         try withTemporaryDirectory { dir in

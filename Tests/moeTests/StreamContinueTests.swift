@@ -320,14 +320,15 @@ struct StreamContinueTests {
     @Test("a label column that reads as a number is warned of during the stream; one of 60 classes (continued too), or of codes 1000-3000, is not")
     func numericLabelWarnedEarly() throws {
         try withTemporaryDirectory { dir in
-            // An amount in the first column, the default label column: a new class with
+            // An amount in the first column, given as the label column: a new class with
             // every row. The warning comes once more than 512 classes were seen (the fifth
-            // batch), not after the stream.
+            // batch), not after the stream. (Without the option, the last column, whose
+            // values recur, is the label: `LabelColumnChoiceTests`.)
             let amounts = (0..<1_200).map { i in "\(1_000 + (i * 7_919) % 2_000),\(Double(i % 7) / 7),\(Double(i % 3))" }
             try Self.write(amounts, to: dir.path("amounts.csv"))
             // Batches of 128 rows: fewer refits of the gate's head over hundreds of classes.
             let batchesOf128 = ["--hidden", "16", "--batch-size", "128"]
-            let early = MoeProcess.run(["stream", "--source", "csv:" + dir.path("amounts.csv")] + batchesOf128
+            let early = MoeProcess.run(["stream", "--source", "csv:" + dir.path("amounts.csv"), "--label-column", "first"] + batchesOf128
                                        + ["--stop-after-batches", "5"])
             #expect(early.status == 0, "\(early.error)")
             #expect(early.error.contains("warning: after 640 rows the label column holds 640 classes, fewer than two rows each: is it the label?"),

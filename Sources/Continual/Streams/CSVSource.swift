@@ -1297,6 +1297,8 @@ public final class CSVSource: BatchSource {
             try establish(fieldCount: width + 1 + ignored - text * (format.textIndicators - 1) - flagged, line: nil)
             fieldCountFromWidth = true
         }
+        // A file without a header: chosen before its first row is parsed.
+        if format.choosesLabelColumn && labelOverride == nil { try chooseLabelColumn() }
     }
 
     /// The names of a header line (`lineNumber`'s), refused when one is not UTF-8 text:
@@ -1324,6 +1326,10 @@ public final class CSVSource: BatchSource {
         case arffOutputs
         /// The one column of the header named as a label is (`CSVFormat.labelNames`).
         case named
+        /// The last column: no name marks the label, the first column's values in the
+        /// rows ahead are all different (an identifier, or a measurement), and the last
+        /// column's recur (at most half as many distinct values as rows).
+        case lastRecurring
     }
 
     /// Chooses the label column that was not given, from what the file shows once its
@@ -1334,7 +1340,13 @@ public final class CSVSource: BatchSource {
     /// file's class was looked up by opening the file a second time before the stream
     /// read it, which emptied a pipe (`csv:/dev/stdin`, `csv:<(zcat …)`) or left a named
     /// pipe's reader waiting for a writer that had gone.
-    private func chooseLabelColumn() {
+    ///
+    /// Without a name to go by, a first column whose values in the rows ahead are all
+    /// different (Kaggle's `Id`, a timestamp, a measurement of many digits) cannot be a
+    /// label whose classes are learned, since no class comes twice; when the last
+    /// column's values recur, the last is the label, as Weka, UCI's files and most
+    /// exports keep it. Called before any row is parsed (it reads rows ahead).
+    private func chooseLabelColumn() throws(DataError) {
         format.choosesLabelColumn = false
         if let arff {
             if let outputs = arff.outputs, outputs.count == 1 {
@@ -1347,17 +1359,38 @@ public final class CSVSource: BatchSource {
             return
         }
         labelColumnChoice = .first
-        guard let header else { return }
         let ignored = Set(format.ignoredColumns)
-        let named = header.indices.filter { field in
-            !ignored.contains(header[field]) && !ignored.contains(String(field))
-                && CSVFormat.labelNames.contains(header[field].trimmingCharacters(in: .whitespaces).lowercased())
+        func isIgnored(_ field: Int) -> Bool {
+            ignored.contains(String(field)) || header.map { field < $0.count && ignored.contains($0[field]) } == true
         }
         // The first column of a file with R's row names is its first named one.
-        let first = (rowNames || givenText?.rowNames == true) && header.first == "" ? 1 : 0
-        guard named.count == 1, named[0] != first else { return }
-        format.labelColumn = .name(header[named[0]])
-        labelColumnChoice = .named
+        let first = (rowNames || givenText?.rowNames == true) && header?.first == "" ? 1 : 0
+        if let header {
+            let named = header.indices.filter { field in
+                !isIgnored(field) && CSVFormat.labelNames.contains(header[field].trimmingCharacters(in: .whitespaces).lowercased())
+            }
+            if named.count == 1 && named[0] != first {
+                format.labelColumn = .name(header[named[0]])
+                labelColumnChoice = .named
+            }
+            if !named.isEmpty { return }
+        }
+        var firstValues: [String] = [], lastValues: [String] = [], fields = header?.count
+        for k in try rowsAhead(Self.trailingLookahead) {
+            ahead[k].bytes.withUnsafeBufferPointer { all in
+                let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+                let count = parser.split(line)
+                if fields == nil { fields = count }
+                guard count == fields, count > first + 1 else { return }
+                firstValues.append(parser.text(first, in: line).trimmingCharacters(in: .whitespaces))
+                lastValues.append(parser.text(count - 1, in: line).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        guard let fields, !isIgnored(fields - 1), firstValues.count >= 16, Set(firstValues).count == firstValues.count,
+              !firstValues.contains(where: CSVFormat.marksMissing), !lastValues.contains(where: CSVFormat.marksMissing),
+              Set(lastValues).count * 2 <= lastValues.count else { return }
+        format.labelColumn = .last
+        labelColumnChoice = .lastRecurring
     }
 
     /// Fixes the number of fields, the label column and the width.
@@ -1372,7 +1405,7 @@ public final class CSVSource: BatchSource {
                                        + "by another character? --separator ';', tab, '|' or space says which; a line of notes is read as a row "
                                        + "unless it opens the file with '# ': remove it)", actual: [count])
         }
-        if format.choosesLabelColumn && labelOverride == nil { chooseLabelColumn() }
+        if format.choosesLabelColumn && labelOverride == nil { try chooseLabelColumn() }
         switch format.labelColumn {
         case _ where labelOverride != nil: labelIndex = labelOverride!
         case .first: labelIndex = 0
