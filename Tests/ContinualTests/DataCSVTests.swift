@@ -734,11 +734,20 @@ struct DataCSVTests {
             try map.classIndex(of: " ", at: here)
         }
 
-        // Codes above the largest own index are aliases too, in order of appearance.
+        // Codes above the largest own index are aliases too, in order of appearance; so
+        // is a label that would leave 256 outputs or more unused below it.
         var codes = LabelMap()
-        let coded = ["70001", "1", "80000", "70001", "65535"].map { try? codes.classIndex(of: $0, at: here) }
-        #expect(coded == [0, 1, 2, 0, 65535] && codes.classCount == 65536 && codes.aliases == [70001: 0, 80000: 2])
-        #expect(codes.label(of: 2) == "80000")
+        let coded = ["70001", "1", "80000", "70001", "65535", "300", "259"].map { try? codes.classIndex(of: $0, at: here) }
+        #expect(coded == [0, 1, 2, 0, 3, 4, 259] && codes.classCount == 260 && codes.aliases == [70001: 0, 80000: 2, 65535: 3, 300: 4])
+        #expect(codes.label(of: 2) == "80000" && codes.label(of: 3) == "65535" && codes.label(of: 259) == "259")
+        // Prices read as the label: one output per price, not 42,001.
+        var prices = LabelMap()
+        let priced = ["42000.0", "38500", "49500.0", "38500.0"].map { try? prices.classIndex(of: $0, at: here) }
+        #expect(priced == [0, 1, 2, 1] && prices.classCount == 3)
+        // Labels 0-9 in any order keep their numbers.
+        var digits = LabelMap()
+        #expect(try [9, 3, 0, 7].map { try digits.classIndex(of: String($0), at: here) } == [9, 3, 0, 7])
+        #expect(digits.classCount == 10 && digits.aliases.isEmpty)
 
         // -1 first: -1, 0, 1 are three distinct classes whatever the order.
         var ternary = LabelMap()

@@ -333,8 +333,8 @@ struct StreamContinueTests {
             #expect(early.status == 0, "\(early.error)")
             #expect(early.error.contains("warning: after 640 rows the label column holds 640 classes, fewer than two rows each: is it the label?"),
                     "\(early.error)")
-            // Codes 1000, 2000 and 3000: 3,001 outputs (integers are their own class
-            // indices) but three classes, and no warning.
+            // Codes 1000, 2000 and 3000: three classes (aliases: far beyond the classes so
+            // far, they are not their own indices), and no warning.
             try Self.write((0..<300).map { i in "\(1_000 * (1 + i % 3)),\(Double(i % 3)),\(Double(i % 5) / 5)" }, to: dir.path("codes.csv"))
             let codes = MoeProcess.run(["stream", "--source", "csv:" + dir.path("codes.csv")] + batchesOf128)
             #expect(codes.status == 0, "\(codes.error)")

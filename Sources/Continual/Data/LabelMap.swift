@@ -42,6 +42,16 @@ public struct LabelMap: Equatable, Sendable, Codable {
     /// classes plus one.
     public static let largestLearnedIndex = 65_535
 
+    /// The outputs an integer label may leave unused below it to be its own class index
+    /// in a learned map: fewer than this many. Labels 0-9 keep their numbers whatever
+    /// order they come in (seeing 7 first makes 8 classes); a label far beyond the
+    /// classes so far (`42000`, a price read as the label; `1000`, a code) gets the next
+    /// index, an alias, as a code above ``largestLearnedIndex`` does. Until 2026-12-05's
+    /// tenth round it was its own index: a price column streamed as the label made 65,536
+    /// outputs, each with the gate's statistics of its class, and took the process past
+    /// 24 GB until the system killed it.
+    public static let largestOwnIndexGap = 256
+
     /// A learned map: classes come from the data; `kind` nil means decided by the first label.
     public init(learning kind: Kind? = nil) {
         self.kind = kind
@@ -206,10 +216,11 @@ public struct LabelMap: Equatable, Sendable, Codable {
             if isDeclared {
                 throw .labelOutOfRange(at: location, label: label, declared: declaredIntegers)
             }
-            if value < 0 || value < classCount || value > Self.largestLearnedIndex {
-                // Negative, its index an alias's, or a code beyond the outputs a class
-                // number may make (`70001`, refused until 2026-12-04's seventh round):
-                // the next class index.
+            if value < 0 || value < classCount || value > Self.largestLearnedIndex || value - classCount >= Self.largestOwnIndexGap {
+                // Negative, its index an alias's, a code beyond the outputs a class
+                // number may make (`70001`, refused until 2026-12-04's seventh round), or
+                // one that would leave hundreds of outputs unused below it: the next
+                // class index.
                 guard classCount <= Self.largestLearnedIndex else {
                     throw .invalidLabel(at: location, label: label,
                                         reason: "a stream learns at most \(Self.largestLearnedIndex + 1) classes (is it the label column? --label-column names it)")
