@@ -39,6 +39,10 @@
 # set's test rows in the layouts other tools write (columns reordered and an identifier
 # added, numpy's blanks, R's write.table, numbers in dress), read for one saved learner
 # (scripts/layout_streams.py; docs/results.md, *Layouts other tools write*).
+# MOE_MLBENCH_LABELS=1 bash scripts/mlbench-streams.sh: instead, which column moe stream
+# takes for the label without --label-column, in each set's files and in copies with the
+# class first (scripts/label_choice.py; docs/results.md, *The label column when none is
+# given*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
@@ -53,6 +57,11 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
 (cd "$folder" && { apt-get download "${packages[@]}" > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download "${packages[@]}" > /dev/null; }; } \
   && for deb in *.deb; do dpkg -x "$deb" package; done)
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
+if [[ -n ${MOE_MLBENCH_LABELS:-} ]]; then
+  # Which column moe stream takes for the label without --label-column.
+  "$venv/bin/python" scripts/label_choice.py "$folder/data" "$@"
+  exit
+fi
 if [[ -n ${MOE_MLBENCH_LAYOUTS:-} ]]; then
   # The test rows in six layouts other tools write, read for one saved learner.
   "$venv/bin/python" scripts/layout_streams.py "$folder/data" "$@"
