@@ -27,9 +27,17 @@ final class Interrupts {
             source.setEventHandler {
                 if request.requested != nil {
                     // The second: end now, with the status the signal would have given.
+                    // The handler runs on a dispatch thread, which blocks signals: the
+                    // signal raised there stayed pending, and a stream waiting on a named
+                    // pipe with no writer outlived any number of them. Unblocked first, it
+                    // is delivered before `raise` returns.
                     signal(number, SIG_DFL)
+                    var set = sigset_t()
+                    sigemptyset(&set)
+                    sigaddset(&set, number)
+                    pthread_sigmask(SIG_UNBLOCK, &set, nil)
                     raise(number)
-                    return
+                    _exit(128 + number)
                 }
                 request.request(number)
                 let signalName = number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"

@@ -173,6 +173,35 @@ struct KeepingWhatUsersHaveTests {
         }
     }
 
+    @Test("a second signal ends at once a stream that waits for a named pipe's writer")
+    func secondSignalEndsAtOnce() throws {
+        try withTemporaryDirectory { dir in
+            // The first SIGTERM, sent once the command has had time to set its handler, is
+            // announced; the stream still waits in open(2). The second ends it with the
+            // signal's status. Until 2026-12-05 it was raised on a dispatch thread that
+            // blocks signals, and the process outlived any number of them.
+            let script = """
+                mkfifo '\(dir.path("rows"))' || exit 1
+                "$MOE" stream --source csv:'\(dir.path("rows"))' > '\(dir.path("out"))' 2> '\(dir.path("err"))' &
+                pid=$!
+                sleep 2
+                while [ ! -s '\(dir.path("err"))' ] && kill -0 $pid 2>/dev/null; do kill -TERM $pid; sleep 0.5; done
+                sleep 0.5
+                kill -0 $pid 2>/dev/null && echo "waiting after one"
+                kill -TERM $pid
+                for i in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+                if kill -0 $pid 2>/dev/null; then echo "still running"; kill -KILL $pid; fi
+                wait $pid
+                echo "status $?"
+                """
+            let run = MoeProcess.shell(script)
+            #expect(run.output.contains("waiting after one") && run.output.contains("status 143") && !run.output.contains("still running"),
+                    "\(run.output)\(run.error)")
+            let err = try String(contentsOfFile: dir.path("err"), encoding: .utf8)
+            #expect(err.contains("terminated (SIGTERM): finishing the batch being learned"), "\(err)")
+        }
+    }
+
     @Test("an interrupt ends the batch, saves the stream as a pause and exits 130; resumed, it ends as a stream never interrupted")
     func interruptSavesAndResumes() throws {
         try withTemporaryDirectory { dir in
