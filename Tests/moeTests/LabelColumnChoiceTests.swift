@@ -22,6 +22,10 @@ struct LabelColumnChoiceTests {
         return text
     }
 
+    private static func write(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
     private static func accuracy(_ result: MoeProcess.Result) -> Double? {
         MoeProcess.json(result)?["prequential_accuracy"] as? Double
     }
@@ -30,8 +34,8 @@ struct LabelColumnChoiceTests {
     func namedColumn() throws {
         try withTemporaryDirectory { dir in
             let train = dir.path("train.csv"), later = dir.path("later.csv"), model = dir.path("m.h5")
-            try Data(Self.rows(600, seed: 1).utf8).write(to: URL(fileURLWithPath: train))
-            try Data(Self.rows(300, seed: 2).utf8).write(to: URL(fileURLWithPath: later))
+            try Self.write(Self.rows(600, seed: 1), to: train)
+            try Self.write(Self.rows(300, seed: 2), to: later)
             let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--save", model])
             #expect(s.status == 0 && s.output.contains("label column: 'class' (the header's one column named as a label is"),
                     "\(s.output)\(s.error)")
@@ -53,7 +57,7 @@ struct LabelColumnChoiceTests {
         try withTemporaryDirectory { dir in
             let two = dir.path("two.csv"), first = dir.path("first.csv")
             let text = Self.rows(300, seed: 3, header: "label,b,class")
-            try Data(text.utf8).write(to: URL(fileURLWithPath: two))
+            try Self.write(text, to: two)
             let s = MoeProcess.run(["stream", "--source", "csv:" + two, "--hidden", "16"])
             #expect(s.output.contains("label column: the first ('label') (the default;"), "\(s.output)\(s.error)")
             let ignored = MoeProcess.run(["stream", "--source", "csv:" + two, "--hidden", "16", "--ignore-columns", "label"])
@@ -64,7 +68,7 @@ struct LabelColumnChoiceTests {
                 let f = line.split(separator: ",")
                 return "\(f[2]),\(f[0]),\(f[1])"
             }
-            try Data((["Class,a,b"] + swapped).joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: first))
+            try Self.write((["Class,a,b"] + swapped).joined(separator: "\n"), to: first)
             let f = MoeProcess.run(["stream", "--source", "csv:" + first, "--hidden", "16"])
             #expect(f.output.contains("label column: the first ('Class') (the default;"), "\(f.output)\(f.error)")
         }
@@ -76,30 +80,28 @@ struct LabelColumnChoiceTests {
             let body = Self.rows(400, seed: 6).split(separator: "\n").dropFirst()
             // Kaggle's Iris.csv: an Id first, the species last.
             let kaggle = dir.path("kaggle.csv")
-            try Data((["Id,a,b,Species"] + body.enumerated().map { "\($0 + 1),\($1)" }).joined(separator: "\n").utf8)
-                .write(to: URL(fileURLWithPath: kaggle))
+            try Self.write((["Id,a,b,Species"] + body.enumerated().map { "\($0 + 1),\($1)" }).joined(separator: "\n"), to: kaggle)
             let k = MoeProcess.run(["stream", "--source", "csv:" + kaggle, "--hidden", "16"])
             #expect(k.status == 0 && k.output.contains("label column: the last ('Species') (the first column's values are all different"),
                     "\(k.output)\(k.error)")
             #expect(k.output.contains("3 classes: 'k"), "\(k.output)")
             // Without a header: measurements of four digits first.
             let plain = dir.path("plain.csv")
-            try Data(body.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: plain))
+            try Self.write(body.joined(separator: "\n"), to: plain)
             let p = MoeProcess.run(["stream", "--source", "csv:" + plain, "--hidden", "16"])
             #expect(p.status == 0 && p.output.contains("label column: the last (the first column's values are all different"),
                     "\(p.output)\(p.error)")
             // A first column whose values recur stays the label (Kaggle's Fashion-MNIST files).
             let labelFirst = dir.path("first.csv")
-            try Data(body.map { line -> String in
+            try Self.write(body.map { line -> String in
                 let f = line.split(separator: ",")
                 return "\(f[2]),\(f[0]),\(f[1])"
-            }.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: labelFirst))
+            }.joined(separator: "\n"), to: labelFirst)
             let f = MoeProcess.run(["stream", "--source", "csv:" + labelFirst, "--hidden", "16"])
             #expect(f.status == 0 && f.output.contains("label column: the first (the default;"), "\(f.output)\(f.error)")
             // Nor is the last taken when its values do not recur either, or when it is left out.
             let noRecur = dir.path("norecur.csv")
-            try Data(body.enumerated().map { "\($0.offset),\($0.element),\($0.offset * 7 % 400)" }.joined(separator: "\n").utf8)
-                .write(to: URL(fileURLWithPath: noRecur))
+            try Self.write(body.enumerated().map { "\($0.offset),\($0.element),\($0.offset * 7 % 400)" }.joined(separator: "\n"), to: noRecur)
             let n = MoeProcess.run(["stream", "--source", "csv:" + noRecur, "--hidden", "16"])
             #expect(n.output.contains("label column: the first (the default;"), "\(n.output)\(n.error)")
             let left = MoeProcess.run(["stream", "--source", "csv:" + kaggle, "--hidden", "16", "--ignore-columns", "Species"])
@@ -111,7 +113,7 @@ struct LabelColumnChoiceTests {
     func pipes() throws {
         try withTemporaryDirectory { dir in
             let train = dir.path("train.csv")
-            try Data(Self.rows(500, seed: 4).utf8).write(to: URL(fileURLWithPath: train))
+            try Self.write(Self.rows(500, seed: 4), to: train)
             let file = MoeProcess.run(["stream", "--source", "csv:" + train, "--hidden", "16", "--json"])
             let expected = try #require(Self.accuracy(file), "\(file.error)")
             // Before, the look for an ARFF header read the pipe's first lines: the stream
@@ -154,7 +156,7 @@ struct LabelColumnChoiceTests {
             let arff = "@relation r\n@attribute a real\n@attribute b real\n@attribute kind {k0,k1,k2}\n@data\n"
                 + Self.rows(300, seed: 5).split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
             let path = dir.path("rows.arff"), model = dir.path("m.h5")
-            try Data(arff.utf8).write(to: URL(fileURLWithPath: path))
+            try Self.write(arff, to: path)
             let s = MoeProcess.run(["stream", "--source", "stdin", "--hidden", "16", "--save", model], input: arff)
             #expect(s.status == 0 && s.output.contains("label column: the last ('kind') (the default in an ARFF file"),
                     "\(s.output)\(s.error)")
