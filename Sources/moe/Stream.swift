@@ -588,6 +588,14 @@ struct Stream: ParsableCommand {
             case nil: hint = ""
             }
             console.say("label column: \(place)\(hint), \(classes.count) class\(classes.count == 1 ? "" : "es"): \(shown)")
+            if driver.labelColumnChoice == .lastRecurring {
+                // A guess from the values alone: said where it cannot be missed, as the
+                // first column taken for the label was (Kaggle's Titanic file has its
+                // identifier first and its class second: the last is a feature).
+                let first = names?.first.map { " ('\($0)')" } ?? "", last = names?.last.map { " ('\($0)')" } ?? ""
+                console.warn("no --label-column, and the first column\(first) holds a different value in every one of the first rows: "
+                    + "the last column\(last) was taken for the label; give --label-column if another column is it")
+            }
             // Names that differ only in case or inner spaces are distinct classes, as
             // written; a user who exported `Yes` and `yes` most likely meant one.
             let alike = Dictionary(grouping: classes.map { map.label(of: $0) }) {
