@@ -320,6 +320,10 @@ struct SuiteRunner {
                 rows = read
                 let chosen = arranged(training ?? Array(read.lines.indices), in: order, labels: read.labels)
                 ordered.path = try write(read, rows: chosen, as: "\(name).\(holdsOut ? "training." : "")\(order.rawValue).csv")
+                // The label column the user's file showed, not one each order's first rows
+                // would show (`CSVFormat.choosesLabelColumn`): the rows were arranged by it.
+                ordered.labelColumn = read.labelColumn
+                ordered.choosesLabelColumn = nil
             }
             try run(own: .csv(ordered), name: order == .file ? name : "\(name), \(order.phrase)", test: scored)
         }
@@ -333,6 +337,8 @@ struct SuiteRunner {
         let lines: [Int]
         let labels: [Int]
         let records: CSVSource.Records
+        /// The label column the rows were read with (the reader's choice when none was given).
+        let labelColumn: LabelColumn
 
         init(path: String, format: CSVFormat) throws {
             self.path = path
@@ -341,6 +347,7 @@ struct SuiteRunner {
             var labels: [Int] = []
             try failingClearly { while let batch = try csv.next() { labels += batch.labels } }
             self.labels = labels
+            labelColumn = csv.format.labelColumn
             lines = csv.rowLines
             records = try failingClearly { try CSVSource.Records(path: path) }
         }
