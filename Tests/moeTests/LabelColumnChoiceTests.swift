@@ -113,6 +113,25 @@ struct LabelColumnChoiceTests {
         }
     }
 
+    @Test("moe suite streams every order of a file with the label column the file showed")
+    func suiteOrdersKeepTheChoice() throws {
+        try withTemporaryDirectory { dir in
+            // A first column whose values differ in the file's first 64 rows (so the last
+            // is the label) but repeat among the first class's rows, which the class order
+            // puts first: read alone, that order would take the first column.
+            let body = Self.rows(240, seed: 7).split(separator: "\n").dropFirst()
+            let lines = body.enumerated().map { i, line in "\(i < 64 ? i : i % 8),\(line)" }
+            let path = dir.path("rows.csv")
+            try Self.write(lines.joined(separator: "\n"), to: path)
+            let r = MoeProcess.run(["suite", "--source", "csv:" + path, "--orders", "file,class", "--learners", "default",
+                                    "--out", dir.path("suite"), "--json"])
+            #expect(r.status == 0, "\(r.error)")
+            let rows = try #require(MoeProcess.json(r)?["rows"] as? [[String: Any]], "\(r.output)")
+            #expect(rows.count == 2)
+            for row in rows { #expect(try #require(row["accuracy"] as? Double) > 0.6, "\(row)") }
+        }
+    }
+
     @Test("a pipe is read once: csv:/dev/stdin, a named pipe and stdin stream what the file streams")
     func pipes() throws {
         try withTemporaryDirectory { dir in
