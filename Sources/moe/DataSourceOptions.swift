@@ -162,15 +162,11 @@ struct DataSourceOptions: ParsableArguments {
     /// saved) when there is one; with some, still its label column unless
     /// `--label-column` is given.
     func streamSource(batchSize: Int, badRows: BadRowPolicy, like saved: StreamSource? = nil) -> StreamSource? {
-        var layout: CSVFormat
-        if case .csv? = saved {
-            layout = format
-        } else {
-            // Without --label-column, the reader chooses it as the file shows itself
-            // (`CSVFormat.choosesLabelColumn`), the file opened once: a pipe is read once.
-            layout = self.layout(labelColumn: labelColumn.map(LabelColumn.init(argument:)) ?? .first)
-            layout.choosesLabelColumn = labelColumn == nil
-        }
+        // Without --label-column, the reader chooses it as the file shows itself
+        // (`CSVFormat.choosesLabelColumn`), the file opened once: a pipe is read once. A
+        // continued stream takes the saved stream's (below).
+        var layout = self.layout(labelColumn: labelColumn.map(LabelColumn.init(argument:)) ?? .first)
+        if case .csv? = saved {} else { layout.choosesLabelColumn = labelColumn == nil }
         if case let .csv(previous)? = saved {
             if labelColumn == nil && !header && !noHeader && separator == nil && textIndicators == nil && missing == nil
                 && ignoreColumns == nil {

@@ -1317,8 +1317,8 @@ public final class CSVSource: BatchSource {
 
     /// How the reader chose a label column that was not given.
     public enum LabelColumnChoice: String, Sendable {
-        /// The first column: the file's header names no column as a label is named, or
-        /// it has none.
+        /// The first column: no header name marks another, and its values recur (or
+        /// the last's do not).
         case first
         /// An ARFF file's last attribute, its class by Weka's convention.
         case arffLast
@@ -1334,8 +1334,8 @@ public final class CSVSource: BatchSource {
 
     /// Chooses the label column that was not given, from what the file shows once its
     /// kind and header are known (`CSVFormat.choosesLabelColumn`). A file whose header
-    /// has `label`, `class` or `target` as the name of one column alone and not of the
-    /// first takes that column; the first stands otherwise. Until 2026-12-05 a header of
+    /// gives one column alone, not the first, a name of `CSVFormat.labelNames` (`label`,
+    /// `class`, …) takes that column; the first stands otherwise. Until 2026-12-05 a header of
     /// `a,b,class` streamed `a` as the label, each of its values a class; and an ARFF
     /// file's class was looked up by opening the file a second time before the stream
     /// read it, which emptied a pipe (`csv:/dev/stdin`, `csv:<(zcat …)`) or left a named
