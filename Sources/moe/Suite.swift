@@ -79,8 +79,7 @@ struct Suite: ParsableCommand {
             // a pipe gives its rows once (the second learner found none, or a row that
             // began no record).
             for case let (option, path?) in [("--source", input.source), ("--test", test)] {
-                let file = String(path.dropFirst(4))
-                if FileManager.default.fileExists(atPath: file) && !CSVSource.readsAgain(path: file) {
+                if CSVSource.isPipe(path: String(path.dropFirst(4))) {
                     throw ValidationError("moe suite \(option) \(path): a pipe, read once, but every learner reads it from its "
                         + "first row; write it to a file first (moe stream reads a pipe)")
                 }

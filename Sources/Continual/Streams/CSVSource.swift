@@ -376,6 +376,15 @@ public final class CSVSource: BatchSource {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// Whether `path` names a pipe, a socket or a terminal: data read once, that opening
+    /// the path again would not give from its start.
+    public static func isPipe(path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let kind = info.st_mode & S_IFMT
+        return kind == S_IFIFO || kind == S_IFCHR || kind == S_IFSOCK
+    }
+
     /// Whether the file at `path` (plain or gzip) is ARFF; false when it cannot be read
     /// (opening it as a stream then says why), and for a pipe (``readsAgain(path:)``),
     /// which is not read ahead.
