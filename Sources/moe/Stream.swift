@@ -590,8 +590,9 @@ struct Stream: ParsableCommand {
             console.say("label column: \(place)\(hint), \(classes.count) class\(classes.count == 1 ? "" : "es"): \(shown)")
             if driver.labelColumnChoice == .lastRecurring {
                 // A guess from the values alone: said where it cannot be missed, as the
-                // first column taken for the label was (Kaggle's Titanic file has its
-                // identifier first and its class second: the last is a feature).
+                // first column taken for the label was (a file with its identifier first
+                // and its class second, as Kaggle's Titanic file has them, would get a
+                // feature).
                 let first = names?.first.map { " ('\($0)')" } ?? "", last = names?.last.map { " ('\($0)')" } ?? ""
                 console.warn("no --label-column, and the first column\(first) holds a different value in every one of the first rows: "
                     + "the last column\(last) was taken for the label; give --label-column if another column is it")

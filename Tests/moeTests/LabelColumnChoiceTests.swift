@@ -85,8 +85,8 @@ struct LabelColumnChoiceTests {
             #expect(k.status == 0 && k.output.contains("label column: the last ('Species') (the first column's values are all different"),
                     "\(k.output)\(k.error)")
             #expect(k.output.contains("3 classes: 'k"), "\(k.output)")
-            // A guess from the values: warned of, as Kaggle's Titanic file (its identifier
-            // first, its class second) would take its last feature for the label.
+            // A guess from the values: warned of, as a file with its identifier first and
+            // its class second (as Kaggle's Titanic file has them) would get a feature.
             #expect(k.error.contains("warning: no --label-column, and the first column ('Id') holds a different value in every one of "
                 + "the first rows: the last column ('Species') was taken"), "\(k.error)")
             // Without a header: measurements of four digits first.
