@@ -122,19 +122,14 @@ struct DataSourceOptions: ParsableArguments {
         }
     }
 
-    /// The label column when `--label-column` is not given: the first, or in an ARFF file
+    /// The label column when `--label-column` is not given and no saved stream gives one
+    /// (`moe eval`, `moe predict` of a model that learned no CSV layout): the first, or in an ARFF file
     /// the attribute a KEEL file's `@outputs` line names, else the last (Weka's and MOA's
-    /// class attribute is the last by convention).
+    /// class attribute is the last by convention). A stream leaves the choice to its
+    /// reader (`streamSource`), which needs no look ahead in the file.
     var defaultLabelColumn: String {
-        guard sourceIsARFF else { return "first" }
-        if case let .csv(path)? = parsedSource, let output = CSVSource.arffClassAttribute(path: path) { return output }
-        return "last"
-    }
-
-    /// Whether `--source` names an ARFF file (`CSVSource.isARFF(path:)`).
-    var sourceIsARFF: Bool {
-        if case let .csv(path)? = parsedSource { return CSVSource.isARFF(path: path) }
-        return false
+        guard case let .csv(path)? = parsedSource, CSVSource.isARFF(path: path) else { return "first" }
+        return CSVSource.arffClassAttribute(path: path) ?? "last"
     }
 
     var format: CSVFormat { layout(labelColumn: LabelColumn(argument: labelColumn ?? defaultLabelColumn)) }

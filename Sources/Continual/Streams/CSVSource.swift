@@ -368,16 +368,9 @@ public final class CSVSource: BatchSource {
         }
     }
 
-    /// Whether the file at `path` is a regular file, which reads the same when opened
-    /// again. A pipe (`/dev/stdin`, `<(zcat …)`, a named pipe) gives its lines once: a
-    /// look ahead would take them from the stream.
-    public static func readsAgain(path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    }
-
     /// Whether `path` names a pipe, a socket or a terminal: data read once, that opening
-    /// the path again would not give from its start.
+    /// the path again would not give from its start (`/dev/stdin`, `<(zcat …)`, a named
+    /// pipe). A look ahead would take its lines from the stream.
     public static func isPipe(path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else { return false }
@@ -386,10 +379,10 @@ public final class CSVSource: BatchSource {
     }
 
     /// Whether the file at `path` (plain or gzip) is ARFF; false when it cannot be read
-    /// (opening it as a stream then says why), and for a pipe (``readsAgain(path:)``),
-    /// which is not read ahead.
+    /// (opening it as a stream then says why), and for a pipe (``isPipe(path:)``), which
+    /// is not read ahead.
     public static func isARFF(path: String) -> Bool {
-        guard readsAgain(path: path), let file = try? GzipFile(path: path) else { return false }
+        guard !isPipe(path: path), let file = try? GzipFile(path: path) else { return false }
         let reader = LineReader(file: file, chunkSize: 1 << 14)
         while let verdict = try? reader.withNextLine({ line -> Bool? in
             ARFFLines.isCommentOrBlank(line) ? nil : ARFFLines.opens(line)
@@ -402,9 +395,9 @@ public final class CSVSource: BatchSource {
     /// The class attribute of the ARFF file at `path` when its header names it: the one
     /// attribute of a KEEL file's `@outputs` line. Nil when the file is not ARFF, names
     /// none or several, cannot be read (opening it as a stream then says why), or is a
-    /// pipe (``readsAgain(path:)``).
+    /// pipe (``isPipe(path:)``).
     public static func arffClassAttribute(path: String) -> String? {
-        guard readsAgain(path: path), let file = try? GzipFile(path: path) else { return nil }
+        guard !isPipe(path: path), let file = try? GzipFile(path: path) else { return nil }
         let reader = LineReader(file: file, chunkSize: 1 << 14)
         var lines = ARFFLines(source: path)
         var number = 0, opened = false
@@ -703,6 +696,18 @@ public final class CSVSource: BatchSource {
             levelColumns += 1
         }
         return levelColumns >= 2
+    }
+
+    /// The fields `wanted(count)` of each of the next ``trailingLookahead`` rows, as text
+    /// without surrounding blanks, with the row's number of fields `count`.
+    private func textsAhead(_ wanted: (Int) -> [Int]) throws(DataError) -> [(count: Int, texts: [String])] {
+        try rowsAhead(Self.trailingLookahead).map { k in
+            ahead[k].bytes.withUnsafeBufferPointer { all in
+                let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+                let count = parser.split(line)
+                return (count, wanted(count).map { parser.text($0, in: line).trimmingCharacters(in: .whitespaces) })
+            }
+        }
     }
 
     /// Reads ahead until `count` non-blank lines are ahead (fewer at the end of the
@@ -1254,13 +1259,7 @@ public final class CSVSource: BatchSource {
         guard count == names.count, names.count >= 3, names[0].trimmingCharacters(in: .whitespaces).isEmpty,
               names.dropFirst().allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
         if case .index(0) = format.labelColumn { return }
-        var values: [String] = []
-        for k in try rowsAhead(Self.trailingLookahead) {
-            ahead[k].bytes.withUnsafeBufferPointer { all in
-                let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
-                if parser.split(line) == count { values.append(parser.text(0, in: line).trimmingCharacters(in: .whitespaces)) }
-            }
-        }
+        let values = try textsAhead { $0 == count ? [0] : [] }.compactMap(\.texts.first)
         guard values.count >= 2, Set(values).count == values.count, !values.contains(where: CSVFormat.marksMissing) else { return }
         let wholeNumbers = values.allSatisfy { Int($0) != nil }, words = values.allSatisfy { Double($0) == nil }
         guard wholeNumbers || words else { return }
@@ -1307,7 +1306,7 @@ public final class CSVSource: BatchSource {
             fieldCountFromWidth = true
         }
         // A file without a header: chosen before its first row is parsed.
-        if format.choosesLabelColumn && labelOverride == nil { try chooseLabelColumn() }
+        try chooseLabelColumn()
     }
 
     /// The names of a header line (`lineNumber`'s), refused when one is not UTF-8 text:
@@ -1356,6 +1355,7 @@ public final class CSVSource: BatchSource {
     /// column's values recur, the last is the label, as Weka, UCI's files and most
     /// exports keep it. Called before any row is parsed (it reads rows ahead).
     private func chooseLabelColumn() throws(DataError) {
+        guard format.choosesLabelColumn, labelOverride == nil else { return }
         format.choosesLabelColumn = false
         if let arff {
             if let outputs = arff.outputs, outputs.count == 1 {
@@ -1384,18 +1384,11 @@ public final class CSVSource: BatchSource {
             }
             if !named.isEmpty { return }
         }
-        var firstValues: [String] = [], lastValues: [String] = [], fields = header?.count
-        for k in try rowsAhead(Self.trailingLookahead) {
-            ahead[k].bytes.withUnsafeBufferPointer { all in
-                let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
-                let count = parser.split(line)
-                if fields == nil { fields = count }
-                guard count == fields, count > first + 1 else { return }
-                firstValues.append(parser.text(first, in: line).trimmingCharacters(in: .whitespaces))
-                lastValues.append(parser.text(count - 1, in: line).trimmingCharacters(in: .whitespaces))
-            }
-        }
-        guard let fields, !isIgnored(fields - 1), firstValues.count >= 16, Set(firstValues).count == firstValues.count,
+        let rows = try textsAhead { $0 > first + 1 ? [first, $0 - 1] : [] }
+        guard let fields = header?.count ?? rows.first?.count else { return }
+        let chosen = rows.filter { $0.count == fields && $0.texts.count == 2 }
+        let firstValues = chosen.map { $0.texts[0] }, lastValues = chosen.map { $0.texts[1] }
+        guard !isIgnored(fields - 1), firstValues.count >= 16, Set(firstValues).count == firstValues.count,
               !firstValues.contains(where: CSVFormat.marksMissing), !lastValues.contains(where: CSVFormat.marksMissing),
               Set(lastValues).count * 2 <= lastValues.count else { return }
         format.labelColumn = .last
@@ -1414,7 +1407,7 @@ public final class CSVSource: BatchSource {
                                        + "by another character? --separator ';', tab, '|' or space says which; a line of notes is read as a row "
                                        + "unless it opens the file with '# ': remove it)", actual: [count])
         }
-        if format.choosesLabelColumn && labelOverride == nil { try chooseLabelColumn() }
+        try chooseLabelColumn()
         switch format.labelColumn {
         case _ where labelOverride != nil: labelIndex = labelOverride!
         case .first: labelIndex = 0
