@@ -578,6 +578,10 @@ struct Stream: ParsableCommand {
             case .first?: hint = " (the default; --label-column last, an index or a header name picks another)"
             case .arffLast?: hint = " (the default in an ARFF file; --label-column first, an index or a header name picks another)"
             case .arffOutputs?: hint = " (the output the ARFF file's @outputs line names; --label-column picks another)"
+            case .svmlight?:
+                let features = (names?.count ?? 1) - 1
+                let span = features > 0 ? "\(names![1]) to \(names!.last!)" : "none"
+                hint = " (an svmlight (LIBSVM) file's label, each row's first field; its \(features) features, \(span), are 0 where a row does not name them)"
             case .named?:
                 let names = CSVFormat.labelNames.sorted().map { "'\($0)'" }
                 hint = " (the header's one column named as a label is: \(names.dropLast().joined(separator: ", ")) or \(names.last!); "

@@ -86,6 +86,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case unclosedQuote(at: DataLocation)
     /// An ARFF file's header or row that cannot be read (`problem`, in words).
     case arff(at: DataLocation, problem: String)
+    /// An svmlight (LIBSVM) file's row that cannot be read (`problem`, in words).
+    case svmlight(at: DataLocation, problem: String)
     /// A stream or file with no samples in it.
     case emptyStream(source: String)
     /// A header naming a column the saved model learned from at another place: the
@@ -223,6 +225,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "close it, or double a quote meant as a character inside a quoted field (\"\"), as CSV writes it."
         case .arff(let at, let problem):
             return "\(at): \(problem) (read as an ARFF file, as its @relation line says it is)."
+        case .svmlight(let at, let problem):
+            return "\(at): \(problem) (read as an svmlight (LIBSVM) file, 'label index:value …', as its first row is; "
+                + "give --separator to read it as CSV)."
         case .emptyStream(let source):
             return "\(source): there are no samples in it."
         case .otherRowsThanPaused(let source, let rowsRead):

@@ -99,6 +99,14 @@ public final class CSVSource: BatchSource {
     /// The file read as Weka's ARFF (`ARFFLines`), nil for CSV: decided by the first line
     /// that is not blank or a `%` comment, `@relation` in an ARFF file.
     private var arff: ARFFLines?
+    /// The file read as an svmlight (LIBSVM) file (`SVMLightLines`), nil for CSV: decided
+    /// by its first row, when the separator is found rather than given.
+    private var svmlight: SVMLightLines?
+    /// The file's path, when it was opened by one: a regular file is read whole for an
+    /// svmlight file's width before its rows are read.
+    private var path: String?
+    /// Whether the next line read is the svmlight file's header line, CSV already.
+    private var headerPassing = false
     private var kindDecided = false
     /// The lines read to decide the kind (bytes with a 0 after them, and their numbers),
     /// handed out before the reader's, as the kind has them read.
@@ -205,6 +213,7 @@ public final class CSVSource: BatchSource {
     ) throws(DataError) {
         self.init(file: try GzipFile(path: path), chunkSize: 1 << 18, format: format, batchSize: batchSize,
                   inputWidth: inputWidth, labels: labels, badRows: badRows)
+        self.path = path
         givenText = text
         givenImputation = imputation
         self.learnsColumns = learnsColumns
@@ -328,6 +337,17 @@ public final class CSVSource: BatchSource {
     /// is `@relation`), read as the CSV lines it describes (`ARFFLines`); known once the
     /// first row is read.
     public var isARFF: Bool { arff != nil }
+
+    /// An svmlight (LIBSVM) file's columns, when the file is one (`SVMLightLines`): its
+    /// first feature index, its features, and where their count was found; nil for CSV
+    /// and ARFF, and before the first row is read.
+    public var svmlightColumns: (firstIndex: Int, width: Int, found: String)? {
+        svmlight.map { ($0.firstIndex, $0.width, $0.widthFound) }
+    }
+
+    /// Rows read ahead for an svmlight file's width when the file cannot be read twice
+    /// (a pipe, standard input).
+    public static let svmlightLookahead = 4096
 
     /// With `recordsRowLines`, ``rowLines`` holds the file's line number of every row
     /// delivered, in the order read (the line a row begins on, as errors name it): what
@@ -572,7 +592,18 @@ public final class CSVSource: BatchSource {
     private func csvLine<R>(
         _ line: UnsafeBufferPointer<UInt8>, number: Int, _ body: (UnsafeBufferPointer<UInt8>, Int) throws(DataError) -> R
     ) throws(DataError) -> R {
-        guard arff != nil, let csv = try arff!.csvLine(line, number: number) else { return try body(line, number) }
+        let csv: [UInt8]
+        if let svmlight {
+            // The header line `readAsSVMLight` put first is CSV already.
+            if headerPassing {
+                headerPassing = false
+                return try body(line, number)
+            }
+            csv = try svmlight.csvLine(line, number: number)
+        } else {
+            guard arff != nil, let converted = try arff!.csvLine(line, number: number) else { return try body(line, number) }
+            csv = converted
+        }
         let converted = csv + [0]
         return try converted.withUnsafeBufferPointer { (all) throws(DataError) -> R in
             try body(UnsafeBufferPointer(rebasing: all.dropLast()), number)
@@ -584,30 +615,102 @@ public final class CSVSource: BatchSource {
     /// between fields, whatever the format said.
     private func decideKind() throws(DataError) {
         kindDecided = true
+        // An svmlight file's first row may come after comment lines (scikit-learn's
+        // `# Column indices are zero-based`); a few are looked through.
+        var comments = 0, said: Int?
         while let (bytes, number, decisive) = try reader.withNextLine({ line in
             (Array(line) + [0], reader.lineNumber, !ARFFLines.isCommentOrBlank(line))
         }) {
             undecided.append((bytes, number))
             guard decisive else { continue }
-            let opens = bytes.withUnsafeBufferPointer { ARFFLines.opens(UnsafeBufferPointer(rebasing: $0.dropLast())) }
-            if opens {
+            let (opens, comment, svm) = bytes.withUnsafeBufferPointer { all in
+                let line = UnsafeBufferPointer(rebasing: all.dropLast())
+                return (comments == 0 && ARFFLines.opens(line), SVMLightLines.isComment(line) ? SVMLightLines.firstIndex(saidBy: line) ?? -1 : nil,
+                        SVMLightLines.opens(line))
+            }
+            if let comment, format.detectsSeparator, comments < 64 {
+                comments += 1
+                if comment >= 0 { said = comment }
+                continue
+            }
+            if svm && format.detectsSeparator {
+                try readAsSVMLight(said: said)
+            } else if opens {
                 arff = ARFFLines(source: name)
-                // An ARFF file declares its class attribute, and its rows hold it (`?`
-                // where the class is unknown): rows to be read without their label
-                // (`moe predict`) are read with it, its values not read, as
-                // `--labelled` reads them. Told here, from the file as it is read, a
-                // pipe's too (the command looked ahead in the file before).
-                if missingLabel != nil {
-                    missingLabel = nil
-                    readsLabels = false
-                }
-                format.hasHeader = true
-                format.separator = ","
-                format.detectsSeparator = false
-                separator = ","
-                parser = CSVRowParser(source: name, separator: UInt8(ascii: ","))
+                readsConvertedLines()
             }
             return
+        }
+    }
+
+    /// The reader set to read the CSV lines an ARFF or svmlight file's lines are
+    /// converted to: with a header and `,` between fields, whatever the format said.
+    private func readsConvertedLines() {
+        // Such a file's rows hold their class (an ARFF file's `?` where it is unknown, an
+        // svmlight file's first field): rows to be read without their label (`moe
+        // predict`) are read with it, its values not read, as `--labelled` reads them.
+        // Told here, from the file as it is read, a pipe's too (the command looked ahead
+        // in the file before).
+        if missingLabel != nil {
+            missingLabel = nil
+            readsLabels = false
+        }
+        format.hasHeader = true
+        format.separator = ","
+        format.detectsSeparator = false
+        separator = ","
+        parser = CSVRowParser(source: name, separator: UInt8(ascii: ","))
+    }
+
+    /// Reads the file as svmlight (`SVMLightLines`), its first row the last line read:
+    /// its width is the model's (a header `label,f1,…` it learned), else found in the
+    /// whole file when it can be read twice, else in its first ``svmlightLookahead``
+    /// rows, read ahead now. A header line of the columns goes first.
+    private func readAsSVMLight(said: Int?) throws(DataError) {
+        let first = undecided[0].number
+        var layout: (firstIndex: Int, width: Int)
+        let found: String
+        if let names = givenText?.names, let learned = SVMLightLines.layout(ofHeader: names) {
+            layout = learned
+            found = "by the model"
+        } else if let path, !Self.isPipe(path: path) {
+            var extent = SVMLightLines.Extent(), said = said
+            let file = try GzipFile(path: path)
+            let whole = LineReader(file: file, chunkSize: 1 << 18)
+            while try whole.withNextLine({ (line) -> Bool in
+                extent.add(line)
+                if said == nil, let told = SVMLightLines.firstIndex(saidBy: line) { said = told }
+                return true
+            }) != nil {}
+            layout = extent.layout(said: said)
+            found = "in the whole file"
+        } else {
+            var rows = undecided.count
+            while rows < Self.svmlightLookahead, let (bytes, number) = try reader.withNextLine({ (Array($0) + [0], reader.lineNumber) }) {
+                undecided.append((bytes, number))
+                rows += 1
+            }
+            var extent = SVMLightLines.Extent()
+            for (bytes, _) in undecided {
+                bytes.withUnsafeBufferPointer { extent.add(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+            }
+            layout = extent.layout(said: said)
+            found = "in its first \(rows) lines"
+        }
+        let lines = SVMLightLines(source: name, width: layout.width, firstIndex: layout.firstIndex, widthFound: found)
+        svmlight = lines
+        readsConvertedLines()
+        undecided.insert((lines.headerLine + [0], first), at: 0)
+        headerPassing = true
+        // The label is each row's first field: a label column given otherwise names a feature.
+        if !format.choosesLabelColumn {
+            switch format.labelColumn {
+            case .first, .index(0): break
+            case .name(let name) where name.lowercased() == SVMLightLines.labelName: break
+            default:
+                throw .svmlight(at: DataLocation(source: name, line: undecided.last!.number),
+                                problem: "a row's label is its first field, but the label column given is '\(format.labelColumn.description)': leave --label-column out")
+            }
         }
     }
 
@@ -1332,6 +1435,8 @@ public final class CSVSource: BatchSource {
         case arffLast
         /// The attribute a KEEL file's `@outputs` line names.
         case arffOutputs
+        /// An svmlight (LIBSVM) file's label, each row's first field.
+        case svmlight
         /// The one column of the header named as a label is (`CSVFormat.labelNames`).
         case named
         /// The last column: no name marks the label, the first column's values in the
@@ -1357,6 +1462,11 @@ public final class CSVSource: BatchSource {
     private func chooseLabelColumn() throws(DataError) {
         guard format.choosesLabelColumn, labelOverride == nil else { return }
         format.choosesLabelColumn = false
+        if svmlight != nil {
+            format.labelColumn = .first
+            labelColumnChoice = .svmlight
+            return
+        }
         if let arff {
             if let outputs = arff.outputs, outputs.count == 1 {
                 format.labelColumn = .name(outputs[0])

@@ -145,6 +145,13 @@ public enum CSVFuzzing: FuzzTarget {
             FuzzSeed(name: "space-learned-names", bytes: input(options {
                 $0.separator = 3; $0.labels = 1; $0.batchSize = 2; $0.skip = true; $0.reading = 3
             }, text: "x 1 2\ny nan 3\nx 1e39 1\nz 7 8\n\"q\"\"r\" 0 0\n")),
+            // svmlight (LIBSVM) rows, their width found in the whole file or in the rows ahead.
+            FuzzSeed(name: "svmlight-rows", bytes: input(options {
+                $0.reading = 1; $0.batchSize = 1
+            }, text: "+1 1:0.5 3:2 qid:3 # note\n-1 2:4\n\n+1\t4:1e-2 5:-3\n")),
+            FuzzSeed(name: "svmlight-zero-based-descriptor", bytes: input(options {
+                $0.labelColumn = 3; $0.reading = 2; $0.labels = 1
+            }, text: "# Column indices are zero-based\nb 0:1 2:3\na 1:2\nc 2:7 3:1\n")),
         ]
     }
 }

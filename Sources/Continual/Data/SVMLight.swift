@@ -1,0 +1,229 @@
+/// svmlight files (LIBSVM's format: `label index:value index:value …`, as LIBSVM's
+/// data sets, scikit-learn's `dump_svmlight_file`, XGBoost and Vowpal's tools write
+/// them), read as the dense CSV lines they describe, so that every CSV rule applies to
+/// them: positions, resumption, the label map and the errors that name a line.
+///
+/// Each row is a label and its non-zero features in increasing order of their index; a
+/// feature not named holds 0. `qid:N` (a ranking query) is passed over, `#` starts a
+/// comment to the line's end, and a line that is blank or a comment says nothing. The
+/// columns are `f<index>` for every index from the first to the widest the file holds
+/// (``width``): indices from 0 when one is 0 or a comment line says `zero-based`
+/// (scikit-learn's), else from 1 (LIBSVM's). ``csvLine(_:number:)`` turns each line into
+/// one CSV line, keeping the file's line numbers: `label,0,0,3.5,…`.
+///
+/// Refused, with the line: an index out of order, repeated, beyond the width or below
+/// the first, a value that is not a number, a label of several classes (`1,3`:
+/// multi-label data), and a line that is not such a row.
+struct SVMLightLines {
+    /// The file's name in errors.
+    let source: String
+    /// The features: columns for indices `firstIndex ..< firstIndex + width`.
+    let width: Int
+    let firstIndex: Int
+    /// Where the width was found, for errors: `in the whole file`, `in its first 4,096
+    /// rows`, `by the model`.
+    let widthFound: String
+
+    /// The label column's name in the header line.
+    static let labelName = "label"
+
+    /// A line's parts: its label's bytes and each feature's index and value bytes.
+    struct Row {
+        var label: Range<Int>
+        var features: [(index: Int, value: Range<Int>)]
+    }
+
+    /// What a line holds.
+    enum Line {
+        /// Blank, or a `#` comment.
+        case nothing
+        case row(Row)
+        /// Not a row: why.
+        case bad(String)
+    }
+
+    /// Whether `line` opens an svmlight file: a label (no `:` in it) and at least one
+    /// `index:value` after it, nothing else but `qid:` and a comment. (A label of several
+    /// classes, `1,3`, opens one too, to be refused as multi-label.)
+    static func opens(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard case let .row(row) = parse(line) else { return false }
+        return !row.features.isEmpty
+    }
+
+    /// Whether `line` is a `#` comment (its first character that is not a blank).
+    static func isComment(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let i = skipBlanks(line, from: 0)
+        return i < line.count && line[i] == UInt8(ascii: "#")
+    }
+
+    /// Whether a comment line says which index comes first (scikit-learn writes
+    /// `# Column indices are zero-based`): 0 or 1, nil when it does not say.
+    static func firstIndex(saidBy line: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard isComment(line) else { return nil }
+        let text = String(decoding: line, as: UTF8.self).lowercased()
+        if text.contains("zero-based") || text.contains("zero based") { return 0 }
+        if text.contains("one-based") || text.contains("one based") { return 1 }
+        return nil
+    }
+
+    /// The line split into its label and features; `.bad` names what is wrong.
+    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Line {
+        var end = line.count
+        if let hash = line.firstIndex(of: UInt8(ascii: "#")) { end = hash }
+        var i = skipBlanks(line, from: 0)
+        guard i < end else { return .nothing }
+        let labelStart = i
+        while i < end, !isBlank(line[i]) { i += 1 }
+        let label = labelStart ..< i
+        if line[label].contains(UInt8(ascii: ":")) {
+            return .bad("the line opens with \(shown(line, label)), not with a label (a row is 'label index:value index:value …')")
+        }
+        var features: [(index: Int, value: Range<Int>)] = []
+        while true {
+            i = skipBlanks(line, from: i)
+            guard i < end else { break }
+            let start = i
+            while i < end, !isBlank(line[i]) { i += 1 }
+            let token = start ..< i
+            guard let colon = line[token].firstIndex(of: UInt8(ascii: ":")) else {
+                return .bad("\(shown(line, token)) is not index:value")
+            }
+            let name = start ..< colon, value = (colon + 1) ..< i
+            if line[name].elementsEqual("qid".utf8) { continue }
+            guard !name.isEmpty, name.count <= 9, line[name].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                return .bad("\(shown(line, token)) does not start with a feature's index (a whole number, 0 or more)")
+            }
+            guard !value.isEmpty else { return .bad("\(shown(line, token)) has no value after its ':'") }
+            let index = line[name].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            features.append((index, value))
+        }
+        return .row(Row(label: label, features: features))
+    }
+
+    /// The CSV line for the file's line `number`: empty for a blank or comment line, the
+    /// row's label and its `width` values otherwise.
+    func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
+        switch Self.parse(line) {
+        case .nothing:
+            return []
+        case .bad(let problem):
+            throw failure(number, problem)
+        case .row(let row):
+            let label = line[row.label]
+            if label.contains(UInt8(ascii: ",")) {
+                throw failure(number, "the label \(Self.shown(line, row.label)) names several classes (multi-label data), "
+                    + "which is not read: give each row one class")
+            }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(row.label.count + 2 * width + line.count)
+            if label.contains(UInt8(ascii: "\"")) {
+                bytes.append(contentsOf: CSVSource.quoted(String(decoding: label, as: UTF8.self), separator: ",").utf8)
+            } else {
+                bytes.append(contentsOf: label)
+            }
+            var next = firstIndex
+            for (index, value) in row.features {
+                guard index >= next else {
+                    let what = index < firstIndex
+                        ? "index \(index), but the file's indices start at \(firstIndex) (found \(widthFound))"
+                        : "index \(index) after a feature of index \(next - 1): indices come in increasing order, each once"
+                    throw failure(number, "a feature has \(what)")
+                }
+                guard index < firstIndex + width else {
+                    throw failure(number, "feature \(index) is beyond the last feature, \(firstIndex + width - 1), found \(widthFound)"
+                        + (widthFound.hasPrefix("in its first") ? " (a pipe is read once: give the file's path to have its width found in all of it)" : ""))
+                }
+                guard Self.isNumber(line[value]) else {
+                    throw failure(number, "the value of feature \(index), \(Self.shown(line, value)), is not a number")
+                }
+                while next < index {
+                    bytes.append(UInt8(ascii: ","))
+                    bytes.append(UInt8(ascii: "0"))
+                    next += 1
+                }
+                bytes.append(UInt8(ascii: ","))
+                bytes.append(contentsOf: line[value])
+                next = index + 1
+            }
+            while next < firstIndex + width {
+                bytes.append(UInt8(ascii: ","))
+                bytes.append(UInt8(ascii: "0"))
+                next += 1
+            }
+            return bytes
+        }
+    }
+
+    /// The CSV header line: `label,f1,f2,…`.
+    var headerLine: [UInt8] {
+        var bytes = Array(Self.labelName.utf8)
+        for index in firstIndex ..< firstIndex + width { bytes.append(contentsOf: ",f\(index)".utf8) }
+        return bytes
+    }
+
+    /// The first index and width that a header of `names` (a model's learned header)
+    /// describes, when it is one ``headerLine`` writes: `label`, then `f<i>` for
+    /// consecutive `i` from 0 or 1.
+    static func layout(ofHeader names: [String]) -> (firstIndex: Int, width: Int)? {
+        guard names.count >= 2, names[0] == labelName, let first = Int(names[1].dropFirst()), names[1].first == "f",
+              first == 0 || first == 1 else { return nil }
+        for (k, name) in names.dropFirst().enumerated() where name != "f\(first + k)" { return nil }
+        return (first, names.count - 1)
+    }
+
+    /// The smallest and largest index of the rows of `lines` (nil when none names one).
+    struct Extent {
+        var smallest = Int.max
+        var largest = -1
+
+        mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
+            guard case let .row(row) = SVMLightLines.parse(line) else { return }
+            for feature in row.features {
+                smallest = min(smallest, feature.index)
+                largest = max(largest, feature.index)
+            }
+        }
+
+        /// The first index (`said` by a comment, else 0 when 0 was seen, else 1) and the
+        /// width from it to the largest index (at least 1).
+        func layout(said: Int?) -> (firstIndex: Int, width: Int) {
+            let first = said ?? (smallest == 0 ? 0 : 1)
+            return (first, max(1, largest + 1 - first))
+        }
+    }
+
+    // MARK: Bytes
+
+    /// A number as C's `strtod` reads one: digits with a sign, a point and an exponent,
+    /// or `nan` and `inf` (refused as values later, naming the row).
+    private static func isNumber(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        var digits = false
+        for byte in bytes {
+            switch byte {
+            case 0x30 ... 0x39: digits = true
+            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): continue
+            default:
+                let word = String(decoding: bytes, as: UTF8.self).lowercased().trimmingPrefix(while: { $0 == "+" || $0 == "-" })
+                return ["nan", "inf", "infinity"].contains(String(word))
+            }
+        }
+        return digits
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+
+    private static func skipBlanks(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        while i < line.count, isBlank(line[i]) { i += 1 }
+        return i
+    }
+
+    private static func shown(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let end = min(range.upperBound, range.lowerBound + 24)
+        return "'" + String(decoding: line[range.lowerBound ..< end], as: UTF8.self) + (range.upperBound > end ? "…" : "") + "'"
+    }
+
+    private func failure(_ line: Int, _ problem: String) -> DataError {
+        .svmlight(at: DataLocation(source: source, line: line), problem: problem)
+    }
+}

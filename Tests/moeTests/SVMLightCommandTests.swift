@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// svmlight (LIBSVM) files through the user's commands.
+@Suite("moe with svmlight files")
+struct SVMLightCommandTests {
+    /// `count` rows of three classes over `width` features, most of them 0: each row as
+    /// svmlight (`label index:value …`, indices from 1, the features that are 0 left out)
+    /// and as CSV (the label first, every feature written). Without `lastFeature` no row
+    /// names the last feature.
+    private static func rows(_ count: Int, width: Int, seed: UInt64, lastFeature: Bool = true) -> (svm: String, csv: String) {
+        var state = seed
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var svm = "", csv = ""
+        for i in 0..<count {
+            let c = i % 3
+            var values = [Double](repeating: 0, count: width)
+            for k in 0..<width where uniform() < 0.3 { values[k] = (Double(Int(uniform() * 100)) / 10) + (k % 3 == c ? 4 : 0) }
+            values[c] = 5 + Double(Int(uniform() * 10)) / 10
+            if i == 0 && lastFeature { values[width - 1] = 1 }
+            if !lastFeature { values[width - 1] = 0 }
+            let shown = values.map { $0 == 0 ? "0" : String($0) }
+            csv += "\(c)," + shown.joined(separator: ",") + "\n"
+            svm += "\(c)" + values.indices.filter { values[$0] != 0 }.map { " \($0 + 1):\(shown[$0])" }.joined() + "\n"
+        }
+        return (svm, csv)
+    }
+
+    @Test("moe stream, eval and predict read an svmlight file as the same rows written as CSV, to the last bit")
+    func sameAsCSV() throws {
+        try withTemporaryDirectory { dir in
+            let train = Self.rows(600, width: 12, seed: 1), test = Self.rows(150, width: 12, seed: 2, lastFeature: false)
+            let files = ["train.svm": train.svm, "train.csv": train.csv, "test.svm": test.svm, "test.csv": test.csv]
+            for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: dir.path(name))) }
+            var prequential: [String: Double] = [:]
+            for kind in ["svm", "csv"] {
+                let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.\(kind)"), "--hidden", "16",
+                                        "--save", dir.path("\(kind).h5"), "--json"])
+                #expect(s.status == 0, "\(s.error)")
+                prequential[kind] = MoeProcess.json(s)?["prequential_accuracy"] as? Double
+                if kind == "svm" {
+                    #expect(s.error.contains("label column: the first ('label') (an svmlight (LIBSVM) file's label, each row's first field; "
+                        + "its 12 features, f1 to f12, are 0 where a row does not name them), 3 classes"), "\(s.error)")
+                }
+            }
+            #expect(prequential["svm"] != nil && prequential["svm"] == prequential["csv"], "\(prequential)")
+            #expect(try #require(prequential["svm"]) > 0.8)
+
+            // The test rows name no 12th feature: read for the model, they are 12 wide all the same.
+            let e = MoeProcess.run(["eval", dir.path("svm.h5"), "--source", "csv:" + dir.path("test.svm"), "--json"])
+            let c = MoeProcess.run(["eval", dir.path("csv.h5"), "--source", "csv:" + dir.path("test.csv"), "--json"])
+            let correct = MoeProcess.json(e)?["correct"] as? Int
+            #expect(correct != nil && correct == MoeProcess.json(c)?["correct"] as? Int, "\(e.error)\(c.error)")
+            // From standard input too.
+            let piped = MoeProcess.run(["eval", dir.path("svm.h5"), "--source", "stdin", "--json"], input: test.svm)
+            #expect(MoeProcess.json(piped)?["correct"] as? Int == correct, "\(piped.error)")
+
+            // Predictions: an svmlight row holds its label, which is not read.
+            let p = MoeProcess.run(["predict", dir.path("svm.h5"), "--source", "csv:" + dir.path("test.svm")])
+            let q = MoeProcess.run(["predict", dir.path("csv.h5"), "--source", "csv:" + dir.path("test.csv"), "--labelled"])
+            #expect(p.status == 0 && p.output.split(separator: "\n").count == 150 && p.output == q.output, "\(p.error)")
+        }
+    }
+
+    @Test("an svmlight stream from a pipe, paused and resumed, learns what the file learns")
+    func pipeAndResume() throws {
+        try withTemporaryDirectory { dir in
+            let train = Self.rows(600, width: 12, seed: 3)
+            let path = dir.path("train.svm")
+            try Data(train.svm.utf8).write(to: URL(fileURLWithPath: path))
+            func prequential(_ r: MoeProcess.Result, _ key: String = "prequential_accuracy") -> Double? { MoeProcess.json(r)?[key] as? Double }
+            let whole = MoeProcess.run(["stream", "--source", "csv:" + path, "--hidden", "16", "--json"])
+            let piped = MoeProcess.run(["stream", "--source", "stdin", "--hidden", "16", "--json"], input: train.svm)
+            #expect(prequential(whole) != nil && prequential(piped) == prequential(whole), "\(piped.error)")
+
+            let paused = MoeProcess.run(["stream", "--source", "csv:" + path, "--hidden", "16", "--stop-after-batches", "2",
+                                         "--save", dir.path("p.h5"), "--json"])
+            #expect(paused.status == 0, "\(paused.error)")
+            let resumed = MoeProcess.run(["stream", "--resume", dir.path("p.h5"), "--json"])
+            #expect(resumed.status == 0 && prequential(resumed) == prequential(whole), "\(resumed.error)")
+
+            // A label column given otherwise names a feature: refused, with the line.
+            let last = MoeProcess.run(["stream", "--source", "csv:" + path, "--label-column", "last"])
+            #expect(last.status != 0 && last.error.contains("line 1: a row's label is its first field, but the label column given is 'last'"),
+                    "\(last.error)")
+        }
+    }
+}
