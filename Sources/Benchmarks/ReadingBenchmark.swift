@@ -17,7 +17,7 @@ import MoE
 public enum ReadingBenchmark {
     /// One file's timing.
     public struct Figure: Sendable, Equatable, Codable {
-        /// `csv`, `csv.gz`, `arff`, `idx` or `idx.gz`.
+        /// `csv`, `csv.gz`, `arff`, `blanks`, `svmlight`, `idx` or `idx.gz`.
         public var format: String
         /// Bytes on disk (for IDX: images and labels together).
         public var fileBytes: Int
@@ -59,6 +59,9 @@ public enum ReadingBenchmark {
         public var arff: String
         /// The CSV's rows with a space between fields, as numpy's `savetxt` writes them.
         public var blanks: String
+        /// The CSV's rows as svmlight (`label index:value …`, the pixels that are not 0,
+        /// indices from 1), as LIBSVM's and scikit-learn's tools write them.
+        public var svmlight: String
         public var images: String
         public var labels: String
         public var imagesGzip: String
@@ -68,8 +71,8 @@ public enum ReadingBenchmark {
     }
 
     /// Writes `fashion-mnist.csv` and `fashion-mnist.csv.gz` (about `csvBytes` bytes of
-    /// text), `fashion-mnist.arff` and `fashion-mnist.txt` (the same rows, a space between
-    /// fields) and plain copies of the IDX files into `directory`, from the gzip IDX files
+    /// text), `fashion-mnist.arff`, `fashion-mnist.txt` (the same rows, a space between
+    /// fields) and `fashion-mnist.svm` (the same rows as svmlight) and plain copies of the IDX files into `directory`, from the gzip IDX files
     /// `images` and `labels`.
     public static func prepare(in directory: String, images: String, labels: String, csvBytes: Int = 100_000_000) throws(DataError) -> Files {
         let pixels = try IDX.read(path: images, rank: 3)
@@ -77,22 +80,32 @@ public enum ReadingBenchmark {
         let width = pixels.dimensions[1] * pixels.dimensions[2], count = pixels.dimensions[0]
         var text: [UInt8] = []
         text.reserveCapacity(csvBytes + 4 * (width + 1))
+        var sparse: [UInt8] = []
         var rows = 0
         pixels.bytes.withUnsafeBufferPointer { p in
             while text.count < csvBytes {
                 let item = rows % count
                 appendDecimal(Int(targets.bytes[item]), to: &text)
+                appendDecimal(Int(targets.bytes[item]), to: &sparse)
                 for j in 0..<width {
                     text.append(UInt8(ascii: ","))
                     appendDecimal(Int(p[item * width + j]), to: &text)
+                    if p[item * width + j] != 0 {
+                        sparse.append(UInt8(ascii: " "))
+                        sparse.append(contentsOf: String(j + 1).utf8)
+                        sparse.append(UInt8(ascii: ":"))
+                        appendDecimal(Int(p[item * width + j]), to: &sparse)
+                    }
                 }
                 text.append(UInt8(ascii: "\n"))
+                sparse.append(UInt8(ascii: "\n"))
                 rows += 1
             }
         }
         let files = Files(
             csv: directory + "/fashion-mnist.csv", csvGzip: directory + "/fashion-mnist.csv.gz",
-            arff: directory + "/fashion-mnist.arff", blanks: directory + "/fashion-mnist.txt", images: directory + "/train-images-idx3-ubyte", labels: directory + "/train-labels-idx1-ubyte",
+            arff: directory + "/fashion-mnist.arff", blanks: directory + "/fashion-mnist.txt",
+            svmlight: directory + "/fashion-mnist.svm", images: directory + "/train-images-idx3-ubyte", labels: directory + "/train-labels-idx1-ubyte",
             imagesGzip: images, labelsGzip: labels, csvRows: rows)
         try writePlain(text, to: files.csv)
         try Gzip.write(text, to: files.csvGzip)
@@ -101,13 +114,14 @@ public enum ReadingBenchmark {
         for j in 0..<width { header += "@attribute pixel\(j) integer\n" }
         try writePlain(Array((header + "@data\n").utf8) + text, to: files.arff)
         try writePlain(text.map { $0 == UInt8(ascii: ",") ? UInt8(ascii: " ") : $0 }, to: files.blanks)
+        try writePlain(sparse, to: files.svmlight)
         try IDX.write(pixels, to: files.images)
         try IDX.write(targets, to: files.labels)
         return files
     }
 
     /// Reads every file `repeats` times (in turn) and returns the medians: CSV, CSV gzip,
-    /// ARFF, blank-separated, IDX, IDX gzip.
+    /// ARFF, blank-separated, svmlight, IDX, IDX gzip.
     public static func run(_ files: Files, repeats: Int = 3) throws(DataError) -> [Figure] {
         precondition(repeats > 0, "Need at least one repeat")
         let csvBytes = try size(of: files.csv)
@@ -117,6 +131,7 @@ public enum ReadingBenchmark {
             ("csv.gz", try size(of: files.csvGzip), csvBytes, { () throws(DataError) in try readCSV(files.csvGzip) }),
             ("arff", try size(of: files.arff), try size(of: files.arff), { () throws(DataError) in try readCSV(files.arff) }),
             ("blanks", csvBytes, csvBytes, { () throws(DataError) in try readCSV(files.blanks) }),
+            ("svmlight", try size(of: files.svmlight), try size(of: files.svmlight), { () throws(DataError) in try readCSV(files.svmlight) }),
             ("idx", idxBytes, idxBytes, { () throws(DataError) in try readIDX(files.images, files.labels) }),
             ("idx.gz", try size(of: files.imagesGzip) + size(of: files.labelsGzip), idxBytes,
              { () throws(DataError) in try readIDX(files.imagesGzip, files.labelsGzip) }),

@@ -27,17 +27,12 @@ struct SVMLightLines {
     /// The label column's name in the header line.
     static let labelName = "label"
 
-    /// A line's parts: its label's bytes and each feature's index and value bytes.
-    struct Row {
-        var label: Range<Int>
-        var features: [(index: Int, value: Range<Int>)]
-    }
-
     /// What a line holds.
-    enum Line {
+    enum Line: Equatable {
         /// Blank, or a `#` comment.
         case nothing
-        case row(Row)
+        /// A row: its label's bytes.
+        case row(label: Range<Int>)
         /// Not a row: why.
         case bad(String)
     }
@@ -46,8 +41,9 @@ struct SVMLightLines {
     /// `index:value` after it, nothing else but `qid:` and a comment. (A label of several
     /// classes, `1,3`, opens one too, to be refused as multi-label.)
     static func opens(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard case let .row(row) = parse(line) else { return false }
-        return !row.features.isEmpty
+        var features = 0
+        guard case .row = walk(line, { _, _ in features += 1; return true }) else { return false }
+        return features > 0
     }
 
     /// Whether `line` is a `#` comment (its first character that is not a blank).
@@ -66,92 +62,117 @@ struct SVMLightLines {
         return nil
     }
 
-    /// The line split into its label and features; `.bad` names what is wrong.
-    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Line {
+    /// Reads the line as a row: `feature` gets each feature's index and its value's bytes,
+    /// in the line's order, and returns false to stop (its caller then knows why); `qid:`
+    /// and a comment are passed over. `.bad` names what is wrong with the line.
+    static func walk(_ line: UnsafeBufferPointer<UInt8>, _ feature: (Int, Range<Int>) -> Bool) -> Line {
         var end = line.count
         if let hash = line.firstIndex(of: UInt8(ascii: "#")) { end = hash }
         var i = skipBlanks(line, from: 0)
         guard i < end else { return .nothing }
         let labelStart = i
-        while i < end, !isBlank(line[i]) { i += 1 }
+        var colonInLabel = false
+        while i < end, !isBlank(line[i]) {
+            if line[i] == UInt8(ascii: ":") { colonInLabel = true }
+            i += 1
+        }
         let label = labelStart ..< i
-        if line[label].contains(UInt8(ascii: ":")) {
+        if colonInLabel {
             return .bad("the line opens with \(shown(line, label)), not with a label (a row is 'label index:value index:value …')")
         }
-        var features: [(index: Int, value: Range<Int>)] = []
         while true {
-            i = skipBlanks(line, from: i)
+            while i < end, isBlank(line[i]) { i += 1 }
             guard i < end else { break }
             let start = i
-            while i < end, !isBlank(line[i]) { i += 1 }
+            var index = 0, digits = 0, colon = -1
+            while i < end, !isBlank(line[i]) {
+                let byte = line[i]
+                if colon < 0 {
+                    if byte == UInt8(ascii: ":") {
+                        colon = i
+                    } else if byte >= 0x30 && byte <= 0x39 && digits < 9 {
+                        index = index * 10 + Int(byte - 0x30)
+                        digits += 1
+                    } else {
+                        digits = -1_000
+                    }
+                }
+                i += 1
+            }
             let token = start ..< i
-            guard let colon = line[token].firstIndex(of: UInt8(ascii: ":")) else {
-                return .bad("\(shown(line, token)) is not index:value")
+            guard colon >= 0 else { return .bad("\(shown(line, token)) is not index:value") }
+            if digits < 0, colon - start == 3, line[start] == UInt8(ascii: "q"), line[start + 1] == UInt8(ascii: "i"),
+               line[start + 2] == UInt8(ascii: "d") { continue }
+            guard digits > 0, digits == colon - start else {
+                return .bad("\(shown(line, token)) does not start with a feature's index (a whole number, 0 or more, of at most 9 digits)")
             }
-            let name = start ..< colon, value = (colon + 1) ..< i
-            if line[name].elementsEqual("qid".utf8) { continue }
-            guard !name.isEmpty, name.count <= 9, line[name].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                return .bad("\(shown(line, token)) does not start with a feature's index (a whole number, 0 or more)")
-            }
-            guard !value.isEmpty else { return .bad("\(shown(line, token)) has no value after its ':'") }
-            let index = line[name].reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            features.append((index, value))
+            guard colon + 1 < i else { return .bad("\(shown(line, token)) has no value after its ':'") }
+            if !feature(index, (colon + 1) ..< i) { break }
         }
-        return .row(Row(label: label, features: features))
+        return .row(label: label)
     }
 
     /// The CSV line for the file's line `number`: empty for a blank or comment line, the
     /// row's label and its `width` values otherwise.
     func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
-        switch Self.parse(line) {
+        var bytes: [UInt8] = []
+        var next = firstIndex
+        var problem: String?
+        let last = firstIndex + width - 1
+        let read = Self.walk(line) { index, value in
+            guard index >= next else {
+                problem = "a feature has " + (index < firstIndex
+                    ? "index \(index), but the file's indices start at \(firstIndex) (found \(widthFound))"
+                    : "index \(index) after a feature of index \(next - 1): indices come in increasing order, each once")
+                return false
+            }
+            guard index <= last else {
+                problem = "feature \(index) is beyond the last feature, \(last), found \(widthFound)"
+                    + (widthFound.hasPrefix("in its first") ? " (a pipe is read once: give the file's path to have its width found in all of it)" : "")
+                return false
+            }
+            let text = UnsafeBufferPointer(rebasing: line[value])
+            guard Self.isNumber(text) else {
+                problem = "the value of feature \(index), \(Self.shown(line, value)), is not a number"
+                return false
+            }
+            if bytes.isEmpty { bytes.reserveCapacity(line.count + 2 * width + 8) }
+            if index > next { bytes.append(contentsOf: zeros[0 ..< 2 * (index - next)]) }
+            bytes.append(UInt8(ascii: ","))
+            bytes.append(contentsOf: text)
+            next = index + 1
+            return true
+        }
+        if let problem { throw failure(number, problem) }
+        switch read {
         case .nothing:
             return []
         case .bad(let problem):
             throw failure(number, problem)
-        case .row(let row):
-            let label = line[row.label]
-            if label.contains(UInt8(ascii: ",")) {
-                throw failure(number, "the label \(Self.shown(line, row.label)) names several classes (multi-label data), "
+        case .row(let label):
+            let labelBytes = UnsafeBufferPointer(rebasing: line[label])
+            if labelBytes.contains(UInt8(ascii: ",")) {
+                throw failure(number, "the label \(Self.shown(line, label)) names several classes (multi-label data), "
                     + "which is not read: give each row one class")
             }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(row.label.count + 2 * width + line.count)
-            if label.contains(UInt8(ascii: "\"")) {
-                bytes.append(contentsOf: CSVSource.quoted(String(decoding: label, as: UTF8.self), separator: ",").utf8)
-            } else {
-                bytes.append(contentsOf: label)
-            }
-            var next = firstIndex
-            for (index, value) in row.features {
-                guard index >= next else {
-                    let what = index < firstIndex
-                        ? "index \(index), but the file's indices start at \(firstIndex) (found \(widthFound))"
-                        : "index \(index) after a feature of index \(next - 1): indices come in increasing order, each once"
-                    throw failure(number, "a feature has \(what)")
-                }
-                guard index < firstIndex + width else {
-                    throw failure(number, "feature \(index) is beyond the last feature, \(firstIndex + width - 1), found \(widthFound)"
-                        + (widthFound.hasPrefix("in its first") ? " (a pipe is read once: give the file's path to have its width found in all of it)" : ""))
-                }
-                guard Self.isNumber(line[value]) else {
-                    throw failure(number, "the value of feature \(index), \(Self.shown(line, value)), is not a number")
-                }
-                while next < index {
-                    bytes.append(UInt8(ascii: ","))
-                    bytes.append(UInt8(ascii: "0"))
-                    next += 1
-                }
-                bytes.append(UInt8(ascii: ","))
-                bytes.append(contentsOf: line[value])
-                next = index + 1
-            }
-            while next < firstIndex + width {
-                bytes.append(UInt8(ascii: ","))
-                bytes.append(UInt8(ascii: "0"))
-                next += 1
-            }
+            if next <= last { bytes.append(contentsOf: zeros[0 ..< 2 * (last + 1 - next)]) }
+            let head = labelBytes.contains(UInt8(ascii: "\""))
+                ? Array(CSVSource.quoted(String(decoding: labelBytes, as: UTF8.self), separator: ",").utf8)
+                : Array(labelBytes)
+            bytes.insert(contentsOf: head, at: 0)
             return bytes
         }
+    }
+
+    /// `,0` once per feature: the fields of features a row does not name.
+    private let zeros: [UInt8]
+
+    init(source: String, width: Int, firstIndex: Int, widthFound: String) {
+        self.source = source
+        self.width = width
+        self.firstIndex = firstIndex
+        self.widthFound = widthFound
+        zeros = Array(repeating: [UInt8(ascii: ","), UInt8(ascii: "0")], count: width).flatMap { $0 }
     }
 
     /// The CSV header line: `label,f1,f2,…`.
@@ -177,11 +198,13 @@ struct SVMLightLines {
         var largest = -1
 
         mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
-            guard case let .row(row) = SVMLightLines.parse(line) else { return }
-            for feature in row.features {
-                smallest = min(smallest, feature.index)
-                largest = max(largest, feature.index)
+            var smallest = self.smallest, largest = self.largest
+            _ = SVMLightLines.walk(line) { index, _ in
+                smallest = min(smallest, index)
+                largest = max(largest, index)
+                return true
             }
+            (self.smallest, self.largest) = (smallest, largest)
         }
 
         /// The first index (`said` by a comment, else 0 when 0 was seen, else 1) and the
@@ -196,7 +219,7 @@ struct SVMLightLines {
 
     /// A number as C's `strtod` reads one: digits with a sign, a point and an exponent,
     /// or `nan` and `inf` (refused as values later, naming the row).
-    private static func isNumber(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+    private static func isNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var digits = false
         for byte in bytes {
             switch byte {
