@@ -43,6 +43,9 @@
 # takes for the label without --label-column, in each set's files and in copies with the
 # class first (scripts/label_choice.py; docs/results.md, *The label column when none is
 # given*).
+# MOE_MLBENCH_SVMLIGHT=1 bash scripts/mlbench-streams.sh: instead, each all-numeric set's
+# shuffled training rows streamed as an svmlight file and as CSV, which must give the same
+# prequential accuracy (scripts/svmlight_streams.py; docs/results.md, *svmlight files*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
@@ -60,6 +63,11 @@ packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r
 if [[ -n ${MOE_MLBENCH_LABELS:-} ]]; then
   # Which column moe stream takes for the label without --label-column.
   "$venv/bin/python" scripts/label_choice.py "$folder/data" "$@"
+  exit
+fi
+if [[ -n ${MOE_MLBENCH_SVMLIGHT:-} ]]; then
+  # The numeric sets as svmlight files and as CSV: the same prequential accuracy.
+  "$venv/bin/python" scripts/svmlight_streams.py "$folder/data" "$@"
   exit
 fi
 if [[ -n ${MOE_MLBENCH_LAYOUTS:-} ]]; then

@@ -20,7 +20,7 @@ struct DataFolderOption: ParsableArguments {
 struct DataSourceOptions: ParsableArguments {
     @OptionGroup var folderOption: DataFolderOption
 
-    @Option(help: "Read labelled rows instead of Fashion-MNIST: csv:PATH (plain or .gz; Weka's ARFF files too, known by their @relation line), stdin, or idx:IMAGES,LABELS.")
+    @Option(help: "Read labelled rows instead of Fashion-MNIST: csv:PATH (plain or .gz; Weka's ARFF files too, known by their @relation line, and svmlight (LIBSVM) files, by their first row 'label index:value …'), stdin, or idx:IMAGES,LABELS.")
     var source: String?
 
     @Option(name: .customLong("label-column"), help: "With a CSV source: the label column: first, last, a 0-based index, or a header name (default first; last in an ARFF file, where Weka keeps the class).")

@@ -77,7 +77,7 @@ struct BenchmarkPartsTests {
         #expect(table.split(separator: "\n").last?.contains("1.2") == true)
     }
 
-    @Test("the reading benchmark writes Fashion-MNIST rows as CSV, ARFF and blank-separated and reads every file to the end",
+    @Test("the reading benchmark writes Fashion-MNIST rows as CSV, ARFF, blank-separated and svmlight and reads every file to the end",
           .enabled(if: FashionMNIST.isAvailable()))
     func reading() throws {
         try withTemporaryDirectory { dir in
@@ -96,9 +96,13 @@ struct BenchmarkPartsTests {
             #expect(arff.features == dataset.features && arff.labels == dataset.labels)
             let blanks = try CSV.load(path: files.blanks)
             #expect(blanks.features == dataset.features && blanks.labels == dataset.labels)
+            let svmlight = try CSV.load(path: files.svmlight)
+            // Its width is the largest pixel index that is not 0 in these few rows.
+            #expect(svmlight.labels == dataset.labels && svmlight.inputWidth <= 784)
+            #expect((0..<dataset.count).allSatisfy { Array(svmlight.features.row($0)) == Array(dataset.features.row($0).prefix(svmlight.inputWidth)) })
             let figures = try ReadingBenchmark.run(files, repeats: 1)
-            #expect(figures.map(\.format) == ["csv", "csv.gz", "arff", "blanks", "idx", "idx.gz"])
-            #expect(figures.map(\.rows) == [files.csvRows, files.csvRows, files.csvRows, files.csvRows, 60000, 60000])
+            #expect(figures.map(\.format) == ["csv", "csv.gz", "arff", "blanks", "svmlight", "idx", "idx.gz"])
+            #expect(figures.map(\.rows) == [files.csvRows, files.csvRows, files.csvRows, files.csvRows, files.csvRows, 60000, 60000])
             #expect(figures[0].fileBytes >= 40_000 && figures[1].fileBytes < figures[0].fileBytes)
             #expect(figures.allSatisfy { $0.rowsPerSecond > 0 && $0.seconds > 0 })
             #expect(ReadingBenchmark.report(figures).contains("rows/s"))
