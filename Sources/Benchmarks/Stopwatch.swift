@@ -28,6 +28,10 @@ public enum Stopwatch {
 /// The rate of `cblas_sgemm` on one shape, under the process's thread policy: the yardstick
 /// a stream's FLOP rate is set against (`moe stream --json`).
 public enum SgemmYardstick {
+    /// The deepest product `moe stream` times for its yardstick (`k`): OpenBLAS's sgemm
+    /// reaches its rate on the gate's shape within a few hundred columns and keeps it.
+    public static let widestTimed = 4096
+
     /// GFLOP/s of `m x k` times `k x n` products, median of `repeats` timings of `runs`
     /// products each (the default shape is the gate's random features of a batch of 128).
     /// Operands are uniform in [-1, 1): the rate does not depend on the values, and drawing

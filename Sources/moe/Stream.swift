@@ -710,8 +710,11 @@ struct Stream: ParsableCommand {
         // The stream's own first product: a batch through the gate's random features (the
         // first hidden layer without them), so a file of a few columns is set against
         // what sgemm does on a few columns.
+        // Timed at most `SgemmYardstick.widestTimed` columns deep: sgemm's rate does not
+        // grow past a few thousand, and a file of 100,000 columns spent 20 s and 0.8 GB
+        // timing the product of its own width, more than learning its rows took.
         let shape = (m: driver.source.batchSize, n: learner.configuration.gateFeatureCount ?? learner.configuration.hidden[0],
-                     k: learner.inputWidth)
+                     k: min(learner.inputWidth, SgemmYardstick.widestTimed))
         let yardstick = SgemmYardstick.gflopsPerSecond(m: shape.m, n: shape.n, k: shape.k)
         let kernel = "\(BLAS.info.kernel) (chosen by \(BLAS.info.kernelSource))"
         console.say("work: \(fixed(clock.flops / 1e9, 1)) GFLOP in BLAS and LAPACK calls, \(fixed(rate, 1)) GFLOP/s over the run, "
