@@ -13,10 +13,13 @@ struct DataSVMLightTests {
         try CSV.load(path: path, format: format)
     }
 
-    /// The `.svmlight` error's line and problem, or nil for any other outcome.
+    /// The `.svmlight` or `.svmlightRow` error's line and problem, or nil for any other
+    /// outcome.
     private func svmlightError(_ body: () throws -> Void) -> (line: Int?, problem: String)? {
-        guard case let .svmlight(at, problem)? = dataError(body) else { return nil }
-        return (at.line, problem)
+        switch dataError(body) {
+        case let .svmlight(at, problem)?, let .svmlightRow(at, problem, _)?: (at.line, problem)
+        default: nil
+        }
     }
 
     @Test("an svmlight file reads as the dense CSV file it describes: 0 where a row names no feature, qid and comments passed over")
@@ -158,6 +161,31 @@ struct DataSVMLightTests {
             #expect(try read(dir.path("ok.svm"), format: CSVFormat(labelColumn: .name("label"))).count == 2)
             // The error says how to read such a file as CSV.
             #expect(DataError.svmlight(at: DataLocation(source: "f", line: 2), problem: "p").description.contains("give --separator to read it as CSV"))
+        }
+    }
+
+    @Test("with --skip-bad-rows, rows that are not svmlight rows are skipped and counted, the others read")
+    func skipsBadRows() throws {
+        try withTemporaryDirectory { dir in
+            let text = "1 1:0.5 3:1\n0 3:1 2:0.5\n1 2:abc\n0 1:2\n1,0 2:1\n1 1:1 9:4\n0 2:3 3:4\n"
+            try writeText(text, to: dir.path("some.svm"))
+            // The width is found in the whole file (9): only the faults of order, value and label remain.
+            var source = try CSVSource(path: dir.path("some.svm"), badRows: .skip)
+            let rows = try Dataset(reading: &source)
+            #expect(rows.count == 4 && rows.features.columns == 9)
+            #expect(Array(rows.features.row(1)) == [2, 0, 0, 0, 0, 0, 0, 0, 0])
+            let skipped = source.position.skipped
+            #expect(skipped.wrongWidth == 1 && skipped.nonNumeric == 1 && skipped.badLabel == 1, "\(skipped)")
+            // Without it the first stops the stream, a fault of the row.
+            let error = dataError { var s = try CSVSource(path: dir.path("some.svm")); _ = try Dataset(reading: &s) }
+            #expect(error?.isRowFault == true && error?.description.contains("line 2: a feature has index 2 after") == true)
+            // A stream paused after its first batch and resumed skips and reads the same rows.
+            let first = try CSVSource(path: dir.path("some.svm"), batchSize: 2, badRows: .skip)
+            let head = try #require(try first.next())
+            var resumed = try CSVSource(path: dir.path("some.svm"), batchSize: 2, badRows: .skip)
+            try resumed.resume(from: first.position)
+            #expect(head.features.concatenatingRows(try Dataset(reading: &resumed).features) == rows.features)
+            #expect(resumed.position.skipped == skipped)
         }
     }
 

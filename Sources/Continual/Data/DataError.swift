@@ -86,8 +86,12 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case unclosedQuote(at: DataLocation)
     /// An ARFF file's header or row that cannot be read (`problem`, in words).
     case arff(at: DataLocation, problem: String)
-    /// An svmlight (LIBSVM) file's row that cannot be read (`problem`, in words).
+    /// An svmlight (LIBSVM) file that cannot be read as the options say (`problem`, in
+    /// words: a label column that names a feature).
     case svmlight(at: DataLocation, problem: String)
+    /// An svmlight (LIBSVM) file's row that cannot be read (`problem`, in words): a fault
+    /// of the row, which `--skip-bad-rows` skips and counts as `fault` says.
+    case svmlightRow(at: DataLocation, problem: String, fault: SVMLightFault)
     /// A stream or file with no samples in it.
     case emptyStream(source: String)
     /// A header naming a column the saved model learned from at another place: the
@@ -124,11 +128,21 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     public var isRowFault: Bool {
         switch self {
         case .nonNumericField, .nonFiniteValue, .raggedRow, .savedColumnsMismatch, .widthMismatch,
-             .labelOutOfRange, .invalidLabel, .notUTF8, .unlabelledRowMismatch:
+             .labelOutOfRange, .invalidLabel, .notUTF8, .unlabelledRowMismatch, .svmlightRow:
             return true
         default:
             return false
         }
+    }
+
+    /// What is wrong with an svmlight row, as skipped rows count it (`SkippedRows`).
+    public enum SVMLightFault: Equatable, Sendable {
+        /// A value that is not a number.
+        case value
+        /// A label of several classes.
+        case label
+        /// Its features: out of order, repeated, past the width, or not `index:value`.
+        case features
     }
 
     /// Why a field is not UTF-8 text.
@@ -225,7 +239,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "close it, or double a quote meant as a character inside a quoted field (\"\"), as CSV writes it."
         case .arff(let at, let problem):
             return "\(at): \(problem) (read as an ARFF file, as its @relation line says it is)."
-        case .svmlight(let at, let problem):
+        case .svmlight(let at, let problem), .svmlightRow(let at, let problem, _):
             return "\(at): \(problem) (read as an svmlight (LIBSVM) file, 'label index:value …', as its first row is; "
                 + "give --separator to read it as CSV)."
         case .emptyStream(let source):

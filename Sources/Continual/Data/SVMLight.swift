@@ -11,7 +11,8 @@
 /// (scikit-learn's), else from 1 (LIBSVM's). ``csvLine(_:number:)`` turns each line into
 /// one CSV line, keeping the file's line numbers: `label,0,0,3.5,…`.
 ///
-/// Refused, with the line: an index out of order, repeated, beyond the width or below
+/// Refused, with the line (`DataError.svmlightRow`, a fault of the row, which
+/// `--skip-bad-rows` skips): an index out of order, repeated, beyond the width or below
 /// the first, a value that is not a number, a label of several classes (`1,3`:
 /// multi-label data), and a line that is not such a row.
 struct SVMLightLines {
@@ -117,7 +118,7 @@ struct SVMLightLines {
     func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
         var bytes: [UInt8] = []
         var next = firstIndex
-        var problem: String?
+        var problem: String?, fault = DataError.SVMLightFault.features
         let last = firstIndex + width - 1
         let read = Self.walk(line) { index, value in
             guard index >= next else {
@@ -134,6 +135,7 @@ struct SVMLightLines {
             let text = UnsafeBufferPointer(rebasing: line[value])
             guard Self.isNumber(text) else {
                 problem = "the value of feature \(index), \(Self.shown(line, value)), is not a number"
+                fault = .value
                 return false
             }
             if bytes.isEmpty { bytes.reserveCapacity(line.count + 2 * width + 8) }
@@ -143,7 +145,7 @@ struct SVMLightLines {
             next = index + 1
             return true
         }
-        if let problem { throw failure(number, problem) }
+        if let problem { throw failure(number, problem, fault) }
         switch read {
         case .nothing:
             return []
@@ -153,7 +155,7 @@ struct SVMLightLines {
             let labelBytes = UnsafeBufferPointer(rebasing: line[label])
             if labelBytes.contains(UInt8(ascii: ",")) {
                 throw failure(number, "the label \(Self.shown(line, label)) names several classes (multi-label data), "
-                    + "which is not read: give each row one class")
+                    + "which is not read: give each row one class", .label)
             }
             if next <= last { bytes.append(contentsOf: zeros[0 ..< 2 * (last + 1 - next)]) }
             let head = labelBytes.contains(UInt8(ascii: "\""))
@@ -246,7 +248,12 @@ struct SVMLightLines {
         return "'" + String(decoding: line[range.lowerBound ..< end], as: UTF8.self) + (range.upperBound > end ? "…" : "") + "'"
     }
 
-    private func failure(_ line: Int, _ problem: String) -> DataError {
-        .svmlight(at: DataLocation(source: source, line: line), problem: problem)
+    private func failure(_ line: Int, _ problem: String, _ fault: DataError.SVMLightFault = .features) -> DataError {
+        .svmlightRow(at: DataLocation(source: source, line: line), problem: problem, fault: fault)
     }
+
+    /// The CSV line that stands for a row that cannot be read, until its error is told
+    /// where the row is parsed: a label and `width` zeros, a row like any other to the
+    /// reader's looks ahead.
+    var standIn: [UInt8] { [UInt8(ascii: "0")] + zeros }
 }

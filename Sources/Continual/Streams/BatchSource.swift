@@ -91,7 +91,8 @@ public struct SkippedRows: Equatable, Sendable, Codable {
     mutating func count(_ error: DataError) {
         switch error {
         case .raggedRow, .savedColumnsMismatch, .widthMismatch, .unlabelledRowMismatch: wrongWidth += 1
-        case .nonNumericField: nonNumeric += 1
+        case .nonNumericField, .svmlightRow(_, _, .value): nonNumeric += 1
+        case .svmlightRow(_, _, .features): wrongWidth += 1
         case .nonFiniteValue: nonFinite += 1
         default: badLabel += 1
         }

@@ -107,6 +107,8 @@ public final class CSVSource: BatchSource {
     private var path: String?
     /// Whether the next line read is the svmlight file's header line, CSV already.
     private var headerPassing = false
+    /// The faults of svmlight rows converted but not yet parsed, by line number.
+    private var rowFaults: [Int: DataError] = [:]
     private var kindDecided = false
     /// The lines read to decide the kind (bytes with a 0 after them, and their numbers),
     /// handed out before the reader's, as the kind has them read.
@@ -599,7 +601,14 @@ public final class CSVSource: BatchSource {
                 headerPassing = false
                 return try body(line, number)
             }
-            csv = try svmlight.csvLine(line, number: number)
+            do {
+                csv = try svmlight.csvLine(line, number: number)
+            } catch {
+                // A row that cannot be read is a bad row, told when it is parsed (and
+                // skipped with `--skip-bad-rows`); until then a row of zeros stands in.
+                rowFaults[number] = error
+                csv = svmlight.standIn
+            }
         } else {
             guard arff != nil, let converted = try arff!.csvLine(line, number: number) else { return try body(line, number) }
             csv = converted
@@ -1916,6 +1925,7 @@ public final class CSVSource: BatchSource {
 
     private func parse(_ line: UnsafeBufferPointer<UInt8>) throws(DataError) -> Row {
         if isBlank(line) { return .blank }
+        if !rowFaults.isEmpty, let fault = rowFaults.removeValue(forKey: lineNumber) { return .bad(fault) }
         let lineNumber = self.lineNumber
         let count = parser.split(line)
         if count < 0 {
