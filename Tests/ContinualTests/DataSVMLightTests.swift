@@ -26,7 +26,7 @@ struct DataSVMLightTests {
     func denseAsCSV() throws {
         try withTemporaryDirectory { dir in
             let svm = """
-                +1 1:0.5 3:-2 qid:7 5:1e-3
+                +1 1:.5 3:-2. qid:7 5:+1E-3
                 -1 2:4 # a comment after the row
 
                 # a comment line
@@ -137,6 +137,9 @@ struct DataSVMLightTests {
                 ("1 1:0.5 3:1\n0 3:1 2:0.5\n", 2, "index 2 after a feature of index 3"),
                 ("1 1:0.5 3:1\n0 2:1 2:0.5\n", 2, "index 2 after a feature of index 2"),
                 ("1 1:0.5 3:1\n0 2:abc\n", 2, "the value of feature 2, 'abc', is not a number"),
+                ("1 1:0.5 3:1\n0 2:1-2\n", 2, "the value of feature 2, '1-2', is not a number"),
+                ("1 1:0.5 3:1\n0 2:1e\n", 2, "the value of feature 2, '1e', is not a number"),
+                ("1 1:0.5 3:1\n0 2:.\n", 2, "the value of feature 2, '.', is not a number"),
                 ("1,3 1:0.5 3:1\n0 2:1\n", 1, "names several classes (multi-label data)"),
                 ("1 1:0.5 3:1\n0 2:1 7\n", 2, "'7' is not index:value"),
                 ("1 1:0.5 3:1\n0 x:1\n", 2, "does not start with a feature's index"),
@@ -157,7 +160,7 @@ struct DataSVMLightTests {
             // The label is each row's first field: another label column given is refused.
             try writeText("1 1:0.5 3:1\n0 2:1\n", to: dir.path("ok.svm"))
             let given = svmlightError { _ = try read(dir.path("ok.svm"), format: CSVFormat(labelColumn: .last)) }
-            #expect(given?.problem.contains("the label column given is 'last'") == true, "\(String(describing: given))")
+            #expect(given?.problem.contains("but --label-column says last") == true, "\(String(describing: given))")
             #expect(try read(dir.path("ok.svm"), format: CSVFormat(labelColumn: .name("label"))).count == 2)
             // The error says how to read such a file as CSV.
             #expect(DataError.svmlight(at: DataLocation(source: "f", line: 2), problem: "p").description.contains("give --separator to read it as CSV"))

@@ -85,8 +85,12 @@ struct SVMLightCommandTests {
 
             // A label column given otherwise names a feature: refused, with the line.
             let last = MoeProcess.run(["stream", "--source", "csv:" + path, "--label-column", "last"])
-            #expect(last.status != 0 && last.error.contains("line 1: a row's label is its first field, but the label column given is 'last'"),
+            #expect(last.status != 0 && last.error.contains("line 1: a row's label is its first field, but --label-column says last, a feature"),
                     "\(last.error)")
+            // From a pipe too, naming the first row's line, not the last line read ahead for the width.
+            let piped2 = MoeProcess.run(["stream", "--source", "stdin", "--label-column", "2"], input: "# rows\n" + train.svm)
+            #expect(piped2.status != 0 && piped2.error.contains("standard input, line 2: a row's label is its first field, but --label-column says index 2"),
+                    "\(piped2.error)")
         }
     }
 }

@@ -219,20 +219,33 @@ struct SVMLightLines {
 
     // MARK: Bytes
 
-    /// A number as C's `strtod` reads one: digits with a sign, a point and an exponent,
-    /// or `nan` and `inf` (refused as values later, naming the row).
-    private static func isNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var digits = false
-        for byte in bytes {
-            switch byte {
-            case 0x30 ... 0x39: digits = true
-            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): continue
-            default:
-                let word = String(decoding: bytes, as: UTF8.self).lowercased().trimmingPrefix(while: { $0 == "+" || $0 == "-" })
-                return ["nan", "inf", "infinity"].contains(String(word))
-            }
+    /// Whether `bytes` are a decimal number: a sign, digits with a point, an exponent
+    /// (`-1.5e-3`, `.25`, `7.`); or `nan` or `inf` (`infinity`), with a sign, in any case
+    /// (a missing value, and a value refused, as the CSV reader reads them). A value such
+    /// as `1-2` was let through, and read as text: its column a category.
+    static func isNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+        func digits() -> Int {
+            let start = i
+            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1 }
+            return i - start
         }
-        return digits
+        var mantissa = digits()
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            mantissa += digits()
+        }
+        guard mantissa > 0 else {
+            let word = String(decoding: UnsafeBufferPointer(rebasing: bytes[i...]), as: UTF8.self).lowercased()
+            return ["nan", "inf", "infinity"].contains(word)
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return i == bytes.count
     }
 
     private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }

@@ -676,8 +676,8 @@ public final class CSVSource: BatchSource {
     /// whole file when it can be read twice, else in its first ``svmlightLookahead``
     /// rows, read ahead now. A header line of the columns goes first.
     private func readAsSVMLight(said: Int?) throws(DataError) {
-        let first = undecided[0].number
-        var layout: (firstIndex: Int, width: Int)
+        let first = undecided[0].number, opening = undecided[undecided.count - 1].number
+        let layout: (firstIndex: Int, width: Int)
         let found: String
         if let names = givenText?.names, let learned = SVMLightLines.layout(ofHeader: names) {
             layout = learned
@@ -715,10 +715,10 @@ public final class CSVSource: BatchSource {
         if !format.choosesLabelColumn {
             switch format.labelColumn {
             case .first, .index(0): break
-            case .name(let name) where name.lowercased() == SVMLightLines.labelName: break
+            case .name(let given) where given.lowercased() == SVMLightLines.labelName: break
             default:
-                throw .svmlight(at: DataLocation(source: name, line: undecided.last!.number),
-                                problem: "a row's label is its first field, but the label column given is '\(format.labelColumn.description)': leave --label-column out")
+                throw .svmlight(at: DataLocation(source: name, line: opening),
+                                problem: "a row's label is its first field, but --label-column says \(format.labelColumn.description), a feature: leave the option out")
             }
         }
     }
