@@ -21,9 +21,26 @@ struct SVMLightLines {
     /// The features: columns for indices `firstIndex ..< firstIndex + width`.
     let width: Int
     let firstIndex: Int
-    /// Where the width was found, for errors: `in the whole file`, `in its first 4,096
-    /// rows`, `by the model`.
-    let widthFound: String
+    /// Where the width was found.
+    let widthFound: WidthFound
+
+    /// Where an svmlight file's width was found.
+    enum WidthFound: Equatable, CustomStringConvertible {
+        /// The model's own: the file is read for a model.
+        case model
+        /// The largest index in the whole file, read once more for it.
+        case wholeFile
+        /// The largest index in the first lines of a file read once (a pipe).
+        case linesAhead(Int)
+
+        var description: String {
+            switch self {
+            case .model: "by the model"
+            case .wholeFile: "in the whole file"
+            case .linesAhead(let lines): "in its first \(lines) lines"
+            }
+        }
+    }
 
     /// The label column's name in the header line.
     static let labelName = "label"
@@ -129,7 +146,9 @@ struct SVMLightLines {
             }
             guard index <= last else {
                 problem = "feature \(index) is beyond the last feature, \(last), found \(widthFound)"
-                    + (widthFound.hasPrefix("in its first") ? " (a pipe is read once: give the file's path to have its width found in all of it)" : "")
+                if case .linesAhead = widthFound {
+                    problem! += " (a pipe is read once: give the file's path to have its width found in all of it)"
+                }
                 return false
             }
             let text = UnsafeBufferPointer(rebasing: line[value])
@@ -169,7 +188,7 @@ struct SVMLightLines {
     /// `,0` once per feature: the fields of features a row does not name.
     private let zeros: [UInt8]
 
-    init(source: String, width: Int, firstIndex: Int, widthFound: String) {
+    init(source: String, width: Int, firstIndex: Int, widthFound: WidthFound) {
         self.source = source
         self.width = width
         self.firstIndex = firstIndex

@@ -344,7 +344,7 @@ public final class CSVSource: BatchSource {
     /// first feature index, its features, and where their count was found; nil for CSV
     /// and ARFF, and before the first row is read.
     public var svmlightColumns: (firstIndex: Int, width: Int, found: String)? {
-        svmlight.map { ($0.firstIndex, $0.width, $0.widthFound) }
+        svmlight.map { ($0.firstIndex, $0.width, $0.widthFound.description) }
     }
 
     /// Rows read ahead for an svmlight file's width when the file cannot be read twice
@@ -678,10 +678,10 @@ public final class CSVSource: BatchSource {
     private func readAsSVMLight(said: Int?) throws(DataError) {
         let first = undecided[0].number, opening = undecided[undecided.count - 1].number
         let layout: (firstIndex: Int, width: Int)
-        let found: String
+        let found: SVMLightLines.WidthFound
         if let names = givenText?.names, let learned = SVMLightLines.layout(ofHeader: names) {
             layout = learned
-            found = "by the model"
+            found = .model
         } else if let path, !Self.isPipe(path: path) {
             var extent = SVMLightLines.Extent(), said = said
             let file = try GzipFile(path: path)
@@ -692,7 +692,7 @@ public final class CSVSource: BatchSource {
                 return true
             }) != nil {}
             layout = extent.layout(said: said)
-            found = "in the whole file"
+            found = .wholeFile
         } else {
             var rows = undecided.count
             while rows < Self.svmlightLookahead, let (bytes, number) = try reader.withNextLine({ (Array($0) + [0], reader.lineNumber) }) {
@@ -704,7 +704,7 @@ public final class CSVSource: BatchSource {
                 bytes.withUnsafeBufferPointer { extent.add(UnsafeBufferPointer(rebasing: $0.dropLast())) }
             }
             layout = extent.layout(said: said)
-            found = "in its first \(rows) lines"
+            found = .linesAhead(rows)
         }
         let lines = SVMLightLines(source: name, width: layout.width, firstIndex: layout.firstIndex, widthFound: found)
         svmlight = lines
