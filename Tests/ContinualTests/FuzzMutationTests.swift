@@ -109,6 +109,11 @@ struct FuzzMutationTests {
         // the parser reads past every line's end (AddressSanitizer: heap-buffer-overflow,
         // libFuzzer, 2026-12-05's ninth round, within the hour of the change).
         "csv/commented-header-unterminated": "there is no label column 'label'; the header names '2', 'cat', 'Str', 'ymvj3g', 'x'",
+        // An svmlight token's name of a letter and then many digits kept adding digits to
+        // its index after the letter had made it no index, past Int's range (arithmetic
+        // overflow trap while the whole file was read for its width, libFuzzer, 2026-12-05's
+        // eleventh round, within the hour of the change).
+        "csv/svmlight-long-index-name": "line 2: the value of feature 2",
     ]
 
     @Test("Inputs that crashed a reader once are handled", arguments: regressions.keys.sorted())

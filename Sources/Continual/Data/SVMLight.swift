@@ -106,13 +106,14 @@ struct SVMLightLines {
             while i < end, !isBlank(line[i]) {
                 let byte = line[i]
                 if colon < 0 {
+                    // digits is -1 once the name is not an index of at most 9 digits.
                     if byte == UInt8(ascii: ":") {
                         colon = i
-                    } else if byte >= 0x30 && byte <= 0x39 && digits < 9 {
+                    } else if byte >= 0x30 && byte <= 0x39 && digits >= 0 && digits < 9 {
                         index = index * 10 + Int(byte - 0x30)
                         digits += 1
                     } else {
-                        digits = -1_000
+                        digits = -1
                     }
                 }
                 i += 1
