@@ -353,9 +353,10 @@ struct ARFFLines {
         return String(decoding: line[i ..< end], as: UTF8.self).lowercased()
     }
 
-    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+    /// A space or a tab (svmlight's rows are split at them too, `SVMLightLines`).
+    static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
-    private static func skipBlanks(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    static func skipBlanks(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var i = start
         while i < line.count, isBlank(line[i]) { i += 1 }
         return i

@@ -1,3 +1,5 @@
+import Foundation
+
 /// svmlight files (LIBSVM's format: `label index:value index:value …`, as LIBSVM's
 /// data sets, scikit-learn's `dump_svmlight_file`, XGBoost and Vowpal's tools write
 /// them), read as the dense CSV lines they describe, so that every CSV rule applies to
@@ -66,7 +68,7 @@ struct SVMLightLines {
 
     /// Whether `line` is a `#` comment (its first character that is not a blank).
     static func isComment(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        let i = skipBlanks(line, from: 0)
+        let i = ARFFLines.skipBlanks(line, from: 0)
         return i < line.count && line[i] == UInt8(ascii: "#")
     }
 
@@ -86,11 +88,11 @@ struct SVMLightLines {
     static func walk(_ line: UnsafeBufferPointer<UInt8>, _ feature: (Int, Range<Int>) -> Bool) -> Line {
         var end = line.count
         if let hash = line.firstIndex(of: UInt8(ascii: "#")) { end = hash }
-        var i = skipBlanks(line, from: 0)
+        var i = ARFFLines.skipBlanks(line, from: 0)
         guard i < end else { return .nothing }
         let labelStart = i
         var colonInLabel = false
-        while i < end, !isBlank(line[i]) {
+        while i < end, !ARFFLines.isBlank(line[i]) {
             if line[i] == UInt8(ascii: ":") { colonInLabel = true }
             i += 1
         }
@@ -99,11 +101,11 @@ struct SVMLightLines {
             return .bad("the line opens with \(shown(line, label)), not with a label (a row is 'label index:value index:value …')")
         }
         while true {
-            while i < end, isBlank(line[i]) { i += 1 }
+            i = ARFFLines.skipBlanks(line, from: i)
             guard i < end else { break }
             let start = i
             var index = 0, digits = 0, colon = -1
-            while i < end, !isBlank(line[i]) {
+            while i < end, !ARFFLines.isBlank(line[i]) {
                 let byte = line[i]
                 if colon < 0 {
                     // digits is -1 once the name is not an index of at most 9 digits.
@@ -239,41 +241,18 @@ struct SVMLightLines {
 
     // MARK: Bytes
 
-    /// Whether `bytes` are a decimal number: a sign, digits with a point, an exponent
-    /// (`-1.5e-3`, `.25`, `7.`); or `nan` or `inf` (`infinity`), with a sign, in any case
-    /// (a missing value, and a value refused, as the CSV reader reads them). A value such
-    /// as `1-2` was let through, and read as text: its column a category.
+    /// Whether `bytes` are a number as the CSV reader reads one (`CSVRowParser.number`:
+    /// its fast path, else all of them read by `strtof`): `-1.5e-3`, `.25`, `7.`, `nan`,
+    /// `inf` (a missing value, and a value refused, as the CSV reader takes them). The byte
+    /// after them is not a digit or a point (a blank, `#`, or the 0 after every line).
+    /// The first build let `1-2` through, which the CSV reader then took for text, its
+    /// column a category.
     static func isNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = 0
-        if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-        func digits() -> Int {
-            let start = i
-            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1 }
-            return i - start
-        }
-        var mantissa = digits()
-        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
-            i += 1
-            mantissa += digits()
-        }
-        guard mantissa > 0 else {
-            let word = String(decoding: UnsafeBufferPointer(rebasing: bytes[i...]), as: UTF8.self).lowercased()
-            return ["nan", "inf", "infinity"].contains(word)
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            i += 1
-            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard digits() > 0 else { return false }
-        }
-        return i == bytes.count
-    }
-
-    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-
-    private static func skipBlanks(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        var i = start
-        while i < line.count, isBlank(line[i]) { i += 1 }
-        return i
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+        if CSVRowParser.fastFloat(base, bytes.count) != nil { return true }
+        var stop: UnsafeMutablePointer<CChar>?
+        _ = strtof(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), &stop)
+        return stop.map { UnsafeRawPointer($0) == UnsafeRawPointer(base + bytes.count) } ?? false
     }
 
     private static func shown(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
