@@ -203,6 +203,48 @@ struct GrowthPolicyTests {
         #expect(throws: LearnerError.self) { try bad.validate() }
     }
 
+    @Test("stagnation on inputs that did not move since the error rose is held back; on inputs that moved it grows")
+    func stagnationNeedsMovedInputs() throws {
+        var policy = GrowthPolicy()
+        policy.patienceSamples = 3 * 128
+        func stream(_ policy: GrowthPolicy, shift: Double?) -> (decisions: [GrowthDecision], state: GrowthPolicy.State) {
+            var state = GrowthPolicy.State()
+            var decisions: [GrowthDecision] = []
+            for b in 0..<12 {
+                var o = observation(b, error: 0.6, detectors: [[], [5]])
+                o.stagnationInputShift = shift
+                decisions.append(policy.decide(o, state: &state))
+            }
+            return (decisions, state)
+        }
+        let grows = { (d: [GrowthDecision]) in d.contains { $0.outcome == .grow(layer: 1, detectors: [5]) } }
+        // Inputs as before: held back with the shift in the reason, and the count starts over
+        // (one suppression per patience, not one per batch).
+        let still = stream(policy, shift: 1.2)
+        #expect(!grows(still.decisions))
+        let held = still.decisions.filter { $0.trigger == .stagnation }
+        #expect(held.count == 3, "\(held.map(\.sample))")
+        #expect(held.allSatisfy {
+            $0.outcome == .suppressed("the error rate stays at or above 0.5 on inputs that look as before: since it rose they moved 1.2 standard deviations, fewer than 3; no gate could route a new expert, so the slot in charge keeps adapting")
+        })
+        #expect(still.state.bestErrorRate != nil)
+        // Inputs that moved, or not measured (no scaler), grow as before.
+        #expect(grows(stream(policy, shift: 4.5).decisions))
+        #expect(grows(stream(policy, shift: nil).decisions))
+        // Configurations saved before the rule, or without the input-shift condition, grow.
+        var old = policy
+        old.stagnationNeedsInputShift = nil
+        #expect(grows(stream(old, shift: 1.2).decisions))
+        var unconditioned = policy
+        unconditioned.minimumInputShift = nil
+        #expect(grows(stream(unconditioned, shift: 1.2).decisions))
+        // A policy saved before the rule reads it as off.
+        var saved = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(GrowthPolicy())) as? [String: Any])
+        #expect(saved["stagnationNeedsInputShift"] as? Bool == true)
+        saved["stagnationNeedsInputShift"] = nil
+        #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: saved)).stagnationNeedsInputShift == nil)
+    }
+
     @Test("cool-down, budget and the off switch suppress with a reason")
     func suppression() {
         var policy = GrowthPolicy()

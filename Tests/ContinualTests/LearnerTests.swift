@@ -496,7 +496,7 @@ struct LearnerTests {
         #expect { try learners[1].observe(features: x, labels: y) } throws: { "\($0)".contains("row 4") }
     }
 
-    @Test("a crafted checkpoint's moments by class, or drift reference, are refused with the path at fault")
+    @Test("a crafted checkpoint's moments by class, or drift or stagnation reference, are refused with the path at fault")
     func classMomentsChecked() throws {
         var blobs = Blobs(classes: 2, width: 20, seed: 4)
         var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
@@ -518,16 +518,19 @@ struct LearnerTests {
         refused({ $0.sections["class_moments"]!.datasets["counts"] = .doubles([-1, 3]) }, naming: "/sections/class_moments")
         refused({ $0.sections["class_moments"]!.datasets["classes"] = .integers([0, 7]) }, naming: "/sections/class_moments/classes")
         refused({ $0.sections["class_moments"]!.datasets["means"] = .doubles([0]) }, naming: "/sections/class_moments/means")
-        // A drift reference whose arrays do not match (it was read past its end before).
-        refused({ c in
-            let saved = try! c.section("learner").strings("state", count: 1)[0]
-            var object = try! JSONSerialization.jsonObject(with: Data(saved.utf8)) as! [String: Any]
-            var state = object["policyState"] as! [String: Any]
-            state["driftReference"] = ["count": 5, "mean": [Double](repeating: 0, count: 20), "squares": [1]] as [String: Any]
-            object["policyState"] = state
-            let data = try! JSONSerialization.data(withJSONObject: object)
-            c.sections["learner"]!.datasets["state"] = .strings([String(decoding: data, as: UTF8.self)])
-        }, naming: "/sections/learner/state")
+        // A drift or stagnation reference whose arrays do not match (it was read past its
+        // end before).
+        for key in ["driftReference", "stagnationReference"] {
+            refused({ c in
+                let saved = try! c.section("learner").strings("state", count: 1)[0]
+                var object = try! JSONSerialization.jsonObject(with: Data(saved.utf8)) as! [String: Any]
+                var state = object["policyState"] as! [String: Any]
+                state[key] = ["count": 5, "mean": [Double](repeating: 0, count: 20), "squares": [1]] as [String: Any]
+                object["policyState"] = state
+                let data = try! JSONSerialization.data(withJSONObject: object)
+                c.sections["learner"]!.datasets["state"] = .strings([String(decoding: data, as: UTF8.self)])
+            }, naming: "/sections/learner/state")
+        }
     }
 
     @Test("growth off never grows, and says why it held back")
@@ -739,6 +742,42 @@ struct LearnerTests {
         // stagnated at the change (held back here only for want of detectors).
         let old = try stream(nil)
         #expect(old.history.recentDecisions.contains { $0.trigger == .stagnation && $0.sample > 8960 }, "\(old.history.suppressions)")
+    }
+
+    @Test("labels that change over the same inputs and stay wrong for the gate do not grow on stagnation; saved mid-way, the stream resumes")
+    func conceptChangeStagnatesWithoutGrowth() throws {
+        // Two blobs; at row 8,960 every label flips for good. The gate's statistics hold
+        // the old labels, so its error stays above one half for longer than the patience.
+        func stream(_ needsShift: Bool?, pausedAt pause: Int? = nil) throws -> Learner {
+            var c = configuration()
+            c.growth.stagnationNeedsInputShift = needsShift
+            var learner = try Learner(configuration: c, inputWidth: 4, classCount: 2)
+            var blobs = Blobs(classes: 2, width: 4, seed: 3)
+            for b in 0..<150 {
+                var (x, y) = blobs.batch(128, classes: [0, 1])
+                if b >= 70 { y = y.map { 1 - $0 } }
+                _ = try learner.observe(features: x, labels: y)
+                if b == pause {
+                    #expect(learner.policyState.stagnationReference != nil)
+                    learner = try Learner(checkpoint: learner.checkpoint())
+                }
+            }
+            return learner
+        }
+        let now = try stream(true)
+        let held = "the error rate stays at or above 0.5 on inputs that look as before"
+        #expect(now.model.experts.isEmpty, "\(now.history.growths)")
+        #expect(now.history.suppressions[held, default: 0] >= 1, "\(now.history.suppressions)")
+        // Configurations saved before the rule grew an expert there.
+        let old = try stream(nil)
+        #expect(old.history.growths.contains { $0.trigger == "stagnation" && $0.sample > 8960 }, "\(old.history.suppressions)")
+        // Saved while the inputs are measured from the rise, the learner resumes as one
+        // that never stopped.
+        let paused = try stream(true, pausedAt: 120)
+        #expect(paused.policyState == now.policyState && paused.history.suppressions == now.history.suppressions)
+        var blobs = Blobs(classes: 2, width: 4, seed: 9)
+        let (test, _) = blobs.batch(64, classes: [0, 1])
+        #expect(paused.predict(test) == now.predict(test))
     }
 
     @Test("a stream sorted by its informative feature: trend tails, the default, keep it from its first batch; saved, and off in files saved before")

@@ -278,10 +278,12 @@ extension Learner {
                     section.child("reference"), width: model.inputWidth, classes: model.classCount)
             }
         }
-        if let reference = saved.policyState.driftReference, !reference.isValid(width: model.inputWidth) {
-            throw .invalidValue(path: "/sections/learner/state",
-                                reason: "the drift reference holds \(reference.mean.count) means and \(reference.squares.count) sums of squares over \(reference.count) samples; \(model.inputWidth) finite means and sums of squares >= 0 expected",
-                                file: file)
+        for (name, moments) in [("drift", saved.policyState.driftReference), ("stagnation", saved.policyState.stagnationReference)] {
+            if let reference = moments, !reference.isValid(width: model.inputWidth) {
+                throw .invalidValue(path: "/sections/learner/state",
+                                    reason: "the \(name) reference holds \(reference.mean.count) means and \(reference.squares.count) sums of squares over \(reference.count) samples; \(model.inputWidth) finite means and sums of squares >= 0 expected",
+                                    file: file)
+            }
         }
         let shrinkage = saved.shrinkage ?? ShrinkageChoice(blends: [0])
         var shrinkageHeads: [Int: GateHead] = [:]

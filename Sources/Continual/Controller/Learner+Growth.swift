@@ -27,6 +27,10 @@ extension Learner {
         let shift = reference.flatMap { r in scaler.flatMap { InputMoments($0).shift(since: r) } }
         let classShift = keepsClassMoments ? classReference.flatMap { InputMoments.shift(byClass: classMoments, since: $0) } : nil
         let scored = course ?? prequential
+        // The inputs before the error rate rose to the stagnation rate: kept while it stays.
+        let measuresStagnation = policy.stagnationNeedsInputShift == true && policy.minimumInputShift != nil
+        let stagnationShift = measuresStagnation
+            ? policyState.stagnationReference.flatMap { r in scaler.flatMap { InputMoments($0).shift(since: r) } } : nil
         let observation = GrowthPolicy.Observation(
             samples: counters.firstVisits, batchSamples: batchSamples, novelty: novelty, drift: drifted, batchErrors: batchErrors,
             errorRate: 1 - (scored.windowedAccuracy ?? 1), detectors: detectors,
@@ -34,8 +38,14 @@ extension Learner {
             expertParameters: (0..<model.hiddenLayerCount).map {
                 expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors))
             }, inputShift: shift, labelsComeInRuns: arbiter.labelsComeInRuns(slot: slotInCharge), classInputShift: classShift,
-            errorRateSamples: scored.windowedSamples >= scored.windowSize ? nil : scored.windowedSamples)
+            errorRateSamples: scored.windowedSamples >= scored.windowSize ? nil : scored.windowedSamples,
+            stagnationInputShift: stagnationShift)
         var decision = policy.decide(observation, state: &policyState)
+        if !measuresStagnation || policyState.bestErrorRate == nil {
+            policyState.stagnationReference = nil
+        } else if policyState.stagnationReference == nil, let scaler, let scalerRows {
+            policyState.stagnationReference = InputMoments(scaler).removing(scalerRows.rows)
+        }
         policyState.driftReference = policyState.pendingDriftSample == nil ? nil : reference
         driftClassReference = policyState.pendingDriftSample == nil || !keepsClassMoments ? nil : classReference
         // A new concept: the replayed samples of the slot in charge teach the old labels.
