@@ -205,6 +205,68 @@ struct LearnerJudgementTests {
         #expect(!kept4)
     }
 
+    @Test("a full holdout's reservoir returns the rows it turns away by index, and pushed-out rows as data")
+    func holdoutReservoir() throws {
+        let g = SeededGenerator(seed: 5)
+        let x = Matrix(rows: 40, columns: 2, scalars: (0..<80).map(Float.init))
+        let labels = (0..<40).map { $0 % 3 }
+        for returns in [true, false] {
+            var holdout = Holdout(rate: 1, capacity: 4, width: 2)
+            var g2 = g
+            let left = holdout.keep(x, labels: labels, rows: Array(0..<40), returnsTurnedAway: returns, generator: &g2)
+            #expect(holdout.count == 4 && holdout.seen == 40)
+            // Every row is held, turned away or pushed out: 40 in all, none twice.
+            #expect(holdout.count + left.turnedAway.count + left.labels.count == 40)
+            #expect(left.features.count == 2 * left.labels.count)
+            if returns {
+                #expect(!left.turnedAway.isEmpty && left.turnedAway == left.turnedAway.sorted())
+                // A row turned away is neither held nor among the pushed-out rows.
+                let held = Set(stride(from: 0, to: holdout.scalars.count, by: 2).map { Int(holdout.scalars[$0]) / 2 })
+                let pushed = Set(stride(from: 0, to: left.features.count, by: 2).map { Int(left.features[$0]) / 2 })
+                #expect(held.isDisjoint(with: left.turnedAway) && pushed.isDisjoint(with: left.turnedAway))
+                #expect(held.union(pushed).union(left.turnedAway) == Set(0..<40))
+            } else {
+                #expect(left.turnedAway.isEmpty)
+            }
+        }
+    }
+
+    @Test("rows a full holdout turns away are learned by the network; settings saved before left them to the gate")
+    func holdoutTurnedAwayLearned() throws {
+        // 48 batches of 128: the holdout starts after 4,096 rows and sets aside half of the
+        // last 2,048, in a reservoir of 16.
+        func stream(_ learns: Bool) throws -> Learner {
+            var c = LearnerConfiguration.small()
+            c.arbiter.holdoutRate = 0.5
+            c.arbiter.holdoutCapacity = 16
+            c.arbiter.holdoutLearnsTurnedAway = learns
+            var learner = try Learner(configuration: c, inputWidth: 6, classCount: 2)
+            var blobs = Blobs(classes: 2, width: 6, seed: 8)
+            for _ in 0..<48 {
+                let (x, y) = blobs.batch(128, classes: [0, 1])
+                _ = try learner.observe(features: x, labels: y)
+            }
+            return learner
+        }
+        let now = try stream(true), before = try stream(false)
+        let rows = 48 * 128
+        #expect(now.model.experts.isEmpty && before.model.experts.isEmpty)
+        #expect(now.holdout.count == 16 && before.holdout.count == 16)
+        // Before: every row set aside was kept from the network (and the replay buffer).
+        #expect(before.replay.seen == rows - before.holdout.seen, "\(before.replay.seen), \(before.holdout.seen)")
+        // Now: only the rows the reservoir holds or pushed out (16 · ln(1,024 / 16) ≈ 67
+        // expected) are.
+        #expect(now.holdout.seen > 900)
+        #expect(now.replay.seen < rows - 16 && now.replay.seen > rows - 16 - 150, "\(now.replay.seen)")
+        // Saved, the setting reads back; a file saved before it existed reads it as off.
+        let (written, read) = try configurationSavedBefore()
+        #expect(read.arbiter.holdoutLearnsTurnedAway && (written["arbiter"] as? [String: Any])?["holdoutLearnsTurnedAway"] as? Bool == true)
+        var arbiter = try #require(written["arbiter"] as? [String: Any])
+        arbiter["holdoutLearnsTurnedAway"] = nil
+        let old = try JSONDecoder().decode(AnswerArbiter.Settings.self, from: JSONSerialization.data(withJSONObject: arbiter))
+        #expect(!old.holdoutLearnsTurnedAway)
+    }
+
     @Test("a learner takes the head its snapshot fitted from the same statistics, with the bits of its own fit, once")
     func snapshotHeadTaken() throws {
         // Two learners built alike, each with its own memo.

@@ -11,7 +11,10 @@ import MoE
 /// a reservoir of at most `capacity` rows; when the slot is frozen (or a prediction is
 /// asked of the slot still in charge) the slot's answers are compared on them, and then
 /// they join the gate's statistics like every other sample. The networks never learn from
-/// them: the cost of the test is `rate` of the slot's rows.
+/// the rows held: the cost of the test is `rate` of the slot's rows until the reservoir is
+/// full, and from then on the rows it keeps (`capacity / seen` of those set aside) and the
+/// ones they push out; the rows it turns away are learned at once
+/// (`AnswerArbiter.Settings.holdoutLearnsTurnedAway`).
 public struct Holdout: Sendable, Equatable {
     /// Fraction of the slot in charge's first-visit rows kept aside.
     public let rate: Double
@@ -111,12 +114,14 @@ public struct Holdout: Sendable, Equatable {
     }
 
     /// Keeps `x` rows `rows` (reservoir sampling, Vitter's algorithm R); returns the rows
-    /// that the full reservoir turned away or pushed out (raw inputs and labels), which
-    /// must be learned from like any other sample.
-    mutating func keep(_ x: Matrix, labels batchLabels: [Int], rows: [Int], generator: inout SeededGenerator)
-        -> (features: [Float], labels: [Int]) {
+    /// of `rows` that the full reservoir turned away (`turnedAway`, ascending) and the
+    /// rows it pushed out (`features` and `labels`: raw inputs and labels), which must be
+    /// learned from like any other sample. With `returnsTurnedAway` false, the rows
+    /// turned away are returned among the pushed-out ones, as they were before.
+    mutating func keep(_ x: Matrix, labels batchLabels: [Int], rows: [Int], returnsTurnedAway: Bool = false,
+                       generator: inout SeededGenerator) -> (features: [Float], labels: [Int], turnedAway: [Int]) {
         precondition(x.columns == width, "The holdout keeps rows of \(width) features, got \(x.columns)")
-        var leftFeatures: [Float] = [], leftLabels: [Int] = []
+        var leftFeatures: [Float] = [], leftLabels: [Int] = [], turnedAway: [Int] = []
         for r in rows.sorted() {
             seen += 1
             let row = x.scalars[(r * width)..<((r + 1) * width)]
@@ -130,13 +135,15 @@ public struct Holdout: Sendable, Equatable {
                     leftLabels.append(labels[j])
                     scalars.replaceSubrange((j * width)..<((j + 1) * width), with: row)
                     labels[j] = batchLabels[r]
+                } else if returnsTurnedAway {
+                    turnedAway.append(r)
                 } else {
                     leftFeatures.append(contentsOf: row)
                     leftLabels.append(batchLabels[r])
                 }
             }
         }
-        return (leftFeatures, leftLabels)
+        return (leftFeatures, leftLabels, turnedAway)
     }
 
     /// Empties the holdout for slot `slot`; returns what it held.

@@ -5,17 +5,21 @@ import MoE
 // judged when it stops, then given to the gate like every other sample.
 extension Learner {
     /// Sets aside some of `rows` (first visits in the charge of the slot in charge) and
-    /// returns the others.
+    /// returns the others: those not chosen, and those the full reservoir turned away
+    /// (`AnswerArbiter.Settings.holdoutLearnsTurnedAway`).
     mutating func setAside(_ x: Matrix, labels: [Int], rows: [Int]) -> [Int] {
         guard statistics != nil, !rows.isEmpty else { return rows }
-        let chosen = holdout.choose(rows, generator: &generator)
+        var chosen = holdout.choose(rows, generator: &generator)
         guard !chosen.isEmpty else { return rows }
-        let left = holdout.keep(x, labels: labels, rows: Array(chosen), generator: &generator)
-        // Rows the full reservoir does not keep join the gate's statistics at once.
+        let left = holdout.keep(x, labels: labels, rows: Array(chosen),
+                                returnsTurnedAway: configuration.arbiter.holdoutLearnsTurnedAway, generator: &generator)
+        // Rows the full reservoir pushed out (or, in settings saved before, turned away)
+        // join the gate's statistics at once.
         if !left.labels.isEmpty {
             giveToGate(raw: Matrix(rows: left.labels.count, columns: x.columns, scalars: left.features),
                        labels: left.labels, slot: holdout.slot)
         }
+        chosen.subtract(left.turnedAway)
         return rows.filter { !chosen.contains($0) }
     }
 
