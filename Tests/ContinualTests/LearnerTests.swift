@@ -720,60 +720,50 @@ struct LearnerTests {
         #expect(try Learner(checkpoint: checkpoint).scaler?.anchored == false)
     }
 
+    /// Two blobs of 4 features in batches of 128 rows, every label flipped from batch 70
+    /// (row 8,960) on, as river's Agrawal stream changes its labelling function at row
+    /// 10,000; the slot in charge learned well before. `pause`: saved and loaded after
+    /// that batch.
+    func flippedLabels(batches: Int, pausedAt pause: Int? = nil,
+                       _ configure: (inout LearnerConfiguration) -> Void = { _ in }) throws -> Learner {
+        var c = configuration()
+        configure(&c)
+        var learner = try Learner(configuration: c, inputWidth: 4, classCount: 2)
+        var blobs = Blobs(classes: 2, width: 4, seed: 3)
+        for b in 0..<batches {
+            var (x, y) = blobs.batch(128, classes: [0, 1])
+            if b >= 70 { y = y.map { 1 - $0 } }
+            _ = try learner.observe(features: x, labels: y)
+            if b == pause { learner = try Learner(checkpoint: learner.checkpoint()) }
+        }
+        return learner
+    }
+
     @Test("labels that change over the same inputs after 9,000 rows do not trigger stagnation at the change; the old count did")
     func conceptChangeDoesNotStagnate() throws {
-        // Two blobs; at row 8,960 every label flips (river's Agrawal stream changes its
-        // labelling function so, at row 10,000). The slot in charge learned well before.
-        func stream(_ evidence: Int?) throws -> Learner {
-            var c = configuration()
-            c.growth.stagnationEvidence = evidence
-            var learner = try Learner(configuration: c, inputWidth: 4, classCount: 2)
-            var blobs = Blobs(classes: 2, width: 4, seed: 3)
-            for b in 0..<80 {
-                var (x, y) = blobs.batch(128, classes: [0, 1])
-                if b >= 70 { y = y.map { 1 - $0 } }
-                _ = try learner.observe(features: x, labels: y)
-            }
-            return learner
-        }
-        let now = try stream(GrowthPolicy().stagnationEvidence)
+        let now = try flippedLabels(batches: 80)
         #expect(!now.history.recentDecisions.contains { $0.trigger == .stagnation }, "\(now.history.suppressions)")
         // The old count took 0, a first row answered right, for the best error rate, and
         // stagnated at the change (held back here only for want of detectors).
-        let old = try stream(nil)
+        let old = try flippedLabels(batches: 80) { $0.growth.stagnationEvidence = nil }
         #expect(old.history.recentDecisions.contains { $0.trigger == .stagnation && $0.sample > 8960 }, "\(old.history.suppressions)")
     }
 
     @Test("labels that change over the same inputs and stay wrong for the gate do not grow on stagnation; saved mid-way, the stream resumes")
     func conceptChangeStagnatesWithoutGrowth() throws {
-        // Two blobs; at row 8,960 every label flips for good. The gate's statistics hold
-        // the old labels, so its error stays above one half for longer than the patience.
-        func stream(_ needsShift: Bool?, pausedAt pause: Int? = nil) throws -> Learner {
-            var c = configuration()
-            c.growth.stagnationNeedsInputShift = needsShift
-            var learner = try Learner(configuration: c, inputWidth: 4, classCount: 2)
-            var blobs = Blobs(classes: 2, width: 4, seed: 3)
-            for b in 0..<150 {
-                var (x, y) = blobs.batch(128, classes: [0, 1])
-                if b >= 70 { y = y.map { 1 - $0 } }
-                _ = try learner.observe(features: x, labels: y)
-                if b == pause {
-                    #expect(learner.policyState.stagnationReference != nil)
-                    learner = try Learner(checkpoint: learner.checkpoint())
-                }
-            }
-            return learner
-        }
-        let now = try stream(true)
+        // The labels flip for good at row 8,960. The gate's statistics hold the old
+        // labels, so its error stays above one half for longer than the patience.
+        let now = try flippedLabels(batches: 150)
         let held = "the error rate stays at or above 0.5 on inputs that look as before"
         #expect(now.model.experts.isEmpty, "\(now.history.growths)")
         #expect(now.history.suppressions[held, default: 0] >= 1, "\(now.history.suppressions)")
         // Configurations saved before the rule grew an expert there.
-        let old = try stream(nil)
+        let old = try flippedLabels(batches: 150) { $0.growth.stagnationNeedsInputShift = nil }
         #expect(old.history.growths.contains { $0.trigger == "stagnation" && $0.sample > 8960 }, "\(old.history.suppressions)")
         // Saved while the inputs are measured from the rise, the learner resumes as one
         // that never stopped.
-        let paused = try stream(true, pausedAt: 120)
+        #expect(try flippedLabels(batches: 121).policyState.stagnationReference != nil)
+        let paused = try flippedLabels(batches: 150, pausedAt: 120)
         #expect(paused.policyState == now.policyState && paused.history.suppressions == now.history.suppressions)
         var blobs = Blobs(classes: 2, width: 4, seed: 9)
         let (test, _) = blobs.batch(64, classes: [0, 1])
