@@ -118,7 +118,7 @@ public struct Holdout: Sendable, Equatable {
     /// rows it pushed out (`features` and `labels`: raw inputs and labels), which must be
     /// learned from like any other sample. With `returnsTurnedAway` false, the rows
     /// turned away are returned among the pushed-out ones, as they were before.
-    mutating func keep(_ x: Matrix, labels batchLabels: [Int], rows: [Int], returnsTurnedAway: Bool = false,
+    mutating func keep(_ x: Matrix, labels batchLabels: [Int], rows: [Int], returnsTurnedAway: Bool,
                        generator: inout SeededGenerator) -> (features: [Float], labels: [Int], turnedAway: [Int]) {
         precondition(x.columns == width, "The holdout keeps rows of \(width) features, got \(x.columns)")
         var leftFeatures: [Float] = [], leftLabels: [Int] = [], turnedAway: [Int] = []

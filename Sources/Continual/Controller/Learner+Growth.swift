@@ -16,21 +16,24 @@ extension Learner {
             report!.layers.first { $0.layer == l }?.detectors.map(\.neuron) ?? []
         }
         let policy = configuration.growth
+        // What the scaler saw, with this batch and (when a reference starts) before it.
+        let seen = scaler.map { InputMoments($0) }
+        func beforeBatch() -> InputMoments? { scalerRows.flatMap { rows in seen?.removing(rows.rows) } }
         // The inputs before the drift: kept while it is pending; when this batch raises
         // it, everything the scaler saw before this batch.
         var reference = policyState.driftReference
         var classReference = driftClassReference
-        if reference == nil, drifted, policy.onDrift, policyState.pendingDriftSample == nil, let scaler, let scalerRows {
-            reference = InputMoments(scaler).removing(scalerRows.rows)
+        if reference == nil, drifted, policy.onDrift, policyState.pendingDriftSample == nil, let before = beforeBatch(),
+           let scalerRows {
+            reference = before
             if keepsClassMoments { classReference = scalerRows.removingRows(from: classMoments) }
         }
-        let shift = reference.flatMap { r in scaler.flatMap { InputMoments($0).shift(since: r) } }
+        let shift = reference.flatMap { seen?.shift(since: $0) }
         let classShift = keepsClassMoments ? classReference.flatMap { InputMoments.shift(byClass: classMoments, since: $0) } : nil
         let scored = course ?? prequential
         // The inputs before the error rate rose to the stagnation rate: kept while it stays.
         let measuresStagnation = policy.stagnationNeedsInputShift == true && policy.minimumInputShift != nil
-        let stagnationShift = measuresStagnation
-            ? policyState.stagnationReference.flatMap { r in scaler.flatMap { InputMoments($0).shift(since: r) } } : nil
+        let stagnationShift = measuresStagnation ? policyState.stagnationReference.flatMap { seen?.shift(since: $0) } : nil
         let observation = GrowthPolicy.Observation(
             samples: counters.firstVisits, batchSamples: batchSamples, novelty: novelty, drift: drifted, batchErrors: batchErrors,
             errorRate: 1 - (scored.windowedAccuracy ?? 1), detectors: detectors,
@@ -43,8 +46,8 @@ extension Learner {
         var decision = policy.decide(observation, state: &policyState)
         if !measuresStagnation || policyState.bestErrorRate == nil {
             policyState.stagnationReference = nil
-        } else if policyState.stagnationReference == nil, let scaler, let scalerRows {
-            policyState.stagnationReference = InputMoments(scaler).removing(scalerRows.rows)
+        } else if policyState.stagnationReference == nil {
+            policyState.stagnationReference = beforeBatch()
         }
         policyState.driftReference = policyState.pendingDriftSample == nil ? nil : reference
         driftClassReference = policyState.pendingDriftSample == nil || !keepsClassMoments ? nil : classReference
