@@ -345,6 +345,43 @@ struct GrowthPolicyTests {
         #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object)).runsExplainDrift == nil)
     }
 
+    @Test("a drift whose inputs moved, but too little to route, is a slow drift: no growth, the replay kept until they look as before")
+    func slowDriftKeepsReplay() throws {
+        let policy = GrowthPolicy()
+        // A drift at batch 8 whose inputs moved `shifts[i]` deviations at its i-th batch.
+        func run(_ policy: GrowthPolicy, shifts: [Double]) -> [GrowthDecision] {
+            var state = GrowthPolicy.State()
+            for b in 0..<8 { _ = policy.decide(observation(b, detectors: [[], []]), state: &state) }
+            return shifts.enumerated().map { i, shift in
+                var o = observation(8 + i, errors: 120, error: 0.3, drift: i == 0, detectors: [[2], []])
+                o.inputShift = shift
+                return policy.decide(o, state: &state)
+            }
+        }
+        let slow = run(policy, shifts: [2.5, 2.7])
+        #expect(slow.allSatisfy { $0.newConcept == nil })
+        #expect(slow[0].outcome == .suppressed("the inputs drift slowly: since the drift they moved 2.5 standard deviations, at least 2 and fewer than 3; no gate could route a new expert, so the slot in charge keeps adapting and keeps its replayed samples"))
+        // Still pending: a later batch whose inputs look as before finds the change of
+        // concept once; inputs that move far enough grow.
+        let settled = run(policy, shifts: [2.5, 1.1, 0.9])
+        #expect(settled.map { $0.newConcept == true } == [false, true, false])
+        #expect(settled[1].outcome == .suppressed("the labels changed, not the inputs: since the drift they moved 1.1 standard deviations, fewer than 3; no gate could route a new expert, so the slot in charge keeps adapting"))
+        #expect(run(policy, shifts: [2.5, 3.5]).last?.outcome == .grow(layer: 0, detectors: [2]))
+        // Saved before it existed: every such drift is a change of concept.
+        var old = policy
+        old.conceptMaximumShift = nil
+        #expect(run(old, shifts: [2.5]).first?.newConcept == true)
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(policy)) as? [String: Any])
+        #expect(object["conceptMaximumShift"] as? Double == 2)
+        object["conceptMaximumShift"] = nil
+        #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object)).conceptMaximumShift == nil)
+        var bad = policy
+        bad.conceptMaximumShift = .infinity
+        #expect(throws: LearnerError.invalidConfiguration("the concept's maximum input shift must be a finite number of standard deviations (or null), got inf")) {
+            try bad.validate()
+        }
+    }
+
     @Test("a drift whose inputs moved as a whole but not within their classes is a change in the labels' mix: no growth, the replay kept")
     func classConditionalShift() throws {
         let policy = GrowthPolicy()
