@@ -927,6 +927,65 @@ struct AnswerArbiterTests {
         #expect(try readAsSavedWithout(["runs"], key).runs == false)
     }
 
+    @Test("labels drawn at random whose shares changed come in runs over the whole history, not now; blocks come in runs either way")
+    func recentLabelRuns() throws {
+        func arbiter(_ labels: [Int], halfLife: Double = 4096) -> AnswerArbiter {
+            var settings = AnswerArbiter.Settings()
+            settings.halfLife = halfLife
+            var a = AnswerArbiter(settings: settings)
+            for y in labels { a.record(slot: 0, label: y, gate: true, network: true, product: true, prior: true) }
+            return a
+        }
+        // Two concepts of 30,000 rows each, the labels drawn at random: 0.65 of class 0,
+        // then 0.35. The pooled shares predict too few repeats; the faded ones forget the
+        // first concept.
+        var generator = SeededGenerator(seed: 11)
+        let concepts = (0..<60_000).map { t in Double.random(in: 0..<1, using: &generator) < (t < 30_000 ? 0.65 : 0.35) ? 0 : 1 }
+        let changed = arbiter(concepts)
+        #expect(changed.labelsComeInRuns(slot: 0))
+        #expect(!changed.labelsComeInRecentRuns(slot: 0))
+        #expect(!arbiter(Array(concepts.prefix(30_000))).labelsComeInRecentRuns(slot: 0))
+        // Blocks of 200 rows of one class, two classes taking turns: runs either way.
+        let blocks = (0..<4_000).map { ($0 / 200) % 2 }
+        #expect(arbiter(blocks).labelsComeInRuns(slot: 0) && arbiter(blocks).labelsComeInRecentRuns(slot: 0))
+        // No slot, one visit: no runs.
+        #expect(!arbiter([0]).labelsComeInRecentRuns(slot: 0) && !arbiter(blocks).labelsComeInRecentRuns(slot: 1))
+        // Weights scaled down every 400 half-lives: a half-life of 64 samples passes it
+        // twice in 60,000 and still finds blocks of 10; one of a sample, ten times in 4,000.
+        let fast = arbiter((0..<60_000).map { ($0 / 10) % 2 }, halfLife: 64)
+        #expect(fast.recentRuns[0].next <= 0x1p400 && fast.labelsComeInRecentRuns(slot: 0))
+        let tiny = arbiter(Array(concepts.prefix(4_000)), halfLife: 1)
+        #expect(tiny.recentRuns[0].total.isFinite && tiny.recentRuns[0].squares.isFinite && tiny.recentRuns[0].next <= 0x1p400)
+        // Saved and read back; saved before they were counted, they start from nothing.
+        // One class so far: the shares' sums round to a chance of repeats of 1, never
+        // above it, and the variance stays 0 (a state once refused on loading).
+        let one = arbiter([Int](repeating: 1, count: 5_000))
+        #expect(one.recentRuns[0].variance == 0 && !one.labelsComeInRecentRuns(slot: 0))
+        #expect(try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(one)) == one)
+        #expect(try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(changed)) == changed)
+        let read = try readAsSavedWithout(["recentRuns"], arbiter(blocks))
+        #expect(read.recentRuns.isEmpty && !read.labelsComeInRecentRuns(slot: 0) && read.labelsComeInRuns(slot: 0))
+        // Crafted counts are refused with the slot and the fault.
+        var crafted = try JSONSerialization.jsonObject(with: JSONEncoder().encode(arbiter(blocks))) as! [String: Any]
+        var runs = (crafted["recentRuns"] as! [[String: Any]])[0]
+        runs["variance"] = -1
+        crafted["recentRuns"] = [runs]
+        #expect {
+            try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: crafted))
+        } throws: { error in
+            "\(error)".contains("the arbiter's recent runs of slot 0 hold negative weights, sums or variance")
+        }
+        runs["variance"] = 1
+        runs["next"] = 0
+        crafted["recentRuns"] = [runs]
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(AnswerArbiter.self, from: JSONSerialization.data(withJSONObject: crafted)) }
+        // The growth policy asks for recent runs; policies saved before ask the whole history.
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(GrowthPolicy())) as? [String: Any])
+        #expect(object["recentRuns"] as? Bool == true)
+        object["recentRuns"] = nil
+        #expect(try JSONDecoder().decode(GrowthPolicy.self, from: JSONSerialization.data(withJSONObject: object)).recentRuns == nil)
+    }
+
     @Test("an answer significantly worse than the gate on all the slot's replayed samples, weighed by class, is vetoed")
     func replayedRowsVeto() throws {
         var arbiter = AnswerArbiter()

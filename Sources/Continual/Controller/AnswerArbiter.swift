@@ -289,6 +289,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
     /// the label of its latest first visit.
     public private(set) var repeats: [Int] = []
     public private(set) var lastLabel: [Int?] = []
+    /// Per slot: the same counts faded by the half-life (``labelsComeInRecentRuns(slot:)``).
+    public private(set) var recentRuns: [RecentRuns] = []
     /// Per slot: its first visits' raw inputs, in order, as far as whether they come in
     /// runs needs them (`checksInputRuns`; empty otherwise).
     public private(set) var inputRuns: [InputRuns] = []
@@ -411,6 +413,14 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         let q = classSamples[slot].values.reduce(0.0) { $0 + (Double($1) / n) * (Double($1) / n) }
         guard q < 1 else { return false }
         return (Double(repeats[slot]) - pairs * q) / (pairs * q * (1 - q)).squareRoot() > Self.runsZ
+    }
+
+    /// Whether `slot`'s first visits come in runs of one label now: the test of
+    /// ``labelsComeInRuns(slot:)`` with each visit weighed by the counts' half-life
+    /// (``RecentRuns``), so that class shares that changed some half-lives ago do not read
+    /// as runs.
+    public func labelsComeInRecentRuns(slot: Int) -> Bool {
+        slot < recentRuns.count && recentRuns[slot].comeInRuns(z: Self.runsZ)
     }
 
     /// Whether `slot`'s first visits come with their inputs in runs (`checksInputRuns`,
@@ -734,6 +744,9 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             repeats.append(0)
             lastLabel.append(nil)
         }
+        // Arbiters saved before recent runs were counted start counting them now.
+        while recentRuns.count <= slot { recentRuns.append(RecentRuns()) }
+        recentRuns[slot].add(label: label, repeated: lastLabel[slot].map { $0 == label }, fade: exp2(-1 / settings.halfLife))
         if lastLabel[slot] == label { repeats[slot] += 1 }
         lastLabel[slot] = label
         visits[slot] += 1
@@ -759,7 +772,7 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case settings, network, product, prior, decided, visits, classSamples, lastVisit, stoppedCheck, checkedWith
-        case repeats, lastLabel, priorJudged, mostFrequentJudged, inputRuns
+        case repeats, lastLabel, priorJudged, mostFrequentJudged, inputRuns, recentRuns
     }
 
     public init(from decoder: any Decoder) throws {
@@ -791,6 +804,15 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
             if let fault = runs.validated() ?? (runs.count > visits[slot] ? "\(runs.count) rows counted, more than its \(visits[slot]) visits" : nil) {
                 throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
                     debugDescription: "the arbiter's input runs of slot \(slot) hold \(fault)"))
+            }
+        }
+        // Arbiters saved before recent runs were counted start counting them now; a slot
+        // beyond the others' is counted from its first visit on, as any new slot.
+        recentRuns = try c.decodeIfPresent([RecentRuns].self, forKey: .recentRuns) ?? []
+        for (slot, runs) in recentRuns.enumerated() {
+            if let fault = runs.validated() {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
+                    debugDescription: "the arbiter's recent runs of slot \(slot) hold \(fault)"))
             }
         }
         guard repeats.count == lastLabel.count, repeats.count <= visits.count else {

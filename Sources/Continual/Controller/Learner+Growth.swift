@@ -40,7 +40,8 @@ extension Learner {
             experts: model.experts.count, parameters: model.parameterCount,
             expertParameters: (0..<model.hiddenLayerCount).map {
                 expertParameters(layer: $0, detectors: min(detectors[$0].count, policy.maxDetectors))
-            }, inputShift: shift, labelsComeInRuns: arbiter.labelsComeInRuns(slot: slotInCharge), classInputShift: classShift,
+            }, inputShift: shift, labelsComeInRuns: policy.recentRuns == true
+                ? arbiter.labelsComeInRecentRuns(slot: slotInCharge) : arbiter.labelsComeInRuns(slot: slotInCharge), classInputShift: classShift,
             errorRateSamples: scored.windowedSamples >= scored.windowSize ? nil : scored.windowedSamples,
             stagnationInputShift: stagnationShift)
         var decision = policy.decide(observation, state: &policyState)
