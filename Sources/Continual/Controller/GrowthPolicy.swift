@@ -322,17 +322,17 @@ public struct GrowthPolicy: Sendable, Equatable, Codable {
         }
         if trigger == .drift, let least = minimumInputShift, let shift = o.inputShift, shift < least {
             // Pending until the shift shows or the drift expires.
-            let drift = state.pendingDriftSample ?? o.samples
-            let learningNewLabels = noveltyExplainsDrift == true
-                && state.lastNoveltySample.map { drift - $0 < cooldownSamples } == true
-            let runOfOtherLabels = runsExplainDrift == true && o.labelsComeInRuns
             if let most = conceptMaximumShift, shift >= most {
-                // Pending as above; a later batch whose inputs look as before may still
-                // find the change of concept.
+                // A slow drift of the inputs, not new labels: the replay stays. A later
+                // batch whose inputs look as before may still find the change of concept.
                 decision.outcome = .suppressed(
                     "the inputs drift slowly: since the drift they moved \(String(format: "%.1f", shift)) standard deviations, at least \(String(format: "%g", most)) and fewer than \(String(format: "%g", least)); no gate could route a new expert, so the slot in charge keeps adapting and keeps its replayed samples")
                 return decision
             }
+            let drift = state.pendingDriftSample ?? o.samples
+            let learningNewLabels = noveltyExplainsDrift == true
+                && state.lastNoveltySample.map { drift - $0 < cooldownSamples } == true
+            let runOfOtherLabels = runsExplainDrift == true && o.labelsComeInRuns
             if !learningNewLabels, !runOfOtherLabels, state.conceptDriftSample != state.pendingDriftSample {
                 state.conceptDriftSample = state.pendingDriftSample
                 decision.newConcept = true
