@@ -73,9 +73,9 @@ public struct RecentRuns: Sendable, Equatable, Codable {
     func validated() -> String? {
         let values = [total, squares, next, excess, variance] + Array(weights.values)
         if !values.allSatisfy(\.isFinite) { return "values that are not finite" }
-        if weights.values.contains(where: { $0 < 0 }) || total < 0 || squares < 0 || variance < 0 || !(next > 0) {
+        if weights.values.contains(where: { $0 < 0 }) || total < 0 || squares < 0 || variance < 0 {
             return "negative weights, sums or variance"
         }
-        return nil
+        return next > 0 ? nil : "a next weight of \(next), not positive"
     }
 }
