@@ -333,6 +333,9 @@ struct DataSourceOptions: ParsableArguments {
             while let batch = try stream.next() { body(batch.features, batch.labels) }
         }
         if let placed = csvRead?.columnsPlacedByName, let csv = csvRead { warn(placed.sentence(source: csv.name)) }
+        if let csv = csvRead, !csv.textInBlankColumns.isEmpty {
+            warn(CSVSource.sentence(textInBlank: csv.textInBlankColumns, name: csv.fieldName))
+        }
         if let unseen = csvRead?.unseenText, unseen.count > 0, let csv = csvRead {
             let shown = unseen.examples.map { "'\($0.value)' in \(csv.fieldName($0.column))" }.joined(separator: ", ")
             warn("\(unseen.count) text value\(unseen.count == 1 ? "" : "s") the learner never saw (\(shown)\(unseen.more ? ", …" : "")) "

@@ -644,6 +644,10 @@ struct Stream: ParsableCommand {
                 + "--ignore-columns \(option) (or write a date as a number)")
         }
         if let placed = driver.position.source.columnsPlacedByName { console.warn(placed.sentence(source: driver.source.name)) }
+        if let blank = driver.position.source.textInBlankColumns, !blank.isEmpty {
+            let position = driver.position.source
+            console.warn(CSVSource.sentence(textInBlank: blank) { field in position.columnName(ofField: field).map { "'\($0)'" } ?? "column \(field) (0-based)" })
+        }
         if let flagged = driver.position.source.flaggedColumns, !flagged.isEmpty {
             let fields = flagged.map(String.init).joined(separator: ", ")
             console.say("missing values flagged in column\(flagged.count > 1 ? "s" : "") \(fields) (0-based), one indicator each: \(flagged.count > 1 ? "they have" : "it has") gaps in the first rows")

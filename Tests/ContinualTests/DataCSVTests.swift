@@ -872,11 +872,51 @@ struct DataCSVTests {
             try writeText("?,red,0\n5,blue,1\n", to: path)
             #expect(try CSV.load(path: path, format: CSVFormat(labelColumn: .last)).features == Matrix([
                 [0] + [1] + [Float](repeating: 0, count: 15) + [1], [5, 0, 1] + [Float](repeating: 0, count: 14) + [0]]))
-            // Beyond the rows read ahead a missing mark first leaves a column numeric.
-            let late = String(repeating: "?,red,0\n", count: CSVSource.typeLookahead) + "x,blue,1\n"
+            // A column blank in all of those rows takes the kind of its first value further
+            // on: text (a survey's item asked of one group, sorted by group) ...
+            let late = String(repeating: "?,red,0\n", count: CSVSource.typeLookahead + 300) + "x,blue,1\n5,red,0\n"
             try writeText(late, to: path)
+            let lateText = try CSV.load(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(lateText.features.columns == 32)
+            #expect((0..<16).filter { lateText.features[CSVSource.typeLookahead + 300, $0] == 1 } == [0])
+            #expect((0..<16).filter { lateText.features[CSVSource.typeLookahead + 301, $0] == 1 } == [1])
+            // ... or numbers, which a column of blanks was before, its gaps flagged.
+            try writeText(String(repeating: "?,red,0\n", count: CSVSource.typeLookahead + 300) + "5,blue,1\n", to: path)
+            let lateNumbers = try CSV.load(path: path, format: CSVFormat(labelColumn: .last))
+            #expect(lateNumbers.features.columns == 18)
+            #expect(lateNumbers.features[CSVSource.typeLookahead + 300, 0] == 5)
+            // Beyond the rows read ahead for it a blank column is numeric. Text there, while
+            // the column has held no number, reads as missing and is counted, with its first
+            // line, for the stream's warning; the position keeps the count.
+            let beyond = CSVSource.blankColumnLookahead
+            try writeText(String(repeating: "?,red,0\n", count: beyond) + "x,blue,1\ny,red,0\n", to: path)
+            var blank = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1000)
+            let read = try Dataset(reading: &blank)
+            #expect(read.count == beyond + 2 && read.features.columns == 18)
+            #expect(read.features[beyond, 0] == 0 && read.features[beyond, 17] == 1)
+            let counted = [CSVSource.TextInBlankColumn(field: 0, line: beyond + 1, value: "x", count: 2)]
+            #expect(blank.textInBlankColumns == counted && blank.position.textInBlankColumns == counted)
+            let said = CSVSource.sentence(textInBlank: counted) { "column \($0)" }
+            #expect(said.contains("column 0 from line \(beyond + 1) ('x', 2 fields)") && said.contains("--ignore-columns 0"))
+            // A saved model's reading keeps the rule: the blank column is saved with the
+            // layout, and its text in a test file reads as missing, counted, where a column
+            // that held numbers is refused at its text.
+            #expect(blank.position.blankColumns == [0] && blank.position.csvLayout.blank == [0])
+            let test = dir.path("test.csv")
+            try writeText("z,red,0\n", to: test)
+            var evaluated = try CSVSource(path: test, format: CSVFormat(labelColumn: .last), inputWidth: 18, labels: blank.labelMap,
+                                          text: blank.position.csvLayout, imputation: blank.position.imputation, learnsColumns: false)
+            #expect(try Dataset(reading: &evaluated).features[0, 0] == 0)
+            #expect(evaluated.textInBlankColumns == [CSVSource.TextInBlankColumn(field: 0, line: 1, value: "z", count: 1)])
+            var layout = blank.position.csvLayout
+            layout.blank = []
+            var refused = try CSVSource(path: test, format: CSVFormat(labelColumn: .last), inputWidth: 18, labels: blank.labelMap,
+                                        text: layout, imputation: blank.position.imputation, learnsColumns: false)
+            #expect(dataError { _ = try Dataset(reading: &refused) } == .nonNumericField(at: DataLocation(source: test, line: 1, column: 1), text: "z"))
+            // Once the column has held a number, text there is a bad field, named.
+            try writeText(String(repeating: "?,red,0\n", count: beyond) + "5,blue,1\nx,red,0\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
-                    == .nonNumericField(at: DataLocation(source: path, line: CSVSource.typeLookahead + 1, column: 1), text: "x"))
+                    == .nonNumericField(at: DataLocation(source: path, line: beyond + 2, column: 1), text: "x"))
             // Positions saved before text columns have no such key, and read as none.
             let before = try JSONEncoder().encode(StreamPosition(rowsRead: 3, inputWidth: 2))
             #expect(!String(decoding: before, as: UTF8.self).contains("textColumns"))

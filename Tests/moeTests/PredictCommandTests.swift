@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Continual
 import MoE
 import TestSupport
 
@@ -243,6 +244,34 @@ struct PredictCommandTests {
             #expect(!missing.error.contains("never saw") && !green.error.contains("never saw"), "\(missing.error)\(green.error)")
             // A value it learned still reads as itself.
             #expect(green.lines != missing.lines)
+        }
+    }
+
+    @Test("text in a column blank in every row read ahead for its kind reads as missing: the stream goes on, and it and predict say so")
+    func textInBlankColumn() throws {
+        try withTemporaryDirectory { dir in
+            let train = dir.path("train.csv"), model = dir.path("m.h5"), later = dir.path("later.csv")
+            let blank = CSVSource.blankColumnLookahead
+            let rows = (0..<(blank + 40)).map { i -> String in
+                let kind = i % 2, x = Double(kind) + Double(i % 7) / 10
+                return "\(x),\(i % 5),\(i < blank ? "" : "late"),\(kind == 0 ? "a" : "b")"
+            }
+            try ("x,y,note,kind\n" + rows.joined(separator: "\n") + "\n").write(toFile: train, atomically: true, encoding: .utf8)
+            let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--label-column", "kind", "--hidden", "8", "--save", model])
+            #expect(s.status == 0, "\(s.error)")
+            #expect(s.error.contains("warning: text in a column that held no number before it: 'note' from line \(blank + 2) ('late', 40 fields)")
+                    && s.error.contains("--ignore-columns 2"), "\(s.error)")
+            // A saved model reads such text as missing too: the same answers as blanks, said.
+            let answers = { (note: String) throws -> (lines: [String], error: String) in
+                try ("x,y,note\n" + (0..<20).map { "\(Double($0 % 2) + 0.3),\($0 % 5),\(note)" }.joined(separator: "\n") + "\n")
+                    .write(toFile: later, atomically: true, encoding: .utf8)
+                let p = MoeProcess.run(["predict", model, "--source", "csv:" + later])
+                #expect(p.status == 0, "\(p.error)")
+                return (p.output.split(separator: "\n").map(String.init), p.error)
+            }
+            let text = try answers("other"), missing = try answers("")
+            #expect(text.lines.count == 20 && text.lines == missing.lines)
+            #expect(text.error.contains("'note' from line 2 ('other', 20 fields)") && !missing.error.contains("held no number"), "\(text.error)")
         }
     }
 

@@ -166,6 +166,15 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// saved before 2026-12-05's eighth round): a resumed source names bad rows as the
     /// stream would have read on.
     public var widthFromModel: Bool?
+    /// Text found in numeric columns that held no number before it (blank in every row
+    /// read ahead to find their kind): read as missing, counted per column (nil: none, or a
+    /// position saved before 2026-12-06, when such text stopped the stream).
+    public var textInBlankColumns: [CSVSource.TextInBlankColumn]?
+    /// A CSV stream's fields blank in every row read ahead to find their kind
+    /// (`CSVSource.blankColumnLookahead`), read as numbers: text there reads as missing
+    /// while the column has held no number (nil: none, or a position saved before
+    /// 2026-12-06).
+    public var blankColumns: [Int]?
 
     /// The header's name of field `field` (0-based), when the file had a header.
     public func columnName(ofField field: Int) -> String? {
@@ -185,8 +194,11 @@ public struct StreamPosition: Equatable, Sendable, Codable {
                 separatorFound: String? = nil, countingColumns: [Int]? = nil, flaggedColumns: [Int]? = nil,
                 columnNames: [String]? = nil, rowsDigest: String? = nil, numberLikeTextColumns: [Int]? = nil,
                 rowLikeTextColumns: [Int]? = nil, columnsPlacedByName: CSVSource.ColumnPlacement? = nil,
-                rowNamesLeftOut: Bool? = nil, widthFromModel: Bool? = nil) {
+                rowNamesLeftOut: Bool? = nil, widthFromModel: Bool? = nil,
+                textInBlankColumns: [CSVSource.TextInBlankColumn]? = nil, blankColumns: [Int]? = nil) {
         self.rowsDigest = rowsDigest
+        self.textInBlankColumns = textInBlankColumns
+        self.blankColumns = blankColumns
         self.widthFromModel = widthFromModel
         self.rowNamesLeftOut = rowNamesLeftOut
         self.columnsPlacedByName = columnsPlacedByName
@@ -213,7 +225,7 @@ public struct StreamPosition: Equatable, Sendable, Codable {
     /// The CSV columns this position knows: text columns, their values, flagged columns.
     public var csvLayout: CSVTextLayout {
         CSVTextLayout(columns: textColumns ?? [], values: textValues ?? [], flagged: flaggedColumns ?? [], names: columnNames,
-                      rowNames: rowNamesLeftOut == true)
+                      rowNames: rowNamesLeftOut == true, blank: blankColumns ?? [])
     }
 }
 

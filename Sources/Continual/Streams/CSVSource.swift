@@ -15,13 +15,18 @@ public struct CSVTextLayout: Sendable, Equatable {
     /// Whether the stream's first field was its rows' names, left out (`CSVSource.rowNames`):
     /// a file read for the model without them places the other columns by name.
     public var rowNames: Bool
+    /// The numeric fields blank in every row read ahead to find their kind
+    /// (`CSVSource.TextInBlankColumn`).
+    public var blank: [Int]
 
-    public init(columns: [Int], values: [[String]], flagged: [Int] = [], names: [String]? = nil, rowNames: Bool = false) {
+    public init(columns: [Int], values: [[String]], flagged: [Int] = [], names: [String]? = nil, rowNames: Bool = false,
+                blank: [Int] = []) {
         self.columns = columns
         self.values = values
         self.flagged = flagged
         self.names = names
         self.rowNames = rowNames
+        self.blank = blank
     }
 }
 
@@ -96,6 +101,10 @@ public final class CSVSource: BatchSource {
     private var failure: DataError?
     /// Lines read ahead (bytes with a 0 after them, and their numbers), read before the reader's.
     private var ahead: [(bytes: [UInt8], number: Int)] = []
+    /// How many of `ahead` were read to find the columns' kinds in the first
+    /// ``typeLookahead`` rows, when a column blank in all of them had more read
+    /// (``blankColumnLookahead``): the columns to name are found in those alone, as before.
+    private var typeRowsAhead: Int?
     /// The file read as Weka's ARFF (`ARFFLines`), nil for CSV: decided by the first line
     /// that is not blank or a `%` comment, `@relation` in an ARFF file.
     private var arff: ARFFLines?
@@ -486,8 +495,55 @@ public final class CSVSource: BatchSource {
                        numberLikeTextColumns: numberLikeText.isEmpty ? nil : numberLikeText,
                        rowLikeTextColumns: rowLikeText.isEmpty ? nil : rowLikeText,
                        columnsPlacedByName: columnsPlacedByName, rowNamesLeftOut: rowNames ? true : nil,
-                       widthFromModel: widthFromModel ? true : nil)
+                       widthFromModel: widthFromModel ? true : nil,
+                       textInBlankColumns: textInBlank.isEmpty ? nil : textInBlank,
+                       blankColumns: blankFields.isEmpty ? nil : blankFields.sorted())
     }
+
+    /// Text in a numeric column that had held no number before it: the column was blank
+    /// in every row read ahead to find its kind (``blankColumnLookahead``), so it was read
+    /// as numbers, and the learner's width has no indicator for its text. The text reads
+    /// as a missing value, and is counted here (per column, with its first line and value)
+    /// for the warning at the stream's end. Once the column has held a number, text there
+    /// is a bad field, as in any column of numbers.
+    public struct TextInBlankColumn: Equatable, Sendable, Codable {
+        /// The column's 0-based field.
+        public var field: Int
+        /// The first such text's line, and the text.
+        public var line: Int
+        public var value: String
+        /// Fields read so.
+        public var count: Int
+
+        public init(field: Int, line: Int, value: String, count: Int) {
+            self.field = field
+            self.line = line
+            self.value = value
+            self.count = count
+        }
+    }
+
+    /// The warning for text read as missing in columns blank before it, each column named
+    /// by `name` (its header name, or its place).
+    public static func sentence(textInBlank list: [TextInBlankColumn], name: (Int) -> String) -> String {
+        let shown = list.prefix(3).map { "\(name($0.field)) from line \($0.line) ('\($0.value)', \($0.count) field\($0.count == 1 ? "" : "s"))" }
+        let more = list.count > 3 ? " and \(list.count - 3) more" : ""
+        let fields = list.map { String($0.field) }.joined(separator: ",")
+        return "text in \(list.count == 1 ? "a column" : "columns") that held no number before it: \(shown.joined(separator: ", "))\(more). "
+            + "Blank in every row read ahead to find \(list.count == 1 ? "its" : "their") kind (up to \(blankColumnLookahead)), "
+            + "\(list.count == 1 ? "it was" : "they were") read as numbers, and such text reads as missing: it is not learned. "
+            + "To learn it as categories, put a row holding such text among the first \(blankColumnLookahead); "
+            + "--ignore-columns \(fields) (0-based) leaves \(list.count == 1 ? "it" : "them") out"
+    }
+
+    /// Text read as missing in columns blank before it (``TextInBlankColumn``), in the
+    /// order first found.
+    public var textInBlankColumns: [TextInBlankColumn] { textInBlank }
+    private var textInBlank: [TextInBlankColumn] = []
+    /// The numeric fields blank in every row read ahead to find their kind (the saved
+    /// layout's for a model's stream): text there reads as missing while the column has
+    /// held no number.
+    private var blankFields: Set<Int> = []
 
     public func next() throws(DataError) -> Batch? {
         if let failure { throw failure }
@@ -531,6 +587,7 @@ public final class CSVSource: BatchSource {
             givenImputation = position.imputation
         }
         skipped = position.skipped
+        textInBlank = position.textInBlankColumns ?? []
         samplesDelivered = position.samplesDelivered
         try prepare()
         var left = position.rowsRead
@@ -558,6 +615,7 @@ public final class CSVSource: BatchSource {
     private func nextLine<R>(_ body: (UnsafeBufferPointer<UInt8>) throws(DataError) -> R) throws(DataError) -> R? {
         if !ahead.isEmpty {
             let (bytes, number) = ahead.removeFirst()
+            if let rows = typeRowsAhead { typeRowsAhead = max(0, rows - 1) }
             lineNumber = number
             return try bytes.withUnsafeBufferPointer { (all) throws(DataError) -> R in
                 try body(UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)]))
@@ -1631,6 +1689,7 @@ public final class CSVSource: BatchSource {
                 path: name, expected: "numeric columns at fields \(given) whose missing values are flagged, besides the label (field \(labelIndex)) among \(count)",
                 actual: [count])
         }
+        blankFields = Set((givenText?.blank ?? Array(blankFields)).filter { $0 >= 0 && $0 < count && $0 != labelIndex && slots[$0] == -1 })
         ownValues = columns.indices.map { k in k < values.count ? Array(values[k].prefix(format.textIndicators)) : [] }
         indicatorOf = ownValues.map { list in Dictionary(list.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) }
         textSlot = slots
@@ -1771,7 +1830,8 @@ public final class CSVSource: BatchSource {
     /// - missing in the first row: text when its first value after is text, so the value
     ///   missing first does not make a column of categories numeric (mlbench's
     ///   HouseVotes84, `y` / `n` with gaps, stopped at its second row: "the field 'y' is
-    ///   not a number");
+    ///   not a number"); blank in all of them, its first value in the next
+    ///   ``blankColumnLookahead`` rows decides, and it is numeric when there is none;
     /// - a number in the first row: text when at least two of its fields ahead are text and
     ///   it holds at most `textIndicators` distinct values there, a category whose levels
     ///   look like numbers (mlmRev's contraception survey, living children `0`, `1`, `2`,
@@ -1837,6 +1897,33 @@ public final class CSVSource: BatchSource {
             }
             if fields != nil && undecided.isEmpty && levels.isEmpty && numbersSeen.isEmpty { break }
         }
+        // Fields still blank in every row read: their first value further on decides
+        // (`blankColumnLookahead`). Only these are looked at there, so the other kinds are
+        // those 256 rows give.
+        if let expected = fields, !undecided.isEmpty {
+            typeRowsAhead = ahead.count
+            var looked = rows.count, bytes = ahead.reduce(0) { $0 + $1.bytes.count }
+            while !undecided.isEmpty && looked < Self.blankColumnLookahead && bytes < Self.blankColumnBytes {
+                let further = try rowsAhead(min(2 * looked, Self.blankColumnLookahead))
+                if further.count <= looked { break }
+                for r in further[looked...] where !undecided.isEmpty {
+                    let number = ahead[r].number
+                    bytes += ahead[r].bytes.count
+                    ahead[r].bytes.withUnsafeBufferPointer { all in
+                        let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
+                        guard parser.split(line) == expected else { return }
+                        for field in undecided where !CSVFormat.marksMissing(parser.text(field, in: line)) {
+                            undecided.remove(field)
+                            if isText(field, in: line, lineNumber: number) { text.insert(field) }
+                        }
+                    }
+                }
+                looked = further.count
+            }
+            // The label and the columns left out are known once the first row is read
+            // (`decide(text:)` keeps the numeric ones).
+            blankFields = undecided
+        }
         for (field, count) in textFields where count >= 2 && levels[field] != nil { text.insert(field) }
         let numbers = Set(numbersSeen.filter { $0.value.count > most }.keys)
         return (text, numbers)
@@ -1877,7 +1964,7 @@ public final class CSVSource: BatchSource {
         count(parser, line)
         // A copy splits the rows ahead: the parser keeps the first row's fields.
         var probe = parser
-        for r in ahead.indices {
+        for r in ahead.indices.prefix(typeRowsAhead ?? ahead.count) {
             ahead[r].bytes.withUnsafeBufferPointer { all in
                 let row = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
                 guard !isBlank(row), probe.split(row) == expected else { return }
@@ -1922,6 +2009,15 @@ public final class CSVSource: BatchSource {
 
     /// Rows read ahead to find the kind of a column whose first row does not tell it.
     public static let typeLookahead = 256
+
+    /// Rows read ahead, at most, for a column blank in all of the first ``typeLookahead``
+    /// (a questionnaire's item asked of one group, a fifth vehicle's type filled in only
+    /// when five were involved): its first value there decides its kind. Until 2026-12-06
+    /// such a column was numeric, and a survey in class order stopped at line 944 ("the
+    /// field 'Not pregnant' is not a number"). Lines beyond ``blankColumnBytes``
+    /// bytes in all are not read ahead for it.
+    public static let blankColumnLookahead = 4096
+    public static let blankColumnBytes = 16 << 20
 
     private func parse(_ line: UnsafeBufferPointer<UInt8>) throws(DataError) -> Row {
         if isBlank(line) { return .blank }
@@ -1988,7 +2084,14 @@ public final class CSVSource: BatchSource {
             do {
                 values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
             } catch {
-                guard let imputation, CSVFormat.marksMissing(fields.text(field, in: line)) else { return .bad(error) }
+                guard let imputation else { return .bad(error) }
+                let written = fields.text(field, in: line)
+                if !CSVFormat.marksMissing(written) {
+                    // Text where the column has held no number yet (`TextInBlankColumn`).
+                    guard case .nonNumericField = error, blankFields.contains(field),
+                          imputation.rows == imputation.missing[k] else { return .bad(error) }
+                    noteTextInBlank(field: field, line: lineNumber, value: written)
+                }
                 values[k] = imputation.mean(k)
                 filledInRow.append(k)
                 filled[k] = true
@@ -2015,6 +2118,15 @@ public final class CSVSource: BatchSource {
             return .sample(label: label)
         } catch {
             return .bad(error)
+        }
+    }
+
+    /// Counts text read as missing in a column blank before it.
+    private func noteTextInBlank(field: Int, line: Int, value: String) {
+        if let k = textInBlank.firstIndex(where: { $0.field == field }) {
+            textInBlank[k].count += 1
+        } else {
+            textInBlank.append(TextInBlankColumn(field: field, line: line, value: value, count: 1))
         }
     }
 }
