@@ -96,11 +96,14 @@ struct DataARFFTests {
             let batches = try drain(&source)
             #expect(batches.map(\.labels.count).reduce(0, +) == 301)
             #expect(source.textColumns == [0], "\(source.textColumns ?? [])")
-            // The same rows as a CSV file stop at the basket that holds bread.
+            // The same rows as a CSV file: bread, blank in the 256 rows read for its kind,
+            // takes the kind of its first value further on (before 2026-12-06 they stopped
+            // at the basket that holds it, line 302).
             let csv = text.split(separator: "\n").dropFirst(6).joined(separator: "\n")
             try writeText("bread,flag,amount,total\n" + csv + "\n", to: dir.path("b.csv"))
-            let error = dataError { _ = try read(dir.path("b.csv"), hasHeader: true) }
-            #expect(error.map { "\($0)".contains("line 302") } == true, "\(String(describing: error))")
+            var plain = try CSVSource(path: dir.path("b.csv"), format: CSVFormat(labelColumn: .last, hasHeader: true))
+            #expect(try drain(&plain).map(\.labels.count).reduce(0, +) == 301)
+            #expect(plain.textColumns == [0], "\(plain.textColumns ?? [])")
         }
     }
 
