@@ -56,7 +56,9 @@ moe=.build/release/moe
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
 packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r-cran-cardata r-cran-aer
-          r-cran-modeldata r-cran-ggplot2 r-cran-gss r-cran-rrcov r-cran-mlmrev r-cran-earth r-cran-survival r-cran-lme4)
+          r-cran-modeldata r-cran-ggplot2 r-cran-gss r-cran-rrcov r-cran-mlmrev r-cran-earth r-cran-survival r-cran-lme4
+          r-cran-boot r-cran-nlme r-cran-hsaur3 r-cran-vim r-cran-coin r-cran-mice r-cran-multcomp r-cran-factominer
+          r-cran-ade4 r-cran-survey)
 (cd "$folder" && { apt-get download "${packages[@]}" > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download "${packages[@]}" > /dev/null; }; } \
   && for deb in *.deb; do dpkg -x "$deb" package; done)
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"
