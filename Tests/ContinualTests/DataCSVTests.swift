@@ -913,6 +913,15 @@ struct DataCSVTests {
             var refused = try CSVSource(path: test, format: CSVFormat(labelColumn: .last), inputWidth: 18, labels: blank.labelMap,
                                         text: layout, imputation: blank.position.imputation, learnsColumns: false)
             #expect(dataError { _ = try Dataset(reading: &refused) } == .nonNumericField(at: DataLocation(source: test, line: 1, column: 1), text: "z"))
+            // Lines of 64 KiB fill the bytes read ahead for a blank column within the first
+            // 256 rows: nothing more is read ahead, and the column's text at row 301, within
+            // the rows it would have read, reads as missing.
+            let long = String(repeating: "a", count: 65_600)
+            try writeText(String(repeating: "?,\(long),0\n", count: 300) + "x,\(long),1\n", to: path)
+            #expect(256 * (long.utf8.count + 5) > CSVSource.blankColumnBytes)
+            var bounded = try CSVSource(path: path, format: CSVFormat(labelColumn: .last), batchSize: 1000)
+            #expect(try Dataset(reading: &bounded).count == 301)
+            #expect(bounded.textInBlankColumns == [CSVSource.TextInBlankColumn(field: 0, line: 301, value: "x", count: 1)])
             // Once the column has held a number, text there is a bad field, named.
             try writeText(String(repeating: "?,red,0\n", count: beyond) + "5,blue,1\nx,red,0\n", to: path)
             #expect(dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }

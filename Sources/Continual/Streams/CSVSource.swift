@@ -1903,8 +1903,9 @@ public final class CSVSource: BatchSource {
         if let expected = fields, !undecided.isEmpty {
             typeRowsAhead = ahead.count
             var looked = rows.count, bytes = ahead.reduce(0) { $0 + $1.bytes.count }
+            // 64 rows at a time, so the bytes read ahead pass the bound by 64 lines at most.
             while !undecided.isEmpty && looked < Self.blankColumnLookahead && bytes < Self.blankColumnBytes {
-                let further = try rowsAhead(min(2 * looked, Self.blankColumnLookahead))
+                let further = try rowsAhead(min(looked + 64, Self.blankColumnLookahead))
                 if further.count <= looked { break }
                 for r in further[looked...] where !undecided.isEmpty {
                     let number = ahead[r].number
@@ -2014,8 +2015,9 @@ public final class CSVSource: BatchSource {
     /// (a questionnaire's item asked of one group, a fifth vehicle's type filled in only
     /// when five were involved): its first value there decides its kind. Until 2026-12-06
     /// such a column was numeric, and a survey in class order stopped at line 944 ("the
-    /// field 'Not pregnant' is not a number"). Lines beyond ``blankColumnBytes``
-    /// bytes in all are not read ahead for it.
+    /// field 'Not pregnant' is not a number"). Reading ahead for it also stops once the
+    /// lines read ahead hold ``blankColumnBytes`` bytes (within 64 lines), and a pipe's
+    /// first rows wait for those lines.
     public static let blankColumnLookahead = 4096
     public static let blankColumnBytes = 16 << 20
 
