@@ -496,7 +496,7 @@ public final class CSVSource: BatchSource {
                        rowLikeTextColumns: rowLikeText.isEmpty ? nil : rowLikeText,
                        columnsPlacedByName: columnsPlacedByName, rowNamesLeftOut: rowNames ? true : nil,
                        widthFromModel: widthFromModel ? true : nil,
-                       textInBlankColumns: textInBlank.isEmpty ? nil : textInBlank,
+                       textInBlankColumns: textInBlankColumns.isEmpty ? nil : textInBlankColumns,
                        blankColumns: blankFields.isEmpty ? nil : blankFields.sorted())
     }
 
@@ -538,8 +538,7 @@ public final class CSVSource: BatchSource {
 
     /// Text read as missing in columns blank before it (``TextInBlankColumn``), in the
     /// order first found.
-    public var textInBlankColumns: [TextInBlankColumn] { textInBlank }
-    private var textInBlank: [TextInBlankColumn] = []
+    public private(set) var textInBlankColumns: [TextInBlankColumn] = []
     /// The numeric fields blank in every row read ahead to find their kind (the saved
     /// layout's for a model's stream): text there reads as missing while the column has
     /// held no number.
@@ -587,7 +586,7 @@ public final class CSVSource: BatchSource {
             givenImputation = position.imputation
         }
         skipped = position.skipped
-        textInBlank = position.textInBlankColumns ?? []
+        textInBlankColumns = position.textInBlankColumns ?? []
         samplesDelivered = position.samplesDelivered
         try prepare()
         var left = position.rowsRead
@@ -1846,6 +1845,13 @@ public final class CSVSource: BatchSource {
     private func textColumnsAhead() throws(DataError) -> (text: Set<Int>, numbers: Set<Int>) {
         let rows = try rowsAhead(Self.typeLookahead)
         var undecided: Set<Int> = [], text: Set<Int> = []
+        // Fields missing so far take the kind of their first value in `line`.
+        func settleBlank(_ line: UnsafeBufferPointer<UInt8>, _ number: Int) {
+            for field in undecided where !CSVFormat.marksMissing(parser.text(field, in: line)) {
+                undecided.remove(field)
+                if isText(field, in: line, lineNumber: number) { text.insert(field) }
+            }
+        }
         // Number-first fields: their distinct values while at most `textIndicators`, and
         // how many of their fields were text.
         var levels: [Int: Set<String>] = [:], textFields: [Int: Int] = [:]
@@ -1874,10 +1880,7 @@ public final class CSVSource: BatchSource {
                     return
                 }
                 guard count == expected else { return }
-                for field in undecided where !CSVFormat.marksMissing(parser.text(field, in: line)) {
-                    undecided.remove(field)
-                    if isText(field, in: line, lineNumber: number) { text.insert(field) }
-                }
+                settleBlank(line, number)
                 for field in Array(levels.keys) {
                     let value = parser.text(field, in: line)
                     if CSVFormat.marksMissing(value) { continue }
@@ -1912,11 +1915,7 @@ public final class CSVSource: BatchSource {
                     bytes += ahead[r].bytes.count
                     ahead[r].bytes.withUnsafeBufferPointer { all in
                         let line = UnsafeBufferPointer(rebasing: all[0 ..< (all.count - 1)])
-                        guard parser.split(line) == expected else { return }
-                        for field in undecided where !CSVFormat.marksMissing(parser.text(field, in: line)) {
-                            undecided.remove(field)
-                            if isText(field, in: line, lineNumber: number) { text.insert(field) }
-                        }
+                        if parser.split(line) == expected { settleBlank(line, number) }
                     }
                 }
                 looked = further.count
@@ -2125,10 +2124,10 @@ public final class CSVSource: BatchSource {
 
     /// Counts text read as missing in a column blank before it.
     private func noteTextInBlank(field: Int, line: Int, value: String) {
-        if let k = textInBlank.firstIndex(where: { $0.field == field }) {
-            textInBlank[k].count += 1
+        if let k = textInBlankColumns.firstIndex(where: { $0.field == field }) {
+            textInBlankColumns[k].count += 1
         } else {
-            textInBlank.append(TextInBlankColumn(field: field, line: line, value: value, count: 1))
+            textInBlankColumns.append(TextInBlankColumn(field: field, line: line, value: value, count: 1))
         }
     }
 }
