@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real data sets nobody tuned on, through the user's commands: 154 sets from Debian's R
+# Real data sets nobody tuned on, through the user's commands: 167 sets from Debian's R
 # packages and PyPI. 14 of mlbench's (r-cran-mlbench): letters, satellite images,
 # vehicles, glass, sonar, ionosphere, vowels, zoo, soybean, house votes (text votes with
 # gaps), DNA, breast cancer, diabetes, the shuttle; kernlab's spam (word frequencies and
@@ -16,7 +16,8 @@
 # and lifelines, read without installing them (.build-reference/wheels;
 # MOE_MLBENCH_WHEELS chooses another folder; see scripts/mlbench_streams.py); then sixteen
 # drawn by a rule from ten more Debian R packages (boot, nlme, HSAUR3, VIM, coin, mice,
-# multcomp, FactoMineR, ade4, survey). Their .rda and
+# multcomp, FactoMineR, ade4, survey); then thirteen more by the same rule from six more
+# (lattice, geepack, mclust, Epi, flexmix, plm). Their .rda and
 # .RData files and lazy-load databases are read without installing R, by the `rdata`
 # package from PyPI in a throw-away virtual environment, .build-reference/mlbench
 # (MOE_MLBENCH_VENV chooses another), and written as CSV files by
@@ -60,7 +61,7 @@ trap 'rm -rf "$folder"' EXIT
 packages=(r-cran-mlbench r-cran-kernlab r-cran-caret r-cran-mass r-cran-dslabs r-cran-cardata r-cran-aer
           r-cran-modeldata r-cran-ggplot2 r-cran-gss r-cran-rrcov r-cran-mlmrev r-cran-earth r-cran-survival r-cran-lme4
           r-cran-boot r-cran-nlme r-cran-hsaur3 r-cran-vim r-cran-coin r-cran-mice r-cran-multcomp r-cran-factominer
-          r-cran-ade4 r-cran-survey)
+          r-cran-ade4 r-cran-survey r-cran-lattice r-cran-geepack r-cran-mclust r-cran-epi r-cran-flexmix r-cran-plm)
 (cd "$folder" && { apt-get download "${packages[@]}" > /dev/null 2>&1 || { apt-get update > /dev/null && apt-get download "${packages[@]}" > /dev/null; }; } \
   && for deb in *.deb; do dpkg -x "$deb" package; done)
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/package/usr/lib/R" "$folder/data"

@@ -378,6 +378,27 @@ SETS = {
     **package("FactoMineR", "rda", {"hobbies": ("Reading", ["nb.activitees"])}),
     **package("ade4", "rda", {"banque": ("csp", [])}),
     **package("survey", "rda", {"nhanes": ("agecat", [])}),
+    # Added on 2026-12-06 (fourth round) and run once, untuned: the same rule over 32 more
+    # Debian R packages, of which six hold a table that passes it (lattice, geepack, mclust,
+    # Epi, flexmix and plm); left out, the tables already here under another name (flexmix's
+    # bioChemists, plm's Hedonic, Males and Wages, geepack's sitka89 and respiratory, vcdExtra's
+    # Titanicp, mclust's wdbc). US regions' mortality by cause, Muscatine children's sex (the
+    # child's identifier left out, as it gives the sex away), Sitka spruces' ozone chamber (the
+    # tree's identifier left out), a chevron's data points among noise, a Danish breast cancer
+    # cohort's menopause (the patient's identifier left out), a diabetes trial's glucose
+    # tolerance (the identifier left out), Danish diabetes rates' sex, two Danish diabetes
+    # registers' sex, a kidney patient's albuminuria state (the identifier left out), children's
+    # sex in a caries trial, North Carolina counties' region (the county left out, which names
+    # it) and an Indonesian rice farm's tenure (the farm left out).
+    **lazy("lattice", {"USRegionalMortality": ("Region", [])}),
+    **lazy("geepack", {"muscatine": ("gender", ["id"]), "spruce": ("ozone", ["id"])}),
+    **lazy("mclust", {"chevron": ("class", [])}),
+    **package("Epi", "rda", {
+        "BrCa": ("meno", ["pid"]), "DMconv": ("gtol", ["id"]), "DMepi": ("sex", []), "DMlate": ("sex", []),
+        "DMrand": ("sex", []), "st2alb": ("state", ["id"]),
+    }),
+    **package("flexmix", "RData", {"dmft": ("Gender", [])}),
+    **package("plm", "rda", {"Crime": ("region", ["county"]), "RiceFarms": ("status", ["id"])}),
 }
 
 
