@@ -964,6 +964,57 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a missing value's fill settles with the scaler, at its first gap after 32 values or after a value and 128 rows; saved before, it follows the mean")
+    func missingValuesSettle() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("drift.csv")
+            // Column 1 counts up (a file kept in order), blank in every fourth row; column 2
+            // is blank until row 200, then 1000 + its row, blank in every third row after.
+            let rows = (1...300).map { i in
+                let a = i % 4 == 0 ? "" : "\(i)"
+                let b = i < 200 || i % 3 == 0 ? "" : "\(1000 + i)"
+                return "\(a),\(b),\(i % 2)"
+            }
+            try writeText(rows.joined(separator: "\n") + "\n", to: path)
+            let format = CSVFormat(labelColumn: .last)
+            var source = try CSVSource(path: path, format: format, batchSize: 50)
+            let features = try Dataset(reading: &source).features
+            // Column 1's 32nd value is row 42's: its first gap after, row 44, fixes its fill at
+            // the mean of rows 1 to 43 without the fourth ones; before, the mean so far.
+            let early = (1...43).filter { $0 % 4 != 0 }
+            let settledA = Float(Double(early.reduce(0, +)) / Double(early.count))
+            #expect(features[3, 0] == 2)  // row 4: (1 + 2 + 3) / 3
+            #expect(features[39, 0] == Float(Double((1...39).filter { $0 % 4 != 0 }.reduce(0, +)) / 30))
+            for i in stride(from: 44, through: 300, by: 4) { #expect(features[i - 1, 0] == settledA, "row \(i)") }
+            // Column 2 held nothing for 199 rows (0 filled them); its first gap after its first
+            // value, row 201, fixes its fill at that value.
+            #expect(features[198, 1] == 0 && features[199, 1] == 1200)
+            for i in stride(from: 201, through: 300, by: 3) { #expect(features[i - 1, 1] == 1200, "row \(i)") }
+            let imputation = try #require(source.position.imputation)
+            // The gap indicators, last, are never missing: they follow their means.
+            #expect(imputation.settled == [settledA, 1200, nil, nil])
+            // Resumed after any batch, the same values: the settled fills come with the position.
+            #expect(try featuresAcrossResume(path: path, format: format, batchSize: 50) == features)
+            #expect(try featuresAcrossResume(path: path, format: format, batchSize: 20) == features)
+            // A model reads a file's gaps with its settled fills and learns none.
+            try writeText(",,0\n5,7,1\n", to: path)
+            var reading = try CSVSource(path: path, format: format, text: source.textLayout, imputation: imputation, learnsColumns: false)
+            #expect(source.flaggedColumns == [0, 1])
+            #expect(try Dataset(reading: &reading).features.rows(0..<1) == Matrix([[settledA, 1200, 1, 1]]))
+            // A position saved before settled fills existed follows the mean, as it did; so
+            // does one whose settled fills do not fit the width (a crafted file).
+            let stale = CSVImputation(rows: imputation.rows, sums: imputation.sums, missing: imputation.missing, filled: imputation.filled)
+            let crafted = CSVImputation(rows: imputation.rows, sums: imputation.sums, missing: imputation.missing,
+                                        filled: imputation.filled, settled: [.nan, 3, 0, 0])
+            for given in [stale, crafted] {
+                var old = try CSVSource(path: path, format: format, text: source.textLayout, imputation: given, learnsColumns: false)
+                #expect(try Dataset(reading: &old).features.rows(0..<1) == Matrix([[imputation.mean(0), imputation.mean(1), 1, 1]]))
+            }
+            let decoded = try JSONDecoder().decode(CSVImputation.self, from: Data(#"{"rows": 2, "sums": [1, 2], "missing": [0, 0], "filled": 0}"#.utf8))
+            #expect(decoded.settled == nil && decoded.fill(1) == 1)
+        }
+    }
+
     @Test("numbers in dress ($7.58, 1,852.18, 30%, 1.852,18) read as the same numbers written plainly; codes and words stay text")
     func dressedNumbers() throws {
         for text in ["$7.58", "1,852.18", "30%", "-1,28", "€ 3", "1'000"] { #expect(CSVSource.looksLikeDressedNumber(text), "\(text)") }

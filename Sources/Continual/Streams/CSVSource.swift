@@ -31,25 +31,73 @@ public struct CSVTextLayout: Sendable, Equatable {
 }
 
 /// What a CSV stream knows for its missing values: per feature column (in the order of
-/// the features), the sum of its values and how many were missing, over `rows` rows read.
+/// the features), the sum of its values and how many were missing, over `rows` rows read,
+/// and the value its missing values take once it is settled.
 public struct CSVImputation: Sendable, Equatable, Codable {
     public var rows: Int
     public var sums: [Double]
     public var missing: [Int]
     /// Missing values filled so far.
     public var filled: Int
+    /// Per feature, the value its missing values take once settled: its mean when the
+    /// stream filled its first gap after it settled (nil: not settled, its mean so far
+    /// fills its gaps). nil for the whole stream in a position saved before it existed:
+    /// every missing value takes its column's mean so far, as it did.
+    public var settled: [Float?]?
 
-    public init(rows: Int = 0, sums: [Double], missing: [Int], filled: Int = 0) {
+    /// A feature settles once it has held this many values…
+    public static let settleValues = 32
+    /// …or once this many rows were read, if it has held a value: the input scaler's
+    /// `settle` and its 32 values. A fill is a value the scaler's transform reads, and
+    /// both stop moving together.
+    public static let settleRows = 128
+
+    public init(rows: Int = 0, sums: [Double], missing: [Int], filled: Int = 0, settled: [Float?]? = nil) {
         self.rows = rows
         self.sums = sums
         self.missing = missing
         self.filled = filled
+        self.settled = settled
+    }
+
+    /// A stream's first state for `width` features: nothing read, nothing settled.
+    public init(width: Int) {
+        self.init(sums: [Double](repeating: 0, count: width), missing: [Int](repeating: 0, count: width),
+                  settled: [Float?](repeating: nil, count: width))
     }
 
     /// The mean of feature `k` so far (0 before any value).
     public func mean(_ k: Int) -> Float {
         let count = rows - missing[k]
         return count > 0 ? Float(sums[k] / Double(count)) : 0
+    }
+
+    /// The value a missing value of feature `k` takes: its settled value, else its mean so
+    /// far. A fill that kept following the mean would tell the learner when a row came:
+    /// in a file kept in order (a Danish breast cancer cohort in its register's order,
+    /// whose follow-up times are blank in four rows of five and larger in its first rows)
+    /// the mean drifts along the stream, the filled rows carry the drift as a feature, and
+    /// every test row, filled with the last mean, reads as the stream's last rows do: the
+    /// gate alone scored 0.791 there, 0.910 on the same rows shuffled.
+    public func fill(_ k: Int) -> Float {
+        if let settled, let value = settled[k] { return value }
+        return mean(k)
+    }
+
+    /// Whether `settled` is absent or holds one finite value or nil per feature of `width`.
+    func settledFits(width: Int) -> Bool {
+        guard let settled else { return true }
+        return settled.count == width && settled.allSatisfy { $0?.isFinite ?? true }
+    }
+
+    /// Fixes feature `k`'s fill at its mean so far, when a gap of it is filled once it has
+    /// settled (it held `settleValues` values, or a value after `settleRows` rows). A
+    /// column that has no gap while the stream learns keeps following its mean, so
+    /// that a later file's gaps there take the stream's mean.
+    mutating func settleFill(_ k: Int) {
+        guard settled != nil, settled![k] == nil else { return }
+        let values = rows - missing[k]
+        if values >= Self.settleValues || (rows >= Self.settleRows && values > 0) { settled![k] = mean(k) }
     }
 }
 
@@ -1695,10 +1743,13 @@ public final class CSVSource: BatchSource {
         hasSpecialFields = !columns.isEmpty || !ignoredFields.isEmpty
         gapsAhead = nil
         if format.imputesMissing {
-            if let given = givenImputation, given.sums.count == width, given.missing.count == width {
+            if var given = givenImputation, given.sums.count == width, given.missing.count == width {
+                // Settled fills that do not fit the width (a crafted position) are dropped:
+                // the stream's means fill its gaps, as in a position saved before them.
+                if !given.settledFits(width: width) { given.settled = nil }
                 imputation = given
             } else {
-                imputation = CSVImputation(sums: [Double](repeating: 0, count: width), missing: [Int](repeating: 0, count: width))
+                imputation = CSVImputation(width: width)
             }
         }
         inputWidth = width
@@ -2085,15 +2136,16 @@ public final class CSVSource: BatchSource {
             do {
                 values[k] = try fields.number(field, in: line, lineNumber: lineNumber)
             } catch {
-                guard let imputation else { return .bad(error) }
+                guard let known = imputation else { return .bad(error) }
                 let written = fields.text(field, in: line)
                 if !CSVFormat.marksMissing(written) {
                     // Text where the column has held no number yet (`TextInBlankColumn`).
                     guard case .nonNumericField = error, blankFields.contains(field),
-                          imputation.rows == imputation.missing[k] else { return .bad(error) }
+                          known.rows == known.missing[k] else { return .bad(error) }
                     noteTextInBlank(field: field, line: lineNumber, value: written)
                 }
-                values[k] = imputation.mean(k)
+                if learnsColumns { imputation!.settleFill(k) }
+                values[k] = imputation!.fill(k)
                 filledInRow.append(k)
                 filled[k] = true
             }
