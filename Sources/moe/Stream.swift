@@ -156,6 +156,12 @@ struct Stream: ParsableCommand {
         var prequentialKappa: Double?
         var prequentialKappaTemporal: Double?
         var noChangeAccuracy: Double?
+        /// First visits the stream's recent class shares answered where the mixture would
+        /// have answered otherwise, those of them right where the mixture was wrong, and
+        /// the reverse (`RecentShares`; over the learner's life; nil: it serves none).
+        var recentSharesServed: Int?
+        var recentSharesGained: Int?
+        var recentSharesLost: Int?
         var experts: Int
         var parameters: Int
         var samplesPerSecond: Double
@@ -554,6 +560,11 @@ struct Stream: ParsableCommand {
             }
             console.say("\(figure); \(learner.model.experts.count) experts; \(driver.position.source.skipped.summary)")
         }
+        if let shares = learner.recentShares, shares.servedRows > 0 {
+            console.say("the stream's recent class shares answered \(shares.servedRows) of its rows where the mixture would have "
+                        + "answered otherwise: \(shares.servedGains) right that it had wrong, \(shares.servedLosses) the reverse "
+                        + "(rows predicted later, by moe eval or moe predict, are answered with the whole stream's shares)")
+        }
         if let k = kappa.kappa {
             let temporal = kappa.kappaTemporal.map { fixed($0) } ?? "n/a"
             console.say("kappa \(fixed(k)), temporal kappa \(temporal) over the stream's \(kappa.samples) first visits "
@@ -780,6 +791,8 @@ struct Stream: ParsableCommand {
             runPrequentialAccuracy: learner.prequential.samples > scoredBefore.samples
                 ? Double(learner.prequential.correct - scoredBefore.correct) / Double(learner.prequential.samples - scoredBefore.samples) : nil,
             prequentialKappa: kappa.kappa, prequentialKappaTemporal: kappa.kappaTemporal, noChangeAccuracy: kappa.noChangeAccuracy,
+            recentSharesServed: learner.recentShares?.servedRows, recentSharesGained: learner.recentShares?.servedGains,
+            recentSharesLost: learner.recentShares?.servedLosses,
             experts: learner.model.experts.count,
             parameters: learner.model.parameterCount, samplesPerSecond: driver.samplesPerSecond,
             memoryFloats: memory.replay + memory.statistics, checkpoint: driver.lastSaved,

@@ -259,6 +259,8 @@ struct LearnerTests {
         func run(_ minimumShift: Double?) throws -> Learner {
             var c = configuration()
             c.growth.minimumInputShift = minimumShift
+            // The mixture's own answers are scored: this measures what each learner learned.
+            c.recentShares = nil
             var blobs = Blobs(classes: 2, width: 20, seed: 4)
             var learner = try Learner(configuration: c, inputWidth: 20, classCount: 2)
             for b in 0..<80 {
@@ -346,6 +348,8 @@ struct LearnerTests {
             c.refitEvery = 4096
             c.refitOnDoubling = doubling
             c.warmUp = nil  // the first batch whole: one refit per new pair
+            // The mixture's own answers are scored, not the class of the moment's.
+            c.recentShares = nil
             var blobs = Blobs(classes: 3, width: 20, seed: 6, spread: 0.6)
             var learner = try Learner(configuration: c, inputWidth: 20, classCount: 3)
             // One class after another, four rows at a time.

@@ -65,6 +65,9 @@ extension Learner {
         /// The scores' calibration (absent in files saved before it existed: served as
         /// the mixture weighs them until the learner counts rows again).
         var calibration: ScoreCalibration?
+        /// The stream's recent class shares (absent in files saved before them, and for
+        /// configurations without them: a record starts empty where one is due).
+        var recentShares: RecentShares?
     }
 
     /// The learner as a checkpoint, with extra sections (a stream's position).
@@ -73,7 +76,7 @@ extension Learner {
             version: Self.stateVersion, configuration: configuration, counters: counters, policyState: policyState,
             drift: drift, history: history, prequential: prequential, halfLearning: halfLearning,
             seenClasses: seenClasses.sorted(), arbiter: arbiter, shrinkage: shrinkage, course: course,
-            calibration: calibration)
+            calibration: calibration, recentShares: recentShares)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Encoding plain Codable values cannot fail.
@@ -311,6 +314,19 @@ extension Learner {
                                 reason: "the scores' calibration is not whole: \(saved.calibration!.classes.count) classes (ascending, >= 0 expected) with \(saved.calibration!.counted.count) counts, \(saved.calibration!.faded.count) faded counts and \(saved.calibration!.losses.count) rows of losses (\(ScoreCalibration.shares.count * ScoreCalibration.temperatures.count) finite losses >= 0 each, faded counts > 0 and at most the counts expected)",
                                 file: file)
         }
+        let recentHalfLives = saved.configuration.recentShares?.halfLives.count
+        if let record = saved.recentShares {
+            guard let recentHalfLives, saved.configuration.predictor == .mixture, saved.configuration.gateFeatureCount != nil else {
+                throw .invalidValue(path: "/sections/learner/state",
+                                    reason: "recent class shares (recentShares) are saved for a configuration that serves none",
+                                    file: file)
+            }
+            guard record.isValid(halfLives: recentHalfLives) else {
+                throw .invalidValue(path: "/sections/learner/state",
+                                    reason: "the recent class shares are not whole: \(record.recent.count) faded counts and \(record.tallies.count) tallies for \(recentHalfLives) half-lives (\(record.counts.count) classes in each, finite counts >= 0, the answer serving one of them, served rows at least their gains and losses expected)",
+                                    file: file)
+            }
+        }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
             throw .invalidValue(path: "/sections/learner/state", reason: "seen classes \(saved.seenClasses) outside 0..<\(model.classCount)", file: file)
         }
@@ -343,6 +359,7 @@ extension Learner {
         self.prequential = saved.prequential
         self.course = saved.course
         self.calibration = saved.calibration ?? ScoreCalibration()
+        self.recentShares = saved.recentShares ?? Self.recentSharesRecord(saved.configuration)
         self.counters = saved.counters
         self.seenClasses = Set(saved.seenClasses)
     }

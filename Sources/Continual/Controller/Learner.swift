@@ -81,6 +81,9 @@ public struct Learner: Sendable {
     public internal(set) var generator: SeededGenerator
     public internal(set) var history = LearnerHistory()
     public internal(set) var prequential = PrequentialAccuracy()
+    /// The stream's recent class shares and their counts against the mixture's answers
+    /// (nil where the configuration has none, or the mixture does not route by pairs).
+    public internal(set) var recentShares: RecentShares?
     /// The gate's own answers scored before learning, where the course follows them
     /// (`LearnerConfiguration.courseReadsGate`): the growth trigger's windowed error rate
     /// reads it. Nil elsewhere: it reads `prequential`, the served answers.
@@ -183,6 +186,7 @@ public struct Learner: Sendable {
         }
         arbiter = AnswerArbiter(settings: configuration.arbiter)
         course = configuration.courseReadsGate ? Self.courseAccuracy() : nil
+        recentShares = Self.recentSharesRecord(configuration)
         shrinkage = ShrinkageChoice(blends: statistics != nil ? configuration.gateShrinkageBlends ?? [0] : [0],
                                     leading: statistics.map { configuration.narrowHeadFeatures(of: $0.featureCount) } ?? [])
         let judged = statistics != nil && configuration.arbiter.enabled && configuration.arbiter.fixed == nil
@@ -438,7 +442,11 @@ public struct Learner: Sendable {
         let pass = model.forward(scaled)
         let answers = self.answers(pass: pass, input: scaled, counting: true, scoring: true)
         let correct = (0..<n).map { answers.predicted[$0] == labels[$0] }
-        let errors = correct.reduce(0) { $0 + ($1 ? 0 : 1) }
+        // What the stream is answered: the mixture's answers, or the recent shares' when
+        // they have been significantly better on its rows. Nothing learned reads them.
+        let served = firstVisit ? serveRecentShares(answers, labels: labels) : answers.predicted
+        let servedCorrect = (0..<n).map { served[$0] == labels[$0] }
+        let errors = servedCorrect.reduce(0) { $0 + ($1 ? 0 : 1) }
         // The course (detectors, drift, growth, the charge of each row) follows the gate's
         // own answer where the configuration says so, the served one elsewhere.
         let followsGate = configuration.courseReadsGate
@@ -446,7 +454,7 @@ public struct Learner: Sendable {
         let courseErrors = courseCorrect.reduce(0) { $0 + ($1 ? 0 : 1) }
         var drifted = false
         if firstVisit {
-            prequential.record(correct)
+            prequential.record(servedCorrect)
             course?.record(courseCorrect)
             for c in courseCorrect where drift.update(c ? 0 : 1) { drifted = true }
             recordArbiter(answers, labels: labels, inputs: x, inRange: rawInRange)
@@ -531,7 +539,7 @@ public struct Learner: Sendable {
         return StepReport(
             batch: counters.batches, samples: n, errors: errors, loss: steps.loss, newClasses: novel,
             drift: drifted, decision: decision, steps: steps.outcomes, experts: model.experts.count, routed: routed,
-            predicted: answers.predicted, labels: labels)
+            predicted: served, labels: labels)
     }
 
     /// A batch the stream gave before (a later pass): nothing is scored or counted

@@ -98,6 +98,11 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// the pooled head's columns.
     public var slotHeads: Bool? = true
 
+    /// The stream's recent class shares, served to its own next rows when significantly
+    /// more often right there (`RecentShares`; a mixture that routes by pairs only). Nil
+    /// (what configurations saved before it read): the mixture's answers are served.
+    public var recentShares: RecentShares.Settings? = RecentShares.Settings()
+
     /// Whether the course reads answers other than the served ones: `courseFollowsGate`
     /// on a mixture that routes by pairs (elsewhere the two are the same).
     public var courseReadsGate: Bool {
@@ -273,6 +278,7 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         }
         try growth.validate()
         try arbiter.validate()
+        try recentShares?.validate()
     }
 }
 

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+import MoE
+import TestSupport
+import Continual
+
+@Suite("Recent class shares")
+struct RecentSharesTests {
+    /// A small learner, with or without the recent shares, fed `batches` batches of 32 rows
+    /// of `blobs` per experience in turn.
+    static func stream(_ seed: UInt64, spread: Float, experiences: [[Int]], batches: Int, shares: Bool) throws -> (Learner, Blobs) {
+        var configuration = LearnerConfiguration.small()
+        if !shares { configuration.recentShares = nil }
+        var learner = try Learner(configuration: configuration, inputWidth: 20, classCount: 2)
+        var blobs = Blobs(classes: 4, width: 20, seed: seed, spread: spread)
+        for classes in experiences {
+            for _ in 0..<batches {
+                let (x, y) = blobs.batch(32, classes: classes)
+                _ = try learner.observe(features: x, labels: y)
+            }
+        }
+        return (learner, blobs)
+    }
+
+    @Test("in class order they answer the stream's next rows, and nothing learned moves")
+    func classOrder() throws {
+        // Classes that overlap, one at a time: what comes next is the class of the moment.
+        let order = [[0], [1], [2], [3]]
+        let (with, blobs) = try Self.stream(5, spread: 0.4, experiences: order, batches: 12, shares: true)
+        let (without, _) = try Self.stream(5, spread: 0.4, experiences: order, batches: 12, shares: false)
+        let record = try #require(with.recentShares)
+        #expect(without.recentShares == nil)
+        #expect(record.serving != nil)
+        let (served, own) = (try #require(with.prequential.accuracy), try #require(without.prequential.accuracy))
+        #expect(served > own + 0.1, "\(served) against \(own)")
+        #expect(record.servedGains > 4 * record.servedLosses, "\(record)")
+        // Rows drawn from every class are answered as the learner without them answers:
+        // the same weights, statistics, counts and calibration.
+        var test = blobs
+        let (x, _) = test.batch(400, classes: [0, 1, 2, 3])
+        #expect(with.predict(x) == without.predict(x))
+        #expect(with.predictWithScores(x).scores == without.predictWithScores(x).scores)
+        #expect(with.arbiter == without.arbiter && with.calibration == without.calibration)
+        #expect(with.counters.firstVisits == without.counters.firstVisits)
+    }
+
+    @Test("on rows in no order they leave the mixture's answers")
+    func shuffled() throws {
+        let all = [[0, 1, 2, 3]]
+        let (with, _) = try Self.stream(6, spread: 0.4, experiences: all, batches: 60, shares: true)
+        let (without, _) = try Self.stream(6, spread: 0.4, experiences: all, batches: 60, shares: false)
+        let record = try #require(with.recentShares)
+        #expect(record.serving == nil, "\(record)")
+        let (served, own) = (try #require(with.prequential.accuracy), try #require(without.prequential.accuracy))
+        #expect(abs(served - own) < 0.005, "\(served) against \(own)")
+    }
+
+    @Test("a step report gives the answers served and counts their errors")
+    func report() throws {
+        var (learner, blobs) = try Self.stream(5, spread: 0.4, experiences: [[0], [1], [2]], batches: 12, shares: true)
+        #expect(learner.recentShares?.serving != nil)
+        let (x, y) = blobs.batch(32, classes: [2])
+        let step = try learner.observe(features: x, labels: y)
+        #expect(step.labels == y)
+        #expect(step.errors == zip(step.predicted, y).filter { $0 != $1 }.count)
+        // The class of the moment is answered where the rows leave it in doubt.
+        #expect(step.predicted.filter { $0 == 2 }.count > 28, "\(step.predicted)")
+    }
+
+    @Test("kept across a save and load; older files and crafted records")
+    func checkpoint() throws {
+        var (learner, blobs) = try Self.stream(7, spread: 0.4, experiences: [[0], [1], [2]], batches: 8, shares: true)
+        let saved = learner.checkpoint()
+        var loaded = try Learner(checkpoint: Checkpoint.decode(saved.encoded()))
+        #expect(loaded.recentShares == learner.recentShares)
+        for _ in 0..<8 {
+            let (x, y) = blobs.batch(32, classes: [3])
+            let a = try learner.observe(features: x, labels: y)
+            let b = try loaded.observe(features: x, labels: y)
+            #expect(a.predicted == b.predicted)
+        }
+        #expect(loaded.recentShares == learner.recentShares && loaded.prequential.accuracy == learner.prequential.accuracy)
+
+        func state(_ change: (inout [String: Any]) -> Void) throws -> Checkpoint {
+            var crafted = saved
+            let text = try crafted.section("learner").strings("state", count: 1)[0]
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            change(&object)
+            crafted.sections["learner"]!.datasets["state"] = .strings([String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)])
+            return crafted
+        }
+        // A file saved before them: its configuration has none, and the mixture answers.
+        let older = try Learner(checkpoint: state {
+            $0["recentShares"] = nil
+            var configuration = $0["configuration"] as! [String: Any]
+            configuration["recentShares"] = nil
+            $0["configuration"] = configuration
+        })
+        #expect(older.recentShares == nil && older.configuration.recentShares == nil)
+        // A configuration with them and no record starts one.
+        let fresh = try Learner(checkpoint: state { $0["recentShares"] = nil })
+        #expect(fresh.recentShares == RecentShares(halfLives: 3))
+        // Crafted records are refused, naming where they are.
+        let short = try state {
+            var record = $0["recentShares"] as! [String: Any]
+            record["tallies"] = [["wins": 1.0, "losses": 0.0]]
+            $0["recentShares"] = record
+        }
+        #expect { try Learner(checkpoint: short) } throws: {
+            "\($0)".contains("/sections/learner/state") && "\($0)".contains("recent class shares")
+        }
+        let negative = try state {
+            var record = $0["recentShares"] as! [String: Any]
+            var counts = record["counts"] as! [Double]
+            counts[0] = -1
+            record["counts"] = counts
+            $0["recentShares"] = record
+        }
+        #expect { try Learner(checkpoint: negative) } throws: { "\($0)".contains("recent class shares") }
+        let serving = try state {
+            var record = $0["recentShares"] as! [String: Any]
+            record["serving"] = 7
+            $0["recentShares"] = record
+        }
+        #expect { try Learner(checkpoint: serving) } throws: { "\($0)".contains("recent class shares") }
+        let unasked = try state {
+            var configuration = $0["configuration"] as! [String: Any]
+            configuration["recentShares"] = nil
+            $0["configuration"] = configuration
+        }
+        #expect { try Learner(checkpoint: unasked) } throws: { "\($0)".contains("serves none") }
+    }
+
+    @Test("settings are checked")
+    func settings() throws {
+        var configuration = LearnerConfiguration()
+        configuration.recentShares?.halfLives = []
+        #expect(throws: LearnerError.self) { try configuration.validate() }
+        configuration.recentShares?.halfLives = [0]
+        #expect(throws: LearnerError.self) { try configuration.validate() }
+        configuration.recentShares = RecentShares.Settings()
+        configuration.recentShares?.z = .nan
+        #expect(throws: LearnerError.self) { try configuration.validate() }
+        // The baselines serve their own answers.
+        var baseline = LearnerConfiguration.small()
+        baseline.gate = .learned
+        baseline.growth.enabled = false
+        #expect(try Learner(configuration: baseline, inputWidth: 4, classCount: 2).recentShares == nil)
+    }
+}
