@@ -55,6 +55,48 @@ struct RecentSharesTests {
         #expect(abs(served - own) < 0.005, "\(served) against \(own)")
     }
 
+    @Test("blocks shorter than two batches: the recent shares do not serve the rows after a change")
+    func shortBlocks() throws {
+        // Two overlapping classes take turns in blocks of 48 rows, 32 rows a batch: a batch
+        // inside a block, where the class of the moment is right, is followed by one across
+        // the next change, where it is wrong for a third of the rows or more.
+        func run(_ shares: Bool) throws -> Learner {
+            var configuration = LearnerConfiguration.small()
+            if !shares { configuration.recentShares = nil }
+            var learner = try Learner(configuration: configuration, inputWidth: 20, classCount: 2)
+            var blobs = Blobs(classes: 2, width: 20, seed: 8, spread: 0.4)
+            var rows: [(Matrix, [Int])] = []
+            for block in 0..<40 { for _ in 0..<48 { rows.append(blobs.batch(1, classes: [block % 2])) } }
+            for start in stride(from: 0, to: rows.count, by: 32) {
+                var x = Matrix(rows: 32, columns: 20)
+                for r in 0..<32 { for j in 0..<20 { x[r, j] = rows[start + r].0[0, j] } }
+                _ = try learner.observe(features: x, labels: (0..<32).map { rows[start + $0].1[0] })
+            }
+            return learner
+        }
+        let with = try run(true), without = try run(false)
+        let record = try #require(with.recentShares)
+        let (served, own) = (try #require(with.prequential.accuracy), try #require(without.prequential.accuracy))
+        #expect(served >= own - 0.005, "\(served) against \(own); \(record)")
+        #expect(record.servedLosses <= record.servedGains, "\(record)")
+    }
+
+    @Test("the paired test counts batches when a batch's rows are right or wrong together")
+    func batchTally() {
+        // 40 batches of 32 rows: in each, 4 rows right against 2 wrong, or the whole batch
+        // right or wrong in turns of 3 to 2.
+        var scattered = BatchTally(), whole = BatchTally()
+        for b in 0..<40 {
+            scattered.record(net: 2, fade: 1)
+            whole.record(net: b % 5 < 3 ? 32 : -32, fade: 1)
+        }
+        // 80 rows net, 2 in each batch: 80 / √160 = 6.3 standard errors (McNemar on the
+        // 240 rows that disagree: 80 / √240 = 5.2).
+        #expect(abs(scattered.advantage - 80 / 160.0.squareRoot()) < 1e-12)
+        #expect(abs(whole.advantage - 256 / (40 * 32 * 32.0).squareRoot()) < 1e-12)  // 1.26: not ahead
+        #expect(whole.advantage < 1.5)
+    }
+
     @Test("a step report gives the answers served and counts their errors")
     func report() throws {
         var (learner, blobs) = try Self.stream(5, spread: 0.4, experiences: [[0], [1], [2]], batches: 12, shares: true)
@@ -103,7 +145,7 @@ struct RecentSharesTests {
         // Crafted records are refused, naming where they are.
         let short = try state {
             var record = $0["recentShares"] as! [String: Any]
-            record["tallies"] = [["wins": 1.0, "losses": 0.0]]
+            record["tallies"] = [["sum": 1.0, "squares": 1.0]]
             $0["recentShares"] = record
         }
         #expect { try Learner(checkpoint: short) } throws: {

@@ -16,11 +16,12 @@ import Foundation
 ///
 /// with `α` one sample's worth of the long-run shares, so a class the recent rows did not
 /// show is weighed down, not ruled out. Several half-lives are tried at once; each answer
-/// keeps paired counts against the mixture's own answer on every first-visit row,
-/// predicted before anything learned from it (McNemar's test, faded, as the
-/// `AnswerArbiter` keeps them), and the one ahead by more than `z` standard errors with
-/// the most rows right beyond it answers the next batch. On rows in no order none is ahead
-/// and the mixture answers as it did.
+/// is compared with the mixture's own on every first-visit row, predicted before anything
+/// learned from it, and the one ahead by more than `z` standard errors with the most rows
+/// right beyond it answers the next batch (and goes on answering while it is ahead at
+/// all). The test is McNemar's with the batch as its unit (``BatchTally``): the recent
+/// shares answer a whole batch with the class of the moment, so its rows are right or
+/// wrong together. On rows in no order none is ahead and the mixture answers as it did.
 ///
 /// Only the stream's prequential predictions are served so (`moe stream`, its
 /// `--predictions` file and its prequential accuracy): nothing learned reads them (the
@@ -54,8 +55,8 @@ public struct RecentShares: Sendable, Codable, Equatable {
     public private(set) var counts: [Double] = []
     /// Per half-life (as `Settings.halfLives`), per class: the counts faded.
     public private(set) var recent: [[Double]] = []
-    /// Per half-life: its answer's paired counts against the mixture's.
-    public private(set) var tallies: [AnswerArbiter.Tally] = []
+    /// Per half-life: its answer's paired counts against the mixture's, by batch.
+    public private(set) var tallies: [BatchTally] = []
     /// The half-life (an index of `Settings.halfLives`) whose answer serves the next
     /// batch; nil: the mixture's own.
     public private(set) var serving: Int?
@@ -68,7 +69,7 @@ public struct RecentShares: Sendable, Codable, Equatable {
 
     public init(halfLives: Int) {
         recent = Array(repeating: [], count: halfLives)
-        tallies = Array(repeating: AnswerArbiter.Tally(), count: halfLives)
+        tallies = Array(repeating: BatchTally(), count: halfLives)
     }
 
     /// Whether a saved record fits settings of `halfLives` half-lives: as many recent
@@ -77,7 +78,7 @@ public struct RecentShares: Sendable, Codable, Equatable {
         func fine(_ v: Double) -> Bool { v.isFinite && v >= 0 }
         return recent.count == halfLives && tallies.count == halfLives
             && counts.allSatisfy(fine) && recent.allSatisfy { $0.count == counts.count && $0.allSatisfy(fine) }
-            && tallies.allSatisfy { fine($0.wins) && fine($0.losses) }
+            && tallies.allSatisfy { $0.sum.isFinite && fine($0.squares) }
             && (serving.map { $0 >= 0 && $0 < halfLives } ?? true)
             && servedRows >= 0 && servedGains >= 0 && servedLosses >= 0 && servedGains + servedLosses <= servedRows
     }
@@ -112,11 +113,13 @@ public struct RecentShares: Sendable, Codable, Equatable {
     /// Counts a batch of first-visit rows: each half-life's answers (`tried`) against the
     /// mixture's (`own`) on `labels`, then the labels; and chooses who serves next.
     mutating func record(tried: [[Int]], own: [Int], served: [Int], labels: [Int], settings: Settings) {
-        let fadeCounts = exp2(-1 / settings.countsHalfLife)
+        let fadeCounts = pow(exp2(-1 / settings.countsHalfLife), Double(labels.count))
         for (h, answers) in tried.enumerated() {
-            for r in labels.indices {
-                tallies[h].record(answers[r] == labels[r], gate: own[r] == labels[r], fade: fadeCounts)
+            var net = 0
+            for r in labels.indices where (answers[r] == labels[r]) != (own[r] == labels[r]) {
+                net += answers[r] == labels[r] ? 1 : -1
             }
+            tallies[h].record(net: Double(net), fade: fadeCounts)
         }
         for r in labels.indices where served[r] != own[r] {
             servedRows += 1
@@ -136,7 +139,41 @@ public struct RecentShares: Sendable, Codable, Equatable {
             for (i, label) in labels.enumerated() { recent[h][label] += pow(fade, Double(n - 1 - i)) }
         }
         for label in labels { counts[label] += 1 }
-        serving = AnswerArbiter.Tally.strongest(Array(tallies.enumerated()), z: settings.z)
+        // The strongest answer ahead by `z` serves; one serving goes on while it is ahead
+        // at all, so that it is not served only after its best batches.
+        let keeps = serving.map { tallies[$0].sum > 0 } ?? false
+        serving = tallies.indices.filter { tallies[$0].advantage > settings.z }.max { tallies[$0].sum < tallies[$1].sum }
+            ?? (keeps ? serving : nil)
+    }
+}
+
+/// Paired counts of an answer against another, with the batch as their unit: each batch
+/// adds `d`, the rows the answer got right and the other wrong less the reverse, and
+///
+/// ```
+/// sum = Σ_b f_b d_b,   squares = Σ_b f_b d_b²,   advantage = sum / √squares
+/// ```
+///
+/// with `f_b` the fade of the rows since batch `b`. Where the rows of a batch disagree
+/// independently, `d_b²` averages the disagreements and this is McNemar's test; where an
+/// answer is right or wrong for a whole batch at once, as the recent shares are, it
+/// counts batches rather than rows. (With rows as the unit, on Train's choices in blocks
+/// of 200 rows, one batch inside a block put the recent shares 72 rows ahead, and the
+/// next, across the block's end, served them and lost 58: 41 rows gained and 284 lost
+/// over the stream.)
+public struct BatchTally: Sendable, Codable, Equatable {
+    public var sum: Double = 0
+    public var squares: Double = 0
+
+    public init() {}
+
+    /// How far the answer is ahead, in standard errors (0 with no disagreement).
+    public var advantage: Double { squares > 0 ? sum / squares.squareRoot() : 0 }
+
+    /// Fades the counts by `fade`, then adds a batch whose net is `net`.
+    public mutating func record(net: Double, fade: Double) {
+        sum = sum * fade + net
+        squares = squares * fade + net * net
     }
 }
 
