@@ -109,3 +109,17 @@ enum CheckpointFixtures {
         return Matrix(rows)
     }
 }
+
+extension Checkpoint {
+    /// This checkpoint with its learner state (the JSON object of
+    /// `/sections/learner/state`) changed by `change`: a file saved before a key existed,
+    /// or a crafted one.
+    func changingLearnerState(_ change: (inout [String: Any]) -> Void) throws -> Checkpoint {
+        var crafted = self
+        let text = try crafted.section("learner").strings("state", count: 1)[0]
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        change(&object)
+        crafted.sections["learner"]!.datasets["state"] = .strings([String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)])
+        return crafted
+    }
+}

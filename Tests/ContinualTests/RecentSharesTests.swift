@@ -124,12 +124,7 @@ struct RecentSharesTests {
         #expect(loaded.recentShares == learner.recentShares && loaded.prequential.accuracy == learner.prequential.accuracy)
 
         func state(_ change: (inout [String: Any]) -> Void) throws -> Checkpoint {
-            var crafted = saved
-            let text = try crafted.section("learner").strings("state", count: 1)[0]
-            var object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-            change(&object)
-            crafted.sections["learner"]!.datasets["state"] = .strings([String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)])
-            return crafted
+            try saved.changingLearnerState(change)
         }
         // A file saved before them: its configuration has none, and the mixture answers.
         let older = try Learner(checkpoint: state {

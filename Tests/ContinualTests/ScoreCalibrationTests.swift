@@ -107,12 +107,7 @@ struct ScoreCalibrationTests {
 
         // A file saved before the calibration existed serves the weights as they were.
         func state(_ change: (inout [String: Any]) -> Void) throws -> Checkpoint {
-            var crafted = checkpoint
-            let saved = try crafted.section("learner").strings("state", count: 1)[0]
-            var object = try #require(try JSONSerialization.jsonObject(with: Data(saved.utf8)) as? [String: Any])
-            change(&object)
-            crafted.sections["learner"]!.datasets["state"] = .strings([String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)])
-            return crafted
+            try checkpoint.changingLearnerState(change)
         }
         let older = try Learner(checkpoint: state { $0["calibration"] = nil })
         #expect(older.calibration == ScoreCalibration())
