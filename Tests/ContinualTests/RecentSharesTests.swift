@@ -160,6 +160,12 @@ struct RecentSharesTests {
             $0["recentShares"] = record
         }
         #expect { try Learner(checkpoint: serving) } throws: { "\($0)".contains("recent class shares") }
+        let overflowing = try state {
+            var record = $0["recentShares"] as! [String: Any]
+            record["servedRows"] = Int.max
+            $0["recentShares"] = record
+        }
+        #expect { try Learner(checkpoint: overflowing) } throws: { "\($0)".contains("recent class shares") }
         let unasked = try state {
             var configuration = $0["configuration"] as! [String: Any]
             configuration["recentShares"] = nil

@@ -323,7 +323,7 @@ extension Learner {
             }
             guard record.isValid(halfLives: recentHalfLives) else {
                 throw .invalidValue(path: "/sections/learner/state",
-                                    reason: "the recent class shares are not whole: \(record.recent.count) faded counts and \(record.tallies.count) tallies for \(recentHalfLives) half-lives (\(record.counts.count) classes in each, finite counts >= 0, the answer serving one of them, served rows at least their gains and losses expected)",
+                                    reason: "the recent class shares are not whole: \(record.recent.count) faded counts and \(record.tallies.count) tallies for \(recentHalfLives) half-lives (\(record.counts.count) classes in each, finite counts >= 0, the answer serving one of them, served rows at least their gains and losses and at most \(RecentShares.largestCount) expected)",
                                     file: file)
             }
         }

@@ -67,25 +67,32 @@ public struct RecentShares: Sendable, Codable, Equatable {
     public private(set) var servedGains = 0
     public private(set) var servedLosses = 0
 
+    /// The most rows a saved record may say it served (2^53, the largest count a Double
+    /// holds exactly): a crafted count near `Int.max` would overflow on the next row.
+    public static let largestCount = 1 << 53
+
     public init(halfLives: Int) {
         recent = Array(repeating: [], count: halfLives)
         tallies = Array(repeating: BatchTally(), count: halfLives)
     }
 
     /// Whether a saved record fits settings of `halfLives` half-lives: as many recent
-    /// counts and tallies, every count finite and non-negative, as many classes in each.
+    /// counts and tallies, every count finite and non-negative, as many classes in each,
+    /// the answer serving one of them, and served rows at least their gains and losses
+    /// and at most ``largestCount``.
     public func isValid(halfLives: Int) -> Bool {
         func fine(_ v: Double) -> Bool { v.isFinite && v >= 0 }
         return recent.count == halfLives && tallies.count == halfLives
             && counts.allSatisfy(fine) && recent.allSatisfy { $0.count == counts.count && $0.allSatisfy(fine) }
             && tallies.allSatisfy { $0.sum.isFinite && fine($0.squares) }
             && (serving.map { $0 >= 0 && $0 < halfLives } ?? true)
-            && servedRows >= 0 && servedGains >= 0 && servedLosses >= 0 && servedGains + servedLosses <= servedRows
+            && servedGains >= 0 && servedLosses >= 0 && servedGains + servedLosses <= servedRows
+            && servedRows <= Self.largestCount
     }
 
-    /// Each half-life's answer for rows whose class weights are `weights` (row-major, one
-    /// row per input, `classes` columns, non-negative), among `seen`; where every weight of
-    /// a row is 0 the row keeps `fallback`'s answer.
+    /// Each half-life's answer for rows whose class weights are `weights` (one array per
+    /// row, one non-negative weight per class of `seen`); where every weight of a row is 0
+    /// the row keeps `fallback`'s answer.
     func answers(weights: [[Double]], seen: [Int], fallback: [Int]) -> [[Int]] {
         let total = counts.reduce(0, +)
         guard total > 0 else { return recent.map { _ in fallback } }
