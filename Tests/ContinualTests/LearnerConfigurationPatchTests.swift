@@ -61,6 +61,10 @@ struct LearnerConfigurationPatchTests {
         #expect { try patch(#"{"growth": {"cooldownSample": 1}}"#) } throws: { "\($0)".contains("growth.cooldownSample") && "\($0)".contains("patch.json") }
         #expect { try patch(#"{"arbiter": {"fixed": "oracle"}}"#) } throws: { "\($0)".contains("arbiter.fixed") }
         #expect { try patch(#"{"arbiter": {"z": -1}}"#) } throws: { "\($0)".contains("z") }
+        // A refused value is said once, after the file's name.
+        #expect { try patch(#"{"recentShares": {"halfLives": []}}"#) } throws: {
+            "\($0)" == "invalid learner configuration: patch.json: the recent shares' half-lives must be 1 to 16 positive numbers of samples, got []"
+        }
         #expect { try patch(#"[1, 2]"#) } throws: { "\($0)".contains("JSON object") }
     }
 }

@@ -72,6 +72,9 @@ extension LearnerConfiguration {
         do {
             try configuration.validate()
         } catch {
+            // The reason alone: the error's own description would say "invalid learner
+            // configuration" a second time.
+            if case let .invalidConfiguration(reason) = error { throw fail(reason) }
             throw fail(error.description)
         }
         return configuration
