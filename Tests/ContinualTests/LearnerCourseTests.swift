@@ -90,11 +90,7 @@ struct LearnerCourseTests {
         #expect(resumed.course == whole.course && Self.learned(resumed) == Self.learned(whole))
 
         // A state that contradicts its configuration is refused, naming what is missing.
-        var crafted = first.checkpoint()
-        let saved = try crafted.section("learner").strings("state", count: 1)[0]
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(saved.utf8)) as? [String: Any])
-        object["course"] = nil
-        crafted.sections["learner"]!.datasets["state"] = .strings([String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)])
+        let crafted = try first.checkpoint().changingLearnerState { $0["course"] = nil }
         #expect { try Learner(checkpoint: crafted) } throws: {
             "\($0)".contains("/sections/learner/state") && "\($0)".contains("no record of the gate's answers")
         }

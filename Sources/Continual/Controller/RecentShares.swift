@@ -1,4 +1,5 @@
 import Foundation
+import MoE
 
 /// The stream's recent class shares, served to the stream's own next rows when they
 /// have been significantly more often right there.
@@ -90,10 +91,10 @@ public struct RecentShares: Sendable, Codable, Equatable {
             && servedRows <= Self.largestCount
     }
 
-    /// Each half-life's answer for rows whose class weights are `weights` (one array per
-    /// row, one non-negative weight per class of `seen`); where every weight of a row is 0
-    /// the row keeps `fallback`'s answer.
-    func answers(weights: [[Double]], seen: [Int], fallback: [Int]) -> [[Int]] {
+    /// Each half-life's answer for rows whose class weights are the columns `seen` of
+    /// `scores` (one row per input; negative weights read as 0); where every weight of a
+    /// row is 0 the row keeps `fallback`'s answer.
+    func answers(scores: Matrix, seen: [Int], fallback: [Int]) -> [[Int]] {
         let total = counts.reduce(0, +)
         guard total > 0 else { return recent.map { _ in fallback } }
         return recent.map { faded in
@@ -106,10 +107,10 @@ public struct RecentShares: Sendable, Codable, Equatable {
                 guard share > 0 else { return 1 }
                 return ((c < faded.count ? faded[c] : 0) + share) / ((sum + 1) * share)
             }
-            return weights.indices.map { r in
+            return (0..<scores.rows).map { r in
                 var best = -1, top = 0.0
                 for (k, c) in seen.enumerated() {
-                    let w = weights[r][k] * ratio[k]
+                    let w = Double(max(scores[r, c], 0)) * ratio[k]
                     if w > top { (best, top) = (c, w) }
                 }
                 return best >= 0 ? best : fallback[r]
@@ -199,8 +200,7 @@ extension Learner {
         guard var record = recentShares, let settings = configuration.recentShares else { return answers.predicted }
         let scores = calibrated(answers)
         let seen = seenClasses.filter { $0 < scores.columns }.sorted()
-        let weights = (0..<scores.rows).map { r in seen.map { Double(max(scores[r, $0], 0)) } }
-        let tried = record.answers(weights: weights, seen: seen, fallback: answers.predicted)
+        let tried = record.answers(scores: scores, seen: seen, fallback: answers.predicted)
         let served = record.serving.map { tried[$0] } ?? answers.predicted
         record.record(tried: tried, own: answers.predicted, served: served, labels: labels, settings: settings)
         recentShares = record
