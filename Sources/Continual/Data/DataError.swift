@@ -92,6 +92,13 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An svmlight (LIBSVM) file's row that cannot be read (`problem`, in words): a fault
     /// of the row, which `--skip-bad-rows` skips and counts as `fault` says.
     case svmlightRow(at: DataLocation, problem: String, fault: SVMLightFault)
+    /// A JSON file that is not JSON Lines of records (its first line that is not blank is
+    /// a JSON list, or opens a JSON document over many lines: `JSONLines`), which is not
+    /// read: read as CSV, its keys and values were text.
+    case jsonLines(at: DataLocation)
+    /// A JSON Lines file's line that is not a record of its columns (`problem`, in words):
+    /// a fault of the row, which `--skip-bad-rows` skips and counts as `fault` says.
+    case jsonRecord(at: DataLocation, problem: String, fault: JSONFault)
     /// A stream or file with no samples in it.
     case emptyStream(source: String)
     /// A header naming a column the saved model learned from at another place: the
@@ -128,7 +135,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     public var isRowFault: Bool {
         switch self {
         case .nonNumericField, .nonFiniteValue, .raggedRow, .savedColumnsMismatch, .widthMismatch,
-             .labelOutOfRange, .invalidLabel, .notUTF8, .unlabelledRowMismatch, .svmlightRow:
+             .labelOutOfRange, .invalidLabel, .notUTF8, .unlabelledRowMismatch, .svmlightRow, .jsonRecord:
             return true
         default:
             return false
@@ -143,6 +150,14 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case label
         /// Its features: out of order, repeated, past the width, or not `index:value`.
         case features
+    }
+
+    /// What is wrong with a JSON Lines record, as skipped rows count it (`SkippedRows`).
+    public enum JSONFault: Equatable, Sendable {
+        /// A value that is an object or a list.
+        case value
+        /// The line: not a record, a key twice, or a key that is not a column.
+        case record
     }
 
     /// Why a field is not UTF-8 text.
@@ -242,6 +257,13 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .svmlight(let at, let problem), .svmlightRow(let at, let problem, _):
             return "\(at): \(problem) (read as an svmlight (LIBSVM) file, 'label index:value …', as its first row is; "
                 + "give --separator to read it as CSV)."
+        case .jsonLines(let at):
+            return "\(at): this line is a JSON list or opens a JSON document over many lines, which is not read: "
+                + "JSON Lines are (one record a line, {\"name\": value, …}); write it so, or as CSV, for example with pandas "
+                + "(python3 -c \"import pandas; pandas.read_json('FILE').to_csv('FILE.csv', index=False)\"), "
+                + "or give --separator to read it as CSV as it is."
+        case .jsonRecord(let at, let problem, _):
+            return "\(at): \(problem) (read as JSON Lines, a record a line, as its first line is; give --separator to read it as CSV)."
         case .emptyStream(let source):
             return "\(source): there are no samples in it."
         case .otherRowsThanPaused(let source, let rowsRead):

@@ -92,7 +92,8 @@ public struct SkippedRows: Equatable, Sendable, Codable {
         switch error {
         case .raggedRow, .savedColumnsMismatch, .widthMismatch, .unlabelledRowMismatch: wrongWidth += 1
         case .nonNumericField, .svmlightRow(_, _, .value): nonNumeric += 1
-        case .svmlightRow(_, _, .features): wrongWidth += 1
+        case .svmlightRow(_, _, .features), .jsonRecord(_, _, .record): wrongWidth += 1
+        case .jsonRecord(_, _, .value): nonNumeric += 1
         case .nonFiniteValue: nonFinite += 1
         default: badLabel += 1
         }

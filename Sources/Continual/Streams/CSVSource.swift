@@ -159,6 +159,9 @@ public final class CSVSource: BatchSource {
     /// The file read as an svmlight (LIBSVM) file (`SVMLightLines`), nil for CSV: decided
     /// by its first row, when the separator is found rather than given.
     private var svmlight: SVMLightLines?
+    /// The file read as JSON Lines (`JSONLines`), nil for CSV: decided by its first line
+    /// that is not blank, a JSON record, when the separator is found rather than given.
+    private var json: JSONLines?
     /// The file's path, when it was opened by one: a regular file is read whole for an
     /// svmlight file's width before its rows are read.
     private var path: String?
@@ -396,6 +399,10 @@ public final class CSVSource: BatchSource {
     /// is `@relation`), read as the CSV lines it describes (`ARFFLines`); known once the
     /// first row is read.
     public var isARFF: Bool { arff != nil }
+
+    /// Whether the file is JSON Lines, a record a line, read as the CSV lines they describe
+    /// (`JSONLines`); known once the first row is read.
+    public var isJSONLines: Bool { json != nil }
 
     /// An svmlight (LIBSVM) file's columns, when the file is one (`SVMLightLines`): its
     /// first feature index, its features, and where their count was found; nil for CSV
@@ -714,6 +721,19 @@ public final class CSVSource: BatchSource {
                 rowFaults[number] = error
                 csv = svmlight.standIn
             }
+        } else if let json {
+            // The header line `readAsJSONLines` put first is CSV already.
+            if headerPassing {
+                headerPassing = false
+                return try body(line, number)
+            }
+            if isBlank(line) { return try body(line, number) }
+            do {
+                csv = try json.csvLine(line, number: number)
+            } catch {
+                rowFaults[number] = error
+                csv = json.standIn
+            }
         } else {
             guard arff != nil, let converted = try arff!.csvLine(line, number: number) else { return try body(line, number) }
             csv = converted
@@ -749,6 +769,14 @@ public final class CSVSource: BatchSource {
             }
             if svm && format.detectsSeparator {
                 try readAsSVMLight(said: said)
+            } else if comments == 0, format.detectsSeparator,
+                      let opening = bytes.withUnsafeBufferPointer({ JSONLines.opening(UnsafeBufferPointer(rebasing: $0.dropLast())) }) {
+                switch opening {
+                case .record(let keys): readAsJSONLines(keys: keys)
+                case .badRecord(let problem):
+                    throw .jsonRecord(at: DataLocation(source: name, line: number), problem: problem, fault: .record)
+                case .other: throw .jsonLines(at: DataLocation(source: name, line: number))
+                }
             } else if opens {
                 arff = ARFFLines(source: name)
                 readsConvertedLines()
@@ -826,6 +854,19 @@ public final class CSVSource: BatchSource {
                                 problem: "a row's label is its first field, but --label-column says \(format.labelColumn.description), a feature: leave the option out")
             }
         }
+    }
+
+    /// Reads the file as JSON Lines (`JSONLines`), its first record the last line read:
+    /// its columns are those the model learned, placed by name (a record's other keys
+    /// passed over), else the first record's keys. A header line of the columns goes first.
+    private func readAsJSONLines(keys: [String]) {
+        let first = undecided[0].number
+        let learned = givenText.flatMap { $0.rowNames ? nil : $0.names }
+        let lines = JSONLines(source: name, names: learned ?? keys, passesOverOtherKeys: learned != nil)
+        json = lines
+        readsConvertedLines()
+        undecided.insert((lines.headerLine + [0], first), at: 0)
+        headerPassing = true
     }
 
     /// Without a declared header: whether the first line names the columns, told by a
