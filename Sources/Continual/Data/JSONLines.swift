@@ -6,16 +6,17 @@ import Foundation
 /// applies to them: positions, resumption, the label map, text columns, missing values
 /// and the errors that name a line.
 ///
-/// The columns are the first record's keys in its order, or, for a saved model, the
-/// columns it learned (a record's keys then place its values by name, and keys it did
-/// not learn are passed over). ``csvLine(_:number:)`` turns each record into one CSV line
+/// The columns are every record's keys (``Columns``: in the whole file when it can be
+/// read twice, else in its first lines), or, for a saved model, the columns it learned
+/// (a record's keys then place its values by name, and keys it did not learn are passed
+/// over). ``csvLine(_:number:)`` turns each record into one CSV line
 /// of those columns: a number as written, a string as a CSV field (quoted when it must
 /// be), `true` and `false` as text, `null` and a key the record lacks as a missing value.
 ///
 /// Refused, with the line (`DataError.jsonRecord`, a fault of the row, which
-/// `--skip-bad-rows` skips): a line that is not a JSON record, a key the first record did
-/// not have (a stream's columns are fixed by its first row), a key twice, and a value that
-/// is an object or a list. A file whose first line is a JSON list, or a JSON document over
+/// `--skip-bad-rows` skips): a line that is not a JSON record, a key not among the columns
+/// (a pipe's record beyond the lines read for them), a key twice, and a value that is an
+/// object or a list. A file whose first line is a JSON list, or a JSON document over
 /// many lines, is refused whole (`DataError.jsonLines`): read as CSV, every key and value
 /// was text, and a stream that learned nothing ran to its end.
 struct JSONLines {
@@ -25,12 +26,15 @@ struct JSONLines {
     let names: [String]
     /// Whether keys not among `names` are passed over (a model's columns) or refused.
     let passesOverOtherKeys: Bool
+    /// Where the columns were found, for errors: "the whole file", "its first 4096 lines".
+    let columnsFound: String
     private let place: [String: Int]
 
-    init(source: String, names: [String], passesOverOtherKeys: Bool) {
+    init(source: String, names: [String], passesOverOtherKeys: Bool, columnsFound: String = "the whole file") {
         self.source = source
         self.names = names
         self.passesOverOtherKeys = passesOverOtherKeys
+        self.columnsFound = columnsFound
         var place: [String: Int] = [:]
         for (i, name) in names.enumerated() where place[name] == nil { place[name] = i }
         self.place = place
@@ -87,6 +91,34 @@ struct JSONLines {
         return nil
     }
 
+    /// The columns of a file's records: every key, each placed after the key before it in
+    /// the record that first has it, so that records that leave out keys (Spark leaves out
+    /// a null) give the columns in the order of the records that have them all.
+    struct Columns {
+        private(set) var names: [String]
+        private var known: Set<String>
+
+        init(first: [String]) {
+            names = []
+            known = []
+            for key in first where known.insert(key).inserted { names.append(key) }
+        }
+
+        /// Adds the keys of `line` that are new; a line that is not a record adds nothing
+        /// (it is refused when its row is read).
+        mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
+            guard case .success(let fields) = JSONLines.record(line) else { return }
+            var previous: String?
+            for (key, _) in fields {
+                if known.insert(key).inserted {
+                    let at = previous.flatMap { p in names.firstIndex(of: p).map { $0 + 1 } } ?? 0
+                    names.insert(key, at: at)
+                }
+                previous = key
+            }
+        }
+    }
+
     /// `line`, a JSON record, as a CSV line of ``names``.
     func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
         let fields: [(key: String, value: Value)]
@@ -101,7 +133,8 @@ struct JSONLines {
             guard let i = place[key] else {
                 if passesOverOtherKeys { continue }
                 let shown = names.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 8 ? ", …" : "")
-                throw failure(number, "the key '\(key)' is not one of the first record's (\(shown)): a stream's columns are those of its first row")
+                throw failure(number, "the key '\(key)' is not among the columns (\(shown)), found in \(columnsFound) before the first row was read: "
+                    + "the stream's columns are fixed then")
             }
             if case .nested(let kind) = value {
                 throw failure(number, "the value of '\(key)' is \(kind); only numbers, strings, true, false and null are read", fault: .value)

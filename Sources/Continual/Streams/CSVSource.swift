@@ -772,7 +772,7 @@ public final class CSVSource: BatchSource {
             } else if comments == 0, format.detectsSeparator,
                       let opening = bytes.withUnsafeBufferPointer({ JSONLines.opening(UnsafeBufferPointer(rebasing: $0.dropLast())) }) {
                 switch opening {
-                case .record(let keys): readAsJSONLines(keys: keys)
+                case .record(let keys): try readAsJSONLines(keys: keys)
                 case .badRecord(let problem):
                     throw .jsonRecord(at: DataLocation(source: name, line: number), problem: problem, fault: .record)
                 case .other: throw .jsonLines(at: DataLocation(source: name, line: number))
@@ -858,11 +858,29 @@ public final class CSVSource: BatchSource {
 
     /// Reads the file as JSON Lines (`JSONLines`), its first record the last line read:
     /// its columns are those the model learned, placed by name (a record's other keys
-    /// passed over), else the first record's keys. A header line of the columns goes first.
-    private func readAsJSONLines(keys: [String]) {
+    /// passed over), else every record's keys (`JSONLines.Columns`): in the whole file
+    /// when it can be read twice, else in its first ``svmlightLookahead`` lines, read ahead
+    /// now. A header line of the columns goes first.
+    private func readAsJSONLines(keys: [String]) throws(DataError) {
         let first = undecided[0].number
         let learned = givenText.flatMap { $0.rowNames ? nil : $0.names }
-        let lines = JSONLines(source: name, names: learned ?? keys, passesOverOtherKeys: learned != nil)
+        var columns = JSONLines.Columns(first: keys)
+        var found = "the whole file"
+        if learned == nil {
+            if let path, !Self.isPipe(path: path) {
+                let whole = LineReader(file: try GzipFile(path: path), chunkSize: 1 << 18)
+                while try whole.withNextLine({ (line) -> Bool in columns.add(line); return true }) != nil {}
+            } else {
+                var rows = undecided.count
+                while rows < Self.svmlightLookahead, let (bytes, number) = try reader.withNextLine({ (Array($0) + [0], reader.lineNumber) }) {
+                    undecided.append((bytes, number))
+                    rows += 1
+                }
+                for (bytes, _) in undecided { bytes.withUnsafeBufferPointer { columns.add(UnsafeBufferPointer(rebasing: $0.dropLast())) } }
+                found = "its first \(rows) lines"
+            }
+        }
+        let lines = JSONLines(source: name, names: learned ?? columns.names, passesOverOtherKeys: learned != nil, columnsFound: found)
         json = lines
         readsConvertedLines()
         undecided.insert((lines.headerLine + [0], first), at: 0)
