@@ -28,15 +28,15 @@ struct JSONLines {
     let passesOverOtherKeys: Bool
     /// Where the columns were found, for errors: "the whole file", "its first 4096 lines".
     let columnsFound: String
-    private let place: [String: Int]
+    private let place: [[UInt8]: Int]
 
     init(source: String, names: [String], passesOverOtherKeys: Bool, columnsFound: String = "the whole file") {
         self.source = source
         self.names = names
         self.passesOverOtherKeys = passesOverOtherKeys
         self.columnsFound = columnsFound
-        var place: [String: Int] = [:]
-        for (i, name) in names.enumerated() where place[name] == nil { place[name] = i }
+        var place: [[UInt8]: Int] = [:]
+        for (i, name) in names.enumerated() where place[Array(name.utf8)] == nil { place[Array(name.utf8)] = i }
         self.place = place
     }
 
@@ -75,7 +75,7 @@ struct JSONLines {
         let second = line[(start + 1 ..< end).first { !isBlank(line[$0]) }!]
         if first == UInt8(ascii: "{") {
             switch record(line) {
-            case .success(let fields) where !fields.isEmpty: return .record(fields.map(\.key))
+            case .success(let fields) where !fields.isEmpty: return .record(fields.map { String(decoding: $0.key, as: UTF8.self) })
             case .failure(let problem) where second == UInt8(ascii: "\"") && line[end - 1] == UInt8(ascii: "}"):
                 return .badRecord(problem.text)
             default: break
@@ -95,57 +95,68 @@ struct JSONLines {
     /// the record that first has it, so that records that leave out keys (Spark leaves out
     /// a null) give the columns in the order of the records that have them all.
     struct Columns {
-        private(set) var names: [String]
-        private var known: Set<String>
+        private var keys: [[UInt8]] = []
+        private var known: Set<[UInt8]> = []
+        /// The keys of the last record added, in its order: most records repeat them.
+        private var last: [[UInt8]] = []
+
+        /// The columns' names.
+        var names: [String] { keys.map { String(decoding: $0, as: UTF8.self) } }
 
         init(first: [String]) {
-            names = []
-            known = []
-            for key in first where known.insert(key).inserted { names.append(key) }
+            for key in first.map({ Array($0.utf8) }) where known.insert(key).inserted { keys.append(key) }
         }
 
         /// Adds the keys of `line` that are new; a line that is not a record adds nothing
         /// (it is refused when its row is read).
         mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
             guard case .success(let fields) = JSONLines.record(line) else { return }
-            var previous: String?
+            if fields.count == last.count, zip(fields, last).allSatisfy({ $0.key == $1 }) { return }
+            var previous: [UInt8]?
             for (key, _) in fields {
                 if known.insert(key).inserted {
-                    let at = previous.flatMap { p in names.firstIndex(of: p).map { $0 + 1 } } ?? 0
-                    names.insert(key, at: at)
+                    let at = previous.flatMap { p in keys.firstIndex(of: p).map { $0 + 1 } } ?? 0
+                    keys.insert(key, at: at)
                 }
                 previous = key
             }
+            last = fields.map(\.key)
         }
     }
 
     /// `line`, a JSON record, as a CSV line of ``names``.
     func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
-        let fields: [(key: String, value: Value)]
+        let fields: [(key: [UInt8], value: Value)]
         switch Self.record(line) {
         case .success(let read): fields = read
         case .failure(let problem): throw failure(number, problem.text)
         }
         var values = [Value?](repeating: nil, count: names.count)
-        var seen = Set<String>()
-        for (key, value) in fields {
-            guard seen.insert(key).inserted else { throw failure(number, "the key '\(key)' is given twice") }
-            guard let i = place[key] else {
+        var passedOver = Set<[UInt8]>()
+        for (bytes, value) in fields {
+            let i = place[bytes]
+            guard i.map({ values[$0] == nil }) ?? passedOver.insert(bytes).inserted else {
+                throw failure(number, "the key '\(String(decoding: bytes, as: UTF8.self))' is given twice")
+            }
+            let key = { String(decoding: bytes, as: UTF8.self) }
+            guard let i else {
                 if passesOverOtherKeys { continue }
+                let key = key()
                 let shown = names.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 8 ? ", …" : "")
                 throw failure(number, "the key '\(key)' is not among the columns (\(shown)), found in \(columnsFound) before the first row was read: "
                     + "the stream's columns are fixed then")
             }
             if case .nested(let kind) = value {
-                throw failure(number, "the value of '\(key)' is \(kind); only numbers, strings, true, false and null are read", fault: .value)
+                throw failure(number, "the value of '\(key())' is \(kind); only numbers, strings, true, false and null are read", fault: .value)
             }
             values[i] = value
         }
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(line.count)
         for (i, value) in values.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
             switch value {
-            case .number(let text)?: bytes += text
+            case .number(let range)?: bytes += UnsafeBufferPointer(rebasing: line[range])
             case .text(let text)?: bytes += Self.csvField(text)
             case .literal(let word)?: bytes += Array(word.utf8)
             case .null?, .nested?, nil: break
@@ -175,8 +186,8 @@ struct JSONLines {
 
     /// A value of a record.
     enum Value: Equatable {
-        /// A number, its bytes as written.
-        case number([UInt8])
+        /// A number: where its bytes are, as written, in the line.
+        case number(Range<Int>)
         /// A string, its escapes read (its UTF-8 bytes, checked as a CSV field's are).
         case text([UInt8])
         /// `true` or `false`.
@@ -191,7 +202,7 @@ struct JSONLines {
     }
 
     /// The keys and values of `line`, a JSON object with blanks around it allowed.
-    static func record(_ line: UnsafeBufferPointer<UInt8>) -> Result<[(key: String, value: Value)], Problem> {
+    static func record(_ line: UnsafeBufferPointer<UInt8>) -> Result<[(key: [UInt8], value: Value)], Problem> {
         var parser = Parser(bytes: line)
         do {
             let fields = try parser.object()
@@ -229,15 +240,15 @@ struct JSONLines {
             at += 1
         }
 
-        mutating func object() throws(Problem) -> [(key: String, value: Value)] {
+        mutating func object() throws(Problem) -> [(key: [UInt8], value: Value)] {
             try expect("{")
-            var fields: [(key: String, value: Value)] = []
+            var fields: [(key: [UInt8], value: Value)] = []
             skipBlanks()
             if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return fields }
             while true {
                 skipBlanks()
                 guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw fail("a key in quotes expected") }
-                let key = String(decoding: try string(), as: UTF8.self)
+                let key = try string()
                 try expect(":")
                 fields.append((key, try value()))
                 skipBlanks()
@@ -272,7 +283,7 @@ struct JSONLines {
 
         /// A number as JSON writes it: `-`, digits (no leading zero before more), a
         /// fraction, an exponent.
-        mutating func number() throws(Problem) -> [UInt8] {
+        mutating func number() throws(Problem) -> Range<Int> {
             let start = at
             func digits() -> Int {
                 let from = at
@@ -291,7 +302,7 @@ struct JSONLines {
                 if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
                 guard digits() > 0 else { throw fail("digits expected in the exponent") }
             }
-            return Array(bytes[start ..< at])
+            return start ..< at
         }
 
         /// A string at `at` (its opening quote), its escapes read.
