@@ -73,7 +73,7 @@ struct DataJSONLinesTests {
             try writeText(lines.joined(separator: "\n") + "\n", to: dir.path("bad.jsonl"))
             let first = try #require(jsonError(dir.path("bad.jsonl")))
             #expect(first.line == 2)
-            #expect(first.message.hasPrefix("\(dir.path("bad.jsonl")), line 2: the value of 'a' is a list"), "\(first.message)")
+            #expect(first.message.hasPrefix("\(dir.path("bad.jsonl")), line 2: the value of 'a' is a list; only numbers, strings, true, false, null and objects"), "\(first.message)")
             #expect(first.message.contains("read as JSON Lines") && first.message.contains("--separator"))
 
             var source = try CSVSource(path: dir.path("bad.jsonl"), format: CSVFormat(labelColumn: .last), badRows: .skip)
@@ -98,6 +98,37 @@ struct DataJSONLinesTests {
             try writeText(#"{"a": 1, "y": }"# + "\n" + lines[0] + "\n", to: dir.path("first.jsonl"))
             let opening = try #require(jsonError(dir.path("first.jsonl")))
             #expect(opening.line == 1 && opening.message.contains("not a JSON record: a value expected"), "\(opening.message)")
+        }
+    }
+
+    @Test("an object's fields are fields of their own, named 'key.field'; too deep a nesting is refused by its line")
+    func objectsFlattened() throws {
+        try withTemporaryDirectory { dir in
+            let json = """
+                {"event": "click", "user": {"id": 7, "place": {"country": "FR"}}, "ms": 12}
+                {"event": "view", "user": {"place": {"country": "DE"}, "id": 8}, "ms": 30}
+                {"event": "click", "user": {}, "ms": 5}
+
+                """
+            let csv = """
+                event,user.id,user.place.country,ms
+                click,7,FR,12
+                view,8,DE,30
+                click,,,5
+
+                """
+            try writeText(json, to: dir.path("e.jsonl"))
+            try writeText(csv, to: dir.path("e.csv"))
+            let format = CSVFormat(labelColumn: .name("event"))
+            var source = try CSVSource(path: dir.path("e.jsonl"), format: format)
+            let j = try Dataset(reading: &source), c = try CSV.load(path: dir.path("e.csv"), format: format)
+            #expect(source.header == ["event", "user.id", "user.place.country", "ms"])
+            #expect(j.features == c.features && j.labels == c.labels, "\(j.features) against \(c.features)")
+
+            let deep = String(repeating: #"{"a": "#, count: 70) + "1" + String(repeating: "}", count: 70)
+            try writeText(#"{"a": 1, "y": "p"}"# + "\n" + deep + "\n", to: dir.path("deep.jsonl"))
+            let error = try #require(jsonError(dir.path("deep.jsonl")))
+            #expect(error.line == 2 && error.message.contains("objects nested more than 64 deep"), "\(error.message)")
         }
     }
 

@@ -154,7 +154,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// What is wrong with a JSON Lines record, as skipped rows count it (`SkippedRows`).
     public enum JSONFault: Equatable, Sendable {
-        /// A value that is an object or a list.
+        /// A value that is a list.
         case value
         /// The line: not a record, a key twice, or a key that is not a column.
         case record

@@ -11,12 +11,14 @@ import Foundation
 /// (a record's keys then place its values by name, and keys it did not learn are passed
 /// over). ``csvLine(_:number:)`` turns each record into one CSV line
 /// of those columns: a number as written, a string as a CSV field (quoted when it must
-/// be), `true` and `false` as text, `null` and a key the record lacks as a missing value.
+/// be), `true` and `false` as text, `null` and a key the record lacks as a missing value,
+/// and an object's fields as fields of their own, `user.id` (as `pandas.json_normalize`
+/// names them).
 ///
 /// Refused, with the line (`DataError.jsonRecord`, a fault of the row, which
 /// `--skip-bad-rows` skips): a line that is not a JSON record, a key not among the columns
-/// (a pipe's record beyond the lines read for them), a key twice, and a value that is an
-/// object or a list. A file whose first line is a JSON list, or a JSON document over
+/// (a pipe's record beyond the lines read for them), a key twice, and a value that is a
+/// list. A file whose first line is a JSON list, or a JSON document over
 /// many lines, is refused whole (`DataError.jsonLines`): read as CSV, every key and value
 /// was text, and a stream that learned nothing ran to its end.
 struct JSONLines {
@@ -147,7 +149,7 @@ struct JSONLines {
                     + "the stream's columns are fixed then")
             }
             if case .nested(let kind) = value {
-                throw failure(number, "the value of '\(key())' is \(kind); only numbers, strings, true, false and null are read", fault: .value)
+                throw failure(number, "the value of '\(key())' is \(kind); only numbers, strings, true, false, null and objects (their fields read as 'key.field') are read", fault: .value)
             }
             values[i] = value
         }
@@ -193,7 +195,7 @@ struct JSONLines {
         /// `true` or `false`.
         case literal(String)
         case null
-        /// An object or a list: "an object" or "a list".
+        /// A list: "a list" (an object's fields are the record's own, flattened).
         case nested(String)
     }
 
@@ -240,21 +242,38 @@ struct JSONLines {
             at += 1
         }
 
+        /// How deep objects may nest in a record (a crafted line of a million braces would
+        /// otherwise exhaust the stack).
+        static let deepest = 64
+
+        /// The record's fields, an object's inside it flattened: `{"user": {"id": 7}}` is
+        /// the field `user.id`, as `pandas.json_normalize` names it.
         mutating func object() throws(Problem) -> [(key: [UInt8], value: Value)] {
-            try expect("{")
             var fields: [(key: [UInt8], value: Value)] = []
+            try object(prefix: [], depth: 1, into: &fields)
+            return fields
+        }
+
+        mutating func object(prefix: [UInt8], depth: Int, into fields: inout [(key: [UInt8], value: Value)]) throws(Problem) {
+            try expect("{")
             skipBlanks()
-            if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return fields }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return }
             while true {
                 skipBlanks()
                 guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw fail("a key in quotes expected") }
-                let key = try string()
+                let key = prefix + (try string())
                 try expect(":")
-                fields.append((key, try value()))
+                skipBlanks()
+                if at < bytes.count, bytes[at] == UInt8(ascii: "{") {
+                    guard depth < Self.deepest else { throw fail("objects nested more than \(Self.deepest) deep") }
+                    try object(prefix: key + [UInt8(ascii: ".")], depth: depth + 1, into: &fields)
+                } else {
+                    fields.append((key, try value()))
+                }
                 skipBlanks()
                 guard at < bytes.count else { throw fail("',' or '}' expected") }
                 if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                if bytes[at] == UInt8(ascii: "}") { at += 1; return fields }
+                if bytes[at] == UInt8(ascii: "}") { at += 1; return }
                 throw fail("',' or '}' expected")
             }
         }
@@ -264,10 +283,9 @@ struct JSONLines {
             guard at < bytes.count else { throw fail("a value expected") }
             switch bytes[at] {
             case UInt8(ascii: "\""): return .text(try string())
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                let kind = bytes[at] == UInt8(ascii: "{") ? "an object" : "a list"
+            case UInt8(ascii: "["):
                 try skipNested()
-                return .nested(kind)
+                return .nested("a list")
             case UInt8(ascii: "t"): try word("true"); return .literal("true")
             case UInt8(ascii: "f"): try word("false"); return .literal("false")
             case UInt8(ascii: "n"): try word("null"); return .null
