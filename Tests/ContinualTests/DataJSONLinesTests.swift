@@ -18,6 +18,16 @@ struct DataJSONLinesTests {
         }
     }
 
+    /// Writes `text` as `name` in `dir` and expects it refused at `line`, the sentence
+    /// holding `saying`.
+    private func expectRefused(_ text: String, _ name: String, in dir: TemporaryDirectory, at line: Int, saying: String,
+                               sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try writeText(text, to: dir.path(name))
+        let error = jsonError(dir.path(name))
+        #expect(error?.line == line && error?.message.contains(saying) == true, "\(String(describing: error))",
+                sourceLocation: sourceLocation)
+    }
+
     @Test("records read as the CSV file they describe: keys in any order, null and an absent key missing, strings quoted as CSV quotes them")
     func recordsAsCSV() throws {
         try withTemporaryDirectory { dir in
@@ -90,14 +100,11 @@ struct DataJSONLinesTests {
                 (lines[4], "not a JSON record: a value expected at character 7"),
             ]
             for (line, problem) in problems {
-                try writeText(lines[0] + "\n" + line + "\n", to: dir.path("one.jsonl"))
-                let error = try #require(jsonError(dir.path("one.jsonl")), "\(line)")
-                #expect(error.line == 2 && error.message.contains("line 2: " + problem), "\(error.message)")
+                try expectRefused(lines[0] + "\n" + line + "\n", "one.jsonl", in: dir, at: 2, saying: "line 2: " + problem)
             }
             // A first line that opens like a record and is not one stops the file there.
-            try writeText(#"{"a": 1, "y": }"# + "\n" + lines[0] + "\n", to: dir.path("first.jsonl"))
-            let opening = try #require(jsonError(dir.path("first.jsonl")))
-            #expect(opening.line == 1 && opening.message.contains("not a JSON record: a value expected"), "\(opening.message)")
+            try expectRefused(#"{"a": 1, "y": }"# + "\n" + lines[0] + "\n", "first.jsonl", in: dir, at: 1,
+                              saying: "not a JSON record: a value expected")
         }
     }
 
@@ -126,9 +133,8 @@ struct DataJSONLinesTests {
             #expect(j.features == c.features && j.labels == c.labels, "\(j.features) against \(c.features)")
 
             let deep = String(repeating: #"{"a": "#, count: 70) + "1" + String(repeating: "}", count: 70)
-            try writeText(#"{"a": 1, "y": "p"}"# + "\n" + deep + "\n", to: dir.path("deep.jsonl"))
-            let error = try #require(jsonError(dir.path("deep.jsonl")))
-            #expect(error.line == 2 && error.message.contains("objects nested more than 64 deep"), "\(error.message)")
+            try expectRefused(#"{"a": 1, "y": "p"}"# + "\n" + deep + "\n", "deep.jsonl", in: dir, at: 2,
+                              saying: "objects nested more than 64 deep")
         }
     }
 
