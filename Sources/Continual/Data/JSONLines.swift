@@ -140,16 +140,15 @@ struct JSONLines {
             guard i.map({ values[$0] == nil }) ?? passedOver.insert(bytes).inserted else {
                 throw failure(number, "the key '\(String(decoding: bytes, as: UTF8.self))' is given twice")
             }
-            let key = { String(decoding: bytes, as: UTF8.self) }
+            func key() -> String { String(decoding: bytes, as: UTF8.self) }
             guard let i else {
                 if passesOverOtherKeys { continue }
-                let key = key()
                 let shown = names.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 8 ? ", …" : "")
-                throw failure(number, "the key '\(key)' is not among the columns (\(shown)), found in \(columnsFound) before the first row was read: "
+                throw failure(number, "the key '\(key())' is not among the columns (\(shown)), found in \(columnsFound) before the first row was read: "
                     + "the stream's columns are fixed then")
             }
-            if case .nested(let kind) = value {
-                throw failure(number, "the value of '\(key())' is \(kind); only numbers, strings, true, false, null and objects (their fields read as 'key.field') are read", fault: .value)
+            if value == .list {
+                throw failure(number, "the value of '\(key())' is a list; only numbers, strings, true, false, null and objects (their fields read as 'key.field') are read", fault: .value)
             }
             values[i] = value
         }
@@ -161,7 +160,7 @@ struct JSONLines {
             case .number(let range)?: bytes += UnsafeBufferPointer(rebasing: line[range])
             case .text(let text)?: bytes += Self.csvField(text)
             case .literal(let word)?: bytes += Array(word.utf8)
-            case .null?, .nested?, nil: break
+            case .null?, .list?, nil: break
             }
         }
         return bytes
@@ -174,8 +173,8 @@ struct JSONLines {
     /// `text` as one CSV field: quoted, its quotes doubled, when it holds a comma, a quote,
     /// a line end or a space at either end (`CSVSource.quoted`'s rule, on bytes).
     static func csvField(_ text: [UInt8]) -> [UInt8] {
-        let special: Set<UInt8> = [UInt8(ascii: ","), UInt8(ascii: "\""), 13, 10]
-        let plain = !text.contains(where: special.contains) && text.first != UInt8(ascii: " ") && text.last != UInt8(ascii: " ")
+        let special = { (byte: UInt8) in byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 13 || byte == 10 }
+        let plain = !text.contains(where: special) && text.first != UInt8(ascii: " ") && text.last != UInt8(ascii: " ")
         guard !plain else { return text }
         var out: [UInt8] = [UInt8(ascii: "\"")]
         for byte in text {
@@ -195,8 +194,8 @@ struct JSONLines {
         /// `true` or `false`.
         case literal(String)
         case null
-        /// A list: "a list" (an object's fields are the record's own, flattened).
-        case nested(String)
+        /// A list, passed over (an object's fields are the record's own, flattened).
+        case list
     }
 
     struct Problem: Error, Equatable {
@@ -222,8 +221,8 @@ struct JSONLines {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
     }
 
-    /// A reader of one line of JSON (RFC 8259), enough for a flat record: nested values
-    /// are checked for their brackets and strings, not read.
+    /// A reader of one line of JSON (RFC 8259), enough for a record: objects inside it
+    /// flattened, lists checked for their brackets and strings, not read.
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var at = 0
@@ -261,7 +260,7 @@ struct JSONLines {
             while true {
                 skipBlanks()
                 guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw fail("a key in quotes expected") }
-                let key = prefix + (try string())
+                let key = prefix.isEmpty ? try string() : prefix + (try string())
                 try expect(":")
                 skipBlanks()
                 if at < bytes.count, bytes[at] == UInt8(ascii: "{") {
@@ -285,7 +284,7 @@ struct JSONLines {
             case UInt8(ascii: "\""): return .text(try string())
             case UInt8(ascii: "["):
                 try skipNested()
-                return .nested("a list")
+                return .list
             case UInt8(ascii: "t"): try word("true"); return .literal("true")
             case UInt8(ascii: "f"): try word("false"); return .literal("false")
             case UInt8(ascii: "n"): try word("null"); return .null

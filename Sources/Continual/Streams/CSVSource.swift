@@ -815,29 +815,15 @@ public final class CSVSource: BatchSource {
         if let names = givenText?.names, let learned = SVMLightLines.layout(ofHeader: names) {
             layout = learned
             found = .model
-        } else if let path, !Self.isPipe(path: path) {
-            var extent = SVMLightLines.Extent(), said = said
-            let file = try GzipFile(path: path)
-            let whole = LineReader(file: file, chunkSize: 1 << 18)
-            while try whole.withNextLine({ (line) -> Bool in
-                extent.add(line)
-                if said == nil, let told = SVMLightLines.firstIndex(saidBy: line) { said = told }
-                return true
-            }) != nil {}
-            layout = extent.layout(said: said)
-            found = .wholeFile
         } else {
-            var rows = undecided.count
-            while rows < Self.svmlightLookahead, let (bytes, number) = try reader.withNextLine({ (Array($0) + [0], reader.lineNumber) }) {
-                undecided.append((bytes, number))
-                rows += 1
-            }
-            var extent = SVMLightLines.Extent()
-            for (bytes, _) in undecided {
-                bytes.withUnsafeBufferPointer { extent.add(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+            // A comment further on says which index comes first only in a file read whole.
+            var extent = SVMLightLines.Extent(), said = said
+            let ahead = try visitLinesBeforeRows { line, whole in
+                extent.add(line)
+                if whole, said == nil, let told = SVMLightLines.firstIndex(saidBy: line) { said = told }
             }
             layout = extent.layout(said: said)
-            found = .linesAhead(rows)
+            found = ahead.map { .linesAhead($0) } ?? .wholeFile
         }
         let lines = SVMLightLines(source: name, width: layout.width, firstIndex: layout.firstIndex, widthFound: found)
         svmlight = lines
@@ -856,6 +842,26 @@ public final class CSVSource: BatchSource {
         }
     }
 
+    /// Visits every line of the file before its rows are read, for what its first row
+    /// cannot tell (an svmlight file's width, a JSON Lines file's columns): the whole file,
+    /// read once more, when it has a path that is not a pipe (nil returned); else the lines
+    /// held ahead, read ahead now up to ``svmlightLookahead`` in all (their count
+    /// returned). `visit` is told whether the file is read whole.
+    private func visitLinesBeforeRows(_ visit: (UnsafeBufferPointer<UInt8>, _ whole: Bool) -> Void) throws(DataError) -> Int? {
+        if let path, !Self.isPipe(path: path) {
+            let whole = LineReader(file: try GzipFile(path: path), chunkSize: 1 << 18)
+            while try whole.withNextLine({ (line) -> Bool in visit(line, true); return true }) != nil {}
+            return nil
+        }
+        var rows = undecided.count
+        while rows < Self.svmlightLookahead, let (bytes, number) = try reader.withNextLine({ (Array($0) + [0], reader.lineNumber) }) {
+            undecided.append((bytes, number))
+            rows += 1
+        }
+        for (bytes, _) in undecided { bytes.withUnsafeBufferPointer { visit(UnsafeBufferPointer(rebasing: $0.dropLast()), false) } }
+        return rows
+    }
+
     /// Reads the file as JSON Lines (`JSONLines`), its first record the last line read:
     /// its columns are those the model learned, placed by name (a record's other keys
     /// passed over), else every record's keys (`JSONLines.Columns`): in the whole file
@@ -866,19 +872,8 @@ public final class CSVSource: BatchSource {
         let learned = givenText.flatMap { $0.rowNames ? nil : $0.names }
         var columns = JSONLines.Columns(first: keys)
         var found = "the whole file"
-        if learned == nil {
-            if let path, !Self.isPipe(path: path) {
-                let whole = LineReader(file: try GzipFile(path: path), chunkSize: 1 << 18)
-                while try whole.withNextLine({ (line) -> Bool in columns.add(line); return true }) != nil {}
-            } else {
-                var rows = undecided.count
-                while rows < Self.svmlightLookahead, let (bytes, number) = try reader.withNextLine({ (Array($0) + [0], reader.lineNumber) }) {
-                    undecided.append((bytes, number))
-                    rows += 1
-                }
-                for (bytes, _) in undecided { bytes.withUnsafeBufferPointer { columns.add(UnsafeBufferPointer(rebasing: $0.dropLast())) } }
-                found = "its first \(rows) lines"
-            }
+        if learned == nil, let ahead = try visitLinesBeforeRows({ line, _ in columns.add(line) }) {
+            found = "its first \(ahead) lines"
         }
         let lines = JSONLines(source: name, names: learned ?? columns.names, passesOverOtherKeys: learned != nil, columnsFound: found)
         json = lines
