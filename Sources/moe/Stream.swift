@@ -567,7 +567,7 @@ struct Stream: ParsableCommand {
         }
         if let k = kappa.kappa {
             let temporal = kappa.kappaTemporal.map { fixed($0) } ?? "n/a"
-            console.say("kappa \(fixed(k)), temporal kappa \(temporal) over the stream's \(kappa.samples) first visits "
+            console.say("kappa \(fixed(k)), temporal kappa \(temporal) over the \(kappa.samples) first visits it answered "
                         + "(against chance, and against repeating the last label, which scores \(fixed(kappa.noChangeAccuracy ?? 0)))")
         }
         if case let .csv(settings) = driver.source {

@@ -151,6 +151,24 @@ struct LearnerTests {
         learner.accuracy(features: data.0, labels: data.1)
     }
 
+    @Test("a learner that has learned no class has no answer: a stream's first row is scored wrong, whatever its label's index")
+    func firstRowHasNoAnswer() throws {
+        var blobs = Blobs(classes: 2, width: 20, seed: 3)
+        var learner = try Learner(configuration: configuration(), inputWidth: 20, classCount: 2)
+        // Class 0, the first label's index when labels are names: the only column there.
+        let (x, y) = blobs.batch(1, classes: [0])
+        let first = try learner.observe(features: x, labels: y)
+        #expect(first.predicted == [-1] && first.errors == 1)
+        #expect(learner.prequential.samples == 1 && learner.prequential.correct == 0)
+        let (x2, y2) = blobs.batch(1, classes: [0])
+        let second = try learner.observe(features: x2, labels: y2)
+        #expect(second.predicted == [0] && second.errors == 0)
+        // The kappas leave the unanswered row out.
+        var tally = PrequentialKappa.Tally()
+        tally.add(labels: first.labels + second.labels, predicted: first.predicted + second.predicted)
+        #expect(tally.samples == 1 && tally.correct == 1 && tally.confusion == [[1]])
+    }
+
     @Test("a stream whose classes change grows an expert for the new classes and keeps the old ones")
     func growsOnNewClasses() throws {
         var blobs = Blobs(classes: 4, width: 20, seed: 1)

@@ -248,8 +248,9 @@ public struct Learner: Sendable {
         /// ``Learner/unitsBatchRows`` rows, before ``Learner/unitsEvidence`` rows were
         /// learned, or without a scaler.
         public var farFromLearned: Double?
-        /// First visits: the class each row was predicted before it was learned, and its
-        /// label, in the batch's order (empty for a later pass).
+        /// First visits: the class each row was predicted before it was learned (-1: none,
+        /// the learner had learned no class), and its label, in the batch's order (empty
+        /// for a later pass).
         public var predicted: [Int] = []
         public var labels: [Int] = []
 
@@ -445,7 +446,14 @@ public struct Learner: Sendable {
         // What the stream is answered: the mixture's answers, or the recent shares' when
         // they have been significantly better on its rows. Nothing learned reads them.
         let served = firstVisit ? serveRecentShares(answers, labels: labels) : answers.predicted
-        let servedCorrect = (0..<n).map { served[$0] == labels[$0] }
+        // A learner that has learned no class has no answer. Its rows were predicted
+        // among the output's columns, which this batch's labels just widened, so the first
+        // row's label, numbered 0 when labels are names, was "predicted" right every time.
+        // They are reported as no class (-1) and scored wrong, as the no-change classifier
+        // scores its first row; what is learned reads the answers as before.
+        let answered = !seenClasses.isEmpty
+        let reported = answered ? served : Array(repeating: -1, count: n)
+        let servedCorrect = (0..<n).map { reported[$0] == labels[$0] }
         let errors = servedCorrect.reduce(0) { $0 + ($1 ? 0 : 1) }
         // The course (detectors, drift, growth, the charge of each row) follows the gate's
         // own answer where the configuration says so, the served one elsewhere.
@@ -539,7 +547,7 @@ public struct Learner: Sendable {
         return StepReport(
             batch: counters.batches, samples: n, errors: errors, loss: steps.loss, newClasses: novel,
             drift: drifted, decision: decision, steps: steps.outcomes, experts: model.experts.count, routed: routed,
-            predicted: served, labels: labels)
+            predicted: reported, labels: labels)
     }
 
     /// A batch the stream gave before (a later pass): nothing is scored or counted

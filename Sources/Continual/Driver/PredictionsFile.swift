@@ -6,12 +6,15 @@ import Foundation
 ///
 /// ```
 /// sample,experience,label,predicted
-/// 1,1,setosa,setosa
+/// 1,1,setosa,
+/// 2,1,setosa,setosa
 /// ```
 ///
 /// `sample` numbers the learner's first visits over its whole life (a resumed stream goes
 /// on counting), `experience` the stream's experiences from 1, and `label` and
-/// `predicted` are the classes as the stream names them (a scenario's class numbers).
+/// `predicted` are the classes as the stream names them (a scenario's class numbers);
+/// `predicted` is empty for a row predicted before any class was learned (a stream's
+/// first row), which prequential accuracy counts as wrong.
 /// Lines are written as batches are learned, and synchronised to disk at every
 /// checkpoint and at the end. A learner that goes on from a checkpoint (resumed, or continued on new rows)
 /// keeps the lines of the samples it had learned and drops the ones written after its
@@ -78,7 +81,7 @@ public final class PredictionsFile: StreamPlugin {
         var text = ""
         for (i, predicted) in step.predicted.enumerated() {
             text += "\(first + i),\(experience),\(CSVSource.quoted(learner.classLabel(step.labels[i]), separator: ",")),"
-                + "\(CSVSource.quoted(learner.classLabel(predicted), separator: ","))\n"
+                + "\(predicted < 0 ? "" : CSVSource.quoted(learner.classLabel(predicted), separator: ","))\n"
         }
         // Written with the batch, so that a stream stopped by bad data loses none.
         attempt { try handle.write(contentsOf: Data(text.utf8)) }

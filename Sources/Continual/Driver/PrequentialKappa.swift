@@ -14,7 +14,8 @@
 /// ```
 ///
 /// `C[label][predicted]` counts the first-visit rows of the stream, each predicted before
-/// it was learned. Accuracy alone flatters a learner on a stream of one frequent class
+/// it was learned (a row predicted before any class was learned has no answer and is left
+/// out). Accuracy alone flatters a learner on a stream of one frequent class
 /// (kappa near 0 for one that answers it always) and on a stream whose labels come in
 /// runs, as in class order, where repeating the last label scores nearly every row
 /// (kappa temporal below 0 for a learner that does worse than that). The counts are kept
@@ -63,7 +64,8 @@ public final class PrequentialKappa: StreamPlugin {
 
         /// Adds rows: their labels and predictions, in the stream's order.
         public mutating func add(labels: [Int], predicted: [Int]) {
-            for (label, guess) in zip(labels, predicted) {
+            // A row predicted before any class was learned has no answer: not counted.
+            for (label, guess) in zip(labels, predicted) where guess >= 0 {
                 let width = max(label, guess) + 1
                 if width > confusion.count {
                     for r in confusion.indices { confusion[r] += Array(repeating: 0, count: width - confusion.count) }
