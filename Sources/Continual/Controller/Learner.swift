@@ -447,10 +447,11 @@ public struct Learner: Sendable {
         // they have been significantly better on its rows. Nothing learned reads them.
         let served = firstVisit ? serveRecentShares(answers, labels: labels) : answers.predicted
         // A learner that has learned no class has no answer. Its rows were predicted
-        // among the output's columns, which this batch's labels just widened, so the first
-        // row's label, numbered 0 when labels are names, was "predicted" right every time.
-        // They are reported as no class (-1) and scored wrong, as the no-change classifier
-        // scores its first row; what is learned reads the answers as before.
+        // among the output's columns, which this batch's labels just widened, so a first
+        // row whose class was the first column (numbered 0, as a name read first is) was
+        // "predicted" right with nothing learned. They are reported as no class (-1) and
+        // scored wrong, as the no-change classifier scores its first row; what is learned
+        // reads the answers as before.
         let answered = !seenClasses.isEmpty
         let reported = answered ? served : Array(repeating: -1, count: n)
         let servedCorrect = (0..<n).map { reported[$0] == labels[$0] }
