@@ -81,6 +81,23 @@ struct RecentSharesTests {
         #expect(record.servedLosses <= record.servedGains, "\(record)")
     }
 
+    @Test("the recent shares serve after two batches that agree; a configuration saved with the arbiter's 1.5 keeps it")
+    func threshold() throws {
+        #expect(RecentShares.Settings().z == 1)
+        var two = BatchTally(), one = BatchTally()
+        one.record(net: 40, fade: 1)
+        two.record(net: 40, fade: 1)
+        two.record(net: 40, fade: 1)
+        #expect(!(one.advantage > RecentShares.Settings().z) && two.advantage > RecentShares.Settings().z)
+        var saved = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(LearnerConfiguration())) as? [String: Any])
+        var shares = try #require(saved["recentShares"] as? [String: Any])
+        #expect(shares["z"] as? Double == 1)
+        shares["z"] = 1.5
+        saved["recentShares"] = shares
+        let read = try JSONDecoder().decode(LearnerConfiguration.self, from: JSONSerialization.data(withJSONObject: saved))
+        #expect(read.recentShares?.z == 1.5)
+    }
+
     @Test("the paired test counts batches when a batch's rows are right or wrong together")
     func batchTally() {
         // 40 batches of 32 rows: in each, 4 rows right against 2 wrong, or the whole batch
@@ -93,8 +110,10 @@ struct RecentSharesTests {
         // 80 rows net, 2 in each batch: 80 / √160 = 6.3 standard errors (McNemar on the
         // 240 rows that disagree: 80 / √240 = 5.2).
         #expect(abs(scattered.advantage - 80 / 160.0.squareRoot()) < 1e-12)
-        #expect(abs(whole.advantage - 256 / (40 * 32 * 32.0).squareRoot()) < 1e-12)  // 1.26: not ahead
-        #expect(whole.advantage < 1.5)
+        // 1.26: ahead at the default threshold of 1 (right on three batches of five, the
+        // class of the moment gains 6.4 rows a batch), not at the arbiter's 1.5.
+        #expect(abs(whole.advantage - 256 / (40 * 32 * 32.0).squareRoot()) < 1e-12)
+        #expect(whole.advantage > RecentShares.Settings().z && whole.advantage < 1.5)
     }
 
     @Test("a step report gives the answers served and counts their errors")
