@@ -444,7 +444,7 @@ public struct Learner: Sendable {
         let answers = self.answers(pass: pass, input: scaled, counting: true, scoring: true)
         let correct = (0..<n).map { answers.predicted[$0] == labels[$0] }
         // What the stream is answered: the mixture's answers, or the recent shares' when
-        // they have been significantly better on its rows. Nothing learned reads them.
+        // they have been ahead on its rows by the test's threshold. Nothing learned reads them.
         let served = firstVisit ? serveRecentShares(answers, labels: labels) : answers.predicted
         // A learner that has learned no class has no answer. Its rows were predicted
         // among the output's columns, which this batch's labels just widened, so a first

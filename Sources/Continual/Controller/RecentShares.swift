@@ -2,7 +2,7 @@ import Foundation
 import MoE
 
 /// The stream's recent class shares, served to the stream's own next rows when they
-/// have been significantly more often right there.
+/// have been more often right there, batch after batch.
 ///
 /// A stream's classes need not come in the proportions it holds overall: in class
 /// order, in blocks, a rate that rises over the day. The mixture's class weights carry
