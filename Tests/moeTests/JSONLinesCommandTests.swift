@@ -38,23 +38,14 @@ struct JSONLinesCommandTests {
             let files = ["train.jsonl": train.json, "train.csv": train.csv, "test.jsonl": test.json, "test.csv": test.csv,
                          "rows.jsonl": unlabelled.json, "rows.csv": unlabelled.csv]
             for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: dir.path(name))) }
-            var prequential: [String: Double] = [:]
-            for kind in ["jsonl", "csv"] {
-                let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.\(kind)"), "--label-column", "kind",
-                                        "--hidden", "16", "--save", dir.path("\(kind).h5"), "--json"])
-                #expect(s.status == 0, "\(s.error)")
-                prequential[kind] = MoeProcess.json(s)?["prequential_accuracy"] as? Double
-            }
+            // The test records hold their keys in another order: they are placed by name.
+            let runs = BesideCSV(format: "jsonl", in: dir, arguments: ["--label-column", "kind", "--hidden", "16"], testInput: test.json)
+            for s in runs.streams.values { #expect(s.status == 0, "\(s.error)") }
+            let prequential = runs.prequential
             #expect(prequential["jsonl"] != nil && prequential["jsonl"] == prequential["csv"], "\(prequential)")
             #expect(try #require(prequential["jsonl"]) > 0.6)
-
-            // The test records hold their keys in another order: they are placed by name.
-            let e = MoeProcess.run(["eval", dir.path("jsonl.h5"), "--source", "csv:" + dir.path("test.jsonl"), "--json"])
-            let c = MoeProcess.run(["eval", dir.path("csv.h5"), "--source", "csv:" + dir.path("test.csv"), "--json"])
-            let correct = MoeProcess.json(e)?["correct"] as? Int
-            #expect(correct != nil && correct == MoeProcess.json(c)?["correct"] as? Int, "\(e.error)\(c.error)")
-            let piped = MoeProcess.run(["eval", dir.path("jsonl.h5"), "--source", "stdin", "--json"], input: test.json)
-            #expect(MoeProcess.json(piped)?["correct"] as? Int == correct, "\(piped.error)")
+            #expect(runs.correct != nil && runs.correct == runs.csvCorrect, "\(runs.evalErrors)")
+            #expect(runs.pipedCorrect == runs.correct, "\(runs.pipedError)")
 
             // Predictions for records without the class, and for the same rows as CSV.
             let p = MoeProcess.run(["predict", dir.path("jsonl.h5"), "--source", "csv:" + dir.path("rows.jsonl")])

@@ -149,3 +149,35 @@ enum TrainingData {
 /// The repository's root (for `Checkpoints/golden-v1.h5`).
 let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A file another tool writes (svmlight, JSON Lines) run beside the same rows written as
+/// CSV, through `moe stream` and `moe eval`: `train.<format>` and `train.csv` in `dir` are
+/// streamed with `arguments` and saved as `<format>.h5` and `csv.h5`; each learner is
+/// scored on its own `test.<…>` file, and the format's also on `testInput` from standard
+/// input.
+struct BesideCSV {
+    /// The two `moe stream` runs, by format (`format` and `"csv"`).
+    var streams: [String: MoeProcess.Result] = [:]
+    var prequential: [String: Double] = [:]
+    /// The test rows each learner got right, and the format's from standard input.
+    var correct: Int?, csvCorrect: Int?, pipedCorrect: Int?
+    /// What the three `moe eval` runs said on stderr.
+    var evalErrors = "", pipedError = ""
+
+    init(format: String, in dir: TemporaryDirectory, arguments: [String], testInput: String) {
+        for kind in [format, "csv"] {
+            let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.\(kind)")] + arguments
+                                   + ["--save", dir.path("\(kind).h5"), "--json"])
+            streams[kind] = s
+            prequential[kind] = MoeProcess.json(s)?["prequential_accuracy"] as? Double
+        }
+        let e = MoeProcess.run(["eval", dir.path("\(format).h5"), "--source", "csv:" + dir.path("test.\(format)"), "--json"])
+        let c = MoeProcess.run(["eval", dir.path("csv.h5"), "--source", "csv:" + dir.path("test.csv"), "--json"])
+        let piped = MoeProcess.run(["eval", dir.path("\(format).h5"), "--source", "stdin", "--json"], input: testInput)
+        correct = MoeProcess.json(e)?["correct"] as? Int
+        csvCorrect = MoeProcess.json(c)?["correct"] as? Int
+        pipedCorrect = MoeProcess.json(piped)?["correct"] as? Int
+        evalErrors = e.error + c.error
+        pipedError = piped.error
+    }
+}

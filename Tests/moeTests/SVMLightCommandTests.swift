@@ -36,28 +36,18 @@ struct SVMLightCommandTests {
             let train = Self.rows(600, width: 12, seed: 1), test = Self.rows(150, width: 12, seed: 2, lastFeature: false)
             let files = ["train.svm": train.svm, "train.csv": train.csv, "test.svm": test.svm, "test.csv": test.csv]
             for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: dir.path(name))) }
-            var prequential: [String: Double] = [:]
-            for kind in ["svm", "csv"] {
-                let s = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.\(kind)"), "--hidden", "16",
-                                        "--save", dir.path("\(kind).h5"), "--json"])
-                #expect(s.status == 0, "\(s.error)")
-                prequential[kind] = MoeProcess.json(s)?["prequential_accuracy"] as? Double
-                if kind == "svm" {
-                    #expect(s.error.contains("label column: the first ('label') (an svmlight (LIBSVM) file's label, each row's first field; "
-                        + "its 12 features, f1 to f12, are 0 where a row does not name them), 3 classes"), "\(s.error)")
-                }
-            }
+            // The test rows name no 12th feature: read for the model, they are 12 wide all the
+            // same; from standard input too.
+            let runs = BesideCSV(format: "svm", in: dir, arguments: ["--hidden", "16"], testInput: test.svm)
+            for s in runs.streams.values { #expect(s.status == 0, "\(s.error)") }
+            let svm = try #require(runs.streams["svm"])
+            #expect(svm.error.contains("label column: the first ('label') (an svmlight (LIBSVM) file's label, each row's first field; "
+                + "its 12 features, f1 to f12, are 0 where a row does not name them), 3 classes"), "\(svm.error)")
+            let prequential = runs.prequential
             #expect(prequential["svm"] != nil && prequential["svm"] == prequential["csv"], "\(prequential)")
             #expect(try #require(prequential["svm"]) > 0.8)
-
-            // The test rows name no 12th feature: read for the model, they are 12 wide all the same.
-            let e = MoeProcess.run(["eval", dir.path("svm.h5"), "--source", "csv:" + dir.path("test.svm"), "--json"])
-            let c = MoeProcess.run(["eval", dir.path("csv.h5"), "--source", "csv:" + dir.path("test.csv"), "--json"])
-            let correct = MoeProcess.json(e)?["correct"] as? Int
-            #expect(correct != nil && correct == MoeProcess.json(c)?["correct"] as? Int, "\(e.error)\(c.error)")
-            // From standard input too.
-            let piped = MoeProcess.run(["eval", dir.path("svm.h5"), "--source", "stdin", "--json"], input: test.svm)
-            #expect(MoeProcess.json(piped)?["correct"] as? Int == correct, "\(piped.error)")
+            #expect(runs.correct != nil && runs.correct == runs.csvCorrect, "\(runs.evalErrors)")
+            #expect(runs.pipedCorrect == runs.correct, "\(runs.pipedError)")
 
             // Predictions: an svmlight row holds its label, which is not read.
             let p = MoeProcess.run(["predict", dir.path("svm.h5"), "--source", "csv:" + dir.path("test.svm")])
