@@ -592,7 +592,10 @@ struct Stream: ParsableCommand {
             case .svmlight?:
                 let features = (names?.count ?? 1) - 1
                 let span = features > 0 ? "\(names![1]) to \(names!.last!)" : "none"
-                hint = " (an svmlight (LIBSVM) file's label, each row's first field; its \(features) features, \(span), are 0 where a row does not name them)"
+                hint = features > 0 && names![1] == "hash0"
+                    ? " (an svmlight (LIBSVM) file's label, each row's first field; its features, more than \(CSVSource.svmlightFoldedWidth), "
+                        + "are folded into \(features) columns, \(span), each added with a sign into the column a hash of its index picks)"
+                    : " (an svmlight (LIBSVM) file's label, each row's first field; its \(features) features, \(span), are 0 where a row does not name them)"
             case .named?:
                 let names = CSVFormat.labelNames.sorted().map { "'\($0)'" }
                 hint = " (the header's one column named as a label is: \(names.dropLast().joined(separator: ", ")) or \(names.last!); "

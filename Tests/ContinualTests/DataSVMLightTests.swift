@@ -222,4 +222,82 @@ struct DataSVMLightTests {
             #expect(try featuresAcrossResume(path: dir.path("r.svm"), format: CSVFormat(), batchSize: 16) == whole)
         }
     }
+
+    /// The dense row a folded file's row of `features` (index, value) reads as.
+    private func folded(_ features: [(Int, Float)]) -> [Float] {
+        var sums = [Double](repeating: 0, count: CSVSource.svmlightFoldedWidth)
+        for (index, value) in features {
+            let (column, negative) = CSVSource.svmlightFold(index)
+            sums[column] += negative ? -Double(value) : Double(value)
+        }
+        return sums.map { Float($0) }
+    }
+
+    @Test("a file of more than 8,192 features is folded into 8,192 columns, each feature added with its sign where its index's hash says")
+    func foldsWideFiles() throws {
+        try withTemporaryDirectory { dir in
+            let width = CSVSource.svmlightFoldedWidth
+            // Two indices that share a column, whatever their signs: their values add up there.
+            var seen: [Int: Int] = [:], pair: (Int, Int)?
+            for index in 1...100_000 {
+                let column = CSVSource.svmlightFold(index).column
+                if let other = seen[column] { pair = (other, index); break }
+                seen[column] = index
+            }
+            let (a, b) = try #require(pair)
+            let rows: [(label: String, features: [(Int, Float)])] = [
+                ("1", [(3, 2), (20_000, 1.5), (70_000, -0.1)]),
+                ("0", [(a, 0.25), (b, 3)]),
+                ("1", [(9_000, 1e-3)]),
+            ]
+            let text = rows.map { row in row.label + row.features.map { " \($0.0):\($0.1)" }.joined() }.joined(separator: "\n") + "\n"
+            try writeText(text, to: dir.path("wide.svm"))
+            let read = try read(dir.path("wide.svm"))
+            #expect(read.count == 3 && read.features.columns == width)
+            for (k, row) in rows.enumerated() { #expect(Array(read.features.row(k)) == folded(row.features), "row \(k)") }
+            #expect(read.features.row(1).filter { $0 != 0 }.count == 1, "the pair shares one column")
+
+            var source = try CSVSource(path: dir.path("wide.svm"))
+            _ = try drain(&source)
+            #expect(source.header?.prefix(3) == ["label", "hash0", "hash1"] && source.header?.count == width + 1)
+            let columns = try #require(source.svmlightColumns)
+            #expect(columns.folded && columns.width == width && columns.found == "in the whole file")
+
+            // From a pipe, its width found in its first rows, the same rows.
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: dir.path("wide.svm")))
+            var piped = try CSVSource(fileHandle: handle, name: "wide.svm")
+            #expect(try drain(&piped).first?.features == read.features)
+
+            // 8,192 features are read as they are.
+            try writeText("1 1:1 \(width):2\n0 2:1\n", to: dir.path("edge.svm"))
+            var edge = try CSVSource(path: dir.path("edge.svm"))
+            #expect(try drain(&edge).first?.features.columns == width)
+            #expect(edge.svmlightColumns?.folded == false && edge.header?.last == "f\(width)")
+        }
+    }
+
+    @Test("a folded model reads any index a later file names; an infinite value is refused with its feature")
+    func foldedModelAndInfinity() throws {
+        try withTemporaryDirectory { dir in
+            let width = CSVSource.svmlightFoldedWidth
+            let learned = CSVTextLayout(columns: [], values: [], names: ["label"] + (0..<width).map { "hash\($0)" })
+            try writeText("1 0:1 5:2 123456789:-4\n", to: dir.path("later.svm"))
+            var source = try CSVSource(path: dir.path("later.svm"), inputWidth: width, text: learned, learnsColumns: false)
+            let batch = try #require(try drain(&source).first)
+            #expect(Array(batch.features.row(0)) == folded([(0, 1), (5, 2), (123_456_789, -4)]))
+            #expect(source.svmlightColumns?.found == "by the model" && source.svmlightColumns?.folded == true)
+
+            let cases: [(text: String, line: Int, says: String)] = [
+                ("1 1:1 10000:2\n0 3:inf 9:1\n", 2, "the value of feature 3, 'inf', is not finite"),
+                ("1 1:1 10000:2\n0 3:1e39\n", 2, "the value of feature 3, '1e39', is not finite"),
+                ("1 1:1 10000:2\n0 9:1 3:1\n", 2, "index 3 after a feature of index 9"),
+                ("1 1:1 10000:2\n0 3:x\n", 2, "the value of feature 3, 'x', is not a number"),
+            ]
+            for (k, c) in cases.enumerated() {
+                try writeText(c.text, to: dir.path("bad\(k).svm"))
+                let failure = svmlightError { _ = try read(dir.path("bad\(k).svm")) }
+                #expect(failure?.line == c.line && failure?.problem.contains(c.says) == true, "case \(k): \(String(describing: failure))")
+            }
+        }
+    }
 }

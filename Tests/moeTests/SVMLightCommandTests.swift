@@ -83,4 +83,34 @@ struct SVMLightCommandTests {
                     "\(piped2.error)")
         }
     }
+
+    @Test("a file of more than 8,192 features streams folded into 8,192 columns; eval and predict fold later files alike, new indices too")
+    func foldsWideFiles() throws {
+        try withTemporaryDirectory { dir in
+            // Three classes, each row 20 features: most from its class's 200 indices, the
+            // rest from 60,000 (100,000 in the test rows, which the training rows never name).
+            var state: UInt64 = 7
+            func below(_ n: Int) -> Int {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int((state >> 33) % UInt64(n))
+            }
+            func rows(_ count: Int, widest: Int) -> String {
+                (0..<count).map { i in
+                    let c = i % 3
+                    let indices = Set((0..<20).map { _ in below(4) > 0 ? 1 + c * 20_000 + below(200) : 1 + below(widest) })
+                    return "\(c)" + indices.sorted().map { " \($0):1" }.joined()
+                }.joined(separator: "\n") + "\n"
+            }
+            try Data(rows(600, widest: 60_000).utf8).write(to: URL(fileURLWithPath: dir.path("train.svm")))
+            try Data(rows(150, widest: 100_000).utf8).write(to: URL(fileURLWithPath: dir.path("test.svm")))
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.svm"), "--hidden", "16", "--save", dir.path("w.h5")])
+            #expect(stream.status == 0, "\(stream.error)")
+            #expect(stream.output.contains("its features, more than 8192, are folded into 8192 columns, hash0 to hash8191"), "\(stream.output)")
+            let eval = MoeProcess.run(["eval", dir.path("w.h5"), "--source", "csv:" + dir.path("test.svm"), "--json"])
+            let correct = MoeProcess.json(eval)?["correct"] as? Int
+            #expect(eval.status == 0 && (correct ?? 0) > 135, "\(String(describing: correct)) \(eval.error)")
+            let predict = MoeProcess.run(["predict", dir.path("w.h5"), "--source", "csv:" + dir.path("test.svm")])
+            #expect(predict.status == 0 && predict.output.split(separator: "\n").count == 150, "\(predict.error)")
+        }
+    }
 }

@@ -13,10 +13,20 @@ import Foundation
 /// (scikit-learn's), else from 1 (LIBSVM's). ``csvLine(_:number:)`` turns each line into
 /// one CSV line, keeping the file's line numbers: `label,0,0,3.5,…`.
 ///
+/// A file of more than ``foldedWidth`` features (text as a bag of words: LIBSVM's
+/// `news20` has 1,355,191) is *folded*: each feature is added, with a sign, into one of
+/// ``foldedWidth`` columns `hash0`, `hash1`, … chosen by a hash of its index (feature
+/// hashing, Weinberger et al., 2009: inner products are kept on average, and a row's few
+/// features rarely share a column). Read as dense rows, such a file asked for gigabytes
+/// per thousand rows and minutes per batch, and the learner's input layers grew with
+/// its widest index. A folded model reads any index, so a later file may name features
+/// the first never did (a vocabulary that grows).
+///
 /// Refused, with the line (`DataError.svmlightRow`, a fault of the row, which
 /// `--skip-bad-rows` skips): an index out of order, repeated, beyond the width or below
-/// the first, a value that is not a number, a label of several classes (`1,3`:
-/// multi-label data), and a line that is not such a row.
+/// the first (a folded file has no width to pass), a value that is not a number (or,
+/// folded, not finite), a label of several classes (`1,3`: multi-label data), and a line
+/// that is not such a row.
 struct SVMLightLines {
     /// The file's name in errors.
     let source: String
@@ -25,6 +35,28 @@ struct SVMLightLines {
     let firstIndex: Int
     /// Where the width was found.
     let widthFound: WidthFound
+    /// Whether the features are folded into the `width` columns by a hash of their index
+    /// (`fold(_:into:)`); the widest index found, when the file told it, is `indices`.
+    let folded: Bool
+    let indices: Int?
+
+    /// The most features a file is read with as they are; a wider one is folded into
+    /// this many columns.
+    static let foldedWidth = 8192
+
+    /// The column (of `width`) and the sign that feature `index` is folded into: SplitMix64's
+    /// finaliser of the index, its low bits modulo `width`, its top bit the sign. A fixed
+    /// function of the index, so that every file and every model folds alike.
+    static func fold(_ index: Int, into width: Int) -> (column: Int, negative: Bool) {
+        var z = UInt64(truncatingIfNeeded: index) &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return (Int(z % UInt64(width)), z >> 63 == 1)
+    }
+
+    /// The name of a folded file's column `k`.
+    static func foldedName(_ k: Int) -> String { "hash\(k)" }
 
     /// Where an svmlight file's width was found.
     enum WidthFound: Equatable, CustomStringConvertible {
@@ -136,6 +168,7 @@ struct SVMLightLines {
     /// The CSV line for the file's line `number`: empty for a blank or comment line, the
     /// row's label and its `width` values otherwise.
     func csvLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
+        if folded { return try foldedLine(line, number: number) }
         var bytes: [UInt8] = []
         var next = firstIndex
         var problem: String?, fault = DataError.SVMLightFault.features
@@ -168,6 +201,13 @@ struct SVMLightLines {
             return true
         }
         if let problem { throw failure(number, problem, fault) }
+        if case .row = read, next <= last { bytes.append(contentsOf: zeros[0 ..< 2 * (last + 1 - next)]) }
+        return try finish(read, features: bytes, line, number: number)
+    }
+
+    /// The CSV line of a row `walk` has `read`, its features' fields (`,value` each) in
+    /// `features`: empty for a blank or comment line, the label first otherwise.
+    private func finish(_ read: Line, features: [UInt8], _ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
         switch read {
         case .nothing:
             return []
@@ -179,41 +219,107 @@ struct SVMLightLines {
                 throw failure(number, "the label \(Self.shown(line, label)) names several classes (multi-label data), "
                     + "which is not read: give each row one class", .label)
             }
-            if next <= last { bytes.append(contentsOf: zeros[0 ..< 2 * (last + 1 - next)]) }
             let head = labelBytes.contains(UInt8(ascii: "\""))
                 ? Array(CSVSource.quoted(String(decoding: labelBytes, as: UTF8.self), separator: ",").utf8)
                 : Array(labelBytes)
-            bytes.insert(contentsOf: head, at: 0)
-            return bytes
+            return head + features
         }
+    }
+
+    /// The CSV line of a folded file's line: each feature's value, read as the CSV reader
+    /// reads a number, added with its sign into its column (`fold(_:into:)`) in Float64,
+    /// then written as the Float it rounds to (its shortest digits, which read back as that
+    /// Float). A missing value (`nan`) leaves its column missing; an infinite one is
+    /// refused with its feature's index.
+    private func foldedLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> [UInt8] {
+        var sums: [Int: Double] = [:]
+        var next = 0
+        var problem: String?, fault = DataError.SVMLightFault.features
+        let read = Self.walk(line) { index, value in
+            guard index >= next else {
+                problem = "a feature has index \(index) after a feature of index \(next - 1): indices come in increasing order, each once"
+                return false
+            }
+            let text = UnsafeBufferPointer(rebasing: line[value])
+            guard Self.isNumber(text) else {
+                problem = "the value of feature \(index), \(Self.shown(line, value)), is not a number"
+                fault = .value
+                return false
+            }
+            let number = Self.float(text)
+            guard number.isFinite || number.isNaN else {
+                problem = "the value of feature \(index), \(Self.shown(line, value)), is not finite (infinity or beyond Float's range)"
+                fault = .value
+                return false
+            }
+            let (column, negative) = Self.fold(index, into: width)
+            sums[column, default: 0] += negative ? -Double(number) : Double(number)
+            next = index + 1
+            return true
+        }
+        if let problem { throw failure(number, problem, fault) }
+        guard case .row = read else { return try finish(read, features: [], line, number: number) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 * width + 16 * sums.count)
+        var filled = 0
+        for column in sums.keys.sorted() {
+            let value = Float(sums[column]!)
+            guard value.isFinite || value.isNaN else {
+                throw failure(number, "the features folded into column \(Self.foldedName(column)) add up to \(sums[column]!), "
+                    + "beyond Float's range", .value)
+            }
+            bytes.append(contentsOf: zeros[0 ..< 2 * (column - filled)])
+            bytes.append(UInt8(ascii: ","))
+            bytes.append(contentsOf: (value.isNaN ? "nan" : value == 0 ? "0" : value.description).utf8)
+            filled = column + 1
+        }
+        bytes.append(contentsOf: zeros[0 ..< 2 * (width - filled)])
+        return try finish(read, features: bytes, line, number: number)
+    }
+
+    /// `bytes`, a number `isNumber` accepts, as the CSV reader reads it.
+    private static func float(_ bytes: UnsafeBufferPointer<UInt8>) -> Float {
+        let base = bytes.baseAddress!
+        if let value = CSVRowParser.fastFloat(base, bytes.count) { return value }
+        return strtof(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), nil)
     }
 
     /// `,0` once per feature: the fields of features a row does not name.
     private let zeros: [UInt8]
 
-    init(source: String, width: Int, firstIndex: Int, widthFound: WidthFound) {
+    init(source: String, width: Int, firstIndex: Int, widthFound: WidthFound, folded: Bool = false, indices: Int? = nil) {
         self.source = source
         self.width = width
         self.firstIndex = firstIndex
         self.widthFound = widthFound
+        self.folded = folded
+        self.indices = indices
         zeros = Array(repeating: [UInt8(ascii: ","), UInt8(ascii: "0")], count: width).flatMap { $0 }
     }
 
-    /// The CSV header line: `label,f1,f2,…`.
+    /// The CSV header line: `label,f1,f2,…`, or folded `label,hash0,hash1,…`.
     var headerLine: [UInt8] {
         var bytes = Array(Self.labelName.utf8)
-        for index in firstIndex ..< firstIndex + width { bytes.append(contentsOf: ",f\(index)".utf8) }
+        if folded {
+            for k in 0 ..< width { bytes.append(contentsOf: ",\(Self.foldedName(k))".utf8) }
+        } else {
+            for index in firstIndex ..< firstIndex + width { bytes.append(contentsOf: ",f\(index)".utf8) }
+        }
         return bytes
     }
 
     /// The first index and width that a header of `names` (a model's learned header)
     /// describes, when it is one ``headerLine`` writes: `label`, then `f<i>` for
-    /// consecutive `i` from 0 or 1.
-    static func layout(ofHeader names: [String]) -> (firstIndex: Int, width: Int)? {
-        guard names.count >= 2, names[0] == labelName, let first = Int(names[1].dropFirst()), names[1].first == "f",
-              first == 0 || first == 1 else { return nil }
+    /// consecutive `i` from 0 or 1, or `hash0`, `hash1`, … (folded).
+    static func layout(ofHeader names: [String]) -> (firstIndex: Int, width: Int, folded: Bool)? {
+        guard names.count >= 2, names[0] == labelName else { return nil }
+        if names[1] == foldedName(0) {
+            for (k, name) in names.dropFirst().enumerated() where name != foldedName(k) { return nil }
+            return (0, names.count - 1, true)
+        }
+        guard let first = Int(names[1].dropFirst()), names[1].first == "f", first == 0 || first == 1 else { return nil }
         for (k, name) in names.dropFirst().enumerated() where name != "f\(first + k)" { return nil }
-        return (first, names.count - 1)
+        return (first, names.count - 1, false)
     }
 
     /// The smallest and largest index of the rows of `lines` (nil when none names one).

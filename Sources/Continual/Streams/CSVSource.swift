@@ -405,10 +405,22 @@ public final class CSVSource: BatchSource {
     public var isJSONLines: Bool { json != nil }
 
     /// An svmlight (LIBSVM) file's columns, when the file is one (`SVMLightLines`): its
-    /// first feature index, its features, and where their count was found; nil for CSV
-    /// and ARFF, and before the first row is read.
-    public var svmlightColumns: (firstIndex: Int, width: Int, found: String)? {
-        svmlight.map { ($0.firstIndex, $0.width, $0.widthFound.description) }
+    /// first feature index, its columns, where their count was found, and whether its
+    /// features are folded into them (a file of more than ``svmlightFoldedWidth``
+    /// features, or a model that learned from one); nil for CSV and ARFF, and before the
+    /// first row is read.
+    public var svmlightColumns: (firstIndex: Int, width: Int, found: String, folded: Bool)? {
+        svmlight.map { ($0.firstIndex, $0.width, $0.widthFound.description, $0.folded) }
+    }
+
+    /// The most features an svmlight file is read with as they are; a wider one is folded
+    /// into this many columns by a hash of each feature's index (``svmlightFold(_:)``).
+    public static let svmlightFoldedWidth = SVMLightLines.foldedWidth
+
+    /// The column of ``svmlightFoldedWidth`` and the sign that an svmlight feature of
+    /// `index` is added into in a folded file.
+    public static func svmlightFold(_ index: Int) -> (column: Int, negative: Bool) {
+        SVMLightLines.fold(index, into: SVMLightLines.foldedWidth)
     }
 
     /// Rows read ahead for an svmlight file's width when the file cannot be read twice
@@ -812,8 +824,10 @@ public final class CSVSource: BatchSource {
         let first = undecided[0].number, opening = undecided[undecided.count - 1].number
         let layout: (firstIndex: Int, width: Int)
         let found: SVMLightLines.WidthFound
+        var folded = false
         if let names = givenText?.names, let learned = SVMLightLines.layout(ofHeader: names) {
-            layout = learned
+            layout = (learned.firstIndex, learned.width)
+            folded = learned.folded
             found = .model
         } else {
             // A comment further on says which index comes first only in a file read whole.
@@ -825,7 +839,10 @@ public final class CSVSource: BatchSource {
             layout = extent.layout(said: said)
             found = ahead.map { .linesAhead($0) } ?? .wholeFile
         }
-        let lines = SVMLightLines(source: name, width: layout.width, firstIndex: layout.firstIndex, widthFound: found)
+        let lines = folded || found == .model || layout.width <= SVMLightLines.foldedWidth
+            ? SVMLightLines(source: name, width: layout.width, firstIndex: layout.firstIndex, widthFound: found, folded: folded)
+            : SVMLightLines(source: name, width: SVMLightLines.foldedWidth, firstIndex: layout.firstIndex, widthFound: found,
+                            folded: true, indices: layout.width)
         svmlight = lines
         readsConvertedLines()
         undecided.insert((lines.headerLine + [0], first), at: 0)
