@@ -332,6 +332,9 @@ struct DataSourceOptions: ParsableArguments {
         try failingClearly {
             while let batch = try stream.next() { body(batch.features, batch.labels) }
         }
+        if let csv = csvRead, let label = csv.labelColumnInHeader {
+            warn("\(csv.name): its header names the label column, '\(label)': read as --labelled reads it, its values not read")
+        }
         if let placed = csvRead?.columnsPlacedByName, let csv = csvRead { warn(placed.sentence(source: csv.name)) }
         if let csv = csvRead, !csv.textInBlankColumns.isEmpty {
             warn(CSVSource.sentence(textInBlank: csv.textInBlankColumns, name: csv.fieldName))

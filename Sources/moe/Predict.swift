@@ -9,7 +9,8 @@ struct Predict: ParsableCommand {
         discussion: """
             The rows have the columns of the file the model learned from, without its label \
             column (with --labelled, with it: its values are not read; an ARFF file is read so, \
-            its class attribute holding `?` or a class). They are read as \
+            its class attribute holding `?` or a class, and so is a file whose header names the \
+            label column). They are read as \
             `moe eval` reads them: text columns, missing values and header as the model \
             learned them, a bad row an error naming it. One line per row goes to --output \
             (default standard output): the predicted class as the training file wrote it. \

@@ -82,6 +82,12 @@ struct PredictCommandTests {
                 // The same rows with their labels (--labelled), and into a file with --json.
                 let l = MoeProcess.run(["predict", model, "--source", "csv:" + test, "--labelled"])
                 #expect(l.status == 0 && l.output == p.output, "\(l.error)")
+                // Without --labelled, a header that names the label column says the file has it.
+                if layout.header != nil {
+                    let named = MoeProcess.run(["predict", model, "--source", "csv:" + test])
+                    #expect(named.status == 0 && named.output == p.output, "\(named.error)")
+                    #expect(named.error.contains("its header names the label column, 'kind': read as --labelled reads it"), "\(named.error)")
+                }
                 let f = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--output", dir.path("answers.csv"), "--json"])
                 #expect(f.status == 0, "\(f.error)")
                 #expect(try String(contentsOfFile: dir.path("answers.csv"), encoding: .utf8) == p.output)

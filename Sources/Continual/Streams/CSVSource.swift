@@ -390,6 +390,28 @@ public final class CSVSource: BatchSource {
         return copy
     }
 
+    /// The label column's name, when rows to be read without it
+    /// (``readWithoutLabelColumn(placeholder:)``) come under a header that names it, with
+    /// as many fields as the model's header: they are then read with it, its values not
+    /// read, as `moe predict --labelled` reads them. nil otherwise.
+    public private(set) var labelColumnInHeader: String?
+
+    /// Whether the first line read ahead that is not blank has `fields` fields, one of
+    /// them `name`.
+    private func headerHolds(_ name: String, fields: Int) -> Bool {
+        guard var probe = labelProbe else { return false }
+        for (bytes, _) in ahead {
+            let holds: Bool? = bytes.withUnsafeBufferPointer { all in
+                let line = UnsafeBufferPointer(rebasing: all.dropLast())
+                guard !isBlank(line) else { return nil }
+                let count = probe.split(line)
+                return count == fields && (0 ..< count).contains { probe.text($0, in: line).trimmingCharacters(in: .whitespaces) == name }
+            }
+            if let holds { return holds }
+        }
+        return false
+    }
+
     /// Whether the label column's values are read (the default). `moe predict` of rows that
     /// have the column but not their class (an ARFF file's `?`) sets it false: every row's
     /// label is then class 0, and a missing mark there is no error.
@@ -1415,6 +1437,15 @@ public final class CSVSource: BatchSource {
             headerAbsent = true
         } else {
             headerAbsent = try firstLineIsData()
+        }
+        if let missing = missingLabel, !headerAbsent, let names = givenText?.names, headerHolds(missing.headerValue, fields: names.count) {
+            // Rows to be read without their label whose header names the label column, with
+            // as many fields as the model's header: the file has the column after all (a
+            // test file given to `moe predict`). Read as `--labelled` reads, its values
+            // not read; the label put in as well made the header name it twice.
+            missingLabel = nil
+            readsLabels = false
+            labelColumnInHeader = missing.headerValue
         }
         if missingLabel != nil {
             // The separator is known now: the lines read ahead for it get their label too,
