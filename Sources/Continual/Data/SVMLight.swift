@@ -188,9 +188,8 @@ struct SVMLightLines {
                 return false
             }
             let text = UnsafeBufferPointer(rebasing: line[value])
-            guard Self.isNumber(text) else {
-                problem = "the value of feature \(index), \(Self.shown(line, value)), is not a number"
-                fault = .value
+            if let notNumber = Self.notANumber(index, text, line, value) {
+                (problem, fault) = (notNumber, .value)
                 return false
             }
             if bytes.isEmpty { bytes.reserveCapacity(line.count + 2 * width + 8) }
@@ -241,9 +240,8 @@ struct SVMLightLines {
                 return false
             }
             let text = UnsafeBufferPointer(rebasing: line[value])
-            guard Self.isNumber(text) else {
-                problem = "the value of feature \(index), \(Self.shown(line, value)), is not a number"
-                fault = .value
+            if let notNumber = Self.notANumber(index, text, line, value) {
+                (problem, fault) = (notNumber, .value)
                 return false
             }
             let number = Self.float(text)
@@ -275,6 +273,13 @@ struct SVMLightLines {
         }
         bytes.append(contentsOf: zeros[0 ..< 2 * (width - filled)])
         return try finish(read, features: bytes, line, number: number)
+    }
+
+    /// Why feature `index`'s value, `text` (`line[value]`), is refused: nil when it is a
+    /// number as the CSV reader reads one.
+    private static func notANumber(_ index: Int, _ text: UnsafeBufferPointer<UInt8>, _ line: UnsafeBufferPointer<UInt8>,
+                                   _ value: Range<Int>) -> String? {
+        isNumber(text) ? nil : "the value of feature \(index), \(shown(line, value)), is not a number"
     }
 
     /// `bytes`, a number `isNumber` accepts, as the CSV reader reads it.
