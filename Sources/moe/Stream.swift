@@ -434,6 +434,13 @@ struct Stream: ParsableCommand {
     /// became a class (`moe eval` then listed a class 'species' of one row). nil when a
     /// header was found, either way was said, the stream is a continuation or resumed one
     /// (its first line may be another file's), or it holds fewer than 50 rows.
+    /// `items` joined by commas, the first 20 and the last when there are more, with their
+    /// count: a file of 17,881 JSON keys listed every one of its flagged columns.
+    static func listed(_ items: [String]) -> String {
+        guard items.count > 21 else { return items.joined(separator: ", ") }
+        return items.prefix(20).joined(separator: ", ") + ", …, \(items.last!) (\(items.count) in all)"
+    }
+
     static func headerReadAsRow(driver: StreamDriver<Learner>, learner: Learner, given: Bool) -> String? {
         guard case let .csv(settings) = driver.source, !settings.hasHeader, !given,
               driver.position.source.headerFound != true, driver.position.samples == learner.counters.firstVisits,
@@ -627,7 +634,7 @@ struct Stream: ParsableCommand {
             }
         }
         if let text = driver.position.source.textColumns, !text.isEmpty, case let .csv(settings) = driver.source {
-            let fields = text.map(String.init).joined(separator: ", ")
+            let fields = Self.listed(text.map(String.init))
             console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
         }
         if let dressed = driver.position.source.numberLikeTextColumns, !dressed.isEmpty, case let .csv(settings) = driver.source {
@@ -663,7 +670,7 @@ struct Stream: ParsableCommand {
             console.warn(CSVSource.sentence(textInBlank: blank) { field in position.columnName(ofField: field).map { "'\($0)'" } ?? "column \(field) (0-based)" })
         }
         if let flagged = driver.position.source.flaggedColumns, !flagged.isEmpty {
-            let fields = flagged.map(String.init).joined(separator: ", ")
+            let fields = Self.listed(flagged.map(String.init))
             console.say("missing values flagged in column\(flagged.count > 1 ? "s" : "") \(fields) (0-based), one indicator each: \(flagged.count > 1 ? "they have" : "it has") gaps in the first rows")
         }
         // Classes seen, not the output's width (integer labels are their own indices), in
