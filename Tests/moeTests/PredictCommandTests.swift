@@ -87,6 +87,12 @@ struct PredictCommandTests {
                     let named = MoeProcess.run(["predict", model, "--source", "csv:" + test])
                     #expect(named.status == 0 && named.output == p.output, "\(named.error)")
                     #expect(named.error.contains("its header names the label column, 'kind': read as --labelled reads it"), "\(named.error)")
+                    // With a column more than the model's, it cannot be read so: the error says what to give.
+                    let wider = dir.path("wider\(n).csv")
+                    try Self.write(held.map { $0.map(quote) + ["1"] }, header: layout.header.map { $0 + ["z"] }, separator: layout.separator, to: wider)
+                    let refused = MoeProcess.run(["predict", model, "--source", "csv:" + wider])
+                    #expect(refused.status == 1 && refused.error.contains(
+                        "line 1: the header names the label column, 'kind', which rows to predict are read without: give --labelled"), "\(refused.error)")
                 }
                 let f = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--output", dir.path("answers.csv"), "--json"])
                 #expect(f.status == 0, "\(f.error)")

@@ -78,6 +78,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A column given by name (the label, or one to leave out: `option`) that the header
     /// names at more than one place (0-based `fields`): taking the first was a guess.
     case repeatedColumnName(at: DataLocation, name: String, fields: [Int], option: String)
+    /// Rows read without their label column (`moe predict`) under a header that names it
+    /// (`name`), with another field count than the model's header: the file has the
+    /// column, which `--labelled` reads.
+    case labelColumnInRowsToPredict(at: DataLocation, name: String)
     /// A line longer than the reader's bound (probably not a text file).
     case lineTooLong(at: DataLocation, limit: Int)
     /// A quoted field (a quote at the start of a field) that no quote closes before the
@@ -247,6 +251,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             let indices = fields.map(String.init)
             return "\(at): the header names '\(name)' at fields \(places.dropLast().joined(separator: ", ")) and \(places.last!); "
                 + "give the column by its 0-based index (\(option) \(indices.dropLast().joined(separator: ", ")) or \(indices.last!))."
+        case .labelColumnInRowsToPredict(let at, let name):
+            return "\(at): the header names the label column, '\(name)', which rows to predict are read without: "
+                + "give --labelled to read the file with it (its values are not read)."
         case .lineTooLong(let at, let limit):
             return "\(at): the line is longer than \(limit) bytes; is this a text file?"
         case .unclosedQuote(let at):

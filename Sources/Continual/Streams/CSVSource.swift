@@ -1597,6 +1597,7 @@ public final class CSVSource: BatchSource {
             }
             header = names
             headerLine = lineNumber
+            try refuseLabelTwice()
             try findRowNames()
             try checkColumnPlaces()
             try establish(fieldCount: header!.count, line: lineNumber)
@@ -1613,6 +1614,7 @@ public final class CSVSource: BatchSource {
             header = names
             headerFound = true
             headerLine = lineNumber
+            try refuseLabelTwice()
             try findRowNames()
             try checkColumnPlaces()
             try establish(fieldCount: header!.count, line: lineNumber)
@@ -1626,6 +1628,15 @@ public final class CSVSource: BatchSource {
         }
         // A file without a header: chosen before its first row is parsed.
         try chooseLabelColumn()
+    }
+
+    /// Refuses rows read without their label whose header names the label column besides
+    /// the placeholder put in for it: the file has the column (with another field count
+    /// than the model's header, else it is read as `--labelled` reads it), and every
+    /// check after this one would name a column out of place for it.
+    private func refuseLabelTwice() throws(DataError) {
+        guard let missingLabel, let header, header.count(where: { $0 == missingLabel.headerValue }) > 1 else { return }
+        throw .labelColumnInRowsToPredict(at: DataLocation(source: name, line: headerLine), name: missingLabel.headerValue)
     }
 
     /// The names of a header line (`lineNumber`'s), refused when one is not UTF-8 text:
