@@ -84,7 +84,7 @@ struct SVMLightCommandTests {
         }
     }
 
-    @Test("a file of more than 8,192 features streams folded into 8,192 columns; eval and predict fold later files alike, new indices too")
+    @Test("a file of more than 8,192 features streams folded into 8,192 columns; eval and predict fold later files alike, new indices too; it resumes to the bit")
     func foldsWideFiles() throws {
         try withTemporaryDirectory { dir in
             // Three classes, each row 20 features: most from its class's 200 indices, the
@@ -111,6 +111,14 @@ struct SVMLightCommandTests {
             #expect(eval.status == 0 && (correct ?? 0) > 135, "\(String(describing: correct)) \(eval.error)")
             let predict = MoeProcess.run(["predict", dir.path("w.h5"), "--source", "csv:" + dir.path("test.svm")])
             #expect(predict.status == 0 && predict.output.split(separator: "\n").count == 150, "\(predict.error)")
+
+            // Paused and resumed, the folded stream learns what it learns whole, to the bit.
+            func prequential(_ r: MoeProcess.Result) -> Double? { MoeProcess.json(r)?["prequential_accuracy"] as? Double }
+            let whole = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.svm"), "--hidden", "16", "--json"])
+            let paused = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.svm"), "--hidden", "16", "--stop-after-batches", "2",
+                                         "--save", dir.path("p.h5"), "--json"])
+            let resumed = MoeProcess.run(["stream", "--resume", dir.path("p.h5"), "--json"])
+            #expect(paused.status == 0 && prequential(whole) != nil && prequential(resumed) == prequential(whole), "\(resumed.error)")
         }
     }
 }
