@@ -233,7 +233,7 @@ struct DataSVMLightTests {
         return sums.map { Float($0) }
     }
 
-    @Test("a file of more than 8,192 features is folded into 8,192 columns, each feature added with its sign where its index's hash says")
+    @Test("a file of more than 16,384 features is folded into 16,384 columns, each feature added with its sign where its index's hash says")
     func foldsWideFiles() throws {
         try withTemporaryDirectory { dir in
             let width = CSVSource.svmlightFoldedWidth
@@ -268,7 +268,7 @@ struct DataSVMLightTests {
             var piped = try CSVSource(fileHandle: handle, name: "wide.svm")
             #expect(try drain(&piped).first?.features == read.features)
 
-            // 8,192 features are read as they are.
+            // 16,384 features are read as they are.
             try writeText("1 1:1 \(width):2\n0 2:1\n", to: dir.path("edge.svm"))
             var edge = try CSVSource(path: dir.path("edge.svm"))
             #expect(try drain(&edge).first?.features.columns == width)
@@ -288,10 +288,10 @@ struct DataSVMLightTests {
             #expect(source.svmlightColumns?.found == "by the model" && source.svmlightColumns?.folded == true)
 
             let cases: [(text: String, line: Int, says: String)] = [
-                ("1 1:1 10000:2\n0 3:inf 9:1\n", 2, "the value of feature 3, 'inf', is not finite"),
-                ("1 1:1 10000:2\n0 3:1e39\n", 2, "the value of feature 3, '1e39', is not finite"),
-                ("1 1:1 10000:2\n0 9:1 3:1\n", 2, "index 3 after a feature of index 9"),
-                ("1 1:1 10000:2\n0 3:x\n", 2, "the value of feature 3, 'x', is not a number"),
+                ("1 1:1 100000:2\n0 3:inf 9:1\n", 2, "the value of feature 3, 'inf', is not finite"),
+                ("1 1:1 100000:2\n0 3:1e39\n", 2, "the value of feature 3, '1e39', is not finite"),
+                ("1 1:1 100000:2\n0 9:1 3:1\n", 2, "index 3 after a feature of index 9"),
+                ("1 1:1 100000:2\n0 3:x\n", 2, "the value of feature 3, 'x', is not a number"),
             ]
             for (k, c) in cases.enumerated() {
                 try writeText(c.text, to: dir.path("bad\(k).svm"))

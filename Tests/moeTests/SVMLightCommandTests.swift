@@ -84,7 +84,7 @@ struct SVMLightCommandTests {
         }
     }
 
-    @Test("a file of more than 8,192 features streams folded into 8,192 columns; eval and predict fold later files alike, new indices too; it resumes to the bit")
+    @Test("a file of more than 16,384 features streams folded into 16,384 columns; eval and predict fold later files alike, new indices too; it resumes to the bit")
     func foldsWideFiles() throws {
         try withTemporaryDirectory { dir in
             // Three classes, each row 20 features: most from its class's 200 indices, the
@@ -105,7 +105,7 @@ struct SVMLightCommandTests {
             try Data(rows(150, widest: 100_000).utf8).write(to: URL(fileURLWithPath: dir.path("test.svm")))
             let stream = MoeProcess.run(["stream", "--source", "csv:" + dir.path("train.svm"), "--hidden", "16", "--save", dir.path("w.h5")])
             #expect(stream.status == 0, "\(stream.error)")
-            #expect(stream.output.contains("its features, more than 8192, are folded into 8192 columns, hash0 to hash8191"), "\(stream.output)")
+            #expect(stream.output.contains("its features, more than 16384, are folded into 16384 columns, hash0 to hash16383"), "\(stream.output)")
             let eval = MoeProcess.run(["eval", dir.path("w.h5"), "--source", "csv:" + dir.path("test.svm"), "--json"])
             let correct = MoeProcess.json(eval)?["correct"] as? Int
             #expect(eval.status == 0 && (correct ?? 0) > 135, "\(String(describing: correct)) \(eval.error)")

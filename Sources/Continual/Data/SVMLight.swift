@@ -42,7 +42,7 @@ struct SVMLightLines {
 
     /// The most features a file is read with as they are; a wider one is folded into
     /// this many columns.
-    static let foldedWidth = 8192
+    static let foldedWidth = 16_384
 
     /// The column (of `width`) and the sign that feature `index` is folded into: SplitMix64's
     /// finaliser of the index, its low bits modulo `width`, its top bit the sign. A fixed
