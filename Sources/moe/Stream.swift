@@ -428,12 +428,6 @@ struct Stream: ParsableCommand {
         try refuseChange("predictor", given: predictor, saved: c.predictor, file: file) { $0.rawValue }
     }
 
-    /// A warning when a CSV stream's first line was read as a row and its label is a class
-    /// of that row alone: a header whose feature names are numbers (wavelengths, years) has
-    /// numbers where the rows have them, so it is not found as one, and its label's name
-    /// became a class (`moe eval` then listed a class 'species' of one row). nil when a
-    /// header was found, either way was said, the stream is a continuation or resumed one
-    /// (its first line may be another file's), or it holds fewer than 50 rows.
     /// `items` joined by commas, the first 20 and the last when there are more, with their
     /// count: a file of 17,881 JSON keys listed every one of its flagged columns.
     static func listed(_ items: [String]) -> String {
@@ -441,6 +435,12 @@ struct Stream: ParsableCommand {
         return items.prefix(20).joined(separator: ", ") + ", …, \(items.last!) (\(items.count) in all)"
     }
 
+    /// A warning when a CSV stream's first line was read as a row and its label is a class
+    /// of that row alone: a header whose feature names are numbers (wavelengths, years) has
+    /// numbers where the rows have them, so it is not found as one, and its label's name
+    /// became a class (`moe eval` then listed a class 'species' of one row). nil when a
+    /// header was found, either way was said, the stream is a continuation or resumed one
+    /// (its first line may be another file's), or it holds fewer than 50 rows.
     static func headerReadAsRow(driver: StreamDriver<Learner>, learner: Learner, given: Bool) -> String? {
         guard case let .csv(settings) = driver.source, !settings.hasHeader, !given,
               driver.position.source.headerFound != true, driver.position.samples == learner.counters.firstVisits,
@@ -599,7 +599,7 @@ struct Stream: ParsableCommand {
             case .svmlight?:
                 let features = (names?.count ?? 1) - 1
                 let span = features > 0 ? "\(names![1]) to \(names!.last!)" : "none"
-                hint = features > 0 && names![1] == "hash0"
+                hint = CSVSource.isFoldedSVMLight(header: names ?? [])
                     ? " (an svmlight (LIBSVM) file's label, each row's first field; its features, more than \(CSVSource.svmlightFoldedWidth), "
                         + "are folded into \(features) columns, \(span), each added with a sign into the column a hash of its index picks)"
                     : " (an svmlight (LIBSVM) file's label, each row's first field; its \(features) features, \(span), are 0 where a row does not name them)"

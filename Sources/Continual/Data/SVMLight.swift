@@ -36,9 +36,8 @@ struct SVMLightLines {
     /// Where the width was found.
     let widthFound: WidthFound
     /// Whether the features are folded into the `width` columns by a hash of their index
-    /// (`fold(_:into:)`); the widest index found, when the file told it, is `indices`.
+    /// (`fold(_:into:)`).
     let folded: Bool
-    let indices: Int?
 
     /// The most features a file is read with as they are; a wider one is folded into
     /// this many columns.
@@ -188,8 +187,8 @@ struct SVMLightLines {
                 return false
             }
             let text = UnsafeBufferPointer(rebasing: line[value])
-            if let notNumber = Self.notANumber(index, text, line, value) {
-                (problem, fault) = (notNumber, .value)
+            guard Self.isNumber(text) else {
+                (problem, fault) = (Self.notANumber(index, line, value), .value)
                 return false
             }
             if bytes.isEmpty { bytes.reserveCapacity(line.count + 2 * width + 8) }
@@ -239,12 +238,10 @@ struct SVMLightLines {
                 problem = "a feature has index \(index) after a feature of index \(next - 1): indices come in increasing order, each once"
                 return false
             }
-            let text = UnsafeBufferPointer(rebasing: line[value])
-            if let notNumber = Self.notANumber(index, text, line, value) {
-                (problem, fault) = (notNumber, .value)
+            guard let number = Self.number(UnsafeBufferPointer(rebasing: line[value])) else {
+                (problem, fault) = (Self.notANumber(index, line, value), .value)
                 return false
             }
-            let number = Self.float(text)
             guard number.isFinite || number.isNaN else {
                 problem = "the value of feature \(index), \(Self.shown(line, value)), is not finite (infinity or beyond Float's range)"
                 fault = .value
@@ -275,30 +272,20 @@ struct SVMLightLines {
         return try finish(read, features: bytes, line, number: number)
     }
 
-    /// Why feature `index`'s value, `text` (`line[value]`), is refused: nil when it is a
-    /// number as the CSV reader reads one.
-    private static func notANumber(_ index: Int, _ text: UnsafeBufferPointer<UInt8>, _ line: UnsafeBufferPointer<UInt8>,
-                                   _ value: Range<Int>) -> String? {
-        isNumber(text) ? nil : "the value of feature \(index), \(shown(line, value)), is not a number"
-    }
-
-    /// `bytes`, a number `isNumber` accepts, as the CSV reader reads it.
-    private static func float(_ bytes: UnsafeBufferPointer<UInt8>) -> Float {
-        let base = bytes.baseAddress!
-        if let value = CSVRowParser.fastFloat(base, bytes.count) { return value }
-        return strtof(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), nil)
+    /// Why feature `index`'s value, `line[value]`, which is not a number, is refused.
+    private static func notANumber(_ index: Int, _ line: UnsafeBufferPointer<UInt8>, _ value: Range<Int>) -> String {
+        "the value of feature \(index), \(shown(line, value)), is not a number"
     }
 
     /// `,0` once per feature: the fields of features a row does not name.
     private let zeros: [UInt8]
 
-    init(source: String, width: Int, firstIndex: Int, widthFound: WidthFound, folded: Bool = false, indices: Int? = nil) {
+    init(source: String, width: Int, firstIndex: Int, widthFound: WidthFound, folded: Bool = false) {
         self.source = source
         self.width = width
         self.firstIndex = firstIndex
         self.widthFound = widthFound
         self.folded = folded
-        self.indices = indices
         zeros = Array(repeating: [UInt8(ascii: ","), UInt8(ascii: "0")], count: width).flatMap { $0 }
     }
 
@@ -358,12 +345,16 @@ struct SVMLightLines {
     /// after them is not a digit or a point (a blank, `#`, or the 0 after every line).
     /// The first build let `1-2` through, which the CSV reader then took for text, its
     /// column a category.
-    static func isNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
-        if CSVRowParser.fastFloat(base, bytes.count) != nil { return true }
+    static func isNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { number(bytes) != nil }
+
+    /// `bytes` as the CSV reader reads them when ``isNumber(_:)`` says they are a number
+    /// (NaN for `nan`, infinite for `inf` or beyond Float's range); nil otherwise.
+    static func number(_ bytes: UnsafeBufferPointer<UInt8>) -> Float? {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
+        if let value = CSVRowParser.fastFloat(base, bytes.count) { return value }
         var stop: UnsafeMutablePointer<CChar>?
-        _ = strtof(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), &stop)
-        return stop.map { UnsafeRawPointer($0) == UnsafeRawPointer(base + bytes.count) } ?? false
+        let value = strtof(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), &stop)
+        return stop.map { UnsafeRawPointer($0) == UnsafeRawPointer(base + bytes.count) } == true ? value : nil
     }
 
     private static func shown(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {

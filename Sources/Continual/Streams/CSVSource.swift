@@ -445,6 +445,12 @@ public final class CSVSource: BatchSource {
         SVMLightLines.fold(index, into: SVMLightLines.foldedWidth)
     }
 
+    /// Whether `header` (a model's learned header) is a folded svmlight file's:
+    /// `label,hash0,hash1,…`.
+    public static func isFoldedSVMLight(header: [String]) -> Bool {
+        SVMLightLines.layout(ofHeader: header)?.folded == true
+    }
+
     /// Rows read ahead for an svmlight file's width when the file cannot be read twice
     /// (a pipe, standard input).
     public static let svmlightLookahead = 4096
@@ -863,8 +869,7 @@ public final class CSVSource: BatchSource {
         }
         let lines = folded || found == .model || layout.width <= SVMLightLines.foldedWidth
             ? SVMLightLines(source: name, width: layout.width, firstIndex: layout.firstIndex, widthFound: found, folded: folded)
-            : SVMLightLines(source: name, width: SVMLightLines.foldedWidth, firstIndex: layout.firstIndex, widthFound: found,
-                            folded: true, indices: layout.width)
+            : SVMLightLines(source: name, width: SVMLightLines.foldedWidth, firstIndex: layout.firstIndex, widthFound: found, folded: true)
         svmlight = lines
         readsConvertedLines()
         undecided.insert((lines.headerLine + [0], first), at: 0)
