@@ -424,6 +424,19 @@ struct DataCSVTests {
                 return
             }
             #expect(at2 == DataLocation(source: path, line: 2, column: 1) && reason.contains("a stream keeps the kind of label it began with"))
+
+            // An amount read as the label (a regression target whose first values are
+            // whole): its first fraction says so, not that names and numbers mix.
+            try writeText("1,18.0\n2,15.0\n3,17.5\n", to: path)
+            let amount = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+            #expect(amount?.description == "\(path), line 3, column 2: the label '17.5' cannot be used: it is a number with a fraction "
+                    + "where earlier labels were whole class numbers: the label column holds amounts (a regression target?), and moe "
+                    + "learns classes: bin the amounts into classes first, or name the column that holds the classes with --label-column.",
+                    "\(String(describing: amount))")
+            try writeText("1,24\n2,2.16e+01\n", to: path)
+            let exponent = dataError { _ = try CSV.load(path: path, format: CSVFormat(labelColumn: .last)) }
+            #expect(exponent?.description.contains("line 2, column 2: the label '2.16e+01' cannot be used: it is a number with a fraction") == true,
+                    "\(String(describing: exponent))")
         }
     }
 

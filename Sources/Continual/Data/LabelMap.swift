@@ -209,6 +209,7 @@ public struct LabelMap: Equatable, Sendable, Codable {
                 try refuseMissing()
                 throw .invalidLabel(at: location, label: label,
                                     reason: isDeclared ? "the declared classes are the integers 0..<\(classCount)"
+                                        : Self.isAmount(label) ? Self.amountAmongClassNumbers
                                         : "earlier labels were class numbers, and a stream keeps the kind of label it began with: give this row a class number too, or every row a name (is it the label column? --label-column names it)")
             }
             if let index = aliasIndex(of: value) { return index }
@@ -238,6 +239,20 @@ public struct LabelMap: Equatable, Sendable, Codable {
     private var declaredIntegers: String {
         aliases.isEmpty ? "0..<\(classCount)" : Self.summary(integerLabels.map(String.init))
     }
+
+    /// A finite number with a fraction (`17.5`, `2.16e+01`): after whole class numbers,
+    /// the label column holds an amount, not classes.
+    static func isAmount(_ text: String) -> Bool {
+        guard let value = Double(text) else { return false }
+        return value.isFinite && integerValue(text) == nil
+    }
+
+    /// Why a number with a fraction after whole class numbers is refused: a column of
+    /// amounts (a price, a regression target) read as the label began with a whole number
+    /// (mlxtend's Auto MPG's `18.0`, its 186th row `17.5`).
+    static let amountAmongClassNumbers = "it is a number with a fraction where earlier labels were whole class numbers: "
+        + "the label column holds amounts (a regression target?), and moe learns classes: bin the amounts into classes first, "
+        + "or name the column that holds the classes with --label-column"
 
     /// The integer in `text` ("7", "+7", "7.0"), or nil.
     static func integerValue(_ text: String) -> Int? {
