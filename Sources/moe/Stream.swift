@@ -435,6 +435,14 @@ struct Stream: ParsableCommand {
         return items.prefix(20).joined(separator: ", ") + ", …, \(items.last!) (\(items.count) in all)"
     }
 
+    /// A value of a user's column quoted in a warning, on one line and at most 40
+    /// characters: a quoted CSV field may hold line ends and a paragraph of text.
+    static func example(_ value: String) -> String {
+        let oneLine = value.replacingOccurrences(of: "\r\n", with: "\\n").replacingOccurrences(of: "\n", with: "\\n")
+            .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
+        return "'" + (oneLine.count > 40 ? oneLine.prefix(40) + "…" : oneLine) + "'"
+    }
+
     /// A warning when a CSV stream's first line was read as a row and its label is a class
     /// of that row alone: a header whose feature names are numbers (wavelengths, years) has
     /// numbers where the rows have them, so it is not found as one, and its label's name
@@ -642,7 +650,7 @@ struct Stream: ParsableCommand {
             let named = dressed.map { field -> String in
                 let name = position.columnName(ofField: field).map { "'\($0)'" } ?? "field \(field) (0-based)"
                 let example = position.textValues(ofField: field)?.first(where: CSVSource.looksLikeDressedNumber)
-                return name + (example.map { " (such as '\($0)')" } ?? "")
+                return name + (example.map { " (such as \(Self.example($0)))" } ?? "")
             }
             console.warn("column\(dressed.count > 1 ? "s" : "") \(named.joined(separator: ", ")) hold\(dressed.count > 1 ? "" : "s") numbers written with "
                 + "a currency or percent sign, thousands separators or a decimal comma, read as text: a category of "
@@ -654,7 +662,7 @@ struct Stream: ParsableCommand {
             let names = rowLike.map(position.columnName(ofField:))
             let named = zip(rowLike, names).map { field, name -> String in
                 let example = position.textValues(ofField: field)?.first
-                return (name.map { "'\($0)'" } ?? "\(field) (0-based)") + (example.map { " (such as '\($0)')" } ?? "")
+                return (name.map { "'\($0)'" } ?? "\(field) (0-based)") + (example.map { " (such as \(Self.example($0)))" } ?? "")
             }
             // By name where every one has a unique name, else by index.
             let byName = names.allSatisfy { name in name.map { n in position.columnNames!.filter { $0 == n }.count == 1 } ?? false }
