@@ -281,10 +281,14 @@ struct DataSourceOptions: ParsableArguments {
     ///
     /// With `badRows` `.skip` (`moe eval --skip-bad-rows`), a CSV row that would stop the
     /// reading is skipped and counted in the returned `skipped`.
+    ///
+    /// With `keptColumns` (`moe predict --keep-columns`), `kept` is called before `body`
+    /// with their names as the file's header writes them and their text in each row of
+    /// the batch.
     func forEachBatch(
         for model: MixtureOfExperts, of checkpoint: Checkpoint, file: String, unknownLabels: Bool = false,
-        rowsLackLabels: Bool = false, labelsUnread: Bool = false, badRows: BadRowPolicy = .fail,
-        warn: (String) -> Void = { _ in }, _ body: (Matrix, [Int]) -> Void
+        rowsLackLabels: Bool = false, labelsUnread: Bool = false, badRows: BadRowPolicy = .fail, keptColumns: [String] = [],
+        warn: (String) -> Void = { _ in }, kept: ([String], [[String]]) -> Void = { _, _ in }, _ body: (Matrix, [Int]) -> Void
     ) throws(CommandFailure) -> (name: String, labels: LabelMap, columnName: (Int) -> String?, skipped: SkippedRows) {
         var stream: any BatchSource
         var columnName: (Int) -> String? = { _ in nil }
@@ -295,6 +299,7 @@ struct DataSourceOptions: ParsableArguments {
             if rowsLackLabels { try withoutLabels(csv, labels: labelMap) }
             csv.readsLabels = !labelsUnread
             csv.labelColumnPlace = labelColumn == nil ? .learned : .file
+            csv.keptColumns = keptColumns
             columnName = csv.columnName(ofFeature:)
             csvRead = csv
             return csv
@@ -330,7 +335,10 @@ struct DataSourceOptions: ParsableArguments {
             }
         }
         try failingClearly {
-            while let batch = try stream.next() { body(batch.features, batch.labels) }
+            while let batch = try stream.next() {
+                if let csv = csvRead, !keptColumns.isEmpty { kept(csv.keptNames, csv.keptText) }
+                body(batch.features, batch.labels)
+            }
         }
         if let csv = csvRead, let label = csv.labelColumnInHeader {
             warn("\(csv.name): its header names the label column, '\(label)': read as --labelled reads it, its values not read")

@@ -19,7 +19,11 @@ struct Predict: ParsableCommand {
             the mixture's weights as it served the answer, calibrated (a temperature and a \
             share of doubt fitted to the stream's own prequential predictions, so that a score \
             of 0.9 is right about nine times in ten; `moe eval` reports how well), whose \
-            largest is the class written; --uncalibrated gives the weights as served. A file given with --output is written whole or not at all: on an error an \
+            largest is the class written; --uncalibrated gives the weights as served. \
+            --keep-columns id writes each row's id (any columns, by header name or 0-based \
+            index in the file, read by the model or not) before its class, under a header line \
+            that names them and `class`: blank lines have no answer, so the answers are joined \
+            to the rows by such a column. A file given with --output is written whole or not at all: on an error an \
             existing file is left as it was. --images FILE reads the images of an IDX file \
             without labels instead (unsigned bytes, plain or gzip, pixels scaled to [0, 1] \
             as `--source idx:` reads them).
@@ -38,6 +42,15 @@ struct Predict: ParsableCommand {
 
     @Flag(help: "After each class, the probability of every class (a header line names them).")
     var scores = false
+
+    @Option(name: .customLong("keep-columns"),
+            help: "Columns of the rows written before each answer, comma-separated: header names or 0-based indices of the file's fields (an identifier to join the answers on); a header line names them and `class`.")
+    var keepColumns: String?
+
+    /// `--keep-columns` as a list.
+    var kept: [String] {
+        keepColumns.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+    }
 
     @Flag(help: "With --scores, a learner's weights as the mixture served them, without the calibration fitted to its stream.")
     var uncalibrated = false
@@ -74,6 +87,14 @@ struct Predict: ParsableCommand {
             default: throw ValidationError("moe predict reads CSV rows or IDX images: give --source csv:PATH or stdin, or --images FILE")
             }
         }
+        if let keepColumns {
+            guard images == nil else {
+                throw ValidationError("--keep-columns names columns of CSV rows: an IDX file's images have none")
+            }
+            guard !kept.contains(""), !keepColumns.isEmpty else {
+                throw ValidationError("--keep-columns takes header names or 0-based indices, comma-separated, got '\(keepColumns)'")
+            }
+        }
         if uncalibrated && !scores {
             throw ValidationError("--uncalibrated changes the scores: give it with --scores")
         }
@@ -101,19 +122,34 @@ struct Predict: ParsableCommand {
             try PredictionSink.refuseOverwriting(output, inputs: inputs)
         }
         let sink = try PredictionSink(path: output)
-        if scores { sink.write((["class"] + names).joined(separator: ",") + "\n") }
+        // With kept columns the header line waits for their names, which the file's header gives.
+        if scores && kept.isEmpty { sink.write((["class"] + names).joined(separator: ",") + "\n") }
+        var keptText: [[String]] = []
         var rows = 0
         var counts = [Int](repeating: 0, count: model.classCount)
         var means = ColumnMeans()
         let dataName: String
         var columnName: (Int) -> String? = { _ in nil }
         do {
-            (dataName, columnName) = try eachBatch(model: model, checkpoint: loaded, file: file, warn: console.warn) { features in
+            let keep = { (keptNames: [String], text: [[String]]) in
+                if rows == 0 {
+                    let quoted = keptNames.map { CSVSource.quoted($0, separator: ",") }
+                    sink.write((quoted + ["class"] + (scores ? names : [])).joined(separator: ",") + "\n")
+                }
+                keptText = text
+            }
+            (dataName, columnName) = try eachBatch(model: model, checkpoint: loaded, file: file, warn: console.warn, kept: keep) { features in
                 let (answers, weights) = scores ? scored(features) : (predict(features), nil)
                 if scaler != nil { means.add(features) }
                 var text = ""
                 text.reserveCapacity(answers.count * (weights.map { 8 * $0.columns } ?? 8))
                 for (r, k) in answers.enumerated() {
+                    if r < keptText.count {
+                        for value in keptText[r] {
+                            text += CSVSource.quoted(value, separator: ",")
+                            text += ","
+                        }
+                    }
                     text += names[k]
                     if let weights {
                         for c in 0..<weights.columns {
@@ -147,7 +183,8 @@ struct Predict: ParsableCommand {
 extension Predict {
     /// Calls `body` with every batch of rows to predict: the CSV rows of `--source`, or the
     /// images of `--images`; returns the data's name and how it names a feature's column.
-    func eachBatch(model: MixtureOfExperts, checkpoint: Checkpoint, file: String, warn: (String) -> Void, _ body: (Matrix) -> Void)
+    func eachBatch(model: MixtureOfExperts, checkpoint: Checkpoint, file: String, warn: (String) -> Void,
+                   kept: ([String], [[String]]) -> Void, _ body: (Matrix) -> Void)
         throws(CommandFailure) -> (name: String, columnName: (Int) -> String?)
     {
         guard let images else {
@@ -155,8 +192,8 @@ extension Predict {
             // the class is unknown): the reader reads it as --labelled reads, once it
             // sees the file is ARFF (`CSVSource`), a pipe's too.
             let (name, _, columnName, _) = try data.forEachBatch(for: model, of: checkpoint, file: file, unknownLabels: true,
-                                                              rowsLackLabels: !labelled, labelsUnread: labelled,
-                                                              warn: warn) { features, _ in body(features) }
+                                                              rowsLackLabels: !labelled, labelsUnread: labelled, keptColumns: self.kept,
+                                                              warn: warn, kept: kept) { features, _ in body(features) }
             return (name, columnName)
         }
         let source = try failingClearly { try IDXSource(images: images, batchSize: 4096, inputWidth: model.inputWidth) }

@@ -329,6 +329,65 @@ struct PredictCommandTests {
         }
     }
 
+    @Test("--keep-columns writes each row's identifier before its answer, whatever the blank lines, the columns' order and the label's place")
+    func keptColumns() throws {
+        try withTemporaryDirectory { dir in
+            // Learned with an identifier left out and the label in the middle.
+            let train = dir.path("train.csv"), bare = dir.path("bare.csv"), model = dir.path("m.h5")
+            let learned = Self.rows(400, seed: 21, labels: ["a", "b", "c"], order: [3, 0, 1, 2])
+            try Self.write(learned.enumerated().map { ["L\($0.offset)"] + $0.element }, header: ["id", "kind", "x", "y", "colour"], to: train)
+            let s = MoeProcess.run(["stream", "--source", "csv:" + train, "--label-column", "kind", "--ignore-columns", "id",
+                                    "--hidden", "8", "--save", model])
+            #expect(s.status == 0, "\(s.error)")
+
+            // Rows to answer: the columns in another order, a note the model never saw (with
+            // a separator and a quote in it), blank lines between some rows.
+            let held = Self.rows(30, seed: 22, labels: ["a", "b", "c"], order: [1, 0, 2])
+            var lines = ["y,id,x,colour,note"]
+            var plain = ["id,x,y,colour"]
+            for (i, row) in held.enumerated() {
+                lines.append([row[0], "R\(i)", row[1], row[2], "\"n\(i), \"\"x\"\"\""].joined(separator: ","))
+                plain.append(["R\(i)", row[1], row[0], row[2]].joined(separator: ","))
+                if i % 7 == 2 { lines.append("") }
+            }
+            try lines.joined(separator: "\n").write(toFile: bare, atomically: true, encoding: .utf8)
+            try plain.joined(separator: "\n").write(toFile: dir.path("plain.csv"), atomically: true, encoding: .utf8)
+            let answers = MoeProcess.run(["predict", model, "--source", "csv:" + dir.path("plain.csv")])
+            #expect(answers.status == 0, "\(answers.error)")
+            let classes = answers.output.split(separator: "\n").map(String.init)
+            #expect(classes.count == held.count)
+
+            let kept = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--keep-columns", "id,note"])
+            #expect(kept.status == 0, "\(kept.error)")
+            let keptLines = kept.output.split(separator: "\n").map(String.init)
+            #expect(keptLines == ["id,note,class"] + classes.indices.map { "R\($0),\"n\($0), \"\"x\"\"\",\(classes[$0])" },
+                    "\(keptLines.prefix(4))")
+            // By index in the file as written (the label the rows lack not counted), and
+            // with the scores: the same identifiers, and each row's class before its scores.
+            let byIndex = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--keep-columns", "1", "--scores"])
+            #expect(byIndex.status == 0, "\(byIndex.error)")
+            let scored = byIndex.output.split(separator: "\n").map(String.init)
+            let header = scored.first?.split(separator: ",").map(String.init) ?? []
+            #expect(header.prefix(2) == ["id", "class"] && Set(header.dropFirst(2)) == ["a", "b", "c"], "\(header)")
+            #expect(scored.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
+                        == classes.indices.map { "R\($0),\(classes[$0])" })
+
+            // Refused by name: a column the file lacks, an index beyond its fields, the label
+            // the rows lack, images, an empty name; no output file is left.
+            for (columns, said) in [("id,nope", "there is no column 'nope' to keep beside the answers; the header names 'y', 'id', 'x', 'colour', 'note'"),
+                                    ("5", "there is no column '5' to keep beside the answers"),
+                                    ("kind", "there is no column 'kind' to keep beside the answers")] {
+                let refused = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--keep-columns", columns, "-o", dir.path("k.csv")])
+                #expect(refused.status == 1 && refused.error.contains("bare.csv: " + said), "\(columns): \(refused.error)")
+                #expect(!FileManager.default.fileExists(atPath: dir.path("k.csv")))
+            }
+            let images = MoeProcess.run(["predict", model, "--images", dir.path("i.gz"), "--keep-columns", "id"])
+            #expect(images.status != 0 && images.error.contains("an IDX file's images have none"), "\(images.error)")
+            let empty = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--keep-columns", "id,"])
+            #expect(empty.status != 0 && empty.error.contains("--keep-columns takes header names or 0-based indices"), "\(empty.error)")
+        }
+    }
+
     @Test("the images of an IDX file without labels get the answers moe eval scores, from a learner and from a trained model")
     func images() throws {
         try withTemporaryDirectory { dir in

@@ -36,6 +36,12 @@ struct CSVRowParser {
     /// line when it had another number of them (``split(_:)`` then returns -1).
     private(set) var fileFields = 0
     private(set) var misfitFields = 0
+    /// Fields of the line as split (before ``fieldOrder`` places them) whose text each
+    /// ``split(_:)`` keeps in ``keptText``: the columns `moe predict --keep-columns` writes
+    /// beside each answer, which need not be columns the model reads.
+    var keep: [Int] = []
+    /// The text of ``keep``'s fields in the last split line ("" where it has fewer fields).
+    private(set) var keptText: [String] = []
     /// The field arrays ``reorder(_:)`` writes into and swaps in, kept from line to line.
     private var spare: (starts: [Int], ends: [Int], quoted: [Bool], values: [Float]) = ([], [], [], [])
 
@@ -81,8 +87,15 @@ struct CSVRowParser {
         if dropsTrailingEmptyField && count > 1 && starts[count - 1] == ends[count - 1] && !quoted[count - 1] {
             count -= 1
         }
+        if !keep.isEmpty { captureKept(line) }
         if let order = fieldOrder { reorder(order) }
         return count
+    }
+
+    /// Keeps the text of ``keep``'s fields of `line`, as it was last split and not
+    /// reordered.
+    mutating func captureKept(_ line: UnsafeBufferPointer<UInt8>) {
+        keptText = keep.map { $0 < count ? text($0, in: line) : "" }
     }
 
     /// Puts the last split line's fields in ``fieldOrder``'s order (none, -1, for a line

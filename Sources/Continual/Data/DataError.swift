@@ -75,6 +75,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case labelColumnNotFound(source: String, column: String, available: String)
     /// A column to leave out does not exist, or is the label.
     case ignoredColumnNotFound(source: String, column: String, available: String)
+    /// A column to keep beside each answer (`moe predict --keep-columns`) that the file
+    /// does not have.
+    case keptColumnNotFound(source: String, column: String, available: String)
     /// A column given by name (the label, or one to leave out: `option`) that the header
     /// names at more than one place (0-based `fields`): taking the first was a guess.
     case repeatedColumnName(at: DataLocation, name: String, fields: [Int], option: String)
@@ -246,6 +249,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(source): there is no label column \(column); \(available)."
         case .ignoredColumnNotFound(let source, let column, let available):
             return "\(source): there is no column \(column) to leave out; \(available)."
+        case .keptColumnNotFound(let source, let column, let available):
+            return "\(source): there is no column \(column) to keep beside the answers; \(available)."
         case .repeatedColumnName(let at, let name, let fields, let option):
             let places = fields.map { String($0 + 1) }
             let indices = fields.map(String.init)

@@ -253,6 +253,19 @@ public final class CSVSource: BatchSource {
     private var inserting = false
     private var headerPending = false
 
+    /// Columns whose text `moe predict --keep-columns` writes beside each row's answer (an
+    /// identifier to join the answers on): header names, or 0-based indices of the file's
+    /// own fields, counted without a label column its rows lack. They need not be columns
+    /// the model reads. Set before the first ``next()``.
+    public var keptColumns: [String] = [] {
+        willSet { precondition(!prepared, "Name the kept columns before reading") }
+    }
+    /// The kept columns as the file's header names them (as given without a header), once
+    /// the first row is read.
+    public private(set) var keptNames: [String] = []
+    /// The text of ``keptColumns`` in each row of the last batch ``next()`` returned.
+    public private(set) var keptText: [[String]] = []
+
     /// Numeric columns (0-based fields) whose values counted up by exactly 1 from row to
     /// row over the first rows this source read (at least ``countingEvidence``): a row
     /// number or identifier, which a learner takes for a feature that only grows.
@@ -1199,6 +1212,7 @@ public final class CSVSource: BatchSource {
         var labels: [Int] = []
         features.reserveCapacity(batchSize * (inputWidth ?? 0))
         labels.reserveCapacity(batchSize)
+        keptText.removeAll(keepingCapacity: true)
         while labels.count < batchSize {
             guard let row = try nextLine({ (line) throws(DataError) in
                 let row = try parse(line)
@@ -1213,6 +1227,7 @@ public final class CSVSource: BatchSource {
                 features.append(contentsOf: scratch!)
                 labels.append(label)
                 if recordsRowLines { rowLines.append(lineNumber) }
+                if !keptColumns.isEmpty { keptText.append(parser.keptText) }
             case .bad(let error):
                 rowsRead += 1
                 if badRows == .fail { throw error }
@@ -1603,6 +1618,7 @@ public final class CSVSource: BatchSource {
             header = names
             headerLine = lineNumber
             try refuseLabelTwice()
+            try findKept(fields: names!.count)
             try findRowNames()
             try checkColumnPlaces()
             try establish(fieldCount: header!.count, line: lineNumber)
@@ -1620,6 +1636,7 @@ public final class CSVSource: BatchSource {
             headerFound = true
             headerLine = lineNumber
             try refuseLabelTwice()
+            try findKept(fields: names.count)
             try findRowNames()
             try checkColumnPlaces()
             try establish(fieldCount: header!.count, line: lineNumber)
@@ -1775,6 +1792,7 @@ public final class CSVSource: BatchSource {
         if labelIndex == 0 && (rowNames || givenText?.rowNames == true) && header?.first == "" { labelIndex = 1 }
         fieldCount = count
         try findIgnored(count: count)
+        if parser.keep.isEmpty { try findKept(fields: count) }
         if format.textIndicators == 0 {
             try decide(text: [], line: line)
         } else if let given = givenText {
@@ -1806,6 +1824,39 @@ public final class CSVSource: BatchSource {
         let key = Self.columnKey(wanted)
         let near = header.indices.filter { Self.columnKey(header[$0]) == key }
         return near.count == 1 ? near[0] : nil
+    }
+
+    /// Resolves ``keptColumns`` to fields of the line as split, the label's placeholder
+    /// included (``readWithoutLabelColumn(placeholder:)``): by the file's own header (or,
+    /// without one, the learned names), else a 0-based index of the file's fields. Called
+    /// once the header is read, before the learned columns are placed by name, so a
+    /// column the model did not learn can be kept.
+    private func findKept(fields: Int) throws(DataError) {
+        guard !keptColumns.isEmpty else { return }
+        let placeholder = inserting ? missingLabel!.field.map { min($0, fields - 1) } ?? fields - 1 : nil
+        let own = fields - (placeholder == nil ? 0 : 1)
+        // A file without the header the model learned is read under the learned names.
+        let header = self.header ?? (headerAbsent ? givenText?.names : nil)
+        var kept: [Int] = []
+        for wanted in keptColumns {
+            var field = try self.field(named: wanted, option: "--keep-columns")
+            if field != nil && field == placeholder { field = nil }
+            if field == nil, let index = Int(wanted), index >= 0, index < own {
+                field = placeholder.map { index >= $0 ? index + 1 : index } ?? index
+            }
+            guard let field else {
+                let names = header?.enumerated().filter { $0.offset != placeholder }.map { "'\($0.element)'" }
+                let listed = names.map { $0.prefix(20).joined(separator: ", ") + ($0.count > 20 ? ", … (\($0.count) in all)" : "") }
+                let available = self.header != nil ? "the header names \(listed!)"
+                    : "the rows have \(own) columns, indices 0...\(own - 1), and no header" + (listed.map { "; the model learned them as \($0)" } ?? "")
+                throw .keptColumnNotFound(source: name, column: "'\(wanted)'", available: available)
+            }
+            kept.append(field)
+        }
+        parser.keep = kept
+        keptNames = zip(keptColumns, kept).map { wanted, field in
+            header.map { field < $0.count ? $0[field] : wanted } ?? wanted
+        }
     }
 
     /// Resolves `format.ignoredColumns`: a header name, else a 0-based index.
@@ -2199,7 +2250,11 @@ public final class CSVSource: BatchSource {
             return .bad(.raggedRow(at: DataLocation(source: name, line: lineNumber), expectedColumns: parser.fileFields,
                                    actualColumns: parser.misfitFields))
         }
-        if fieldCount == nil { try establish(fieldCount: count, line: lineNumber) }
+        if fieldCount == nil {
+            try establish(fieldCount: count, line: lineNumber)
+            // Split before the kept columns were found.
+            if !parser.keep.isEmpty { parser.captureKept(line) }
+        }
         let expected = fieldCount!
         guard count == expected else {
             let at = DataLocation(source: name, line: lineNumber)
