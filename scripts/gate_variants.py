@@ -14,8 +14,12 @@ and the gate's nonlinearity*):
    discriminant's masses decide: would each slot's own Gaussian (its classes' means, its
    own OAS-shrunk covariance, its log-determinant) route better, alone or mixed with
    the pooled masses at a temperature?
+3. with `--shrinkage`, only this: how far should the pooled covariance be shrunk once the
+   statistics hold more samples than features, where the learner stops choosing among
+   blends and takes OAS's intensity (`docs/algorithm.md`, *How far to shrink*)? OAS, and
+   fixed intensities, on the first 2,000 to 24,000 of the shuffled training rows.
 
-    python3 scripts/gate_variants.py [--data DIR] [--features 2048]
+    python3 scripts/gate_variants.py [--data DIR] [--features 2048] [--shrinkage]
 
 NumPy only; about two minutes on 2 cores. Not part of the learner.
 """
@@ -39,6 +43,20 @@ def shrunk(scatter, n):
     return (1 - rho) * scatter + rho * (trace / p) * np.eye(p)
 
 
+def intensity(features, labels, test_features, rho=None, classes=10):
+    """The gate's head at shrinkage intensity `rho` (OAS's when None): scores and the intensity."""
+    n, p = features.shape
+    means = np.stack([features[labels == k].mean(0) for k in range(classes)])
+    residual = features - means[labels]
+    scatter = residual.T @ residual / n
+    trace, trace2 = np.trace(scatter), (scatter * scatter).sum()
+    if rho is None:
+        rho = min(1.0, ((1 - 2 / p) * trace2 + trace * trace) / ((n + 1 - 2 / p) * (trace2 - trace * trace / p)))
+    weight = np.linalg.solve((1 - rho) * scatter + rho * (trace / p) * np.eye(p), means.T)
+    bias = -0.5 * (means * weight.T).sum(1) + np.log(np.bincount(labels, minlength=classes) / n)
+    return test_features @ weight + bias, rho
+
+
 def logsumexp(a, axis):
     top = a.max(axis, keepdims=True)
     return (top + np.log(np.exp(a - top).sum(axis, keepdims=True))).squeeze(axis)
@@ -48,6 +66,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--features", type=int, default=2048)
+    parser.add_argument("--shrinkage", action="store_true", help="only question 3")
     args = parser.parse_args()
     x = read_idx(find(args.data, "train-images-idx3-ubyte")) / 255
     y = read_idx(find(args.data, "train-labels-idx1-ubyte"))
@@ -72,6 +91,18 @@ def main():
         "cos, bandwidth 1": lambda z: np.cos(z + phase),
         "cos, bandwidth 2": lambda z: np.cos(2 * z + phase),
     }
+    if args.shrinkage:
+        features = np.maximum(x @ w + b, 0).astype(np.float64)
+        test = np.maximum(xt @ w + b, 0).astype(np.float64)
+        order = np.random.default_rng(2).permutation(len(y))
+        print(f"{p} features; test accuracy with OAS's intensity, then fixed ones")
+        for n in (2000, 4000, 8000, 12000, 24000):
+            rows = order[:n]
+            scores = [intensity(features[rows], y[rows], test, rho) for rho in (None, 0.01, 0.03, 0.1, 0.2)]
+            print(f"  {n} rows: OAS ({scores[0][1]:.4f}) {(scores[0][0].argmax(1) == yt).mean():.4f}, "
+                  + ", ".join(f"{rho} {(s.argmax(1) == yt).mean():.4f}" for rho, (s, _) in zip((0.01, 0.03, 0.1, 0.2), scores[1:])),
+                  flush=True)
+        return
     print(f"{p} features, 60,000 training rows, 10,000 test rows")
     for name, f in nonlinearities.items():
         scores = discriminant(f(x @ w + b).astype(np.float64), y, f(xt @ w + b).astype(np.float64))
