@@ -596,13 +596,38 @@ struct LearnerTests {
         for (x, y) in batches[20...] { _ = try resumed.observe(features: x, labels: y) }
         #expect(resumed.shrinkage == straight.shrinkage)
         #expect(resumed.model.parameters == straight.model.parameters)
-        // As many samples as features: OAS alone from the next refit on, nothing else fitted.
+        // Past as many samples as features the blends are still tried, until the statistics
+        // hold four times as many (`gateShrinkageChoiceSpan`): OAS alone from the next refit
+        // on, nothing else fitted.
+        #expect(LearnerConfiguration().gateShrinkageChoiceSpan == 4)
         for _ in 0..<40 {
+            let (x, y) = blobs.batch(16, classes: [0, 1])
+            _ = try straight.observe(features: x, labels: y)
+        }
+        #expect(straight.statistics!.sampleCount > 1024 && straight.shrinkage.blending, "\(straight.shrinkage)")
+        for _ in 0..<520 {
             let (x, y) = blobs.batch(16, classes: [0, 1])
             _ = try straight.observe(features: x, labels: y)
         }
         #expect(straight.shrinkage.blends == [0] && straight.shrinkage.currentShrinkage == .oas
                 && straight.fittedShrinkageBlends.isEmpty)
+        // Configurations saved before the span existed end the choice at as many samples as
+        // features.
+        #expect(try configurationSavedBefore("gateShrinkageChoiceSpan").read.gateShrinkageChoiceSpan == nil)
+        var saved = c
+        saved.gateShrinkageChoiceSpan = nil
+        var earlier = try Learner(configuration: saved, inputWidth: 4, classCount: 2)
+        var again = Blobs(classes: 2, width: 4, seed: 5, spread: 4)
+        for _ in 0..<80 {
+            let (x, y) = again.batch(16, classes: [0, 1])
+            _ = try earlier.observe(features: x, labels: y)
+        }
+        #expect(earlier.shrinkage.blends == [0] && earlier.fittedShrinkageBlends.isEmpty, "\(earlier.shrinkage)")
+        for span in [0, -1, .infinity, .nan] {
+            var wrong = configuration()
+            wrong.gateShrinkageChoiceSpan = span
+            #expect(throws: LearnerError.self) { try wrong.validate() }
+        }
         // Configurations saved before the choice existed: OAS alone.
         var old = try configurationSavedBefore("gateShrinkageBlends", "gateNarrowHeads").read
         #expect(old.gateShrinkageBlends == nil)
@@ -622,6 +647,8 @@ struct LearnerTests {
         c.gate = .classPosterior(features: 1024)
         c.gateShrinkageBlends = [0, 0.5]
         c.gateNarrowHeads = [1.0 / 16]
+        // The blends end at as many samples as features, within this stream's 1,600 rows.
+        c.gateShrinkageChoiceSpan = 1
         // A noisy label from two of six inputs: 1024 random features have far more
         // covariances to estimate than the rows can tell.
         var generator = SeededGenerator(seed: 9)

@@ -75,6 +75,12 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// (`ShrinkageChoice`); the first answers until another is significantly more often
     /// right. Nil (what configurations saved before it read): OAS alone.
     public var gateShrinkageBlends: [Double]? = [0, 0.25, 0.5]
+    /// The blends are tried while the statistics hold fewer samples than this many times
+    /// the gate's features; from then on OAS answers (`ShrinkageChoice.settle()`). OAS
+    /// shrinks too little to classify best until about four times as many samples as
+    /// features (`docs/algorithm.md`, *How far to shrink*). Nil (what configurations
+    /// saved before it read): 1, as many samples as features.
+    public var gateShrinkageChoiceSpan: Double? = 4
     /// Narrow heads tried beside them for the whole stream: OAS discriminants over the
     /// leading share of the gate's features (1/16 and 1/64: 128 and 32 of 2048), which
     /// answer once significantly more often right (`ShrinkageChoice`). Nil (what
@@ -254,6 +260,9 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
         if !(statisticsHalfLife >= 0) { try fail("the statistics half-life must be >= 0, got \(statisticsHalfLife)") }
         if let blends = gateShrinkageBlends, blends.isEmpty || !blends.allSatisfy({ $0 >= 0 && $0 < 1 }) {
             try fail("the gate's shrinkage blends must be one or more shares in [0, 1), got \(blends)")
+        }
+        if let span = gateShrinkageChoiceSpan, !(span > 0 && span.isFinite) {
+            try fail("the gate's shrinkage choice span must be a positive number of times its features, got \(span)")
         }
         if let shares = gateNarrowHeads, !shares.allSatisfy({ $0 > 0 && $0 < 1 }) {
             try fail("the gate's narrow heads must be shares of its features in (0, 1), got \(shares)")
