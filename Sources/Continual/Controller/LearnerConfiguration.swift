@@ -71,8 +71,8 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// `refitEvery`, as configurations saved before it existed do).
     public var refitOnDoubling: Bool? = true
     /// Shares `t` of the way from the gate's OAS shrinkage to the identity tried for its
-    /// discriminant while its statistics hold fewer samples than features
-    /// (`ShrinkageChoice`); the first answers until another is significantly more often
+    /// discriminant while its statistics hold fewer samples than four times its features
+    /// (``gateShrinkageChoiceSpan``; `ShrinkageChoice`); the first answers until another is significantly more often
     /// right. Nil (what configurations saved before it read): OAS alone.
     public var gateShrinkageBlends: [Double]? = [0, 0.25, 0.5]
     /// The blends are tried while the statistics hold fewer samples than this many times

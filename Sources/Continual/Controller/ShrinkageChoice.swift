@@ -21,9 +21,9 @@ import MoE
 /// Two guards, both measured: only rows of classes the statistics hold in at least half
 /// the average share are scored (`Learner.chooseShrinkage`: a class-ordered stream's new
 /// classes otherwise reward the head that names new classes most readily; Satellite in
-/// class order lost 0.026), and the blends end once the statistics hold as many samples
-/// as features (``settle()``: a blend chosen on Split Fashion-MNIST's first rows cost it
-/// 0.03 by its fifth experience). Where the stream's labels come in runs, a head the
+/// class order lost 0.026), and the blends end once the statistics hold four times as
+/// many samples as features (``settle()``: a blend chosen on Split Fashion-MNIST's first
+/// rows and never ended cost it 0.03 by its fifth experience). Where the stream's labels come in runs, a head the
 /// counts chose must also not lose to plain OAS on the replayed rows scored leave-one-out
 /// (``judge(right:samples:classes:)``).
 ///
@@ -220,11 +220,13 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
     }
 
     /// Ends the blends: plain OAS over all the features takes the place of every other
-    /// blend over all of them, and answers unless a narrow head does. Once the statistics
-    /// hold as many samples as features, the pooled covariance is no longer singular,
-    /// OAS's own intensity falls with every sample, and the evidence a blend won on (the
-    /// stream's first rows) says little about the rest (on Split Fashion-MNIST a blend
-    /// chosen on the first experience cost 0.03 by the fifth). Narrow heads stay in the
+    /// blend over all of them, and answers unless a narrow head does. Called once the
+    /// statistics hold four times as many samples as features
+    /// (`LearnerConfiguration.gateShrinkageChoiceSpan`; as many, in configurations saved
+    /// before it): OAS shrinks as a classifier needs from then on, and the evidence a
+    /// blend won on (the stream's first rows) says little about the rest (on Split
+    /// Fashion-MNIST a blend chosen on the first experience and never ended cost 0.03 by
+    /// the fifth). Narrow heads stay in the
     /// choice for the whole stream: a table that favours one does so at any length. The
     /// counts start again. Returns whether the head answering changes.
     public mutating func settle() -> Bool {
