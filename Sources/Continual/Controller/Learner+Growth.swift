@@ -149,7 +149,8 @@ extension Learner {
     mutating func refitHead(remembering: Bool = false) {
         guard self.statistics.map({ $0.sampleCount > 1 }) ?? false else { return }
         let columns = model.gate.configuration.pairRouting ? model.gatePairs.count : model.classCount
-        // As many samples as features (times the span): OAS alone from now on (`ShrinkageChoice.settle()`).
+        // Four times as many samples as features (the span; as many in configurations
+        // saved before it): OAS alone from now on (`ShrinkageChoice.settle()`).
         let span = configuration.gateShrinkageChoiceSpan ?? 1
         if let held = self.statistics, held.sampleCount >= span * Double(held.featureCount), shrinkage.blending {
             _ = shrinkage.settle()

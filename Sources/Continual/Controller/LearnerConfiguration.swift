@@ -72,8 +72,9 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     public var refitOnDoubling: Bool? = true
     /// Shares `t` of the way from the gate's OAS shrinkage to the identity tried for its
     /// discriminant while its statistics hold fewer samples than four times its features
-    /// (``gateShrinkageChoiceSpan``; `ShrinkageChoice`); the first answers until another is significantly more often
-    /// right. Nil (what configurations saved before it read): OAS alone.
+    /// (``gateShrinkageChoiceSpan``; `ShrinkageChoice`); the first answers until another
+    /// is significantly more often right. Nil (what configurations saved before it read):
+    /// OAS alone.
     public var gateShrinkageBlends: [Double]? = [0, 0.25, 0.5]
     /// The blends are tried while the statistics hold fewer samples than this many times
     /// the gate's features; from then on OAS answers (`ShrinkageChoice.settle()`). OAS

@@ -23,9 +23,9 @@ import MoE
 /// classes otherwise reward the head that names new classes most readily; Satellite in
 /// class order lost 0.026), and the blends end once the statistics hold four times as
 /// many samples as features (``settle()``: a blend chosen on Split Fashion-MNIST's first
-/// rows and never ended cost it 0.03 by its fifth experience). Where the stream's labels come in runs, a head the
-/// counts chose must also not lose to plain OAS on the replayed rows scored leave-one-out
-/// (``judge(right:samples:classes:)``).
+/// rows and never ended cost it 0.03 by its fifth experience). Where the stream's labels
+/// come in runs, a head the counts chose must also not lose to plain OAS on the replayed
+/// rows scored leave-one-out (``judge(right:samples:classes:)``).
 ///
 /// Beside the blends, *narrow heads* (``leading``): OAS over the gate's first `m`
 /// features only, tried in the same way for the whole stream. A table of a few noisy
@@ -226,9 +226,9 @@ public struct ShrinkageChoice: Sendable, Codable, Equatable {
     /// before it): OAS shrinks as a classifier needs from then on, and the evidence a
     /// blend won on (the stream's first rows) says little about the rest (on Split
     /// Fashion-MNIST a blend chosen on the first experience and never ended cost 0.03 by
-    /// the fifth). Narrow heads stay in the
-    /// choice for the whole stream: a table that favours one does so at any length. The
-    /// counts start again. Returns whether the head answering changes.
+    /// the fifth). Narrow heads stay in the choice for the whole stream: a table that
+    /// favours one does so at any length. The counts start again. Returns whether the
+    /// head answering changes.
     public mutating func settle() -> Bool {
         let changes = leading[current] == nil && blends[current] != 0
         guard blending || changes else { return false }

@@ -1848,7 +1848,8 @@ public final class CSVSource: BatchSource {
                 let names = header?.enumerated().filter { $0.offset != placeholder }.map { "'\($0.element)'" }
                 let listed = names.map { $0.prefix(20).joined(separator: ", ") + ($0.count > 20 ? ", … (\($0.count) in all)" : "") }
                 let available = self.header != nil ? "the header names \(listed!)"
-                    : "the rows have \(own) columns, indices 0...\(own - 1), and no header" + (listed.map { "; the model learned them as \($0)" } ?? "")
+                    : "the rows have \(own) columns, indices 0...\(own - 1), and no header"
+                        + (listed.map { "; the model learned them as \($0)" } ?? "")
                 throw .keptColumnNotFound(source: name, column: "'\(wanted)'", available: available)
             }
             kept.append(field)
