@@ -91,7 +91,8 @@ struct Predict: ParsableCommand {
             guard images == nil else {
                 throw ValidationError("--keep-columns names columns of CSV rows: an IDX file's images have none")
             }
-            guard !kept.contains(""), !keepColumns.isEmpty else {
+            // An empty option splits into one empty name.
+            guard !kept.contains("") else {
                 throw ValidationError("--keep-columns takes header names or 0-based indices, comma-separated, got '\(keepColumns)'")
             }
         }
