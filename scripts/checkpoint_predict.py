@@ -66,17 +66,21 @@ Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
                      tempered and given a share of doubt as fitted in the learner state's
                      calibration (fitted_calibration); a model's softmax (model_scores)
 
-Not reproduced, and refused with a sentence: a learner whose gate head `moe eval`
-judges on the replayed rows first (a head other than plain OAS answering, a judgement
-due, labels in runs; Learner.headJudgementPending), which scores every replayed row
-with the head fitted without it.
+Read as saved (load_served): /sections/served, which `moe stream` and every learner
+checkpoint write from 2026-12-07, holds what `moe eval` answers with after the learner's
+snapshot: who answers in each slot, whether the stream's most frequent class answers
+every input, and the gate's heads where the snapshot refitted or judged them. With it
+nothing is judged here and every learner is answered as `moe eval` answers it.
 
-Not reproduced, and said on stderr: in a stream whose labels or inputs came in runs
-(stream_comes_in_runs), `moe eval` also judges answers on the replayed rows (the prior
-and the stream's most frequent class against the gate, scored leave-one-out; a holdout's
-choice where the inputs run; Learner.snapshot()). Where such a judgement changes a
-slot's answer, this script's predictions differ from moe eval's on the rows that slot
-answers; `moe eval` says who answers.
+Files saved before it: the judgements are repeated where they can be (class_head,
+slot_heads, judge_held_slots). A learner whose gate head `moe eval` judges on the
+replayed rows first (a head other than plain OAS answering, a judgement due, labels in
+runs; Learner.headJudgementPending) is refused with a sentence. In a stream whose labels
+or inputs came in runs (stream_comes_in_runs), `moe eval` also judges answers on the
+replayed rows (the prior and the stream's most frequent class against the gate, scored
+leave-one-out; a holdout's choice where the inputs run), which this script does not
+repeat and says so on stderr: where such a judgement changed a slot's answer, the
+predictions differ on the rows that slot answers.
 
 Swift computes in float32 and this script in float64 from the same float32 weights, so
 logits agree to about 1e-6 relative; a prediction can differ only on a near tie.
@@ -186,6 +190,36 @@ def load_learner_state(f):
     if "sections/learner/state" not in f:
         return None
     return json.loads(f["sections/learner/state"].asstr()[0])
+
+
+def load_served(f, learner):
+    """/sections/served: what `moe eval` answers with after the learner's snapshot (who
+    answers in each slot, whether the stream's most frequent class answers every input,
+    the gate's heads where the snapshot's differ from the saved ones), read into the
+    learner's state (`_served`) so that nothing is judged again here. Files saved before
+    2026-12-07 have none: the script then repeats what it can of the judgements."""
+    if learner is None or "sections/served" not in f:
+        return
+    s = f["sections/served"]
+    architecture = load_architecture(f)
+    slots = len(architecture["experts"]) + (1 if architecture["gate"].get("includesTrunk", True) else 0)
+    answers = [a.decode() if isinstance(a, bytes) else str(a) for a in s["slot_answers"][()]]
+    if len(answers) != slots or any(a not in TRIED for a in answers):
+        raise CheckpointError(f"/sections/served/slot_answers holds {answers}; the model has {slots} slots, "
+                              f"each answered by one of {', '.join(TRIED)}")
+    served = {"answers": answers, "most_frequent": bool(s.attrs.get("answers_most_frequent", 0))}
+    p, width = parameter(f, "gate.head.weight").shape
+    for prefix in ("", "slot_"):
+        if prefix + "head_weight" in s:
+            weight = s[prefix + "head_weight"][()].astype(np.float64)
+            bias = s[prefix + "head_bias"][()].astype(np.float64).reshape(1, -1)
+            if weight.shape[0] != p or bias.shape[1] != weight.shape[1]:
+                raise CheckpointError(f"/sections/served/{prefix}head_weight is {weight.shape} and its bias "
+                                      f"{bias.shape}; the gate has {p} features")
+            served[prefix + "head"] = (weight, bias)
+    if "slot_head" in served:
+        served["slot_head_answering"] = [int(v) for v in s["slot_head_answering"][()]]
+    learner["_served"] = served
 
 
 def labels_come_in_runs(arbiter):
@@ -440,6 +474,11 @@ def class_head(f, learner, columns):
     """A class-posterior gate's head: refitted when the learner's is stale, as
     `moe eval` does (Learner.snapshot()); else as stored. Returns (weight, bias,
     refitted)."""
+    served = (learner or {}).get("_served")
+    if served is not None:
+        if "head" in served:
+            return served["head"][0], served["head"][1], False
+        return parameter(f, "gate.head.weight"), parameter(f, "gate.head.bias"), False
     stale = learner is not None and learner["counters"].get("headIsStale", False)
     if stale and "sections/gate_statistics" in f and f["sections/gate_statistics/counts"][()].sum() > 1:
         try:
@@ -460,6 +499,14 @@ def slot_heads(f, learner, width, refitted):
     samples it held then. A head answers for its slot once it has won its counts
     against the pooled head (head_answering; Learner.chooseSlotHeads): a head fitted
     here has not. Returns (weight, bias, answering slots) or None."""
+    served = (learner or {}).get("_served") or {}
+    if "slot_head" in served:
+        weight, bias = served["slot_head"]
+        padded_weight, padded_bias = np.zeros((weight.shape[0], width)), np.full((1, width), UNSEEN_CLASS_BIAS)
+        padded_weight[:, :min(width, weight.shape[1])] = weight[:, :width]
+        padded_bias[:, :min(width, bias.shape[1])] = bias[:, :width]
+        answering = served["slot_head_answering"]
+        return (padded_weight, padded_bias, answering) if answering else None
     if "sections/slot_statistics" not in f:
         return None
     group = f["sections/slot_statistics"]
@@ -677,6 +724,9 @@ def arbiter_answer(learner, slot):
     more answers right). An answer that lost to the gate on the replayed samples of the
     classes the slot stopped seeing (AnswerArbiter.stoppedCheck) gives way to the next the
     counts find better that did not; the gate when none."""
+    served = learner.get("_served")
+    if served is not None:
+        return served["answers"][slot]
     arbiter = learner.get("arbiter") or {}
     settings = arbiter.get("settings", {})
     if settings.get("fixed"):
@@ -750,7 +800,7 @@ def judge_held_slots(f, learner):
     replace the saved ones in `learner`. (Swift then checks a decision other than the
     gate's on the replayed rows of the classes the slot stopped seeing; this script reads
     that check as saved.)"""
-    if learner is None or "sections/holdout" not in f:
+    if learner is None or "sections/holdout" not in f or "_served" in learner:
         return
     arbiter = learner.get("arbiter") or {}
     settings = arbiter.get("settings", {})
@@ -894,6 +944,18 @@ def learner_answers(f, learner, p, trying=None, scores=None):
         for v in variants:
             answers[v].append(best_label(class_mass[v]))
         score(class_mass[variants[0]], chosen_answer[routed[0]] != "prior")
+    if trying is None and not discriminant and (learner.get("_served") or {}).get("most_frequent"):
+        # The stream's most frequent class answers every input (AnswerArbiter.answersMostFrequent),
+        # its score the class shares of the gate's statistics.
+        shares = {}
+        for k, pair in enumerate(pairs):
+            if k < len(counts):
+                shares[pair["label"]] = shares.get(pair["label"], 0.0) + float(counts[k])
+        frequent = best_label(shares) if shares else 0
+        answers[None] = [frequent] * len(answers[None])
+        if scores is not None:
+            total = sum(shares.values())
+            scores[-len(z):] = [({c: w / total for c, w in shares.items()} if total > 0 else {}, False)] * len(z)
     return result()
 
 
@@ -1013,16 +1075,19 @@ def main(argv):
             if x.shape[1] != width:
                 raise CheckpointError(f"the model expects {width} inputs per row, {args.inputs} has {x.shape[1]}")
             learner = load_learner_state(f)
-            if head_judged_on_replayed_rows(f, learner):
+            load_served(f, learner)
+            served = learner is not None and "_served" in learner
+            if not served and head_judged_on_replayed_rows(f, learner):
                 raise CheckpointError(
-                    "moe eval judges this learner's gate head on its replayed rows before it predicts (a head "
-                    "other than plain OAS answers, in a stream whose labels came in runs), and this script does "
-                    "not reproduce that judgement; use moe eval, or stream with {\"gateNarrowHeads\": null, "
-                    "\"gateShrinkageBlends\": null} for a head this script reproduces")
-            if stream_comes_in_runs(learner):
-                print("note: this learner's stream came in runs (labels or inputs), so moe eval also judges its "
-                      "answers on the replayed rows, which this script does not reproduce; where a judgement "
-                      "changes a slot's answer the predictions differ (moe eval says who answers)", file=sys.stderr)
+                    "this checkpoint was saved before /sections/served held what moe eval answers with, and moe "
+                    "eval judges its gate head on its replayed rows before it predicts (a head other than plain "
+                    "OAS answers, in a stream whose labels came in runs), which this script does not reproduce; "
+                    "use moe eval, or a checkpoint saved by this version of moe")
+            if not served and stream_comes_in_runs(learner):
+                print("note: this checkpoint was saved before /sections/served, and its learner's stream came in "
+                      "runs (labels or inputs), so moe eval also judges its answers on the replayed rows, which this "
+                      "script does not reproduce; where a judgement changes a slot's answer the predictions differ "
+                      "(moe eval says who answers)", file=sys.stderr)
             judge_held_slots(f, learner)
             p = forward(f, learner, x)
             result = p.logits

@@ -46,10 +46,14 @@ struct CheckpointPredictScriptTests {
     @Test("Predictions equal moe eval's on a learner from moe stream; logits agree with Swift's")
     func streamedLearner() throws {
         // The blends end at as many samples as features (2,048, the span of checkpoints
-        // saved before it), before this stream's 2,400 rows end: with the default span of
-        // four times as many, a blend answers at the end of a stream in runs, and moe eval
-        // judges it first, which the script refuses (`headJudgedOnReplayedRowsRefused`).
+        // saved before it), before this stream's 2,400 rows end: the head answering is the
+        // one the script would refit.
         try checkStreamedLearner(width: 6, levels: false, learnerConfig: #"{"gateShrinkageChoiceSpan": null}"#)
+    }
+
+    @Test("The same with the default learner, whose blend answers at the end of a stream in runs and is judged first")
+    func streamedDefaultLearner() throws {
+        try checkStreamedLearner(width: 6, levels: false, judgedHead: true)
     }
 
     @Test("The same with rows of few distinct values, whose replay and held rows the checkpoint palette-codes")
@@ -58,8 +62,7 @@ struct CheckpointPredictScriptTests {
         // making errors on these easy classes long enough for error detectors to appear:
         // what is checked needs experts in the checkpoint.
         // One head (plain OAS): a head other than it, in a stream whose labels come in
-        // runs, is judged on the replayed rows when evaluated, which the script refuses
-        // (next test).
+        // runs, is judged on the replayed rows when evaluated (next test).
         try checkStreamedLearner(width: 48, levels: true,
                                  learnerConfig: #"{"refitOnDoubling": null, "gateNarrowHeads": null, "gateShrinkageBlends": null}"#) { checkpoint in
             let sections = try Checkpoint.load(from: checkpoint).sections
@@ -107,14 +110,71 @@ struct CheckpointPredictScriptTests {
         }
     }
 
-    @Test("A learner whose head moe eval judges on the replayed rows first is refused with a sentence, not answered differently")
-    func headJudgedOnReplayedRowsRefused() throws {
+    @Test("A learner whose head moe eval judges on the replayed rows first is answered with the judged head; saved without /sections/served, it is refused with a sentence")
+    func headJudgedOnReplayedRows() throws {
         // The same stream with every head: a narrow head answers at the end of a stream in
         // runs of two classes, and moe eval judges it against plain OAS before predicting.
-        try checkStreamedLearner(width: 48, levels: true, learnerConfig: #"{"refitOnDoubling": null}"#, expectsRefusal: true)
+        try checkStreamedLearner(width: 48, levels: true, learnerConfig: #"{"refitOnDoubling": null}"#, judgedHead: true)
     }
 
-    @Test("The script tells a stream whose inputs came in runs as the learner does, and says so")
+    @Test("The stream's most frequent class, judged on the replayed rows to answer every input, answers every row in the script too, with the class shares as scores")
+    func mostFrequentAnswers() throws {
+        guard let python = Self.python() else { return }
+        try withTemporaryDirectory { directory in
+            // Twenty columns whose class means differ by 0.2 standard deviations, five rows
+            // of class 0 for one of class 1, in class order (as LearnerJudgementTests'
+            // priorJudgedOnReplayedRows): an expert takes class 1, and on the replayed rows,
+            // scored leave-one-out, the most frequent class beats the mixture.
+            var generator = SeededGenerator(seed: Self.mostFrequentSeed)
+            func rows(_ count: Int, _ label: Int) -> [(features: [Float], label: Int)] {
+                (0..<count).map { _ in ((0..<20).map { _ in generator.nextNormal() + 0.2 * Float(label) }, label) }
+            }
+            let train = rows(640, 0) + rows(128, 1)
+            let test = (rows(500, 0) + rows(100, 1))
+            try Self.csv(train, labels: true).write(toFile: directory.path("train.csv"), atomically: true, encoding: .utf8)
+            try Self.csv(test, labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
+            let checkpoint = directory.path("learner.h5")
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "last",
+                                         "--hidden", "16", "--save", checkpoint])
+            #expect(stream.status == 0, "\(stream.error)")
+            let learner = try Learner(checkpoint: Checkpoint.load(from: checkpoint)).snapshot()
+            #expect(learner.arbiter.answersMostFrequent && learner.model.experts.count >= 1)
+            let served = try #require(Checkpoint.load(from: checkpoint).sections["served"])
+            #expect(served.attributes["answers_most_frequent"] == .int(1))
+            let x = Matrix(test.map(\.features))
+            let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
+            #expect(classes.status == 0 && classes.error.isEmpty, "\(classes.error)")
+            #expect(classes.output.split(separator: "\n").map { Int($0) ?? -1 } == learner.predict(x))
+            #expect(Set(learner.predict(x)) == [0])
+            let scored = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--scores"], in: nil, input: nil)
+            #expect(scored.status == 0, "\(scored.error)")
+            let scores = Matrix(scored.output.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Float(String($0))! } })
+            let expected = learner.predictWithScores(x).scores
+            #expect(scores.rows == expected.rows && (zip(scores.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? 1) <= 1e-5)
+            // Saved before /sections/served, the same learner was answered otherwise, and the script said so.
+            let old = try Self.withoutServed(checkpoint, python: python)
+            let before = MoeProcess.run(executable: python, [Self.script, old, directory.path("features.csv"), "--classes", "--no-verify"], in: nil, input: nil)
+            #expect(before.status == 0 && before.error.contains("saved before /sections/served"), "\(before.error)")
+            #expect(before.output.split(separator: "\n").map { Int($0) ?? -1 } != learner.predict(x))
+        }
+    }
+
+    /// A data seed of ``mostFrequentAnswers()`` where the most frequent class answers.
+    static let mostFrequentSeed: UInt64 = 5
+
+    /// A copy of `checkpoint` without /sections/served, as files saved before it are
+    /// (its digest no longer matches: read it with --no-verify).
+    static func withoutServed(_ checkpoint: String, python: String) throws -> String {
+        let copy = checkpoint + ".old.h5"
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: checkpoint, toPath: copy)
+        let removed = MoeProcess.run(executable: python, ["-c", "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); del f['sections/served']", copy],
+                                     in: nil, input: nil)
+        #expect(removed.status == 0, "\(removed.error)")
+        return copy
+    }
+
+    @Test("A stream whose inputs came in runs is answered as moe eval answers it; saved without /sections/served, the script tells it as the learner does, and says so")
     func inputRunsNoted() throws {
         guard let python = Self.python() else { return }
         try withTemporaryDirectory { directory in
@@ -134,7 +194,14 @@ struct CheckpointPredictScriptTests {
                 #expect(arbiter.streamComesInRuns == runs && !arbiter.visits.indices.contains { arbiter.labelsComeInRuns(slot: $0) })
                 let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"],
                                              in: nil, input: nil)
-                #expect(classes.status == 0 && classes.error.contains("stream came in runs") == runs, "\(name): \(classes.error)")
+                #expect(classes.status == 0 && classes.error.isEmpty, "\(name): \(classes.error)")
+                let ready = try Learner(checkpoint: Checkpoint.load(from: checkpoint)).snapshot()
+                let x = Matrix(drawn.prefix(50).map(\.features))
+                #expect(classes.output.split(separator: "\n").map { Int($0) ?? -1 } == ready.predict(x), "\(name)")
+                let old = try Self.withoutServed(checkpoint, python: python)
+                let noted = MoeProcess.run(executable: python, [Self.script, old, directory.path("features.csv"), "--classes", "--no-verify"],
+                                           in: nil, input: nil)
+                #expect(noted.status == 0 && noted.error.contains("stream came in runs") == runs, "\(name): \(noted.error)")
                 // moe eval says whose inputs came in runs.
                 let eval = MoeProcess.run(["eval", checkpoint, "--source", "csv:" + directory.path("\(name).csv"), "--label-column", "last"])
                 #expect(eval.status == 0 && (eval.output + eval.error).contains("the inputs of slot 0 came in runs") == runs,
@@ -216,7 +283,8 @@ struct CheckpointPredictScriptTests {
     /// then checks that the script's classes for `test` are those of the learner `moe
     /// eval` rebuilds, row by row, with nothing said on stderr; returns who answers in
     /// each slot (`moe eval --json`). `inspect` sees the saved learner. With
-    /// `comesInRuns` the script must say that the stream came in runs, and nothing else.
+    /// `comesInRuns` a copy without /sections/served (as files saved before it are) must
+    /// be answered with a note that the stream came in runs, and nothing else.
     static func compareWithLearner(train: [(features: [Float], label: Int)], test: [(features: [Float], label: Int)],
                                    arguments: [String], learnerConfig: String? = nil, comesInRuns: Bool = false,
                                    inspect: (Learner) throws -> Void = { _ in }) throws -> [String] {
@@ -242,8 +310,13 @@ struct CheckpointPredictScriptTests {
             try inspect(learner)
             let classes = MoeProcess.run(executable: python, [script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
             #expect(classes.status == 0, "\(classes.error)")
-            // Nothing on stderr, but for the note on a stream that came in runs where one did.
-            #expect(comesInRuns ? classes.error.contains("stream came in runs") : classes.error.isEmpty, "\(classes.error)")
+            #expect(classes.error.isEmpty, "\(classes.error)")
+            if comesInRuns {
+                let old = try withoutServed(checkpoint, python: python)
+                let noted = MoeProcess.run(executable: python, [script, old, directory.path("features.csv"), "--classes", "--no-verify"],
+                                           in: nil, input: nil)
+                #expect(noted.status == 0 && noted.error.contains("stream came in runs"), "\(noted.error)")
+            }
             let predicted = classes.output.split(separator: "\n").map { Int($0) ?? -1 }
             #expect(predicted == learner.snapshot().predict(Matrix(test.map(\.features))))
         }
@@ -253,7 +326,12 @@ struct CheckpointPredictScriptTests {
     /// The data seed of ``narrowHead()``: one where the narrow head answers at the end.
     static let narrowSeed: UInt64 = 1
 
-    func checkStreamedLearner(width: Int, levels: Bool, learnerConfig: String? = nil, expectsRefusal: Bool = false,
+    /// Streams three experiences of two classes, then checks the script against `moe eval`
+    /// and the learner it rebuilds: classes, logits and scores. With `judgedHead`, the
+    /// learner's head is judged on the replayed rows before it predicts: the head the
+    /// judgement leaves is in /sections/served, and a copy without that section (as files
+    /// saved before it are) is refused with a sentence.
+    func checkStreamedLearner(width: Int, levels: Bool, learnerConfig: String? = nil, judgedHead: Bool = false,
                               inspect: (String) throws -> Void = { _ in }) throws {
         guard let python = Self.python() else { return }
         try withTemporaryDirectory { directory in
@@ -282,17 +360,21 @@ struct CheckpointPredictScriptTests {
             try inspect(checkpoint)
 
             let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
-            // The script refuses exactly the learners whose head moe eval judges first.
-            let pending = try Learner(checkpoint: Checkpoint.load(from: checkpoint)).headJudgementPending
-            #expect(pending == expectsRefusal)
-            if pending {
-                #expect(classes.status == 1 && classes.error.contains("judges this learner's gate head on its replayed rows"), "\(classes.error)")
-                return
+            let saved = try Learner(checkpoint: Checkpoint.load(from: checkpoint))
+            #expect(saved.headJudgementPending == judgedHead)
+            let served = try #require(Checkpoint.load(from: checkpoint).sections["served"])
+            if judgedHead {
+                // The judged head is served as the snapshot leaves it.
+                let head = try served.matrix("head_weight", rows: saved.model.gate.featureCount, columns: saved.model.gate.headWeight.columns)
+                #expect(head == saved.snapshot().model.gate.headWeight && head != saved.model.gate.headWeight)
+                // Saved without /sections/served, the script cannot repeat the judgement and says so.
+                let old = try Self.withoutServed(checkpoint, python: python)
+                let refused = MoeProcess.run(executable: python, [Self.script, old, directory.path("features.csv"), "--classes", "--no-verify"],
+                                             in: nil, input: nil)
+                #expect(refused.status == 1 && refused.error.contains("judges its gate head on its replayed rows"), "\(refused.error)")
             }
-            #expect(classes.status == 0, "\(classes.error)")
-            // The classes came one experience after another: the script says that moe eval
-            // also judges answers on the replayed rows.
-            #expect(classes.error.contains("stream came in runs"), "\(classes.error)")
+            // Nothing is judged here, so nothing is said, though the classes came one experience after another.
+            #expect(classes.status == 0 && classes.error.isEmpty, "\(classes.error)")
             let predicted = classes.output.split(separator: "\n").map { Int($0) ?? -1 }
             let correct = zip(predicted, test).filter { $0 == $1.label }.count
             #expect(predicted.count == test.count)

@@ -38,6 +38,12 @@ import MoE
 //                                   @seen, @capacity
 //   /sections/holdout/features      float32 [n, width] (raw inputs); labels int64 [n];
 //                                   @slot, @seen, @capacity, @rate
+//   /sections/served/               what the saved learner answers with, as `moe eval`
+//                                   does after its snapshot (derived, never read back):
+//                                   slot_answers string [slots]; @answers_most_frequent;
+//                                   head_weight, head_bias and slot_head_weight,
+//                                   slot_head_bias, slot_head_slots, slot_head_answering
+//                                   where the snapshot's heads differ from the saved ones
 //   /training/generators/learner, /training/generators/replay
 
 extension Learner {
@@ -154,11 +160,41 @@ extension Learner {
                        "retained_features": .float32(holdout.retainedFeatures),
                        "retained_labels": .integers(holdout.retainedLabels.map(Int64.init)),
                        "retained_slots": .integers(holdout.retainedSlots.map(Int64.init))])
+        if let served = servedSection() { sections["served"] = served }
         let training = Checkpoint.TrainingState(
             learningRate: Double(optimizer.learningRate),
             counters: ["batches": Int64(counters.batches), "samples": Int64(counters.samples)],
             generators: ["learner": generator.state, "replay": replay.generator.state])
         return Checkpoint(model: model, optimizer: optimizer, training: training, sections: sections, description: description)
+    }
+
+    /// What the saved learner answers with: who answers in each slot, whether the
+    /// stream's most frequent class answers every input, and the gate's heads where they
+    /// differ from the saved ones, all as ``snapshot()`` leaves them, so as `moe eval`
+    /// answers. A reader that predicts from the file (`scripts/checkpoint_predict.py`)
+    /// takes them from here instead of repeating the snapshot's judgements, some of which
+    /// score the replayed rows with heads fitted without each row. Derived and never read
+    /// back: a learner restored from the file judges again, to the same answers. Nil for a
+    /// gate that does not route by (slot, class) pairs, whose answers no judgement changes.
+    func servedSection() -> CheckpointSection? {
+        guard model.gate.configuration.pairRouting else { return nil }
+        let ready = needsSnapshot ? snapshot() : self
+        let mostFrequent = ready.configuration.predictor == .mixture && ready.arbiter.answersMostFrequent
+        var section = CheckpointSection(attributes: ["answers_most_frequent": .int(mostFrequent ? 1 : 0)])
+        section.insert(.strings((0..<ready.model.gate.slotCount).map { ready.arbiter.answer(slot: $0).rawValue }),
+                       at: "slot_answers")
+        let gate = ready.model.gate
+        if gate.headWeight != model.gate.headWeight || gate.headBias != model.gate.headBias {
+            section.insert(.float32(gate.headWeight), at: "head_weight")
+            section.insert(.float32(gate.headBias), at: "head_bias")
+        }
+        if let heads = gate.slotHeads, heads != model.gate.slotHeads {
+            section.insert(.float32(heads.weight), at: "slot_head_weight")
+            section.insert(.float32(heads.bias), at: "slot_head_bias")
+            section.insert(.integers(heads.slots.map(Int64.init)), at: "slot_head_slots")
+            section.insert(.integers(heads.answering.map(Int64.init)), at: "slot_head_answering")
+        }
+        return section
     }
 
     /// Rebuilds a learner from its checkpoint, exactly as it was saved.
