@@ -307,6 +307,28 @@ struct LearnerJudgementTests {
         #expect(fitting.profile.refits == before + 1)
     }
 
+    @Test("a save after an evaluation (a second snapshot, for /sections/served) leaves the snapshot's fit for the learner, and serves its head")
+    func secondSnapshotLeavesHead() throws {
+        var (taking, _) = try sharedClassLearner()
+        var (fitting, _) = try sharedClassLearner()
+        try #require(taking.counters.headIsStale)
+        let evaluated = taking.snapshot()
+        // The save snapshots again: it takes the fit and leaves it, fitting nothing.
+        let checkpoint = taking.checkpoint()
+        let served = try #require(checkpoint.sections["served"])
+        #expect(try served.matrix("head_weight") == evaluated.model.gate.headWeight)
+        #expect(try served.strings("slot_answers", count: taking.model.gate.slotCount)
+                == (0..<taking.model.gate.slotCount).map { evaluated.arbiter.answer(slot: $0).rawValue })
+        // The learner still takes it: one factorisation fewer, the same bits.
+        taking.refitHead()
+        fitting.refitHead()
+        #expect(taking.profile.refits == fitting.profile.refits - 1)
+        #expect(taking.model.gate.headWeight == fitting.model.gate.headWeight && taking.counters == fitting.counters)
+        // The served section is derived: the learner read back from the file saves it again, bit for bit.
+        let restored = try Learner(checkpoint: Checkpoint.decode(checkpoint.encoded()))
+        #expect(restored.checkpoint().sections["served"] == served)
+    }
+
     /// A gate of 256 features that chooses between plain OAS and a head over its first 2,
     /// with 500 replayed rows.
     private static func narrowHeadConfiguration() -> LearnerConfiguration {

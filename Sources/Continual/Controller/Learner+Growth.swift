@@ -161,9 +161,12 @@ extension Learner {
         let rechosen = judgeHeadsOnReplayedRows(columns: columns, beforePredicting: remembering)
         if rechosen { shrinkageHeads = [:] }
         if !rechosen, let kept = headMemo.take(generation: self.statistics!.generation, columns: columns) {
+            // A second snapshot of the same learner (a save after an evaluation) leaves
+            // the fit for the learner, as the first did, and fits no candidates either.
+            if remembering { headMemo.store(kept) }
             self.statistics = kept.statistics
             model.setClassHead(weight: kept.weight, bias: kept.bias)
-            fitShrinkageCandidates(kept.statistics, columns: columns)
+            if !remembering { fitShrinkageCandidates(kept.statistics, columns: columns) }
             counters.pairCountsAtRefit = kept.statistics.counts
             counters.samplesSinceRefit = 0
             counters.headIsStale = false
