@@ -160,7 +160,9 @@ extension Learner {
         // the fit is not the learner's and is not kept for it.
         let rechosen = judgeHeadsOnReplayedRows(columns: columns, beforePredicting: remembering)
         if rechosen { shrinkageHeads = [:] }
-        if !rechosen, let kept = headMemo.take(generation: self.statistics!.generation, columns: columns) {
+        let form = (blend: shrinkage.blends[shrinkage.current], leading: shrinkage.leading[shrinkage.current])
+        if !rechosen, let kept = headMemo.take(generation: self.statistics!.generation, columns: columns,
+                                                blend: form.blend, leading: form.leading) {
             // A second snapshot of the same learner (a save after an evaluation) leaves
             // the fit for the learner, as the first did, and fits no candidates either.
             if remembering { headMemo.store(kept) }
@@ -203,7 +205,8 @@ extension Learner {
             }
             model.setClassHead(weight: weight, bias: bias)
             if remembering && !rechosen {
-                headMemo.store(.init(generation: generation, columns: columns, statistics: statistics, weight: weight, bias: bias))
+                headMemo.store(.init(generation: generation, columns: columns, blend: form.blend, leading: form.leading,
+                                     statistics: statistics, weight: weight, bias: bias))
             } else {
                 fitShrinkageCandidates(statistics, columns: columns)
             }
