@@ -319,14 +319,25 @@ ACTIVATIONS = {
 
 def scale_inputs(f, learner, x):
     """The input as the model reads it: a learner's scaler (/sections/scaler) centres and
-    scales every feature, then clips to +-clip; a plain model reads it as it is."""
+    scales every feature, then clips to +-clip; a feature with a knee (`knee` > 0, with
+    @widens_tails or @trend_tails: its values reached past the clip, or trended with
+    their arrival) goes on beyond the clip as InputScaler.widened does, the clip up to
+    the knee and `clip + log1p(|u| - knee)` past it. A plain model reads it as it is."""
     if "sections/scaler" not in f:
         return x
     scaler = f["sections/scaler"]
     center = scaler["center"][()].astype(np.float32)[0]
     inverse = scaler["inverse_scale"][()].astype(np.float32)[0]
     clip = np.float32(scaler.attrs["clip"])
-    return np.clip((x.astype(np.float32) - center) * inverse, -clip, clip).astype(np.float64)
+    u = (x.astype(np.float32) - center) * inverse
+    scaled = np.clip(u, -clip, clip)
+    if "knee" in scaler:
+        knee = scaler["knee"][()].astype(np.float32).reshape(-1)
+        for j in np.nonzero(knee > 0)[0]:
+            a = np.abs(u[:, j])
+            beyond = np.where(a <= knee[j], clip, clip + np.log1p(np.maximum(a - knee[j], np.float32(0))))
+            scaled[:, j] = np.where(a <= clip, u[:, j], np.sign(u[:, j]) * beyond).astype(np.float32)
+    return scaled.astype(np.float64)
 
 
 def load_trunk(f):
@@ -423,8 +434,8 @@ def slot_columns(architecture, slot_count):
 def fit_discriminant(f, class_count, blend=0.0, leading=None, group="sections/gate_statistics"):
     """The head Learner.refitHead() computes from /sections/gate_statistics: a linear
     discriminant with a shared covariance shrunk by Oracle Approximating Shrinkage, moved
-    a share `blend` of the way to the identity (the learner's shrinkage choice, while its
-    statistics hold fewer samples than features; its classes are the head's columns:
+    a share `blend` of the way to the identity (the learner's shrinkage choice while it
+    still tries blends, shrinkage_form; its classes are the head's columns:
     classes, or (slot, class) pairs). A narrow head (`leading` features) is the same fit
     on the statistics' leading features, the weight's other rows zero. `group` names
     the statistics: the gate's, or one slot's own (/sections/slot_statistics/<slot>)."""
@@ -446,8 +457,7 @@ def fit_discriminant(f, class_count, blend=0.0, leading=None, group="sections/ga
     numerator = (1 - 2 / p) * trace_of_square + trace * trace
     denominator = (n + 1 - 2 / p) * (trace_of_square - trace * trace / p)
     rho = min(1.0, numerator / denominator) if denominator > 0 else 1.0
-    if n < p:
-        rho = rho + (1 - rho) * blend
+    rho = rho + (1 - rho) * blend
     covariance = np.triu(scatter) * (1 - rho) / n
     covariance = covariance + np.triu(covariance, 1).T + np.eye(p) * (rho * trace / p)
     seen = np.nonzero(counts > 0)[0]
@@ -461,13 +471,24 @@ def fit_discriminant(f, class_count, blend=0.0, leading=None, group="sections/ga
     return weight, bias
 
 
-def shrinkage_form(learner):
-    """The blend and leading features of the learner's shrinkage choice now."""
+def shrinkage_form(f, learner):
+    """The blend and leading features of the head a refit fits now (Learner.refitHead):
+    the learner's shrinkage choice, but plain OAS in place of a blend once the gate's
+    statistics hold `gateShrinkageChoiceSpan` times as many samples as it has features
+    (ShrinkageChoice.settle; 1 in configurations saved before the span, 4 by default)."""
     choice = learner.get("shrinkage") if learner else None
     if not choice:
         return 0.0, None
-    leading = (choice.get("leading") or [None] * len(choice["blends"]))[choice["current"]]
-    return choice["blends"][choice["current"]], leading
+    blends = choice["blends"]
+    leading = choice.get("leading") or [None] * len(blends)
+    blend, narrow = blends[choice["current"]], leading[choice["current"]]
+    span = learner["configuration"].get("gateShrinkageChoiceSpan") or 1
+    if "sections/gate_statistics" in f:
+        group = f["sections/gate_statistics"]
+        blending = any(leading[k] is None and blends[k] != 0 for k in range(len(blends)))
+        if blending and group["counts"][()].sum() >= span * int(group.attrs["feature_count"]):
+            blend = 0.0
+    return blend, narrow
 
 
 def class_head(f, learner, columns):
@@ -482,7 +503,7 @@ def class_head(f, learner, columns):
     stale = learner is not None and learner["counters"].get("headIsStale", False)
     if stale and "sections/gate_statistics" in f and f["sections/gate_statistics/counts"][()].sum() > 1:
         try:
-            weight, bias = fit_discriminant(f, columns, *shrinkage_form(learner))
+            weight, bias = fit_discriminant(f, columns, *shrinkage_form(f, learner))
             if np.all(np.isfinite(weight)) and np.all(np.isfinite(bias)):
                 return weight, bias, True
         except np.linalg.LinAlgError:
@@ -537,7 +558,7 @@ def slot_heads(f, learner, width, refitted):
             if before is not None and s in slots and not (s == in_charge and samples > before) and samples < 2 * before:
                 continue
             try:
-                w, b = fit_discriminant(f, width, *shrinkage_form(learner), group=f"sections/slot_statistics/{name}")
+                w, b = fit_discriminant(f, width, *shrinkage_form(f, learner), group=f"sections/slot_statistics/{name}")
             except np.linalg.LinAlgError:
                 continue
             if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):

@@ -221,6 +221,43 @@ struct CheckpointPredictScriptTests {
         #expect(answers == ["prior"])
     }
 
+    @Test("Saved before /sections/served, a shuffled stream whose blend answers past as many samples as features is refitted with the blend, as moe eval refits it")
+    func blendPastFeatureCount() throws {
+        // 2,400 shuffled rows of six classes, a gate over 2,048 features: the blends are
+        // tried until 8,192 samples, and one answers at the stream's end.
+        var generator = SeededGenerator(seed: Self.blendSeed)
+        let train = Self.rows(2400, classes: Array(0..<6), generator: &generator)
+        let test = Self.rows(300, classes: Array(0..<6), generator: &generator)
+        _ = try Self.compareWithLearner(train: train, test: test, arguments: ["--hidden", "16"]) { learner in
+            let samples = try #require(learner.statistics?.sampleCount)
+            #expect(learner.shrinkage.blends[learner.shrinkage.current] > 0 && learner.counters.headIsStale)
+            #expect(samples >= Double(learner.model.gate.featureCount) && samples < 4 * Double(learner.model.gate.featureCount))
+        }
+    }
+
+    /// A data seed of ``blendPastFeatureCount()`` where a blend answers at the end.
+    static let blendSeed: UInt64 = 31
+
+    @Test("Inputs past the clip on a feature whose tails the scaler widened (it trended with the rows' arrival) are read as the scaler reads them")
+    func widenedTails() throws {
+        // The label is the first column's side of 0; the rows arrive sorted by it, so it
+        // trends with their arrival and its tails are widened beyond the clip. The test
+        // rows reach five times further than the stream's did.
+        var generator = SeededGenerator(seed: 29)
+        func rows(_ count: Int, reach: Float) -> [(features: [Float], label: Int)] {
+            (0..<count).map { _ in
+                var x = (0..<6).map { _ in generator.nextNormal() }
+                x[0] *= reach
+                return (x, x[0] + 0.5 * x[1] > 0 ? 1 : 0)
+            }
+        }
+        let train = rows(1200, reach: 1).sorted { $0.features[0] < $1.features[0] }
+        _ = try Self.compareWithLearner(train: train, test: rows(300, reach: 5), arguments: ["--hidden", "16"], comesInRuns: true) { learner in
+            let scaler = try #require(learner.scaler)
+            #expect(scaler.trendingFeatures.contains(0), "\(scaler.knee)")
+        }
+    }
+
     @Test("Held rows are judged as moe eval judges them: the mixture with each answer in the slot, rows weighed by class")
     func heldRowsJudged() throws {
         // 7,000 rows in one slot (held rows after its first 4,096), classes set by the signs
@@ -311,14 +348,28 @@ struct CheckpointPredictScriptTests {
             let classes = MoeProcess.run(executable: python, [script, checkpoint, directory.path("features.csv"), "--classes"], in: nil, input: nil)
             #expect(classes.status == 0, "\(classes.error)")
             #expect(classes.error.isEmpty, "\(classes.error)")
-            if comesInRuns {
-                let old = try withoutServed(checkpoint, python: python)
-                let noted = MoeProcess.run(executable: python, [script, old, directory.path("features.csv"), "--classes", "--no-verify"],
-                                           in: nil, input: nil)
-                #expect(noted.status == 0 && noted.error.contains("stream came in runs"), "\(noted.error)")
-            }
             let predicted = classes.output.split(separator: "\n").map { Int($0) ?? -1 }
-            #expect(predicted == learner.snapshot().predict(Matrix(test.map(\.features))))
+            let ready = learner.snapshot(), x = Matrix(test.map(\.features))
+            #expect(predicted == ready.predict(x))
+            // The logits too: the input scaled (tails widened where the scaler widens them),
+            // the trunk, the experts and the routing.
+            let logits = MoeProcess.run(executable: python, [script, checkpoint, directory.path("features.csv")], in: nil, input: nil)
+            let printed = Matrix(logits.output.split(separator: "\n").map { $0.split(separator: ",").map { Float(String($0))! } })
+            #expect(maxRelativeDifference(printed, ready.model(ready.scaler?.transform(x) ?? x)) <= 1e-5)
+            // Saved before /sections/served: in a stream in runs the script says so, or
+            // refuses a learner whose head moe eval judges first; in another it refits and
+            // judges as moe eval does, to the same classes.
+            let old = try withoutServed(checkpoint, python: python)
+            let before = MoeProcess.run(executable: python, [script, old, directory.path("features.csv"), "--classes", "--no-verify"],
+                                        in: nil, input: nil)
+            if learner.headJudgementPending {
+                #expect(comesInRuns && before.status == 1 && before.error.contains("judges its gate head on its replayed rows"), "\(before.error)")
+            } else if comesInRuns {
+                #expect(before.status == 0 && before.error.contains("stream came in runs"), "\(before.error)")
+            } else {
+                #expect(before.status == 0 && before.error.isEmpty, "\(before.error)")
+                #expect(before.output.split(separator: "\n").map { Int($0) ?? -1 } == predicted)
+            }
         }
         return answers
     }
