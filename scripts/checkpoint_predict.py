@@ -19,7 +19,9 @@ computes it (MixtureOfExperts.forward, MixtureOfExperts.predictions for a model,
 Learner.predict for a learner's checkpoint, which is what `moe eval` uses):
 
   scale_inputs       a learner's input scaler (/sections/scaler): (x - center) * inverse
-                     scale, clipped to +-clip; a plain model reads x as it is
+                     scale, clipped to +-clip, or beyond it, log1p of the excess past
+                     the knee, where the scaler widened a feature's tails (knee > 0);
+                     a plain model reads x as it is
   trunk_forward      x @ W + b per dense layer, then relu/tanh/sigmoid; the hidden
                      activations are the outputs of the nonlinearities
   extension_logits   classes added later: the last dense layer's input @ V_k + c_k,
