@@ -524,22 +524,14 @@ def slot_heads(f, learner, width, refitted):
     here has not. Returns (weight, bias, answering slots) or None."""
     served = (learner or {}).get("_served") or {}
     if "slot_head" in served:
-        weight, bias = served["slot_head"]
-        padded_weight, padded_bias = np.zeros((weight.shape[0], width)), np.full((1, width), UNSEEN_CLASS_BIAS)
-        padded_weight[:, :min(width, weight.shape[1])] = weight[:, :width]
-        padded_bias[:, :min(width, bias.shape[1])] = bias[:, :width]
         answering = served["slot_head_answering"]
-        return (padded_weight, padded_bias, answering) if answering else None
+        return padded_head(*served["slot_head"], width) + (answering,) if answering else None
     if "sections/slot_statistics" not in f:
         return None
     group = f["sections/slot_statistics"]
     p = parameter(f, "gate.features.weight").shape[1]
     if "head_weight" in group:
-        weight = np.zeros((p, width))
-        bias = np.full((1, width), UNSEEN_CLASS_BIAS)
-        stored_weight, stored_bias = group["head_weight"][()], group["head_bias"][()].reshape(1, -1)
-        weight[:, :stored_weight.shape[1]] = stored_weight
-        bias[:, :stored_bias.shape[1]] = stored_bias
+        weight, bias = padded_head(group["head_weight"][()], group["head_bias"][()].reshape(1, -1), width)
         slots = [int(s) for s in group["head_slots"][()]]
         # Files saved before own heads had to win their counts: every fitted head answers.
         answering = [int(s) for s in group["head_answering"][()]] if "head_answering" in group else list(slots)
@@ -571,6 +563,16 @@ def slot_heads(f, learner, width, refitted):
             if s not in slots:
                 slots = sorted(slots + [s])
     return (weight, bias, answering) if answering else None
+
+
+def padded_head(weight, bias, width):
+    """A head saved with the columns of its time, widened to `width` columns: the columns
+    added since weigh nothing and have the unseen-class bias."""
+    padded_weight = np.zeros((weight.shape[0], width))
+    padded_bias = np.full((1, width), UNSEEN_CLASS_BIAS)
+    padded_weight[:, :weight.shape[1]] = weight[:, :width]
+    padded_bias[:, :bias.shape[1]] = bias[:, :width]
+    return padded_weight, padded_bias
 
 
 def adjust_by_slot_heads(z, phi, heads, columns):
@@ -928,6 +930,17 @@ def learner_answers(f, learner, p, trying=None, scores=None):
     members = [[(k, pairs[k]["label"]) for k in own] for own in p.columns]
     discriminant = learner["configuration"].get("predictor") == "discriminant"
     counts = f["sections/gate_statistics/counts"][()] if "sections/gate_statistics" in f else np.zeros(0)
+    if trying is None and not discriminant and (learner.get("_served") or {}).get("most_frequent"):
+        # The stream's most frequent class answers every input (AnswerArbiter.answersMostFrequent),
+        # its score the class shares of the gate's statistics.
+        shares = {}
+        for k, pair in enumerate(pairs):
+            if k < len(counts):
+                shares[pair["label"]] = shares.get(pair["label"], 0.0) + float(counts[k])
+        for _ in range(len(z)):
+            answers[None].append(best_label(shares) if shares else 0)
+            score(shares, False)
+        return result()
     chosen_answer = [arbiter_answer(learner, s) for s in range(len(members))]
     for r in range(len(z)):
         if discriminant:
@@ -967,18 +980,6 @@ def learner_answers(f, learner, p, trying=None, scores=None):
         for v in variants:
             answers[v].append(best_label(class_mass[v]))
         score(class_mass[variants[0]], chosen_answer[routed[0]] != "prior")
-    if trying is None and not discriminant and (learner.get("_served") or {}).get("most_frequent"):
-        # The stream's most frequent class answers every input (AnswerArbiter.answersMostFrequent),
-        # its score the class shares of the gate's statistics.
-        shares = {}
-        for k, pair in enumerate(pairs):
-            if k < len(counts):
-                shares[pair["label"]] = shares.get(pair["label"], 0.0) + float(counts[k])
-        frequent = best_label(shares) if shares else 0
-        answers[None] = [frequent] * len(answers[None])
-        if scores is not None:
-            total = sum(shares.values())
-            scores[-len(z):] = [({c: w / total for c, w in shares.items()} if total > 0 else {}, False)] * len(z)
     return result()
 
 
