@@ -159,6 +159,39 @@ struct CheckpointPredictScriptTests {
         }
     }
 
+    @Test("A /sections/served that does not fit the model is refused with a sentence naming the dataset")
+    func servedThatDoesNotFit() throws {
+        guard let python = Self.python() else { return }
+        try withTemporaryDirectory { directory in
+            var generator = SeededGenerator(seed: 37)
+            let train = Self.rows(600, classes: [0, 1, 2], generator: &generator)
+            try Self.csv(train, labels: true).write(toFile: directory.path("train.csv"), atomically: true, encoding: .utf8)
+            try Self.csv(Array(train.prefix(20)), labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
+            let checkpoint = directory.path("learner.h5")
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "last",
+                                         "--hidden", "16", "--save", checkpoint])
+            #expect(stream.status == 0, "\(stream.error)")
+            let edits = [
+                ("an answer nobody gives", "del f['sections/served/slot_answers']; f['sections/served/slot_answers'] = [b'oracle']",
+                 "/sections/served/slot_answers"),
+                ("a head of another width", "s = f['sections/served']; [s.__delitem__(k) for k in ('head_weight', 'head_bias') if k in s]; "
+                    + "s['head_weight'] = numpy.zeros((3, 2), numpy.float32); s['head_bias'] = numpy.zeros((1, 2), numpy.float32)",
+                 "/sections/served/head_weight"),
+            ]
+            for (name, edit, named) in edits {
+                let copy = directory.path("edited.h5")
+                try? FileManager.default.removeItem(atPath: copy)
+                try FileManager.default.copyItem(atPath: checkpoint, toPath: copy)
+                let edited = MoeProcess.run(executable: python, ["-c", "import h5py, numpy, sys; f = h5py.File(sys.argv[1], 'r+'); " + edit, copy],
+                                            in: nil, input: nil)
+                #expect(edited.status == 0, "\(name): \(edited.error)")
+                let read = MoeProcess.run(executable: python, [Self.script, copy, directory.path("features.csv"), "--classes", "--no-verify"],
+                                          in: nil, input: nil)
+                #expect(read.status == 1 && read.error.contains(named) && !read.error.contains("Traceback"), "\(name): \(read.error)")
+            }
+        }
+    }
+
     /// A data seed of ``mostFrequentAnswers()`` where the most frequent class answers.
     static let mostFrequentSeed: UInt64 = 5
 
