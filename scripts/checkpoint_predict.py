@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
 """Reproduce a moe checkpoint's predictions with numpy and h5py only.
 
-    checkpoint_predict.py CHECKPOINT INPUTS [--classes | --scores] [--output FILE] [--no-verify]
+    checkpoint_predict.py CHECKPOINT INPUTS [--classes | --scores] [--labelled] [--output FILE] [--no-verify]
 
-INPUTS is a .npy file or a comma-separated .csv file with one sample per row. The
-logits are printed as CSV, or with --classes the predicted class of every row (the
-label stored in /classes), or with --scores every class's probability as `moe predict
---scores` gives it (calibrated_scores; a header line names the classes), or written to
-FILE (.npy or .csv).
+INPUTS is a .npy file of the network's inputs, one sample per row, or a CSV file. A
+learner streamed from a CSV file reads a CSV file as `moe predict` reads it for that
+learner (read_stream_csv, with the layout /sections/stream saved): the rows have the
+columns of the file the learner learned from, without its label column (with
+--labelled, with it, and the accuracy goes to stderr); a header is skipped, and one
+that names the columns in another order is placed by name; columns left out are left
+out; text columns become their indicators (an unseen value in a column whose values
+all had their own reads as missing, with a warning); missing values take the stream's
+means and set their columns' flags; plain numbers, decimal commas (where `,` does not
+separate fields) and numbers in dress (`$1,852.18`, `30%`) are read as moe reads them.
+Not read here (refused with a sentence; use `moe predict`): ARFF, JSON lines and
+svmlight files, rows folded into hashed columns, R's row names. Any other checkpoint
+reads a CSV file as plain numbers, one sample per row. The logits are printed as CSV,
+or with --classes the predicted class of every row (the label stored in /classes), or
+with --scores every class's probability as `moe predict --scores` gives it
+(calibrated_scores; a header line names the classes), or written to FILE (.npy or .csv).
 
 The checkpoint's 512-byte header (magic, format version, payload length, XXH64
 digest; see docs/checkpoint-format.md) is verified first unless --no-verify is given;
@@ -1067,6 +1078,478 @@ def model_scores(p, predicted):
     return result
 
 
+# ---- a CSV file read as moe read the learner's stream ---------------------------------
+#
+# A learner streamed from a CSV file keeps that file's layout in /sections/stream (its
+# `source` and `position`: docs/checkpoint-format.md): the label column, the columns left
+# out, the header's names, the text columns and their values, the means missing values
+# take and the columns whose gaps have an indicator. `moe predict` and `moe eval` read
+# every later file with it (CSVSource), and so does read_stream_csv.
+
+MISSING_MARKS = {"", "?", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "NULL", "None", "-", "#N/A", "#NA", "<NA>"}
+CURRENCIES = "$\u20ac\u00a3\u00a5"
+
+
+def marks_missing(text):
+    """CSVFormat.marksMissing: a missing mark, or NaN spelled any way printf writes it."""
+    if text in MISSING_MARKS:
+        return True
+    t = text[1:] if text[:1] in "+-" else text
+    if len(t) < 3 or t[:3].lower() != "nan":
+        return False
+    payload = t[3:]
+    return payload == "" or (payload[0] == "(" and payload[-1] == ")" and ")" not in payload[1:-1])
+
+
+def text_indicator(text, indicators):
+    """CSVFormat.indicator: the shared indicator of a value beyond a column's own ones
+    (64-bit FNV-1a of its UTF-8 bytes, mixed by MurmurHash3's finaliser)."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x100000001B3) & MASK
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & MASK
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & MASK
+    h ^= h >> 33
+    return h % indicators
+
+
+def float32_of(text):
+    """The decimal `text` correctly rounded to float32, as Swift's Float(text) and strtof
+    give it (float() rounds to float64 first; where that lands on a midpoint of two
+    float32 values, the exact decimal decides), or None when it is not a number."""
+    t = text.strip(" \t")
+    if not t or "_" in t or t.lower().lstrip("+-").startswith(("in", "nan")):
+        return None
+    try:
+        d = float(t)
+    except ValueError:
+        return None
+    if not math.isfinite(d):
+        return math.inf
+    f = np.float32(d)
+    if not np.isfinite(f):
+        return math.inf
+    if float(f) != d:
+        other = np.nextafter(f, np.float32(math.copysign(math.inf, d - float(f))))
+        middle = (float(f) + float(other)) / 2
+        if middle == d:
+            from fractions import Fraction
+            exact = Fraction(t)
+            if abs(exact - Fraction(float(other))) < abs(exact - Fraction(float(f))):
+                f = other
+    return float(f)
+
+
+def dressed_number(text, separator):
+    """CSVRowParser.dressedNumber: a currency sign before or after the digits, a `%`
+    after them, thousands grouped in threes by `,`, `.` or `'`; None for anything else."""
+    s = text.strip(" \t")
+    negative = dressed = False
+
+    def sign(s, negative):
+        if s[:1] in ("-", "+"):
+            return s[1:], negative != (s[0] == "-")
+        return s, negative
+
+    s, negative = sign(s, negative)
+    if s[:1] and s[0] in CURRENCIES:
+        s = s[1:].lstrip(" ")
+        dressed = True
+        if not negative:
+            s, negative = sign(s, negative)
+    if s[-1:] == "%" or (s[-1:] and s[-1] in CURRENCIES):
+        s = s[:-1].rstrip(" ")
+        dressed = True
+    if not s or not s[0].isascii() or not s[0].isdigit() or not all(c.isascii() and (c.isdigit() or c in ",.'") for c in s):
+        return None
+    commas, dots, quotes = s.count(","), s.count("."), s.count("'")
+    decimal = group = None
+    if commas and dots:
+        decimal = "," if s.rindex(",") > s.rindex(".") else "."
+        group = "." if decimal == "," else ","
+        if quotes:
+            return None
+    elif quotes:
+        if commas:
+            return None
+        group = "'"
+        decimal = "." if dots == 1 else None
+    elif commas:
+        groups_of_three = all(len(part) == 3 for part in s.split(",")[1:])
+        if commas == 1 and (separator != "," or not groups_of_three):
+            decimal = ","
+            if separator == ",":
+                return None
+        else:
+            group = ","
+    elif dots > 1:
+        group = "."
+    elif dots == 1:
+        decimal = "."
+    if decimal is not None and s.count(decimal) != 1:
+        return None
+    parts = s.split(decimal) if decimal is not None else [s]
+    whole, fraction = parts[0], parts[1] if len(parts) > 1 else ""
+    if not whole or not fraction.isdigit() and fraction != "" or (decimal is not None and fraction == ""):
+        return None
+    digits = whole
+    if group is not None:
+        groups = whole.split(group)
+        if len(groups) < 2 or not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]) \
+                or not all(g.isdigit() for g in groups):
+            return None
+        digits = "".join(groups)
+        dressed = True
+    if not dressed or not digits.isdigit():
+        return None
+    value = float32_of(("-" if negative else "") + digits + ("." + fraction if fraction else ""))
+    return value if value is not None and math.isfinite(value) else None
+
+
+def load_stream_layout(f):
+    """The CSV layout of the stream a learner learned from (/sections/stream), or None
+    when it learned from something else (a scenario, IDX files) or saved no stream."""
+    if "sections/stream/state" not in f:
+        return None
+    state = json.loads(f["sections/stream/state"].asstr()[0])
+    source = state.get("source", {})
+    if source.get("kind") != "csv":
+        return None
+    position = state.get("position", {}).get("source", {})
+    return {"source": source, "position": position}
+
+
+def split_fields(line, separator):
+    """A line's fields as (text, quoted), as CSVRowParser splits it: a quote opens a
+    quoted field only at its start (blanks before it allowed), `""` inside is a quote;
+    with the blank separator, runs of spaces and tabs separate fields."""
+    fields, i, n = [], 0, len(line)
+    blank = separator == " "
+    while True:
+        j = i
+        while j < n and line[j] in " \t" and line[j] != separator:
+            j += 1
+        if blank:
+            i = j
+            if i >= n:
+                break
+        if j < n and line[j] == '"':
+            k = j + 1
+            while k < n:
+                if line[k] == '"':
+                    if k + 1 < n and line[k + 1] == '"':
+                        k += 2
+                        continue
+                    break
+                k += 1
+            fields.append((line[j + 1:k].replace('""', '"'), True))
+            i = min(k + 1, n)
+            while i < n and (line[i] not in " \t" if blank else line[i] != separator):
+                i += 1
+        else:
+            m = i
+            while m < n and (line[m] not in " \t" if blank else line[m] != separator):
+                m += 1
+            fields.append((line[i:m], False))
+            i = m
+        if blank:
+            continue
+        if i < n:
+            i += 1
+            continue
+        break
+    return fields
+
+
+def field_text(field):
+    text, quoted = field
+    return text if quoted else text.strip(" \t")
+
+
+def csv_rows(path, separator):
+    """(line number, line) of every non-blank row of a CSV file, plain or gzip: line ends
+    LF, CRLF or CR, a line end inside a quoted field part of its text."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if data[:2] == b"\x1f\x8b":
+        import gzip
+        data = gzip.decompress(data)
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise CheckpointError(f"{path}, line {line}: the file is not UTF-8 text") from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    k = 0
+    while k < len(lines):
+        number, line = k + 1, lines[k]
+        k += 1
+        while _quote_open(line, separator) and k < len(lines):
+            line += "\n" + lines[k]
+            k += 1
+        if line.strip(" \t"):
+            yield number, line
+
+
+def _quote_open(line, separator):
+    """Whether a quoted field opened in `line` (at a field's start, as split_fields reads
+    it) is not closed by its end: the row goes on over the next line."""
+    blank = separator == " "
+    ends = (lambda c: c in " \t") if blank else (lambda c: c == separator)
+    i, n = 0, len(line)
+    while True:
+        j = i
+        while j < n and line[j] in " \t" and line[j] != separator:
+            j += 1
+        if j < n and line[j] == '"':
+            k = j + 1
+            while k < n:
+                if line[k] == '"':
+                    if k + 1 < n and line[k + 1] == '"':
+                        k += 2
+                        continue
+                    break
+                k += 1
+            if k >= n:
+                return True
+            i = k + 1
+        else:
+            i = j
+        while i < n and not ends(line[i]):
+            i += 1
+        if i >= n:
+            return False
+        i += 1
+
+
+class StreamLayout:
+    """The columns of the learner's rows: which field is the label, which are left out,
+    which are text (and their own values), which are flagged, and every field's feature."""
+
+    def __init__(self, layout, width):
+        source, position = layout["source"], layout["position"]
+        self.path_learned = source.get("path") or "standard input"
+        if position.get("rowNamesLeftOut"):
+            raise CheckpointError(
+                "the learner's rows began with R's row names, left out; this script does not read such files: use moe predict")
+        self.names = position.get("columnNames")
+        if self.names and self.names[0].startswith("hash0") and len(self.names) > 1 and self.names[1] == "hash1":
+            raise CheckpointError(
+                "the learner's rows were folded into hashed columns (a file wider than 16,384 columns or svmlight); "
+                "this script does not fold them: use moe predict")
+        self.separator = source.get("separator", ",")
+        self.detects_separator = bool(source.get("detectsSeparator"))
+        self.indicators = source.get("textIndicators") or 0
+        self.text = position.get("textColumns") or []
+        self.values = position.get("textValues") or [[] for _ in self.text]
+        self.flagged = sorted(position.get("flaggedColumns") or [])
+        self.blank = set(position.get("blankColumns") or [])
+        imputation = position.get("imputation")
+        if source.get("imputesMissing") is False:
+            imputation = None
+        self.imputation = imputation
+        ignored = source.get("ignoredColumns") or []
+        text_slots = len(self.text)
+        # The fields of a row with its label: from the header, else from the width as
+        # CSVSource.readHeader counts them.
+        if self.names:
+            self.fields = len(self.names)
+        else:
+            self.fields = width + 1 + len(set(ignored)) - text_slots * (self.indicators - 1) - len(self.flagged)
+        self.ignored = set()
+        for name in ignored:
+            if self.names and name in self.names:
+                self.ignored.add(self.names.index(name))
+            else:
+                try:
+                    self.ignored.add(int(name))
+                except ValueError:
+                    raise CheckpointError(f"the learner left out a column named '{name}', but its stream kept no header") from None
+        label = source.get("labelColumn", {"first": {}})
+        if "first" in label:
+            self.label = 0
+        elif "last" in label:
+            self.label = self.fields - 1
+        elif "index" in label:
+            self.label = int(label["index"]["_0"])
+        elif "name" in label:
+            wanted = label["name"]["_0"]
+            if not self.names or wanted not in self.names:
+                raise CheckpointError(f"the learner's label column '{wanted}' is not among its header's names")
+            self.label = self.names.index(wanted)
+        else:
+            raise CheckpointError(f"the learner's label column {json.dumps(label)} is not one this script reads")
+        # Each field's first feature.
+        self.feature = {}
+        k = 0
+        for field in range(self.fields):
+            if field == self.label or field in self.ignored:
+                continue
+            self.feature[field] = k
+            k += self.indicators if field in self.text else 1
+        self.flag_feature = {field: k + i for i, field in enumerate(self.flagged)}
+        self.width = k + len(self.flagged)
+        if self.width != width:
+            raise CheckpointError(
+                f"the learner's saved stream layout gives {self.width} features, its network reads {width}")
+
+    def fill(self, k, where):
+        if self.imputation is None:
+            raise CheckpointError(f"{where}: the value is missing, and the learner's stream filled none (--missing error)")
+        settled = self.imputation.get("settled")
+        if settled is not None and k < len(settled) and settled[k] is not None:
+            return float(np.float32(settled[k]))
+        count = self.imputation["rows"] - self.imputation["missing"][k]
+        return float(np.float32(self.imputation["sums"][k] / count)) if count > 0 else 0.0
+
+
+def read_stream_csv(path, layout, width, labelled):
+    """A CSV file's rows as the learner's features (float32 values), as `moe predict`
+    reads them for it: its header (placed by name where it names the columns in another
+    order or leaves the label out), its label column with `labelled` (the label's values
+    returned, not read as features), its text columns' indicators, missing values filled
+    with the stream's means, gaps flagged. Returns (x, labels or None, warnings)."""
+    shape = StreamLayout(layout, width)
+    x, labels, unseen = [], [], {}
+    order = None          # the file's field for each learned field, when placed by name
+    has_label = labelled
+    first = True
+    for number, line in csv_rows(path, shape.separator):
+        if first and line.lstrip(" \t")[:1] in ("@", "{"):
+            raise CheckpointError(f"{path}: ARFF and JSON lines files are not read by this script: use moe predict")
+        if first and line.lstrip(" \t").startswith("#"):
+            continue
+        if first and line.strip(' \t"').lower().startswith("sep=") and len(line.strip(' \t"')) == 5:
+            shape.separator = line.strip(' \t"')[4]
+            continue
+        fields = split_fields(line, shape.separator)
+        if first and shape.detects_separator and len(fields) not in (shape.fields, shape.fields - 1):
+            # The stream found its separator in its file's first lines; so does moe for this file.
+            for separator in (",", ";", "\t", "|"):
+                if len(split_fields(line, separator)) in (shape.fields, shape.fields - 1):
+                    shape.separator = separator
+                    fields = split_fields(line, separator)
+                    break
+        if first:
+            first = False
+            texts = [field_text(field) for field in fields]
+            keys, learned = [column_key(t) for t in texts], [column_key(n) for n in shape.names or []]
+            if learned and (keys == learned or keys == learned[:shape.label] + learned[shape.label + 1:]):
+                has_label = has_label or keys == learned
+                continue
+            if learned and len(keys) >= 2 and not any(float32_of(t) is not None for t in texts) \
+                    and 2 * sum(k in learned for k in keys) >= len(learned):
+                # A header naming the learned columns in another order, or without the label.
+                places = {column_key(t): i for i, t in enumerate(texts)}
+                lacking = [n for i, n in enumerate(shape.names)
+                           if column_key(n) not in places and i != shape.label and i not in shape.ignored]
+                if lacking:
+                    raise CheckpointError(f"{path}: the header lacks the learned columns {', '.join(repr(n) for n in lacking)}")
+                order = [places.get(column_key(n)) for n in shape.names]
+                has_label = order[shape.label] is not None
+                if labelled and not has_label:
+                    raise CheckpointError(f"{path}: --labelled, but the header has no column '{shape.names[shape.label]}'")
+                continue
+            if is_header(texts, shape):
+                has_label = has_label or len(texts) == shape.fields
+                continue
+        if order is not None:
+            fields = [fields[i] if i is not None and i < len(fields) else ("", False) for i in order]
+        else:
+            expected = shape.fields if has_label else shape.fields - 1
+            if len(fields) == expected + 1 and fields[-1] == ("", False):
+                fields = fields[:-1]   # a separator closing the line, as some exporters write
+            if len(fields) != expected:
+                if not has_label and len(fields) == shape.fields:
+                    raise CheckpointError(
+                        f"{path}, line {number}: the row has {len(fields)} fields, as the learner's rows with their label; "
+                        f"give --labelled if the file holds the label column, or leave the column out")
+                with_label = "with" if has_label else "without"
+                raise CheckpointError(f"{path}, line {number}: the row has {len(fields)} fields, the learner's rows "
+                                      f"{with_label} their label have {expected}")
+            if not has_label:
+                fields = fields[:shape.label] + [("", False)] + fields[shape.label:]
+        row = [0.0] * shape.width
+        for field, k in shape.feature.items():
+            text = field_text(fields[field])
+            if field in shape.text:
+                slot = shape.text.index(field)
+                if marks_missing(text):
+                    continue
+                own = shape.values[slot] if slot < len(shape.values) else []
+                if text in own:
+                    row[k + own.index(text)] = 1.0
+                elif len(own) < shape.indicators:
+                    unseen[(field, text)] = unseen.get((field, text), 0) + 1
+                else:
+                    row[k + text_indicator(text, shape.indicators)] = 1.0
+                continue
+            value = float32_of(fields[field][0])
+            if value is None and shape.separator != "," and text.count(",") == 1 and "." not in text:
+                value = float32_of(text.replace(",", "."))   # a decimal comma
+            if value is None:
+                value = dressed_number(text, shape.separator)
+            if value is not None and math.isfinite(value):
+                row[k] = value
+                continue
+            blank = (value is None and field in shape.blank and shape.imputation is not None
+                     and shape.imputation["rows"] == shape.imputation["missing"][k])
+            if not marks_missing(text) and not blank:
+                what = "is not finite" if value is not None else "is not a number"
+                raise CheckpointError(f"{path}, line {number}, column {field + 1} ({column_name(shape, field)}): "
+                                      f"the field '{text}' {what}")
+            row[k] = shape.fill(k, f"{path}, line {number}, column {field + 1}")
+            if field in shape.flag_feature:
+                row[shape.flag_feature[field]] = 1.0
+        x.append(row)
+        if has_label:
+            labels.append(field_text(fields[shape.label]))
+    if not x:
+        raise CheckpointError(f"{path}: no rows to predict")
+    warnings = []
+    if unseen:
+        examples = ", ".join(f"'{text}' in {column_name(shape, field)}" for (field, text) in list(unseen)[:5])
+        count = sum(unseen.values())
+        warnings.append(f"{count} text value{'s' if count != 1 else ''} the learner never saw ({examples}) read as missing")
+    return np.asarray(x, dtype=np.float32).astype(np.float64), (labels if has_label else None), warnings
+
+
+def column_key(name):
+    """CSVSource.columnKey: a header name compared with spaces trimmed, in any case."""
+    return name.strip(" \t").lower()
+
+
+def column_name(shape, field):
+    if shape.names and field < len(shape.names):
+        return f"'{shape.names[field]}'"
+    return f"column {field} (0-based)"
+
+
+def is_header(texts, shape):
+    """Whether a first row is a header: a field the learner reads as a number holds text
+    that is neither a number nor a missing mark."""
+    if len(texts) == shape.fields - 1:
+        texts = texts[:shape.label] + [""] + texts[shape.label:]
+    if len(texts) != shape.fields:
+        return False
+    return any(not marks_missing(texts[field]) and float32_of(texts[field]) is None
+               and dressed_number(texts[field], shape.separator) is None
+               for field in shape.feature if field not in shape.text)
+
+
+def same_label(name, text):
+    """Whether a row's label is the class `name`: the same text, or the same number
+    written otherwise (`1` and `1.0`)."""
+    if name == text:
+        return True
+    a, b = float32_of(name), float32_of(text)
+    return a is not None and a == b
+
+
 def read_inputs(path):
     if path.endswith(".npy"):
         x = np.load(path)
@@ -1085,17 +1568,30 @@ def main(argv):
     parser.add_argument("--scores", action="store_true",
                         help="print every class's probability, as moe predict --scores gives it (a header names the classes), instead of the logits")
     parser.add_argument("--output", help="write to this .npy or .csv file instead of printing")
+    parser.add_argument("--labelled", action="store_true",
+                        help="the CSV file holds the label column where the learner's stream had it: its values are not "
+                             "read as features, and the accuracy goes to stderr (as moe predict --labelled)")
     parser.add_argument("--no-verify", action="store_true", help="skip the header and digest check")
     args = parser.parse_args(argv)
     try:
         if not args.no_verify:
             verify(args.checkpoint)
-        x = read_inputs(args.inputs)
         with h5py.File(args.checkpoint, "r") as f:
             version = int(f.attrs["format_version"])
             if version != SUPPORTED_VERSION:
                 raise CheckpointError(f"unsupported format version {version}; this script reads {SUPPORTED_VERSION}")
-            width = f["model/trunk/sizes"][0][0]
+            width = int(f["model/trunk/sizes"][0][0])
+            layout = load_stream_layout(f)
+            truth = None
+            if layout is not None and not args.inputs.endswith(".npy"):
+                x, truth, warnings = read_stream_csv(args.inputs, layout, width, args.labelled)
+                for warning in warnings:
+                    print(f"warning: {warning}", file=sys.stderr)
+            elif args.labelled:
+                raise CheckpointError("--labelled reads a CSV file laid out as the learner's stream, and this checkpoint "
+                                      "keeps no CSV stream (a model, or a learner streamed from another source)")
+            else:
+                x = read_inputs(args.inputs)
             if x.shape[1] != width:
                 raise CheckpointError(f"the model expects {width} inputs per row, {args.inputs} has {x.shape[1]}")
             learner = load_learner_state(f)
@@ -1116,8 +1612,12 @@ def main(argv):
             p = forward(f, learner, x)
             result = p.logits
             labels = f["classes"].asstr()[()] if f["classes"].dtype.kind == "O" else f["classes"][()]
-            if args.classes:
+            if args.classes or truth is not None:
                 predicted = learner_answers(f, learner, p) if learner is not None else model_answers(p)
+                if truth is not None:
+                    right = sum(same_label(str(labels[c]), t) for c, t in zip(predicted, truth))
+                    print(f"accuracy {right / len(truth):.4f} ({right} of {len(truth)} rows of {args.inputs})", file=sys.stderr)
+            if args.classes:
                 result = np.asarray(labels)[predicted]
             elif args.scores:
                 if learner is not None:

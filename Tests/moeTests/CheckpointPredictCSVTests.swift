@@ -1,0 +1,114 @@
+import Foundation
+import MoE
+import Testing
+import TestSupport
+
+/// `scripts/checkpoint_predict.py` reading a CSV file as `moe predict` reads it for a
+/// learner streamed from CSV: the layout saved in /sections/stream (header, label column,
+/// columns left out, text columns and their values, missing values' means and flags).
+@Suite("checkpoint_predict.py reads a CSV file as the learner's stream was read")
+struct CheckpointPredictCSVTests {
+    static let names = ["id", "x1", "colour", "label", "x2", "x3"]
+
+    /// Rows of `names`: an identifier, a measurement that tells the class, a colour (text,
+    /// one value quoted with the separator inside), the label by name in the middle, a
+    /// column missing one time in five, and noise. With `unseen`, one row in ten has a
+    /// colour the stream never had.
+    static func rows(_ count: Int, from start: Int, unseen: Bool = false, generator: inout SeededGenerator) -> [[String]] {
+        let classes = ["cat", "dog", "bird"]
+        return (start..<(start + count)).map { i in
+            let label = generator.nextInt(below: 3)
+            let colours = label == 2 ? ["purple", "red"] : ["red", "green", "\"light, blue\""]
+            var colour = colours[generator.nextInt(below: colours.count)]
+            if unseen && i % 10 == 0 { colour = "orange" }
+            let x1 = generator.nextNormal() + 1.5 * Float(label)
+            let x2 = generator.nextInt(below: 5) == 0 ? "NA" : "\(generator.nextNormal() * 100 + 40 * Float(label))"
+            return ["\(i)", "\(x1)", colour, classes[label], x2, "\(generator.nextNormal())"]
+        }
+    }
+
+    static func write(_ header: [String]?, _ rows: [[String]], columns: [Int], to path: String) throws {
+        let lines = (header.map { [$0] } ?? []) + rows
+        // A row shorter than `columns` (a bad row) is written as short.
+        try lines.map { row in columns.filter { $0 < row.count }.map { row[$0] }.joined(separator: ",") }
+            .joined(separator: "\n").appending("\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    func script(_ python: String, _ arguments: [String]) -> MoeProcess.Result {
+        MoeProcess.run(executable: python, [CheckpointPredictScriptTests.script] + arguments, in: nil, input: nil)
+    }
+
+    @Test("Header, label by name, a column left out, text with an unseen value, gaps filled and flagged: the classes moe predict gives, and moe eval's accuracy")
+    func readAsStreamed() throws {
+        guard let python = CheckpointPredictScriptTests.python() else { return }
+        try withTemporaryDirectory { directory in
+            var generator = SeededGenerator(seed: 7)
+            let train = Self.rows(900, from: 0, generator: &generator)
+            let test = Self.rows(200, from: 900, unseen: true, generator: &generator)
+            let all = Array(0..<6), features = [0, 1, 2, 4, 5]
+            try Self.write(Self.names, train, columns: all, to: directory.path("train.csv"))
+            try Self.write(Self.names, test, columns: all, to: directory.path("test.csv"))
+            let checkpoint = directory.path("learner.h5")
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "label",
+                                         "--ignore-columns", "id", "--hidden", "16", "--save", checkpoint, "--json"])
+            #expect(stream.status == 0, "\(stream.error)")
+            #expect(MoeProcess.json(stream)?["text_columns"] != nil)
+            let predict = MoeProcess.run(["predict", checkpoint, "--source", "csv:" + directory.path("test.csv"), "--labelled"])
+            #expect(predict.status == 0, "\(predict.error)")
+            let expected = predict.output.split(separator: "\n").map(String.init)
+            #expect(expected.count == test.count)
+            let eval = MoeProcess.run(["eval", checkpoint, "--source", "csv:" + directory.path("test.csv"), "--json"])
+            let accuracy = try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double)
+
+            let labelled = script(python, [checkpoint, directory.path("test.csv"), "--labelled", "--classes"])
+            #expect(labelled.status == 0, "\(labelled.error)")
+            #expect(labelled.output.split(separator: "\n").map(String.init) == expected)
+            #expect(labelled.error.contains(String(format: "accuracy %.4f (", accuracy)), "\(labelled.error) against \(accuracy)")
+            #expect(labelled.error.contains("text values the learner never saw ('orange' in 'colour') read as missing"), "\(labelled.error)")
+
+            // The same rows without their label, the columns in another order under their
+            // names; and with neither header nor label, in the learned order.
+            try Self.write(Self.names, test, columns: [5, 2, 4, 1, 0], to: directory.path("shuffled.csv"))
+            try Self.write(nil, test, columns: features, to: directory.path("bare.csv"))
+            for file in ["shuffled.csv", "bare.csv"] {
+                let read = script(python, [checkpoint, directory.path(file), "--classes"])
+                #expect(read.status == 0, "\(file): \(read.error)")
+                #expect(read.output.split(separator: "\n").map(String.init) == expected, "\(file)")
+            }
+        }
+    }
+
+    @Test("A bad field, a row of another width and a header without a learned column are refused, naming the line, the column or the name")
+    func badRowsNamed() throws {
+        guard let python = CheckpointPredictScriptTests.python() else { return }
+        try withTemporaryDirectory { directory in
+            var generator = SeededGenerator(seed: 8)
+            let train = Self.rows(600, from: 0, generator: &generator)
+            try Self.write(Self.names, train, columns: Array(0..<6), to: directory.path("train.csv"))
+            let checkpoint = directory.path("learner.h5")
+            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "label",
+                                         "--hidden", "16", "--save", checkpoint])
+            #expect(stream.status == 0, "\(stream.error)")
+            var test = Self.rows(20, from: 600, generator: &generator)
+            test[4][1] = "abc"
+            try Self.write(Self.names, test, columns: Array(0..<6), to: directory.path("bad.csv"))
+            test[4][1] = "1.5"
+            test[7].removeLast()
+            try Self.write(Self.names, test, columns: Array(0..<6), to: directory.path("short.csv"))
+            try Self.write(["id", "x1", "colour", "label", "x2"], Self.rows(5, from: 0, generator: &generator),
+                           columns: Array(0..<5), to: directory.path("lacking.csv"))
+            try Self.write(nil, Self.rows(5, from: 0, generator: &generator), columns: Array(0..<6), to: directory.path("labelled.csv"))
+            let cases = [
+                ("bad.csv", "line 6, column 2 ('x1'): the field 'abc' is not a number"),
+                ("short.csv", "line 9: the row has 5 fields, the learner's rows with their label have 6"),
+                ("lacking.csv", "the header lacks the learned columns 'x3'"),
+                ("labelled.csv", "line 1: the row has 6 fields, as the learner's rows with their label; give --labelled"),
+            ]
+            for (file, message) in cases {
+                let read = script(python, [checkpoint, directory.path(file), "--classes"])
+                #expect(read.status == 1 && read.error.contains(message) && !read.error.contains("Traceback"), "\(file): \(read.error)")
+            }
+        }
+    }
+}
