@@ -1221,6 +1221,20 @@ def load_stream_layout(f):
     return {"source": source, "position": position}
 
 
+def closing_quote(line, opening):
+    """The index of the quote that closes the field opened at `opening` (a doubled quote
+    is a quote inside it), or the line's length when none does (CSVRowParser.closingQuote)."""
+    k, n = opening + 1, len(line)
+    while k < n:
+        if line[k] == '"':
+            if k + 1 < n and line[k + 1] == '"':
+                k += 2
+                continue
+            break
+        k += 1
+    return k
+
+
 def split_fields(line, separator):
     """A line's fields as (text, quoted), as CSVRowParser splits it: a quote opens a
     quoted field only at its start (blanks before it allowed), `""` inside is a quote;
@@ -1236,14 +1250,7 @@ def split_fields(line, separator):
             if i >= n:
                 break
         if j < n and line[j] == '"':
-            k = j + 1
-            while k < n:
-                if line[k] == '"':
-                    if k + 1 < n and line[k + 1] == '"':
-                        k += 2
-                        continue
-                    break
-                k += 1
+            k = closing_quote(line, j)
             fields.append((line[j + 1:k].replace('""', '"'), True))
             i = min(k + 1, n)
             while i < n and (line[i] not in " \t" if blank else line[i] != separator):
@@ -1306,14 +1313,7 @@ def _quote_open(line, separator):
         while j < n and line[j] in " \t" and line[j] != separator:
             j += 1
         if j < n and line[j] == '"':
-            k = j + 1
-            while k < n:
-                if line[k] == '"':
-                    if k + 1 < n and line[k + 1] == '"':
-                        k += 2
-                        continue
-                    break
-                k += 1
+            k = closing_quote(line, j)
             if k >= n:
                 return True
             i = k + 1

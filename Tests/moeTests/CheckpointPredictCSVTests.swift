@@ -35,6 +35,18 @@ struct CheckpointPredictCSVTests {
             .write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// A learner streamed by `moe stream` from `count` rows with their header, the label
+    /// column named: its checkpoint and the stream's result.
+    static func streamed(_ count: Int, in directory: TemporaryDirectory, generator: inout SeededGenerator,
+                         _ arguments: [String] = []) throws -> (String, MoeProcess.Result) {
+        try write(names, rows(count, from: 0, generator: &generator), columns: Array(0..<6), to: directory.path("train.csv"))
+        let checkpoint = directory.path("learner.h5")
+        let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "label",
+                                     "--hidden", "16", "--save", checkpoint] + arguments)
+        #expect(stream.status == 0, "\(stream.error)")
+        return (checkpoint, stream)
+    }
+
     func script(_ python: String, _ arguments: [String]) -> MoeProcess.Result {
         MoeProcess.run(executable: python, [CheckpointPredictScriptTests.script] + arguments, in: nil, input: nil)
     }
@@ -44,16 +56,11 @@ struct CheckpointPredictCSVTests {
         guard let python = CheckpointPredictScriptTests.python() else { return }
         try withTemporaryDirectory { directory in
             var generator = SeededGenerator(seed: 7)
-            let train = Self.rows(900, from: 0, generator: &generator)
+            let (checkpoint, stream) = try Self.streamed(900, in: directory, generator: &generator, ["--ignore-columns", "id", "--json"])
+            #expect(MoeProcess.json(stream)?["text_columns"] != nil)
             let test = Self.rows(200, from: 900, unseen: true, generator: &generator)
             let all = Array(0..<6), features = [0, 1, 2, 4, 5]
-            try Self.write(Self.names, train, columns: all, to: directory.path("train.csv"))
             try Self.write(Self.names, test, columns: all, to: directory.path("test.csv"))
-            let checkpoint = directory.path("learner.h5")
-            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "label",
-                                         "--ignore-columns", "id", "--hidden", "16", "--save", checkpoint, "--json"])
-            #expect(stream.status == 0, "\(stream.error)")
-            #expect(MoeProcess.json(stream)?["text_columns"] != nil)
             let predict = MoeProcess.run(["predict", checkpoint, "--source", "csv:" + directory.path("test.csv"), "--labelled"])
             #expect(predict.status == 0, "\(predict.error)")
             let expected = predict.output.split(separator: "\n").map(String.init)
@@ -84,12 +91,7 @@ struct CheckpointPredictCSVTests {
         guard let python = CheckpointPredictScriptTests.python() else { return }
         try withTemporaryDirectory { directory in
             var generator = SeededGenerator(seed: 8)
-            let train = Self.rows(600, from: 0, generator: &generator)
-            try Self.write(Self.names, train, columns: Array(0..<6), to: directory.path("train.csv"))
-            let checkpoint = directory.path("learner.h5")
-            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "label",
-                                         "--hidden", "16", "--save", checkpoint])
-            #expect(stream.status == 0, "\(stream.error)")
+            let (checkpoint, _) = try Self.streamed(600, in: directory, generator: &generator)
             var test = Self.rows(20, from: 600, generator: &generator)
             test[4][1] = "abc"
             try Self.write(Self.names, test, columns: Array(0..<6), to: directory.path("bad.csv"))
