@@ -258,9 +258,51 @@ struct LinearDiscriminantTests {
             let (weight, bias) = try statistics.fitDiscriminant(shrinkage: shrinkage)
             #expect(weight.shape == [5, 3])
             #expect(bias.shape == [1, 3])
-            #expect(normRelativeDifference(weight.scalars.map(Double.init), reference.weight) < 1e-5)
-            #expect(normRelativeDifference(bias.scalars.map(Double.init), reference.bias) < 1e-5)
+            // Stored less the classes' mean weight and bias: the same softmax.
+            #expect(normRelativeDifference(weight.scalars.map(Double.init), centredRows(reference.weight, columns: 3)) < 1e-5)
+            #expect(normRelativeDifference(bias.scalars.map(Double.init), centredRows(reference.bias, columns: 3)) < 1e-5)
         }
+    }
+
+    /// Each row of a row-major matrix of `columns` less the row's mean.
+    private func centredRows(_ values: [Double], columns: Int) -> [Double] {
+        stride(from: 0, to: values.count, by: columns).flatMap { start in
+            let row = values[start..<(start + columns)], mean = row.reduce(0, +) / Double(columns)
+            return row.map { $0 - mean }
+        }
+    }
+
+    @Test("The head is stored less the seen classes' mean weight and bias: the posteriors of the formula, logits near zero where the formula's all stand near 10^5")
+    func headCentred() throws {
+        // Features sharing a large mean whose spread within the classes is small: Σ⁻¹
+        // magnifies it, and every class's formula logit stands near the same large value.
+        var generator = SeededGenerator(seed: 9)
+        var rows: [[Float]] = [], labels: [Int] = []
+        for i in 0..<300 {
+            let label = i % 3
+            rows.append((0..<6).map { j in 40 + 0.01 * generator.nextNormal() + (j == label ? 0.002 : 0) + 0.05 * generator.nextNormal() * Float(j >= 3 ? 1 : 0) })
+            labels.append(label)
+        }
+        var statistics = ClassStatistics(featureCount: 6)
+        statistics.update(features: Matrix(rows), labels: labels)
+        let (weight, bias) = try statistics.fitDiscriminant(shrinkage: .fixed(0.01))
+        let reference = referenceDiscriminant(Matrix(rows), labels: labels, classCount: 3, fixedShrinkage: 0.01)
+        var logits = Matrix.matmul(Matrix(rows), weight)
+        logits.addRowVector(bias)
+        // The formula's logits in Float64, and their row means.
+        var largest = 0.0, gap = 0.0
+        for r in 0..<rows.count {
+            let formula = (0..<3).map { c in
+                (0..<6).reduce(reference.bias[c]) { $0 + Double(rows[r][$1]) * reference.weight[$1 * 3 + c] }
+            }
+            let mean = formula.reduce(0, +) / 3
+            largest = max(largest, abs(mean))
+            for c in 0..<3 { gap = max(gap, abs(Double(logits[r, c]) - (formula[c] - mean))) }
+        }
+        #expect(largest > 1e4, "the formula's logits stand near \(largest)")
+        #expect(gap < 1e-2, "the stored head's logits are the formula's less their mean, within \(gap)")
+        #expect((0..<3).map { c in (0..<6).map { weight[$0, c] } }.reduce([Float](repeating: 0, count: 6)) { zip($0, $1).map(+) }
+            .allSatisfy { abs($0) < 1e-3 })
     }
 
     @Test func refinedFloat32SolveMatchesFloat64Cholesky() throws {
@@ -371,8 +413,9 @@ struct LinearDiscriminantTests {
         var statistics = ClassStatistics(featureCount: 2)
         statistics.update(features: Matrix([[4, 0], [0, 4]]), labels: [0, 1])
         let (weight, bias) = try statistics.fitDiscriminant()
-        #expect(weight == Matrix([[4, 0], [0, 4]]))
-        #expect(abs(bias[0, 0] - (-8 - 0.693_147_2)) < 1e-5 && abs(bias[0, 1] - (-8 - 0.693_147_2)) < 1e-5)
+        // w_c = μ_c and b_c = -8 - log 2, less their means over the two classes.
+        #expect(weight == Matrix([[2, -2], [-2, 2]]))
+        #expect(abs(bias[0, 0]) < 1e-5 && abs(bias[0, 1]) < 1e-5)
         // A row nearer the first mean scores higher for the first class.
         let first = 3 * weight[0, 0] + weight[1, 0] + bias[0, 0], second = 3 * weight[0, 1] + weight[1, 1] + bias[0, 1]
         #expect(first > second)

@@ -26,7 +26,9 @@ extension ClassStatistics {
     /// one solve and a few dot products per class. With `ρ = 0` it is exactly the fit
     /// without the row; otherwise `ρ` and `r` move by about `1/n` when a row leaves, which
     /// is neglected. A row whose class has one sample keeps it (removing it would remove
-    /// the class): its logits are those of `A`'s head.
+    /// the class): its logits are those of `A`'s head. Each row's logits are stored less
+    /// their mean over the seen classes, computed in Float64: the same softmax, and as
+    /// the fitted head's logits stand (near zero, where Float32 is precise).
     public func leaveOneOutLogits(
         _ rows: Matrix, labels: [Int], shrinkage: Shrinkage = .oas, classCount outputs: Int? = nil
     ) throws(DiscriminantError) -> Matrix {
@@ -91,6 +93,7 @@ extension ClassStatistics {
                         // B(a, b) = aᵀ A⁻¹ b + γ (aᵀu)(uᵀb).
                         let xd = xu + gamma * xu * du          // B(x, d)
                         let dd = du + gamma * du * du          // B(d, d)
+                        var values = [Double](repeating: 0, count: seen.count)
                         for (c, label) in seen.enumerated() {
                             let xw = dot(xs, 0, solution, c * p)
                             var linear = xw + gamma * xu * mu_u[c]                      // B(x, μ_c)
@@ -102,8 +105,11 @@ extension ClassStatistics {
                                 quad += -2 * t * md + t * t * dd
                                 count -= 1
                             }
-                            logits[i, label] = Float(linear - 0.5 * quad + log(count / (t > 0 ? n - 1 : n)))
+                            values[c] = linear - 0.5 * quad + log(count / (t > 0 ? n - 1 : n))
                         }
+                        // Less their mean, as the fitted head's logits are (`head(solutions:means:classCount:)`).
+                        let centre = values.reduce(0, +) / Double(values.count)
+                        for (c, label) in seen.enumerated() { logits[i, label] = Float(values[c] - centre) }
                     }
                 }
             }
