@@ -1118,21 +1118,21 @@ def text_indicator(text, indicators):
 def float32_of(text):
     """The decimal `text` correctly rounded to float32, as Swift's Float(text) and strtof
     give it (float() rounds to float64 first; where that lands on a midpoint of two
-    float32 values, the exact decimal decides), or None when it is not a number."""
+    float32 values, the exact decimal decides), infinity for a value no float32 holds
+    (`inf`, `nan`, `1e39`, as strtof reads them), or None when it is not a number."""
     t = text.strip(" \t")
-    if not t or "_" in t or t.lower().lstrip("+-").startswith(("in", "nan")):
+    if not t or "_" in t:
         return None
     try:
         d = float(t)
     except ValueError:
         return None
-    if not math.isfinite(d):
+    if not math.isfinite(d) or abs(d) >= 2.0 ** 128 - 2.0 ** 103:   # rounds past float32's largest
         return math.inf
     f = np.float32(d)
-    if not np.isfinite(f):
-        return math.inf
     if float(f) != d:
-        other = np.nextafter(f, np.float32(math.copysign(math.inf, d - float(f))))
+        with np.errstate(over="ignore"):   # past the largest float32, the next one is infinity
+            other = np.nextafter(f, np.float32(math.copysign(math.inf, d - float(f))))
         middle = (float(f) + float(other)) / 2
         if middle == d:
             from fractions import Fraction

@@ -13,7 +13,7 @@ struct CheckpointPredictCSVTests {
     /// Rows of `names`: an identifier, a measurement that tells the class, a colour (text,
     /// one value quoted with the separator inside), the label by name in the middle, a
     /// column missing one time in five, and noise. With `unseen`, one row in ten has a
-    /// colour the stream never had.
+    /// colour the stream never had, and two in ten a number in dress.
     static func rows(_ count: Int, from start: Int, unseen: Bool = false, generator: inout SeededGenerator) -> [[String]] {
         let classes = ["cat", "dog", "bird"]
         return (start..<(start + count)).map { i in
@@ -23,7 +23,9 @@ struct CheckpointPredictCSVTests {
             if unseen && i % 10 == 0 { colour = "orange" }
             let x1 = generator.nextNormal() + 1.5 * Float(label)
             let x2 = generator.nextInt(below: 5) == 0 ? "NA" : "\(generator.nextNormal() * 100 + 40 * Float(label))"
-            return ["\(i)", "\(x1)", colour, classes[label], x2, "\(generator.nextNormal())"]
+            // Unseen rows also write numbers in dress now and then, as moe reads them.
+            let x3 = unseen && i % 10 == 1 ? "12%" : unseen && i % 10 == 2 ? "\"1,852.18\"" : "\(generator.nextNormal())"
+            return ["\(i)", "\(x1)", colour, classes[label], x2, x3]
         }
     }
 
@@ -95,6 +97,8 @@ struct CheckpointPredictCSVTests {
             var test = Self.rows(20, from: 600, generator: &generator)
             test[4][1] = "abc"
             try Self.write(Self.names, test, columns: Array(0..<6), to: directory.path("bad.csv"))
+            test[4][1] = "inf"
+            try Self.write(Self.names, test, columns: Array(0..<6), to: directory.path("infinite.csv"))
             test[4][1] = "1.5"
             test[7].removeLast()
             try Self.write(Self.names, test, columns: Array(0..<6), to: directory.path("short.csv"))
@@ -103,6 +107,7 @@ struct CheckpointPredictCSVTests {
             try Self.write(nil, Self.rows(5, from: 0, generator: &generator), columns: Array(0..<6), to: directory.path("labelled.csv"))
             let cases = [
                 ("bad.csv", "line 6, column 2 ('x1'): the field 'abc' is not a number"),
+                ("infinite.csv", "line 6, column 2 ('x1'): the field 'inf' is not finite"),
                 ("short.csv", "line 9: the row has 5 fields, the learner's rows with their label have 6"),
                 ("lacking.csv", "the header lacks the learned columns 'x3'"),
                 ("labelled.csv", "line 1: the row has 6 fields, as the learner's rows with their label; give --labelled"),
