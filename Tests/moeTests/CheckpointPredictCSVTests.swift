@@ -1,3 +1,4 @@
+import Continual
 import Foundation
 import MoE
 import Testing
@@ -86,6 +87,21 @@ struct CheckpointPredictCSVTests {
                 #expect(read.output.split(separator: "\n").map(String.init) == expected, "\(file)")
             }
         }
+    }
+
+    @Test("The shared indicator of a text value beyond a column's own ones is CSVFormat.indicator's, bytes beyond ASCII too")
+    func sharedIndicator() throws {
+        guard let python = CheckpointPredictScriptTests.python() else { return }
+        let values = ["red", "green", "Private", "Self-emp-not-inc", "caf\u{E9}", "東京", "", "a,b"]
+        let program = "import importlib.util, json, sys; spec = importlib.util.spec_from_file_location('cp', sys.argv[1]); "
+            + "cp = importlib.util.module_from_spec(spec); spec.loader.exec_module(cp); "
+            + "print(json.dumps([[cp.text_indicator(v, n) for v in json.loads(sys.argv[2])] for n in (16, 7, 4096)]))"
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: values), as: UTF8.self)
+        let run = MoeProcess.run(executable: python, ["-c", program, CheckpointPredictScriptTests.script, json], in: nil, input: nil)
+        #expect(run.status == 0, "\(run.error)")
+        let expected = [16, 7, 4096].map { n in values.map { CSVFormat.indicator(of: $0, among: n) } }
+        let printed = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[Int]]
+        #expect(printed == expected)
     }
 
     @Test("A bad field, a row of another width and a header without a learned column are refused, naming the line, the column or the name")
