@@ -1588,8 +1588,9 @@ def main(argv):
                 for warning in warnings:
                     print(f"warning: {warning}", file=sys.stderr)
             elif args.labelled:
-                raise CheckpointError("--labelled reads a CSV file laid out as the learner's stream, and this checkpoint "
-                                      "keeps no CSV stream (a model, or a learner streamed from another source)")
+                why = (f"{args.inputs} holds the network's inputs" if layout is not None else
+                       "this checkpoint keeps no CSV stream (a model, or a learner streamed from another source)")
+                raise CheckpointError(f"--labelled reads a CSV file laid out as the learner's stream, and {why}")
             else:
                 x = read_inputs(args.inputs)
             if x.shape[1] != width:

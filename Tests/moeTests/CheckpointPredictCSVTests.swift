@@ -121,17 +121,25 @@ struct CheckpointPredictCSVTests {
             try Self.write(["id", "x1", "colour", "label", "x2"], Self.rows(5, from: 0, generator: &generator),
                            columns: Array(0..<5), to: directory.path("lacking.csv"))
             try Self.write(nil, Self.rows(5, from: 0, generator: &generator), columns: Array(0..<6), to: directory.path("labelled.csv"))
+            try "@relation pets\n@attribute x1 numeric\n@data\n1\n".write(toFile: directory.path("weka.csv"), atomically: true, encoding: .utf8)
             let cases = [
                 ("bad.csv", "line 6, column 2 ('x1'): the field 'abc' is not a number"),
                 ("infinite.csv", "line 6, column 2 ('x1'): the field 'inf' is not finite"),
                 ("short.csv", "line 9: the row has 5 fields, the learner's rows with their label have 6"),
                 ("lacking.csv", "the header lacks the learned columns 'x3'"),
                 ("labelled.csv", "line 1: the row has 6 fields, as the learner's rows with their label; give --labelled"),
+                ("weka.csv", "ARFF and JSON lines files are not read by this script: use moe predict"),
             ]
             for (file, message) in cases {
                 let read = script(python, [checkpoint, directory.path(file), "--classes"])
                 #expect(read.status == 1 && read.error.contains(message) && !read.error.contains("Traceback"), "\(file): \(read.error)")
             }
+            // --labelled for inputs that are the network's own (a .npy file) is refused too.
+            let inputs = MoeProcess.run(executable: python, ["-c", "import numpy, sys; numpy.save(sys.argv[1], numpy.zeros((2, 20), numpy.float32))",
+                                                             directory.path("x.npy")], in: nil, input: nil)
+            #expect(inputs.status == 0, "\(inputs.error)")
+            let npy = script(python, [checkpoint, directory.path("x.npy"), "--labelled", "--classes"])
+            #expect(npy.status == 1 && npy.error.contains("--labelled reads a CSV file laid out as the learner's stream"), "\(npy.error)")
         }
     }
 }
