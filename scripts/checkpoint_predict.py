@@ -1332,7 +1332,6 @@ class StreamLayout:
 
     def __init__(self, layout, width):
         source, position = layout["source"], layout["position"]
-        self.path_learned = source.get("path") or "standard input"
         if position.get("rowNamesLeftOut"):
             raise CheckpointError(
                 "the learner's rows began with R's row names, left out; this script does not read such files: use moe predict")
@@ -1346,6 +1345,7 @@ class StreamLayout:
         self.indicators = source.get("textIndicators") or 0
         self.text = position.get("textColumns") or []
         self.values = position.get("textValues") or [[] for _ in self.text]
+        self.slot = {field: i for i, field in enumerate(self.text)}   # a text column's place among them
         self.flagged = sorted(position.get("flaggedColumns") or [])
         self.blank = set(position.get("blankColumns") or [])
         imputation = position.get("imputation")
@@ -1390,7 +1390,7 @@ class StreamLayout:
             if field == self.label or field in self.ignored:
                 continue
             self.feature[field] = k
-            k += self.indicators if field in self.text else 1
+            k += self.indicators if field in self.slot else 1
         self.flag_feature = {field: k + i for i, field in enumerate(self.flagged)}
         self.width = k + len(self.flagged)
         if self.width != width:
@@ -1476,8 +1476,8 @@ def read_stream_csv(path, layout, width, labelled):
         row = [0.0] * shape.width
         for field, k in shape.feature.items():
             text = field_text(fields[field])
-            if field in shape.text:
-                slot = shape.text.index(field)
+            if field in shape.slot:
+                slot = shape.slot[field]
                 if marks_missing(text):
                     continue
                 own = shape.values[slot] if slot < len(shape.values) else []
@@ -1538,7 +1538,7 @@ def is_header(texts, shape):
         return False
     return any(not marks_missing(texts[field]) and float32_of(texts[field]) is None
                and dressed_number(texts[field], shape.separator) is None
-               for field in shape.feature if field not in shape.text)
+               for field in shape.feature if field not in shape.slot)
 
 
 def same_label(name, text):

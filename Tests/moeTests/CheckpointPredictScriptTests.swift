@@ -165,12 +165,8 @@ struct CheckpointPredictScriptTests {
         try withTemporaryDirectory { directory in
             var generator = SeededGenerator(seed: 37)
             let train = Self.rows(600, classes: [0, 1, 2], generator: &generator)
-            try Self.csv(train, labels: true).write(toFile: directory.path("train.csv"), atomically: true, encoding: .utf8)
+            let checkpoint = try Self.streamed(train, in: directory)
             try Self.csv(Array(train.prefix(20)), labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
-            let checkpoint = directory.path("learner.h5")
-            let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("train.csv"), "--label-column", "last",
-                                         "--hidden", "16", "--save", checkpoint])
-            #expect(stream.status == 0, "\(stream.error)")
             let edits = [
                 ("an answer nobody gives", "del f['sections/served/slot_answers']; f['sections/served/slot_answers'] = [b'oracle']",
                  "/sections/served/slot_answers"),
@@ -190,6 +186,18 @@ struct CheckpointPredictScriptTests {
                 #expect(read.status == 1 && read.error.contains(named) && !read.error.contains("Traceback"), "\(name): \(read.error)")
             }
         }
+    }
+
+    /// Streams `rows` (label last) from NAME.csv through a network of 16 hidden units and
+    /// saves the learner as NAME.h5: its path.
+    static func streamed(_ rows: [(features: [Float], label: Int)], in directory: TemporaryDirectory,
+                         name: String = "train") throws -> String {
+        try csv(rows, labels: true).write(toFile: directory.path("\(name).csv"), atomically: true, encoding: .utf8)
+        let checkpoint = directory.path("\(name).h5")
+        let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("\(name).csv"), "--label-column", "last",
+                                     "--hidden", "16", "--save", checkpoint])
+        #expect(stream.status == 0, "\(stream.error)")
+        return checkpoint
     }
 
     /// A data seed of ``mostFrequentAnswers()`` where the most frequent class answers.
@@ -218,11 +226,7 @@ struct CheckpointPredictScriptTests {
             let sorted = drawn.sorted { $0.features[5] < $1.features[5] }
             try Self.csv(Array(drawn.prefix(50)), labels: false).write(toFile: directory.path("features.csv"), atomically: true, encoding: .utf8)
             for (name, rows, runs) in [("sorted", sorted, true), ("drawn", drawn, false)] {
-                try Self.csv(rows, labels: true).write(toFile: directory.path("\(name).csv"), atomically: true, encoding: .utf8)
-                let checkpoint = directory.path("\(name).h5")
-                let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path("\(name).csv"), "--label-column", "last",
-                                             "--hidden", "16", "--save", checkpoint])
-                #expect(stream.status == 0, "\(stream.error)")
+                let checkpoint = try Self.streamed(rows, in: directory, name: name)
                 let arbiter = try Learner(checkpoint: Checkpoint.load(from: checkpoint)).arbiter
                 #expect(arbiter.streamComesInRuns == runs && !arbiter.visits.indices.contains { arbiter.labelsComeInRuns(slot: $0) })
                 let classes = MoeProcess.run(executable: python, [Self.script, checkpoint, directory.path("features.csv"), "--classes"],
