@@ -94,14 +94,29 @@ extension Learner {
     }
 
     /// The slot in charge of each row: the slot that answered it, when the answer was
-    /// right; otherwise the slot in charge.
+    /// right (and, in a new domain's slot, when that slot had a pair of the row's class to
+    /// rival it); otherwise the slot in charge.
     ///
     /// A sample a frozen slot already knows stays that slot's (a returning domain is
     /// routed to its own expert and grows nothing); a sample no frozen slot gets right —
-    /// a new class, a new domain, a hard case — is learned by the slot in charge.
-    func slotsInCharge(answering: [Int], correct: [Bool]) -> [Int] {
+    /// a new class, a new domain, a hard case — is learned by the slot in charge. Where
+    /// the slot in charge was grown because the inputs moved and has no pair of the
+    /// class, the gate's choice of a frozen slot weighed nothing against it, and the row
+    /// goes to the slot in charge too (``LearnerConfiguration/chargeNeedsRival``):
+    /// otherwise a class that features every domain shares tell apart (a new
+    /// permutation's bags) joins the trunk's pair of that class, and each later domain's
+    /// rows of it follow. A slot grown for new labels owns those; the old classes' rows
+    /// stay with the slots that answer them.
+    func slotsInCharge(answering: [Int], correct: [Bool], labels: [Int]) -> [Int] {
         let inCharge = slotInCharge
-        return answering.indices.map { r in correct[r] ? answering[r] : inCharge }
+        let newDomain = history.growths.last.map { $0.trigger != GrowthDecision.Trigger.novelty.rawValue } ?? false
+        guard configuration.chargeNeedsRival == true, newDomain, !model.experts.isEmpty else {
+            return answering.indices.map { r in correct[r] ? answering[r] : inCharge }
+        }
+        let rivals = Set(model.gatePairs.lazy.filter { $0.slot == inCharge }.map(\.label))
+        return answering.indices.map { r in
+            correct[r] && (answering[r] == inCharge || rivals.contains(labels[r])) ? answering[r] : inCharge
+        }
     }
 
     /// Adds first-visit rows to the gate's statistics under their (slot, class) pairs;

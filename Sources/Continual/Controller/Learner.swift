@@ -512,7 +512,7 @@ public struct Learner: Sendable {
 
         // 4. Who was in charge of each row; some rows of the slot in charge are set aside
         // to judge it later; the others join the gate's statistics.
-        let charge = slotsInCharge(answering: followsGate ? answers.slots : answers.answering, correct: courseCorrect)
+        let charge = slotsInCharge(answering: followsGate ? answers.slots : answers.answering, correct: courseCorrect, labels: labels)
         let inCharge = slotInCharge
         var learned = keep
         if firstVisit {

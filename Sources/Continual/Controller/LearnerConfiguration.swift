@@ -97,6 +97,16 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// bit for bit. Nil or false (what configurations saved before it read): the course
     /// follows the served answer.
     public var courseFollowsGate: Bool? = true
+    /// Whether, while the slot in charge is one grown because the inputs moved (a drift or
+    /// stagnation growth, not new labels), a frozen slot keeps a first-visit row it
+    /// answered right only when the slot in charge had a pair of the row's class to rival
+    /// it (the row goes to the slot in charge otherwise; `Learner.slotsInCharge`).
+    /// Without it a new domain's rows of a class that the features every domain shares
+    /// tell apart join an old slot's pair of that class for good: a new permutation's
+    /// bags went to the trunk's bag pair, and returning domains were routed to their own
+    /// slot for 91% of their rows instead of 100%. Nil or false (what configurations
+    /// saved before it read): a frozen slot keeps every row it answered right.
+    public var chargeNeedsRival: Bool? = true
     /// Whether, once the gate has two slots, each slot keeps statistics of its own pairs
     /// (their within-pair scatter apart from the other slots') and, once they hold as many
     /// samples as the gate has features, answers among its classes with its own
