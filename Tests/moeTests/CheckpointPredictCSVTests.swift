@@ -142,4 +142,40 @@ struct CheckpointPredictCSVTests {
             #expect(npy.status == 1 && npy.error.contains("--labelled reads a CSV file laid out as the learner's stream"), "\(npy.error)")
         }
     }
+
+    @Test("A learner streamed from rows led by R's row names, or from svmlight rows folded into hashed columns, is refused with a sentence: use moe predict")
+    func layoutsItDoesNotRead() throws {
+        guard let python = CheckpointPredictScriptTests.python() else { return }
+        try withTemporaryDirectory { directory in
+            var generator = SeededGenerator(seed: 9)
+            // R's write.csv: the rows' names first, under an empty name.
+            let named = (1...300).map { i -> String in
+                let label = generator.nextInt(below: 3)
+                return "\"\(i)\",\(generator.nextNormal() + Float(label)),\(generator.nextNormal()),\"c\(label)\""
+            }
+            try (["\"\",\"x1\",\"x2\",\"label\""] + named).joined(separator: "\n").appending("\n")
+                .write(toFile: directory.path("named.csv"), atomically: true, encoding: .utf8)
+            // svmlight rows with a feature index past 16,384: folded into hashed columns.
+            let sparse = (0..<300).map { _ -> String in
+                let label = generator.nextInt(below: 2)
+                return "\(label) 3:\(generator.nextNormal() + Float(label)) 20000:\(generator.nextNormal())"
+            }
+            try sparse.joined(separator: "\n").appending("\n").write(toFile: directory.path("wide.svm"), atomically: true, encoding: .utf8)
+            try #"{"gate": {"classPosterior": {"features": 16}}}"#.write(toFile: directory.path("small.json"), atomically: true, encoding: .utf8)
+            try "1,2,3\n".write(toFile: directory.path("rows.csv"), atomically: true, encoding: .utf8)
+            let cases = [
+                ("named.csv", ["--label-column", "label"], "the learner's rows began with R's row names, left out; this script does not read such files: use moe predict"),
+                ("wide.svm", [], "the learner's rows were folded into hashed columns (a file wider than 16,384 columns or svmlight); this script does not fold them: use moe predict"),
+            ]
+            for (file, options, message) in cases {
+                let checkpoint = directory.path(file + ".h5")
+                let stream = MoeProcess.run(["stream", "--source", "csv:" + directory.path(file), "--hidden", "8",
+                                             "--learner-config", directory.path("small.json"), "--save", checkpoint] + options)
+                #expect(stream.status == 0, "\(file): \(stream.error)")
+                let read = script(python, [checkpoint, directory.path("rows.csv"), "--classes"])
+                #expect(read.status == 1 && read.error.contains(message) && !read.error.contains("Traceback"), "\(file): \(read.error)")
+            }
+        }
+    }
 }
+
