@@ -1336,11 +1336,9 @@ class StreamLayout:
             raise CheckpointError(
                 "the learner's rows began with R's row names, left out; this script does not read such files: use moe predict")
         self.names = position.get("columnNames")
-        # Folded rows are named hash0, hash1, … beside the label (`label,hash0,hash1,…`
-        # for svmlight files, whose label comes first).
-        folded = self.names and "hash0" in self.names and self.names.index("hash0") + 1 < len(self.names) \
-            and self.names[self.names.index("hash0") + 1] == "hash1"
-        if folded:
+        # A folded svmlight file's header, as SVMLightLines.layout(ofHeader:) knows it:
+        # `label,hash0,hash1,…`.
+        if self.names and self.names[:2] == ["label", "hash0"]:
             raise CheckpointError(
                 "the learner's rows were folded into hashed columns (a file wider than 16,384 columns or svmlight); "
                 "this script does not fold them: use moe predict")

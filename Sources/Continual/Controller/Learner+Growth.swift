@@ -110,7 +110,7 @@ extension Learner {
     func slotsInCharge(answering: [Int], correct: [Bool], labels: [Int]) -> [Int] {
         let inCharge = slotInCharge
         let newDomain = history.growths.last.map { $0.trigger != GrowthDecision.Trigger.novelty.rawValue } ?? false
-        guard configuration.chargeNeedsRival == true, newDomain, !model.experts.isEmpty else {
+        guard configuration.chargeNeedsRival == true, newDomain else {
             return answering.indices.map { r in correct[r] ? answering[r] : inCharge }
         }
         let rivals = Set(model.gatePairs.lazy.filter { $0.slot == inCharge }.map(\.label))
