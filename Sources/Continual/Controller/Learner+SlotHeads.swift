@@ -72,7 +72,10 @@ extension Learner {
     /// describe a slot worse than the covariance pooled over every slot does (verbal
     /// aggression answers in blocks of 200 lost 0.027 to own heads that answered as soon
     /// as they were fitted), while a slot whose domain differs wins within a few hundred
-    /// rows (Permuted Fashion-MNIST).
+    /// rows (Permuted Fashion-MNIST). While a slot grown because the inputs moved is
+    /// younger than the gate's feature count, only its own head is judged
+    /// (``LearnerConfiguration/frozenHeadsWaitForNewDomain``): the new domain's rows the
+    /// gate still sends to frozen slots say nothing of those slots' domains.
     mutating func chooseSlotHeads(pass: MixtureOfExperts.Forward, labels: [Int]) {
         guard var heads = model.gate.slotHeads, !heads.slots.isEmpty, let phi = pass.gate?.features,
               phi.columns == heads.weight.rows else { return }
@@ -80,7 +83,9 @@ extension Learner {
         let own = heads.ownLogits(phi)
         let base = rightAnswers(pooled, labels: labels)
         let fade = exp2(-1 / ShrinkageChoice.halfLife)
-        for s in heads.slots {
+        // A new domain's slot too young to rival the frozen slots: they are not judged.
+        let frozenWait = configuration.frozenHeadsWaitForNewDomain == true && newDomainSlotIsYoung(features: phi.columns)
+        for s in heads.slots where !frozenWait || s == slotInCharge {
             let adjusted = heads.adjusting(pooled, features: phi, slotColumns: members, only: [s], own: own)
             var tally = slotHeadTallies[s] ?? AnswerArbiter.Tally()
             for (right, gate) in zip(rightAnswers(adjusted, labels: labels), base) { tally.record(right, gate: gate, fade: fade) }
@@ -94,6 +99,14 @@ extension Learner {
     func pooledLogits(_ phi: Matrix) -> (logits: Matrix, members: [[Int]]) {
         let pooled = GateHead(weight: model.gate.headWeight, bias: model.gate.headBias).logits(phi)
         return (pooled, model.slotColumns.map { $0.filter { $0 < pooled.columns } })
+    }
+
+    /// Whether the slot in charge was grown because the inputs moved (a drift or
+    /// stagnation growth, not new labels) and fewer first-visit samples than the gate has
+    /// features (`p`) have come since: the samples its own head needs to be fitted.
+    func newDomainSlotIsYoung(features p: Int) -> Bool {
+        guard let last = history.growths.last, last.trigger != GrowthDecision.Trigger.novelty.rawValue else { return false }
+        return counters.firstVisits - last.sample < p
     }
 
     /// Whether the discriminant's answer in `z` names each row's label.

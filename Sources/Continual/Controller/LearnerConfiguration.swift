@@ -107,6 +107,17 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// slot for 91% of their rows instead of 100%. Nil or false (what configurations
     /// saved before it read): a frozen slot keeps every row it answered right.
     public var chargeNeedsRival: Bool? = true
+    /// Whether a frozen slot's own head goes unjudged by first-visit rows while the slot
+    /// in charge is one grown because the inputs moved and fewer first-visit samples than
+    /// the gate has features have come since its growth (`Learner.chooseSlotHeads`): the
+    /// gate cannot yet tell the new domain's rows from a frozen slot's own, and it sends
+    /// them to the old slots, where an old domain's head answers them worse than the
+    /// pooled one. Evidence a frozen slot's head gathered fades while its domain is away,
+    /// so a handful of such rows used to turn it off: on Permuted Fashion-MNIST, seed 3,
+    /// six of the fifth domain's first rows turned the second domain's head off for good
+    /// (its test set 0.865 to 0.836). Nil or false (what configurations saved before it
+    /// read): every first-visit row judges every slot's head.
+    public var frozenHeadsWaitForNewDomain: Bool? = true
     /// Whether, once the gate has two slots, each slot keeps statistics of its own pairs
     /// (their within-pair scatter apart from the other slots') and, once they hold as many
     /// samples as the gate has features, answers among its classes with its own
