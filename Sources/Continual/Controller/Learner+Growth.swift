@@ -93,6 +93,12 @@ extension Learner {
         return decision
     }
 
+    /// Whether the slot in charge was grown because the inputs moved (a drift or
+    /// stagnation growth), not for new labels: a new domain's slot.
+    var slotInChargeGrewOnShift: Bool {
+        history.growths.last.map { $0.trigger != GrowthDecision.Trigger.novelty.rawValue } ?? false
+    }
+
     /// The slot in charge of each row: the slot that answered it, when the answer was
     /// right (and, in a new domain's slot, when that slot had a pair of the row's class to
     /// rival it); otherwise the slot in charge.
@@ -109,8 +115,7 @@ extension Learner {
     /// stay with the slots that answer them.
     func slotsInCharge(answering: [Int], correct: [Bool], labels: [Int]) -> [Int] {
         let inCharge = slotInCharge
-        let newDomain = history.growths.last.map { $0.trigger != GrowthDecision.Trigger.novelty.rawValue } ?? false
-        guard configuration.chargeNeedsRival == true, newDomain else {
+        guard configuration.chargeNeedsRival == true, slotInChargeGrewOnShift else {
             return answering.indices.map { r in correct[r] ? answering[r] : inCharge }
         }
         let rivals = Set(model.gatePairs.lazy.filter { $0.slot == inCharge }.map(\.label))

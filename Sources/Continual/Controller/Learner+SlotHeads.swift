@@ -105,7 +105,7 @@ extension Learner {
     /// stagnation growth, not new labels) and fewer first-visit samples than the gate has
     /// features (`p`) have come since: the samples its own head needs to be fitted.
     func newDomainSlotIsYoung(features p: Int) -> Bool {
-        guard let last = history.growths.last, last.trigger != GrowthDecision.Trigger.novelty.rawValue else { return false }
+        guard slotInChargeGrewOnShift, let last = history.growths.last else { return false }
         return counters.firstVisits - last.sample < p
     }
 
