@@ -146,3 +146,15 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 }
 
 extension Activation: ExpressibleByArgument {}
+
+extension LearnerConfiguration {
+    /// The configuration with the keys of the JSON file at `path` put in place, as
+    /// `--learner-config` reads it (itself when `path` is nil).
+    func patched(byFile path: String?) throws(CommandFailure) -> LearnerConfiguration {
+        guard let path else { return self }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure("cannot read the learner configuration '\(path)'")
+        }
+        return try failingClearly { try patched(with: data, source: path) }
+    }
+}

@@ -377,11 +377,7 @@ struct Stream: ParsableCommand {
     /// The configuration `c` with the `--learner-config` file's keys put in place (`c`
     /// itself without one).
     func patchedByLearnerConfig(_ c: LearnerConfiguration) throws(CommandFailure) -> LearnerConfiguration {
-        guard let learnerConfig else { return c }
-        guard let data = FileManager.default.contents(atPath: learnerConfig) else {
-            throw CommandFailure("cannot read the learner configuration '\(learnerConfig)'")
-        }
-        return try failingClearly { try c.patched(with: data, source: learnerConfig) }
+        try c.patched(byFile: learnerConfig)
     }
 
     /// A stream paused part-way through a file, continued with `--source`: the new source

@@ -64,6 +64,9 @@ struct Suite: ParsableCommand {
         }
     }
 
+    @Option(name: .customLong("learner-config"), help: "A JSON file of learner settings, as moe stream --learner-config reads it, that the default learner, its gate alone and growth off start from instead of the defaults (each learner's own difference and --seed on top); replay-500 stays the fixed baseline.")
+    var learnerConfig: String?
+
     @Flag(help: "Keep what the suite writes into the output folder's data/: the CSV files of the csv path; with --source the rows held out or in other orders and each learner's checkpoint (otherwise these, and only these, are removed at the end).")
     var keepData = false
 
@@ -131,6 +134,8 @@ struct Suite: ParsableCommand {
 
     func run() throws {
         let console = Console(json: common.json)
+        // A file that cannot give settings stops the suite before it writes anything.
+        let settings = try learnerConfig.map { try LearnerConfiguration().patched(byFile: $0) }
         let folder = URL(fileURLWithPath: out)
         try failingClearly { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         var runner = SuiteRunner(
@@ -138,6 +143,7 @@ struct Suite: ParsableCommand {
             learners: chosenLearners().compactMap(SuiteLearner.init(rawValue:)),
             paths: chosenPaths().compactMap(SuitePath.init(rawValue:)))
         runner.keepsData = keepData
+        if let settings, let learnerConfig { runner.useSettings(settings, from: learnerConfig) }
         defer { if !keepData { runner.removeWrittenData() } }
         // A CSV file (validate() refused the other sources), or Fashion-MNIST's streams.
         if case let .csv(settings)? = input.streamSource(batchSize: batchSize ?? 128, badRows: .fail) {

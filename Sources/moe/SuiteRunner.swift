@@ -22,15 +22,18 @@ enum SuiteLearner: String, CaseIterable, Sendable, Codable {
     /// Fine-tuning with a replay buffer of 500 samples (no gate statistics, no growth).
     case replay
 
-    func configuration(seed: UInt64) -> LearnerConfiguration {
+    /// The learner's settings: `base` (the defaults, or a `--learner-config` file's on
+    /// top of them) with the learner's own difference put on it; replay-500 is the fixed
+    /// baseline, whatever `base` says.
+    func configuration(seed: UInt64, base: LearnerConfiguration = LearnerConfiguration()) -> LearnerConfiguration {
         var c: LearnerConfiguration
         switch self {
-        case .default: c = LearnerConfiguration()
+        case .default: c = base
         case .gate:
-            c = LearnerConfiguration()
+            c = base
             c.predictor = .discriminant
         case .growthOff:
-            c = LearnerConfiguration()
+            c = base
             c.growth.enabled = false
         case .replay: c = .replay(500)
         }
@@ -126,6 +129,9 @@ struct SuiteDocument: Codable, Sendable {
     var seed: UInt64
     var rows: [SuiteRow]
     var returns: [ReturnFigures]
+    /// The `--learner-config` file the default learner, its gate alone and growth off
+    /// started from (absent: the defaults).
+    var learnerConfig: String?
 
     /// Per stream and path: the default learner's accuracy against its parts.
     struct Check: Codable, Sendable {
@@ -172,6 +178,9 @@ struct SuiteDocument: Codable, Sendable {
             lines.append("| \(key.stream) | \(key.path.rawValue) | \(f(d?.accuracy)) | \(f(row(key, .gate)?.accuracy)) | "
                 + "\(f(row(key, .growthOff)?.accuracy)) | \(f(row(key, .replay)?.accuracy)) | \(f(d?.forgetting)) | \(f(d?.prequentialAccuracy)) | \(f(d?.logLoss)) | "
                 + "\(d.map { String($0.experts) } ?? "—") | \(f(d?.seconds, 1)) | \(verdict) |")
+        }
+        if let learnerConfig {
+            lines += ["", "The default learner, its gate alone and growth off with the settings of \(learnerConfig) on top of the defaults; replay-500 as always."]
         }
         if !returns.isEmpty {
             lines += ["", "| stream | learner | domain | end of first visit | first 1,000 of return | routed to own slot | experts grown on return |",
@@ -222,6 +231,16 @@ struct SuiteRunner {
     private var madeDataFolder = false
     /// Whether the files written into `data/` stay (`--keep-data`).
     var keepsData = false
+    /// The settings the default learner, its gate alone and growth off start from: the
+    /// defaults, or `--learner-config`'s file on top of them (``useSettings(_:from:)``).
+    private(set) var learnerSettings = LearnerConfiguration()
+
+    /// Runs the default learner, its gate alone and growth off with `settings`, read from
+    /// the file `path` (recorded in the document).
+    mutating func useSettings(_ settings: LearnerConfiguration, from path: String) {
+        learnerSettings = settings
+        document.learnerConfig = path
+    }
 
     init(seed: UInt64, dataDirectory: String?, folder: URL, console: Console, learners: [SuiteLearner], paths: [SuitePath]) {
         self.seed = seed
@@ -420,7 +439,7 @@ struct SuiteRunner {
         for learner in learners {
             console.progress("\(name): \(learner.rawValue)…")
             let saved = try claim(data.appendingPathComponent("\(name)-\(learner.rawValue).h5").path)
-            let configuration = learner.configuration(seed: seed)
+            let configuration = learner.configuration(seed: seed, base: learnerSettings)
             let start = ContinuousClock.now
             let driver = try failingClearly {
                 try StreamDriver(source: source, policy: CheckpointPolicy(path: saved),
@@ -464,7 +483,7 @@ struct SuiteRunner {
             scenario: stream.name, dataDirectory: dataDirectory, seed: seed, passes: entry.passes, batchSize: 128,
             units: stream.units)
         let evaluation = ScenarioEvaluation<Learner>(), recorder = SuiteRecorder()
-        let configuration = learner.configuration(seed: seed)
+        let configuration = learner.configuration(seed: seed, base: learnerSettings)
         let start = ContinuousClock.now
         let driver = try failingClearly {
             try StreamDriver(source: .scenario(settings), policy: CheckpointPolicy(path: nil), plugins: [evaluation, recorder]) { first in
@@ -497,7 +516,7 @@ struct SuiteRunner {
     }
 
     private func runFromCSV(_ stream: SuiteStream, files: (train: String, test: String), learner: SuiteLearner) throws -> SuiteRow {
-        let configuration = learner.configuration(seed: seed)
+        let configuration = learner.configuration(seed: seed, base: learnerSettings)
         let start = ContinuousClock.now
         let source = StreamSource.csv(.init(path: files.train, labelColumn: .last, batchSize: 128))
         let driver = try failingClearly {

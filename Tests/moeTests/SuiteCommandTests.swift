@@ -93,6 +93,53 @@ struct SuiteCommandTests {
         }
     }
 
+    @Test("--learner-config: the default learner, its gate alone and growth off start from the file's settings, replay-500 does not; a file that cannot give them is named before anything is written")
+    func learnerConfig() throws {
+        try withTemporaryDirectory { dir in
+            let (train, test) = try Self.ownFile(in: dir)
+            let options = ["--label-column", "class", "--batch-size", "20"]
+            let settings = dir.path("narrow.json")
+            try #"{"hidden": [8], "gate": {"classPosterior": {"features": 64}}}"#.write(toFile: settings, atomically: true, encoding: .utf8)
+            func suite(_ extra: [String]) throws -> (rows: [[String: Any]], json: [String: Any], table: String) {
+                let r = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + test, "--learners", "default,gate,replay",
+                                        "--out", dir.path("suite"), "--json"] + options + extra)
+                #expect(r.status == 0, "\(r.error)")
+                let json = try #require(MoeProcess.json(r))
+                let table = try String(contentsOfFile: dir.path("suite/suite.md"), encoding: .utf8)
+                return (try #require(json["rows"] as? [[String: Any]]), json, table)
+            }
+            let plain = try suite([]), narrow = try suite(["--learner-config", settings])
+            // The default learner's row is what moe stream --learner-config and moe eval give.
+            let streamed = MoeProcess.run(["stream", "--source", "csv:" + train, "--learner-config", settings,
+                                           "--save", dir.path("d.h5"), "--json"] + options)
+            #expect(streamed.status == 0, "\(streamed.error)")
+            let eval = MoeProcess.run(["eval", dir.path("d.h5"), "--source", "csv:" + test, "--label-column", "class", "--json"])
+            let accuracy = try #require(MoeProcess.json(eval)?["test_accuracy"] as? Double)
+            #expect(narrow.rows[0]["accuracy"] as? Double == accuracy, "suite \(narrow.rows[0]), eval \(accuracy)")
+            let prequential = try #require(narrow.rows[0]["prequential_accuracy"] as? Double)
+            #expect(prequential == MoeProcess.json(streamed)?["prequential_accuracy"] as? Double)
+            // Other learners than the defaults' (measured: their prequential accuracy differs),
+            // the gate alone too.
+            #expect(plain.rows[0]["prequential_accuracy"] as? Double != prequential, "\(plain.rows[0])")
+            #expect(narrow.rows[1]["learner"] as? String == "gate")
+            #expect(plain.rows[1]["prequential_accuracy"] as? Double != narrow.rows[1]["prequential_accuracy"] as? Double, "\(plain.rows[1])")
+            // Replay-500 is the fixed baseline, the same with the file and without it.
+            #expect(narrow.rows[2]["learner"] as? String == "replay")
+            #expect(narrow.rows[2]["accuracy"] as? Double == plain.rows[2]["accuracy"] as? Double)
+            #expect(narrow.rows[2]["prequential_accuracy"] as? Double == plain.rows[2]["prequential_accuracy"] as? Double)
+            // The file is recorded in the JSON and said under the table.
+            #expect(narrow.json["learner_config"] as? String == settings && plain.json["learner_config"] == nil)
+            #expect(narrow.table.contains("with the settings of \(settings)") && !plain.table.contains("with the settings of"), "\(narrow.table)")
+            // A key the settings do not have, and a file that is not there: named, nothing written.
+            try #"{"growth": {"coolDown": 3}}"#.write(toFile: dir.path("typo.json"), atomically: true, encoding: .utf8)
+            for (file, phrase) in [(dir.path("typo.json"), "no key 'growth.coolDown'"), (dir.path("absent.json"), "cannot read the learner configuration")] {
+                let r = MoeProcess.run(["suite", "--source", "csv:" + train, "--out", dir.path("refused"), "--learner-config", file] + options)
+                #expect(r.status != 0 && r.error.contains(file) && r.error.contains(phrase), "\(r.error)")
+                #expect(!FileManager.default.fileExists(atPath: dir.path("refused")))
+            }
+        }
+    }
+
     @Test("your own file: --test is a CSV file and goes only with --source, standard input is refused, a bad row or test file is named")
     func ownFileErrors() throws {
         try withTemporaryDirectory { dir in
