@@ -127,7 +127,7 @@ struct Stream: ParsableCommand {
 
     /// The learner's configuration from the options and their defaults.
     func learnerConfiguration() throws -> LearnerConfiguration {
-        var c = try patchedByLearnerConfig(LearnerConfiguration())
+        var c = try LearnerConfiguration().patched(byFile: learnerConfig)
         // Options given on the command line win over the file; the others keep its values
         // (or the defaults).
         if let seed = common.givenSeed { c.seed = seed }
@@ -374,12 +374,6 @@ struct Stream: ParsableCommand {
         return (loaded, file, try failingClearly { try Learner(checkpoint: loaded) })
     }
 
-    /// The configuration `c` with the `--learner-config` file's keys put in place (`c`
-    /// itself without one).
-    func patchedByLearnerConfig(_ c: LearnerConfiguration) throws(CommandFailure) -> LearnerConfiguration {
-        try c.patched(byFile: learnerConfig)
-    }
-
     /// A stream paused part-way through a file, continued with `--source`: the new source
     /// is learned from its first row. The same file is refused (its rows read would be
     /// learned twice: `--resume` alone goes on from the next row); another file is warned
@@ -407,7 +401,7 @@ struct Stream: ParsableCommand {
     /// `--learner-config` file that would change any of its settings (it was ignored
     /// before 2026-12-04: a resumed learner kept the checkpoint's settings without a word).
     func refuseLearnerChanges(_ c: LearnerConfiguration, file: String) throws(CommandFailure) {
-        let patched = try patchedByLearnerConfig(c)
+        let patched = try c.patched(byFile: learnerConfig)
         if let learnerConfig, patched != c {
             let changed = Self.changedSettings(from: c, to: patched)
             throw CommandFailure("--learner-config \(learnerConfig) changes settings of checkpoint '\(file)' (\(changed.joined(separator: ", "))); "
