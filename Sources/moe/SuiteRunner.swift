@@ -25,7 +25,7 @@ enum SuiteLearner: String, CaseIterable, Sendable, Codable {
     /// The learner's settings: `base` (the defaults, or a `--learner-config` file's on
     /// top of them) with the learner's own difference put on it; replay-500 is the fixed
     /// baseline, whatever `base` says.
-    func configuration(seed: UInt64, base: LearnerConfiguration = LearnerConfiguration()) -> LearnerConfiguration {
+    func configuration(seed: UInt64, base: LearnerConfiguration) -> LearnerConfiguration {
         var c: LearnerConfiguration
         switch self {
         case .default: c = base
