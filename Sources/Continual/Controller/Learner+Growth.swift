@@ -124,16 +124,22 @@ extension Learner {
         }
     }
 
-    /// Adds first-visit rows to the gate's statistics under their (slot, class) pairs;
-    /// a pair never seen gets a head column and the head is refitted at once.
+    /// Adds first-visit rows to the gate's statistics under their (slot, class) pairs.
     mutating func addToGateStatistics(pass: MixtureOfExperts.Forward, input: Matrix, rows: [Int], labels: [Int], slots: [Int]) {
         guard statistics != nil else { return }
         let all = pass.gate?.features ?? model.gateFeatures(input)
+        addToGateStatistics(features: all, rows: rows.count == all.rows ? nil : rows,
+                            pairs: rows.map { GatePair(slot: slots[$0], label: labels[$0]) })
+    }
+
+    /// Adds rows `rows` of `features` (all of them when nil) to the pooled statistics and
+    /// their slots' own, under `pairs` (one per row); a pair never seen gets a head column
+    /// and the head is refitted at once.
+    mutating func addToGateStatistics(features: Matrix, rows: [Int]?, pairs: [GatePair]) {
         var columns: [Int] = []
-        columns.reserveCapacity(rows.count)
+        columns.reserveCapacity(pairs.count)
         var added = false
-        for r in rows {
-            let pair = GatePair(slot: slots[r], label: labels[r])
+        for pair in pairs {
             if let column = model.gateColumn(of: pair) {
                 columns.append(column)
             } else {
@@ -142,9 +148,9 @@ extension Learner {
             }
         }
         var share = slotStatistics.isEmpty ? ScatterShare.off : ScatterShare()
-        addToSlotStatistics(features: all, rows: rows, columns: columns, sharing: &share)
-        statistics!.update(features: all, rows: rows.count == all.rows ? nil : rows, labels: columns, sharing: &share)
-        counters.samplesSinceRefit += rows.count
+        addToSlotStatistics(features: features, rows: rows, columns: columns, sharing: &share)
+        statistics!.update(features: features, rows: rows, labels: columns, sharing: &share)
+        counters.samplesSinceRefit += pairs.count
         counters.headIsStale = true
         if added { refitHead() }
     }

@@ -205,23 +205,7 @@ extension Learner {
     mutating func giveToGate(raw: Matrix, labels: [Int], slot: Int, features known: Matrix? = nil) {
         guard !labels.isEmpty, statistics != nil else { return }
         let features = known ?? model.gateFeatures(scaler?.transform(raw) ?? raw)
-        var columns: [Int] = []
-        var added = false
-        for y in labels {
-            let pair = GatePair(slot: slot, label: y)
-            if let column = model.gateColumn(of: pair) {
-                columns.append(column)
-            } else {
-                columns.append(model.addGatePair(pair))
-                added = true
-            }
-        }
-        var share = slotStatistics.isEmpty ? ScatterShare.off : ScatterShare()
-        addToSlotStatistics(features: features, rows: nil, columns: columns, sharing: &share)
-        statistics!.update(features: features, rows: nil, labels: columns, sharing: &share)
-        counters.samplesSinceRefit += labels.count
-        counters.headIsStale = true
-        if added { refitHead() }
+        addToGateStatistics(features: features, rows: nil, pairs: labels.map { GatePair(slot: slot, label: $0) })
     }
 }
 

@@ -92,13 +92,7 @@ public struct PlainLearner: StreamLearner {
     public var learnedBatches: Int { trainer.steps }
     public var learnedSamples: Int { samplesSeen }
     public var expertCount: Int { model.experts.count }
-    public var modelSize: ModelSize {
-        var trainable = 0, frozen = 0
-        model.forEachParameter { path, value in
-            if model.frozen.contains(path) { frozen += value.count } else { trainable += value.count }
-        }
-        return ModelSize(trainableParameters: trainable, frozenParameters: frozen, experts: model.experts.count)
-    }
+    public var modelSize: ModelSize { ModelSize(of: model) }
 
     /// The layer sizes, `784-256-128-10`.
     public var sizesText: String {

@@ -10,13 +10,7 @@ extension Learner: StreamLearner {
     public var expertCount: Int { model.experts.count }
 
     /// Trainable and frozen parameter counts and experts, now.
-    public var modelSize: ModelSize {
-        var trainable = 0, frozen = 0
-        model.forEachParameter { path, value in
-            if model.frozen.contains(path) { frozen += value.count } else { trainable += value.count }
-        }
-        return ModelSize(trainableParameters: trainable, frozenParameters: frozen, experts: model.experts.count)
-    }
+    public var modelSize: ModelSize { ModelSize(of: model) }
 
     public mutating func learn(_ batch: Batch, source: String, logger: Logger?) throws -> StepReport {
         try observe(features: batch.features, labels: batch.labels, source: source, pass: batch.pass, logger: logger)

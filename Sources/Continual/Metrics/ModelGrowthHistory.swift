@@ -1,3 +1,5 @@
+import MoE
+
 /// The size of a model at one moment: parameters that still learn, parameters frozen for
 /// good, and the number of experts.
 public struct ModelSize: Codable, Sendable, Equatable {
@@ -23,6 +25,17 @@ public struct ModelSize: Codable, Sendable, Equatable {
         case experts
         case trainableParameters = "trainable_parameters"
         case frozenParameters = "frozen_parameters"
+    }
+}
+
+extension ModelSize {
+    /// The size of `model` now: its frozen parameters, the rest, and its experts.
+    public init(of model: MixtureOfExperts) {
+        var trainable = 0, frozen = 0
+        model.forEachParameter { path, value in
+            if model.frozen.contains(path) { frozen += value.count } else { trainable += value.count }
+        }
+        self.init(trainableParameters: trainable, frozenParameters: frozen, experts: model.experts.count)
     }
 }
 

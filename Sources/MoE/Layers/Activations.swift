@@ -1,49 +1,43 @@
-/// `max(0, x)`, elementwise.
-public struct ReLU: Layer {
-    public init() {}
-    public var kind: LayerKind { .relu }
-    public func callAsFunction(_ input: Matrix) -> Matrix { Activation.relu.applied(to: input) }
+/// A layer that applies one ``Activation`` elementwise: its forward and backward passes
+/// are the activation's own, and it has no parameters.
+public protocol ActivationLayer: Layer {
+    /// The nonlinearity this layer applies.
+    static var activation: Activation { get }
+}
+
+extension ActivationLayer {
+    public func callAsFunction(_ input: Matrix) -> Matrix { Self.activation.applied(to: input) }
+
     public func backward(
         input: Matrix, output: Matrix, outputGradient: Matrix,
         prefix: String, gradients: inout Gradients, needsInputGradient: Bool
     ) -> Matrix? {
         guard needsInputGradient else { return nil }
         var gradient = outputGradient
-        Activation.relu.backward(&gradient, output: output)
+        Self.activation.backward(&gradient, output: output)
         return gradient
     }
+}
+
+/// `max(0, x)`, elementwise.
+public struct ReLU: ActivationLayer {
+    public init() {}
+    public static var activation: Activation { .relu }
+    public var kind: LayerKind { .relu }
 }
 
 /// The hyperbolic tangent, elementwise; its derivative is `1 - y²`.
-public struct Tanh: Layer {
+public struct Tanh: ActivationLayer {
     public init() {}
+    public static var activation: Activation { .tanh }
     public var kind: LayerKind { .tanh }
-    public func callAsFunction(_ input: Matrix) -> Matrix { Activation.tanh.applied(to: input) }
-    public func backward(
-        input: Matrix, output: Matrix, outputGradient: Matrix,
-        prefix: String, gradients: inout Gradients, needsInputGradient: Bool
-    ) -> Matrix? {
-        guard needsInputGradient else { return nil }
-        var gradient = outputGradient
-        Activation.tanh.backward(&gradient, output: output)
-        return gradient
-    }
 }
 
 /// The logistic function `1 / (1 + e^-x)`, elementwise; its derivative is `y (1 - y)`.
-public struct Sigmoid: Layer {
+public struct Sigmoid: ActivationLayer {
     public init() {}
+    public static var activation: Activation { .sigmoid }
     public var kind: LayerKind { .sigmoid }
-    public func callAsFunction(_ input: Matrix) -> Matrix { Activation.sigmoid.applied(to: input) }
-    public func backward(
-        input: Matrix, output: Matrix, outputGradient: Matrix,
-        prefix: String, gradients: inout Gradients, needsInputGradient: Bool
-    ) -> Matrix? {
-        guard needsInputGradient else { return nil }
-        var gradient = outputGradient
-        Activation.sigmoid.backward(&gradient, output: output)
-        return gradient
-    }
 }
 
 /// The hidden-unit nonlinearity of a multilayer perceptron.
