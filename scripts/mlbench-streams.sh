@@ -25,7 +25,8 @@
 # blocks of 20 rows with the classes taking turns, sorted by their first numeric
 # column with more than five values (where a table has one), in the order the table
 # has in its package (the file as it came), with the classes introduced one at a time
-# while the old ones keep coming (intro), and in two halves of the classes (halves),
+# while the old ones keep coming (intro), and in two halves of the classes (halves)
+# (an order whose file would repeat another's is not written: no stream counts twice),
 # through `moe stream` with the default
 # learner, its gate alone, growth off and replay-500; each is scored on the held-out 25%
 # by `moe eval`. One line per run: held-out and prequential accuracy, experts, seconds

@@ -6,7 +6,8 @@
 # numeric are left out; each other is split 75/25 (the three that Weka ships as a
 # training and a test file keep that split) and its training rows streamed in six
 # orders (shuffled, class order, blocks of 20, the file as it came, the classes
-# introduced one at a time, two halves of the classes; scripts/weka_streams.py) by
+# introduced one at a time, two halves of the classes; scripts/weka_streams.py, which
+# leaves out an order that repeats another's rows) by
 # `moe stream --source csv:train-ORDER.arff` (the class is the last attribute, the ARFF
 # default) with the default learner, its gate alone, growth off and replay-500, each
 # scored on test.arff by `moe eval`. One line per run, as scripts/mlbench-streams.sh

@@ -5,7 +5,9 @@ and a test file keep that split), the training rows in the orders of
 scripts/mlbench_streams.py that a small table has: shuffled, class order (the classes in
 the order the header declares them), blocks of 20 rows with the classes taking turns, the
 file as it came, the classes introduced one at a time, and two halves of the classes.
-Sets whose class is numeric (a regression) are left out. Standard library only.
+Sets whose class is numeric (a regression) are left out. An order that would repeat an
+earlier order's rows (two classes in two halves are their class order) is not written.
+Standard library only.
 
 Usage: python3 weka_streams.py EXAMPLES_FOLDER OUT_FOLDER   (prints one line per set)
 """
@@ -127,9 +129,18 @@ def write(examples, out):
                   "halves": [i for i in shuffled if label[i] in half] + [i for i in shuffled if label[i] not in half]}
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)
+        written = {}
         for order, index in orders.items():
+            # An order that repeats an earlier one's rows (two classes in two halves are
+            # their class order) is not written, so no stream counts twice.
+            text = "\n".join(header + [train_rows[i] for i in index]) + "\n"
+            same = next((earlier for earlier, kept in written.items() if kept == text), None)
+            if same:
+                print(f"{name}: {order} would be the rows of {same} in the same order; not written")
+                continue
+            written[order] = text
             with open(os.path.join(folder, f"train-{order}.arff"), "w", encoding="utf-8", errors="surrogateescape") as f:
-                f.write("\n".join(header + [train_rows[i] for i in index]) + "\n")
+                f.write(text)
         with open(os.path.join(folder, "test.arff"), "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write("\n".join(header + test_rows) + "\n")
         print(f"{name}: {len(train_rows)} training rows, {len(test_rows)} test rows, {len(set(label))} classes")
