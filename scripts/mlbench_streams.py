@@ -12,8 +12,8 @@ at a time at even intervals, each then coming on with the others (`train-intro.c
 class-incremental with repetition), and the first half of the classes before the rest
 (`train-halves.csv`, two tasks); label last, no header, missing values as empty fields, factors as
 their level names (text columns for the learner). An order whose file would repeat an
-earlier order's, byte for byte (two classes in two halves are their class order), is not
-written, so that no stream is streamed and counted twice. With --reference: an offline shrunk LDA
+earlier order's, byte for byte (two classes in two halves are often their class order),
+is not written, so that no stream is streamed and counted twice. With --reference: an offline shrunk LDA
 and a logistic regression on the whole training split, scored on the test rows.
 
 Usage: python mlbench_streams.py R_FOLDER OUT_FOLDER | python mlbench_streams.py OUT_FOLDER --reference
@@ -487,10 +487,10 @@ def write(library, out):
                 orders.append(("sorted", train[np.argsort(np.where(np.isnan(key), np.inf, key), kind="stable")]))
                 break
         # An order whose file would repeat an earlier one's bytes is not written: two
-        # classes in two halves are their class order, a class smaller than the interval
-        # of the introduced-in-turn order leaves that order the class order, and a table
-        # kept sorted is its own sorted order. Streamed twice, such a stream would count
-        # twice in every tally of the bars.
+        # classes in two halves are often their class order; the introduced-in-turn order
+        # is one of them when its first class runs out before the second comes in; a
+        # table kept sorted is its own sorted order. Streamed twice, such a stream would
+        # count twice in every tally of the bars.
         written = {}
         for order, index in orders:
             text = rows.iloc[index].to_csv(header=False, index=False)

@@ -6,8 +6,8 @@ scripts/mlbench_streams.py that a small table has: shuffled, class order (the cl
 the order the header declares them), blocks of 20 rows with the classes taking turns, the
 file as it came, the classes introduced one at a time, and two halves of the classes.
 Sets whose class is numeric (a regression) are left out. An order that would repeat an
-earlier order's rows (two classes in two halves are their class order) is not written.
-Standard library only.
+earlier order's rows (two classes in two halves are often their class order) is not
+written. Standard library only.
 
 Usage: python3 weka_streams.py EXAMPLES_FOLDER OUT_FOLDER   (prints one line per set)
 """
@@ -132,7 +132,7 @@ def write(examples, out):
         written = {}
         for order, index in orders.items():
             # An order that repeats an earlier one's rows (two classes in two halves are
-            # their class order) is not written, so no stream counts twice.
+            # often their class order) is not written, so no stream counts twice.
             text = "\n".join(header + [train_rows[i] for i in index]) + "\n"
             same = next((earlier for earlier, kept in written.items() if kept == text), None)
             if same:
