@@ -51,3 +51,33 @@ json_of() {
   rm -f "$errors"
   [ "$status" = 0 ] || { : > "$out"; return 1; }
 }
+
+# `bars_summary RECORD`: the tally of a collection's runs. RECORD holds one line per run,
+# `DATA ORDER LEARNER ACCURACY` (the held-out accuracy at full precision) or `DATA ORDER
+# LEARNER failed`. Prints how many streams the default meets both bars on (at least its
+# gate alone − 0.005 and at least replay-500), each stream that misses one or has a
+# failed run, and each learner's mean.
+bars_summary() {
+  python3 - "$1" <<'PY'
+import collections, sys
+runs = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    words = line.split()
+    if len(words) == 4:
+        runs[(words[0], words[1])][words[2]] = None if words[3] == "failed" else float(words[3])
+needed = ("default", "gate", "replay-500")
+streams = [(k, v) for k, v in runs.items() if all(v.get(name) is not None for name in needed)]
+failed = [k for k, v in runs.items() if any(v.get(name, 0) is None for name in needed)]
+meet = [k for k, v in streams if v["default"] >= v["gate"] - 0.005 and v["default"] >= v["replay-500"]]
+print(f"meet both bars: {len(meet)} of {len(streams)} streams")
+for k, v in streams:
+    if k not in meet:
+        print(f"  {k[0]} {k[1]}: default {v['default']:.4f}, gate {v['gate']:.4f}, replay-500 {v['replay-500']:.4f}")
+for k in failed:
+    print(f"  {k[0]} {k[1]}: a run failed ({', '.join(n for n in needed if runs[k].get(n, 0) is None)}), not counted")
+for learner in ("default", "gate", "growth-off", "replay-500"):
+    scores = [v[learner] for _, v in streams if v.get(learner) is not None]
+    if scores:
+        print(f"mean {learner}: {sum(scores) / len(scores):.4f} over {len(scores)} streams")
+PY
+}
