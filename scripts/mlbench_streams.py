@@ -33,6 +33,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from order_files import write_distinct
+
 warnings.filterwarnings("ignore")
 SEED = 1
 
@@ -486,21 +488,10 @@ def write(library, out):
                 key = values.to_numpy()
                 orders.append(("sorted", train[np.argsort(np.where(np.isnan(key), np.inf, key), kind="stable")]))
                 break
-        # An order whose file would repeat an earlier one's bytes is not written: two
-        # classes in two halves are often their class order; the introduced-in-turn order
-        # is one of them when its first class runs out before the second comes in; a
-        # table kept sorted is its own sorted order. Streamed twice, such a stream would
-        # count twice in every tally of the bars.
-        written = {}
-        for order, index in orders:
-            text = rows.iloc[index].to_csv(header=False, index=False)
-            same = next((earlier for earlier, kept in written.items() if kept == text), None)
-            if same:
-                print(f"{name}: {order} would be the rows of {same} in the same order; not written")
-                continue
-            written[order] = text
-            with open(os.path.join(folder, f"train-{order}.csv"), "w", encoding="utf-8", newline="") as f:
-                f.write(text)
+        # Each order's file once: an order that repeats an earlier one's rows would count
+        # twice in every tally of the bars (scripts/order_files.py).
+        write_distinct(folder, name, ((order, rows.iloc[index].to_csv(header=False, index=False))
+                                      for order, index in orders), "csv", newline="")
         rows.iloc[test].to_csv(os.path.join(folder, "test.csv"), header=False, index=False)
         print(f"{name}: {len(train)} training rows, {len(test)} test rows, {x.shape[1]} columns, {len(y.cat.categories)} classes")
 

@@ -15,6 +15,8 @@ import os
 import random
 import sys
 
+from order_files import write_distinct
+
 SEED = 1
 PAIRS = {"segment-challenge": "segment-test", "ReutersCorn-train": "ReutersCorn-test",
          "ReutersGrain-train": "ReutersGrain-test"}
@@ -129,18 +131,10 @@ def write(examples, out):
                   "halves": [i for i in shuffled if label[i] in half] + [i for i in shuffled if label[i] not in half]}
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)
-        written = {}
-        for order, index in orders.items():
-            # An order that repeats an earlier one's rows (two classes in two halves are
-            # often their class order) is not written, so no stream counts twice.
-            text = "\n".join(header + [train_rows[i] for i in index]) + "\n"
-            same = next((earlier for earlier, kept in written.items() if kept == text), None)
-            if same:
-                print(f"{name}: {order} would be the rows of {same} in the same order; not written")
-                continue
-            written[order] = text
-            with open(os.path.join(folder, f"train-{order}.arff"), "w", encoding="utf-8", errors="surrogateescape") as f:
-                f.write(text)
+        # Each order's file once: an order that repeats an earlier one's rows (two classes
+        # in two halves are often their class order) would count twice.
+        write_distinct(folder, name, ((order, "\n".join(header + [train_rows[i] for i in index]) + "\n")
+                                      for order, index in orders.items()), "arff", errors="surrogateescape")
         with open(os.path.join(folder, "test.arff"), "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write("\n".join(header + test_rows) + "\n")
         print(f"{name}: {len(train_rows)} training rows, {len(test_rows)} test rows, {len(set(label))} classes")
