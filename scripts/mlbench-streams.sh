@@ -41,6 +41,10 @@
 # (b500: blocks of 500). MOE_MLBENCH_SEED=2 runs every learner with --seed 2 (the gate's
 # random features, the networks' weights and every draw), to tell a bar missed on a few
 # hundred test rows from a seed's luck (docs/results.md, *Two seeds*).
+# MOE_MLBENCH_BATCH=B adds --batch-size B to every moe stream; MOE_MLBENCH_STREAMS=FILE runs
+# only the streams FILE names, "set order" a line ('#' starts a comment), as
+# scripts/small-batch-streams.txt does (docs/results.md, *The same stream at other batch
+# sizes*).
 # MOE_MLBENCH_LAYOUTS=1 bash scripts/mlbench-streams.sh: instead of the learners, each
 # set's test rows in the layouts other tools write (columns reordered and an identifier
 # added, numpy's blanks, R's write.table, numbers in dress), read for one saved learner
@@ -86,28 +90,42 @@ fi
 record="$folder/record.txt"
 : > "$record"
 field() { "$venv/bin/python" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
-for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
-  for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks sorted original intro halves}; do
-    [[ -f $folder/data/$data/train-$order.csv ]] || continue
-    for learner in "${learners[@]}"; do
-      learner_options "$learner"
-      [[ -z ${MOE_MLBENCH_SEED:-} ]] || extra+=(--seed "$MOE_MLBENCH_SEED")
-      run="$folder/$data-$order-$learner"
-      if json_of "$run.json" $moe stream --source "csv:$folder/data/$data/train-$order.csv" --label-column last \
-           "${extra[@]}" --save "$run.h5" --json \
-         && json_of "$run-eval.json" $moe eval "$run.h5" --source "csv:$folder/data/$data/test.csv" --label-column last --json; then
-        echo "$data $order $learner held-out $(field "$run-eval.json" "'%.3f' % test_accuracy")," \
-          "prequential $(field "$run.json" "'%.3f' % prequential_accuracy"), $(field "$run.json" experts) experts," \
-          "$(field "$run.json" "'%.1f' % seconds['total']") s"
-        echo "$data $order $learner $(field "$run-eval.json" "repr(test_accuracy)")" >> "$record"
-      else
-        echo "$data $order $learner failed: $failure"
-        echo "$data $order $learner failed" >> "$record"
-      fi
-      rm -f "$run.h5"
-    done
+# The streams to run, "set order" a line: those a MOE_MLBENCH_STREAMS file names, or every
+# order of every set named (all by default) that was written.
+if [[ -n ${MOE_MLBENCH_STREAMS:-} ]]; then
+  streams=$(grep -v '^#' "$MOE_MLBENCH_STREAMS")
+else
+  streams=$(for data in ${*:-$("$venv/bin/python" scripts/mlbench_streams.py --names)}; do
+    for order in ${MOE_MLBENCH_ORDERS:-shuffled class blocks sorted original intro halves}; do echo "$data $order"; done
+  done)
+fi
+while read -r data order <&3; do
+  [[ -n $data ]] || continue
+  if [[ ! -f $folder/data/$data/train-$order.csv ]]; then
+    # An order the data script did not write (it would repeat another, or the set is too
+    # small for it): skipped when every order is tried, an error when a file named it.
+    [[ -z ${MOE_MLBENCH_STREAMS:-} ]] || { echo "$MOE_MLBENCH_STREAMS: no stream '$data $order'" >&2; exit 1; }
+    continue
+  fi
+  for learner in "${learners[@]}"; do
+    learner_options "$learner"
+    [[ -z ${MOE_MLBENCH_SEED:-} ]] || extra+=(--seed "$MOE_MLBENCH_SEED")
+    [[ -z ${MOE_MLBENCH_BATCH:-} ]] || extra+=(--batch-size "$MOE_MLBENCH_BATCH")
+    run="$folder/$data-$order-$learner"
+    if json_of "$run.json" $moe stream --source "csv:$folder/data/$data/train-$order.csv" --label-column last \
+         "${extra[@]}" --save "$run.h5" --json \
+       && json_of "$run-eval.json" $moe eval "$run.h5" --source "csv:$folder/data/$data/test.csv" --label-column last --json; then
+      echo "$data $order $learner held-out $(field "$run-eval.json" "'%.3f' % test_accuracy")," \
+        "prequential $(field "$run.json" "'%.3f' % prequential_accuracy"), $(field "$run.json" experts) experts," \
+        "$(field "$run.json" "'%.1f' % seconds['total']") s"
+      echo "$data $order $learner $(field "$run-eval.json" "repr(test_accuracy)")" >> "$record"
+    else
+      echo "$data $order $learner failed: $failure"
+      echo "$data $order $learner failed" >> "$record"
+    fi
+    rm -f "$run.h5"
   done
-done
+done 3<<< "$streams"
 bars_summary "$record"
 echo "offline references on the training rows, scored on the test rows:"
 "$venv/bin/python" scripts/mlbench_streams.py "$folder/data" --reference
