@@ -39,10 +39,14 @@ enum CheckpointPath {
     /// resolution by the saving rule (so `moe eval run1` finds `Checkpoints/run1.h5`). A
     /// bare name that names two files, one as typed and one in `Checkpoints/`, is refused:
     /// `--save run2.h5` writes the second, and reading the first without a word scored an
-    /// older model than the one just saved.
+    /// older model than the one just saved. A folder under the typed name is not a
+    /// checkpoint and names nothing: data kept in `medexp/` beside `--save medexp` made
+    /// `moe eval medexp` refuse both.
     static func forReading(_ argument: String) throws(CommandFailure) -> String {
         let saved = resolved(argument)
-        guard FileManager.default.fileExists(atPath: argument) else { return saved }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder) else { return saved }
+        if isFolder.boolValue && saved != argument { return saved }
         if saved != argument, let typed = identity(of: argument), let other = identity(of: saved), typed != other {
             throw CommandFailure("'\(argument)' names two checkpoints, '\(argument)' here and '\(saved)' (where --save \(argument) writes): give the path of the one you mean, './\(argument)' or '\(saved)'")
         }

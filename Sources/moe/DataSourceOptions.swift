@@ -231,6 +231,26 @@ struct DataSourceOptions: ParsableArguments {
             + "learned with: its inputs are as wide as they made them; drop the option")
     }
 
+    /// Refuses `--label-column NAME` given to continue a learner when NAME is a column the
+    /// saved stream learned as a feature (`names`, its header's names): every row's label
+    /// would be read from a feature, and a numeric one gave the learner a new class per
+    /// value, without a word. A name the learned header lacks (a renamed label) is read.
+    func refuseLabelOnLearnedFeature(saved format: CSVFormat, names: [String]?, file: String) throws(CommandFailure) {
+        guard let given = labelColumn, case let .name(wanted) = LabelColumn(argument: given), let names, !names.isEmpty else { return }
+        func key(_ name: String) -> String { name.trimmingCharacters(in: .whitespaces).lowercased() }
+        let learnedLabel: String? = switch format.labelColumn {
+        case .name(let name): name
+        case .first: names[0].isEmpty && names.count > 1 ? names[1] : names[0]
+        case .last: names.last
+        case .index(let i): i < names.count ? names[i] : nil
+        }
+        let exact = names.filter { $0 == wanted }, near = names.filter { key($0) == key(wanted) }
+        guard let learnedLabel, let named = exact.first ?? (near.count == 1 ? near[0] : nil), key(named) != key(learnedLabel) else { return }
+        throw CommandFailure("--label-column \(wanted) names '\(named)', a column checkpoint '\(file)' learned as a feature; its label "
+            + "column is '\(learnedLabel)': drop the option (a continued stream reads the label the model learned), or give the "
+            + "label column's name in the new file")
+    }
+
     /// `layout` with the saved stream's label column when `--label-column` is not given (a
     /// label column by name implies a header).
     private func withSavedLabelColumn(_ layout: CSVFormat, from saved: CSVFormat) -> CSVFormat {
@@ -311,6 +331,13 @@ struct DataSourceOptions: ParsableArguments {
                 try test.requireInputWidth(model.inputWidth)
                 if !unknownLabels { try test.requireLabels(below: model.classCount) }
             } catch {
+                // A learner streamed from a file, read without --source: say where its rows
+                // came from rather than the widths alone ("784 features per sample, but 90").
+                if source == nil, let saved = try? StreamDriver<Learner>.savedStream(in: checkpoint), case let .csv(settings) = saved.source {
+                    throw CommandFailure("checkpoint '\(file)' learned from the rows of \(settings.path.map { "'\($0)'" } ?? "standard input") "
+                        + "(\(model.inputWidth) features), not from Fashion-MNIST, which is read when no --source is given: "
+                        + "give the rows with --source csv:FILE")
+                }
                 throw CommandFailure("checkpoint '\(file)' cannot be evaluated on \(test.name): \(error)")
             }
             stream = DatasetSource(dataset: test, batchSize: 4096)

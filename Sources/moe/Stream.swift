@@ -263,6 +263,8 @@ struct Stream: ParsableCommand {
         if let predicted { driver.plugins.append(predicted) }
         // What the learner had scored before this run (a resumed or continued learner).
         let scoredBefore = driver.learner.map { (samples: $0.prequential.samples, correct: $0.prequential.correct) } ?? (0, 0)
+        // The gaps a continued stream had filled before this run: the count goes on.
+        let filledBefore = driver.filledSoFar
         let loaded = ContinuousClock.now
         console.say(describe(driver))
         let interrupts = Interrupts(saves: policy.path != nil) { console.warn($0) }
@@ -280,7 +282,7 @@ struct Stream: ParsableCommand {
         }
         let clock = RunClock(started: started, loaded: loaded, flops: BLAS.flopsPerformed)
         try finish(driver, outcome: outcome, evaluation: evaluation, growth: growth, lines: lines, kappa: kappa.tally,
-                   scoredBefore: scoredBefore, console: console, clock: clock)
+                   scoredBefore: scoredBefore, filledBefore: filledBefore, console: console, clock: clock)
         if let predicted {
             if let failure = predicted.failure {
                 console.warn("the predictions file '\(predicted.path)' could not be written whole (\(failure)); the stream and its checkpoints are not affected")
@@ -332,7 +334,10 @@ struct Stream: ParsableCommand {
         try refuseLearnerChanges(learner.configuration, file: file)
         let saved = try failingClearly { try StreamDriver<Learner>.savedStream(in: loaded) }
         try keepSavedThreads(of: loaded, file: file, console: console)
-        if case let .csv(settings)? = saved?.source { try data.refuseOtherTextIndicators(saved: settings.format, file: file) }
+        if case let .csv(settings)? = saved?.source {
+            try data.refuseOtherTextIndicators(saved: settings.format, file: file)
+            try data.refuseLabelOnLearnedFeature(saved: settings.format, names: saved?.position.source.columnNames, file: file)
+        }
         if let source = data.streamSource(
             batchSize: network.batchSize ?? saved?.source.batchSize ?? 128, badRows: badRows, like: saved?.source) {
             try pausedInAFile(saved, file: file, continuingOn: source, console: console)
@@ -525,11 +530,19 @@ struct Stream: ParsableCommand {
         }
     }
 
+    /// Whether a header name names rows rather than a measurement: `id`, `ID`,
+    /// `customer_id`, `Customer ID`, `index`, R's `rownames`, pandas' `Unnamed: 0`.
+    static func namesAnIdentifier(_ name: String) -> Bool {
+        let n = name.trimmingCharacters(in: .whitespaces).lowercased()
+        return n == "id" || n.hasSuffix("_id") || n.hasSuffix(" id") || n.hasSuffix(".id") || n == "index"
+            || n == "rownames" || n == "row.names" || n.hasPrefix("unnamed: ")
+    }
+
     /// Prints the figures, writes the report, emits the JSON line.
     func finish(
         _ driver: StreamDriver<Learner>, outcome: RunOutcome, evaluation: ScenarioEvaluation<Learner>,
         growth: GrowthRecorder<Learner>, lines: StreamLines, kappa: PrequentialKappa.Tally,
-        scoredBefore: (samples: Int, correct: Int), console: Console, clock: RunClock
+        scoredBefore: (samples: Int, correct: Int), filledBefore: Int = 0, console: Console, clock: RunClock
     ) throws {
         guard let learner = driver.learner else { throw CommandFailure("\(driver.source.name): the stream held no samples") }
         let matrix = evaluation.state.classIncremental
@@ -566,7 +579,7 @@ struct Stream: ParsableCommand {
             console.say("\(figure); \(learner.model.experts.count) experts; \(driver.position.source.skipped.summary)")
         }
         if let shares = learner.recentShares, shares.servedRows > 0 {
-            console.say("the stream's recent class shares answered \(shares.servedRows) of its rows where the mixture would have "
+            console.say("the stream's recent class shares answered \(shares.servedRows) of the learner's rows so far where the mixture would have "
                         + "answered otherwise: \(shares.servedGains) right that it had wrong, \(shares.servedLosses) the reverse "
                         + "(rows predicted later, by moe eval or moe predict, are answered with the whole stream's shares)")
         }
@@ -633,7 +646,11 @@ struct Stream: ParsableCommand {
         }
         if let text = driver.position.source.textColumns, !text.isEmpty, case let .csv(settings) = driver.source {
             let fields = Self.listed(text.map(String.init))
-            console.say("text columns (0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
+            // By their header names too, where the file has them.
+            let position = driver.position.source
+            let names = text.compactMap { position.columnName(ofField: $0) }
+            let named = names.count == text.count ? Self.listed(names.map { "'\($0)'" }) + " " : ""
+            console.say("text columns \(named)(0-based fields \(fields)) read as categories, \(settings.textIndicators ?? 0) indicator columns each: their first values were not numbers")
         }
         if let dressed = driver.position.source.numberLikeTextColumns, !dressed.isEmpty, case let .csv(settings) = driver.source {
             let position = driver.position.source
@@ -681,6 +698,30 @@ struct Stream: ParsableCommand {
             let fields = counting.map(String.init).joined(separator: ", ")
             console.say("warning: column\(counting.count > 1 ? "s" : "") \(fields) (0-based) count\(counting.count > 1 ? "" : "s") up by 1 from row to row, like a row number or identifier, and \(counting.count > 1 ? "are" : "is") read as a feature that only grows: --ignore-columns \(fields) leaves \(counting.count > 1 ? "them" : "it") out")
         }
+        // A column named as an identifier and read as numbers is a feature too; rows
+        // shuffled before they were written do not count up, so the warning above missed
+        // an 'id' column of all different numbers.
+        if case let .csv(settings) = driver.source, driver.position.source.widthFromModel != true,
+           let names = driver.position.source.columnNames {
+            let said = Set(driver.position.source.textColumns ?? []).union(driver.position.source.countingColumns ?? [])
+            let label: String? = switch settings.labelColumn {
+            case .first: names.first
+            case .last: names.last
+            case .index(let i): i < names.count ? names[i] : nil
+            case .name(let name): name
+            }
+            let ignored = Set(settings.format.ignoredColumns)
+            let named = names.indices.filter { field in
+                Self.namesAnIdentifier(names[field]) && !said.contains(field) && names[field] != label
+                    && !ignored.contains(names[field]) && !ignored.contains(String(field))
+            }.map { names[$0] }
+            if !named.isEmpty {
+                let list = named.map { "'\($0)'" }.joined(separator: ", ")
+                console.say("warning: column\(named.count > 1 ? "s" : "") \(list) \(named.count > 1 ? "are" : "is") named like an identifier "
+                    + "and read as a feature: if \(named.count > 1 ? "they" : "it") only name\(named.count > 1 ? "" : "s") the rows, "
+                    + "--ignore-columns \(named.joined(separator: ",")) leaves \(named.count > 1 ? "them" : "it") out")
+            }
+        }
         if let found = driver.position.source.separatorFound {
             console.say("fields separated by \(CSVFormat.describe(separator: found.first ?? ",")), found from the first lines (give --separator to say so)")
         }
@@ -695,7 +736,10 @@ struct Stream: ParsableCommand {
             console.warn(warning)
         }
         if let filled = driver.position.source.imputation?.filled, filled > 0 {
-            console.say("missing values: \(filled) filled with their column's mean so far")
+            // A continued stream's count is the learner's whole life's: this run's beside it
+            // (the life's count alone read as the new file's).
+            let run = filledBefore > 0 ? " (\(filled - filledBefore) of them in \(driver.source.name) this run)" : ""
+            console.say("missing values: \(filled) filled with their column's mean so far\(run)")
         }
         // Classes by their labels (`classes ['cat', 'dog']`); a scenario's are numbers.
         let labels = driver.position.source.labelMap

@@ -210,8 +210,9 @@ struct DataCSVTests {
                 #expect(source.columnsPlacedByName == CSVSource.ColumnPlacement(moved: ["a", "b", "c", "label"], leftOut: [], lacking: ["id"]))
             }
 
-            // A learned name missing, and another moved: refused as before.
-            for (header, name, field, learnedField) in [("c,b,z,label", "c", 0, 2), ("label,a,b", "label", 0, 3)] {
+            // A learned name missing, and another moved, in a header of the learned width (a
+            // renamed column): refused as before.
+            for (header, name, field, learnedField) in [("c,b,z,label", "c", 0, 2)] {
                 let row = (0..<header.split(separator: ",").count).map(String.init).joined(separator: ",")
                 let error = dataError { _ = try read(header, row + "\n") }
                 #expect(error == .columnMoved(at: DataLocation(source: path, line: 1), name: name, field: field,
@@ -219,6 +220,52 @@ struct DataCSVTests {
                 #expect(error?.description.contains("the column '\(name)' is field \(field + 1) here but was field \(learnedField + 1)") == true)
                 #expect(error?.description.contains("a header that names every column it learned, once each, is read by those names") == true)
             }
+            // A header of another width that lacks learned columns names them: before, the
+            // error named a column that had only shifted ('label' at field 1 here), or a
+            // text column's field when the label column was the one missing.
+            for (header, missing, label) in [("label,a,b", ["c"], nil as String?), ("a,b,c", ["label"], "label"),
+                                              ("b,c", ["a", "label"], "label"), ("q,r,s,t,u", ["a", "b", "c", "label"], "label")] {
+                let row = (0..<header.split(separator: ",").count).map(String.init).joined(separator: ",")
+                let error = dataError { _ = try read(header, row + "\n") }
+                #expect(error == .columnsMissing(at: DataLocation(source: path, line: 1), missing: missing, label: label,
+                                                 learned: ["a", "b", "c", "label"]), "\(header)")
+                let said = error?.description ?? ""
+                #expect(said.contains(path + ", line 1: the header has no column"), "\(said)")
+                if let label {
+                    #expect(said.contains("no column '\(label)', the label column of the rows the model learned"), "\(said)")
+                    #expect(said.contains("moe predict answers rows without their label"), "\(said)")
+                }
+                let features = missing.filter { $0 != label }
+                if !features.isEmpty {
+                    #expect(said.contains("no column " + features.map { "'\($0)'" }.joined(separator: ", ") + " of the 4 the model learned from"),
+                            "\(said)")
+                }
+            }
+            // The label column given by name among them is named as the label.
+            try writeText("a,b,c\n1,2,3\n", to: path)
+            var byName = try CSVSource(path: path, format: CSVFormat(labelColumn: .name("label")), labels: .integers(classCount: 2),
+                                       text: learned)
+            byName.labelColumnPlace = .learned
+            #expect(dataError { _ = try drain(&byName) } == .columnsMissing(at: DataLocation(source: path, line: 1), missing: ["label"],
+                                                                              label: "label", learned: ["a", "b", "c", "label"]))
+        }
+    }
+
+    @Test("a label column that falls on a learned text column is refused, naming the column, not the text layout's fields")
+    func labelOnLearnedTextColumn() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.path("rows.csv")
+            // Learned as 'a', 'colour' (text), label: rows without their label put the label
+            // on 'colour'; before, "wrong dimensions 2, expected a text column at field 1
+            // besides the label (field 1) among 2".
+            let learned = CSVTextLayout(columns: [1], values: [["red", "blue"]])
+            try writeText("1,red\n2,blue\n", to: path)
+            var source = try CSVSource(path: path, format: CSVFormat(labelColumn: .last, hasHeader: false),
+                                       labels: .integers(classCount: 2), text: learned)
+            let error = dataError { _ = try drain(&source) }
+            #expect(error == .labelOnFeature(source: path, column: "last", field: 1, name: nil))
+            #expect(error?.description == "\(path): the label column (last) is field 2, a column the model learned as a feature "
+                + "(text read as categories): give the label column the model learned, or, for rows without their label, use moe predict.")
         }
     }
 

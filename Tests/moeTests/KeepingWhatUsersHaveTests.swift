@@ -69,7 +69,7 @@ struct KeepingWhatUsersHaveTests {
         }
     }
 
-    @Test("a bare name that names a file here and one in Checkpoints/ is refused, naming both")
+    @Test("a bare name that names a file here and one in Checkpoints/ is refused, naming both; a folder under the name is neither")
     func ambiguousNamesAreRefused() throws {
         try withTemporaryDirectory { dir in
             let rows = dir.path("rows.csv")
@@ -87,6 +87,22 @@ struct KeepingWhatUsersHaveTests {
             }
             #expect(MoeProcess.run(["inspect", "./run.h5"], in: dir.url.path).status == 0)
             #expect(MoeProcess.run(["inspect", "Checkpoints/run.h5"], in: dir.url.path).status == 0)
+            // A folder of data under the checkpoint's bare name is no checkpoint: the name
+            // reads Checkpoints/NAME.h5, as --save NAME wrote it.
+            try FileManager.default.createDirectory(atPath: dir.path("medexp"), withIntermediateDirectories: false)
+            try FileManager.default.copyItem(atPath: rows, toPath: dir.path("medexp/monday.csv"))
+            let folder = MoeProcess.run(["stream", "--source", "csv:medexp/monday.csv", "--label-column", "last", "--hidden", "8",
+                                         "--save", "medexp"], in: dir.url.path)
+            #expect(folder.status == 0 && folder.output.contains("saved Checkpoints/medexp.h5"), "\(folder.output)\(folder.error)")
+            for command in [["eval", "medexp", "--source", "csv:medexp/monday.csv", "--label-column", "last"], ["inspect", "medexp"],
+                            ["stream", "--resume", "medexp", "--source", "csv:medexp/monday.csv"]] {
+                let r = MoeProcess.run(command, in: dir.url.path)
+                #expect(r.status == 0, "\(command): \(r.error)")
+            }
+            // With no checkpoint saved under it, the name still means Checkpoints/NAME.h5,
+            // and the error says that file is missing.
+            let missing = MoeProcess.run(["inspect", "Checkpoints"], in: dir.url.path)
+            #expect(missing.status == 1 && missing.error.contains("Checkpoints/Checkpoints.h5"), "\(missing.error)")
         }
     }
 

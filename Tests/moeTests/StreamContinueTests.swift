@@ -241,7 +241,7 @@ struct StreamContinueTests {
                                          + Self.learner + ["--save", dir.path("text.h5"), "--json"])
             #expect(trained.status == 0, "\(trained.error)")
             #expect(MoeProcess.json(trained)?["text_columns"] as? [Int] == [1])
-            #expect(trained.error.contains("text columns (0-based fields 1) read as categories, 16 indicator columns each"), "\(trained.error)")
+            #expect(trained.error.contains("text columns 'colour' (0-based fields 1) read as categories, 16 indicator columns each"), "\(trained.error)")
             #expect(try #require(MoeProcess.json(trained)?["prequential_accuracy"] as? Double) > 0.55)
             let eval = MoeProcess.run(["eval", dir.path("text.h5"), "--source", "csv:" + dir.path("more.csv"),
                                        "--label-column", "class", "--json"])
@@ -721,6 +721,77 @@ struct StreamContinueTests {
             let plain = MoeProcess.run(["stream", "--resume", dir.path("t.h5")])
             #expect(plain.status == 1)
             #expect(plain.errorLines.last == "Error: checkpoint '\(dir.path("t.h5"))' holds a network trained by moe train, not a continual learner; continue it with moe train --resume")
+        }
+    }
+
+    @Test("a user's slips with a headed CSV file get sentences that name the column: the label column missing or on a feature, a column missing, no --source")
+    func slipsWithHeadedFiles() throws {
+        try withTemporaryDirectory { dir in
+            // A header, an 'id' of all different numbers in no order, a text column, gaps.
+            var generator = SeededGenerator(seed: 8)
+            let ids = (0..<600).map { $0 * 7 % 600 }
+            let rows = ids.map { id -> String in
+                let label = generator.nextInt(below: 2)
+                let colour = ["red", "blue"][generator.nextInt(below: 3) == 0 ? 1 - label : label]
+                let age = generator.nextInt(below: 10) == 0 ? "" : String(Float(label * 2) + generator.nextNormal())
+                return "\(id),\(age),\(colour),\(generator.nextNormal()),\(["no", "yes"][label])"
+            }
+            let header = "id,age,colour,noise,health"
+            try Self.write([header] + rows[..<300], to: dir.path("monday.csv"))
+            try Self.write([header] + rows[300...], to: dir.path("tuesday.csv"))
+            let file = dir.path("m.h5")
+            let first = MoeProcess.run(["stream", "--source", "csv:" + dir.path("monday.csv"), "--label-column", "health"]
+                                       + Self.learner + ["--save", file])
+            #expect(first.status == 0, "\(first.error)")
+            // An 'id' that does not count up is warned of by its name.
+            #expect(first.output.contains("warning: column 'id' is named like an identifier and read as a feature: if it only names "
+                + "the rows, --ignore-columns id leaves it out"), "\(first.output)")
+            #expect(first.output.contains("text columns 'colour' (0-based fields 2) read as categories"), "\(first.output)")
+            let gaps = first.output.split(separator: "\n").first { $0.hasPrefix("missing values:") }.map(String.init) ?? ""
+            #expect(gaps.hasPrefix("missing values: ") && !gaps.contains("this run"), "\(first.output)")
+            // A continued stream's count of filled gaps is the learner's: this run's beside it.
+            let next = MoeProcess.run(["stream", "--resume", file, "--source", "csv:" + dir.path("tuesday.csv"), "--save", dir.path("m2.h5")])
+            #expect(next.status == 0, "\(next.error)")
+            let thisRun = rows[300...].filter { $0.split(separator: ",", omittingEmptySubsequences: false)[1].isEmpty }.count
+            #expect(next.output.contains("of them in csv:\(dir.path("tuesday.csv")) this run)") && next.output.contains("(\(thisRun) of them"),
+                    "\(next.output)")
+            // The label column given as a feature's name on a continued stream: refused
+            // (a numeric one gave a class per value without a word).
+            for feature in ["noise", "colour", "Noise"] {
+                let r = MoeProcess.run(["stream", "--resume", file, "--source", "csv:" + dir.path("tuesday.csv"), "--label-column", feature])
+                #expect(r.status == 1)
+                let named = feature == "Noise" ? "noise" : feature
+                #expect(r.errorLines.last == "Error: --label-column \(feature) names '\(named)', a column checkpoint '\(file)' learned as a "
+                    + "feature; its label column is 'health': drop the option (a continued stream reads the label the model learned), "
+                    + "or give the label column's name in the new file", "\(r.error)")
+            }
+            // Rows without the label column given to moe eval, and a test file lacking a column.
+            let unlabelled = dir.path("new-rows.csv"), lacking = dir.path("no-age.csv")
+            func cut(_ line: String, _ drop: Int) -> String {
+                line.split(separator: ",", omittingEmptySubsequences: false).enumerated().filter { $0.offset != drop }.map(\.element)
+                    .joined(separator: ",")
+            }
+            try Self.write(([header] + rows[..<50]).map { cut($0, 4) }, to: unlabelled)
+            try Self.write(([header] + rows[..<50]).map { cut($0, 1) }, to: lacking)
+            let eval = MoeProcess.run(["eval", file, "--source", "csv:" + unlabelled])
+            #expect(eval.status == 1)
+            #expect(eval.errorLines.last?.contains("\(unlabelled), line 1: the header has no column 'health', the label column of the rows "
+                + "the model learned (moe eval and a continued stream read labelled rows; moe predict answers rows without their label).")
+                == true, "\(eval.error)")
+            #expect(MoeProcess.run(["predict", file, "--source", "csv:" + unlabelled]).status == 0)
+            for command in [["eval", file, "--source", "csv:" + lacking], ["predict", file, "--source", "csv:" + lacking, "--labelled"],
+                            ["stream", "--resume", file, "--source", "csv:" + lacking]] {
+                let r = MoeProcess.run(command)
+                #expect(r.status == 1)
+                #expect(r.errorLines.last?.contains("\(lacking), line 1: the header has no column 'age' of the 5 the model learned from "
+                    + "('id', 'age', 'colour', 'noise', 'health')") == true, "\(command): \(r.error)")
+            }
+            // moe eval without --source on a learner of CSV rows says where its rows came from.
+            let plain = MoeProcess.run(["eval", file])
+            #expect(plain.status == 1)
+            #expect(plain.errorLines.last?.hasPrefix("Error: checkpoint '\(file)' learned from the rows of '\(dir.path("monday.csv"))' (")
+                    == true && plain.error.contains("not from Fashion-MNIST, which is read when no --source is given: give the rows "
+                    + "with --source csv:FILE"), "\(plain.error)")
         }
     }
 

@@ -112,6 +112,14 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// columns were reordered, or one was added or taken out before it (read by place,
     /// every later row would be answered from the wrong columns).
     case columnMoved(at: DataLocation, name: String, field: Int, learnedField: Int, learned: [String])
+    /// A header of another width than the learned one that lacks columns the model learned
+    /// (`missing`, as the model learned them; `label` when its label column is among them):
+    /// read by place, every row would be read from the wrong columns.
+    case columnsMissing(at: DataLocation, missing: [String], label: String?, learned: [String])
+    /// A label column that falls on a column the model learned as a text feature
+    /// (`column`, as given; `field`, 0-based; `name`, the header's name for it, if any):
+    /// a file that lacks its label column, or a label column the model did not learn.
+    case labelOnFeature(source: String, column: String, field: Int, name: String?)
     /// A header that places the learned columns by name, read with a label column by place
     /// (`column`: first, last, an index) that names one column in this file (`here`) and
     /// another in the rows the model learned (`learned`), when nothing says which file the
@@ -287,6 +295,26 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at): the column '\(name)' is field \(field + 1) here but was field \(learnedField + 1) in the data "
                 + "the model learned from (\(names)); put the columns in that order, so that each is read as the one it learned "
                 + "(a header that names every column it learned, once each, is read by those names, in any order)."
+        case .columnsMissing(let at, let missing, let label, let learned):
+            func list(_ names: [String], _ most: Int) -> String {
+                names.prefix(most).map { "'\($0)'" }.joined(separator: ", ") + (names.count > most ? ", … (\(names.count) in all)" : "")
+            }
+            let features = missing.filter { $0 != label }
+            var parts: [String] = []
+            if let label {
+                parts.append("no column '\(label)', the label column of the rows the model learned (moe eval and a continued stream "
+                    + "read labelled rows; moe predict answers rows without their label)")
+            }
+            if !features.isEmpty {
+                parts.append("no column \(list(features, 8)) of the \(learned.count) the model learned from (\(list(learned, 12))): "
+                    + "a file read for the model needs each column it learned, found by its header name in any order "
+                    + "(columns more are left out)")
+            }
+            return "\(at): the header has " + parts.joined(separator: "; and ") + "."
+        case .labelOnFeature(let source, let column, let field, let name):
+            return "\(source): the label column (\(column)) is field \(field + 1)\(name.map { " ('\($0)')" } ?? ""), a column the model "
+                + "learned as a feature (text read as categories): give the label column the model learned, or, for rows without "
+                + "their label, use moe predict."
         case .labelColumnPlaceUnclear(let at, let column, let here, let learned):
             return "\(at): the header holds the columns the model learned in another order, read by their names; the label column "
                 + "(\(column)) is '\(here)' in this file but '\(learned)' in the rows the model learned: give it by name "

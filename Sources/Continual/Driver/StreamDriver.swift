@@ -79,6 +79,10 @@ public final class StreamDriver<L: StreamLearner> {
     private var continuedText: CSVTextLayout?
     private var continuedImputation: CSVImputation?
 
+    /// Missing values filled before the rows still to come: a paused stream's so far, or
+    /// the saved learner's when it continues on new rows (the count goes on from them).
+    public var filledSoFar: Int { position.source.imputation?.filled ?? continuedImputation?.filled ?? 0 }
+
     // MARK: - Making a driver
 
     /// A new stream for `learner`.

@@ -1286,6 +1286,27 @@ public final class CSVSource: BatchSource {
             try placeByName(placed, header: header, learned: learned)
             return
         }
+        // A header of another width that lacks learned columns: name them. Read by place,
+        // every row would be read from the wrong columns, and the error named a column
+        // that had only shifted (or, with the label column missing, a text column's
+        // field). A header of the learned width with other names is a renamed export,
+        // read by place as before.
+        let learnedRowNames = givenText?.rowNames == true && learned.first == ""
+        let missing = learned.indices.filter { i in
+            !learned[i].isEmpty && !ignored.contains(i) && !(learnedRowNames && i == 0)
+                && before[key(learned[i])] != nil && here[key(learned[i])] == nil
+        }
+        if !missing.isEmpty && header.count != learned.count {
+            let label: String? = switch format.labelColumn {
+            case .name(let wanted): wanted
+            case .first: learned.indices.contains(learnedRowNames ? 1 : 0) ? learned[learnedRowNames ? 1 : 0] : nil
+            case .last: learned.last
+            case .index(let i): learned.indices.contains(i) ? learned[i] : nil
+            }
+            let names = missing.map { learned[$0] }
+            throw .columnsMissing(at: DataLocation(source: self.name, line: headerLine ?? 1), missing: names,
+                                  label: label.flatMap { l in names.first { key($0) == key(l) } }, learned: learned)
+        }
         for (key, field) in here.sorted(by: { $0.value < $1.value }) {
             if let learnedField = before[key], learnedField != field {
                 throw .columnMoved(at: DataLocation(source: self.name, line: headerLine ?? 1),
@@ -1797,6 +1818,10 @@ public final class CSVSource: BatchSource {
             try decide(text: [], line: line)
         } else if let given = givenText {
             for column in given.columns where column < 0 || column >= count || column == labelIndex || ignoredFields.contains(column) {
+                if column == labelIndex {
+                    throw .labelOnFeature(source: name, column: format.labelColumn.description, field: column,
+                                          name: header.flatMap { column < $0.count ? $0[column] : nil })
+                }
                 throw .wrongDimensions(
                     path: name, expected: "a text column at field \(column) besides the label (field \(labelIndex)) among \(count)",
                     actual: [count])
