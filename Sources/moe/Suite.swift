@@ -136,6 +136,12 @@ struct Suite: ParsableCommand {
         let console = Console(json: common.json)
         // A file that cannot give settings stops the suite before it writes anything.
         let settings = try learnerConfig.map { try LearnerConfiguration().patched(byFile: $0) }
+        // So does a file that is not there: a missing --test was found only after every
+        // learner had streamed the training rows.
+        for case let path? in [input.source, test] where path.hasPrefix("csv:") {
+            let file = String(path.dropFirst(4))
+            if !FileManager.default.fileExists(atPath: file) { throw CommandFailure(DataError.fileNotFound(path: file).description) }
+        }
         let folder = URL(fileURLWithPath: out)
         try failingClearly { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         var runner = SuiteRunner(

@@ -140,7 +140,7 @@ struct SuiteCommandTests {
         }
     }
 
-    @Test("your own file: --test is a CSV file and goes only with --source, standard input is refused, a bad row or test file is named")
+    @Test("your own file: --test is a CSV file and goes only with --source, standard input is refused, a bad row, a test file or a missing one is named")
     func ownFileErrors() throws {
         try withTemporaryDirectory { dir in
             let (train, test) = try Self.ownFile(in: dir)
@@ -173,6 +173,11 @@ struct SuiteCommandTests {
             let ragged = MoeProcess.run(["suite", "--source", "csv:" + dir.path("ragged.csv"), "--test", "csv:" + test,
                                          "--label-column", "class"] + out)
             #expect(ragged.status != 0 && ragged.error.contains("ragged.csv, line 52"), "\(ragged.error)")
+            // A test file that is not there: named before any learner streams, nothing written.
+            let absent = MoeProcess.run(["suite", "--source", "csv:" + train, "--test", "csv:" + dir.path("nope.csv"),
+                                         "--label-column", "class", "--out", dir.path("none")])
+            #expect(absent.status == 1 && absent.errorLines.last == "Error: \(dir.path("nope.csv")): no such file.", "\(absent.error)")
+            #expect(!FileManager.default.fileExists(atPath: dir.path("none")))
         }
     }
 
