@@ -1,6 +1,7 @@
 # The four learners of the suite as `moe stream` options, for the scripts that stream
 # other data: `learner_options NAME` sets the array `extra`; `python_venv` and
-# `torch_venv` make their Python environments, `json_of` keeps a run's JSON or its error.
+# `torch_venv` make their Python environments, `json_of` keeps a run's JSON or its error,
+# `stream_and_score` makes one learner's run on a stream and `bars_summary` tallies them.
 # Sourced, not run.
 learners=(default gate growth-off replay-500)
 learner_options() {
@@ -50,6 +51,29 @@ json_of() {
   failure=$(grep -v '^[[:space:]]*$' "$errors" | tail -1)
   rm -f "$errors"
   [ "$status" = 0 ] || { : > "$out"; return 1; }
+}
+
+# `stream_and_score NAME TRAIN TEST RECORD [OPTION...]`: one learner's run on a stream,
+# as a user makes it: `moe stream` on TRAIN with the OPTIONs (a label column, for moe
+# stream and moe eval alike) and the learner's `extra`, saved under `$folder`, then `moe
+# eval` on TEST. Prints "NAME held-out …, prequential …, N experts, S s" (or the error
+# that stopped it) and adds "NAME ACCURACY" (full precision) or "NAME failed" to RECORD,
+# for `bars_summary`. Uses the caller's `moe`, `folder` and `field` (a JSON reader).
+stream_and_score() {
+  local name=$1 train=$2 test=$3 record=$4
+  shift 4
+  local run="$folder/${name// /-}"
+  if json_of "$run.json" $moe stream --source "csv:$train" "$@" "${extra[@]}" --save "$run.h5" --json \
+     && json_of "$run-eval.json" $moe eval "$run.h5" --source "csv:$test" "$@" --json; then
+    echo "$name held-out $(field "$run-eval.json" "'%.3f' % test_accuracy")," \
+      "prequential $(field "$run.json" "'%.3f' % prequential_accuracy"), $(field "$run.json" experts) experts," \
+      "$(field "$run.json" "'%.1f' % seconds['total']") s"
+    echo "$name $(field "$run-eval.json" "repr(test_accuracy)")" >> "$record"
+  else
+    echo "$name failed: $failure"
+    echo "$name failed" >> "$record"
+  fi
+  rm -f "$run.h5"
 }
 
 # `bars_summary RECORD`: the tally of a collection's runs. RECORD holds one line per run,

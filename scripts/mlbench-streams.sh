@@ -111,19 +111,8 @@ while read -r data order <&3; do
     learner_options "$learner"
     [[ -z ${MOE_MLBENCH_SEED:-} ]] || extra+=(--seed "$MOE_MLBENCH_SEED")
     [[ -z ${MOE_MLBENCH_BATCH:-} ]] || extra+=(--batch-size "$MOE_MLBENCH_BATCH")
-    run="$folder/$data-$order-$learner"
-    if json_of "$run.json" $moe stream --source "csv:$folder/data/$data/train-$order.csv" --label-column last \
-         "${extra[@]}" --save "$run.h5" --json \
-       && json_of "$run-eval.json" $moe eval "$run.h5" --source "csv:$folder/data/$data/test.csv" --label-column last --json; then
-      echo "$data $order $learner held-out $(field "$run-eval.json" "'%.3f' % test_accuracy")," \
-        "prequential $(field "$run.json" "'%.3f' % prequential_accuracy"), $(field "$run.json" experts) experts," \
-        "$(field "$run.json" "'%.1f' % seconds['total']") s"
-      echo "$data $order $learner $(field "$run-eval.json" "repr(test_accuracy)")" >> "$record"
-    else
-      echo "$data $order $learner failed: $failure"
-      echo "$data $order $learner failed" >> "$record"
-    fi
-    rm -f "$run.h5"
+    stream_and_score "$data $order $learner" "$folder/data/$data/train-$order.csv" "$folder/data/$data/test.csv" "$record" \
+      --label-column last
   done
 done 3<<< "$streams"
 bars_summary "$record"
