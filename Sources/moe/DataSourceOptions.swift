@@ -238,12 +238,7 @@ struct DataSourceOptions: ParsableArguments {
     func refuseLabelOnLearnedFeature(saved format: CSVFormat, names: [String]?, file: String) throws(CommandFailure) {
         guard let given = labelColumn, case let .name(wanted) = LabelColumn(argument: given), let names, !names.isEmpty else { return }
         func key(_ name: String) -> String { name.trimmingCharacters(in: .whitespaces).lowercased() }
-        let learnedLabel: String? = switch format.labelColumn {
-        case .name(let name): name
-        case .first: names[0].isEmpty && names.count > 1 ? names[1] : names[0]
-        case .last: names.last
-        case .index(let i): i < names.count ? names[i] : nil
-        }
+        let learnedLabel = format.labelColumn.name(among: names)
         let exact = names.filter { $0 == wanted }, near = names.filter { key($0) == key(wanted) }
         guard let learnedLabel, let named = exact.first ?? (near.count == 1 ? near[0] : nil), key(named) != key(learnedLabel) else { return }
         throw CommandFailure("--label-column \(wanted) names '\(named)', a column checkpoint '\(file)' learned as a feature; its label "

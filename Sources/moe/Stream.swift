@@ -704,12 +704,7 @@ struct Stream: ParsableCommand {
         if case let .csv(settings) = driver.source, driver.position.source.widthFromModel != true,
            let names = driver.position.source.columnNames {
             let said = Set(driver.position.source.textColumns ?? []).union(driver.position.source.countingColumns ?? [])
-            let label: String? = switch settings.labelColumn {
-            case .first: names.first
-            case .last: names.last
-            case .index(let i): i < names.count ? names[i] : nil
-            case .name(let name): name
-            }
+            let label = settings.labelColumn.name(among: names)
             let ignored = Set(settings.format.ignoredColumns)
             let named = names.indices.filter { field in
                 Self.namesAnIdentifier(names[field]) && !said.contains(field) && names[field] != label

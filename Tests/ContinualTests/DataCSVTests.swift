@@ -251,6 +251,15 @@ struct DataCSVTests {
         }
     }
 
+    @Test("a label column names its header's column: the first after R's row names, an index beyond the names none")
+    func labelColumnNames() {
+        let names = ["a", "b", "label"], rowNamed = ["", "a", "b"]
+        #expect(LabelColumn.first.name(among: names) == "a" && LabelColumn.first.name(among: rowNamed) == "a")
+        #expect(LabelColumn.last.name(among: names) == "label" && LabelColumn.index(1).name(among: names) == "b")
+        #expect(LabelColumn.index(3).name(among: names) == nil && LabelColumn.last.name(among: []) == nil)
+        #expect(LabelColumn.name("y").name(among: names) == "y")
+    }
+
     @Test("a label column that falls on a learned text column is refused, naming the column, not the text layout's fields")
     func labelOnLearnedTextColumn() throws {
         try withTemporaryDirectory { dir in

@@ -19,6 +19,18 @@ public enum LabelColumn: Equatable, Hashable, Sendable, Codable, CustomStringCon
         }
     }
 
+    /// The header name of the column this names among `names` (a header's, in order), nil
+    /// for an index beyond them: `.first` is the first named one when the first name is
+    /// empty (R's row names), as the reader places it.
+    public func name(among names: [String]) -> String? {
+        switch self {
+        case .name(let name): return name
+        case .first: return names.first == "" && names.count > 1 ? names[1] : names.first
+        case .last: return names.last
+        case .index(let i): return names.indices.contains(i) ? names[i] : nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .first: return "first"

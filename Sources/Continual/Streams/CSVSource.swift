@@ -1291,18 +1291,12 @@ public final class CSVSource: BatchSource {
         // that had only shifted (or, with the label column missing, a text column's
         // field). A header of the learned width with other names is a renamed export,
         // read by place as before.
-        let learnedRowNames = givenText?.rowNames == true && learned.first == ""
+        // (R's row names, an empty name, are no column to miss.)
         let missing = learned.indices.filter { i in
-            !learned[i].isEmpty && !ignored.contains(i) && !(learnedRowNames && i == 0)
-                && before[key(learned[i])] != nil && here[key(learned[i])] == nil
+            !learned[i].isEmpty && !ignored.contains(i) && before[key(learned[i])] != nil && here[key(learned[i])] == nil
         }
         if !missing.isEmpty && header.count != learned.count {
-            let label: String? = switch format.labelColumn {
-            case .name(let wanted): wanted
-            case .first: learned.indices.contains(learnedRowNames ? 1 : 0) ? learned[learnedRowNames ? 1 : 0] : nil
-            case .last: learned.last
-            case .index(let i): learned.indices.contains(i) ? learned[i] : nil
-            }
+            let label = format.labelColumn.name(among: learned)
             let names = missing.map { learned[$0] }
             throw .columnsMissing(at: DataLocation(source: self.name, line: headerLine ?? 1), missing: names,
                                   label: label.flatMap { l in names.first { key($0) == key(l) } }, learned: learned)
