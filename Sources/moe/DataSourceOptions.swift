@@ -236,11 +236,10 @@ struct DataSourceOptions: ParsableArguments {
     /// would be read from a feature, and a numeric one gave the learner a new class per
     /// value, without a word. A name the learned header lacks (a renamed label) is read.
     func refuseLabelOnLearnedFeature(saved format: CSVFormat, names: [String]?, file: String) throws(CommandFailure) {
-        guard let given = labelColumn, case let .name(wanted) = LabelColumn(argument: given), let names, !names.isEmpty else { return }
-        func key(_ name: String) -> String { name.trimmingCharacters(in: .whitespaces).lowercased() }
-        let learnedLabel = format.labelColumn.name(among: names)
-        let exact = names.filter { $0 == wanted }, near = names.filter { key($0) == key(wanted) }
-        guard let learnedLabel, let named = exact.first ?? (near.count == 1 ? near[0] : nil), key(named) != key(learnedLabel) else { return }
+        guard let given = labelColumn, case let .name(wanted) = LabelColumn(argument: given), let names,
+              let learnedLabel = format.labelColumn.name(among: names),
+              let named = CSVSource.field(named: wanted, in: names).map({ names[$0] }),
+              CSVSource.columnKey(named) != CSVSource.columnKey(learnedLabel) else { return }
         throw CommandFailure("--label-column \(wanted) names '\(named)', a column checkpoint '\(file)' learned as a feature; its label "
             + "column is '\(learnedLabel)': drop the option (a continued stream reads the label the model learned), or give the "
             + "label column's name in the new file")

@@ -1444,7 +1444,7 @@ public final class CSVSource: BatchSource {
     public private(set) var columnsPlacedByName: ColumnPlacement?
 
     /// A column's name as the order check compares it: without case and surrounding spaces.
-    static func columnKey(_ name: String) -> String {
+    public static func columnKey(_ name: String) -> String {
         name.trimmingCharacters(in: .whitespaces).lowercased()
     }
 
@@ -1839,9 +1839,15 @@ public final class CSVSource: BatchSource {
         guard fields.count < 2 else {
             throw .repeatedColumnName(at: DataLocation(source: name, line: headerLine), name: wanted, fields: fields, option: option)
         }
-        if let field = fields.first { return field }
-        let key = Self.columnKey(wanted)
-        let near = header.indices.filter { Self.columnKey(header[$0]) == key }
+        return Self.field(named: wanted, in: header)
+    }
+
+    /// The field of `header` named `wanted`: exactly, else without case and surrounding
+    /// spaces when that finds one field only (nil: none).
+    public static func field(named wanted: String, in header: [String]) -> Int? {
+        if let field = header.firstIndex(of: wanted) { return field }
+        let key = columnKey(wanted)
+        let near = header.indices.filter { columnKey(header[$0]) == key }
         return near.count == 1 ? near[0] : nil
     }
 
