@@ -77,6 +77,8 @@ struct EndlessStreamTests {
         // grows later and takes new pairs after it (bounded all the same, by the slots
         // times the classes), so the two points would compare different models.
         c.replayFollowsRows = nil
+        // Likewise with the first stretch learned again at 128 rows.
+        c.relearnsFirstStretch = nil
         var learner = try Learner(configuration: c, inputWidth: 8, classCount: 2)
         learner.history.capacity = 16
         var blobs = Blobs(classes: 6, width: 8, seed: 21)

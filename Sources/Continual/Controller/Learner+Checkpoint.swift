@@ -38,6 +38,9 @@ import MoE
 //                                   @seen, @capacity
 //   /sections/holdout/features      float32 [n, width] (raw inputs); labels int64 [n];
 //                                   @slot, @seen, @capacity, @rate
+//   /sections/first_stretch/        while a stretch is open (`FirstStretch`): rows float32
+//                                   [n, width] (raw inputs), labels int64 [n]; @batches,
+//                                   @built_classes, @first_batch_rows
 //   /sections/served/               what the saved learner answers with, as `moe eval`
 //                                   does after its snapshot (derived, never read back):
 //                                   slot_answers string [slots]; @answers_most_frequent;
@@ -160,6 +163,12 @@ extension Learner {
                        "retained_features": .float32(holdout.retainedFeatures),
                        "retained_labels": .integers(holdout.retainedLabels.map(Int64.init)),
                        "retained_slots": .integers(holdout.retainedSlots.map(Int64.init))])
+        if let firstStretch {
+            sections["first_stretch"] = CheckpointSection(
+                attributes: ["batches": .int(Int64(firstStretch.batches)), "built_classes": .int(Int64(firstStretch.builtClasses)),
+                             "first_batch_rows": .int(Int64(firstStretch.firstBatchRows))],
+                datasets: ["rows": .float32(firstStretch.rows), "labels": .integers(firstStretch.labels.map(Int64.init))])
+        }
         if let served = servedSection() { sections["served"] = served }
         let training = Checkpoint.TrainingState(
             learningRate: Double(optimizer.learningRate),
@@ -363,6 +372,10 @@ extension Learner {
                                     file: file)
             }
         }
+        let firstStretch = try checkpoint.sections["first_stretch"].map { section throws(CheckpointError) in
+            try Self.restoreFirstStretch(section, width: model.inputWidth, classes: model.classCount,
+                                         firstVisits: saved.counters.firstVisits, file: file)
+        }
         guard saved.seenClasses.allSatisfy({ $0 >= 0 && $0 < model.classCount }) else {
             throw .invalidValue(path: "/sections/learner/state", reason: "seen classes \(saved.seenClasses) outside 0..<\(model.classCount)", file: file)
         }
@@ -398,6 +411,27 @@ extension Learner {
         self.recentShares = saved.recentShares ?? Self.recentSharesRecord(saved.configuration)
         self.counters = saved.counters
         self.seenClasses = Set(saved.seenClasses)
+        self.firstStretch = firstStretch
+    }
+
+    /// The first stretch from the section the learner wrote, every value checked: rows
+    /// of the model's width, finite, as many labels within its classes, at most as many
+    /// rows as first visits, a first batch and a batch count within the rows.
+    static func restoreFirstStretch(_ section: CheckpointSection, width: Int, classes: Int, firstVisits: Int, file: String?)
+        throws(CheckpointError) -> FirstStretch
+    {
+        let rows = try section.matrix("rows", columns: width)
+        let labels = try section.integers("labels", shape: [rows.rows]).map { Int($0) }
+        let batches = Int(try section.int("batches")), built = Int(try section.int("built_classes"))
+        let firstRows = Int(try section.int("first_batch_rows"))
+        guard rows.rows > 0, rows.rows <= firstVisits, rows.isFinite, labels.allSatisfy({ $0 >= 0 && $0 < classes }),
+              batches >= 1, batches <= rows.rows, firstRows >= 1, firstRows <= rows.rows, built >= 1, built <= classes
+        else {
+            throw .invalidValue(path: "/sections/first_stretch",
+                                reason: "\(rows.rows) rows in \(batches) batches (the first of \(firstRows) rows), built with \(built) classes, do not describe a first stretch of a learner of \(classes) classes that has seen \(firstVisits) first visits (1 to \(firstVisits) finite rows, labels within 0..<\(classes), 1 to as many batches as rows expected)",
+                                file: file)
+        }
+        return FirstStretch(rows: rows, labels: labels, batches: batches, builtClasses: built, firstBatchRows: firstRows)
     }
 
     /// Moments by class as a section: classes, counts, means and squares.

@@ -104,6 +104,10 @@ public struct Learner: Sendable {
     /// The replayed rows' gate features and leave-one-out logits, kept while a
     /// ``snapshot()`` judges on them (nil otherwise; not saved).
     var replayedRowsMemo: ReplayedRowsMemo?
+    /// The first-visit rows observed, in more than one batch, before the input scaler
+    /// settled, to be learned again once it has (``FirstStretch``; saved; nil outside
+    /// such a stretch).
+    public internal(set) var firstStretch: FirstStretch?
 
     /// Gate features of rows, and the scaler's transform they were computed under.
     struct RetainedFeatures: Sendable {
@@ -287,8 +291,11 @@ public struct Learner: Sendable {
     ) throws(LearnerError) -> StepReport {
         // Judged before the batch enters the scaler's moments.
         let far = pass == 0 ? shareFarFromLearned(x) : nil
+        let firstVisitsBefore = counters.firstVisits, classesBefore = model.classCount
         var report = try observeBatch(features: x, labels: labels, source: source, pass: pass, logger: logger)
         report.farFromLearned = far
+        try followFirstStretch(x, labels: labels, pass: pass, firstVisitsBefore: firstVisitsBefore, classesBefore: classesBefore,
+                               source: source, logger: logger, report: &report)
         return report
     }
 

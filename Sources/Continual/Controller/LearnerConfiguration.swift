@@ -48,6 +48,17 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// Later batches are observed whole (nil or false: the first batch too, as
     /// configurations saved before it existed do).
     public var warmUp: Bool? = true
+    /// The first-visit rows a learner observes in more than one batch before its input
+    /// scaler settles (`settle` samples) are kept, and once it has settled the learner is
+    /// rebuilt from them: a learner built for them observes them as its first batch, under
+    /// the settled transform, as a stream read in batches of that size would (see
+    /// `FirstStretch`). What was served while they came stays as it was. A stream read
+    /// one row at a time learned its first rows under a transform estimated from one or
+    /// two values; streamed so, the learner after the stretch is the one a batch of the
+    /// stretch's rows gives, bit for bit. Streams whose first batch settles the scaler
+    /// (128 rows or more at the defaults) are unchanged (nil or false: the rows stay
+    /// learned as they came, as configurations saved before it existed do).
+    public var relearnsFirstStretch: Bool? = true
     /// Half-life of the covariance statistics, in samples (0: no forgetting).
     public var statisticsHalfLife: Double = 2048
     /// Error-detector significance.
