@@ -44,7 +44,7 @@ struct Predict: ParsableCommand {
     var scores = false
 
     @Option(name: .customLong("keep-columns"),
-            help: "Columns of the rows written before each answer, comma-separated: header names or 0-based indices of the file's fields (an identifier to join the answers on); a header line names them and `class`.")
+            help: "Columns of the rows written before each answer, comma-separated: header names, 0-based indices of the file's fields, `first` or `last` (an identifier to join the answers on); a header line names them and `class`.")
     var keepColumns: String?
 
     /// `--keep-columns` as a list.
@@ -93,7 +93,7 @@ struct Predict: ParsableCommand {
             }
             // An empty option splits into one empty name.
             guard !kept.contains("") else {
-                throw ValidationError("--keep-columns takes header names or 0-based indices, comma-separated, got '\(keepColumns)'")
+                throw ValidationError("--keep-columns takes header names, 0-based indices, first or last, comma-separated, got '\(keepColumns)'")
             }
         }
         if uncalibrated && !scores {

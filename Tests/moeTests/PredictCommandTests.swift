@@ -372,6 +372,13 @@ struct PredictCommandTests {
             #expect(scored.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
                         == classes.indices.map { "R\($0),\(classes[$0])" })
 
+            // `first` and `last`, as --label-column takes them: the file's first and last fields.
+            let ends = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--keep-columns", "last,first"])
+            #expect(ends.status == 0, "\(ends.error)")
+            let endLines = ends.output.split(separator: "\n").map(String.init)
+            #expect(endLines.first == "note,y,class" && endLines.count == classes.count + 1, "\(endLines.prefix(2))")
+            #expect(endLines.dropFirst().map { $0.hasPrefix("\"n") } == Array(repeating: true, count: classes.count))
+
             // Refused by name: a column the file lacks, an index beyond its fields, the label
             // the rows lack, images, an empty name; no output file is left.
             for (columns, said) in [("id,nope", "there is no column 'nope' to keep beside the answers; the header names 'y', 'id', 'x', 'colour', 'note'"),
@@ -384,7 +391,7 @@ struct PredictCommandTests {
             let images = MoeProcess.run(["predict", model, "--images", dir.path("i.gz"), "--keep-columns", "id"])
             #expect(images.status != 0 && images.error.contains("an IDX file's images have none"), "\(images.error)")
             let empty = MoeProcess.run(["predict", model, "--source", "csv:" + bare, "--keep-columns", "id,"])
-            #expect(empty.status != 0 && empty.error.contains("--keep-columns takes header names or 0-based indices"), "\(empty.error)")
+            #expect(empty.status != 0 && empty.error.contains("--keep-columns takes header names, 0-based indices, first or last"), "\(empty.error)")
         }
     }
 

@@ -1853,7 +1853,8 @@ public final class CSVSource: BatchSource {
 
     /// Resolves ``keptColumns`` to fields of the line as split, the label's placeholder
     /// included (``readWithoutLabelColumn(placeholder:)``): by the file's own header (or,
-    /// without one, the learned names), else a 0-based index of the file's fields. Called
+    /// without one, the learned names), else a 0-based index of the file's fields, or
+    /// `first` or `last` of them (the label's placeholder not counted). Called
     /// once the header is read, before the learned columns are placed by name, so a
     /// column the model did not learn can be kept.
     private func findKept(fields: Int) throws(DataError) {
@@ -1866,7 +1867,9 @@ public final class CSVSource: BatchSource {
         for wanted in keptColumns {
             var field = try self.field(named: wanted, option: "--keep-columns")
             if field != nil && field == placeholder { field = nil }
-            if field == nil, let index = Int(wanted), index >= 0, index < own {
+            // `first` and `last`, as `--label-column` takes them, where no column has the name.
+            let position = Int(wanted) ?? (wanted == "first" ? 0 : wanted == "last" ? own - 1 : nil)
+            if field == nil, let index = position, index >= 0, index < own {
                 field = placeholder.map { index >= $0 ? index + 1 : index } ?? index
             }
             guard let field else {
