@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MoE
 
 @main
@@ -17,6 +18,14 @@ struct Moe: ParsableCommand {
         Allocator.keepLargeBuffers()
         // The thread policy measures the other processes' load from here on.
         CPUActivity.markStart()
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            // Standard output is buffered when it is a file or a pipe: what the run said
+            // before the error goes out first, so `moe … > log 2>&1` reads in order.
+            fflush(nil)
+            exit(withError: error)
+        }
     }
 }

@@ -112,6 +112,8 @@ struct Console {
     /// A warning on stderr, never mixed with `--json` output, on a line of its own (a
     /// progress line rewritten in place is cleared first; the next one is written below it).
     func warn(_ text: String) {
+        // What stdout holds goes first, so that a file of both reads in order.
+        fflush(nil)
         FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + "warning: " + text + "\n").utf8))
     }
 

@@ -725,7 +725,7 @@ struct Stream: ParsableCommand {
                 + "fewer than the rows hold (as R's write.table writes them), or none over it (R's write.csv, pandas' to_csv)")
         }
         if driver.position.source.headerFound == true {
-            console.say("line 1 was read as a header: it has names where line 2 has numbers (give --header to say so, or --no-header if it is a row)")
+            console.say("column names read from line 1, found from the first lines: it has names where line 2 has numbers (give --header to say so, or --no-header if it is a row)")
         }
         if let warning = Self.headerReadAsRow(driver: driver, learner: learner, given: data.header || data.noHeader) {
             console.warn(warning)
