@@ -306,17 +306,28 @@ struct SuiteRunner {
         }
     }
 
+    /// How the table names a user's file: its folder and its name (`medexp/train.csv`),
+    /// the folder resolved from the working one for a bare name. Data sets are often kept
+    /// as a folder each with files of the same names, and a table of `train.csv` rows
+    /// could not say which set each came from.
+    static func streamName(of path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let folder = url.deletingLastPathComponent().lastPathComponent
+        return folder.isEmpty || folder == "/" ? url.lastPathComponent : folder + "/" + url.lastPathComponent
+    }
+
     /// The suite's learners on a user's own rows, in each of `orders`: each streams the file
     /// of `settings` (or its rows written in that order into `data/`) as `moe stream
     /// --source csv:… --save` would, and the file it saves is scored on the rows `test`
     /// reads as `moe eval` reads them (the saved learner's label column, text columns and
     /// means; a label it never learned counts as an error). Without `test`, a quarter of
     /// the file's rows drawn with the seed are held out to score them on (written into
-    /// `data/`), and the others stream. The table's stream is the file's name, and the
-    /// order when it is not the file's.
+    /// `data/`), and the others stream. The table's stream is the file's folder and name
+    /// (``streamName(of:)``), and the order when it is not the file's.
     mutating func run(own settings: StreamSource.CSVSettings, orders: [SuiteOrder], test: DataSourceOptions, holdsOut: Bool) throws {
         guard let path = settings.path else { return }
         let name = URL(fileURLWithPath: path).lastPathComponent
+        let shown = Self.streamName(of: path)
         var rows: UserRows?
         var training: [Int]?
         var scored = test
@@ -344,7 +355,8 @@ struct SuiteRunner {
                 ordered.labelColumn = read.labelColumn
                 ordered.choosesLabelColumn = nil
             }
-            try run(own: .csv(ordered), name: order == .file ? name : "\(name), \(order.phrase)", test: scored)
+            let suffix = order == .file ? "" : ", \(order.phrase)"
+            try run(own: .csv(ordered), name: shown + suffix, files: name + suffix, test: scored)
         }
     }
 
@@ -433,12 +445,13 @@ struct SuiteRunner {
 
     /// The suite's learners on `source`, a user's file in one order (above). The first
     /// learner's stream shows `moe stream`'s progress lines and its warnings (a label
-    /// column that looks like a number, rows in other units than those learned).
-    private mutating func run(own source: StreamSource, name: String, test: DataSourceOptions) throws {
+    /// column that looks like a number, rows in other units than those learned). `name`
+    /// is the table's; `files` begins the names of the files the learners save.
+    private mutating func run(own source: StreamSource, name: String, files: String, test: DataSourceOptions) throws {
         let data = try dataFolder()
         for learner in learners {
             console.progress("\(name): \(learner.rawValue)…")
-            let saved = try claim(data.appendingPathComponent("\(name)-\(learner.rawValue).h5").path)
+            let saved = try claim(data.appendingPathComponent("\(files)-\(learner.rawValue).h5").path)
             let configuration = learner.configuration(seed: seed, base: learnerSettings)
             let start = ContinuousClock.now
             let driver = try failingClearly {

@@ -62,12 +62,14 @@ struct SuiteCommandTests {
             #expect(r.status == 0, "\(r.error)")
             let rows = try #require(MoeProcess.json(r)?["rows"] as? [[String: Any]])
             #expect(rows.map { $0["learner"] as? String } == ["default", "gate", "replay"])
+            // Named by the file's folder and name: sets kept as a folder each share file names.
+            let shown = URL(fileURLWithPath: train).deletingLastPathComponent().lastPathComponent + "/train.csv"
             for row in rows {
-                #expect(row["stream"] as? String == "train.csv" && row["path"] as? String == "csv", "\(row)")
+                #expect(row["stream"] as? String == shown && row["path"] as? String == "csv", "\(row)")
                 #expect(try #require(row["accuracy"] as? Double) > 0.55, "\(row)")
             }
             let table = try String(contentsOfFile: dir.path("suite/suite.md"), encoding: .utf8)
-            #expect(table.contains("| train.csv | csv | "), "\(table)")
+            #expect(table.contains("| \(shown) | csv | "), "\(table)")
             // The checkpoints each learner saved go with the data folder, unless --keep-data.
             #expect(!FileManager.default.fileExists(atPath: dir.path("suite/data")))
             // The user's two commands give the default learner's row, to the last digit.
@@ -221,8 +223,9 @@ struct SuiteCommandTests {
                                     "--orders", "file,shuffled,class,blocks", "--learners", "gate", "--keep-data", "--out", dir.path("s"), "--json"])
             #expect(r.status == 0, "\(r.error)")
             let rows = try #require(MoeProcess.json(r)?["rows"] as? [[String: Any]])
-            #expect(rows.map { $0["stream"] as? String } == ["train.csv", "train.csv, shuffled", "train.csv, in class order",
-                                                             "train.csv, in blocks of 20 rows, the classes taking turns"])
+            let shown = URL(fileURLWithPath: train).deletingLastPathComponent().lastPathComponent + "/train.csv"
+            #expect(rows.map { $0["stream"] as? String } == [shown, "\(shown), shuffled", "\(shown), in class order",
+                                                             "\(shown), in blocks of 20 rows, the classes taking turns"])
             let original = try String(contentsOfFile: train, encoding: .utf8)
             for order in ["shuffled", "class", "blocks"] {
                 let written = try String(contentsOfFile: dir.path("s/data/train.csv.\(order).csv"), encoding: .utf8)
