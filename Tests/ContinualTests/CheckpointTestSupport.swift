@@ -62,6 +62,19 @@ enum CheckpointFixtures {
         return model
     }
 
+    /// What loading `checkpoint` as a learner says once `change` has altered its section
+    /// `name`: the error's description, or "accepted" when it loads.
+    static func learnerRefusal(_ checkpoint: Checkpoint, section name: String, _ change: (inout CheckpointSection) -> Void) -> String {
+        var altered = checkpoint
+        change(&altered.sections[name]!)
+        do {
+            _ = try Learner(checkpoint: altered)
+            return "accepted"
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// The repository's root folder (for scripts/ and Checkpoints/).
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

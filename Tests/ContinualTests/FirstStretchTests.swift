@@ -124,14 +124,7 @@ struct FirstStretchTests {
         let good = learner.checkpoint()
         #expect(try Learner(checkpoint: good).firstStretch == learner.firstStretch)
         func refused(_ change: (inout CheckpointSection) -> Void) -> String {
-            var bad = good
-            change(&bad.sections["first_stretch"]!)
-            do {
-                _ = try Learner(checkpoint: bad)
-                return "loaded"
-            } catch {
-                return "\(error)"
-            }
+            CheckpointFixtures.learnerRefusal(good, section: "first_stretch", change)
         }
         let cases: [(String, (inout CheckpointSection) -> Void)] = [
             ("a label beyond the classes", { $0.datasets["labels"] = .integers(Array(repeating: 7, count: 50)) }),

@@ -280,14 +280,7 @@ struct SlotHeadsTests {
         let first = try Self.learner(batches: 30)
         let good = try Checkpoint.decode(try first.checkpoint().encoded())
         func refusal(_ change: (inout CheckpointSection) -> Void) -> String {
-            var checkpoint = good
-            change(&checkpoint.sections["slot_statistics"]!)
-            do {
-                _ = try Learner(checkpoint: checkpoint)
-                return "accepted"
-            } catch {
-                return "\(error)"
-            }
+            CheckpointFixtures.learnerRefusal(good, section: "slot_statistics", change)
         }
         let noSlot = refusal { $0.children["7"] = $0.children["0"] }
         #expect(noSlot.contains("/sections/slot_statistics/7") && noSlot.contains("not a slot"), "\(noSlot)")
