@@ -54,8 +54,8 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// the settled transform, as a stream read in batches of that size would (see
     /// `FirstStretch`). What was served while they came stays as it was. A stream read
     /// one row at a time learned its first rows under a transform estimated from one or
-    /// two values; streamed so, the learner after the stretch is the one a batch of the
-    /// stretch's rows gives, bit for bit. Streams whose first batch settles the scaler
+    /// two values; a file streamed so gives after the stretch, bit for bit, the learner a
+    /// batch of the stretch's rows gives. Streams whose first batch settles the scaler
     /// (128 rows or more at the defaults) are unchanged (nil or false: the rows stay
     /// learned as they came, as configurations saved before it existed do).
     public var relearnsFirstStretch: Bool? = true
