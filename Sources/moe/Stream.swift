@@ -800,11 +800,16 @@ struct Stream: ParsableCommand {
         let blend = shrinkage.blends[shrinkage.current]
         let features = learner.statistics?.featureCount ?? 0
         let narrow = shrinkage.leading[shrinkage.current]
+        let hinges = learner.model.gate.hingeCount
         let candidates = shrinkage.candidates.map { k in
-            let name = shrinkage.leading[k].map { "\($0) features" } ?? (shrinkage.blends[k] == 0 ? "OAS" : "blend \(shrinkage.blends[k])")
+            let name = shrinkage.leading[k].map { $0 == hinges ? "the inputs' \($0) hinges" : "\($0) features" }
+                ?? (shrinkage.blends[k] == 0 ? "OAS" : "blend \(shrinkage.blends[k])")
             return "\(name) \(counts(shrinkage.tallies[k]))"
         }
-        console.say("the gate's head: " + (narrow.map { "OAS over the first \($0) of its \(features) features" }
+        console.say("the gate's head: " + (narrow.map {
+            $0 == hinges ? "OAS over the inputs' hinges, the first \($0) of its \(features) features"
+                : "OAS over the first \($0) of its \(features) features"
+        }
                                             ?? (blend == 0 ? "OAS over all its features" : "shrunk \(blend) of the way from OAS to the identity"))
             + (candidates.isEmpty ? "" : " (still choosing; against it where they disagree: " + candidates.joined(separator: ", ") + ")"))
         if learner.model.gate.slotCount > 1 && !learner.slotStatistics.isEmpty {

@@ -648,6 +648,9 @@ struct LearnerTests {
         c.gate = .classPosterior(features: 1024)
         c.gateShrinkageBlends = [0, 0.5]
         c.gateNarrowHeads = [1.0 / 16]
+        // Random features alone: a narrow head over them is what is tested here (the
+        // inputs' hinges, which would lead them, have their own test).
+        c.gateInputHinges = false
         // The blends end at as many samples as features, within this stream's 1,600 rows.
         c.gateShrinkageChoiceSpan = 1
         // A noisy label from two of six inputs: 1024 random features have far more
@@ -693,6 +696,46 @@ struct LearnerTests {
         }
         #expect(LearnerConfiguration().narrowHeadFeatures(of: 2048) == [128, 32])
         #expect(LearnerConfiguration().narrowHeadFeatures(of: 64) == [4, 1])
+        #expect(LearnerConfiguration().narrowHeadFeatures(of: 2048, hinges: 16) == [144, 48, 16])
+        #expect(LearnerConfiguration().narrowHeadFeatures(of: 2048, hinges: 128) == [256, 160, 128])
+        #expect(LearnerConfiguration().narrowHeadFeatures(of: 64, hinges: 4) == [8, 5, 4])
+        #expect(LearnerConfiguration().gateHingeCount(features: 2048, inputWidth: 64) == 128)
+        #expect(LearnerConfiguration().gateHingeCount(features: 2048, inputWidth: 65) == 0)
+        var none = LearnerConfiguration()
+        none.gateNarrowHeads = nil
+        #expect(none.narrowHeadFeatures(of: 2048, hinges: 16) == [])
+    }
+
+    @Test("the inputs' hinges: a narrow table's gate reads them first, a head over them alone is tried, old settings read none")
+    func inputHinges() throws {
+        var c = LearnerConfiguration.small()
+        c.gate = .classPosterior(features: 256)
+        var learner = try Learner(configuration: c, inputWidth: 6, classCount: 2)
+        #expect(learner.model.gate.hingeCount == 12)
+        #expect(learner.shrinkage.leading.compactMap { $0 }.sorted() == [12, 16, 28])
+        var blobs = Blobs(classes: 2, width: 6, seed: 21)
+        for _ in 0..<4 {
+            let (x, y) = blobs.batch(64, classes: [0, 1])
+            _ = try learner.observe(features: x, labels: y)
+        }
+        let z = blobs.batch(9, classes: [0, 1]).0
+        let phi = learner.model.gate.features(z)
+        for r in 0..<z.rows {
+            for j in 0..<6 { #expect(phi[r, 2 * j] == max(0, z[r, j]) && phi[r, 2 * j + 1] == max(0, -z[r, j])) }
+        }
+        let resumed = try Learner(checkpoint: Checkpoint.decode(learner.checkpoint(description: "hinges").encoded()))
+        #expect(resumed.model.gate.hingeCount == 12 && resumed.model.gate.featureWeight == learner.model.gate.featureWeight)
+        #expect(resumed.shrinkage.leading == learner.shrinkage.leading)
+
+        // Wider than 1/16 of the features: every feature random, no head over hinges.
+        let wide = try Learner(configuration: c, inputWidth: 9, classCount: 2)
+        #expect(wide.model.gate.hingeCount == 0 && wide.shrinkage.leading.compactMap { $0 }.sorted() == [4, 16])
+        // Settings saved before hinges existed read them as off.
+        var old = try configurationSavedBefore("gateInputHinges").read
+        #expect(old.gateInputHinges == nil)
+        old.gate = .classPosterior(features: 256)
+        let plain = try Learner(configuration: old, inputWidth: 6, classCount: 2)
+        #expect(plain.model.gate.hingeCount == 0 && !plain.shrinkage.leading.contains(12))
     }
 
     @Test("saving and loading mid-stream continues bit for bit")

@@ -121,6 +121,37 @@ struct GateTests {
         }
     }
 
+    @Test("the inputs' hinges: the leading features are max(0, x_j) and max(0, -x_j), the others drawn as before")
+    func inputHinges() throws {
+        let width = 3
+        let configuration = { (hinges: Bool, count: Int) in
+            Gate.Configuration.classPosterior(features: .init(count: count, seed: 5, inputHinges: hinges), k: 1)
+        }
+        let plain = Gate(configuration: configuration(false, 96), inputWidth: width, classCount: 2)
+        let hinged = Gate(configuration: configuration(true, 96), inputWidth: width, classCount: 2)
+        #expect(Gate.ClassPosteriorFeatures(count: 96, seed: 5, inputHinges: true).hingeCount(inputWidth: width) == 6)
+        var generator = SeededGenerator(seed: 8)
+        var x = Matrix(rows: 7, columns: width)
+        x.apply { _ in generator.nextNormal() * 2 }
+        let a = plain.features(x), b = hinged.features(x)
+        for r in 0..<x.rows {
+            for j in 0..<width {
+                #expect(b[r, 2 * j] == max(0, x[r, j]) && b[r, 2 * j + 1] == max(0, -x[r, j]))
+            }
+            for f in 6..<96 { #expect(b[r, f] == a[r, f]) }
+        }
+        #expect((0..<x.rows).contains { r in (0..<6).contains { a[r, $0] != b[r, $0] } })
+        // More than 1/16 of the features: no hinges, every feature drawn.
+        let narrow = Gate(configuration: configuration(true, 80), inputWidth: width, classCount: 2)
+        #expect(narrow.featureWeight == Gate(configuration: configuration(false, 80), inputWidth: width, classCount: 2).featureWeight)
+        #expect(Gate.ClassPosteriorFeatures(count: 80, seed: 5, inputHinges: true).hingeCount(inputWidth: width) == 0)
+        // Files written before hinges read them as off.
+        let old = #"{"count":96,"seed":5,"weightScale":1,"biasScale":0.3}"#
+        let decoded = try JSONDecoder().decode(Gate.ClassPosteriorFeatures.self, from: Data(old.utf8))
+        #expect(decoded.inputHinges == nil && decoded.hingeCount(inputWidth: width) == 0)
+        #expect(decoded == Gate.ClassPosteriorFeatures(count: 96, seed: 5))
+    }
+
     @Test("widening the output never changes class-posterior routing")
     func wideningKeepsRouting() throws {
         var model = Fixtures.model(gate: .classPosterior(features: .init(count: 16, seed: 1), k: 2), experts: [

@@ -47,8 +47,9 @@ struct CheckpointPredictScriptTests {
     func streamedLearner() throws {
         // The blends end at as many samples as features (2,048, the span of checkpoints
         // saved before it), before this stream's 2,400 rows end: the head answering is the
-        // one the script would refit.
-        try checkStreamedLearner(width: 6, levels: false, learnerConfig: #"{"gateShrinkageChoiceSpan": null}"#)
+        // one the script would refit. Random features only: a head over the inputs'
+        // hinges would answer, and be judged first (the next test's case).
+        try checkStreamedLearner(width: 6, levels: false, learnerConfig: #"{"gateShrinkageChoiceSpan": null, "gateInputHinges": null}"#)
     }
 
     @Test("The same with the default learner, whose blend answers at the end of a stream in runs and is judged first")
@@ -77,7 +78,8 @@ struct CheckpointPredictScriptTests {
     func narrowHead() throws {
         guard let python = Self.python() else { return }
         try withTemporaryDirectory { directory in
-            // A noisy label from two of six inputs, where 64 of 1024 random features beat all.
+            // A noisy label from two of six inputs, where the inputs' 12 hinges, the gate's
+            // first features, beat all 1024 (and 64 random features did, before hinges).
             var generator = SeededGenerator(seed: Self.narrowSeed)
             func rows(_ n: Int) -> [(features: [Float], label: Int)] {
                 (0..<n).map { _ in
@@ -95,7 +97,7 @@ struct CheckpointPredictScriptTests {
                                          "--hidden", "16", "--batch-size", "16", "--learner-config", directory.path("learner.json"),
                                          "--save", checkpoint, "--json"])
             #expect(stream.status == 0, "\(stream.error)")
-            #expect(MoeProcess.json(stream)?["gate_head_features"] as? Int == 64, "\(stream.error)")
+            #expect(MoeProcess.json(stream)?["gate_head_features"] as? Int == 12, "\(stream.error)")
             let stale = MoeProcess.run(executable: python, ["-c", "import h5py, json, sys; f = h5py.File(sys.argv[1]); "
                 + "print(json.loads(bytes(f['sections/learner/state'][0]))['counters']['headIsStale'])", checkpoint], in: nil, input: nil)
             #expect(stale.output.trimmingCharacters(in: .whitespacesAndNewlines) == "True", "\(stale.output) \(stale.error)")
@@ -114,7 +116,10 @@ struct CheckpointPredictScriptTests {
     func headJudgedOnReplayedRows() throws {
         // The same stream with every head: a narrow head answers at the end of a stream in
         // runs of two classes, and moe eval judges it against plain OAS before predicting.
-        try checkStreamedLearner(width: 48, levels: true, learnerConfig: #"{"refitOnDoubling": null}"#, judgedHead: true)
+        // Random features only, as the stream this case was built on (with the inputs'
+        // hinges no expert grows, and experts are part of what is checked).
+        try checkStreamedLearner(width: 48, levels: true, learnerConfig: #"{"refitOnDoubling": null, "gateInputHinges": null}"#,
+                                 judgedHead: true)
     }
 
     @Test("The stream's most frequent class, judged on the replayed rows to answer every input, answers every row in the script too, with the class shares as scores")

@@ -293,7 +293,12 @@ struct StreamCommandTests {
                 accuracies.append(MoeProcess.json(e)?["test_accuracy"] as? Double ?? 0)
             }
             #expect(accuracies[0] > 0.8, "\(accuracies)")
-            #expect(accuracies.allSatisfy { abs($0 - accuracies[0]) <= 0.01 }, "\(accuracies)")
+            // Units of 1e20 keep every bit of a Float's precision; units of 1e-39 are
+            // subnormal Floats, which keep several bits fewer, and a choice between heads
+            // that nearly tie can go the other way (the inputs' hinges, 0.870 against
+            // 0.885 on these 600 rows).
+            #expect(abs(accuracies[1] - accuracies[0]) <= 0.005, "\(accuracies)")
+            #expect(abs(accuracies[2] - accuracies[0]) <= 0.02, "\(accuracies)")
         }
     }
 

@@ -540,13 +540,15 @@ struct StreamContinueTests {
             // replaying in proportion, it no longer learns the class of the moment enough to
             // win, and there is nothing to veto), and when its first 140 rows stay learned as
             // they came (`relearnsFirstStretch` off: learned again, the rows it learned first
-            // differ, and so does the class it answers with when the counts are taken).
+            // differ, and so does the class it answers with when the counts are taken), and
+            // when its gate reads random features only (`gateInputHinges` off: the inputs'
+            // hinges lead its features, and the class it answers with moves again).
             var generator = SeededGenerator(seed: 2)
             let lines = (0..<3000).map { i in
                 (0..<4).map { _ in String(generator.nextNormal()) }.joined(separator: ",") + "," + ["cat", "dog", "eel"][(i / 200) % 3]
             }
             try Self.write(lines, to: dir.path("runs.csv"))
-            try #"{"growth": {"runsExplainDrift": false}, "courseFollowsGate": null, "replayFollowsRows": null, "relearnsFirstStretch": null}"#.write(toFile: dir.path("forgets.json"), atomically: true, encoding: .utf8)
+            try #"{"growth": {"runsExplainDrift": false}, "courseFollowsGate": null, "replayFollowsRows": null, "relearnsFirstStretch": null, "gateInputHinges": null}"#.write(toFile: dir.path("forgets.json"), atomically: true, encoding: .utf8)
             for name in ["a", "b"] {
                 let run = MoeProcess.run(["stream", "--source", "csv:" + dir.path("runs.csv"), "--label-column", "last"]
                                          + Self.learner + ["--learner-config", dir.path("forgets.json"), "--save", dir.path("\(name).h5")],

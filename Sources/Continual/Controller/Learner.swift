@@ -170,7 +170,8 @@ public struct Learner: Sendable {
         case let .classPosterior(features):
             // Bias scale 0.3: 0.859 against 0.849-0.852 with 1 on Split Fashion-MNIST (docs/results.md).
             model.configureGate(.classPosterior(
-                features: .init(count: features, seed: generator.next(), biasScale: 0.3), pairs: true))
+                features: .init(count: features, seed: generator.next(), biasScale: 0.3,
+                                inputHinges: configuration.gateInputHinges == true), pairs: true))
             statistics = ClassStatistics(featureCount: features)
             model.expertOutput = .slot
         case .learned:
@@ -192,7 +193,11 @@ public struct Learner: Sendable {
         course = configuration.courseReadsGate ? Self.courseAccuracy() : nil
         recentShares = Self.recentSharesRecord(configuration)
         shrinkage = ShrinkageChoice(blends: statistics != nil ? configuration.gateShrinkageBlends ?? [0] : [0],
-                                    leading: statistics.map { configuration.narrowHeadFeatures(of: $0.featureCount) } ?? [])
+                                    leading: statistics.map {
+                                        configuration.narrowHeadFeatures(
+                                            of: $0.featureCount,
+                                            hinges: configuration.gateHingeCount(features: $0.featureCount, inputWidth: inputWidth))
+                                    } ?? [])
         let judged = statistics != nil && configuration.arbiter.enabled && configuration.arbiter.fixed == nil
         holdout = Holdout(rate: judged ? configuration.arbiter.holdoutRate : 0,
                           capacity: judged ? configuration.arbiter.holdoutCapacity : 0, width: inputWidth)

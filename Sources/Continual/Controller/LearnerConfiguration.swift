@@ -98,6 +98,15 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// answer once significantly more often right (`ShrinkageChoice`). Nil (what
     /// configurations saved before it read): none.
     public var gateNarrowHeads: [Double]? = [0.0625, 0.015625]
+    /// Whether the gate's leading features are the scaled inputs' hinges, `max(0, x_j)`
+    /// and `max(0, -x_j)`, when two per input take at most 1/16 of its features (tables
+    /// of at most 64 columns at 2048 features; never images), and a narrow head over
+    /// exactly those is tried beside the others: a discriminant additive in the inputs,
+    /// which on tables of a few noisy columns classifies better than one over random
+    /// features; the other narrow heads read the hinges and their share of random
+    /// features (`docs/algorithm.md`, *The inputs' hinges*). Nil or false (what
+    /// configurations saved before it read): every feature random.
+    public var gateInputHinges: Bool? = true
     /// What answers `predict`.
     public var predictor: Predictor = .mixture
     /// Whether the learner's course follows its gate's own answer rather than the one it
@@ -259,9 +268,22 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
 
     /// The feature counts of the narrow heads over a gate of `features` features: each
     /// share rounded, at least one, fewer than all, without repeats, widest first.
-    public func narrowHeadFeatures(of features: Int) -> [Int] {
-        let counts = (gateNarrowHeads ?? []).map { max(1, Int(($0 * Double(features)).rounded())) }.filter { $0 < features }
-        return Array(Set(counts)).sorted(by: >)
+    /// With the inputs' hinges leading the features (`hinges`, their count:
+    /// ``gateHingeCount(features:inputWidth:)``), every narrow head reads them and its
+    /// share of random features after them, and one more reads the hinges alone: the
+    /// random features a narrow head reads are then never some inputs' hinges and not
+    /// others'.
+    public func narrowHeadFeatures(of features: Int, hinges: Int = 0) -> [Int] {
+        let shares = gateNarrowHeads ?? []
+        let counts = shares.map { hinges + max(1, Int(($0 * Double(features)).rounded())) } + (hinges > 0 && !shares.isEmpty ? [hinges] : [])
+        return Array(Set(counts.filter { $0 < features })).sorted(by: >)
+    }
+
+    /// How many of a class-posterior gate's `features` features are the inputs' hinges for
+    /// an input of `inputWidth` columns (``gateInputHinges``).
+    public func gateHingeCount(features: Int, inputWidth: Int) -> Int {
+        Gate.ClassPosteriorFeatures(count: features, seed: 0, inputHinges: gateInputHinges == true)
+            .hingeCount(inputWidth: inputWidth)
     }
 
     /// Plain fine-tuning: no growth, no replay, no gate statistics.

@@ -79,6 +79,18 @@ public struct Gate: Parameterized {
                                         using: &generator)
             featureBias = .normal(rows: 1, columns: features.count, standardDeviation: features.biasScale,
                                   using: &generator)
+            // The inputs' hinges replace the leading draws: x_j = max(0, x_j) - max(0, -x_j), so a
+            // discriminant over them alone is additive in the inputs, linear and more.
+            for j in 0..<(features.hingeCount(inputWidth: inputWidth) / 2) {
+                for i in 0..<inputWidth {
+                    featureWeight[i, 2 * j] = 0
+                    featureWeight[i, 2 * j + 1] = 0
+                }
+                featureWeight[j, 2 * j] = 1
+                featureWeight[j, 2 * j + 1] = -1
+                featureBias[0, 2 * j] = 0
+                featureBias[0, 2 * j + 1] = 0
+            }
         }
     }
 
@@ -121,6 +133,13 @@ public struct Gate: Parameterized {
         slotWeights.append(Matrix(rows: inputWidth, columns: 1))
         slotBiases.append(Matrix(rows: 1, columns: 1))
         if configuration.noisy { slotNoiseWeights.append(Matrix(rows: inputWidth, columns: 1)) }
+    }
+
+    /// How many leading features of a class-posterior gate are the inputs' hinges
+    /// (``ClassPosteriorFeatures/hingeCount(inputWidth:)``; 0 for a learned gate).
+    public var hingeCount: Int {
+        guard case let .classPosterior(features) = configuration.kind else { return 0 }
+        return features.hingeCount(inputWidth: sharedInputWidth)
     }
 
     /// Number of random features of a class-posterior gate (0 for a learned gate).

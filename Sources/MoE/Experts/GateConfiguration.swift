@@ -33,14 +33,28 @@ extension Gate {
         /// Standard deviation of `b_f` (0.3 as `RandomFeatures`, whose documentation
         /// gives the Fashion-MNIST measurement behind it).
         public var biasScale: Float
+        /// Whether the leading features are the inputs' hinges, `max(0, x_j)` and
+        /// `max(0, -x_j)` for each input `j`, when they take at most 1/16 of the features
+        /// (``hingeCount(inputWidth:)``); the others are drawn as before. Nil (files
+        /// written before hinges existed): none.
+        public var inputHinges: Bool?
 
-        public init(count: Int = 2048, seed: UInt64, weightScale: Float = 1, biasScale: Float = 0.3) {
+        public init(count: Int = 2048, seed: UInt64, weightScale: Float = 1, biasScale: Float = 0.3, inputHinges: Bool = false) {
             precondition(count > 0, "A class-posterior gate needs at least one feature")
             precondition(weightScale > 0 && biasScale >= 0, "Feature scales must be positive (bias: non-negative)")
             self.count = count
             self.seed = seed
             self.weightScale = weightScale
             self.biasScale = biasScale
+            self.inputHinges = inputHinges ? true : nil
+        }
+
+        /// How many leading features are hinges of an input of `inputWidth` columns: two
+        /// per input when hinges are on and `2 · inputWidth` is at most `count / 16`, so
+        /// that at least 15/16 of the features stay random; 0 otherwise.
+        public func hingeCount(inputWidth: Int) -> Int {
+            guard inputHinges == true, inputWidth > 0, 2 * inputWidth <= count / 16 else { return 0 }
+            return 2 * inputWidth
         }
     }
 
