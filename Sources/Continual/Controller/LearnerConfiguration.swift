@@ -99,9 +99,9 @@ public struct LearnerConfiguration: Sendable, Codable, Equatable {
     /// configurations saved before it read): none.
     public var gateNarrowHeads: [Double]? = [0.0625, 0.015625]
     /// Whether the gate's leading features are the scaled inputs' hinges, `max(0, x_j)`
-    /// and `max(0, -x_j)`, when two per input take at most 1/16 of its features (tables
-    /// of at most 64 columns at 2048 features; never images), and a narrow head over
-    /// exactly those is tried beside the others: a discriminant additive in the inputs,
+    /// and `max(0, -x_j)`, when two per input take at most 1/16 of its features (at most
+    /// 64 columns at 2048 features; not Fashion-MNIST's 784 pixels), and a narrow head
+    /// over exactly those is tried beside the others: a discriminant additive in the inputs,
     /// which on tables of a few noisy columns classifies better than one over random
     /// features; the other narrow heads read the hinges and their share of random
     /// features (`docs/algorithm.md`, *The inputs' hinges*). Nil or false (what
