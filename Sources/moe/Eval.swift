@@ -243,6 +243,9 @@ struct Eval: ParsableCommand {
             let lead = arbiter.priorLeadOnReplayedRows(slot: s)
                 .map { $0 == 0 ? " (the prior level with the gate on the replayed rows)"
                     : " (the prior \($0 < 0 ? "behind" : "ahead of") the gate by \(fixed(abs($0), 1)) standard errors on the replayed rows)" }
+                ?? arbiter.countedPriorLeadOnReplayedRows(slot: s).map {
+                    " (the prior its counts chose \($0 < 0 ? "behind" : "ahead of") the gate by \(fixed(abs($0), 1)) standard errors on the replayed rows)"
+                }
             return "slot \(s) \(answer.rawValue)\(lead ?? "")"
         }.joined(separator: ", ")
         let running = arbiter.visits.indices.filter { arbiter.inputsComeInRuns(slot: $0) }

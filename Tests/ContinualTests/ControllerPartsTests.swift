@@ -1159,6 +1159,51 @@ struct AnswerArbiterTests {
         #expect(olderSettings.answer(slot: 0) == .gate && !olderSettings.answersMostFrequent)
     }
 
+    @Test("a prior the counts chose in a shuffled slot gives way when the gate led it on the replayed rows; they never give it")
+    func countedPriorJudgedOnReplayedRows() throws {
+        var arbiter = AnswerArbiter()
+        #expect(arbiter.settings.judgesCountedPrior)
+        // Slot 0 shuffled, its counts for the prior: 40 rows only it got right, 10 only the gate.
+        var g = SeededGenerator(seed: 5)
+        for i in 0..<200 {
+            let y = g.nextInt(below: 2)
+            let priorRight = i < 40 || i >= 50
+            arbiter.record(slot: 0, label: y, gate: i >= 40, network: false, product: false, prior: priorRight)
+        }
+        #expect(!arbiter.countsCannotJudgePrior(slot: 0) && arbiter.answer(slot: 0) == .prior)
+        #expect(arbiter.countedPriorJudgedSlots == [0] && arbiter.priorJudgedSlots.isEmpty)
+        #expect(arbiter.countedPriorLeadOnReplayedRows(slot: 0) == nil)
+        // The gate ahead by 6 to 4 on the replayed rows (0.63 standard errors): the prior stays.
+        let close = [Bool](repeating: false, count: 6) + [Bool](repeating: true, count: 4)
+        let ones = close.map { _ in 1.0 }
+        arbiter.noteCountedPriorJudged(slot: 0, gate: close.map { !$0 }, prior: close, weights: ones)
+        #expect(arbiter.countedPriorLeadOnReplayedRows(slot: 0)! < 0 && arbiter.answer(slot: 0) == .prior)
+        // Ahead by 12 to 2 (2.67 standard errors): the gate answers.
+        let gate = [Bool](repeating: true, count: 12) + [Bool](repeating: false, count: 2)
+        let prior = gate.map { !$0 }
+        arbiter.noteCountedPriorJudged(slot: 0, gate: gate, prior: prior, weights: gate.map { _ in 1 })
+        #expect(arbiter.countedPriorLeadOnReplayedRows(slot: 0)! < -2.6 && arbiter.answer(slot: 0) == .gate)
+        // Still judged (the counts still choose it), and saved and read back the same.
+        #expect(arbiter.countedPriorJudgedSlots == [0])
+        let again = try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(arbiter))
+        #expect(again == arbiter && again.answer(slot: 0) == .gate)
+        // The replayed rows never give the prior a slot whose counts did not choose it.
+        var gateSlot = AnswerArbiter()
+        for _ in 0..<200 {
+            gateSlot.record(slot: 0, label: g.nextInt(below: 2), gate: true, network: false, product: false, prior: false)
+        }
+        #expect(gateSlot.countedPriorJudgedSlots.isEmpty)
+        gateSlot.noteCountedPriorJudged(slot: 0, gate: prior, prior: gate, weights: gate.map { _ in 1 })
+        #expect(gateSlot.countedPriorLeadOnReplayedRows(slot: 0)! > 2.6 && gateSlot.answer(slot: 0) == .gate)
+        // Settings saved before the judgement existed read it as off: the counts' prior answers.
+        let older = try JSONDecoder().decode(AnswerArbiter.self, from: JSONEncoder().encode(arbiter)
+            .withoutSetting("judgesCountedPrior"))
+        #expect(!older.settings.judgesCountedPrior && older.countedPriorJudgedSlots.isEmpty)
+        #expect(older.countedPriorLeadOnReplayedRows(slot: 0) == nil && older.answer(slot: 0) == .prior)
+        let unjudged = try readAsSavedWithout(["countedPriorJudged"], arbiter)
+        #expect(unjudged.countedPriorJudged.isEmpty && unjudged.answer(slot: 0) == .prior)
+    }
+
     @Test("a class the slot stopped seeing is one its share would have shown in the window; an answer worse there is vetoed")
     func stoppedClasses() throws {
         var arbiter = AnswerArbiter()

@@ -272,6 +272,34 @@ struct LearnerTests {
         }
     }
 
+    @Test("a prior the counts chose on a shuffled stream is judged on the replayed rows by a copy made to predict, and stays when the gate is not ahead")
+    func countedPriorJudgedBySnapshot() throws {
+        var generator = SeededGenerator(seed: 12)
+        var plain = configuration()
+        plain.gateNarrowHeads = nil
+        var unjudged = plain
+        unjudged.arbiter.judgesCountedPrior = false
+        var learners = try [plain, unjudged].map { try Learner(configuration: $0, inputWidth: 8, classCount: 5) }
+        for _ in 0..<100 {
+            let x = Matrix.normal(rows: 32, columns: 8, standardDeviation: 1, using: &generator)
+            let y = (0..<32).map { _ in generator.nextInt(below: 5) == 0 ? 1 + generator.nextInt(below: 4) : 0 }
+            for i in learners.indices { _ = try learners[i].observe(features: x, labels: y) }
+        }
+        // The counts chose the prior in a shuffled slot, where they can judge it; the
+        // learner itself never judges it on the replayed rows.
+        let learner = learners[0]
+        #expect(learner.arbiter.answer(slot: 0) == .prior && !learner.arbiter.countsCannotJudgePrior(slot: 0))
+        #expect(learner.arbiter.countedPriorJudged.isEmpty && learner.arbiter.countedPriorJudgedSlots == [0])
+        // A copy made to predict does: on noise the gate, left one out, is not ahead of it.
+        let ready = learner.snapshot()
+        let lead = try #require(ready.arbiter.countedPriorLeadOnReplayedRows(slot: 0))
+        #expect(lead > -ready.arbiter.settings.holdoutZ && ready.arbiter.answer(slot: 0) == .prior)
+        // Turned off, nothing is judged, and the same answer is served.
+        let off = learners[1].snapshot()
+        #expect(off.arbiter.countedPriorLeadOnReplayedRows(slot: 0) == nil && off.arbiter.countedPriorJudged.isEmpty)
+        #expect(off.arbiter.answer(slot: 0) == .prior)
+    }
+
     @Test("labels that change over the same inputs (a new concept) grow nothing: the slot in charge relearns them")
     func conceptDrift() throws {
         func run(_ minimumShift: Double?) throws -> Learner {

@@ -372,12 +372,13 @@ extension Learner {
     /// Whether a copy made to predict judges the prior on the replayed rows
     /// (``judgePriorsOnReplayedRows()``): the mixture predicts (the gate alone answers by
     /// its own posterior), and some slot answering from its counts cannot judge it there
-    /// (`AnswerArbiter.priorJudgedSlots`).
+    /// (`AnswerArbiter.priorJudgedSlots`) or chose it where they can
+    /// (`AnswerArbiter.countedPriorJudgedSlots`).
     var judgesPriors: Bool {
         guard configuration.predictor == .mixture, arbiter.settings.judgesPriorOnReplayedRows, arbiter.settings.enabled,
               arbiter.settings.fixed == nil,
               model.gate.configuration.pairRouting, let statistics, statistics.sampleCount > 1 else { return false }
-        return !arbiter.priorJudgedSlots.isEmpty
+        return !arbiter.priorJudgedSlots.isEmpty || !arbiter.countedPriorJudgedSlots.isEmpty
     }
 
     /// Judges, in every slot whose counts cannot (`AnswerArbiter.priorJudgedSlots`), the mixture with
@@ -386,7 +387,9 @@ extension Learner {
     /// rows, with the gate's head logits of each row those of the head fitted without it:
     /// neither answer has then learned the row, as on a holdout's. The arbiter answers with
     /// the prior there when it is ahead by `holdoutZ` standard errors
-    /// (`AnswerArbiter.answer(slot:)`); then the stream's most frequent class
+    /// (`AnswerArbiter.answer(slot:)`). The same in every slot whose counts chose the prior
+    /// where they can judge it (`AnswerArbiter.countedPriorJudgedSlots`): there the gate
+    /// answers instead when it is that far ahead. Then the stream's most frequent class
     /// is judged against the mixture the slots make, on the same rows
     /// (`AnswerArbiter.answersMostFrequent`). Only a copy made to predict judges
     /// (``snapshot()``): what the learner answers while it learns, and so which slot is in
@@ -396,7 +399,9 @@ extension Learner {
         let slots = arbiter.priorJudgedSlots
         var clock = PhaseClock()
         defer { profile.flops["refit", default: 0] += clock.work() }
+        let counted = arbiter.countedPriorJudgedSlots
         func judgeNothing() {
+            for slot in counted { arbiter.noteCountedPriorJudged(slot: slot, gate: nil, prior: [], weights: []) }
             for slot in slots { arbiter.notePriorJudged(slot: slot, gate: nil, prior: [], weights: []) }
             arbiter.noteMostFrequentJudged(mixture: nil, mostFrequent: [], weights: [])
         }
@@ -413,6 +418,10 @@ extension Learner {
         for slot in slots {
             guard let right = rightWithEachAnswer(slot: slot, pass: pass, input: x, labels: labels) else { continue }
             arbiter.notePriorJudged(slot: slot, gate: right.gate, prior: right.prior, weights: weights)
+        }
+        for slot in counted {
+            guard let right = rightWithEachAnswer(slot: slot, pass: pass, input: x, labels: labels) else { continue }
+            arbiter.noteCountedPriorJudged(slot: slot, gate: right.gate, prior: right.prior, weights: weights)
         }
         // Then the stream's most frequent class against the mixture the slots now make.
         let mixture = answers(pass: pass, input: x, ignoringMostFrequent: true).predicted
