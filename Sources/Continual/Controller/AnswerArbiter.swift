@@ -147,8 +147,8 @@ public struct AnswerArbiter: Sendable, Equatable, Codable {
         /// stream) must also not be behind the gate by `holdoutZ` standard errors on the
         /// replayed rows, the gate scored leave-one-out as for `judgesPriorOnReplayedRows`.
         /// The prior learns from one row and a gate over 2,048 features from a few hundred,
-        /// so counts kept over a short stream's whole course favour the prior early: Mroz's
-        /// turnout shuffled (1,500 rows) answered with its prior, 0.854 on the test rows,
+        /// so counts kept over a short stream's whole course favour the prior early: the
+        /// voter turnout data shuffled (1,500 rows) answered with its prior, 0.854 on the test rows,
         /// where the gate, ahead on the replayed rows, scores 0.862. The replayed rows can
         /// only take the prior away here, never give it. Only a copy made to predict judges.
         /// Settings saved before it existed read false.
