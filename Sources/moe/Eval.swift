@@ -17,7 +17,10 @@ struct Eval: ParsableCommand {
             and which labels they had; with --unknown-labels error such a label stops the \
             evaluation, naming the row. Each class's accuracy follows (in the JSON, \
             `class_accuracy` and `class_rows`, by label): in a class-incremental stream, \
-            which classes the model lost.
+            which classes the model lost. With --against OTHER, the same rows are read again \
+            for a second checkpoint and the two are compared row by row (paired): where one \
+            is right and the other wrong, the difference, its standard error and McNemar's \
+            exact test say whether the gap is larger than the noise of these rows.
             """)
 
     @Argument(help: "The checkpoint file (a bare name means Checkpoints/NAME.h5).")
@@ -34,6 +37,9 @@ struct Eval: ParsableCommand {
 
     @Flag(name: .customLong("skip-bad-rows"), help: "With a CSV source: skip and count rows that would stop the evaluation (a line of another width, a field that is not a number, a value that is not finite) instead of stopping at the first; the accuracy is over the rows read, and the output says how many were skipped and why.")
     var skipBadRows = false
+
+    @Option(name: .customLong("against"), help: "Another checkpoint (a bare name means Checkpoints/NAME.h5) scored on the same rows, read again as it learned its columns, and compared row by row with this one: the rows each gets right where the other is wrong, the difference with its standard error, and McNemar's exact two-sided p. Labels are matched by name, so the two may have learned the classes in other orders. Not with standard input, which cannot be read twice.")
+    var against: String?
 
     @OptionGroup var keys: CheckpointKeyOptions
 
@@ -76,6 +82,62 @@ struct Eval: ParsableCommand {
         /// A learner's: the same before calibration (the mixture's weights as served).
         var uncalibratedLogLoss: Double?
         var uncalibratedCalibrationError: Double?
+        /// With `--against`: the other checkpoint on the same rows, paired.
+        var against: PairedComparison?
+    }
+
+    /// Two checkpoints scored on the same rows: the other's accuracy, and the rows on which
+    /// exactly one of them is right.
+    struct PairedComparison: Encodable, Equatable {
+        var checkpoint: String
+        var testAccuracy: Double
+        var correct: Int
+        /// Rows this checkpoint gets right and the other wrong, and the reverse.
+        var rightWhereOtherWrong: Int
+        var wrongWhereOtherRight: Int
+        /// This checkpoint's accuracy minus the other's, and its standard error over the
+        /// rows (paired: the rows both get right or both get wrong add nothing to it).
+        var difference: Double
+        var standardError: Double
+        /// McNemar's exact test, two-sided: the chance of a split at least this uneven of
+        /// the rows where they disagree if either were as likely to be the right one.
+        var pValue: Double
+
+        init(checkpoint: String, mine: [Bool], theirs: [Bool]) {
+            let n = mine.count
+            let b = zip(mine, theirs).filter { $0 && !$1 }.count, c = zip(mine, theirs).filter { !$0 && $1 }.count
+            let rows = Double(max(n, 1))
+            self.checkpoint = checkpoint
+            correct = theirs.filter { $0 }.count
+            testAccuracy = Double(correct) / rows
+            rightWhereOtherWrong = b
+            wrongWhereOtherRight = c
+            difference = Double(b - c) / rows
+            standardError = (max(0, Double(b + c) - Double((b - c) * (b - c)) / rows)).squareRoot() / rows
+            pValue = Self.mcNemar(b, c)
+        }
+
+        /// `2 P(X <= min(b, c))` for `X ~ Binomial(b + c, 1/2)`, at most 1 (1 when they never
+        /// disagree). Summed in logarithms, so that a million rows neither overflow nor underflow.
+        static func mcNemar(_ b: Int, _ c: Int) -> Double {
+            let n = b + c, k = min(b, c)
+            guard n > 0 else { return 1 }
+            // log C(n, i) 2^-n, term by term: C(n, i + 1) = C(n, i) (n - i) / (i + 1).
+            var terms = [Double(n) * Foundation.log(0.5)]
+            for i in 0..<k { terms.append(terms[i] + Foundation.log(Double(n - i)) - Foundation.log(Double(i + 1))) }
+            let top = terms.max()!
+            let sum = terms.reduce(0.0) { $0 + exp($1 - top) }
+            return min(1, 2 * exp(top + log(sum)))
+        }
+
+        var sentence: String {
+            let signed = (difference >= 0 ? "+" : "−") + fixed(abs(difference))
+            let verdict = pValue < 0.05 ? "larger than the noise of these rows (p < 0.05)" : "within the noise of these rows"
+            return "against \(checkpoint): test accuracy \(fixed(testAccuracy)) (\(correct) of the same rows); of the rows where they "
+                + "disagree, this checkpoint is right on \(rightWhereOtherWrong) and the other on \(wrongWhereOtherRight): "
+                + "a difference of \(signed), standard error \(fixed(standardError)) (paired), McNemar's exact p = "
+                + "\(pValue < 0.0001 ? "< 0.0001" : fixed(pValue, 3)): \(verdict)"
+        }
     }
 
     /// The scores' log-loss and calibration error, and a learner's calibration.
@@ -118,6 +180,11 @@ struct Eval: ParsableCommand {
         if skipBadRows, data.parsedSource == .fashionMNIST {
             throw CommandFailure("--skip-bad-rows reads a CSV source's rows (--source csv:PATH or stdin); Fashion-MNIST's test set has no bad rows to skip")
         }
+        if against != nil, data.parsedSource == .standardInput {
+            throw CommandFailure("--against reads the rows twice, once for each checkpoint: give them as a file (--source csv:PATH), not on standard input")
+        }
+        // With --against: each row's label and whether this checkpoint got it right.
+        var rowLabels: [Int] = [], rowRight: [Bool] = []
         let (dataName, labelMap, columnName, skipped) = try data.forEachBatch(
             for: model, of: loaded, file: file, unknownLabels: counted, badRows: skipBadRows ? .skip : .fail,
             warn: console.warn
@@ -134,6 +201,10 @@ struct Eval: ParsableCommand {
                 quality.add(scores: raw, labels: labels, predicted: predicted)
             }
             agreement.add(labels: labels, predicted: predicted)
+            if against != nil {
+                rowLabels += labels
+                rowRight += zip(predicted, labels).map { $0 == $1 }
+            }
             for (p, y) in zip(predicted, labels) {
                 perClass[y, default: (0, 0)].rows += 1
                 if p == y {
@@ -186,6 +257,10 @@ struct Eval: ParsableCommand {
         }
         let far = means.far(of: scaler, naming: columnName)
         if let warning = ColumnMeans.warning(far) { console.warn(warning) }
+        let paired = try against.map { other throws(CommandFailure) in
+            try compare(file, with: other, rows: rowLabels.map(labelMap.label(of:)), right: rowRight, dataName: dataName)
+        }
+        if let paired { console.say(paired.sentence) }
         try console.emit(Output(testAccuracy: accuracy, samples: samples, correct: correct, rowsSkipped: skipped.total,
                                 unknownClassSamples: unseen,
                                 unknownLabels: unknown.isEmpty ? nil : unknown,
@@ -197,7 +272,35 @@ struct Eval: ParsableCommand {
                                 balancedAccuracy: balanced, kappa: agreement.kappa,
                                 logLoss: quality.logLoss, calibrationError: quality.calibrationError,
                                 uncalibratedLogLoss: learner == nil ? nil : uncalibrated.logLoss,
-                                uncalibratedCalibrationError: learner == nil ? nil : uncalibrated.calibrationError))
+                                uncalibratedCalibrationError: learner == nil ? nil : uncalibrated.calibrationError,
+                                against: paired))
+    }
+
+    /// Reads the rows again for the checkpoint `other`, as it learned its columns and
+    /// labels, and pairs its answers with those of this checkpoint, read from `mine`
+    /// (`right`, per row labelled `rows`). Refused when it reads other rows (another count,
+    /// or another label on a row).
+    func compare(_ mine: String, with other: String, rows: [String], right: [Bool], dataName: String) throws(CommandFailure) -> PairedComparison {
+        let loaded = try loadCheckpoint(other, keys: keys)
+        let file = loaded.source ?? other
+        let model = try failingClearly { try loaded.makeModel() }
+        let (predict, _, _) = try Self.predictor(loaded, model: model)
+        var labels: [Int] = [], theirs: [Bool] = []
+        let (_, labelMap, _, _) = try data.forEachBatch(
+            for: model, of: loaded, file: file, unknownLabels: true, badRows: skipBadRows ? .skip : .fail
+        ) { features, batch in
+            labels += batch
+            theirs += zip(predict(features), batch).map { $0 == $1 }
+        }
+        guard labels.count == rows.count else {
+            throw CommandFailure("--against: '\(file)' read \(labels.count) rows of \(dataName) where '\(mine)' read \(rows.count) "
+                + "(rows one of them skips as bad): the two cannot be compared row by row")
+        }
+        if let r = labels.indices.first(where: { labelMap.label(of: labels[$0]) != rows[$0] }) {
+            throw CommandFailure("--against: row \(r + 1) of \(dataName) is labelled '\(rows[r])' for '\(mine)' and "
+                + "'\(labelMap.label(of: labels[r]))' for '\(file)': they read their labels from other columns (--label-column)")
+        }
+        return PairedComparison(checkpoint: file, mine: right, theirs: theirs)
     }
 
     /// The labels the model never learned that are learned ones written otherwise: in
