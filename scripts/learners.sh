@@ -59,6 +59,8 @@ json_of() {
 # eval` on TEST. Prints "NAME held-out …, prequential …, N experts, S s" (or the error
 # that stopped it) and adds "NAME ACCURACY" (full precision) or "NAME failed" to RECORD,
 # for `bars_summary`. Uses the caller's `moe`, `folder` and `field` (a JSON reader).
+# With `keep_models=1` the saved model is left at `$folder/NAME.h5` (spaces as dashes),
+# for `paired_misses`, which removes it.
 stream_and_score() {
   local name=$1 train=$2 test=$3 record=$4
   shift 4
@@ -73,22 +75,56 @@ stream_and_score() {
     echo "$name failed: $failure"
     echo "$name failed" >> "$record"
   fi
-  rm -f "$run.h5"
+  [[ ${keep_models:-} == 1 ]] || rm -f "$run.h5"
+}
+
+# `paired_misses STREAM TEST RECORD [OPTION...]`: after the learners of STREAM ("DATA
+# ORDER") ran with `keep_models=1`, and when the default misses a bar there, scores the
+# default against the learner it is below (its gate alone, replay-500) on the same test
+# rows, paired (`moe eval --against`), and adds "STREAM paired LEARNER P" to RECORD: P is
+# McNemar's exact p, below 0.05 when the gap is larger than the noise of the test rows.
+# Removes the stream's saved models either way.
+paired_misses() {
+  local stream=$1 test=$2 record=$3
+  shift 3
+  local base="$folder/${stream// /-}"
+  python3 - "$record" "$stream" <<'PY' > "$base-below.txt"
+import sys
+scores = {}
+for line in open(sys.argv[1]):
+    words = line.split()
+    if len(words) == 4 and " ".join(words[:2]) == sys.argv[2] and words[3] != "failed":
+        scores[words[2]] = float(words[3])
+if {"default", "gate", "replay-500"} <= scores.keys():
+    if scores["default"] < scores["gate"] - 0.005: print("gate")
+    if scores["default"] < scores["replay-500"]: print("replay-500")
+PY
+  while read -r other; do
+    if json_of "$base-paired.json" $moe eval "$base-default.h5" --source "csv:$test" "$@" --against "$base-$other.h5" --json; then
+      echo "$stream paired $other $(field "$base-paired.json" "repr(against['p_value'])")" >> "$record"
+    fi
+  done < "$base-below.txt"
+  rm -f "$base"-*.h5 "$base-below.txt" "$base-paired.json"
 }
 
 # `bars_summary RECORD`: the tally of a collection's runs. RECORD holds one line per run,
 # `DATA ORDER LEARNER ACCURACY` (the held-out accuracy at full precision) or `DATA ORDER
-# LEARNER failed`. Prints how many streams the default meets both bars on (at least its
-# gate alone − 0.005 and at least replay-500), each stream that misses one or has a
-# failed run, and each learner's mean.
+# LEARNER failed`, and `DATA ORDER paired LEARNER P` where `paired_misses` scored a
+# miss. Prints how many streams the default meets both bars on (at least its gate alone
+# − 0.005 and at least replay-500), each stream that misses one (with McNemar's p where
+# it was paired) or has a failed run, how many misses are larger than the noise of their
+# test rows, and each learner's mean.
 bars_summary() {
   python3 - "$1" <<'PY'
 import collections, sys
 runs = collections.defaultdict(dict)
+paired = collections.defaultdict(dict)
 for line in open(sys.argv[1]):
     words = line.split()
     if len(words) == 4:
         runs[(words[0], words[1])][words[2]] = None if words[3] == "failed" else float(words[3])
+    elif len(words) == 5 and words[2] == "paired":
+        paired[(words[0], words[1])][words[3]] = float(words[4])
 needed = ("default", "gate", "replay-500")
 streams = [(k, v) for k, v in runs.items() if all(v.get(name) is not None for name in needed)]
 failed = [k for k, v in runs.items() if any(v.get(name, 0) is None for name in needed)]
@@ -96,7 +132,12 @@ meet = [k for k, v in streams if v["default"] >= v["gate"] - 0.005 and v["defaul
 print(f"meet both bars: {len(meet)} of {len(streams)} streams")
 for k, v in streams:
     if k not in meet:
-        print(f"  {k[0]} {k[1]}: default {v['default']:.4f}, gate {v['gate']:.4f}, replay-500 {v['replay-500']:.4f}")
+        tests = "".join(f", against {name} p = {p:.3g}" for name, p in sorted(paired[k].items()))
+        print(f"  {k[0]} {k[1]}: default {v['default']:.4f}, gate {v['gate']:.4f}, replay-500 {v['replay-500']:.4f}{tests}")
+tested = [k for k, _ in streams if k not in meet and k in paired]
+if tested:
+    beyond = [k for k in tested if min(paired[k].values()) < 0.05]
+    print(f"misses larger than the noise of their test rows (moe eval --against, McNemar's exact p < 0.05): {len(beyond)} of {len(tested)} paired")
 for k in failed:
     print(f"  {k[0]} {k[1]}: a run failed ({', '.join(n for n in needed if runs[k].get(n, 0) is None)}), not counted")
 for learner in ("default", "gate", "growth-off", "replay-500"):

@@ -32,8 +32,10 @@
 # by `moe eval`. One line per run: held-out and prequential accuracy, experts, seconds
 # (or the error that stopped it). Then on how many streams the default meets both bars
 # (at least its gate alone − 0.005 and replay-500, at full precision), the streams that
-# miss one, and the means; then an offline shrunk LDA and logistic regression on two of
-# them. Outside CI (it downloads Debian packages and PyPI packages);
+# miss one, and the means; each miss is scored against the learner it is below on the
+# same test rows, paired (`moe eval --against`: McNemar's exact p, and how many misses
+# are larger than the noise of their test rows); then an offline shrunk LDA and logistic
+# regression on two of them. Outside CI (it downloads Debian packages and PyPI packages);
 # docs/results.md shows its output.
 # Usage: bash scripts/mlbench-streams.sh [SET ...]   (the named sets only; all by default)
 # MOE_MLBENCH_ORDERS=b200 bash scripts/mlbench-streams.sh: the sets of at least 1,500
@@ -118,9 +120,10 @@ while read -r data order <&3; do
     learner_options "$learner"
     [[ -z ${MOE_MLBENCH_SEED:-} ]] || extra+=(--seed "$MOE_MLBENCH_SEED")
     [[ -z ${MOE_MLBENCH_BATCH:-} ]] || extra+=(--batch-size "$MOE_MLBENCH_BATCH")
-    stream_and_score "$data $order $learner" "$folder/data/$data/train-$order.csv" "$folder/data/$data/test.csv" "$record" \
-      --label-column last
+    keep_models=1 stream_and_score "$data $order $learner" "$folder/data/$data/train-$order.csv" "$folder/data/$data/test.csv" \
+      "$record" --label-column last
   done
+  paired_misses "$data $order" "$folder/data/$data/test.csv" "$record" --label-column last
 done 3<<< "$streams"
 bars_summary "$record"
 echo "offline references on the training rows, scored on the test rows:"
