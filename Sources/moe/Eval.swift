@@ -297,7 +297,7 @@ struct Eval: ParsableCommand {
                 + "(rows one of them skips as bad): the two cannot be compared row by row")
         }
         if let r = labels.indices.first(where: { labelMap.label(of: labels[$0]) != rows[$0] }) {
-            throw CommandFailure("--against: row \(r + 1) of \(dataName) is labelled '\(rows[r])' for '\(mine)' and "
+            throw CommandFailure("--against: row \(r + 1) of the rows read from \(dataName) (a header not counted) is labelled '\(rows[r])' for '\(mine)' and "
                 + "'\(labelMap.label(of: labels[r]))' for '\(file)': they read their labels from other columns (--label-column)")
         }
         return PairedComparison(checkpoint: file, mine: right, theirs: theirs)
