@@ -135,8 +135,8 @@ struct Eval: ParsableCommand {
             let verdict = pValue < 0.05 ? "larger than the noise of these rows (p < 0.05)" : "within the noise of these rows"
             return "against \(checkpoint): test accuracy \(fixed(testAccuracy)) (\(correct) of the same rows); of the rows where they "
                 + "disagree, this checkpoint is right on \(rightWhereOtherWrong) and the other on \(wrongWhereOtherRight): "
-                + "a difference of \(signed), standard error \(fixed(standardError)) (paired), McNemar's exact p = "
-                + "\(pValue < 0.0001 ? "< 0.0001" : fixed(pValue, 3)): \(verdict)"
+                + "a difference of \(signed), standard error \(fixed(standardError)) (paired), McNemar's exact p "
+                + "\(pValue < 0.0001 ? "< 0.0001" : "= " + fixed(pValue, 3)): \(verdict)"
         }
     }
 
