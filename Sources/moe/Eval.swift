@@ -286,14 +286,20 @@ struct Eval: ParsableCommand {
         let model = try failingClearly { try loaded.makeModel() }
         let (predict, _, _) = try Self.predictor(loaded, model: model)
         var labels: [Int] = [], theirs: [Bool] = []
-        let (_, labelMap, _, _) = try data.forEachBatch(
-            for: model, of: loaded, file: file, unknownLabels: true, badRows: skipBadRows ? .skip : .fail
-        ) { features, batch in
-            labels += batch
-            theirs += zip(predict(features), batch).map { $0 == $1 }
+        let labelMap: LabelMap
+        do {
+            (_, labelMap, _, _) = try data.forEachBatch(
+                for: model, of: loaded, file: file, unknownLabels: true, badRows: skipBadRows ? .skip : .fail
+            ) { features, batch in
+                labels += batch
+                theirs += zip(predict(features), batch).map { $0 == $1 }
+            }
+        } catch {
+            // The rows were read once already, for `mine`: say which model could not read them.
+            throw CommandFailure("--against: '\(file)' reads the rows as it learned its own columns, and could not: \(error)")
         }
         guard labels.count == rows.count else {
-            throw CommandFailure("--against: '\(file)' read \(labels.count) rows of \(dataName) where '\(mine)' read \(rows.count) "
+            throw CommandFailure("--against: '\(file)' read \(labels.count) row\(labels.count == 1 ? "" : "s") of \(dataName) where '\(mine)' read \(rows.count) "
                 + "(rows one of them skips as bad): the two cannot be compared row by row")
         }
         if let r = labels.indices.first(where: { labelMap.label(of: labels[$0]) != rows[$0] }) {

@@ -82,7 +82,7 @@ struct EvalAgainstTests {
         }
     }
 
-    @Test("rows the two cannot share are refused with a sentence: standard input, other label columns, a missing file")
+    @Test("rows the two cannot share are refused with a sentence: standard input, other label columns, columns the other cannot read, a missing file")
     func refusals() throws {
         try withTemporaryDirectory { dir in
             let labels = ["a", "b"]
@@ -102,6 +102,25 @@ struct EvalAgainstTests {
             let columns = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--against", colour])
             #expect(columns.status != 0)
             #expect(columns.error.contains("is labelled") && columns.error.contains("--label-column"), "\(columns.error)")
+            // A model that learned the colour as a number: every text colour of the test rows
+            // stops its reading, or with --skip-bad-rows leaves it other rows than this one's.
+            let numeric = dir.path("numeric.csv"), numbers = dir.path("numbers.h5")
+            try PredictCommandTests.write(PredictCommandTests.rows(300, seed: 9, labels: labels, order: [0, 1, 2, 3]).map { row in
+                [row[0], row[1], String(["red", "green", "blue"].firstIndex(of: row[2])!), row[3]]
+            }, to: numeric)
+            #expect(MoeProcess.run(["stream", "--source", "csv:" + numeric, "--label-column", "last", "--hidden", "8",
+                                    "--save", numbers]).status == 0)
+            let unread = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--label-column", "last", "--against", numbers])
+            #expect(unread.status != 0)
+            #expect(unread.error.contains("numbers.h5' reads the rows as it learned its own columns, and could not")
+                    && unread.error.contains("not a number"), "\(unread.error)")
+            // One row of a number there: the text model reads it as a colour it never saw.
+            let mixed = dir.path("mixed.csv")
+            try (rows + "\n1.0,0.5,2,a\n").write(toFile: mixed, atomically: true, encoding: .utf8)
+            let skipped = MoeProcess.run(["eval", model, "--source", "csv:" + mixed, "--label-column", "last", "--against", numbers,
+                                          "--skip-bad-rows"])
+            #expect(skipped.status != 0)
+            #expect(skipped.error.contains("read 1 row of") && skipped.error.contains("cannot be compared row by row"), "\(skipped.error)")
             let missing = MoeProcess.run(["eval", model, "--source", "csv:" + test, "--against", dir.path("none.h5")])
             #expect(missing.status != 0)
             #expect(missing.error.contains("none.h5"), "\(missing.error)")
